@@ -1,0 +1,118 @@
+//! Settings from flags, with environment variables as fallbacks.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A setting that must never print: `Debug` is redacted.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pgusers",
+    version,
+    about = "Manage the users of a PostgreSQL database: dashboard, CLI and API"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web dashboard (the default when no command is given).
+    Serve,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Administrator connection to the managed database (a superuser). Without
+    /// it, pgusers runs its own PostgreSQL cluster in the data directory.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub database_url: Option<Secret>,
+
+    /// The protected default user. Default: the managed database's owner.
+    #[arg(long, env = "PGUSERS_PROTECTED_USER", global = true)]
+    pub protected_user: Option<String>,
+
+    /// Address the dashboard listens on.
+    #[arg(
+        long,
+        env = "PGUSERS_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: String,
+
+    /// Where pgusers keeps its files. Default: $XDG_DATA_HOME/pgusers, else
+    /// ~/.local/share/pgusers; /var/lib/pgusers when running as root.
+    #[arg(long, env = "PGUSERS_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+
+    /// Key for the session cookies, at least 64 bytes. Default: a key
+    /// generated once and kept in the data directory.
+    #[arg(
+        long,
+        env = "PGUSERS_SESSION_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub session_key: Option<Secret>,
+
+    /// Password of the first operator, `admin`, when no operator exists yet.
+    /// Default: generated and printed once.
+    #[arg(
+        long,
+        env = "PGUSERS_ADMIN_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    pub admin_password: Option<Secret>,
+
+    /// Connection to the database holding pgusers' own state. Default: a
+    /// database `pgusers` on the managed server, created if missing.
+    #[arg(long, env = "PGUSERS_STATE_URL", hide_env_values = true, global = true)]
+    pub state_url: Option<Secret>,
+}
+
+impl Settings {
+    /// The data directory, following the XDG convention. As root, the
+    /// `postgres` system user must reach the embedded cluster, which it
+    /// cannot below `/root` (mode 700), hence `/var/lib/pgusers`.
+    pub fn data_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.data_dir {
+            return dir.clone();
+        }
+        if nix::unistd::Uid::effective().is_root() {
+            return PathBuf::from("/var/lib/pgusers");
+        }
+        if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+            return PathBuf::from(xdg).join("pgusers");
+        }
+        let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
+        PathBuf::from(home).join(".local/share/pgusers")
+    }
+}

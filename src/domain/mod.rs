@@ -1,0 +1,12 @@
+//! Domain types: values that cannot hold invalid input.
+//!
+//! Parsing happens once, at the edge (a form, a command line). Everything
+//! downstream takes these types and never re-checks them.
+
+mod password;
+mod role_name;
+mod username;
+
+pub use password::{NewPassword, Password, PasswordError};
+pub use role_name::{RoleName, RoleNameError};
+pub use username::{Username, UsernameError};

@@ -1,0 +1,147 @@
+use std::fmt;
+
+/// The name of a database user that pgusers is asked to create.
+///
+/// The rules are the product's (6 to 32 characters, ASCII letters, digits and
+/// underscores, starting with a letter) plus the names PostgreSQL reserves.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Username(String);
+
+/// Why a username was refused. The message is meant for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsernameError {
+    #[error("Username is required.")]
+    Empty,
+    #[error("Username must be between 6 and 32 characters long (it has {0}).")]
+    Length(usize),
+    #[error("Username must start with a letter.")]
+    FirstCharacter,
+    #[error("Username can only contain letters, digits and underscores (found {0:?}).")]
+    Character(char),
+    #[error("Username \"{0}\" is reserved by PostgreSQL; choose another name.")]
+    Reserved(String),
+}
+
+pub const USERNAME_MIN: usize = 6;
+pub const USERNAME_MAX: usize = 32;
+
+/// Names PostgreSQL gives a meaning of its own, long enough to pass the length rule.
+const RESERVED: &[&str] = &["public", "current_user", "current_role", "session_user"];
+
+impl Username {
+    pub fn parse(input: &str) -> Result<Self, UsernameError> {
+        if input.is_empty() {
+            return Err(UsernameError::Empty);
+        }
+        let length = input.chars().count();
+        if !(USERNAME_MIN..=USERNAME_MAX).contains(&length) {
+            return Err(UsernameError::Length(length));
+        }
+        if let Some(bad) = input
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+        {
+            return Err(UsernameError::Character(bad));
+        }
+        if !input.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Err(UsernameError::FirstCharacter);
+        }
+        let lower = input.to_ascii_lowercase();
+        if lower.starts_with("pg_") || RESERVED.contains(&lower.as_str()) {
+            return Err(UsernameError::Reserved(input.to_owned()));
+        }
+        Ok(Self(input.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for Username {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_of_five_characters_is_too_short() {
+        assert_eq!(Username::parse("abcde"), Err(UsernameError::Length(5)));
+    }
+
+    #[test]
+    fn names_of_six_and_thirty_two_characters_are_accepted() {
+        assert!(Username::parse("abcdef").is_ok());
+        assert!(Username::parse(&format!("a{}", "b".repeat(31))).is_ok());
+    }
+
+    #[test]
+    fn a_name_of_thirty_three_characters_is_too_long() {
+        let name = format!("a{}", "b".repeat(32));
+        assert_eq!(Username::parse(&name), Err(UsernameError::Length(33)));
+    }
+
+    #[test]
+    fn a_name_must_start_with_a_letter() {
+        assert_eq!(
+            Username::parse("1abcdef"),
+            Err(UsernameError::FirstCharacter)
+        );
+        assert_eq!(
+            Username::parse("_abcdef"),
+            Err(UsernameError::FirstCharacter)
+        );
+    }
+
+    #[test]
+    fn only_ascii_letters_digits_and_underscores_are_allowed() {
+        assert_eq!(
+            Username::parse("abc-def"),
+            Err(UsernameError::Character('-'))
+        );
+        assert_eq!(
+            Username::parse("abc def"),
+            Err(UsernameError::Character(' '))
+        );
+        assert_eq!(
+            Username::parse("abcdéf"),
+            Err(UsernameError::Character('é'))
+        );
+        assert_eq!(
+            Username::parse("abc\"def"),
+            Err(UsernameError::Character('"'))
+        );
+        assert!(Username::parse("My_User_42").is_ok());
+    }
+
+    #[test]
+    fn names_postgresql_reserves_are_refused() {
+        for name in [
+            "pg_reader",
+            "PG_reader",
+            "public",
+            "current_user",
+            "Session_User",
+        ] {
+            assert!(
+                matches!(Username::parse(name), Err(UsernameError::Reserved(_))),
+                "{name} should be reserved"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_name_says_it_is_required() {
+        assert_eq!(Username::parse(""), Err(UsernameError::Empty));
+    }
+}

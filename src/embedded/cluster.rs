@@ -1,0 +1,376 @@
+use std::fs;
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use nix::unistd::{Gid, Uid, User};
+
+use super::{Binaries, EmbeddedError};
+
+/// The bootstrap superuser of an embedded cluster. It authenticates only over
+/// the Unix socket, whose directory only the cluster's owner can enter.
+pub const SUPERUSER: &str = "postgres";
+
+#[derive(Debug, Clone, Default)]
+pub struct ClusterOptions {
+    /// Log every statement the server runs (`log_statement = all`).
+    pub log_statements: bool,
+    /// Trade durability for speed: no fsync. For throw-away test clusters only.
+    pub ephemeral: bool,
+}
+
+/// The system user that owns and runs the cluster, when it is not us.
+#[derive(Debug, Clone, Copy)]
+struct Owner {
+    uid: Uid,
+    gid: Gid,
+}
+
+/// A PostgreSQL cluster in a directory of its own.
+#[derive(Debug)]
+pub struct Cluster {
+    root: PathBuf,
+    binaries: Binaries,
+    owner: Option<Owner>,
+    port: u16,
+    started_here: bool,
+}
+
+type Result<T> = std::result::Result<T, EmbeddedError>;
+
+impl Cluster {
+    /// Opens the cluster under `root`, creating it with `initdb` first when
+    /// there is none. Does not start it.
+    pub fn open(root: &Path, options: &ClusterOptions) -> Result<Self> {
+        let binaries = Binaries::find()?;
+        let owner = owner_when_root()?;
+        fs::create_dir_all(root)
+            .map_err(EmbeddedError::io(format!("creating {}", root.display())))?;
+        let root = root
+            .canonicalize()
+            .map_err(EmbeddedError::io(format!("resolving {}", root.display())))?;
+        let cluster = Self {
+            root,
+            binaries,
+            owner,
+            port: 0,
+            started_here: false,
+        };
+        cluster.prepare_root()?;
+        if !cluster.data_dir().join("PG_VERSION").is_file() {
+            cluster.initdb(options)?;
+        }
+        Ok(cluster)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    pub fn socket_dir(&self) -> PathBuf {
+        self.root.join("run")
+    }
+
+    pub fn log_file(&self) -> PathBuf {
+        self.root.join("server.log")
+    }
+
+    /// The TCP port on 127.0.0.1, once started (the socket file is named after it too).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether this value started the server (and so [`Cluster::stop`] stops it).
+    pub fn started_here(&self) -> bool {
+        self.started_here
+    }
+
+    /// Starts the server, or adopts it when it is already running (a
+    /// dashboard and a CLI command may share one cluster).
+    pub fn start(&mut self) -> Result<()> {
+        if let Some(port) = self.running_port() {
+            self.port = port;
+            return Ok(());
+        }
+        let port = free_port(self.configured_port())?;
+        let socket = self.socket_dir().join(format!(".s.PGSQL.{port}"));
+        if socket.as_os_str().len() > 107 {
+            return Err(EmbeddedError::SocketPathTooLong(socket));
+        }
+        self.run(
+            "pg_ctl",
+            &[
+                "start".as_ref(),
+                "-w".as_ref(),
+                "-t".as_ref(),
+                "60".as_ref(),
+                "-D".as_ref(),
+                self.data_dir().as_os_str(),
+                "-l".as_ref(),
+                self.log_file().as_os_str(),
+                "-o".as_ref(),
+                format!("-p {port}").as_ref(),
+            ],
+        )?;
+        self.port = port;
+        self.started_here = true;
+        Ok(())
+    }
+
+    /// Stops the server if this value started it: fast shutdown, which ends
+    /// sessions and checkpoints cleanly.
+    pub fn stop(&mut self) -> Result<()> {
+        if !self.started_here {
+            return Ok(());
+        }
+        self.run(
+            "pg_ctl",
+            &[
+                "stop".as_ref(),
+                "-w".as_ref(),
+                "-m".as_ref(),
+                "fast".as_ref(),
+                "-D".as_ref(),
+                self.data_dir().as_os_str(),
+            ],
+        )?;
+        self.started_here = false;
+        Ok(())
+    }
+
+    /// A connection to `dbname` as the bootstrap superuser, over the Unix socket.
+    pub fn admin_config(&self, dbname: &str) -> tokio_postgres::Config {
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host_path(self.socket_dir())
+            .port(self.port)
+            .user(SUPERUSER)
+            .dbname(dbname)
+            .application_name("pgusers")
+            .connect_timeout(Duration::from_secs(5));
+        config
+    }
+
+    fn prepare_root(&self) -> Result<()> {
+        if let Some(owner) = self.owner {
+            check_reachable(&self.root, owner)?;
+            self.give_to_owner(&self.root)?;
+        }
+        fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700)).map_err(
+            EmbeddedError::io(format!("securing {}", self.root.display())),
+        )?;
+        let run = self.socket_dir();
+        fs::create_dir_all(&run)
+            .map_err(EmbeddedError::io(format!("creating {}", run.display())))?;
+        fs::set_permissions(&run, fs::Permissions::from_mode(0o700))
+            .map_err(EmbeddedError::io(format!("securing {}", run.display())))?;
+        self.give_to_owner(&run)
+    }
+
+    fn initdb(&self, options: &ClusterOptions) -> Result<()> {
+        let partial = self.root.join("data.partial");
+        if partial.exists() {
+            fs::remove_dir_all(&partial)
+                .map_err(EmbeddedError::io(format!("removing {}", partial.display())))?;
+        }
+        self.run(
+            "initdb",
+            &[
+                "-D".as_ref(),
+                partial.as_os_str(),
+                "--username".as_ref(),
+                SUPERUSER.as_ref(),
+                "--encoding".as_ref(),
+                "UTF8".as_ref(),
+                "--no-locale".as_ref(),
+                "--auth".as_ref(),
+                "trust".as_ref(),
+                "--no-instructions".as_ref(),
+            ],
+        )?;
+        self.write_config(&partial, options)?;
+        let data = self.data_dir();
+        fs::rename(&partial, &data)
+            .map_err(EmbeddedError::io(format!("renaming to {}", data.display())))
+    }
+
+    /// Only the superuser may skip passwords, and only over the owner-only socket;
+    /// everyone else proves a password with SCRAM, over the socket or loopback TCP.
+    fn write_config(&self, data: &Path, options: &ClusterOptions) -> Result<()> {
+        let hba = format!(
+            "# Written by pgusers.\n\
+             local all {SUPERUSER} trust\n\
+             local all all scram-sha-256\n\
+             host all all 127.0.0.1/32 scram-sha-256\n\
+             host all all ::1/128 scram-sha-256\n"
+        );
+        let hba_path = data.join("pg_hba.conf");
+        fs::write(&hba_path, hba)
+            .map_err(EmbeddedError::io(format!("writing {}", hba_path.display())))?;
+        self.give_to_owner(&hba_path)?;
+
+        let port = free_port(None)?;
+        let socket_dir = self.socket_dir().display().to_string().replace('\'', "''");
+        let mut settings = format!(
+            "\n# Added by pgusers.\n\
+             listen_addresses = '127.0.0.1'\n\
+             port = {port}\n\
+             unix_socket_directories = '{socket_dir}'\n\
+             unix_socket_permissions = 0700\n\
+             password_encryption = 'scram-sha-256'\n"
+        );
+        if options.log_statements {
+            settings.push_str("log_statement = 'all'\n");
+        }
+        if options.ephemeral {
+            settings.push_str(
+                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 300\n",
+            );
+        }
+        let conf_path = data.join("postgresql.conf");
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&conf_path)
+            .and_then(|mut file| file.write_all(settings.as_bytes()))
+            .map_err(EmbeddedError::io(format!(
+                "writing {}",
+                conf_path.display()
+            )))
+    }
+
+    /// The port written at initdb time, so a restarted cluster keeps its address.
+    fn configured_port(&self) -> Option<u16> {
+        let conf = fs::read_to_string(self.data_dir().join("postgresql.conf")).ok()?;
+        conf.lines().rev().find_map(|line| {
+            let value = line.trim().strip_prefix("port")?.trim().strip_prefix('=')?;
+            value.split('#').next()?.trim().parse().ok()
+        })
+    }
+
+    /// The port of the server running on this data directory, if one is.
+    fn running_port(&self) -> Option<u16> {
+        let status = self
+            .command("pg_ctl")
+            .args(["status", "-D"])
+            .arg(self.data_dir())
+            .output()
+            .ok()?;
+        if !status.status.success() {
+            return None;
+        }
+        let pid_file = fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
+        pid_file.lines().nth(3)?.trim().parse().ok()
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(self.binaries.program(program));
+        command.current_dir(&self.root).env_remove("PGDATA");
+        if let Some(owner) = self.owner {
+            command.uid(owner.uid.as_raw()).gid(owner.gid.as_raw());
+        }
+        command
+    }
+
+    fn run(&self, program: &str, args: &[&std::ffi::OsStr]) -> Result<()> {
+        let output = self
+            .command(program)
+            .args(args)
+            .output()
+            .map_err(EmbeddedError::io(format!("running {program}")))?;
+        if output.status.success() {
+            return Ok(());
+        }
+        let mut text = String::from_utf8_lossy(&output.stderr).into_owned();
+        text.push_str(&String::from_utf8_lossy(&output.stdout));
+        if program == "pg_ctl" {
+            text.push_str(&log_tail(&self.log_file()));
+        }
+        Err(EmbeddedError::Command {
+            program: program.to_owned(),
+            output: text.trim().to_owned(),
+        })
+    }
+
+    fn give_to_owner(&self, path: &Path) -> Result<()> {
+        if let Some(owner) = self.owner {
+            nix::unistd::chown(path, Some(owner.uid), Some(owner.gid)).map_err(|errno| {
+                EmbeddedError::Io {
+                    context: format!("giving {} to the postgres user", path.display()),
+                    source: errno.into(),
+                }
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// When we are root, the cluster belongs to the `postgres` system user.
+fn owner_when_root() -> Result<Option<Owner>> {
+    if !Uid::effective().is_root() {
+        return Ok(None);
+    }
+    match User::from_name("postgres") {
+        Ok(Some(user)) => Ok(Some(Owner {
+            uid: user.uid,
+            gid: user.gid,
+        })),
+        _ => Err(EmbeddedError::NoPostgresUser),
+    }
+}
+
+/// Every directory above `path` must be searchable by the owner, or the
+/// server cannot open its own data directory.
+fn check_reachable(path: &Path, owner: Owner) -> Result<()> {
+    for ancestor in path.ancestors().skip(1) {
+        let Ok(meta) = fs::metadata(ancestor) else {
+            continue;
+        };
+        let mode = meta.mode();
+        let searchable = (meta.uid() == owner.uid.as_raw() && mode & 0o100 != 0)
+            || (meta.gid() == owner.gid.as_raw() && mode & 0o010 != 0)
+            || mode & 0o001 != 0;
+        if !searchable {
+            return Err(EmbeddedError::Unreachable {
+                path: path.to_owned(),
+                blocking: ancestor.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `preferred` when nothing listens there, else a port the kernel picks.
+fn free_port(preferred: Option<u16>) -> Result<u16> {
+    if let Some(port) = preferred
+        && TcpListener::bind(("127.0.0.1", port)).is_ok()
+    {
+        return Ok(port);
+    }
+    let listener =
+        TcpListener::bind(("127.0.0.1", 0)).map_err(EmbeddedError::io("finding a free port"))?;
+    listener
+        .local_addr()
+        .map(|addr| addr.port())
+        .map_err(EmbeddedError::io("finding a free port"))
+}
+
+fn log_tail(log: &Path) -> String {
+    let Ok(text) = fs::read_to_string(log) else {
+        return String::new();
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(10);
+    format!(
+        "\nlast lines of {}:\n{}",
+        log.display(),
+        lines[start..].join("\n")
+    )
+}

@@ -1,0 +1,9 @@
+//! pgusers: manage the users of a PostgreSQL database from a dashboard, a CLI or an API.
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod embedded;
+pub mod roles;
+pub mod startup;
+pub mod state;
+pub mod web;

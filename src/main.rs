@@ -1,0 +1,59 @@
+use std::net::TcpListener;
+
+use anyhow::Context;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use pgusers::config::{Cli, Command, Settings};
+use pgusers::startup::{Target, session_key};
+use pgusers::web::{self, AppState, WebSettings};
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.settings).await,
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(&settings.listen)
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let mut target = Target::resolve(&settings).await?;
+    let result = run_dashboard(&settings, &target, listener).await;
+    target.shut_down();
+    result
+}
+
+async fn run_dashboard(
+    settings: &Settings,
+    target: &Target,
+    listener: TcpListener,
+) -> anyhow::Result<()> {
+    let state = target.state_store(settings)?;
+    if let Err(error) = state.ensure_ready().await {
+        tracing::warn!(%error, "the state database is not ready yet; pgusers will retry");
+    }
+    let address = listener.local_addr()?;
+    let secure_cookies = !address.ip().is_loopback();
+    let app = AppState {
+        roles: target.role_manager(),
+        state,
+    };
+    let server = web::server(
+        listener,
+        app,
+        WebSettings {
+            session_key: session_key(settings)?,
+            secure_cookies,
+        },
+    )?;
+    println!("pgusers dashboard: http://{address}/");
+    server.await.context("running the dashboard")
+}

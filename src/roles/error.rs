@@ -1,0 +1,66 @@
+use deadpool_postgres::PoolError;
+use tokio_postgres::error::SqlState;
+
+/// Why a role operation did not happen. Every variant means nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum RoleError {
+    #[error("User \"{0}\" already exists.")]
+    AlreadyExists(String),
+    #[error("User \"{0}\" does not exist.")]
+    NotFound(String),
+    #[error(
+        "User \"{0}\" is the protected default user: it cannot be renamed or deleted, \
+         and its password cannot be changed."
+    )]
+    Protected(String),
+    #[error(
+        "User \"{user}\" still owns objects in other databases of this server; \
+         move or drop them there first. PostgreSQL said: {detail}"
+    )]
+    OwnsObjectsElsewhere { user: String, detail: String },
+    #[error("The database is busy with another change to this user; try again in a moment.")]
+    Busy,
+    #[error("The database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("PostgreSQL refused the operation: {0}")]
+    Database(#[source] tokio_postgres::Error),
+}
+
+impl RoleError {
+    /// Errors that come from PostgreSQL itself keep their meaning (a name
+    /// taken by a concurrent creator is still "already exists"); errors with
+    /// no server answer mean the server is out of reach.
+    pub(crate) fn from_postgres(error: tokio_postgres::Error, user: &str) -> Self {
+        match error.code() {
+            Some(code)
+                if *code == SqlState::DUPLICATE_OBJECT || *code == SqlState::UNIQUE_VIOLATION =>
+            {
+                Self::AlreadyExists(user.to_owned())
+            }
+            Some(code) if *code == SqlState::UNDEFINED_OBJECT => Self::NotFound(user.to_owned()),
+            Some(code)
+                if *code == SqlState::LOCK_NOT_AVAILABLE
+                    || *code == SqlState::T_R_SERIALIZATION_FAILURE =>
+            {
+                Self::Busy
+            }
+            Some(code) if *code == SqlState::DEPENDENT_OBJECTS_STILL_EXIST => {
+                Self::OwnsObjectsElsewhere {
+                    user: user.to_owned(),
+                    detail: error
+                        .as_db_error()
+                        .and_then(|db| db.detail().map(str::to_owned))
+                        .unwrap_or_else(|| error.to_string()),
+                }
+            }
+            Some(_) => Self::Database(error),
+            None => Self::Unavailable(error.to_string()),
+        }
+    }
+}
+
+impl From<PoolError> for RoleError {
+    fn from(error: PoolError) -> Self {
+        Self::Unavailable(error.to_string())
+    }
+}

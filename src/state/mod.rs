@@ -1,0 +1,167 @@
+//! The dashboard's own state (operators; later the audit log), kept in a
+//! PostgreSQL database of its own, never in the managed database.
+//!
+//! The schema is a list of ordered SQL migrations in `src/state/migrations`,
+//! applied by refinery the first time the state is needed. Setting up is
+//! retried on every use until it succeeds, so pgusers can start while
+//! PostgreSQL is down and recover when it comes back.
+
+mod operators;
+
+pub use operators::{OperatorSecret, hash_operator_password};
+
+use deadpool_postgres::Pool;
+use tokio::sync::OnceCell;
+use tokio_postgres::Config;
+use tokio_postgres::error::SqlState;
+
+refinery::embed_migrations!("src/state/migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("The dashboard's state database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("The dashboard's state database refused a query: {0}")]
+    Database(#[source] tokio_postgres::Error),
+    #[error("Applying the dashboard's schema migrations failed: {0}")]
+    Migration(#[source] refinery::Error),
+    #[error("Hashing a password failed: {0}")]
+    Hashing(String),
+}
+
+impl From<tokio_postgres::Error> for StateError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        if error.code().is_some() {
+            Self::Database(error)
+        } else {
+            Self::Unavailable(error.to_string())
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StateError {
+    fn from(error: deadpool_postgres::PoolError) -> Self {
+        Self::Unavailable(error.to_string())
+    }
+}
+
+/// Where the state lives and how to set it up.
+pub struct StateSettings {
+    /// The state database.
+    pub config: Config,
+    /// When set, an administrator's connection to the same server, used to
+    /// create the state database if it is missing.
+    pub create_with: Option<Config>,
+    /// The first operator's password; generated and printed once when absent.
+    pub admin_password: Option<OperatorSecret>,
+}
+
+pub struct StateStore {
+    pool: Pool,
+    settings: StateSettings,
+    ready: OnceCell<()>,
+}
+
+impl StateStore {
+    pub fn new(settings: StateSettings) -> Self {
+        Self {
+            pool: crate::db::pool(settings.config.clone(), 4),
+            settings,
+            ready: OnceCell::new(),
+        }
+    }
+
+    /// Creates the database if needed, applies migrations and makes sure an
+    /// operator exists. Runs once; a failure is retried at the next call.
+    pub async fn ensure_ready(&self) -> Result<(), StateError> {
+        self.ready
+            .get_or_try_init(|| self.set_up())
+            .await
+            .map(|_| ())
+    }
+
+    async fn set_up(&self) -> Result<(), StateError> {
+        if let Some(admin) = &self.settings.create_with {
+            create_database_if_missing(admin, &self.settings.config).await?;
+        }
+        let mut client = crate::db::connect(&self.settings.config).await?;
+        migrations::runner()
+            .run_async(&mut client)
+            .await
+            .map_err(StateError::Migration)?;
+        self.bootstrap_operator().await
+    }
+
+    /// When nobody can log in, creates `admin`.
+    async fn bootstrap_operator(&self) -> Result<(), StateError> {
+        let client = self.pool.get().await?;
+        let count: i64 = client
+            .query_one("SELECT count(*) FROM operators", &[])
+            .await?
+            .get(0);
+        if count > 0 {
+            return Ok(());
+        }
+        let (password, generated) = match &self.settings.admin_password {
+            Some(password) => (password.clone(), false),
+            None => (OperatorSecret::generate(), true),
+        };
+        let hash = hash_operator_password(password.clone()).await?;
+        let inserted = client
+            .execute(
+                "INSERT INTO operators (name, password_hash) VALUES ('admin', $1)
+                 ON CONFLICT (name) DO NOTHING",
+                &[&hash],
+            )
+            .await?;
+        if inserted == 1 && generated {
+            // Shown once, on the terminal of whoever started pgusers; never logged.
+            println!(
+                "Created the dashboard operator \"admin\" with password \"{}\". \
+                 It is shown only this once.",
+                password.expose()
+            );
+        }
+        Ok(())
+    }
+
+    /// Checks an operator's name and password. Unknown names cost the same
+    /// time as known ones.
+    pub async fn verify_operator(
+        &self,
+        name: &str,
+        password: OperatorSecret,
+    ) -> Result<bool, StateError> {
+        self.ensure_ready().await?;
+        let client = self.pool.get().await?;
+        let hash: Option<String> = client
+            .query_opt(
+                "SELECT password_hash FROM operators WHERE name = $1",
+                &[&name],
+            )
+            .await?
+            .map(|row| row.get(0));
+        operators::verify(password, hash).await
+    }
+}
+
+async fn create_database_if_missing(admin: &Config, state: &Config) -> Result<(), StateError> {
+    let Some(name) = crate::db::database_name(state) else {
+        return Ok(());
+    };
+    let client = crate::db::connect(admin).await?;
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await?;
+    if exists.is_some() {
+        return Ok(());
+    }
+    let statement = format!(
+        "CREATE DATABASE {}",
+        postgres_protocol::escape::escape_identifier(name)
+    );
+    match client.batch_execute(&statement).await {
+        Err(error) if error.code() == Some(&SqlState::DUPLICATE_DATABASE) => Ok(()),
+        other => other.map_err(StateError::from),
+    }
+}

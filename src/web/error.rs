@@ -1,0 +1,101 @@
+//! What the person sees when something fails. Details of unexpected failures
+//! go to the log, never to the page.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, LOCATION};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use super::pages::ErrorPage;
+use crate::roles::RoleError;
+use crate::state::StateError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("You need to log in.")]
+    LoginRequired,
+    #[error(
+        "This form has expired or did not come from this dashboard. Go back, reload the page and try again."
+    )]
+    Csrf,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(
+        "The database is unavailable right now. pgusers reconnects by itself: try again in a moment."
+    )]
+    Unavailable,
+    #[error("Something went wrong. The details are in the server log.")]
+    Internal,
+}
+
+impl WebError {
+    /// An unexpected failure: logged in full, shown as a generic message.
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "request failed");
+        Self::Internal
+    }
+}
+
+impl From<RoleError> for WebError {
+    fn from(error: RoleError) -> Self {
+        match error {
+            RoleError::NotFound(_) => Self::NotFound(error.to_string()),
+            RoleError::Protected(_) => Self::Forbidden(error.to_string()),
+            RoleError::AlreadyExists(_)
+            | RoleError::OwnsObjectsElsewhere { .. }
+            | RoleError::Busy => Self::Conflict(error.to_string()),
+            RoleError::Unavailable(detail) => {
+                tracing::warn!(%detail, "managed database unavailable");
+                Self::Unavailable
+            }
+            RoleError::Database(_) => Self::internal(error),
+        }
+    }
+}
+
+impl From<StateError> for WebError {
+    fn from(error: StateError) -> Self {
+        match error {
+            StateError::Unavailable(detail) => {
+                tracing::warn!(%detail, "state database unavailable");
+                Self::Unavailable
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl ResponseError for WebError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::LoginRequired => StatusCode::SEE_OTHER,
+            Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::LoginRequired = self {
+            return HttpResponse::SeeOther()
+                .insert_header((LOCATION, "/login"))
+                .finish();
+        }
+        let status = self.status_code();
+        let page = ErrorPage {
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            message: self.to_string(),
+        };
+        let body = page.render().unwrap_or_else(|_| self.to_string());
+        HttpResponse::build(status)
+            .insert_header((CACHE_CONTROL, "no-store"))
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}

@@ -1,0 +1,67 @@
+//! The dashboard: an actix-web application over the role module.
+//!
+//! Handlers are short: parse the request into domain values, call the role
+//! module, then render a page or redirect. Pages are askama templates
+//! (`pages.rs` ↔ `templates/`).
+
+mod error;
+mod pages;
+mod routes;
+mod session;
+
+pub use error::WebError;
+
+use std::net::TcpListener;
+
+use actix_session::SessionMiddleware;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+
+use crate::roles::RoleManager;
+use crate::state::StateStore;
+
+/// What every handler shares.
+pub struct AppState {
+    pub roles: RoleManager,
+    pub state: StateStore,
+}
+
+pub struct WebSettings {
+    /// At least 64 bytes: the first half signs, the second encrypts.
+    pub session_key: Vec<u8>,
+    /// Mark cookies `Secure` (HTTPS only). Off for plain HTTP on loopback.
+    pub secure_cookies: bool,
+}
+
+/// The number of bytes actix-session needs for a cookie key.
+pub const SESSION_KEY_LEN: usize = 64;
+
+/// Builds the dashboard's HTTP server on a bound listener.
+pub fn server(
+    listener: TcpListener,
+    app: AppState,
+    settings: WebSettings,
+) -> std::io::Result<Server> {
+    let app = web::Data::new(app);
+    let key = Key::from(&settings.session_key);
+    let secure = settings.secure_cookies;
+    let server = HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+            .cookie_name("pgusers_session".into())
+            .cookie_secure(secure)
+            .cookie_http_only(true)
+            .cookie_same_site(SameSite::Strict)
+            .build();
+        App::new()
+            .wrap(sessions)
+            .wrap(TracingLogger::default())
+            .app_data(app.clone())
+            .configure(routes::configure)
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

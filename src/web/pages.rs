@@ -1,0 +1,107 @@
+//! The pages, one askama template each. Templates hold markup only.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::CACHE_CONTROL;
+use askama::Template;
+
+use super::WebError;
+use crate::roles::DatabaseUser;
+
+/// Renders a page. Pages are never cached: they show users and sometimes
+/// a password.
+pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, WebError> {
+    let body = page.render().map_err(WebError::internal)?;
+    Ok(HttpResponse::build(status)
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+/// What every logged-in page shows around its content.
+pub struct Chrome {
+    pub operator: String,
+    pub database: String,
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub title: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub csrf: String,
+    pub username: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+pub struct OverviewPage {
+    pub chrome: Chrome,
+    pub version: String,
+    pub user_count: usize,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+pub struct UsersPage {
+    pub chrome: Chrome,
+    pub users: Vec<DatabaseUser>,
+    pub flash: Option<String>,
+}
+
+/// Messages tied to the fields of the new-user form.
+#[derive(Default)]
+pub struct NewUserErrors {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub confirmation: Option<String>,
+}
+
+impl NewUserErrors {
+    pub fn any(&self) -> bool {
+        self.username.is_some() || self.password.is_some() || self.confirmation.is_some()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "user_new.html")]
+pub struct NewUserPage {
+    pub chrome: Chrome,
+    pub username: String,
+    pub read_only: bool,
+    pub errors: NewUserErrors,
+}
+
+#[derive(Template)]
+#[template(path = "user_password.html")]
+pub struct PasswordPage {
+    pub chrome: Chrome,
+    pub username: String,
+    pub password: String,
+    /// "created" or "updated".
+    pub action: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "user_reset.html")]
+pub struct ResetConfirmPage {
+    pub chrome: Chrome,
+    pub username: String,
+}
+
+#[derive(Template)]
+#[template(path = "user_delete.html")]
+pub struct DeleteConfirmPage {
+    pub chrome: Chrome,
+    pub username: String,
+    pub protected_user: String,
+    pub objects: Vec<String>,
+    pub elsewhere: i64,
+}

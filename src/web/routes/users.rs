@@ -1,0 +1,231 @@
+//! Settings › Database Users: list, add, reset password, delete.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::{chrome, see_other};
+use crate::domain::{NewPassword, PasswordError, RoleName, Username};
+use crate::roles::{Access, RoleError};
+use crate::web::pages::{
+    DeleteConfirmPage, NewUserErrors, NewUserPage, PasswordPage, ResetConfirmPage, UsersPage,
+    render,
+};
+use crate::web::session::Operator;
+use crate::web::{AppState, WebError};
+
+const USERS: &str = "/settings/users";
+
+pub async fn list(app: web::Data<AppState>, operator: Operator) -> Result<HttpResponse, WebError> {
+    let page = UsersPage {
+        chrome: chrome(&app, &operator).await?,
+        users: app.roles.list().await?,
+        flash: operator.session.take_flash(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn new_form(
+    app: web::Data<AppState>,
+    operator: Operator,
+) -> Result<HttpResponse, WebError> {
+    let page = NewUserPage {
+        chrome: chrome(&app, &operator).await?,
+        username: String::new(),
+        read_only: false,
+        errors: NewUserErrors::default(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    csrf_token: String,
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirmation: String,
+    read_only: Option<String>,
+}
+
+/// A valid request to create a user, or a message at each wrong field.
+struct NewUser {
+    username: Username,
+    password: NewPassword,
+    access: Access,
+}
+
+fn parse_new_user(form: &NewUserForm) -> Result<NewUser, NewUserErrors> {
+    let username = Username::parse(form.username.trim());
+    let password = NewPassword::from_entry(&form.password, &form.password_confirmation);
+    match (username, password) {
+        (Ok(username), Ok(password)) => Ok(NewUser {
+            username,
+            password,
+            access: if form.read_only.is_some() {
+                Access::ReadOnly
+            } else {
+                Access::ReadWrite
+            },
+        }),
+        (username, password) => {
+            let mut errors = NewUserErrors {
+                username: username.err().map(|e| e.to_string()),
+                ..NewUserErrors::default()
+            };
+            match password {
+                Err(PasswordError::Mismatch) => {
+                    errors.confirmation = Some(PasswordError::Mismatch.to_string())
+                }
+                Err(other) => errors.password = Some(other.to_string()),
+                Ok(_) => {}
+            }
+            Err(errors)
+        }
+    }
+}
+
+pub async fn create(
+    app: web::Data<AppState>,
+    operator: Operator,
+    form: web::Form<NewUserForm>,
+) -> Result<HttpResponse, WebError> {
+    operator.session.check_csrf(&form.csrf_token)?;
+    let user = match parse_new_user(&form) {
+        Ok(user) => user,
+        Err(errors) => return form_again(&app, &operator, &form, errors).await,
+    };
+    let username = user.username.to_string();
+    match app
+        .roles
+        .create(&user.username, user.password, user.access)
+        .await
+    {
+        Ok(None) => {
+            tracing::info!(operator = %operator.name, user = %username, "user created");
+            operator
+                .session
+                .flash(format!("User \"{username}\" created."));
+            Ok(see_other(USERS))
+        }
+        Ok(Some(password)) => {
+            tracing::info!(operator = %operator.name, user = %username, "user created with a generated password");
+            let page = PasswordPage {
+                chrome: chrome(&app, &operator).await?,
+                username,
+                password: password.expose().to_owned(),
+                action: "created",
+            };
+            render(StatusCode::OK, &page)
+        }
+        Err(error @ RoleError::AlreadyExists(_)) => {
+            let errors = NewUserErrors {
+                username: Some(error.to_string()),
+                ..NewUserErrors::default()
+            };
+            form_again(&app, &operator, &form, errors).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The form again, with a message at each wrong field and what was typed,
+/// except the passwords.
+async fn form_again(
+    app: &web::Data<AppState>,
+    operator: &Operator,
+    form: &NewUserForm,
+    errors: NewUserErrors,
+) -> Result<HttpResponse, WebError> {
+    let page = NewUserPage {
+        chrome: chrome(app, operator).await?,
+        username: form.username.clone(),
+        read_only: form.read_only.is_some(),
+        errors,
+    };
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+fn target(name: &str) -> Result<RoleName, WebError> {
+    RoleName::parse(name).map_err(|e| WebError::NotFound(e.to_string()))
+}
+
+/// Refuses to even offer an action on the protected user or an unknown one.
+async fn actionable(app: &AppState, name: &RoleName) -> Result<(), WebError> {
+    let user = app.roles.find(name).await?;
+    if user.protected {
+        return Err(RoleError::Protected(user.username).into());
+    }
+    Ok(())
+}
+
+pub async fn reset_confirm(
+    app: web::Data<AppState>,
+    operator: Operator,
+    name: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let name = target(&name)?;
+    actionable(&app, &name).await?;
+    let page = ResetConfirmPage {
+        chrome: chrome(&app, &operator).await?,
+        username: name.to_string(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    csrf_token: String,
+}
+
+pub async fn reset(
+    app: web::Data<AppState>,
+    operator: Operator,
+    name: web::Path<String>,
+    form: web::Form<ConfirmForm>,
+) -> Result<HttpResponse, WebError> {
+    operator.session.check_csrf(&form.csrf_token)?;
+    let name = target(&name)?;
+    let password = app.roles.reset_password(&name).await?;
+    tracing::info!(operator = %operator.name, user = %name, "password reset");
+    let page = PasswordPage {
+        chrome: chrome(&app, &operator).await?,
+        username: name.to_string(),
+        password: password.expose().to_owned(),
+        action: "updated",
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn delete_confirm(
+    app: web::Data<AppState>,
+    operator: Operator,
+    name: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let name = target(&name)?;
+    actionable(&app, &name).await?;
+    let ownership = app.roles.ownership(&name).await?;
+    let page = DeleteConfirmPage {
+        chrome: chrome(&app, &operator).await?,
+        username: name.to_string(),
+        protected_user: app.roles.protected_user().await?,
+        objects: ownership.objects,
+        elsewhere: ownership.elsewhere,
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn delete(
+    app: web::Data<AppState>,
+    operator: Operator,
+    name: web::Path<String>,
+    form: web::Form<ConfirmForm>,
+) -> Result<HttpResponse, WebError> {
+    operator.session.check_csrf(&form.csrf_token)?;
+    let name = target(&name)?;
+    app.roles.delete(&name).await?;
+    tracing::info!(operator = %operator.name, user = %name, "user deleted");
+    operator.session.flash(format!("User \"{name}\" deleted."));
+    Ok(see_other(USERS))
+}
