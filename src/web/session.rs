@@ -24,7 +24,8 @@ impl UserSession {
     /// Starts a logged-in session with a new id and a new CSRF token, so
     /// nothing from before the login carries over.
     pub fn log_in(&self, operator: &str) -> Result<(), WebError> {
-        self.0.purge();
+        // `clear`, not `purge`: a purged session cannot be renewed.
+        self.0.clear();
         self.0.renew();
         self.0
             .insert(OPERATOR, operator)

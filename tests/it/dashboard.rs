@@ -1,0 +1,455 @@
+//! The dashboard through real HTTP, checked in PostgreSQL.
+
+use pgusers::domain::NewPassword;
+use pgusers::roles::Access;
+
+use crate::helpers::{password, spawn_app, unique_name, username};
+
+#[tokio::test]
+async fn every_page_except_login_and_health_requires_logging_in() {
+    let app = spawn_app().await;
+
+    for path in [
+        "/",
+        "/settings/users",
+        "/settings/users/new",
+        "/settings/users/x/delete",
+    ] {
+        let page = app.get(path).await;
+        assert_eq!(page.status, 303, "{path}");
+        assert_eq!(page.location.as_deref(), Some("/login"), "{path}");
+    }
+    assert_eq!(app.get("/healthz").await.status, 200);
+    assert_eq!(app.get("/login").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_wrong_operator_password_is_refused_and_the_name_kept() {
+    let app = spawn_app().await;
+
+    let page = app
+        .submit(
+            "/login",
+            "/login",
+            &[("username", "admin"), ("password", "wrong-password")],
+        )
+        .await;
+
+    assert_eq!(page.status, 401);
+    assert!(page.body.contains("Invalid name or password."));
+    assert!(page.body.contains("value=\"admin\""));
+    assert!(!page.body.contains("wrong-password"));
+    assert_eq!(
+        app.get("/settings/users").await.status,
+        303,
+        "still logged out"
+    );
+}
+
+#[tokio::test]
+async fn the_users_page_shows_the_guides_labels_and_the_protected_user() {
+    let app = spawn_app().await;
+    app.log_in().await;
+
+    let page = app.get("/settings/users").await;
+
+    assert_eq!(page.status, 200);
+    for label in [
+        "Settings",
+        "Database Users",
+        "Manage database users",
+        "Add a database user",
+        "Username",
+        "Read-only",
+        "Protected",
+        "Password encryption",
+        "SCRAM-SHA-256",
+    ] {
+        assert!(page.body.contains(label), "the page shows {label:?}");
+    }
+    assert!(page.body.contains(&app.db.name));
+}
+
+#[tokio::test]
+async fn a_form_without_this_sessions_csrf_token_is_rejected_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let name = unique_name("csrf");
+
+    let page = app
+        .post(
+            "/settings/users",
+            &[
+                ("csrf_token", "forged"),
+                ("username", &name),
+                ("password", ""),
+                ("password_confirmation", ""),
+            ],
+        )
+        .await;
+
+    assert_eq!(page.status, 403);
+    let users = app.db.roles.list().await.unwrap();
+    assert!(
+        users.iter().all(|u| u.username != name),
+        "no user was created"
+    );
+}
+
+#[tokio::test]
+async fn adding_a_user_redirects_to_the_list_with_a_message_and_the_user_logs_in() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let name = unique_name("web");
+    let chosen = password();
+
+    let page = app
+        .submit(
+            "/settings/users/new",
+            "/settings/users",
+            &[
+                ("username", &name),
+                ("password", chosen.expose()),
+                ("password_confirmation", chosen.expose()),
+            ],
+        )
+        .await;
+
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/settings/users"));
+    let list = app.get("/settings/users").await;
+    assert!(
+        list.body
+            .contains(&format!("User &#34;{name}&#34; created."))
+            || list
+                .body
+                .contains(&format!("User &quot;{name}&quot; created.")),
+        "{}",
+        list.body
+    );
+    assert!(
+        !app.get("/settings/users").await.body.contains("created."),
+        "the message shows once"
+    );
+    app.db.connect_as(&name, chosen.expose()).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_read_only_checkbox_makes_a_user_that_cannot_write() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let name = unique_name("webro");
+    let chosen = password();
+
+    app.submit(
+        "/settings/users/new",
+        "/settings/users",
+        &[
+            ("username", &name),
+            ("password", chosen.expose()),
+            ("password_confirmation", chosen.expose()),
+            ("read_only", "on"),
+        ],
+    )
+    .await;
+
+    let user = app
+        .db
+        .roles
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == name)
+        .unwrap();
+    assert!(user.read_only);
+    let client = app.db.connect_as(&name, chosen.expose()).await.unwrap();
+    assert!(
+        client
+            .batch_execute("CREATE TABLE nope (v int)")
+            .await
+            .is_err()
+    );
+    assert!(app.get("/settings/users").await.body.contains("Read only"));
+}
+
+#[tokio::test]
+async fn form_errors_come_back_with_422_a_message_per_field_and_the_input_kept_but_no_password() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let short_password = "x".repeat(23);
+
+    let page = app
+        .submit(
+            "/settings/users/new",
+            "/settings/users",
+            &[
+                ("username", "abcde"),
+                ("password", &short_password),
+                ("password_confirmation", &short_password),
+                ("read_only", "on"),
+            ],
+        )
+        .await;
+
+    assert_eq!(page.status, 422);
+    assert!(
+        page.body
+            .contains("Username must be between 6 and 32 characters long (it has 5).")
+    );
+    assert!(
+        page.body
+            .contains("Password must be between 24 and 64 characters long (it has 23).")
+    );
+    assert!(
+        page.body.contains("value=\"abcde\""),
+        "the username is kept"
+    );
+    assert!(page.body.contains("checked"), "the checkbox is kept");
+    assert!(
+        !page.body.contains(&short_password),
+        "the password is never echoed"
+    );
+    assert!(page.body.contains("aria-describedby=\"username-error"));
+}
+
+#[tokio::test]
+async fn a_confirmation_that_differs_and_a_taken_name_are_reported_at_their_fields() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let taken = username("taken");
+    app.db
+        .roles
+        .create(&taken, NewPassword::Generate, Access::ReadWrite)
+        .await
+        .unwrap();
+    let first = password();
+    let second = password();
+
+    let mismatch = app
+        .submit(
+            "/settings/users/new",
+            "/settings/users",
+            &[
+                ("username", &unique_name("okname")),
+                ("password", first.expose()),
+                ("password_confirmation", second.expose()),
+            ],
+        )
+        .await;
+    let exists = app
+        .submit(
+            "/settings/users/new",
+            "/settings/users",
+            &[
+                ("username", taken.as_str()),
+                ("password", ""),
+                ("password_confirmation", ""),
+            ],
+        )
+        .await;
+
+    assert_eq!(mismatch.status, 422);
+    assert!(
+        mismatch
+            .body
+            .contains("id=\"confirmation-error\">Password and confirmation do not match.")
+    );
+    assert_eq!(exists.status, 422);
+    assert!(exists.body.contains("already exists."));
+    assert!(
+        exists
+            .body
+            .contains(&format!("value=\"{}\"", taken.as_str()))
+    );
+}
+
+#[tokio::test]
+async fn leaving_both_passwords_empty_shows_a_generated_password_once_and_not_cached() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let name = unique_name("gen");
+
+    let page = app
+        .submit(
+            "/settings/users/new",
+            "/settings/users",
+            &[
+                ("username", &name),
+                ("password", ""),
+                ("password_confirmation", ""),
+            ],
+        )
+        .await;
+
+    assert_eq!(page.status, 200);
+    assert_eq!(page.cache_control.as_deref(), Some("no-store"));
+    let password = shown_password(&page.body);
+    assert_eq!(password.len(), 64);
+    app.db.connect_as(&name, &password).await.unwrap();
+    assert!(
+        !app.get("/settings/users").await.body.contains(&password),
+        "shown only once"
+    );
+}
+
+#[tokio::test]
+async fn reset_asks_for_confirmation_then_shows_the_new_password_once() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let name = username("reset");
+    let old = password();
+    app.db
+        .roles
+        .create(&name, NewPassword::Chosen(old.clone()), Access::ReadWrite)
+        .await
+        .unwrap();
+    let list = app.get("/settings/users").await;
+    assert!(
+        list.body
+            .contains(&format!("/settings/users/{}/reset", name.as_str())),
+        "the ... menu offers Reset password"
+    );
+
+    let confirm = app
+        .get(&format!("/settings/users/{}/reset", name.as_str()))
+        .await;
+    assert_eq!(confirm.status, 200);
+    assert!(
+        app.db.connect_as(name.as_str(), old.expose()).await.is_ok(),
+        "asking changes nothing"
+    );
+
+    let page = app
+        .submit(
+            &format!("/settings/users/{}/reset", name.as_str()),
+            &format!("/settings/users/{}/reset", name.as_str()),
+            &[],
+        )
+        .await;
+
+    assert_eq!(page.status, 200);
+    assert_eq!(page.cache_control.as_deref(), Some("no-store"));
+    let fresh = shown_password(&page.body);
+    app.db.connect_as(name.as_str(), &fresh).await.unwrap();
+    assert!(
+        app.db
+            .connect_as(name.as_str(), old.expose())
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn delete_confirmation_lists_what_moves_to_the_protected_user_then_the_user_is_gone() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let name = username("bye");
+    let secret = password();
+    app.db
+        .roles
+        .create(
+            &name,
+            NewPassword::Chosen(secret.clone()),
+            Access::ReadWrite,
+        )
+        .await
+        .unwrap();
+    let client = app
+        .db
+        .connect_as(name.as_str(), secret.expose())
+        .await
+        .unwrap();
+    client
+        .batch_execute("CREATE TABLE invoices (v int)")
+        .await
+        .unwrap();
+    drop(client);
+    let path = format!("/settings/users/{}/delete", name.as_str());
+
+    let confirm = app.get(&path).await;
+    assert_eq!(confirm.status, 200);
+    assert!(
+        confirm.body.contains("invoices"),
+        "the confirmation lists the table"
+    );
+    assert!(
+        confirm.body.contains(&app.db.name),
+        "and names the protected user it moves to"
+    );
+
+    let page = app.submit(&path, &path, &[]).await;
+
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/settings/users"));
+    let list = app.get("/settings/users").await;
+    assert!(list.body.contains("deleted."));
+    assert!(
+        !list
+            .body
+            .contains(&format!("data-username=\"{}\"", name.as_str()))
+    );
+    let protected = app.db.connect_as_protected().await;
+    protected
+        .batch_execute("SELECT * FROM invoices")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_protected_row_offers_no_actions_and_its_action_pages_are_refused() {
+    let app = spawn_app().await;
+    app.log_in().await;
+
+    let list = app.get("/settings/users").await;
+    let row_start = list
+        .body
+        .find(&format!("data-username=\"{}\"", app.db.name))
+        .unwrap();
+    let row = &list.body[row_start..row_start + list.body[row_start..].find("</tr>").unwrap()];
+    assert!(row.contains("Protected"));
+    assert!(
+        !row.contains("<details"),
+        "no ... menu on the protected row"
+    );
+
+    let reset_path = format!("/settings/users/{}/reset", app.db.name);
+    let delete_path = format!("/settings/users/{}/delete", app.db.name);
+    assert_eq!(app.get(&reset_path).await.status, 403);
+    assert_eq!(app.get(&delete_path).await.status, 403);
+    // Even a well-formed POST that skips the confirmation page is refused.
+    let token = crate::helpers::csrf_token(&app.get("/settings/users").await.body);
+    assert_eq!(
+        app.post(&reset_path, &[("csrf_token", &token)])
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        app.post(&delete_path, &[("csrf_token", &token)])
+            .await
+            .status,
+        403
+    );
+    app.db.connect_as_protected().await;
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session() {
+    let app = spawn_app().await;
+    app.log_in().await;
+
+    let page = app.submit("/settings/users", "/logout", &[]).await;
+
+    assert_eq!(page.status, 303);
+    assert_eq!(app.get("/settings/users").await.status, 303);
+}
+
+/// The password shown on a "created"/"updated" page.
+fn shown_password(html: &str) -> String {
+    let marker = "id=\"new-password\"";
+    let start = html.find(marker).expect("the page shows a password");
+    let value = html[start..].find("value=\"").unwrap() + start + 7;
+    let end = value + html[value..].find('"').unwrap();
+    html[value..end].to_owned()
+}

@@ -1,0 +1,298 @@
+//! Shared test parts: one real PostgreSQL cluster for the whole test binary,
+//! started by pgusers' own embedded module, with `log_statement = all`; each
+//! test gets its own database, protected user and role names.
+
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+
+use pgusers::domain::{Password, Username};
+use pgusers::embedded::{Cluster, ClusterOptions};
+use pgusers::roles::{RoleManager, provision_database};
+use pgusers::state::{OperatorSecret, StateSettings, StateStore};
+use pgusers::web::{self, AppState, WebSettings};
+use rand::RngExt;
+use tokio_postgres::{Client, Config, NoTls};
+
+pub struct TestCluster {
+    cluster: Mutex<Cluster>,
+    root: PathBuf,
+    port: u16,
+}
+
+static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
+
+extern "C" fn stop_cluster_at_exit() {
+    if let Some(test_cluster) = CLUSTER.get() {
+        if let Ok(mut cluster) = test_cluster.cluster.lock() {
+            let _ = cluster.stop();
+        }
+        let _ = std::fs::remove_dir_all(&test_cluster.root);
+    }
+}
+
+/// A new cluster in its own directory, reachable by the `postgres` system
+/// user when the tests run as root.
+pub fn new_cluster(options: &ClusterOptions) -> (Cluster, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix("pgusers-test-")
+        .permissions(std::fs::Permissions::from_mode(0o755))
+        .tempdir()
+        .expect("temporary directory")
+        .keep();
+    let mut cluster = Cluster::open(&dir.join("pg"), options).expect("initdb");
+    cluster.start().expect("cluster starts");
+    (cluster, dir)
+}
+
+/// The shared cluster, started on first use and stopped when the test binary exits.
+pub fn cluster() -> &'static TestCluster {
+    CLUSTER.get_or_init(|| {
+        let (cluster, root) = new_cluster(&ClusterOptions {
+            log_statements: true,
+            ephemeral: true,
+        });
+        // SAFETY: registering a plain extern "C" function with atexit.
+        unsafe { libc::atexit(stop_cluster_at_exit) };
+        TestCluster {
+            port: cluster.port(),
+            cluster: Mutex::new(cluster),
+            root,
+        }
+    })
+}
+
+impl TestCluster {
+    pub fn admin_config(&self, dbname: &str) -> Config {
+        self.cluster
+            .lock()
+            .expect("cluster lock")
+            .admin_config(dbname)
+    }
+
+    /// Everything the server has logged so far.
+    pub fn log(&self) -> String {
+        let path = self.cluster.lock().expect("cluster lock").log_file();
+        std::fs::read_to_string(path).expect("server log")
+    }
+}
+
+/// A fresh lowercase name that passes the username rules: `prefix_xxxxxxxxxx`.
+pub fn unique_name(prefix: &str) -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let suffix: String = (0..10)
+        .map(|_| char::from(CHARS[rng.random_range(0..CHARS.len())]))
+        .collect();
+    format!("{prefix}_{suffix}")
+}
+
+pub fn username(prefix: &str) -> Username {
+    Username::parse(&unique_name(prefix)).expect("valid test username")
+}
+
+pub fn password() -> Password {
+    Password::generate()
+}
+
+/// A database provisioned like a new managed one, and a role manager on it.
+pub struct TestDb {
+    pub name: String,
+    pub protected_password: Password,
+    pub roles: RoleManager,
+}
+
+pub async fn test_db() -> TestDb {
+    let cluster = cluster();
+    let name = username("db");
+    let protected_password = password();
+    provision_database(
+        &cluster.admin_config("postgres"),
+        &name,
+        &protected_password,
+    )
+    .await
+    .expect("provisioning");
+    let roles = RoleManager::new(
+        pgusers::db::pool(cluster.admin_config(name.as_str()), 4),
+        None,
+    );
+    TestDb {
+        name: name.to_string(),
+        protected_password,
+        roles,
+    }
+}
+
+impl TestDb {
+    /// Logs in as `user` with `password` over TCP, as an application would.
+    pub async fn connect_as(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> Result<Client, tokio_postgres::Error> {
+        let mut config = Config::new();
+        config
+            .host("127.0.0.1")
+            .port(cluster().port)
+            .user(user)
+            .password(password)
+            .dbname(&self.name);
+        let (client, connection) = config.connect(NoTls).await?;
+        tokio::spawn(connection);
+        Ok(client)
+    }
+
+    pub async fn connect_as_protected(&self) -> Client {
+        self.connect_as(&self.name, self.protected_password.expose())
+            .await
+            .expect("the protected user logs in")
+    }
+
+    /// The superuser, in this test's database.
+    pub async fn admin(&self) -> Client {
+        pgusers::db::connect(&cluster().admin_config(&self.name))
+            .await
+            .expect("admin connects")
+    }
+}
+
+/// The SQLSTATE of a failed statement.
+pub fn sqlstate<T: std::fmt::Debug>(result: Result<T, tokio_postgres::Error>) -> String {
+    result
+        .expect_err("the statement should fail")
+        .code()
+        .map(|code| code.code().to_owned())
+        .unwrap_or_else(|| "no SQLSTATE".into())
+}
+
+/// The real dashboard on a random port, over the test's own database and
+/// its own state database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+    pub operator_password: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let db = test_db().await;
+    let cluster = cluster();
+    let operator_password = unique_name("operator");
+    let state = StateStore::new(StateSettings {
+        config: cluster.admin_config(&format!("{}_state", db.name)),
+        create_with: Some(cluster.admin_config("postgres")),
+        admin_password: Some(OperatorSecret::new(operator_password.clone())),
+    });
+    let roles = RoleManager::new(pgusers::db::pool(cluster.admin_config(&db.name), 4), None);
+    let address = spawn_server(roles, state);
+    TestApp {
+        address,
+        client: http_client(),
+        db,
+        operator_password,
+    }
+}
+
+pub fn spawn_server(roles: RoleManager, state: StateStore) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let mut key = vec![0u8; web::SESSION_KEY_LEN];
+    rand::rng().fill(&mut key[..]);
+    let server = web::server(
+        listener,
+        AppState { roles, state },
+        WebSettings {
+            session_key: key,
+            secure_cookies: false,
+        },
+    )
+    .expect("server");
+    tokio::spawn(server);
+    address
+}
+
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
+/// A page's CSRF token, read from its hidden field.
+pub fn csrf_token(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).expect("the page has a CSRF field") + marker.len();
+    let end = start + html[start..].find('"').expect("closing quote");
+    html[start..end].to_owned()
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub cache_control: Option<String>,
+    pub body: String,
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("GET");
+        page(response).await
+    }
+
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .form(form)
+            .send()
+            .await
+            .expect("POST");
+        page(response).await
+    }
+
+    /// Posts a form with the CSRF token of the page at `form_page`.
+    pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let token = csrf_token(&self.get(form_page).await.body);
+        let mut form = vec![("csrf_token", token.as_str())];
+        form.extend_from_slice(fields);
+        self.post(action, &form).await
+    }
+
+    pub async fn log_in(&self) {
+        let page = self
+            .submit(
+                "/login",
+                "/login",
+                &[("username", "admin"), ("password", &self.operator_password)],
+            )
+            .await;
+        assert_eq!(page.status, 303, "login should succeed: {}", page.body);
+    }
+}
+
+async fn page(response: reqwest::Response) -> Page {
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let location = header("location");
+    let cache_control = header("cache-control");
+    let status = response.status().as_u16();
+    Page {
+        status,
+        location,
+        cache_control,
+        body: response.text().await.expect("body"),
+    }
+}

@@ -1,0 +1,12 @@
+//! pgusers' integration tests: everything against a real PostgreSQL.
+
+mod helpers;
+
+mod dashboard;
+mod embedded;
+mod roles_create;
+mod roles_delete;
+mod roles_list;
+mod roles_passwords;
+mod roles_protected;
+mod roles_read_only;

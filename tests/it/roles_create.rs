@@ -1,0 +1,200 @@
+use pgusers::domain::NewPassword;
+use pgusers::roles::{Access, RoleError, RoleManager};
+
+use crate::helpers::{cluster, password, sqlstate, test_db, username};
+
+#[tokio::test]
+async fn a_read_write_user_logs_in_with_its_password_and_can_create_and_write() {
+    let db = test_db().await;
+    let name = username("rw");
+    let chosen = password();
+
+    let generated = db
+        .roles
+        .create(
+            &name,
+            NewPassword::Chosen(chosen.clone()),
+            Access::ReadWrite,
+        )
+        .await
+        .unwrap();
+
+    assert!(generated.is_none(), "a chosen password is not echoed back");
+    let client = db.connect_as(name.as_str(), chosen.expose()).await.unwrap();
+    client
+        .batch_execute("CREATE TABLE notes (id serial PRIMARY KEY, body text); INSERT INTO notes (body) VALUES ('hi');")
+        .await
+        .unwrap();
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM notes", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 1);
+}
+
+#[tokio::test]
+async fn a_read_write_user_can_write_to_tables_the_protected_user_creates_later() {
+    let db = test_db().await;
+    let name = username("rw");
+    let chosen = password();
+    db.roles
+        .create(
+            &name,
+            NewPassword::Chosen(chosen.clone()),
+            Access::ReadWrite,
+        )
+        .await
+        .unwrap();
+
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute("CREATE TABLE later (id serial PRIMARY KEY, v int)")
+        .await
+        .unwrap();
+
+    let client = db.connect_as(name.as_str(), chosen.expose()).await.unwrap();
+    client
+        .batch_execute("INSERT INTO later (v) VALUES (1)")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_generated_password_has_64_characters_and_lets_the_user_log_in() {
+    let db = test_db().await;
+    let name = username("gen");
+
+    let generated = db
+        .roles
+        .create(&name, NewPassword::Generate, Access::ReadWrite)
+        .await
+        .unwrap()
+        .expect("a generated password is returned once");
+
+    assert_eq!(generated.expose().len(), 64);
+    db.connect_as(name.as_str(), generated.expose())
+        .await
+        .unwrap();
+    assert!(
+        db.connect_as(name.as_str(), "not-the-password-at-all-000")
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn creating_a_name_that_exists_says_already_exists() {
+    let db = test_db().await;
+    let name = username("dup");
+    db.roles
+        .create(&name, NewPassword::Generate, Access::ReadWrite)
+        .await
+        .unwrap();
+
+    let again = db
+        .roles
+        .create(&name, NewPassword::Generate, Access::ReadOnly)
+        .await;
+
+    assert!(matches!(again, Err(RoleError::AlreadyExists(n)) if n == name.as_str()));
+}
+
+#[tokio::test]
+async fn two_concurrent_creates_of_one_name_give_one_user_and_one_already_exists() {
+    let db = test_db().await;
+    let name = username("race");
+    let other = RoleManager::new(pgusers::db::pool(cluster().admin_config(&db.name), 2), None);
+    let first_password = password();
+    let second_password = password();
+
+    let (first, second) = tokio::join!(
+        db.roles.create(
+            &name,
+            NewPassword::Chosen(first_password.clone()),
+            Access::ReadWrite
+        ),
+        other.create(
+            &name,
+            NewPassword::Chosen(second_password.clone()),
+            Access::ReadOnly
+        ),
+    );
+
+    let outcomes = [first.is_ok(), second.is_ok()];
+    assert_eq!(
+        outcomes.iter().filter(|ok| **ok).count(),
+        1,
+        "exactly one create wins"
+    );
+    let loser = if first.is_ok() { second } else { first };
+    assert!(
+        matches!(loser, Err(RoleError::AlreadyExists(_))),
+        "got {loser:?}"
+    );
+    let winner_password = if outcomes[0] {
+        &first_password
+    } else {
+        &second_password
+    };
+    db.connect_as(name.as_str(), winner_password.expose())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_create_that_fails_half_way_leaves_nothing_behind() {
+    let db = test_db().await;
+    // A protected user that does not exist makes the grants fail after CREATE ROLE.
+    let broken = RoleManager::new(
+        pgusers::db::pool(cluster().admin_config(&db.name), 1),
+        Some(pgusers::domain::RoleName::parse("no_such_protected_user").unwrap()),
+    );
+    let name = username("atomic");
+
+    let result = broken
+        .create(&name, NewPassword::Generate, Access::ReadWrite)
+        .await;
+
+    assert!(result.is_err());
+    let admin = db.admin().await;
+    let exists = admin
+        .query_opt(
+            "SELECT 1 FROM pg_roles WHERE rolname = $1",
+            &[&name.as_str()],
+        )
+        .await
+        .unwrap();
+    assert!(
+        exists.is_none(),
+        "the role must not exist after a failed create"
+    );
+}
+
+#[tokio::test]
+async fn names_that_need_quoting_cannot_inject_sql() {
+    let db = test_db().await;
+    // Mixed case survives quoting exactly as typed.
+    let name = pgusers::domain::Username::parse(&format!("Mixed_{}", &username("x").as_str()[2..]))
+        .unwrap();
+    let chosen = password();
+    db.roles
+        .create(
+            &name,
+            NewPassword::Chosen(chosen.clone()),
+            Access::ReadWrite,
+        )
+        .await
+        .unwrap();
+    db.connect_as(name.as_str(), chosen.expose()).await.unwrap();
+    let admin = db.admin().await;
+    assert_eq!(
+        sqlstate(
+            admin
+                .batch_execute(&format!("SET ROLE {}", name.as_str()))
+                .await
+        ),
+        "22023",
+        "unquoted, the name folds to lower case and does not exist: it was quoted"
+    );
+}

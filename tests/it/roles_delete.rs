@@ -1,0 +1,142 @@
+use pgusers::domain::{NewPassword, RoleName};
+use pgusers::roles::{Access, RoleError};
+
+use crate::helpers::{password, test_db, username};
+
+#[tokio::test]
+async fn deleting_a_user_keeps_its_tables_now_owned_by_the_protected_user() {
+    let db = test_db().await;
+    let name = username("leaver");
+    let secret = password();
+    db.roles
+        .create(
+            &name,
+            NewPassword::Chosen(secret.clone()),
+            Access::ReadWrite,
+        )
+        .await
+        .unwrap();
+    let client = db.connect_as(name.as_str(), secret.expose()).await.unwrap();
+    client
+        .batch_execute("CREATE TABLE precious (v int); INSERT INTO precious VALUES (42);")
+        .await
+        .unwrap();
+    drop(client);
+
+    let ownership = db
+        .roles
+        .ownership(&RoleName::from(name.clone()))
+        .await
+        .unwrap();
+    assert!(
+        ownership.objects.iter().any(|o| o.contains("precious")),
+        "the confirmation can list the table: {:?}",
+        ownership.objects
+    );
+
+    db.roles
+        .delete(&RoleName::from(name.clone()))
+        .await
+        .unwrap();
+
+    let admin = db.admin().await;
+    let gone = admin
+        .query_opt(
+            "SELECT 1 FROM pg_roles WHERE rolname = $1",
+            &[&name.as_str()],
+        )
+        .await
+        .unwrap();
+    assert!(gone.is_none(), "the role is dropped");
+    let owner: String = admin
+        .query_one(
+            "SELECT tableowner::text FROM pg_tables WHERE tablename = 'precious'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(owner, db.name, "the protected user owns the table now");
+    let protected = db.connect_as_protected().await;
+    let value: i32 = protected
+        .query_one("SELECT v FROM precious", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        value, 42,
+        "the data is still there and readable by the protected user"
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_user_ends_its_open_sessions() {
+    let db = test_db().await;
+    let name = username("online");
+    let secret = password();
+    db.roles
+        .create(&name, NewPassword::Chosen(secret.clone()), Access::ReadOnly)
+        .await
+        .unwrap();
+    let session = db.connect_as(name.as_str(), secret.expose()).await.unwrap();
+    session.batch_execute("SELECT 1").await.unwrap();
+
+    db.roles
+        .delete(&RoleName::from(name.clone()))
+        .await
+        .unwrap();
+
+    assert!(
+        session.batch_execute("SELECT 1").await.is_err(),
+        "the open session was ended"
+    );
+    assert!(db.connect_as(name.as_str(), secret.expose()).await.is_err());
+}
+
+#[tokio::test]
+async fn deleting_a_user_that_does_not_exist_says_so() {
+    let db = test_db().await;
+    let result = db
+        .roles
+        .delete(&RoleName::parse("nobody_here_at_all").unwrap())
+        .await;
+    assert!(matches!(result, Err(RoleError::NotFound(_))));
+}
+
+#[tokio::test]
+async fn superusers_and_the_role_pgusers_connects_as_cannot_be_touched() {
+    let db = test_db().await;
+    let superuser = RoleName::parse("postgres").unwrap();
+
+    assert!(matches!(
+        db.roles.delete(&superuser).await,
+        Err(RoleError::NotFound(_))
+    ));
+    assert!(matches!(
+        db.roles.reset_password(&superuser).await,
+        Err(RoleError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_readers_group_is_not_a_user_and_cannot_be_deleted() {
+    let db = test_db().await;
+    db.roles
+        .create(&username("ro"), NewPassword::Generate, Access::ReadOnly)
+        .await
+        .unwrap();
+    let group = RoleName::parse(&format!("pgusers-readonly-{}", db.name)).unwrap();
+
+    assert!(matches!(
+        db.roles.delete(&group).await,
+        Err(RoleError::NotFound(_))
+    ));
+    assert!(
+        db.roles
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .all(|u| u.username != group.as_str())
+    );
+}

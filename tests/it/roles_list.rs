@@ -1,0 +1,88 @@
+use pgusers::domain::{NewPassword, RoleName};
+use pgusers::roles::{Access, PasswordEncryption};
+
+use crate::helpers::{test_db, username};
+
+#[tokio::test]
+async fn the_list_shows_the_protected_user_and_the_users_created_ordered_by_name() {
+    let db = test_db().await;
+    let writer = username("zz_rw");
+    let reader = username("aa_ro");
+    db.roles
+        .create(&writer, NewPassword::Generate, Access::ReadWrite)
+        .await
+        .unwrap();
+    db.roles
+        .create(&reader, NewPassword::Generate, Access::ReadOnly)
+        .await
+        .unwrap();
+
+    let users = db.roles.list().await.unwrap();
+    let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
+
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "ordered by name");
+    assert!(!names.contains(&"postgres"), "superusers are not listed");
+    assert!(
+        !names.iter().any(|n| n.starts_with("pg_")),
+        "pg_* roles are not listed"
+    );
+    let protected = users
+        .iter()
+        .find(|u| u.username == db.name)
+        .expect("protected user listed");
+    assert!(protected.protected && !protected.read_only);
+    assert_eq!(
+        protected.password_encryption,
+        PasswordEncryption::ScramSha256
+    );
+    let row = users
+        .iter()
+        .find(|u| u.username == reader.as_str())
+        .unwrap();
+    assert!(row.read_only && !row.protected);
+    let row = users
+        .iter()
+        .find(|u| u.username == writer.as_str())
+        .unwrap();
+    assert!(!row.read_only && !row.protected);
+}
+
+#[tokio::test]
+async fn an_md5_user_is_shown_as_md5_and_a_reset_makes_it_scram() {
+    let db = test_db().await;
+    let legacy = username("legacy");
+    let admin = db.admin().await;
+    admin
+        .batch_execute(&format!(
+            "SET password_encryption = 'md5'; CREATE ROLE {} LOGIN PASSWORD 'an-old-md5-password-000000';",
+            legacy.as_str()
+        ))
+        .await
+        .unwrap();
+    let find = |users: Vec<pgusers::roles::DatabaseUser>| {
+        users
+            .into_iter()
+            .find(|u| u.username == legacy.as_str())
+            .expect("listed")
+    };
+    assert_eq!(
+        find(db.roles.list().await.unwrap()).password_encryption,
+        PasswordEncryption::Md5
+    );
+
+    let fresh = db
+        .roles
+        .reset_password(&RoleName::from(legacy.clone()))
+        .await
+        .unwrap();
+
+    assert_eq!(
+        find(db.roles.list().await.unwrap()).password_encryption,
+        PasswordEncryption::ScramSha256
+    );
+    db.connect_as(legacy.as_str(), fresh.expose())
+        .await
+        .unwrap();
+}

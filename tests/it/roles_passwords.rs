@@ -1,0 +1,100 @@
+use pgusers::domain::{NewPassword, RoleName};
+use pgusers::roles::Access;
+
+use crate::helpers::{cluster, password, test_db, username};
+
+#[tokio::test]
+async fn setting_a_password_replaces_the_old_one() {
+    let db = test_db().await;
+    let name = username("pw");
+    let old = password();
+    let new = password();
+    db.roles
+        .create(&name, NewPassword::Chosen(old.clone()), Access::ReadWrite)
+        .await
+        .unwrap();
+
+    db.roles
+        .set_password(&RoleName::from(name.clone()), &new)
+        .await
+        .unwrap();
+
+    assert!(
+        db.connect_as(name.as_str(), old.expose()).await.is_err(),
+        "the old password stops working"
+    );
+    db.connect_as(name.as_str(), new.expose()).await.unwrap();
+}
+
+#[tokio::test]
+async fn resetting_a_password_generates_a_new_one_that_works() {
+    let db = test_db().await;
+    let name = username("pw");
+    let old = password();
+    db.roles
+        .create(&name, NewPassword::Chosen(old.clone()), Access::ReadOnly)
+        .await
+        .unwrap();
+
+    let fresh = db
+        .roles
+        .reset_password(&RoleName::from(name.clone()))
+        .await
+        .unwrap();
+
+    assert_ne!(fresh, old);
+    assert_eq!(fresh.expose().len(), 64);
+    db.connect_as(name.as_str(), fresh.expose()).await.unwrap();
+    assert!(db.connect_as(name.as_str(), old.expose()).await.is_err());
+}
+
+#[tokio::test]
+async fn no_plaintext_password_reaches_the_server_log() {
+    let db = test_db().await;
+    let name = username("secret");
+    let chosen = password();
+    let later = password();
+    let generated = db
+        .roles
+        .create(
+            &username("secretgen"),
+            NewPassword::Generate,
+            Access::ReadOnly,
+        )
+        .await
+        .unwrap()
+        .expect("generated");
+    db.roles
+        .create(
+            &name,
+            NewPassword::Chosen(chosen.clone()),
+            Access::ReadWrite,
+        )
+        .await
+        .unwrap();
+    db.roles
+        .set_password(&RoleName::from(name.clone()), &later)
+        .await
+        .unwrap();
+    let reset = db
+        .roles
+        .reset_password(&RoleName::from(name.clone()))
+        .await
+        .unwrap();
+
+    let log = cluster().log();
+
+    assert!(
+        log.contains(&format!(
+            "CREATE ROLE \"{}\" LOGIN PASSWORD 'SCRAM-SHA-256$",
+            name.as_str()
+        )),
+        "the cluster logs every statement, and the create was logged with a verifier"
+    );
+    for secret in [&chosen, &later, &reset, &generated, &db.protected_password] {
+        assert!(
+            !log.contains(secret.expose()),
+            "a plaintext password is in the server log"
+        );
+    }
+}

@@ -1,0 +1,163 @@
+use pgusers::domain::NewPassword;
+use pgusers::roles::{Access, RoleManager};
+
+use crate::helpers::{cluster, password, sqlstate, test_db, username};
+
+const INSUFFICIENT_PRIVILEGE: &str = "42501";
+
+#[tokio::test]
+async fn a_read_only_user_reads_old_tables_and_tables_created_later_by_the_protected_and_read_write_users()
+ {
+    let db = test_db().await;
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute("CREATE TABLE before_ro (v int); INSERT INTO before_ro VALUES (1);")
+        .await
+        .unwrap();
+    let writer_before = username("rwa");
+    let writer_before_password = password();
+    db.roles
+        .create(
+            &writer_before,
+            NewPassword::Chosen(writer_before_password.clone()),
+            Access::ReadWrite,
+        )
+        .await
+        .unwrap();
+
+    let reader = username("ro");
+    let reader_password = password();
+    db.roles
+        .create(
+            &reader,
+            NewPassword::Chosen(reader_password.clone()),
+            Access::ReadOnly,
+        )
+        .await
+        .unwrap();
+
+    let writer_after = username("rwb");
+    let writer_after_password = password();
+    db.roles
+        .create(
+            &writer_after,
+            NewPassword::Chosen(writer_after_password.clone()),
+            Access::ReadWrite,
+        )
+        .await
+        .unwrap();
+    protected
+        .batch_execute("CREATE TABLE by_protected (v int); INSERT INTO by_protected VALUES (2);")
+        .await
+        .unwrap();
+    for (writer, secret, table) in [
+        (&writer_before, &writer_before_password, "by_writer_before"),
+        (&writer_after, &writer_after_password, "by_writer_after"),
+    ] {
+        let client = db
+            .connect_as(writer.as_str(), secret.expose())
+            .await
+            .unwrap();
+        client
+            .batch_execute(&format!(
+                "CREATE TABLE {table} (id serial, v int); INSERT INTO {table} (v) VALUES (3);"
+            ))
+            .await
+            .unwrap();
+    }
+
+    let client = db
+        .connect_as(reader.as_str(), reader_password.expose())
+        .await
+        .unwrap();
+    for table in [
+        "before_ro",
+        "by_protected",
+        "by_writer_before",
+        "by_writer_after",
+    ] {
+        let rows = client.query(&format!("SELECT v FROM {table}"), &[]).await;
+        assert_eq!(
+            rows.map(|r| r.len()).unwrap_or(0),
+            1,
+            "the read-only user reads {table}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_user_cannot_write_or_create() {
+    let db = test_db().await;
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute(
+            "CREATE TABLE data (id serial PRIMARY KEY, v int); INSERT INTO data (v) VALUES (1);",
+        )
+        .await
+        .unwrap();
+    let reader = username("ro");
+    let secret = password();
+    db.roles
+        .create(
+            &reader,
+            NewPassword::Chosen(secret.clone()),
+            Access::ReadOnly,
+        )
+        .await
+        .unwrap();
+
+    let client = db
+        .connect_as(reader.as_str(), secret.expose())
+        .await
+        .unwrap();
+
+    for statement in [
+        "INSERT INTO data (v) VALUES (2)",
+        "UPDATE data SET v = 3",
+        "DELETE FROM data",
+        "TRUNCATE data",
+        "CREATE TABLE mine (v int)",
+        "CREATE SCHEMA mine",
+        "SELECT nextval('data_id_seq')",
+    ] {
+        assert_eq!(
+            sqlstate(client.batch_execute(statement).await),
+            INSUFFICIENT_PRIVILEGE,
+            "{statement} must be refused"
+        );
+    }
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM data", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 1, "nothing changed");
+}
+
+#[tokio::test]
+async fn read_only_is_stored_in_the_database_and_seen_by_a_new_manager() {
+    let db = test_db().await;
+    let reader = username("ro");
+    let writer = username("rw");
+    db.roles
+        .create(&reader, NewPassword::Generate, Access::ReadOnly)
+        .await
+        .unwrap();
+    db.roles
+        .create(&writer, NewPassword::Generate, Access::ReadWrite)
+        .await
+        .unwrap();
+
+    let fresh = RoleManager::new(pgusers::db::pool(cluster().admin_config(&db.name), 1), None);
+    let users = fresh.list().await.unwrap();
+
+    let find = |name: &str| {
+        users
+            .iter()
+            .find(|u| u.username == name)
+            .expect("listed")
+            .read_only
+    };
+    assert!(find(reader.as_str()));
+    assert!(!find(writer.as_str()));
+}
