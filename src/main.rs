@@ -2,6 +2,7 @@ use std::net::TcpListener;
 
 use anyhow::Context;
 use clap::Parser;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
 use pgusers::config::{Cli, Command, Settings};
@@ -23,10 +24,11 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let shutdown = ShutdownSignals::listen()?;
     let listener = TcpListener::bind(&settings.listen)
         .with_context(|| format!("listening on {}", settings.listen))?;
     let mut target = Target::resolve(&settings).await?;
-    let result = run_dashboard(&settings, &target, listener).await;
+    let result = run_dashboard(&settings, &target, listener, shutdown).await;
     target.shut_down();
     result
 }
@@ -35,6 +37,7 @@ async fn run_dashboard(
     settings: &Settings,
     target: &Target,
     listener: TcpListener,
+    mut shutdown: ShutdownSignals,
 ) -> anyhow::Result<()> {
     let state = target.state_store(settings)?;
     if let Err(error) = state.ensure_ready().await {
@@ -54,6 +57,36 @@ async fn run_dashboard(
             secure_cookies,
         },
     )?;
+    let handle = server.handle();
+    let running = tokio::spawn(server);
     println!("pgusers dashboard: http://{address}/");
-    server.await.context("running the dashboard")
+    shutdown.received().await;
+    tracing::info!("shutting down");
+    handle.stop(true).await;
+    running
+        .await
+        .context("running the dashboard")?
+        .context("running the dashboard")
+}
+
+/// SIGINT (Ctrl-C) and SIGTERM, listened to from the start of `serve`.
+struct ShutdownSignals {
+    interrupt: Signal,
+    terminate: Signal,
+}
+
+impl ShutdownSignals {
+    fn listen() -> anyhow::Result<Self> {
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+        })
+    }
+
+    async fn received(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
 }

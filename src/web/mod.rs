@@ -61,6 +61,9 @@ pub fn server(
             .app_data(app.clone())
             .configure(routes::configure)
     })
+    // The binary handles SIGINT/SIGTERM itself, from its first instant, so a
+    // signal during start-up cannot kill it before the cluster is stopped.
+    .disable_signals()
     .listen(listener)?
     .run();
     Ok(server)

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod binary;
 mod dashboard;
 mod embedded;
 mod roles_create;
