@@ -335,41 +335,40 @@ impl RoleManager {
     }
 
     async fn change_password(&self, name: &RoleName, password: &Password) -> Result<(), RoleError> {
-        let user = name.as_str();
-        let mut client = self.pool.get().await?;
-        let tx = begin(&mut client, user).await?;
-        self.managed_target(&tx, name).await?;
         let statement = format!(
             "ALTER ROLE {} {}",
-            ident(user),
+            ident(name.as_str()),
             sql::password_clause(password)
         );
-        tx.batch_execute(&statement)
-            .await
-            .map_err(|e| RoleError::from_postgres(e, user))?;
-        tx.commit()
-            .await
-            .map_err(|e| RoleError::from_postgres(e, user))
+        self.alter_managed(name, &statement, name.as_str()).await
     }
 
     /// Renames a user. (PostgreSQL clears an MD5 password on rename, as its
     /// salt is the name; SCRAM passwords survive.)
     pub async fn rename(&self, name: &RoleName, new_name: &Username) -> Result<(), RoleError> {
-        let user = name.as_str();
-        let mut client = self.pool.get().await?;
-        let tx = begin(&mut client, user).await?;
-        self.managed_target(&tx, name).await?;
         let statement = format!(
             "ALTER ROLE {} RENAME TO {}",
-            ident(user),
+            ident(name.as_str()),
             ident(new_name.as_str())
         );
-        tx.batch_execute(&statement)
+        self.alter_managed(name, &statement, new_name.as_str())
             .await
-            .map_err(|e| RoleError::from_postgres(e, new_name.as_str()))?;
-        tx.commit()
-            .await
-            .map_err(|e| RoleError::from_postgres(e, user))
+    }
+
+    /// Runs one `ALTER ROLE` on a managed, unprotected user, in a change of
+    /// its own. `blame` names the user an "already exists" would be about.
+    async fn alter_managed(
+        &self,
+        name: &RoleName,
+        statement: &str,
+        blame: &str,
+    ) -> Result<(), RoleError> {
+        let mut client = self.pool.get().await?;
+        let tx = begin(&mut client, name.as_str()).await?;
+        self.managed_target(&tx, name).await?;
+        let fail = |e| RoleError::from_postgres(e, blame);
+        tx.batch_execute(statement).await.map_err(fail)?;
+        tx.commit().await.map_err(fail)
     }
 
     /// What a user owns: shown before deleting it, as it will move to the

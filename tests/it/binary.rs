@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{csrf_token, http_client};
+use crate::helpers::Browser;
 
 struct Running {
     child: Child,
@@ -107,38 +107,10 @@ async fn with_no_configuration_the_binary_provisions_a_database_serves_it_and_st
         "Created the dashboard operator \"admin\" with password ",
     )
     .expect("the operator password is printed once");
-    let client = http_client();
-    let health = client
-        .get(format!("{}/healthz", first.address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200);
-    let login_page = client
-        .get(format!("{}/login", first.address))
-        .send()
-        .await
-        .unwrap();
-    let token = csrf_token(&login_page.text().await.unwrap());
-    let login = client
-        .post(format!("{}/login", first.address))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("username", "admin"),
-            ("password", &operator_password),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 303);
-    let users = client
-        .get(format!("{}/settings/users", first.address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let browser = Browser::new(first.address.clone());
+    assert_eq!(browser.get("/healthz").await.status, 200);
+    assert_eq!(browser.log_in_with(&operator_password).await.status, 303);
+    let users = browser.get("/settings/users").await.body;
     assert!(
         users.contains(&format!("data-username=\"{database}\"")),
         "the protected user is listed"

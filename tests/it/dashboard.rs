@@ -297,13 +297,7 @@ async fn leaving_both_passwords_empty_shows_a_generated_password_once_and_not_ca
 async fn reset_asks_for_confirmation_then_shows_the_new_password_once() {
     let app = spawn_app().await;
     app.log_in().await;
-    let name = username("reset");
-    let old = password();
-    app.db
-        .roles
-        .create(&name, NewPassword::Chosen(old.clone()), Access::ReadWrite)
-        .await
-        .unwrap();
+    let (name, old) = app.db.create_user("reset", Access::ReadWrite).await;
     let list = app.get("/settings/users").await;
     assert!(
         list.body
@@ -344,17 +338,7 @@ async fn reset_asks_for_confirmation_then_shows_the_new_password_once() {
 async fn delete_confirmation_lists_what_moves_to_the_protected_user_then_the_user_is_gone() {
     let app = spawn_app().await;
     app.log_in().await;
-    let name = username("bye");
-    let secret = password();
-    app.db
-        .roles
-        .create(
-            &name,
-            NewPassword::Chosen(secret.clone()),
-            Access::ReadWrite,
-        )
-        .await
-        .unwrap();
+    let (name, secret) = app.db.create_user("bye", Access::ReadWrite).await;
     let client = app
         .db
         .connect_as(name.as_str(), secret.expose())

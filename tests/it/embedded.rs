@@ -4,7 +4,7 @@ use pgusers::embedded::ClusterOptions;
 use pgusers::roles::RoleManager;
 use pgusers::state::{OperatorSecret, StateSettings, StateStore};
 
-use crate::helpers::{http_client, new_cluster, spawn_server};
+use crate::helpers::{Browser, new_cluster, spawn_server};
 
 #[tokio::test]
 async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itself() {
@@ -22,13 +22,8 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
         create_with: Some(cluster.admin_config("postgres")),
         admin_password: Some(OperatorSecret::new("operator-password".into())),
     });
-    let address = spawn_server(roles, state);
-    let client = http_client();
-    let get = |path: &'static str| {
-        let (client, address) = (client.clone(), address.clone());
-        async move { client.get(format!("{address}{path}")).send().await.unwrap() }
-    };
-    assert_eq!(get("/healthz").await.status(), 200);
+    let browser = Browser::new(spawn_server(roles, state));
+    assert_eq!(browser.get("/healthz").await.status, 200);
 
     cluster = tokio::task::spawn_blocking(move || {
         cluster.stop().unwrap();
@@ -36,32 +31,12 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
     })
     .await
     .unwrap();
-    assert_eq!(get("/healthz").await.status(), 503);
-    let login_page = client
-        .get(format!("{address}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = crate::helpers::csrf_token(&login_page);
-    let login = client
-        .post(format!("{address}/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("username", "admin"),
-            ("password", "operator-password"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 503);
+    assert_eq!(browser.get("/healthz").await.status, 503);
+    let login = browser.log_in_with("operator-password").await;
+    assert_eq!(login.status, 503);
     assert!(
         login
-            .text()
-            .await
-            .unwrap()
+            .body
             .contains("The database is unavailable right now.")
     );
 
@@ -72,21 +47,15 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
     .await
     .unwrap();
     assert_eq!(
-        get("/healthz").await.status(),
+        browser.get("/healthz").await.status,
         200,
         "recovered without a restart"
     );
-    let login = client
-        .post(format!("{address}/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("username", "admin"),
-            ("password", "operator-password"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 303, "login works again");
+    assert_eq!(
+        browser.log_in_with("operator-password").await.status,
+        303,
+        "login works again"
+    );
 
     tokio::task::spawn_blocking(move || cluster.stop())
         .await

@@ -7,9 +7,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
-use pgusers::domain::{Password, Username};
+use pgusers::domain::{NewPassword, Password, Username};
 use pgusers::embedded::{Cluster, ClusterOptions};
-use pgusers::roles::{RoleManager, provision_database};
+use pgusers::roles::{Access, RoleManager, provision_database};
 use pgusers::state::{OperatorSecret, StateSettings, StateStore};
 use pgusers::web::{self, AppState, WebSettings};
 use rand::RngExt;
@@ -126,6 +126,17 @@ pub async fn test_db() -> TestDb {
 }
 
 impl TestDb {
+    /// Creates a user with a chosen password through the role module.
+    pub async fn create_user(&self, prefix: &str, access: Access) -> (Username, Password) {
+        let name = username(prefix);
+        let secret = password();
+        self.roles
+            .create(&name, NewPassword::Chosen(secret.clone()), access)
+            .await
+            .expect("the user is created");
+        (name, secret)
+    }
+
     /// Logs in as `user` with `password` over TCP, as an application would.
     pub async fn connect_as(
         &self,
@@ -170,10 +181,32 @@ pub fn sqlstate<T: std::fmt::Debug>(result: Result<T, tokio_postgres::Error>) ->
 /// The real dashboard on a random port, over the test's own database and
 /// its own state database.
 pub struct TestApp {
-    pub address: String,
-    pub client: reqwest::Client,
+    pub browser: Browser,
     pub db: TestDb,
     pub operator_password: String,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Browser;
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
+/// A person's browser on one dashboard: it keeps cookies and does not
+/// follow redirects, so tests see them.
+pub struct Browser {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+impl Browser {
+    pub fn new(address: String) -> Self {
+        Self {
+            address,
+            client: http_client(),
+        }
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -188,8 +221,7 @@ pub async fn spawn_app() -> TestApp {
     let roles = RoleManager::new(pgusers::db::pool(cluster.admin_config(&db.name), 4), None);
     let address = spawn_server(roles, state);
     TestApp {
-        address,
-        client: http_client(),
+        browser: Browser::new(address),
         db,
         operator_password,
     }
@@ -236,7 +268,7 @@ pub struct Page {
     pub body: String,
 }
 
-impl TestApp {
+impl Browser {
     pub async fn get(&self, path: &str) -> Page {
         let response = self
             .client
@@ -266,14 +298,20 @@ impl TestApp {
         self.post(action, &form).await
     }
 
+    /// Logs in as `admin`, returning the answer to the login form.
+    pub async fn log_in_with(&self, password: &str) -> Page {
+        self.submit(
+            "/login",
+            "/login",
+            &[("username", "admin"), ("password", password)],
+        )
+        .await
+    }
+}
+
+impl TestApp {
     pub async fn log_in(&self) {
-        let page = self
-            .submit(
-                "/login",
-                "/login",
-                &[("username", "admin"), ("password", &self.operator_password)],
-            )
-            .await;
+        let page = self.log_in_with(&self.operator_password).await;
         assert_eq!(page.status, 303, "login should succeed: {}", page.body);
     }
 }

@@ -36,16 +36,7 @@ async fn a_read_write_user_logs_in_with_its_password_and_can_create_and_write() 
 #[tokio::test]
 async fn a_read_write_user_can_write_to_tables_the_protected_user_creates_later() {
     let db = test_db().await;
-    let name = username("rw");
-    let chosen = password();
-    db.roles
-        .create(
-            &name,
-            NewPassword::Chosen(chosen.clone()),
-            Access::ReadWrite,
-        )
-        .await
-        .unwrap();
+    let (name, chosen) = db.create_user("rw", Access::ReadWrite).await;
 
     let protected = db.connect_as_protected().await;
     protected

@@ -1,21 +1,12 @@
 use pgusers::domain::{NewPassword, RoleName};
 use pgusers::roles::{Access, RoleError};
 
-use crate::helpers::{password, test_db, username};
+use crate::helpers::{test_db, username};
 
 #[tokio::test]
 async fn deleting_a_user_keeps_its_tables_now_owned_by_the_protected_user() {
     let db = test_db().await;
-    let name = username("leaver");
-    let secret = password();
-    db.roles
-        .create(
-            &name,
-            NewPassword::Chosen(secret.clone()),
-            Access::ReadWrite,
-        )
-        .await
-        .unwrap();
+    let (name, secret) = db.create_user("leaver", Access::ReadWrite).await;
     let client = db.connect_as(name.as_str(), secret.expose()).await.unwrap();
     client
         .batch_execute("CREATE TABLE precious (v int); INSERT INTO precious VALUES (42);")
@@ -72,12 +63,7 @@ async fn deleting_a_user_keeps_its_tables_now_owned_by_the_protected_user() {
 #[tokio::test]
 async fn deleting_a_user_ends_its_open_sessions() {
     let db = test_db().await;
-    let name = username("online");
-    let secret = password();
-    db.roles
-        .create(&name, NewPassword::Chosen(secret.clone()), Access::ReadOnly)
-        .await
-        .unwrap();
+    let (name, secret) = db.create_user("online", Access::ReadOnly).await;
     let session = db.connect_as(name.as_str(), secret.expose()).await.unwrap();
     session.batch_execute("SELECT 1").await.unwrap();
 

@@ -29,12 +29,7 @@ async fn setting_a_password_replaces_the_old_one() {
 #[tokio::test]
 async fn resetting_a_password_generates_a_new_one_that_works() {
     let db = test_db().await;
-    let name = username("pw");
-    let old = password();
-    db.roles
-        .create(&name, NewPassword::Chosen(old.clone()), Access::ReadOnly)
-        .await
-        .unwrap();
+    let (name, old) = db.create_user("pw", Access::ReadOnly).await;
 
     let fresh = db
         .roles

@@ -62,21 +62,11 @@ async fn a_configured_protected_user_is_protected_too() {
 
 #[tokio::test]
 async fn an_ordinary_user_can_be_renamed() {
-    use pgusers::domain::NewPassword;
     use pgusers::roles::Access;
 
     let db = test_db().await;
-    let before = crate::helpers::username("before");
+    let (before, secret) = db.create_user("before", Access::ReadWrite).await;
     let after = crate::helpers::username("after");
-    let secret = password();
-    db.roles
-        .create(
-            &before,
-            NewPassword::Chosen(secret.clone()),
-            Access::ReadWrite,
-        )
-        .await
-        .unwrap();
 
     db.roles
         .rename(&RoleName::from(before.clone()), &after)

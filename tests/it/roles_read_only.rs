@@ -1,7 +1,7 @@
 use pgusers::domain::NewPassword;
 use pgusers::roles::{Access, RoleManager};
 
-use crate::helpers::{cluster, password, sqlstate, test_db, username};
+use crate::helpers::{cluster, sqlstate, test_db, username};
 
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
@@ -14,38 +14,11 @@ async fn a_read_only_user_reads_old_tables_and_tables_created_later_by_the_prote
         .batch_execute("CREATE TABLE before_ro (v int); INSERT INTO before_ro VALUES (1);")
         .await
         .unwrap();
-    let writer_before = username("rwa");
-    let writer_before_password = password();
-    db.roles
-        .create(
-            &writer_before,
-            NewPassword::Chosen(writer_before_password.clone()),
-            Access::ReadWrite,
-        )
-        .await
-        .unwrap();
+    let (writer_before, writer_before_password) = db.create_user("rwa", Access::ReadWrite).await;
 
-    let reader = username("ro");
-    let reader_password = password();
-    db.roles
-        .create(
-            &reader,
-            NewPassword::Chosen(reader_password.clone()),
-            Access::ReadOnly,
-        )
-        .await
-        .unwrap();
+    let (reader, reader_password) = db.create_user("ro", Access::ReadOnly).await;
 
-    let writer_after = username("rwb");
-    let writer_after_password = password();
-    db.roles
-        .create(
-            &writer_after,
-            NewPassword::Chosen(writer_after_password.clone()),
-            Access::ReadWrite,
-        )
-        .await
-        .unwrap();
+    let (writer_after, writer_after_password) = db.create_user("rwb", Access::ReadWrite).await;
     protected
         .batch_execute("CREATE TABLE by_protected (v int); INSERT INTO by_protected VALUES (2);")
         .await
@@ -95,16 +68,7 @@ async fn a_read_only_user_cannot_write_or_create() {
         )
         .await
         .unwrap();
-    let reader = username("ro");
-    let secret = password();
-    db.roles
-        .create(
-            &reader,
-            NewPassword::Chosen(secret.clone()),
-            Access::ReadOnly,
-        )
-        .await
-        .unwrap();
+    let (reader, secret) = db.create_user("ro", Access::ReadOnly).await;
 
     let client = db
         .connect_as(reader.as_str(), secret.expose())
