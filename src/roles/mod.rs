@@ -385,6 +385,8 @@ impl RoleManager {
                    FROM pg_shdepend s
                   WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = $1 AND s.deptype = 'o'
                     AND s.dbid IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+                    -- Default privileges are pgusers' own bookkeeping: dropped, not moved.
+                    AND s.classid <> 'pg_default_acl'::regclass
                   ORDER BY 1",
                 &[&oid],
             )

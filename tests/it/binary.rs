@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::Browser;
+use crate::helpers::{Browser, cluster, test_db};
 
 struct Running {
     child: Child,
@@ -16,7 +16,7 @@ struct Running {
 
 /// Starts the binary on `data_dir` and reads its standard output until the
 /// dashboard's address is printed.
-fn start(data_dir: &Path) -> Running {
+fn start(data_dir: &Path, env: &[(&str, String)]) -> Running {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -29,6 +29,7 @@ fn start(data_dir: &Path) -> Running {
         }
     }
     let mut child = command
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .env("PGUSERS_DATA_DIR", data_dir)
         .env("PGUSERS_LISTEN", format!("127.0.0.1:{port}"))
         .stdout(Stdio::piped())
@@ -96,7 +97,7 @@ async fn with_no_configuration_the_binary_provisions_a_database_serves_it_and_st
 
     let first = tokio::task::spawn_blocking({
         let data_dir = data_dir.clone();
-        move || start(&data_dir)
+        move || start(&data_dir, &[])
     })
     .await
     .unwrap();
@@ -131,7 +132,7 @@ async fn with_no_configuration_the_binary_provisions_a_database_serves_it_and_st
 
     let second = tokio::task::spawn_blocking({
         let data_dir = data_dir.clone();
-        move || start(&data_dir)
+        move || start(&data_dir, &[])
     })
     .await
     .unwrap();
@@ -143,4 +144,55 @@ async fn with_no_configuration_the_binary_provisions_a_database_serves_it_and_st
     tokio::task::spawn_blocking(move || terminate(second))
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn with_database_url_the_binary_manages_that_database_and_leaves_the_server_running() {
+    let db = test_db().await;
+    let dir = tempfile::tempdir().unwrap();
+    let admin = cluster().admin_config(&db.name);
+    let url = format!(
+        "host={} port={} user=postgres dbname={}",
+        admin
+            .get_hosts()
+            .iter()
+            .find_map(|h| match h {
+                tokio_postgres::config::Host::Unix(path) => Some(path.display().to_string()),
+                _ => None,
+            })
+            .unwrap(),
+        admin.get_ports()[0],
+        db.name
+    );
+    let env = [
+        ("DATABASE_URL", url),
+        ("PGUSERS_ADMIN_PASSWORD", "an-operator-password".to_owned()),
+    ];
+    let data_dir = dir.path().to_owned();
+
+    let running = tokio::task::spawn_blocking(move || start(&data_dir, &env))
+        .await
+        .unwrap();
+
+    assert!(
+        !running.output.iter().any(|l| l.contains("Created")),
+        "nothing is provisioned or printed"
+    );
+    let browser = Browser::new(running.address.clone());
+    assert_eq!(
+        browser.log_in_with("an-operator-password").await.status,
+        303
+    );
+    let users = browser.get("/settings/users").await.body;
+    let row = &users[users
+        .find(&format!("data-username=\"{}\"", db.name))
+        .expect("owner listed")..];
+    assert!(
+        row[..row.find("</tr>").unwrap()].contains("Protected"),
+        "the owner is the protected user"
+    );
+    tokio::task::spawn_blocking(move || terminate(running))
+        .await
+        .unwrap();
+    db.connect_as_protected().await;
 }

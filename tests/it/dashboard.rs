@@ -437,3 +437,18 @@ fn shown_password(html: &str) -> String {
     let end = value + html[value..].find('"').unwrap();
     html[value..end].to_owned()
 }
+
+#[tokio::test]
+async fn the_database_dashboard_has_a_settings_tab_that_leads_to_database_users() {
+    let app = spawn_app().await;
+    app.log_in().await;
+
+    let overview = app.get("/").await;
+    let settings = app.get("/settings").await;
+
+    assert_eq!(overview.status, 200);
+    assert!(overview.body.contains(&format!("<h1>{}</h1>", app.db.name)));
+    assert!(overview.body.contains("<a href=\"/settings\" >Settings</a>"));
+    assert_eq!(settings.status, 303);
+    assert_eq!(settings.location.as_deref(), Some("/settings/users"));
+}

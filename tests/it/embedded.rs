@@ -22,8 +22,11 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
         create_with: Some(cluster.admin_config("postgres")),
         admin_password: Some(OperatorSecret::new("operator-password".into())),
     });
-    let browser = Browser::new(spawn_server(roles, state));
+    let address = spawn_server(roles, state);
+    let browser = Browser::new(address.clone());
     assert_eq!(browser.get("/healthz").await.status, 200);
+    let logged_in = Browser::new(address);
+    assert_eq!(logged_in.log_in_with("operator-password").await.status, 303);
 
     cluster = tokio::task::spawn_blocking(move || {
         cluster.stop().unwrap();
@@ -32,6 +35,9 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
     .await
     .unwrap();
     assert_eq!(browser.get("/healthz").await.status, 503);
+    let page = logged_in.get("/settings/users").await;
+    assert_eq!(page.status, 503, "a page says the database is unavailable");
+    assert!(page.body.contains("The database is unavailable right now."));
     let login = browser.log_in_with("operator-password").await;
     assert_eq!(login.status, 503);
     assert!(

@@ -19,11 +19,12 @@ async fn deleting_a_user_keeps_its_tables_now_owned_by_the_protected_user() {
         .ownership(&RoleName::from(name.clone()))
         .await
         .unwrap();
-    assert!(
-        ownership.objects.iter().any(|o| o.contains("precious")),
-        "the confirmation can list the table: {:?}",
-        ownership.objects
+    assert_eq!(
+        ownership.objects,
+        ["table precious"],
+        "the confirmation lists what moves, not pgusers' default privileges"
     );
+    assert_eq!(ownership.elsewhere, 0);
 
     db.roles
         .delete(&RoleName::from(name.clone()))
