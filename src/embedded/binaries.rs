@@ -10,14 +10,19 @@ pub struct Binaries {
 }
 
 impl Binaries {
-    /// Finds the server programs: `PGUSERS_PG_BINDIR`, then `pg_config --bindir`,
-    /// then the newest `/usr/lib/postgresql/<version>/bin`.
+    /// Finds the server programs: in `PGUSERS_PG_BINDIR` when it is set,
+    /// else with `pg_config --bindir`, else in the newest
+    /// `/usr/lib/postgresql/<version>/bin`.
     pub fn find() -> Result<Self, EmbeddedError> {
-        let candidates = std::env::var_os("PGUSERS_PG_BINDIR")
-            .map(PathBuf::from)
-            .into_iter()
-            .chain(pg_config_bindir())
-            .chain(debian_bindirs());
+        if let Some(dir) = std::env::var_os("PGUSERS_PG_BINDIR") {
+            let dir = PathBuf::from(dir);
+            return Self::first_of([dir.clone()]).map_err(|_| EmbeddedError::BinariesNotIn(dir));
+        }
+        Self::first_of(pg_config_bindir().into_iter().chain(debian_bindirs()))
+    }
+
+    /// The first directory that holds all the server programs.
+    pub fn first_of(candidates: impl IntoIterator<Item = PathBuf>) -> Result<Self, EmbeddedError> {
         candidates
             .into_iter()
             .find(|dir| has_server_programs(dir))
@@ -59,4 +64,27 @@ fn debian_bindirs() -> Vec<PathBuf> {
         .collect();
     versions.sort_by_key(|(version, _)| std::cmp::Reverse(*version));
     versions.into_iter().map(|(_, dir)| dir).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_postgresql_the_error_names_the_package_to_install() {
+        let error = Binaries::first_of([PathBuf::from("/nonexistent/bin")]).unwrap_err();
+        assert!(
+            error.to_string().contains("apt-get install postgresql"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_directory_without_every_server_program_is_skipped() {
+        let partial = std::env::temp_dir();
+        assert!(matches!(
+            Binaries::first_of([partial]),
+            Err(EmbeddedError::BinariesMissing)
+        ));
+    }
 }

@@ -31,6 +31,8 @@ pub enum EmbeddedError {
          or set DATABASE_URL to use an existing server."
     )]
     BinariesMissing,
+    #[error("PGUSERS_PG_BINDIR is {0}, which does not hold initdb, pg_ctl and postgres")]
+    BinariesNotIn(PathBuf),
     #[error(
         "pgusers runs as root, so PostgreSQL must run as the `postgres` system user, which \
          does not exist. Install the `postgresql` package or create that user."

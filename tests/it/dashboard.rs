@@ -448,7 +448,11 @@ async fn the_database_dashboard_has_a_settings_tab_that_leads_to_database_users(
 
     assert_eq!(overview.status, 200);
     assert!(overview.body.contains(&format!("<h1>{}</h1>", app.db.name)));
-    assert!(overview.body.contains("<a href=\"/settings\" >Settings</a>"));
+    assert!(
+        overview
+            .body
+            .contains("<a href=\"/settings\" >Settings</a>")
+    );
     assert_eq!(settings.status, 303);
     assert_eq!(settings.location.as_deref(), Some("/settings/users"));
 }
