@@ -92,10 +92,33 @@ pub struct Settings {
     )]
     pub admin_password: Option<Secret>,
 
+    /// Mark session cookies `Secure` (sent over HTTPS only): `auto` does so
+    /// unless the dashboard listens on a loopback address.
+    #[arg(long, env = "PGUSERS_SECURE_COOKIES", value_enum, default_value_t = SecureCookies::Auto, global = true)]
+    pub secure_cookies: SecureCookies,
+
     /// Connection to the database holding pgusers' own state. Default: a
     /// database `pgusers` on the managed server, created if missing.
     #[arg(long, env = "PGUSERS_STATE_URL", hide_env_values = true, global = true)]
     pub state_url: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SecureCookies {
+    Auto,
+    Always,
+    Never,
+}
+
+impl SecureCookies {
+    /// Whether cookies get the `Secure` attribute for a dashboard listening on `address`.
+    pub fn applies_to(self, address: std::net::SocketAddr) -> bool {
+        match self {
+            Self::Auto => !address.ip().is_loopback(),
+            Self::Always => true,
+            Self::Never => false,
+        }
+    }
 }
 
 impl Settings {

@@ -44,7 +44,7 @@ async fn run_dashboard(
         tracing::warn!(%error, "the state database is not ready yet; pgusers will retry");
     }
     let address = listener.local_addr()?;
-    let secure_cookies = !address.ip().is_loopback();
+    let secure_cookies = settings.secure_cookies.applies_to(address);
     let app = AppState {
         roles: target.role_manager(),
         state,

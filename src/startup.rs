@@ -18,6 +18,9 @@ use crate::roles::RoleManager;
 use crate::state::{OperatorSecret, StateSettings, StateStore};
 use crate::web::SESSION_KEY_LEN;
 
+/// The shortest operator password pgusers accepts.
+pub const OPERATOR_PASSWORD_MIN: usize = 12;
+
 /// The database pgusers manages, and how it got there.
 pub struct Target {
     /// Administrator connection to the managed database.
@@ -71,15 +74,36 @@ impl Target {
             .admin_password
             .as_ref()
             .map(|secret| OperatorSecret::new(secret.expose().to_owned()));
+        if admin_password
+            .as_ref()
+            .is_some_and(|p| p.expose().chars().count() < OPERATOR_PASSWORD_MIN)
+        {
+            bail!(
+                "PGUSERS_ADMIN_PASSWORD must be at least {OPERATOR_PASSWORD_MIN} characters long"
+            );
+        }
+        let managed_db = crate::db::database_name(&self.admin)
+            .unwrap_or_default()
+            .to_owned();
         let (config, create_with) = match &settings.state_url {
-            Some(url) => (
-                crate::db::parse_config(url.expose())
-                    .context("PGUSERS_STATE_URL is not a valid connection string")?,
-                None,
-            ),
+            Some(url) => {
+                let config = crate::db::parse_config(url.expose())
+                    .context("PGUSERS_STATE_URL is not a valid connection string")?;
+                if same_database(&config, &self.admin) {
+                    bail!(
+                        "PGUSERS_STATE_URL points at the managed database: the dashboard's \
+                         operators must live elsewhere, or the users it manages could read them"
+                    );
+                }
+                (config, None)
+            }
             None => {
                 let mut config = self.admin.clone();
-                config.dbname("pgusers");
+                config.dbname(if managed_db == "pgusers" {
+                    "pgusers_state"
+                } else {
+                    "pgusers"
+                });
                 (config, Some(self.admin.clone()))
             }
         };
@@ -98,6 +122,13 @@ impl Target {
             tracing::error!(%error, "stopping the embedded PostgreSQL failed");
         }
     }
+}
+
+/// Whether two configurations reach the same database of the same server.
+fn same_database(a: &Config, b: &Config) -> bool {
+    crate::db::database_name(a) == crate::db::database_name(b)
+        && a.get_hosts() == b.get_hosts()
+        && a.get_ports() == b.get_ports()
 }
 
 /// The session key: `PGUSERS_SESSION_KEY`, else a key generated once and
@@ -135,4 +166,88 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
         .and_then(|mut file| file.write_all(&key))
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::config::Cli;
+
+    fn settings(args: &[&str]) -> Settings {
+        let mut argv = vec!["pgusers"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).expect("valid arguments").settings
+    }
+
+    fn external_target(url: &str) -> Target {
+        Target {
+            admin: crate::db::parse_config(url).unwrap(),
+            protected: None,
+            embedded: None,
+        }
+    }
+
+    #[test]
+    fn a_state_url_pointing_at_the_managed_database_is_refused() {
+        let url = "host=/run/pg port=5432 user=admin dbname=app";
+        let target = external_target(url);
+        let same = settings(&[
+            "--database-url",
+            url,
+            "--state-url",
+            "host=/run/pg port=5432 user=other dbname=app",
+        ]);
+        let elsewhere = settings(&[
+            "--database-url",
+            url,
+            "--state-url",
+            "host=/run/pg port=5432 user=admin dbname=ops",
+        ]);
+
+        let refused = target.state_store(&same).err().expect("refused");
+
+        assert!(
+            refused
+                .to_string()
+                .contains("points at the managed database")
+        );
+        assert!(target.state_store(&elsewhere).is_ok());
+    }
+
+    #[test]
+    fn a_short_admin_password_is_refused_at_start() {
+        let target = external_target("host=/run/pg dbname=app user=admin");
+        let short = settings(&["--admin-password", "elevenchars"]);
+        let long = settings(&["--admin-password", "twelve-chars"]);
+
+        assert!(target.state_store(&short).is_err());
+        assert!(target.state_store(&long).is_ok());
+    }
+
+    #[test]
+    fn a_session_key_shorter_than_64_bytes_is_refused() {
+        let short = settings(&["--session-key", &"k".repeat(63)]);
+        let long = settings(&["--session-key", &"k".repeat(64)]);
+
+        assert!(session_key(&short).is_err());
+        assert_eq!(session_key(&long).unwrap(), vec![b'k'; 64]);
+    }
+
+    #[test]
+    fn a_generated_session_key_is_kept_private_and_reused() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("session.key");
+
+        let first = load_or_create_key(&path).unwrap();
+        let second = load_or_create_key(&path).unwrap();
+
+        assert_eq!(first.len(), SESSION_KEY_LEN);
+        assert_eq!(first, second, "restarts keep people logged in");
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
 }

@@ -1,4 +1,4 @@
-use std::fs;
+use std::fs::{self, File};
 use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use nix::fcntl::{Flock, FlockArg};
 use nix::unistd::{Gid, Uid, User};
 
 use super::{Binaries, EmbeddedError};
@@ -37,7 +38,10 @@ pub struct Cluster {
     binaries: Binaries,
     owner: Option<Owner>,
     port: u16,
-    started_here: bool,
+    /// A shared lock on `in-use.lock` while this value uses the server. Every
+    /// pgusers process that uses the cluster holds one; the last to leave
+    /// stops the server.
+    in_use: Option<Flock<File>>,
 }
 
 type Result<T> = std::result::Result<T, EmbeddedError>;
@@ -58,7 +62,7 @@ impl Cluster {
             binaries,
             owner,
             port: 0,
-            started_here: false,
+            in_use: None,
         };
         cluster.prepare_root()?;
         if !cluster.data_dir().join("PG_VERSION").is_file() {
@@ -88,14 +92,12 @@ impl Cluster {
         self.port
     }
 
-    /// Whether this value started the server (and so [`Cluster::stop`] stops it).
-    pub fn started_here(&self) -> bool {
-        self.started_here
-    }
-
-    /// Starts the server, or adopts it when it is already running (a
-    /// dashboard and a CLI command may share one cluster).
+    /// Starts the server, or joins it when another pgusers process (a
+    /// dashboard, a CLI command) already runs it.
     pub fn start(&mut self) -> Result<()> {
+        if self.in_use.is_none() {
+            self.in_use = Some(self.lock(FlockArg::LockShared)?);
+        }
         if let Some(port) = self.running_port() {
             self.port = port;
             return Ok(());
@@ -105,7 +107,7 @@ impl Cluster {
         if socket.as_os_str().len() > 107 {
             return Err(EmbeddedError::SocketPathTooLong(socket));
         }
-        self.run(
+        let started = self.run(
             "pg_ctl",
             &[
                 "start".as_ref(),
@@ -119,16 +121,29 @@ impl Cluster {
                 "-o".as_ref(),
                 format!("-p {port}").as_ref(),
             ],
-        )?;
-        self.port = port;
-        self.started_here = true;
+        );
+        // Another process may have started it at the same moment.
+        self.port = match (started, self.running_port()) {
+            (Ok(()), _) => port,
+            (Err(_), Some(running)) => running,
+            (Err(error), None) => return Err(error),
+        };
         Ok(())
     }
 
-    /// Stops the server if this value started it: fast shutdown, which ends
-    /// sessions and checkpoints cleanly.
+    /// Leaves the server; stops it (fast shutdown: sessions end, a clean
+    /// checkpoint) unless another pgusers process still uses it.
     pub fn stop(&mut self) -> Result<()> {
-        if !self.started_here {
+        let Some(in_use) = self.in_use.take() else {
+            return Ok(());
+        };
+        if in_use.relock(FlockArg::LockExclusiveNonblock).is_err() {
+            tracing::info!(
+                "PostgreSQL is still used by another pgusers process; leaving it running"
+            );
+            return Ok(());
+        }
+        if self.running_port().is_none() {
             return Ok(());
         }
         self.run(
@@ -141,9 +156,21 @@ impl Cluster {
                 "-D".as_ref(),
                 self.data_dir().as_os_str(),
             ],
-        )?;
-        self.started_here = false;
-        Ok(())
+        )
+    }
+
+    fn lock(&self, mode: FlockArg) -> Result<Flock<File>> {
+        let path = self.root.join("in-use.lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(EmbeddedError::io(format!("opening {}", path.display())))?;
+        Flock::lock(file, mode).map_err(|(_, errno)| EmbeddedError::Io {
+            context: format!("locking {}", path.display()),
+            source: errno.into(),
+        })
     }
 
     /// A connection to `dbname` as the bootstrap superuser, over the Unix socket.

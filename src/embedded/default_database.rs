@@ -53,15 +53,18 @@ impl DefaultDatabase {
             })??
         };
         let record = data_dir.join("database.json");
-        let provisioned = match read_record(&record)? {
-            Some(provisioned) => provisioned,
-            None => match provision(&cluster, &record).await {
-                Ok(provisioned) => provisioned,
-                Err(error) => {
-                    let _ = cluster.stop();
-                    return Err(error);
-                }
-            },
+        let provisioned = match read_record(&record) {
+            Ok(Some(provisioned)) => Ok(provisioned),
+            Ok(None) => provision(&cluster, &record).await,
+            Err(error) => Err(error),
+        };
+        let provisioned = match provisioned {
+            Ok(provisioned) => provisioned,
+            Err(error) => {
+                // Never leave a server running behind a failed start.
+                let _ = tokio::task::spawn_blocking(move || cluster.stop()).await;
+                return Err(error);
+            }
         };
         Ok(Self {
             cluster,
@@ -94,7 +97,13 @@ fn read_record(path: &PathBuf) -> Result<Option<Provisioned>, DefaultDatabaseErr
 async fn provision(cluster: &Cluster, record: &Path) -> Result<Provisioned, DefaultDatabaseError> {
     let name: Username = random_default_name();
     let password = Password::generate();
-    provision_database(&cluster.admin_config("postgres"), &name, &password).await?;
+    provision_database(
+        &cluster.admin_config("postgres"),
+        name.as_str(),
+        &name,
+        &password,
+    )
+    .await?;
     let provisioned = Provisioned {
         database: name.to_string(),
         protected_user: name.to_string(),

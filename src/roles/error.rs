@@ -14,6 +14,16 @@ pub enum RoleError {
     )]
     Protected(String),
     #[error(
+        "User \"{user}\" owns database {databases}: pgusers does not rename or delete database \
+         owners, nor change their passwords."
+    )]
+    OwnsDatabase { user: String, databases: String },
+    #[error(
+        "The protected user \"{0}\" does not exist in this database server. \
+         Check PGUSERS_PROTECTED_USER; pgusers changes nothing until it names a real role."
+    )]
+    ProtectedUserMissing(String),
+    #[error(
         "User \"{user}\" still owns objects in other databases of this server; \
          move or drop them there first. PostgreSQL said: {detail}"
     )]
@@ -27,6 +37,11 @@ pub enum RoleError {
 }
 
 impl RoleError {
+    /// An error from a query about the server rather than about one user.
+    pub(crate) fn server(error: tokio_postgres::Error) -> Self {
+        Self::from_postgres(error, "")
+    }
+
     /// Errors that come from PostgreSQL itself keep their meaning (a name
     /// taken by a concurrent creator is still "already exists"); errors with
     /// no server answer mean the server is out of reach.

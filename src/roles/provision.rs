@@ -9,16 +9,20 @@ use super::{RoleError, sql};
 use crate::domain::{Password, Username};
 use sql::ident;
 
-/// Creates database `name` owned by a new login role `name` (the protected
-/// default user), with `password`, and grants it the guide's privileges.
+/// Creates `database` owned by a new login role `owner` (the protected
+/// default user) with `password`, and grants it the guide's privileges. The
+/// guide's database and user share one name; they may differ here.
 ///
-/// `server` is an administrator's connection to any database of the server.
+/// `server` is an administrator's connection to another database of the
+/// server. When a step fails, what the earlier steps made is dropped again,
+/// so a retry starts clean.
 pub async fn provision_database(
     server: &Config,
-    name: &Username,
+    database: &str,
+    owner: &Username,
     password: &Password,
 ) -> Result<(), RoleError> {
-    let user = name.as_str();
+    let user = owner.as_str();
     let fail = |e| RoleError::from_postgres(e, user);
     let admin = crate::db::connect(server).await.map_err(fail)?;
     admin
@@ -29,16 +33,59 @@ pub async fn provision_database(
         ))
         .await
         .map_err(fail)?;
+    let mut made = Made {
+        role: Some(user),
+        database: None,
+    };
     // CREATE DATABASE cannot run inside a transaction block: its own statement.
-    admin
-        .batch_execute(&format!("CREATE DATABASE {0} OWNER {0}", ident(user)))
+    let created = admin
+        .batch_execute(&format!(
+            "CREATE DATABASE {} OWNER {}",
+            ident(database),
+            ident(user)
+        ))
         .await
-        .map_err(fail)?;
+        .map_err(|e| RoleError::from_postgres(e, database));
+    if created.is_ok() {
+        made.database = Some(database);
+    }
+    let granted = match created {
+        Ok(()) => grant_owner(server, database, user).await,
+        Err(error) => Err(error),
+    };
+    if granted.is_err() {
+        made.undo(&admin).await;
+    }
+    granted
+}
+
+/// What a provisioning made so far, to drop again if a later step fails,
+/// and nothing else.
+struct Made<'a> {
+    role: Option<&'a str>,
+    database: Option<&'a str>,
+}
+
+impl Made<'_> {
+    async fn undo(&self, admin: &tokio_postgres::Client) {
+        // One statement each: DROP DATABASE cannot share a query string.
+        let database = self.database.map(|d| format!("DROP DATABASE {}", ident(d)));
+        let role = self.role.map(|r| format!("DROP ROLE {}", ident(r)));
+        for statement in database.into_iter().chain(role) {
+            if let Err(error) = admin.batch_execute(&statement).await {
+                tracing::warn!(%error, "cleaning up after a failed provisioning failed");
+            }
+        }
+    }
+}
+
+async fn grant_owner(server: &Config, database: &str, user: &str) -> Result<(), RoleError> {
+    let fail = |e| RoleError::from_postgres(e, user);
     let mut in_database = server.clone();
-    in_database.dbname(user);
+    in_database.dbname(database);
     let client = crate::db::connect(&in_database).await.map_err(fail)?;
     client
-        .batch_execute(&sql::read_write_grants(user, user, user))
+        .batch_execute(&sql::read_write_grants(user, database, user))
         .await
         .map_err(fail)
 }

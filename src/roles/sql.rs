@@ -43,6 +43,15 @@ pub(crate) fn readers_follow(creator: &str, readers: &str) -> String {
     )
 }
 
+/// Lets `readers` read every table and sequence in `public` now.
+pub(crate) fn readers_read_existing(readers: &str) -> String {
+    let readers = ident(readers);
+    format!(
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {readers};
+         GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO {readers};"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -153,15 +153,20 @@ async fn create_database_if_missing(admin: &Config, state: &Config) -> Result<()
     let exists = client
         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
         .await?;
-    if exists.is_some() {
-        return Ok(());
+    let database = postgres_protocol::escape::escape_identifier(name);
+    if exists.is_none() {
+        match client
+            .batch_execute(&format!("CREATE DATABASE {database}"))
+            .await
+        {
+            Err(error) if error.code() == Some(&SqlState::DUPLICATE_DATABASE) => {}
+            other => other?,
+        }
     }
-    let statement = format!(
-        "CREATE DATABASE {}",
-        postgres_protocol::escape::escape_identifier(name)
-    );
-    match client.batch_execute(&statement).await {
-        Err(error) if error.code() == Some(&SqlState::DUPLICATE_DATABASE) => Ok(()),
-        other => other.map_err(StateError::from),
-    }
+    // Everyone may connect to a new database by default; the users pgusers
+    // hands out have no business in its state.
+    client
+        .batch_execute(&format!("REVOKE ALL ON DATABASE {database} FROM PUBLIC"))
+        .await?;
+    Ok(())
 }

@@ -24,6 +24,9 @@ pub enum WebError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// pgusers' own settings are wrong; the message says which and how.
+    #[error("{0}")]
+    Misconfigured(String),
     #[error(
         "The database is unavailable right now. pgusers reconnects by itself: try again in a moment."
     )]
@@ -44,7 +47,13 @@ impl From<RoleError> for WebError {
     fn from(error: RoleError) -> Self {
         match error {
             RoleError::NotFound(_) => Self::NotFound(error.to_string()),
-            RoleError::Protected(_) => Self::Forbidden(error.to_string()),
+            RoleError::Protected(_) | RoleError::OwnsDatabase { .. } => {
+                Self::Forbidden(error.to_string())
+            }
+            RoleError::ProtectedUserMissing(_) => {
+                tracing::error!(%error, "configuration error");
+                Self::Misconfigured(error.to_string())
+            }
             RoleError::AlreadyExists(_)
             | RoleError::OwnsObjectsElsewhere { .. }
             | RoleError::Busy => Self::Conflict(error.to_string()),
@@ -77,7 +86,7 @@ impl ResponseError for WebError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal | Self::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -185,7 +185,7 @@ async fn with_database_url_the_binary_manages_that_database_and_leaves_the_serve
     );
     let users = browser.get("/settings/users").await.body;
     let row = &users[users
-        .find(&format!("data-username=\"{}\"", db.name))
+        .find(&format!("data-username=\"{}\"", db.protected))
         .expect("owner listed")..];
     assert!(
         row[..row.find("</tr>").unwrap()].contains("Protected"),

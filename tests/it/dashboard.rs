@@ -3,7 +3,7 @@
 use pgusers::domain::NewPassword;
 use pgusers::roles::Access;
 
-use crate::helpers::{password, spawn_app, unique_name, username};
+use crate::helpers::{Browser, cluster, csrf_token, password, spawn_app, unique_name, username};
 
 #[tokio::test]
 async fn every_page_except_login_and_health_requires_logging_in() {
@@ -67,32 +67,105 @@ async fn the_users_page_shows_the_guides_labels_and_the_protected_user() {
     ] {
         assert!(page.body.contains(label), "the page shows {label:?}");
     }
-    assert!(page.body.contains(&app.db.name));
+    assert!(page.body.contains(&app.db.protected));
 }
 
 #[tokio::test]
-async fn a_form_without_this_sessions_csrf_token_is_rejected_and_changes_nothing() {
+async fn every_form_posted_with_another_sessions_csrf_token_is_rejected_and_changes_nothing() {
     let app = spawn_app().await;
     app.log_in().await;
+    let (existing, secret) = app.db.create_user("kept", Access::ReadWrite).await;
+    // The session has a token of its own by now; the attacker's page carries a
+    // valid token of a different session.
+    let own_token = csrf_token(&app.get("/settings/users").await.body);
+    let other = Browser::new(app.address.clone());
+    let foreign_token = csrf_token(&other.get("/login").await.body);
+    assert_ne!(own_token, foreign_token);
     let name = unique_name("csrf");
 
-    let page = app
-        .post(
-            "/settings/users",
-            &[
-                ("csrf_token", "forged"),
-                ("username", &name),
+    for (path, fields) in [
+        (
+            "/settings/users".to_owned(),
+            vec![
+                ("username", name.as_str()),
                 ("password", ""),
                 ("password_confirmation", ""),
             ],
-        )
-        .await;
+        ),
+        (
+            format!("/settings/users/{}/reset", existing.as_str()),
+            vec![],
+        ),
+        (
+            format!("/settings/users/{}/delete", existing.as_str()),
+            vec![],
+        ),
+        ("/logout".to_owned(), vec![]),
+    ] {
+        for token in [foreign_token.as_str(), ""] {
+            let mut form = vec![("csrf_token", token)];
+            form.extend_from_slice(&fields);
+            assert_eq!(
+                app.post(&path, &form).await.status,
+                403,
+                "{path} with token {token:?}"
+            );
+        }
+    }
 
-    assert_eq!(page.status, 403);
     let users = app.db.roles.list().await.unwrap();
     assert!(
         users.iter().all(|u| u.username != name),
         "no user was created"
+    );
+    app.db
+        .connect_as(existing.as_str(), secret.expose())
+        .await
+        .expect("the password was not reset and the user not deleted");
+    assert_eq!(
+        app.get("/settings/users").await.status,
+        200,
+        "still logged in"
+    );
+}
+
+#[tokio::test]
+async fn forms_posted_without_logging_in_are_sent_to_the_login_page_and_change_nothing() {
+    let app = spawn_app().await;
+    let (existing, secret) = app.db.create_user("anon", Access::ReadWrite).await;
+    let token = csrf_token(&app.get("/login").await.body);
+
+    for path in [
+        "/settings/users".to_owned(),
+        format!("/settings/users/{}/reset", existing.as_str()),
+        format!("/settings/users/{}/delete", existing.as_str()),
+    ] {
+        let page = app
+            .post(
+                &path,
+                &[
+                    ("csrf_token", token.as_str()),
+                    ("username", "anon_created"),
+                    ("password", ""),
+                    ("password_confirmation", ""),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303, "{path}");
+        assert_eq!(page.location.as_deref(), Some("/login"));
+    }
+    app.db
+        .connect_as(existing.as_str(), secret.expose())
+        .await
+        .unwrap();
+    assert!(
+        app.db
+            .roles
+            .list()
+            .await
+            .unwrap()
+            .iter()
+            .all(|u| u.username != "anon_created")
     );
 }
 
@@ -291,6 +364,14 @@ async fn leaving_both_passwords_empty_shows_a_generated_password_once_and_not_ca
         !app.get("/settings/users").await.body.contains(&password),
         "shown only once"
     );
+    assert!(
+        !cluster().log().contains(&password),
+        "never reaches the server log"
+    );
+    assert!(
+        !cluster().log().contains(&app.operator_password),
+        "nor does the operator's"
+    );
 }
 
 #[tokio::test]
@@ -332,6 +413,11 @@ async fn reset_asks_for_confirmation_then_shows_the_new_password_once() {
             .await
             .is_err()
     );
+    assert!(!app.get("/settings/users").await.body.contains(&fresh));
+    assert!(
+        !cluster().log().contains(&fresh),
+        "never reaches the server log"
+    );
 }
 
 #[tokio::test]
@@ -358,7 +444,7 @@ async fn delete_confirmation_lists_what_moves_to_the_protected_user_then_the_use
         "the confirmation lists the table"
     );
     assert!(
-        confirm.body.contains(&app.db.name),
+        confirm.body.contains(&app.db.protected),
         "and names the protected user it moves to"
     );
 
@@ -388,7 +474,7 @@ async fn the_protected_row_offers_no_actions_and_its_action_pages_are_refused() 
     let list = app.get("/settings/users").await;
     let row_start = list
         .body
-        .find(&format!("data-username=\"{}\"", app.db.name))
+        .find(&format!("data-username=\"{}\"", app.db.protected))
         .unwrap();
     let row = &list.body[row_start..row_start + list.body[row_start..].find("</tr>").unwrap()];
     assert!(row.contains("Protected"));
@@ -397,8 +483,8 @@ async fn the_protected_row_offers_no_actions_and_its_action_pages_are_refused() 
         "no ... menu on the protected row"
     );
 
-    let reset_path = format!("/settings/users/{}/reset", app.db.name);
-    let delete_path = format!("/settings/users/{}/delete", app.db.name);
+    let reset_path = format!("/settings/users/{}/reset", app.db.protected);
+    let delete_path = format!("/settings/users/{}/delete", app.db.protected);
     assert_eq!(app.get(&reset_path).await.status, 403);
     assert_eq!(app.get(&delete_path).await.status, 403);
     // Even a well-formed POST that skips the confirmation page is refused.
@@ -455,4 +541,24 @@ async fn the_database_dashboard_has_a_settings_tab_that_leads_to_database_users(
     );
     assert_eq!(settings.status, 303);
     assert_eq!(settings.location.as_deref(), Some("/settings/users"));
+}
+
+#[tokio::test]
+async fn users_the_dashboard_creates_cannot_reach_its_own_state_database() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (name, secret) = app.db.create_user("nosy", Access::ReadWrite).await;
+
+    let attempt = crate::helpers::connect_to(
+        &format!("{}_state", app.db.name),
+        name.as_str(),
+        secret.expose(),
+    )
+    .await;
+
+    assert_eq!(
+        crate::helpers::sqlstate(attempt),
+        "42501",
+        "no CONNECT on the state database"
+    );
 }

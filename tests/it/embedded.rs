@@ -4,7 +4,7 @@ use pgusers::embedded::ClusterOptions;
 use pgusers::roles::RoleManager;
 use pgusers::state::{OperatorSecret, StateSettings, StateStore};
 
-use crate::helpers::{Browser, new_cluster, spawn_server};
+use crate::helpers::{Browser, csrf_token, new_cluster, spawn_server};
 
 #[tokio::test]
 async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itself() {
@@ -27,6 +27,7 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
     assert_eq!(browser.get("/healthz").await.status, 200);
     let logged_in = Browser::new(address);
     assert_eq!(logged_in.log_in_with("operator-password").await.status, 303);
+    let form_token = csrf_token(&logged_in.get("/settings/users/new").await.body);
 
     cluster = tokio::task::spawn_blocking(move || {
         cluster.stop().unwrap();
@@ -38,6 +39,18 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
     let page = logged_in.get("/settings/users").await;
     assert_eq!(page.status, 503, "a page says the database is unavailable");
     assert!(page.body.contains("The database is unavailable right now."));
+    let created = logged_in
+        .post(
+            "/settings/users",
+            &[
+                ("csrf_token", form_token.as_str()),
+                ("username", "while_down"),
+                ("password", ""),
+                ("password_confirmation", ""),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 503, "a form answers 503 too");
     let login = browser.log_in_with("operator-password").await;
     assert_eq!(login.status, 503);
     assert!(
@@ -142,4 +155,80 @@ async fn the_default_database_is_provisioned_once_with_the_guides_grants_and_reu
         .await
         .unwrap()
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_provisioning_drops_what_it_made_and_nothing_else() {
+    use pgusers::roles::provision_database;
+
+    let cluster = crate::helpers::cluster();
+    let owner = crate::helpers::username("orphan");
+    let server = cluster.admin_config("postgres");
+
+    // The database "postgres" exists: creating it fails after the role was made.
+    let result = provision_database(&server, "postgres", &owner, &crate::helpers::password()).await;
+
+    assert!(result.is_err());
+    let admin = pgusers::db::connect(&server).await.unwrap();
+    let role = admin
+        .query_opt(
+            "SELECT 1 FROM pg_roles WHERE rolname = $1",
+            &[&owner.as_str()],
+        )
+        .await
+        .unwrap();
+    assert!(role.is_none(), "the role made for it was dropped");
+    let database = admin
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = 'postgres'", &[])
+        .await
+        .unwrap();
+    assert!(
+        database.is_some(),
+        "the database it did not make is still there"
+    );
+}
+
+#[tokio::test]
+async fn the_cluster_keeps_running_until_the_last_pgusers_process_using_it_leaves() {
+    let (mut first, root) = tokio::task::spawn_blocking(|| {
+        new_cluster(&ClusterOptions {
+            ephemeral: true,
+            ..ClusterOptions::default()
+        })
+    })
+    .await
+    .unwrap();
+    let cluster_root = first.root().to_owned();
+    let port = first.port();
+
+    let mut second = tokio::task::spawn_blocking(move || {
+        // A CLI command joining the dashboard's cluster, then the dashboard leaving.
+        let mut second =
+            pgusers::embedded::Cluster::open(&cluster_root, &ClusterOptions::default()).unwrap();
+        second.start().unwrap();
+        first.stop().unwrap();
+        second
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        second.port(),
+        port,
+        "the second user joined the running server"
+    );
+    pgusers::db::connect(&second.admin_config("postgres"))
+        .await
+        .expect("still running while the second user is there");
+
+    let data = second.data_dir();
+    tokio::task::spawn_blocking(move || second.stop())
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert!(
+        !data.join("postmaster.pid").exists(),
+        "the last user stopped it"
+    );
+    let _ = std::fs::remove_dir_all(root);
 }

@@ -97,29 +97,31 @@ pub fn password() -> Password {
 }
 
 /// A database provisioned like a new managed one, and a role manager on it.
+/// Its name and its protected user's differ, so tests notice a mix-up.
 pub struct TestDb {
     pub name: String,
+    pub protected: String,
     pub protected_password: Password,
     pub roles: RoleManager,
 }
 
 pub async fn test_db() -> TestDb {
     let cluster = cluster();
-    let name = username("db");
+    let name = unique_name("db");
+    let protected = username("owner");
     let protected_password = password();
     provision_database(
         &cluster.admin_config("postgres"),
         &name,
+        &protected,
         &protected_password,
     )
     .await
     .expect("provisioning");
-    let roles = RoleManager::new(
-        pgusers::db::pool(cluster.admin_config(name.as_str()), 4),
-        None,
-    );
+    let roles = RoleManager::new(pgusers::db::pool(cluster.admin_config(&name), 4), None);
     TestDb {
-        name: name.to_string(),
+        name,
+        protected: protected.to_string(),
         protected_password,
         roles,
     }
@@ -143,20 +145,11 @@ impl TestDb {
         user: &str,
         password: &str,
     ) -> Result<Client, tokio_postgres::Error> {
-        let mut config = Config::new();
-        config
-            .host("127.0.0.1")
-            .port(cluster().port)
-            .user(user)
-            .password(password)
-            .dbname(&self.name);
-        let (client, connection) = config.connect(NoTls).await?;
-        tokio::spawn(connection);
-        Ok(client)
+        connect_to(&self.name, user, password).await
     }
 
     pub async fn connect_as_protected(&self) -> Client {
-        self.connect_as(&self.name, self.protected_password.expose())
+        self.connect_as(&self.protected, self.protected_password.expose())
             .await
             .expect("the protected user logs in")
     }
@@ -167,6 +160,24 @@ impl TestDb {
             .await
             .expect("admin connects")
     }
+}
+
+/// Logs in to `database` as `user` with `password` over TCP.
+pub async fn connect_to(
+    database: &str,
+    user: &str,
+    password: &str,
+) -> Result<Client, tokio_postgres::Error> {
+    let mut config = Config::new();
+    config
+        .host("127.0.0.1")
+        .port(cluster().port)
+        .user(user)
+        .password(password)
+        .dbname(database);
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
 }
 
 /// The SQLSTATE of a failed statement.

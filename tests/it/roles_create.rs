@@ -136,18 +136,31 @@ async fn two_concurrent_creates_of_one_name_give_one_user_and_one_already_exists
 #[tokio::test]
 async fn a_create_that_fails_half_way_leaves_nothing_behind() {
     let db = test_db().await;
-    // A protected user that does not exist makes the grants fail after CREATE ROLE.
-    let broken = RoleManager::new(
-        pgusers::db::pool(cluster().admin_config(&db.name), 1),
-        Some(pgusers::domain::RoleName::parse("no_such_protected_user").unwrap()),
-    );
     let name = username("atomic");
+    // An event trigger that rejects GRANTs once the new role exists makes the
+    // create fail after its CREATE ROLE, inside the transaction.
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE FUNCTION refuse_grants() RETURNS event_trigger LANGUAGE plpgsql AS $$
+             BEGIN
+               IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{name}') THEN
+                 RAISE EXCEPTION 'refused for the test';
+               END IF;
+             END $$;
+             CREATE EVENT TRIGGER refuse_grants ON ddl_command_end WHEN TAG IN ('GRANT')
+               EXECUTE FUNCTION refuse_grants();",
+            name = name.as_str()
+        ))
+        .await
+        .unwrap();
 
-    let result = broken
+    let result = db
+        .roles
         .create(&name, NewPassword::Generate, Access::ReadWrite)
         .await;
 
-    assert!(result.is_err());
+    assert!(matches!(result, Err(RoleError::Database(_))), "{result:?}");
     let admin = db.admin().await;
     let exists = admin
         .query_opt(
@@ -160,6 +173,20 @@ async fn a_create_that_fails_half_way_leaves_nothing_behind() {
         exists.is_none(),
         "the role must not exist after a failed create"
     );
+}
+
+#[tokio::test]
+async fn a_name_that_differs_from_an_existing_one_only_by_case_already_exists() {
+    let db = test_db().await;
+    let (lower, _) = db.create_user("case", Access::ReadWrite).await;
+    let upper = pgusers::domain::Username::parse(&lower.as_str().to_uppercase()).unwrap();
+
+    let result = db
+        .roles
+        .create(&upper, NewPassword::Generate, Access::ReadWrite)
+        .await;
+
+    assert!(matches!(result, Err(RoleError::AlreadyExists(n)) if n == lower.as_str()));
 }
 
 #[tokio::test]

@@ -48,7 +48,7 @@ async fn deleting_a_user_keeps_its_tables_now_owned_by_the_protected_user() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(owner, db.name, "the protected user owns the table now");
+    assert_eq!(owner, db.protected, "the protected user owns the table now");
     let protected = db.connect_as_protected().await;
     let value: i32 = protected
         .query_one("SELECT v FROM precious", &[])
@@ -126,4 +126,90 @@ async fn the_readers_group_is_not_a_user_and_cannot_be_deleted() {
             .iter()
             .all(|u| u.username != group.as_str())
     );
+}
+
+#[tokio::test]
+async fn a_delete_refused_for_objects_in_another_database_changes_nothing() {
+    let db = test_db().await;
+    let (name, secret) = db.create_user("spread", Access::ReadWrite).await;
+    let here = db.connect_as(name.as_str(), secret.expose()).await.unwrap();
+    here.batch_execute("CREATE TABLE mine_here (v int)")
+        .await
+        .unwrap();
+    // The same user owns a table in another database of the server.
+    let other = crate::helpers::test_db().await;
+    other
+        .admin()
+        .await
+        .batch_execute(&format!(
+            "GRANT CREATE ON SCHEMA public TO {}",
+            name.as_str()
+        ))
+        .await
+        .unwrap();
+    let there = other
+        .connect_as(name.as_str(), secret.expose())
+        .await
+        .unwrap();
+    there
+        .batch_execute("CREATE TABLE mine_there (v int)")
+        .await
+        .unwrap();
+    let target = RoleName::from(name.clone());
+    assert!(db.roles.ownership(&target).await.unwrap().elsewhere > 0);
+
+    let result = db.roles.delete(&target).await;
+
+    match result {
+        Err(error @ RoleError::OwnsObjectsElsewhere { .. }) => {
+            assert!(error.to_string().contains(&other.name), "{error}");
+        }
+        other => panic!("expected OwnsObjectsElsewhere, got {other:?}"),
+    }
+    here.batch_execute("SELECT * FROM mine_here")
+        .await
+        .expect("the user's session was not ended");
+    let owner: String = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT tableowner::text FROM pg_tables WHERE tablename = 'mine_here'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(owner, name.as_str(), "nothing was reassigned");
+}
+
+#[tokio::test]
+async fn a_user_holding_locks_on_its_tables_is_still_deleted() {
+    let db = test_db().await;
+    let (name, secret) = db.create_user("locker", Access::ReadWrite).await;
+    let client = db.connect_as(name.as_str(), secret.expose()).await.unwrap();
+    client
+        .batch_execute("CREATE TABLE busy (v int)")
+        .await
+        .unwrap();
+    client
+        .batch_execute("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE;")
+        .await
+        .unwrap();
+
+    db.roles
+        .delete(&RoleName::from(name.clone()))
+        .await
+        .unwrap();
+
+    let owner: String = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT tableowner::text FROM pg_tables WHERE tablename = 'busy'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(owner, db.protected);
 }

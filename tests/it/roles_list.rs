@@ -30,7 +30,7 @@ async fn the_list_shows_the_protected_user_and_the_users_created_ordered_by_name
     );
     let protected = users
         .iter()
-        .find(|u| u.username == db.name)
+        .find(|u| u.username == db.protected)
         .expect("protected user listed");
     assert!(protected.protected && !protected.read_only);
     assert_eq!(

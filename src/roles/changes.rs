@@ -1,0 +1,251 @@
+//! The changes: create, set or reset a password, rename, delete. Each is
+//! one transaction holding pgusers' advisory lock.
+
+use deadpool_postgres::{GenericClient, Transaction};
+
+use super::sql::{self, ident};
+use super::{Access, Facts, RoleError, RoleManager, dependencies_elsewhere, managed_target};
+use crate::domain::{NewPassword, Password, RoleName, Username};
+
+/// Serialises pgusers' changes on a server (the value spells "pgusers").
+const LOCK_KEY: i64 = 0x0070_6775_7365_7273;
+
+impl RoleManager {
+    /// Creates a user with the password given, or a generated one, which is
+    /// returned so it can be shown once.
+    pub async fn create(
+        &self,
+        name: &Username,
+        password: NewPassword,
+        access: Access,
+    ) -> Result<Option<Password>, RoleError> {
+        let (password, generated) = resolve(password);
+        let user = name.as_str();
+        let fail = |e| RoleError::from_postgres(e, user);
+        let mut client = self.pool.get().await?;
+        let tx = begin(&mut client, user).await?;
+        let facts = self.facts(&tx).await?;
+        // Names that differ only by case would be told apart only by quoting,
+        // which applications rarely do: one of them is enough.
+        let existing = tx
+            .query_opt(
+                "SELECT rolname::text FROM pg_roles WHERE lower(rolname) = lower($1)",
+                &[&user],
+            )
+            .await
+            .map_err(fail)?;
+        if let Some(row) = existing {
+            return Err(RoleError::AlreadyExists(row.get(0)));
+        }
+        ensure_readers_group(&tx, &facts).await?;
+        let mut statements = format!(
+            "CREATE ROLE {} LOGIN {};",
+            ident(user),
+            sql::password_clause(&password)
+        );
+        match access {
+            Access::ReadWrite => {
+                statements.push_str(&sql::read_write_grants(
+                    user,
+                    &facts.database,
+                    &facts.protected,
+                ));
+                statements.push_str(&sql::readers_follow(user, &facts.readers));
+            }
+            Access::ReadOnly => {
+                // A new read-only user reads every table there is now, even
+                // those made by roles pgusers does not manage.
+                statements.push_str(&sql::readers_read_existing(&facts.readers));
+                statements.push_str(&format!(
+                    "GRANT {} TO {};",
+                    ident(&facts.readers),
+                    ident(user)
+                ));
+            }
+        }
+        tx.batch_execute(&statements).await.map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        Ok(generated.then_some(password))
+    }
+
+    /// Sets a chosen password.
+    pub async fn set_password(
+        &self,
+        name: &RoleName,
+        password: &Password,
+    ) -> Result<(), RoleError> {
+        self.change_password(name, password).await
+    }
+
+    /// Replaces the password with a generated one, returned so it can be shown once.
+    pub async fn reset_password(&self, name: &RoleName) -> Result<Password, RoleError> {
+        let password = Password::generate();
+        self.change_password(name, &password).await?;
+        Ok(password)
+    }
+
+    /// Sets or generates a password, as a person asked. Returns the generated one.
+    pub async fn update_password(
+        &self,
+        name: &RoleName,
+        password: NewPassword,
+    ) -> Result<Option<Password>, RoleError> {
+        let (password, generated) = resolve(password);
+        self.change_password(name, &password).await?;
+        Ok(generated.then_some(password))
+    }
+
+    async fn change_password(&self, name: &RoleName, password: &Password) -> Result<(), RoleError> {
+        let statement = format!(
+            "ALTER ROLE {} {}",
+            ident(name.as_str()),
+            sql::password_clause(password)
+        );
+        self.alter_managed(name, &statement, name.as_str()).await
+    }
+
+    /// Renames a user. (PostgreSQL clears an MD5 password on rename, as its
+    /// salt is the name; SCRAM passwords survive.)
+    pub async fn rename(&self, name: &RoleName, new_name: &Username) -> Result<(), RoleError> {
+        let statement = format!(
+            "ALTER ROLE {} RENAME TO {}",
+            ident(name.as_str()),
+            ident(new_name.as_str())
+        );
+        self.alter_managed(name, &statement, new_name.as_str())
+            .await
+    }
+
+    /// Runs one `ALTER ROLE` on a managed, unprotected user, in a change of
+    /// its own. `blame` names the user an "already exists" would be about.
+    async fn alter_managed(
+        &self,
+        name: &RoleName,
+        statement: &str,
+        blame: &str,
+    ) -> Result<(), RoleError> {
+        let mut client = self.pool.get().await?;
+        let tx = begin(&mut client, name.as_str()).await?;
+        let facts = self.facts(&tx).await?;
+        managed_target(&tx, &facts, name).await?;
+        let fail = |e| RoleError::from_postgres(e, blame);
+        tx.batch_execute(statement).await.map_err(fail)?;
+        tx.commit().await.map_err(fail)
+    }
+
+    /// Deletes a user without losing data: its sessions end, everything it
+    /// owns moves to the protected user, its remaining privileges are
+    /// dropped, then the role.
+    ///
+    /// Whatever would make PostgreSQL refuse (objects or privileges in other
+    /// databases) is checked before any session is ended, so a refused
+    /// delete changes nothing.
+    pub async fn delete(&self, name: &RoleName) -> Result<(), RoleError> {
+        let user = name.as_str();
+        let fail = |e| RoleError::from_postgres(e, user);
+        let mut client = self.pool.get().await?;
+        let tx = begin(&mut client, user).await?;
+        let facts = self.facts(&tx).await?;
+        let oid = managed_target(&tx, &facts, name).await?;
+        if let (count @ 1.., databases) = dependencies_elsewhere(&tx, oid).await.map_err(fail)? {
+            return Err(RoleError::OwnsObjectsElsewhere {
+                user: user.to_owned(),
+                detail: format!(
+                    "{count} object(s) or privilege(s) in {}",
+                    databases.unwrap_or_else(|| "other databases".into())
+                ),
+            });
+        }
+        // Ending sessions first frees the locks they hold on the user's
+        // tables, which REASSIGN OWNED would otherwise wait for.
+        terminate_sessions(&tx, oid).await.map_err(fail)?;
+        let statements = format!(
+            "REASSIGN OWNED BY {user} TO {protected}; DROP OWNED BY {user}; DROP ROLE {user};",
+            user = ident(user),
+            protected = ident(&facts.protected)
+        );
+        tx.batch_execute(&statements).await.map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        // A session opened while the transaction ran outlives the role. The
+        // delete is done whatever happens here, so a failure is only logged.
+        if let Err(error) = terminate_sessions(&client, oid).await {
+            tracing::warn!(%error, user, "ending the sessions of a deleted user failed");
+        }
+        Ok(())
+    }
+}
+
+fn resolve(password: NewPassword) -> (Password, bool) {
+    match password {
+        NewPassword::Chosen(password) => (password, false),
+        NewPassword::Generate => (Password::generate(), true),
+    }
+}
+
+/// Opens a change: a transaction that waits at most 10 s for locks and holds
+/// pgusers' advisory lock until it ends.
+async fn begin<'a>(
+    client: &'a mut deadpool_postgres::Client,
+    user: &str,
+) -> Result<Transaction<'a>, RoleError> {
+    let fail = |e| RoleError::from_postgres(e, user);
+    let tx = client.transaction().await.map_err(fail)?;
+    tx.batch_execute(&format!(
+        "SET LOCAL lock_timeout = '10s'; SELECT pg_advisory_xact_lock({LOCK_KEY});"
+    ))
+    .await
+    .map_err(fail)?;
+    Ok(tx)
+}
+
+/// Makes sure the readers group exists with its grants and follows the
+/// protected user's future tables.
+async fn ensure_readers_group(tx: &Transaction<'_>, facts: &Facts) -> Result<(), RoleError> {
+    let fail = |e| RoleError::from_postgres(e, &facts.readers);
+    let exists = tx
+        .query_opt(
+            "SELECT 1 FROM pg_roles WHERE rolname = $1",
+            &[&facts.readers],
+        )
+        .await
+        .map_err(fail)?;
+    let readers = ident(&facts.readers);
+    let mut statements = String::new();
+    if exists.is_none() {
+        statements.push_str(&format!(
+            "CREATE ROLE {readers} NOLOGIN;
+             COMMENT ON ROLE {readers} IS {comment};",
+            comment = postgres_protocol::escape::escape_literal(&format!(
+                "pgusers: read-only users of database {}",
+                facts.database
+            ))
+        ));
+        statements.push_str(&sql::readers_read_existing(&facts.readers));
+    }
+    if facts.version_num < 150_000 {
+        // Before PostgreSQL 15 everyone may create in `public`; read-only
+        // users must not. Read-write users get CREATE explicitly.
+        statements.push_str("REVOKE CREATE ON SCHEMA public FROM PUBLIC;");
+    }
+    statements.push_str(&format!(
+        "GRANT CONNECT ON DATABASE {database} TO {readers};
+         GRANT USAGE ON SCHEMA public TO {readers};",
+        database = ident(&facts.database)
+    ));
+    statements.push_str(&sql::readers_follow(&facts.protected, &facts.readers));
+    tx.batch_execute(&statements).await.map_err(fail)
+}
+
+async fn terminate_sessions(
+    client: &impl GenericClient,
+    oid: u32,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE usesysid = $1 AND pid <> pg_backend_pid()",
+            &[&oid],
+        )
+        .await
+        .map(|_| ())
+}
