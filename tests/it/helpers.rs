@@ -154,6 +154,29 @@ impl TestDb {
             .expect("the protected user logs in")
     }
 
+    /// Who owns `table` in this database, by the catalog.
+    pub async fn table_owner(&self, table: &str) -> String {
+        self.admin()
+            .await
+            .query_one(
+                "SELECT tableowner::text FROM pg_tables WHERE tablename = $1",
+                &[&table],
+            )
+            .await
+            .expect("the table exists")
+            .get(0)
+    }
+
+    /// Whether a role of that name exists on the server.
+    pub async fn role_exists(&self, name: &str) -> bool {
+        self.admin()
+            .await
+            .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&name])
+            .await
+            .expect("catalog query")
+            .is_some()
+    }
+
     /// The superuser, in this test's database.
     pub async fn admin(&self) -> Client {
         pgusers::db::connect(&cluster().admin_config(&self.name))

@@ -161,16 +161,8 @@ async fn a_create_that_fails_half_way_leaves_nothing_behind() {
         .await;
 
     assert!(matches!(result, Err(RoleError::Database(_))), "{result:?}");
-    let admin = db.admin().await;
-    let exists = admin
-        .query_opt(
-            "SELECT 1 FROM pg_roles WHERE rolname = $1",
-            &[&name.as_str()],
-        )
-        .await
-        .unwrap();
     assert!(
-        exists.is_none(),
+        !db.role_exists(name.as_str()).await,
         "the role must not exist after a failed create"
     );
 }

@@ -31,23 +31,8 @@ async fn deleting_a_user_keeps_its_tables_now_owned_by_the_protected_user() {
         .await
         .unwrap();
 
-    let admin = db.admin().await;
-    let gone = admin
-        .query_opt(
-            "SELECT 1 FROM pg_roles WHERE rolname = $1",
-            &[&name.as_str()],
-        )
-        .await
-        .unwrap();
-    assert!(gone.is_none(), "the role is dropped");
-    let owner: String = admin
-        .query_one(
-            "SELECT tableowner::text FROM pg_tables WHERE tablename = 'precious'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    assert!(!db.role_exists(name.as_str()).await, "the role is dropped");
+    let owner = db.table_owner("precious").await;
     assert_eq!(owner, db.protected, "the protected user owns the table now");
     let protected = db.connect_as_protected().await;
     let value: i32 = protected
@@ -169,16 +154,7 @@ async fn a_delete_refused_for_objects_in_another_database_changes_nothing() {
     here.batch_execute("SELECT * FROM mine_here")
         .await
         .expect("the user's session was not ended");
-    let owner: String = db
-        .admin()
-        .await
-        .query_one(
-            "SELECT tableowner::text FROM pg_tables WHERE tablename = 'mine_here'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let owner = db.table_owner("mine_here").await;
     assert_eq!(owner, name.as_str(), "nothing was reassigned");
 }
 
@@ -201,15 +177,6 @@ async fn a_user_holding_locks_on_its_tables_is_still_deleted() {
         .await
         .unwrap();
 
-    let owner: String = db
-        .admin()
-        .await
-        .query_one(
-            "SELECT tableowner::text FROM pg_tables WHERE tablename = 'busy'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let owner = db.table_owner("busy").await;
     assert_eq!(owner, db.protected);
 }

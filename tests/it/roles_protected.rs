@@ -57,16 +57,7 @@ async fn a_configured_protected_user_is_protected_and_receives_what_deleted_user
             .unwrap()
             .protected
     );
-    let owner: String = db
-        .admin()
-        .await
-        .query_one(
-            "SELECT tableowner::text FROM pg_tables WHERE tablename = 'kept'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let owner = db.table_owner("kept").await;
     assert_eq!(
         owner,
         chosen.as_str(),
