@@ -45,10 +45,56 @@ pub struct Cli {
 pub enum Command {
     /// Run the web dashboard (the default when no command is given).
     Serve,
+    /// List the databases pgusers manages, with their IDs.
+    Databases,
+    /// List the database's users.
+    #[command(name = "database-users-list", visible_alias = "database-list-users")]
+    DatabaseUsersList {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a user; asks for its password (empty: generate one).
+    #[command(name = "database-users-create", visible_alias = "database-create-user")]
+    DatabaseUsersCreate {
+        /// Restrict the user to reading.
+        #[arg(long)]
+        read_only: bool,
+        /// Read the password from one line of standard input, without
+        /// confirmation (an empty line generates one).
+        #[arg(long)]
+        password_stdin: bool,
+        username: String,
+    },
+    /// Set or reset a user's password; asks for it (empty: generate one).
+    #[command(
+        name = "database-users-update-password",
+        visible_alias = "database-update-user-password"
+    )]
+    DatabaseUsersUpdatePassword {
+        /// Read the password from one line of standard input, without
+        /// confirmation (an empty line generates one).
+        #[arg(long)]
+        password_stdin: bool,
+        username: String,
+    },
+    /// Delete a user; what it owns moves to the protected user.
+    #[command(name = "database-users-delete", visible_alias = "database-delete-user")]
+    DatabaseUsersDelete { username: String },
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
+    /// The ID of the database to work on (`pgusers databases` lists them);
+    /// optional while there is only one.
+    #[arg(
+        long = "database",
+        env = "PGUSERS_DATABASE",
+        global = true,
+        value_name = "ID"
+    )]
+    pub database: Option<String>,
+
     /// Administrator connection to the managed database (a superuser). Without
     /// it, pgusers runs its own PostgreSQL cluster in the data directory.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]

@@ -1,4 +1,5 @@
 //! pgusers: manage the users of a PostgreSQL database from a dashboard, a CLI or an API.
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;

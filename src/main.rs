@@ -1,4 +1,5 @@
 use std::net::TcpListener;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
@@ -6,20 +7,38 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
 use pgusers::config::{Cli, Command, Settings};
+use pgusers::embedded::Announce;
 use pgusers::startup::{Target, session_key};
 use pgusers::web::{self, AppState, WebSettings};
 
 #[actix_web::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    let serving = matches!(command, Command::Serve);
+    // A CLI command's standard error is for its prompts and errors, not chatter.
+    let default_filter = if serving { "info" } else { "warn" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(cli.settings).await,
+    if serving {
+        return match serve(cli.settings).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("Error: {error:#}");
+                ExitCode::from(pgusers::cli::exit::FAILURE)
+            }
+        };
+    }
+    match pgusers::cli::run(&cli.settings, command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Error: {error}");
+            ExitCode::from(error.exit_code())
+        }
     }
 }
 
@@ -27,7 +46,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let shutdown = ShutdownSignals::listen()?;
     let listener = TcpListener::bind(&settings.listen)
         .with_context(|| format!("listening on {}", settings.listen))?;
-    let mut target = Target::resolve(&settings).await?;
+    let mut target = Target::resolve(&settings, Announce::Stdout).await?;
     let result = run_dashboard(&settings, &target, listener, shutdown).await;
     target.shut_down();
     result

@@ -13,7 +13,7 @@ use tokio_postgres::Config;
 
 use crate::config::Settings;
 use crate::domain::RoleName;
-use crate::embedded::DefaultDatabase;
+use crate::embedded::{Announce, DefaultDatabase};
 use crate::roles::RoleManager;
 use crate::state::{OperatorSecret, StateSettings, StateStore};
 use crate::web::SESSION_KEY_LEN;
@@ -31,7 +31,8 @@ pub struct Target {
 }
 
 impl Target {
-    pub async fn resolve(settings: &Settings) -> anyhow::Result<Self> {
+    /// `announce` says where a newly provisioned embedded database is announced.
+    pub async fn resolve(settings: &Settings, announce: Announce) -> anyhow::Result<Self> {
         let protected = settings
             .protected_user
             .as_deref()
@@ -50,7 +51,7 @@ impl Target {
         let data_dir = settings.data_dir();
         fs::create_dir_all(&data_dir)
             .with_context(|| format!("creating {}", data_dir.display()))?;
-        let embedded = DefaultDatabase::start(&data_dir).await?;
+        let embedded = DefaultDatabase::start(&data_dir, announce).await?;
         let protected =
             protected.or_else(|| RoleName::parse(&embedded.provisioned.protected_user).ok());
         Ok(Self {

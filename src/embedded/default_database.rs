@@ -34,10 +34,19 @@ pub enum DefaultDatabaseError {
     File { context: String, message: String },
 }
 
+/// Where the one-time notice of a new database (with its protected user's
+/// password) goes: the dashboard's terminal, or standard error for a CLI
+/// command, whose standard output belongs to its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announce {
+    Stdout,
+    Stderr,
+}
+
 impl DefaultDatabase {
     /// Opens (creating on first run) and starts the cluster under
     /// `data_dir/postgres`, and provisions the default database once.
-    pub async fn start(data_dir: &Path) -> Result<Self, DefaultDatabaseError> {
+    pub async fn start(data_dir: &Path, announce: Announce) -> Result<Self, DefaultDatabaseError> {
         let root = data_dir.join("postgres");
         let mut cluster = {
             let root = root.clone();
@@ -55,7 +64,7 @@ impl DefaultDatabase {
         let record = data_dir.join("database.json");
         let provisioned = match read_record(&record) {
             Ok(Some(provisioned)) => Ok(provisioned),
-            Ok(None) => provision(&cluster, &record).await,
+            Ok(None) => provision(&cluster, &record, announce).await,
             Err(error) => Err(error),
         };
         let provisioned = match provisioned {
@@ -94,7 +103,11 @@ fn read_record(path: &PathBuf) -> Result<Option<Provisioned>, DefaultDatabaseErr
     }
 }
 
-async fn provision(cluster: &Cluster, record: &Path) -> Result<Provisioned, DefaultDatabaseError> {
+async fn provision(
+    cluster: &Cluster,
+    record: &Path,
+    announce: Announce,
+) -> Result<Provisioned, DefaultDatabaseError> {
     let name: Username = random_default_name();
     let password = Password::generate();
     provision_database(
@@ -120,12 +133,16 @@ async fn provision(cluster: &Cluster, record: &Path) -> Result<Provisioned, Defa
             message: e.to_string(),
         })?;
     // The protected user's password is shown once and not kept anywhere.
-    println!(
+    let notice = format!(
         "Created database \"{name}\" with protected user \"{name}\".\n\
          Its password, shown only this once: {password}\n\
          Connection URL: postgres://{name}:{password}@127.0.0.1:{port}/{name}",
         password = password.expose(),
         port = cluster.port()
     );
+    match announce {
+        Announce::Stdout => println!("{notice}"),
+        Announce::Stderr => eprintln!("{notice}"),
+    }
     Ok(provisioned)
 }

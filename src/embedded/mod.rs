@@ -19,7 +19,7 @@ mod default_database;
 
 pub use binaries::Binaries;
 pub use cluster::{Cluster, ClusterOptions, SUPERUSER};
-pub use default_database::{DefaultDatabase, DefaultDatabaseError, Provisioned};
+pub use default_database::{Announce, DefaultDatabase, DefaultDatabaseError, Provisioned};
 
 use std::path::PathBuf;
 

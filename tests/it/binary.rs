@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::helpers::{Browser, cluster, test_db};
+use crate::helpers::{Browser, conninfo, test_db};
 
 struct Running {
     child: Child,
@@ -150,20 +150,7 @@ async fn with_no_configuration_the_binary_provisions_a_database_serves_it_and_st
 async fn with_database_url_the_binary_manages_that_database_and_leaves_the_server_running() {
     let db = test_db().await;
     let dir = tempfile::tempdir().unwrap();
-    let admin = cluster().admin_config(&db.name);
-    let url = format!(
-        "host={} port={} user=postgres dbname={}",
-        admin
-            .get_hosts()
-            .iter()
-            .find_map(|h| match h {
-                tokio_postgres::config::Host::Unix(path) => Some(path.display().to_string()),
-                _ => None,
-            })
-            .unwrap(),
-        admin.get_ports()[0],
-        db.name
-    );
+    let url = conninfo(&db.admin_config());
     let env = [
         ("DATABASE_URL", url),
         ("PGUSERS_ADMIN_PASSWORD", "an-operator-password".to_owned()),

@@ -549,12 +549,14 @@ async fn users_the_dashboard_creates_cannot_reach_its_own_state_database() {
     app.log_in().await;
     let (name, secret) = app.db.create_user("nosy", Access::ReadWrite).await;
 
-    let attempt = crate::helpers::connect_to(
-        &format!("{}_state", app.db.name),
-        name.as_str(),
-        secret.expose(),
-    )
-    .await;
+    let attempt = app
+        .db
+        .connect_to(
+            &format!("{}_state", app.db.name),
+            name.as_str(),
+            secret.expose(),
+        )
+        .await;
 
     assert_eq!(
         crate::helpers::sqlstate(attempt),

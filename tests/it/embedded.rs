@@ -93,7 +93,9 @@ async fn the_default_database_is_provisioned_once_with_the_guides_grants_and_reu
         .tempdir()
         .unwrap();
 
-    let mut first = DefaultDatabase::start(dir.path()).await.unwrap();
+    let mut first = DefaultDatabase::start(dir.path(), pgusers::embedded::Announce::Stdout)
+        .await
+        .unwrap();
     let provisioned = first.provisioned.clone();
     let admin = pgusers::db::connect(&first.admin_config()).await.unwrap();
     let owner: String = admin
@@ -137,7 +139,9 @@ async fn the_default_database_is_provisioned_once_with_the_guides_grants_and_reu
         "no password is kept"
     );
 
-    let mut second = DefaultDatabase::start(dir.path()).await.unwrap();
+    let mut second = DefaultDatabase::start(dir.path(), pgusers::embedded::Announce::Stdout)
+        .await
+        .unwrap();
     assert_eq!(
         second.provisioned.database, provisioned.database,
         "reused, not provisioned again"

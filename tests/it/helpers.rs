@@ -18,7 +18,6 @@ use tokio_postgres::{Client, Config, NoTls};
 pub struct TestCluster {
     cluster: Mutex<Cluster>,
     root: PathBuf,
-    port: u16,
 }
 
 static CLUSTER: OnceLock<TestCluster> = OnceLock::new();
@@ -56,7 +55,6 @@ pub fn cluster() -> &'static TestCluster {
         // SAFETY: registering a plain extern "C" function with atexit.
         unsafe { libc::atexit(stop_cluster_at_exit) };
         TestCluster {
-            port: cluster.port(),
             cluster: Mutex::new(cluster),
             root,
         }
@@ -103,27 +101,72 @@ pub struct TestDb {
     pub protected: String,
     pub protected_password: Password,
     pub roles: RoleManager,
+    /// The superuser's connection to the server's `postgres` database.
+    server: Config,
 }
 
+/// A new database on the shared cluster.
 pub async fn test_db() -> TestDb {
-    let cluster = cluster();
+    test_db_on(cluster().admin_config("postgres")).await
+}
+
+/// A new database on the server `server` connects to.
+pub async fn test_db_on(server: Config) -> TestDb {
     let name = unique_name("db");
     let protected = username("owner");
     let protected_password = password();
-    provision_database(
-        &cluster.admin_config("postgres"),
-        &name,
-        &protected,
-        &protected_password,
-    )
-    .await
-    .expect("provisioning");
-    let roles = RoleManager::new(pgusers::db::pool(cluster.admin_config(&name), 4), None);
+    provision_database(&server, &name, &protected, &protected_password)
+        .await
+        .expect("provisioning");
+    let mut admin = server.clone();
+    admin.dbname(&name);
+    let roles = RoleManager::new(pgusers::db::pool(admin, 4), None);
     TestDb {
         name,
         protected: protected.to_string(),
         protected_password,
         roles,
+        server,
+    }
+}
+
+/// A cluster of a test's own, for tests that must see every role of the
+/// server (roles are server-wide). Stopped and removed when dropped.
+pub struct OwnCluster {
+    cluster: Option<Cluster>,
+    root: PathBuf,
+}
+
+impl OwnCluster {
+    pub async fn start() -> Self {
+        let (cluster, root) = tokio::task::spawn_blocking(|| {
+            new_cluster(&ClusterOptions {
+                ephemeral: true,
+                ..ClusterOptions::default()
+            })
+        })
+        .await
+        .expect("cluster thread");
+        Self {
+            cluster: Some(cluster),
+            root,
+        }
+    }
+
+    pub fn server(&self) -> Config {
+        self.cluster
+            .as_ref()
+            .expect("running")
+            .admin_config("postgres")
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        if let Some(mut cluster) = self.cluster.take() {
+            let _ = cluster.stop();
+        }
+        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
@@ -145,7 +188,33 @@ impl TestDb {
         user: &str,
         password: &str,
     ) -> Result<Client, tokio_postgres::Error> {
-        connect_to(&self.name, user, password).await
+        self.connect_to(&self.name, user, password).await
+    }
+
+    /// Logs in to another `database` of the same server over TCP.
+    pub async fn connect_to(
+        &self,
+        database: &str,
+        user: &str,
+        password: &str,
+    ) -> Result<Client, tokio_postgres::Error> {
+        let mut config = Config::new();
+        config
+            .host("127.0.0.1")
+            .port(self.server.get_ports()[0])
+            .user(user)
+            .password(password)
+            .dbname(database);
+        let (client, connection) = config.connect(NoTls).await?;
+        tokio::spawn(connection);
+        Ok(client)
+    }
+
+    /// The superuser's connection settings for this database.
+    pub fn admin_config(&self) -> Config {
+        let mut config = self.server.clone();
+        config.dbname(&self.name);
+        config
     }
 
     pub async fn connect_as_protected(&self) -> Client {
@@ -179,28 +248,29 @@ impl TestDb {
 
     /// The superuser, in this test's database.
     pub async fn admin(&self) -> Client {
-        pgusers::db::connect(&cluster().admin_config(&self.name))
+        pgusers::db::connect(&self.admin_config())
             .await
             .expect("admin connects")
     }
 }
 
-/// Logs in to `database` as `user` with `password` over TCP.
-pub async fn connect_to(
-    database: &str,
-    user: &str,
-    password: &str,
-) -> Result<Client, tokio_postgres::Error> {
-    let mut config = Config::new();
-    config
-        .host("127.0.0.1")
-        .port(cluster().port)
-        .user(user)
-        .password(password)
-        .dbname(database);
-    let (client, connection) = config.connect(NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
+/// A `key=value` connection string for `config` (Unix-socket host, port,
+/// user, database), as DATABASE_URL takes it.
+pub fn conninfo(config: &Config) -> String {
+    let host = config
+        .get_hosts()
+        .iter()
+        .find_map(|host| match host {
+            tokio_postgres::config::Host::Unix(path) => Some(path.display().to_string()),
+            _ => None,
+        })
+        .expect("a Unix-socket host");
+    format!(
+        "host={host} port={} user={} dbname={}",
+        config.get_ports()[0],
+        config.get_user().expect("a user"),
+        config.get_dbname().expect("a database")
+    )
 }
 
 /// The SQLSTATE of a failed statement.

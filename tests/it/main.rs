@@ -3,6 +3,7 @@
 mod helpers;
 
 mod binary;
+mod cli;
 mod dashboard;
 mod embedded;
 mod roles_create;

@@ -1,7 +1,7 @@
 use pgusers::domain::NewPassword;
 use pgusers::roles::{Access, RoleError, RoleManager};
 
-use crate::helpers::{cluster, password, sqlstate, test_db, username};
+use crate::helpers::{password, sqlstate, test_db, username};
 
 #[tokio::test]
 async fn a_read_write_user_logs_in_with_its_password_and_can_create_and_write() {
@@ -95,7 +95,7 @@ async fn creating_a_name_that_exists_says_already_exists() {
 async fn two_concurrent_creates_of_one_name_give_one_user_and_one_already_exists() {
     let db = test_db().await;
     let name = username("race");
-    let other = RoleManager::new(pgusers::db::pool(cluster().admin_config(&db.name), 2), None);
+    let other = RoleManager::new(pgusers::db::pool(db.admin_config(), 2), None);
     let first_password = password();
     let second_password = password();
 

@@ -41,7 +41,7 @@ async fn a_configured_protected_user_is_protected_and_receives_what_deleted_user
         .unwrap();
     drop(leaver_client);
     let roles = RoleManager::new(
-        pgusers::db::pool(crate::helpers::cluster().admin_config(&db.name), 1),
+        pgusers::db::pool(db.admin_config(), 1),
         Some(RoleName::from(chosen.clone())),
     );
 
@@ -73,7 +73,7 @@ async fn a_protected_user_that_does_not_exist_stops_every_change_with_a_clear_me
     let db = test_db().await;
     let (existing, _) = db.create_user("existing", Access::ReadWrite).await;
     let misspelt = RoleManager::new(
-        pgusers::db::pool(crate::helpers::cluster().admin_config(&db.name), 1),
+        pgusers::db::pool(db.admin_config(), 1),
         Some(RoleName::parse(&db.protected.to_uppercase()).unwrap()),
     );
 

@@ -1,7 +1,7 @@
 use pgusers::domain::NewPassword;
 use pgusers::roles::{Access, RoleManager};
 
-use crate::helpers::{cluster, sqlstate, test_db, username};
+use crate::helpers::{sqlstate, test_db, username};
 
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
@@ -112,7 +112,7 @@ async fn read_only_is_stored_in_the_database_and_seen_by_a_new_manager() {
         .await
         .unwrap();
 
-    let fresh = RoleManager::new(pgusers::db::pool(cluster().admin_config(&db.name), 1), None);
+    let fresh = RoleManager::new(pgusers::db::pool(db.admin_config(), 1), None);
     let users = fresh.list().await.unwrap();
 
     let find = |name: &str| {

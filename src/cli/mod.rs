@@ -1,0 +1,280 @@
+//! The command line: the product guide's `database-users-*` commands, on the
+//! same role module as the dashboard. Results go to standard output exactly
+//! as the guide prints them; prompts and errors go to standard error.
+
+mod prompt;
+mod table;
+
+pub use prompt::{CONFIRMATION_PROMPT, PASSWORD_PROMPT, TRIES};
+
+use crate::config::{Command, Settings};
+use crate::domain::{NewPassword, Password, RoleName, Username};
+use crate::embedded::Announce;
+use crate::roles::{Access, RoleError, RoleManager};
+use crate::startup::Target;
+
+/// The exit codes, as documented in the README.
+pub mod exit {
+    /// Something unexpected failed; the message says what.
+    pub const FAILURE: u8 = 1;
+    /// The command line or an input (a name, a password, a database ID) is wrong.
+    pub const USAGE: u8 = 2;
+    /// The database refused: the user exists, does not exist, or is protected.
+    pub const REFUSED: u8 = 3;
+    /// The database cannot be reached (or is busy): try again later.
+    pub const UNAVAILABLE: u8 = 4;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Failed(_) => exit::FAILURE,
+            Self::Usage(_) => exit::USAGE,
+            Self::Refused(_) => exit::REFUSED,
+            Self::Unavailable(_) => exit::UNAVAILABLE,
+        }
+    }
+}
+
+impl From<RoleError> for CliError {
+    fn from(error: RoleError) -> Self {
+        let message = error.to_string();
+        match error {
+            RoleError::AlreadyExists(_)
+            | RoleError::NotFound(_)
+            | RoleError::Protected(_)
+            | RoleError::OwnsDatabase { .. }
+            | RoleError::OwnsObjectsElsewhere { .. } => Self::Refused(message),
+            RoleError::Busy | RoleError::Unavailable(_) => Self::Unavailable(message),
+            RoleError::ProtectedUserMissing(_) => Self::Usage(message),
+            RoleError::Database(_) => Self::Failed(message),
+        }
+    }
+}
+
+/// Runs one command (anything but `serve`), then leaves the embedded
+/// cluster as it found it.
+pub async fn run(settings: &Settings, command: Command) -> Result<(), CliError> {
+    let request = Request::parse(command)?;
+    let mut target = Target::resolve(settings, Announce::Stderr)
+        .await
+        .map_err(|e| CliError::Unavailable(format!("{e:#}")))?;
+    let roles = target.role_manager();
+    let result = execute(settings, &roles, request).await;
+    drop(roles);
+    tokio::task::spawn_blocking(move || target.shut_down())
+        .await
+        .map_err(|e| CliError::Failed(e.to_string()))?;
+    result
+}
+
+/// A command whose arguments were checked before connecting anywhere.
+enum Request {
+    Databases,
+    List {
+        json: bool,
+    },
+    Create {
+        name: Username,
+        access: Access,
+        password_stdin: bool,
+    },
+    UpdatePassword {
+        name: RoleName,
+        password_stdin: bool,
+    },
+    Delete {
+        name: RoleName,
+    },
+}
+
+impl Request {
+    fn parse(command: Command) -> Result<Self, CliError> {
+        let role = |name: &str| RoleName::parse(name).map_err(|e| CliError::Usage(e.to_string()));
+        Ok(match command {
+            Command::Serve => return Err(CliError::Usage("serve is not a CLI command".into())),
+            Command::Databases => Self::Databases,
+            Command::DatabaseUsersList { json } => Self::List { json },
+            Command::DatabaseUsersCreate {
+                read_only,
+                password_stdin,
+                username,
+            } => Self::Create {
+                name: Username::parse(&username).map_err(|e| CliError::Usage(e.to_string()))?,
+                access: if read_only {
+                    Access::ReadOnly
+                } else {
+                    Access::ReadWrite
+                },
+                password_stdin,
+            },
+            Command::DatabaseUsersUpdatePassword {
+                password_stdin,
+                username,
+            } => Self::UpdatePassword {
+                name: role(&username)?,
+                password_stdin,
+            },
+            Command::DatabaseUsersDelete { username } => Self::Delete {
+                name: role(&username)?,
+            },
+        })
+    }
+}
+
+async fn execute(
+    settings: &Settings,
+    roles: &RoleManager,
+    request: Request,
+) -> Result<(), CliError> {
+    let database = roles.database_name().await?;
+    if let Some(id) = &settings.database
+        && *id != database
+    {
+        return Err(CliError::Usage(format!(
+            "There is no database with ID \"{id}\". `pgusers databases` lists the IDs."
+        )));
+    }
+    match request {
+        Request::Databases => {
+            let protected = roles.protected_user().await?;
+            let users = roles.list().await?.len();
+            print!(
+                "{}",
+                table::render(
+                    &["ID", "PROTECTED USER", "USERS"],
+                    &[vec![database, protected, users.to_string()]]
+                )
+            );
+        }
+        Request::List { json } => list(roles, json).await?,
+        Request::Create {
+            name,
+            access,
+            password_stdin,
+        } => {
+            refuse_existing(roles, &name).await?;
+            let password = ask(password_stdin).await?;
+            let generated = roles.create(&name, password, access).await?;
+            println!("{}", outcome(name.as_str(), "created", generated));
+        }
+        Request::UpdatePassword {
+            name,
+            password_stdin,
+        } => {
+            // Refuse an unknown or protected user before asking for anything.
+            if roles.find(&name).await?.protected {
+                return Err(RoleError::Protected(name.to_string()).into());
+            }
+            let password = ask(password_stdin).await?;
+            let generated = roles.update_password(&name, password).await?;
+            println!("{}", outcome(name.as_str(), "updated", generated));
+        }
+        Request::Delete { name } => {
+            roles.delete(&name).await?;
+            println!("User \"{name}\" deleted.");
+        }
+    }
+    Ok(())
+}
+
+async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError> {
+    let users = roles.list().await?;
+    if json {
+        let text =
+            serde_json::to_string_pretty(&users).map_err(|e| CliError::Failed(e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = users
+        .into_iter()
+        .map(|user| {
+            vec![
+                user.username,
+                user.read_only.to_string(),
+                user.protected.to_string(),
+                user.password_encryption.to_string(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &["USERNAME", "READ-ONLY", "PROTECTED", "PASSWORD ENCRYPTION"],
+            &rows
+        )
+    );
+    Ok(())
+}
+
+/// Says "already exists" before asking for a password nobody will use.
+async fn refuse_existing(roles: &RoleManager, name: &Username) -> Result<(), CliError> {
+    let taken = roles
+        .list()
+        .await?
+        .into_iter()
+        .find(|user| user.username.eq_ignore_ascii_case(name.as_str()));
+    match taken {
+        Some(user) => Err(RoleError::AlreadyExists(user.username).into()),
+        None => Ok(()),
+    }
+}
+
+async fn ask(password_stdin: bool) -> Result<NewPassword, CliError> {
+    // Reading the terminal blocks; keep it off the runtime that drives the
+    // database connection.
+    tokio::task::spawn_blocking(move || {
+        if password_stdin {
+            prompt::read_password_line()
+        } else {
+            prompt::ask_new_password()
+        }
+    })
+    .await
+    .map_err(|e| CliError::Failed(e.to_string()))?
+}
+
+/// The guide's result line; the only place a password is ever printed is a
+/// generated one, here, once.
+fn outcome(user: &str, action: &str, generated: Option<Password>) -> String {
+    match generated {
+        Some(password) => format!(
+            "User \"{user}\" {action} with password \"{}\".",
+            password.expose()
+        ),
+        None => format!("User \"{user}\" {action}."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_lines_are_the_guides() {
+        assert_eq!(
+            outcome("my_user", "created", None),
+            "User \"my_user\" created."
+        );
+        let password = Password::parse(&"Y".repeat(64)).unwrap();
+        assert_eq!(
+            outcome("my_user", "updated", Some(password)),
+            format!(
+                "User \"my_user\" updated with password \"{}\".",
+                "Y".repeat(64)
+            )
+        );
+    }
+}

@@ -1,0 +1,91 @@
+//! Asking for a new password: hidden input on a terminal, lines of standard
+//! input otherwise, so scripts can pipe the answers in.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use super::CliError;
+use crate::domain::{NewPassword, Password, PasswordError};
+
+pub const PASSWORD_PROMPT: &str = "Password (Will be generated if left empty): ";
+pub const CONFIRMATION_PROMPT: &str = "Password Confirmation: ";
+/// How many times a person may try before the command gives up.
+pub const TRIES: usize = 3;
+
+/// Asks for a password twice, up to [`TRIES`] times, saying after each
+/// failure why it was refused. Both entries empty means "generate one".
+/// Prompts and reasons go to standard error; nothing typed is ever printed.
+pub fn ask_new_password() -> Result<NewPassword, CliError> {
+    let mut input = Input::new();
+    for attempt in 1..=TRIES {
+        let password = input.read(PASSWORD_PROMPT)?;
+        let confirmation = input.read(CONFIRMATION_PROMPT)?;
+        match NewPassword::from_entry(&password, &confirmation) {
+            Ok(password) => return Ok(password),
+            Err(reason) if attempt < TRIES => eprintln!("{reason} Try again."),
+            Err(reason) => {
+                return Err(CliError::Usage(format!(
+                    "{reason} No password was set after {TRIES} tries."
+                )));
+            }
+        }
+    }
+    unreachable!("the last try returns")
+}
+
+/// Reads one line of standard input as the password: `--password-stdin`.
+/// An empty line means "generate one".
+pub fn read_password_line() -> Result<NewPassword, CliError> {
+    let line = Input::new().line()?;
+    if line.is_empty() {
+        return Ok(NewPassword::Generate);
+    }
+    Password::parse(&line)
+        .map(NewPassword::Chosen)
+        .map_err(|reason: PasswordError| CliError::Usage(reason.to_string()))
+}
+
+struct Input {
+    terminal: bool,
+    lines: std::io::StdinLock<'static>,
+}
+
+impl Input {
+    fn new() -> Self {
+        let stdin = std::io::stdin();
+        Self {
+            terminal: stdin.is_terminal(),
+            lines: stdin.lock(),
+        }
+    }
+
+    fn read(&mut self, prompt: &str) -> Result<String, CliError> {
+        eprint!("{prompt}");
+        let _ = std::io::stderr().flush();
+        if self.terminal {
+            return rpassword::read_password()
+                .map_err(|e| CliError::Usage(format!("Reading the password failed: {e}")));
+        }
+        let line = self.line();
+        // Standard input does not echo a newline for us.
+        eprintln!();
+        line
+    }
+
+    /// One line without its line ending; the end of input is an error.
+    fn line(&mut self) -> Result<String, CliError> {
+        let mut line = String::new();
+        let read = self
+            .lines
+            .read_line(&mut line)
+            .map_err(|e| CliError::Usage(format!("Reading standard input failed: {e}")))?;
+        if read == 0 {
+            return Err(CliError::Usage(
+                "Standard input ended before a password was given. Send two lines \
+                 (password and confirmation; two empty lines generate one), or use --password-stdin."
+                    .into(),
+            ));
+        }
+        let trimmed = line.strip_suffix('\n').unwrap_or(&line);
+        Ok(trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned())
+    }
+}

@@ -1,0 +1,498 @@
+//! The command line, run as the built binary against real PostgreSQL.
+
+use std::os::unix::fs::PermissionsExt;
+
+use assert_cmd::Command;
+use pgusers::domain::RoleName;
+use pgusers::roles::Access;
+
+use crate::helpers::{
+    OwnCluster, TestDb, conninfo, password, sqlstate, test_db, test_db_on, unique_name,
+};
+
+const PROMPTS: &str = "Password (Will be generated if left empty): \nPassword Confirmation: \n";
+
+/// `pgusers` with no configuration but what the test gives it.
+fn pgusers() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pgusers"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PGUSERS_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// `pgusers` managing `db`.
+fn cli(db: &TestDb) -> Command {
+    let mut command = pgusers();
+    command.env("DATABASE_URL", conninfo(&db.admin_config()));
+    command
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(command: &mut Command, stdin: &str) -> Run {
+    let output = command.write_stdin(stdin).output().expect("pgusers runs");
+    Run {
+        code: output.status.code().expect("an exit code"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8"),
+    }
+}
+
+/// The generated password in a guide-style result line, checked whole.
+fn generated_password(stdout: &str, user: &str, action: &str) -> String {
+    let prefix = format!("User \"{user}\" {action} with password \"");
+    let password = stdout
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_suffix("\".\n"))
+        .unwrap_or_else(|| panic!("unexpected output {stdout:?}"));
+    assert_eq!(password.len(), 64);
+    assert!(
+        password
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    );
+    password.to_owned()
+}
+
+#[tokio::test]
+async fn database_users_list_prints_the_guides_table_byte_for_byte() {
+    // A server of its own: roles are server-wide, and the table must hold
+    // exactly this database's users.
+    let server = OwnCluster::start().await;
+    let db = test_db_on(server.server()).await;
+    let writer = format!("{}_rw", db.protected);
+    let reader = format!("{}_ro", db.protected);
+    let admin = db.admin().await;
+    admin
+        .batch_execute(&format!(
+            "SET password_encryption = 'md5'; CREATE ROLE {writer} LOGIN PASSWORD 'legacy-password-0000000000';"
+        ))
+        .await
+        .unwrap();
+    db.roles
+        .create(
+            &pgusers::domain::Username::parse(&reader).unwrap(),
+            pgusers::domain::NewPassword::Generate,
+            Access::ReadOnly,
+        )
+        .await
+        .unwrap();
+    let width = db.protected.len() + 3;
+    let pad = |s: &str| format!("{s:<width$}");
+    let header_gap = width - "USERNAME".len();
+    let header = format!(
+        "{}USERNAME{}",
+        " ".repeat(header_gap / 2),
+        " ".repeat(header_gap - header_gap / 2)
+    );
+    let border = format!(
+        "+{}+-----------+-----------+---------------------+\n",
+        "-".repeat(width + 2)
+    );
+
+    let list = run(cli(&db).arg("database-users-list"), "");
+
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let expected = format!(
+        "{border}\
+         | {header} | READ-ONLY | PROTECTED | PASSWORD ENCRYPTION |\n\
+         {border}\
+         | {} | false     | true      | SCRAM-SHA-256       |\n\
+         | {} | true      | false     | SCRAM-SHA-256       |\n\
+         | {} | false     | false     | MD5                 |\n\
+         {border}",
+        pad(&db.protected),
+        pad(&reader),
+        pad(&writer),
+    );
+    assert_eq!(list.stdout, expected);
+    assert_eq!(list.stderr, "");
+    let alias = run(cli(&db).arg("database-list-users"), "");
+    assert_eq!(alias.stdout, expected, "the alias prints the same");
+}
+
+#[tokio::test]
+async fn database_users_list_json_holds_the_same_facts() {
+    let db = test_db().await;
+    let (reader, _) = db.create_user("json", Access::ReadOnly).await;
+
+    let list = run(cli(&db).args(["database-users-list", "--json"]), "");
+
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let users: Vec<serde_json::Value> = serde_json::from_str(&list.stdout).unwrap();
+    let find = |name: &str| {
+        users
+            .iter()
+            .find(|u| u["username"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let row = find(reader.as_str());
+    assert_eq!(row["read_only"], true);
+    assert_eq!(row["protected"], false);
+    assert_eq!(row["password_encryption"], "SCRAM-SHA-256");
+    assert_eq!(find(&db.protected)["protected"], true);
+}
+
+#[tokio::test]
+async fn creating_with_two_empty_lines_prints_the_generated_password_once() {
+    let db = test_db().await;
+    let name = unique_name("cligen");
+
+    let created = run(cli(&db).args(["database-users-create", &name]), "\n\n");
+
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let password = generated_password(&created.stdout, &name, "created");
+    assert_eq!(created.stderr, PROMPTS, "prompts go to standard error");
+    db.connect_as(&name, &password).await.unwrap();
+}
+
+#[tokio::test]
+async fn creating_with_a_chosen_password_prints_created_and_never_the_password() {
+    let db = test_db().await;
+    let name = unique_name("clichosen");
+    let chosen = password();
+
+    let created = run(
+        cli(&db).args(["database-users-create", &name]),
+        &format!("{0}\n{0}\n", chosen.expose()),
+    );
+
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert_eq!(created.stdout, format!("User \"{name}\" created.\n"));
+    assert!(!created.stderr.contains(chosen.expose()));
+    let client = db.connect_as(&name, chosen.expose()).await.unwrap();
+    client
+        .batch_execute("CREATE TABLE from_cli (v int)")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_read_only_flag_makes_a_user_that_cannot_write() {
+    let db = test_db().await;
+    let name = unique_name("cliro");
+    let chosen = password();
+
+    let created = run(
+        cli(&db).args(["database-create-user", "--read-only", &name]),
+        &format!("{0}\n{0}\n", chosen.expose()),
+    );
+
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let client = db.connect_as(&name, chosen.expose()).await.unwrap();
+    assert_eq!(
+        sqlstate(client.batch_execute("CREATE TABLE nope (v int)").await),
+        "42501"
+    );
+    let listed = db
+        .roles
+        .find(&RoleName::parse(&name).unwrap())
+        .await
+        .unwrap();
+    assert!(listed.read_only);
+}
+
+#[tokio::test]
+async fn a_wrong_entry_is_explained_and_the_next_try_counts() {
+    let db = test_db().await;
+    let name = unique_name("clitries");
+    let chosen = password();
+    let other = password();
+
+    let created = run(
+        cli(&db).args(["database-users-create", &name]),
+        &format!(
+            "short\nshort\n{}\n{}\n{2}\n{2}\n",
+            chosen.expose(),
+            other.expose(),
+            chosen.expose()
+        ),
+    );
+
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert_eq!(created.stdout, format!("User \"{name}\" created.\n"));
+    assert_eq!(
+        created.stderr,
+        format!(
+            "{PROMPTS}Password must be between 24 and 64 characters long (it has 5). Try again.\n\
+             {PROMPTS}Password and confirmation do not match. Try again.\n{PROMPTS}"
+        )
+    );
+    db.connect_as(&name, chosen.expose()).await.unwrap();
+}
+
+#[tokio::test]
+async fn three_failed_tries_create_nothing_and_exit_with_the_usage_code() {
+    let db = test_db().await;
+    let name = unique_name("cligiveup");
+    let quoted = format!("{}'", "a".repeat(30));
+
+    let created = run(
+        cli(&db).args(["database-users-create", &name]),
+        &format!(
+            "short\nshort\n{quoted}\n{quoted}\n{0}\n{0}x\n",
+            "b".repeat(30)
+        ),
+    );
+
+    assert_eq!(created.code, 2);
+    assert_eq!(created.stdout, "");
+    assert!(created.stderr.contains("(it has 5). Try again."));
+    assert!(
+        created
+            .stderr
+            .contains("must not contain the character '. Try again.")
+    );
+    assert!(created.stderr.contains(
+        "Error: Password and confirmation do not match. No password was set after 3 tries."
+    ));
+    assert!(!db.role_exists(&name).await);
+}
+
+#[tokio::test]
+async fn password_stdin_reads_one_line_without_confirmation() {
+    let db = test_db().await;
+    let chosen_name = unique_name("clistdin");
+    let generated_name = unique_name("clistdingen");
+    let chosen = password();
+
+    let chosen_run = run(
+        cli(&db).args(["database-users-create", "--password-stdin", &chosen_name]),
+        &format!("{}\n", chosen.expose()),
+    );
+    let generated_run = run(
+        cli(&db).args(["database-users-create", "--password-stdin", &generated_name]),
+        "\n",
+    );
+
+    assert_eq!(
+        chosen_run.stdout,
+        format!("User \"{chosen_name}\" created.\n")
+    );
+    assert_eq!(chosen_run.stderr, "", "no prompt with --password-stdin");
+    db.connect_as(&chosen_name, chosen.expose()).await.unwrap();
+    let password = generated_password(&generated_run.stdout, &generated_name, "created");
+    db.connect_as(&generated_name, &password).await.unwrap();
+}
+
+#[tokio::test]
+async fn update_password_sets_or_generates_and_the_old_password_stops_working() {
+    let db = test_db().await;
+    let (name, old) = db.create_user("cliupd", Access::ReadWrite).await;
+    let chosen = password();
+
+    let set = run(
+        cli(&db).args(["database-users-update-password", name.as_str()]),
+        &format!("{0}\n{0}\n", chosen.expose()),
+    );
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert_eq!(set.stdout, format!("User \"{name}\" updated.\n"));
+    assert!(db.connect_as(name.as_str(), old.expose()).await.is_err());
+    db.connect_as(name.as_str(), chosen.expose()).await.unwrap();
+
+    let reset = run(
+        cli(&db).args(["database-update-user-password", name.as_str()]),
+        "\n\n",
+    );
+    assert_eq!(reset.code, 0, "{}", reset.stderr);
+    let fresh = generated_password(&reset.stdout, name.as_str(), "updated");
+    assert!(db.connect_as(name.as_str(), chosen.expose()).await.is_err());
+    db.connect_as(name.as_str(), &fresh).await.unwrap();
+}
+
+#[tokio::test]
+async fn delete_prints_deleted_and_the_users_tables_move_to_the_protected_user() {
+    let db = test_db().await;
+    let (name, secret) = db.create_user("clidel", Access::ReadWrite).await;
+    let client = db.connect_as(name.as_str(), secret.expose()).await.unwrap();
+    client
+        .batch_execute("CREATE TABLE left_behind (v int)")
+        .await
+        .unwrap();
+    drop(client);
+
+    let deleted = run(cli(&db).args(["database-users-delete", name.as_str()]), "");
+
+    assert_eq!(deleted.code, 0, "{}", deleted.stderr);
+    assert_eq!(deleted.stdout, format!("User \"{name}\" deleted.\n"));
+    assert!(!db.role_exists(name.as_str()).await);
+    assert_eq!(db.table_owner("left_behind").await, db.protected);
+    let again = run(cli(&db).args(["database-delete-user", name.as_str()]), "");
+    assert_eq!(again.code, 3);
+    assert_eq!(
+        again.stderr,
+        format!("Error: User \"{name}\" does not exist.\n")
+    );
+}
+
+#[tokio::test]
+async fn the_protected_user_is_refused_before_any_password_is_asked() {
+    let db = test_db().await;
+
+    let update = run(
+        cli(&db).args(["database-users-update-password", &db.protected]),
+        "",
+    );
+    let delete = run(cli(&db).args(["database-users-delete", &db.protected]), "");
+
+    for refused in [&update, &delete] {
+        assert_eq!(refused.code, 3);
+        assert_eq!(refused.stdout, "");
+        assert!(refused.stderr.starts_with(&format!(
+            "Error: User \"{}\" is the protected default user",
+            db.protected
+        )));
+        assert!(!refused.stderr.contains("Password"), "nothing was asked");
+    }
+    db.connect_as_protected().await;
+}
+
+#[tokio::test]
+async fn exit_codes_tell_usage_refusal_and_unavailability_apart() {
+    let db = test_db().await;
+    let (existing, _) = db.create_user("cliexists", Access::ReadWrite).await;
+
+    let bad_name = run(cli(&db).args(["database-users-create", "1nvalid"]), "");
+    let bad_flag = run(cli(&db).args(["database-users-list", "--nope"]), "");
+    let taken = run(
+        cli(&db).args(["database-users-create", existing.as_str()]),
+        "",
+    );
+    let unreachable = run(
+        pgusers()
+            .env(
+                "DATABASE_URL",
+                "host=127.0.0.1 port=1 user=postgres dbname=nothing",
+            )
+            .arg("database-users-list"),
+        "",
+    );
+
+    assert_eq!(bad_name.code, 2);
+    assert_eq!(
+        bad_name.stderr,
+        "Error: Username must start with a letter.\n"
+    );
+    assert_eq!(bad_flag.code, 2);
+    assert_eq!(taken.code, 3);
+    assert_eq!(
+        taken.stderr,
+        format!("Error: User \"{existing}\" already exists.\n"),
+        "refused before asking"
+    );
+    assert_eq!(unreachable.code, 4);
+    assert!(
+        unreachable
+            .stderr
+            .starts_with("Error: The database is unavailable"),
+        "{}",
+        unreachable.stderr
+    );
+}
+
+#[tokio::test]
+async fn databases_lists_the_id_that_database_accepts() {
+    let db = test_db().await;
+
+    let databases = run(cli(&db).arg("databases"), "");
+    let right = run(
+        cli(&db).args(["--database", &db.name, "database-users-list"]),
+        "",
+    );
+    let wrong = run(
+        cli(&db).args(["--database", "not_this_one", "database-users-list"]),
+        "",
+    );
+
+    assert_eq!(databases.code, 0, "{}", databases.stderr);
+    let lines: Vec<&str> = databases.stdout.lines().collect();
+    assert_eq!(lines.len(), 5);
+    assert!(lines[1].contains(" ID ") && lines[1].contains("PROTECTED USER"));
+    assert!(
+        lines[3].starts_with(&format!("| {} ", db.name)),
+        "{}",
+        databases.stdout
+    );
+    assert!(lines[3].contains(&format!("| {} ", db.protected)));
+    assert_eq!(right.code, 0);
+    assert_eq!(wrong.code, 2);
+    assert!(
+        wrong
+            .stderr
+            .contains("There is no database with ID \"not_this_one\"")
+    );
+}
+
+#[tokio::test]
+async fn without_configuration_the_cli_uses_the_embedded_database_and_stops_what_it_started() {
+    let dir = tempfile::Builder::new()
+        .prefix("pgusers-cli-")
+        .permissions(std::fs::Permissions::from_mode(0o755))
+        .tempdir()
+        .unwrap();
+    let data_dir = dir.path().to_str().unwrap().to_owned();
+    let pid_file = dir.path().join("postgres/data/postmaster.pid");
+
+    let first = run(
+        pgusers()
+            .env("PGUSERS_DATA_DIR", &data_dir)
+            .arg("database-users-list"),
+        "",
+    );
+
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stderr.starts_with("Created database \""),
+        "the one-time notice goes to stderr"
+    );
+    assert_eq!(
+        first.stdout.lines().count(),
+        5,
+        "stdout holds only the table: {}",
+        first.stdout
+    );
+    assert!(first.stdout.contains("| true      | SCRAM-SHA-256       |"));
+    assert!(!pid_file.exists(), "the CLI stopped the cluster it started");
+
+    // A dashboard (here: this test) is using the cluster: the CLI leaves it running.
+    let cluster_root = dir.path().join("postgres");
+    let mut dashboard = tokio::task::spawn_blocking(move || {
+        let mut cluster = pgusers::embedded::Cluster::open(
+            &cluster_root,
+            &pgusers::embedded::ClusterOptions::default(),
+        )
+        .unwrap();
+        cluster.start().unwrap();
+        cluster
+    })
+    .await
+    .unwrap();
+    let name = unique_name("embedded");
+    let created = run(
+        pgusers().env("PGUSERS_DATA_DIR", &data_dir).args([
+            "database-users-create",
+            "--password-stdin",
+            &name,
+        ]),
+        "\n",
+    );
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert_eq!(created.stderr, "", "no notice the second time");
+    assert!(
+        pid_file.exists(),
+        "the dashboard's cluster is still running"
+    );
+    tokio::task::spawn_blocking(move || dashboard.stop())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!pid_file.exists());
+}
