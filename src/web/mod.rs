@@ -6,6 +6,7 @@
 
 mod error;
 mod pages;
+mod protect;
 mod routes;
 mod session;
 
@@ -56,7 +57,9 @@ pub fn server(
             .cookie_same_site(SameSite::Strict)
             .build();
         App::new()
+            .wrap(actix_web::middleware::from_fn(protect::same_origin_posts))
             .wrap(sessions)
+            .wrap(protect::security_headers())
             .wrap(TracingLogger::default())
             .app_data(app.clone())
             .configure(routes::configure)

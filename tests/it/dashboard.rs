@@ -564,3 +564,91 @@ async fn users_the_dashboard_creates_cannot_reach_its_own_state_database() {
         "no CONNECT on the state database"
     );
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let anonymous = Browser::new(app.address.clone());
+    app.log_in().await;
+
+    for (browser, path) in [
+        (&anonymous, "/login"),
+        (&anonymous, "/healthz"),
+        (&anonymous, "/static/style.css"),
+        (&*app, "/settings/users"),
+        (&*app, "/settings/users/nobody_at_all/delete"),
+    ] {
+        let response = browser
+            .client
+            .get(format!("{}{path}", browser.address))
+            .send()
+            .await
+            .unwrap();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        let csp = header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(
+            header("x-content-type-options").as_deref(),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(
+            header("referrer-policy").as_deref(),
+            Some("no-referrer"),
+            "{path}"
+        );
+    }
+    let page = app.get("/settings/users").await;
+    assert_eq!(page.cache_control.as_deref(), Some("no-store"));
+    assert!(!page.body.contains("<script"), "the pages need no script");
+}
+
+#[tokio::test]
+async fn a_form_from_another_origin_is_refused_even_with_this_sessions_token() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let token = csrf_token(&app.get("/settings/users/new").await.body);
+    let name = unique_name("xorigin");
+    let form = [
+        ("csrf_token", token.as_str()),
+        ("username", name.as_str()),
+        ("password", ""),
+        ("password_confirmation", ""),
+    ];
+    let post = |header: &'static str, value: &'static str| {
+        app.client
+            .post(format!("{}/settings/users", app.address))
+            .header(header, value)
+            .form(&form)
+            .send()
+    };
+
+    let by_origin = post("Origin", "http://evil.example").await.unwrap();
+    let by_null_origin = post("Origin", "null").await.unwrap();
+    let by_referer = post("Referer", "http://evil.example/page").await.unwrap();
+
+    assert_eq!(by_origin.status(), 403);
+    assert_eq!(by_null_origin.status(), 403);
+    assert_eq!(by_referer.status(), 403);
+    assert!(!app.db.role_exists(&name).await, "nothing was created");
+    let same_origin = app
+        .client
+        .post(format!("{}/settings/users", app.address))
+        .header("Origin", app.address.clone())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        same_origin.status(),
+        200,
+        "the dashboard's own form still works"
+    );
+    assert!(app.db.role_exists(&name).await);
+}
