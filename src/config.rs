@@ -81,6 +81,32 @@ pub enum Command {
     /// Delete a user; what it owns moves to the protected user.
     #[command(name = "database-users-delete", visible_alias = "database-delete-user")]
     DatabaseUsersDelete { username: String },
+    /// Show the audit log, newest first.
+    Audit {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// How many entries to show.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Manage who may log in to the dashboard.
+    Operators {
+        #[command(subcommand)]
+        command: OperatorsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorsCommand {
+    /// Add an operator; asks for its password (empty: generate one).
+    Add { name: String },
+    /// List the operators.
+    List,
+    /// Remove an operator (never the last one).
+    Remove { name: String },
+    /// Set an operator's password; asks for it (empty: generate one).
+    SetPassword { name: String },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -143,10 +169,60 @@ pub struct Settings {
     #[arg(long, env = "PGUSERS_SECURE_COOKIES", value_enum, default_value_t = SecureCookies::Auto, global = true)]
     pub secure_cookies: SecureCookies,
 
+    /// A login ends after this long without a request (`90s`, `30m`, `12h`).
+    #[arg(
+        long,
+        env = "PGUSERS_SESSION_IDLE",
+        default_value = "30m",
+        global = true
+    )]
+    pub session_idle: Span,
+
+    /// A login ends this long after it began, whatever happens.
+    #[arg(
+        long,
+        env = "PGUSERS_SESSION_LIFETIME",
+        default_value = "12h",
+        global = true
+    )]
+    pub session_lifetime: Span,
+
     /// Connection to the database holding pgusers' own state. Default: a
     /// database `pgusers` on the managed server, created if missing.
     #[arg(long, env = "PGUSERS_STATE_URL", hide_env_values = true, global = true)]
     pub state_url: Option<Secret>,
+}
+
+/// A length of time written as a number with `s`, `m`, `h` or `d`
+/// (seconds when there is no unit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span(pub std::time::Duration);
+
+impl FromStr for Span {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let number: u64 = number
+            .parse()
+            .map_err(|_| format!("{text:?} is not a duration such as 90s, 30m or 12h"))?;
+        let seconds = match unit {
+            "" | "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
+        };
+        if number == 0 {
+            return Err("a duration must be longer than zero".into());
+        }
+        Ok(Self(std::time::Duration::from_secs(
+            number.saturating_mul(seconds),
+        )))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -183,5 +259,24 @@ impl Settings {
         }
         let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
         PathBuf::from(home).join(".local/share/pgusers")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn spans_read_seconds_minutes_hours_and_days() {
+        assert_eq!("90".parse(), Ok(Span(Duration::from_secs(90))));
+        assert_eq!("90s".parse(), Ok(Span(Duration::from_secs(90))));
+        assert_eq!("30m".parse(), Ok(Span(Duration::from_secs(1800))));
+        assert_eq!("12h".parse(), Ok(Span(Duration::from_secs(43_200))));
+        assert_eq!("2d".parse(), Ok(Span(Duration::from_secs(172_800))));
+        assert!("0m".parse::<Span>().is_err());
+        assert!("ten".parse::<Span>().is_err());
+        assert!("5w".parse::<Span>().is_err());
     }
 }

@@ -52,3 +52,12 @@ pub fn parse_config(url: &str) -> Result<Config, tokio_postgres::Error> {
 pub fn database_name(config: &Config) -> Option<&str> {
     config.get_dbname().or_else(|| config.get_user())
 }
+
+/// An error as a sentence: the server's own message when it sent one
+/// (`tokio_postgres` displays only "db error" then).
+pub fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None => error.to_string(),
+    }
+}

@@ -4,6 +4,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod embedded;
+pub mod notice;
 pub mod roles;
 pub mod startup;
 pub mod state;

@@ -9,7 +9,8 @@ use tracing_subscriber::EnvFilter;
 use pgusers::config::{Cli, Command, Settings};
 use pgusers::embedded::Announce;
 use pgusers::startup::{Target, session_key};
-use pgusers::web::{self, AppState, WebSettings};
+use pgusers::state::LoginPolicy;
+use pgusers::web::{self, AppState, SessionPolicy, WebSettings};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -58,7 +59,7 @@ async fn run_dashboard(
     listener: TcpListener,
     mut shutdown: ShutdownSignals,
 ) -> anyhow::Result<()> {
-    let state = target.state_store(settings)?;
+    let state = target.state_store(settings, Announce::Stdout)?;
     if let Err(error) = state.ensure_ready().await {
         tracing::warn!(%error, "the state database is not ready yet; pgusers will retry");
     }
@@ -74,6 +75,11 @@ async fn run_dashboard(
         WebSettings {
             session_key: session_key(settings)?,
             secure_cookies,
+            sessions: SessionPolicy {
+                idle: settings.session_idle.0,
+                lifetime: settings.session_lifetime.0,
+            },
+            logins: LoginPolicy::default(),
         },
     )?;
     let handle = server.handle();

@@ -12,14 +12,13 @@ use rand::RngExt;
 use tokio_postgres::Config;
 
 use crate::config::Settings;
+use crate::domain::OperatorPassword;
 use crate::domain::RoleName;
 use crate::embedded::{Announce, DefaultDatabase};
 use crate::roles::RoleManager;
-use crate::state::{OperatorSecret, StateSettings, StateStore};
-use crate::web::SESSION_KEY_LEN;
 
-/// The shortest operator password pgusers accepts.
-pub const OPERATOR_PASSWORD_MIN: usize = 12;
+use crate::state::{StateSettings, StateStore};
+use crate::web::SESSION_KEY_LEN;
 
 /// The database pgusers manages, and how it got there.
 pub struct Target {
@@ -70,19 +69,18 @@ impl Target {
 
     /// The state store: `PGUSERS_STATE_URL`, else database `pgusers` on the
     /// managed server, created if missing.
-    pub fn state_store(&self, settings: &Settings) -> anyhow::Result<StateStore> {
+    /// `announce` says where a generated first operator password is shown.
+    pub fn state_store(
+        &self,
+        settings: &Settings,
+        announce: Announce,
+    ) -> anyhow::Result<StateStore> {
         let admin_password = settings
             .admin_password
             .as_ref()
-            .map(|secret| OperatorSecret::new(secret.expose().to_owned()));
-        if admin_password
-            .as_ref()
-            .is_some_and(|p| p.expose().chars().count() < OPERATOR_PASSWORD_MIN)
-        {
-            bail!(
-                "PGUSERS_ADMIN_PASSWORD must be at least {OPERATOR_PASSWORD_MIN} characters long"
-            );
-        }
+            .map(|secret| OperatorPassword::parse(secret.expose()))
+            .transpose()
+            .context("PGUSERS_ADMIN_PASSWORD")?;
         let managed_db = crate::db::database_name(&self.admin)
             .unwrap_or_default()
             .to_owned();
@@ -112,6 +110,7 @@ impl Target {
             config,
             create_with,
             admin_password,
+            announce,
         }))
     }
 
@@ -207,14 +206,17 @@ mod tests {
             "host=/run/pg port=5432 user=admin dbname=ops",
         ]);
 
-        let refused = target.state_store(&same).err().expect("refused");
+        let refused = target
+            .state_store(&same, Announce::Stdout)
+            .err()
+            .expect("refused");
 
         assert!(
             refused
                 .to_string()
                 .contains("points at the managed database")
         );
-        assert!(target.state_store(&elsewhere).is_ok());
+        assert!(target.state_store(&elsewhere, Announce::Stdout).is_ok());
     }
 
     #[test]
@@ -223,8 +225,8 @@ mod tests {
         let short = settings(&["--admin-password", "elevenchars"]);
         let long = settings(&["--admin-password", "twelve-chars"]);
 
-        assert!(target.state_store(&short).is_err());
-        assert!(target.state_store(&long).is_ok());
+        assert!(target.state_store(&short, Announce::Stdout).is_err());
+        assert!(target.state_store(&long, Announce::Stdout).is_ok());
     }
 
     #[test]

@@ -2,16 +2,19 @@
 //! same role module as the dashboard. Results go to standard output exactly
 //! as the guide prints them; prompts and errors go to standard error.
 
+mod audit;
+mod operators;
 mod prompt;
 mod table;
 
-pub use prompt::{CONFIRMATION_PROMPT, PASSWORD_PROMPT, TRIES};
+pub use prompt::{CONFIRMATION_PROMPT, OPERATOR_PASSWORD_PROMPT, PASSWORD_PROMPT, TRIES};
 
 use crate::config::{Command, Settings};
 use crate::domain::{NewPassword, Password, RoleName, Username};
 use crate::embedded::Announce;
 use crate::roles::{Access, RoleError, RoleManager};
 use crate::startup::Target;
+use crate::state::{Action, Event, Outcome, Source, StateError, StateStore};
 
 /// The exit codes, as documented in the README.
 pub mod exit {
@@ -48,6 +51,21 @@ impl CliError {
     }
 }
 
+impl From<StateError> for CliError {
+    fn from(error: StateError) -> Self {
+        let message = error.to_string();
+        match error {
+            StateError::OperatorExists(_)
+            | StateError::OperatorNotFound(_)
+            | StateError::LastOperator(_) => Self::Refused(message),
+            StateError::Unavailable(_) => Self::Unavailable(message),
+            StateError::Database(_) | StateError::Migration(_) | StateError::Hashing(_) => {
+                Self::Failed(message)
+            }
+        }
+    }
+}
+
 impl From<RoleError> for CliError {
     fn from(error: RoleError) -> Self {
         let message = error.to_string();
@@ -71,13 +89,26 @@ pub async fn run(settings: &Settings, command: Command) -> Result<(), CliError> 
     let mut target = Target::resolve(settings, Announce::Stderr)
         .await
         .map_err(|e| CliError::Unavailable(format!("{e:#}")))?;
-    let roles = target.role_manager();
-    let result = execute(settings, &roles, request).await;
-    drop(roles);
+    let result = match target.state_store(settings, Announce::Stderr) {
+        Ok(state) => {
+            let context = Context {
+                roles: target.role_manager(),
+                state,
+            };
+            execute(settings, &context, request).await
+        }
+        Err(error) => Err(CliError::Usage(format!("{error:#}"))),
+    };
     tokio::task::spawn_blocking(move || target.shut_down())
         .await
         .map_err(|e| CliError::Failed(e.to_string()))?;
     result
+}
+
+/// What commands work with.
+struct Context {
+    roles: RoleManager,
+    state: StateStore,
 }
 
 /// A command whose arguments were checked before connecting anywhere.
@@ -98,6 +129,11 @@ enum Request {
     Delete {
         name: RoleName,
     },
+    Audit {
+        json: bool,
+        limit: u32,
+    },
+    Operators(operators::Request),
 }
 
 impl Request {
@@ -130,15 +166,19 @@ impl Request {
             Command::DatabaseUsersDelete { username } => Self::Delete {
                 name: role(&username)?,
             },
+            Command::Audit { json, limit } => Self::Audit { json, limit },
+            Command::Operators { command } => Self::Operators(operators::Request::parse(command)?),
         })
     }
 }
 
-async fn execute(
-    settings: &Settings,
-    roles: &RoleManager,
-    request: Request,
-) -> Result<(), CliError> {
+async fn execute(settings: &Settings, context: &Context, request: Request) -> Result<(), CliError> {
+    let roles = &context.roles;
+    match request {
+        Request::Audit { json, limit } => return audit::show(&context.state, json, limit).await,
+        Request::Operators(request) => return operators::run(&context.state, request).await,
+        _ => {}
+    }
     let database = roles.database_name().await?;
     if let Some(id) = &settings.database
         && *id != database
@@ -167,27 +207,91 @@ async fn execute(
         } => {
             refuse_existing(roles, &name).await?;
             let password = ask(password_stdin).await?;
-            let generated = roles.create(&name, password, access).await?;
-            println!("{}", outcome(name.as_str(), "created", generated));
+            let result = roles.create(&name, password, access).await;
+            record(
+                context,
+                &database,
+                Action::CreateUser,
+                name.as_str(),
+                &result,
+            )
+            .await;
+            println!("{}", outcome(name.as_str(), "created", result?));
         }
         Request::UpdatePassword {
             name,
             password_stdin,
         } => {
             // Refuse an unknown or protected user before asking for anything.
-            if roles.find(&name).await?.protected {
-                return Err(RoleError::Protected(name.to_string()).into());
+            let known = roles
+                .find(&name)
+                .await
+                .and_then(|user| match user.protected {
+                    true => Err(RoleError::Protected(name.to_string())),
+                    false => Ok(()),
+                });
+            if known.is_err() {
+                record(
+                    context,
+                    &database,
+                    Action::SetPassword,
+                    name.as_str(),
+                    &known,
+                )
+                .await;
+                known?;
             }
             let password = ask(password_stdin).await?;
-            let generated = roles.update_password(&name, password).await?;
-            println!("{}", outcome(name.as_str(), "updated", generated));
+            let action = match password {
+                NewPassword::Generate => Action::ResetPassword,
+                NewPassword::Chosen(_) => Action::SetPassword,
+            };
+            let result = roles.update_password(&name, password).await;
+            record(context, &database, action, name.as_str(), &result).await;
+            println!("{}", outcome(name.as_str(), "updated", result?));
         }
         Request::Delete { name } => {
-            roles.delete(&name).await?;
+            let result = roles.delete(&name).await;
+            record(
+                context,
+                &database,
+                Action::DeleteUser,
+                name.as_str(),
+                &result,
+            )
+            .await;
+            result?;
             println!("User \"{name}\" deleted.");
         }
+        Request::Audit { .. } | Request::Operators(_) => unreachable!("handled above"),
     }
     Ok(())
+}
+
+/// Records a CLI action in the audit log, as operator `cli`.
+async fn record<T>(
+    context: &Context,
+    database: &str,
+    action: Action,
+    target: &str,
+    result: &Result<T, RoleError>,
+) {
+    let (outcome, detail) = match result {
+        Ok(_) => (Outcome::Ok, None),
+        Err(error) if error.is_refusal() => (Outcome::Refused, Some(error.to_string())),
+        Err(error) => (Outcome::Failed, Some(error.to_string())),
+    };
+    let event = Event {
+        actor: "cli".into(),
+        source: Source::Cli,
+        action,
+        database: Some(database.to_owned()),
+        target: Some(target.to_owned()),
+        outcome,
+        detail,
+        client_address: None,
+    };
+    context.state.record_or_warn(&event).await;
 }
 
 async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError> {

@@ -4,23 +4,46 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::CliError;
-use crate::domain::{NewPassword, Password, PasswordError};
+use crate::domain::{NewPassword, OperatorPassword, Password, PasswordError};
 
 pub const PASSWORD_PROMPT: &str = "Password (Will be generated if left empty): ";
 pub const CONFIRMATION_PROMPT: &str = "Password Confirmation: ";
 /// How many times a person may try before the command gives up.
 pub const TRIES: usize = 3;
 
+pub const OPERATOR_PASSWORD_PROMPT: &str = "Operator password (Will be generated if left empty): ";
+
 /// Asks for a password twice, up to [`TRIES`] times, saying after each
 /// failure why it was refused. Both entries empty means "generate one".
 /// Prompts and reasons go to standard error; nothing typed is ever printed.
 pub fn ask_new_password() -> Result<NewPassword, CliError> {
+    ask_twice(PASSWORD_PROMPT, |password, confirmation| {
+        NewPassword::from_entry(password, confirmation).map_err(|e| e.to_string())
+    })
+}
+
+/// The same for an operator's password; `None` means "generate one".
+pub fn ask_operator_password() -> Result<Option<OperatorPassword>, CliError> {
+    ask_twice(OPERATOR_PASSWORD_PROMPT, |password, confirmation| {
+        if password.is_empty() && confirmation.is_empty() {
+            return Ok(None);
+        }
+        OperatorPassword::from_entry(password, confirmation)
+            .map(Some)
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn ask_twice<T>(
+    prompt: &str,
+    parse: impl Fn(&str, &str) -> Result<T, String>,
+) -> Result<T, CliError> {
     let mut input = Input::new();
     for attempt in 1..=TRIES {
-        let password = input.read(PASSWORD_PROMPT)?;
+        let password = input.read(prompt)?;
         let confirmation = input.read(CONFIRMATION_PROMPT)?;
-        match NewPassword::from_entry(&password, &confirmation) {
-            Ok(password) => return Ok(password),
+        match parse(&password, &confirmation) {
+            Ok(value) => return Ok(value),
             Err(reason) if attempt < TRIES => eprintln!("{reason} Try again."),
             Err(reason) => {
                 return Err(CliError::Usage(format!(

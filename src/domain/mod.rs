@@ -3,10 +3,14 @@
 //! Parsing happens once, at the edge (a form, a command line). Everything
 //! downstream takes these types and never re-checks them.
 
+mod operator;
 mod password;
 mod role_name;
 mod username;
 
+pub use operator::{
+    OPERATOR_PASSWORD_MIN, OperatorName, OperatorNameError, OperatorPassword, OperatorPasswordError,
+};
 pub use password::{NewPassword, Password, PasswordError};
 pub use role_name::{RoleName, RoleNameError};
 pub use username::{Username, UsernameError};

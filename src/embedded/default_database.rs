@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Cluster, ClusterOptions, EmbeddedError};
 use crate::domain::{Password, Username};
+pub use crate::notice::Announce;
 use crate::roles::{provision_database, random_default_name};
 
 /// What was provisioned, kept in `<data dir>/database.json`. No password.
@@ -32,15 +33,6 @@ pub enum DefaultDatabaseError {
     Provision(#[from] crate::roles::RoleError),
     #[error("{context}: {message}")]
     File { context: String, message: String },
-}
-
-/// Where the one-time notice of a new database (with its protected user's
-/// password) goes: the dashboard's terminal, or standard error for a CLI
-/// command, whose standard output belongs to its result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Announce {
-    Stdout,
-    Stderr,
 }
 
 impl DefaultDatabase {
@@ -140,9 +132,6 @@ async fn provision(
         password = password.expose(),
         port = cluster.port()
     );
-    match announce {
-        Announce::Stdout => println!("{notice}"),
-        Announce::Stderr => eprintln!("{notice}"),
-    }
+    announce.say(&notice);
     Ok(provisioned)
 }

@@ -32,11 +32,24 @@ pub enum RoleError {
     Busy,
     #[error("The database is unavailable: {0}")]
     Unavailable(String),
-    #[error("PostgreSQL refused the operation: {0}")]
+    #[error("PostgreSQL refused the operation: {}", crate::db::describe(.0))]
     Database(#[source] tokio_postgres::Error),
 }
 
 impl RoleError {
+    /// Whether pgusers or PostgreSQL said no (as opposed to: could not do it).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::AlreadyExists(_)
+                | Self::NotFound(_)
+                | Self::Protected(_)
+                | Self::OwnsDatabase { .. }
+                | Self::ProtectedUserMissing(_)
+                | Self::OwnsObjectsElsewhere { .. }
+        )
+    }
+
     /// An error from a query about the server rather than about one user.
     pub(crate) fn server(error: tokio_postgres::Error) -> Self {
         Self::from_postgres(error, "")

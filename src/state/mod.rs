@@ -6,27 +6,45 @@
 //! retried on every use until it succeeds, so pgusers can start while
 //! PostgreSQL is down and recover when it comes back.
 
+mod audit;
+mod logins;
 mod operators;
 
-pub use operators::{OperatorSecret, hash_operator_password};
+pub use audit::{Action, EntriesPage, Entry, Event, Outcome, Source};
+pub use logins::{LoginPolicy, Throttle};
+pub use operators::{Operator, hash_operator_password};
 
 use deadpool_postgres::Pool;
+
+use crate::domain::OperatorPassword;
+use crate::notice::Announce;
 use tokio::sync::OnceCell;
 use tokio_postgres::Config;
 use tokio_postgres::error::SqlState;
 
 refinery::embed_migrations!("src/state/migrations");
 
+/// Serialises the setting up of a state database ("pgusers setup").
+const SETUP_LOCK: i64 = 0x7067_7573_6572_7301;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("The dashboard's state database is unavailable: {0}")]
     Unavailable(String),
-    #[error("The dashboard's state database refused a query: {0}")]
+    #[error("The dashboard's state database refused a query: {}", crate::db::describe(.0))]
     Database(#[source] tokio_postgres::Error),
     #[error("Applying the dashboard's schema migrations failed: {0}")]
     Migration(#[source] refinery::Error),
     #[error("Hashing a password failed: {0}")]
     Hashing(String),
+    #[error("Operator \"{0}\" already exists.")]
+    OperatorExists(String),
+    #[error("Operator \"{0}\" does not exist.")]
+    OperatorNotFound(String),
+    #[error(
+        "Operator \"{0}\" is the last one: add another before removing it, or nobody could log in."
+    )]
+    LastOperator(String),
 }
 
 impl From<tokio_postgres::Error> for StateError {
@@ -52,8 +70,10 @@ pub struct StateSettings {
     /// When set, an administrator's connection to the same server, used to
     /// create the state database if it is missing.
     pub create_with: Option<Config>,
-    /// The first operator's password; generated and printed once when absent.
-    pub admin_password: Option<OperatorSecret>,
+    /// The first operator's password; generated and announced once when absent.
+    pub admin_password: Option<OperatorPassword>,
+    /// Where a generated first password is shown.
+    pub announce: Announce,
 }
 
 pub struct StateStore {
@@ -85,6 +105,12 @@ impl StateStore {
             create_database_if_missing(admin, &self.settings.config).await?;
         }
         let mut client = crate::db::connect(&self.settings.config).await?;
+        // Two pgusers processes starting at once (a dashboard and a CLI
+        // command) must not migrate at the same time. The lock ends with
+        // this connection.
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&SETUP_LOCK])
+            .await?;
         migrations::runner()
             .run_async(&mut client)
             .await
@@ -104,9 +130,9 @@ impl StateStore {
         }
         let (password, generated) = match &self.settings.admin_password {
             Some(password) => (password.clone(), false),
-            None => (OperatorSecret::generate(), true),
+            None => (OperatorPassword::generate(), true),
         };
-        let hash = hash_operator_password(password.clone()).await?;
+        let hash = hash_operator_password(password.expose()).await?;
         let inserted = client
             .execute(
                 "INSERT INTO operators (name, password_hash) VALUES ('admin', $1)
@@ -116,32 +142,19 @@ impl StateStore {
             .await?;
         if inserted == 1 && generated {
             // Shown once, on the terminal of whoever started pgusers; never logged.
-            println!(
+            self.settings.announce.say(&format!(
                 "Created the dashboard operator \"admin\" with password \"{}\". \
                  It is shown only this once.",
                 password.expose()
-            );
+            ));
         }
         Ok(())
     }
 
-    /// Checks an operator's name and password. Unknown names cost the same
-    /// time as known ones.
-    pub async fn verify_operator(
-        &self,
-        name: &str,
-        password: OperatorSecret,
-    ) -> Result<bool, StateError> {
+    /// A connection, once the state is set up.
+    async fn client(&self) -> Result<deadpool_postgres::Client, StateError> {
         self.ensure_ready().await?;
-        let client = self.pool.get().await?;
-        let hash: Option<String> = client
-            .query_opt(
-                "SELECT password_hash FROM operators WHERE name = $1",
-                &[&name],
-            )
-            .await?
-            .map(|row| row.get(0));
-        operators::verify(password, hash).await
+        Ok(self.pool.get().await?)
     }
 }
 
@@ -159,7 +172,10 @@ async fn create_database_if_missing(admin: &Config, state: &Config) -> Result<()
             .batch_execute(&format!("CREATE DATABASE {database}"))
             .await
         {
-            Err(error) if error.code() == Some(&SqlState::DUPLICATE_DATABASE) => {}
+            // Another process created it first: either code, depending on when.
+            Err(error)
+                if error.code() == Some(&SqlState::DUPLICATE_DATABASE)
+                    || error.code() == Some(&SqlState::UNIQUE_VIOLATION) => {}
             other => other?,
         }
     }

@@ -1,43 +1,139 @@
-//! Operators' passwords: argon2id hashes, computed off the async runtime.
+//! Operators: who may use the dashboard. Passwords are argon2id hashes,
+//! computed off the async runtime.
 
 use std::sync::LazyLock;
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use serde::Serialize;
 
-use super::StateError;
+use super::{StateError, StateStore};
+use crate::domain::{OperatorName, OperatorPassword};
 
-/// An operator's password. It never prints.
-#[derive(Clone)]
-pub struct OperatorSecret(String);
-
-impl OperatorSecret {
-    pub fn new(password: String) -> Self {
-        Self(password)
-    }
-
-    pub fn generate() -> Self {
-        Self(crate::domain::Password::generate().expose()[..32].to_owned())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+/// One operator, as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Operator {
+    pub name: String,
+    /// When it was added, UTC, `YYYY-MM-DD HH:MM:SS`.
+    pub created_at: String,
 }
 
-impl std::fmt::Debug for OperatorSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OperatorSecret(<redacted>)")
+impl StateStore {
+    /// Checks an operator's name and password. Unknown names cost the same
+    /// time as known ones.
+    pub async fn verify_operator(&self, name: &str, password: String) -> Result<bool, StateError> {
+        let client = self.client().await?;
+        let hash: Option<String> = client
+            .query_opt(
+                "SELECT password_hash FROM operators WHERE name = $1",
+                &[&name],
+            )
+            .await?
+            .map(|row| row.get(0));
+        verify(password, hash).await
+    }
+
+    pub async fn operator_exists(&self, name: &str) -> Result<bool, StateError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt("SELECT 1 FROM operators WHERE name = $1", &[&name])
+            .await?;
+        Ok(row.is_some())
+    }
+
+    pub async fn list_operators(&self) -> Result<Vec<Operator>, StateError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT name, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')
+                   FROM operators ORDER BY name",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| Operator {
+                name: row.get(0),
+                created_at: row.get(1),
+            })
+            .collect())
+    }
+
+    pub async fn add_operator(
+        &self,
+        name: &OperatorName,
+        password: &OperatorPassword,
+    ) -> Result<(), StateError> {
+        let hash = hash_operator_password(password.expose()).await?;
+        let client = self.client().await?;
+        let inserted = client
+            .execute(
+                "INSERT INTO operators (name, password_hash) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                &[&name.as_str(), &hash],
+            )
+            .await?;
+        match inserted {
+            1 => Ok(()),
+            _ => Err(StateError::OperatorExists(name.to_string())),
+        }
+    }
+
+    pub async fn set_operator_password(
+        &self,
+        name: &OperatorName,
+        password: &OperatorPassword,
+    ) -> Result<(), StateError> {
+        let hash = hash_operator_password(password.expose()).await?;
+        let client = self.client().await?;
+        let updated = client
+            .execute(
+                "UPDATE operators SET password_hash = $2 WHERE name = $1",
+                &[&name.as_str(), &hash],
+            )
+            .await?;
+        match updated {
+            1 => Ok(()),
+            _ => Err(StateError::OperatorNotFound(name.to_string())),
+        }
+    }
+
+    /// Removes an operator, unless it is the last one: somebody must always
+    /// be able to log in.
+    pub async fn remove_operator(&self, name: &OperatorName) -> Result<(), StateError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // Two removals at once must not leave nobody.
+        tx.batch_execute("LOCK TABLE operators IN EXCLUSIVE MODE")
+            .await?;
+        let count: i64 = tx
+            .query_one("SELECT count(*) FROM operators", &[])
+            .await?
+            .get(0);
+        let exists = tx
+            .query_opt("SELECT 1 FROM operators WHERE name = $1", &[&name.as_str()])
+            .await?
+            .is_some();
+        if !exists {
+            return Err(StateError::OperatorNotFound(name.to_string()));
+        }
+        if count <= 1 {
+            return Err(StateError::LastOperator(name.to_string()));
+        }
+        tx.execute("DELETE FROM operators WHERE name = $1", &[&name.as_str()])
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 
 /// Argon2id with the crate's defaults (19 MiB, 2 passes, 1 lane), which are
 /// OWASP's recommended minimum.
-pub async fn hash_operator_password(password: OperatorSecret) -> Result<String, StateError> {
+pub async fn hash_operator_password(password: &str) -> Result<String, StateError> {
+    let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
         Argon2::default()
-            .hash_password(password.expose().as_bytes())
+            .hash_password(password.as_bytes())
             .map(|hash| hash.to_string())
             .map_err(|e| StateError::Hashing(e.to_string()))
     })
@@ -54,10 +150,7 @@ static FALLBACK_HASH: LazyLock<String> = LazyLock::new(|| {
         .unwrap_or_default()
 });
 
-pub(super) async fn verify(
-    password: OperatorSecret,
-    hash: Option<String>,
-) -> Result<bool, StateError> {
+async fn verify(password: String, hash: Option<String>) -> Result<bool, StateError> {
     tokio::task::spawn_blocking(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| FALLBACK_HASH.clone());
@@ -65,7 +158,7 @@ pub(super) async fn verify(
             return false;
         };
         let matches = Argon2::default()
-            .verify_password(password.expose().as_bytes(), &parsed)
+            .verify_password(password.as_bytes(), &parsed)
             .is_ok();
         known && matches
     })

@@ -4,6 +4,7 @@
 //! module, then render a page or redirect. Pages are askama templates
 //! (`pages.rs` ↔ `templates/`).
 
+mod audit;
 mod error;
 mod pages;
 mod protect;
@@ -11,6 +12,7 @@ mod routes;
 mod session;
 
 pub use error::WebError;
+pub use session::SessionPolicy;
 
 use std::net::TcpListener;
 
@@ -22,7 +24,7 @@ use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
 use crate::roles::RoleManager;
-use crate::state::StateStore;
+use crate::state::{LoginPolicy, StateStore};
 
 /// What every handler shares.
 pub struct AppState {
@@ -35,6 +37,8 @@ pub struct WebSettings {
     pub session_key: Vec<u8>,
     /// Mark cookies `Secure` (HTTPS only). Off for plain HTTP on loopback.
     pub secure_cookies: bool,
+    pub sessions: SessionPolicy,
+    pub logins: LoginPolicy,
 }
 
 /// The number of bytes actix-session needs for a cookie key.
@@ -49,6 +53,8 @@ pub fn server(
     let app = web::Data::new(app);
     let key = Key::from(&settings.session_key);
     let secure = settings.secure_cookies;
+    let session_policy = web::Data::new(settings.sessions);
+    let logins = web::Data::new(settings.logins);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
             .cookie_name("pgusers_session".into())
@@ -62,6 +68,8 @@ pub fn server(
             .wrap(protect::security_headers())
             .wrap(TracingLogger::default())
             .app_data(app.clone())
+            .app_data(session_policy.clone())
+            .app_data(logins.clone())
             .configure(routes::configure)
     })
     // The binary handles SIGINT/SIGTERM itself, from its first instant, so a

@@ -7,6 +7,7 @@ use askama::Template;
 
 use super::WebError;
 use crate::roles::DatabaseUser;
+use crate::state::Entry;
 
 /// Renders a page. Pages are never cached: they show users and sometimes
 /// a password.
@@ -104,4 +105,14 @@ pub struct DeleteConfirmPage {
     pub protected_user: String,
     pub objects: Vec<String>,
     pub elsewhere: i64,
+}
+
+#[derive(Template)]
+#[template(path = "activity.html")]
+pub struct ActivityPage {
+    pub chrome: Chrome,
+    pub entries: Vec<Entry>,
+    /// The page numbers of the neighbouring pages, when there are some.
+    pub newer: Option<u32>,
+    pub older: Option<u32>,
 }

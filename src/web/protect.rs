@@ -22,8 +22,11 @@ pub fn security_headers() -> DefaultHeaders {
 }
 
 /// Refuses a POST whose `Origin` (or, without one, `Referer`) names another
-/// site, before any handler runs. The CSRF token is checked on top of this;
-/// a request with neither header still needs the token.
+/// site, before any handler runs. The CSRF token is checked on top of this.
+///
+/// `Origin: null` says nothing: browsers send it for the dashboard's own
+/// forms because its pages ask for `Referrer-Policy: no-referrer`, and a
+/// request with no origin at all (a script, `curl`) still needs the token.
 pub async fn same_origin_posts(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -37,18 +40,21 @@ pub async fn same_origin_posts(
 
 fn from_this_site(req: &ServiceRequest) -> bool {
     let headers = req.headers();
-    let Some(source) = headers.get(ORIGIN).or_else(|| headers.get(REFERER)) else {
-        return true;
+    let named = |name| {
+        headers
+            .get(name)
+            .and_then(|value: &actix_web::http::header::HeaderValue| value.to_str().ok())
+            .filter(|value| *value != "null")
     };
-    let Ok(source) = source.to_str() else {
-        return false;
+    let Some(source) = named(ORIGIN).or_else(|| named(REFERER)) else {
+        return true;
     };
     authority(source)
         .is_some_and(|authority| authority.eq_ignore_ascii_case(req.connection_info().host()))
 }
 
 /// `host[:port]` of an `http(s)://` URL; `None` for anything else (such as
-/// the `null` origin of a sandboxed or local page).
+/// a `file://` page).
 fn authority(url: &str) -> Option<&str> {
     let rest = url
         .strip_prefix("https://")

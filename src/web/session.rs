@@ -1,18 +1,45 @@
 //! A typed view of the session cookie: who is logged in, the CSRF token and
 //! a one-time message. No secret other than the CSRF token ever goes in it.
 
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest, web};
 use rand::seq::IndexedRandom;
 
-use super::WebError;
+use super::{AppState, WebError};
 
 const OPERATOR: &str = "operator";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
+const LOGGED_IN_AT: &str = "logged_in_at";
+const SEEN_AT: &str = "seen_at";
+
+/// How long a login lasts: it ends after `idle` without a request, and
+/// after `lifetime` whatever happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub idle: Duration,
+    pub lifetime: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            idle: Duration::from_secs(30 * 60),
+            lifetime: Duration::from_secs(12 * 60 * 60),
+        }
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
 
 pub struct UserSession(Session);
 
@@ -30,6 +57,11 @@ impl UserSession {
         self.0
             .insert(OPERATOR, operator)
             .map_err(WebError::internal)?;
+        let now = now();
+        self.0
+            .insert(LOGGED_IN_AT, now)
+            .map_err(WebError::internal)?;
+        self.0.insert(SEEN_AT, now).map_err(WebError::internal)?;
         Ok(())
     }
 
@@ -57,6 +89,26 @@ impl UserSession {
         }
     }
 
+    /// The logged-in operator, if the login has not expired; records this
+    /// request as activity. An expired login is ended.
+    fn current_operator(&self, policy: &SessionPolicy) -> Option<String> {
+        let operator = self.operator()?;
+        let now = now();
+        let logged_in_at: u64 = self.0.get(LOGGED_IN_AT).ok().flatten()?;
+        let seen_at: u64 = self.0.get(SEEN_AT).ok().flatten()?;
+        let expired = now.saturating_sub(logged_in_at) > policy.lifetime.as_secs()
+            || now.saturating_sub(seen_at) > policy.idle.as_secs();
+        if expired {
+            self.log_out();
+            return None;
+        }
+        // Refreshing once a minute is precise enough and spares a new cookie per request.
+        if now.saturating_sub(seen_at) >= 60 {
+            let _ = self.0.insert(SEEN_AT, now);
+        }
+        Some(operator)
+    }
+
     pub fn flash(&self, message: impl Into<String>) {
         let _ = self.0.insert(FLASH, message.into());
     }
@@ -75,22 +127,41 @@ impl FromRequest for UserSession {
     }
 }
 
-/// The operator of a logged-in session; requests without one are sent to
-/// the login page.
+/// The operator of a logged-in session; requests without one, with an
+/// expired one, or of an operator removed since, are sent to the login page.
 pub struct Operator {
     pub name: String,
     pub session: UserSession,
+    /// The client's address, for the audit log.
+    pub address: Option<String>,
 }
 
 impl FromRequest for Operator {
     type Error = WebError;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = UserSession(req.get_session());
-        ready(match session.operator() {
-            Some(name) => Ok(Self { name, session }),
-            None => Err(WebError::LoginRequired),
+        let policy = req
+            .app_data::<web::Data<SessionPolicy>>()
+            .map(|policy| *policy.get_ref())
+            .unwrap_or_default();
+        let app = req.app_data::<web::Data<AppState>>().cloned();
+        let address = req.peer_addr().map(|addr| addr.ip().to_string());
+        Box::pin(async move {
+            let name = session
+                .current_operator(&policy)
+                .ok_or(WebError::LoginRequired)?;
+            let app = app.ok_or_else(|| WebError::internal("the application state is missing"))?;
+            if !app.state.operator_exists(&name).await? {
+                session.log_out();
+                return Err(WebError::LoginRequired);
+            }
+            Ok(Self {
+                name,
+                session,
+                address,
+            })
         })
     }
 }

@@ -26,7 +26,10 @@ fn pgusers() -> Command {
 /// `pgusers` managing `db`.
 fn cli(db: &TestDb) -> Command {
     let mut command = pgusers();
-    command.env("DATABASE_URL", conninfo(&db.admin_config()));
+    command
+        .env("DATABASE_URL", conninfo(&db.admin_config()))
+        // Chosen, so no generated-operator notice mixes with the prompts.
+        .env("PGUSERS_ADMIN_PASSWORD", "cli-tests-operator-password");
     command
 }
 
@@ -485,7 +488,10 @@ async fn without_configuration_the_cli_uses_the_embedded_database_and_stops_what
         "\n",
     );
     assert_eq!(created.code, 0, "{}", created.stderr);
-    assert_eq!(created.stderr, "", "no notice the second time");
+    assert!(
+        !created.stderr.contains("Created database"),
+        "no database notice the second time"
+    );
     assert!(
         pid_file.exists(),
         "the dashboard's cluster is still running"
@@ -495,4 +501,121 @@ async fn without_configuration_the_cli_uses_the_embedded_database_and_stops_what
         .unwrap()
         .unwrap();
     assert!(!pid_file.exists());
+}
+
+#[tokio::test]
+async fn cli_actions_are_in_the_audit_log_with_source_cli() {
+    let db = test_db().await;
+    let name = unique_name("cliaudit");
+    run(
+        cli(&db).args(["database-users-create", "--password-stdin", &name]),
+        "\n",
+    );
+    run(cli(&db).args(["database-users-delete", &db.protected]), "");
+
+    let json = run(cli(&db).args(["audit", "--json", "--limit", "1000"]), "");
+    let table = run(cli(&db).args(["audit", "--limit", "5"]), "");
+
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
+    let created = entries
+        .iter()
+        .find(|e| e["target"] == name.as_str())
+        .expect("the create is recorded");
+    assert_eq!(created["actor"], "cli");
+    assert_eq!(created["source"], "cli");
+    assert_eq!(created["action"], "create user");
+    assert_eq!(created["outcome"], "ok");
+    assert_eq!(created["database"], db.name.as_str());
+    let refused = entries
+        .iter()
+        .find(|e| e["target"] == db.protected.as_str())
+        .expect("the refused delete is recorded");
+    assert_eq!(refused["action"], "delete user");
+    assert_eq!(refused["outcome"], "refused");
+    assert!(
+        !json.stdout.contains("with password"),
+        "no password, not even a generated one"
+    );
+    assert_eq!(table.code, 0);
+    assert!(
+        table.stdout.lines().nth(1).unwrap().contains(" TIME ")
+            && table.stdout.contains(" OUTCOME ")
+    );
+}
+
+#[tokio::test]
+async fn operators_are_added_listed_given_passwords_and_removed_but_never_the_last() {
+    let db = test_db().await;
+    let state_db = unique_name("operators");
+    db.admin()
+        .await
+        .batch_execute(&format!("CREATE DATABASE {state_db}"))
+        .await
+        .unwrap();
+    let state_url = conninfo(&{
+        let mut config = db.admin_config();
+        config.dbname(&state_db);
+        config
+    });
+    let operators = |args: &[&str], stdin: &str| {
+        let mut command = cli(&db);
+        command
+            .env("PGUSERS_STATE_URL", &state_url)
+            .arg("operators")
+            .args(args);
+        run(&mut command, stdin)
+    };
+
+    let added = operators(&["add", "jane"], "janes-password-1\njanes-password-1\n");
+    let listed = operators(&["list"], "");
+    let reset = operators(&["set-password", "jane"], "\n\n");
+    let bad_name = operators(&["add", "Jane Doe"], "");
+    let duplicate = operators(&["add", "jane"], "");
+    let removed = operators(&["remove", "admin"], "");
+    let last = operators(&["remove", "jane"], "");
+
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    assert_eq!(added.stdout, "Operator \"jane\" added.\n");
+    assert!(!added.stderr.contains("janes-password-1"));
+    assert!(
+        listed.stdout.contains("| admin ") && listed.stdout.contains("| jane "),
+        "{}",
+        listed.stdout
+    );
+    let generated = reset
+        .stdout
+        .strip_prefix("Operator \"jane\" updated with password \"")
+        .and_then(|rest| rest.strip_suffix("\".\n"))
+        .expect("a generated password, shown once");
+    assert_eq!(generated.len(), 32);
+    assert_eq!(bad_name.code, 2);
+    assert_eq!(duplicate.code, 3);
+    assert_eq!(removed.stdout, "Operator \"admin\" removed.\n");
+    assert_eq!(last.code, 3);
+    assert!(last.stderr.contains("is the last one"), "{}", last.stderr);
+    let state = pgusers::state::StateStore::new(pgusers::state::StateSettings {
+        config: pgusers::db::parse_config(&state_url).unwrap(),
+        create_with: None,
+        admin_password: None,
+        announce: pgusers::notice::Announce::Stderr,
+    });
+    assert!(
+        state
+            .verify_operator("jane", generated.to_owned())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !state
+            .verify_operator("jane", "janes-password-1".into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !state
+            .verify_operator("admin", "cli-tests-operator-password".into())
+            .await
+            .unwrap()
+    );
 }

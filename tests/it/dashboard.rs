@@ -37,6 +37,10 @@ async fn a_wrong_operator_password_is_refused_and_the_name_kept() {
 
     assert_eq!(page.status, 401);
     assert!(page.body.contains("Invalid name or password."));
+    assert!(
+        page.body.contains("aria-describedby=\"login-error\""),
+        "the message is tied to the fields"
+    );
     assert!(page.body.contains("value=\"admin\""));
     assert!(!page.body.contains("wrong-password"));
     assert_eq!(
@@ -630,11 +634,9 @@ async fn a_form_from_another_origin_is_refused_even_with_this_sessions_token() {
     };
 
     let by_origin = post("Origin", "http://evil.example").await.unwrap();
-    let by_null_origin = post("Origin", "null").await.unwrap();
     let by_referer = post("Referer", "http://evil.example/page").await.unwrap();
 
     assert_eq!(by_origin.status(), 403);
-    assert_eq!(by_null_origin.status(), 403);
     assert_eq!(by_referer.status(), 403);
     assert!(!app.db.role_exists(&name).await, "nothing was created");
     let same_origin = app

@@ -1,8 +1,10 @@
 //! The embedded cluster and the dashboard's behaviour when PostgreSQL goes away.
 
+use pgusers::domain::OperatorPassword;
 use pgusers::embedded::ClusterOptions;
+use pgusers::notice::Announce;
 use pgusers::roles::RoleManager;
-use pgusers::state::{OperatorSecret, StateSettings, StateStore};
+use pgusers::state::{StateSettings, StateStore};
 
 use crate::helpers::{Browser, csrf_token, new_cluster, spawn_server};
 
@@ -20,7 +22,8 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
     let state = StateStore::new(StateSettings {
         config: cluster.admin_config("pgusers"),
         create_with: Some(cluster.admin_config("postgres")),
-        admin_password: Some(OperatorSecret::new("operator-password".into())),
+        admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
+        announce: Announce::Stdout,
     });
     let address = spawn_server(roles, state);
     let browser = Browser::new(address.clone());

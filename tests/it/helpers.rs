@@ -7,11 +7,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
+use pgusers::domain::OperatorPassword;
 use pgusers::domain::{NewPassword, Password, Username};
 use pgusers::embedded::{Cluster, ClusterOptions};
+use pgusers::notice::Announce;
 use pgusers::roles::{Access, RoleManager, provision_database};
-use pgusers::state::{OperatorSecret, StateSettings, StateStore};
-use pgusers::web::{self, AppState, WebSettings};
+use pgusers::state::{LoginPolicy, StateSettings, StateStore};
+use pgusers::web::{self, AppState, SessionPolicy, WebSettings};
 use rand::RngExt;
 use tokio_postgres::{Client, Config, NoTls};
 
@@ -288,6 +290,27 @@ pub struct TestApp {
     pub browser: Browser,
     pub db: TestDb,
     pub operator_password: String,
+    /// The name of the dashboard's state database (on the shared cluster).
+    pub state_db: String,
+}
+
+impl TestApp {
+    /// A superuser connection to the dashboard's state database.
+    pub async fn state_admin(&self) -> Client {
+        pgusers::db::connect(&cluster().admin_config(&self.state_db))
+            .await
+            .expect("state database")
+    }
+
+    /// The state store itself, as a second dashboard process would have it.
+    pub fn state_store(&self) -> StateStore {
+        StateStore::new(StateSettings {
+            config: cluster().admin_config(&self.state_db),
+            create_with: None,
+            admin_password: None,
+            announce: Announce::Stdout,
+        })
+    }
 }
 
 impl std::ops::Deref for TestApp {
@@ -314,24 +337,50 @@ impl Browser {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(SessionPolicy::default(), LoginPolicy::default()).await
+}
+
+/// The dashboard with session and login rules of the test's choosing.
+pub async fn spawn_app_with(sessions: SessionPolicy, logins: LoginPolicy) -> TestApp {
     let db = test_db().await;
     let cluster = cluster();
     let operator_password = unique_name("operator");
+    let state_db = format!("{}_state", db.name);
     let state = StateStore::new(StateSettings {
-        config: cluster.admin_config(&format!("{}_state", db.name)),
+        config: cluster.admin_config(&state_db),
         create_with: Some(cluster.admin_config("postgres")),
-        admin_password: Some(OperatorSecret::new(operator_password.clone())),
+        admin_password: Some(OperatorPassword::parse(&operator_password).unwrap()),
+        announce: Announce::Stdout,
     });
+    state
+        .ensure_ready()
+        .await
+        .expect("the state database is set up");
     let roles = RoleManager::new(pgusers::db::pool(cluster.admin_config(&db.name), 4), None);
-    let address = spawn_server(roles, state);
+    let address = spawn_server_with(roles, state, sessions, logins);
     TestApp {
         browser: Browser::new(address),
         db,
         operator_password,
+        state_db,
     }
 }
 
 pub fn spawn_server(roles: RoleManager, state: StateStore) -> String {
+    spawn_server_with(
+        roles,
+        state,
+        SessionPolicy::default(),
+        LoginPolicy::default(),
+    )
+}
+
+pub fn spawn_server_with(
+    roles: RoleManager,
+    state: StateStore,
+    sessions: SessionPolicy,
+    logins: LoginPolicy,
+) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("address"));
     let mut key = vec![0u8; web::SESSION_KEY_LEN];
@@ -342,6 +391,8 @@ pub fn spawn_server(roles: RoleManager, state: StateStore) -> String {
         WebSettings {
             session_key: key,
             secure_cookies: false,
+            sessions,
+            logins,
         },
     )
     .expect("server");

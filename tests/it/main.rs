@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod audit;
 mod binary;
 mod cli;
 mod dashboard;
@@ -12,3 +13,4 @@ mod roles_list;
 mod roles_passwords;
 mod roles_protected;
 mod roles_read_only;
+mod security;

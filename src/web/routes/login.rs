@@ -1,12 +1,12 @@
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::see_other;
-use crate::state::OperatorSecret;
+use crate::state::{LoginPolicy, Outcome, Throttle};
 use crate::web::pages::{LoginPage, render};
 use crate::web::session::UserSession;
-use crate::web::{AppState, WebError};
+use crate::web::{AppState, WebError, audit};
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -27,8 +27,13 @@ pub async fn form(session: UserSession) -> Result<HttpResponse, WebError> {
     render(StatusCode::OK, &page)
 }
 
+/// Checks a login, slowing down and then locking out repeated failures by
+/// operator name or client address. The messages never say which of the
+/// name or the password was wrong.
 pub async fn submit(
     app: web::Data<AppState>,
+    policy: web::Data<LoginPolicy>,
+    req: HttpRequest,
     session: UserSession,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
@@ -37,22 +42,49 @@ pub async fn submit(
         username, password, ..
     } = form.into_inner();
     let username = username.trim().to_owned();
-    if app
+    let address = req
+        .peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string());
+    let failures = app
         .state
-        .verify_operator(&username, OperatorSecret::new(password))
-        .await?
-    {
+        .recent_login_failures(&username, &address, policy.window)
+        .await?;
+    let again = |status, error: &str| {
+        let page = LoginPage {
+            csrf: session.csrf_token(),
+            username: username.clone(),
+            error: Some(error.to_owned()),
+        };
+        render(status, &page)
+    };
+    match policy.decide(failures) {
+        Throttle::Locked => {
+            audit::login(
+                &app,
+                &username,
+                &address,
+                Outcome::Refused,
+                Some("locked out"),
+            )
+            .await;
+            let minutes = policy.window.as_secs().div_ceil(60);
+            return again(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Too many failed logins. Try again in {minutes} minutes."),
+            );
+        }
+        Throttle::Delay(delay) => tokio::time::sleep(delay).await,
+        Throttle::Allow => {}
+    }
+    if app.state.verify_operator(&username, password).await? {
+        app.state.clear_login_failures(&username).await?;
         session.log_in(&username)?;
-        tracing::info!(operator = %username, "operator logged in");
+        audit::login(&app, &username, &address, Outcome::Ok, None).await;
         return Ok(see_other("/"));
     }
-    tracing::info!(operator = %username, "failed login");
-    let page = LoginPage {
-        csrf: session.csrf_token(),
-        username,
-        error: Some("Invalid name or password.".into()),
-    };
-    render(StatusCode::UNAUTHORIZED, &page)
+    app.state.add_login_failure(&username, &address).await?;
+    audit::login(&app, &username, &address, Outcome::Refused, None).await;
+    again(StatusCode::UNAUTHORIZED, "Invalid name or password.")
 }
 
 #[derive(Deserialize)]

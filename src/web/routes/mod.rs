@@ -1,5 +1,6 @@
 //! Routing: one file per page family.
 
+mod activity;
 mod assets;
 mod health;
 mod login;
@@ -25,6 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             "/settings",
             get().to(|| async { see_other("/settings/users") }),
         )
+        .route("/settings/activity", get().to(activity::show))
         .route("/settings/users", get().to(users::list))
         .route("/settings/users", post().to(users::create))
         .route("/settings/users/new", get().to(users::new_form))

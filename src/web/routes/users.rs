@@ -7,12 +7,13 @@ use serde::Deserialize;
 use super::{chrome, see_other};
 use crate::domain::{NewPassword, PasswordError, RoleName, Username};
 use crate::roles::{Access, RoleError};
+use crate::state::Action;
 use crate::web::pages::{
     DeleteConfirmPage, NewUserErrors, NewUserPage, PasswordPage, ResetConfirmPage, UsersPage,
     render,
 };
 use crate::web::session::Operator;
-use crate::web::{AppState, WebError};
+use crate::web::{AppState, WebError, audit};
 
 const USERS: &str = "/settings/users";
 
@@ -97,11 +98,12 @@ pub async fn create(
         Err(errors) => return form_again(&app, &operator, &form, errors).await,
     };
     let username = user.username.to_string();
-    match app
+    let result = app
         .roles
         .create(&user.username, user.password, user.access)
-        .await
-    {
+        .await;
+    audit::role_change(&app, &operator, Action::CreateUser, &username, &result).await;
+    match result {
         Ok(None) => {
             tracing::info!(operator = %operator.name, user = %username, "user created");
             operator
@@ -187,7 +189,16 @@ pub async fn reset(
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
     let name = target(&name)?;
-    let password = app.roles.reset_password(&name).await?;
+    let result = app.roles.reset_password(&name).await;
+    audit::role_change(
+        &app,
+        &operator,
+        Action::ResetPassword,
+        name.as_str(),
+        &result,
+    )
+    .await;
+    let password = result?;
     tracing::info!(operator = %operator.name, user = %name, "password reset");
     let page = PasswordPage {
         chrome: chrome(&app, &operator).await?,
@@ -224,7 +235,9 @@ pub async fn delete(
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
     let name = target(&name)?;
-    app.roles.delete(&name).await?;
+    let result = app.roles.delete(&name).await;
+    audit::role_change(&app, &operator, Action::DeleteUser, name.as_str(), &result).await;
+    result?;
     tracing::info!(operator = %operator.name, user = %name, "user deleted");
     operator.session.flash(format!("User \"{name}\" deleted."));
     Ok(see_other(USERS))

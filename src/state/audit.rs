@@ -1,0 +1,174 @@
+//! The audit log: every change, every refused attempt, every login. It holds
+//! who, what, where and how it ended; never a password or a verifier.
+
+use serde::Serialize;
+
+use super::{StateError, StateStore};
+
+/// Where an action came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Dashboard,
+    Cli,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Dashboard => "dashboard",
+            Self::Cli => "cli",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    CreateUser,
+    SetPassword,
+    ResetPassword,
+    DeleteUser,
+    Login,
+    FailedLogin,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CreateUser => "create user",
+            Self::SetPassword => "set password",
+            Self::ResetPassword => "reset password",
+            Self::DeleteUser => "delete user",
+            Self::Login => "login",
+            Self::FailedLogin => "failed login",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// pgusers or PostgreSQL said no (exists, protected, unknown, …).
+    Refused,
+    /// It could not be done (the database was unavailable, an error).
+    Failed,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// One thing to record.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The operator's name, or `cli`.
+    pub actor: String,
+    pub source: Source,
+    pub action: Action,
+    pub database: Option<String>,
+    /// The database user acted on.
+    pub target: Option<String>,
+    pub outcome: Outcome,
+    /// Why it was refused or failed: a message already fit to show.
+    pub detail: Option<String>,
+    pub client_address: Option<String>,
+}
+
+/// One recorded entry, as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// UTC, RFC 3339.
+    pub at: String,
+    pub actor: String,
+    pub source: String,
+    pub action: String,
+    pub database: Option<String>,
+    pub target: Option<String>,
+    pub outcome: String,
+    pub detail: Option<String>,
+    pub client_address: Option<String>,
+}
+
+impl Entry {
+    /// The time as people read it: `2026-11-26 02:48:30` (UTC).
+    pub fn time(&self) -> String {
+        self.at.replace('T', " ").trim_end_matches('Z').to_owned()
+    }
+}
+
+/// A page of entries, newest first.
+#[derive(Debug, Clone)]
+pub struct EntriesPage {
+    pub entries: Vec<Entry>,
+    /// Whether older entries follow.
+    pub more: bool,
+}
+
+impl StateStore {
+    pub async fn record(&self, event: &Event) -> Result<(), StateError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO audit_log
+                   (actor, source, action, database_name, target, outcome, detail, client_address)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &event.actor,
+                    &event.source.as_str(),
+                    &event.action.as_str(),
+                    &event.database,
+                    &event.target,
+                    &event.outcome.as_str(),
+                    &event.detail,
+                    &event.client_address,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Records an event; a failure to record is logged, never fatal to the
+    /// action it describes (which has already happened).
+    pub async fn record_or_warn(&self, event: &Event) {
+        if let Err(error) = self.record(event).await {
+            tracing::warn!(%error, action = event.action.as_str(), "recording an audit entry failed");
+        }
+    }
+
+    /// Entries `page * per_page ..` newest first (pages count from 0).
+    pub async fn audit_entries(&self, page: u32, per_page: u32) -> Result<EntriesPage, StateError> {
+        let client = self.client().await?;
+        let limit = i64::from(per_page) + 1;
+        let offset = i64::from(page) * i64::from(per_page);
+        let rows = client
+            .query(
+                "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                        actor, source, action, database_name, target, outcome, detail, client_address
+                   FROM audit_log ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2",
+                &[&limit, &offset],
+            )
+            .await?;
+        let mut entries: Vec<Entry> = rows
+            .iter()
+            .map(|row| Entry {
+                at: row.get(0),
+                actor: row.get(1),
+                source: row.get(2),
+                action: row.get(3),
+                database: row.get(4),
+                target: row.get(5),
+                outcome: row.get(6),
+                detail: row.get(7),
+                client_address: row.get(8),
+            })
+            .collect();
+        let more = entries.len() > per_page as usize;
+        entries.truncate(per_page as usize);
+        Ok(EntriesPage { entries, more })
+    }
+}

@@ -1,0 +1,180 @@
+//! The audit log: what it records, where it shows, what it never holds.
+
+use pgusers::roles::Access;
+use pgusers::state::{Action, Event, Outcome, Source};
+
+use crate::helpers::{csrf_token, password, spawn_app, unique_name};
+
+#[tokio::test]
+async fn changes_refusals_and_logins_are_recorded_without_any_password() {
+    let app = spawn_app().await;
+    let wrong = "a-wrong-operator-password";
+    app.log_in_with(wrong).await;
+    app.log_in().await;
+    let chosen_name = unique_name("audited");
+    let chosen = password();
+    app.submit(
+        "/settings/users/new",
+        "/settings/users",
+        &[
+            ("username", chosen_name.as_str()),
+            ("password", chosen.expose()),
+            ("password_confirmation", chosen.expose()),
+        ],
+    )
+    .await;
+    let (reset_name, _) = app.db.create_user("resetme", Access::ReadWrite).await;
+    let reset_path = format!("/settings/users/{reset_name}/reset");
+    let reset_page = app.submit(&reset_path, &reset_path, &[]).await;
+    let delete_path = format!("/settings/users/{chosen_name}/delete");
+    app.submit(&delete_path, &delete_path, &[]).await;
+    let token = csrf_token(&app.get("/settings/users").await.body);
+    let protected_reset = format!("/settings/users/{}/reset", app.db.protected);
+    assert_eq!(
+        app.post(&protected_reset, &[("csrf_token", &token)])
+            .await
+            .status,
+        403
+    );
+
+    let rows = app
+        .state_admin()
+        .await
+        .query(
+            "SELECT actor, source, action, database_name, target, outcome, client_address
+               FROM audit_log ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let seen: Vec<(String, String, Option<String>, String)> = rows
+        .iter()
+        .map(|row| (row.get(0), row.get(2), row.get(4), row.get(5)))
+        .collect();
+    let entry = |actor: &str, action: &str, target: Option<&str>, outcome: &str| {
+        (
+            actor.to_owned(),
+            action.to_owned(),
+            target.map(str::to_owned),
+            outcome.to_owned(),
+        )
+    };
+    assert_eq!(
+        seen,
+        [
+            entry("admin", "failed login", None, "refused"),
+            entry("admin", "login", None, "ok"),
+            entry("admin", "create user", Some(&chosen_name), "ok"),
+            entry("admin", "reset password", Some(reset_name.as_str()), "ok"),
+            entry("admin", "delete user", Some(&chosen_name), "ok"),
+            entry(
+                "admin",
+                "reset password",
+                Some(&app.db.protected),
+                "refused"
+            ),
+        ]
+    );
+    for row in &rows {
+        assert_eq!(row.get::<_, String>(1), "dashboard");
+        assert_eq!(
+            row.get::<_, Option<String>>(6).as_deref(),
+            Some("127.0.0.1")
+        );
+    }
+    assert_eq!(
+        rows[2].get::<_, Option<String>>(3).as_deref(),
+        Some(app.db.name.as_str())
+    );
+    let everything: String = app
+        .state_admin()
+        .await
+        .query_one(
+            "SELECT coalesce(string_agg(a::text, ' '), '') FROM audit_log a",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let reset_password = reset_page
+        .body
+        .split("id=\"new-password\"")
+        .nth(1)
+        .unwrap_or_default();
+    let new_password = reset_password
+        .split("value=\"")
+        .nth(1)
+        .unwrap_or_default()
+        .split('"')
+        .next()
+        .unwrap();
+    assert_eq!(new_password.len(), 64);
+    for secret in [
+        chosen.expose(),
+        wrong,
+        app.operator_password.as_str(),
+        new_password,
+    ] {
+        assert!(
+            !everything.contains(secret),
+            "a password reached the audit log"
+        );
+    }
+    assert!(!everything.contains("SCRAM-SHA-256$"), "nor a verifier");
+}
+
+#[tokio::test]
+async fn the_activity_tab_shows_the_newest_first_a_page_at_a_time() {
+    let app = spawn_app().await;
+    let state = app.state_store();
+    for n in 0..30 {
+        let event = Event {
+            actor: "cli".into(),
+            source: Source::Cli,
+            action: Action::CreateUser,
+            database: Some(app.db.name.clone()),
+            target: Some(format!("user_number_{n:02}")),
+            outcome: Outcome::Ok,
+            detail: None,
+            client_address: None,
+        };
+        state.record(&event).await.unwrap();
+    }
+    app.log_in().await;
+
+    let first = app.get("/settings/activity").await;
+    let second = app.get("/settings/activity?page=1").await;
+
+    assert_eq!(first.status, 200);
+    assert!(first.body.contains("Activity"));
+    let rows = |body: &str| body.matches("<span class=\"outcome").count();
+    assert_eq!(rows(&first.body), 25);
+    let newest = first
+        .body
+        .find("login")
+        .expect("the login, newest, comes first");
+    let older = first
+        .body
+        .find("user_number_29")
+        .expect("then the last insert");
+    assert!(newest < older);
+    assert!(
+        first
+            .body
+            .contains("href=\"/settings/activity?page=1\">Older")
+    );
+    assert!(!first.body.contains(">Newer<"));
+    assert_eq!(
+        rows(&second.body),
+        6,
+        "30 inserted plus the login, 25 on the first page"
+    );
+    assert!(second.body.contains("user_number_00"));
+    assert!(
+        second
+            .body
+            .contains("href=\"/settings/activity?page=0\">Newer")
+    );
+    assert!(!second.body.contains(">Older<"));
+    assert!(second.body.contains("CLI"), "CLI entries are marked");
+}
