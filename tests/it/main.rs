@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod binary;
+mod browser;
 mod cli;
 mod dashboard;
 mod embedded;
