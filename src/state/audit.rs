@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::{StateError, StateStore};
+use crate::roles::RoleError;
 
 /// Where an action came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +55,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// How a role change ended, with the reason when it did not succeed.
+    pub fn of<T>(result: &Result<T, RoleError>) -> (Self, Option<String>) {
+        match result {
+            Ok(_) => (Self::Ok, None),
+            Err(error) if error.is_refusal() => (Self::Refused, Some(error.to_string())),
+            Err(error) => (Self::Failed, Some(error.to_string())),
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Self::Ok => "ok",

@@ -65,18 +65,9 @@ impl StateStore {
         name: &OperatorName,
         password: &OperatorPassword,
     ) -> Result<(), StateError> {
-        let hash = hash_operator_password(password.expose()).await?;
-        let client = self.client().await?;
-        let inserted = client
-            .execute(
-                "INSERT INTO operators (name, password_hash) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-                &[&name.as_str(), &hash],
-            )
-            .await?;
-        match inserted {
-            1 => Ok(()),
-            _ => Err(StateError::OperatorExists(name.to_string())),
-        }
+        let statement = "INSERT INTO operators (name, password_hash) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+        self.write_password(statement, name, password, StateError::OperatorExists)
+            .await
     }
 
     pub async fn set_operator_password(
@@ -84,17 +75,25 @@ impl StateStore {
         name: &OperatorName,
         password: &OperatorPassword,
     ) -> Result<(), StateError> {
+        let statement = "UPDATE operators SET password_hash = $2 WHERE name = $1";
+        self.write_password(statement, name, password, StateError::OperatorNotFound)
+            .await
+    }
+
+    /// Runs `statement` with the operator's name and a new hash; `none`
+    /// says why no row changed.
+    async fn write_password(
+        &self,
+        statement: &str,
+        name: &OperatorName,
+        password: &OperatorPassword,
+        none: fn(String) -> StateError,
+    ) -> Result<(), StateError> {
         let hash = hash_operator_password(password.expose()).await?;
         let client = self.client().await?;
-        let updated = client
-            .execute(
-                "UPDATE operators SET password_hash = $2 WHERE name = $1",
-                &[&name.as_str(), &hash],
-            )
-            .await?;
-        match updated {
+        match client.execute(statement, &[&name.as_str(), &hash]).await? {
             1 => Ok(()),
-            _ => Err(StateError::OperatorNotFound(name.to_string())),
+            _ => Err(none(name.to_string())),
         }
     }
 

@@ -14,11 +14,7 @@ pub async fn role_change<T>(
     target: &str,
     result: &Result<T, RoleError>,
 ) {
-    let (outcome, detail) = match result {
-        Ok(_) => (Outcome::Ok, None),
-        Err(error) if error.is_refusal() => (Outcome::Refused, Some(error.to_string())),
-        Err(error) => (Outcome::Failed, Some(error.to_string())),
-    };
+    let (outcome, detail) = Outcome::of(result);
     let event = Event {
         actor: operator.name.clone(),
         source: Source::Dashboard,
