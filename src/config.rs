@@ -269,6 +269,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cookies_are_secure_off_loopback_unless_told_otherwise() {
+        let loopback = "127.0.0.1:8080".parse().unwrap();
+        let network = "10.1.2.3:8080".parse().unwrap();
+        assert!(!SecureCookies::Auto.applies_to(loopback));
+        assert!(SecureCookies::Auto.applies_to(network));
+        assert!(SecureCookies::Always.applies_to(loopback));
+        assert!(!SecureCookies::Never.applies_to(network));
+    }
+
+    #[test]
     fn spans_read_seconds_minutes_hours_and_days() {
         assert_eq!("90".parse(), Ok(Span(Duration::from_secs(90))));
         assert_eq!("90s".parse(), Ok(Span(Duration::from_secs(90))));

@@ -8,7 +8,7 @@ use tracing_subscriber::EnvFilter;
 
 use pgusers::config::{Cli, Command, Settings};
 use pgusers::embedded::Announce;
-use pgusers::startup::{Target, session_key};
+use pgusers::startup::{StateUse, Target, session_key};
 use pgusers::state::LoginPolicy;
 use pgusers::web::{self, AppState, SessionPolicy, WebSettings};
 
@@ -59,7 +59,7 @@ async fn run_dashboard(
     listener: TcpListener,
     mut shutdown: ShutdownSignals,
 ) -> anyhow::Result<()> {
-    let state = target.state_store(settings, Announce::Stdout)?;
+    let state = target.state_store(settings, Announce::Stdout, StateUse::Dashboard)?;
     if let Err(error) = state.ensure_ready().await {
         tracing::warn!(%error, "the state database is not ready yet; pgusers will retry");
     }

@@ -20,6 +20,29 @@ use crate::roles::RoleManager;
 use crate::state::{StateSettings, StateStore};
 use crate::web::SESSION_KEY_LEN;
 
+/// Why the managed database could not be reached.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// A setting is wrong: fix the configuration.
+    #[error("{0}")]
+    Settings(String),
+    /// The embedded PostgreSQL could not be started.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// How a process uses the state database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateUse {
+    /// The dashboard: create the database if missing, and a first operator.
+    Dashboard,
+    /// CLI commands that manage operators: create the database if missing,
+    /// but no operator of its own accord.
+    Operators,
+    /// Other CLI commands: only record into a state that already exists.
+    Record,
+}
+
 /// The database pgusers manages, and how it got there.
 pub struct Target {
     /// Administrator connection to the managed database.
@@ -31,16 +54,19 @@ pub struct Target {
 
 impl Target {
     /// `announce` says where a newly provisioned embedded database is announced.
-    pub async fn resolve(settings: &Settings, announce: Announce) -> anyhow::Result<Self> {
+    pub async fn resolve(settings: &Settings, announce: Announce) -> Result<Self, TargetError> {
         let protected = settings
             .protected_user
             .as_deref()
             .map(RoleName::parse)
             .transpose()
-            .context("PGUSERS_PROTECTED_USER")?;
+            .map_err(|e| TargetError::Settings(format!("PGUSERS_PROTECTED_USER: {e}")))?;
         if let Some(url) = &settings.database_url {
-            let admin = crate::db::parse_config(url.expose())
-                .context("DATABASE_URL is not a valid connection string")?;
+            let admin = crate::db::parse_config(url.expose()).map_err(|e| {
+                TargetError::Settings(format!(
+                    "DATABASE_URL is not a valid connection string: {e}"
+                ))
+            })?;
             return Ok(Self {
                 admin,
                 protected,
@@ -49,8 +75,10 @@ impl Target {
         }
         let data_dir = settings.data_dir();
         fs::create_dir_all(&data_dir)
-            .with_context(|| format!("creating {}", data_dir.display()))?;
-        let embedded = DefaultDatabase::start(&data_dir, announce).await?;
+            .map_err(|e| TargetError::Settings(format!("creating {}: {e}", data_dir.display())))?;
+        let embedded = DefaultDatabase::start(&data_dir, announce)
+            .await
+            .map_err(|e| TargetError::Unavailable(e.to_string()))?;
         let protected =
             protected.or_else(|| RoleName::parse(&embedded.provisioned.protected_user).ok());
         Ok(Self {
@@ -74,6 +102,7 @@ impl Target {
         &self,
         settings: &Settings,
         announce: Announce,
+        state_use: StateUse,
     ) -> anyhow::Result<StateStore> {
         let admin_password = settings
             .admin_password
@@ -103,7 +132,8 @@ impl Target {
                 } else {
                     "pgusers"
                 });
-                (config, Some(self.admin.clone()))
+                let create = state_use != StateUse::Record;
+                (config, create.then(|| self.admin.clone()))
             }
         };
         Ok(StateStore::new(StateSettings {
@@ -111,6 +141,7 @@ impl Target {
             create_with,
             admin_password,
             announce,
+            bootstrap_operator: state_use == StateUse::Dashboard,
         }))
     }
 
@@ -207,7 +238,7 @@ mod tests {
         ]);
 
         let refused = target
-            .state_store(&same, Announce::Stdout)
+            .state_store(&same, Announce::Stdout, StateUse::Dashboard)
             .err()
             .expect("refused");
 
@@ -216,7 +247,11 @@ mod tests {
                 .to_string()
                 .contains("points at the managed database")
         );
-        assert!(target.state_store(&elsewhere, Announce::Stdout).is_ok());
+        assert!(
+            target
+                .state_store(&elsewhere, Announce::Stdout, StateUse::Dashboard)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -225,8 +260,16 @@ mod tests {
         let short = settings(&["--admin-password", "elevenchars"]);
         let long = settings(&["--admin-password", "twelve-chars"]);
 
-        assert!(target.state_store(&short, Announce::Stdout).is_err());
-        assert!(target.state_store(&long, Announce::Stdout).is_ok());
+        assert!(
+            target
+                .state_store(&short, Announce::Stdout, StateUse::Dashboard)
+                .is_err()
+        );
+        assert!(
+            target
+                .state_store(&long, Announce::Stdout, StateUse::Dashboard)
+                .is_ok()
+        );
     }
 
     #[test]

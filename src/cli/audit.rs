@@ -1,15 +1,19 @@
 //! `pgusers audit`: the audit log, newest first.
 
-use super::{CliError, table};
-use crate::state::StateStore;
+use super::{CliError, emit, table};
+use crate::state::{StateError, StateStore};
 
 pub async fn show(state: &StateStore, json: bool, limit: u32) -> Result<(), CliError> {
-    let entries = state.audit_entries(0, limit).await?.entries;
+    let entries = match state.audit_entries(0, limit).await {
+        Ok(page) => page.entries,
+        // No dashboard has run: nothing was recorded.
+        Err(StateError::Missing(_)) => Vec::new(),
+        Err(error) => return Err(error.into()),
+    };
     if json {
         let text =
             serde_json::to_string_pretty(&entries).map_err(|e| CliError::Failed(e.to_string()))?;
-        println!("{text}");
-        return Ok(());
+        return emit(&format!("{text}\n"));
     }
     let rows: Vec<Vec<String>> = entries
         .into_iter()
@@ -26,21 +30,17 @@ pub async fn show(state: &StateStore, json: bool, limit: u32) -> Result<(), CliE
             ]
         })
         .collect();
-    print!(
-        "{}",
-        table::render(
-            &[
-                "TIME",
-                "OPERATOR",
-                "SOURCE",
-                "ACTION",
-                "DATABASE",
-                "USER",
-                "OUTCOME",
-                "CLIENT ADDRESS"
-            ],
-            &rows
-        )
-    );
-    Ok(())
+    emit(&table::render(
+        &[
+            "TIME",
+            "OPERATOR",
+            "SOURCE",
+            "ACTION",
+            "DATABASE",
+            "USER",
+            "OUTCOME",
+            "CLIENT ADDRESS",
+        ],
+        &rows,
+    ))
 }

@@ -13,7 +13,7 @@ use crate::config::{Command, Settings};
 use crate::domain::{NewPassword, Password, RoleName, Username};
 use crate::embedded::Announce;
 use crate::roles::{Access, RoleError, RoleManager};
-use crate::startup::Target;
+use crate::startup::{StateUse, Target, TargetError};
 use crate::state::{Action, Event, Outcome, Source, StateError, StateStore};
 
 /// The exit codes, as documented in the README.
@@ -58,7 +58,7 @@ impl From<StateError> for CliError {
             StateError::OperatorExists(_)
             | StateError::OperatorNotFound(_)
             | StateError::LastOperator(_) => Self::Refused(message),
-            StateError::Unavailable(_) => Self::Unavailable(message),
+            StateError::Unavailable(_) | StateError::Missing(_) => Self::Unavailable(message),
             StateError::Database(_) | StateError::Migration(_) | StateError::Hashing(_) => {
                 Self::Failed(message)
             }
@@ -86,10 +86,18 @@ impl From<RoleError> for CliError {
 /// cluster as it found it.
 pub async fn run(settings: &Settings, command: Command) -> Result<(), CliError> {
     let request = Request::parse(command)?;
-    let mut target = Target::resolve(settings, Announce::Stderr)
-        .await
-        .map_err(|e| CliError::Unavailable(format!("{e:#}")))?;
-    let result = match target.state_store(settings, Announce::Stderr) {
+    let mut target =
+        Target::resolve(settings, Announce::Stderr)
+            .await
+            .map_err(|error| match error {
+                TargetError::Settings(message) => CliError::Usage(message),
+                TargetError::Unavailable(message) => CliError::Unavailable(message),
+            })?;
+    let state_use = match request {
+        Request::Operators(_) => StateUse::Operators,
+        _ => StateUse::Record,
+    };
+    let result = match target.state_store(settings, Announce::Stderr, state_use) {
         Ok(state) => {
             let context = Context {
                 roles: target.role_manager(),
@@ -191,13 +199,10 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
         Request::Databases => {
             let protected = roles.protected_user().await?;
             let users = roles.list().await?.len();
-            print!(
-                "{}",
-                table::render(
-                    &["ID", "PROTECTED USER", "USERS"],
-                    &[vec![database, protected, users.to_string()]]
-                )
-            );
+            emit(&table::render(
+                &["ID", "PROTECTED USER", "USERS"],
+                &[vec![database, protected, users.to_string()]],
+            ))?;
         }
         Request::List { json } => list(roles, json).await?,
         Request::Create {
@@ -205,7 +210,18 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             access,
             password_stdin,
         } => {
-            refuse_existing(roles, &name).await?;
+            let taken = refuse_existing(roles, &name).await;
+            if taken.is_err() {
+                record(
+                    context,
+                    &database,
+                    Action::CreateUser,
+                    name.as_str(),
+                    &taken,
+                )
+                .await;
+                taken?;
+            }
             let password = ask(password_stdin).await?;
             let result = roles.create(&name, password, access).await;
             record(
@@ -216,7 +232,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
                 &result,
             )
             .await;
-            println!("{}", outcome(name.as_str(), "created", result?));
+            emit(&format!("{}\n", outcome(name.as_str(), "created", result?)))?;
         }
         Request::UpdatePassword {
             name,
@@ -248,7 +264,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             };
             let result = roles.update_password(&name, password).await;
             record(context, &database, action, name.as_str(), &result).await;
-            println!("{}", outcome(name.as_str(), "updated", result?));
+            emit(&format!("{}\n", outcome(name.as_str(), "updated", result?)))?;
         }
         Request::Delete { name } => {
             let result = roles.delete(&name).await;
@@ -261,7 +277,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             )
             .await;
             result?;
-            println!("User \"{name}\" deleted.");
+            emit(&format!("User \"{name}\" deleted.\n"))?;
         }
         Request::Audit { .. } | Request::Operators(_) => unreachable!("handled above"),
     }
@@ -295,8 +311,7 @@ async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError> {
     if json {
         let text =
             serde_json::to_string_pretty(&users).map_err(|e| CliError::Failed(e.to_string()))?;
-        println!("{text}");
-        return Ok(());
+        return emit(&format!("{text}\n"));
     }
     let rows: Vec<Vec<String>> = users
         .into_iter()
@@ -309,25 +324,21 @@ async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError> {
             ]
         })
         .collect();
-    print!(
-        "{}",
-        table::render(
-            &["USERNAME", "READ-ONLY", "PROTECTED", "PASSWORD ENCRYPTION"],
-            &rows
-        )
-    );
-    Ok(())
+    emit(&table::render(
+        &["USERNAME", "READ-ONLY", "PROTECTED", "PASSWORD ENCRYPTION"],
+        &rows,
+    ))
 }
 
 /// Says "already exists" before asking for a password nobody will use.
-async fn refuse_existing(roles: &RoleManager, name: &Username) -> Result<(), CliError> {
+async fn refuse_existing(roles: &RoleManager, name: &Username) -> Result<(), RoleError> {
     let taken = roles
         .list()
         .await?
         .into_iter()
         .find(|user| user.username.eq_ignore_ascii_case(name.as_str()));
     match taken {
-        Some(user) => Err(RoleError::AlreadyExists(user.username).into()),
+        Some(user) => Err(RoleError::AlreadyExists(user.username)),
         None => Ok(()),
     }
 }
@@ -344,6 +355,16 @@ async fn ask(password_stdin: bool) -> Result<NewPassword, CliError> {
     })
     .await
     .map_err(|e| CliError::Failed(e.to_string()))?
+}
+
+/// Writes a command's result to standard output. A closed output (a pipe
+/// whose reader left) is an error to report, not a reason to panic.
+pub(crate) fn emit(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::Failed(format!("Writing the result failed: {e}")))
 }
 
 /// The guide's result line; the only place a password is ever printed is a

@@ -1,7 +1,7 @@
 //! `pgusers operators add|list|remove|set-password`: who may log in to the
 //! dashboard.
 
-use super::{CliError, prompt, table};
+use super::{CliError, emit, prompt, table};
 use crate::config::OperatorsCommand;
 use crate::domain::{OperatorName, OperatorPassword};
 use crate::state::StateStore;
@@ -34,10 +34,7 @@ pub async fn run(state: &StateStore, request: Request) -> Result<(), CliError> {
             }
             let (password, generated) = ask().await?;
             state.add_operator(&name, &password).await?;
-            println!(
-                "{}",
-                outcome(&name, "added", generated.then_some(&password))
-            );
+            emit(&outcome(&name, "added", generated.then_some(&password)))?;
         }
         Request::List => {
             let rows: Vec<Vec<String>> = state
@@ -46,11 +43,11 @@ pub async fn run(state: &StateStore, request: Request) -> Result<(), CliError> {
                 .into_iter()
                 .map(|operator| vec![operator.name, operator.created_at])
                 .collect();
-            print!("{}", table::render(&["NAME", "CREATED (UTC)"], &rows));
+            emit(&table::render(&["NAME", "CREATED (UTC)"], &rows))?;
         }
         Request::Remove(name) => {
             state.remove_operator(&name).await?;
-            println!("Operator \"{name}\" removed.");
+            emit(&format!("Operator \"{name}\" removed.\n"))?;
         }
         Request::SetPassword(name) => {
             if !state.operator_exists(name.as_str()).await? {
@@ -58,10 +55,7 @@ pub async fn run(state: &StateStore, request: Request) -> Result<(), CliError> {
             }
             let (password, generated) = ask().await?;
             state.set_operator_password(&name, &password).await?;
-            println!(
-                "{}",
-                outcome(&name, "updated", generated.then_some(&password))
-            );
+            emit(&outcome(&name, "updated", generated.then_some(&password)))?;
         }
     }
     Ok(())
@@ -80,9 +74,9 @@ async fn ask() -> Result<(OperatorPassword, bool), CliError> {
 fn outcome(name: &OperatorName, action: &str, generated: Option<&OperatorPassword>) -> String {
     match generated {
         Some(password) => format!(
-            "Operator \"{name}\" {action} with password \"{}\".",
+            "Operator \"{name}\" {action} with password \"{}\".\n",
             password.expose()
         ),
-        None => format!("Operator \"{name}\" {action}."),
+        None => format!("Operator \"{name}\" {action}.\n"),
     }
 }

@@ -145,8 +145,13 @@ impl StateStore {
     /// Records an event; a failure to record is logged, never fatal to the
     /// action it describes (which has already happened).
     pub async fn record_or_warn(&self, event: &Event) {
-        if let Err(error) = self.record(event).await {
-            tracing::warn!(%error, action = event.action.as_str(), "recording an audit entry failed");
+        match self.record(event).await {
+            Ok(()) => {}
+            // No dashboard has created the audit log yet: nothing to record into.
+            Err(StateError::Missing(_)) => {}
+            Err(error) => {
+                tracing::warn!(%error, action = event.action.as_str(), "recording an audit entry failed")
+            }
         }
     }
 

@@ -62,52 +62,77 @@ impl LoginPolicy {
     }
 }
 
+/// A login attempt that has been counted: until it succeeds, it stands as
+/// a failure, so attempts sent in parallel count each other.
+#[derive(Debug)]
+pub struct LoginAttempt {
+    pub throttle: Throttle,
+    /// The counted row, when the attempt may go on.
+    id: Option<i64>,
+}
+
 impl StateStore {
-    /// Recent failures for this operator name and this address, the worse of the two.
-    pub async fn recent_login_failures(
+    /// Counts an attempt against the name and the address, atomically:
+    /// decides from the failures before it, then records it as a failure
+    /// unless it is refused outright.
+    pub async fn begin_login_attempt(
         &self,
         operator: &str,
         address: &str,
-        window: Duration,
-    ) -> Result<i64, StateError> {
-        let client = self.client().await?;
-        let seconds = window.as_secs_f64();
-        let row = client
+        policy: &LoginPolicy,
+    ) -> Result<LoginAttempt, StateError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // One attempt at a time per name and per address (namespaced keys).
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(1886741362, hashtext('name:' || $1)),
+                    pg_advisory_xact_lock(1886741362, hashtext('address:' || $2))",
+            &[&operator, &address],
+        )
+        .await?;
+        let failures: i64 = tx
             .query_one(
                 "SELECT greatest(count(*) FILTER (WHERE operator = $1), count(*) FILTER (WHERE address = $2))
                    FROM login_failures WHERE at > now() - make_interval(secs => $3)",
-                &[&operator, &address, &seconds],
+                &[&operator, &address, &policy.window.as_secs_f64()],
             )
-            .await?;
-        Ok(row.get(0))
-    }
-
-    pub async fn add_login_failure(&self, operator: &str, address: &str) -> Result<(), StateError> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "INSERT INTO login_failures (operator, address) VALUES ($1, $2)",
-                &[&operator, &address],
-            )
-            .await?;
+            .await?
+            .get(0);
+        let throttle = policy.decide(failures);
+        let id = match throttle {
+            Throttle::Locked => None,
+            _ => Some(
+                tx.query_one(
+                    "INSERT INTO login_failures (operator, address) VALUES ($1, $2) RETURNING id",
+                    &[&operator, &address],
+                )
+                .await?
+                .get(0),
+            ),
+        };
         // Old failures count for nothing; keep the table small.
-        client
-            .execute(
-                "DELETE FROM login_failures WHERE at < now() - interval '1 day'",
-                &[],
-            )
-            .await?;
-        Ok(())
+        tx.execute(
+            "DELETE FROM login_failures WHERE at < now() - interval '1 day'",
+            &[],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(LoginAttempt { throttle, id })
     }
 
-    /// After a successful login, that operator name starts afresh (the
-    /// address keeps its count: one valid account must not reset it).
-    pub async fn clear_login_failures(&self, operator: &str) -> Result<(), StateError> {
+    /// The attempt succeeded: it was no failure, and that operator name
+    /// starts afresh (the address keeps its count: one valid account must
+    /// not reset it).
+    pub async fn login_succeeded(
+        &self,
+        attempt: &LoginAttempt,
+        operator: &str,
+    ) -> Result<(), StateError> {
         let client = self.client().await?;
         client
             .execute(
-                "DELETE FROM login_failures WHERE operator = $1",
-                &[&operator],
+                "DELETE FROM login_failures WHERE id = $1 OR operator = $2",
+                &[&attempt.id, &operator],
             )
             .await?;
         Ok(())

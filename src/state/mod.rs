@@ -9,9 +9,10 @@
 mod audit;
 mod logins;
 mod operators;
+mod sessions;
 
 pub use audit::{Action, EntriesPage, Entry, Event, Outcome, Source};
-pub use logins::{LoginPolicy, Throttle};
+pub use logins::{LoginAttempt, LoginPolicy, Throttle};
 pub use operators::{Operator, hash_operator_password};
 
 use deadpool_postgres::Pool;
@@ -31,6 +32,9 @@ const SETUP_LOCK: i64 = 0x7067_7573_6572_7301;
 pub enum StateError {
     #[error("The dashboard's state database is unavailable: {0}")]
     Unavailable(String),
+    /// It was never created (no dashboard has run yet).
+    #[error("The dashboard's state database does not exist yet: {0}")]
+    Missing(String),
     #[error("The dashboard's state database refused a query: {}", crate::db::describe(.0))]
     Database(#[source] tokio_postgres::Error),
     #[error("Applying the dashboard's schema migrations failed: {0}")]
@@ -49,7 +53,9 @@ pub enum StateError {
 
 impl From<tokio_postgres::Error> for StateError {
     fn from(error: tokio_postgres::Error) -> Self {
-        if error.code().is_some() {
+        if error.code() == Some(&SqlState::INVALID_CATALOG_NAME) {
+            Self::Missing(crate::db::describe(&error))
+        } else if error.code().is_some() {
             Self::Database(error)
         } else {
             Self::Unavailable(error.to_string())
@@ -74,6 +80,8 @@ pub struct StateSettings {
     pub admin_password: Option<OperatorPassword>,
     /// Where a generated first password is shown.
     pub announce: Announce,
+    /// Whether to create the operator `admin` when there is none.
+    pub bootstrap_operator: bool,
 }
 
 pub struct StateStore {
@@ -111,11 +119,21 @@ impl StateStore {
         client
             .execute("SELECT pg_advisory_lock($1)", &[&SETUP_LOCK])
             .await?;
-        migrations::runner()
+        let migrated = migrations::runner()
             .run_async(&mut client)
             .await
-            .map_err(StateError::Migration)?;
-        self.bootstrap_operator().await
+            .map_err(StateError::Migration);
+        let bootstrapped = match migrated {
+            Ok(_) if self.settings.bootstrap_operator => self.bootstrap_operator().await,
+            Ok(_) => Ok(()),
+            Err(error) => Err(error),
+        };
+        // Released here rather than with the connection, whose closing may
+        // wait for the runtime.
+        client
+            .execute("SELECT pg_advisory_unlock($1)", &[&SETUP_LOCK])
+            .await?;
+        bootstrapped
     }
 
     /// When nobody can log in, creates `admin`.

@@ -77,7 +77,9 @@ impl StateStore {
     ) -> Result<(), StateError> {
         let statement = "UPDATE operators SET password_hash = $2 WHERE name = $1";
         self.write_password(statement, name, password, StateError::OperatorNotFound)
-            .await
+            .await?;
+        // Whoever knew the old password is logged out.
+        self.end_sessions_of(name.as_str()).await
     }
 
     /// Runs `statement` with the operator's name and a new hash; `none`
@@ -130,6 +132,10 @@ impl StateStore {
 /// OWASP's recommended minimum.
 pub async fn hash_operator_password(password: &str) -> Result<String, StateError> {
     let password = password.to_owned();
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| StateError::Hashing(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
@@ -139,6 +145,10 @@ pub async fn hash_operator_password(password: &str) -> Result<String, StateError
     .await
     .map_err(|e| StateError::Hashing(e.to_string()))?
 }
+
+/// At most this many argon2 computations (19 MiB each) at once, whatever
+/// arrives: a flood of logins waits instead of exhausting memory.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 /// A hash to verify against when the operator does not exist, so that the
 /// answer takes as long as for a real operator.
@@ -150,6 +160,10 @@ static FALLBACK_HASH: LazyLock<String> = LazyLock::new(|| {
 });
 
 async fn verify(password: String, hash: Option<String>) -> Result<bool, StateError> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(|e| StateError::Hashing(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| FALLBACK_HASH.clone());

@@ -1,6 +1,7 @@
 //! Protections every response and every form gets, whatever the handler.
 
-use actix_web::body::MessageBody;
+use actix_web::ResponseError;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{ORIGIN, REFERER};
@@ -27,15 +28,20 @@ pub fn security_headers() -> DefaultHeaders {
 /// `Origin: null` says nothing: browsers send it for the dashboard's own
 /// forms because its pages ask for `Referrer-Policy: no-referrer`, and a
 /// request with no origin at all (a script, `curl`) still needs the token.
-pub async fn same_origin_posts(
+pub async fn same_origin_posts<B: MessageBody + 'static>(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     if req.method() == Method::POST && !from_this_site(&req) {
         tracing::warn!(path = %req.path(), "refused a cross-origin form");
-        return Err(WebError::Csrf.into());
+        // A response, not an error, so the outer middleware still adds the
+        // security headers to it.
+        let refusal = WebError::Csrf.error_response();
+        return Ok(req.into_response(refusal).map_into_right_body());
     }
-    next.call(req).await
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 fn from_this_site(req: &ServiceRequest) -> bool {

@@ -3,7 +3,7 @@
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
@@ -12,11 +12,10 @@ use rand::seq::IndexedRandom;
 
 use super::{AppState, WebError};
 
-const OPERATOR: &str = "operator";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
-const LOGGED_IN_AT: &str = "logged_in_at";
-const SEEN_AT: &str = "seen_at";
+/// The id of the server-side session (see `state::sessions`).
+const SESSION_ID: &str = "sid";
 
 /// How long a login lasts: it ends after `idle` without a request, and
 /// after `lifetime` whatever happens.
@@ -35,38 +34,31 @@ impl Default for SessionPolicy {
     }
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 pub struct UserSession(Session);
 
 impl UserSession {
-    pub fn operator(&self) -> Option<String> {
-        self.0.get(OPERATOR).ok().flatten()
-    }
-
-    /// Starts a logged-in session with a new id and a new CSRF token, so
-    /// nothing from before the login carries over.
-    pub fn log_in(&self, operator: &str) -> Result<(), WebError> {
+    /// Starts a logged-in session with a new cookie and a new CSRF token,
+    /// so nothing from before the login carries over.
+    pub fn log_in(&self, session_id: &str) -> Result<(), WebError> {
         // `clear`, not `purge`: a purged session cannot be renewed.
         self.0.clear();
         self.0.renew();
         self.0
-            .insert(OPERATOR, operator)
+            .insert(SESSION_ID, session_id)
             .map_err(WebError::internal)?;
-        let now = now();
-        self.0
-            .insert(LOGGED_IN_AT, now)
-            .map_err(WebError::internal)?;
-        self.0.insert(SEEN_AT, now).map_err(WebError::internal)?;
         Ok(())
     }
 
-    pub fn log_out(&self) {
+    /// Forgets the login in this browser; returns the server-side session
+    /// to end.
+    pub fn log_out(&self) -> Option<String> {
+        let id = self.session_id();
         self.0.purge();
+        id
+    }
+
+    fn session_id(&self) -> Option<String> {
+        self.0.get(SESSION_ID).ok().flatten()
     }
 
     /// The session's CSRF token, made on first use.
@@ -89,26 +81,6 @@ impl UserSession {
         }
     }
 
-    /// The logged-in operator, if the login has not expired; records this
-    /// request as activity. An expired login is ended.
-    fn current_operator(&self, policy: &SessionPolicy) -> Option<String> {
-        let operator = self.operator()?;
-        let now = now();
-        let logged_in_at: u64 = self.0.get(LOGGED_IN_AT).ok().flatten()?;
-        let seen_at: u64 = self.0.get(SEEN_AT).ok().flatten()?;
-        let expired = now.saturating_sub(logged_in_at) > policy.lifetime.as_secs()
-            || now.saturating_sub(seen_at) > policy.idle.as_secs();
-        if expired {
-            self.log_out();
-            return None;
-        }
-        // Refreshing once a minute is precise enough and spares a new cookie per request.
-        if now.saturating_sub(seen_at) >= 60 {
-            let _ = self.0.insert(SEEN_AT, now);
-        }
-        Some(operator)
-    }
-
     pub fn flash(&self, message: impl Into<String>) {
         let _ = self.0.insert(FLASH, message.into());
     }
@@ -127,8 +99,9 @@ impl FromRequest for UserSession {
     }
 }
 
-/// The operator of a logged-in session; requests without one, with an
-/// expired one, or of an operator removed since, are sent to the login page.
+/// The operator of a logged-in session; requests without a live
+/// server-side session (never logged in, expired, logged out, password
+/// changed, operator removed) are sent to the login page.
 pub struct Operator {
     pub name: String,
     pub session: UserSession,
@@ -149,14 +122,17 @@ impl FromRequest for Operator {
         let app = req.app_data::<web::Data<AppState>>().cloned();
         let address = req.peer_addr().map(|addr| addr.ip().to_string());
         Box::pin(async move {
-            let name = session
-                .current_operator(&policy)
-                .ok_or(WebError::LoginRequired)?;
+            let id = session.session_id().ok_or(WebError::LoginRequired)?;
             let app = app.ok_or_else(|| WebError::internal("the application state is missing"))?;
-            if !app.state.operator_exists(&name).await? {
+            let Some(name) = app
+                .state
+                .touch_session(&id, policy.idle, policy.lifetime)
+                .await?
+            else {
+                // Expired, logged out elsewhere, or its operator is gone.
                 session.log_out();
                 return Err(WebError::LoginRequired);
-            }
+            };
             Ok(Self {
                 name,
                 session,

@@ -256,10 +256,11 @@ async fn the_guides_steps_work_in_a_real_browser() {
                     .await?;
                 page.wait_until_open(&menu, "Enter on the focused \"...\" summary opens its menu")
                     .await?;
-                page.click_and_load(&page.link_in(&menu, "Reset password").await?)
+                // The whole reset by keyboard: the link, then the confirmation.
+                page.press_enter_and_load(&page.link_in(&menu, "Reset password").await?)
                     .await?;
                 page.check_accessibility().await?;
-                page.click_and_load(&page.button("Reset password").await?)
+                page.press_enter_and_load(&page.button("Reset password").await?)
                     .await?;
                 let new = page.new_password().await?;
                 ensure!(new != chosen, "the password did not change");
@@ -769,13 +770,42 @@ impl Page {
 
     /// Clicks `element` and waits until a new page has loaded.
     async fn click_and_load(&self, element: &Element) -> Result<()> {
+        self.mark_old_page().await?;
+        element.click().await?;
+        self.wait_for_new_page().await
+    }
+
+    /// Like a keyboard user: focuses `element`, presses Enter, waits for
+    /// the next page.
+    async fn press_enter_and_load(&self, element: &Element) -> Result<()> {
+        self.mark_old_page().await?;
+        let focused = self
+            .client
+            .execute(
+                "arguments[0].focus(); return document.activeElement === arguments[0];",
+                vec![json!(element)],
+            )
+            .await?;
+        ensure!(focused == json!(true), "the element cannot take the focus");
+        self.client
+            .active_element()
+            .await?
+            .send_keys(&Key::Enter.to_string())
+            .await?;
+        self.wait_for_new_page().await
+    }
+
+    async fn mark_old_page(&self) -> Result<()> {
         self.client
             .execute(
                 "document.documentElement.setAttribute('data-browser-test-old-page', '');",
                 vec![],
             )
             .await?;
-        element.click().await?;
+        Ok(())
+    }
+
+    async fn wait_for_new_page(&self) -> Result<()> {
         self.wait_js(
             "return document.readyState === 'complete'
                 && !document.documentElement.hasAttribute('data-browser-test-old-page');",

@@ -33,6 +33,27 @@ fn cli(db: &TestDb) -> Command {
     command
 }
 
+/// A state database as a running dashboard would have set it up; its URL.
+async fn dashboard_state(db: &TestDb) -> String {
+    let mut config = db.admin_config();
+    config.dbname(unique_name("state"));
+    let mut server = db.admin_config();
+    server.dbname("postgres");
+    pgusers::state::StateStore::new(pgusers::state::StateSettings {
+        config: config.clone(),
+        create_with: Some(server),
+        admin_password: Some(
+            pgusers::domain::OperatorPassword::parse("dashboard-password").unwrap(),
+        ),
+        announce: pgusers::notice::Announce::Stderr,
+        bootstrap_operator: true,
+    })
+    .ensure_ready()
+    .await
+    .expect("the state database is set up");
+    conninfo(&config)
+}
+
 struct Run {
     code: i32,
     stdout: String,
@@ -369,6 +390,12 @@ async fn exit_codes_tell_usage_refusal_and_unavailability_apart() {
         cli(&db).args(["database-users-create", existing.as_str()]),
         "",
     );
+    let malformed = run(
+        pgusers()
+            .env("DATABASE_URL", "host=/tmp port=notaport")
+            .arg("database-users-list"),
+        "",
+    );
     let unreachable = run(
         pgusers()
             .env(
@@ -390,6 +417,16 @@ async fn exit_codes_tell_usage_refusal_and_unavailability_apart() {
         taken.stderr,
         format!("Error: User \"{existing}\" already exists.\n"),
         "refused before asking"
+    );
+    assert_eq!(
+        malformed.code, 2,
+        "a wrong setting is a usage error: {}",
+        malformed.stderr
+    );
+    assert!(
+        malformed
+            .stderr
+            .starts_with("Error: DATABASE_URL is not a valid connection string")
     );
     assert_eq!(unreachable.code, 4);
     assert!(
@@ -506,12 +543,20 @@ async fn without_configuration_the_cli_uses_the_embedded_database_and_stops_what
 #[tokio::test]
 async fn cli_actions_are_in_the_audit_log_with_source_cli() {
     let db = test_db().await;
+    let state_url = dashboard_state(&db).await;
+    let cli = |db: &TestDb| {
+        let mut command = cli(db);
+        command.env("PGUSERS_STATE_URL", &state_url);
+        command
+    };
     let name = unique_name("cliaudit");
-    run(
+    let created = run(
         cli(&db).args(["database-users-create", "--password-stdin", &name]),
         "\n",
     );
+    let generated = generated_password(&created.stdout, &name, "created");
     run(cli(&db).args(["database-users-delete", &db.protected]), "");
+    run(cli(&db).args(["database-users-create", &db.protected]), "");
 
     let json = run(cli(&db).args(["audit", "--json", "--limit", "1000"]), "");
     let table = run(cli(&db).args(["audit", "--limit", "5"]), "");
@@ -529,14 +574,18 @@ async fn cli_actions_are_in_the_audit_log_with_source_cli() {
     assert_eq!(created["database"], db.name.as_str());
     let refused = entries
         .iter()
-        .find(|e| e["target"] == db.protected.as_str())
+        .find(|e| e["target"] == db.protected.as_str() && e["action"] == "delete user")
         .expect("the refused delete is recorded");
-    assert_eq!(refused["action"], "delete user");
     assert_eq!(refused["outcome"], "refused");
     assert!(
-        !json.stdout.contains("with password"),
+        !json.stdout.contains(&generated),
         "no password, not even a generated one"
     );
+    let taken = entries
+        .iter()
+        .find(|e| e["target"] == db.protected.as_str() && e["action"] == "create user")
+        .expect("a create refused before any prompt is recorded too");
+    assert_eq!(taken["outcome"], "refused");
     assert_eq!(table.code, 0);
     assert!(
         table.stdout.lines().nth(1).unwrap().contains(" TIME ")
@@ -570,19 +619,45 @@ async fn operators_are_added_listed_given_passwords_and_removed_but_never_the_la
     let added = operators(&["add", "jane"], "janes-password-1\njanes-password-1\n");
     let listed = operators(&["list"], "");
     let reset = operators(&["set-password", "jane"], "\n\n");
+    let state = pgusers::state::StateStore::new(pgusers::state::StateSettings {
+        config: pgusers::db::parse_config(&state_url).unwrap(),
+        create_with: None,
+        admin_password: None,
+        announce: pgusers::notice::Announce::Stderr,
+        bootstrap_operator: false,
+    });
+    let jane_password = reset
+        .stdout
+        .strip_prefix("Operator \"jane\" updated with password \"")
+        .and_then(|rest| rest.strip_suffix("\".\n"))
+        .unwrap_or_default()
+        .to_owned();
+    let jane_could_log_in = state.verify_operator("jane", jane_password).await.unwrap();
+    let old_password_worked = state
+        .verify_operator("jane", "janes-password-1".into())
+        .await
+        .unwrap();
     let bad_name = operators(&["add", "Jane Doe"], "");
     let duplicate = operators(&["add", "jane"], "");
-    let removed = operators(&["remove", "admin"], "");
     let last = operators(&["remove", "jane"], "");
+    operators(&["add", "bob"], "bobs-password-01\nbobs-password-01\n");
+    let removed = operators(&["remove", "jane"], "");
+    let listed_after = operators(&["list"], "");
 
     assert_eq!(added.code, 0, "{}", added.stderr);
     assert_eq!(added.stdout, "Operator \"jane\" added.\n");
     assert!(!added.stderr.contains("janes-password-1"));
-    assert!(
-        listed.stdout.contains("| admin ") && listed.stdout.contains("| jane "),
-        "{}",
+    assert_eq!(
+        listed
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with("| "))
+            .count(),
+        2,
+        "the header and jane: the CLI creates no operator of its own accord\n{}",
         listed.stdout
     );
+    assert!(listed.stdout.contains("| jane "));
     let generated = reset
         .stdout
         .strip_prefix("Operator \"jane\" updated with password \"")
@@ -591,31 +666,61 @@ async fn operators_are_added_listed_given_passwords_and_removed_but_never_the_la
     assert_eq!(generated.len(), 32);
     assert_eq!(bad_name.code, 2);
     assert_eq!(duplicate.code, 3);
-    assert_eq!(removed.stdout, "Operator \"admin\" removed.\n");
     assert_eq!(last.code, 3);
     assert!(last.stderr.contains("is the last one"), "{}", last.stderr);
-    let state = pgusers::state::StateStore::new(pgusers::state::StateSettings {
-        config: pgusers::db::parse_config(&state_url).unwrap(),
-        create_with: None,
-        admin_password: None,
-        announce: pgusers::notice::Announce::Stderr,
-    });
+    assert_eq!(removed.stdout, "Operator \"jane\" removed.\n");
+    assert!(listed_after.stdout.contains("| bob ") && !listed_after.stdout.contains("| jane "));
+    assert!(jane_could_log_in, "the generated password worked");
+    assert!(!old_password_worked, "the old one did not");
     assert!(
         state
+            .verify_operator("bob", "bobs-password-01".into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !state
             .verify_operator("jane", generated.to_owned())
             .await
-            .unwrap()
+            .unwrap(),
+        "removed"
     );
-    assert!(
-        !state
-            .verify_operator("jane", "janes-password-1".into())
-            .await
-            .unwrap()
+}
+
+#[tokio::test]
+async fn without_a_dashboard_the_cli_creates_no_state_database_and_no_operator() {
+    let db = test_db().await;
+    let missing = unique_name("nostate");
+    let mut config = db.admin_config();
+    config.dbname(&missing);
+    let name = unique_name("nostate");
+
+    let created = run(
+        cli(&db)
+            .env("PGUSERS_STATE_URL", conninfo(&config))
+            .env_remove("PGUSERS_ADMIN_PASSWORD")
+            .args(["database-users-create", "--password-stdin", &name]),
+        "\n",
     );
+    let audit = run(
+        cli(&db)
+            .env("PGUSERS_STATE_URL", conninfo(&config))
+            .args(["audit", "--json"]),
+        "",
+    );
+
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert_eq!(created.stderr, "", "no operator notice, no warning");
+    assert_eq!(audit.code, 0, "{}", audit.stderr);
+    assert_eq!(audit.stdout, "[]\n");
+    let exists = db
+        .admin()
+        .await
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&missing])
+        .await
+        .unwrap();
     assert!(
-        !state
-            .verify_operator("admin", "cli-tests-operator-password".into())
-            .await
-            .unwrap()
+        exists.is_none(),
+        "the CLI did not create the state database"
     );
 }

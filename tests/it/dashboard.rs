@@ -611,6 +611,18 @@ async fn every_response_carries_the_security_headers() {
     let page = app.get("/settings/users").await;
     assert_eq!(page.cache_control.as_deref(), Some("no-store"));
     assert!(!page.body.contains("<script"), "the pages need no script");
+    // A form refused before any handler runs carries them too.
+    let refused = app
+        .client
+        .post(format!("{}/logout", app.address))
+        .header("Origin", "http://evil.example")
+        .form(&[("csrf_token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.headers().get("content-security-policy").is_some());
+    assert!(refused.headers().get("x-content-type-options").is_some());
 }
 
 #[tokio::test]

@@ -24,6 +24,7 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
         create_with: Some(cluster.admin_config("postgres")),
         admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
         announce: Announce::Stdout,
+        bootstrap_operator: true,
     });
     let address = spawn_server(roles, state);
     let browser = Browser::new(address.clone());

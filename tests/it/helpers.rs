@@ -309,6 +309,7 @@ impl TestApp {
             create_with: None,
             admin_password: None,
             announce: Announce::Stdout,
+            bootstrap_operator: true,
         })
     }
 }
@@ -351,6 +352,7 @@ pub async fn spawn_app_with(sessions: SessionPolicy, logins: LoginPolicy) -> Tes
         create_with: Some(cluster.admin_config("postgres")),
         admin_password: Some(OperatorPassword::parse(&operator_password).unwrap()),
         announce: Announce::Stdout,
+        bootstrap_operator: true,
     });
     state
         .ensure_ready()

@@ -174,3 +174,174 @@ async fn the_last_operator_cannot_be_removed() {
     );
     app.log_in().await;
 }
+
+#[tokio::test]
+async fn attempts_sent_all_at_once_are_counted_before_any_password_is_checked() {
+    let app = spawn_app_with(SessionPolicy::default(), quick_lockout()).await;
+    let token = crate::helpers::csrf_token(&app.get("/login").await.body);
+
+    let attempts: Vec<_> = (0..12)
+        .map(|_| {
+            let (client, url, token) = (
+                app.client.clone(),
+                format!("{}/login", app.address),
+                token.clone(),
+            );
+            tokio::spawn(async move {
+                let form = [
+                    ("csrf_token", token.as_str()),
+                    ("username", "admin"),
+                    ("password", "not-the-password"),
+                ];
+                client
+                    .post(url)
+                    .form(&form)
+                    .send()
+                    .await
+                    .map_or(0, |r| r.status().as_u16())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for attempt in attempts {
+        answers.push(attempt.await.unwrap());
+    }
+
+    let checked = answers.iter().filter(|status| **status == 401).count();
+    let refused = answers.iter().filter(|status| **status == 429).count();
+    assert_eq!(
+        checked, 4,
+        "only attempts before the lockout are checked: {answers:?}"
+    );
+    assert_eq!(refused, 8);
+}
+
+#[tokio::test]
+async fn failures_from_one_address_lock_out_every_name() {
+    let app = spawn_app_with(SessionPolicy::default(), quick_lockout()).await;
+
+    for name in ["alice", "bobby", "carol", "david"] {
+        let page = app
+            .submit(
+                "/login",
+                "/login",
+                &[("username", name), ("password", "guess-guess-guess")],
+            )
+            .await;
+        assert_eq!(page.status, 401);
+    }
+
+    assert_eq!(app.log_in_with(&app.operator_password).await.status, 429);
+}
+
+/// The session cookie a browser holds, to replay it elsewhere.
+async fn logged_in_cookie(app: &crate::helpers::TestApp) -> String {
+    let token = crate::helpers::csrf_token(&app.get("/login").await.body);
+    let response = app
+        .client
+        .post(format!("{}/login", app.address))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "admin"),
+            ("password", app.operator_password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("the login sets the session cookie")
+        .to_owned();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn status_with_cookie(app: &crate::helpers::TestApp, cookie: &str) -> u16 {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/settings/users", app.address))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn logging_out_ends_the_session_on_the_server_so_a_copied_cookie_is_useless() {
+    let app = spawn_app().await;
+    let copied = logged_in_cookie(&app).await;
+    assert_eq!(status_with_cookie(&app, &copied).await, 200);
+
+    let out = app.submit("/settings/users", "/logout", &[]).await;
+
+    assert_eq!(out.status, 303);
+    assert_eq!(status_with_cookie(&app, &copied).await, 303);
+}
+
+#[tokio::test]
+async fn a_new_operator_password_ends_its_other_sessions() {
+    let app = spawn_app().await;
+    let copied = logged_in_cookie(&app).await;
+
+    app.state_store()
+        .set_operator_password(
+            &OperatorName::parse("admin").unwrap(),
+            &OperatorPassword::parse("a-brand-new-password").unwrap(),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(status_with_cookie(&app, &copied).await, 303);
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site_strict() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .unwrap();
+
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap()
+        .to_owned();
+
+    assert!(cookie.starts_with("pgusers_session="));
+    assert!(cookie.contains("HttpOnly"));
+    assert!(cookie.contains("SameSite=Strict"));
+    assert!(!cookie.contains("Secure"), "plain HTTP on loopback");
+}
+
+#[tokio::test]
+async fn a_password_typed_into_the_name_field_is_never_recorded() {
+    let app = spawn_app().await;
+    let slip = "my secret password 123";
+
+    app.submit("/login", "/login", &[("username", slip), ("password", "x")])
+        .await;
+
+    let everything: String = app
+        .state_admin()
+        .await
+        .query_one(
+            "SELECT (SELECT coalesce(string_agg(a::text, ' '), '') FROM audit_log a)
+                 || (SELECT coalesce(string_agg(f::text, ' '), '') FROM login_failures f)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(everything.contains("(not an operator name)"));
+    assert!(!everything.contains(slip));
+}

@@ -3,10 +3,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use super::see_other;
+use crate::domain::OperatorName;
 use crate::state::{LoginPolicy, Outcome, Throttle};
 use crate::web::pages::{LoginPage, render};
 use crate::web::session::UserSession;
-use crate::web::{AppState, WebError, audit};
+use crate::web::{AppState, SessionPolicy, WebError, audit};
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -16,9 +17,6 @@ pub struct LoginForm {
 }
 
 pub async fn form(session: UserSession) -> Result<HttpResponse, WebError> {
-    if session.operator().is_some() {
-        return Ok(see_other("/"));
-    }
     let page = LoginPage {
         csrf: session.csrf_token(),
         username: String::new(),
@@ -33,6 +31,7 @@ pub async fn form(session: UserSession) -> Result<HttpResponse, WebError> {
 pub async fn submit(
     app: web::Data<AppState>,
     policy: web::Data<LoginPolicy>,
+    sessions: web::Data<SessionPolicy>,
     req: HttpRequest,
     session: UserSession,
     form: web::Form<LoginForm>,
@@ -42,12 +41,16 @@ pub async fn submit(
         username, password, ..
     } = form.into_inner();
     let username = username.trim().to_owned();
+    // What is counted and recorded: the name when it could be an operator's,
+    // never whatever else was typed there (a password, by mistake).
+    let who = OperatorName::parse(&username)
+        .map_or_else(|_| "(not an operator name)".to_owned(), |n| n.to_string());
     let address = req
         .peer_addr()
         .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string());
-    let failures = app
+    let attempt = app
         .state
-        .recent_login_failures(&username, &address, policy.window)
+        .begin_login_attempt(&who, &address, &policy)
         .await?;
     let again = |status, error: &str| {
         let page = LoginPage {
@@ -57,16 +60,9 @@ pub async fn submit(
         };
         render(status, &page)
     };
-    match policy.decide(failures) {
+    match attempt.throttle {
         Throttle::Locked => {
-            audit::login(
-                &app,
-                &username,
-                &address,
-                Outcome::Refused,
-                Some("locked out"),
-            )
-            .await;
+            audit::login(&app, &who, &address, Outcome::Refused, Some("locked out")).await;
             let minutes = policy.window.as_secs().div_ceil(60);
             return again(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -77,13 +73,14 @@ pub async fn submit(
         Throttle::Allow => {}
     }
     if app.state.verify_operator(&username, password).await? {
-        app.state.clear_login_failures(&username).await?;
-        session.log_in(&username)?;
+        app.state.login_succeeded(&attempt, &who).await?;
+        app.state.forget_expired_sessions(sessions.lifetime).await?;
+        let session_id = app.state.start_session(&username).await?;
+        session.log_in(&session_id)?;
         audit::login(&app, &username, &address, Outcome::Ok, None).await;
         return Ok(see_other("/"));
     }
-    app.state.add_login_failure(&username, &address).await?;
-    audit::login(&app, &username, &address, Outcome::Refused, None).await;
+    audit::login(&app, &who, &address, Outcome::Refused, None).await;
     again(StatusCode::UNAUTHORIZED, "Invalid name or password.")
 }
 
@@ -92,11 +89,16 @@ pub struct LogoutForm {
     csrf_token: String,
 }
 
+/// Ends the session in this browser and on the server, so a copy of the
+/// cookie is worth nothing either.
 pub async fn logout(
+    app: web::Data<AppState>,
     session: UserSession,
     form: web::Form<LogoutForm>,
 ) -> Result<HttpResponse, WebError> {
     session.check_csrf(&form.csrf_token)?;
-    session.log_out();
+    if let Some(id) = session.log_out() {
+        app.state.end_session(&id).await?;
+    }
     Ok(see_other("/login"))
 }
