@@ -20,6 +20,19 @@ fn quick_lockout() -> LoginPolicy {
     }
 }
 
+/// Failed logins the state database holds against `admin`.
+async fn failures_of_admin(app: &crate::helpers::TestApp) -> i64 {
+    app.state_admin()
+        .await
+        .query_one(
+            "SELECT count(*) FROM login_failures WHERE operator = 'admin'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
 #[tokio::test]
 async fn a_login_ends_after_the_idle_timeout() {
     let app = spawn_app_with(
@@ -93,16 +106,7 @@ async fn repeated_failures_lock_out_the_name_and_the_address_across_restarts_wit
         replica.log_in_with(&app.operator_password).await.status,
         429
     );
-    let stored: i64 = app
-        .state_admin()
-        .await
-        .query_one(
-            "SELECT count(*) FROM login_failures WHERE operator = 'admin'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let stored = failures_of_admin(&app).await;
     assert_eq!(stored, 4);
 }
 
@@ -118,16 +122,7 @@ async fn a_successful_login_clears_the_names_failures() {
     app.log_in_with("not-the-password").await;
 
     // 3 cleared, then 1: far from the lockout by name.
-    let failures: i64 = app
-        .state_admin()
-        .await
-        .query_one(
-            "SELECT count(*) FROM login_failures WHERE operator = 'admin'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let failures = failures_of_admin(&app).await;
     assert_eq!(failures, 1);
 }
 
