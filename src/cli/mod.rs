@@ -239,13 +239,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             password_stdin,
         } => {
             // Refuse an unknown or protected user before asking for anything.
-            let known = roles
-                .find(&name)
-                .await
-                .and_then(|user| match user.protected {
-                    true => Err(RoleError::Protected(name.to_string())),
-                    false => Ok(()),
-                });
+            let known = roles.ensure_changeable(&name).await;
             if known.is_err() {
                 record(
                     context,

@@ -267,6 +267,15 @@ impl RoleManager {
             .ok_or_else(|| RoleError::NotFound(name.to_string()))
     }
 
+    /// Whether a user may be changed at all, by the same rules every change
+    /// applies: for refusing before asking a person for anything (a
+    /// confirmation, a password). The change itself checks again.
+    pub async fn ensure_changeable(&self, name: &RoleName) -> Result<(), RoleError> {
+        let client = self.pool.get().await?;
+        let facts = self.facts(&client).await?;
+        managed_target(&client, &facts, name).await.map(|_| ())
+    }
+
     /// What a user owns: shown before deleting it, as it will move to the
     /// protected user.
     pub async fn ownership(&self, name: &RoleName) -> Result<Ownership, RoleError> {

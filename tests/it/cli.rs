@@ -724,3 +724,26 @@ async fn without_a_dashboard_the_cli_creates_no_state_database_and_no_operator()
         "the CLI did not create the state database"
     );
 }
+
+#[tokio::test]
+async fn another_databases_owner_is_refused_with_the_reason_before_any_prompt() {
+    let db = test_db().await;
+    let other = test_db().await;
+
+    let update = run(
+        cli(&db).args(["database-users-update-password", &other.protected]),
+        "",
+    );
+
+    assert_eq!(update.code, 3);
+    assert_eq!(update.stdout, "");
+    assert!(
+        update.stderr.starts_with(&format!(
+            "Error: User \"{}\" owns database {}",
+            other.protected, other.name
+        )),
+        "{}",
+        update.stderr
+    );
+    assert!(!update.stderr.contains("Password"), "nothing was asked");
+}

@@ -155,11 +155,7 @@ fn target(name: &str) -> Result<RoleName, WebError> {
 
 /// Refuses to even offer an action on the protected user or an unknown one.
 async fn actionable(app: &AppState, name: &RoleName) -> Result<(), WebError> {
-    let user = app.roles.find(name).await?;
-    if user.protected {
-        return Err(RoleError::Protected(user.username).into());
-    }
-    Ok(())
+    Ok(app.roles.ensure_changeable(name).await?)
 }
 
 pub async fn reset_confirm(
