@@ -74,6 +74,7 @@ impl From<RoleError> for CliError {
             | RoleError::NotFound(_)
             | RoleError::Protected(_)
             | RoleError::OwnsDatabase { .. }
+            | RoleError::NotManageable { .. }
             | RoleError::OwnsObjectsElsewhere { .. } => Self::Refused(message),
             RoleError::Busy | RoleError::Unavailable(_) => Self::Unavailable(message),
             RoleError::ProtectedUserMissing(_) => Self::Usage(message),
@@ -308,12 +309,13 @@ async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError> {
         return emit(&format!("{text}\n"));
     }
     let rows: Vec<Vec<String>> = users
-        .into_iter()
+        .iter()
         .map(|user| {
             vec![
-                user.username,
+                user.username.clone(),
                 user.read_only.to_string(),
-                user.protected.to_string(),
+                // The guide's column: whether the user can be changed at all.
+                (!user.manageable()).to_string(),
                 user.password_encryption.to_string(),
             ]
         })
@@ -321,7 +323,17 @@ async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError> {
     emit(&table::render(
         &["USERNAME", "READ-ONLY", "PROTECTED", "PASSWORD ENCRYPTION"],
         &rows,
-    ))
+    ))?;
+    // Why some users cannot be changed, beside the table a script reads.
+    for user in &users {
+        if let Some(reason) = &user.not_manageable {
+            eprintln!(
+                "Note: \"{}\" is not managed by pgusers: {reason}.",
+                user.username
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Says "already exists" before asking for a password nobody will use.

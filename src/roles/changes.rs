@@ -4,7 +4,7 @@
 use deadpool_postgres::{GenericClient, Transaction};
 
 use super::sql::{self, ident};
-use super::{Access, Facts, RoleError, RoleManager, dependencies_elsewhere, managed_target};
+use super::{Access, Facts, RoleError, RoleManager, code, dependencies_elsewhere, managed_target};
 use crate::domain::{NewPassword, Password, RoleName, Username};
 
 /// Serialises pgusers' changes on a server (the value spells "pgusers").
@@ -27,9 +27,11 @@ impl RoleManager {
         let facts = self.facts(&tx).await?;
         // Names that differ only by case would be told apart only by quoting,
         // which applications rarely do: one of them is enough.
+        // Several roles may match (case twins made elsewhere): one is enough.
         let existing = tx
             .query_opt(
-                "SELECT rolname::text FROM pg_roles WHERE lower(rolname) = lower($1)",
+                "SELECT rolname::text FROM pg_roles WHERE lower(rolname) = lower($1)
+                  ORDER BY rolname LIMIT 1",
                 &[&user],
             )
             .await
@@ -133,9 +135,10 @@ impl RoleManager {
         tx.commit().await.map_err(fail)
     }
 
-    /// Deletes a user without losing data: its sessions end, everything it
-    /// owns moves to the protected user, its remaining privileges are
-    /// dropped, then the role.
+    /// Deletes a user without losing data: its sessions end, its code that
+    /// ran with its owner's rights is made to run with its caller's (see
+    /// [`super::LeftCode`]), everything it owns moves to the protected user,
+    /// its remaining privileges are dropped, then the role.
     ///
     /// Whatever would make PostgreSQL refuse (objects or privileges in other
     /// databases) is checked before any session is ended, so a refused
@@ -159,8 +162,13 @@ impl RoleManager {
         // Ending sessions first frees the locks they hold on the user's
         // tables, which REASSIGN OWNED would otherwise wait for.
         terminate_sessions(&tx, oid).await.map_err(fail)?;
+        // Its code must not gain the protected user's rights by the move.
+        let code = code::find(&tx, oid, facts.version_num)
+            .await
+            .map_err(fail)?;
         let statements = format!(
-            "REASSIGN OWNED BY {user} TO {protected}; DROP OWNED BY {user}; DROP ROLE {user};",
+            "{neutralise} REASSIGN OWNED BY {user} TO {protected}; DROP OWNED BY {user}; DROP ROLE {user};",
+            neutralise = code::neutralise(&code),
             user = ident(user),
             protected = ident(&facts.protected)
         );

@@ -19,6 +19,14 @@ pub enum RoleError {
     )]
     OwnsDatabase { user: String, databases: String },
     #[error(
+        "User \"{user}\" is not managed by pgusers: {reason}. pgusers hands out only \
+         application users of this database, never more power than it creates."
+    )]
+    NotManageable {
+        user: String,
+        reason: super::Restriction,
+    },
+    #[error(
         "The protected user \"{0}\" does not exist in this database server. \
          Check PGUSERS_PROTECTED_USER; pgusers changes nothing until it names a real role."
     )]
@@ -45,6 +53,7 @@ impl RoleError {
                 | Self::NotFound(_)
                 | Self::Protected(_)
                 | Self::OwnsDatabase { .. }
+                | Self::NotManageable { .. }
                 | Self::ProtectedUserMissing(_)
                 | Self::OwnsObjectsElsewhere { .. }
         )

@@ -20,26 +20,36 @@
 //! # Safety rules enforced here, whatever path calls
 //! - The protected user cannot be renamed, deleted or have its password
 //!   changed; neither can the owner of any database on the server.
-//! - Only managed users can be touched: login roles that are not superusers,
-//!   not `pg_*` roles and not the role pgusers connects as.
+//! - Only application users of this database can be touched: login roles
+//!   that are not superusers, not `pg_*` roles, not the role pgusers connects
+//!   as, and that nothing makes more than an application user of this
+//!   database (see [`standing`] for the rules). Others are listed with the
+//!   reason, and every change refuses them.
+//! - Deleting a user never gives its code the protected user's rights (see
+//!   [`code`]).
 //! - Every change is one transaction, serialised with the others by an
 //!   advisory lock, so two creates of one name give one user and one
 //!   "already exists".
 //! - Passwords reach PostgreSQL only as SCRAM-SHA-256 verifiers.
 
 mod changes;
+mod code;
 mod error;
 mod provision;
 mod sql;
+mod standing;
 
+pub use code::LeftCode;
 pub use error::RoleError;
 pub use provision::{provision_database, random_default_name};
+pub use standing::Restriction;
 
 use deadpool_postgres::{GenericClient, Pool};
 use serde::Serialize;
 use tokio::sync::OnceCell;
 
 use crate::domain::RoleName;
+use standing::RESTRICTIONS;
 
 /// What a new user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,6 +108,16 @@ pub struct DatabaseUser {
     /// the owner of a database.
     pub protected: bool,
     pub password_encryption: PasswordEncryption,
+    /// Why pgusers does not manage this user, when it does not: it is more
+    /// than an application user of this database.
+    pub not_manageable: Option<Restriction>,
+}
+
+impl DatabaseUser {
+    /// Whether pgusers offers to change this user at all.
+    pub fn manageable(&self) -> bool {
+        !self.protected && self.not_manageable.is_none()
+    }
 }
 
 /// What a user owns, as shown before deleting it.
@@ -105,9 +125,9 @@ pub struct DatabaseUser {
 pub struct Ownership {
     /// Objects in this database (and shared ones), described by PostgreSQL.
     pub objects: Vec<String>,
-    /// Objects and privileges in other databases of the server, which block
-    /// the deletion.
-    pub elsewhere: i64,
+    /// Code among them that could act with its owner's rights, and what the
+    /// deletion does about each.
+    pub code: Vec<LeftCode>,
 }
 
 /// Manages the users of the database a pool connects to.
@@ -233,13 +253,15 @@ impl RoleManager {
             ("pg_roles", "NULL::text")
         };
         let query = format!(
-            "WITH facts AS ({DATABASE_FACTS})
+            "WITH RECURSIVE facts AS ({DATABASE_FACTS}), {RESTRICTIONS}
              SELECT r.rolname::text,
                     EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
                              WHERE m.member = r.oid AND g.rolname = facts.readers),
                     r.rolname = facts.protected OR {OWNS_A_DATABASE},
-                    {encryption}
-               FROM {source} r, facts
+                    {encryption},
+                    x.kind, x.via, x.databases
+               FROM {source} r CROSS JOIN facts
+               LEFT JOIN restrictions x ON x.role = r.oid
               WHERE {MANAGED}
               ORDER BY r.rolname"
         );
@@ -254,6 +276,7 @@ impl RoleManager {
                 read_only: row.get(1),
                 protected: row.get(2),
                 password_encryption: PasswordEncryption::from_catalog(row.get(3)),
+                not_manageable: restriction(row, 4),
             })
             .collect())
     }
@@ -297,11 +320,13 @@ impl RoleManager {
             )
             .await
             .map_err(fail)?;
-        let (elsewhere, _) = dependencies_elsewhere(&tx, oid).await.map_err(fail)?;
+        let code = code::find(&tx, oid, facts.version_num)
+            .await
+            .map_err(fail)?;
         Ok(Ownership {
             // An object dropped while we look has no description: skip it.
             objects: rows.iter().filter_map(|row| row.get(0)).collect(),
-            elsewhere,
+            code,
         })
     }
 
@@ -330,8 +355,8 @@ impl RoleManager {
     }
 }
 
-/// Refuses the protected user, database owners and anything that is not a
-/// managed user; returns the role's oid.
+/// Refuses the protected user, database owners and anything that is not an
+/// application user of this database; returns the role's oid.
 async fn managed_target(
     client: &impl GenericClient,
     facts: &Facts,
@@ -342,12 +367,16 @@ async fn managed_target(
         return Err(RoleError::Protected(user.to_owned()));
     }
     let query = format!(
-        "SELECT r.oid, (SELECT string_agg(o.datname, ', ' ORDER BY o.datname)
-                          FROM pg_database o WHERE o.datdba = r.oid)
-           FROM pg_roles r WHERE r.rolname = $1 AND {MANAGED}"
+        "WITH RECURSIVE facts AS ({DATABASE_FACTS}), {RESTRICTIONS}
+         SELECT r.oid, (SELECT string_agg(o.datname, ', ' ORDER BY o.datname)
+                          FROM pg_database o WHERE o.datdba = r.oid),
+                x.kind, x.via, x.databases
+           FROM pg_roles r CROSS JOIN facts
+           LEFT JOIN restrictions x ON x.role = r.oid
+          WHERE r.rolname = $2 AND {MANAGED}"
     );
     let row = client
-        .query_opt(&query, &[&user])
+        .query_opt(&query, &[&facts.protected, &user])
         .await
         .map_err(|e| RoleError::from_postgres(e, user))?
         .ok_or_else(|| RoleError::NotFound(user.to_owned()))?;
@@ -357,7 +386,24 @@ async fn managed_target(
             databases,
         });
     }
+    if let Some(reason) = restriction(&row, 2) {
+        return Err(RoleError::NotManageable {
+            user: user.to_owned(),
+            reason,
+        });
+    }
     Ok(row.get(0))
+}
+
+/// The [`Restriction`] in columns `first..first + 3` (kind, via, databases)
+/// of a row joined with `restrictions`.
+fn restriction(row: &tokio_postgres::Row, first: usize) -> Option<Restriction> {
+    let kind: Option<String> = row.get(first);
+    Some(Restriction::from_row(
+        &kind?,
+        row.get(first + 1),
+        row.get(first + 2),
+    ))
 }
 
 /// How many objects and privileges role `oid` has in other databases of the

@@ -47,9 +47,9 @@ impl From<RoleError> for WebError {
     fn from(error: RoleError) -> Self {
         match error {
             RoleError::NotFound(_) => Self::NotFound(error.to_string()),
-            RoleError::Protected(_) | RoleError::OwnsDatabase { .. } => {
-                Self::Forbidden(error.to_string())
-            }
+            RoleError::Protected(_)
+            | RoleError::OwnsDatabase { .. }
+            | RoleError::NotManageable { .. } => Self::Forbidden(error.to_string()),
             RoleError::ProtectedUserMissing(_) => {
                 tracing::error!(%error, "configuration error");
                 Self::Misconfigured(error.to_string())

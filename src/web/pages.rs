@@ -6,7 +6,7 @@ use actix_web::http::header::CACHE_CONTROL;
 use askama::Template;
 
 use super::WebError;
-use crate::roles::DatabaseUser;
+use crate::roles::{DatabaseUser, LeftCode};
 use crate::state::Entry;
 
 /// Renders a page. Pages are never cached: they show users and sometimes
@@ -104,7 +104,7 @@ pub struct DeleteConfirmPage {
     pub username: String,
     pub protected_user: String,
     pub objects: Vec<String>,
-    pub elsewhere: i64,
+    pub code: Vec<LeftCode>,
 }
 
 #[derive(Template)]

@@ -747,3 +747,47 @@ async fn another_databases_owner_is_refused_with_the_reason_before_any_prompt() 
     );
     assert!(!update.stderr.contains("Password"), "nothing was asked");
 }
+
+#[tokio::test]
+async fn a_role_with_more_power_than_a_user_is_refused_with_the_reason_and_noted_in_the_list() {
+    let db = test_db().await;
+    let name = unique_name("replicator");
+    db.admin()
+        .await
+        .batch_execute(&format!("CREATE ROLE {name} LOGIN REPLICATION"))
+        .await
+        .unwrap();
+
+    let update = run(cli(&db).args(["database-users-update-password", &name]), "");
+    let delete = run(cli(&db).args(["database-users-delete", &name]), "");
+    let list = run(cli(&db).arg("database-users-list"), "");
+
+    for refused in [&update, &delete] {
+        assert_eq!(refused.code, 3, "{}", refused.stderr);
+        assert_eq!(refused.stdout, "");
+        assert!(
+            refused.stderr.starts_with(&format!(
+                "Error: User \"{name}\" is not managed by pgusers: it can replicate"
+            )),
+            "{}",
+            refused.stderr
+        );
+    }
+    assert!(!update.stderr.contains("Password"), "nothing was asked");
+    let row = list
+        .stdout
+        .lines()
+        .find(|line| line.contains(&name))
+        .expect("listed");
+    assert!(
+        row.contains("| true      |"),
+        "shown as not changeable: {row}"
+    );
+    assert!(
+        list.stderr
+            .contains(&format!("Note: \"{name}\" is not managed by pgusers")),
+        "{}",
+        list.stderr
+    );
+    assert!(db.role_exists(&name).await);
+}

@@ -666,3 +666,89 @@ async fn a_form_from_another_origin_is_refused_even_with_this_sessions_token() {
     );
     assert!(app.db.role_exists(&name).await);
 }
+
+#[tokio::test]
+async fn a_privileged_role_is_listed_as_not_manageable_with_its_reason_and_every_action_is_refused()
+{
+    let app = spawn_app().await;
+    app.log_in().await;
+    let name = unique_name("monitor");
+    let admin = app.db.admin().await;
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {name} LOGIN PASSWORD 'kept-password-of-the-monitor-role';
+             GRANT pg_execute_server_program TO {name};"
+        ))
+        .await
+        .unwrap();
+
+    let list = app.get("/settings/users").await;
+    let row_start = list
+        .body
+        .find(&format!("data-username=\"{name}\""))
+        .expect("the role is listed");
+    let row = &list.body[row_start..row_start + list.body[row_start..].find("</tr>").unwrap()];
+    assert!(row.contains("Not manageable"), "{row}");
+    assert!(
+        row.contains("pg_execute_server_program"),
+        "the reason: {row}"
+    );
+    assert!(!row.contains("<details"), "no ... menu");
+
+    let reset_path = format!("/settings/users/{name}/reset");
+    let delete_path = format!("/settings/users/{name}/delete");
+    let refused = app.get(&reset_path).await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused.body.contains("not managed by pgusers"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(app.get(&delete_path).await.status, 403);
+    let token = csrf_token(&list.body);
+    for path in [&reset_path, &delete_path] {
+        let posted = app.post(path, &[("csrf_token", &token)]).await;
+        assert_eq!(posted.status, 403, "{path}");
+        assert!(!posted.body.contains("password\""), "no password shown");
+    }
+    let unchanged = app
+        .db
+        .connect_as(&name, "kept-password-of-the-monitor-role")
+        .await;
+    assert!(unchanged.is_ok(), "its password was not changed");
+}
+
+#[tokio::test]
+async fn the_delete_confirmation_says_what_happens_to_code_that_runs_with_its_owners_rights() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (name, secret) = app.db.create_user("coder", Access::ReadWrite).await;
+    let client = app
+        .db
+        .connect_as(name.as_str(), secret.expose())
+        .await
+        .unwrap();
+    client
+        .batch_execute(
+            "CREATE FUNCTION innocent() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';",
+        )
+        .await
+        .unwrap();
+    drop(client);
+
+    let confirm = app
+        .get(&format!("/settings/users/{}/delete", name.as_str()))
+        .await;
+
+    assert_eq!(confirm.status, 200);
+    assert!(
+        confirm.body.contains("function innocent()"),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        confirm.body.contains("it will run with its caller"),
+        "{}",
+        confirm.body
+    );
+}

@@ -14,4 +14,5 @@ mod roles_list;
 mod roles_passwords;
 mod roles_protected;
 mod roles_read_only;
+mod roles_standing;
 mod security;

@@ -1,7 +1,7 @@
 use pgusers::domain::{NewPassword, RoleName};
 use pgusers::roles::{Access, RoleError};
 
-use crate::helpers::{test_db, username};
+use crate::helpers::{sqlstate, test_db, username};
 
 #[tokio::test]
 async fn deleting_a_user_keeps_its_tables_now_owned_by_the_protected_user() {
@@ -24,7 +24,7 @@ async fn deleting_a_user_keeps_its_tables_now_owned_by_the_protected_user() {
         ["table precious"],
         "the confirmation lists what moves, not pgusers' default privileges"
     );
-    assert_eq!(ownership.elsewhere, 0);
+    assert!(ownership.code.is_empty(), "a table is no code");
 
     db.roles
         .delete(&RoleName::from(name.clone()))
@@ -114,7 +114,7 @@ async fn the_readers_group_is_not_a_user_and_cannot_be_deleted() {
 }
 
 #[tokio::test]
-async fn a_delete_refused_for_objects_in_another_database_changes_nothing() {
+async fn a_user_with_objects_in_another_database_is_refused_and_nothing_changes() {
     let db = test_db().await;
     let (name, secret) = db.create_user("spread", Access::ReadWrite).await;
     let here = db.connect_as(name.as_str(), secret.expose()).await.unwrap();
@@ -141,21 +141,132 @@ async fn a_delete_refused_for_objects_in_another_database_changes_nothing() {
         .await
         .unwrap();
     let target = RoleName::from(name.clone());
-    assert!(db.roles.ownership(&target).await.unwrap().elsewhere > 0);
 
     let result = db.roles.delete(&target).await;
 
     match result {
-        Err(error @ RoleError::OwnsObjectsElsewhere { .. }) => {
+        Err(error @ RoleError::NotManageable { .. }) => {
             assert!(error.to_string().contains(&other.name), "{error}");
         }
-        other => panic!("expected OwnsObjectsElsewhere, got {other:?}"),
+        other => panic!("expected NotManageable, got {other:?}"),
     }
     here.batch_execute("SELECT * FROM mine_here")
         .await
         .expect("the user's session was not ended");
     let owner = db.table_owner("mine_here").await;
     assert_eq!(owner, name.as_str(), "nothing was reassigned");
+}
+
+#[tokio::test]
+async fn a_deleted_users_security_definer_function_cannot_act_as_the_protected_user() {
+    let db = test_db().await;
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute("CREATE TABLE invoices (v int); INSERT INTO invoices VALUES (1);")
+        .await
+        .unwrap();
+    let (writer, secret) = db.create_user("trapper", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("victim", Access::ReadOnly).await;
+    let trapper = db
+        .connect_as(writer.as_str(), secret.expose())
+        .await
+        .unwrap();
+    trapper
+        .batch_execute(
+            "CREATE FUNCTION innocent() RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+                 AS $$ BEGIN DROP TABLE public.invoices; END $$;",
+        )
+        .await
+        .unwrap();
+    drop(trapper);
+    let target = RoleName::from(writer.clone());
+
+    let preview = db.roles.ownership(&target).await.unwrap();
+    db.roles.delete(&target).await.unwrap();
+
+    let warned = preview
+        .code
+        .iter()
+        .find(|c| c.object == "function innocent()")
+        .expect("the confirmation names the function");
+    assert!(warned.to_string().contains("SECURITY DEFINER"), "{warned}");
+    let reader = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+    let fired = reader.batch_execute("SELECT innocent()").await;
+    assert_eq!(sqlstate(fired), "42501", "it runs with the reader's rights");
+    let admin = db.admin().await;
+    let row = admin
+        .query_one(
+            "SELECT prosecdef, pg_get_userbyid(proowner)::text FROM pg_proc WHERE proname = 'innocent'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(!row.get::<_, bool>(0), "no longer SECURITY DEFINER");
+    assert_eq!(row.get::<_, String>(1), db.protected, "kept, not lost");
+    assert_eq!(
+        db.table_owner("invoices").await,
+        db.protected,
+        "the trap did not fire"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_users_view_cannot_read_with_the_protected_users_rights() {
+    let db = test_db().await;
+    let (writer, secret) = db.create_user("viewer", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("peeker", Access::ReadOnly).await;
+    let readers = format!("pgusers-readonly-{}", db.name);
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute(&format!(
+            "CREATE TABLE salaries (amount int); INSERT INTO salaries VALUES (100000);
+             REVOKE ALL ON salaries FROM \"{writer}\", \"{readers}\";"
+        ))
+        .await
+        .unwrap();
+    let creator = db
+        .connect_as(writer.as_str(), secret.expose())
+        .await
+        .unwrap();
+    creator
+        .batch_execute("CREATE VIEW peek AS SELECT amount FROM salaries")
+        .await
+        .unwrap();
+    drop(creator);
+    let reader = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+    let before = reader.batch_execute("SELECT * FROM peek").await;
+    assert_eq!(
+        sqlstate(before),
+        "42501",
+        "the view's owner could not read it"
+    );
+    let target = RoleName::from(writer.clone());
+
+    let preview = db.roles.ownership(&target).await.unwrap();
+    db.roles.delete(&target).await.unwrap();
+
+    assert!(
+        preview.code.iter().any(|c| c.object == "view peek"),
+        "{preview:?}"
+    );
+    let after = reader.batch_execute("SELECT * FROM peek").await;
+    assert_eq!(
+        sqlstate(after),
+        "42501",
+        "still not readable through the view"
+    );
+    let kept: i64 = protected
+        .query_one("SELECT count(*) FROM peek", &[])
+        .await
+        .expect("the view is kept and works for the protected user")
+        .get(0);
+    assert_eq!(kept, 1);
 }
 
 #[tokio::test]

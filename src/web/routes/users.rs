@@ -218,7 +218,7 @@ pub async fn delete_confirm(
         username: name.to_string(),
         protected_user: app.roles.protected_user().await?,
         objects: ownership.objects,
-        elsewhere: ownership.elsewhere,
+        code: ownership.code,
     };
     render(StatusCode::OK, &page)
 }

@@ -1,0 +1,233 @@
+//! Whose users these are: which login roles pgusers may hand out.
+//!
+//! pgusers hands out *application users of this database* and never more
+//! power than it creates. A login role is one of them when nothing about it
+//! gives more than an application user has:
+//! - it has none of CREATEROLE, REPLICATION, BYPASSRLS (SUPERUSER roles are
+//!   administrators and not listed at all);
+//! - it is not a member, directly or through other roles, of a superuser, a
+//!   predefined `pg_*` role, the protected user, the owner of any database,
+//!   pgusers' own administrator role, or a role with one of the attributes
+//!   above (`SET ROLE` would give it their rights);
+//! - it owns nothing and holds no privilege in another database of the
+//!   server, and is not a read-only user of another database (a member of
+//!   that database's `pgusers-readonly-…` group), nor a member of a role
+//!   that does: such a role is *that* database's user, and a password for it
+//!   would open that database too.
+//!
+//! A role with no footprint anywhere (made by hand, granted nothing) counts
+//! as this database's user: it can do no more than PUBLIC may.
+//!
+//! The rules live in one SQL fragment, [`RESTRICTIONS`], read by the list and
+//! by every change, so what the page offers and what a change accepts agree.
+
+use serde::{Serialize, Serializer};
+
+/// Why a login role is not one pgusers manages, in words a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restriction {
+    CreateRole,
+    Replication,
+    BypassRls,
+    MemberOfSuperuser(String),
+    MemberOfPredefined(String),
+    MemberOfAdmin(String),
+    MemberOfProtected(String),
+    MemberOfDatabaseOwner(String),
+    /// A member of a role with CREATEROLE, REPLICATION or BYPASSRLS.
+    MemberOfPrivileged(String),
+    /// A member of another database's read-only group.
+    ReaderElsewhere(String),
+    /// Owns objects or holds privileges in these other databases.
+    UserElsewhere(String),
+    /// A member of `role`, which owns objects or holds privileges in `databases`.
+    MemberOfUserElsewhere {
+        role: String,
+        databases: String,
+    },
+    /// A reason the SQL gives that this code does not know: refused all
+    /// the same, so a new rule can never let a role through by mistake.
+    Unrecognised(String),
+}
+
+impl Restriction {
+    /// The restriction named by [`RESTRICTIONS`]' `kind`, `via` and
+    /// `databases` columns.
+    pub(super) fn from_row(kind: &str, via: String, databases: Option<String>) -> Self {
+        let databases = databases.unwrap_or_default();
+        match kind {
+            "createrole" => Self::CreateRole,
+            "replication" => Self::Replication,
+            "bypassrls" => Self::BypassRls,
+            "superuser" => Self::MemberOfSuperuser(via),
+            "predefined" => Self::MemberOfPredefined(via),
+            "admin" => Self::MemberOfAdmin(via),
+            "protected" => Self::MemberOfProtected(via),
+            "owner" => Self::MemberOfDatabaseOwner(via),
+            "privileged" => Self::MemberOfPrivileged(via),
+            "reader_elsewhere" => Self::ReaderElsewhere(via),
+            "elsewhere" => Self::UserElsewhere(databases),
+            "member_elsewhere" => Self::MemberOfUserElsewhere {
+                role: via,
+                databases,
+            },
+            other => Self::Unrecognised(other.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for Restriction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::CreateRole => f.write_str("it can create and alter roles (CREATEROLE)"),
+            Self::Replication => f.write_str("it can replicate the whole server (REPLICATION)"),
+            Self::BypassRls => f.write_str("it bypasses row-level security (BYPASSRLS)"),
+            Self::MemberOfSuperuser(role) => {
+                write!(f, "it is a member of the superuser \"{role}\"")
+            }
+            Self::MemberOfPredefined(role) => {
+                write!(f, "it is a member of the predefined role \"{role}\"")
+            }
+            Self::MemberOfAdmin(role) => {
+                write!(
+                    f,
+                    "it is a member of \"{role}\", the role pgusers connects as"
+                )
+            }
+            Self::MemberOfProtected(role) => {
+                write!(f, "it is a member of the protected user \"{role}\"")
+            }
+            Self::MemberOfDatabaseOwner(role) => {
+                write!(f, "it is a member of \"{role}\", which owns a database")
+            }
+            Self::MemberOfPrivileged(role) => write!(
+                f,
+                "it is a member of \"{role}\", which has CREATEROLE, REPLICATION or BYPASSRLS"
+            ),
+            Self::ReaderElsewhere(group) => write!(
+                f,
+                "it is a read-only user of another database (a member of \"{group}\")"
+            ),
+            Self::UserElsewhere(databases) => write!(
+                f,
+                "it is a user of database {databases} (it owns objects or holds privileges there)"
+            ),
+            Self::MemberOfUserElsewhere { role, databases } => write!(
+                f,
+                "it is a member of \"{role}\", a user of database {databases}"
+            ),
+            Self::Unrecognised(kind) => {
+                write!(f, "it has a privilege pgusers does not know ({kind})")
+            }
+        }
+    }
+}
+
+impl Serialize for Restriction {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// CTEs (to follow `WITH RECURSIVE facts AS (…)`) defining
+/// `restrictions(role, kind, via, databases)`: for each role that is not an
+/// application user of this database, the first reason found, in the order
+/// of [`Restriction`]. `via` is the role that carries the reason (the role
+/// itself or one it is a member of).
+pub(super) const RESTRICTIONS: &str = "
+  ancestry(member, ancestor) AS (
+      SELECT m.member, m.roleid FROM pg_auth_members m
+      UNION
+      SELECT a.member, m.roleid FROM ancestry a JOIN pg_auth_members m ON m.member = a.ancestor
+  ),
+  -- Other databases where a role owns objects or holds privileges: objects
+  -- inside a database carry its oid; a grant on a database itself is a
+  -- shared dependency (dbid 0) on that database.
+  footprints(role, databases) AS (
+      SELECT s.refobjid,
+             string_agg(DISTINCT d.datname::text, ', ' ORDER BY d.datname::text)
+        FROM pg_shdepend s
+        JOIN pg_database d
+          ON d.oid = CASE WHEN s.dbid = 0 AND s.classid = 'pg_database'::regclass
+                          THEN s.objid ELSE s.dbid END
+       WHERE s.refclassid = 'pg_authid'::regclass AND d.datname <> current_database()
+       GROUP BY s.refobjid
+  ),
+  restrictions(role, kind, via, databases) AS (
+      SELECT DISTINCT ON (s.role) s.role, k.kind, a.rolname::text, f.databases
+        FROM (SELECT oid AS role, oid AS via FROM pg_roles
+              UNION ALL
+              SELECT member, ancestor FROM ancestry) s
+        JOIN pg_roles a ON a.oid = s.via
+        LEFT JOIN footprints f ON f.role = s.via
+        CROSS JOIN facts
+        CROSS JOIN LATERAL (SELECT CASE
+            WHEN s.role = s.via THEN CASE
+                WHEN a.rolcreaterole THEN 'createrole'
+                WHEN a.rolreplication THEN 'replication'
+                WHEN a.rolbypassrls THEN 'bypassrls'
+                WHEN f.databases IS NOT NULL THEN 'elsewhere' END
+            WHEN a.rolsuper THEN 'superuser'
+            WHEN a.rolname ~ '^pg_' THEN 'predefined'
+            WHEN a.rolname = current_user THEN 'admin'
+            WHEN a.rolname = facts.protected THEN 'protected'
+            WHEN EXISTS (SELECT 1 FROM pg_database o WHERE o.datdba = a.oid) THEN 'owner'
+            WHEN a.rolcreaterole OR a.rolreplication OR a.rolbypassrls THEN 'privileged'
+            WHEN a.rolname LIKE 'pgusers-readonly-%' AND a.rolname <> facts.readers
+                THEN 'reader_elsewhere'
+            WHEN f.databases IS NOT NULL THEN 'member_elsewhere' END AS kind) k
+       WHERE k.kind IS NOT NULL
+       ORDER BY s.role, array_position(
+           ARRAY['createrole', 'replication', 'bypassrls', 'superuser', 'predefined', 'admin',
+                 'protected', 'owner', 'privileged', 'reader_elsewhere', 'elsewhere',
+                 'member_elsewhere'],
+           k.kind)
+  )";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_the_sql_names_has_a_restriction() {
+        let kinds = [
+            "createrole",
+            "replication",
+            "bypassrls",
+            "superuser",
+            "predefined",
+            "admin",
+            "protected",
+            "owner",
+            "privileged",
+            "reader_elsewhere",
+            "elsewhere",
+            "member_elsewhere",
+        ];
+        for kind in kinds {
+            assert!(RESTRICTIONS.contains(&format!("'{kind}'")), "{kind}");
+            assert!(
+                !matches!(
+                    Restriction::from_row(kind, "r".into(), Some("db".into())),
+                    Restriction::Unrecognised(_)
+                ),
+                "{kind}"
+            );
+        }
+        assert_eq!(
+            Restriction::from_row("other", "r".into(), None),
+            Restriction::Unrecognised("other".into())
+        );
+    }
+
+    #[test]
+    fn reasons_name_the_role_that_carries_them() {
+        let reason = Restriction::from_row("superuser", "postgres".into(), None);
+        assert_eq!(
+            reason.to_string(),
+            "it is a member of the superuser \"postgres\""
+        );
+        let reason = Restriction::from_row("elsewhere", "x".into(), Some("b1, b2".into()));
+        assert!(reason.to_string().contains("database b1, b2"));
+    }
+}

@@ -1,0 +1,293 @@
+//! Whose users these are: roles that are more than an application user of
+//! this database are listed as not manageable, and every change refuses them.
+
+use pgusers::domain::{NewPassword, RoleName, Username};
+use pgusers::roles::{Access, Restriction, RoleError};
+
+use crate::helpers::{TestDb, password, test_db, unique_name};
+
+/// A login role made by hand as the superuser, with `extra` SQL run after
+/// (`{}` stands for its quoted name); its name and password.
+async fn role_made_by_hand(db: &TestDb, prefix: &str, extra: &str) -> (String, String) {
+    let name = unique_name(prefix);
+    let secret = password().expose().to_owned();
+    let quoted = format!("\"{name}\"");
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {quoted} LOGIN PASSWORD '{secret}'; {}",
+            extra.replace("{}", &quoted)
+        ))
+        .await
+        .expect("the role is made");
+    (name, secret)
+}
+
+/// The stored password verifier, to prove a refused change changed nothing.
+async fn verifier(db: &TestDb, name: &str) -> Option<String> {
+    db.admin()
+        .await
+        .query_one(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = $1",
+            &[&name],
+        )
+        .await
+        .expect("the role exists")
+        .get(0)
+}
+
+/// Asserts the role is listed with `expected`'s kind of restriction, and
+/// that reset, set, rename and delete all refuse it and change nothing.
+async fn assert_refused_everywhere(
+    db: &TestDb,
+    name: &str,
+    expected: impl Fn(&Restriction) -> bool,
+) {
+    let listed = db
+        .roles
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == name)
+        .unwrap_or_else(|| panic!("{name} is listed"));
+    let reason = listed
+        .not_manageable
+        .clone()
+        .unwrap_or_else(|| panic!("{name} should be listed as not manageable"));
+    assert!(expected(&reason), "{name}: unexpected reason {reason:?}");
+    assert!(!listed.manageable());
+
+    let before = verifier(db, name).await;
+    let target = RoleName::parse(name).unwrap();
+    let results = [
+        db.roles.reset_password(&target).await.map(|_| ()),
+        db.roles.set_password(&target, &password()).await,
+        db.roles
+            .rename(&target, &Username::parse(&unique_name("renamed")).unwrap())
+            .await,
+        db.roles.ensure_changeable(&target).await,
+        db.roles.ownership(&target).await.map(|_| ()),
+        db.roles.delete(&target).await,
+    ];
+    for result in results {
+        match result {
+            Err(RoleError::NotManageable { user, reason: got }) => {
+                assert_eq!(user, name);
+                assert_eq!(got, reason);
+            }
+            other => panic!("{name}: expected NotManageable, got {other:?}"),
+        }
+    }
+    assert!(db.role_exists(name).await, "{name} was not deleted");
+    assert_eq!(
+        verifier(db, name).await,
+        before,
+        "{name}'s password is unchanged"
+    );
+}
+
+#[tokio::test]
+async fn members_of_superusers_and_predefined_roles_are_not_manageable() {
+    let db = test_db().await;
+    let superuser = unique_name("su");
+    db.admin()
+        .await
+        .batch_execute(&format!("CREATE ROLE {superuser} SUPERUSER NOLOGIN"))
+        .await
+        .unwrap();
+    let (of_super, _) =
+        role_made_by_hand(&db, "of_super", &format!("GRANT {superuser} TO {{}}")).await;
+    let (of_program, _) =
+        role_made_by_hand(&db, "of_program", "GRANT pg_execute_server_program TO {}").await;
+
+    assert_refused_everywhere(
+        &db,
+        &of_super,
+        |r| matches!(r, Restriction::MemberOfSuperuser(role) if *role == superuser),
+    )
+    .await;
+    assert_refused_everywhere(&db, &of_program, |r| {
+        matches!(r, Restriction::MemberOfPredefined(role) if role == "pg_execute_server_program")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn membership_counts_when_it_is_inherited_through_another_group() {
+    let db = test_db().await;
+    let group = unique_name("group");
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {group} NOLOGIN; GRANT pg_read_all_data TO {group}"
+        ))
+        .await
+        .unwrap();
+    let (indirect, _) = role_made_by_hand(&db, "indirect", &format!("GRANT {group} TO {{}}")).await;
+
+    assert_refused_everywhere(
+        &db,
+        &indirect,
+        |r| matches!(r, Restriction::MemberOfPredefined(role) if role == "pg_read_all_data"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn roles_with_createrole_replication_or_bypassrls_are_not_manageable() {
+    let db = test_db().await;
+    let (creator, _) = role_made_by_hand(&db, "creator", "ALTER ROLE {} CREATEROLE").await;
+    let (replicator, _) = role_made_by_hand(&db, "replicator", "ALTER ROLE {} REPLICATION").await;
+    let (bypasser, _) = role_made_by_hand(&db, "bypasser", "ALTER ROLE {} BYPASSRLS").await;
+    let group = unique_name("creators");
+    db.admin()
+        .await
+        .batch_execute(&format!("CREATE ROLE {group} NOLOGIN CREATEROLE"))
+        .await
+        .unwrap();
+    let (of_creator, _) =
+        role_made_by_hand(&db, "of_creator", &format!("GRANT {group} TO {{}}")).await;
+
+    assert_refused_everywhere(&db, &creator, |r| *r == Restriction::CreateRole).await;
+    assert_refused_everywhere(&db, &replicator, |r| *r == Restriction::Replication).await;
+    assert_refused_everywhere(&db, &bypasser, |r| *r == Restriction::BypassRls).await;
+    assert_refused_everywhere(
+        &db,
+        &of_creator,
+        |r| matches!(r, Restriction::MemberOfPrivileged(role) if *role == group),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn members_of_the_protected_user_or_of_a_database_owner_are_not_manageable() {
+    let db = test_db().await;
+    let other = test_db().await;
+    let (of_protected, secret) = role_made_by_hand(
+        &db,
+        "of_protected",
+        &format!("GRANT \"{}\" TO {{}}", db.protected),
+    )
+    .await;
+    let (of_owner, _) = role_made_by_hand(
+        &db,
+        "of_owner",
+        &format!("GRANT \"{}\" TO {{}}", other.protected),
+    )
+    .await;
+
+    assert_refused_everywhere(
+        &db,
+        &of_protected,
+        |r| matches!(r, Restriction::MemberOfProtected(role) if *role == db.protected),
+    )
+    .await;
+    assert_refused_everywhere(
+        &db,
+        &of_owner,
+        |r| matches!(r, Restriction::MemberOfDatabaseOwner(role) if *role == other.protected),
+    )
+    .await;
+    // The reason is real: this member can act as the protected user.
+    let client = db.connect_as(&of_protected, &secret).await.unwrap();
+    client
+        .batch_execute(&format!("SET ROLE \"{}\"", db.protected))
+        .await
+        .expect("a member of the protected user can become it");
+}
+
+#[tokio::test]
+async fn users_of_another_database_of_the_server_are_not_manageable_here() {
+    let db = test_db().await;
+    let other = test_db().await;
+    let (reader_there, _) = other.create_user("reader_there", Access::ReadOnly).await;
+    let (writer_there, _) = other.create_user("writer_there", Access::ReadWrite).await;
+    let (granted_there, _) = role_made_by_hand(
+        &db,
+        "granted_there",
+        &format!("GRANT CONNECT ON DATABASE \"{}\" TO {{}}", other.name),
+    )
+    .await;
+
+    assert_refused_everywhere(
+        &db,
+        reader_there.as_str(),
+        |r| matches!(r, Restriction::ReaderElsewhere(group) if group.ends_with(&other.name)),
+    )
+    .await;
+    for user in [writer_there.as_str(), granted_there.as_str()] {
+        assert_refused_everywhere(
+            &db,
+            user,
+            |r| matches!(r, Restriction::UserElsewhere(databases) if *databases == other.name),
+        )
+        .await;
+    }
+    // In their own database they are ordinary users.
+    let theirs = other.roles.list().await.unwrap();
+    for user in [reader_there.as_str(), writer_there.as_str()] {
+        let listed = theirs.iter().find(|u| u.username == user).unwrap();
+        assert!(listed.manageable(), "{user} is managed by its own database");
+    }
+}
+
+#[tokio::test]
+async fn application_users_of_this_database_stay_manageable() {
+    let db = test_db().await;
+    let (writer, _) = db.create_user("writer", Access::ReadWrite).await;
+    let (reader, _) = db.create_user("reader", Access::ReadOnly).await;
+    let (by_hand, _) = role_made_by_hand(&db, "by_hand", "").await;
+    // A member of an ordinary application user is no more than that user.
+    let (of_writer, _) =
+        role_made_by_hand(&db, "of_writer", &format!("GRANT \"{writer}\" TO {{}}")).await;
+
+    let listed = db.roles.list().await.unwrap();
+    for user in [
+        writer.as_str(),
+        reader.as_str(),
+        by_hand.as_str(),
+        of_writer.as_str(),
+    ] {
+        let row = listed.iter().find(|u| u.username == user).unwrap();
+        assert_eq!(row.not_manageable, None, "{user}");
+        assert!(row.manageable(), "{user}");
+        db.roles
+            .ensure_changeable(&RoleName::parse(user).unwrap())
+            .await
+            .unwrap_or_else(|e| panic!("{user}: {e}"));
+    }
+    db.roles
+        .update_password(&RoleName::parse(&of_writer).unwrap(), NewPassword::Generate)
+        .await
+        .expect("a member of an application user can be reset");
+}
+
+#[tokio::test]
+async fn a_name_matching_two_case_twins_made_elsewhere_already_exists() {
+    let db = test_db().await;
+    let base = unique_name("twin");
+    let (upper, mixed) = (base.to_uppercase(), format!("T{}", &base[1..]));
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE \"{upper}\" LOGIN; CREATE ROLE \"{mixed}\" LOGIN;"
+        ))
+        .await
+        .unwrap();
+
+    let result = db
+        .roles
+        .create(
+            &Username::parse(&base).unwrap(),
+            NewPassword::Generate,
+            Access::ReadWrite,
+        )
+        .await;
+
+    match result {
+        Err(RoleError::AlreadyExists(name)) => assert!(name == upper || name == mixed),
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    assert!(!db.role_exists(&base).await);
+}
