@@ -162,6 +162,7 @@ async fn database_users_list_json_holds_the_same_facts() {
     assert_eq!(row["read_only"], true);
     assert_eq!(row["protected"], false);
     assert_eq!(row["password_encryption"], "SCRAM-SHA-256");
+    assert_eq!(row["not_manageable"], serde_json::Value::Null);
     assert_eq!(find(&db.protected)["protected"], true);
 }
 
@@ -788,6 +789,16 @@ async fn a_role_with_more_power_than_a_user_is_refused_with_the_reason_and_noted
             .contains(&format!("Note: \"{name}\" is not managed by pgusers")),
         "{}",
         list.stderr
+    );
+    let json = run(cli(&db).args(["database-users-list", "--json"]), "");
+    let users: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
+    let listed = users
+        .iter()
+        .find(|u| u["username"] == name.as_str())
+        .unwrap();
+    assert_eq!(
+        listed["not_manageable"],
+        "it can replicate the whole server (REPLICATION)"
     );
     assert!(db.role_exists(&name).await);
 }
