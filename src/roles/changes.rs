@@ -4,7 +4,7 @@
 use deadpool_postgres::{GenericClient, Transaction};
 
 use super::sql::{self, ident};
-use super::{Access, Facts, RoleError, RoleManager, code, dependencies_elsewhere, managed_target};
+use super::{Access, Facts, RoleError, RoleManager, code, managed_target};
 use crate::domain::{NewPassword, Password, RoleName, Username};
 
 /// Serialises pgusers' changes on a server (the value spells "pgusers").
@@ -141,8 +141,8 @@ impl RoleManager {
     /// its remaining privileges are dropped, then the role.
     ///
     /// Whatever would make PostgreSQL refuse (objects or privileges in other
-    /// databases) is checked before any session is ended, so a refused
-    /// delete changes nothing.
+    /// databases) makes the user not manageable, checked before any session
+    /// is ended, so a refused delete changes nothing.
     pub async fn delete(&self, name: &RoleName) -> Result<(), RoleError> {
         let user = name.as_str();
         let fail = |e| RoleError::from_postgres(e, user);
@@ -150,15 +150,6 @@ impl RoleManager {
         let tx = begin(&mut client, user).await?;
         let facts = self.facts(&tx).await?;
         let oid = managed_target(&tx, &facts, name).await?;
-        if let (count @ 1.., databases) = dependencies_elsewhere(&tx, oid).await.map_err(fail)? {
-            return Err(RoleError::OwnsObjectsElsewhere {
-                user: user.to_owned(),
-                detail: format!(
-                    "{count} object(s) or privilege(s) in {}",
-                    databases.unwrap_or_else(|| "other databases".into())
-                ),
-            });
-        }
         // Ending sessions first frees the locks they hold on the user's
         // tables, which REASSIGN OWNED would otherwise wait for.
         terminate_sessions(&tx, oid).await.map_err(fail)?;

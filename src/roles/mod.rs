@@ -405,21 +405,3 @@ fn restriction(row: &tokio_postgres::Row, first: usize) -> Option<Restriction> {
         row.get(first + 2),
     ))
 }
-
-/// How many objects and privileges role `oid` has in other databases of the
-/// server (which `DROP ROLE` refuses), and the names of those databases.
-async fn dependencies_elsewhere(
-    client: &impl GenericClient,
-    oid: u32,
-) -> Result<(i64, Option<String>), tokio_postgres::Error> {
-    let row = client
-        .query_one(
-            "SELECT count(*), string_agg(DISTINCT d.datname, ', ')
-               FROM pg_shdepend s JOIN pg_database d ON d.oid = s.dbid
-              WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = $1
-                AND d.datname <> current_database()",
-            &[&oid],
-        )
-        .await?;
-    Ok((row.get(0), row.get(1)))
-}
