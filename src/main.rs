@@ -10,7 +10,7 @@ use pgusers::config::{Cli, Command, Settings};
 use pgusers::embedded::Announce;
 use pgusers::startup::{StateUse, Target, session_key};
 use pgusers::state::LoginPolicy;
-use pgusers::web::{self, AppState, SessionPolicy, WebSettings};
+use pgusers::web::{self, AppState, RequestLimits, SessionPolicy, WebSettings};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -80,6 +80,7 @@ async fn run_dashboard(
                 lifetime: settings.session_lifetime.0,
             },
             logins: LoginPolicy::default(),
+            limits: RequestLimits::default(),
         },
     )?;
     let handle = server.handle();

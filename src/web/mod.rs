@@ -6,12 +6,14 @@
 
 mod audit;
 mod error;
+mod limits;
 mod pages;
 mod protect;
 mod routes;
 mod session;
 
 pub use error::WebError;
+pub use limits::RequestLimits;
 pub use session::SessionPolicy;
 
 use std::net::TcpListener;
@@ -39,6 +41,7 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     pub sessions: SessionPolicy,
     pub logins: LoginPolicy,
+    pub limits: RequestLimits,
 }
 
 /// The number of bytes actix-session needs for a cookie key.
@@ -55,6 +58,7 @@ pub fn server(
     let secure = settings.secure_cookies;
     let session_policy = web::Data::new(settings.sessions);
     let logins = web::Data::new(settings.logins);
+    let limits = settings.limits;
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
             .cookie_name("pgusers_session".into())
@@ -65,16 +69,22 @@ pub fn server(
         App::new()
             .wrap(actix_web::middleware::from_fn(protect::same_origin_posts))
             .wrap(sessions)
+            .wrap(actix_web::middleware::from_fn(limits::bounded_bodies))
             .wrap(protect::security_headers())
             .wrap(TracingLogger::default())
             .app_data(app.clone())
             .app_data(session_policy.clone())
             .app_data(logins.clone())
+            .app_data(web::Data::new(limits))
+            // The same bound for the extractor, should a body ever reach
+            // it by another way.
+            .app_data(web::FormConfig::default().limit(limits.body_bytes))
             .configure(routes::configure)
     })
     // The binary handles SIGINT/SIGTERM itself, from its first instant, so a
     // signal during start-up cannot kill it before the cluster is stopped.
     .disable_signals()
+    .client_request_timeout(limits.head_timeout)
     .listen(listener)?
     .run();
     Ok(server)

@@ -1,13 +1,13 @@
 //! Sessions, login throttling and operators, through the real dashboard.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pgusers::domain::{OperatorName, OperatorPassword};
 use pgusers::roles::RoleManager;
 use pgusers::state::LoginPolicy;
 use pgusers::web::SessionPolicy;
 
-use crate::helpers::{Browser, spawn_app, spawn_app_with, spawn_server_with};
+use crate::helpers::{Browser, spawn_app, spawn_app_tuned, spawn_app_with, spawn_server_with};
 
 /// Throttling without waiting: lock out after four failures.
 fn quick_lockout() -> LoginPolicy {
@@ -339,4 +339,97 @@ async fn a_password_typed_into_the_name_field_is_never_recorded() {
         .get(0);
     assert!(everything.contains("(not an operator name)"));
     assert!(!everything.contains(slip));
+}
+
+/// Opens a raw connection to the dashboard: no client library would send
+/// a body as slowly as these tests do.
+async fn raw_connection(app: &crate::helpers::TestApp) -> tokio::net::TcpStream {
+    let authority = app.address.trim_start_matches("http://");
+    tokio::net::TcpStream::connect(authority)
+        .await
+        .expect("the dashboard accepts connections")
+}
+
+#[tokio::test]
+async fn a_form_sent_one_byte_at_a_time_is_cut_off_with_408_and_the_connection_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = spawn_app_tuned(|settings| {
+        settings.limits.body_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let (mut reader, mut writer) = raw_connection(&app).await.into_split();
+    let head = format!(
+        "POST /login HTTP/1.1\r\nHost: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n",
+        app.address.trim_start_matches("http://")
+    );
+    writer.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    // 100 bytes at one each 300 ms would take 30 s to arrive.
+    let drip = tokio::spawn(async move {
+        for _ in 0..100 {
+            if writer.write_all(b"a").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection well before the body is complete")
+        .expect("reading the answer");
+
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drip.abort();
+}
+
+#[tokio::test]
+async fn a_request_head_sent_slowly_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = spawn_app_tuned(|settings| {
+        settings.limits.head_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let mut connection = raw_connection(&app).await;
+    connection
+        .write_all(b"GET /login HTTP/1.1\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let started = Instant::now();
+
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), connection.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection")
+        .ok();
+
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_form_larger_than_any_of_the_dashboards_is_refused_with_413() {
+    let app = spawn_app().await;
+
+    let answer = app
+        .client
+        .post(format!("{}/login", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("username={}", "a".repeat(32 * 1024)))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(answer.status(), 413);
+    assert!(answer.headers().get("content-security-policy").is_some());
 }
