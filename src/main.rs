@@ -81,6 +81,7 @@ async fn run_dashboard(
             },
             logins: LoginPolicy::default(),
             limits: RequestLimits::default(),
+            trusted_proxies: settings.trusted_proxies.clone().unwrap_or_default(),
         },
     )?;
     let handle = server.handle();

@@ -6,6 +6,7 @@
 mod operator;
 mod password;
 mod role_name;
+mod trusted_proxies;
 mod username;
 
 pub use operator::{
@@ -13,4 +14,5 @@ pub use operator::{
 };
 pub use password::{NewPassword, Password, PasswordError};
 pub use role_name::{RoleName, RoleNameError};
+pub use trusted_proxies::{IpBlock, IpBlockError, TrustedProxies};
 pub use username::{Username, UsernameError};

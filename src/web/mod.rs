@@ -5,10 +5,12 @@
 //! (`pages.rs` ↔ `templates/`).
 
 mod audit;
+mod client;
 mod error;
 mod limits;
 mod pages;
 mod protect;
+mod request_log;
 mod routes;
 mod session;
 
@@ -25,6 +27,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
+use crate::domain::TrustedProxies;
 use crate::roles::RoleManager;
 use crate::state::{LoginPolicy, StateStore};
 
@@ -42,6 +45,8 @@ pub struct WebSettings {
     pub sessions: SessionPolicy,
     pub logins: LoginPolicy,
     pub limits: RequestLimits,
+    /// Proxies whose forwarding headers are believed; empty: none.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The number of bytes actix-session needs for a cookie key.
@@ -59,6 +64,7 @@ pub fn server(
     let session_policy = web::Data::new(settings.sessions);
     let logins = web::Data::new(settings.logins);
     let limits = settings.limits;
+    let trusted_proxies = web::Data::new(settings.trusted_proxies);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
             .cookie_name("pgusers_session".into())
@@ -71,11 +77,12 @@ pub fn server(
             .wrap(sessions)
             .wrap(actix_web::middleware::from_fn(limits::bounded_bodies))
             .wrap(protect::security_headers())
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<request_log::RequestSpan>::new())
             .app_data(app.clone())
             .app_data(session_policy.clone())
             .app_data(logins.clone())
             .app_data(web::Data::new(limits))
+            .app_data(trusted_proxies.clone())
             // The same bound for the extractor, should a body ever reach
             // it by another way.
             .app_data(web::FormConfig::default().limit(limits.body_bytes))

@@ -7,8 +7,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
-use pgusers::domain::OperatorPassword;
 use pgusers::domain::{NewPassword, Password, Username};
+use pgusers::domain::{OperatorPassword, TrustedProxies};
 use pgusers::embedded::{Cluster, ClusterOptions};
 use pgusers::notice::Announce;
 use pgusers::roles::{Access, RoleManager, provision_database};
@@ -414,6 +414,7 @@ pub fn spawn_server_tuned(
         sessions: SessionPolicy::default(),
         logins: LoginPolicy::default(),
         limits: RequestLimits::default(),
+        trusted_proxies: TrustedProxies::default(),
     };
     tune(&mut settings);
     let server = web::server(listener, AppState { roles, state }, settings).expect("server");

@@ -7,7 +7,9 @@ use pgusers::roles::RoleManager;
 use pgusers::state::LoginPolicy;
 use pgusers::web::SessionPolicy;
 
-use crate::helpers::{Browser, spawn_app, spawn_app_tuned, spawn_app_with, spawn_server_with};
+use crate::helpers::{
+    Browser, csrf_token, spawn_app, spawn_app_tuned, spawn_app_with, spawn_server_with, unique_name,
+};
 
 /// Throttling without waiting: lock out after four failures.
 fn quick_lockout() -> LoginPolicy {
@@ -432,4 +434,109 @@ async fn a_form_larger_than_any_of_the_dashboards_is_refused_with_413() {
 
     assert_eq!(answer.status(), 413);
     assert!(answer.headers().get("content-security-policy").is_some());
+}
+
+/// Logs in as `admin` with extra request headers, as a proxy would pass
+/// them on; returns the status.
+async fn log_in_through(app: &crate::helpers::TestApp, headers: &[(&str, &str)]) -> u16 {
+    let token = csrf_token(&app.get("/login").await.body);
+    let mut request = app.client.post(format!("{}/login", app.address)).form(&[
+        ("csrf_token", token.as_str()),
+        ("username", "admin"),
+        ("password", app.operator_password.as_str()),
+    ]);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+/// The client address the audit log holds for `admin`'s successful login.
+async fn recorded_login_address(app: &crate::helpers::TestApp) -> Option<String> {
+    app.state_admin()
+        .await
+        .query_one(
+            "SELECT client_address FROM audit_log WHERE action = 'login' AND actor = 'admin'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_cross_origin_form_is_refused_even_with_a_forwarded_host_matching_its_origin() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let token = csrf_token(&app.get("/settings/users/new").await.body);
+    let name = unique_name("forged");
+    let form = [
+        ("csrf_token", token.as_str()),
+        ("username", name.as_str()),
+        ("password", ""),
+        ("password_confirmation", ""),
+    ];
+    let forge = |header: &'static str, value: &'static str| {
+        app.client
+            .post(format!("{}/settings/users", app.address))
+            .header("Origin", "http://evil.example")
+            .header(header, value)
+            .form(&form)
+            .send()
+    };
+
+    let by_x_forwarded_host = forge("X-Forwarded-Host", "evil.example").await.unwrap();
+    let by_forwarded = forge("Forwarded", "host=evil.example").await.unwrap();
+
+    assert_eq!(by_x_forwarded_host.status(), 403);
+    assert_eq!(by_forwarded.status(), 403);
+    assert!(!app.db.role_exists(&name).await, "nothing was created");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_audit_log_records_the_forwarded_client_address() {
+    let app = spawn_app_tuned(|settings| {
+        settings.trusted_proxies = "127.0.0.1".parse().unwrap();
+    })
+    .await;
+
+    // The browser spoke HTTPS to the proxy at dash.example, and tried to
+    // pass off 198.51.100.1 as its address before the proxy appended its own.
+    let status = log_in_through(
+        &app,
+        &[
+            ("Origin", "https://dash.example"),
+            ("X-Forwarded-Host", "dash.example"),
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-For", "198.51.100.1, 203.0.113.7"),
+        ],
+    )
+    .await;
+
+    assert_eq!(status, 303, "the proxied origin is this site");
+    assert_eq!(
+        recorded_login_address(&app).await.as_deref(),
+        Some("203.0.113.7")
+    );
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_the_peer_address_is_recorded_whatever_the_headers_claim() {
+    let app = spawn_app().await;
+
+    let status = log_in_through(
+        &app,
+        &[
+            ("X-Forwarded-For", "203.0.113.7"),
+            ("X-Real-IP", "203.0.113.7"),
+            ("Forwarded", "for=203.0.113.7"),
+        ],
+    )
+    .await;
+
+    assert_eq!(status, 303);
+    assert_eq!(
+        recorded_login_address(&app).await.as_deref(),
+        Some("127.0.0.1")
+    );
 }
