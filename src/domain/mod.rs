@@ -3,12 +3,14 @@
 //! Parsing happens once, at the edge (a form, a command line). Everything
 //! downstream takes these types and never re-checks them.
 
+mod display;
 mod operator;
 mod password;
 mod role_name;
 mod trusted_proxies;
 mod username;
 
+pub use display::{is_hidden, terminal_safe_json, visible, visible_lines};
 pub use operator::{
     OPERATOR_PASSWORD_MIN, OperatorName, OperatorNameError, OperatorPassword, OperatorPasswordError,
 };
