@@ -74,7 +74,8 @@ pub async fn bounded_bodies<B: MessageBody + 'static>(
             tracing::warn!(path = %req.path(), "a request body was too large");
             WebError::PayloadTooLarge
         }
-        // The client went away or sent a malformed body: nothing to answer.
+        // The client went away or broke the framing (a bad chunk): actix
+        // answers that error itself.
         Ok(Ok(Err(error))) => return Err(error),
     };
     let mut response = refusal.error_response();

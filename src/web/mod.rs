@@ -44,6 +44,7 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     pub sessions: SessionPolicy,
     pub logins: LoginPolicy,
+    /// How long and how large a request may be.
     pub limits: RequestLimits,
     /// Proxies whose forwarding headers are believed; empty: none.
     pub trusted_proxies: TrustedProxies,

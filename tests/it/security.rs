@@ -411,7 +411,8 @@ async fn a_request_head_sent_slowly_is_cut_off() {
         .expect("the server closes the connection")
         .ok();
 
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // actix-web's own default would wait 5 s.
+    assert!(started.elapsed() < Duration::from_secs(3));
     let answer = String::from_utf8_lossy(&answer);
     assert!(
         answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
