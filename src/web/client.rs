@@ -26,8 +26,7 @@ const FORWARDED: &str = "forwarded";
 /// nothing).
 pub fn address(req: &HttpRequest) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip().to_canonical();
-    let proxies = trusted_proxies(req);
-    if !proxies.trusts(peer) {
+    if !trusted(req, peer) {
         return Some(peer);
     }
     let mut client = peer;
@@ -36,7 +35,7 @@ pub fn address(req: &HttpRequest) -> Option<IpAddr> {
         // of what can be believed: the last trusted proxy is as far as it goes.
         let Some(hop) = hop else { break };
         client = hop;
-        if !proxies.trusts(hop) {
+        if !trusted(req, hop) {
             break;
         }
     }
@@ -64,9 +63,7 @@ pub fn site(req: &HttpRequest) -> Site {
             .map(str::to_owned)
             .or_else(|| req.uri().authority().map(|a| a.as_str().to_owned()))
     };
-    let from_proxy = req
-        .peer_addr()
-        .is_some_and(|peer| trusted_proxies(req).trusts(peer.ip()));
+    let from_proxy = req.peer_addr().is_some_and(|peer| trusted(req, peer.ip()));
     if !from_proxy {
         return Site {
             authority: own_host(),
@@ -89,10 +86,10 @@ pub fn site(req: &HttpRequest) -> Site {
     }
 }
 
-fn trusted_proxies(req: &HttpRequest) -> TrustedProxies {
+/// Whether `address` is a trusted proxy; no setting trusts no one.
+fn trusted(req: &HttpRequest, address: IpAddr) -> bool {
     req.app_data::<web::Data<TrustedProxies>>()
-        .map(|proxies| proxies.get_ref().clone())
-        .unwrap_or_default()
+        .is_some_and(|proxies| proxies.trusts(address))
 }
 
 /// The addresses of the forwarding chain, client first: `X-Forwarded-For`,
