@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::domain::TrustedProxies;
+
 /// A setting that must never print: `Debug` is redacted.
 #[derive(Clone)]
 pub struct Secret(String);
@@ -186,6 +188,18 @@ pub struct Settings {
         global = true
     )]
     pub session_lifetime: Span,
+
+    /// Reverse proxies in front of the dashboard, as comma-separated IP
+    /// addresses or CIDR blocks (`127.0.0.1,10.0.0.0/8`). Only from these are
+    /// `X-Forwarded-For`/`-Host`/`-Proto` and `Forwarded` believed. Default:
+    /// none, and the TCP peer is the client.
+    #[arg(
+        long,
+        env = "PGUSERS_TRUSTED_PROXIES",
+        global = true,
+        value_name = "ADDRESSES"
+    )]
+    pub trusted_proxies: Option<TrustedProxies>,
 
     /// Connection to the database holding pgusers' own state. Default: a
     /// database `pgusers` on the managed server, created if missing.

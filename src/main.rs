@@ -7,10 +7,11 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
 use pgusers::config::{Cli, Command, Settings};
+use pgusers::domain::visible_lines;
 use pgusers::embedded::Announce;
 use pgusers::startup::{StateUse, Target, session_key};
 use pgusers::state::LoginPolicy;
-use pgusers::web::{self, AppState, SessionPolicy, WebSettings};
+use pgusers::web::{self, AppState, RequestLimits, SessionPolicy, WebSettings};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -29,7 +30,7 @@ async fn main() -> ExitCode {
         return match serve(cli.settings).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
-                eprintln!("Error: {error:#}");
+                eprintln!("Error: {}", visible_lines(&format!("{error:#}")));
                 ExitCode::from(pgusers::cli::exit::FAILURE)
             }
         };
@@ -37,7 +38,9 @@ async fn main() -> ExitCode {
     match pgusers::cli::run(&cli.settings, command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("Error: {error}");
+            // Errors may quote names from the database: no raw escape
+            // sequence may reach the terminal.
+            eprintln!("Error: {}", visible_lines(&error.to_string()));
             ExitCode::from(error.exit_code())
         }
     }
@@ -80,6 +83,8 @@ async fn run_dashboard(
                 lifetime: settings.session_lifetime.0,
             },
             logins: LoginPolicy::default(),
+            limits: RequestLimits::default(),
+            trusted_proxies: settings.trusted_proxies.clone().unwrap_or_default(),
         },
     )?;
     let handle = server.handle();

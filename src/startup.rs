@@ -89,10 +89,7 @@ impl Target {
     }
 
     pub fn role_manager(&self) -> RoleManager {
-        RoleManager::new(
-            crate::db::pool(self.admin.clone(), 8),
-            self.protected.clone(),
-        )
+        RoleManager::new(self.admin.clone(), 8, self.protected.clone())
     }
 
     /// The state store: `PGUSERS_STATE_URL`, else database `pgusers` on the

@@ -1,6 +1,7 @@
 //! `pgusers audit`: the audit log, newest first.
 
 use super::{CliError, emit, table};
+use crate::domain::terminal_safe_json;
 use crate::state::{StateError, StateStore};
 
 pub async fn show(state: &StateStore, json: bool, limit: u32) -> Result<(), CliError> {
@@ -13,7 +14,7 @@ pub async fn show(state: &StateStore, json: bool, limit: u32) -> Result<(), CliE
     if json {
         let text =
             serde_json::to_string_pretty(&entries).map_err(|e| CliError::Failed(e.to_string()))?;
-        return emit(&format!("{text}\n"));
+        return emit(&format!("{}\n", terminal_safe_json(&text)));
     }
     let rows: Vec<Vec<String>> = entries
         .into_iter()

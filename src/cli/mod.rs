@@ -10,7 +10,7 @@ mod table;
 pub use prompt::{CONFIRMATION_PROMPT, OPERATOR_PASSWORD_PROMPT, PASSWORD_PROMPT, TRIES};
 
 use crate::config::{Command, Settings};
-use crate::domain::{NewPassword, Password, RoleName, Username};
+use crate::domain::{NewPassword, Password, RoleName, Username, terminal_safe_json, visible};
 use crate::embedded::Announce;
 use crate::roles::{Access, RoleError, RoleManager};
 use crate::startup::{StateUse, Target, TargetError};
@@ -193,7 +193,8 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
         && *id != database
     {
         return Err(CliError::Usage(format!(
-            "There is no database with ID \"{id}\". `pgusers databases` lists the IDs."
+            "There is no database with ID \"{}\". `pgusers databases` lists the IDs.",
+            visible(id)
         )));
     }
     match request {
@@ -272,7 +273,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             )
             .await;
             result?;
-            emit(&format!("User \"{name}\" deleted.\n"))?;
+            emit(&format!("User \"{}\" deleted.\n", visible(name.as_str())))?;
         }
         Request::Audit { .. } | Request::Operators(_) => unreachable!("handled above"),
     }
@@ -306,7 +307,8 @@ async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError> {
     if json {
         let text =
             serde_json::to_string_pretty(&users).map_err(|e| CliError::Failed(e.to_string()))?;
-        return emit(&format!("{text}\n"));
+        // Exact names for programs, but no raw escape for a terminal.
+        return emit(&format!("{}\n", terminal_safe_json(&text)));
     }
     let rows: Vec<Vec<String>> = users
         .iter()
@@ -329,7 +331,7 @@ async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError> {
         if let Some(reason) = &user.not_manageable {
             eprintln!(
                 "Note: \"{}\" is not managed by pgusers: {reason}.",
-                user.username
+                crate::domain::visible(&user.username)
             );
         }
     }
@@ -376,6 +378,7 @@ pub(crate) fn emit(text: &str) -> Result<(), CliError> {
 /// The guide's result line; the only place a password is ever printed is a
 /// generated one, here, once.
 fn outcome(user: &str, action: &str, generated: Option<Password>) -> String {
+    let user = visible(user);
     match generated {
         Some(password) => format!(
             "User \"{user}\" {action} with password \"{}\".",

@@ -11,8 +11,18 @@
 //! Headers are centred (the extra space of an odd gap goes right), values
 //! are left-aligned, and each cell has one space of padding on both sides.
 
+use crate::domain::visible;
+
 /// Renders `rows` under `headers`; every line ends with a newline.
+///
+/// Cells mostly come from the database, so every one is shown through
+/// `domain::visible` (no raw escape sequence reaches the terminal), and
+/// widths are measured on what is shown.
 pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| visible(cell).into_owned()).collect())
+        .collect();
     let widths: Vec<usize> = headers
         .iter()
         .enumerate()
@@ -45,7 +55,7 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
             .collect(),
     ));
     out.push_str(&border);
-    for row in rows {
+    for row in &rows {
         out.push_str(&line(
             widths
                 .iter()
@@ -95,6 +105,20 @@ mod tests {
     fn an_odd_gap_puts_the_extra_space_after_the_header() {
         let table = render(&["ID"], &[vec!["abcde".to_owned()]]);
         assert!(table.contains("|  ID   |\n"), "{table}");
+    }
+
+    #[test]
+    fn hidden_characters_are_shown_escaped_and_the_columns_still_line_up() {
+        let table = render(&["NAME"], &[vec!["\x1b[31mred".into()], vec!["ab".into()]]);
+        assert_eq!(
+            table,
+            "+-------------+\n\
+             |    NAME     |\n\
+             +-------------+\n\
+             | \\x1b[31mred |\n\
+             | ab          |\n\
+             +-------------+\n"
+        );
     }
 
     #[test]

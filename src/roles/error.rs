@@ -2,45 +2,55 @@ use deadpool_postgres::PoolError;
 use tokio_postgres::error::SqlState;
 
 /// Why a role operation did not happen. Every variant means nothing changed.
+///
+/// Names and PostgreSQL's words are shown through `domain::visible`: they
+/// come from the database and may hold terminal escapes or bidi overrides.
 #[derive(Debug, thiserror::Error)]
 pub enum RoleError {
-    #[error("User \"{0}\" already exists.")]
+    #[error("User \"{}\" already exists.", crate::domain::visible(.0))]
     AlreadyExists(String),
-    #[error("User \"{0}\" does not exist.")]
+    #[error("User \"{}\" does not exist.", crate::domain::visible(.0))]
     NotFound(String),
     #[error(
-        "User \"{0}\" is the protected default user: it cannot be renamed or deleted, \
-         and its password cannot be changed."
+        "User \"{}\" is the protected default user: it cannot be renamed or deleted, \
+         and its password cannot be changed.",
+        crate::domain::visible(.0)
     )]
     Protected(String),
     #[error(
-        "User \"{user}\" owns database {databases}: pgusers does not rename or delete database \
-         owners, nor change their passwords."
+        "User \"{}\" owns database {}: pgusers does not rename or delete database \
+         owners, nor change their passwords.",
+        crate::domain::visible(.user),
+        crate::domain::visible(.databases)
     )]
     OwnsDatabase { user: String, databases: String },
     #[error(
-        "User \"{user}\" is not managed by pgusers: {reason}. pgusers hands out only \
-         application users of this database, never more power than it creates."
+        "User \"{}\" is not managed by pgusers: {reason}. pgusers hands out only \
+         application users of this database, never more power than it creates.",
+        crate::domain::visible(.user)
     )]
     NotManageable {
         user: String,
         reason: super::Restriction,
     },
     #[error(
-        "The protected user \"{0}\" does not exist in this database server. \
-         Check PGUSERS_PROTECTED_USER; pgusers changes nothing until it names a real role."
+        "The protected user \"{}\" does not exist in this database server. \
+         Check PGUSERS_PROTECTED_USER; pgusers changes nothing until it names a real role.",
+        crate::domain::visible(.0)
     )]
     ProtectedUserMissing(String),
     #[error(
-        "User \"{user}\" still owns objects in other databases of this server; \
-         move or drop them there first. PostgreSQL said: {detail}"
+        "User \"{}\" still owns objects in other databases of this server; \
+         move or drop them there first. PostgreSQL said: {}",
+        crate::domain::visible(.user),
+        crate::domain::visible(.detail)
     )]
     OwnsObjectsElsewhere { user: String, detail: String },
     #[error("The database is busy with another change to this user; try again in a moment.")]
     Busy,
     #[error("The database is unavailable: {0}")]
     Unavailable(String),
-    #[error("PostgreSQL refused the operation: {}", crate::db::describe(.0))]
+    #[error("PostgreSQL refused the operation: {}", crate::domain::visible(&crate::db::describe(.0)))]
     Database(#[source] tokio_postgres::Error),
 }
 

@@ -47,6 +47,7 @@ pub use standing::Restriction;
 use deadpool_postgres::{GenericClient, Pool};
 use serde::Serialize;
 use tokio::sync::OnceCell;
+use tokio_postgres::Config;
 
 use crate::domain::RoleName;
 use standing::RESTRICTIONS;
@@ -171,10 +172,28 @@ struct Facts {
     version_num: i32,
 }
 
+/// An administrator connection's settings, safe for the module's SQL: with
+/// `search_path` set to `pg_catalog, pg_temp`, so no function, operator or
+/// table a user creates (in `public`, or in a schema named after the
+/// administrator) can stand in for a built-in one and run with the
+/// administrator's rights.
+pub fn admin_config(mut config: Config) -> Config {
+    let options = match config.get_options() {
+        Some(existing) if !existing.trim().is_empty() => {
+            format!("{existing} -c search_path=pg_catalog,pg_temp")
+        }
+        _ => "-c search_path=pg_catalog,pg_temp".to_owned(),
+    };
+    config.options(&options);
+    config
+}
+
 impl RoleManager {
-    pub fn new(pool: Pool, protected: Option<RoleName>) -> Self {
+    /// A manager over a pool of at most `pool_size` administrator
+    /// connections made with `config` (through [`admin_config`], always).
+    pub fn new(config: Config, pool_size: usize, protected: Option<RoleName>) -> Self {
         Self {
-            pool,
+            pool: crate::db::pool(admin_config(config), pool_size),
             protected,
             authid_readable: OnceCell::new(),
             protected_checked: OnceCell::new(),
@@ -259,7 +278,7 @@ impl RoleManager {
                              WHERE m.member = r.oid AND g.rolname = facts.readers),
                     r.rolname = facts.protected OR {OWNS_A_DATABASE},
                     {encryption},
-                    x.kind, x.via, x.databases
+                    x.kind, x.via, x.detail
                FROM {source} r CROSS JOIN facts
                LEFT JOIN restrictions x ON x.role = r.oid
               WHERE {MANAGED}
@@ -370,7 +389,7 @@ async fn managed_target(
         "WITH RECURSIVE facts AS ({DATABASE_FACTS}), {RESTRICTIONS}
          SELECT r.oid, (SELECT string_agg(o.datname, ', ' ORDER BY o.datname)
                           FROM pg_database o WHERE o.datdba = r.oid),
-                x.kind, x.via, x.databases
+                x.kind, x.via, x.detail
            FROM pg_roles r CROSS JOIN facts
            LEFT JOIN restrictions x ON x.role = r.oid
           WHERE r.rolname = $2 AND {MANAGED}"
@@ -395,7 +414,7 @@ async fn managed_target(
     Ok(row.get(0))
 }
 
-/// The [`Restriction`] in columns `first..first + 3` (kind, via, databases)
+/// The [`Restriction`] in columns `first..first + 3` (kind, via, detail)
 /// of a row joined with `restrictions`.
 fn restriction(row: &tokio_postgres::Row, first: usize) -> Option<Restriction> {
     let kind: Option<String> = row.get(first);

@@ -24,7 +24,9 @@ pub async fn provision_database(
 ) -> Result<(), RoleError> {
     let user = owner.as_str();
     let fail = |e| RoleError::from_postgres(e, user);
-    let admin = crate::db::connect(server).await.map_err(fail)?;
+    let admin = crate::db::connect(&super::admin_config(server.clone()))
+        .await
+        .map_err(fail)?;
     admin
         .batch_execute(&format!(
             "CREATE ROLE {role} LOGIN {password}",
@@ -81,7 +83,7 @@ impl Made<'_> {
 
 async fn grant_owner(server: &Config, database: &str, user: &str) -> Result<(), RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
-    let mut in_database = server.clone();
+    let mut in_database = super::admin_config(server.clone());
     in_database.dbname(database);
     let client = crate::db::connect(&in_database).await.map_err(fail)?;
     client

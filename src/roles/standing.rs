@@ -36,6 +36,22 @@ pub enum Restriction {
     MemberOfDatabaseOwner(String),
     /// A member of a role with CREATEROLE, REPLICATION or BYPASSRLS.
     MemberOfPrivileged(String),
+    /// Holds privileges on (or owns) server-wide objects: parameters,
+    /// tablespaces, subscriptions, other databases' settings.
+    ServerWide(String),
+    /// A member of a role that holds such server-wide privileges.
+    MemberOfServerWide {
+        role: String,
+        objects: String,
+    },
+    /// Holds privileges on system catalogs or functions beyond PUBLIC's
+    /// (`pg_authid`, `pg_read_binary_file`…).
+    SystemObjects(String),
+    /// A member of a role that holds such privileges.
+    MemberOfSystemObjects {
+        role: String,
+        objects: String,
+    },
     /// A member of another database's read-only group.
     ReaderElsewhere(String),
     /// Owns objects or holds privileges in these other databases.
@@ -52,9 +68,9 @@ pub enum Restriction {
 
 impl Restriction {
     /// The restriction named by [`RESTRICTIONS`]' `kind`, `via` and
-    /// `databases` columns.
-    pub(super) fn from_row(kind: &str, via: String, databases: Option<String>) -> Self {
-        let databases = databases.unwrap_or_default();
+    /// `detail` columns.
+    pub(super) fn from_row(kind: &str, via: String, detail: Option<String>) -> Self {
+        let detail = detail.unwrap_or_default();
         match kind {
             "createrole" => Self::CreateRole,
             "replication" => Self::Replication,
@@ -65,11 +81,21 @@ impl Restriction {
             "protected" => Self::MemberOfProtected(via),
             "owner" => Self::MemberOfDatabaseOwner(via),
             "privileged" => Self::MemberOfPrivileged(via),
+            "server" => Self::ServerWide(detail),
+            "member_server" => Self::MemberOfServerWide {
+                role: via,
+                objects: detail,
+            },
+            "system" => Self::SystemObjects(detail),
+            "member_system" => Self::MemberOfSystemObjects {
+                role: via,
+                objects: detail,
+            },
             "reader_elsewhere" => Self::ReaderElsewhere(via),
-            "elsewhere" => Self::UserElsewhere(databases),
+            "elsewhere" => Self::UserElsewhere(detail),
             "member_elsewhere" => Self::MemberOfUserElsewhere {
                 role: via,
-                databases,
+                databases: detail,
             },
             other => Self::Unrecognised(other.to_owned()),
         }
@@ -77,47 +103,80 @@ impl Restriction {
 }
 
 impl std::fmt::Display for Restriction {
+    /// Names from the catalog are shown with hidden characters escaped, so
+    /// a reason can go to a terminal or a page as it is.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::domain::visible as v;
         match self {
             Self::CreateRole => f.write_str("it can create and alter roles (CREATEROLE)"),
             Self::Replication => f.write_str("it can replicate the whole server (REPLICATION)"),
             Self::BypassRls => f.write_str("it bypasses row-level security (BYPASSRLS)"),
             Self::MemberOfSuperuser(role) => {
-                write!(f, "it is a member of the superuser \"{role}\"")
+                write!(f, "it is a member of the superuser \"{}\"", v(role))
             }
             Self::MemberOfPredefined(role) => {
-                write!(f, "it is a member of the predefined role \"{role}\"")
+                write!(f, "it is a member of the predefined role \"{}\"", v(role))
             }
-            Self::MemberOfAdmin(role) => {
-                write!(
-                    f,
-                    "it is a member of \"{role}\", the role pgusers connects as"
-                )
-            }
+            Self::MemberOfAdmin(role) => write!(
+                f,
+                "it is a member of \"{}\", the role pgusers connects as",
+                v(role)
+            ),
             Self::MemberOfProtected(role) => {
-                write!(f, "it is a member of the protected user \"{role}\"")
+                write!(f, "it is a member of the protected user \"{}\"", v(role))
             }
             Self::MemberOfDatabaseOwner(role) => {
-                write!(f, "it is a member of \"{role}\", which owns a database")
+                write!(
+                    f,
+                    "it is a member of \"{}\", which owns a database",
+                    v(role)
+                )
             }
             Self::MemberOfPrivileged(role) => write!(
                 f,
-                "it is a member of \"{role}\", which has CREATEROLE, REPLICATION or BYPASSRLS"
+                "it is a member of \"{}\", which has CREATEROLE, REPLICATION or BYPASSRLS",
+                v(role)
+            ),
+            Self::ServerWide(objects) => write!(
+                f,
+                "it holds privileges on server-wide objects ({})",
+                v(objects)
+            ),
+            Self::MemberOfServerWide { role, objects } => write!(
+                f,
+                "it is a member of \"{}\", which holds privileges on server-wide objects ({})",
+                v(role),
+                v(objects)
+            ),
+            Self::SystemObjects(objects) => write!(
+                f,
+                "it holds privileges on system objects beyond everyone's ({})",
+                v(objects)
+            ),
+            Self::MemberOfSystemObjects { role, objects } => write!(
+                f,
+                "it is a member of \"{}\", which holds privileges on system objects ({})",
+                v(role),
+                v(objects)
             ),
             Self::ReaderElsewhere(group) => write!(
                 f,
-                "it is a read-only user of another database (a member of \"{group}\")"
+                "it is a read-only user of another database (a member of \"{}\")",
+                v(group)
             ),
             Self::UserElsewhere(databases) => write!(
                 f,
-                "it is a user of database {databases} (it owns objects or holds privileges there)"
+                "it is a user of database {} (it owns objects or holds privileges there)",
+                v(databases)
             ),
             Self::MemberOfUserElsewhere { role, databases } => write!(
                 f,
-                "it is a member of \"{role}\", a user of database {databases}"
+                "it is a member of \"{}\", a user of database {}",
+                v(role),
+                v(databases)
             ),
             Self::Unrecognised(kind) => {
-                write!(f, "it has a privilege pgusers does not know ({kind})")
+                write!(f, "it has a privilege pgusers does not know ({})", v(kind))
             }
         }
     }
@@ -130,57 +189,106 @@ impl Serialize for Restriction {
 }
 
 /// CTEs (to follow `WITH RECURSIVE facts AS (…)`) defining
-/// `restrictions(role, kind, via, databases)`: for each role that is not an
+/// `restrictions(role, kind, via, detail)`: for each role that is not an
 /// application user of this database, the first reason found, in the order
 /// of [`Restriction`]. `via` is the role that carries the reason (the role
-/// itself or one it is a member of).
+/// itself or one it is a member of); `detail` names databases or objects.
+///
+/// Like all of the module's SQL, it runs with `search_path` set to
+/// `pg_catalog, pg_temp` (see [`super::admin_pool`]), so no function or
+/// operator a user creates can stand in for a built-in one.
 pub(super) const RESTRICTIONS: &str = "
   ancestry(member, ancestor) AS (
       SELECT m.member, m.roleid FROM pg_auth_members m
       UNION
-      SELECT a.member, m.roleid FROM ancestry a JOIN pg_auth_members m ON m.member = a.ancestor
+      SELECT a.member, m.roleid
+        FROM ancestry a JOIN pg_auth_members m ON m.member = a.ancestor
   ),
   -- Other databases where a role owns objects or holds privileges: objects
   -- inside a database carry its oid; a grant on a database itself is a
   -- shared dependency (dbid 0) on that database.
-  footprints(role, databases) AS (
+  footprints(role, detail) AS (
       SELECT s.refobjid,
              string_agg(DISTINCT d.datname::text, ', ' ORDER BY d.datname::text)
         FROM pg_shdepend s
         JOIN pg_database d
           ON d.oid = CASE WHEN s.dbid = 0 AND s.classid = 'pg_database'::regclass
                           THEN s.objid ELSE s.dbid END
-       WHERE s.refclassid = 'pg_authid'::regclass AND d.datname <> current_database()
+       WHERE s.refclassid = 'pg_authid'::regclass
+         AND d.datname <> current_database()
        GROUP BY s.refobjid
   ),
-  restrictions(role, kind, via, databases) AS (
-      SELECT DISTINCT ON (s.role) s.role, k.kind, a.rolname::text, f.databases
+  -- Server-wide objects a role owns or holds privileges on: parameters
+  -- (GRANT SET/ALTER SYSTEM), tablespaces, subscriptions.
+  server_wide(role, detail) AS (
+      SELECT s.refobjid,
+             string_agg(DISTINCT pg_describe_object(s.classid, s.objid, 0), ', ')
+        FROM pg_shdepend s
+       WHERE s.refclassid = 'pg_authid'::regclass AND s.dbid = 0
+         AND s.classid NOT IN ('pg_database'::regclass,
+                               'pg_auth_members'::regclass)
+       GROUP BY s.refobjid
+  ),
+  -- Grants on system catalogs and functions (pg_authid, pg_read_binary_file,
+  -- lo_import…) and on foreign servers, beyond what PUBLIC has (PUBLIC's
+  -- own grants are not recorded per role).
+  system_grants(role, detail) AS (
+      SELECT s.refobjid,
+             string_agg(DISTINCT pg_describe_object(s.classid, s.objid, s.objsubid), ', ')
+        FROM pg_shdepend s
+       WHERE s.refclassid = 'pg_authid'::regclass AND s.deptype = 'a'
+         AND s.dbid = (SELECT oid FROM pg_database
+                        WHERE datname = current_database())
+         AND (s.classid IN ('pg_foreign_server'::regclass,
+                            'pg_foreign_data_wrapper'::regclass)
+              OR CASE s.classid
+                   WHEN 'pg_proc'::regclass
+                     THEN (SELECT p.pronamespace FROM pg_proc p WHERE p.oid = s.objid)
+                   WHEN 'pg_class'::regclass
+                     THEN (SELECT c.relnamespace FROM pg_class c WHERE c.oid = s.objid)
+                   WHEN 'pg_namespace'::regclass THEN s.objid
+                 END IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace))
+       GROUP BY s.refobjid
+  ),
+  restrictions(role, kind, via, detail) AS (
+      SELECT DISTINCT ON (s.role) s.role, k.kind, a.rolname::text,
+             CASE WHEN k.kind IN ('server', 'member_server') THEN sw.detail
+                  WHEN k.kind IN ('system', 'member_system') THEN sg.detail
+                  ELSE f.detail END
         FROM (SELECT oid AS role, oid AS via FROM pg_roles
               UNION ALL
               SELECT member, ancestor FROM ancestry) s
         JOIN pg_roles a ON a.oid = s.via
         LEFT JOIN footprints f ON f.role = s.via
+        LEFT JOIN server_wide sw ON sw.role = s.via
+        LEFT JOIN system_grants sg ON sg.role = s.via
         CROSS JOIN facts
         CROSS JOIN LATERAL (SELECT CASE
             WHEN s.role = s.via THEN CASE
                 WHEN a.rolcreaterole THEN 'createrole'
                 WHEN a.rolreplication THEN 'replication'
                 WHEN a.rolbypassrls THEN 'bypassrls'
-                WHEN f.databases IS NOT NULL THEN 'elsewhere' END
+                WHEN sw.detail IS NOT NULL THEN 'server'
+                WHEN sg.detail IS NOT NULL THEN 'system'
+                WHEN f.detail IS NOT NULL THEN 'elsewhere' END
             WHEN a.rolsuper THEN 'superuser'
             WHEN a.rolname ~ '^pg_' THEN 'predefined'
             WHEN a.rolname = current_user THEN 'admin'
             WHEN a.rolname = facts.protected THEN 'protected'
-            WHEN EXISTS (SELECT 1 FROM pg_database o WHERE o.datdba = a.oid) THEN 'owner'
+            WHEN EXISTS (SELECT 1 FROM pg_database o WHERE o.datdba = a.oid)
+                THEN 'owner'
             WHEN a.rolcreaterole OR a.rolreplication OR a.rolbypassrls THEN 'privileged'
-            WHEN a.rolname LIKE 'pgusers-readonly-%' AND a.rolname <> facts.readers
+            WHEN sw.detail IS NOT NULL THEN 'member_server'
+            WHEN sg.detail IS NOT NULL THEN 'member_system'
+            WHEN a.rolname LIKE 'pgusers-readonly-%'
+                 AND a.rolname <> facts.readers
                 THEN 'reader_elsewhere'
-            WHEN f.databases IS NOT NULL THEN 'member_elsewhere' END AS kind) k
+            WHEN f.detail IS NOT NULL THEN 'member_elsewhere' END AS kind) k
        WHERE k.kind IS NOT NULL
        ORDER BY s.role, array_position(
            ARRAY['createrole', 'replication', 'bypassrls', 'superuser', 'predefined', 'admin',
-                 'protected', 'owner', 'privileged', 'reader_elsewhere', 'elsewhere',
-                 'member_elsewhere'],
+                 'protected', 'owner', 'privileged', 'server', 'member_server', 'system',
+                 'member_system', 'reader_elsewhere', 'elsewhere', 'member_elsewhere'],
            k.kind)
   )";
 
@@ -200,6 +308,10 @@ mod tests {
             "protected",
             "owner",
             "privileged",
+            "server",
+            "member_server",
+            "system",
+            "member_system",
             "reader_elsewhere",
             "elsewhere",
             "member_elsewhere",

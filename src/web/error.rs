@@ -33,6 +33,10 @@ pub enum WebError {
     Unavailable,
     #[error("Something went wrong. The details are in the server log.")]
     Internal,
+    #[error("The request took too long to arrive. Try again.")]
+    RequestTimeout,
+    #[error("The form is larger than any form of this dashboard.")]
+    PayloadTooLarge,
 }
 
 impl WebError {
@@ -87,6 +91,8 @@ impl ResponseError for WebError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal | Self::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 

@@ -5,13 +5,17 @@
 //! (`pages.rs` ↔ `templates/`).
 
 mod audit;
+mod client;
 mod error;
+mod limits;
 mod pages;
 mod protect;
+mod request_log;
 mod routes;
 mod session;
 
 pub use error::WebError;
+pub use limits::RequestLimits;
 pub use session::SessionPolicy;
 
 use std::net::TcpListener;
@@ -23,6 +27,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
+use crate::domain::TrustedProxies;
 use crate::roles::RoleManager;
 use crate::state::{LoginPolicy, StateStore};
 
@@ -39,6 +44,10 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     pub sessions: SessionPolicy,
     pub logins: LoginPolicy,
+    /// How long and how large a request may be.
+    pub limits: RequestLimits,
+    /// Proxies whose forwarding headers are believed; empty: none.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The number of bytes actix-session needs for a cookie key.
@@ -55,6 +64,8 @@ pub fn server(
     let secure = settings.secure_cookies;
     let session_policy = web::Data::new(settings.sessions);
     let logins = web::Data::new(settings.logins);
+    let limits = settings.limits;
+    let trusted_proxies = web::Data::new(settings.trusted_proxies);
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
             .cookie_name("pgusers_session".into())
@@ -65,16 +76,23 @@ pub fn server(
         App::new()
             .wrap(actix_web::middleware::from_fn(protect::same_origin_posts))
             .wrap(sessions)
+            .wrap(actix_web::middleware::from_fn(limits::bounded_bodies))
             .wrap(protect::security_headers())
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<request_log::RequestSpan>::new())
             .app_data(app.clone())
             .app_data(session_policy.clone())
             .app_data(logins.clone())
+            .app_data(web::Data::new(limits))
+            .app_data(trusted_proxies.clone())
+            // The same bound for the extractor, should a body ever reach
+            // it by another way.
+            .app_data(web::FormConfig::default().limit(limits.body_bytes))
             .configure(routes::configure)
     })
     // The binary handles SIGINT/SIGTERM itself, from its first instant, so a
     // signal during start-up cannot kill it before the cluster is stopped.
     .disable_signals()
+    .client_request_timeout(limits.head_timeout)
     .listen(listener)?
     .run();
     Ok(server)

@@ -9,6 +9,21 @@ use super::WebError;
 use crate::roles::{DatabaseUser, LeftCode};
 use crate::state::Entry;
 
+/// Filters the templates can use.
+mod filters {
+    /// `{{ name|visible }}`: HTML escaping stops markup, not a bidi
+    /// override (U+202E) or an invisible character that makes a name from
+    /// the database look like another; those are shown as escapes. Only for
+    /// text shown: URLs and form fields keep the real name.
+    #[askama::filter_fn]
+    pub fn visible(
+        value: impl std::fmt::Display,
+        _: &dyn askama::Values,
+    ) -> askama::Result<String> {
+        Ok(crate::domain::visible(&value.to_string()).into_owned())
+    }
+}
+
 /// Renders a page. Pages are never cached: they show users and sometimes
 /// a password.
 pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, WebError> {

@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::http::header::{ORIGIN, REFERER};
 use actix_web::middleware::{DefaultHeaders, Next};
 
-use super::WebError;
+use super::{WebError, client};
 
 /// Headers on every response: no script and no framing (the pages need
 /// neither), no MIME sniffing, no referrer leaving the dashboard.
@@ -55,8 +55,17 @@ fn from_this_site(req: &ServiceRequest) -> bool {
     let Some(source) = named(ORIGIN).or_else(|| named(REFERER)) else {
         return true;
     };
-    authority(source)
-        .is_some_and(|authority| authority.eq_ignore_ascii_case(req.connection_info().host()))
+    // Never `connection_info().host()`: it believes `X-Forwarded-Host` from
+    // anyone, so a forged header would make any origin match.
+    let site = client::site(req.request());
+    let Some(expected) = site.authority else {
+        return false;
+    };
+    let same_scheme = site
+        .scheme
+        .is_none_or(|scheme| source.starts_with(&format!("{scheme}://")));
+    same_scheme
+        && authority(source).is_some_and(|authority| authority.eq_ignore_ascii_case(&expected))
 }
 
 /// `host[:port]` of an `http(s)://` URL; `None` for anything else (such as

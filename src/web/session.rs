@@ -120,7 +120,7 @@ impl FromRequest for Operator {
             .map(|policy| *policy.get_ref())
             .unwrap_or_default();
         let app = req.app_data::<web::Data<AppState>>().cloned();
-        let address = req.peer_addr().map(|addr| addr.ip().to_string());
+        let address = super::client::address(req).map(|ip| ip.to_string());
         Box::pin(async move {
             let id = session.session_id().ok_or(WebError::LoginRequired)?;
             let app = app.ok_or_else(|| WebError::internal("the application state is missing"))?;

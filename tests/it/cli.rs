@@ -802,3 +802,69 @@ async fn a_role_with_more_power_than_a_user_is_refused_with_the_reason_and_noted
     );
     assert!(db.role_exists(&name).await);
 }
+
+/// Creates a login role named `name` behind pgusers' back, as anyone with
+/// CREATEROLE could.
+async fn create_role_directly(db: &TestDb, name: &str) {
+    let quoted = postgres_protocol::escape::escape_identifier(name);
+    db.admin()
+        .await
+        .batch_execute(&format!("CREATE ROLE {quoted} LOGIN"))
+        .await
+        .expect("PostgreSQL takes any character in a role name");
+}
+
+#[tokio::test]
+async fn role_names_with_terminal_escapes_or_bidi_overrides_are_printed_escaped() {
+    // A server of its own: these names must not show up in other tests' lists.
+    let server = OwnCluster::start().await;
+    let db = test_db_on(server.server()).await;
+    let state_url = dashboard_state(&db).await;
+    let cli = |db: &TestDb| {
+        let mut command = cli(db);
+        command.env("PGUSERS_STATE_URL", &state_url);
+        command
+    };
+    let escapes = "esc\x1b]0;pwned\x07\x1b[31m";
+    let reversed = "rev\u{202e}txt.exe";
+    create_role_directly(&db, escapes).await;
+    create_role_directly(&db, reversed).await;
+    let raw =
+        |text: &str| text.contains('\x1b') || text.contains('\u{202e}') || text.contains('\x07');
+
+    let list = run(cli(&db).arg("database-users-list"), "");
+    let json = run(cli(&db).args(["database-users-list", "--json"]), "");
+    let deleted = run(cli(&db).args(["database-users-delete", reversed]), "");
+    let missing = run(cli(&db).args(["database-users-delete", reversed]), "");
+    let audit = run(cli(&db).args(["audit", "--limit", "10"]), "");
+    let audit_json = run(cli(&db).args(["audit", "--json"]), "");
+
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(!raw(&list.stdout), "{:?}", list.stdout);
+    assert!(list.stdout.contains(r"| esc\x1b]0;pwned\x07\x1b[31m "));
+    assert!(list.stdout.contains(r"| rev\u{202e}txt.exe "));
+    let widths: Vec<usize> = list.stdout.lines().map(|l| l.chars().count()).collect();
+    assert!(widths.windows(2).all(|w| w[0] == w[1]), "columns line up");
+
+    assert!(!raw(&json.stdout), "{:?}", json.stdout);
+    let users: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
+    for name in [escapes, reversed] {
+        assert!(
+            users.iter().any(|user| user["username"] == name),
+            "JSON still holds the exact name {name:?}"
+        );
+    }
+
+    assert_eq!(deleted.code, 0, "{}", deleted.stderr);
+    assert_eq!(deleted.stdout, "User \"rev\\u{202e}txt.exe\" deleted.\n");
+    assert_eq!(missing.code, 3);
+    assert!(!raw(&missing.stderr), "{:?}", missing.stderr);
+    assert!(missing.stderr.contains(r"rev\u{202e}txt.exe"));
+
+    assert_eq!(audit.code, 0, "{}", audit.stderr);
+    assert!(!raw(&audit.stdout), "{:?}", audit.stdout);
+    assert!(audit.stdout.contains(r"rev\u{202e}txt.exe"));
+    assert!(!raw(&audit_json.stdout), "{:?}", audit_json.stdout);
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&audit_json.stdout).unwrap();
+    assert!(entries.iter().any(|entry| entry["target"] == reversed));
+}

@@ -742,7 +742,7 @@ async fn the_delete_confirmation_says_what_happens_to_code_that_runs_with_its_ow
 
     assert_eq!(confirm.status, 200);
     assert!(
-        confirm.body.contains("function innocent()"),
+        confirm.body.contains("function public.innocent()"),
         "{}",
         confirm.body
     );
@@ -751,4 +751,42 @@ async fn the_delete_confirmation_says_what_happens_to_code_that_runs_with_its_ow
         "{}",
         confirm.body
     );
+}
+
+#[tokio::test]
+async fn a_role_name_with_a_bidi_override_is_shown_escaped_on_the_users_page() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let name = format!("{}\u{202e}gpj.exe", unique_name("bidi"));
+    let quoted = postgres_protocol::escape::escape_identifier(&name);
+    app.db
+        .admin()
+        .await
+        .batch_execute(&format!("CREATE ROLE {quoted} LOGIN"))
+        .await
+        .unwrap();
+    let shown = name.replace('\u{202e}', r"\u{202e}");
+
+    let page = app.get("/settings/users").await;
+
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(&format!(">{shown}<")),
+        "the name as shown"
+    );
+    // The real name stays only where nobody reads it: the row's data
+    // attribute (links are percent-encoded).
+    assert_eq!(
+        page.body.matches(name.as_str()).count(),
+        page.body
+            .matches(&format!("data-username=\"{name}\""))
+            .count(),
+    );
+    assert!(page.body.contains("%E2%80%AE"), "links keep the real name");
+    app.db
+        .admin()
+        .await
+        .batch_execute(&format!("DROP ROLE {quoted}"))
+        .await
+        .unwrap();
 }

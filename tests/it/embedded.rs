@@ -18,7 +18,7 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
     })
     .await
     .unwrap();
-    let roles = RoleManager::new(pgusers::db::pool(cluster.admin_config("postgres"), 2), None);
+    let roles = RoleManager::new(cluster.admin_config("postgres"), 2, None);
     let state = StateStore::new(StateSettings {
         config: cluster.admin_config("pgusers"),
         create_with: Some(cluster.admin_config("postgres")),
@@ -155,7 +155,7 @@ async fn the_default_database_is_provisioned_once_with_the_guides_grants_and_reu
         port,
         "the same address after a restart"
     );
-    let roles = RoleManager::new(pgusers::db::pool(second.admin_config(), 1), None);
+    let roles = RoleManager::new(second.admin_config(), 1, None);
     let users = roles.list().await.unwrap();
     assert_eq!(users.len(), 1);
     assert!(users[0].protected);

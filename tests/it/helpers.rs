@@ -7,13 +7,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
-use pgusers::domain::OperatorPassword;
 use pgusers::domain::{NewPassword, Password, Username};
+use pgusers::domain::{OperatorPassword, TrustedProxies};
 use pgusers::embedded::{Cluster, ClusterOptions};
 use pgusers::notice::Announce;
 use pgusers::roles::{Access, RoleManager, provision_database};
 use pgusers::state::{LoginPolicy, StateSettings, StateStore};
-use pgusers::web::{self, AppState, SessionPolicy, WebSettings};
+use pgusers::web::{self, AppState, RequestLimits, SessionPolicy, WebSettings};
 use rand::RngExt;
 use tokio_postgres::{Client, Config, NoTls};
 
@@ -122,7 +122,7 @@ pub async fn test_db_on(server: Config) -> TestDb {
         .expect("provisioning");
     let mut admin = server.clone();
     admin.dbname(&name);
-    let roles = RoleManager::new(pgusers::db::pool(admin, 4), None);
+    let roles = RoleManager::new(admin, 4, None);
     TestDb {
         name,
         protected: protected.to_string(),
@@ -343,6 +343,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// The dashboard with session and login rules of the test's choosing.
 pub async fn spawn_app_with(sessions: SessionPolicy, logins: LoginPolicy) -> TestApp {
+    spawn_app_tuned(|settings| {
+        settings.sessions = sessions;
+        settings.logins = logins;
+    })
+    .await
+}
+
+/// The dashboard with any of its settings changed by `tune`.
+pub async fn spawn_app_tuned(tune: impl FnOnce(&mut WebSettings)) -> TestApp {
     let db = test_db().await;
     let cluster = cluster();
     let operator_password = unique_name("operator");
@@ -358,8 +367,8 @@ pub async fn spawn_app_with(sessions: SessionPolicy, logins: LoginPolicy) -> Tes
         .ensure_ready()
         .await
         .expect("the state database is set up");
-    let roles = RoleManager::new(pgusers::db::pool(cluster.admin_config(&db.name), 4), None);
-    let address = spawn_server_with(roles, state, sessions, logins);
+    let roles = RoleManager::new(cluster.admin_config(&db.name), 4, None);
+    let address = spawn_server_tuned(roles, state, tune);
     TestApp {
         browser: Browser::new(address),
         db,
@@ -383,21 +392,32 @@ pub fn spawn_server_with(
     sessions: SessionPolicy,
     logins: LoginPolicy,
 ) -> String {
+    spawn_server_tuned(roles, state, |settings| {
+        settings.sessions = sessions;
+        settings.logins = logins;
+    })
+}
+
+/// The server with the defaults `main` uses, changed by `tune`.
+pub fn spawn_server_tuned(
+    roles: RoleManager,
+    state: StateStore,
+    tune: impl FnOnce(&mut WebSettings),
+) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("address"));
     let mut key = vec![0u8; web::SESSION_KEY_LEN];
     rand::rng().fill(&mut key[..]);
-    let server = web::server(
-        listener,
-        AppState { roles, state },
-        WebSettings {
-            session_key: key,
-            secure_cookies: false,
-            sessions,
-            logins,
-        },
-    )
-    .expect("server");
+    let mut settings = WebSettings {
+        session_key: key,
+        secure_cookies: false,
+        sessions: SessionPolicy::default(),
+        logins: LoginPolicy::default(),
+        limits: RequestLimits::default(),
+        trusted_proxies: TrustedProxies::default(),
+    };
+    tune(&mut settings);
+    let server = web::server(listener, AppState { roles, state }, settings).expect("server");
     tokio::spawn(server);
     address
 }

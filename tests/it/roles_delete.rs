@@ -21,7 +21,7 @@ async fn deleting_a_user_keeps_its_tables_now_owned_by_the_protected_user() {
         .unwrap();
     assert_eq!(
         ownership.objects,
-        ["table precious"],
+        ["table public.precious"],
         "the confirmation lists what moves, not pgusers' default privileges"
     );
     assert!(ownership.code.is_empty(), "a table is no code");
@@ -187,7 +187,7 @@ async fn a_deleted_users_security_definer_function_cannot_act_as_the_protected_u
     let warned = preview
         .code
         .iter()
-        .find(|c| c.object == "function innocent()")
+        .find(|c| c.object == "function public.innocent()")
         .expect("the confirmation names the function");
     assert!(warned.to_string().contains("SECURITY DEFINER"), "{warned}");
     let reader = db
@@ -252,7 +252,7 @@ async fn a_deleted_users_view_cannot_read_with_the_protected_users_rights() {
     db.roles.delete(&target).await.unwrap();
 
     assert!(
-        preview.code.iter().any(|c| c.object == "view peek"),
+        preview.code.iter().any(|c| c.object == "view public.peek"),
         "{preview:?}"
     );
     let after = reader.batch_execute("SELECT * FROM peek").await;

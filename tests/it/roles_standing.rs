@@ -291,3 +291,149 @@ async fn a_name_matching_two_case_twins_made_elsewhere_already_exists() {
     }
     assert!(!db.role_exists(&base).await);
 }
+
+#[tokio::test]
+async fn a_users_function_named_like_a_built_in_never_runs_as_the_administrator() {
+    let db = test_db().await;
+    let (writer, secret) = db.create_user("shadow", Access::ReadWrite).await;
+    let admin_name: String = db
+        .admin()
+        .await
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let client = db
+        .connect_as(writer.as_str(), secret.expose())
+        .await
+        .unwrap();
+    // The trap: a better match for the argument types than the built-ins,
+    // in `public` and in a schema named after the administrator.
+    // Each returns what the built-in would, so nothing looks wrong.
+    let trap = |schema: &str, function: &str, returns: &str| {
+        format!(
+            "CREATE FUNCTION \"{schema}\".{function}(name) RETURNS {returns} LANGUAGE plpgsql AS $$
+             BEGIN
+               IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+                 EXECUTE 'ALTER ROLE {writer} SUPERUSER';
+               END IF;
+               RETURN pg_catalog.{function}($1::text);
+             END $$;"
+        )
+    };
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA \"{admin_name}\"; {} {} {}",
+            trap("public", "octet_length", "int"),
+            trap(&admin_name, "octet_length", "int"),
+            trap("public", "lower", "text"),
+        ))
+        .await
+        .unwrap();
+
+    db.roles.list().await.unwrap();
+    db.roles
+        .create(
+            &crate::helpers::username("after"),
+            NewPassword::Generate,
+            Access::ReadOnly,
+        )
+        .await
+        .unwrap();
+    db.roles
+        .ensure_changeable(&RoleName::from(writer.clone()))
+        .await
+        .unwrap();
+
+    let superuser: bool = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = $1",
+            &[&writer.as_str()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        !superuser,
+        "the user's function did not run as the administrator"
+    );
+}
+
+#[tokio::test]
+async fn privileges_on_server_wide_objects_make_a_role_not_manageable() {
+    let db = test_db().await;
+    let (tablespace_user, _) = role_made_by_hand(
+        &db,
+        "ts_user",
+        "GRANT CREATE ON TABLESPACE pg_default TO {}",
+    )
+    .await;
+    let group = unique_name("ts_group");
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {group} NOLOGIN; GRANT CREATE ON TABLESPACE pg_default TO {group}"
+        ))
+        .await
+        .unwrap();
+    let (of_group, _) = role_made_by_hand(&db, "of_ts", &format!("GRANT {group} TO {{}}")).await;
+
+    assert_refused_everywhere(&db, &tablespace_user, |r| {
+        matches!(r, Restriction::ServerWide(objects) if objects.contains("tablespace pg_default"))
+    })
+    .await;
+    assert_refused_everywhere(
+        &db,
+        &of_group,
+        |r| matches!(r, Restriction::MemberOfServerWide { role, .. } if *role == group),
+    )
+    .await;
+
+    let version: i32 = db
+        .admin()
+        .await
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .unwrap()
+        .get(0);
+    if version >= 150_000 {
+        // PostgreSQL 15 added grants on parameters; ALTER SYSTEM leads to
+        // running commands as the server.
+        let (parameter_user, _) = role_made_by_hand(
+            &db,
+            "param",
+            "GRANT ALTER SYSTEM ON PARAMETER archive_command TO {}",
+        )
+        .await;
+        assert_refused_everywhere(&db, &parameter_user, |r| {
+            matches!(r, Restriction::ServerWide(objects) if objects.contains("archive_command"))
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn grants_on_system_catalogs_or_functions_beyond_publics_make_a_role_not_manageable() {
+    let db = test_db().await;
+    let (file_reader, _) = role_made_by_hand(
+        &db,
+        "file_reader",
+        "GRANT EXECUTE ON FUNCTION pg_read_binary_file(text) TO {}",
+    )
+    .await;
+    let (hash_reader, _) =
+        role_made_by_hand(&db, "hash_reader", "GRANT SELECT ON pg_authid TO {}").await;
+
+    assert_refused_everywhere(&db, &file_reader, |r| {
+        matches!(r, Restriction::SystemObjects(objects) if objects.contains("pg_read_binary_file"))
+    })
+    .await;
+    assert_refused_everywhere(
+        &db,
+        &hash_reader,
+        |r| matches!(r, Restriction::SystemObjects(objects) if objects.contains("pg_authid")),
+    )
+    .await;
+}

@@ -1,13 +1,15 @@
 //! Sessions, login throttling and operators, through the real dashboard.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pgusers::domain::{OperatorName, OperatorPassword};
 use pgusers::roles::RoleManager;
 use pgusers::state::LoginPolicy;
 use pgusers::web::SessionPolicy;
 
-use crate::helpers::{Browser, spawn_app, spawn_app_with, spawn_server_with};
+use crate::helpers::{
+    Browser, csrf_token, spawn_app, spawn_app_tuned, spawn_app_with, spawn_server_with, unique_name,
+};
 
 /// Throttling without waiting: lock out after four failures.
 fn quick_lockout() -> LoginPolicy {
@@ -97,7 +99,7 @@ async fn repeated_failures_lock_out_the_name_and_the_address_across_restarts_wit
     // The count lives in the state database: another dashboard process on
     // the same state refuses too.
     let replica = Browser::new(spawn_server_with(
-        RoleManager::new(pgusers::db::pool(app.db.admin_config(), 1), None),
+        RoleManager::new(app.db.admin_config(), 1, None),
         app.state_store(),
         SessionPolicy::default(),
         quick_lockout(),
@@ -339,4 +341,203 @@ async fn a_password_typed_into_the_name_field_is_never_recorded() {
         .get(0);
     assert!(everything.contains("(not an operator name)"));
     assert!(!everything.contains(slip));
+}
+
+/// Opens a raw connection to the dashboard: no client library would send
+/// a body as slowly as these tests do.
+async fn raw_connection(app: &crate::helpers::TestApp) -> tokio::net::TcpStream {
+    let authority = app.address.trim_start_matches("http://");
+    tokio::net::TcpStream::connect(authority)
+        .await
+        .expect("the dashboard accepts connections")
+}
+
+#[tokio::test]
+async fn a_form_sent_one_byte_at_a_time_is_cut_off_with_408_and_the_connection_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = spawn_app_tuned(|settings| {
+        settings.limits.body_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let (mut reader, mut writer) = raw_connection(&app).await.into_split();
+    let head = format!(
+        "POST /login HTTP/1.1\r\nHost: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n",
+        app.address.trim_start_matches("http://")
+    );
+    writer.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    // 100 bytes at one each 300 ms would take 30 s to arrive.
+    let drip = tokio::spawn(async move {
+        for _ in 0..100 {
+            if writer.write_all(b"a").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), reader.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection well before the body is complete")
+        .expect("reading the answer");
+
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drip.abort();
+}
+
+#[tokio::test]
+async fn a_request_head_sent_slowly_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = spawn_app_tuned(|settings| {
+        settings.limits.head_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let mut connection = raw_connection(&app).await;
+    connection
+        .write_all(b"GET /login HTTP/1.1\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let started = Instant::now();
+
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), connection.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection")
+        .ok();
+
+    // actix-web's own default would wait 5 s.
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_form_larger_than_any_of_the_dashboards_is_refused_with_413() {
+    let app = spawn_app().await;
+
+    let answer = app
+        .client
+        .post(format!("{}/login", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("username={}", "a".repeat(32 * 1024)))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(answer.status(), 413);
+    assert!(answer.headers().get("content-security-policy").is_some());
+}
+
+/// Logs in as `admin` with extra request headers, as a proxy would pass
+/// them on; returns the status.
+async fn log_in_through(app: &crate::helpers::TestApp, headers: &[(&str, &str)]) -> u16 {
+    let token = csrf_token(&app.get("/login").await.body);
+    let mut request = app.client.post(format!("{}/login", app.address)).form(&[
+        ("csrf_token", token.as_str()),
+        ("username", "admin"),
+        ("password", app.operator_password.as_str()),
+    ]);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+/// The client address the audit log holds for `admin`'s successful login.
+async fn recorded_login_address(app: &crate::helpers::TestApp) -> Option<String> {
+    app.state_admin()
+        .await
+        .query_one(
+            "SELECT client_address FROM audit_log WHERE action = 'login' AND actor = 'admin'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_cross_origin_form_is_refused_even_with_a_forwarded_host_matching_its_origin() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let token = csrf_token(&app.get("/settings/users/new").await.body);
+    let name = unique_name("forged");
+    let form = [
+        ("csrf_token", token.as_str()),
+        ("username", name.as_str()),
+        ("password", ""),
+        ("password_confirmation", ""),
+    ];
+    let forge = |header: &'static str, value: &'static str| {
+        app.client
+            .post(format!("{}/settings/users", app.address))
+            .header("Origin", "http://evil.example")
+            .header(header, value)
+            .form(&form)
+            .send()
+    };
+
+    let by_x_forwarded_host = forge("X-Forwarded-Host", "evil.example").await.unwrap();
+    let by_forwarded = forge("Forwarded", "host=evil.example").await.unwrap();
+
+    assert_eq!(by_x_forwarded_host.status(), 403);
+    assert_eq!(by_forwarded.status(), 403);
+    assert!(!app.db.role_exists(&name).await, "nothing was created");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_audit_log_records_the_forwarded_client_address() {
+    let app = spawn_app_tuned(|settings| {
+        settings.trusted_proxies = "127.0.0.1".parse().unwrap();
+    })
+    .await;
+
+    // The browser spoke HTTPS to the proxy at dash.example, and tried to
+    // pass off 198.51.100.1 as its address before the proxy appended its own.
+    let status = log_in_through(
+        &app,
+        &[
+            ("Origin", "https://dash.example"),
+            ("X-Forwarded-Host", "dash.example"),
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-For", "198.51.100.1, 203.0.113.7"),
+        ],
+    )
+    .await;
+
+    assert_eq!(status, 303, "the proxied origin is this site");
+    assert_eq!(
+        recorded_login_address(&app).await.as_deref(),
+        Some("203.0.113.7")
+    );
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_the_peer_address_is_recorded_whatever_the_headers_claim() {
+    let app = spawn_app().await;
+
+    let status = log_in_through(
+        &app,
+        &[
+            ("X-Forwarded-For", "203.0.113.7"),
+            ("X-Real-IP", "203.0.113.7"),
+            ("Forwarded", "for=203.0.113.7"),
+        ],
+    )
+    .await;
+
+    assert_eq!(status, 303);
+    assert_eq!(
+        recorded_login_address(&app).await.as_deref(),
+        Some("127.0.0.1")
+    );
 }

@@ -45,9 +45,8 @@ pub async fn submit(
     // never whatever else was typed there (a password, by mistake).
     let who = OperatorName::parse(&username)
         .map_or_else(|_| "(not an operator name)".to_owned(), |n| n.to_string());
-    let address = req
-        .peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |addr| addr.ip().to_string());
+    let address =
+        crate::web::client::address(&req).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     let attempt = app
         .state
         .begin_login_attempt(&who, &address, &policy)

@@ -51,8 +51,9 @@ fn see_other(location: &str) -> HttpResponse {
 
 async fn chrome(app: &web::Data<AppState>, operator: &Operator) -> Result<Chrome, WebError> {
     Ok(Chrome {
-        operator: operator.name.clone(),
-        database: app.roles.database_name().await?,
+        // Shown only, never put in a URL: see `pages::filters::visible`.
+        operator: crate::domain::visible(&operator.name).into_owned(),
+        database: crate::domain::visible(&app.roles.database_name().await?).into_owned(),
         csrf: operator.session.csrf_token(),
     })
 }

@@ -235,6 +235,7 @@ pub async fn delete(
     audit::role_change(&app, &operator, Action::DeleteUser, name.as_str(), &result).await;
     result?;
     tracing::info!(operator = %operator.name, user = %name, "user deleted");
-    operator.session.flash(format!("User \"{name}\" deleted."));
+    let shown = crate::domain::visible(name.as_str());
+    operator.session.flash(format!("User \"{shown}\" deleted."));
     Ok(see_other(USERS))
 }
