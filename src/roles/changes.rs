@@ -136,24 +136,85 @@ impl RoleManager {
     }
 
     /// Deletes a user without losing data: its sessions end, its code that
-    /// ran with its owner's rights is made to run with its caller's (see
+    /// could act with its owner's rights is made safe (see
     /// [`super::LeftCode`]), everything it owns moves to the protected user,
     /// its remaining privileges are dropped, then the role.
     ///
-    /// Whatever would make PostgreSQL refuse (objects or privileges in other
-    /// databases) makes the user not manageable, checked before any session
-    /// is ended, so a refused delete changes nothing.
+    /// First, in a change of its own, the user is locked out (`CONNECTION
+    /// LIMIT 0`) and its sessions end, so it cannot add code while the
+    /// deletion looks at what it has. Whatever makes it not manageable is
+    /// checked before that, so a refused delete changes nothing; if the
+    /// deletion then fails, its connection limit is put back.
     pub async fn delete(&self, name: &RoleName) -> Result<(), RoleError> {
+        let user = name.as_str();
+        let (oid, limit) = self.lock_out(name).await?;
+        let deleted = self.delete_locked_out(name, oid).await;
+        if deleted.is_err() {
+            let restore = format!("ALTER ROLE {} CONNECTION LIMIT {limit}", ident(user));
+            let restored = match self.pool.get().await {
+                Ok(client) => client
+                    .batch_execute(&restore)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(error) => Err(error.to_string()),
+            };
+            if let Err(error) = restored {
+                tracing::error!(%error, user, "a failed delete left the user locked out (CONNECTION LIMIT 0)");
+            }
+        }
+        deleted
+    }
+
+    /// Refuses what may not be deleted, then stops the user from logging in
+    /// and ends its sessions, waiting (a few seconds at most) for them to
+    /// go. Returns its oid and its connection limit before.
+    async fn lock_out(&self, name: &RoleName) -> Result<(u32, i32), RoleError> {
         let user = name.as_str();
         let fail = |e| RoleError::from_postgres(e, user);
         let mut client = self.pool.get().await?;
         let tx = begin(&mut client, user).await?;
         let facts = self.facts(&tx).await?;
         let oid = managed_target(&tx, &facts, name).await?;
+        let limit: i32 = tx
+            .query_one("SELECT rolconnlimit FROM pg_roles WHERE oid = $1", &[&oid])
+            .await
+            .map_err(fail)?
+            .get(0);
+        tx.batch_execute(&format!("ALTER ROLE {} CONNECTION LIMIT 0", ident(user)))
+            .await
+            .map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        terminate_sessions(&client, oid).await.map_err(fail)?;
+        for _ in 0..100 {
+            let open: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE usesysid = $1",
+                    &[&oid],
+                )
+                .await
+                .map_err(fail)?
+                .get(0);
+            if open == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Ok((oid, limit))
+    }
+
+    async fn delete_locked_out(&self, name: &RoleName, oid: u32) -> Result<(), RoleError> {
+        let user = name.as_str();
+        let fail = |e| RoleError::from_postgres(e, user);
+        let mut client = self.pool.get().await?;
+        let tx = begin(&mut client, user).await?;
+        let facts = self.facts(&tx).await?;
+        if managed_target(&tx, &facts, name).await? != oid {
+            // Dropped and made again by someone else meanwhile: not ours to delete.
+            return Err(RoleError::NotFound(user.to_owned()));
+        }
         // Ending sessions first frees the locks they hold on the user's
         // tables, which REASSIGN OWNED would otherwise wait for.
         terminate_sessions(&tx, oid).await.map_err(fail)?;
-        // Its code must not gain the protected user's rights by the move.
         let code = code::find(&tx, oid, facts.version_num)
             .await
             .map_err(fail)?;

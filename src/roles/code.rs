@@ -1,10 +1,9 @@
 //! Code a deleted user leaves behind.
 //!
 //! Deleting a user moves what it owns to the protected user, so no table is
-//! lost. Its code moves too, and some code runs with its *owner's* rights:
-//! a `SECURITY DEFINER` function, or a view (which reads tables as its
-//! owner). Moved as it is, a read-write user's `innocent()` would then act
-//! as the protected user for anyone allowed to call it. So before the move:
+//! lost. Its code moves too, and some code runs with its *owner's* rights,
+//! or with the rights of a table's owner: moved as it is, a read-write
+//! user's `innocent()` would act as the protected user. So before the move:
 //! - `SECURITY DEFINER` functions and procedures become `SECURITY INVOKER`:
 //!   they run with the rights of whoever calls them;
 //! - views get `security_invoker = true` (PostgreSQL 15+): they read tables
@@ -12,10 +11,16 @@
 //!   option, so there every grant on the view is revoked instead: the view
 //!   stays, readable by the protected user, who may grant it again after
 //!   reading its definition;
-//! - what cannot be changed without changing what it does is named on the
-//!   confirmation page: materialized views (a refresh runs their query as
-//!   their owner), triggers that call the user's functions, and rules on
-//!   its tables (their actions run as the table's owner).
+//! - triggers (on any table) that call the user's functions, and rules on
+//!   its tables (whose actions run as the table's owner), are disabled: they
+//!   stay, and the protected user can enable them again after review;
+//! - indexes and extended statistics on its tables whose expressions call
+//!   functions or operators outside `pg_catalog` are dropped: `ANALYZE`
+//!   (autovacuum, with nobody acting) and `REINDEX` run those expressions
+//!   as the table's owner. They hold no data; the protected user can make
+//!   them again;
+//! - materialized views are named, unchanged: a refresh runs their query as
+//!   their owner, so a person reviews them before refreshing.
 
 use deadpool_postgres::GenericClient;
 
@@ -24,12 +29,14 @@ use super::sql::ident;
 /// One piece of a user's code that could act with its owner's rights.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeftCode {
-    /// As PostgreSQL describes it: `function innocent()`, `view report`…
+    /// As PostgreSQL describes it: `function public.innocent()`, `view public.report`…
     pub object: String,
     pub kind: CodeKind,
-    /// How statements name it (a `regprocedure` or `regclass`), when they
-    /// change it.
+    /// How statements name it, or the table it is on (a `regprocedure` or
+    /// `regclass`, quoted by PostgreSQL).
     target: Option<String>,
+    /// A trigger's or rule's own name, or a trigger's function.
+    name: Option<String>,
     /// Who holds a grant on a view (`None` is PUBLIC), for PostgreSQL 14.
     grantees: Vec<Option<String>>,
 }
@@ -42,24 +49,30 @@ pub enum CodeKind {
     OwnerRightsView,
     /// Every grant on it revoked (PostgreSQL 14).
     RevokedView,
+    /// A trigger calling one of the user's functions: disabled.
+    Trigger,
+    /// A rule on one of the user's tables: disabled.
+    Rule,
+    /// An index whose expressions call non-system code: dropped.
+    ExpressionIndex,
+    /// Extended statistics whose expressions call non-system code: dropped.
+    ExpressionStatistics,
     /// Left as it is; named so a person reviews it.
     MaterializedView,
-    Trigger,
-    Rule,
 }
 
 impl LeftCode {
     /// What the deletion does about it, as a statement (empty when nothing).
     fn statement(&self) -> String {
-        let Some(target) = &self.target else {
+        let (Some(target), name) = (&self.target, self.name.as_deref()) else {
             return String::new();
         };
-        match self.kind {
-            CodeKind::DefinerRoutine => format!("ALTER ROUTINE {target} SECURITY INVOKER;"),
-            CodeKind::OwnerRightsView => {
+        match (self.kind, name) {
+            (CodeKind::DefinerRoutine, _) => format!("ALTER ROUTINE {target} SECURITY INVOKER;"),
+            (CodeKind::OwnerRightsView, _) => {
                 format!("ALTER VIEW {target} SET (security_invoker = true);")
             }
-            CodeKind::RevokedView if !self.grantees.is_empty() => {
+            (CodeKind::RevokedView, _) if !self.grantees.is_empty() => {
                 let grantees: Vec<String> = self
                     .grantees
                     .iter()
@@ -67,6 +80,14 @@ impl LeftCode {
                     .collect();
                 format!("REVOKE ALL ON {target} FROM {};", grantees.join(", "))
             }
+            (CodeKind::Trigger, Some(trigger)) => {
+                format!("ALTER TABLE {target} DISABLE TRIGGER {};", ident(trigger))
+            }
+            (CodeKind::Rule, Some(rule)) => {
+                format!("ALTER TABLE {target} DISABLE RULE {};", ident(rule))
+            }
+            (CodeKind::ExpressionIndex, _) => format!("DROP INDEX {target};"),
+            (CodeKind::ExpressionStatistics, _) => format!("DROP STATISTICS {target};"),
             _ => String::new(),
         }
     }
@@ -92,25 +113,42 @@ impl std::fmt::Display for LeftCode {
                  change: every grant on it will be revoked; the protected user can grant it \
                  again after reviewing it."
             ),
+            CodeKind::Trigger => write!(
+                f,
+                "{object} calls {}, written by this user: it will be disabled; the protected \
+                 user can enable it again after reviewing the function.",
+                self.name.as_deref().unwrap_or("a function")
+            ),
+            CodeKind::Rule => write!(
+                f,
+                "{object}: its actions run with the table owner's rights, which will be the \
+                 protected user's: it will be disabled; the protected user can enable it \
+                 again after reviewing it."
+            ),
+            CodeKind::ExpressionIndex | CodeKind::ExpressionStatistics => write!(
+                f,
+                "{object} computes expressions with code outside the system catalog, which \
+                 ANALYZE and REINDEX run with the table owner's rights: it will be dropped \
+                 (it holds no data; the protected user can create it again)."
+            ),
             CodeKind::MaterializedView => write!(
                 f,
                 "{object}: refreshing it runs its query with its owner's rights, which will \
                  be the protected user's; review it before refreshing it."
             ),
-            CodeKind::Trigger => write!(
-                f,
-                "{object} calls {}: it keeps running, with the rights of whoever changes the \
-                 table.",
-                self.target.as_deref().unwrap_or("a function of this user")
-            ),
-            CodeKind::Rule => write!(
-                f,
-                "{object}: its actions run with the table owner's rights, which will be the \
-                 protected user's; review it."
-            ),
         }
     }
 }
+
+/// Whether dependency row `d` (of `pg_depend`) points at a function,
+/// operator or operator class outside `pg_catalog`.
+const CALLS_USER_CODE: &str = "
+    ((d.refclassid = 'pg_proc'::regclass AND (SELECT p.pronamespace FROM pg_proc p
+        WHERE p.oid = d.refobjid) <> 'pg_catalog'::regnamespace)
+  OR (d.refclassid = 'pg_operator'::regclass AND (SELECT o.oprnamespace FROM pg_operator o
+        WHERE o.oid = d.refobjid) <> 'pg_catalog'::regnamespace)
+  OR (d.refclassid = 'pg_opclass'::regclass AND (SELECT c.opcnamespace FROM pg_opclass c
+        WHERE c.oid = d.refobjid) <> 'pg_catalog'::regnamespace))";
 
 /// The code role `oid` owns in the current database (or calls from a
 /// trigger) that could act with its owner's rights.
@@ -119,31 +157,48 @@ pub(super) async fn find(
     oid: u32,
     version_num: i32,
 ) -> Result<Vec<LeftCode>, tokio_postgres::Error> {
-    let rows = client
-        .query(
-            "SELECT 'routine', pg_describe_object('pg_proc'::regclass, p.oid, 0),
-                    p.oid::regprocedure::text, NULL::text[]
-               FROM pg_proc p WHERE p.proowner = $1 AND p.prosecdef
-             UNION ALL
-             SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'matview' END,
-                    pg_describe_object('pg_class'::regclass, c.oid, 0), c.oid::regclass::text,
-                    ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN NULL
-                                               ELSE pg_get_userbyid(a.grantee)::text END
-                            FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner)
-               FROM pg_class c WHERE c.relowner = $1 AND c.relkind IN ('v', 'm')
-             UNION ALL
-             SELECT 'trigger', pg_describe_object('pg_trigger'::regclass, t.oid, 0),
-                    t.tgfoid::regprocedure::text, NULL
-               FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
-              WHERE p.proowner = $1 AND NOT t.tgisinternal
-             UNION ALL
-             SELECT 'rule', pg_describe_object('pg_rewrite'::regclass, r.oid, 0), NULL, NULL
-               FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
-              WHERE c.relowner = $1 AND r.rulename <> '_RETURN'
-              ORDER BY 1, 2",
-            &[&oid],
-        )
-        .await?;
+    let query = format!(
+        "SELECT 'routine', pg_describe_object('pg_proc'::regclass, p.oid, 0),
+                p.oid::regprocedure::text, NULL::text, NULL::text[]
+           FROM pg_proc p WHERE p.proowner = $1 AND p.prosecdef
+         UNION ALL
+         SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'matview' END,
+                pg_describe_object('pg_class'::regclass, c.oid, 0), c.oid::regclass::text, NULL,
+                ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN NULL
+                                           ELSE pg_get_userbyid(a.grantee)::text END
+                        FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner)
+           FROM pg_class c WHERE c.relowner = $1 AND c.relkind IN ('v', 'm')
+         UNION ALL
+         SELECT 'trigger', pg_describe_object('pg_trigger'::regclass, t.oid, 0),
+                t.tgrelid::regclass::text, t.tgname::text, NULL
+           FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+          WHERE p.proowner = $1 AND NOT t.tgisinternal
+         UNION ALL
+         SELECT 'rule', pg_describe_object('pg_rewrite'::regclass, r.oid, 0),
+                r.ev_class::regclass::text, r.rulename::text, NULL
+           FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+          WHERE c.relowner = $1 AND r.rulename <> '_RETURN'
+         UNION ALL
+         SELECT 'index', pg_describe_object('pg_class'::regclass, i.indexrelid, 0),
+                i.indexrelid::regclass::text, NULL, NULL
+           FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
+          WHERE t.relowner = $1
+            AND EXISTS (SELECT 1 FROM pg_depend d
+                         WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid
+                           AND {CALLS_USER_CODE})
+         UNION ALL
+         SELECT 'statistics', pg_describe_object('pg_statistic_ext'::regclass, e.oid, 0),
+                quote_ident(n.nspname) || '.' || quote_ident(e.stxname), NULL, NULL
+           FROM pg_statistic_ext e
+           JOIN pg_class t ON t.oid = e.stxrelid
+           JOIN pg_namespace n ON n.oid = e.stxnamespace
+          WHERE (t.relowner = $1 OR e.stxowner = $1)
+            AND EXISTS (SELECT 1 FROM pg_depend d
+                         WHERE d.classid = 'pg_statistic_ext'::regclass AND d.objid = e.oid
+                           AND {CALLS_USER_CODE})
+          ORDER BY 1, 2"
+    );
+    let rows = client.query(&query, &[&oid]).await?;
     let invoker_views = version_num >= 150_000;
     Ok(rows
         .iter()
@@ -152,16 +207,19 @@ pub(super) async fn find(
                 "routine" => CodeKind::DefinerRoutine,
                 "view" if invoker_views => CodeKind::OwnerRightsView,
                 "view" => CodeKind::RevokedView,
-                "matview" => CodeKind::MaterializedView,
                 "trigger" => CodeKind::Trigger,
-                _ => CodeKind::Rule,
+                "rule" => CodeKind::Rule,
+                "index" => CodeKind::ExpressionIndex,
+                "statistics" => CodeKind::ExpressionStatistics,
+                _ => CodeKind::MaterializedView,
             };
             LeftCode {
                 object: row.get(1),
                 kind,
                 target: row.get(2),
+                name: row.get(3),
                 grantees: row
-                    .get::<_, Option<Vec<Option<String>>>>(3)
+                    .get::<_, Option<Vec<Option<String>>>>(4)
                     .unwrap_or_default(),
             }
         })
@@ -182,6 +240,7 @@ mod tests {
             object: "x".into(),
             kind,
             target: Some(target.into()),
+            name: None,
             grantees,
         }
     }
@@ -213,5 +272,25 @@ mod tests {
         );
         let ungranted = code(CodeKind::RevokedView, "report", vec![]);
         assert_eq!(neutralise(&[ungranted]), "");
+    }
+
+    #[test]
+    fn triggers_and_rules_are_disabled_by_their_quoted_names_and_expression_indexes_dropped() {
+        let named = |kind, name: &str| LeftCode {
+            name: Some(name.into()),
+            ..code(kind, "public.orders", vec![])
+        };
+        assert_eq!(
+            neutralise(&[
+                named(CodeKind::Trigger, "Audit \"x\""),
+                named(CodeKind::Rule, "r"),
+                code(CodeKind::ExpressionIndex, "public.orders_idx", vec![]),
+                code(CodeKind::ExpressionStatistics, "public.st", vec![]),
+            ]),
+            "ALTER TABLE public.orders DISABLE TRIGGER \"Audit \"\"x\"\"\";\
+             ALTER TABLE public.orders DISABLE RULE \"r\";\
+             DROP INDEX public.orders_idx;\
+             DROP STATISTICS public.st;"
+        );
     }
 }

@@ -291,3 +291,124 @@ async fn a_user_holding_locks_on_its_tables_is_still_deleted() {
     let owner = db.table_owner("busy").await;
     assert_eq!(owner, db.protected);
 }
+
+#[tokio::test]
+async fn a_deleted_users_triggers_and_rules_are_disabled_and_its_expression_indexes_dropped() {
+    let db = test_db().await;
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute("CREATE TABLE orders (v int)")
+        .await
+        .unwrap();
+    let (writer, secret) = db.create_user("leaves_code", Access::ReadWrite).await;
+    let client = db
+        .connect_as(writer.as_str(), secret.expose())
+        .await
+        .unwrap();
+    client
+        .batch_execute(
+            "CREATE FUNCTION tg() RETURNS trigger LANGUAGE plpgsql AS
+                 $$ BEGIN RAISE EXCEPTION 'the trap fired as %', current_user; END $$;
+             CREATE TRIGGER trap AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION tg();
+             CREATE FUNCTION twice(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
+             CREATE TABLE measures (x int);
+             INSERT INTO measures VALUES (1), (2);
+             CREATE INDEX measures_twice ON measures (twice(x));
+             CREATE INDEX measures_plain ON measures (x);
+             CREATE STATISTICS measures_stats ON (twice(x)), x FROM measures;
+             CREATE TABLE leak (v int);
+             CREATE RULE copy AS ON INSERT TO measures DO ALSO INSERT INTO leak VALUES (NEW.x);",
+        )
+        .await
+        .unwrap();
+    drop(client);
+    let target = RoleName::from(writer.clone());
+
+    let preview = db.roles.ownership(&target).await.unwrap();
+    db.roles.delete(&target).await.unwrap();
+
+    let named = |needle: &str| preview.code.iter().any(|c| c.object.contains(needle));
+    assert!(named("trigger trap"), "{preview:?}");
+    assert!(named("rule copy"), "{preview:?}");
+    assert!(named("measures_twice"), "{preview:?}");
+    assert!(named("measures_stats"), "{preview:?}");
+    assert!(!named("measures_plain"), "a plain index is no code");
+    protected
+        .batch_execute("INSERT INTO orders VALUES (1)")
+        .await
+        .expect("the trigger no longer fires as the protected user");
+    let admin = db.admin().await;
+    let count = |sql: &'static str| {
+        let admin = &admin;
+        async move { admin.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) }
+    };
+    assert_eq!(
+        count("SELECT count(*) FROM pg_trigger WHERE tgname = 'trap' AND tgenabled = 'D'").await,
+        1,
+        "kept, disabled"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM pg_rewrite WHERE rulename = 'copy' AND ev_enabled = 'D'").await,
+        1,
+        "kept, disabled"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM pg_class WHERE relname = 'measures_twice'").await,
+        0,
+        "the index calling the user's function is gone"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM pg_statistic_ext WHERE stxname = 'measures_stats'").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM pg_class WHERE relname = 'measures_plain'").await,
+        1
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM measures").await,
+        2,
+        "no data lost"
+    );
+}
+
+#[tokio::test]
+async fn a_user_being_deleted_cannot_log_in_to_add_code_while_the_delete_waits() {
+    let db = test_db().await;
+    let (writer, secret) = db.create_user("racer", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("holder", Access::ReadOnly).await;
+    let client = db
+        .connect_as(writer.as_str(), secret.expose())
+        .await
+        .unwrap();
+    client
+        .batch_execute("CREATE VIEW slow AS SELECT 1 AS one")
+        .await
+        .unwrap();
+    drop(client);
+    // A reader's open transaction holds the view, so the delete waits.
+    let holder = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+    holder
+        .batch_execute("BEGIN; SELECT * FROM slow;")
+        .await
+        .unwrap();
+    let target = RoleName::from(writer.clone());
+    let roles = &db.roles;
+
+    let (deleted, late_login) = tokio::join!(roles.delete(&target), async {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let login = db.connect_as(writer.as_str(), secret.expose()).await;
+        holder.batch_execute("COMMIT").await.unwrap();
+        login
+    });
+
+    assert!(
+        late_login.is_err(),
+        "the user could log in while its delete was under way"
+    );
+    deleted.expect("the delete finishes once the reader lets go");
+    assert!(!db.role_exists(writer.as_str()).await);
+}
