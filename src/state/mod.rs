@@ -7,13 +7,15 @@
 //! PostgreSQL is down and recover when it comes back.
 
 mod audit;
+mod hashing;
 mod logins;
 mod operators;
 mod sessions;
 
 pub use audit::{Action, EntriesPage, Entry, Event, Outcome, Source};
 pub use logins::{LoginAttempt, LoginPolicy, Throttle};
-pub use operators::{Operator, hash_operator_password};
+pub use hashing::{hash_operator_password, verify_password};
+pub use operators::Operator;
 
 use deadpool_postgres::Pool;
 
