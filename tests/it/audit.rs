@@ -257,3 +257,49 @@ async fn a_locked_out_address_adds_one_audit_entry_however_often_it_tries() {
             .is_some_and(|d| d.starts_with("locked out"))
     );
 }
+
+#[tokio::test]
+async fn audit_entries_older_than_the_retention_are_deleted_and_newer_ones_kept() {
+    let app = spawn_app().await;
+    let event = |target: &str| Event {
+        actor: "cli".into(),
+        source: Source::Cli,
+        action: Action::DeleteUser,
+        database: Some(app.db.name.clone()),
+        target: Some(target.to_owned()),
+        outcome: Outcome::Ok,
+        detail: None,
+        client_address: None,
+    };
+    let state = app.state_store();
+    for target in ["from_last_year", "from_last_quarter", "from_last_week"] {
+        state.record(&event(target)).await.unwrap();
+    }
+    let admin = app.state_admin().await;
+    admin
+        .batch_execute(
+            "UPDATE audit_log SET at = now() - interval '365 days' WHERE target = 'from_last_year';
+             UPDATE audit_log SET at = now() - interval '31 days' WHERE target = 'from_last_quarter';
+             UPDATE audit_log SET at = now() - interval '7 days' WHERE target = 'from_last_week';",
+        )
+        .await
+        .unwrap();
+
+    // A process keeping 30 days prunes when it first records something.
+    let month = app
+        .state_store()
+        .with_audit_retention(Duration::from_secs(30 * 86_400));
+    month.record(&event("from_today")).await.unwrap();
+
+    let kept: Vec<String> = admin
+        .query(
+            "SELECT target FROM audit_log WHERE target IS NOT NULL ORDER BY at",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(kept, ["from_last_week", "from_today"]);
+}
