@@ -86,8 +86,11 @@ const IN_FLIGHT_LIMIT: Duration = Duration::from_secs(120);
 /// How long an attempt waits for its address's attempts in flight to end
 /// before it is refused like a locked-out one.
 const WAIT_LIMIT: Duration = Duration::from_secs(30);
-/// How often a waiting attempt looks again.
-const WAIT_STEP: Duration = Duration::from_millis(50);
+/// How soon a waiting attempt first looks again; each further look waits
+/// twice as long, up to [`WAIT_STEP_MAX`], so that a flood of waiting
+/// attempts does not become a flood of queries.
+const WAIT_STEP: Duration = Duration::from_millis(20);
+const WAIT_STEP_MAX: Duration = Duration::from_millis(320);
 
 /// A login attempt that has been counted.
 #[derive(Debug)]
@@ -114,6 +117,7 @@ impl StateStore {
         policy: &LoginPolicy,
     ) -> Result<LoginAttempt, StateError> {
         let give_up_at = tokio::time::Instant::now() + WAIT_LIMIT;
+        let mut step = WAIT_STEP;
         loop {
             let give_up = tokio::time::Instant::now() >= give_up_at;
             if let Some(attempt) = self
@@ -122,7 +126,8 @@ impl StateStore {
             {
                 return Ok(attempt);
             }
-            tokio::time::sleep(WAIT_STEP).await;
+            tokio::time::sleep(step).await;
+            step = (step * 2).min(WAIT_STEP_MAX);
         }
     }
 

@@ -63,13 +63,17 @@ pub async fn submit(
         };
         render(status, &page)
     };
+    let minutes = policy.window.as_secs().div_ceil(60);
     match attempt.throttle {
         Throttle::Locked => {
+            // Once per address and window: a locked-out client must not be
+            // able to flood the audit log under names of its choosing.
             if attempt.record_refusal {
-                let detail = "locked out (further attempts from this address are refused unrecorded until the lockout ends)";
-                audit::login(&app, &who, &address, Outcome::Refused, Some(detail)).await;
+                let detail = format!(
+                    "locked out; further refusals from this address are not recorded for {minutes} minutes"
+                );
+                audit::login(&app, &who, &address, Outcome::Refused, Some(&detail)).await;
             }
-            let minutes = policy.window.as_secs().div_ceil(60);
             return again(
                 StatusCode::TOO_MANY_REQUESTS,
                 &format!("Too many failed logins. Try again in {minutes} minutes."),
