@@ -61,9 +61,11 @@ impl Pool {
     }
 }
 
-/// A worker's life: one buffer, then jobs until the process ends.
+/// A worker's life: jobs until the process ends, all in one buffer,
+/// allocated at its first job (a CLI command hashing one password needs
+/// one buffer, not four).
 fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
-    let mut memory = vec![Block::new(); Params::DEFAULT.block_count()];
+    let mut memory: Vec<Block> = Vec::new();
     loop {
         // The lock is only held while waiting for the next job, never while
         // computing; a poisoned lock still guards a usable receiver.
@@ -74,6 +76,9 @@ fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
         let Ok(job) = next else {
             return;
         };
+        if memory.is_empty() {
+            memory = vec![Block::new(); Params::DEFAULT.block_count()];
+        }
         // A job that panics drops its reply (its caller gets an error);
         // the pool keeps its thread.
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
