@@ -200,6 +200,15 @@ pub struct Settings {
         value_name = "ADDRESSES"
     )]
     pub trusted_proxies: Option<TrustedProxies>,
+    /// Audit entries older than this are deleted (`90d`, `12h`; checked at
+    /// most hourly, when something is recorded).
+    #[arg(
+        long,
+        env = "PGUSERS_AUDIT_RETENTION",
+        default_value = "90d",
+        global = true
+    )]
+    pub audit_retention: Span,
 
     /// Connection to the database holding pgusers' own state. Default: a
     /// database `pgusers` on the managed server, created if missing.
@@ -302,5 +311,22 @@ mod tests {
         assert!("0m".parse::<Span>().is_err());
         assert!("ten".parse::<Span>().is_err());
         assert!("5w".parse::<Span>().is_err());
+    }
+
+    #[test]
+    fn audit_entries_are_kept_ninety_days_unless_told_otherwise() {
+        let default = Cli::try_parse_from(["pgusers"]).unwrap().settings;
+        let month = Cli::try_parse_from(["pgusers", "--audit-retention", "30d"])
+            .unwrap()
+            .settings;
+
+        assert_eq!(
+            default.audit_retention,
+            Span(Duration::from_secs(90 * 86_400))
+        );
+        assert_eq!(
+            month.audit_retention,
+            Span(Duration::from_secs(30 * 86_400))
+        );
     }
 }

@@ -139,7 +139,8 @@ impl Target {
             admin_password,
             announce,
             bootstrap_operator: state_use == StateUse::Dashboard,
-        }))
+        })
+        .with_audit_retention(settings.audit_retention.0))
     }
 
     /// Stops the embedded cluster if this process started it.

@@ -1,6 +1,9 @@
 //! The audit log: every change, every refused attempt, every login. It holds
 //! who, what, where and how it ended; never a password or a verifier.
 
+use std::sync::PoisonError;
+use std::time::{Duration, Instant};
+
 use serde::Serialize;
 
 use super::{StateError, StateStore};
@@ -119,7 +122,14 @@ pub struct EntriesPage {
     pub more: bool,
 }
 
+/// Old entries are deleted at most this often per process.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
 impl StateStore {
+    /// Records an event; now and then (at most hourly) also deletes the
+    /// entries older than the retention, so the log cannot grow forever.
+    /// Riding on a write needs no task of its own, and a dashboard that
+    /// records nothing has nothing new to delete.
     pub async fn record(&self, event: &Event) -> Result<(), StateError> {
         let client = self.client().await?;
         client
@@ -139,7 +149,37 @@ impl StateStore {
                 ],
             )
             .await?;
+        if self.audit_pruning_due()
+            && let Err(error) = self.forget_old_audit_entries().await
+        {
+            tracing::warn!(%error, "deleting old audit entries failed");
+        }
         Ok(())
+    }
+
+    /// Whether an hour has passed since the last pruning (or none was
+    /// done), counting this call as the next one.
+    fn audit_pruning_due(&self) -> bool {
+        let mut last = self
+            .audit_pruned_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if last.is_some_and(|at| at.elapsed() < PRUNE_EVERY) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
+    }
+
+    /// Deletes the audit entries older than the retention; returns how many.
+    pub async fn forget_old_audit_entries(&self) -> Result<u64, StateError> {
+        let client = self.client().await?;
+        Ok(client
+            .execute(
+                "DELETE FROM audit_log WHERE at < now() - make_interval(secs => $1)",
+                &[&self.audit_retention.as_secs_f64()],
+            )
+            .await?)
     }
 
     /// Records an event; a failure to record is logged, never fatal to the

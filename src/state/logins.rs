@@ -1,11 +1,27 @@
 //! Login throttling, kept in the state database so it holds across
 //! restarts and replicas.
 //!
-//! Failed logins are counted per operator name and per client address over
-//! [`LoginPolicy::window`]. From [`LoginPolicy::slow_after`] failures on,
-//! each attempt waits longer (doubling, up to [`LoginPolicy::max_delay`]);
-//! from [`LoginPolicy::lock_after`] on, attempts are refused until the
-//! window has passed. What is said never tells which part was wrong.
+//! Every attempt is counted before its password is checked, and what it
+//! counts against differs by what an attacker controls:
+//! - A client address (over every name it tries) is locked out: from
+//!   [`LoginPolicy::lock_after`] failures on, its attempts are refused
+//!   until the window has passed, even with the right password. A name
+//!   tried from that address is part of the address's count, so the pair
+//!   is locked out with it.
+//! - An operator name (from every address) is only slowed down: from
+//!   [`LoginPolicy::slow_after`] failures on, each attempt waits longer
+//!   (doubling, up to [`LoginPolicy::max_delay`]), but is never refused.
+//!   Otherwise anyone could lock any operator out by failing on purpose.
+//!
+//! Attempts still being checked (in flight) count towards their address's
+//! lockout, not towards the name's slowdown. An attempt goes on only while
+//! its address's failures and attempts in flight stay below the lockout;
+//! otherwise it waits for those in flight to end. So guesses sent all at
+//! once can never have more than `lock_after` checked, while an operator's
+//! own logins sent all at once all go through, a few at a time. A right
+//! password deletes its attempt; a wrong one turns it into a failure.
+//!
+//! What is said never tells which part was wrong.
 
 use std::time::Duration;
 
@@ -43,11 +59,13 @@ pub enum Throttle {
 }
 
 impl LoginPolicy {
-    /// The decision for the worse of the two counts.
-    pub fn decide(&self, failures: i64) -> Throttle {
-        if failures >= self.lock_after {
+    /// The decision from the recent failures of the client's address and of
+    /// the operator name: only the address locks out.
+    pub fn decide(&self, by_address: i64, by_name: i64) -> Throttle {
+        if by_address >= self.lock_after {
             return Throttle::Locked;
         }
+        let failures = by_address.max(by_name);
         if failures < self.slow_after {
             return Throttle::Allow;
         }
@@ -62,77 +80,165 @@ impl LoginPolicy {
     }
 }
 
-/// A login attempt that has been counted: until it succeeds, it stands as
-/// a failure, so attempts sent in parallel count each other.
+/// An attempt older than this and still in flight was never finished (its
+/// process stopped): it counts as a failure from then on.
+const IN_FLIGHT_LIMIT: Duration = Duration::from_secs(120);
+/// How long an attempt waits for its address's attempts in flight to end
+/// before it is refused like a locked-out one.
+const WAIT_LIMIT: Duration = Duration::from_secs(30);
+/// How soon a waiting attempt first looks again; each further look waits
+/// twice as long, up to [`WAIT_STEP_MAX`], so that a flood of waiting
+/// attempts does not become a flood of queries.
+const WAIT_STEP: Duration = Duration::from_millis(20);
+const WAIT_STEP_MAX: Duration = Duration::from_millis(320);
+
+/// A login attempt that has been counted.
 #[derive(Debug)]
 pub struct LoginAttempt {
     pub throttle: Throttle,
+    /// Whether this refusal is the first of its address's lockout in this
+    /// window, and so the one to record: a locked-out client sending
+    /// thousands of attempts must not flood the audit log.
+    pub record_refusal: bool,
     /// The counted row, when the attempt may go on.
     id: Option<i64>,
+    operator: String,
+    address: String,
 }
 
 impl StateStore {
-    /// Counts an attempt against the name and the address, atomically:
-    /// decides from the failures before it, then records it as a failure
-    /// unless it is refused outright.
+    /// Counts an attempt against the address and the name, and decides
+    /// what to do with it; waits while the address has too many attempts
+    /// in flight.
     pub async fn begin_login_attempt(
         &self,
         operator: &str,
         address: &str,
         policy: &LoginPolicy,
     ) -> Result<LoginAttempt, StateError> {
+        let give_up_at = tokio::time::Instant::now() + WAIT_LIMIT;
+        let mut step = WAIT_STEP;
+        loop {
+            let give_up = tokio::time::Instant::now() >= give_up_at;
+            if let Some(attempt) = self
+                .try_login_attempt(operator, address, policy, give_up)
+                .await?
+            {
+                return Ok(attempt);
+            }
+            tokio::time::sleep(step).await;
+            step = (step * 2).min(WAIT_STEP_MAX);
+        }
+    }
+
+    /// One look at the counts, atomically per address: `None` when the
+    /// attempt must wait for others in flight (unless `give_up`, which
+    /// refuses it instead).
+    async fn try_login_attempt(
+        &self,
+        operator: &str,
+        address: &str,
+        policy: &LoginPolicy,
+        give_up: bool,
+    ) -> Result<Option<LoginAttempt>, StateError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        // One attempt at a time per name and per address (namespaced keys).
+        // One decision at a time per address (a namespaced key), so that
+        // attempts sent at once see each other.
         tx.execute(
-            "SELECT pg_advisory_xact_lock(1886741362, hashtext('name:' || $1)),
-                    pg_advisory_xact_lock(1886741362, hashtext('address:' || $2))",
-            &[&operator, &address],
+            "SELECT pg_advisory_xact_lock(1886741362, hashtext('address:' || $1))",
+            &[&address],
         )
         .await?;
-        let failures: i64 = tx
+        let counts = tx
             .query_one(
-                "SELECT greatest(count(*) FILTER (WHERE operator = $1), count(*) FILTER (WHERE address = $2))
-                   FROM login_failures WHERE at > now() - make_interval(secs => $3)",
-                &[&operator, &address, &policy.window.as_secs_f64()],
+                "SELECT count(*) FILTER (WHERE address = $2 AND NOT in_flight),
+                        count(*) FILTER (WHERE address = $2 AND in_flight),
+                        count(*) FILTER (WHERE operator = $1 AND NOT pending)
+                   FROM (SELECT *, pending AND at > now() - make_interval(secs => $4) AS in_flight
+                           FROM login_failures
+                          WHERE at > now() - make_interval(secs => $3)
+                            AND (address = $2 OR operator = $1)) recent",
+                &[
+                    &operator,
+                    &address,
+                    &policy.window.as_secs_f64(),
+                    &IN_FLIGHT_LIMIT.as_secs_f64(),
+                ],
             )
-            .await?
-            .get(0);
-        let throttle = policy.decide(failures);
-        let id = match throttle {
-            Throttle::Locked => None,
-            _ => Some(
-                tx.query_one(
-                    "INSERT INTO login_failures (operator, address) VALUES ($1, $2) RETURNING id",
+            .await?;
+        let (by_address, in_flight, by_name): (i64, i64, i64) =
+            (counts.get(0), counts.get(1), counts.get(2));
+        let mut throttle = policy.decide(by_address, by_name);
+        if throttle != Throttle::Locked && by_address + in_flight >= policy.lock_after {
+            if !give_up {
+                return Ok(None);
+            }
+            throttle = Throttle::Locked;
+        }
+        let (id, record_refusal) = if throttle == Throttle::Locked {
+            // A row comes back when the address had no recorded refusal in
+            // this window (inserted, or updated past the window).
+            let first = tx
+                .query_opt(
+                    "INSERT INTO login_lockouts (address, recorded_at) VALUES ($1, now())
+                     ON CONFLICT (address) DO UPDATE SET recorded_at = now()
+                      WHERE login_lockouts.recorded_at <= now() - make_interval(secs => $2)
+                     RETURNING 1",
+                    &[&address, &policy.window.as_secs_f64()],
+                )
+                .await?
+                .is_some();
+            (None, first)
+        } else {
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO login_failures (operator, address, pending)
+                     VALUES ($1, $2, true) RETURNING id",
                     &[&operator, &address],
                 )
                 .await?
-                .get(0),
-            ),
+                .get(0);
+            (Some(id), false)
         };
-        // Old failures count for nothing; keep the table small.
-        tx.execute(
-            "DELETE FROM login_failures WHERE at < now() - interval '1 day'",
-            &[],
+        // Old failures count for nothing; keep the tables small.
+        tx.batch_execute(
+            "DELETE FROM login_failures WHERE at < now() - interval '1 day';
+             DELETE FROM login_lockouts WHERE recorded_at < now() - interval '1 day'",
         )
         .await?;
         tx.commit().await?;
-        Ok(LoginAttempt { throttle, id })
+        Ok(Some(LoginAttempt {
+            throttle,
+            record_refusal,
+            id,
+            operator: operator.to_owned(),
+            address: address.to_owned(),
+        }))
     }
 
-    /// The attempt succeeded: it was no failure, and that operator name
-    /// starts afresh (the address keeps its count: one valid account must
-    /// not reset it).
-    pub async fn login_succeeded(
-        &self,
-        attempt: &LoginAttempt,
-        operator: &str,
-    ) -> Result<(), StateError> {
+    /// The password was right: the attempt was no failure, and the name
+    /// starts afresh from that address. (Its failures from elsewhere stay:
+    /// they are someone else's guesses.)
+    pub async fn login_succeeded(&self, attempt: &LoginAttempt) -> Result<(), StateError> {
         let client = self.client().await?;
         client
             .execute(
-                "DELETE FROM login_failures WHERE id = $1 OR operator = $2",
-                &[&attempt.id, &operator],
+                "DELETE FROM login_failures
+                  WHERE id = $1 OR (operator = $2 AND address = $3 AND NOT pending)",
+                &[&attempt.id, &attempt.operator, &attempt.address],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The password was wrong: the attempt is a failure from now on.
+    pub async fn login_failed(&self, attempt: &LoginAttempt) -> Result<(), StateError> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE login_failures SET pending = false WHERE id = $1",
+                &[&attempt.id],
             )
             .await?;
         Ok(())
@@ -144,14 +250,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn failures_first_pass_then_slow_down_then_lock_out() {
+    fn an_addresss_failures_first_pass_then_slow_down_then_lock_out() {
         let policy = LoginPolicy::default();
-        assert_eq!(policy.decide(0), Throttle::Allow);
-        assert_eq!(policy.decide(2), Throttle::Allow);
-        assert_eq!(policy.decide(3), Throttle::Delay(Duration::from_secs(1)));
-        assert_eq!(policy.decide(4), Throttle::Delay(Duration::from_secs(2)));
-        assert_eq!(policy.decide(6), Throttle::Delay(Duration::from_secs(8)));
-        assert_eq!(policy.decide(9), Throttle::Delay(Duration::from_secs(8)));
-        assert_eq!(policy.decide(10), Throttle::Locked);
+        assert_eq!(policy.decide(0, 0), Throttle::Allow);
+        assert_eq!(policy.decide(2, 0), Throttle::Allow);
+        assert_eq!(policy.decide(3, 0), Throttle::Delay(Duration::from_secs(1)));
+        assert_eq!(policy.decide(4, 0), Throttle::Delay(Duration::from_secs(2)));
+        assert_eq!(policy.decide(6, 0), Throttle::Delay(Duration::from_secs(8)));
+        assert_eq!(policy.decide(9, 0), Throttle::Delay(Duration::from_secs(8)));
+        assert_eq!(policy.decide(10, 0), Throttle::Locked);
+    }
+
+    #[test]
+    fn a_names_failures_only_ever_slow_down() {
+        let policy = LoginPolicy::default();
+        assert_eq!(policy.decide(0, 2), Throttle::Allow);
+        assert_eq!(policy.decide(0, 3), Throttle::Delay(Duration::from_secs(1)));
+        assert_eq!(
+            policy.decide(0, 10),
+            Throttle::Delay(Duration::from_secs(8))
+        );
+        assert_eq!(
+            policy.decide(0, 1_000_000),
+            Throttle::Delay(Duration::from_secs(8))
+        );
+        assert_eq!(policy.decide(1, 4), Throttle::Delay(Duration::from_secs(2)));
     }
 }

@@ -7,13 +7,18 @@
 //! PostgreSQL is down and recover when it comes back.
 
 mod audit;
+mod hashing;
 mod logins;
 mod operators;
 mod sessions;
 
 pub use audit::{Action, EntriesPage, Entry, Event, Outcome, Source};
+pub use hashing::{hash_operator_password, verify_password};
 pub use logins::{LoginAttempt, LoginPolicy, Throttle};
-pub use operators::{Operator, hash_operator_password};
+pub use operators::Operator;
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use deadpool_postgres::Pool;
 
@@ -88,7 +93,14 @@ pub struct StateStore {
     pool: Pool,
     settings: StateSettings,
     ready: OnceCell<()>,
+    /// Audit entries older than this are deleted.
+    audit_retention: Duration,
+    /// When this process last deleted old audit entries.
+    audit_pruned_at: Mutex<Option<Instant>>,
 }
+
+/// How long audit entries are kept unless told otherwise.
+pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(90 * 86_400);
 
 impl StateStore {
     pub fn new(settings: StateSettings) -> Self {
@@ -96,7 +108,15 @@ impl StateStore {
             pool: crate::db::pool(settings.config.clone(), 4),
             settings,
             ready: OnceCell::new(),
+            audit_retention: DEFAULT_AUDIT_RETENTION,
+            audit_pruned_at: Mutex::new(None),
         }
+    }
+
+    /// Keeps audit entries for `retention` (instead of 90 days).
+    pub fn with_audit_retention(mut self, retention: Duration) -> Self {
+        self.audit_retention = retention;
+        self
     }
 
     /// Creates the database if needed, applies migrations and makes sure an

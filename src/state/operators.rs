@@ -1,13 +1,9 @@
 //! Operators: who may use the dashboard. Passwords are argon2id hashes,
-//! computed off the async runtime.
+//! computed off the async runtime (see `hashing`).
 
-use std::sync::LazyLock;
-
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use serde::Serialize;
 
+use super::hashing::{hash_operator_password, verify_password};
 use super::{StateError, StateStore};
 use crate::domain::{OperatorName, OperatorPassword};
 
@@ -21,17 +17,23 @@ pub struct Operator {
 
 impl StateStore {
     /// Checks an operator's name and password. Unknown names cost the same
-    /// time as known ones.
+    /// time as known ones. A name no operator can have is never sent to
+    /// PostgreSQL: it may be a password typed in the wrong field, which
+    /// would land in the server's log (`log_statement = all`), or hold a NUL
+    /// byte, which PostgreSQL refuses with an error.
     pub async fn verify_operator(&self, name: &str, password: String) -> Result<bool, StateError> {
+        let Ok(name) = OperatorName::parse(name) else {
+            return verify_password(password, None).await;
+        };
         let client = self.client().await?;
         let hash: Option<String> = client
             .query_opt(
                 "SELECT password_hash FROM operators WHERE name = $1",
-                &[&name],
+                &[&name.as_str()],
             )
             .await?
             .map(|row| row.get(0));
-        verify(password, hash).await
+        verify_password(password, hash).await
     }
 
     pub async fn operator_exists(&self, name: &str) -> Result<bool, StateError> {
@@ -126,55 +128,4 @@ impl StateStore {
         tx.commit().await?;
         Ok(())
     }
-}
-
-/// Argon2id with the crate's defaults (19 MiB, 2 passes, 1 lane), which are
-/// OWASP's recommended minimum.
-pub async fn hash_operator_password(password: &str) -> Result<String, StateError> {
-    let password = password.to_owned();
-    let _permit = HASHING
-        .acquire()
-        .await
-        .map_err(|e| StateError::Hashing(e.to_string()))?;
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|hash| hash.to_string())
-            .map_err(|e| StateError::Hashing(e.to_string()))
-    })
-    .await
-    .map_err(|e| StateError::Hashing(e.to_string()))?
-}
-
-/// At most this many argon2 computations (19 MiB each) at once, whatever
-/// arrives: a flood of logins waits instead of exhausting memory.
-static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
-
-/// A hash to verify against when the operator does not exist, so that the
-/// answer takes as long as for a real operator.
-static FALLBACK_HASH: LazyLock<String> = LazyLock::new(|| {
-    Argon2::default()
-        .hash_password(b"pgusers-fallback-password")
-        .map(|hash| hash.to_string())
-        .unwrap_or_default()
-});
-
-async fn verify(password: String, hash: Option<String>) -> Result<bool, StateError> {
-    let _permit = HASHING
-        .acquire()
-        .await
-        .map_err(|e| StateError::Hashing(e.to_string()))?;
-    tokio::task::spawn_blocking(move || {
-        let known = hash.is_some();
-        let hash = hash.unwrap_or_else(|| FALLBACK_HASH.clone());
-        let Ok(parsed) = PasswordHash::new(&hash) else {
-            return false;
-        };
-        let matches = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
-        known && matches
-    })
-    .await
-    .map_err(|e| StateError::Hashing(e.to_string()))
 }

@@ -1,9 +1,12 @@
 //! The audit log: what it records, where it shows, what it never holds.
 
-use pgusers::roles::Access;
-use pgusers::state::{Action, Event, Outcome, Source};
+use std::time::Duration;
 
-use crate::helpers::{csrf_token, password, spawn_app, unique_name};
+use pgusers::roles::Access;
+use pgusers::state::{Action, Event, LoginPolicy, Outcome, Source};
+use pgusers::web::SessionPolicy;
+
+use crate::helpers::{csrf_token, password, spawn_app, spawn_app_with, unique_name};
 
 #[tokio::test]
 async fn changes_refusals_and_logins_are_recorded_without_any_password() {
@@ -177,4 +180,127 @@ async fn the_activity_tab_shows_the_newest_first_a_page_at_a_time() {
     );
     assert!(!second.body.contains(">Older<"));
     assert!(second.body.contains("CLI"), "CLI entries are marked");
+}
+
+#[tokio::test]
+async fn a_locked_out_address_adds_one_audit_entry_however_often_it_tries() {
+    let app = spawn_app_with(
+        SessionPolicy::default(),
+        LoginPolicy {
+            slow_after: 2,
+            lock_after: 4,
+            first_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+            ..LoginPolicy::default()
+        },
+    )
+    .await;
+    for _ in 0..4 {
+        assert_eq!(app.log_in_with("a-wrong-password").await.status, 401);
+    }
+    let token = csrf_token(&app.get("/login").await.body);
+
+    // 200 attempts under names of the client's choosing, 20 at a time.
+    for round in 0..10 {
+        let attempts: Vec<_> = (0..20)
+            .map(|n| {
+                let (client, url, token) = (
+                    app.client.clone(),
+                    format!("{}/login", app.address),
+                    token.clone(),
+                );
+                tokio::spawn(async move {
+                    let name = format!("flood-{round}-{n}");
+                    let form = [
+                        ("csrf_token", token.as_str()),
+                        ("username", name.as_str()),
+                        ("password", "a-wrong-password"),
+                    ];
+                    client
+                        .post(url)
+                        .form(&form)
+                        .send()
+                        .await
+                        .map_or(0, |r| r.status().as_u16())
+                })
+            })
+            .collect();
+        for attempt in attempts {
+            assert_eq!(attempt.await.unwrap(), 429);
+        }
+    }
+
+    let rows = app
+        .state_admin()
+        .await
+        .query(
+            "SELECT actor, detail FROM audit_log WHERE action = 'failed login' ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let refusals: Vec<(String, Option<String>)> = rows
+        .iter()
+        .map(|row| (row.get(0), row.get::<_, Option<String>>(1)))
+        .filter(|(_, detail)| detail.is_some())
+        .collect();
+    assert_eq!(
+        rows.len(),
+        5,
+        "four failures, then one lockout: {} refusals recorded",
+        refusals.len()
+    );
+    assert_eq!(refusals.len(), 1);
+    assert!(
+        refusals[0]
+            .1
+            .as_deref()
+            .is_some_and(|d| d.starts_with("locked out"))
+    );
+}
+
+#[tokio::test]
+async fn audit_entries_older_than_the_retention_are_deleted_and_newer_ones_kept() {
+    let app = spawn_app().await;
+    let event = |target: &str| Event {
+        actor: "cli".into(),
+        source: Source::Cli,
+        action: Action::DeleteUser,
+        database: Some(app.db.name.clone()),
+        target: Some(target.to_owned()),
+        outcome: Outcome::Ok,
+        detail: None,
+        client_address: None,
+    };
+    let state = app.state_store();
+    for target in ["from_last_year", "from_last_quarter", "from_last_week"] {
+        state.record(&event(target)).await.unwrap();
+    }
+    let admin = app.state_admin().await;
+    admin
+        .batch_execute(
+            "UPDATE audit_log SET at = now() - interval '365 days' WHERE target = 'from_last_year';
+             UPDATE audit_log SET at = now() - interval '31 days' WHERE target = 'from_last_quarter';
+             UPDATE audit_log SET at = now() - interval '7 days' WHERE target = 'from_last_week';",
+        )
+        .await
+        .unwrap();
+
+    // A process keeping 30 days prunes when it first records something.
+    let month = app
+        .state_store()
+        .with_audit_retention(Duration::from_secs(30 * 86_400));
+    month.record(&event("from_today")).await.unwrap();
+
+    let kept: Vec<String> = admin
+        .query(
+            "SELECT target FROM audit_log WHERE target IS NOT NULL ORDER BY at",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(kept, ["from_last_week", "from_today"]);
 }

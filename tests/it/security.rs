@@ -7,8 +7,11 @@ use pgusers::roles::RoleManager;
 use pgusers::state::LoginPolicy;
 use pgusers::web::SessionPolicy;
 
+use std::net::IpAddr;
+
 use crate::helpers::{
-    Browser, csrf_token, spawn_app, spawn_app_tuned, spawn_app_with, spawn_server_with, unique_name,
+    Browser, cluster, csrf_token, spawn_app, spawn_app_tuned, spawn_app_with, spawn_server_with,
+    unique_name,
 };
 
 /// Throttling without waiting: lock out after four failures.
@@ -20,6 +23,32 @@ fn quick_lockout() -> LoginPolicy {
         max_delay: Duration::ZERO,
         ..LoginPolicy::default()
     }
+}
+
+/// A browser on the dashboard of `app` whose connections come from `ip`
+/// (any of 127.0.0.0/8 reaches the dashboard on 127.0.0.1), as another
+/// client would.
+fn browser_from(app: &crate::helpers::TestApp, ip: &str) -> Browser {
+    let ip: IpAddr = ip.parse().unwrap();
+    Browser {
+        address: app.address.clone(),
+        client: reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .local_address(ip)
+            .build()
+            .unwrap(),
+    }
+}
+
+/// A number from the state database.
+async fn count(app: &crate::helpers::TestApp, query: &str) -> i64 {
+    app.state_admin()
+        .await
+        .query_one(query, &[])
+        .await
+        .unwrap()
+        .get(0)
 }
 
 /// Failed logins the state database holds against `admin`.
@@ -80,7 +109,7 @@ async fn a_login_ends_after_its_lifetime_even_when_active() {
 }
 
 #[tokio::test]
-async fn repeated_failures_lock_out_the_name_and_the_address_across_restarts_without_saying_why() {
+async fn repeated_failures_lock_out_the_address_across_restarts_without_saying_why() {
     let app = spawn_app_with(SessionPolicy::default(), quick_lockout()).await;
 
     for _ in 0..4 {
@@ -539,5 +568,200 @@ async fn without_a_trusted_proxy_the_peer_address_is_recorded_whatever_the_heade
     assert_eq!(
         recorded_login_address(&app).await.as_deref(),
         Some("127.0.0.1")
+    );
+}
+
+#[tokio::test]
+async fn failures_for_a_name_from_many_addresses_do_not_lock_out_its_right_password_from_another() {
+    let app = spawn_app_with(SessionPolicy::default(), quick_lockout()).await;
+
+    for n in 2..=9 {
+        let attacker = browser_from(&app, &format!("127.0.0.{n}"));
+        assert_eq!(attacker.log_in_with("a-guessed-password").await.status, 401);
+    }
+    let operator = browser_from(&app, "127.0.0.10");
+    let login = operator.log_in_with(&app.operator_password).await;
+
+    assert_eq!(login.status, 303, "the name is slowed down, never locked");
+    assert_eq!(operator.get("/settings/users").await.status, 200);
+    assert_eq!(failures_of_admin(&app).await, 8, "the guesses still count");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM operator_sessions WHERE operator = 'admin'"
+        )
+        .await,
+        1
+    );
+    // Each guessing address is still locked out once it has failed enough.
+    let attacker = browser_from(&app, "127.0.0.2");
+    for _ in 0..3 {
+        attacker.log_in_with("a-guessed-password").await;
+    }
+    assert_eq!(
+        attacker.log_in_with(&app.operator_password).await.status,
+        429
+    );
+}
+
+#[tokio::test]
+async fn forty_eight_right_passwords_sent_all_at_once_all_log_in() {
+    let app = spawn_app().await;
+    let mut ready = Vec::new();
+    for _ in 0..48 {
+        let browser = Browser::new(app.address.clone());
+        let token = csrf_token(&browser.get("/login").await.body);
+        ready.push((browser, token));
+    }
+
+    let logins: Vec<_> = ready
+        .into_iter()
+        .map(|(browser, token)| {
+            let password = app.operator_password.clone();
+            tokio::spawn(async move {
+                browser
+                    .post(
+                        "/login",
+                        &[
+                            ("csrf_token", token.as_str()),
+                            ("username", "admin"),
+                            ("password", password.as_str()),
+                        ],
+                    )
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for login in logins {
+        answers.push(login.await.unwrap());
+    }
+
+    assert!(answers.iter().all(|status| *status == 303), "{answers:?}");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM operator_sessions WHERE operator = 'admin'"
+        )
+        .await,
+        48
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM login_failures").await,
+        0,
+        "right passwords leave no failure behind"
+    );
+}
+
+#[tokio::test]
+async fn wrong_guesses_for_many_names_sent_all_at_once_from_one_address_stop_at_the_lockout() {
+    let app = spawn_app_with(SessionPolicy::default(), quick_lockout()).await;
+    let token = csrf_token(&app.get("/login").await.body);
+
+    let guesses: Vec<_> = (0..12)
+        .map(|n| {
+            let (client, url, token) = (
+                app.client.clone(),
+                format!("{}/login", app.address),
+                token.clone(),
+            );
+            tokio::spawn(async move {
+                let name = format!("name-{n}");
+                let form = [
+                    ("csrf_token", token.as_str()),
+                    ("username", name.as_str()),
+                    ("password", "a-guessed-password"),
+                ];
+                client
+                    .post(url)
+                    .form(&form)
+                    .send()
+                    .await
+                    .map_or(0, |r| r.status().as_u16())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for guess in guesses {
+        answers.push(guess.await.unwrap());
+    }
+
+    assert_eq!(
+        answers.iter().filter(|s| **s == 401).count(),
+        4,
+        "{answers:?}"
+    );
+    assert_eq!(
+        answers.iter().filter(|s| **s == 429).count(),
+        8,
+        "{answers:?}"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM login_failures WHERE address = '127.0.0.1' AND NOT pending"
+        )
+        .await,
+        4
+    );
+}
+
+#[tokio::test]
+async fn names_that_cannot_be_operator_names_are_refused_without_reaching_postgresql() {
+    let app = spawn_app_with(
+        SessionPolicy::default(),
+        LoginPolicy {
+            first_delay: Duration::ZERO,
+            max_delay: Duration::ZERO,
+            ..LoginPolicy::default()
+        },
+    )
+    .await;
+    let marker = crate::helpers::unique_name("typed");
+    let slip = format!("my-password-{marker}-with spaces 'x'");
+    let with_nul = format!("admin\0{marker}");
+    let very_long = format!("{marker}{}", "a".repeat(5000));
+
+    for typed in [&slip, &with_nul, &very_long] {
+        let page = app
+            .submit(
+                "/login",
+                "/login",
+                &[
+                    ("username", typed.as_str()),
+                    ("password", "a-wrong-password"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 401, "{:?}", &typed[..40.min(typed.len())]);
+        assert!(page.body.contains("Invalid name or password."));
+    }
+    // Not UTF-8 once decoded (the form decoder replaces what is not), with
+    // a NUL byte: refused like any other, never a 500.
+    let token = csrf_token(&app.get("/login").await.body);
+    let garbled = app
+        .client
+        .post(format!("{}/login", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf_token={token}&username=%FF%FE%00&password=x"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(garbled, 401);
+
+    assert!(
+        !cluster().log().contains(&marker),
+        "what was typed as a name reached PostgreSQL's log"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM login_failures WHERE operator = '(not an operator name)'"
+        )
+        .await,
+        4
     );
 }
