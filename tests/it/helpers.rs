@@ -475,6 +475,36 @@ impl Browser {
         self.post(action, &form).await
     }
 
+    /// Sends one login form per name, all at once, with the CSRF token of
+    /// this browser's session; their statuses, in the order of `names`.
+    pub async fn logins_all_at_once(&self, names: &[String], password: &str) -> Vec<u16> {
+        let token = csrf_token(&self.get("/login").await.body);
+        let attempts: Vec<_> = names
+            .iter()
+            .map(|name| {
+                let (client, url) = (self.client.clone(), format!("{}/login", self.address));
+                let form = [
+                    ("csrf_token", token.clone()),
+                    ("username", name.clone()),
+                    ("password", password.to_owned()),
+                ];
+                tokio::spawn(async move {
+                    client
+                        .post(url)
+                        .form(&form)
+                        .send()
+                        .await
+                        .map_or(0, |r| r.status().as_u16())
+                })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for attempt in attempts {
+            answers.push(attempt.await.expect("the attempt's task"));
+        }
+        answers
+    }
+
     /// Logs in as `admin`, returning the answer to the login form.
     pub async fn log_in_with(&self, password: &str) -> Page {
         self.submit(

@@ -204,34 +204,9 @@ async fn the_last_operator_cannot_be_removed() {
 #[tokio::test]
 async fn attempts_sent_all_at_once_are_counted_before_any_password_is_checked() {
     let app = spawn_app_with(SessionPolicy::default(), quick_lockout()).await;
-    let token = crate::helpers::csrf_token(&app.get("/login").await.body);
-
-    let attempts: Vec<_> = (0..12)
-        .map(|_| {
-            let (client, url, token) = (
-                app.client.clone(),
-                format!("{}/login", app.address),
-                token.clone(),
-            );
-            tokio::spawn(async move {
-                let form = [
-                    ("csrf_token", token.as_str()),
-                    ("username", "admin"),
-                    ("password", "not-the-password"),
-                ];
-                client
-                    .post(url)
-                    .form(&form)
-                    .send()
-                    .await
-                    .map_or(0, |r| r.status().as_u16())
-            })
-        })
-        .collect();
-    let mut answers = Vec::new();
-    for attempt in attempts {
-        answers.push(attempt.await.unwrap());
-    }
+    let answers = app
+        .logins_all_at_once(&vec!["admin".to_owned(); 12], "not-the-password")
+        .await;
 
     let checked = answers.iter().filter(|status| **status == 401).count();
     let refused = answers.iter().filter(|status| **status == 429).count();
@@ -657,35 +632,9 @@ async fn forty_eight_right_passwords_sent_all_at_once_all_log_in() {
 #[tokio::test]
 async fn wrong_guesses_for_many_names_sent_all_at_once_from_one_address_stop_at_the_lockout() {
     let app = spawn_app_with(SessionPolicy::default(), quick_lockout()).await;
-    let token = csrf_token(&app.get("/login").await.body);
+    let names: Vec<String> = (0..12).map(|n| format!("name-{n}")).collect();
 
-    let guesses: Vec<_> = (0..12)
-        .map(|n| {
-            let (client, url, token) = (
-                app.client.clone(),
-                format!("{}/login", app.address),
-                token.clone(),
-            );
-            tokio::spawn(async move {
-                let name = format!("name-{n}");
-                let form = [
-                    ("csrf_token", token.as_str()),
-                    ("username", name.as_str()),
-                    ("password", "a-guessed-password"),
-                ];
-                client
-                    .post(url)
-                    .form(&form)
-                    .send()
-                    .await
-                    .map_or(0, |r| r.status().as_u16())
-            })
-        })
-        .collect();
-    let mut answers = Vec::new();
-    for guess in guesses {
-        answers.push(guess.await.unwrap());
-    }
+    let answers = app.logins_all_at_once(&names, "a-guessed-password").await;
 
     assert_eq!(
         answers.iter().filter(|s| **s == 401).count(),
