@@ -200,6 +200,7 @@ pub struct Settings {
         value_name = "ADDRESSES"
     )]
     pub trusted_proxies: Option<TrustedProxies>,
+
     /// Audit entries older than this are deleted (`90d`, `12h`; checked at
     /// most hourly, when something is recorded).
     #[arg(

@@ -723,18 +723,13 @@ async fn the_delete_confirmation_says_what_happens_to_code_that_runs_with_its_ow
     let app = spawn_app().await;
     app.log_in().await;
     let (name, secret) = app.db.create_user("coder", Access::ReadWrite).await;
-    let client = app
-        .db
-        .connect_as(name.as_str(), secret.expose())
-        .await
-        .unwrap();
-    client
-        .batch_execute(
+    app.db
+        .run_as(
+            &name,
+            &secret,
             "CREATE FUNCTION innocent() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';",
         )
-        .await
-        .unwrap();
-    drop(client);
+        .await;
 
     let confirm = app
         .get(&format!("/settings/users/{}/delete", name.as_str()))

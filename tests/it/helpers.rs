@@ -193,6 +193,18 @@ impl TestDb {
         self.connect_to(&self.name, user, password).await
     }
 
+    /// Logs in as `user` and runs `sql`, as that user's application would.
+    pub async fn run_as(&self, user: &Username, password: &Password, sql: &str) {
+        let client = self
+            .connect_as(user.as_str(), password.expose())
+            .await
+            .expect("the user logs in");
+        client
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{user} runs its SQL: {e:?}"));
+    }
+
     /// Logs in to another `database` of the same server over TCP.
     pub async fn connect_to(
         &self,

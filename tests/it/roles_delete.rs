@@ -167,18 +167,13 @@ async fn a_deleted_users_security_definer_function_cannot_act_as_the_protected_u
         .unwrap();
     let (writer, secret) = db.create_user("trapper", Access::ReadWrite).await;
     let (reader, reader_secret) = db.create_user("victim", Access::ReadOnly).await;
-    let trapper = db
-        .connect_as(writer.as_str(), secret.expose())
-        .await
-        .unwrap();
-    trapper
-        .batch_execute(
-            "CREATE FUNCTION innocent() RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+    db.run_as(
+        &writer,
+        &secret,
+        "CREATE FUNCTION innocent() RETURNS void LANGUAGE plpgsql SECURITY DEFINER
                  AS $$ BEGIN DROP TABLE public.invoices; END $$;",
-        )
-        .await
-        .unwrap();
-    drop(trapper);
+    )
+    .await;
     let target = RoleName::from(writer.clone());
 
     let preview = db.roles.ownership(&target).await.unwrap();
@@ -227,15 +222,12 @@ async fn a_deleted_users_view_cannot_read_with_the_protected_users_rights() {
         ))
         .await
         .unwrap();
-    let creator = db
-        .connect_as(writer.as_str(), secret.expose())
-        .await
-        .unwrap();
-    creator
-        .batch_execute("CREATE VIEW peek AS SELECT amount FROM salaries")
-        .await
-        .unwrap();
-    drop(creator);
+    db.run_as(
+        &writer,
+        &secret,
+        "CREATE VIEW peek AS SELECT amount FROM salaries",
+    )
+    .await;
     let reader = db
         .connect_as(reader.as_str(), reader_secret.expose())
         .await
@@ -301,13 +293,10 @@ async fn a_deleted_users_triggers_and_rules_are_disabled_and_its_expression_inde
         .await
         .unwrap();
     let (writer, secret) = db.create_user("leaves_code", Access::ReadWrite).await;
-    let client = db
-        .connect_as(writer.as_str(), secret.expose())
-        .await
-        .unwrap();
-    client
-        .batch_execute(
-            "CREATE FUNCTION tg() RETURNS trigger LANGUAGE plpgsql AS
+    db.run_as(
+        &writer,
+        &secret,
+        "CREATE FUNCTION tg() RETURNS trigger LANGUAGE plpgsql AS
                  $$ BEGIN RAISE EXCEPTION 'the trap fired as %', current_user; END $$;
              CREATE TRIGGER trap AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION tg();
              CREATE FUNCTION twice(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 * 2';
@@ -318,10 +307,8 @@ async fn a_deleted_users_triggers_and_rules_are_disabled_and_its_expression_inde
              CREATE STATISTICS measures_stats ON (twice(x)), x FROM measures;
              CREATE TABLE leak (v int);
              CREATE RULE copy AS ON INSERT TO measures DO ALSO INSERT INTO leak VALUES (NEW.x);",
-        )
-        .await
-        .unwrap();
-    drop(client);
+    )
+    .await;
     let target = RoleName::from(writer.clone());
 
     let preview = db.roles.ownership(&target).await.unwrap();
@@ -377,15 +364,8 @@ async fn a_user_being_deleted_cannot_log_in_to_add_code_while_the_delete_waits()
     let db = test_db().await;
     let (writer, secret) = db.create_user("racer", Access::ReadWrite).await;
     let (reader, reader_secret) = db.create_user("holder", Access::ReadOnly).await;
-    let client = db
-        .connect_as(writer.as_str(), secret.expose())
-        .await
-        .unwrap();
-    client
-        .batch_execute("CREATE VIEW slow AS SELECT 1 AS one")
-        .await
-        .unwrap();
-    drop(client);
+    db.run_as(&writer, &secret, "CREATE VIEW slow AS SELECT 1 AS one")
+        .await;
     // A reader's open transaction holds the view, so the delete waits.
     let holder = db
         .connect_as(reader.as_str(), reader_secret.expose())
