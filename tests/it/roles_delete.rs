@@ -212,7 +212,8 @@ async fn a_deleted_users_security_definer_function_cannot_act_as_the_protected_u
 async fn a_deleted_users_view_cannot_read_with_the_protected_users_rights() {
     let db = test_db().await;
     let (writer, secret) = db.create_user("viewer", Access::ReadWrite).await;
-    let (reader, reader_secret) = db.create_user("peeker", Access::ReadOnly).await;
+    let (reader_name, reader_secret) = db.create_user("peeker", Access::ReadOnly).await;
+    let reader = reader_name.clone();
     let readers = format!("pgusers-readonly-{}", db.name);
     let protected = db.connect_as_protected().await;
     protected
@@ -259,6 +260,20 @@ async fn a_deleted_users_view_cannot_read_with_the_protected_users_rights() {
         .expect("the view is kept and works for the protected user")
         .get(0);
     assert_eq!(kept, 1);
+    // PostgreSQL 15+ keeps the reader's grant and checks the table as the
+    // reader (security_invoker); 14 cannot, so the grant is revoked.
+    let row = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT current_setting('server_version_num')::int >= 150000,
+                    has_table_privilege($1, 'public.peek', 'SELECT')",
+            &[&reader_name.as_str()],
+        )
+        .await
+        .unwrap();
+    let (invoker_views, still_granted): (bool, bool) = (row.get(0), row.get(1));
+    assert_eq!(still_granted, invoker_views);
 }
 
 #[tokio::test]
