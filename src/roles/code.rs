@@ -53,12 +53,18 @@ pub enum CodeKind {
     Trigger,
     /// A rule on one of the user's tables: disabled.
     Rule,
+    /// A rule on one of the user's views, which PostgreSQL cannot disable:
+    /// dropped.
+    ViewRule,
     /// An index whose expressions call non-system code: dropped.
     ExpressionIndex,
     /// Extended statistics whose expressions call non-system code: dropped.
     ExpressionStatistics,
     /// Left as it is; named so a person reviews it.
     MaterializedView,
+    /// A check constraint, default or generated column of the user's tables
+    /// or domains that calls non-system code: left as it is, named.
+    TableExpression,
 }
 
 impl LeftCode {
@@ -86,6 +92,7 @@ impl LeftCode {
             (CodeKind::Rule, Some(rule)) => {
                 format!("ALTER TABLE {target} DISABLE RULE {};", ident(rule))
             }
+            (CodeKind::ViewRule, Some(rule)) => format!("DROP RULE {} ON {target};", ident(rule)),
             (CodeKind::ExpressionIndex, _) => format!("DROP INDEX {target};"),
             (CodeKind::ExpressionStatistics, _) => format!("DROP STATISTICS {target};"),
             _ => String::new(),
@@ -115,9 +122,8 @@ impl std::fmt::Display for LeftCode {
             ),
             CodeKind::Trigger => write!(
                 f,
-                "{object} calls {}, written by this user: it will be disabled; the protected \
-                 user can enable it again after reviewing the function.",
-                self.name.as_deref().unwrap_or("a function")
+                "{object} runs a function written by this user: it will be disabled; the \
+                 protected user can enable it again after reviewing the function."
             ),
             CodeKind::Rule => write!(
                 f,
@@ -125,11 +131,23 @@ impl std::fmt::Display for LeftCode {
                  protected user's: it will be disabled; the protected user can enable it \
                  again after reviewing it."
             ),
+            CodeKind::ViewRule => write!(
+                f,
+                "{object}: its actions run with the view owner's rights, which will be the \
+                 protected user's, and a rule on a view cannot be disabled: it will be dropped \
+                 (the view stays)."
+            ),
             CodeKind::ExpressionIndex | CodeKind::ExpressionStatistics => write!(
                 f,
                 "{object} computes expressions with code outside the system catalog, which \
                  ANALYZE and REINDEX run with the table owner's rights: it will be dropped \
                  (it holds no data; the protected user can create it again)."
+            ),
+            CodeKind::TableExpression => write!(
+                f,
+                "{object} calls code outside the system catalog, which PostgreSQL may run with \
+                 the table owner's rights (in a foreign key's cascading action, or when the \
+                 owner rewrites the table); it is left as it is: review it."
             ),
             CodeKind::MaterializedView => write!(
                 f,
@@ -172,9 +190,15 @@ pub(super) async fn find(
          SELECT 'trigger', pg_describe_object('pg_trigger'::regclass, t.oid, 0),
                 t.tgrelid::regclass::text, t.tgname::text, NULL
            FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
-          WHERE p.proowner = $1 AND NOT t.tgisinternal
+          WHERE NOT t.tgisinternal
+            AND (p.proowner = $1
+                 -- or its WHEN condition calls one of the user's functions
+                 OR EXISTS (SELECT 1 FROM pg_depend d JOIN pg_proc q ON q.oid = d.refobjid
+                             WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
+                               AND d.refclassid = 'pg_proc'::regclass AND q.proowner = $1))
          UNION ALL
-         SELECT 'rule', pg_describe_object('pg_rewrite'::regclass, r.oid, 0),
+         SELECT CASE WHEN c.relkind IN ('r', 'p') THEN 'rule' ELSE 'view_rule' END,
+                pg_describe_object('pg_rewrite'::regclass, r.oid, 0),
                 r.ev_class::regclass::text, r.rulename::text, NULL
            FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
           WHERE c.relowner = $1 AND r.rulename <> '_RETURN'
@@ -196,6 +220,19 @@ pub(super) async fn find(
             AND EXISTS (SELECT 1 FROM pg_depend d
                          WHERE d.classid = 'pg_statistic_ext'::regclass AND d.objid = e.oid
                            AND {CALLS_USER_CODE})
+         UNION ALL
+         SELECT 'expression', pg_describe_object(d.classid, d.objid, 0), NULL, NULL, NULL
+           FROM pg_depend d
+          WHERE ((d.classid = 'pg_constraint'::regclass AND EXISTS (
+                     SELECT 1 FROM pg_constraint k
+                       LEFT JOIN pg_class t ON t.oid = k.conrelid
+                       LEFT JOIN pg_type y ON y.oid = k.contypid
+                      WHERE k.oid = d.objid AND (t.relowner = $1 OR y.typowner = $1)))
+              OR (d.classid = 'pg_attrdef'::regclass AND EXISTS (
+                     SELECT 1 FROM pg_attrdef a JOIN pg_class t ON t.oid = a.adrelid
+                      WHERE a.oid = d.objid AND t.relowner = $1)))
+            AND {CALLS_USER_CODE}
+          GROUP BY d.classid, d.objid
           ORDER BY 1, 2"
     );
     let rows = client.query(&query, &[&oid]).await?;
@@ -209,8 +246,10 @@ pub(super) async fn find(
                 "view" => CodeKind::RevokedView,
                 "trigger" => CodeKind::Trigger,
                 "rule" => CodeKind::Rule,
+                "view_rule" => CodeKind::ViewRule,
                 "index" => CodeKind::ExpressionIndex,
                 "statistics" => CodeKind::ExpressionStatistics,
+                "expression" => CodeKind::TableExpression,
                 _ => CodeKind::MaterializedView,
             };
             LeftCode {

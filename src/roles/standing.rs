@@ -3,8 +3,12 @@
 //! pgusers hands out *application users of this database* and never more
 //! power than it creates. A login role is one of them when nothing about it
 //! gives more than an application user has:
-//! - it has none of CREATEROLE, REPLICATION, BYPASSRLS (SUPERUSER roles are
-//!   administrators and not listed at all);
+//! - it has none of CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS (SUPERUSER
+//!   roles are administrators and not listed at all);
+//! - it holds no privilege on server-wide objects (parameters, tablespaces,
+//!   subscriptions), none beyond PUBLIC's on system catalogs and functions
+//!   or foreign servers, none on functions or views that run with a
+//!   privileged role's rights, and does not own schema `public`;
 //! - it is not a member, directly or through other roles, of a superuser, a
 //!   predefined `pg_*` role, the protected user, the owner of any database,
 //!   pgusers' own administrator role, or a role with one of the attributes
@@ -27,6 +31,7 @@ use serde::{Serialize, Serializer};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Restriction {
     CreateRole,
+    CreateDb,
     Replication,
     BypassRls,
     MemberOfSuperuser(String),
@@ -34,7 +39,7 @@ pub enum Restriction {
     MemberOfAdmin(String),
     MemberOfProtected(String),
     MemberOfDatabaseOwner(String),
-    /// A member of a role with CREATEROLE, REPLICATION or BYPASSRLS.
+    /// A member of a role with CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS.
     MemberOfPrivileged(String),
     /// Holds privileges on (or owns) server-wide objects: parameters,
     /// tablespaces, subscriptions, other databases' settings.
@@ -44,11 +49,13 @@ pub enum Restriction {
         role: String,
         objects: String,
     },
-    /// Holds privileges on system catalogs or functions beyond PUBLIC's
-    /// (`pg_authid`, `pg_read_binary_file`…).
-    SystemObjects(String),
+    /// Holds privileges beyond an application user's: on system catalogs
+    /// or functions (`pg_authid`, `pg_read_binary_file`…), on foreign
+    /// servers, on code that runs with a privileged role's rights; or owns
+    /// schema `public`.
+    PrivilegedObjects(String),
     /// A member of a role that holds such privileges.
-    MemberOfSystemObjects {
+    MemberOfPrivilegedObjects {
         role: String,
         objects: String,
     },
@@ -73,6 +80,7 @@ impl Restriction {
         let detail = detail.unwrap_or_default();
         match kind {
             "createrole" => Self::CreateRole,
+            "createdb" => Self::CreateDb,
             "replication" => Self::Replication,
             "bypassrls" => Self::BypassRls,
             "superuser" => Self::MemberOfSuperuser(via),
@@ -86,8 +94,8 @@ impl Restriction {
                 role: via,
                 objects: detail,
             },
-            "system" => Self::SystemObjects(detail),
-            "member_system" => Self::MemberOfSystemObjects {
+            "system" => Self::PrivilegedObjects(detail),
+            "member_system" => Self::MemberOfPrivilegedObjects {
                 role: via,
                 objects: detail,
             },
@@ -109,6 +117,7 @@ impl std::fmt::Display for Restriction {
         use crate::domain::visible as v;
         match self {
             Self::CreateRole => f.write_str("it can create and alter roles (CREATEROLE)"),
+            Self::CreateDb => f.write_str("it can create databases (CREATEDB)"),
             Self::Replication => f.write_str("it can replicate the whole server (REPLICATION)"),
             Self::BypassRls => f.write_str("it bypasses row-level security (BYPASSRLS)"),
             Self::MemberOfSuperuser(role) => {
@@ -134,7 +143,7 @@ impl std::fmt::Display for Restriction {
             }
             Self::MemberOfPrivileged(role) => write!(
                 f,
-                "it is a member of \"{}\", which has CREATEROLE, REPLICATION or BYPASSRLS",
+                "it is a member of \"{}\", which has CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS",
                 v(role)
             ),
             Self::ServerWide(objects) => write!(
@@ -148,14 +157,14 @@ impl std::fmt::Display for Restriction {
                 v(role),
                 v(objects)
             ),
-            Self::SystemObjects(objects) => write!(
+            Self::PrivilegedObjects(objects) => write!(
                 f,
-                "it holds privileges on system objects beyond everyone's ({})",
+                "it holds privileges beyond an application user's ({})",
                 v(objects)
             ),
-            Self::MemberOfSystemObjects { role, objects } => write!(
+            Self::MemberOfPrivilegedObjects { role, objects } => write!(
                 f,
-                "it is a member of \"{}\", which holds privileges on system objects ({})",
+                "it is a member of \"{}\", which holds privileges beyond an application user's ({})",
                 v(role),
                 v(objects)
             ),
@@ -229,25 +238,43 @@ pub(super) const RESTRICTIONS: &str = "
                                'pg_auth_members'::regclass)
        GROUP BY s.refobjid
   ),
-  -- Grants on system catalogs and functions (pg_authid, pg_read_binary_file,
-  -- lo_import…) and on foreign servers, beyond what PUBLIC has (PUBLIC's
-  -- own grants are not recorded per role).
+  -- Privileges beyond an application user's, in this database (PUBLIC's own
+  -- grants are not recorded per role, so none of these is everyone's):
+  -- grants on system catalogs and functions (pg_authid,
+  -- pg_read_binary_file, lo_import…), on foreign servers, on functions that
+  -- run with a privileged owner's rights and on views reading with them;
+  -- and owning schema `public`, which lets one drop anything in it.
+  privileged_owners(oid) AS (
+      SELECT oid FROM pg_roles
+       WHERE rolsuper OR rolcreaterole OR rolreplication OR rolbypassrls OR rolname ~ '^pg_'
+  ),
   system_grants(role, detail) AS (
       SELECT s.refobjid,
              string_agg(DISTINCT pg_describe_object(s.classid, s.objid, s.objsubid), ', ')
         FROM pg_shdepend s
-       WHERE s.refclassid = 'pg_authid'::regclass AND s.deptype = 'a'
+       WHERE s.refclassid = 'pg_authid'::regclass
          AND s.dbid = (SELECT oid FROM pg_database
                         WHERE datname = current_database())
-         AND (s.classid IN ('pg_foreign_server'::regclass,
-                            'pg_foreign_data_wrapper'::regclass)
-              OR CASE s.classid
-                   WHEN 'pg_proc'::regclass
-                     THEN (SELECT p.pronamespace FROM pg_proc p WHERE p.oid = s.objid)
-                   WHEN 'pg_class'::regclass
-                     THEN (SELECT c.relnamespace FROM pg_class c WHERE c.oid = s.objid)
-                   WHEN 'pg_namespace'::regclass THEN s.objid
-                 END IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace))
+         AND ((s.deptype = 'a'
+               AND (s.classid IN ('pg_foreign_server'::regclass,
+                                  'pg_foreign_data_wrapper'::regclass)
+                    OR CASE s.classid
+                         WHEN 'pg_proc'::regclass
+                           THEN (SELECT p.pronamespace FROM pg_proc p WHERE p.oid = s.objid)
+                         WHEN 'pg_class'::regclass
+                           THEN (SELECT c.relnamespace FROM pg_class c WHERE c.oid = s.objid)
+                         WHEN 'pg_namespace'::regclass THEN s.objid
+                       END IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+                    OR (s.classid = 'pg_proc'::regclass AND EXISTS (
+                          SELECT 1 FROM pg_proc p
+                           WHERE p.oid = s.objid AND p.prosecdef
+                             AND p.proowner IN (SELECT oid FROM privileged_owners)))
+                    OR (s.classid = 'pg_class'::regclass AND EXISTS (
+                          SELECT 1 FROM pg_class c
+                           WHERE c.oid = s.objid AND c.relkind IN ('v', 'm')
+                             AND c.relowner IN (SELECT oid FROM privileged_owners)))))
+              OR (s.deptype = 'o' AND s.classid = 'pg_namespace'::regclass
+                  AND s.objid = (SELECT oid FROM pg_namespace WHERE nspname = 'public')))
        GROUP BY s.refobjid
   ),
   restrictions(role, kind, via, detail) AS (
@@ -266,6 +293,7 @@ pub(super) const RESTRICTIONS: &str = "
         CROSS JOIN LATERAL (SELECT CASE
             WHEN s.role = s.via THEN CASE
                 WHEN a.rolcreaterole THEN 'createrole'
+                WHEN a.rolcreatedb THEN 'createdb'
                 WHEN a.rolreplication THEN 'replication'
                 WHEN a.rolbypassrls THEN 'bypassrls'
                 WHEN sw.detail IS NOT NULL THEN 'server'
@@ -277,7 +305,8 @@ pub(super) const RESTRICTIONS: &str = "
             WHEN a.rolname = facts.protected THEN 'protected'
             WHEN EXISTS (SELECT 1 FROM pg_database o WHERE o.datdba = a.oid)
                 THEN 'owner'
-            WHEN a.rolcreaterole OR a.rolreplication OR a.rolbypassrls THEN 'privileged'
+            WHEN a.rolcreaterole OR a.rolcreatedb OR a.rolreplication OR a.rolbypassrls
+                THEN 'privileged'
             WHEN sw.detail IS NOT NULL THEN 'member_server'
             WHEN sg.detail IS NOT NULL THEN 'member_system'
             WHEN a.rolname LIKE 'pgusers-readonly-%'
@@ -286,7 +315,7 @@ pub(super) const RESTRICTIONS: &str = "
             WHEN f.detail IS NOT NULL THEN 'member_elsewhere' END AS kind) k
        WHERE k.kind IS NOT NULL
        ORDER BY s.role, array_position(
-           ARRAY['createrole', 'replication', 'bypassrls', 'superuser', 'predefined', 'admin',
+           ARRAY['createrole', 'createdb', 'replication', 'bypassrls', 'superuser', 'predefined', 'admin',
                  'protected', 'owner', 'privileged', 'server', 'member_server', 'system',
                  'member_system', 'reader_elsewhere', 'elsewhere', 'member_elsewhere'],
            k.kind)
@@ -300,6 +329,7 @@ mod tests {
     fn every_kind_the_sql_names_has_a_restriction() {
         let kinds = [
             "createrole",
+            "createdb",
             "replication",
             "bypassrls",
             "superuser",

@@ -407,3 +407,61 @@ async fn a_user_being_deleted_cannot_log_in_to_add_code_while_the_delete_waits()
     deleted.expect("the delete finishes once the reader lets go");
     assert!(!db.role_exists(writer.as_str()).await);
 }
+
+#[tokio::test]
+async fn a_rule_on_a_deleted_users_view_is_dropped_and_a_trigger_calling_its_code_in_when_disabled()
+{
+    let db = test_db().await;
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute("CREATE TABLE notes (v int); INSERT INTO notes VALUES (1);")
+        .await
+        .unwrap();
+    let (writer, secret) = db.create_user("rules", Access::ReadWrite).await;
+    db.run_as(
+        &writer,
+        &secret,
+        "CREATE TABLE t3 (v int);
+         CREATE VIEW v3 AS SELECT * FROM t3;
+         CREATE RULE r3 AS ON INSERT TO v3 DO INSTEAD DELETE FROM notes;
+         CREATE FUNCTION w2(int) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+         CREATE TRIGGER t3 BEFORE UPDATE ON notes FOR EACH ROW WHEN (w2(new.v))
+             EXECUTE FUNCTION suppress_redundant_updates_trigger();
+         CREATE FUNCTION guard(int) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+         CREATE TABLE guarded (v int CHECK (guard(v)));",
+    )
+    .await;
+    let target = RoleName::from(writer.clone());
+
+    let preview = db.roles.ownership(&target).await.unwrap();
+    db.roles
+        .delete(&target)
+        .await
+        .expect("a rule on a view cannot stop the delete");
+
+    let named = |needle: &str| preview.code.iter().any(|c| c.object.contains(needle));
+    assert!(named("rule r3"), "{preview:?}");
+    assert!(named("trigger t3"), "{preview:?}");
+    assert!(
+        named("constraint guarded_v_check"),
+        "named for review: {preview:?}"
+    );
+    let admin = db.admin().await;
+    let count = |sql: &'static str| {
+        let admin = &admin;
+        async move { admin.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) }
+    };
+    assert_eq!(
+        count("SELECT count(*) FROM pg_rewrite WHERE rulename = 'r3'").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM pg_trigger WHERE tgname = 't3' AND tgenabled = 'D'").await,
+        1
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM pg_class WHERE relname = 'v3'").await,
+        1,
+        "the view stays"
+    );
+}

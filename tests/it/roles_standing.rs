@@ -427,13 +427,46 @@ async fn grants_on_system_catalogs_or_functions_beyond_publics_make_a_role_not_m
         role_made_by_hand(&db, "hash_reader", "GRANT SELECT ON pg_authid TO {}").await;
 
     assert_refused_everywhere(&db, &file_reader, |r| {
-        matches!(r, Restriction::SystemObjects(objects) if objects.contains("pg_read_binary_file"))
+        matches!(r, Restriction::PrivilegedObjects(objects) if objects.contains("pg_read_binary_file"))
     })
     .await;
     assert_refused_everywhere(
         &db,
         &hash_reader,
-        |r| matches!(r, Restriction::SystemObjects(objects) if objects.contains("pg_authid")),
+        |r| matches!(r, Restriction::PrivilegedObjects(objects) if objects.contains("pg_authid")),
     )
+    .await;
+}
+
+#[tokio::test]
+async fn createdb_a_privileged_definer_function_or_owning_public_make_a_role_not_manageable() {
+    let db = test_db().await;
+    let (creator, _) = role_made_by_hand(&db, "dbcreator", "ALTER ROLE {} CREATEDB").await;
+    let runner = unique_name("runner");
+    let function = unique_name("admin_exec");
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {runner} LOGIN;
+             CREATE FUNCTION public.{function}(text) RETURNS void LANGUAGE plpgsql
+                 SECURITY DEFINER AS $$ BEGIN EXECUTE $1; END $$;
+             REVOKE EXECUTE ON FUNCTION public.{function}(text) FROM PUBLIC;
+             GRANT EXECUTE ON FUNCTION public.{function}(text) TO {runner};"
+        ))
+        .await
+        .unwrap();
+    let (schema_owner, _) =
+        role_made_by_hand(&db, "schema_owner", "ALTER SCHEMA public OWNER TO {}").await;
+
+    assert_refused_everywhere(&db, &creator, |r| *r == Restriction::CreateDb).await;
+    assert_refused_everywhere(
+        &db,
+        &runner,
+        |r| matches!(r, Restriction::PrivilegedObjects(objects) if objects.contains(&function)),
+    )
+    .await;
+    assert_refused_everywhere(&db, &schema_owner, |r| {
+        matches!(r, Restriction::PrivilegedObjects(objects) if objects.contains("schema public"))
+    })
     .await;
 }
