@@ -31,6 +31,17 @@ pub fn pool(mut config: Config, max_size: usize) -> Pool {
         .expect("a pool with a runtime and timeouts always builds")
 }
 
+/// Keeps the rest of the current transaction out of the server's log, when
+/// the connecting role may say so (a superuser; others' statements are
+/// logged as the server is configured). Statements carrying a password
+/// verifier or an argon2 hash run after it: neither is a password, but both
+/// can be attacked offline, and `log_statement = all` (or a failing
+/// statement, with `log_min_error_statement`) would write them out.
+pub const UNLOGGED: &str = "SELECT set_config('log_statement', 'none', true),
+        set_config('log_min_duration_statement', '-1', true),
+        set_config('log_min_error_statement', 'panic', true)
+   FROM pg_catalog.pg_roles WHERE rolname = current_user AND rolsuper";
+
 /// One connection, its driver running on the current runtime.
 pub async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
     let (client, connection) = config.connect(NoTls).await?;

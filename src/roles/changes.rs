@@ -251,7 +251,8 @@ async fn begin<'a>(
     let fail = |e| RoleError::from_postgres(e, user);
     let tx = client.transaction().await.map_err(fail)?;
     tx.batch_execute(&format!(
-        "SET LOCAL lock_timeout = '10s'; SELECT pg_advisory_xact_lock({LOCK_KEY});"
+        "SET LOCAL lock_timeout = '10s'; SELECT pg_advisory_xact_lock({LOCK_KEY}); {};",
+        crate::db::UNLOGGED
     ))
     .await
     .map_err(fail)?;

@@ -29,7 +29,8 @@ pub async fn provision_database(
         .map_err(fail)?;
     admin
         .batch_execute(&format!(
-            "CREATE ROLE {role} LOGIN {password}",
+            "BEGIN; {unlogged}; CREATE ROLE {role} LOGIN {password}; COMMIT;",
+            unlogged = crate::db::UNLOGGED,
             role = ident(user),
             password = sql::password_clause(password)
         ))

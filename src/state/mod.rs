@@ -158,7 +158,7 @@ impl StateStore {
 
     /// When nobody can log in, creates `admin`.
     async fn bootstrap_operator(&self) -> Result<(), StateError> {
-        let client = self.pool.get().await?;
+        let mut client = self.pool.get().await?;
         let count: i64 = client
             .query_one("SELECT count(*) FROM operators", &[])
             .await?
@@ -171,13 +171,16 @@ impl StateStore {
             None => (OperatorPassword::generate(), true),
         };
         let hash = hash_operator_password(password.expose()).await?;
-        let inserted = client
+        let tx = client.transaction().await?;
+        tx.batch_execute(crate::db::UNLOGGED).await?;
+        let inserted = tx
             .execute(
                 "INSERT INTO operators (name, password_hash) VALUES ('admin', $1)
                  ON CONFLICT (name) DO NOTHING",
                 &[&hash],
             )
             .await?;
+        tx.commit().await?;
         if inserted == 1 && generated {
             // Shown once, on the terminal of whoever started pgusers; never logged.
             self.settings.announce.say(&format!(

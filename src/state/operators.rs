@@ -94,8 +94,12 @@ impl StateStore {
         none: fn(String) -> StateError,
     ) -> Result<(), StateError> {
         let hash = hash_operator_password(password.expose()).await?;
-        let client = self.client().await?;
-        match client.execute(statement, &[&name.as_str(), &hash]).await? {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.batch_execute(crate::db::UNLOGGED).await?;
+        let changed = tx.execute(statement, &[&name.as_str(), &hash]).await?;
+        tx.commit().await?;
+        match changed {
             1 => Ok(()),
             _ => Err(none(name.to_string())),
         }

@@ -714,3 +714,31 @@ async fn names_that_cannot_be_operator_names_are_refused_without_reaching_postgr
         4
     );
 }
+
+#[tokio::test]
+async fn an_operators_argon2_hash_never_reaches_the_server_log() {
+    let app = spawn_app().await;
+    let store = app.state_store();
+    let name = OperatorName::parse(&unique_name("op").replace('_', "-")).unwrap();
+    store
+        .add_operator(
+            &name,
+            &OperatorPassword::parse("a-long-operator-password").unwrap(),
+        )
+        .await
+        .unwrap();
+
+    let rows = app
+        .state_admin()
+        .await
+        .query("SELECT password_hash FROM operators", &[])
+        .await
+        .unwrap();
+    let log = cluster().log();
+
+    assert_eq!(rows.len(), 2, "the first operator and the one added");
+    for row in rows {
+        let hash: String = row.get(0);
+        assert!(!log.contains(&hash), "an argon2 hash is in the server log");
+    }
+}
