@@ -25,14 +25,18 @@ impl StateStore {
         let Ok(name) = OperatorName::parse(name) else {
             return verify_password(password, None).await;
         };
-        let client = self.client().await?;
-        let hash: Option<String> = client
+        let hash: Option<String> = self
+            .client()
+            .await?
             .query_opt(
                 "SELECT password_hash FROM operators WHERE name = $1",
                 &[&name.as_str()],
             )
             .await?
             .map(|row| row.get(0));
+        // The connection went back to the pool above: a flood of logins
+        // waiting for the hashing threads must not hold every connection
+        // the dashboard's pages need.
         verify_password(password, hash).await
     }
 
