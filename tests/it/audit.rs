@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use pgusers::roles::Access;
-use pgusers::state::{Action, Event, LoginPolicy, Outcome, Source};
+use pgusers::state::{Action, Event, Outcome, Source};
 use pgusers::web::SessionPolicy;
 
 use crate::helpers::{csrf_token, password, spawn_app, spawn_app_with, unique_name};
@@ -184,17 +184,7 @@ async fn the_activity_tab_shows_the_newest_first_a_page_at_a_time() {
 
 #[tokio::test]
 async fn a_locked_out_address_adds_one_audit_entry_however_often_it_tries() {
-    let app = spawn_app_with(
-        SessionPolicy::default(),
-        LoginPolicy {
-            slow_after: 2,
-            lock_after: 4,
-            first_delay: Duration::ZERO,
-            max_delay: Duration::ZERO,
-            ..LoginPolicy::default()
-        },
-    )
-    .await;
+    let app = spawn_app_with(SessionPolicy::default(), crate::helpers::quick_lockout()).await;
     for _ in 0..4 {
         assert_eq!(app.log_in_with("a-wrong-password").await.status, 401);
     }

@@ -230,15 +230,7 @@ async fn the_read_only_checkbox_makes_a_user_that_cannot_write() {
     )
     .await;
 
-    let user = app
-        .db
-        .roles
-        .list()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|u| u.username == name)
-        .unwrap();
+    let user = app.db.listed(&name).await;
     assert!(user.read_only);
     let client = app.db.connect_as(&name, chosen.expose()).await.unwrap();
     assert!(

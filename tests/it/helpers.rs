@@ -250,6 +250,27 @@ impl TestDb {
             .get(0)
     }
 
+    /// A count from this database, asked as the superuser.
+    pub async fn count(&self, sql: &str) -> i64 {
+        self.admin()
+            .await
+            .query_one(sql, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+            .get(0)
+    }
+
+    /// The listed user of that name, as the role module lists it.
+    pub async fn listed(&self, name: &str) -> pgusers::roles::DatabaseUser {
+        self.roles
+            .list()
+            .await
+            .expect("the list")
+            .into_iter()
+            .find(|u| u.username == name)
+            .unwrap_or_else(|| panic!("{name} is listed"))
+    }
+
     /// Whether a role of that name exists on the server.
     pub async fn role_exists(&self, name: &str) -> bool {
         self.admin()
@@ -346,6 +367,18 @@ impl Browser {
             address,
             client: http_client(),
         }
+    }
+}
+
+/// Login rules that lock an address out after four failures, without
+/// slowing anything down, so tests reach the lockout quickly.
+pub fn quick_lockout() -> LoginPolicy {
+    LoginPolicy {
+        slow_after: 2,
+        lock_after: 4,
+        first_delay: std::time::Duration::ZERO,
+        max_delay: std::time::Duration::ZERO,
+        ..LoginPolicy::default()
     }
 }
 

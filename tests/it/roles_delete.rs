@@ -339,36 +339,36 @@ async fn a_deleted_users_triggers_and_rules_are_disabled_and_its_expression_inde
         .batch_execute("INSERT INTO orders VALUES (1)")
         .await
         .expect("the trigger no longer fires as the protected user");
-    let admin = db.admin().await;
-    let count = |sql: &'static str| {
-        let admin = &admin;
-        async move { admin.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) }
-    };
     assert_eq!(
-        count("SELECT count(*) FROM pg_trigger WHERE tgname = 'trap' AND tgenabled = 'D'").await,
+        db.count("SELECT count(*) FROM pg_trigger WHERE tgname = 'trap' AND tgenabled = 'D'")
+            .await,
         1,
         "kept, disabled"
     );
     assert_eq!(
-        count("SELECT count(*) FROM pg_rewrite WHERE rulename = 'copy' AND ev_enabled = 'D'").await,
+        db.count("SELECT count(*) FROM pg_rewrite WHERE rulename = 'copy' AND ev_enabled = 'D'")
+            .await,
         1,
         "kept, disabled"
     );
     assert_eq!(
-        count("SELECT count(*) FROM pg_class WHERE relname = 'measures_twice'").await,
+        db.count("SELECT count(*) FROM pg_class WHERE relname = 'measures_twice'")
+            .await,
         0,
         "the index calling the user's function is gone"
     );
     assert_eq!(
-        count("SELECT count(*) FROM pg_statistic_ext WHERE stxname = 'measures_stats'").await,
+        db.count("SELECT count(*) FROM pg_statistic_ext WHERE stxname = 'measures_stats'")
+            .await,
         0
     );
     assert_eq!(
-        count("SELECT count(*) FROM pg_class WHERE relname = 'measures_plain'").await,
+        db.count("SELECT count(*) FROM pg_class WHERE relname = 'measures_plain'")
+            .await,
         1
     );
     assert_eq!(
-        count("SELECT count(*) FROM measures").await,
+        db.count("SELECT count(*) FROM measures").await,
         2,
         "no data lost"
     );
@@ -446,21 +446,19 @@ async fn a_rule_on_a_deleted_users_view_is_dropped_and_a_trigger_calling_its_cod
         named("constraint guarded_v_check"),
         "named for review: {preview:?}"
     );
-    let admin = db.admin().await;
-    let count = |sql: &'static str| {
-        let admin = &admin;
-        async move { admin.query_one(sql, &[]).await.unwrap().get::<_, i64>(0) }
-    };
     assert_eq!(
-        count("SELECT count(*) FROM pg_rewrite WHERE rulename = 'r3'").await,
+        db.count("SELECT count(*) FROM pg_rewrite WHERE rulename = 'r3'")
+            .await,
         0
     );
     assert_eq!(
-        count("SELECT count(*) FROM pg_trigger WHERE tgname = 't3' AND tgenabled = 'D'").await,
+        db.count("SELECT count(*) FROM pg_trigger WHERE tgname = 't3' AND tgenabled = 'D'")
+            .await,
         1
     );
     assert_eq!(
-        count("SELECT count(*) FROM pg_class WHERE relname = 'v3'").await,
+        db.count("SELECT count(*) FROM pg_class WHERE relname = 'v3'")
+            .await,
         1,
         "the view stays"
     );

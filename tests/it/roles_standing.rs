@@ -43,14 +43,7 @@ async fn assert_refused_everywhere(
     name: &str,
     expected: impl Fn(&Restriction) -> bool,
 ) {
-    let listed = db
-        .roles
-        .list()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|u| u.username == name)
-        .unwrap_or_else(|| panic!("{name} is listed"));
+    let listed = db.listed(name).await;
     let reason = listed
         .not_manageable
         .clone()

@@ -1,5 +1,6 @@
 //! Sessions, login throttling and operators, through the real dashboard.
 
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use pgusers::domain::{OperatorName, OperatorPassword};
@@ -7,23 +8,10 @@ use pgusers::roles::RoleManager;
 use pgusers::state::LoginPolicy;
 use pgusers::web::SessionPolicy;
 
-use std::net::IpAddr;
-
 use crate::helpers::{
-    Browser, cluster, csrf_token, spawn_app, spawn_app_tuned, spawn_app_with, spawn_server_with,
-    unique_name,
+    Browser, cluster, csrf_token, quick_lockout, spawn_app, spawn_app_tuned, spawn_app_with,
+    spawn_server_with, unique_name,
 };
-
-/// Throttling without waiting: lock out after four failures.
-fn quick_lockout() -> LoginPolicy {
-    LoginPolicy {
-        slow_after: 2,
-        lock_after: 4,
-        first_delay: Duration::ZERO,
-        max_delay: Duration::ZERO,
-        ..LoginPolicy::default()
-    }
-}
 
 /// A browser on the dashboard of `app` whose connections come from `ip`
 /// (any of 127.0.0.0/8 reaches the dashboard on 127.0.0.1), as another
