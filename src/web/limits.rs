@@ -9,11 +9,17 @@
 
 use std::time::Duration;
 
-use actix_web::body::{EitherBody, MessageBody};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::error::PayloadError;
 use actix_web::http::ConnectionType;
 use actix_web::middleware::Next;
-use actix_web::{ResponseError, web};
+use actix_web::web::{Bytes, BytesMut};
+use actix_web::{HttpMessage, ResponseError, web};
+use futures_util::StreamExt;
 
 use super::WebError;
 
@@ -51,16 +57,21 @@ pub async fn bounded_bodies<B: MessageBody + 'static>(
         .app_data::<web::Data<RequestLimits>>()
         .map(|limits| *limits.get_ref())
         .unwrap_or_default();
-    // Taking the payload cannot fail: the extractor only moves it out.
-    let payload = req.extract::<web::Payload>().await?;
-    let refusal = match tokio::time::timeout(
-        limits.body_timeout,
-        payload.to_bytes_limited(limits.body_bytes),
-    )
-    .await
-    {
-        Ok(Ok(Ok(body))) => {
-            req.set_payload(Payload::from(body));
+    let mut payload = req.take_payload();
+    let mut body = BytesMut::new();
+    let read = async {
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk?;
+            if body.len() + chunk.len() > limits.body_bytes {
+                return Ok(Err(WebError::PayloadTooLarge));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok::<_, PayloadError>(Ok(()))
+    };
+    let refusal = match tokio::time::timeout(limits.body_timeout, read).await {
+        Ok(Ok(Ok(()))) => {
+            req.set_payload(Payload::from(body.freeze()));
             return next
                 .call(req)
                 .await
@@ -70,19 +81,51 @@ pub async fn bounded_bodies<B: MessageBody + 'static>(
             tracing::warn!(path = %req.path(), "a request body took too long to arrive");
             WebError::RequestTimeout
         }
-        Ok(Err(_too_large)) => {
+        Ok(Ok(Err(too_large))) => {
             tracing::warn!(path = %req.path(), "a request body was too large");
-            WebError::PayloadTooLarge
+            too_large
         }
         // The client went away or broke the framing (a bad chunk): actix
         // answers that error itself.
-        Ok(Ok(Err(error))) => return Err(error),
+        Ok(Err(error)) => return Err(error.into()),
     };
     let mut response = refusal.error_response();
     // The rest of the body may still be on its way: reading it would undo
-    // the limit, leaving it unread would desynchronise the connection.
+    // the limit, leaving it unread would desynchronise the connection. So
+    // the connection closes after this answer. actix-web would instead
+    // drain a chunked body whose reader is gone, for as long as the client
+    // trickles it, so the unread payload stays held until the answer has
+    // been sent.
     response
         .head_mut()
         .set_connection_type(ConnectionType::Close);
+    let response = response.map_body(|_, body| {
+        BoxBody::new(HeldOpen {
+            body,
+            _payload: payload,
+        })
+    });
     Ok(req.into_response(response).map_into_right_body())
+}
+
+/// A response body that keeps the request's unread payload alive until it
+/// has been sent, so actix-web closes the connection rather than drain it.
+struct HeldOpen {
+    body: BoxBody,
+    _payload: Payload,
+}
+
+impl MessageBody for HeldOpen {
+    type Error = <BoxBody as MessageBody>::Error;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Pin::new(&mut self.body).poll_next(cx)
+    }
 }

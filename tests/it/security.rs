@@ -344,8 +344,10 @@ async fn raw_connection(app: &crate::helpers::TestApp) -> tokio::net::TcpStream 
         .expect("the dashboard accepts connections")
 }
 
-#[tokio::test]
-async fn a_form_sent_one_byte_at_a_time_is_cut_off_with_408_and_the_connection_closed() {
+/// Sends a POST head with `framing` (a length or chunked header), then
+/// `piece` every 300 ms for 30 s; what the server answered, and when the
+/// connection closed, within 10 s.
+async fn trickle(framing: &str, piece: &'static [u8]) -> (String, Duration) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let app = spawn_app_tuned(|settings| {
@@ -355,15 +357,14 @@ async fn a_form_sent_one_byte_at_a_time_is_cut_off_with_408_and_the_connection_c
     let (mut reader, mut writer) = raw_connection(&app).await.into_split();
     let head = format!(
         "POST /login HTTP/1.1\r\nHost: {}\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n",
+         Content-Type: application/x-www-form-urlencoded\r\n{framing}\r\n\r\n",
         app.address.trim_start_matches("http://")
     );
     writer.write_all(head.as_bytes()).await.unwrap();
     let started = Instant::now();
-    // 100 bytes at one each 300 ms would take 30 s to arrive.
     let drip = tokio::spawn(async move {
         for _ in 0..100 {
-            if writer.write_all(b"a").await.is_err() {
+            if writer.write_all(piece).await.is_err() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
@@ -375,11 +376,28 @@ async fn a_form_sent_one_byte_at_a_time_is_cut_off_with_408_and_the_connection_c
         .await
         .expect("the server closes the connection well before the body is complete")
         .expect("reading the answer");
-
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(started.elapsed() < Duration::from_secs(5));
     drip.abort();
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[tokio::test]
+async fn a_form_sent_one_byte_at_a_time_is_cut_off_with_408_and_the_connection_closed() {
+    // 100 bytes at one each 300 ms would take 30 s to arrive.
+    let (answer, elapsed) = trickle("Content-Length: 100", b"a").await;
+
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(elapsed < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_chunked_form_sent_one_byte_at_a_time_is_cut_off_and_the_connection_closed() {
+    let (answer, elapsed) = trickle("Transfer-Encoding: chunked", b"1\r\na\r\n").await;
+
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(elapsed < Duration::from_secs(5));
 }
 
 #[tokio::test]
