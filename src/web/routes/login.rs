@@ -48,11 +48,13 @@ pub async fn submit(
     let who = name
         .as_ref()
         .map_or_else(|| "(not an operator name)".to_owned(), ToString::to_string);
-    let address =
-        crate::web::client::address(&req).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let client = crate::web::client::address(&req);
+    let address = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let counted_as =
+        client.map_or_else(|| "unknown".to_owned(), crate::web::client::throttling_key);
     let attempt = app
         .state
-        .begin_login_attempt(&who, &address, &policy)
+        .begin_login_attempt(&who, &counted_as, &policy)
         .await?;
     let again = |status, error: &str| {
         let page = LoginPage {
