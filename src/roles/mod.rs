@@ -145,7 +145,7 @@ pub struct RoleManager {
 /// configured, else the owner) and whether it exists, and the name of the
 /// readers group, in SQL, so every query agrees on them.
 const DATABASE_FACTS: &str = "
-    SELECT d.datname::text AS database,
+    SELECT d.oid, d.datname::text AS database,
            pg_get_userbyid(d.datdba)::text AS owner,
            COALESCE($1::text, pg_get_userbyid(d.datdba)::text) AS protected,
            EXISTS (SELECT 1 FROM pg_roles p
@@ -156,6 +156,20 @@ const DATABASE_FACTS: &str = "
            current_setting('server_version_num')::int AS version_num
       FROM pg_database d
      WHERE d.datname = current_database()";
+
+/// Whether role `r` is read-only: a member of the readers group and of no
+/// other role, with no privilege or object of its own in this database (a
+/// member of the group that was also granted INSERT somewhere is not).
+const READ_ONLY: &str = "
+    (EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+              WHERE m.member = r.oid AND g.rolname = facts.readers)
+     AND NOT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                      WHERE m.member = r.oid AND g.rolname <> facts.readers)
+     AND NOT EXISTS (SELECT 1 FROM pg_shdepend s
+                      WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = r.oid
+                        AND (s.dbid = facts.oid
+                             OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
+                                 AND s.objid = facts.oid))))";
 
 /// The roles pgusers may manage, by their columns in `pg_roles`/`pg_authid`.
 const MANAGED: &str =
@@ -274,8 +288,7 @@ impl RoleManager {
         let query = format!(
             "WITH RECURSIVE facts AS ({DATABASE_FACTS}), {RESTRICTIONS}
              SELECT r.rolname::text,
-                    EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-                             WHERE m.member = r.oid AND g.rolname = facts.readers),
+                    {READ_ONLY},
                     r.rolname = facts.protected OR {OWNS_A_DATABASE},
                     {encryption},
                     x.kind, x.via, x.detail

@@ -125,3 +125,27 @@ async fn read_only_is_stored_in_the_database_and_seen_by_a_new_manager() {
     assert!(find(reader.as_str()));
     assert!(!find(writer.as_str()));
 }
+
+#[tokio::test]
+async fn a_reader_that_was_also_granted_a_write_is_not_shown_as_read_only() {
+    let db = test_db().await;
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute("CREATE TABLE notes (v int)")
+        .await
+        .unwrap();
+    let (plain, _) = db.create_user("plain_ro", Access::ReadOnly).await;
+    let (plus, secret) = db.create_user("plus_ro", Access::ReadOnly).await;
+    protected
+        .batch_execute(&format!("GRANT INSERT ON notes TO {plus}"))
+        .await
+        .unwrap();
+
+    assert!(db.listed(plain.as_str()).await.read_only);
+    assert!(
+        !db.listed(plus.as_str()).await.read_only,
+        "it can write, so it is not shown as read-only"
+    );
+    db.run_as(&plus, &secret, "INSERT INTO notes VALUES (1)")
+        .await;
+}
