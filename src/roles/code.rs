@@ -65,6 +65,9 @@ pub enum CodeKind {
     /// A check constraint, default or generated column of the user's tables
     /// or domains that calls non-system code: left as it is, named.
     TableExpression,
+    /// A function or operator with the name of a built-in one: a query
+    /// naming it unqualified may call it instead. Left as it is, named.
+    ShadowsBuiltIn,
 }
 
 impl LeftCode {
@@ -149,6 +152,12 @@ impl std::fmt::Display for LeftCode {
                  the table owner's rights (in a foreign key's cascading action, or when the \
                  owner rewrites the table); it is left as it is: review it."
             ),
+            CodeKind::ShadowsBuiltIn => write!(
+                f,
+                "{object} has the name of a built-in function or operator: a query that names \
+                 it without a schema may call it instead, with the rights of whoever runs the \
+                 query, the protected user included; it is left as it is: review it."
+            ),
             CodeKind::MaterializedView => write!(
                 f,
                 "{object}: refreshing it runs its query with its owner's rights, which will \
@@ -221,6 +230,20 @@ pub(super) async fn find(
                          WHERE d.classid = 'pg_statistic_ext'::regclass AND d.objid = e.oid
                            AND {CALLS_USER_CODE})
          UNION ALL
+         SELECT 'shadow', pg_describe_object('pg_proc'::regclass, p.oid, 0), NULL, NULL, NULL
+           FROM pg_proc p
+          WHERE p.proowner = $1 AND p.pronamespace <> 'pg_catalog'::regnamespace
+            AND EXISTS (SELECT 1 FROM pg_proc b
+                         WHERE b.pronamespace = 'pg_catalog'::regnamespace
+                           AND b.proname = p.proname)
+         UNION ALL
+         SELECT 'shadow', pg_describe_object('pg_operator'::regclass, o.oid, 0), NULL, NULL, NULL
+           FROM pg_operator o
+          WHERE o.oprowner = $1 AND o.oprnamespace <> 'pg_catalog'::regnamespace
+            AND EXISTS (SELECT 1 FROM pg_operator b
+                         WHERE b.oprnamespace = 'pg_catalog'::regnamespace
+                           AND b.oprname = o.oprname)
+         UNION ALL
          SELECT 'expression', pg_describe_object(d.classid, d.objid, 0), NULL, NULL, NULL
            FROM pg_depend d
           WHERE ((d.classid = 'pg_constraint'::regclass AND EXISTS (
@@ -250,6 +273,7 @@ pub(super) async fn find(
                 "index" => CodeKind::ExpressionIndex,
                 "statistics" => CodeKind::ExpressionStatistics,
                 "expression" => CodeKind::TableExpression,
+                "shadow" => CodeKind::ShadowsBuiltIn,
                 _ => CodeKind::MaterializedView,
             };
             LeftCode {

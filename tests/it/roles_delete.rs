@@ -428,7 +428,11 @@ async fn a_rule_on_a_deleted_users_view_is_dropped_and_a_trigger_calling_its_cod
          CREATE TRIGGER t3 BEFORE UPDATE ON notes FOR EACH ROW WHEN (w2(new.v))
              EXECUTE FUNCTION suppress_redundant_updates_trigger();
          CREATE FUNCTION guard(int) RETURNS boolean LANGUAGE sql AS 'SELECT true';
-         CREATE TABLE guarded (v int CHECK (guard(v)));",
+         CREATE TABLE guarded (v int CHECK (guard(v)));
+         CREATE FUNCTION veq(varchar, varchar) RETURNS boolean LANGUAGE sql
+             AS 'SELECT $1::text = $2::text';
+         CREATE OPERATOR public.= (LEFTARG = varchar, RIGHTARG = varchar, FUNCTION = veq);
+         CREATE FUNCTION lower(varchar) RETURNS text LANGUAGE sql AS 'SELECT $1::text';",
     )
     .await;
     let target = RoleName::from(writer.clone());
