@@ -72,3 +72,201 @@ pub fn describe(error: &tokio_postgres::Error) -> String {
         None => error.to_string(),
     }
 }
+
+/// Where a configuration connects, for messages: address, user and
+/// database, never the password. `setting` is what to fix when it is wrong.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    setting: &'static str,
+    address: String,
+    user: String,
+    database: String,
+}
+
+impl Endpoint {
+    pub fn of(config: &Config, setting: &'static str) -> Self {
+        use tokio_postgres::config::Host;
+        let ports = config.get_ports();
+        let port = |i: usize| {
+            ports
+                .get(i)
+                .or_else(|| ports.first())
+                .copied()
+                .unwrap_or(5432)
+        };
+        let addresses: Vec<String> = config
+            .get_hosts()
+            .iter()
+            .enumerate()
+            .map(|(i, host)| match host {
+                Host::Tcp(name) => format!("{name}:{}", port(i)),
+                Host::Unix(dir) => format!("{}/.s.PGSQL.{}", dir.display(), port(i)),
+            })
+            .collect();
+        Self {
+            setting,
+            address: if addresses.is_empty() {
+                format!("localhost:{}", port(0))
+            } else {
+                addresses.join(", ")
+            },
+            user: config.get_user().unwrap_or("(none)").to_owned(),
+            database: database_name(config).unwrap_or("(none)").to_owned(),
+        }
+    }
+
+    /// The same place, with another setting to fix.
+    pub fn with_setting(self, setting: &'static str) -> Self {
+        Self { setting, ..self }
+    }
+
+    /// The setting to fix when the connection is refused.
+    pub fn setting(&self) -> &'static str {
+        self.setting
+    }
+}
+
+/// Why pgusers could not connect, in words that say what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    /// The settings cannot work as they are (a wrong password, user or
+    /// database name): retrying will not help, fixing them will.
+    #[error("{0}")]
+    Settings(String),
+    /// The server cannot be reached right now.
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+/// Classifies a failure to connect (or to take a pooled connection).
+pub fn connect_error(error: &deadpool_postgres::PoolError, endpoint: &Endpoint) -> ConnectError {
+    use deadpool_postgres::PoolError;
+    match error {
+        PoolError::Backend(error) => classify(error, endpoint),
+        PoolError::Timeout(_) => ConnectError::Unreachable(format!(
+            "PostgreSQL at {} did not answer within {} seconds (timed out).",
+            endpoint.address,
+            TIMEOUT.as_secs()
+        )),
+        other => ConnectError::Unreachable(format!(
+            "No connection to PostgreSQL at {}: {other}.",
+            endpoint.address
+        )),
+    }
+}
+
+/// Classifies an error met while connecting to `endpoint`. PostgreSQL's own
+/// message is quoted; tokio-postgres never puts the password in an error.
+pub fn classify(error: &tokio_postgres::Error, endpoint: &Endpoint) -> ConnectError {
+    use tokio_postgres::error::SqlState;
+    let Endpoint {
+        setting,
+        address,
+        user,
+        database,
+    } = endpoint;
+    if let Some(db) = error.as_db_error() {
+        let said = crate::domain::visible(db.message());
+        let code = db.code();
+        return if *code == SqlState::INVALID_PASSWORD {
+            ConnectError::Settings(format!(
+                "Authentication failed for user \"{user}\" at {address}: PostgreSQL said \
+                 \"{said}\". Check the user and password in {setting}."
+            ))
+        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
+            ConnectError::Settings(format!(
+                "PostgreSQL at {address} refused user \"{user}\": it said \"{said}\". Check the \
+                 user in {setting}, and that the server's pg_hba.conf lets it connect."
+            ))
+        } else if *code == SqlState::INVALID_CATALOG_NAME {
+            ConnectError::Settings(format!(
+                "Database \"{database}\" does not exist at {address}. Check the database name \
+                 in {setting}."
+            ))
+        } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+            ConnectError::Settings(format!(
+                "User \"{user}\" may not connect to database \"{database}\" at {address}: \
+                 PostgreSQL said \"{said}\". Grant it CONNECT, or use another user in {setting}."
+            ))
+        } else {
+            // Too many connections, starting up, shutting down: it may pass.
+            ConnectError::Unreachable(format!(
+                "PostgreSQL at {address} refused the connection for now: it said \"{said}\"."
+            ))
+        };
+    }
+    let text = error.to_string();
+    if text.starts_with("invalid configuration") || text.starts_with("authentication error") {
+        // "password missing", an unsupported authentication method…
+        let detail = std::error::Error::source(error)
+            .map(|cause| cause.to_string())
+            .unwrap_or(text);
+        return ConnectError::Settings(format!(
+            "PostgreSQL at {address} cannot authenticate user \"{user}\" with these settings \
+             ({detail}). Check {setting}."
+        ));
+    }
+    if text.starts_with("timeout") {
+        return ConnectError::Unreachable(format!(
+            "PostgreSQL at {address} did not answer within {} seconds (timed out).",
+            TIMEOUT.as_secs()
+        ));
+    }
+    let io = std::iter::successors(std::error::Error::source(error), |e| e.source())
+        .find_map(|e| e.downcast_ref::<std::io::Error>());
+    // tokio-postgres leaves the cause out of its own message.
+    let cause = io.map(ToString::to_string).unwrap_or_default();
+    let reason = match io.map(std::io::Error::kind) {
+        Some(std::io::ErrorKind::ConnectionRefused) => format!(
+            "Connection refused at {address}: no PostgreSQL is listening there. Start it, \
+             or check the host and port in {setting}."
+        ),
+        Some(std::io::ErrorKind::NotFound) => format!(
+            "No PostgreSQL socket at {address}: the server is not running, or the host and \
+             port in {setting} are wrong."
+        ),
+        Some(std::io::ErrorKind::TimedOut) => format!(
+            "PostgreSQL at {address} did not answer within {} seconds (timed out).",
+            TIMEOUT.as_secs()
+        ),
+        Some(_) if cause.contains("lookup address") || cause.contains("resolve") => format!(
+            "Host not found: {address} does not resolve ({cause}). Check the host in {setting}."
+        ),
+        Some(_) => format!("No connection to PostgreSQL at {address}: {cause}."),
+        None => format!("No connection to PostgreSQL at {address}: {text}."),
+    };
+    ConnectError::Unreachable(reason)
+}
+
+/// Says which part of a connection string is wrong, without echoing it:
+/// the string may hold a password.
+pub fn describe_parse_error(error: &tokio_postgres::Error) -> String {
+    let cause = std::error::Error::source(error)
+        .map(|cause| cause.to_string())
+        .unwrap_or_default();
+    if cause.starts_with("invalid value for option") || cause.starts_with("unknown option") {
+        return cause;
+    }
+    // "unexpected character at byte N: expected `=` but got `x`": the
+    // character may belong to a password.
+    if let Some((position, _)) = cause.split_once(" but got") {
+        return position.to_owned();
+    }
+    match cause.as_str() {
+        "" => error.to_string(),
+        "unexpected EOF" | "unterminated parameter" => format!("{cause} (the string ends early)"),
+        _ if cause.contains("utf-8") || cause.contains("UTF-8") => {
+            "a percent-encoded part is not valid UTF-8".to_owned()
+        }
+        _ => "it could not be parsed".to_owned(),
+    }
+}
+
+/// SQLSTATE classes 08 (connection exception), 53 (insufficient resources)
+/// and 57 (operator intervention: shutdown, crash, cannot connect now): the
+/// server going away, not refusing a statement.
+pub fn is_outage(code: &tokio_postgres::error::SqlState) -> bool {
+    ["08", "53", "57"]
+        .iter()
+        .any(|class| code.code().starts_with(class))
+}

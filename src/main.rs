@@ -6,6 +6,7 @@ use clap::Parser;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
+use pgusers::cli::CliError;
 use pgusers::config::{Cli, Command, Settings};
 use pgusers::domain::visible_lines;
 use pgusers::embedded::Announce;
@@ -31,7 +32,12 @@ async fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("Error: {}", visible_lines(&format!("{error:#}")));
-                ExitCode::from(pgusers::cli::exit::FAILURE)
+                // Settings that cannot work exit as the CLI does on them.
+                ExitCode::from(
+                    error
+                        .downcast_ref::<CliError>()
+                        .map_or(pgusers::cli::exit::FAILURE, CliError::exit_code),
+                )
             }
         };
     }
@@ -50,7 +56,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let shutdown = ShutdownSignals::listen()?;
     let listener = TcpListener::bind(&settings.listen)
         .with_context(|| format!("listening on {}", settings.listen))?;
-    let mut target = Target::resolve(&settings, Announce::Stdout).await?;
+    let mut target = Target::resolve(&settings, Announce::Stdout)
+        .await
+        .map_err(CliError::from)?;
     let result = run_dashboard(&settings, &target, listener, shutdown).await;
     target.shut_down();
     result
@@ -63,15 +71,18 @@ async fn run_dashboard(
     mut shutdown: ShutdownSignals,
 ) -> anyhow::Result<()> {
     let state = target.state_store(settings, Announce::Stdout, StateUse::Dashboard)?;
-    if let Err(error) = state.ensure_ready().await {
-        tracing::warn!(%error, "the state database is not ready yet; pgusers will retry");
+    let roles = target.role_manager();
+    // Settings that cannot work stop pgusers here, before it prints an
+    // address or a password; a server that is merely down is waited for.
+    if let Err(error) = roles.check().await.map_err(CliError::from) {
+        refuse_unless_unavailable(error, "the managed database is not reachable yet")?;
+    }
+    if let Err(error) = state.ensure_ready().await.map_err(CliError::from) {
+        refuse_unless_unavailable(error, "the state database is not ready yet")?;
     }
     let address = listener.local_addr()?;
     let secure_cookies = settings.secure_cookies.applies_to(address);
-    let app = AppState {
-        roles: target.role_manager(),
-        state,
-    };
+    let app = AppState { roles, state };
     let server = web::server(
         listener,
         app,
@@ -97,6 +108,16 @@ async fn run_dashboard(
         .await
         .context("running the dashboard")?
         .context("running the dashboard")
+}
+
+/// Lets `serve` start on an error that may pass (the server is down: pages
+/// answer 503 until it is back), and refuses one that needs fixing.
+fn refuse_unless_unavailable(error: CliError, what: &str) -> Result<(), CliError> {
+    if error.exit_code() == pgusers::cli::exit::USAGE {
+        return Err(error);
+    }
+    tracing::warn!(%error, "{what}; pgusers will retry");
+    Ok(())
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, listened to from the start of `serve`.

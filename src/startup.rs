@@ -64,7 +64,8 @@ impl Target {
         if let Some(url) = &settings.database_url {
             let admin = crate::db::parse_config(url.expose()).map_err(|e| {
                 TargetError::Settings(format!(
-                    "DATABASE_URL is not a valid connection string: {e}"
+                    "DATABASE_URL is not a valid connection string: {}.",
+                    crate::db::describe_parse_error(&e)
                 ))
             })?;
             return Ok(Self {
@@ -89,7 +90,11 @@ impl Target {
     }
 
     pub fn role_manager(&self) -> RoleManager {
-        RoleManager::new(self.admin.clone(), 8, self.protected.clone())
+        let roles = RoleManager::new(self.admin.clone(), 8, self.protected.clone());
+        match self.embedded {
+            Some(_) => roles.configured_by("the embedded cluster's settings (PGUSERS_DATA_DIR)"),
+            None => roles,
+        }
     }
 
     /// The state store: `PGUSERS_STATE_URL`, else database `pgusers` on the
@@ -112,8 +117,12 @@ impl Target {
             .to_owned();
         let (config, create_with) = match &settings.state_url {
             Some(url) => {
-                let config = crate::db::parse_config(url.expose())
-                    .context("PGUSERS_STATE_URL is not a valid connection string")?;
+                let config = crate::db::parse_config(url.expose()).map_err(|e| {
+                    anyhow::anyhow!(
+                        "PGUSERS_STATE_URL is not a valid connection string: {}.",
+                        crate::db::describe_parse_error(&e)
+                    )
+                })?;
                 if same_database(&config, &self.admin) {
                     bail!(
                         "PGUSERS_STATE_URL points at the managed database: the dashboard's \

@@ -58,7 +58,9 @@ impl From<StateError> for CliError {
             StateError::OperatorExists(_)
             | StateError::OperatorNotFound(_)
             | StateError::LastOperator(_) => Self::Refused(message),
-            StateError::Unavailable(_) | StateError::Missing(_) => Self::Unavailable(message),
+            StateError::Unavailable(_) => Self::Unavailable(message),
+            // Settings to fix; trying again will not help.
+            StateError::Missing(_) | StateError::Misconfigured(_) => Self::Usage(message),
             StateError::Database(_) | StateError::Migration(_) | StateError::Hashing(_) => {
                 Self::Failed(message)
             }
@@ -77,8 +79,19 @@ impl From<RoleError> for CliError {
             | RoleError::NotManageable { .. }
             | RoleError::OwnsObjectsElsewhere { .. } => Self::Refused(message),
             RoleError::Busy | RoleError::Unavailable(_) => Self::Unavailable(message),
-            RoleError::ProtectedUserMissing(_) => Self::Usage(message),
+            RoleError::ProtectedUserMissing(_) | RoleError::Misconfigured(_) => {
+                Self::Usage(message)
+            }
             RoleError::Database(_) => Self::Failed(message),
+        }
+    }
+}
+
+impl From<TargetError> for CliError {
+    fn from(error: TargetError) -> Self {
+        match error {
+            TargetError::Settings(message) => Self::Usage(message),
+            TargetError::Unavailable(message) => Self::Unavailable(message),
         }
     }
 }
@@ -87,13 +100,7 @@ impl From<RoleError> for CliError {
 /// cluster as it found it.
 pub async fn run(settings: &Settings, command: Command) -> Result<(), CliError> {
     let request = Request::parse(command)?;
-    let mut target =
-        Target::resolve(settings, Announce::Stderr)
-            .await
-            .map_err(|error| match error {
-                TargetError::Settings(message) => CliError::Usage(message),
-                TargetError::Unavailable(message) => CliError::Unavailable(message),
-            })?;
+    let mut target = Target::resolve(settings, Announce::Stderr).await?;
     let state_use = match request {
         Request::Operators(_) => StateUse::Operators,
         _ => StateUse::Record,
@@ -188,6 +195,8 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
         Request::Operators(request) => return operators::run(&context.state, request).await,
         _ => {}
     }
+    // Settings that cannot work say so before anything is asked or done.
+    roles.check().await?;
     let database = roles.database_name().await?;
     if let Some(id) = &settings.database
         && *id != database

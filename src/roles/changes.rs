@@ -22,7 +22,7 @@ impl RoleManager {
         let (password, generated) = resolve(password);
         let user = name.as_str();
         let fail = |e| RoleError::from_postgres(e, user);
-        let mut client = self.pool.get().await?;
+        let mut client = self.client().await?;
         let tx = begin(&mut client, user).await?;
         let facts = self.facts(&tx).await?;
         // Names that differ only by case would be told apart only by quoting,
@@ -126,7 +126,7 @@ impl RoleManager {
         statement: &str,
         blame: &str,
     ) -> Result<(), RoleError> {
-        let mut client = self.pool.get().await?;
+        let mut client = self.client().await?;
         let tx = begin(&mut client, name.as_str()).await?;
         let facts = self.facts(&tx).await?;
         managed_target(&tx, &facts, name).await?;
@@ -171,7 +171,7 @@ impl RoleManager {
     async fn lock_out(&self, name: &RoleName) -> Result<(u32, i32), RoleError> {
         let user = name.as_str();
         let fail = |e| RoleError::from_postgres(e, user);
-        let mut client = self.pool.get().await?;
+        let mut client = self.client().await?;
         let tx = begin(&mut client, user).await?;
         let facts = self.facts(&tx).await?;
         let oid = managed_target(&tx, &facts, name).await?;
@@ -205,7 +205,7 @@ impl RoleManager {
     async fn delete_locked_out(&self, name: &RoleName, oid: u32) -> Result<(), RoleError> {
         let user = name.as_str();
         let fail = |e| RoleError::from_postgres(e, user);
-        let mut client = self.pool.get().await?;
+        let mut client = self.client().await?;
         let tx = begin(&mut client, user).await?;
         let facts = self.facts(&tx).await?;
         if managed_target(&tx, &facts, name).await? != oid {

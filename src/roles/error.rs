@@ -1,6 +1,8 @@
 use deadpool_postgres::PoolError;
 use tokio_postgres::error::SqlState;
 
+use crate::db::{ConnectError, Endpoint};
+
 /// Why a role operation did not happen. Every variant means nothing changed.
 ///
 /// Names and PostgreSQL's words are shown through `domain::visible`: they
@@ -50,6 +52,11 @@ pub enum RoleError {
     Busy,
     #[error("The database is unavailable: {0}")]
     Unavailable(String),
+    /// pgusers' settings cannot work (wrong credentials, a database that
+    /// does not exist, a role without the rights pgusers needs): retrying
+    /// will not help, fixing them will.
+    #[error("{0}")]
+    Misconfigured(String),
     #[error("PostgreSQL refused the operation: {}", crate::domain::visible(&crate::db::describe(.0)))]
     Database(#[source] tokio_postgres::Error),
 }
@@ -100,14 +107,23 @@ impl RoleError {
                         .unwrap_or_else(|| error.to_string()),
                 }
             }
+            // The server going away mid-query (shutdown, crash, lost
+            // connection, out of resources) is an outage, not a refusal.
+            Some(code) if crate::db::is_outage(code) => Self::Unavailable(format!(
+                "{}.",
+                crate::domain::visible(&crate::db::describe(&error))
+            )),
             Some(_) => Self::Database(error),
-            None => Self::Unavailable(error.to_string()),
+            None => Self::Unavailable(format!("{error}.")),
         }
     }
-}
 
-impl From<PoolError> for RoleError {
-    fn from(error: PoolError) -> Self {
-        Self::Unavailable(error.to_string())
+    /// A failure to get a connection, classified by what PostgreSQL or the
+    /// network said.
+    pub(crate) fn connecting(error: &PoolError, endpoint: &Endpoint) -> Self {
+        match crate::db::connect_error(error, endpoint) {
+            ConnectError::Settings(message) => Self::Misconfigured(message),
+            ConnectError::Unreachable(message) => Self::Unavailable(message),
+        }
     }
 }

@@ -134,6 +134,8 @@ pub struct Ownership {
 /// Manages the users of the database a pool connects to.
 pub struct RoleManager {
     pool: Pool,
+    /// Where the pool connects, for messages that say what went wrong.
+    endpoint: crate::db::Endpoint,
     /// The protected default user, when configured; else the database owner.
     protected: Option<RoleName>,
     authid_readable: OnceCell<bool>,
@@ -207,6 +209,7 @@ impl RoleManager {
     /// connections made with `config` (through [`admin_config`], always).
     pub fn new(config: Config, pool_size: usize, protected: Option<RoleName>) -> Self {
         Self {
+            endpoint: crate::db::Endpoint::of(&config, "DATABASE_URL"),
             pool: crate::db::pool(admin_config(config), pool_size),
             protected,
             authid_readable: OnceCell::new(),
@@ -215,9 +218,48 @@ impl RoleManager {
         }
     }
 
+    /// Names the setting to fix when connecting is refused (by default
+    /// `DATABASE_URL`).
+    pub fn configured_by(mut self, setting: &'static str) -> Self {
+        self.endpoint = self.endpoint.with_setting(setting);
+        self
+    }
+
+    /// A pooled connection; a failure says what PostgreSQL or the network said.
+    async fn client(&self) -> Result<deadpool_postgres::Client, RoleError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|error| RoleError::connecting(&error, &self.endpoint))
+    }
+
+    /// Checks that the settings can work: pgusers connects, the protected
+    /// user exists, and the role it connects as may create roles.
+    pub async fn check(&self) -> Result<(), RoleError> {
+        let client = self.client().await?;
+        self.facts(&client).await?;
+        let row = client
+            .query_one(
+                "SELECT current_user::text, rolsuper OR rolcreaterole
+                   FROM pg_catalog.pg_roles WHERE rolname = current_user",
+                &[],
+            )
+            .await
+            .map_err(RoleError::server)?;
+        if !row.get::<_, bool>(1) {
+            return Err(RoleError::Misconfigured(format!(
+                "User \"{}\" that pgusers connects as may not create roles: it needs \
+                 CREATEROLE (or to be a superuser). Grant it, or use another user in {}.",
+                crate::domain::visible(row.get(0)),
+                self.endpoint.setting()
+            )));
+        }
+        Ok(())
+    }
+
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), RoleError> {
-        let client = self.pool.get().await?;
+        let client = self.client().await?;
         client
             .simple_query("SELECT 1")
             .await
@@ -229,7 +271,7 @@ impl RoleManager {
     pub async fn database_name(&self) -> Result<String, RoleError> {
         self.database
             .get_or_try_init(|| async {
-                let client = self.pool.get().await?;
+                let client = self.client().await?;
                 let row = client
                     .query_one("SELECT current_database()::text", &[])
                     .await
@@ -242,7 +284,7 @@ impl RoleManager {
 
     /// The server's version, as PostgreSQL reports it.
     pub async fn server_version(&self) -> Result<String, RoleError> {
-        let client = self.pool.get().await?;
+        let client = self.client().await?;
         let row = client
             .query_one("SELECT current_setting('server_version')", &[])
             .await
@@ -252,13 +294,13 @@ impl RoleManager {
 
     /// The protected default user: the configured one, else the database's owner.
     pub async fn protected_user(&self) -> Result<String, RoleError> {
-        let client = self.pool.get().await?;
+        let client = self.client().await?;
         Ok(self.facts(&client).await?.protected)
     }
 
     /// The database's users, ordered by name, in one query.
     pub async fn list(&self) -> Result<Vec<DatabaseUser>, RoleError> {
-        let client = self.pool.get().await?;
+        let client = self.client().await?;
         self.protected_checked
             .get_or_try_init(|| async { self.facts(&client).await.map(|_| ()) })
             .await?;
@@ -326,7 +368,7 @@ impl RoleManager {
     /// applies: for refusing before asking a person for anything (a
     /// confirmation, a password). The change itself checks again.
     pub async fn ensure_changeable(&self, name: &RoleName) -> Result<(), RoleError> {
-        let client = self.pool.get().await?;
+        let client = self.client().await?;
         let facts = self.facts(&client).await?;
         managed_target(&client, &facts, name).await.map(|_| ())
     }
@@ -335,7 +377,7 @@ impl RoleManager {
     /// protected user.
     pub async fn ownership(&self, name: &RoleName) -> Result<Ownership, RoleError> {
         let fail = |e| RoleError::from_postgres(e, name.as_str());
-        let mut client = self.pool.get().await?;
+        let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(fail)?;
         let facts = self.facts(&tx).await?;
         let oid = managed_target(&tx, &facts, name).await?;

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use deadpool_postgres::Pool;
 
+use crate::db::{ConnectError, Endpoint};
 use crate::domain::OperatorPassword;
 use crate::notice::Announce;
 use tokio::sync::OnceCell;
@@ -40,6 +41,10 @@ pub enum StateError {
     /// It was never created (no dashboard has run yet).
     #[error("The dashboard's state database does not exist yet: {0}")]
     Missing(String),
+    /// Its settings cannot work (wrong credentials, a server that refuses
+    /// pgusers): retrying will not help, fixing them will.
+    #[error("The dashboard's state database cannot be used: {0}")]
+    Misconfigured(String),
     #[error("The dashboard's state database refused a query: {}", crate::db::describe(.0))]
     Database(#[source] tokio_postgres::Error),
     #[error("Applying the dashboard's schema migrations failed: {0}")]
@@ -60,17 +65,26 @@ impl From<tokio_postgres::Error> for StateError {
     fn from(error: tokio_postgres::Error) -> Self {
         if error.code() == Some(&SqlState::INVALID_CATALOG_NAME) {
             Self::Missing(crate::db::describe(&error))
+        } else if error.code().is_some_and(crate::db::is_outage) {
+            Self::Unavailable(crate::db::describe(&error))
         } else if error.code().is_some() {
             Self::Database(error)
         } else {
-            Self::Unavailable(error.to_string())
+            Self::Unavailable(format!("{error}."))
         }
     }
 }
 
-impl From<deadpool_postgres::PoolError> for StateError {
-    fn from(error: deadpool_postgres::PoolError) -> Self {
-        Self::Unavailable(error.to_string())
+impl StateError {
+    /// A failure to connect, classified by what PostgreSQL or the network
+    /// said. A missing state database keeps its meaning: no dashboard has
+    /// set it up yet.
+    fn connecting(error: crate::db::ConnectError, missing: bool) -> Self {
+        match error {
+            ConnectError::Settings(message) if missing => Self::Missing(message),
+            ConnectError::Settings(message) => Self::Misconfigured(message),
+            ConnectError::Unreachable(message) => Self::Unavailable(message),
+        }
     }
 }
 
@@ -91,6 +105,8 @@ pub struct StateSettings {
 
 pub struct StateStore {
     pool: Pool,
+    /// Where the pool connects, for messages that say what went wrong.
+    endpoint: Endpoint,
     settings: StateSettings,
     ready: OnceCell<()>,
     /// Audit entries older than this are deleted.
@@ -104,7 +120,15 @@ pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(90 * 86_400);
 
 impl StateStore {
     pub fn new(settings: StateSettings) -> Self {
+        // Without a server to create it on, the state database's settings
+        // come from PGUSERS_STATE_URL; else from the managed server's.
+        let setting = if settings.create_with.is_some() {
+            "DATABASE_URL"
+        } else {
+            "PGUSERS_STATE_URL"
+        };
         Self {
+            endpoint: Endpoint::of(&settings.config, setting),
             pool: crate::db::pool(settings.config.clone(), 4),
             settings,
             ready: OnceCell::new(),
@@ -130,9 +154,15 @@ impl StateStore {
 
     async fn set_up(&self) -> Result<(), StateError> {
         if let Some(admin) = &self.settings.create_with {
-            create_database_if_missing(admin, &self.settings.config).await?;
+            create_database_if_missing(admin, &self.settings.config, self.endpoint.setting())
+                .await?;
         }
-        let mut client = crate::db::connect(&self.settings.config).await?;
+        let mut client = crate::db::connect(&self.settings.config)
+            .await
+            .map_err(|error| {
+                let missing = error.code() == Some(&SqlState::INVALID_CATALOG_NAME);
+                StateError::connecting(crate::db::classify(&error, &self.endpoint), missing)
+            })?;
         // Two pgusers processes starting at once (a dashboard and a CLI
         // command) must not migrate at the same time. The lock ends with
         // this connection.
@@ -158,7 +188,7 @@ impl StateStore {
 
     /// When nobody can log in, creates `admin`.
     async fn bootstrap_operator(&self) -> Result<(), StateError> {
-        let mut client = self.pool.get().await?;
+        let mut client = self.connection().await?;
         let count: i64 = client
             .query_one("SELECT count(*) FROM operators", &[])
             .await?
@@ -195,15 +225,32 @@ impl StateStore {
     /// A connection, once the state is set up.
     async fn client(&self) -> Result<deadpool_postgres::Client, StateError> {
         self.ensure_ready().await?;
-        Ok(self.pool.get().await?)
+        self.connection().await
+    }
+
+    async fn connection(&self) -> Result<deadpool_postgres::Client, StateError> {
+        self.pool.get().await.map_err(|error| {
+            let missing = matches!(&error, deadpool_postgres::PoolError::Backend(e)
+                if e.code() == Some(&SqlState::INVALID_CATALOG_NAME));
+            StateError::connecting(crate::db::connect_error(&error, &self.endpoint), missing)
+        })
     }
 }
 
-async fn create_database_if_missing(admin: &Config, state: &Config) -> Result<(), StateError> {
+async fn create_database_if_missing(
+    admin: &Config,
+    state: &Config,
+    setting: &'static str,
+) -> Result<(), StateError> {
     let Some(name) = crate::db::database_name(state) else {
         return Ok(());
     };
-    let client = crate::db::connect(admin).await?;
+    let client = crate::db::connect(admin).await.map_err(|error| {
+        StateError::connecting(
+            crate::db::classify(&error, &Endpoint::of(admin, setting)),
+            false,
+        )
+    })?;
     let exists = client
         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
         .await?;

@@ -27,10 +27,11 @@ pub enum WebError {
     /// pgusers' own settings are wrong; the message says which and how.
     #[error("{0}")]
     Misconfigured(String),
+    /// The database cannot be reached; the reason says why (never a password).
     #[error(
-        "The database is unavailable right now. pgusers reconnects by itself: try again in a moment."
+        "The database is unavailable right now: {0} pgusers reconnects by itself: try again in a moment."
     )]
-    Unavailable,
+    Unavailable(String),
     #[error("Something went wrong. The details are in the server log.")]
     Internal,
     #[error("The request took too long to arrive. Try again.")]
@@ -54,7 +55,7 @@ impl From<RoleError> for WebError {
             RoleError::Protected(_)
             | RoleError::OwnsDatabase { .. }
             | RoleError::NotManageable { .. } => Self::Forbidden(error.to_string()),
-            RoleError::ProtectedUserMissing(_) => {
+            RoleError::ProtectedUserMissing(_) | RoleError::Misconfigured(_) => {
                 tracing::error!(%error, "configuration error");
                 Self::Misconfigured(error.to_string())
             }
@@ -63,7 +64,7 @@ impl From<RoleError> for WebError {
             | RoleError::Busy => Self::Conflict(error.to_string()),
             RoleError::Unavailable(detail) => {
                 tracing::warn!(%detail, "managed database unavailable");
-                Self::Unavailable
+                Self::Unavailable(detail)
             }
             RoleError::Database(_) => Self::internal(error),
         }
@@ -75,7 +76,11 @@ impl From<StateError> for WebError {
         match error {
             StateError::Unavailable(detail) => {
                 tracing::warn!(%detail, "state database unavailable");
-                Self::Unavailable
+                Self::Unavailable(detail)
+            }
+            StateError::Misconfigured(_) | StateError::Missing(_) => {
+                tracing::error!(%error, "configuration error");
+                Self::Misconfigured(error.to_string())
             }
             other => Self::internal(other),
         }
@@ -89,8 +94,10 @@ impl ResponseError for WebError {
             Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal | Self::Misconfigured(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            // The dashboard cannot serve until someone fixes its settings
+            // or its database: not a bug of the page.
+            Self::Unavailable(_) | Self::Misconfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         }

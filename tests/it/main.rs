@@ -6,6 +6,7 @@ mod audit;
 mod binary;
 mod browser;
 mod cli;
+mod connect;
 mod dashboard;
 mod embedded;
 mod roles_create;

@@ -1,0 +1,356 @@
+//! Settings that cannot work, and a database that goes away: what the CLI,
+//! `serve` and the dashboard say, and that no password is ever in it.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pgusers::domain::{OperatorPassword, RoleName};
+use pgusers::embedded::ClusterOptions;
+use pgusers::notice::Announce;
+use pgusers::roles::RoleManager;
+use pgusers::state::{StateSettings, StateStore};
+
+use crate::helpers::{Browser, cluster, conninfo, new_cluster, spawn_server, test_db, unique_name};
+
+/// A password nobody could mistake for other text in an error message.
+const WRONG_PASSWORD: &str = "Wr0ng-Pa55word-Canary";
+
+struct Exited {
+    /// None: still running after the deadline (then killed).
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `pgusers` with only the test's settings and waits up to 30 s for it
+/// to exit by itself.
+fn pgusers(args: &[&str], env: &[(&str, String)]) -> Exited {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pgusers"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PGUSERS_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = command
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env("PGUSERS_DATA_DIR", dir.path())
+        .env("PGUSERS_LISTEN", format!("127.0.0.1:{port}"))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .expect("the binary starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Exited {
+        code,
+        stdout: std::fs::read_to_string(out).unwrap(),
+        stderr: std::fs::read_to_string(err).unwrap(),
+    }
+}
+
+async fn pgusers_async(args: &'static [&'static str], env: Vec<(&'static str, String)>) -> Exited {
+    tokio::task::spawn_blocking(move || pgusers(args, &env))
+        .await
+        .unwrap()
+}
+
+/// The shared cluster's TCP port, where logins need a password.
+fn tcp_port() -> u16 {
+    cluster().admin_config("postgres").get_ports()[0]
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn a_wrong_password_in_database_url_exits_2_saying_authentication_failed_for_that_user() {
+    let db = test_db().await;
+    let url = format!(
+        "postgres://{}:{WRONG_PASSWORD}@127.0.0.1:{}/{}",
+        db.protected,
+        tcp_port(),
+        db.name
+    );
+
+    let run = pgusers_async(&["database-users-list"], vec![("DATABASE_URL", url)]).await;
+
+    assert_eq!(run.code, Some(2), "a setting to fix: {}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "Authentication failed for user \"{}\" at 127.0.0.1:{}",
+            db.protected,
+            tcp_port()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("password authentication failed"));
+    assert!(!run.stderr.contains(WRONG_PASSWORD), "{}", run.stderr);
+    assert!(!run.stdout.contains(WRONG_PASSWORD));
+}
+
+#[tokio::test]
+async fn a_database_that_does_not_exist_exits_2_naming_it() {
+    let db = test_db().await;
+    let missing = unique_name("nodb");
+    let mut config = db.admin_config();
+    config.dbname(&missing);
+
+    let run = pgusers_async(
+        &["database-users-list"],
+        vec![("DATABASE_URL", conninfo(&config))],
+    )
+    .await;
+
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("Database \"{missing}\" does not exist at ")),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_database_url_exits_2_naming_the_part_without_echoing_the_url() {
+    let bad_port = format!("postgres://someone:{WRONG_PASSWORD}@127.0.0.1:notaport/app");
+    let no_equals = format!("host=127.0.0.1 user=someone password {WRONG_PASSWORD}");
+
+    let port = pgusers_async(&["databases"], vec![("DATABASE_URL", bad_port)]).await;
+    let syntax = pgusers_async(&["databases"], vec![("DATABASE_URL", no_equals)]).await;
+
+    assert_eq!(port.code, Some(2), "{}", port.stderr);
+    assert!(
+        port.stderr.starts_with(
+            "Error: DATABASE_URL is not a valid connection string: invalid value for option `port`"
+        ),
+        "{}",
+        port.stderr
+    );
+    assert_eq!(syntax.code, Some(2), "{}", syntax.stderr);
+    assert!(syntax.stderr.contains("expected `=`"), "{}", syntax.stderr);
+    for run in [&port, &syntax] {
+        // Not even the first character of the password.
+        assert!(!run.stderr.contains("`W`"), "{}", run.stderr);
+        assert!(!run.stderr.contains(WRONG_PASSWORD), "{}", run.stderr);
+    }
+}
+
+#[tokio::test]
+async fn a_closed_port_exits_4_saying_connection_refused_at_host_and_port() {
+    let port = closed_port();
+    let url = format!("postgres://someone:{WRONG_PASSWORD}@127.0.0.1:{port}/app");
+
+    let run = pgusers_async(&["database-users-list"], vec![("DATABASE_URL", url)]).await;
+
+    assert_eq!(run.code, Some(4), "try again later: {}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("Connection refused at 127.0.0.1:{port}")),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(WRONG_PASSWORD));
+}
+
+#[tokio::test]
+async fn serve_with_a_wrong_password_exits_2_before_printing_an_address() {
+    let db = test_db().await;
+    let url = format!(
+        "postgres://{}:{WRONG_PASSWORD}@127.0.0.1:{}/{}",
+        db.protected,
+        tcp_port(),
+        db.name
+    );
+
+    let run = pgusers_async(&["serve"], vec![("DATABASE_URL", url)]).await;
+
+    assert_eq!(run.code, Some(2), "refused at start: {}", run.stderr);
+    assert!(!run.stdout.contains("pgusers dashboard:"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!(
+            "Error: Authentication failed for user \"{}\"",
+            db.protected
+        )),
+        "the CLI's message: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(WRONG_PASSWORD));
+}
+
+#[tokio::test]
+async fn serve_with_a_protected_user_naming_no_role_exits_2_before_printing_anything() {
+    let db = test_db().await;
+    let nobody = unique_name("nobody");
+    let env = vec![
+        ("DATABASE_URL", conninfo(&db.admin_config())),
+        ("PGUSERS_PROTECTED_USER", nobody.clone()),
+    ];
+
+    let serve = pgusers_async(&["serve"], env.clone()).await;
+    let cli = pgusers_async(&["database-users-list"], env).await;
+
+    assert_eq!(serve.code, Some(2), "refused at start: {}", serve.stderr);
+    assert_eq!(serve.stdout, "", "no address, no operator password");
+    assert_eq!(cli.code, Some(2), "{}", cli.stderr);
+    assert!(
+        serve
+            .stderr
+            .contains(&format!("The protected user \"{nobody}\" does not exist")),
+        "{}",
+        serve.stderr
+    );
+    assert!(
+        serve.stderr.ends_with(&cli.stderr),
+        "the CLI's message: {:?} vs {:?}",
+        serve.stderr,
+        cli.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_dashboard_whose_database_goes_down_answers_503_with_the_reason_on_login_and_pages() {
+    let (mut pg, root) = tokio::task::spawn_blocking(|| {
+        new_cluster(&ClusterOptions {
+            ephemeral: true,
+            ..ClusterOptions::default()
+        })
+    })
+    .await
+    .unwrap();
+    let socket = format!(".s.PGSQL.{}", pg.port());
+    let roles = RoleManager::new(pg.admin_config("postgres"), 2, None);
+    let state = StateStore::new(StateSettings {
+        config: pg.admin_config("pgusers"),
+        create_with: Some(pg.admin_config("postgres")),
+        admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
+        announce: Announce::Stdout,
+        bootstrap_operator: true,
+    });
+    let address = spawn_server(roles, state);
+    let visitor = Browser::new(address.clone());
+    let operator = Browser::new(address);
+    assert_eq!(operator.log_in_with("operator-password").await.status, 303);
+
+    let mut pg = tokio::task::spawn_blocking(move || {
+        pg.stop().unwrap();
+        pg
+    })
+    .await
+    .unwrap();
+    let health = visitor.get("/healthz").await;
+    let page = operator.get("/settings/users").await;
+    let login = visitor.log_in_with("operator-password").await;
+
+    for (what, answer) in [("health", &health), ("page", &page), ("login", &login)] {
+        assert_eq!(answer.status, 503, "{what}: {}", answer.body);
+        assert!(
+            answer.body.contains("No PostgreSQL socket at ") && answer.body.contains(&socket),
+            "{what} says why: {}",
+            answer.body
+        );
+    }
+    tokio::task::spawn_blocking(move || pg.stop())
+        .await
+        .unwrap()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(root);
+}
+
+#[tokio::test]
+async fn a_state_database_refusing_pgusers_password_answers_503_at_login_not_500() {
+    let db = test_db().await;
+    let mut state_config = tokio_postgres::Config::new();
+    state_config
+        .host("127.0.0.1")
+        .port(tcp_port())
+        .user(&db.protected)
+        .password(WRONG_PASSWORD)
+        .dbname(&db.name);
+    let state = StateStore::new(StateSettings {
+        config: state_config,
+        create_with: None,
+        admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
+        announce: Announce::Stdout,
+        bootstrap_operator: true,
+    });
+    let roles = RoleManager::new(db.admin_config(), 2, None);
+    let browser = Browser::new(spawn_server(roles, state));
+
+    let login = browser.log_in_with("operator-password").await;
+
+    assert_eq!(login.status, 503, "{}", login.body);
+    assert!(
+        login.body.contains(&format!(
+            "Authentication failed for user &quot;{}&quot;",
+            db.protected
+        )) || login.body.contains(&format!(
+            "Authentication failed for user &#34;{}&#34;",
+            db.protected
+        )),
+        "{}",
+        login.body
+    );
+    assert!(!login.body.contains(WRONG_PASSWORD));
+}
+
+#[tokio::test]
+async fn a_protected_user_dropped_while_running_answers_503_naming_it() {
+    let db = test_db().await;
+    let doomed = unique_name("doomed");
+    db.admin()
+        .await
+        .batch_execute(&format!("CREATE ROLE {doomed} LOGIN"))
+        .await
+        .unwrap();
+    let roles = RoleManager::new(
+        db.admin_config(),
+        2,
+        Some(RoleName::parse(&doomed).unwrap()),
+    );
+    let state_db = format!("{}_state", db.name);
+    let state = StateStore::new(StateSettings {
+        config: cluster().admin_config(&state_db),
+        create_with: Some(cluster().admin_config("postgres")),
+        admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
+        announce: Announce::Stdout,
+        bootstrap_operator: true,
+    });
+    let browser = Browser::new(spawn_server(roles, state));
+    assert_eq!(browser.log_in_with("operator-password").await.status, 303);
+
+    db.admin()
+        .await
+        .batch_execute(&format!("DROP ROLE {doomed}"))
+        .await
+        .unwrap();
+    let page = browser.get("/settings/users").await;
+    let health = browser.get("/healthz").await;
+
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(page.body.contains(&doomed), "{}", page.body);
+    assert!(page.body.contains("PGUSERS_PROTECTED_USER"));
+    assert_eq!(health.status, 503, "{}", health.body);
+}
