@@ -270,3 +270,34 @@ pub fn is_outage(code: &tokio_postgres::error::SqlState) -> bool {
         .iter()
         .any(|class| code.code().starts_with(class))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_error(url: &str) -> String {
+        describe_parse_error(&parse_config(url).expect_err("malformed"))
+    }
+
+    #[test]
+    fn a_parse_error_names_the_part_and_never_a_character_of_the_string() {
+        assert_eq!(
+            parse_error("postgres://u:Secret@h:port/db"),
+            "invalid value for option `port`"
+        );
+        let missing_equals = parse_error("host=h password Secret");
+        assert!(missing_equals.contains("expected `=`"), "{missing_equals}");
+        assert!(!missing_equals.contains('S'), "{missing_equals}");
+    }
+
+    #[test]
+    fn an_endpoint_names_host_port_user_and_database_but_not_the_password() {
+        let config = parse_config("postgres://app:Secret@db.example:6543/shop").unwrap();
+        let endpoint = Endpoint::of(&config, "DATABASE_URL");
+
+        assert_eq!(endpoint.address, "db.example:6543");
+        assert_eq!(endpoint.user, "app");
+        assert_eq!(endpoint.database, "shop");
+        assert!(!format!("{endpoint:?}").contains("Secret"));
+    }
+}
