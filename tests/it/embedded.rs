@@ -42,7 +42,7 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
     assert_eq!(browser.get("/healthz").await.status, 503);
     let page = logged_in.get("/settings/users").await;
     assert_eq!(page.status, 503, "a page says the database is unavailable");
-    assert!(page.body.contains("The database is unavailable right now."));
+    assert!(page.body.contains("The database is unavailable right now:"));
     let created = logged_in
         .post(
             "/settings/users",
@@ -60,7 +60,7 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
     assert!(
         login
             .body
-            .contains("The database is unavailable right now.")
+            .contains("The database is unavailable right now:")
     );
 
     let mut cluster = tokio::task::spawn_blocking(move || {
