@@ -354,3 +354,34 @@ async fn a_protected_user_dropped_while_running_answers_503_naming_it() {
     assert!(page.body.contains("PGUSERS_PROTECTED_USER"));
     assert_eq!(health.status, 503, "{}", health.body);
 }
+
+#[tokio::test]
+async fn a_role_that_may_not_create_roles_exits_2_saying_what_it_needs() {
+    let db = test_db().await;
+    let weak = unique_name("weak");
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {weak} LOGIN PASSWORD 'weak-role-password'"
+        ))
+        .await
+        .unwrap();
+    let url = format!(
+        "postgres://{weak}:weak-role-password@127.0.0.1:{}/{}",
+        tcp_port(),
+        db.name
+    );
+
+    let run = pgusers_async(&["database-users-list"], vec![("DATABASE_URL", url)]).await;
+
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "User \"{weak}\" that pgusers connects as may not create roles"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("CREATEROLE"));
+    assert!(!run.stderr.contains("weak-role-password"));
+}
