@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod dashboard;
 mod embedded;
+mod replay;
 mod roles_create;
 mod roles_delete;
 mod roles_list;
