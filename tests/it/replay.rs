@@ -259,7 +259,11 @@ async fn a_form_whose_action_failed_can_be_sent_again_once_the_cause_is_gone() {
     let refused = send(&app, "/settings/users", &form).await;
     assert!(refused.body.contains("already exists"), "{}", refused.body);
     let role = RoleName::parse(taken.as_str()).unwrap();
-    app.db.roles.delete(&role).await.expect("the name is free again");
+    app.db
+        .roles
+        .delete(&role)
+        .await
+        .expect("the name is free again");
 
     let again = send(&app, "/settings/users", &form).await;
 
