@@ -7,12 +7,14 @@
 //! PostgreSQL is down and recover when it comes back.
 
 mod audit;
+mod forms;
 mod hashing;
 mod logins;
 mod operators;
 mod sessions;
 
 pub use audit::{Action, EntriesPage, Entry, Event, Outcome, Source};
+pub use forms::{FormClaim, FormKey, FormRequest, FormUse};
 pub use hashing::{hash_operator_password, verify_password};
 pub use logins::{LoginAttempt, LoginPolicy, Throttle};
 pub use operators::Operator;

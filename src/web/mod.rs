@@ -8,6 +8,7 @@ mod audit;
 mod client;
 mod error;
 mod limits;
+mod once;
 mod pages;
 mod protect;
 mod request_log;

@@ -90,6 +90,8 @@ impl NewUserErrors {
 #[template(path = "user_new.html")]
 pub struct NewUserPage {
     pub chrome: Chrome,
+    /// The single-use id of the form (see `web::once`).
+    pub form_id: String,
     pub username: String,
     pub read_only: bool,
     pub errors: NewUserErrors,
@@ -109,6 +111,8 @@ pub struct PasswordPage {
 #[template(path = "user_reset.html")]
 pub struct ResetConfirmPage {
     pub chrome: Chrome,
+    /// The single-use id of the form (see `web::once`).
+    pub form_id: String,
     pub username: String,
 }
 
@@ -116,6 +120,8 @@ pub struct ResetConfirmPage {
 #[template(path = "user_delete.html")]
 pub struct DeleteConfirmPage {
     pub chrome: Chrome,
+    /// The single-use id of the form (see `web::once`).
+    pub form_id: String,
     pub username: String,
     pub protected_user: String,
     pub objects: Vec<String>,
@@ -130,4 +136,19 @@ pub struct ActivityPage {
     /// The page numbers of the neighbouring pages, when there are some.
     pub newer: Option<u32>,
     pub older: Option<u32>,
+}
+
+/// The answer to a form sent again: what the first sending did.
+#[derive(Template)]
+#[template(path = "user_replay.html")]
+pub struct ReplayPage {
+    pub chrome: Chrome,
+    pub username: String,
+    /// "created", "reset" or "deleted".
+    pub what: &'static str,
+    /// Done, or still being done by the first sending.
+    pub done: bool,
+    pub password_shown: bool,
+    /// When, `HH:MM` UTC.
+    pub at: String,
 }

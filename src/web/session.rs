@@ -107,6 +107,10 @@ pub struct Operator {
     pub session: UserSession,
     /// The client's address, for the audit log.
     pub address: Option<String>,
+    /// The server-side session: single-use form ids are bound to it.
+    pub(super) session_id: String,
+    /// How long the session can last at most.
+    pub(super) session_lifetime: Duration,
 }
 
 impl FromRequest for Operator {
@@ -137,6 +141,8 @@ impl FromRequest for Operator {
                 name,
                 session,
                 address,
+                session_id: id,
+                session_lifetime: policy.lifetime,
             })
         })
     }

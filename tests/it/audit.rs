@@ -6,7 +6,7 @@ use pgusers::roles::Access;
 use pgusers::state::{Action, Event, Outcome, Source};
 use pgusers::web::SessionPolicy;
 
-use crate::helpers::{csrf_token, password, spawn_app, spawn_app_with, unique_name};
+use crate::helpers::{csrf_token, fresh_form_id, password, spawn_app, spawn_app_with, unique_name};
 
 #[tokio::test]
 async fn changes_refusals_and_logins_are_recorded_without_any_password() {
@@ -34,9 +34,12 @@ async fn changes_refusals_and_logins_are_recorded_without_any_password() {
     let token = csrf_token(&app.get("/settings/users").await.body);
     let protected_reset = format!("/settings/users/{}/reset", app.db.protected);
     assert_eq!(
-        app.post(&protected_reset, &[("csrf_token", &token)])
-            .await
-            .status,
+        app.post(
+            &protected_reset,
+            &[("csrf_token", &token), ("form_id", &fresh_form_id())]
+        )
+        .await
+        .status,
         403
     );
 

@@ -275,7 +275,27 @@ async fn the_guides_steps_work_in_a_real_browser() {
                         "the old password failed for another reason: {error}"
                     ),
                 }
-                page.click_and_load(&page.link("Done, back to database users").await?)
+                // Reloading the page that shows the password sends its form
+                // again: it must not reset the password a second time.
+                page.mark_old_page().await?;
+                page.client.refresh().await?;
+                page.wait_for_new_page().await?;
+                let text = page.body_text().await?;
+                ensure!(
+                    text.contains("Already done")
+                        && text.contains("The new password was shown once"),
+                    "the reloaded page does not say the reset was already done: {text:?}"
+                );
+                ensure!(
+                    !page.source().await?.contains(&new),
+                    "the reloaded page shows the password again"
+                );
+                app.db
+                    .connect_as(&writer, &new)
+                    .await
+                    .context("after the reload, the password shown first still logs in")?;
+                page.check_accessibility().await?;
+                page.click_and_load(&page.link("Back to database users").await?)
                     .await?;
                 Ok(())
             },

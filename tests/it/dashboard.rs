@@ -3,7 +3,10 @@
 use pgusers::domain::NewPassword;
 use pgusers::roles::Access;
 
-use crate::helpers::{Browser, cluster, csrf_token, password, spawn_app, unique_name, username};
+use crate::helpers::{
+    Browser, cluster, csrf_token, form_id, fresh_form_id, password, spawn_app, unique_name,
+    username,
+};
 
 #[tokio::test]
 async fn every_page_except_login_and_health_requires_logging_in() {
@@ -486,15 +489,21 @@ async fn the_protected_row_offers_no_actions_and_its_action_pages_are_refused() 
     // Even a well-formed POST that skips the confirmation page is refused.
     let token = crate::helpers::csrf_token(&app.get("/settings/users").await.body);
     assert_eq!(
-        app.post(&reset_path, &[("csrf_token", &token)])
-            .await
-            .status,
+        app.post(
+            &reset_path,
+            &[("csrf_token", &token), ("form_id", &fresh_form_id())]
+        )
+        .await
+        .status,
         403
     );
     assert_eq!(
-        app.post(&delete_path, &[("csrf_token", &token)])
-            .await
-            .status,
+        app.post(
+            &delete_path,
+            &[("csrf_token", &token), ("form_id", &fresh_form_id())]
+        )
+        .await
+        .status,
         403
     );
     app.db.connect_as_protected().await;
@@ -512,7 +521,7 @@ async fn logging_out_ends_the_session() {
 }
 
 /// The password shown on a "created"/"updated" page.
-fn shown_password(html: &str) -> String {
+pub(crate) fn shown_password(html: &str) -> String {
     let marker = "id=\"new-password\"";
     let start = html.find(marker).expect("the page shows a password");
     let value = html[start..].find("value=\"").unwrap() + start + 7;
@@ -621,10 +630,13 @@ async fn every_response_carries_the_security_headers() {
 async fn a_form_from_another_origin_is_refused_even_with_this_sessions_token() {
     let app = spawn_app().await;
     app.log_in().await;
-    let token = csrf_token(&app.get("/settings/users/new").await.body);
+    let form_page = app.get("/settings/users/new").await.body;
+    let token = csrf_token(&form_page);
+    let id = form_id(&form_page).expect("the form has an id");
     let name = unique_name("xorigin");
     let form = [
         ("csrf_token", token.as_str()),
+        ("form_id", id.as_str()),
         ("username", name.as_str()),
         ("password", ""),
         ("password_confirmation", ""),
@@ -699,7 +711,12 @@ async fn a_privileged_role_is_listed_as_not_manageable_with_its_reason_and_every
     assert_eq!(app.get(&delete_path).await.status, 403);
     let token = csrf_token(&list.body);
     for path in [&reset_path, &delete_path] {
-        let posted = app.post(path, &[("csrf_token", &token)]).await;
+        let posted = app
+            .post(
+                path,
+                &[("csrf_token", &token), ("form_id", &fresh_form_id())],
+            )
+            .await;
         assert_eq!(posted.status, 403, "{path}");
         assert!(!posted.body.contains("password\""), "no password shown");
     }

@@ -483,6 +483,21 @@ pub fn csrf_token(html: &str) -> String {
     html[start..end].to_owned()
 }
 
+/// A page's single-use form id, read from its hidden field, if it has one.
+pub fn form_id(html: &str) -> Option<String> {
+    let marker = "name=\"form_id\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = start + html[start..].find('"')?;
+    Some(html[start..end].to_owned())
+}
+
+/// A well-formed form id no page rendered, for a POST that skips the
+/// confirmation page.
+pub fn fresh_form_id() -> String {
+    let bytes: [u8; 16] = rand::rng().random();
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 pub struct Page {
     pub status: u16,
     pub location: Option<String>,
@@ -512,10 +527,16 @@ impl Browser {
         page(response).await
     }
 
-    /// Posts a form with the CSRF token of the page at `form_page`.
+    /// Posts a form with the CSRF token (and the single-use form id, when
+    /// it has one) of the page at `form_page`.
     pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
-        let token = csrf_token(&self.get(form_page).await.body);
+        let html = self.get(form_page).await.body;
+        let token = csrf_token(&html);
+        let id = form_id(&html);
         let mut form = vec![("csrf_token", token.as_str())];
+        if let Some(id) = &id {
+            form.push(("form_id", id.as_str()));
+        }
         form.extend_from_slice(fields);
         self.post(action, &form).await
     }

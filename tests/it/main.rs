@@ -9,6 +9,7 @@ mod cli;
 mod connect;
 mod dashboard;
 mod embedded;
+mod replay;
 mod roles_create;
 mod roles_delete;
 mod roles_list;

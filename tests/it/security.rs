@@ -9,8 +9,8 @@ use pgusers::state::LoginPolicy;
 use pgusers::web::SessionPolicy;
 
 use crate::helpers::{
-    Browser, cluster, csrf_token, quick_lockout, spawn_app, spawn_app_tuned, spawn_app_with,
-    spawn_server_with, unique_name,
+    Browser, cluster, csrf_token, form_id, quick_lockout, spawn_app, spawn_app_tuned,
+    spawn_app_with, spawn_server_with, unique_name,
 };
 
 /// A browser on the dashboard of `app` whose connections come from `ip`
@@ -479,10 +479,13 @@ async fn recorded_login_address(app: &crate::helpers::TestApp) -> Option<String>
 async fn a_cross_origin_form_is_refused_even_with_a_forwarded_host_matching_its_origin() {
     let app = spawn_app().await;
     app.log_in().await;
-    let token = csrf_token(&app.get("/settings/users/new").await.body);
+    let form_page = app.get("/settings/users/new").await.body;
+    let token = csrf_token(&form_page);
+    let id = form_id(&form_page).expect("the form has an id");
     let name = unique_name("forged");
     let form = [
         ("csrf_token", token.as_str()),
+        ("form_id", id.as_str()),
         ("username", name.as_str()),
         ("password", ""),
         ("password_confirmation", ""),

@@ -8,6 +8,7 @@ use super::{chrome, see_other};
 use crate::domain::{NewPassword, PasswordError, RoleName, Username};
 use crate::roles::{Access, RoleError};
 use crate::state::Action;
+use crate::web::once::{self, Claim};
 use crate::web::pages::{
     DeleteConfirmPage, NewUserErrors, NewUserPage, PasswordPage, ResetConfirmPage, UsersPage,
     render,
@@ -32,6 +33,7 @@ pub async fn new_form(
 ) -> Result<HttpResponse, WebError> {
     let page = NewUserPage {
         chrome: chrome(&app, &operator).await?,
+        form_id: once::new_form_id(),
         username: String::new(),
         read_only: false,
         errors: NewUserErrors::default(),
@@ -42,6 +44,8 @@ pub async fn new_form(
 #[derive(Deserialize)]
 pub struct NewUserForm {
     csrf_token: String,
+    #[serde(default)]
+    form_id: String,
     username: String,
     #[serde(default)]
     password: String,
@@ -98,10 +102,23 @@ pub async fn create(
         Err(errors) => return form_again(&app, &operator, &form, errors).await,
     };
     let username = user.username.to_string();
+    let ticket = match once::claim(
+        &app,
+        &operator,
+        &form.form_id,
+        Action::CreateUser,
+        &username,
+    )
+    .await?
+    {
+        Claim::First(ticket) => ticket,
+        Claim::Replay(answer) => return Ok(answer),
+    };
     let result = app
         .roles
         .create(&user.username, user.password, user.access)
         .await;
+    let result = ticket.settle(&app, result, Option::is_some).await;
     audit::role_change(&app, &operator, Action::CreateUser, &username, &result).await;
     match result {
         Ok(None) => {
@@ -142,6 +159,9 @@ async fn form_again(
 ) -> Result<HttpResponse, WebError> {
     let page = NewUserPage {
         chrome: chrome(app, operator).await?,
+        // A new id: the failed sending gave its claim up, but the corrected
+        // form is a new one.
+        form_id: once::new_form_id(),
         username: form.username.clone(),
         read_only: form.read_only.is_some(),
         errors,
@@ -167,6 +187,7 @@ pub async fn reset_confirm(
     actionable(&app, &name).await?;
     let page = ResetConfirmPage {
         chrome: chrome(&app, &operator).await?,
+        form_id: once::new_form_id(),
         username: name.to_string(),
     };
     render(StatusCode::OK, &page)
@@ -175,6 +196,8 @@ pub async fn reset_confirm(
 #[derive(Deserialize)]
 pub struct ConfirmForm {
     csrf_token: String,
+    #[serde(default)]
+    form_id: String,
 }
 
 pub async fn reset(
@@ -185,7 +208,20 @@ pub async fn reset(
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
     let name = target(&name)?;
+    let ticket = match once::claim(
+        &app,
+        &operator,
+        &form.form_id,
+        Action::ResetPassword,
+        name.as_str(),
+    )
+    .await?
+    {
+        Claim::First(ticket) => ticket,
+        Claim::Replay(answer) => return Ok(answer),
+    };
     let result = app.roles.reset_password(&name).await;
+    let result = ticket.settle(&app, result, |_| true).await;
     audit::role_change(
         &app,
         &operator,
@@ -215,6 +251,7 @@ pub async fn delete_confirm(
     let ownership = app.roles.ownership(&name).await?;
     let page = DeleteConfirmPage {
         chrome: chrome(&app, &operator).await?,
+        form_id: once::new_form_id(),
         username: name.to_string(),
         protected_user: app.roles.protected_user().await?,
         objects: ownership.objects,
@@ -231,7 +268,20 @@ pub async fn delete(
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
     let name = target(&name)?;
+    let ticket = match once::claim(
+        &app,
+        &operator,
+        &form.form_id,
+        Action::DeleteUser,
+        name.as_str(),
+    )
+    .await?
+    {
+        Claim::First(ticket) => ticket,
+        Claim::Replay(answer) => return Ok(answer),
+    };
     let result = app.roles.delete(&name).await;
+    let result = ticket.settle(&app, result, |_| false).await;
     audit::role_change(&app, &operator, Action::DeleteUser, name.as_str(), &result).await;
     result?;
     tracing::info!(operator = %operator.name, user = %name, "user deleted");
