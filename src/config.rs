@@ -34,19 +34,39 @@ impl std::fmt::Debug for Secret {
 #[command(
     name = "pgusers",
     version,
-    about = "Manage the users of a PostgreSQL database: dashboard, CLI and API"
+    about = "Manage the users of a PostgreSQL database: a web dashboard and a command line"
 )]
 pub struct Cli {
     #[command(flatten)]
     pub settings: Settings,
+    /// The dashboard's settings when no command is given (`serve` is the default).
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The settings and the command to run (`serve` when none is given).
+    /// The dashboard's settings come from `serve`'s flags, else from flags
+    /// given before any command, else from the environment, else defaults;
+    /// other commands never see them.
+    pub fn into_parts(self) -> (Settings, Command) {
+        let mut settings = self.settings;
+        let command = self
+            .command
+            .unwrap_or_else(|| Command::Serve(DashboardArgs::default()));
+        if let Command::Serve(args) = &command {
+            settings.dashboard = args.clone().or(self.dashboard).resolve();
+        }
+        (settings, command)
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the web dashboard (the default when no command is given).
-    Serve,
+    Serve(DashboardArgs),
     /// List the databases pgusers manages, with their IDs.
     Databases,
     /// List the database's users.
@@ -66,6 +86,10 @@ pub enum Command {
         /// confirmation (an empty line generates one).
         #[arg(long)]
         password_stdin: bool,
+        /// The new user's name: 6 to 32 characters, ASCII letters, digits
+        /// and underscores, starting with a letter (not `pg_…`, nor a name
+        /// PostgreSQL reserves such as `public`).
+        #[arg(value_name = "USERNAME")]
         username: String,
     },
     /// Set or reset a user's password; asks for it (empty: generate one).
@@ -78,11 +102,17 @@ pub enum Command {
         /// confirmation (an empty line generates one).
         #[arg(long)]
         password_stdin: bool,
+        /// The user's name, as `pgusers database-users-list` shows it.
+        #[arg(value_name = "USERNAME")]
         username: String,
     },
     /// Delete a user; what it owns moves to the protected user.
     #[command(name = "database-users-delete", visible_alias = "database-delete-user")]
-    DatabaseUsersDelete { username: String },
+    DatabaseUsersDelete {
+        /// The user's name, as `pgusers database-users-list` shows it.
+        #[arg(value_name = "USERNAME")]
+        username: String,
+    },
     /// Show the audit log, newest first.
     Audit {
         /// Print JSON instead of a table.
@@ -102,13 +132,23 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum OperatorsCommand {
     /// Add an operator; asks for its password (empty: generate one).
-    Add { name: String },
+    Add {
+        /// The operator's name: 3 to 32 characters, lowercase letters,
+        /// digits, `_`, `-` and `.`, starting with a lowercase letter.
+        name: String,
+    },
     /// List the operators.
     List,
     /// Remove an operator (never the last one).
-    Remove { name: String },
+    Remove {
+        /// The operator's name, as `pgusers operators list` shows it.
+        name: String,
+    },
     /// Set an operator's password; asks for it (empty: generate one).
-    SetPassword { name: String },
+    SetPassword {
+        /// The operator's name, as `pgusers operators list` shows it.
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -132,74 +172,10 @@ pub struct Settings {
     #[arg(long, env = "PGUSERS_PROTECTED_USER", global = true)]
     pub protected_user: Option<String>,
 
-    /// Address the dashboard listens on.
-    #[arg(
-        long,
-        env = "PGUSERS_LISTEN",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
-    pub listen: String,
-
     /// Where pgusers keeps its files. Default: $XDG_DATA_HOME/pgusers, else
     /// ~/.local/share/pgusers; /var/lib/pgusers when running as root.
     #[arg(long, env = "PGUSERS_DATA_DIR", global = true)]
     pub data_dir: Option<PathBuf>,
-
-    /// Key for the session cookies, at least 64 bytes. Default: a key
-    /// generated once and kept in the data directory.
-    #[arg(
-        long,
-        env = "PGUSERS_SESSION_KEY",
-        hide_env_values = true,
-        global = true
-    )]
-    pub session_key: Option<Secret>,
-
-    /// Password of the first operator, `admin`, when no operator exists yet.
-    /// Default: generated and printed once.
-    #[arg(
-        long,
-        env = "PGUSERS_ADMIN_PASSWORD",
-        hide_env_values = true,
-        global = true
-    )]
-    pub admin_password: Option<Secret>,
-
-    /// Mark session cookies `Secure` (sent over HTTPS only): `auto` does so
-    /// unless the dashboard listens on a loopback address.
-    #[arg(long, env = "PGUSERS_SECURE_COOKIES", value_enum, default_value_t = SecureCookies::Auto, global = true)]
-    pub secure_cookies: SecureCookies,
-
-    /// A login ends after this long without a request (`90s`, `30m`, `12h`).
-    #[arg(
-        long,
-        env = "PGUSERS_SESSION_IDLE",
-        default_value = "30m",
-        global = true
-    )]
-    pub session_idle: Span,
-
-    /// A login ends this long after it began, whatever happens.
-    #[arg(
-        long,
-        env = "PGUSERS_SESSION_LIFETIME",
-        default_value = "12h",
-        global = true
-    )]
-    pub session_lifetime: Span,
-
-    /// Reverse proxies in front of the dashboard, as comma-separated IP
-    /// addresses or CIDR blocks (`127.0.0.1,10.0.0.0/8`). Only from these are
-    /// `X-Forwarded-For`/`-Host`/`-Proto` and `Forwarded` believed. Default:
-    /// none, and the TCP peer is the client.
-    #[arg(
-        long,
-        env = "PGUSERS_TRUSTED_PROXIES",
-        global = true,
-        value_name = "ADDRESSES"
-    )]
-    pub trusted_proxies: Option<TrustedProxies>,
 
     /// Audit entries older than this are deleted (`90d`, `12h`; checked at
     /// most hourly, when something is recorded).
@@ -215,6 +191,101 @@ pub struct Settings {
     /// database `pgusers` on the managed server, created if missing.
     #[arg(long, env = "PGUSERS_STATE_URL", hide_env_values = true, global = true)]
     pub state_url: Option<Secret>,
+
+    /// The dashboard's settings, resolved by [`Cli::into_parts`] for `serve`;
+    /// their defaults for other commands, which do not take them.
+    #[arg(skip)]
+    pub dashboard: Dashboard,
+}
+
+/// The dashboard's settings, as `serve` uses them.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    pub listen: String,
+    pub session_key: Option<Secret>,
+    pub admin_password: Option<Secret>,
+    pub secure_cookies: SecureCookies,
+    pub session_idle: Span,
+    pub session_lifetime: Span,
+    pub trusted_proxies: Option<TrustedProxies>,
+}
+
+impl Default for Dashboard {
+    fn default() -> Self {
+        DashboardArgs::default().resolve()
+    }
+}
+
+/// Flags only the dashboard (`serve`) takes, so that other commands' help
+/// does not list them. Given before any command or after `serve`.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Dashboard options (serve)")]
+pub struct DashboardArgs {
+    /// Address the dashboard listens on. Default: 127.0.0.1:8080.
+    #[arg(long, env = "PGUSERS_LISTEN", value_name = "ADDRESS")]
+    pub listen: Option<String>,
+
+    /// Key for the session cookies, at least 64 bytes. Default: a key
+    /// generated once and kept in the data directory.
+    #[arg(long, env = "PGUSERS_SESSION_KEY", hide_env_values = true)]
+    pub session_key: Option<Secret>,
+
+    /// Password of the first operator, `admin`, when no operator exists yet.
+    /// Default: generated and printed once.
+    #[arg(long, env = "PGUSERS_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<Secret>,
+
+    /// Mark session cookies `Secure` (sent over HTTPS only): `auto` (the
+    /// default) does so unless the dashboard listens on a loopback address.
+    #[arg(long, env = "PGUSERS_SECURE_COOKIES", value_enum)]
+    pub secure_cookies: Option<SecureCookies>,
+
+    /// A login ends after this long without a request (`90s`, `30m`, `12h`).
+    /// Default: 30m.
+    #[arg(long, env = "PGUSERS_SESSION_IDLE", value_name = "SPAN")]
+    pub session_idle: Option<Span>,
+
+    /// A login ends this long after it began, whatever happens. Default: 12h.
+    #[arg(long, env = "PGUSERS_SESSION_LIFETIME", value_name = "SPAN")]
+    pub session_lifetime: Option<Span>,
+
+    /// Reverse proxies in front of the dashboard, as comma-separated IP
+    /// addresses or CIDR blocks (`127.0.0.1,10.0.0.0/8`). Only from these are
+    /// `X-Forwarded-For`/`-Host`/`-Proto` and `Forwarded` believed. Default:
+    /// none, and the TCP peer is the client.
+    #[arg(long, env = "PGUSERS_TRUSTED_PROXIES", value_name = "ADDRESSES")]
+    pub trusted_proxies: Option<TrustedProxies>,
+}
+
+impl DashboardArgs {
+    /// Each setting from `self`, else from `other`.
+    fn or(self, other: Self) -> Self {
+        Self {
+            listen: self.listen.or(other.listen),
+            session_key: self.session_key.or(other.session_key),
+            admin_password: self.admin_password.or(other.admin_password),
+            secure_cookies: self.secure_cookies.or(other.secure_cookies),
+            session_idle: self.session_idle.or(other.session_idle),
+            session_lifetime: self.session_lifetime.or(other.session_lifetime),
+            trusted_proxies: self.trusted_proxies.or(other.trusted_proxies),
+        }
+    }
+
+    fn resolve(self) -> Dashboard {
+        Dashboard {
+            listen: self.listen.unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            session_key: self.session_key,
+            admin_password: self.admin_password,
+            secure_cookies: self.secure_cookies.unwrap_or(SecureCookies::Auto),
+            session_idle: self
+                .session_idle
+                .unwrap_or(Span(std::time::Duration::from_secs(30 * 60))),
+            session_lifetime: self
+                .session_lifetime
+                .unwrap_or(Span(std::time::Duration::from_secs(12 * 3600))),
+            trusted_proxies: self.trusted_proxies,
+        }
+    }
 }
 
 /// A length of time written as a number with `s`, `m`, `h` or `d`
@@ -329,5 +400,32 @@ mod tests {
             month.audit_retention,
             Span(Duration::from_secs(30 * 86_400))
         );
+    }
+
+    fn dashboard(args: &[&str]) -> Dashboard {
+        Cli::try_parse_from(args).unwrap().into_parts().0.dashboard
+    }
+
+    #[test]
+    fn dashboard_flags_work_with_serve_or_with_no_command() {
+        let bare = dashboard(&["pgusers", "--listen", "127.0.0.1:9001"]);
+        let serve = dashboard(&["pgusers", "serve", "--listen", "127.0.0.1:9002"]);
+        let before = dashboard(&["pgusers", "--session-idle", "5m", "serve"]);
+        let default = dashboard(&["pgusers"]);
+
+        assert_eq!(bare.listen, "127.0.0.1:9001");
+        assert_eq!(serve.listen, "127.0.0.1:9002");
+        assert_eq!(before.session_idle, Span(Duration::from_secs(300)));
+        assert_eq!(default.listen, "127.0.0.1:8080");
+        assert_eq!(default.session_idle, Span(Duration::from_secs(1800)));
+        assert_eq!(default.session_lifetime, Span(Duration::from_secs(43_200)));
+        assert_eq!(default.secure_cookies, SecureCookies::Auto);
+    }
+
+    #[test]
+    fn user_commands_do_not_take_dashboard_flags() {
+        let after = Cli::try_parse_from(["pgusers", "database-users-list", "--listen", "x:1"]);
+
+        assert!(after.is_err());
     }
 }

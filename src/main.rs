@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::net::TcpListener;
 use std::process::ExitCode;
 
@@ -16,9 +17,8 @@ use pgusers::web::{self, AppState, RequestLimits, SessionPolicy, WebSettings};
 
 #[actix_web::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let command = cli.command.unwrap_or(Command::Serve);
-    let serving = matches!(command, Command::Serve);
+    let (settings, command) = Cli::parse().into_parts();
+    let serving = matches!(command, Command::Serve(_));
     // A CLI command's standard error is for its prompts and errors, not chatter.
     let default_filter = if serving { "info" } else { "warn" };
     tracing_subscriber::fmt()
@@ -26,9 +26,11 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only where a terminal reads them, not in log files.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     if serving {
-        return match serve(cli.settings).await {
+        return match serve(settings).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("Error: {}", visible_lines(&format!("{error:#}")));
@@ -41,7 +43,7 @@ async fn main() -> ExitCode {
             }
         };
     }
-    match pgusers::cli::run(&cli.settings, command).await {
+    match pgusers::cli::run(&settings, command).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // Errors may quote names from the database: no raw escape
@@ -54,8 +56,8 @@ async fn main() -> ExitCode {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let shutdown = ShutdownSignals::listen()?;
-    let listener = TcpListener::bind(&settings.listen)
-        .with_context(|| format!("listening on {}", settings.listen))?;
+    let listener = TcpListener::bind(&settings.dashboard.listen)
+        .with_context(|| format!("listening on {}", settings.dashboard.listen))?;
     let mut target = Target::resolve(&settings, Announce::Stdout)
         .await
         .map_err(CliError::from)?;
@@ -81,7 +83,7 @@ async fn run_dashboard(
         refuse_unless_unavailable(error, "the state database is not ready yet")?;
     }
     let address = listener.local_addr()?;
-    let secure_cookies = settings.secure_cookies.applies_to(address);
+    let secure_cookies = settings.dashboard.secure_cookies.applies_to(address);
     let app = AppState { roles, state };
     let server = web::server(
         listener,
@@ -90,16 +92,21 @@ async fn run_dashboard(
             session_key: session_key(settings)?,
             secure_cookies,
             sessions: SessionPolicy {
-                idle: settings.session_idle.0,
-                lifetime: settings.session_lifetime.0,
+                idle: settings.dashboard.session_idle.0,
+                lifetime: settings.dashboard.session_lifetime.0,
             },
             logins: LoginPolicy::default(),
             limits: RequestLimits::default(),
-            trusted_proxies: settings.trusted_proxies.clone().unwrap_or_default(),
+            trusted_proxies: settings
+                .dashboard
+                .trusted_proxies
+                .clone()
+                .unwrap_or_default(),
         },
     )?;
     let handle = server.handle();
     let running = tokio::spawn(server);
+    println!("{}", target.describe());
     println!("pgusers dashboard: http://{address}/");
     shutdown.received().await;
     tracing::info!("shutting down");

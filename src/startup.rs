@@ -13,7 +13,7 @@ use tokio_postgres::Config;
 
 use crate::config::Settings;
 use crate::domain::OperatorPassword;
-use crate::domain::RoleName;
+use crate::domain::{RoleName, visible};
 use crate::embedded::{Announce, DefaultDatabase};
 use crate::roles::RoleManager;
 
@@ -107,6 +107,7 @@ impl Target {
         state_use: StateUse,
     ) -> anyhow::Result<StateStore> {
         let admin_password = settings
+            .dashboard
             .admin_password
             .as_ref()
             .map(|secret| OperatorPassword::parse(secret.expose()))
@@ -152,6 +153,29 @@ impl Target {
         .with_audit_retention(settings.audit_retention.0))
     }
 
+    /// Which database is managed and where, for the start of `serve`: its
+    /// name, host and port and, for the embedded cluster, its data
+    /// directory. Never a password.
+    pub fn describe(&self) -> String {
+        let database = crate::db::database_name(&self.admin).unwrap_or("?");
+        let mut text = format!("Managing database \"{}\"", visible(database));
+        if let Some(protected) = &self.protected {
+            text.push_str(&format!(
+                " (protected user \"{}\")",
+                visible(protected.as_str())
+            ));
+        }
+        match &self.embedded {
+            Some(embedded) => text.push_str(&format!(
+                " on the embedded PostgreSQL at 127.0.0.1:{} (data directory {}).",
+                embedded.cluster.port(),
+                embedded.cluster.data_dir().display(),
+            )),
+            None => text.push_str(&format!(" on {}.", server_address(&self.admin))),
+        }
+        text
+    }
+
     /// Stops the embedded cluster if this process started it.
     pub fn shut_down(&mut self) {
         if let Some(embedded) = &mut self.embedded
@@ -160,6 +184,30 @@ impl Target {
             tracing::error!(%error, "stopping the embedded PostgreSQL failed");
         }
     }
+}
+
+/// Where a configuration connects: `host:port` for each host, or a Unix
+/// socket directory with its port.
+fn server_address(config: &Config) -> String {
+    let ports = config.get_ports();
+    let addresses: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, host)| {
+            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+            match host {
+                tokio_postgres::config::Host::Tcp(name) => format!("{}:{port}", visible(name)),
+                tokio_postgres::config::Host::Unix(dir) => {
+                    format!("socket {} port {port}", visible(&dir.display().to_string()))
+                }
+            }
+        })
+        .collect();
+    if addresses.is_empty() {
+        return "the default host (localhost:5432)".into();
+    }
+    addresses.join(", ")
 }
 
 /// Whether two configurations reach the same database of the same server.
@@ -172,7 +220,7 @@ fn same_database(a: &Config, b: &Config) -> bool {
 /// The session key: `PGUSERS_SESSION_KEY`, else a key generated once and
 /// kept (mode 0600) in the data directory, so restarts keep people logged in.
 pub fn session_key(settings: &Settings) -> anyhow::Result<Vec<u8>> {
-    if let Some(key) = &settings.session_key {
+    if let Some(key) = &settings.dashboard.session_key {
         let key = key.expose().as_bytes().to_vec();
         if key.len() < SESSION_KEY_LEN {
             bail!("PGUSERS_SESSION_KEY must be at least {SESSION_KEY_LEN} bytes long");
@@ -216,7 +264,10 @@ mod tests {
     fn settings(args: &[&str]) -> Settings {
         let mut argv = vec!["pgusers"];
         argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).expect("valid arguments").settings
+        Cli::try_parse_from(argv)
+            .expect("valid arguments")
+            .into_parts()
+            .0
     }
 
     fn external_target(url: &str) -> Target {
@@ -302,5 +353,21 @@ mod tests {
         assert_eq!(first, second, "restarts keep people logged in");
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn a_managed_server_is_described_by_name_host_and_port_without_its_password() {
+        let tcp = external_target("postgres://admin:s3cret-pw@db.internal:6543/my_app");
+        let socket = external_target("host=/run/pg port=5433 user=admin dbname=app");
+
+        assert_eq!(
+            tcp.describe(),
+            "Managing database \"my_app\" on db.internal:6543."
+        );
+        assert!(!tcp.describe().contains("s3cret-pw"));
+        assert_eq!(
+            socket.describe(),
+            "Managing database \"app\" on socket /run/pg port 5433."
+        );
     }
 }

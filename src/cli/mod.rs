@@ -156,7 +156,7 @@ impl Request {
     fn parse(command: Command) -> Result<Self, CliError> {
         let role = |name: &str| RoleName::parse(name).map_err(|e| CliError::Usage(e.to_string()));
         Ok(match command {
-            Command::Serve => return Err(CliError::Usage("serve is not a CLI command".into())),
+            Command::Serve(_) => return Err(CliError::Usage("serve is not a CLI command".into())),
             Command::Databases => Self::Databases,
             Command::DatabaseUsersList { json } => Self::List { json },
             Command::DatabaseUsersCreate {

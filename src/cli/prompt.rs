@@ -13,9 +13,12 @@ pub const TRIES: usize = 3;
 
 pub const OPERATOR_PASSWORD_PROMPT: &str = "Operator password (Will be generated if left empty): ";
 
-/// Asks for a password twice, up to [`TRIES`] times, saying after each
-/// failure why it was refused. Both entries empty means "generate one".
-/// Prompts and reasons go to standard error; nothing typed is ever printed.
+/// Asks for a password twice, saying why it was refused. On a terminal a
+/// person may try [`TRIES`] times; piped answers get one try, since a
+/// script's next lines are not a correction, and its error must be the real
+/// reason rather than "standard input ended". Both entries empty means
+/// "generate one". Prompts and reasons go to standard error; nothing typed
+/// is ever printed.
 pub fn ask_new_password() -> Result<NewPassword, CliError> {
     ask_twice(PASSWORD_PROMPT, |password, confirmation| {
         NewPassword::from_entry(password, confirmation).map_err(|e| e.to_string())
@@ -39,20 +42,35 @@ fn ask_twice<T>(
     parse: impl Fn(&str, &str) -> Result<T, String>,
 ) -> Result<T, CliError> {
     let mut input = Input::new();
-    for attempt in 1..=TRIES {
-        let password = input.read(prompt)?;
-        let confirmation = input.read(CONFIRMATION_PROMPT)?;
+    let tries = if input.terminal { TRIES } else { 1 };
+    ask_with(|prompt| input.read(prompt), tries, prompt, parse)
+}
+
+/// Up to `tries` pairs of answers from `read`, each failure explained.
+fn ask_with<T>(
+    mut read: impl FnMut(&str) -> Result<String, CliError>,
+    tries: usize,
+    prompt: &str,
+    parse: impl Fn(&str, &str) -> Result<T, String>,
+) -> Result<T, CliError> {
+    let mut attempt = 1;
+    loop {
+        let password = read(prompt)?;
+        let confirmation = read(CONFIRMATION_PROMPT)?;
         match parse(&password, &confirmation) {
             Ok(value) => return Ok(value),
-            Err(reason) if attempt < TRIES => eprintln!("{reason} Try again."),
+            Err(reason) if attempt < tries => eprintln!("{reason} Try again."),
+            Err(reason) if tries == 1 => {
+                return Err(CliError::Usage(format!("{reason} No password was set.")));
+            }
             Err(reason) => {
                 return Err(CliError::Usage(format!(
-                    "{reason} No password was set after {TRIES} tries."
+                    "{reason} No password was set after {tries} tries."
                 )));
             }
         }
+        attempt += 1;
     }
-    unreachable!("the last try returns")
 }
 
 /// Reads one line of standard input as the password: `--password-stdin`.
@@ -110,5 +128,66 @@ impl Input {
         }
         let trimmed = line.strip_suffix('\n').unwrap_or(&line);
         Ok(trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use super::*;
+
+    /// Answers as a person would type them, one per prompt.
+    fn answers(lines: &[&str]) -> impl FnMut(&str) -> Result<String, CliError> + use<> {
+        let mut lines: VecDeque<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+        move |_prompt| {
+            lines
+                .pop_front()
+                .ok_or_else(|| CliError::Usage("no more answers".into()))
+        }
+    }
+
+    fn new_password(password: &str, confirmation: &str) -> Result<NewPassword, String> {
+        NewPassword::from_entry(password, confirmation).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn on_a_terminal_a_wrong_entry_is_explained_and_the_next_try_counts() {
+        let good = "a-good-password-of-thirty-chars";
+        let read = answers(&["short", "short", good, "other", good, good]);
+
+        let asked = ask_with(read, TRIES, PASSWORD_PROMPT, new_password).unwrap();
+
+        assert!(matches!(asked, NewPassword::Chosen(p) if p.expose() == good));
+    }
+
+    #[test]
+    fn on_a_terminal_three_failed_tries_end_with_the_last_reason() {
+        let long = "b".repeat(30);
+        let read = answers(&["short", "short", "x", "x", &long, "y"]);
+
+        let error = ask_with(read, TRIES, PASSWORD_PROMPT, new_password)
+            .err()
+            .unwrap();
+
+        assert_eq!(
+            error.to_string(),
+            "Password and confirmation do not match. No password was set after 3 tries."
+        );
+        assert_eq!(error.exit_code(), super::super::exit::USAGE);
+    }
+
+    #[test]
+    fn piped_answers_get_one_try_whose_reason_is_the_error() {
+        let read = answers(&["short", "short", "never", "read"]);
+
+        let error = ask_with(read, 1, PASSWORD_PROMPT, new_password)
+            .err()
+            .unwrap();
+
+        assert_eq!(
+            error.to_string(),
+            "Password must be between 24 and 64 characters long (it has 5). No password was set."
+        );
     }
 }

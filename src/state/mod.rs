@@ -171,6 +171,12 @@ impl StateStore {
         client
             .execute("SELECT pg_advisory_lock($1)", &[&SETUP_LOCK])
             .await?;
+        // The migrations' `CREATE TABLE IF NOT EXISTS` of their history
+        // table sends a NOTICE ("already exists, skipping") on every start
+        // after the first, which would be logged as news each time.
+        client
+            .batch_execute("SET client_min_messages = warning")
+            .await?;
         let migrated = migrations::runner()
             .run_async(&mut client)
             .await

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,17 +12,43 @@ struct Running {
     child: Child,
     output: Vec<String>,
     address: String,
+    /// Standard error, a file as under a service manager.
+    log: PathBuf,
+}
+
+impl Running {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+}
+
+/// How the dashboard's address is given.
+enum Listen {
+    /// `PGUSERS_LISTEN`.
+    Env,
+    /// `pgusers serve --listen …`.
+    ServeFlag,
 }
 
 /// Starts the binary on `data_dir` and reads its standard output until the
 /// dashboard's address is printed.
 fn start(data_dir: &Path, env: &[(&str, String)]) -> Running {
+    start_with(data_dir, env, Listen::Env)
+}
+
+fn start_with(data_dir: &Path, env: &[(&str, String)], listen: Listen) -> Running {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
+    let address = format!("127.0.0.1:{port}");
+    let log = data_dir.with_extension(format!("{port}.log"));
     let mut command = Command::new(env!("CARGO_BIN_EXE_pgusers"));
+    match listen {
+        Listen::Env => command.env("PGUSERS_LISTEN", &address),
+        Listen::ServeFlag => command.args(["serve", "--listen", &address]),
+    };
     for (key, _) in std::env::vars() {
         if key.starts_with("PGUSERS_") || key == "DATABASE_URL" {
             command.env_remove(key);
@@ -31,9 +57,9 @@ fn start(data_dir: &Path, env: &[(&str, String)]) -> Running {
     let mut child = command
         .envs(env.iter().map(|(k, v)| (k, v)))
         .env("PGUSERS_DATA_DIR", data_dir)
-        .env("PGUSERS_LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("the binary starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -54,7 +80,8 @@ fn start(data_dir: &Path, env: &[(&str, String)]) -> Running {
     Running {
         child,
         output,
-        address: format!("http://127.0.0.1:{port}"),
+        address: format!("http://{address}"),
+        log,
     }
 }
 
@@ -108,7 +135,16 @@ async fn with_no_configuration_the_binary_provisions_a_database_serves_it_and_st
         "Created the dashboard operator \"admin\" with password ",
     )
     .expect("the operator password is printed once");
+    let postgres_port = first
+        .output
+        .iter()
+        .find_map(|l| l.strip_prefix("Connection URL: "))
+        .and_then(|url| url.rsplit_once('@'))
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(host_port, _)| host_port.to_owned())
+        .expect("the connection URL is printed");
     let browser = Browser::new(first.address.clone());
+    assert_eq!(browser.get("/").await.status, 303, "to the login page");
     assert_eq!(browser.get("/healthz").await.status, 200);
     assert_eq!(browser.log_in_with(&operator_password).await.status, 303);
     let users = browser.get("/settings/users").await.body;
@@ -117,9 +153,19 @@ async fn with_no_configuration_the_binary_provisions_a_database_serves_it_and_st
         "the protected user is listed"
     );
 
+    let first_log = first.log.clone();
     tokio::task::spawn_blocking(move || terminate(first))
         .await
         .unwrap();
+    let first_log = std::fs::read_to_string(first_log).unwrap();
+    assert!(
+        !first_log.contains("ERROR"),
+        "a visit before login is routine: {first_log}"
+    );
+    assert!(
+        !first_log.contains('\x1b'),
+        "no colour codes in a log file: {first_log:?}"
+    );
     assert!(
         !data_dir.join("postgres/data/postmaster.pid").exists(),
         "PostgreSQL was stopped cleanly"
@@ -132,7 +178,7 @@ async fn with_no_configuration_the_binary_provisions_a_database_serves_it_and_st
 
     let second = tokio::task::spawn_blocking({
         let data_dir = data_dir.clone();
-        move || start(&data_dir, &[])
+        move || start_with(&data_dir, &[], Listen::ServeFlag)
     })
     .await
     .unwrap();
@@ -141,9 +187,27 @@ async fn with_no_configuration_the_binary_provisions_a_database_serves_it_and_st
         "a second run reuses the database and the operator: {:?}",
         second.output
     );
+    let managing = second
+        .output
+        .iter()
+        .find(|l| l.starts_with(&format!("Managing database \"{database}\"")))
+        .unwrap_or_else(|| panic!("the database is named: {:?}", second.output));
+    assert!(
+        managing.contains(&postgres_port),
+        "PostgreSQL's port is shown: {managing}"
+    );
+    assert!(
+        managing.contains(&data_dir.join("postgres").display().to_string()),
+        "the data directory is shown: {managing}"
+    );
+    let second_log = second.log();
     tokio::task::spawn_blocking(move || terminate(second))
         .await
         .unwrap();
+    assert!(
+        !second_log.contains("NOTICE"),
+        "a second start has nothing new to report: {second_log}"
+    );
 }
 
 #[tokio::test]
@@ -164,6 +228,14 @@ async fn with_database_url_the_binary_manages_that_database_and_leaves_the_serve
     assert!(
         !running.output.iter().any(|l| l.contains("Created")),
         "nothing is provisioned or printed"
+    );
+    assert!(
+        running
+            .output
+            .iter()
+            .any(|l| l.starts_with(&format!("Managing database \"{}\" on ", db.name))),
+        "the managed database is named: {:?}",
+        running.output
     );
     let browser = Browser::new(running.address.clone());
     assert_eq!(
