@@ -89,7 +89,15 @@ impl Target {
     }
 
     pub fn role_manager(&self) -> RoleManager {
-        RoleManager::new(self.admin.clone(), 8, self.protected.clone())
+        let roles = RoleManager::new(self.admin.clone(), 8, self.protected.clone());
+        match &self.embedded {
+            // pgusers uses the owner-only socket; everyone else the loopback port.
+            Some(embedded) => roles.with_client_address(
+                crate::domain::Host::Tcp("127.0.0.1".to_owned()),
+                embedded.cluster.port(),
+            ),
+            None => roles,
+        }
     }
 
     /// The state store: `PGUSERS_STATE_URL`, else database `pgusers` on the

@@ -3,6 +3,7 @@
 //! Parsing happens once, at the edge (a form, a command line). Everything
 //! downstream takes these types and never re-checks them.
 
+mod connection;
 mod display;
 mod operator;
 mod password;
@@ -10,6 +11,7 @@ mod role_name;
 mod trusted_proxies;
 mod username;
 
+pub use connection::{ConnectionDetails, Host};
 pub use display::{is_hidden, terminal_safe_json, visible, visible_lines};
 pub use operator::{
     OPERATOR_PASSWORD_MIN, OperatorName, OperatorNameError, OperatorPassword, OperatorPasswordError,

@@ -6,6 +6,7 @@ use actix_web::http::header::CACHE_CONTROL;
 use askama::Template;
 
 use super::WebError;
+use crate::domain::ConnectionDetails;
 use crate::roles::{DatabaseUser, LeftCode};
 use crate::state::Entry;
 
@@ -61,6 +62,8 @@ pub struct LoginPage {
 pub struct OverviewPage {
     pub chrome: Chrome,
     pub version: String,
+    /// How the protected user connects, without its password.
+    pub connection: ConnectionDetails,
     pub user_count: usize,
 }
 
