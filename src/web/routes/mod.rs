@@ -49,7 +49,10 @@ fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
-async fn chrome(app: &web::Data<AppState>, operator: &Operator) -> Result<Chrome, WebError> {
+pub(super) async fn chrome(
+    app: &web::Data<AppState>,
+    operator: &Operator,
+) -> Result<Chrome, WebError> {
     Ok(Chrome {
         // Shown only, never put in a URL: see `pages::filters::visible`.
         operator: crate::domain::visible(&operator.name).into_owned(),
