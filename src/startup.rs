@@ -91,8 +91,14 @@ impl Target {
 
     pub fn role_manager(&self) -> RoleManager {
         let roles = RoleManager::new(self.admin.clone(), 8, self.protected.clone());
-        match self.embedded {
-            Some(_) => roles.configured_by("the embedded cluster's settings (PGUSERS_DATA_DIR)"),
+        match &self.embedded {
+            // pgusers uses the owner-only socket; everyone else the loopback port.
+            Some(embedded) => roles
+                .configured_by("the embedded cluster's settings (PGUSERS_DATA_DIR)")
+                .with_client_address(
+                    crate::domain::Host::Tcp("127.0.0.1".to_owned()),
+                    embedded.cluster.port(),
+                ),
             None => roles,
         }
     }

@@ -208,12 +208,23 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
     }
     match request {
         Request::Databases => {
-            let protected = roles.protected_user().await?;
+            let connection = roles.connection_details().await?;
             let users = roles.list().await?.len();
-            emit(&table::render(
-                &["ID", "PROTECTED USER", "USERS"],
-                &[vec![database, protected, users.to_string()]],
-            ))?;
+            let mut text = table::render(
+                &["ID", "PROTECTED USER", "USERS", "HOST", "PORT"],
+                &[vec![
+                    database,
+                    connection.user.clone(),
+                    users.to_string(),
+                    connection.host.to_string(),
+                    connection.port.to_string(),
+                ]],
+            );
+            text.push_str(&format!(
+                "Connection URL (add the password): {}\n",
+                connection.url()
+            ));
+            emit(&text)?;
         }
         Request::List { json } => list(roles, json).await?,
         Request::Create {

@@ -4,7 +4,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::CliError;
-use crate::domain::{NewPassword, OperatorPassword, Password, PasswordError};
+use crate::domain::{NewPassword, OperatorPassword, Password, PasswordError, Problems};
 
 pub const PASSWORD_PROMPT: &str = "Password (Will be generated if left empty): ";
 pub const CONFIRMATION_PROMPT: &str = "Password Confirmation: ";
@@ -82,7 +82,7 @@ pub fn read_password_line() -> Result<NewPassword, CliError> {
     }
     Password::parse(&line)
         .map(NewPassword::Chosen)
-        .map_err(|reason: PasswordError| CliError::Usage(reason.to_string()))
+        .map_err(|reasons: Problems<PasswordError>| CliError::Usage(reasons.to_string()))
 }
 
 struct Input {

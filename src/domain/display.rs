@@ -103,6 +103,11 @@ fn is_format(c: char) -> bool {
     )
 }
 
+/// A count with its noun in English: "1 object", "2 objects", "0 objects".
+pub fn count(n: usize, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +159,12 @@ mod tests {
         let back: Vec<String> = serde_json::from_str(&safe).unwrap();
         assert_eq!(back, [name]);
         assert_eq!(terminal_safe_json("[\n  \"a\"\n]"), "[\n  \"a\"\n]");
+    }
+
+    #[test]
+    fn a_count_reads_as_english() {
+        assert_eq!(count(1, "object", "objects"), "1 object");
+        assert_eq!(count(2, "object", "objects"), "2 objects");
+        assert_eq!(count(0, "object", "objects"), "0 objects");
     }
 }

@@ -3,18 +3,22 @@
 //! Parsing happens once, at the edge (a form, a command line). Everything
 //! downstream takes these types and never re-checks them.
 
+mod connection;
 mod display;
 mod operator;
 mod password;
+mod problems;
 mod role_name;
 mod trusted_proxies;
 mod username;
 
-pub use display::{is_hidden, terminal_safe_json, visible, visible_lines};
+pub use connection::{ConnectionDetails, Host};
+pub use display::{count, is_hidden, terminal_safe_json, visible, visible_lines};
 pub use operator::{
     OPERATOR_PASSWORD_MIN, OperatorName, OperatorNameError, OperatorPassword, OperatorPasswordError,
 };
 pub use password::{NewPassword, Password, PasswordError};
+pub use problems::Problems;
 pub use role_name::{RoleName, RoleNameError};
 pub use trusted_proxies::{IpBlock, IpBlockError, TrustedProxies};
 pub use username::{Username, UsernameError};

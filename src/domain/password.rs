@@ -2,6 +2,8 @@ use std::fmt;
 
 use rand::seq::IndexedRandom;
 
+use super::Problems;
+
 /// A database user's password that satisfies the product's rules: 24 to 64
 /// characters, no `'`, no `"`, no control characters.
 ///
@@ -29,17 +31,9 @@ pub const GENERATED_LENGTH: usize = 64;
 const CHARSET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_";
 
 impl Password {
-    pub fn parse(input: &str) -> Result<Self, PasswordError> {
-        let length = input.chars().count();
-        if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&length) {
-            return Err(PasswordError::Length(length));
-        }
-        if let Some(quote) = input.chars().find(|c| *c == '\'' || *c == '"') {
-            return Err(PasswordError::Quote(quote));
-        }
-        if input.chars().any(char::is_control) {
-            return Err(PasswordError::Control);
-        }
+    /// The password, or every rule it breaks.
+    pub fn parse(input: &str) -> Result<Self, Problems<PasswordError>> {
+        Problems::check(problems(input))?;
         Ok(Self(input.to_owned()))
     }
 
@@ -59,6 +53,23 @@ impl Password {
     }
 }
 
+fn problems(input: &str) -> Vec<PasswordError> {
+    let mut found = Vec::new();
+    let length = input.chars().count();
+    if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&length) {
+        found.push(PasswordError::Length(length));
+    }
+    for quote in ['\'', '"'] {
+        if input.contains(quote) {
+            found.push(PasswordError::Quote(quote));
+        }
+    }
+    if input.chars().any(char::is_control) {
+        found.push(PasswordError::Control);
+    }
+    found
+}
+
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Password(<redacted>)")
@@ -75,15 +86,16 @@ pub enum NewPassword {
 
 impl NewPassword {
     /// Reads a password typed twice. Both empty means "generate one".
-    pub fn from_entry(password: &str, confirmation: &str) -> Result<Self, PasswordError> {
+    pub fn from_entry(password: &str, confirmation: &str) -> Result<Self, Problems<PasswordError>> {
         if password.is_empty() && confirmation.is_empty() {
             return Ok(Self::Generate);
         }
-        let parsed = Password::parse(password)?;
+        let mut found = problems(password);
         if password != confirmation {
-            return Err(PasswordError::Mismatch);
+            found.push(PasswordError::Mismatch);
         }
-        Ok(Self::Chosen(parsed))
+        Problems::check(found)?;
+        Ok(Self::Chosen(Password(password.to_owned())))
     }
 }
 
@@ -95,7 +107,7 @@ mod tests {
     fn a_password_of_twenty_three_characters_is_too_short() {
         assert_eq!(
             Password::parse(&"a".repeat(23)),
-            Err(PasswordError::Length(23))
+            Err(PasswordError::Length(23).into())
         );
     }
 
@@ -109,7 +121,7 @@ mod tests {
     fn a_password_of_sixty_five_characters_is_too_long() {
         assert_eq!(
             Password::parse(&"a".repeat(65)),
-            Err(PasswordError::Length(65))
+            Err(PasswordError::Length(65).into())
         );
     }
 
@@ -118,7 +130,7 @@ mod tests {
         assert!(Password::parse(&"é".repeat(24)).is_ok());
         assert_eq!(
             Password::parse(&"é".repeat(23)),
-            Err(PasswordError::Length(23))
+            Err(PasswordError::Length(23).into())
         );
     }
 
@@ -126,14 +138,20 @@ mod tests {
     fn quotes_are_refused() {
         let single = format!("{}'", "a".repeat(30));
         let double = format!("{}\"", "a".repeat(30));
-        assert_eq!(Password::parse(&single), Err(PasswordError::Quote('\'')));
-        assert_eq!(Password::parse(&double), Err(PasswordError::Quote('"')));
+        assert_eq!(
+            Password::parse(&single),
+            Err(PasswordError::Quote('\'').into())
+        );
+        assert_eq!(
+            Password::parse(&double),
+            Err(PasswordError::Quote('"').into())
+        );
     }
 
     #[test]
     fn control_characters_are_refused() {
         let tab = format!("{}\t", "a".repeat(30));
-        assert_eq!(Password::parse(&tab), Err(PasswordError::Control));
+        assert_eq!(Password::parse(&tab), Err(PasswordError::Control.into()));
     }
 
     #[test]
@@ -153,6 +171,25 @@ mod tests {
     }
 
     #[test]
+    fn every_problem_of_a_password_and_its_confirmation_is_reported_at_once() {
+        let problems = NewPassword::from_entry("short'one", "other").unwrap_err();
+        assert_eq!(
+            problems.all(),
+            [
+                PasswordError::Length(9),
+                PasswordError::Quote('\''),
+                PasswordError::Mismatch
+            ]
+        );
+        assert_eq!(
+            problems.to_string(),
+            "Password must be between 24 and 64 characters long (it has 9). \
+             Password must not contain the character '. \
+             Password and confirmation do not match."
+        );
+    }
+
+    #[test]
     fn both_entries_empty_means_generate() {
         assert_eq!(NewPassword::from_entry("", ""), Ok(NewPassword::Generate));
     }
@@ -163,11 +200,11 @@ mod tests {
         let other = "b".repeat(30);
         assert_eq!(
             NewPassword::from_entry(&typed, &other),
-            Err(PasswordError::Mismatch)
+            Err(PasswordError::Mismatch.into())
         );
         assert_eq!(
             NewPassword::from_entry(&typed, ""),
-            Err(PasswordError::Mismatch)
+            Err(PasswordError::Mismatch.into())
         );
     }
 }

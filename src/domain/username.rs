@@ -1,5 +1,7 @@
 use std::fmt;
 
+use super::Problems;
+
 /// The name of a database user that pgusers is asked to create.
 ///
 /// The rules are the product's (6 to 32 characters, ASCII letters, digits and
@@ -29,27 +31,30 @@ pub const USERNAME_MAX: usize = 32;
 const RESERVED: &[&str] = &["public", "current_user", "current_role", "session_user"];
 
 impl Username {
-    pub fn parse(input: &str) -> Result<Self, UsernameError> {
+    /// The name, or every rule it breaks.
+    pub fn parse(input: &str) -> Result<Self, Problems<UsernameError>> {
         if input.is_empty() {
-            return Err(UsernameError::Empty);
+            return Err(UsernameError::Empty.into());
         }
+        let mut found = Vec::new();
         let length = input.chars().count();
         if !(USERNAME_MIN..=USERNAME_MAX).contains(&length) {
-            return Err(UsernameError::Length(length));
+            found.push(UsernameError::Length(length));
+        }
+        if !input.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            found.push(UsernameError::FirstCharacter);
         }
         if let Some(bad) = input
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
         {
-            return Err(UsernameError::Character(bad));
-        }
-        if !input.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            return Err(UsernameError::FirstCharacter);
+            found.push(UsernameError::Character(bad));
         }
         let lower = input.to_ascii_lowercase();
         if lower.starts_with("pg_") || RESERVED.contains(&lower.as_str()) {
-            return Err(UsernameError::Reserved(input.to_owned()));
+            found.push(UsernameError::Reserved(input.to_owned()));
         }
+        Problems::check(found)?;
         Ok(Self(input.to_owned()))
     }
 
@@ -76,7 +81,10 @@ mod tests {
 
     #[test]
     fn a_name_of_five_characters_is_too_short() {
-        assert_eq!(Username::parse("abcde"), Err(UsernameError::Length(5)));
+        assert_eq!(
+            Username::parse("abcde"),
+            Err(UsernameError::Length(5).into())
+        );
     }
 
     #[test]
@@ -88,18 +96,21 @@ mod tests {
     #[test]
     fn a_name_of_thirty_three_characters_is_too_long() {
         let name = format!("a{}", "b".repeat(32));
-        assert_eq!(Username::parse(&name), Err(UsernameError::Length(33)));
+        assert_eq!(
+            Username::parse(&name),
+            Err(UsernameError::Length(33).into())
+        );
     }
 
     #[test]
     fn a_name_must_start_with_a_letter() {
         assert_eq!(
             Username::parse("1abcdef"),
-            Err(UsernameError::FirstCharacter)
+            Err(UsernameError::FirstCharacter.into())
         );
         assert_eq!(
             Username::parse("_abcdef"),
-            Err(UsernameError::FirstCharacter)
+            Err(UsernameError::FirstCharacter.into())
         );
     }
 
@@ -107,19 +118,19 @@ mod tests {
     fn only_ascii_letters_digits_and_underscores_are_allowed() {
         assert_eq!(
             Username::parse("abc-def"),
-            Err(UsernameError::Character('-'))
+            Err(UsernameError::Character('-').into())
         );
         assert_eq!(
             Username::parse("abc def"),
-            Err(UsernameError::Character(' '))
+            Err(UsernameError::Character(' ').into())
         );
         assert_eq!(
             Username::parse("abcdéf"),
-            Err(UsernameError::Character('é'))
+            Err(UsernameError::Character('é').into())
         );
         assert_eq!(
             Username::parse("abc\"def"),
-            Err(UsernameError::Character('"'))
+            Err(UsernameError::Character('"').into())
         );
         assert!(Username::parse("My_User_42").is_ok());
     }
@@ -134,14 +145,29 @@ mod tests {
             "Session_User",
         ] {
             assert!(
-                matches!(Username::parse(name), Err(UsernameError::Reserved(_))),
+                matches!(
+                    Username::parse(name).unwrap_err().all(),
+                    [UsernameError::Reserved(_)]
+                ),
                 "{name} should be reserved"
             );
         }
     }
 
     #[test]
+    fn every_problem_of_a_name_is_reported_at_once() {
+        assert_eq!(
+            Username::parse("1-a").unwrap_err().all(),
+            [
+                UsernameError::Length(3),
+                UsernameError::FirstCharacter,
+                UsernameError::Character('-')
+            ]
+        );
+    }
+
+    #[test]
     fn an_empty_name_says_it_is_required() {
-        assert_eq!(Username::parse(""), Err(UsernameError::Empty));
+        assert_eq!(Username::parse(""), Err(UsernameError::Empty.into()));
     }
 }

@@ -49,7 +49,7 @@ use serde::Serialize;
 use tokio::sync::OnceCell;
 use tokio_postgres::Config;
 
-use crate::domain::RoleName;
+use crate::domain::{ConnectionDetails, Host, RoleName};
 use standing::RESTRICTIONS;
 
 /// What a new user may do.
@@ -141,6 +141,8 @@ pub struct RoleManager {
     authid_readable: OnceCell<bool>,
     protected_checked: OnceCell<()>,
     database: OnceCell<String>,
+    /// Where clients reach the server, shown with the connection details.
+    address: (Host, u16),
 }
 
 /// The current database, its owner, the protected user (`$1` when
@@ -204,12 +206,26 @@ pub fn admin_config(mut config: Config) -> Config {
     config
 }
 
+/// The first host and port of a configuration, with libpq's defaults.
+fn client_address(config: &Config) -> (Host, u16) {
+    use tokio_postgres::config::Host as PgHost;
+    let host = match (config.get_hosts().first(), config.get_hostaddrs().first()) {
+        (Some(PgHost::Tcp(name)), _) => Host::Tcp(name.clone()),
+        (Some(PgHost::Unix(dir)), _) => Host::Socket(dir.clone()),
+        (None, Some(address)) => Host::Tcp(address.to_string()),
+        (None, None) => Host::Tcp("localhost".to_owned()),
+    };
+    (host, config.get_ports().first().copied().unwrap_or(5432))
+}
+
 impl RoleManager {
     /// A manager over a pool of at most `pool_size` administrator
     /// connections made with `config` (through [`admin_config`], always).
     pub fn new(config: Config, pool_size: usize, protected: Option<RoleName>) -> Self {
+        let address = client_address(&config);
         Self {
             endpoint: crate::db::Endpoint::of(&config, "DATABASE_URL"),
+            address,
             pool: crate::db::pool(admin_config(config), pool_size),
             protected,
             authid_readable: OnceCell::new(),
@@ -255,6 +271,25 @@ impl RoleManager {
             )));
         }
         Ok(())
+    }
+
+    /// Says clients reach the server at `host:port`, when that is not
+    /// where pgusers connects (the embedded cluster: pgusers uses its
+    /// owner-only socket, clients its loopback TCP port).
+    pub fn with_client_address(mut self, host: Host, port: u16) -> Self {
+        self.address = (host, port);
+        self
+    }
+
+    /// How the protected user connects to the managed database, without
+    /// its password.
+    pub async fn connection_details(&self) -> Result<ConnectionDetails, RoleError> {
+        Ok(ConnectionDetails {
+            host: self.address.0.clone(),
+            port: self.address.1,
+            database: self.database_name().await?,
+            user: self.protected_user().await?,
+        })
     }
 
     /// Answers when the database does.

@@ -6,7 +6,7 @@ use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
-use super::pages::ErrorPage;
+use super::pages::{Chrome, ErrorPage};
 use crate::roles::RoleError;
 use crate::state::StateError;
 
@@ -109,10 +109,30 @@ impl ResponseError for WebError {
                 .insert_header((LOCATION, "/login"))
                 .finish();
         }
+        // Without the request, nobody is known to be logged in; the
+        // `error_page` middleware puts the navigation back when someone is.
+        self.page_response(None)
+    }
+}
+
+impl WebError {
+    /// The error page, with the header and navigation of `chrome` when an
+    /// operator is logged in, and a link that leads somewhere that works.
+    pub(super) fn page_response(&self, chrome: Option<Chrome>) -> HttpResponse {
         let status = self.status_code();
+        let (href, label) = match (&chrome, self) {
+            (None, _) => ("/login", "Go to the login page"),
+            (Some(_), Self::NotFound(_) | Self::Forbidden(_) | Self::Conflict(_)) => {
+                ("/settings/users", "Back to database users")
+            }
+            (Some(_), _) => ("/", "Go to the overview"),
+        };
         let page = ErrorPage {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             message: self.to_string(),
+            chrome,
+            href,
+            label,
         };
         let body = page.render().unwrap_or_else(|_| self.to_string());
         HttpResponse::build(status)

@@ -7,6 +7,7 @@
 mod audit;
 mod client;
 mod error;
+mod error_page;
 mod limits;
 mod once;
 mod pages;
@@ -75,6 +76,8 @@ pub fn server(
             .cookie_same_site(SameSite::Strict)
             .build();
         App::new()
+            // Innermost, so it sees the session and the request it failed on.
+            .wrap(error_page::handlers())
             .wrap(actix_web::middleware::from_fn(protect::same_origin_posts))
             .wrap(sessions)
             .wrap(actix_web::middleware::from_fn(limits::bounded_bodies))

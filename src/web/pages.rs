@@ -6,6 +6,7 @@ use actix_web::http::header::CACHE_CONTROL;
 use askama::Template;
 
 use super::WebError;
+use crate::domain::ConnectionDetails;
 use crate::roles::{DatabaseUser, LeftCode};
 use crate::state::Entry;
 
@@ -46,6 +47,11 @@ pub struct Chrome {
 pub struct ErrorPage {
     pub title: String,
     pub message: String,
+    /// The logged-in operator's header and navigation, if any.
+    pub chrome: Option<Chrome>,
+    /// A way on that does not lead to the same error.
+    pub href: &'static str,
+    pub label: &'static str,
 }
 
 #[derive(Template)]
@@ -54,6 +60,8 @@ pub struct LoginPage {
     pub csrf: String,
     pub username: String,
     pub error: Option<String>,
+    /// Just logged out: say so.
+    pub logged_out: bool,
 }
 
 #[derive(Template)]
@@ -61,6 +69,8 @@ pub struct LoginPage {
 pub struct OverviewPage {
     pub chrome: Chrome,
     pub version: String,
+    /// How the protected user connects, without its password.
+    pub connection: ConnectionDetails,
     pub user_count: usize,
 }
 
@@ -72,17 +82,29 @@ pub struct UsersPage {
     pub flash: Option<String>,
 }
 
-/// Messages tied to the fields of the new-user form.
+/// Messages tied to the fields of the new-user form: every problem of
+/// each field.
 #[derive(Default)]
 pub struct NewUserErrors {
-    pub username: Option<String>,
-    pub password: Option<String>,
-    pub confirmation: Option<String>,
+    pub username: Vec<String>,
+    pub password: Vec<String>,
+    pub confirmation: Vec<String>,
 }
 
 impl NewUserErrors {
     pub fn any(&self) -> bool {
-        self.username.is_some() || self.password.is_some() || self.confirmation.is_some()
+        !(self.username.is_empty() && self.password.is_empty() && self.confirmation.is_empty())
+    }
+
+    /// The field that gets the focus: the first wrong one, else the first.
+    pub fn focus(&self) -> &'static str {
+        if !self.username.is_empty() || self.password.is_empty() && self.confirmation.is_empty() {
+            "username"
+        } else if !self.password.is_empty() {
+            "password"
+        } else {
+            "password_confirmation"
+        }
     }
 }
 
@@ -126,6 +148,13 @@ pub struct DeleteConfirmPage {
     pub protected_user: String,
     pub objects: Vec<String>,
     pub code: Vec<LeftCode>,
+}
+
+impl DeleteConfirmPage {
+    /// "1 object", "3 objects".
+    pub fn owned(&self) -> String {
+        crate::domain::count(self.objects.len(), "object", "objects")
+    }
 }
 
 #[derive(Template)]

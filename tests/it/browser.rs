@@ -125,6 +125,41 @@ async fn the_guides_steps_work_in_a_real_browser() {
         })
         .await;
 
+    steps
+        .run(
+            "focus lands on the first field, then on the first wrong one",
+            async {
+                page.goto("/settings/users/new").await?;
+                let focused = page.focused_id().await?;
+                ensure!(
+                    focused == "username",
+                    "the form opened with focus on {focused:?}"
+                );
+                page.type_into("Username", &unique_name("browser_focus"))
+                    .await?;
+                page.type_into("Password", "short'one").await?;
+                page.type_into("Password confirmation", "other").await?;
+                page.click_and_load(&page.button("Add this user").await?)
+                    .await?;
+                let focused = page.focused_id().await?;
+                ensure!(
+                    focused == "password",
+                    "after the error, focus is on {focused:?}"
+                );
+                let text = page.body_text().await?;
+                for problem in [
+                    "between 24 and 64 characters",
+                    "must not contain the character '",
+                    "do not match",
+                ] {
+                    ensure!(text.contains(problem), "{problem:?} is not shown: {text}");
+                }
+                page.goto("/settings/users").await?;
+                Ok(())
+            },
+        )
+        .await;
+
     let reader = unique_name("browser_ro");
     steps
         .run("add a read-only user with a generated password", async {
@@ -699,6 +734,18 @@ impl Page {
 
     async fn source(&self) -> Result<String> {
         Ok(self.client.source().await?)
+    }
+
+    /// The id of the element that has the keyboard focus.
+    async fn focused_id(&self) -> Result<String> {
+        let id = self
+            .client
+            .execute(
+                "return document.activeElement && document.activeElement.id;",
+                vec![],
+            )
+            .await?;
+        Ok(id.as_str().unwrap_or_default().to_owned())
     }
 
     async fn body_text(&self) -> Result<String> {

@@ -521,7 +521,7 @@ async fn databases_lists_the_id_that_database_accepts() {
 
     assert_eq!(databases.code, 0, "{}", databases.stderr);
     let lines: Vec<&str> = databases.stdout.lines().collect();
-    assert_eq!(lines.len(), 5);
+    assert_eq!(lines.len(), 6, "the table, then the connection URL");
     assert!(lines[1].contains(" ID ") && lines[1].contains("PROTECTED USER"));
     assert!(
         lines[3].starts_with(&format!("| {} ", db.name)),
@@ -933,4 +933,102 @@ async fn role_names_with_terminal_escapes_or_bidi_overrides_are_printed_escaped(
     assert!(!raw(&audit_json.stdout), "{:?}", audit_json.stdout);
     let entries: Vec<serde_json::Value> = serde_json::from_str(&audit_json.stdout).unwrap();
     assert!(entries.iter().any(|entry| entry["target"] == reversed));
+}
+
+#[tokio::test]
+async fn databases_shows_host_port_and_a_connection_url_without_a_password() {
+    let db = test_db().await;
+    let config = db.admin_config();
+    let Some(tokio_postgres::config::Host::Unix(socket)) = config.get_hosts().first() else {
+        panic!("the test cluster is reached over its socket");
+    };
+    let port = config.get_ports()[0];
+    let host = socket.to_str().unwrap().replace('/', "%2F");
+
+    let databases = run(cli(&db).arg("databases"), "");
+
+    assert_eq!(databases.code, 0, "{}", databases.stderr);
+    let lines: Vec<&str> = databases.stdout.lines().collect();
+    assert!(lines[1].contains(" HOST ") && lines[1].contains(" PORT "));
+    assert!(
+        lines[3].contains(&format!("(Unix socket) | {port} |")),
+        "{}",
+        lines[3]
+    );
+    assert_eq!(
+        lines[5],
+        format!(
+            "Connection URL (add the password): postgresql://{}@{host}:{port}/{}",
+            db.protected, db.name
+        )
+    );
+    assert!(!databases.stdout.contains(db.protected_password.expose()));
+}
+
+#[tokio::test]
+async fn databases_on_the_embedded_cluster_shows_its_loopback_port_and_the_protected_users_url() {
+    let dir = tempfile::Builder::new()
+        .prefix("pgusers-cli-")
+        .permissions(std::fs::Permissions::from_mode(0o755))
+        .tempdir()
+        .unwrap();
+
+    let databases = run(
+        pgusers()
+            .env("PGUSERS_DATA_DIR", dir.path())
+            .arg("databases"),
+        "",
+    );
+
+    assert_eq!(databases.code, 0, "{}", databases.stderr);
+    // The one-time notice on standard error has the password; stdout never.
+    let notice_url = databases
+        .stderr
+        .lines()
+        .find_map(|line| line.strip_prefix("Connection URL: postgres://"))
+        .expect("the first run announces the protected user's URL");
+    let (user, rest) = notice_url.split_once(':').unwrap();
+    let (password, address) = rest.split_once('@').unwrap();
+    assert_eq!(
+        databases.stdout.lines().last().unwrap(),
+        format!("Connection URL (add the password): postgresql://{user}@{address}")
+    );
+    let port = address
+        .split_once(':')
+        .unwrap()
+        .1
+        .split_once('/')
+        .unwrap()
+        .0;
+    assert!(
+        databases
+            .stdout
+            .contains(&format!("| 127.0.0.1 | {port} |")),
+        "{}",
+        databases.stdout
+    );
+    assert!(!databases.stdout.contains(password));
+}
+
+#[tokio::test]
+async fn a_piped_password_with_several_problems_is_refused_with_all_of_them() {
+    let db = test_db().await;
+    let name = unique_name("many");
+
+    let created = run(
+        cli(&db).args(["database-users-create", &name]),
+        "short'one\nother\n".repeat(3).as_str(),
+    );
+
+    assert_eq!(created.code, 2, "{}", created.stderr);
+    assert!(
+        created.stderr.contains(
+            "Password must be between 24 and 64 characters long (it has 9). \
+             Password must not contain the character '. \
+             Password and confirmation do not match. Try again."
+        ),
+        "{}",
+        created.stderr
+    );
+    assert!(!db.role_exists(&name).await);
 }

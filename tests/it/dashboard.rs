@@ -325,7 +325,7 @@ async fn a_confirmation_that_differs_and_a_taken_name_are_reported_at_their_fiel
     assert!(
         mismatch
             .body
-            .contains("id=\"confirmation-error\">Password and confirmation do not match.")
+            .contains("id=\"confirmation-error\"><p>Password and confirmation do not match.")
     );
     assert_eq!(exists.status, 422);
     assert!(exists.body.contains("already exists."));
@@ -793,4 +793,169 @@ async fn a_role_name_with_a_bidi_override_is_shown_escaped_on_the_users_page() {
         .batch_execute(&format!("DROP ROLE {quoted}"))
         .await
         .unwrap();
+}
+
+/// A Unix socket directory as the host of a URL, as libpq reads it.
+fn socket_host(config: &tokio_postgres::Config) -> (String, u16) {
+    let Some(tokio_postgres::config::Host::Unix(dir)) = config.get_hosts().first() else {
+        panic!("the test cluster is reached over its socket");
+    };
+    let dir = dir.to_str().unwrap();
+    assert!(
+        dir.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_.".contains(c)),
+        "{dir}"
+    );
+    (dir.replace('/', "%2F"), config.get_ports()[0])
+}
+
+#[tokio::test]
+async fn the_overview_shows_host_port_database_and_a_connection_url_without_a_password() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (host, port) = socket_host(&app.db.admin_config());
+    let url = format!(
+        "postgresql://{}@{host}:{port}/{}",
+        app.db.protected, app.db.name
+    );
+
+    let overview = app.get("/").await;
+
+    assert_eq!(overview.status, 200);
+    assert!(overview.body.contains("(Unix socket)"), "{}", overview.body);
+    assert!(
+        overview
+            .body
+            .contains(&format!("<dd class=\"mono\">{port}</dd>"))
+    );
+    assert!(
+        overview.body.contains(&url),
+        "{url} is not on the page: {}",
+        overview.body
+    );
+    assert!(!overview.body.contains(app.db.protected_password.expose()));
+    // The URL is one the protected user connects with, once given its password.
+    let with_password = url.replacen('@', &format!(":{}@", app.db.protected_password.expose()), 1);
+    let config: tokio_postgres::Config = with_password.parse().unwrap();
+    let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let row = client
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), app.db.protected);
+}
+
+#[tokio::test]
+async fn a_password_that_is_short_has_a_quote_and_differs_from_its_confirmation_shows_all_three_problems()
+ {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let name = unique_name("three");
+
+    let page = app
+        .submit(
+            "/settings/users/new",
+            "/settings/users",
+            &[
+                ("username", &name),
+                ("password", "short'one"),
+                ("password_confirmation", "other"),
+            ],
+        )
+        .await;
+
+    assert_eq!(page.status, 422);
+    for problem in [
+        "Password must be between 24 and 64 characters long (it has 9).",
+        "Password must not contain the character &#39;.",
+        "Password and confirmation do not match.",
+    ] {
+        assert!(page.body.contains(problem), "{problem}: {}", page.body);
+    }
+    assert!(!app.db.role_exists(&name).await);
+}
+
+#[tokio::test]
+async fn a_user_owning_one_table_owns_1_object_not_1_object_s() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (name, secret) = app.db.create_user("one", Access::ReadWrite).await;
+    app.db
+        .run_as(&name, &secret, "CREATE TABLE only_one (v int)")
+        .await;
+
+    let page = app
+        .get(&format!("/settings/users/{}/delete", name.as_str()))
+        .await;
+
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("owns 1 object."), "{}", page.body);
+    assert!(!page.body.contains("object(s)"));
+}
+
+#[tokio::test]
+async fn logging_out_leads_to_a_login_page_that_says_logged_out() {
+    let app = spawn_app().await;
+    app.log_in().await;
+
+    let out = app.submit("/settings/users", "/logout", &[]).await;
+    let login = app.get(out.location.as_deref().expect("a redirect")).await;
+    let plain = app.get("/login").await;
+
+    assert_eq!(login.status, 200);
+    assert!(login.body.contains("Logged out."), "{}", login.body);
+    assert!(!plain.body.contains("Logged out."));
+}
+
+#[tokio::test]
+async fn the_login_page_says_how_to_recover_an_operator_password() {
+    let app = spawn_app().await;
+
+    let login = app.get("/login").await;
+
+    assert!(
+        login
+            .body
+            .contains("<code>pgusers operators set-password &lt;name&gt;</code>"),
+        "{}",
+        login.body
+    );
+}
+
+#[tokio::test]
+async fn an_error_page_keeps_the_navigation_and_links_to_a_page_that_works() {
+    let app = spawn_app().await;
+    app.log_in().await;
+
+    let missing = app.get("/settings/users/no_such_user_here/reset").await;
+
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("does not exist"), "{}", missing.body);
+    assert!(missing.body.contains("<a href=\"/settings\">Settings</a>"));
+    assert!(missing.body.contains(">Log out</button>"));
+    assert!(missing.body.contains(&app.db.name));
+    let link = "<a class=\"button\" href=\"/settings/users\">Back to database users</a>";
+    assert!(missing.body.contains(link), "{}", missing.body);
+    assert_eq!(app.get("/settings/users").await.status, 200);
+}
+
+#[tokio::test]
+async fn an_error_page_for_someone_not_logged_in_links_to_the_login_page() {
+    let app = spawn_app().await;
+
+    let refused = app
+        .post(
+            "/login",
+            &[
+                ("csrf_token", "not-this-sessions"),
+                ("username", "admin"),
+                ("password", "x"),
+            ],
+        )
+        .await;
+
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("href=\"/login\""), "{}", refused.body);
+    assert!(!refused.body.contains("Log out"));
 }

@@ -16,11 +16,20 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn form(session: UserSession) -> Result<HttpResponse, WebError> {
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    logged_out: Option<String>,
+}
+
+pub async fn form(
+    session: UserSession,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, WebError> {
     let page = LoginPage {
         csrf: session.csrf_token(),
         username: String::new(),
         error: None,
+        logged_out: query.logged_out.is_some(),
     };
     render(StatusCode::OK, &page)
 }
@@ -61,6 +70,7 @@ pub async fn submit(
             csrf: session.csrf_token(),
             username: username.clone(),
             error: Some(error.to_owned()),
+            logged_out: false,
         };
         render(status, &page)
     };
@@ -117,5 +127,6 @@ pub async fn logout(
     if let Some(id) = session.log_out() {
         app.state.end_session(&id).await?;
     }
-    Ok(see_other("/login"))
+    // The session is gone, so no flash can carry the notice: the address does.
+    Ok(see_other("/login?logged_out"))
 }

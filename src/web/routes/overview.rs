@@ -11,6 +11,7 @@ pub async fn show(app: web::Data<AppState>, operator: Operator) -> Result<HttpRe
     let page = OverviewPage {
         chrome: chrome(&app, &operator).await?,
         version: app.roles.server_version().await?,
+        connection: app.roles.connection_details().await?,
         user_count: app.roles.list().await?.len(),
     };
     render(StatusCode::OK, &page)

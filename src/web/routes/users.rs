@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::{chrome, see_other};
-use crate::domain::{NewPassword, PasswordError, RoleName, Username};
+use crate::domain::{NewPassword, PasswordError, Problems, RoleName, Username};
 use crate::roles::{Access, RoleError};
 use crate::state::Action;
 use crate::web::once::{self, Claim};
@@ -76,19 +76,27 @@ fn parse_new_user(form: &NewUserForm) -> Result<NewUser, NewUserErrors> {
         }),
         (username, password) => {
             let mut errors = NewUserErrors {
-                username: username.err().map(|e| e.to_string()),
+                username: messages(username.err()),
                 ..NewUserErrors::default()
             };
-            match password {
-                Err(PasswordError::Mismatch) => {
-                    errors.confirmation = Some(PasswordError::Mismatch.to_string())
-                }
-                Err(other) => errors.password = Some(other.to_string()),
-                Ok(_) => {}
-            }
+            // A mismatch is the confirmation's problem; the rest, the password's.
+            let (mismatch, rest): (Vec<_>, Vec<_>) = password
+                .err()
+                .map(Problems::into_vec)
+                .unwrap_or_default()
+                .into_iter()
+                .partition(|problem| *problem == PasswordError::Mismatch);
+            errors.password = rest.iter().map(ToString::to_string).collect();
+            errors.confirmation = mismatch.iter().map(ToString::to_string).collect();
             Err(errors)
         }
     }
+}
+
+fn messages<E: std::fmt::Display>(problems: Option<Problems<E>>) -> Vec<String> {
+    problems
+        .map(|problems| problems.all().iter().map(ToString::to_string).collect())
+        .unwrap_or_default()
 }
 
 pub async fn create(
@@ -140,7 +148,7 @@ pub async fn create(
         }
         Err(error @ RoleError::AlreadyExists(_)) => {
             let errors = NewUserErrors {
-                username: Some(error.to_string()),
+                username: vec![error.to_string()],
                 ..NewUserErrors::default()
             };
             form_again(&app, &operator, &form, errors).await
