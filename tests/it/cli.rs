@@ -1017,7 +1017,7 @@ async fn a_piped_password_with_several_problems_is_refused_with_all_of_them() {
 
     let created = run(
         cli(&db).args(["database-users-create", &name]),
-        "short'one\nother\n".repeat(3).as_str(),
+        "short'one\nother\n",
     );
 
     assert_eq!(created.code, 2, "{}", created.stderr);
@@ -1025,7 +1025,7 @@ async fn a_piped_password_with_several_problems_is_refused_with_all_of_them() {
         created.stderr.contains(
             "Password must be between 24 and 64 characters long (it has 9). \
              Password must not contain the character '. \
-             Password and confirmation do not match. Try again."
+             Password and confirmation do not match. No password was set."
         ),
         "{}",
         created.stderr
