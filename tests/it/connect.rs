@@ -10,7 +10,9 @@ use pgusers::notice::Announce;
 use pgusers::roles::RoleManager;
 use pgusers::state::{StateSettings, StateStore};
 
-use crate::helpers::{Browser, cluster, conninfo, new_cluster, spawn_server, test_db, unique_name};
+use crate::helpers::{
+    Browser, TestDb, cluster, conninfo, new_cluster, spawn_server, test_db, unique_name,
+};
 
 /// A password nobody could mistake for other text in an error message.
 const WRONG_PASSWORD: &str = "Wr0ng-Pa55word-Canary";
@@ -78,6 +80,16 @@ fn tcp_port() -> u16 {
     cluster().admin_config("postgres").get_ports()[0]
 }
 
+/// The test database's protected user, over TCP, with a wrong password.
+fn wrong_password_url(db: &TestDb) -> String {
+    format!(
+        "postgres://{}:{WRONG_PASSWORD}@127.0.0.1:{}/{}",
+        db.protected,
+        tcp_port(),
+        db.name
+    )
+}
+
 /// A port nothing listens on.
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -87,12 +99,7 @@ fn closed_port() -> u16 {
 #[tokio::test]
 async fn a_wrong_password_in_database_url_exits_2_saying_authentication_failed_for_that_user() {
     let db = test_db().await;
-    let url = format!(
-        "postgres://{}:{WRONG_PASSWORD}@127.0.0.1:{}/{}",
-        db.protected,
-        tcp_port(),
-        db.name
-    );
+    let url = wrong_password_url(&db);
 
     let run = pgusers_async(&["database-users-list"], vec![("DATABASE_URL", url)]).await;
 
@@ -178,12 +185,7 @@ async fn a_closed_port_exits_4_saying_connection_refused_at_host_and_port() {
 #[tokio::test]
 async fn serve_with_a_wrong_password_exits_2_before_printing_an_address() {
     let db = test_db().await;
-    let url = format!(
-        "postgres://{}:{WRONG_PASSWORD}@127.0.0.1:{}/{}",
-        db.protected,
-        tcp_port(),
-        db.name
-    );
+    let url = wrong_password_url(&db);
 
     let run = pgusers_async(&["serve"], vec![("DATABASE_URL", url)]).await;
 
