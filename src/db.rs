@@ -120,6 +120,11 @@ impl Endpoint {
         Self { setting, ..self }
     }
 
+    /// `host:port` for each host, or each Unix socket's path.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
     /// The setting to fix when the connection is refused.
     pub fn setting(&self) -> &'static str {
         self.setting

@@ -177,7 +177,10 @@ impl Target {
                 embedded.cluster.port(),
                 embedded.cluster.data_dir().display(),
             )),
-            None => text.push_str(&format!(" on {}.", server_address(&self.admin))),
+            None => text.push_str(&format!(
+                " on {}.",
+                visible(crate::db::Endpoint::of(&self.admin, "DATABASE_URL").address())
+            )),
         }
         text
     }
@@ -190,30 +193,6 @@ impl Target {
             tracing::error!(%error, "stopping the embedded PostgreSQL failed");
         }
     }
-}
-
-/// Where a configuration connects: `host:port` for each host, or a Unix
-/// socket directory with its port.
-fn server_address(config: &Config) -> String {
-    let ports = config.get_ports();
-    let addresses: Vec<String> = config
-        .get_hosts()
-        .iter()
-        .enumerate()
-        .map(|(i, host)| {
-            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
-            match host {
-                tokio_postgres::config::Host::Tcp(name) => format!("{}:{port}", visible(name)),
-                tokio_postgres::config::Host::Unix(dir) => {
-                    format!("socket {} port {port}", visible(&dir.display().to_string()))
-                }
-            }
-        })
-        .collect();
-    if addresses.is_empty() {
-        return "the default host (localhost:5432)".into();
-    }
-    addresses.join(", ")
 }
 
 /// Whether two configurations reach the same database of the same server.
@@ -373,7 +352,7 @@ mod tests {
         assert!(!tcp.describe().contains("s3cret-pw"));
         assert_eq!(
             socket.describe(),
-            "Managing database \"app\" on socket /run/pg port 5433."
+            "Managing database \"app\" on /run/pg/.s.PGSQL.5433."
         );
     }
 }
