@@ -116,6 +116,23 @@ impl ResponseError for WebError {
 }
 
 impl WebError {
+    /// What someone not logged in is told: why the dashboard cannot serve,
+    /// without the host, port, user or database names PostgreSQL's answer
+    /// carries (those go to the log, and to logged-in operators).
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Unavailable(_) => "The database is unavailable right now: PostgreSQL cannot be \
+                 reached, or refuses connections for now. pgusers reconnects by itself: try \
+                 again in a moment. The server log says why."
+                .to_owned(),
+            Self::Misconfigured(_) => "pgusers cannot work with its database right now: \
+                 PostgreSQL refused its settings, or a user or database they name no longer \
+                 exists. An administrator must fix them; the server log says what."
+                .to_owned(),
+            other => other.to_string(),
+        }
+    }
+
     /// The error page, with the header and navigation of `chrome` when an
     /// operator is logged in, and a link that leads somewhere that works.
     pub(super) fn page_response(&self, chrome: Option<Chrome>) -> HttpResponse {
@@ -129,7 +146,10 @@ impl WebError {
         };
         let page = ErrorPage {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            message: self.to_string(),
+            message: match chrome {
+                Some(_) => self.to_string(),
+                None => self.public_message(),
+            },
             chrome,
             href,
             label,

@@ -233,7 +233,8 @@ async fn serve_with_a_protected_user_naming_no_role_exits_2_before_printing_anyt
 }
 
 #[tokio::test]
-async fn a_dashboard_whose_database_goes_down_answers_503_with_the_reason_on_login_and_pages() {
+async fn a_dashboard_whose_database_goes_down_answers_503_saying_so_on_login_and_pages_without_naming_the_server()
+ {
     let (mut pg, root) = tokio::task::spawn_blocking(|| {
         new_cluster(&ClusterOptions {
             ephemeral: true,
@@ -269,10 +270,13 @@ async fn a_dashboard_whose_database_goes_down_answers_503_with_the_reason_on_log
     for (what, answer) in [("health", &health), ("page", &page), ("login", &login)] {
         assert_eq!(answer.status, 503, "{what}: {}", answer.body);
         assert!(
-            answer.body.contains("No PostgreSQL socket at ") && answer.body.contains(&socket),
+            answer.body.contains("PostgreSQL cannot be reached"),
             "{what} says why: {}",
             answer.body
         );
+        // Nobody is logged in as far as the page can tell (the sessions are
+        // in the stopped cluster): where the server is stays in the log.
+        assert!(!answer.body.contains(&socket), "{what}: {}", answer.body);
     }
     tokio::task::spawn_blocking(move || pg.stop())
         .await
@@ -305,16 +309,11 @@ async fn a_state_database_refusing_pgusers_password_answers_503_at_login_not_500
 
     assert_eq!(login.status, 503, "{}", login.body);
     assert!(
-        login.body.contains(&format!(
-            "Authentication failed for user &quot;{}&quot;",
-            db.protected
-        )) || login.body.contains(&format!(
-            "Authentication failed for user &#34;{}&#34;",
-            db.protected
-        )),
+        login.body.contains("PostgreSQL refused its settings"),
         "{}",
         login.body
     );
+    assert!(!login.body.contains(&db.protected), "{}", login.body);
     assert!(!login.body.contains(WRONG_PASSWORD));
 }
 
@@ -355,6 +354,7 @@ async fn a_protected_user_dropped_while_running_answers_503_naming_it() {
     assert!(page.body.contains(&doomed), "{}", page.body);
     assert!(page.body.contains("PGUSERS_PROTECTED_USER"));
     assert_eq!(health.status, 503, "{}", health.body);
+    assert!(!health.body.contains(&doomed), "public: {}", health.body);
 }
 
 #[tokio::test]
