@@ -53,9 +53,44 @@ pub async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
     Ok(client)
 }
 
+/// A connection string that cannot be parsed: says which part is wrong,
+/// never echoes the string (it may hold a password).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Malformed(String);
+
 /// Parses a `postgres://` URL or a `key=value` connection string.
-pub fn parse_config(url: &str) -> Result<Config, tokio_postgres::Error> {
+pub fn parse_config(url: &str) -> Result<Config, Malformed> {
+    let url_scheme = url
+        .split_once("://")
+        .map(|(scheme, _)| scheme)
+        .filter(|scheme| {
+            !scheme.is_empty()
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        });
+    match url_scheme {
+        Some("postgres" | "postgresql") | None => {}
+        Some(other) => {
+            return Err(Malformed(format!(
+                "a URL must start with postgres:// or postgresql://, not {}://",
+                crate::domain::visible(other)
+            )));
+        }
+    }
+    if url_scheme.is_none()
+        && !url.contains('=')
+        && (url.starts_with("postgres:")
+            || url.starts_with("postgresql:")
+            || url.starts_with("postgres/"))
+    {
+        return Err(Malformed(
+            "it starts like a URL but lacks the `://` after postgres".to_owned(),
+        ));
+    }
     url.parse::<Config>()
+        .map_err(|error| Malformed(describe_parse_error(&error)))
 }
 
 /// The name of the database a configuration connects to: its `dbname`, else
@@ -238,14 +273,18 @@ pub fn classify(error: &tokio_postgres::Error, endpoint: &Endpoint) -> ConnectEr
             "Host not found: {address} does not resolve ({cause}). Check the host in {setting}."
         ),
         Some(_) => format!("No connection to PostgreSQL at {address}: {cause}."),
-        None => format!("No connection to PostgreSQL at {address}: {text}."),
+        // A protocol error: something answered, but not as PostgreSQL does.
+        None => format!(
+            "No connection to PostgreSQL at {address}: {text}. Is it a PostgreSQL server? \
+             Check the host and port in {setting}."
+        ),
     };
     ConnectError::Unreachable(reason)
 }
 
 /// Says which part of a connection string is wrong, without echoing it:
 /// the string may hold a password.
-pub fn describe_parse_error(error: &tokio_postgres::Error) -> String {
+fn describe_parse_error(error: &tokio_postgres::Error) -> String {
     let cause = std::error::Error::source(error)
         .map(|cause| cause.to_string())
         .unwrap_or_default();
@@ -281,7 +320,7 @@ mod tests {
     use super::*;
 
     fn parse_error(url: &str) -> String {
-        describe_parse_error(&parse_config(url).expect_err("malformed"))
+        parse_config(url).expect_err("malformed").to_string()
     }
 
     #[test]
@@ -290,6 +329,16 @@ mod tests {
             parse_error("postgres://u:Secret@h:port/db"),
             "invalid value for option `port`"
         );
+        assert_eq!(
+            parse_error("mysql://u:Secret@h/db"),
+            "a URL must start with postgres:// or postgresql://, not mysql://"
+        );
+        assert_eq!(
+            parse_error("postgres//u:Secret@h/db"),
+            "it starts like a URL but lacks the `://` after postgres"
+        );
+        let value_with_colons = parse_error("host=h password=Se://cret port=x");
+        assert!(!value_with_colons.contains("Se"), "{value_with_colons}");
         let missing_equals = parse_error("host=h password Secret");
         assert!(missing_equals.contains("expected `=`"), "{missing_equals}");
         assert!(!missing_equals.contains('S'), "{missing_equals}");

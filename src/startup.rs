@@ -43,6 +43,9 @@ pub enum StateUse {
     Record,
 }
 
+/// What to fix when the embedded cluster refuses pgusers' own connections.
+const EMBEDDED_SETTINGS: &str = "the embedded cluster's settings (PGUSERS_DATA_DIR)";
+
 /// The database pgusers manages, and how it got there.
 pub struct Target {
     /// Administrator connection to the managed database.
@@ -64,8 +67,7 @@ impl Target {
         if let Some(url) = &settings.database_url {
             let admin = crate::db::parse_config(url.expose()).map_err(|e| {
                 TargetError::Settings(format!(
-                    "DATABASE_URL is not a valid connection string: {}.",
-                    crate::db::describe_parse_error(&e)
+                    "DATABASE_URL is not a valid connection string: {e}."
                 ))
             })?;
             return Ok(Self {
@@ -93,12 +95,10 @@ impl Target {
         let roles = RoleManager::new(self.admin.clone(), 8, self.protected.clone());
         match &self.embedded {
             // pgusers uses the owner-only socket; everyone else the loopback port.
-            Some(embedded) => roles
-                .configured_by("the embedded cluster's settings (PGUSERS_DATA_DIR)")
-                .with_client_address(
-                    crate::domain::Host::Tcp("127.0.0.1".to_owned()),
-                    embedded.cluster.port(),
-                ),
+            Some(embedded) => roles.configured_by(EMBEDDED_SETTINGS).with_client_address(
+                crate::domain::Host::Tcp("127.0.0.1".to_owned()),
+                embedded.cluster.port(),
+            ),
             None => roles,
         }
     }
@@ -125,10 +125,7 @@ impl Target {
         let (config, create_with) = match &settings.state_url {
             Some(url) => {
                 let config = crate::db::parse_config(url.expose()).map_err(|e| {
-                    anyhow::anyhow!(
-                        "PGUSERS_STATE_URL is not a valid connection string: {}.",
-                        crate::db::describe_parse_error(&e)
-                    )
+                    anyhow::anyhow!("PGUSERS_STATE_URL is not a valid connection string: {e}.")
                 })?;
                 if same_database(&config, &self.admin) {
                     bail!(
@@ -149,14 +146,18 @@ impl Target {
                 (config, create.then(|| self.admin.clone()))
             }
         };
-        Ok(StateStore::new(StateSettings {
+        let state = StateStore::new(StateSettings {
             config,
             create_with,
             admin_password,
             announce,
             bootstrap_operator: state_use == StateUse::Dashboard,
         })
-        .with_audit_retention(settings.audit_retention.0))
+        .with_audit_retention(settings.audit_retention.0);
+        Ok(match (&self.embedded, &settings.state_url) {
+            (Some(_), None) => state.configured_by(EMBEDDED_SETTINGS),
+            _ => state,
+        })
     }
 
     /// Which database is managed and where, for the start of `serve`: its

@@ -390,13 +390,18 @@ impl RoleManager {
             .collect())
     }
 
-    /// One managed user, or [`RoleError::NotFound`].
+    /// One managed user; else why not ([`absent`]).
     pub async fn find(&self, name: &RoleName) -> Result<DatabaseUser, RoleError> {
-        self.list()
+        if let Some(user) = self
+            .list()
             .await?
             .into_iter()
             .find(|user| user.username == name.as_str())
-            .ok_or_else(|| RoleError::NotFound(name.to_string()))
+        {
+            return Ok(user);
+        }
+        let client = self.client().await?;
+        Err(absent(&client, name.as_str()).await)
     }
 
     /// Whether a user may be changed at all, by the same rules every change
@@ -464,6 +469,30 @@ impl RoleManager {
     }
 }
 
+/// Why `user` is not among the users pgusers lists: it does not exist, or
+/// it is a role pgusers never manages (so "does not exist" would mislead).
+async fn absent(client: &impl GenericClient, user: &str) -> RoleError {
+    let row = client
+        .query_opt(
+            "SELECT rolname = current_user, rolsuper, rolname ~ '^pg_', NOT rolcanlogin
+               FROM pg_catalog.pg_roles WHERE rolname = $1",
+            &[&user],
+        )
+        .await;
+    let reason = match row {
+        Ok(Some(row)) if row.get(0) => Restriction::Administrator,
+        Ok(Some(row)) if row.get(1) => Restriction::Superuser,
+        Ok(Some(row)) if row.get(2) => Restriction::Predefined,
+        Ok(Some(row)) if row.get(3) => Restriction::NoLogin,
+        Ok(_) => return RoleError::NotFound(user.to_owned()),
+        Err(error) => return RoleError::from_postgres(error, user),
+    };
+    RoleError::NotManageable {
+        user: user.to_owned(),
+        reason,
+    }
+}
+
 /// Refuses the protected user, database owners and anything that is not an
 /// application user of this database; returns the role's oid.
 async fn managed_target(
@@ -487,8 +516,10 @@ async fn managed_target(
     let row = client
         .query_opt(&query, &[&facts.protected, &user])
         .await
-        .map_err(|e| RoleError::from_postgres(e, user))?
-        .ok_or_else(|| RoleError::NotFound(user.to_owned()))?;
+        .map_err(|e| RoleError::from_postgres(e, user))?;
+    let Some(row) = row else {
+        return Err(absent(client, user).await);
+    };
     if let Some(databases) = row.get::<_, Option<String>>(1) {
         return Err(RoleError::OwnsDatabase {
             user: user.to_owned(),

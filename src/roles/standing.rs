@@ -30,6 +30,14 @@ use serde::{Serialize, Serializer};
 /// Why a login role is not one pgusers manages, in words a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Restriction {
+    /// A superuser: an administrator, never listed.
+    Superuser,
+    /// The role pgusers itself connects as.
+    Administrator,
+    /// A predefined `pg_*` role.
+    Predefined,
+    /// A role that cannot log in: a group, not a user.
+    NoLogin,
     CreateRole,
     CreateDb,
     Replication,
@@ -116,6 +124,10 @@ impl std::fmt::Display for Restriction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use crate::domain::visible as v;
         match self {
+            Self::Superuser => f.write_str("it is a superuser, an administrator of the server"),
+            Self::Administrator => f.write_str("it is the role pgusers connects as"),
+            Self::Predefined => f.write_str("it is a predefined role of PostgreSQL"),
+            Self::NoLogin => f.write_str("it cannot log in: it is a group, not a user"),
             Self::CreateRole => f.write_str("it can create and alter roles (CREATEROLE)"),
             Self::CreateDb => f.write_str("it can create databases (CREATEDB)"),
             Self::Replication => f.write_str("it can replicate the whole server (REPLICATION)"),

@@ -139,6 +139,12 @@ impl StateStore {
         }
     }
 
+    /// Names the setting to fix when connecting is refused.
+    pub fn configured_by(mut self, setting: &'static str) -> Self {
+        self.endpoint = self.endpoint.with_setting(setting);
+        self
+    }
+
     /// Keeps audit entries for `retention` (instead of 90 days).
     pub fn with_audit_retention(mut self, retention: Duration) -> Self {
         self.audit_retention = retention;

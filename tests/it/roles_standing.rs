@@ -463,3 +463,45 @@ async fn createdb_a_privileged_definer_function_or_owning_public_make_a_role_not
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_superuser_a_group_and_the_admin_are_refused_as_not_manageable_never_as_missing() {
+    let db = test_db().await;
+    let (superuser, _) = role_made_by_hand(&db, "super", "ALTER ROLE {} SUPERUSER").await;
+    let group = unique_name("group");
+    let admin = db.admin().await;
+    admin
+        .batch_execute(&format!("CREATE ROLE \"{group}\" NOLOGIN"))
+        .await
+        .unwrap();
+    let connecting: String = admin
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+
+    for (name, expected) in [
+        (superuser, Restriction::Superuser),
+        (group, Restriction::NoLogin),
+        (connecting, Restriction::Administrator),
+    ] {
+        let target = RoleName::parse(&name).unwrap();
+        let results = [
+            db.roles.find(&target).await.map(|_| ()),
+            db.roles.reset_password(&target).await.map(|_| ()),
+            db.roles.delete(&target).await,
+        ];
+        for result in results {
+            match result {
+                Err(RoleError::NotManageable { reason, .. }) => assert_eq!(reason, expected),
+                other => panic!("{name}: expected NotManageable, got {other:?}"),
+            }
+        }
+        assert!(db.role_exists(&name).await, "{name} was not deleted");
+    }
+    let ghost = RoleName::parse(&unique_name("ghost")).unwrap();
+    assert!(matches!(
+        db.roles.reset_password(&ghost).await,
+        Err(RoleError::NotFound(_))
+    ));
+}
