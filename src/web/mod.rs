@@ -18,6 +18,7 @@ mod session;
 
 pub use error::WebError;
 pub use limits::RequestLimits;
+pub use once::FormIds;
 pub use session::SessionPolicy;
 
 use std::net::TcpListener;
@@ -63,6 +64,7 @@ pub fn server(
 ) -> std::io::Result<Server> {
     let app = web::Data::new(app);
     let key = Key::from(&settings.session_key);
+    let form_ids = web::Data::new(FormIds::new(&settings.session_key));
     let secure = settings.secure_cookies;
     let session_policy = web::Data::new(settings.sessions);
     let logins = web::Data::new(settings.logins);
@@ -84,6 +86,7 @@ pub fn server(
             .wrap(protect::security_headers())
             .wrap(TracingLogger::<request_log::RequestSpan>::new())
             .app_data(app.clone())
+            .app_data(form_ids.clone())
             .app_data(session_policy.clone())
             .app_data(logins.clone())
             .app_data(web::Data::new(limits))

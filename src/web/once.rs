@@ -4,12 +4,19 @@
 //! same form (a reload, the back button, a double click) answers what was
 //! done instead of doing it again. A failed action gives its claim up, so
 //! the form can be sent again once the cause is fixed.
+//!
+//! An id is a random nonce and a tag that binds it to the login session
+//! that rendered the form, the action and the user it names: an id made up,
+//! taken to another session, or sent to another action or user is refused
+//! like a stale form, before anything is claimed.
 
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use hmac::{Hmac, KeyInit, Mac};
 use rand::RngExt;
+use sha2::Sha256;
 
 use super::pages::{ReplayPage, render};
 use super::routes::chrome;
@@ -21,24 +28,115 @@ use crate::state::{Action, FormClaim, FormKey, FormRequest, FormUse};
 /// How long a repeated request waits for the first one to finish.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(3);
 
-/// A new form id: 128 random bits, in hex.
-pub fn new_form_id() -> String {
-    let bytes: [u8; 16] = rand::rng().random();
+/// Bytes of the nonce, and of the tag (HMAC-SHA256 truncated to 128 bits).
+const NONCE_LEN: usize = 16;
+const TAG_LEN: usize = 16;
+
+/// Labels the key derived from the session key, so that the session key's
+/// own bytes serve one purpose only.
+const KEY_LABEL: &[u8] = b"pgusers form ids";
+
+/// Issues and checks form ids. Its key comes from the dashboard's session
+/// key, so forms rendered before a restart still work after it.
+#[derive(Clone)]
+pub struct FormIds {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for FormIds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FormIds(..)")
+    }
+}
+
+impl FormIds {
+    pub fn new(session_key: &[u8]) -> Self {
+        let mut derive = mac(session_key);
+        derive.update(KEY_LABEL);
+        Self {
+            key: derive.finalize().into_bytes().into(),
+        }
+    }
+
+    /// A new id for a form that does `action` on `user`, in the login
+    /// session `session_id`. The create form names its user in a field, so
+    /// its id is bound to the action alone.
+    pub fn issue(&self, session_id: &str, action: Action, user: &str) -> String {
+        let nonce: [u8; NONCE_LEN] = rand::rng().random();
+        let tag = self
+            .tag(session_id, action, user, &nonce)
+            .finalize()
+            .into_bytes();
+        hex(&nonce) + &hex(&tag[..TAG_LEN])
+    }
+
+    /// The id, if this server issued it in `session_id` for `action` on
+    /// `user`; otherwise the form is refused like a stale one.
+    fn check<'a>(
+        &self,
+        submitted: &'a str,
+        session_id: &str,
+        action: Action,
+        user: &str,
+    ) -> Result<&'a str, WebError> {
+        let bytes = unhex(submitted).ok_or(WebError::Csrf)?;
+        if bytes.len() != NONCE_LEN + TAG_LEN {
+            return Err(WebError::Csrf);
+        }
+        let (nonce, tag) = bytes.split_at(NONCE_LEN);
+        self.tag(session_id, action, user, nonce)
+            .verify_truncated_left(tag)
+            .map_err(|_| WebError::Csrf)?;
+        Ok(submitted)
+    }
+
+    fn tag(&self, session_id: &str, action: Action, user: &str, nonce: &[u8]) -> Hmac<Sha256> {
+        let user = if action == Action::CreateUser {
+            ""
+        } else {
+            user
+        };
+        let mut tag = mac(&self.key);
+        // Each part with its length first, so no two lists of parts read
+        // the same.
+        for part in [
+            session_id.as_bytes(),
+            action.as_str().as_bytes(),
+            user.as_bytes(),
+            nonce,
+        ] {
+            tag.update(&(part.len() as u64).to_be_bytes());
+            tag.update(part);
+        }
+        tag
+    }
+}
+
+fn mac(key: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes a key of any length.
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!())
+}
+
+fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// A form without a well-formed id was not rendered by this version of the
-/// dashboard: it is refused like a stale form.
-fn parse(submitted: &str) -> Result<&str, WebError> {
-    let well_formed = submitted.len() == 32
-        && submitted
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    if well_formed {
-        Ok(submitted)
-    } else {
-        Err(WebError::Csrf)
+/// Lower-case hex only: the form as rendered, nothing else.
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
     }
+    text.as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            let digit = |c: u8| match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                _ => None,
+            };
+            Some(digit(pair[0])? << 4 | digit(pair[1])?)
+        })
+        .collect()
 }
 
 pub enum Claim {
@@ -57,6 +155,7 @@ pub struct Ticket {
 /// Claims the form `form_id` for `action` on `target`.
 pub async fn claim(
     app: &web::Data<AppState>,
+    ids: &FormIds,
     operator: &Operator,
     form_id: &str,
     action: Action,
@@ -64,7 +163,7 @@ pub async fn claim(
 ) -> Result<Claim, WebError> {
     let key = FormKey {
         session_id: &operator.session_id,
-        form_id: parse(form_id)?,
+        form_id: ids.check(form_id, &operator.session_id, action, target)?,
     };
     let request = FormRequest {
         operator: &operator.name,
@@ -93,7 +192,7 @@ pub async fn claim(
         match app.state.form_use(&key).await? {
             Some(now) => used = now,
             // It failed and gave its claim up: this request may act.
-            None => return Box::pin(claim(app, operator, form_id, action, target)).await,
+            None => return Box::pin(claim(app, ids, operator, form_id, action, target)).await,
         }
     }
     tracing::info!(
@@ -162,17 +261,78 @@ async fn replay_page(
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_new_form_id_is_128_random_bits_that_parse_back() {
-        let id = new_form_id();
-        assert_eq!(parse(&id).ok(), Some(id.as_str()));
-        assert_ne!(id, new_form_id());
+    fn ids() -> FormIds {
+        FormIds::new(&[7; 64])
     }
 
     #[test]
-    fn a_missing_or_malformed_form_id_is_refused_as_a_stale_form() {
-        for bad in ["", "xyz", &"A".repeat(32), &"0".repeat(31), &"0".repeat(33)] {
-            assert!(matches!(parse(bad), Err(WebError::Csrf)), "{bad:?}");
+    fn an_issued_form_id_is_accepted_for_its_session_action_and_user() {
+        let id = ids().issue("session", Action::ResetPassword, "alice");
+        assert_eq!(id.len(), 2 * (NONCE_LEN + TAG_LEN));
+        assert!(
+            ids()
+                .check(&id, "session", Action::ResetPassword, "alice")
+                .is_ok()
+        );
+        assert_ne!(id, ids().issue("session", Action::ResetPassword, "alice"));
+    }
+
+    #[test]
+    fn a_form_id_is_refused_in_another_session_action_or_user_or_under_another_key() {
+        let id = ids().issue("session", Action::ResetPassword, "alice");
+        for (session, action, user) in [
+            ("other", Action::ResetPassword, "alice"),
+            ("session", Action::DeleteUser, "alice"),
+            ("session", Action::ResetPassword, "bob"),
+        ] {
+            assert!(
+                matches!(ids().check(&id, session, action, user), Err(WebError::Csrf)),
+                "{session} {action:?} {user}"
+            );
+        }
+        let other_key = FormIds::new(&[8; 64]);
+        assert!(
+            other_key
+                .check(&id, "session", Action::ResetPassword, "alice")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_create_form_id_is_bound_to_the_action_not_to_the_name_typed() {
+        let id = ids().issue("session", Action::CreateUser, "");
+        assert!(
+            ids()
+                .check(&id, "session", Action::CreateUser, "x_user")
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_missing_malformed_or_made_up_form_id_is_refused_as_a_stale_form() {
+        let issued = ids().issue("s", Action::DeleteUser, "u");
+        let flipped = format!(
+            "{}{}",
+            &issued[..63],
+            if issued.ends_with('0') { '1' } else { '0' }
+        );
+        for bad in [
+            "",
+            "xyz",
+            &"0".repeat(32),
+            &"0".repeat(64),
+            &issued.to_uppercase(),
+            &issued[..62],
+            &format!("{issued}00"),
+            &flipped,
+        ] {
+            assert!(
+                matches!(
+                    ids().check(bad, "s", Action::DeleteUser, "u"),
+                    Err(WebError::Csrf)
+                ),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -6,7 +6,7 @@ use pgusers::roles::Access;
 use pgusers::state::{Action, Event, Outcome, Source};
 use pgusers::web::SessionPolicy;
 
-use crate::helpers::{csrf_token, fresh_form_id, password, spawn_app, spawn_app_with, unique_name};
+use crate::helpers::{csrf_token, password, spawn_app, spawn_app_with, unique_name};
 
 #[tokio::test]
 async fn changes_refusals_and_logins_are_recorded_without_any_password() {
@@ -36,7 +36,14 @@ async fn changes_refusals_and_logins_are_recorded_without_any_password() {
     assert_eq!(
         app.post(
             &protected_reset,
-            &[("csrf_token", &token), ("form_id", &fresh_form_id())]
+            &[
+                ("csrf_token", &token),
+                (
+                    "form_id",
+                    &app.issued_form_id(Action::ResetPassword, &app.db.protected)
+                        .await
+                )
+            ]
         )
         .await
         .status,

@@ -12,8 +12,8 @@ use pgusers::domain::{OperatorPassword, TrustedProxies};
 use pgusers::embedded::{Cluster, ClusterOptions};
 use pgusers::notice::Announce;
 use pgusers::roles::{Access, RoleManager, provision_database};
-use pgusers::state::{LoginPolicy, StateSettings, StateStore};
-use pgusers::web::{self, AppState, RequestLimits, SessionPolicy, WebSettings};
+use pgusers::state::{Action, LoginPolicy, StateSettings, StateStore};
+use pgusers::web::{self, AppState, FormIds, RequestLimits, SessionPolicy, WebSettings};
 use rand::RngExt;
 use tokio_postgres::{Client, Config, NoTls};
 
@@ -325,6 +325,8 @@ pub struct TestApp {
     pub operator_password: String,
     /// The name of the dashboard's state database (on the shared cluster).
     pub state_db: String,
+    /// The key the dashboard signs form ids with.
+    pub form_ids: FormIds,
 }
 
 impl TestApp {
@@ -413,12 +415,17 @@ pub async fn spawn_app_tuned(tune: impl FnOnce(&mut WebSettings)) -> TestApp {
         .await
         .expect("the state database is set up");
     let roles = RoleManager::new(cluster.admin_config(&db.name), 4, None);
-    let address = spawn_server_tuned(roles, state, tune);
+    let mut form_ids = None;
+    let address = spawn_server_tuned(roles, state, |settings| {
+        tune(settings);
+        form_ids = Some(FormIds::new(&settings.session_key));
+    });
     TestApp {
         browser: Browser::new(address),
         db,
         operator_password,
         state_db,
+        form_ids: form_ids.expect("the settings were made"),
     }
 }
 
@@ -489,13 +496,6 @@ pub fn form_id(html: &str) -> Option<String> {
     let start = html.find(marker)? + marker.len();
     let end = start + html[start..].find('"')?;
     Some(html[start..end].to_owned())
-}
-
-/// A well-formed form id no page rendered, for a POST that skips the
-/// confirmation page.
-pub fn fresh_form_id() -> String {
-    let bytes: [u8; 16] = rand::rng().random();
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 pub struct Page {
@@ -586,6 +586,23 @@ impl TestApp {
     pub async fn log_in(&self) {
         let page = self.log_in_with(&self.operator_password).await;
         assert_eq!(page.status, 303, "login should succeed: {}", page.body);
+    }
+
+    /// A form id the dashboard would accept from the latest login session
+    /// for `action` on `user`, for a POST that skips a confirmation page
+    /// the dashboard refuses to show.
+    pub async fn issued_form_id(&self, action: Action, user: &str) -> String {
+        let session_id: String = self
+            .state_admin()
+            .await
+            .query_one(
+                "SELECT id FROM operator_sessions ORDER BY created_at DESC LIMIT 1",
+                &[],
+            )
+            .await
+            .expect("someone is logged in")
+            .get(0);
+        self.form_ids.issue(&session_id, action, user)
     }
 }
 

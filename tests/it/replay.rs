@@ -217,32 +217,115 @@ async fn a_form_sent_without_its_id_is_refused_as_stale_and_changes_nothing() {
         .expect("the password did not change");
 }
 
+/// How many single-use form ids were claimed.
+async fn claims(app: &TestApp) -> i64 {
+    app.state_admin()
+        .await
+        .query_one("SELECT count(*) FROM form_uses", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
 #[tokio::test]
-async fn a_form_id_used_in_one_session_means_nothing_in_another() {
+async fn a_form_id_is_refused_in_a_session_that_did_not_render_it() {
     let app = spawn_app().await;
     app.log_in().await;
     let other = Browser::new(app.address.clone());
     assert_eq!(other.log_in_with(&app.operator_password).await.status, 303);
-    let (name, _) = app.db.create_user("bound", Access::ReadWrite).await;
-    let path = format!("/settings/users/{name}/reset");
-    let form = filled_form(&app, &path, &[]).await;
-    let mut borrowed = filled_form(&other, &path, &[]).await;
+    let (borrower, owner) = (unique_name("borrowed"), unique_name("owned"));
+    let form = filled_form(&app, "/settings/users/new", &[]).await;
+    let mut borrowed = filled_form(&other, "/settings/users/new", &[]).await;
     borrowed[1] = form[1].clone();
+    let with_name = |form: &[(String, String)], name: &str| {
+        let mut form = form.to_vec();
+        form.push(("username".to_owned(), name.to_owned()));
+        form
+    };
 
-    let by_other = send(&other, &path, &borrowed).await;
-    let by_owner = send(&app, &path, &form).await;
+    let by_other = send(&other, "/settings/users", &with_name(&borrowed, &borrower)).await;
+    let by_owner = send(&app, "/settings/users", &with_name(&form, &owner)).await;
 
-    assert_eq!(by_other.status, 200);
-    assert_eq!(by_owner.status, 200);
+    assert_eq!(by_other.status, 403, "{}", by_other.body);
     assert!(
-        by_owner.body.contains("id=\"new-password\""),
-        "the owner's form still acts: {}",
-        by_owner.body
+        by_other.body.contains("reload the page"),
+        "{}",
+        by_other.body
     );
+    assert!(!app.db.role_exists(&borrower).await, "nothing was created");
+    assert_eq!(by_owner.status, 200, "{}", by_owner.body);
+    assert!(
+        app.db.role_exists(&owner).await,
+        "the owner's form still acts"
+    );
+    assert_eq!(claims(&app).await, 1, "the refused form claimed nothing");
+}
+
+#[tokio::test]
+async fn a_made_up_form_id_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (name, secret) = app.db.create_user("madeup", Access::ReadWrite).await;
+    let path = format!("/settings/users/{name}/reset");
+    let token = csrf_token(&app.get(&path).await.body);
+
+    for made_up in ["0".repeat(32), "0".repeat(64)] {
+        let page = app
+            .post(&path, &[("csrf_token", &token), ("form_id", &made_up)])
+            .await;
+        assert_eq!(page.status, 403, "{made_up}: {}", page.body);
+        assert!(page.body.contains("reload the page"), "{}", page.body);
+    }
+
     app.db
-        .connect_as(name.as_str(), &shown_password(&by_owner.body))
+        .connect_as(name.as_str(), secret.expose())
         .await
-        .expect("the owner's password is the latest");
+        .expect("the password did not change");
+    assert_eq!(claims(&app).await, 0, "no claim was written");
+}
+
+#[tokio::test]
+async fn a_form_id_acts_only_for_the_action_and_user_it_was_rendered_for() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (shown, _) = app.db.create_user("shown", Access::ReadWrite).await;
+    let (other, secret) = app.db.create_user("other", Access::ReadWrite).await;
+    let delete_shown = format!("/settings/users/{shown}/delete");
+    let delete_form = filled_form(&app, &delete_shown, &[]).await;
+    let reset_form = filled_form(&app, &format!("/settings/users/{other}/reset"), &[]).await;
+
+    let other_user = send(
+        &app,
+        &format!("/settings/users/{other}/delete"),
+        &delete_form,
+    )
+    .await;
+    let other_action = send(
+        &app,
+        &format!("/settings/users/{other}/delete"),
+        &reset_form,
+    )
+    .await;
+    let reset_with_delete = send(
+        &app,
+        &format!("/settings/users/{shown}/reset"),
+        &delete_form,
+    )
+    .await;
+
+    for page in [&other_user, &other_action, &reset_with_delete] {
+        assert_eq!(page.status, 403, "{}", page.body);
+        assert!(page.body.contains("reload the page"), "{}", page.body);
+    }
+    assert!(app.db.role_exists(other.as_str()).await, "not deleted");
+    app.db
+        .connect_as(other.as_str(), secret.expose())
+        .await
+        .expect("the other user's password did not change");
+    assert_eq!(claims(&app).await, 0, "no claim was written");
+    let own = send(&app, &delete_shown, &delete_form).await;
+    assert_eq!(own.status, 303, "the form still acts where it belongs");
+    assert!(!app.db.role_exists(shown.as_str()).await);
 }
 
 #[tokio::test]

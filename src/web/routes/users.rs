@@ -8,7 +8,7 @@ use super::{chrome, see_other};
 use crate::domain::{NewPassword, PasswordError, Problems, RoleName, Username};
 use crate::roles::{Access, RoleError};
 use crate::state::Action;
-use crate::web::once::{self, Claim};
+use crate::web::once::{self, Claim, FormIds};
 use crate::web::pages::{
     DeleteConfirmPage, NewUserErrors, NewUserPage, PasswordPage, ResetConfirmPage, UsersPage,
     render,
@@ -29,11 +29,12 @@ pub async fn list(app: web::Data<AppState>, operator: Operator) -> Result<HttpRe
 
 pub async fn new_form(
     app: web::Data<AppState>,
+    ids: web::Data<FormIds>,
     operator: Operator,
 ) -> Result<HttpResponse, WebError> {
     let page = NewUserPage {
         chrome: chrome(&app, &operator).await?,
-        form_id: once::new_form_id(),
+        form_id: ids.issue(&operator.session_id, Action::CreateUser, ""),
         username: String::new(),
         read_only: false,
         errors: NewUserErrors::default(),
@@ -101,17 +102,19 @@ fn messages<E: std::fmt::Display>(problems: Option<Problems<E>>) -> Vec<String> 
 
 pub async fn create(
     app: web::Data<AppState>,
+    ids: web::Data<FormIds>,
     operator: Operator,
     form: web::Form<NewUserForm>,
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
     let user = match parse_new_user(&form) {
         Ok(user) => user,
-        Err(errors) => return form_again(&app, &operator, &form, errors).await,
+        Err(errors) => return form_again(&app, &ids, &operator, &form, errors).await,
     };
     let username = user.username.to_string();
     let ticket = match once::claim(
         &app,
+        &ids,
         &operator,
         &form.form_id,
         Action::CreateUser,
@@ -151,7 +154,7 @@ pub async fn create(
                 username: vec![error.to_string()],
                 ..NewUserErrors::default()
             };
-            form_again(&app, &operator, &form, errors).await
+            form_again(&app, &ids, &operator, &form, errors).await
         }
         Err(other) => Err(other.into()),
     }
@@ -161,6 +164,7 @@ pub async fn create(
 /// except the passwords.
 async fn form_again(
     app: &web::Data<AppState>,
+    ids: &FormIds,
     operator: &Operator,
     form: &NewUserForm,
     errors: NewUserErrors,
@@ -169,7 +173,7 @@ async fn form_again(
         chrome: chrome(app, operator).await?,
         // A new id: the failed sending gave its claim up, but the corrected
         // form is a new one.
-        form_id: once::new_form_id(),
+        form_id: ids.issue(&operator.session_id, Action::CreateUser, ""),
         username: form.username.clone(),
         read_only: form.read_only.is_some(),
         errors,
@@ -188,6 +192,7 @@ async fn actionable(app: &AppState, name: &RoleName) -> Result<(), WebError> {
 
 pub async fn reset_confirm(
     app: web::Data<AppState>,
+    ids: web::Data<FormIds>,
     operator: Operator,
     name: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
@@ -195,7 +200,7 @@ pub async fn reset_confirm(
     actionable(&app, &name).await?;
     let page = ResetConfirmPage {
         chrome: chrome(&app, &operator).await?,
-        form_id: once::new_form_id(),
+        form_id: ids.issue(&operator.session_id, Action::ResetPassword, name.as_str()),
         username: name.to_string(),
     };
     render(StatusCode::OK, &page)
@@ -210,6 +215,7 @@ pub struct ConfirmForm {
 
 pub async fn reset(
     app: web::Data<AppState>,
+    ids: web::Data<FormIds>,
     operator: Operator,
     name: web::Path<String>,
     form: web::Form<ConfirmForm>,
@@ -218,6 +224,7 @@ pub async fn reset(
     let name = target(&name)?;
     let ticket = match once::claim(
         &app,
+        &ids,
         &operator,
         &form.form_id,
         Action::ResetPassword,
@@ -251,6 +258,7 @@ pub async fn reset(
 
 pub async fn delete_confirm(
     app: web::Data<AppState>,
+    ids: web::Data<FormIds>,
     operator: Operator,
     name: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
@@ -259,7 +267,7 @@ pub async fn delete_confirm(
     let ownership = app.roles.ownership(&name).await?;
     let page = DeleteConfirmPage {
         chrome: chrome(&app, &operator).await?,
-        form_id: once::new_form_id(),
+        form_id: ids.issue(&operator.session_id, Action::DeleteUser, name.as_str()),
         username: name.to_string(),
         protected_user: app.roles.protected_user().await?,
         objects: ownership.objects,
@@ -270,6 +278,7 @@ pub async fn delete_confirm(
 
 pub async fn delete(
     app: web::Data<AppState>,
+    ids: web::Data<FormIds>,
     operator: Operator,
     name: web::Path<String>,
     form: web::Form<ConfirmForm>,
@@ -278,6 +287,7 @@ pub async fn delete(
     let name = target(&name)?;
     let ticket = match once::claim(
         &app,
+        &ids,
         &operator,
         &form.form_id,
         Action::DeleteUser,
