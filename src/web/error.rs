@@ -38,6 +38,14 @@ pub enum WebError {
     RequestTimeout,
     #[error("The form is larger than any form of this dashboard.")]
     PayloadTooLarge,
+    /// A request the dashboard's own pages never send; the message says
+    /// which part is wrong.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error(
+        "This dashboard takes forms only as its own pages send them (application/x-www-form-urlencoded). Send the form from its page in the dashboard."
+    )]
+    UnsupportedMediaType,
 }
 
 impl WebError {
@@ -100,6 +108,8 @@ impl ResponseError for WebError {
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
@@ -111,7 +121,7 @@ impl ResponseError for WebError {
         }
         // Without the request, nobody is known to be logged in; the
         // `error_page` middleware puts the navigation back when someone is.
-        self.page_response(None)
+        self.page_response(None, None)
     }
 }
 
@@ -134,10 +144,19 @@ impl WebError {
     }
 
     /// The error page, with the header and navigation of `chrome` when an
-    /// operator is logged in, and a link that leads somewhere that works.
-    pub(super) fn page_response(&self, chrome: Option<Chrome>) -> HttpResponse {
+    /// operator is logged in, and a link that leads somewhere that works:
+    /// while the database is unavailable, `retry` (the address that failed,
+    /// if it can be asked again), since every other page fails the same way.
+    pub(super) fn page_response(
+        &self,
+        chrome: Option<Chrome>,
+        retry: Option<&str>,
+    ) -> HttpResponse {
         let status = self.status_code();
         let (href, label) = match (&chrome, self) {
+            (_, Self::Unavailable(_) | Self::Misconfigured(_)) if retry.is_some() => {
+                (retry.unwrap_or("/"), "Try again")
+            }
             (None, _) => ("/login", "Go to the login page"),
             (Some(_), Self::NotFound(_) | Self::Forbidden(_) | Self::Conflict(_)) => {
                 ("/settings/users", "Back to database users")
@@ -151,7 +170,7 @@ impl WebError {
                 None => self.public_message(),
             },
             chrome,
-            href,
+            href: href.to_owned(),
             label,
         };
         let body = page.render().unwrap_or_else(|_| self.to_string());

@@ -3,17 +3,97 @@
 //! `WebError::error_response` has no request, so it cannot know who is
 //! logged in; this middleware, which has, renders the page again with the
 //! operator's header, navigation and a link that leads somewhere that works.
+//! The extractors' own errors (a malformed query or form) become
+//! `WebError`s here too, so they get the same pages instead of actix-web's
+//! plain text.
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{Payload, ServiceResponse};
+use actix_web::error::{QueryPayloadError, UrlencodedError};
+use actix_web::http::Method;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{FromRequest, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 
 use super::session::Operator;
 use super::{AppState, WebError};
 
 pub fn handlers() -> ErrorHandlers<BoxBody> {
     ErrorHandlers::new().default_handler(with_navigation)
+}
+
+/// The answer to an address no route has.
+pub async fn not_found() -> Result<HttpResponse, WebError> {
+    Err(WebError::NotFound(
+        "There is no page at this address. Check it, or follow the dashboard's links.".to_owned(),
+    ))
+}
+
+/// Malformed query strings (`?page=abc`) answer a page, not plain text.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _| {
+        let QueryPayloadError::Deserialize(detail) = &error else {
+            return WebError::BadRequest(error.to_string()).into();
+        };
+        WebError::BadRequest(format!(
+            "The part of this address after \"?\" is not understood: {detail}. \
+             Follow the dashboard's links rather than editing the address."
+        ))
+        .into()
+    })
+}
+
+/// Forms that are not the dashboard's own answer a page, not plain text.
+pub fn form_config(limit: usize) -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(limit)
+        .error_handler(|error, _| {
+            match error {
+                UrlencodedError::ContentType => WebError::UnsupportedMediaType,
+                UrlencodedError::Overflow { .. } => WebError::PayloadTooLarge,
+                UrlencodedError::Parse(detail) => WebError::BadRequest(format!(
+                    "This form is incomplete or not understood: {detail}. \
+                     Reload its page in the dashboard and send it again."
+                )),
+                other => WebError::BadRequest(format!(
+                    "This form could not be read: {other} Reload its page in the dashboard and send it again."
+                )),
+            }
+            .into()
+        })
+}
+
+/// The error page for `error` as the sender of `request` should see it:
+/// with the operator's navigation when someone is logged in and it can be
+/// drawn; for an unavailable database, with a link to try again.
+pub(super) async fn page(request: &HttpRequest, error: &WebError) -> HttpResponse {
+    let chrome = match Operator::from_request(request, &mut Payload::None).await {
+        Ok(operator) => match request.app_data::<web::Data<AppState>>() {
+            Some(app) => super::routes::chrome(app, &operator).await.ok(),
+            None => None,
+        },
+        Err(_) => None,
+    };
+    error.page_response(chrome, Some(&retry_address(request)))
+}
+
+/// Where to try a failed request again: the same address when asking it
+/// again changes nothing (a GET), the overview otherwise (it sends whoever
+/// is not logged in to the login page).
+fn retry_address(request: &HttpRequest) -> String {
+    let address = request.uri().path_and_query().map(|p| p.as_str());
+    match address {
+        // A path that starts with `//` or `/\` would be read by a browser
+        // as another site.
+        Some(address)
+            if request.method() == Method::GET
+                && address.starts_with('/')
+                && !address.starts_with("//")
+                && !address.starts_with("/\\") =>
+        {
+            address.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
 }
 
 fn with_navigation(
@@ -31,24 +111,19 @@ fn with_navigation(
     }
     Ok(ErrorHandlerResponse::Future(Box::pin(async move {
         let (request, original) = response.into_parts();
-        let chrome = match Operator::from_request(&request, &mut Payload::None).await {
-            Ok(operator) => match request.app_data::<web::Data<AppState>>() {
-                Some(app) => super::routes::chrome(app, &operator).await.ok(),
-                None => None,
-            },
-            Err(_) => None,
+        let rendered = match original
+            .error()
+            .and_then(|error| error.as_error::<WebError>())
+        {
+            Some(error) => Some(page(&request, error).await),
+            None => None,
         };
-        let page = chrome.and_then(|chrome| {
-            original
-                .error()
-                .and_then(|error| error.as_error::<WebError>())
-                .map(|error| error.page_response(Some(chrome)))
-        });
-        Ok(match page {
-            Some(page) => ServiceResponse::new(request, page).map_into_right_body(),
-            // Nobody logged in (or the state database is down): the page
-            // as it was, with a link to the login page.
-            None => ServiceResponse::new(request, original).map_into_left_body(),
-        })
+        // The same status and headers, and the error kept for the request
+        // log: only the body changes.
+        let response = match rendered {
+            Some(rendered) => original.map_body(|_, _| rendered.into_body()),
+            None => original,
+        };
+        Ok(ServiceResponse::new(request, response).map_into_right_body())
     })))
 }

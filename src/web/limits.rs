@@ -18,7 +18,7 @@ use actix_web::error::PayloadError;
 use actix_web::http::ConnectionType;
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut};
-use actix_web::{HttpMessage, ResponseError, web};
+use actix_web::{HttpMessage, web};
 use futures_util::StreamExt;
 
 use super::WebError;
@@ -89,7 +89,9 @@ pub async fn bounded_bodies<B: MessageBody + 'static>(
         // answers that error itself.
         Ok(Err(error)) => return Err(error.into()),
     };
-    let mut response = refusal.error_response();
+    // With the logged-in operator's navigation: the session middleware
+    // runs before this one.
+    let mut response = super::error_page::page(req.request(), &refusal).await;
     // The rest of the body may still be on its way: reading it would undo
     // the limit, leaving it unread would desynchronise the connection. So
     // the connection closes after this answer. actix-web would instead

@@ -81,8 +81,10 @@ pub fn server(
             // Innermost, so it sees the session and the request it failed on.
             .wrap(error_page::handlers())
             .wrap(actix_web::middleware::from_fn(protect::same_origin_posts))
-            .wrap(sessions)
+            // Inside the session, so its 408 and 413 pages know who is
+            // logged in.
             .wrap(actix_web::middleware::from_fn(limits::bounded_bodies))
+            .wrap(sessions)
             .wrap(protect::security_headers())
             .wrap(TracingLogger::<request_log::RequestSpan>::new())
             .app_data(app.clone())
@@ -93,8 +95,10 @@ pub fn server(
             .app_data(trusted_proxies.clone())
             // The same bound for the extractor, should a body ever reach
             // it by another way.
-            .app_data(web::FormConfig::default().limit(limits.body_bytes))
+            .app_data(error_page::form_config(limits.body_bytes))
+            .app_data(error_page::query_config())
             .configure(routes::configure)
+            .default_service(web::to(error_page::not_found))
     })
     // The binary handles SIGINT/SIGTERM itself, from its first instant, so a
     // signal during start-up cannot kill it before the cluster is stopped.

@@ -50,7 +50,7 @@ pub struct ErrorPage {
     /// The logged-in operator's header and navigation, if any.
     pub chrome: Option<Chrome>,
     /// A way on that does not lead to the same error.
-    pub href: &'static str,
+    pub href: String,
     pub label: &'static str,
 }
 

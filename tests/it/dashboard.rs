@@ -5,7 +5,7 @@ use pgusers::roles::Access;
 use pgusers::state::Action;
 
 use crate::helpers::{
-    Browser, cluster, csrf_token, form_id, password, spawn_app, unique_name, username,
+    Browser, Page, cluster, csrf_token, form_id, password, spawn_app, unique_name, username,
 };
 
 #[tokio::test]
@@ -958,4 +958,197 @@ async fn an_error_page_for_someone_not_logged_in_links_to_the_login_page() {
     assert_eq!(refused.status, 403);
     assert!(refused.body.contains("href=\"/login\""), "{}", refused.body);
     assert!(!refused.body.contains("Log out"));
+}
+
+/// The address of an error page's one button.
+fn button_link(html: &str) -> String {
+    let marker = "<a class=\"button\" href=\"";
+    let start = html.find(marker).expect("the page has a button link") + marker.len();
+    let end = start + html[start..].find('"').expect("closing quote");
+    html[start..end]
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
+}
+
+/// An error page in the dashboard's layout, with the logged-in operator's
+/// navigation and a link to a page that works.
+async fn assert_error_page_with_navigation(operator: &Browser, what: &str, page: &Page) {
+    assert!(page.body.contains("<h1>"), "{what}: {}", page.body);
+    assert!(
+        page.body.contains("<a href=\"/settings\">Settings</a>"),
+        "{what}: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains(">Log out</button>"),
+        "{what}: {}",
+        page.body
+    );
+    assert!(!page.body.contains("Go to the login page"), "{what}");
+    let link = button_link(&page.body);
+    assert_eq!(operator.get(&link).await.status, 200, "{what}: {link}");
+}
+
+#[tokio::test]
+async fn addresses_and_requests_the_dashboard_does_not_understand_answer_pages_with_the_navigation()
+{
+    let app = spawn_app().await;
+    app.log_in().await;
+    let visitor = Browser::new(app.address.clone());
+    let token = csrf_token(&app.get("/settings/users/new").await.body);
+
+    let mut answers = Vec::new();
+    for path in [
+        "/nonexistent",
+        "/settings/users/",
+        "/settings/users/x/y",
+        "/settings/users/%FF/reset",
+    ] {
+        answers.push((path, 404, app.get(path).await));
+    }
+    for path in ["/settings/activity?page=-1", "/settings/activity?page=abc"] {
+        answers.push((path, 400, app.get(path).await));
+    }
+    let unnamed = app
+        .post("/settings/users", &[("csrf_token", token.as_str())])
+        .await;
+    answers.push(("a form without username", 400, unnamed));
+    let json = app
+        .client
+        .post(format!("{}/settings/users", app.address))
+        .header("Content-Type", "application/json")
+        .body(format!(r#"{{"csrf_token":"{token}","username":"x_user"}}"#))
+        .send()
+        .await
+        .unwrap();
+    answers.push(("a JSON form", 415, crate::helpers::page(json).await));
+
+    for (what, status, page) in &answers {
+        assert_eq!(page.status, *status, "{what}: {}", page.body);
+        assert_error_page_with_navigation(&app, what, page).await;
+    }
+    assert!(
+        answers[4]
+            .2
+            .body
+            .contains("is not understood: invalid digit")
+    );
+    assert!(answers[6].2.body.contains("missing field `username`"));
+    let stranger = visitor.get("/nonexistent").await;
+    assert_eq!(stranger.status, 404);
+    assert_eq!(button_link(&stranger.body), "/login");
+    assert!(!stranger.body.contains("Log out"));
+}
+
+#[tokio::test]
+async fn the_408_and_413_pages_keep_the_logged_in_operators_navigation() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = crate::helpers::spawn_app_tuned(|settings| {
+        settings.limits.body_timeout = std::time::Duration::from_secs(1);
+    })
+    .await;
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let operator = Browser {
+        address: app.address.clone(),
+        client: reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+    };
+    assert_eq!(
+        operator.log_in_with(&app.operator_password).await.status,
+        303
+    );
+
+    let large = operator
+        .client
+        .post(format!("{}/settings/users", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("username={}", "a".repeat(32 * 1024)))
+        .send()
+        .await
+        .unwrap();
+    let large = crate::helpers::page(large).await;
+    let cookie = reqwest::cookie::CookieStore::cookies(&*jar, &app.address.parse().unwrap())
+        .expect("the session cookie");
+    let authority = app.address.trim_start_matches("http://");
+    let mut connection = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let head = format!(
+        "POST /settings/users HTTP/1.1\r\nHost: {authority}\r\nCookie: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\na",
+        cookie.to_str().unwrap()
+    );
+    connection.write_all(head.as_bytes()).await.unwrap();
+    let mut slow = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        connection.read_to_end(&mut slow),
+    )
+    .await
+    .expect("the server answers and closes the connection")
+    .unwrap();
+    let slow = String::from_utf8_lossy(&slow);
+
+    assert!(slow.starts_with("HTTP/1.1 408"), "{slow}");
+    assert!(slow.contains(">Log out</button>"), "{slow}");
+    assert!(!slow.contains("Go to the login page"), "{slow}");
+    assert_eq!(large.status, 413, "{}", large.body);
+    assert_error_page_with_navigation(&operator, "413", &large).await;
+}
+
+#[tokio::test]
+async fn a_503_page_for_a_logged_in_operator_offers_to_try_again_not_to_log_in() {
+    use pgusers::domain::OperatorPassword;
+    use pgusers::embedded::ClusterOptions;
+    use pgusers::notice::Announce;
+    use pgusers::roles::RoleManager;
+    use pgusers::state::{StateSettings, StateStore};
+
+    let (mut pg, root) = tokio::task::spawn_blocking(|| {
+        crate::helpers::new_cluster(&ClusterOptions {
+            ephemeral: true,
+            ..ClusterOptions::default()
+        })
+    })
+    .await
+    .unwrap();
+    let roles = RoleManager::new(pg.admin_config("postgres"), 2, None);
+    let state = StateStore::new(StateSettings {
+        config: pg.admin_config("pgusers"),
+        create_with: Some(pg.admin_config("postgres")),
+        admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
+        announce: Announce::Stdout,
+        bootstrap_operator: true,
+    });
+    let operator = Browser::new(crate::helpers::spawn_server(roles, state));
+    assert_eq!(operator.log_in_with("operator-password").await.status, 303);
+    let token = csrf_token(&operator.get("/settings/users/new").await.body);
+
+    let mut pg = tokio::task::spawn_blocking(move || {
+        pg.stop().unwrap();
+        pg
+    })
+    .await
+    .unwrap();
+    let page = operator.get("/settings/activity?page=1").await;
+    let form = operator
+        .post(
+            "/settings/users",
+            &[("csrf_token", token.as_str()), ("username", "x_user")],
+        )
+        .await;
+
+    tokio::task::spawn_blocking(move || pg.stop())
+        .await
+        .unwrap()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(root);
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(page.body.contains(">Try again</a>"), "{}", page.body);
+    assert_eq!(button_link(&page.body), "/settings/activity?page=1");
+    assert_eq!(form.status, 503, "{}", form.body);
+    assert_eq!(button_link(&form.body), "/");
+    assert!(!form.body.contains("Go to the login page"), "{}", form.body);
 }

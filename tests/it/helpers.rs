@@ -606,7 +606,7 @@ impl TestApp {
     }
 }
 
-async fn page(response: reqwest::Response) -> Page {
+pub async fn page(response: reqwest::Response) -> Page {
     let header = |name: &str| {
         response
             .headers()
