@@ -32,6 +32,7 @@
 //!   "already exists".
 //! - Passwords reach PostgreSQL only as SCRAM-SHA-256 verifiers.
 
+mod admin;
 mod changes;
 mod code;
 mod error;
@@ -39,6 +40,9 @@ mod provision;
 mod sql;
 mod standing;
 
+pub use admin::{
+    AdminKind, AdminPower, ServerVersion, UNKNOWN_ENCRYPTION, unknown_encryption_note,
+};
 pub use code::LeftCode;
 pub use error::RoleError;
 pub use provision::{provision_database, random_default_name};
@@ -141,6 +145,7 @@ pub struct RoleManager {
     authid_readable: OnceCell<bool>,
     protected_checked: OnceCell<()>,
     database: OnceCell<String>,
+    admin_kind: OnceCell<AdminKind>,
     /// Where clients reach the server, shown with the connection details.
     address: (Host, u16),
 }
@@ -231,6 +236,7 @@ impl RoleManager {
             authid_readable: OnceCell::new(),
             protected_checked: OnceCell::new(),
             database: OnceCell::new(),
+            admin_kind: OnceCell::new(),
         }
     }
 
