@@ -163,7 +163,8 @@ pub struct Settings {
     )]
     pub database: Option<String>,
 
-    /// Administrator connection to the managed database (a superuser). Without
+    /// Administrator connection to the managed database: a superuser, or a
+    /// non-superuser with CREATEROLE (as managed services give). Without
     /// it, pgusers runs its own PostgreSQL cluster in the data directory.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<Secret>,

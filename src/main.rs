@@ -76,8 +76,11 @@ async fn run_dashboard(
     let roles = target.role_manager();
     // Settings that cannot work stop pgusers here, before it prints an
     // address or a password; a server that is merely down is waited for.
-    if let Err(error) = roles.check().await.map_err(CliError::from) {
-        refuse_unless_unavailable(error, "the managed database is not reachable yet")?;
+    match roles.check().await.map_err(CliError::from) {
+        Ok(()) => log_admin_kind(&roles).await,
+        Err(error) => {
+            refuse_unless_unavailable(error, "the managed database is not reachable yet")?
+        }
     }
     if let Err(error) = state.ensure_ready().await.map_err(CliError::from) {
         refuse_unless_unavailable(error, "the state database is not ready yet")?;
@@ -115,6 +118,22 @@ async fn run_dashboard(
         .await
         .context("running the dashboard")?
         .context("running the dashboard")
+}
+
+/// Says at start which kind of administrator pgusers runs as, and what
+/// that implies, so the log answers "why can't it…?" before it is asked.
+async fn log_admin_kind(roles: &pgusers::roles::RoleManager) {
+    match roles.admin_kind().await {
+        Ok(admin) => {
+            let mut text = format!("Administrator: {admin}.");
+            for sentence in admin.consequences() {
+                text.push(' ');
+                text.push_str(sentence);
+            }
+            tracing::info!("{text}");
+        }
+        Err(error) => tracing::warn!(%error, "reading which kind of administrator pgusers is"),
+    }
 }
 
 /// Lets `serve` start on an error that may pass (the server is down: pages

@@ -224,6 +224,11 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
                 "Connection URL (add the password): {}\n",
                 connection.url()
             ));
+            let admin = roles.admin_kind().await?;
+            text.push_str(&format!("Administrator: {admin}.\n"));
+            for sentence in admin.consequences() {
+                text.push_str(&format!("{sentence}\n"));
+            }
             emit(&text)?;
         }
         Request::List { json } => list(roles, json).await?,
@@ -354,6 +359,9 @@ async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError> {
                 crate::domain::visible(&user.username)
             );
         }
+    }
+    if let Some(note) = crate::roles::unknown_encryption_note(&users) {
+        eprintln!("Note: {note}");
     }
     Ok(())
 }

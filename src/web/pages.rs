@@ -7,7 +7,7 @@ use askama::Template;
 
 use super::WebError;
 use crate::domain::ConnectionDetails;
-use crate::roles::{DatabaseUser, LeftCode};
+use crate::roles::{AdminKind, DatabaseUser, LeftCode};
 use crate::state::Entry;
 
 /// Filters the templates can use.
@@ -72,6 +72,8 @@ pub struct OverviewPage {
     /// How the protected user connects, without its password.
     pub connection: ConnectionDetails,
     pub user_count: usize,
+    /// The role pgusers connects as, and what its kind implies.
+    pub admin: AdminKind,
 }
 
 #[derive(Template)]
@@ -80,6 +82,8 @@ pub struct UsersPage {
     pub chrome: Chrome,
     pub users: Vec<DatabaseUser>,
     pub flash: Option<String>,
+    /// Why some users show "unknown" password encryption, when some do.
+    pub encryption_note: Option<&'static str>,
 }
 
 /// Messages tied to the fields of the new-user form: every problem of

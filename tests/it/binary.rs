@@ -237,6 +237,14 @@ async fn with_database_url_the_binary_manages_that_database_and_leaves_the_serve
         "the managed database is named: {:?}",
         running.output
     );
+    let superuser = db.admin_config().get_user().unwrap().to_owned();
+    assert!(
+        running.log().contains(&format!(
+            "Administrator: \"{superuser}\", a superuser, on PostgreSQL "
+        )),
+        "the log says which kind of administrator pgusers runs as: {}",
+        running.log()
+    );
     let browser = Browser::new(running.address.clone());
     assert_eq!(
         browser.log_in_with("an-operator-password").await.status,

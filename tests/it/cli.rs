@@ -521,7 +521,11 @@ async fn databases_lists_the_id_that_database_accepts() {
 
     assert_eq!(databases.code, 0, "{}", databases.stderr);
     let lines: Vec<&str> = databases.stdout.lines().collect();
-    assert_eq!(lines.len(), 6, "the table, then the connection URL");
+    assert_eq!(
+        lines.len(),
+        7,
+        "the table, the connection URL, then the administrator"
+    );
     assert!(lines[1].contains(" ID ") && lines[1].contains("PROTECTED USER"));
     assert!(
         lines[3].starts_with(&format!("| {} ", db.name)),

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod admin_kind;
 mod audit;
 mod binary;
 mod browser;

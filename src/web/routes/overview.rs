@@ -13,6 +13,7 @@ pub async fn show(app: web::Data<AppState>, operator: Operator) -> Result<HttpRe
         version: app.roles.server_version().await?,
         connection: app.roles.connection_details().await?,
         user_count: app.roles.list().await?.len(),
+        admin: app.roles.admin_kind().await?,
     };
     render(StatusCode::OK, &page)
 }

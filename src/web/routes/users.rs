@@ -19,9 +19,11 @@ use crate::web::{AppState, WebError, audit};
 const USERS: &str = "/settings/users";
 
 pub async fn list(app: web::Data<AppState>, operator: Operator) -> Result<HttpResponse, WebError> {
+    let users = app.roles.list().await?;
     let page = UsersPage {
         chrome: chrome(&app, &operator).await?,
-        users: app.roles.list().await?,
+        encryption_note: crate::roles::unknown_encryption_note(&users),
+        users,
         flash: operator.session.take_flash(),
     };
     render(StatusCode::OK, &page)

@@ -1,0 +1,233 @@
+//! Which kind of administrator pgusers runs as, said wherever a person
+//! looks (the Overview, `pgusers databases`), and why password encryption
+//! is "unknown" to a non-superuser administrator.
+
+use assert_cmd::Command;
+use pgusers::roles::{Access, RoleManager};
+use pgusers::state::{StateSettings, StateStore};
+use postgres_protocol::escape::{escape_identifier, escape_literal};
+use tokio_postgres::Config;
+
+use crate::helpers::{
+    Browser, TestApp, TestDb, cluster, conninfo, password, spawn_app, spawn_server, test_db,
+    unique_name,
+};
+
+/// A role like a managed service's "master" role: `LOGIN CREATEROLE`, not
+/// a superuser, logging in with a password over TCP (the cluster trusts
+/// only its superuser on the socket). Its name and connection settings.
+async fn createrole_admin(db: &TestDb) -> (String, Config) {
+    let name = unique_name("master");
+    let secret = password();
+    let verifier = postgres_protocol::password::scram_sha_256(secret.expose().as_bytes());
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {} LOGIN CREATEROLE PASSWORD {}",
+            escape_identifier(&name),
+            escape_literal(&verifier)
+        ))
+        .await
+        .expect("the master role is made");
+    let mut config = Config::new();
+    config
+        .host("127.0.0.1")
+        .port(cluster().admin_config("postgres").get_ports()[0])
+        .user(&name)
+        .password(secret.expose())
+        .dbname(&db.name);
+    (name, config)
+}
+
+/// The dashboard over `db`, connecting to it as `admin`; its state lives
+/// on the shared cluster, as the superuser's.
+async fn dashboard_as(db: &TestDb, admin: Config) -> (Browser, String) {
+    let operator_password = unique_name("operator");
+    let state = StateStore::new(StateSettings {
+        config: cluster().admin_config(&format!("{}_state", db.name)),
+        create_with: Some(cluster().admin_config("postgres")),
+        admin_password: Some(pgusers::domain::OperatorPassword::parse(&operator_password).unwrap()),
+        announce: pgusers::notice::Announce::Stdout,
+        bootstrap_operator: true,
+    });
+    state.ensure_ready().await.expect("the state database");
+    let browser = Browser::new(spawn_server(RoleManager::new(admin, 2, None), state));
+    let login = browser.log_in_with(&operator_password).await;
+    assert_eq!(login.status, 303, "{}", login.body);
+    (browser, operator_password)
+}
+
+/// The server's major version, asked of PostgreSQL itself.
+async fn major_version(db: &TestDb) -> i32 {
+    let row = db
+        .admin()
+        .await
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .unwrap();
+    row.get::<_, i32>(0) / 10_000
+}
+
+/// `pgusers` with only the settings the test gives it.
+fn pgusers(database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pgusers"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PGUSERS_") || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command.env("DATABASE_URL", database_url);
+    command
+}
+
+/// A key=value DATABASE_URL for a TCP configuration with a password.
+fn tcp_url(config: &Config) -> String {
+    format!(
+        "host=127.0.0.1 port={} user={} password={} dbname={}",
+        config.get_ports()[0],
+        config.get_user().unwrap(),
+        config_password(config),
+        config.get_dbname().unwrap()
+    )
+}
+
+fn superuser_name() -> String {
+    cluster()
+        .admin_config("postgres")
+        .get_user()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_overview_says_the_administrator_is_a_superuser() {
+    let app: TestApp = spawn_app().await;
+    app.log_in().await;
+
+    let overview = app.get("/").await;
+
+    assert_eq!(overview.status, 200);
+    assert!(
+        overview.body.contains(&format!(
+            "<dt>Administrator</dt><dd id=\"administrator\">&#34;{}&#34;, a superuser, on PostgreSQL ",
+            superuser_name()
+        )),
+        "{}",
+        overview.body
+    );
+    assert!(!overview.body.contains("ADMIN OPTION"));
+    assert!(!overview.body.contains("pg_authid"));
+}
+
+#[tokio::test]
+async fn databases_says_the_administrator_is_a_superuser() {
+    let db = test_db().await;
+
+    let output = pgusers(&conninfo(&db.admin_config()))
+        .arg("databases")
+        .output()
+        .unwrap();
+
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}");
+    let last = stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with(&format!(
+            "Administrator: \"{}\", a superuser, on PostgreSQL ",
+            superuser_name()
+        )),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn the_overview_names_a_createrole_administrator_and_what_its_version_lets_it_manage() {
+    let db = test_db().await;
+    let (master, config) = createrole_admin(&db).await;
+    let (browser, _) = dashboard_as(&db, config).await;
+
+    let overview = browser.get("/").await;
+
+    assert_eq!(overview.status, 200, "{}", overview.body);
+    assert!(
+        overview.body.contains(&format!(
+            "&#34;{master}&#34;, a non-superuser with CREATEROLE (as managed services give), on PostgreSQL "
+        )),
+        "{}",
+        overview.body
+    );
+    let rule = if major_version(&db).await >= 16 {
+        "it manages only roles it has ADMIN OPTION on"
+    } else {
+        "CREATEROLE lets it manage any role that is not a superuser"
+    };
+    assert!(overview.body.contains(rule), "{}", overview.body);
+}
+
+#[tokio::test]
+async fn the_users_page_explains_unknown_password_encryption_to_a_createrole_administrator() {
+    let db = test_db().await;
+    let (_, config) = createrole_admin(&db).await;
+    let (browser, _) = dashboard_as(&db, config).await;
+    let superuser_app = spawn_app().await;
+    superuser_app.log_in().await;
+
+    let users = browser.get("/settings/users").await;
+    let superusers_users = superuser_app.get("/settings/users").await;
+
+    assert_eq!(users.status, 200, "{}", users.body);
+    assert!(users.body.contains("<td>unknown</td>"), "{}", users.body);
+    let note = users
+        .body
+        .split("<p class=\"hint\" id=\"encryption-note\">")
+        .nth(1)
+        .expect("a visible note under the table")
+        .split("</p>")
+        .next()
+        .unwrap();
+    assert!(note.contains("cannot read pg_authid"), "{note}");
+    assert!(
+        note.contains("Passwords pgusers sets are always stored as SCRAM-SHA-256"),
+        "{note}"
+    );
+    assert!(!superusers_users.body.contains("encryption-note"));
+    assert!(!superusers_users.body.contains("<td>unknown</td>"));
+}
+
+#[tokio::test]
+async fn database_users_list_as_a_createrole_administrator_explains_unknown_on_standard_error() {
+    let db = test_db().await;
+    db.create_user("reader", Access::ReadOnly).await;
+    let (_, config) = createrole_admin(&db).await;
+
+    let output = pgusers(&tcp_url(&config))
+        .arg("database-users-list")
+        .output()
+        .unwrap();
+
+    let (stdout, stderr) = (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    );
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.starts_with(&format!("| {} ", db.protected))
+                && line.ends_with(&format!("| {:<19} |", "unknown"))),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("pg_authid"), "the table stays the guide's");
+    assert!(
+        stderr.contains(
+            "Note: Password encryption shows \"unknown\" because the role pgusers connects as \
+             cannot read pg_authid"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(config_password(&config).as_str()));
+}
+
+fn config_password(config: &Config) -> String {
+    String::from_utf8(config.get_password().unwrap().to_vec()).unwrap()
+}
