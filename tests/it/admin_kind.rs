@@ -41,7 +41,7 @@ async fn createrole_admin(db: &TestDb) -> (String, Config) {
 
 /// The dashboard over `db`, connecting to it as `admin`; its state lives
 /// on the shared cluster, as the superuser's.
-async fn dashboard_as(db: &TestDb, admin: Config) -> (Browser, String) {
+async fn dashboard_as(db: &TestDb, admin: Config) -> Browser {
     let operator_password = unique_name("operator");
     let state = StateStore::new(StateSettings {
         config: cluster().admin_config(&format!("{}_state", db.name)),
@@ -54,7 +54,7 @@ async fn dashboard_as(db: &TestDb, admin: Config) -> (Browser, String) {
     let browser = Browser::new(spawn_server(RoleManager::new(admin, 2, None), state));
     let login = browser.log_in_with(&operator_password).await;
     assert_eq!(login.status, 303, "{}", login.body);
-    (browser, operator_password)
+    browser
 }
 
 /// The server's major version, asked of PostgreSQL itself.
@@ -144,7 +144,7 @@ async fn databases_says_the_administrator_is_a_superuser() {
 async fn the_overview_names_a_createrole_administrator_and_what_its_version_lets_it_manage() {
     let db = test_db().await;
     let (master, config) = createrole_admin(&db).await;
-    let (browser, _) = dashboard_as(&db, config).await;
+    let browser = dashboard_as(&db, config).await;
 
     let overview = browser.get("/").await;
 
@@ -168,7 +168,7 @@ async fn the_overview_names_a_createrole_administrator_and_what_its_version_lets
 async fn the_users_page_explains_unknown_password_encryption_to_a_createrole_administrator() {
     let db = test_db().await;
     let (_, config) = createrole_admin(&db).await;
-    let (browser, _) = dashboard_as(&db, config).await;
+    let browser = dashboard_as(&db, config).await;
     let superuser_app = spawn_app().await;
     superuser_app.log_in().await;
 
