@@ -35,6 +35,7 @@
 mod changes;
 mod code;
 mod error;
+mod privileges;
 mod provision;
 mod sql;
 mod standing;
@@ -157,7 +158,9 @@ const DATABASE_FACTS: &str = "
            CASE WHEN octet_length(d.datname) <= 46
                 THEN 'pgusers-readonly-' || d.datname
                 ELSE 'pgusers-readonly-' || d.oid::text END AS readers,
-           current_setting('server_version_num')::int AS version_num
+           current_setting('server_version_num')::int AS version_num,
+           current_user::text AS admin,
+           (SELECT a.rolsuper FROM pg_roles a WHERE a.rolname = current_user) AS admin_super
       FROM pg_database d
      WHERE d.datname = current_database()";
 
@@ -175,9 +178,12 @@ const READ_ONLY: &str = "
                              OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
                                  AND s.objid = facts.oid))))";
 
-/// The roles pgusers may manage, by their columns in `pg_roles`/`pg_authid`.
-const MANAGED: &str =
-    "r.rolcanlogin AND NOT r.rolsuper AND r.rolname !~ '^pg_' AND r.rolname <> current_user";
+/// The roles pgusers lists, by their columns in `pg_roles`/`pg_authid`:
+/// the protected user (even when pgusers connects as it, as is common on
+/// managed services, or it is an administrator), and login roles that are
+/// not superusers, `pg_*` roles or the role pgusers connects as.
+const MANAGED: &str = "(r.rolname = facts.protected
+     OR (r.rolcanlogin AND NOT r.rolsuper AND r.rolname !~ '^pg_' AND r.rolname <> current_user))";
 
 /// Whether role `r` owns a database of the server.
 const OWNS_A_DATABASE: &str = "EXISTS (SELECT 1 FROM pg_database o WHERE o.datdba = r.oid)";
@@ -188,6 +194,10 @@ struct Facts {
     protected: String,
     readers: String,
     version_num: i32,
+    /// The role pgusers connects as, and whether it is a superuser (else
+    /// a CREATEROLE role, as managed services give).
+    admin: String,
+    admin_super: bool,
 }
 
 /// An administrator connection's settings, safe for the module's SQL: with
@@ -465,6 +475,8 @@ impl RoleManager {
             protected,
             readers: row.get("readers"),
             version_num: row.get("version_num"),
+            admin: row.get("admin"),
+            admin_super: row.get("admin_super"),
         })
     }
 }
