@@ -6,21 +6,20 @@ use pgusers::roles::{Access, Restriction, RoleError};
 
 use crate::helpers::{TestDb, password, test_db, unique_name};
 
-/// A login role made by hand as the superuser, with `extra` SQL run after
-/// (`{}` stands for its quoted name); its name and password.
+/// A login role made by hand by the administrator pgusers connects as
+/// (outside pgusers), with `extra` SQL run after by the superuser (`{}`
+/// stands for its quoted name); its name and password.
 async fn role_made_by_hand(db: &TestDb, prefix: &str, extra: &str) -> (String, String) {
     let name = unique_name(prefix);
-    let secret = password().expose().to_owned();
+    let secret = password();
+    db.make_role_as_admin(&name, &secret, "").await;
     let quoted = format!("\"{name}\"");
     db.admin()
         .await
-        .batch_execute(&format!(
-            "CREATE ROLE {quoted} LOGIN PASSWORD '{secret}'; {}",
-            extra.replace("{}", &quoted)
-        ))
+        .batch_execute(&extra.replace("{}", &quoted))
         .await
-        .expect("the role is made");
-    (name, secret)
+        .expect("the role is given its extras");
+    (name, secret.expose().to_owned())
 }
 
 /// The stored password verifier, to prove a refused change changed nothing.
@@ -474,11 +473,7 @@ async fn a_superuser_a_group_and_the_admin_are_refused_as_not_manageable_never_a
         .batch_execute(&format!("CREATE ROLE \"{group}\" NOLOGIN"))
         .await
         .unwrap();
-    let connecting: String = admin
-        .query_one("SELECT current_user::text", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let connecting = db.admin_in_use();
 
     for (name, expected) in [
         (superuser, Restriction::Superuser),
