@@ -169,8 +169,12 @@ pub(super) async fn check_read_write(
     let fail = |e| refusal(facts, e, user);
     let row = client
         .query_one(
-            "SELECT has_database_privilege($1::text, current_database(), 'CREATE, CONNECT, TEMPORARY'),
-                    has_schema_privilege($1::text, 'public', 'CREATE, USAGE'),
+            // A list of privileges asks for any one of them: ask for each.
+            "SELECT has_database_privilege($1::text, current_database(), 'CREATE')
+                    AND has_database_privilege($1::text, current_database(), 'CONNECT')
+                    AND has_database_privilege($1::text, current_database(), 'TEMPORARY'),
+                    has_schema_privilege($1::text, 'public', 'CREATE')
+                    AND has_schema_privilege($1::text, 'public', 'USAGE'),
                     (SELECT pg_get_userbyid(nspowner)::text FROM pg_namespace WHERE nspname = 'public')",
             &[&user],
         )

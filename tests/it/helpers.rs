@@ -224,17 +224,34 @@ async fn provision_as_master(
         .expect("the master gives the database to the protected user");
     if version < 150_000 {
         // Before 15, `public` belongs to the bootstrap superuser and PUBLIC
-        // may create in it; only that owner can take CREATE back (what the
-        // role module asks for when it finds it so).
+        // may create in it; only that owner can take CREATE back or let the
+        // master grant it. The service does both, as the role module's
+        // refusals ask.
         let mut in_database = server.clone();
         in_database.dbname(raw_database);
         pgusers::db::connect(&in_database)
             .await
             .expect("superuser connects to the new database")
-            .batch_execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+            .batch_execute(&format!(
+                "REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+                 GRANT CREATE, USAGE ON SCHEMA public TO {} WITH GRANT OPTION;",
+                ident(&master)
+            ))
             .await
             .expect("the schema's owner revokes CREATE from PUBLIC");
     }
+    // The guide's grants to the default user, by the master.
+    let mut master_in_database = master_config.clone();
+    master_in_database.dbname(raw_database);
+    pgusers::db::connect(&master_in_database)
+        .await
+        .expect("the master connects to the new database")
+        .batch_execute(&format!(
+            "GRANT CREATE ON SCHEMA public TO {protected};
+             GRANT ALL PRIVILEGES ON DATABASE {database} TO {protected};"
+        ))
+        .await
+        .expect("the master grants the default user the guide's privileges");
     master_config
 }
 

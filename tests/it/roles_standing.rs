@@ -4,7 +4,7 @@
 use pgusers::domain::{NewPassword, RoleName, Username};
 use pgusers::roles::{Access, Restriction, RoleError};
 
-use crate::helpers::{TestDb, password, test_db, unique_name};
+use crate::helpers::{AdminKind, TestDb, admin_kind, password, test_db, unique_name};
 
 /// A login role made by hand by the administrator pgusers connects as
 /// (outside pgusers), with `extra` SQL run after by the superuser (`{}`
@@ -499,4 +499,50 @@ async fn a_superuser_a_group_and_the_admin_are_refused_as_not_manageable_never_a
         db.roles.reset_password(&ghost).await,
         Err(RoleError::NotFound(_))
     ));
+}
+
+#[tokio::test]
+async fn a_role_another_role_made_is_not_manageable_on_16_and_later_until_the_admin_gets_admin_option()
+ {
+    let db = test_db().await;
+    // Made by the superuser, not by the role pgusers connects as.
+    let name = unique_name("theirs");
+    db.admin()
+        .await
+        .batch_execute(&format!("CREATE ROLE \"{name}\" LOGIN"))
+        .await
+        .unwrap();
+    let needs_admin_option =
+        admin_kind() == AdminKind::CreateRole && db.version_num().await >= 160_000;
+
+    if needs_admin_option {
+        let admin = db.admin_in_use();
+        let grant = format!("GRANT \"{name}\" TO \"{admin}\" WITH ADMIN OPTION");
+        assert_refused_everywhere(&db, &name, |reason| {
+            matches!(reason, Restriction::NoAdminOption { .. })
+                && reason.to_string().contains(&grant)
+        })
+        .await;
+        db.admin().await.batch_execute(&grant).await.unwrap();
+    }
+
+    assert!(db.listed(&name).await.manageable());
+    db.roles
+        .delete(&RoleName::parse(&name).unwrap())
+        .await
+        .unwrap();
+    assert!(!db.role_exists(&name).await);
+}
+
+#[tokio::test]
+async fn more_specific_reasons_win_over_a_missing_admin_option() {
+    let db = test_db().await;
+    let name = unique_name("creator");
+    db.admin()
+        .await
+        .batch_execute(&format!("CREATE ROLE \"{name}\" LOGIN CREATEDB"))
+        .await
+        .unwrap();
+
+    assert_refused_everywhere(&db, &name, |reason| *reason == Restriction::CreateDb).await;
 }
