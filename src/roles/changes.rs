@@ -261,12 +261,17 @@ impl RoleManager {
             .await
             .map_err(fail)?;
         let statements = format!(
-            "{neutralise} REASSIGN OWNED BY {user} TO {protected}; DROP OWNED BY {user}; DROP ROLE {user};",
+            "{neutralise} REASSIGN OWNED BY {user} TO {protected}; DROP OWNED BY {user};",
             neutralise = code::neutralise(&code),
             user = ident(user),
             protected = ident(&facts.protected)
         );
         tx.batch_execute(&statements).await.map_err(fail)?;
+        // DROP OWNED skips, silently, grants pgusers' role may not revoke.
+        privileges::check_nothing_granted_left(&tx, &facts, user, oid).await?;
+        tx.batch_execute(&format!("DROP ROLE {};", ident(user)))
+            .await
+            .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
         // A session opened while the transaction ran outlives the role. The
         // delete is done whatever happens here, so a failure is only logged.

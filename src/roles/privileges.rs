@@ -204,3 +204,79 @@ pub(super) async fn check_read_write(
     }
     Ok(())
 }
+
+/// After `DROP OWNED BY user`: refuses to go on when privileges granted to
+/// `user` in this database are left. `DROP OWNED` revokes only what the
+/// role running it may revoke, and skips the rest silently: grants made by
+/// an object's owner that pgusers' role does not act for.
+pub(super) async fn check_nothing_granted_left(
+    client: &impl GenericClient,
+    facts: &Facts,
+    user: &str,
+    oid: u32,
+) -> Result<(), RoleError> {
+    let rows = client
+        .query(
+            "SELECT pg_describe_object(s.classid, s.objid, 0),
+                    CASE s.classid
+                      WHEN 'pg_class'::regclass
+                        THEN CASE (SELECT relkind FROM pg_class WHERE oid = s.objid)
+                               WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END
+                      WHEN 'pg_namespace'::regclass THEN 'SCHEMA'
+                      WHEN 'pg_proc'::regclass THEN 'ROUTINE'
+                      WHEN 'pg_database'::regclass THEN 'DATABASE'
+                      WHEN 'pg_type'::regclass THEN 'TYPE'
+                      WHEN 'pg_foreign_server'::regclass THEN 'FOREIGN SERVER'
+                      WHEN 'pg_foreign_data_wrapper'::regclass THEN 'FOREIGN DATA WRAPPER'
+                      WHEN 'pg_largeobject_metadata'::regclass THEN 'LARGE OBJECT'
+                    END,
+                    CASE s.classid
+                      WHEN 'pg_class'::regclass THEN s.objid::regclass::text
+                      WHEN 'pg_namespace'::regclass THEN quote_ident(s.objid::regnamespace::text)
+                      WHEN 'pg_proc'::regclass THEN s.objid::regprocedure::text
+                      WHEN 'pg_database'::regclass
+                        THEN (SELECT quote_ident(datname) FROM pg_database WHERE oid = s.objid)
+                      WHEN 'pg_type'::regclass THEN s.objid::regtype::text
+                      ELSE s.objid::text
+                    END
+               FROM pg_shdepend s
+              WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = $1 AND s.deptype = 'a'
+                AND (s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                     OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
+                         AND s.objid = (SELECT oid FROM pg_database
+                                         WHERE datname = current_database())))
+              ORDER BY 1",
+            &[&oid],
+        )
+        .await
+        .map_err(|e| refusal(facts, e, user))?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let objects: Vec<String> = rows.iter().filter_map(|row| row.get(0)).collect();
+    let revokes: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            let kind: Option<&str> = row.get(1);
+            let name: Option<String> = row.get(2);
+            Some(format!(
+                "REVOKE ALL ON {} {} FROM {};",
+                kind?,
+                name?,
+                ident(user)
+            ))
+        })
+        .collect();
+    Err(RoleError::MissingPrivilege {
+        admin: facts.admin.clone(),
+        needs: format!(
+            "to revoke what others granted \"{user}\" on {} (only their grantor or owner may)",
+            objects.join(", ")
+        ),
+        fix: format!(
+            "{} (as the owner of each, in database \"{}\"), then delete again",
+            revokes.join(" "),
+            facts.database
+        ),
+    })
+}

@@ -213,8 +213,8 @@ impl std::fmt::Display for Restriction {
                  (on PostgreSQL 16 and later a role that is not a superuser manages only \
                  such roles; another role made this one). To let pgusers manage it, have a \
                  superuser or a role holding ADMIN OPTION on it run: GRANT {} TO {} WITH ADMIN OPTION",
-                postgres_protocol::escape::escape_identifier(&v(user).to_string()),
-                postgres_protocol::escape::escape_identifier(&v(admin).to_string()),
+                postgres_protocol::escape::escape_identifier(v(user).as_ref()),
+                postgres_protocol::escape::escape_identifier(v(admin).as_ref()),
                 admin = v(admin)
             ),
             Self::Unrecognised(kind) => {

@@ -110,7 +110,7 @@ async fn a_user_the_admin_made_by_hand_is_deleted_keeping_its_tables_and_ending_
     let name = unique_name("by_hand");
     let secret = password();
     db.make_role_as_admin(&name, &secret, "").await;
-    db.admin()
+    db.as_admin_in_use()
         .await
         .batch_execute(&format!(
             "GRANT CREATE ON SCHEMA public TO {}",
@@ -211,6 +211,50 @@ async fn a_read_only_user_is_never_made_able_to_create_tables_when_everyone_may_
                 other => panic!("expected a refusal naming the REVOKE, got {other:?}"),
             }
             assert!(!db.role_exists(name.as_str()).await, "nothing was made");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_grant_pgusers_cannot_revoke_stops_the_delete_with_the_revoke_to_run_and_changes_nothing()
+{
+    let db = test_db().await;
+    let (user, secret) = db.create_user("granted", Access::ReadOnly).await;
+    // A table of the superuser's, shared with the user by its owner.
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE TABLE theirs (v int); GRANT SELECT ON theirs TO {}",
+            ident(user.as_str())
+        ))
+        .await
+        .unwrap();
+
+    let deleted = db.roles.delete(&RoleName::from(user.clone())).await;
+
+    match admin_kind() {
+        AdminKind::Superuser => {
+            deleted.unwrap();
+            assert!(!db.role_exists(user.as_str()).await);
+        }
+        AdminKind::CreateRole => {
+            match deleted {
+                Err(error @ RoleError::MissingPrivilege { .. }) => {
+                    let message = error.to_string();
+                    assert!(
+                        message.contains(&format!(
+                            "REVOKE ALL ON TABLE public.theirs FROM {};",
+                            ident(user.as_str())
+                        )),
+                        "{message}"
+                    );
+                }
+                other => panic!("expected a refusal naming the REVOKE, got {other:?}"),
+            }
+            assert!(db.role_exists(user.as_str()).await, "nothing was deleted");
+            db.connect_as(user.as_str(), secret.expose())
+                .await
+                .expect("the user still logs in");
         }
     }
 }
