@@ -24,7 +24,12 @@
 //!   that are not superusers, not `pg_*` roles, not the role pgusers connects
 //!   as, and that nothing makes more than an application user of this
 //!   database (see [`standing`] for the rules). Others are listed with the
-//!   reason, and every change refuses them.
+//!   reason, and every change refuses them. The protected user is always
+//!   listed, even when pgusers connects as it.
+//! - pgusers' role may be a superuser or a `CREATEROLE` role (managed
+//!   services); it takes only the memberships a change needs, never more
+//!   (see [`privileges`]), and a privilege it cannot take is a refusal that
+//!   names the GRANT to run.
 //! - Deleting a user never gives its code the protected user's rights (see
 //!   [`code`]).
 //! - Every change is one transaction, serialised with the others by an
