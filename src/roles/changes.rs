@@ -310,14 +310,32 @@ async fn begin<'a>(
 /// protected user's future tables.
 async fn ensure_readers_group(tx: &Transaction<'_>, facts: &Facts) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.readers);
+    // On 16+ a CREATEROLE admin adds members only to groups it holds
+    // ADMIN OPTION on: a group another admin made is not its to fill.
     let exists = tx
         .query_opt(
-            "SELECT 1 FROM pg_roles WHERE rolname = $1",
-            &[&facts.readers],
+            "SELECT $2 OR current_setting('server_version_num')::int < 160000
+                    OR pg_has_role(current_user, oid, 'USAGE WITH ADMIN OPTION')
+               FROM pg_roles WHERE rolname = $1",
+            &[&facts.readers, &facts.admin_super],
         )
         .await
         .map_err(fail)?;
     let readers = ident(&facts.readers);
+    if exists.as_ref().is_some_and(|row| !row.get::<_, bool>(0)) {
+        return Err(RoleError::MissingPrivilege {
+            admin: facts.admin.clone(),
+            needs: format!(
+                "ADMIN OPTION on the read-only group \"{}\", which another role made, \
+                 to make users members of it",
+                facts.readers
+            ),
+            fix: format!(
+                "GRANT {readers} TO {} WITH ADMIN OPTION;",
+                ident(&facts.admin)
+            ),
+        });
+    }
     let mut statements = String::new();
     if exists.is_none() {
         statements.push_str(&format!(
