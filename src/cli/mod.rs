@@ -79,9 +79,9 @@ impl From<RoleError> for CliError {
             | RoleError::NotManageable { .. }
             | RoleError::OwnsObjectsElsewhere { .. } => Self::Refused(message),
             RoleError::Busy | RoleError::Unavailable(_) => Self::Unavailable(message),
-            RoleError::ProtectedUserMissing(_) | RoleError::Misconfigured(_) => {
-                Self::Usage(message)
-            }
+            RoleError::ProtectedUserMissing(_)
+            | RoleError::Misconfigured(_)
+            | RoleError::MissingPrivilege { .. } => Self::Usage(message),
             RoleError::Database(_) => Self::Failed(message),
         }
     }

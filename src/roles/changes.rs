@@ -3,6 +3,7 @@
 
 use deadpool_postgres::{GenericClient, Transaction};
 
+use super::privileges::{self, ensure_privileges_of, refusal};
 use super::sql::{self, ident};
 use super::{Access, Facts, RoleError, RoleManager, code, managed_target};
 use crate::domain::{NewPassword, Password, RoleName, Username};
@@ -39,14 +40,36 @@ impl RoleManager {
         if let Some(row) = existing {
             return Err(RoleError::AlreadyExists(row.get(0)));
         }
+        let fail = |e| refusal(&facts, e, user);
+        // The readers follow the protected user's tables, and read-write
+        // users get its tables and its database's privileges.
+        ensure_privileges_of(
+            &tx,
+            &facts,
+            &facts.protected,
+            "to grant what it owns and change default privileges for it",
+        )
+        .await?;
         ensure_readers_group(&tx, &facts).await?;
-        let mut statements = format!(
+        match privileges::close_public_schema(&tx, &facts).await {
+            // Only a read-only user would gain what PUBLIC may do there.
+            Err(RoleError::MissingPrivilege { .. }) if access == Access::ReadWrite => {}
+            other => other?,
+        }
+        tx.batch_execute(&format!(
             "CREATE ROLE {} LOGIN {};",
             ident(user),
             sql::password_clause(&password)
-        );
+        ))
+        .await
+        .map_err(fail)?;
+        let mut statements = String::new();
         match access {
             Access::ReadWrite => {
+                // Default privileges FOR the new user (so readers read its
+                // tables) need its privileges.
+                ensure_privileges_of(&tx, &facts, user, "to change default privileges for it")
+                    .await?;
                 statements.push_str(&sql::read_write_grants(
                     user,
                     &facts.database,
@@ -66,6 +89,9 @@ impl RoleManager {
             }
         }
         tx.batch_execute(&statements).await.map_err(fail)?;
+        if access == Access::ReadWrite {
+            privileges::check_read_write(&tx, &facts, user).await?;
+        }
         tx.commit().await.map_err(fail)?;
         Ok(generated.then_some(password))
     }
@@ -130,7 +156,7 @@ impl RoleManager {
         let tx = begin(&mut client, name.as_str()).await?;
         let facts = self.facts(&tx).await?;
         managed_target(&tx, &facts, name).await?;
-        let fail = |e| RoleError::from_postgres(e, blame);
+        let fail = |e| refusal(&facts, e, blame);
         tx.batch_execute(statement).await.map_err(fail)?;
         tx.commit().await.map_err(fail)
     }
@@ -170,11 +196,27 @@ impl RoleManager {
     /// go. Returns its oid and its connection limit before.
     async fn lock_out(&self, name: &RoleName) -> Result<(u32, i32), RoleError> {
         let user = name.as_str();
-        let fail = |e| RoleError::from_postgres(e, user);
         let mut client = self.client().await?;
         let tx = begin(&mut client, user).await?;
         let facts = self.facts(&tx).await?;
         let oid = managed_target(&tx, &facts, name).await?;
+        let fail = |e| refusal(&facts, e, user);
+        // Ending its sessions, moving what it owns and dropping its
+        // privileges need the privileges of the user and of the protected user.
+        ensure_privileges_of(
+            &tx,
+            &facts,
+            user,
+            "to end its sessions and move what it owns",
+        )
+        .await?;
+        ensure_privileges_of(
+            &tx,
+            &facts,
+            &facts.protected,
+            "to give it what a deleted user owned",
+        )
+        .await?;
         let limit: i32 = tx
             .query_one("SELECT rolconnlimit FROM pg_roles WHERE oid = $1", &[&oid])
             .await
@@ -204,7 +246,6 @@ impl RoleManager {
 
     async fn delete_locked_out(&self, name: &RoleName, oid: u32) -> Result<(), RoleError> {
         let user = name.as_str();
-        let fail = |e| RoleError::from_postgres(e, user);
         let mut client = self.client().await?;
         let tx = begin(&mut client, user).await?;
         let facts = self.facts(&tx).await?;
@@ -212,6 +253,7 @@ impl RoleManager {
             // Dropped and made again by someone else meanwhile: not ours to delete.
             return Err(RoleError::NotFound(user.to_owned()));
         }
+        let fail = |e| refusal(&facts, e, user);
         // Ending sessions first frees the locks they hold on the user's
         // tables, which REASSIGN OWNED would otherwise wait for.
         terminate_sessions(&tx, oid).await.map_err(fail)?;
@@ -219,12 +261,17 @@ impl RoleManager {
             .await
             .map_err(fail)?;
         let statements = format!(
-            "{neutralise} REASSIGN OWNED BY {user} TO {protected}; DROP OWNED BY {user}; DROP ROLE {user};",
+            "{neutralise} REASSIGN OWNED BY {user} TO {protected}; DROP OWNED BY {user};",
             neutralise = code::neutralise(&code),
             user = ident(user),
             protected = ident(&facts.protected)
         );
         tx.batch_execute(&statements).await.map_err(fail)?;
+        // DROP OWNED skips, silently, grants pgusers' role may not revoke.
+        privileges::check_nothing_granted_left(&tx, &facts, user, oid).await?;
+        tx.batch_execute(&format!("DROP ROLE {};", ident(user)))
+            .await
+            .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
         // A session opened while the transaction ran outlives the role. The
         // delete is done whatever happens here, so a failure is only logged.
@@ -262,15 +309,33 @@ async fn begin<'a>(
 /// Makes sure the readers group exists with its grants and follows the
 /// protected user's future tables.
 async fn ensure_readers_group(tx: &Transaction<'_>, facts: &Facts) -> Result<(), RoleError> {
-    let fail = |e| RoleError::from_postgres(e, &facts.readers);
+    let fail = |e| refusal(facts, e, &facts.readers);
+    // On 16+ a CREATEROLE admin adds members only to groups it holds
+    // ADMIN OPTION on: a group another admin made is not its to fill.
     let exists = tx
         .query_opt(
-            "SELECT 1 FROM pg_roles WHERE rolname = $1",
-            &[&facts.readers],
+            "SELECT $2 OR current_setting('server_version_num')::int < 160000
+                    OR pg_has_role(current_user, oid, 'USAGE WITH ADMIN OPTION')
+               FROM pg_roles WHERE rolname = $1",
+            &[&facts.readers, &facts.admin_super],
         )
         .await
         .map_err(fail)?;
     let readers = ident(&facts.readers);
+    if exists.as_ref().is_some_and(|row| !row.get::<_, bool>(0)) {
+        return Err(RoleError::MissingPrivilege {
+            admin: facts.admin.clone(),
+            needs: format!(
+                "ADMIN OPTION on the read-only group \"{}\", which another role made, \
+                 to make users members of it",
+                facts.readers
+            ),
+            fix: format!(
+                "GRANT {readers} TO {} WITH ADMIN OPTION;",
+                ident(&facts.admin)
+            ),
+        });
+    }
     let mut statements = String::new();
     if exists.is_none() {
         statements.push_str(&format!(
@@ -282,11 +347,6 @@ async fn ensure_readers_group(tx: &Transaction<'_>, facts: &Facts) -> Result<(),
             ))
         ));
         statements.push_str(&sql::readers_read_existing(&facts.readers));
-    }
-    if facts.version_num < 150_000 {
-        // Before PostgreSQL 15 everyone may create in `public`; read-only
-        // users must not. Read-write users get CREATE explicitly.
-        statements.push_str("REVOKE CREATE ON SCHEMA public FROM PUBLIC;");
     }
     statements.push_str(&format!(
         "GRANT CONNECT ON DATABASE {database} TO {readers};

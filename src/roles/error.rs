@@ -48,6 +48,20 @@ pub enum RoleError {
         crate::domain::visible(.detail)
     )]
     OwnsObjectsElsewhere { user: String, detail: String },
+    /// pgusers' role lacks a privilege a change needs (a non-superuser
+    /// administrator, as managed services give), and cannot take it itself.
+    #[error(
+        "The role pgusers connects as, \"{}\", lacks a privilege this needs: {}. \
+         To fix it, have a role that may (a superuser, or the role that made it) run: {}",
+        crate::domain::visible(.admin),
+        crate::domain::visible(.needs),
+        crate::domain::visible(.fix)
+    )]
+    MissingPrivilege {
+        admin: String,
+        needs: String,
+        fix: String,
+    },
     #[error("The database is busy with another change to this user; try again in a moment.")]
     Busy,
     #[error("The database is unavailable: {0}")]

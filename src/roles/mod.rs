@@ -24,7 +24,12 @@
 //!   that are not superusers, not `pg_*` roles, not the role pgusers connects
 //!   as, and that nothing makes more than an application user of this
 //!   database (see [`standing`] for the rules). Others are listed with the
-//!   reason, and every change refuses them.
+//!   reason, and every change refuses them. The protected user is always
+//!   listed, even when pgusers connects as it.
+//! - pgusers' role may be a superuser or a `CREATEROLE` role (managed
+//!   services); it takes only the memberships a change needs, never more
+//!   (see [`privileges`]), and a privilege it cannot take is a refusal that
+//!   names the GRANT to run.
 //! - Deleting a user never gives its code the protected user's rights (see
 //!   [`code`]).
 //! - Every change is one transaction, serialised with the others by an
@@ -36,6 +41,7 @@ mod admin;
 mod changes;
 mod code;
 mod error;
+mod privileges;
 mod provision;
 mod sql;
 mod standing;
@@ -162,7 +168,9 @@ const DATABASE_FACTS: &str = "
            CASE WHEN octet_length(d.datname) <= 46
                 THEN 'pgusers-readonly-' || d.datname
                 ELSE 'pgusers-readonly-' || d.oid::text END AS readers,
-           current_setting('server_version_num')::int AS version_num
+           current_setting('server_version_num')::int AS version_num,
+           current_user::text AS admin,
+           (SELECT a.rolsuper FROM pg_roles a WHERE a.rolname = current_user) AS admin_super
       FROM pg_database d
      WHERE d.datname = current_database()";
 
@@ -180,9 +188,12 @@ const READ_ONLY: &str = "
                              OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
                                  AND s.objid = facts.oid))))";
 
-/// The roles pgusers may manage, by their columns in `pg_roles`/`pg_authid`.
-const MANAGED: &str =
-    "r.rolcanlogin AND NOT r.rolsuper AND r.rolname !~ '^pg_' AND r.rolname <> current_user";
+/// The roles pgusers lists, by their columns in `pg_roles`/`pg_authid`:
+/// the protected user (even when pgusers connects as it, as is common on
+/// managed services, or it is an administrator), and login roles that are
+/// not superusers, `pg_*` roles or the role pgusers connects as.
+const MANAGED: &str = "(r.rolname = facts.protected
+     OR (r.rolcanlogin AND NOT r.rolsuper AND r.rolname !~ '^pg_' AND r.rolname <> current_user))";
 
 /// Whether role `r` owns a database of the server.
 const OWNS_A_DATABASE: &str = "EXISTS (SELECT 1 FROM pg_database o WHERE o.datdba = r.oid)";
@@ -193,6 +204,10 @@ struct Facts {
     protected: String,
     readers: String,
     version_num: i32,
+    /// The role pgusers connects as, and whether it is a superuser (else
+    /// a CREATEROLE role, as managed services give).
+    admin: String,
+    admin_super: bool,
 }
 
 /// An administrator connection's settings, safe for the module's SQL: with
@@ -471,6 +486,8 @@ impl RoleManager {
             protected,
             readers: row.get("readers"),
             version_num: row.get("version_num"),
+            admin: row.get("admin"),
+            admin_super: row.get("admin_super"),
         })
     }
 }

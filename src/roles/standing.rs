@@ -76,6 +76,13 @@ pub enum Restriction {
         role: String,
         databases: String,
     },
+    /// On PostgreSQL 16+, pgusers' role (not a superuser) holds no ADMIN
+    /// OPTION on `user`, so PostgreSQL lets it change nothing about it: a
+    /// role another role made.
+    NoAdminOption {
+        user: String,
+        admin: String,
+    },
     /// A reason the SQL gives that this code does not know: refused all
     /// the same, so a new rule can never let a role through by mistake.
     Unrecognised(String),
@@ -112,6 +119,10 @@ impl Restriction {
             "member_elsewhere" => Self::MemberOfUserElsewhere {
                 role: via,
                 databases: detail,
+            },
+            "no_admin" => Self::NoAdminOption {
+                user: via,
+                admin: detail,
             },
             other => Self::Unrecognised(other.to_owned()),
         }
@@ -195,6 +206,16 @@ impl std::fmt::Display for Restriction {
                 "it is a member of \"{}\", a user of database {}",
                 v(role),
                 v(databases)
+            ),
+            Self::NoAdminOption { user, admin } => write!(
+                f,
+                "the role pgusers connects as, \"{admin}\", has no ADMIN OPTION on it \
+                 (on PostgreSQL 16 and later a role that is not a superuser manages only \
+                 such roles; another role made this one). To let pgusers manage it, have a \
+                 superuser or a role holding ADMIN OPTION on it run: GRANT {} TO {} WITH ADMIN OPTION",
+                postgres_protocol::escape::escape_identifier(v(user).as_ref()),
+                postgres_protocol::escape::escape_identifier(v(admin).as_ref()),
+                admin = v(admin)
             ),
             Self::Unrecognised(kind) => {
                 write!(f, "it has a privilege pgusers does not know ({})", v(kind))
@@ -293,6 +314,7 @@ pub(super) const RESTRICTIONS: &str = "
       SELECT DISTINCT ON (s.role) s.role, k.kind, a.rolname::text,
              CASE WHEN k.kind IN ('server', 'member_server') THEN sw.detail
                   WHEN k.kind IN ('system', 'member_system') THEN sg.detail
+                  WHEN k.kind = 'no_admin' THEN facts.admin
                   ELSE f.detail END
         FROM (SELECT oid AS role, oid AS via FROM pg_roles
               UNION ALL
@@ -310,7 +332,11 @@ pub(super) const RESTRICTIONS: &str = "
                 WHEN a.rolbypassrls THEN 'bypassrls'
                 WHEN sw.detail IS NOT NULL THEN 'server'
                 WHEN sg.detail IS NOT NULL THEN 'system'
-                WHEN f.detail IS NOT NULL THEN 'elsewhere' END
+                WHEN f.detail IS NOT NULL THEN 'elsewhere'
+                -- Last, so every more specific reason wins.
+                WHEN facts.version_num >= 160000 AND NOT facts.admin_super
+                     AND NOT pg_has_role(current_user, a.oid, 'USAGE WITH ADMIN OPTION')
+                    THEN 'no_admin' END
             WHEN a.rolsuper THEN 'superuser'
             WHEN a.rolname ~ '^pg_' THEN 'predefined'
             WHEN a.rolname = current_user THEN 'admin'
@@ -329,7 +355,8 @@ pub(super) const RESTRICTIONS: &str = "
        ORDER BY s.role, array_position(
            ARRAY['createrole', 'createdb', 'replication', 'bypassrls', 'superuser', 'predefined', 'admin',
                  'protected', 'owner', 'privileged', 'server', 'member_server', 'system',
-                 'member_system', 'reader_elsewhere', 'elsewhere', 'member_elsewhere'],
+                 'member_system', 'reader_elsewhere', 'elsewhere', 'member_elsewhere',
+                 'no_admin'],
            k.kind)
   )";
 
@@ -357,6 +384,7 @@ mod tests {
             "reader_elsewhere",
             "elsewhere",
             "member_elsewhere",
+            "no_admin",
         ];
         for kind in kinds {
             assert!(RESTRICTIONS.contains(&format!("'{kind}'")), "{kind}");

@@ -63,7 +63,9 @@ impl From<RoleError> for WebError {
             RoleError::Protected(_)
             | RoleError::OwnsDatabase { .. }
             | RoleError::NotManageable { .. } => Self::Forbidden(error.to_string()),
-            RoleError::ProtectedUserMissing(_) | RoleError::Misconfigured(_) => {
+            RoleError::ProtectedUserMissing(_)
+            | RoleError::Misconfigured(_)
+            | RoleError::MissingPrivilege { .. } => {
                 tracing::error!(%error, "configuration error");
                 Self::Misconfigured(error.to_string())
             }

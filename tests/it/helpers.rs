@@ -103,8 +103,31 @@ pub struct TestDb {
     pub protected: String,
     pub protected_password: Password,
     pub roles: RoleManager,
+    /// How `roles` connects: as the superuser, or as the master role of a
+    /// managed service (see [`admin_kind`]), to this database.
+    roles_config: Config,
     /// The superuser's connection to the server's `postgres` database.
     server: Config,
+}
+
+/// The kind of administrator role the role module runs as in these tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminKind {
+    /// `DATABASE_URL` names a superuser (the default).
+    Superuser,
+    /// A managed service's master role: `LOGIN CREATEROLE CREATEDB`, not a
+    /// superuser (`PGUSERS_TEST_ADMIN=createrole`).
+    CreateRole,
+}
+
+/// Which kind of administrator the tests run the role module as, from
+/// `PGUSERS_TEST_ADMIN` (`superuser`, the default, or `createrole`).
+pub fn admin_kind() -> AdminKind {
+    match std::env::var("PGUSERS_TEST_ADMIN").as_deref() {
+        Ok("createrole") => AdminKind::CreateRole,
+        Ok("superuser") | Ok("") | Err(_) => AdminKind::Superuser,
+        Ok(other) => panic!("PGUSERS_TEST_ADMIN is {other:?}: use superuser or createrole"),
+    }
 }
 
 /// A new database on the shared cluster.
@@ -112,24 +135,146 @@ pub async fn test_db() -> TestDb {
     test_db_on(cluster().admin_config("postgres")).await
 }
 
-/// A new database on the server `server` connects to.
+/// A new database on the server `server` (a superuser's connection)
+/// connects to, provisioned by the kind of administrator [`admin_kind`] says.
 pub async fn test_db_on(server: Config) -> TestDb {
     let name = unique_name("db");
     let protected = username("owner");
     let protected_password = password();
-    provision_database(&server, &name, &protected, &protected_password)
-        .await
-        .expect("provisioning");
-    let mut admin = server.clone();
-    admin.dbname(&name);
-    let roles = RoleManager::new(admin, 4, None);
+    let mut roles_config = match admin_kind() {
+        AdminKind::Superuser => {
+            provision_database(&server, &name, &protected, &protected_password)
+                .await
+                .expect("provisioning");
+            server.clone()
+        }
+        AdminKind::CreateRole => {
+            provision_as_master(&server, &name, &protected, &protected_password).await
+        }
+    };
+    roles_config.dbname(&name);
+    let roles = RoleManager::new(roles_config.clone(), 4, None);
     TestDb {
         name,
         protected: protected.to_string(),
         protected_password,
         roles,
+        roles_config,
         server,
     }
+}
+
+/// Provisions `database` the way a managed service's customer does: the
+/// service (the superuser) makes a master role `LOGIN CREATEROLE CREATEDB`;
+/// the master creates the database and the protected user, and makes that
+/// user the database's owner. Returns the master's connection settings.
+async fn provision_as_master(
+    server: &Config,
+    database: &str,
+    protected: &Username,
+    protected_password: &Password,
+) -> Config {
+    let master = unique_name("master");
+    let master_password = password();
+    let superuser = pgusers::db::connect(server)
+        .await
+        .expect("superuser connects");
+    superuser
+        .batch_execute(&format!(
+            "CREATE ROLE {} LOGIN CREATEROLE CREATEDB PASSWORD {}",
+            ident(&master),
+            verifier_literal(&master_password)
+        ))
+        .await
+        .expect("the service makes the master role");
+    let mut master_config = server.clone();
+    master_config
+        .user(&master)
+        .password(master_password.expose())
+        .dbname("postgres");
+    let as_master = pgusers::db::connect(&master_config)
+        .await
+        .expect("the master logs in");
+    let version = server_version_num(&as_master).await;
+    let raw_database = database;
+    let (protected, database) = (ident(protected.as_str()), ident(database));
+    as_master
+        .batch_execute(&format!(
+            "CREATE ROLE {protected} LOGIN PASSWORD {};",
+            verifier_literal(protected_password)
+        ))
+        .await
+        .expect("the master makes the protected user");
+    as_master
+        .batch_execute(&format!("CREATE DATABASE {database}"))
+        .await
+        .expect("the master makes the database");
+    // To give the database away, the master must be able to SET ROLE to
+    // the new owner: on 16+ it holds only ADMIN OPTION on what it made.
+    let membership = if version >= 160_000 {
+        format!("GRANT {protected} TO {} WITH SET TRUE", ident(&master))
+    } else {
+        format!("GRANT {protected} TO {}", ident(&master))
+    };
+    as_master
+        .batch_execute(&format!(
+            "{membership}; ALTER DATABASE {database} OWNER TO {protected}"
+        ))
+        .await
+        .expect("the master gives the database to the protected user");
+    if version < 150_000 {
+        // Before 15, `public` belongs to the bootstrap superuser and PUBLIC
+        // may create in it; only that owner can take CREATE back or let the
+        // master grant it. The service does both, as the role module's
+        // refusals ask.
+        let mut in_database = server.clone();
+        in_database.dbname(raw_database);
+        pgusers::db::connect(&in_database)
+            .await
+            .expect("superuser connects to the new database")
+            .batch_execute(&format!(
+                "REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+                 GRANT CREATE, USAGE ON SCHEMA public TO {} WITH GRANT OPTION;",
+                ident(&master)
+            ))
+            .await
+            .expect("the schema's owner revokes CREATE from PUBLIC");
+    }
+    // The guide's grants to the default user, by the master.
+    let mut master_in_database = master_config.clone();
+    master_in_database.dbname(raw_database);
+    pgusers::db::connect(&master_in_database)
+        .await
+        .expect("the master connects to the new database")
+        .batch_execute(&format!(
+            "GRANT CREATE ON SCHEMA public TO {protected};
+             GRANT ALL PRIVILEGES ON DATABASE {database} TO {protected};"
+        ))
+        .await
+        .expect("the master grants the default user the guide's privileges");
+    master_config
+}
+
+/// `current_setting('server_version_num')` of the server `client` is on.
+pub async fn server_version_num(client: &Client) -> i32 {
+    client
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .expect("server version")
+        .get(0)
+}
+
+/// A quoted identifier.
+pub fn ident(name: &str) -> String {
+    postgres_protocol::escape::escape_identifier(name)
+}
+
+/// A SCRAM verifier of `password`, as an SQL literal: what `PASSWORD`
+/// takes so no plaintext reaches the server.
+pub fn verifier_literal(password: &Password) -> String {
+    postgres_protocol::escape::escape_literal(&postgres_protocol::password::scram_sha_256(
+        password.expose().as_bytes(),
+    ))
 }
 
 /// A cluster of a test's own, for tests that must see every role of the
@@ -222,6 +367,45 @@ impl TestDb {
         let (client, connection) = config.connect(NoTls).await?;
         tokio::spawn(connection);
         Ok(client)
+    }
+
+    /// How the role module connects to this database: as the superuser,
+    /// or as the master role ([`admin_kind`]).
+    pub fn roles_config(&self) -> Config {
+        self.roles_config.clone()
+    }
+
+    /// The name of the role the role module connects as.
+    pub fn admin_in_use(&self) -> String {
+        self.roles_config.get_user().expect("a user").to_owned()
+    }
+
+    /// The role the role module connects as, in this test's database:
+    /// for doing something "by hand, as the administrator" (not through
+    /// pgusers).
+    pub async fn as_admin_in_use(&self) -> Client {
+        pgusers::db::connect(&self.roles_config)
+            .await
+            .expect("the administrator in use connects")
+    }
+
+    /// Makes a login role by hand, as the administrator in use would
+    /// outside pgusers, with `password` and `extra` role options.
+    pub async fn make_role_as_admin(&self, name: &str, password: &Password, extra: &str) {
+        self.as_admin_in_use()
+            .await
+            .batch_execute(&format!(
+                "CREATE ROLE {} LOGIN {extra} PASSWORD {}",
+                ident(name),
+                verifier_literal(password)
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("the administrator makes {name}: {e:?}"));
+    }
+
+    /// The server's `server_version_num`.
+    pub async fn version_num(&self) -> i32 {
+        server_version_num(&self.admin().await).await
     }
 
     /// The superuser's connection settings for this database.
@@ -414,7 +598,7 @@ pub async fn spawn_app_tuned(tune: impl FnOnce(&mut WebSettings)) -> TestApp {
         .ensure_ready()
         .await
         .expect("the state database is set up");
-    let roles = RoleManager::new(cluster.admin_config(&db.name), 4, None);
+    let roles = RoleManager::new(db.roles_config(), 4, None);
     let mut form_ids = None;
     let address = spawn_server_tuned(roles, state, |settings| {
         tune(settings);

@@ -14,6 +14,7 @@ mod replay;
 mod roles_create;
 mod roles_delete;
 mod roles_list;
+mod roles_managed;
 mod roles_passwords;
 mod roles_protected;
 mod roles_read_only;

@@ -95,7 +95,7 @@ async fn creating_a_name_that_exists_says_already_exists() {
 async fn two_concurrent_creates_of_one_name_give_one_user_and_one_already_exists() {
     let db = test_db().await;
     let name = username("race");
-    let other = RoleManager::new(db.admin_config(), 2, None);
+    let other = RoleManager::new(db.roles_config(), 2, None);
     let first_password = password();
     let second_password = password();
 

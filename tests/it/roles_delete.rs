@@ -78,23 +78,29 @@ async fn deleting_a_user_that_does_not_exist_says_so() {
 #[tokio::test]
 async fn superusers_and_the_role_pgusers_connects_as_cannot_be_touched() {
     let db = test_db().await;
-    let superuser = RoleName::parse("postgres").unwrap();
+    let admin = db.admin_in_use();
+    // With a superuser admin, `postgres` is both: the role pgusers connects as wins.
+    let superuser_reason = if admin == "postgres" {
+        Restriction::Administrator
+    } else {
+        Restriction::Superuser
+    };
 
-    // `postgres` is both: the role the tests' pgusers connects as wins.
-    for result in [
-        db.roles.delete(&superuser).await,
-        db.roles.reset_password(&superuser).await.map(|_| ()),
+    for (name, reason) in [
+        (admin.as_str(), Restriction::Administrator),
+        ("postgres", superuser_reason),
     ] {
-        assert!(
-            matches!(
-                result,
-                Err(RoleError::NotManageable {
-                    reason: Restriction::Administrator,
-                    ..
-                })
-            ),
-            "{result:?}"
-        );
+        let target = RoleName::parse(name).unwrap();
+        for result in [
+            db.roles.delete(&target).await,
+            db.roles.reset_password(&target).await.map(|_| ()),
+        ] {
+            match result {
+                Err(RoleError::NotManageable { reason: got, .. }) => assert_eq!(got, reason),
+                other => panic!("{name}: expected NotManageable, got {other:?}"),
+            }
+        }
+        assert!(db.role_exists(name).await);
     }
 }
 

@@ -40,7 +40,7 @@ async fn a_configured_protected_user_is_protected_and_receives_what_deleted_user
         .await
         .unwrap();
     drop(leaver_client);
-    let roles = RoleManager::new(db.admin_config(), 1, Some(RoleName::from(chosen.clone())));
+    let roles = RoleManager::new(db.roles_config(), 1, Some(RoleName::from(chosen.clone())));
 
     let refused = roles.delete(&RoleName::from(chosen.clone())).await;
     roles.delete(&RoleName::from(leaver.clone())).await.unwrap();
@@ -70,7 +70,7 @@ async fn a_protected_user_that_does_not_exist_stops_every_change_with_a_clear_me
     let db = test_db().await;
     let (existing, _) = db.create_user("existing", Access::ReadWrite).await;
     let misspelt = RoleManager::new(
-        db.admin_config(),
+        db.roles_config(),
         1,
         Some(RoleName::parse(&db.protected.to_uppercase()).unwrap()),
     );

@@ -112,7 +112,7 @@ async fn read_only_is_stored_in_the_database_and_seen_by_a_new_manager() {
         .await
         .unwrap();
 
-    let fresh = RoleManager::new(db.admin_config(), 1, None);
+    let fresh = RoleManager::new(db.roles_config(), 1, None);
     let users = fresh.list().await.unwrap();
 
     let find = |name: &str| {

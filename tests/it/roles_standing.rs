@@ -4,23 +4,22 @@
 use pgusers::domain::{NewPassword, RoleName, Username};
 use pgusers::roles::{Access, Restriction, RoleError};
 
-use crate::helpers::{TestDb, password, test_db, unique_name};
+use crate::helpers::{AdminKind, TestDb, admin_kind, password, test_db, unique_name};
 
-/// A login role made by hand as the superuser, with `extra` SQL run after
-/// (`{}` stands for its quoted name); its name and password.
+/// A login role made by hand by the administrator pgusers connects as
+/// (outside pgusers), with `extra` SQL run after by the superuser (`{}`
+/// stands for its quoted name); its name and password.
 async fn role_made_by_hand(db: &TestDb, prefix: &str, extra: &str) -> (String, String) {
     let name = unique_name(prefix);
-    let secret = password().expose().to_owned();
+    let secret = password();
+    db.make_role_as_admin(&name, &secret, "").await;
     let quoted = format!("\"{name}\"");
     db.admin()
         .await
-        .batch_execute(&format!(
-            "CREATE ROLE {quoted} LOGIN PASSWORD '{secret}'; {}",
-            extra.replace("{}", &quoted)
-        ))
+        .batch_execute(&extra.replace("{}", &quoted))
         .await
-        .expect("the role is made");
-    (name, secret)
+        .expect("the role is given its extras");
+    (name, secret.expose().to_owned())
 }
 
 /// The stored password verifier, to prove a refused change changed nothing.
@@ -474,11 +473,7 @@ async fn a_superuser_a_group_and_the_admin_are_refused_as_not_manageable_never_a
         .batch_execute(&format!("CREATE ROLE \"{group}\" NOLOGIN"))
         .await
         .unwrap();
-    let connecting: String = admin
-        .query_one("SELECT current_user::text", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let connecting = db.admin_in_use();
 
     for (name, expected) in [
         (superuser, Restriction::Superuser),
@@ -504,4 +499,50 @@ async fn a_superuser_a_group_and_the_admin_are_refused_as_not_manageable_never_a
         db.roles.reset_password(&ghost).await,
         Err(RoleError::NotFound(_))
     ));
+}
+
+#[tokio::test]
+async fn a_role_another_role_made_is_not_manageable_on_16_and_later_until_the_admin_gets_admin_option()
+ {
+    let db = test_db().await;
+    // Made by the superuser, not by the role pgusers connects as.
+    let name = unique_name("theirs");
+    db.admin()
+        .await
+        .batch_execute(&format!("CREATE ROLE \"{name}\" LOGIN"))
+        .await
+        .unwrap();
+    let needs_admin_option =
+        admin_kind() == AdminKind::CreateRole && db.version_num().await >= 160_000;
+
+    if needs_admin_option {
+        let admin = db.admin_in_use();
+        let grant = format!("GRANT \"{name}\" TO \"{admin}\" WITH ADMIN OPTION");
+        assert_refused_everywhere(&db, &name, |reason| {
+            matches!(reason, Restriction::NoAdminOption { .. })
+                && reason.to_string().contains(&grant)
+        })
+        .await;
+        db.admin().await.batch_execute(&grant).await.unwrap();
+    }
+
+    assert!(db.listed(&name).await.manageable());
+    db.roles
+        .delete(&RoleName::parse(&name).unwrap())
+        .await
+        .unwrap();
+    assert!(!db.role_exists(&name).await);
+}
+
+#[tokio::test]
+async fn more_specific_reasons_win_over_a_missing_admin_option() {
+    let db = test_db().await;
+    let name = unique_name("creator");
+    db.admin()
+        .await
+        .batch_execute(&format!("CREATE ROLE \"{name}\" LOGIN CREATEDB"))
+        .await
+        .unwrap();
+
+    assert_refused_everywhere(&db, &name, |reason| *reason == Restriction::CreateDb).await;
 }

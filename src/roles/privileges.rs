@@ -1,0 +1,282 @@
+//! What pgusers' own role needs when it is not a superuser, and taking it.
+//!
+//! Managed services give a "master" role with CREATEROLE, not SUPERUSER.
+//! Such a role may change default privileges for a role, `REASSIGN OWNED`
+//! from or to it, `DROP OWNED BY` it and end its sessions only with that
+//! role's *privileges* (an INHERIT membership). It takes them itself when it
+//! may: on PostgreSQL 16+ when it holds ADMIN OPTION on the role (it does on
+//! the roles it created), as `INHERIT TRUE, SET FALSE` — nothing more; on 14
+//! and 15, CREATEROLE may grant any non-superuser role. When it may not, the
+//! change stops with the GRANT that would fix it.
+
+use deadpool_postgres::GenericClient;
+use tokio_postgres::error::SqlState;
+
+use super::sql::ident;
+use super::{Facts, RoleError};
+
+/// The first major where CREATEROLE manages only roles held WITH ADMIN OPTION.
+const ADMIN_OPTION_RULES: i32 = 160_000;
+
+/// Makes sure pgusers' role has the privileges of `role`, for `purpose`
+/// (words for a person: "to change default privileges for it").
+pub(super) async fn ensure_privileges_of(
+    client: &impl GenericClient,
+    facts: &Facts,
+    role: &str,
+    purpose: &str,
+) -> Result<(), RoleError> {
+    if facts.admin_super || role == facts.admin {
+        return Ok(());
+    }
+    let fail = |e| refusal(facts, e, role);
+    let row = client
+        .query_one(
+            "SELECT pg_has_role(current_user, r.oid, 'USAGE'),
+                    CASE WHEN $2 >= 160000
+                         THEN pg_has_role(current_user, r.oid, 'USAGE WITH ADMIN OPTION')
+                         ELSE NOT r.rolsuper END,
+                    EXISTS (SELECT 1 FROM pg_auth_members m
+                             WHERE m.roleid = r.oid
+                               AND m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+                               AND m.grantor = (SELECT oid FROM pg_roles WHERE rolname = current_user))
+               FROM pg_roles r WHERE r.rolname = $1",
+            &[&role, &facts.version_num],
+        )
+        .await
+        .map_err(fail)?;
+    if row.get::<_, bool>(0) {
+        return Ok(());
+    }
+    let missing = || RoleError::MissingPrivilege {
+        admin: facts.admin.clone(),
+        needs: format!("the privileges of \"{role}\", {purpose}"),
+        fix: inherit_grant(facts, role),
+    };
+    if !row.get::<_, bool>(1) {
+        return Err(missing());
+    }
+    let admin = ident(&facts.admin);
+    let statement = match (
+        facts.version_num >= ADMIN_OPTION_RULES,
+        row.get::<_, bool>(2),
+    ) {
+        // Its own grant exists (say WITH SET, to hand a database over):
+        // add INHERIT, keep the rest as it is.
+        (true, true) => format!("GRANT {} TO {admin} WITH INHERIT TRUE", ident(role)),
+        (true, false) => format!(
+            "GRANT {} TO {admin} WITH INHERIT TRUE, SET FALSE",
+            ident(role)
+        ),
+        (false, _) => format!("GRANT {} TO {admin}", ident(role)),
+    };
+    client.batch_execute(&statement).await.map_err(fail)?;
+    let has: bool = client
+        .query_one(
+            "SELECT pg_has_role(current_user, $1::text, 'USAGE')",
+            &[&role],
+        )
+        .await
+        .map_err(fail)?
+        .get(0);
+    if has { Ok(()) } else { Err(missing()) }
+}
+
+/// The GRANT that gives pgusers' role the privileges of `role`.
+fn inherit_grant(facts: &Facts, role: &str) -> String {
+    if facts.version_num >= ADMIN_OPTION_RULES {
+        format!(
+            "GRANT {} TO {} WITH ADMIN OPTION, INHERIT TRUE;",
+            ident(role),
+            ident(&facts.admin)
+        )
+    } else {
+        format!("GRANT {} TO {};", ident(role), ident(&facts.admin))
+    }
+}
+
+/// A PostgreSQL error during a change about `role`: a refused privilege
+/// (42501) becomes a sentence with the GRANT that fixes it; anything else
+/// keeps its meaning ([`RoleError::from_postgres`]).
+pub(super) fn refusal(facts: &Facts, error: tokio_postgres::Error, role: &str) -> RoleError {
+    if error.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) && !role.is_empty() {
+        let needs = if facts.version_num >= ADMIN_OPTION_RULES {
+            format!("ADMIN OPTION on \"{role}\" and its privileges")
+        } else {
+            format!("CREATEROLE and the privileges of \"{role}\"")
+        };
+        return RoleError::MissingPrivilege {
+            admin: facts.admin.clone(),
+            needs,
+            fix: inherit_grant(facts, role),
+        };
+    }
+    RoleError::from_postgres(error, role)
+}
+
+/// Takes CREATE on schema `public` from PUBLIC when `readers` may create
+/// there through it, and says so when pgusers' role cannot: before
+/// PostgreSQL 15 the schema belongs to the bootstrap superuser and PUBLIC
+/// may create in it, and a REVOKE by anyone else only warns.
+pub(super) async fn close_public_schema(
+    client: &impl GenericClient,
+    facts: &Facts,
+) -> Result<(), RoleError> {
+    let fail = |e| refusal(facts, e, &facts.readers);
+    let may_create = || async {
+        client
+            .query_one(
+                "SELECT has_schema_privilege($1::text, 'public', 'CREATE'),
+                        (SELECT pg_get_userbyid(nspowner)::text FROM pg_namespace
+                          WHERE nspname = 'public')",
+                &[&facts.readers],
+            )
+            .await
+            .map(|row| (row.get::<_, bool>(0), row.get::<_, String>(1)))
+    };
+    if !may_create().await.map_err(fail)?.0 {
+        return Ok(());
+    }
+    client
+        .batch_execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        .await
+        .map_err(fail)?;
+    let (still, owner) = may_create().await.map_err(fail)?;
+    if !still {
+        return Ok(());
+    }
+    Err(RoleError::MissingPrivilege {
+        admin: facts.admin.clone(),
+        needs: format!(
+            "to take CREATE on schema public from PUBLIC (everyone), or read-only users \
+             could create tables there; only the schema's owner, \"{owner}\", may"
+        ),
+        fix: format!(
+            "REVOKE CREATE ON SCHEMA public FROM PUBLIC; (as \"{owner}\", in database \"{}\")",
+            facts.database
+        ),
+    })
+}
+
+/// Checks that a new read-write user got what the guide gives it on the
+/// database and schema `public`: a GRANT pgusers' role may not make only
+/// warns ("no privileges were granted") and changes nothing.
+pub(super) async fn check_read_write(
+    client: &impl GenericClient,
+    facts: &Facts,
+    user: &str,
+) -> Result<(), RoleError> {
+    let fail = |e| refusal(facts, e, user);
+    let row = client
+        .query_one(
+            // A list of privileges asks for any one of them: ask for each.
+            "SELECT has_database_privilege($1::text, current_database(), 'CREATE')
+                    AND has_database_privilege($1::text, current_database(), 'CONNECT')
+                    AND has_database_privilege($1::text, current_database(), 'TEMPORARY'),
+                    has_schema_privilege($1::text, 'public', 'CREATE')
+                    AND has_schema_privilege($1::text, 'public', 'USAGE'),
+                    (SELECT pg_get_userbyid(nspowner)::text FROM pg_namespace WHERE nspname = 'public')",
+            &[&user],
+        )
+        .await
+        .map_err(fail)?;
+    if !row.get::<_, bool>(0) {
+        return Err(RoleError::MissingPrivilege {
+            admin: facts.admin.clone(),
+            needs: format!(
+                "to grant privileges on database \"{}\" (those of its owner)",
+                facts.database
+            ),
+            fix: inherit_grant(facts, &facts.protected),
+        });
+    }
+    if !row.get::<_, bool>(1) {
+        let owner: String = row.get(2);
+        return Err(RoleError::MissingPrivilege {
+            admin: facts.admin.clone(),
+            needs: format!("to grant CREATE on schema public, which belongs to \"{owner}\""),
+            fix: format!(
+                "GRANT CREATE, USAGE ON SCHEMA public TO {} WITH GRANT OPTION; (as \"{owner}\", in database \"{}\")",
+                ident(&facts.admin),
+                facts.database
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// After `DROP OWNED BY user`: refuses to go on when privileges granted to
+/// `user` in this database are left. `DROP OWNED` revokes only what the
+/// role running it may revoke, and skips the rest silently: grants made by
+/// an object's owner that pgusers' role does not act for.
+pub(super) async fn check_nothing_granted_left(
+    client: &impl GenericClient,
+    facts: &Facts,
+    user: &str,
+    oid: u32,
+) -> Result<(), RoleError> {
+    let rows = client
+        .query(
+            "SELECT pg_describe_object(s.classid, s.objid, 0),
+                    CASE s.classid
+                      WHEN 'pg_class'::regclass
+                        THEN CASE (SELECT relkind FROM pg_class WHERE oid = s.objid)
+                               WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END
+                      WHEN 'pg_namespace'::regclass THEN 'SCHEMA'
+                      WHEN 'pg_proc'::regclass THEN 'ROUTINE'
+                      WHEN 'pg_database'::regclass THEN 'DATABASE'
+                      WHEN 'pg_type'::regclass THEN 'TYPE'
+                      WHEN 'pg_foreign_server'::regclass THEN 'FOREIGN SERVER'
+                      WHEN 'pg_foreign_data_wrapper'::regclass THEN 'FOREIGN DATA WRAPPER'
+                      WHEN 'pg_largeobject_metadata'::regclass THEN 'LARGE OBJECT'
+                    END,
+                    CASE s.classid
+                      WHEN 'pg_class'::regclass THEN s.objid::regclass::text
+                      WHEN 'pg_namespace'::regclass THEN quote_ident(s.objid::regnamespace::text)
+                      WHEN 'pg_proc'::regclass THEN s.objid::regprocedure::text
+                      WHEN 'pg_database'::regclass
+                        THEN (SELECT quote_ident(datname) FROM pg_database WHERE oid = s.objid)
+                      WHEN 'pg_type'::regclass THEN s.objid::regtype::text
+                      ELSE s.objid::text
+                    END
+               FROM pg_shdepend s
+              WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = $1 AND s.deptype = 'a'
+                AND (s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                     OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
+                         AND s.objid = (SELECT oid FROM pg_database
+                                         WHERE datname = current_database())))
+              ORDER BY 1",
+            &[&oid],
+        )
+        .await
+        .map_err(|e| refusal(facts, e, user))?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let objects: Vec<String> = rows.iter().filter_map(|row| row.get(0)).collect();
+    let revokes: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            let kind: Option<&str> = row.get(1);
+            let name: Option<String> = row.get(2);
+            Some(format!(
+                "REVOKE ALL ON {} {} FROM {};",
+                kind?,
+                name?,
+                ident(user)
+            ))
+        })
+        .collect();
+    Err(RoleError::MissingPrivilege {
+        admin: facts.admin.clone(),
+        needs: format!(
+            "to revoke what others granted \"{user}\" on {} (only their grantor or owner may)",
+            objects.join(", ")
+        ),
+        fix: format!(
+            "{} (as the owner of each, in database \"{}\"), then delete again",
+            revokes.join(" "),
+            facts.database
+        ),
+    })
+}
