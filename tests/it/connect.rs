@@ -5,14 +5,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use pgusers::domain::{OperatorPassword, RoleName};
-use pgusers::embedded::ClusterOptions;
 use pgusers::notice::Announce;
 use pgusers::roles::RoleManager;
 use pgusers::state::{StateSettings, StateStore};
 
-use crate::helpers::{
-    Browser, TestDb, cluster, conninfo, new_cluster, spawn_server, test_db, unique_name,
-};
+use crate::helpers::{Browser, TestDb, cluster, conninfo, spawn_server, test_db, unique_name};
 
 /// A password nobody could mistake for other text in an error message.
 const WRONG_PASSWORD: &str = "Wr0ng-Pa55word-Canary";
@@ -235,24 +232,8 @@ async fn serve_with_a_protected_user_naming_no_role_exits_2_before_printing_anyt
 #[tokio::test]
 async fn a_dashboard_whose_database_goes_down_answers_503_saying_so_on_login_and_pages_without_naming_the_server()
  {
-    let (mut pg, root) = tokio::task::spawn_blocking(|| {
-        new_cluster(&ClusterOptions {
-            ephemeral: true,
-            ..ClusterOptions::default()
-        })
-    })
-    .await
-    .unwrap();
+    let (mut pg, root, address) = crate::helpers::dashboard_on_own_cluster().await;
     let socket = format!(".s.PGSQL.{}", pg.port());
-    let roles = RoleManager::new(pg.admin_config("postgres"), 2, None);
-    let state = StateStore::new(StateSettings {
-        config: pg.admin_config("pgusers"),
-        create_with: Some(pg.admin_config("postgres")),
-        admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
-        announce: Announce::Stdout,
-        bootstrap_operator: true,
-    });
-    let address = spawn_server(roles, state);
     let visitor = Browser::new(address.clone());
     let operator = Browser::new(address);
     assert_eq!(operator.log_in_with("operator-password").await.status, 303);

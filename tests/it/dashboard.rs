@@ -1100,29 +1100,8 @@ async fn the_408_and_413_pages_keep_the_logged_in_operators_navigation() {
 
 #[tokio::test]
 async fn a_503_page_for_a_logged_in_operator_offers_to_try_again_not_to_log_in() {
-    use pgusers::domain::OperatorPassword;
-    use pgusers::embedded::ClusterOptions;
-    use pgusers::notice::Announce;
-    use pgusers::roles::RoleManager;
-    use pgusers::state::{StateSettings, StateStore};
-
-    let (mut pg, root) = tokio::task::spawn_blocking(|| {
-        crate::helpers::new_cluster(&ClusterOptions {
-            ephemeral: true,
-            ..ClusterOptions::default()
-        })
-    })
-    .await
-    .unwrap();
-    let roles = RoleManager::new(pg.admin_config("postgres"), 2, None);
-    let state = StateStore::new(StateSettings {
-        config: pg.admin_config("pgusers"),
-        create_with: Some(pg.admin_config("postgres")),
-        admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
-        announce: Announce::Stdout,
-        bootstrap_operator: true,
-    });
-    let operator = Browser::new(crate::helpers::spawn_server(roles, state));
+    let (mut pg, root, address) = crate::helpers::dashboard_on_own_cluster().await;
+    let operator = Browser::new(address);
     assert_eq!(operator.log_in_with("operator-password").await.status, 303);
     let token = csrf_token(&operator.get("/settings/users/new").await.body);
 

@@ -1,32 +1,13 @@
 //! The embedded cluster and the dashboard's behaviour when PostgreSQL goes away.
 
-use pgusers::domain::OperatorPassword;
 use pgusers::embedded::ClusterOptions;
-use pgusers::notice::Announce;
 use pgusers::roles::RoleManager;
-use pgusers::state::{StateSettings, StateStore};
 
-use crate::helpers::{Browser, csrf_token, new_cluster, spawn_server};
+use crate::helpers::{Browser, csrf_token, new_cluster};
 
 #[tokio::test]
 async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itself() {
-    let (mut cluster, root) = tokio::task::spawn_blocking(|| {
-        new_cluster(&ClusterOptions {
-            ephemeral: true,
-            ..ClusterOptions::default()
-        })
-    })
-    .await
-    .unwrap();
-    let roles = RoleManager::new(cluster.admin_config("postgres"), 2, None);
-    let state = StateStore::new(StateSettings {
-        config: cluster.admin_config("pgusers"),
-        create_with: Some(cluster.admin_config("postgres")),
-        admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
-        announce: Announce::Stdout,
-        bootstrap_operator: true,
-    });
-    let address = spawn_server(roles, state);
+    let (mut cluster, root, address) = crate::helpers::dashboard_on_own_cluster().await;
     let browser = Browser::new(address.clone());
     assert_eq!(browser.get("/healthz").await.status, 200);
     let logged_in = Browser::new(address);

@@ -277,6 +277,30 @@ pub fn verifier_literal(password: &Password) -> String {
     ))
 }
 
+/// A cluster of the test's own with a dashboard on it (operator password
+/// `operator-password`), for tests that stop PostgreSQL under a running
+/// dashboard: the cluster, its root directory and the dashboard's address.
+pub async fn dashboard_on_own_cluster() -> (Cluster, PathBuf, String) {
+    let (cluster, root) = tokio::task::spawn_blocking(|| {
+        new_cluster(&ClusterOptions {
+            ephemeral: true,
+            ..ClusterOptions::default()
+        })
+    })
+    .await
+    .expect("cluster thread");
+    let roles = RoleManager::new(cluster.admin_config("postgres"), 2, None);
+    let state = StateStore::new(StateSettings {
+        config: cluster.admin_config("pgusers"),
+        create_with: Some(cluster.admin_config("postgres")),
+        admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
+        announce: Announce::Stdout,
+        bootstrap_operator: true,
+    });
+    let address = spawn_server(roles, state);
+    (cluster, root, address)
+}
+
 /// A cluster of a test's own, for tests that must see every role of the
 /// server (roles are server-wide). Stopped and removed when dropped.
 pub struct OwnCluster {
