@@ -109,13 +109,21 @@ impl RoleManager {
     /// Which kind of administrator pgusers connects as (asked once per
     /// pool, then remembered).
     pub async fn admin_kind(&self) -> Result<AdminKind, RoleError> {
+        if let Some(kind) = self.admin_kind.get() {
+            return Ok(kind.clone());
+        }
+        let client = self.client().await?;
+        self.admin_kind_on(&client).await.cloned()
+    }
+
+    /// The same, asked on a connection the caller already holds.
+    pub(super) async fn admin_kind_on(
+        &self,
+        client: &impl GenericClient,
+    ) -> Result<&AdminKind, RoleError> {
         self.admin_kind
-            .get_or_try_init(|| async {
-                let client = self.client().await?;
-                read_admin_kind(&client).await
-            })
+            .get_or_try_init(|| read_admin_kind(client))
             .await
-            .cloned()
     }
 }
 

@@ -148,7 +148,6 @@ pub struct RoleManager {
     endpoint: crate::db::Endpoint,
     /// The protected default user, when configured; else the database owner.
     protected: Option<RoleName>,
-    authid_readable: OnceCell<bool>,
     protected_checked: OnceCell<()>,
     database: OnceCell<String>,
     admin_kind: OnceCell<AdminKind>,
@@ -248,7 +247,6 @@ impl RoleManager {
             address,
             pool: crate::db::pool(admin_config(config), pool_size),
             protected,
-            authid_readable: OnceCell::new(),
             protected_checked: OnceCell::new(),
             database: OnceCell::new(),
             admin_kind: OnceCell::new(),
@@ -360,19 +358,7 @@ impl RoleManager {
         self.protected_checked
             .get_or_try_init(|| async { self.facts(&client).await.map(|_| ()) })
             .await?;
-        let authid = *self
-            .authid_readable
-            .get_or_try_init(|| async {
-                client
-                    .query_one(
-                        "SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT')",
-                        &[],
-                    )
-                    .await
-                    .map(|row| row.get::<_, bool>(0))
-            })
-            .await
-            .map_err(RoleError::server)?;
+        let authid = self.admin_kind_on(&client).await?.reads_authid;
         let (source, encryption) = if authid {
             (
                 "pg_authid",

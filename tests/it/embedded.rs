@@ -3,7 +3,7 @@
 use pgusers::embedded::ClusterOptions;
 use pgusers::roles::RoleManager;
 
-use crate::helpers::{Browser, csrf_token, new_cluster};
+use crate::helpers::{Browser, csrf_token, ephemeral_cluster};
 
 #[tokio::test]
 async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itself() {
@@ -179,14 +179,7 @@ async fn a_failed_provisioning_drops_what_it_made_and_nothing_else() {
 
 #[tokio::test]
 async fn the_cluster_keeps_running_until_the_last_pgusers_process_using_it_leaves() {
-    let (mut first, root) = tokio::task::spawn_blocking(|| {
-        new_cluster(&ClusterOptions {
-            ephemeral: true,
-            ..ClusterOptions::default()
-        })
-    })
-    .await
-    .unwrap();
+    let (mut first, root) = ephemeral_cluster().await;
     let cluster_root = first.root().to_owned();
     let port = first.port();
 

@@ -277,18 +277,23 @@ pub fn verifier_literal(password: &Password) -> String {
     ))
 }
 
-/// A cluster of the test's own with a dashboard on it (operator password
-/// `operator-password`), for tests that stop PostgreSQL under a running
-/// dashboard: the cluster, its root directory and the dashboard's address.
-pub async fn dashboard_on_own_cluster() -> (Cluster, PathBuf, String) {
-    let (cluster, root) = tokio::task::spawn_blocking(|| {
+/// A new cluster that goes away with its directory: the cluster and its root.
+pub async fn ephemeral_cluster() -> (Cluster, PathBuf) {
+    tokio::task::spawn_blocking(|| {
         new_cluster(&ClusterOptions {
             ephemeral: true,
             ..ClusterOptions::default()
         })
     })
     .await
-    .expect("cluster thread");
+    .expect("cluster thread")
+}
+
+/// A cluster of the test's own with a dashboard on it (operator password
+/// `operator-password`), for tests that stop PostgreSQL under a running
+/// dashboard: the cluster, its root directory and the dashboard's address.
+pub async fn dashboard_on_own_cluster() -> (Cluster, PathBuf, String) {
+    let (cluster, root) = ephemeral_cluster().await;
     let roles = RoleManager::new(cluster.admin_config("postgres"), 2, None);
     let state = StateStore::new(StateSettings {
         config: cluster.admin_config("pgusers"),
@@ -310,14 +315,7 @@ pub struct OwnCluster {
 
 impl OwnCluster {
     pub async fn start() -> Self {
-        let (cluster, root) = tokio::task::spawn_blocking(|| {
-            new_cluster(&ClusterOptions {
-                ephemeral: true,
-                ..ClusterOptions::default()
-            })
-        })
-        .await
-        .expect("cluster thread");
+        let (cluster, root) = ephemeral_cluster().await;
         Self {
             cluster: Some(cluster),
             root,
