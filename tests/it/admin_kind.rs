@@ -1,6 +1,7 @@
 //! Which kind of administrator pgusers runs as, said wherever a person
-//! looks (the Overview, `pgusers databases`), and why password encryption
-//! is "unknown" to a non-superuser administrator.
+//! looks (the Overview, `pgusers databases`), why password encryption
+//! is "unknown" to a non-superuser administrator, and how the dashboard
+//! tells of a privilege such an administrator lacks.
 
 use assert_cmd::Command;
 use pgusers::roles::{Access, RoleManager};
@@ -9,7 +10,7 @@ use postgres_protocol::escape::{escape_identifier, escape_literal};
 use tokio_postgres::Config;
 
 use crate::helpers::{
-    Browser, TestApp, TestDb, cluster, conninfo, password, spawn_app, spawn_server, test_db,
+    Browser, TestDb, cluster, conninfo, csrf_token, form_id, password, spawn_server, test_db,
     unique_name,
 };
 
@@ -70,12 +71,7 @@ async fn major_version(db: &TestDb) -> i32 {
 
 /// `pgusers` with only the settings the test gives it.
 fn pgusers(database_url: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pgusers"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PGUSERS_") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
+    let mut command = Command::from_std(crate::helpers::pgusers_binary());
     command.env("DATABASE_URL", database_url);
     command
 }
@@ -101,10 +97,10 @@ fn superuser_name() -> String {
 
 #[tokio::test]
 async fn the_overview_says_the_administrator_is_a_superuser() {
-    let app: TestApp = spawn_app().await;
-    app.log_in().await;
+    let db = test_db().await;
+    let browser = dashboard_as(&db, db.admin_config()).await;
 
-    let overview = app.get("/").await;
+    let overview = browser.get("/").await;
 
     assert_eq!(overview.status, 200);
     assert!(
@@ -169,8 +165,8 @@ async fn the_users_page_explains_unknown_password_encryption_to_a_createrole_adm
     let db = test_db().await;
     let (_, config) = createrole_admin(&db).await;
     let browser = dashboard_as(&db, config).await;
-    let superuser_app = spawn_app().await;
-    superuser_app.log_in().await;
+    let other = test_db().await;
+    let superuser_app = dashboard_as(&other, other.admin_config()).await;
 
     let users = browser.get("/settings/users").await;
     let superusers_users = superuser_app.get("/settings/users").await;
@@ -230,4 +226,79 @@ async fn database_users_list_as_a_createrole_administrator_explains_unknown_on_s
 
 fn config_password(config: &Config) -> String {
     String::from_utf8(config.get_password().unwrap().to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn a_privilege_the_administrator_lacks_redraws_the_add_form_with_the_fix_and_what_was_typed()
+{
+    let db = test_db().await;
+    // As before PostgreSQL 15: PUBLIC may create in `public`, which only
+    // its owner (not a CREATEROLE administrator) can take back.
+    db.admin()
+        .await
+        .batch_execute(
+            "ALTER SCHEMA public OWNER TO postgres; GRANT CREATE ON SCHEMA public TO PUBLIC;",
+        )
+        .await
+        .unwrap();
+    let (master, config) = createrole_admin(&db).await;
+    if major_version(&db).await >= 16 {
+        // What the service gives the role that made the database, so that
+        // only the schema stands in the way.
+        db.admin()
+            .await
+            .batch_execute(&format!(
+                "GRANT {} TO {} WITH ADMIN OPTION, INHERIT TRUE",
+                escape_identifier(&db.protected),
+                escape_identifier(&master)
+            ))
+            .await
+            .unwrap();
+    }
+    let browser = dashboard_as(&db, config).await;
+    let name = unique_name("ro");
+    let chosen = password();
+    let form = browser.get("/settings/users/new").await.body;
+
+    let refused = browser
+        .post(
+            "/settings/users",
+            &[
+                ("csrf_token", csrf_token(&form).as_str()),
+                ("form_id", form_id(&form).unwrap().as_str()),
+                ("username", name.as_str()),
+                ("password", chosen.expose()),
+                ("password_confirmation", chosen.expose()),
+                ("read_only", "on"),
+            ],
+        )
+        .await;
+
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    let alert = refused
+        .body
+        .split("<p class=\"notice error\" role=\"alert\" id=\"form-error\">")
+        .nth(1)
+        .expect("a message above the form")
+        .split("</p>")
+        .next()
+        .unwrap();
+    assert!(alert.starts_with("The user was not added. "), "{alert}");
+    assert!(
+        alert.contains("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
+        "{alert}"
+    );
+    assert!(!alert.contains("permission denied"), "{alert}");
+    assert!(refused.body.contains(&format!("value=\"{name}\"")));
+    assert!(
+        refused
+            .body
+            .contains("name=\"read_only\" type=\"checkbox\" value=\"on\"")
+    );
+    assert!(refused.body.contains(" checked>"), "Read only stays ticked");
+    assert!(
+        !refused.body.contains(chosen.expose()),
+        "never the password"
+    );
+    assert!(!db.role_exists(&name).await, "nothing was made");
 }

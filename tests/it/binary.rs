@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::helpers::{Browser, conninfo, test_db};
@@ -44,16 +44,11 @@ fn start_with(data_dir: &Path, env: &[(&str, String)], listen: Listen) -> Runnin
         .port();
     let address = format!("127.0.0.1:{port}");
     let log = data_dir.with_extension(format!("{port}.log"));
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pgusers"));
+    let mut command = crate::helpers::pgusers_binary();
     match listen {
         Listen::Env => command.env("PGUSERS_LISTEN", &address),
         Listen::ServeFlag => command.args(["serve", "--listen", &address]),
     };
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PGUSERS_") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
     let mut child = command
         .envs(env.iter().map(|(k, v)| (k, v)))
         .env("PGUSERS_DATA_DIR", data_dir)

@@ -1,7 +1,7 @@
 //! Settings that cannot work, and a database that goes away: what the CLI,
 //! `serve` and the dashboard say, and that no password is ever in it.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use pgusers::domain::{OperatorPassword, RoleName};
@@ -26,12 +26,7 @@ struct Exited {
 fn pgusers(args: &[&str], env: &[(&str, String)]) -> Exited {
     let dir = tempfile::tempdir().unwrap();
     let (out, err) = (dir.path().join("out"), dir.path().join("err"));
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pgusers"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("PGUSERS_") || key == "DATABASE_URL" {
-            command.env_remove(key);
-        }
-    }
+    let mut command = crate::helpers::pgusers_binary();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -764,7 +764,7 @@ async fn a_role_name_with_a_bidi_override_is_shown_escaped_on_the_users_page() {
     let name = format!("{}\u{202e}gpj.exe", unique_name("bidi"));
     let quoted = postgres_protocol::escape::escape_identifier(&name);
     app.db
-        .admin()
+        .as_admin_in_use()
         .await
         .batch_execute(&format!("CREATE ROLE {quoted} LOGIN"))
         .await

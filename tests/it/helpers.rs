@@ -397,6 +397,20 @@ impl TestDb {
         self.roles_config.clone()
     }
 
+    /// A connection string, as the administrator in use, for a state
+    /// database of this test's own (which nothing creates).
+    pub fn state_url(&self) -> String {
+        let mut config = self.roles_config.clone();
+        config.dbname(format!("{}_state", self.name));
+        conninfo(&config)
+    }
+
+    /// The DATABASE_URL a person would give pgusers for this database: the
+    /// administrator in use, password included.
+    pub fn database_url(&self) -> String {
+        conninfo(&self.roles_config)
+    }
+
     /// The name of the role the role module connects as.
     pub fn admin_in_use(&self) -> String {
         self.roles_config.get_user().expect("a user").to_owned()
@@ -495,8 +509,23 @@ impl TestDb {
     }
 }
 
+/// The `pgusers` binary with none of the settings of the environment the
+/// tests run in, so each test gives its own; but with the server programs
+/// (`PGUSERS_PG_BINDIR`) the run chose, so clusters it makes are the major
+/// under test.
+pub fn pgusers_binary() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pgusers"));
+    for (key, _) in std::env::vars() {
+        let setting = key.starts_with("PGUSERS_") && key != "PGUSERS_PG_BINDIR";
+        if setting || key == "DATABASE_URL" {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
 /// A `key=value` connection string for `config` (Unix-socket host, port,
-/// user, database), as DATABASE_URL takes it.
+/// user, database, and its password if it has one), as DATABASE_URL takes it.
 pub fn conninfo(config: &Config) -> String {
     let host = config
         .get_hosts()
@@ -506,12 +535,20 @@ pub fn conninfo(config: &Config) -> String {
             _ => None,
         })
         .expect("a Unix-socket host");
-    format!(
+    let mut url = format!(
         "host={host} port={} user={} dbname={}",
         config.get_ports()[0],
         config.get_user().expect("a user"),
         config.get_dbname().expect("a database")
-    )
+    );
+    if let Some(password) = config.get_password() {
+        let password = std::str::from_utf8(password).expect("a UTF-8 password");
+        url.push_str(&format!(
+            " password='{}'",
+            password.replace('\\', "\\\\").replace('\'', "\\'")
+        ));
+    }
+    url
 }
 
 /// The SQLSTATE of a failed statement.
