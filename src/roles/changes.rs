@@ -50,6 +50,7 @@ impl RoleManager {
             "to grant what it owns and change default privileges for it",
         )
         .await?;
+        privileges::check_can_share_existing(&tx, &facts, access).await?;
         ensure_readers_group(&tx, &facts).await?;
         match privileges::close_public_schema(&tx, &facts).await {
             // Only a read-only user would gain what PUBLIC may do there.

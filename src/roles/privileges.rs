@@ -13,7 +13,7 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::error::SqlState;
 
 use super::sql::ident;
-use super::{Facts, RoleError};
+use super::{Access, Facts, RoleError};
 
 /// The first major where CREATEROLE manages only roles held WITH ADMIN OPTION.
 const ADMIN_OPTION_RULES: i32 = 160_000;
@@ -203,6 +203,106 @@ pub(super) async fn check_read_write(
         });
     }
     Ok(())
+}
+
+/// Before a new user gets what the guide gives on the tables and sequences
+/// in `public`: refuses when pgusers' role may not give it on some of them.
+/// A GRANT on an object whose owner it does not act for fails ("permission
+/// denied") or only warns ("no privileges were granted"), and the user
+/// would miss those objects without a word.
+pub(super) async fn check_can_share_existing(
+    client: &impl GenericClient,
+    facts: &Facts,
+    access: Access,
+) -> Result<(), RoleError> {
+    if facts.admin_super {
+        return Ok(());
+    }
+    let (table_privileges, sequence_privileges) = match access {
+        Access::ReadOnly => (&["SELECT"][..], &["SELECT"][..]),
+        Access::ReadWrite => (
+            &[
+                "SELECT",
+                "INSERT",
+                "UPDATE",
+                "DELETE",
+                "TRUNCATE",
+                "REFERENCES",
+                "TRIGGER",
+            ][..],
+            &["USAGE", "SELECT", "UPDATE"][..],
+        ),
+    };
+    let can_give = |function: &str, privileges: &[&str]| {
+        privileges
+            .iter()
+            .map(|p| format!("{function}(current_user, c.oid, '{p} WITH GRANT OPTION')"))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let rows = client
+        .query(
+            &format!(
+                "SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                        c.oid::regclass::text
+                   FROM pg_class c
+                  WHERE c.relnamespace = 'public'::regnamespace
+                    AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+                    AND NOT CASE c.relkind WHEN 'S' THEN {} ELSE {} END
+                    -- The readers may already read it: nothing to give.
+                    AND NOT ($1 AND COALESCE((SELECT has_table_privilege(r.oid, c.oid, 'SELECT')
+                                                FROM pg_roles r WHERE r.rolname = $2), false))
+                  ORDER BY 2",
+                can_give("has_sequence_privilege", sequence_privileges),
+                can_give("has_table_privilege", table_privileges),
+            ),
+            &[&(access == Access::ReadOnly), &facts.readers],
+        )
+        .await
+        .map_err(|e| refusal(facts, e, &facts.readers))?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let admin = ident(&facts.admin);
+    let privileges = |kind: &str| {
+        if kind == "SEQUENCE" {
+            sequence_privileges.join(", ")
+        } else {
+            table_privileges.join(", ")
+        }
+    };
+    // `regclass` text names the schema: pgusers' search_path is only
+    // pg_catalog.
+    let objects: Vec<(String, String)> = rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+    let grants: Vec<String> = objects
+        .iter()
+        .map(|(kind, name)| {
+            format!(
+                "GRANT {} ON {kind} {name} TO {admin} WITH GRANT OPTION;",
+                privileges(kind)
+            )
+        })
+        .collect();
+    let names: Vec<&str> = objects.iter().map(|(_, name)| name.as_str()).collect();
+    let user = match access {
+        Access::ReadOnly => "read-only",
+        Access::ReadWrite => "read-write",
+    };
+    Err(RoleError::MissingPrivilege {
+        admin: facts.admin.clone(),
+        needs: format!(
+            "to give a {user} user what it gets on {} (it is not a superuser, and does not act \
+             for the owner)",
+            names.join(", ")
+        ),
+        fix: format!(
+            "{} (as the owner of each, in database \"{}\"), or give them to the protected user \
+             \"{}\" with ALTER ... OWNER TO; then add the user again",
+            grants.join(" "),
+            facts.database,
+            facts.protected
+        ),
+    })
 }
 
 /// After `DROP OWNED BY user`: refuses to go on when privileges granted to

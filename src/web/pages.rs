@@ -93,9 +93,21 @@ pub struct NewUserErrors {
     pub username: Vec<String>,
     pub password: Vec<String>,
     pub confirmation: Vec<String>,
+    /// Why the user was not added when no field is wrong: the database
+    /// refused or could not be reached.
+    pub form: Option<String>,
 }
 
 impl NewUserErrors {
+    /// A failure of the whole form, not of a field.
+    pub fn whole_form(message: String) -> Self {
+        Self {
+            form: Some(message),
+            ..Self::default()
+        }
+    }
+
+    /// Whether some field is wrong.
     pub fn any(&self) -> bool {
         !(self.username.is_empty() && self.password.is_empty() && self.confirmation.is_empty())
     }

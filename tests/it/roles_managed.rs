@@ -295,3 +295,63 @@ async fn a_readers_group_another_role_made_is_refused_on_16_and_later_with_the_g
         assert!(db.listed(name.as_str()).await.read_only);
     }
 }
+
+#[tokio::test]
+async fn a_table_the_admin_cannot_share_stops_a_new_user_with_the_grant_to_run() {
+    let db = test_db().await;
+    // A table of the superuser's, whose privileges only it may give away.
+    db.admin()
+        .await
+        .batch_execute("CREATE TABLE theirs (v int); INSERT INTO theirs VALUES (7);")
+        .await
+        .unwrap();
+
+    for (access, privileges) in [
+        (Access::ReadOnly, "SELECT"),
+        (
+            Access::ReadWrite,
+            "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER",
+        ),
+    ] {
+        let name = crate::helpers::username("new");
+        let secret = Password::generate();
+
+        let created = db
+            .roles
+            .create(&name, NewPassword::Chosen(secret.clone()), access)
+            .await;
+
+        match admin_kind() {
+            AdminKind::Superuser => {
+                created.unwrap();
+                let client = db.connect_as(name.as_str(), secret.expose()).await.unwrap();
+                let row = client.query_one("SELECT v FROM theirs", &[]).await;
+                assert_eq!(row.unwrap().get::<_, i32>(0), 7, "{access:?}");
+            }
+            AdminKind::CreateRole => {
+                match created {
+                    Err(error @ RoleError::MissingPrivilege { .. }) => {
+                        let message = error.to_string();
+                        let grant = format!(
+                            "GRANT {privileges} ON TABLE public.theirs TO {} WITH GRANT OPTION;",
+                            ident(&db.admin_in_use())
+                        );
+                        assert!(message.contains(&grant), "{message}");
+                        assert!(!message.contains("permission denied"), "{message}");
+                        // The GRANT it names is the fix.
+                        db.admin().await.batch_execute(&grant).await.unwrap();
+                    }
+                    other => panic!("expected a refusal naming the GRANT, got {other:?}"),
+                }
+                assert!(!db.role_exists(name.as_str()).await, "nothing was made");
+                db.roles
+                    .create(&name, NewPassword::Chosen(secret.clone()), access)
+                    .await
+                    .expect("made once the GRANT is run");
+                let client = db.connect_as(name.as_str(), secret.expose()).await.unwrap();
+                let row = client.query_one("SELECT v FROM theirs", &[]).await;
+                assert_eq!(row.unwrap().get::<_, i32>(0), 7, "{access:?}");
+            }
+        }
+    }
+}

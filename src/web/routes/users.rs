@@ -1,7 +1,7 @@
 //! Settings › Database Users: list, add, reset password, delete.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
 use super::{chrome, see_other};
@@ -158,6 +158,20 @@ pub async fn create(
             };
             form_again(&app, &ids, &operator, &form, errors).await
         }
+        // The database refused or is away: say why above what was typed,
+        // so nothing is lost when it is fixed.
+        Err(
+            error @ (RoleError::MissingPrivilege { .. }
+            | RoleError::Unavailable(_)
+            | RoleError::Busy
+            | RoleError::Misconfigured(_)
+            | RoleError::ProtectedUserMissing(_)),
+        ) => {
+            let error = WebError::from(error);
+            let status = error.status_code();
+            let errors = NewUserErrors::whole_form(error.to_string());
+            form_again_as(status, &app, &ids, &operator, &form, errors).await
+        }
         Err(other) => Err(other.into()),
     }
 }
@@ -165,6 +179,19 @@ pub async fn create(
 /// The form again, with a message at each wrong field and what was typed,
 /// except the passwords.
 async fn form_again(
+    app: &web::Data<AppState>,
+    ids: &FormIds,
+    operator: &Operator,
+    form: &NewUserForm,
+    errors: NewUserErrors,
+) -> Result<HttpResponse, WebError> {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    form_again_as(status, app, ids, operator, form, errors).await
+}
+
+/// [`form_again`], answered with `status`.
+async fn form_again_as(
+    status: StatusCode,
     app: &web::Data<AppState>,
     ids: &FormIds,
     operator: &Operator,
@@ -180,7 +207,7 @@ async fn form_again(
         read_only: form.read_only.is_some(),
         errors,
     };
-    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    render(status, &page)
 }
 
 fn target(name: &str) -> Result<RoleName, WebError> {
