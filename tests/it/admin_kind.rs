@@ -173,14 +173,7 @@ async fn the_users_page_explains_unknown_password_encryption_to_a_createrole_adm
 
     assert_eq!(users.status, 200, "{}", users.body);
     assert!(users.body.contains("<td>unknown</td>"), "{}", users.body);
-    let note = users
-        .body
-        .split("<p class=\"hint\" id=\"encryption-note\">")
-        .nth(1)
-        .expect("a visible note under the table")
-        .split("</p>")
-        .next()
-        .unwrap();
+    let note = paragraph(&users.body, "<p class=\"hint\" id=\"encryption-note\">");
     assert!(note.contains("cannot read pg_authid"), "{note}");
     assert!(
         note.contains("Passwords pgusers sets are always stored as SCRAM-SHA-256"),
@@ -224,6 +217,16 @@ async fn database_users_list_as_a_createrole_administrator_explains_unknown_on_s
     assert!(!stderr.contains(config_password(&config).as_str()));
 }
 
+/// The text of the paragraph `opening` starts, which the page must have.
+fn paragraph<'a>(html: &'a str, opening: &str) -> &'a str {
+    let start = html
+        .find(opening)
+        .unwrap_or_else(|| panic!("no {opening} in {html}"))
+        + opening.len();
+    let end = start + html[start..].find("</p>").expect("the paragraph ends");
+    &html[start..end]
+}
+
 fn config_password(config: &Config) -> String {
     String::from_utf8(config.get_password().unwrap().to_vec()).unwrap()
 }
@@ -232,15 +235,7 @@ fn config_password(config: &Config) -> String {
 async fn a_privilege_the_administrator_lacks_redraws_the_add_form_with_the_fix_and_what_was_typed()
 {
     let db = test_db().await;
-    // As before PostgreSQL 15: PUBLIC may create in `public`, which only
-    // its owner (not a CREATEROLE administrator) can take back.
-    db.admin()
-        .await
-        .batch_execute(
-            "ALTER SCHEMA public OWNER TO postgres; GRANT CREATE ON SCHEMA public TO PUBLIC;",
-        )
-        .await
-        .unwrap();
+    db.open_public_schema_to_everyone().await;
     let (master, config) = createrole_admin(&db).await;
     if major_version(&db).await >= 16 {
         // What the service gives the role that made the database, so that
@@ -275,14 +270,10 @@ async fn a_privilege_the_administrator_lacks_redraws_the_add_form_with_the_fix_a
         .await;
 
     assert_eq!(refused.status, 503, "{}", refused.body);
-    let alert = refused
-        .body
-        .split("<p class=\"notice error\" role=\"alert\" id=\"form-error\">")
-        .nth(1)
-        .expect("a message above the form")
-        .split("</p>")
-        .next()
-        .unwrap();
+    let alert = paragraph(
+        &refused.body,
+        "<p class=\"notice error\" role=\"alert\" id=\"form-error\">",
+    );
     assert!(alert.starts_with("The user was not added. "), "{alert}");
     assert!(
         alert.contains("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),

@@ -405,6 +405,19 @@ impl TestDb {
         conninfo(&config)
     }
 
+    /// Makes schema `public` as it was before PostgreSQL 15: it belongs to
+    /// the bootstrap superuser and PUBLIC may create in it. Only that owner
+    /// (not a CREATEROLE administrator) can take this back.
+    pub async fn open_public_schema_to_everyone(&self) {
+        self.admin()
+            .await
+            .batch_execute(
+                "ALTER SCHEMA public OWNER TO postgres; GRANT CREATE ON SCHEMA public TO PUBLIC;",
+            )
+            .await
+            .expect("the superuser opens public");
+    }
+
     /// The DATABASE_URL a person would give pgusers for this database: the
     /// administrator in use, password included.
     pub fn database_url(&self) -> String {

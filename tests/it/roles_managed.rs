@@ -171,15 +171,7 @@ async fn when_pgusers_connects_as_the_protected_user_it_is_listed_as_protected()
 #[tokio::test]
 async fn a_read_only_user_is_never_made_able_to_create_tables_when_everyone_may_create_in_public() {
     let db = test_db().await;
-    // As before PostgreSQL 15: `public` belongs to the bootstrap superuser
-    // and PUBLIC may create in it.
-    db.admin()
-        .await
-        .batch_execute(
-            "ALTER SCHEMA public OWNER TO postgres; GRANT CREATE ON SCHEMA public TO PUBLIC;",
-        )
-        .await
-        .unwrap();
+    db.open_public_schema_to_everyone().await;
     let name = crate::helpers::username("ro");
     let secret = Password::generate();
 
