@@ -30,11 +30,23 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// What `--help` says about the two kinds of administrator role.
+const ADMINISTRATOR_HELP: &str = "\
+Administrator role (DATABASE_URL): a superuser, or a non-superuser with CREATEROLE,
+such as the \"master\" role of Amazon RDS, Cloud SQL or Azure, on PostgreSQL 14 to 18.
+pgusers says which it found on the Overview page, in `pgusers databases` and in
+`serve`'s log. Without a superuser, it grants its role membership in the users it
+manages (INHERIT, never SET, on PostgreSQL 16 and later) and nothing more; it never
+asks for SUPERUSER. When a change needs a privilege the role lacks, it stops and
+names the GRANT or REVOKE that fixes it. The README's \"Managed PostgreSQL\" says
+what the role needs on each version.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pgusers",
     version,
-    about = "Manage the users of a PostgreSQL database: a web dashboard and a command line"
+    about = "Manage the users of a PostgreSQL database: a web dashboard and a command line",
+    after_help = ADMINISTRATOR_HELP
 )]
 pub struct Cli {
     #[command(flatten)]

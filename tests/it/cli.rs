@@ -311,6 +311,27 @@ fn help(args: &[&str]) -> String {
 }
 
 #[test]
+fn help_says_which_administrator_roles_work_and_what_pgusers_takes_without_a_superuser() {
+    let text = help(&[]);
+
+    let said = text
+        .split("Administrator role (DATABASE_URL): ")
+        .nth(1)
+        .expect("a paragraph on the administrator role")
+        .replace('\n', " ");
+    for words in [
+        "a superuser, or a non-superuser with CREATEROLE",
+        "PostgreSQL 14 to 18",
+        "INHERIT, never SET",
+        "it never asks for SUPERUSER",
+        "names the GRANT or REVOKE that fixes it",
+        "\"Managed PostgreSQL\"",
+    ] {
+        assert!(said.contains(words), "{words:?} in {said}");
+    }
+}
+
+#[test]
 fn user_and_operator_commands_help_lists_no_dashboard_flags() {
     for command in [
         &["databases"][..],
