@@ -352,7 +352,9 @@ async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError> {
         &rows,
     ))?;
     // Why some users cannot be changed, beside the table a script reads.
-    for user in &users {
+    // The protected user says why in its column (even when it is also
+    // pgusers' own role, as on managed services).
+    for user in users.iter().filter(|user| !user.protected) {
         if let Some(reason) = &user.not_manageable {
             eprintln!(
                 "Note: \"{}\" is not managed by pgusers: {reason}.",

@@ -217,6 +217,32 @@ async fn database_users_list_as_a_createrole_administrator_explains_unknown_on_s
     assert!(!stderr.contains(config_password(&config).as_str()));
 }
 
+#[tokio::test]
+async fn database_users_list_shows_the_administrator_as_the_protected_user_without_a_note() {
+    let db = test_db().await;
+    let (master, config) = createrole_admin(&db).await;
+
+    let output = pgusers(&tcp_url(&config))
+        .env("PGUSERS_PROTECTED_USER", &master)
+        .arg("database-users-list")
+        .output()
+        .unwrap();
+
+    let (stdout, stderr) = (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    );
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|line| line.starts_with(&format!("| {master} "))
+                && line.contains("| false     | true      |")),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("is not managed"), "{stderr}");
+}
+
 /// The text of the paragraph `opening` starts, which the page must have.
 fn paragraph<'a>(html: &'a str, opening: &str) -> &'a str {
     let start = html
