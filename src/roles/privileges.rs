@@ -15,6 +15,16 @@ use tokio_postgres::error::SqlState;
 use super::sql::ident;
 use super::{Access, Facts, RoleError};
 
+/// Who may give privileges on schema `public`, as SQL: its owner, or since
+/// PostgreSQL 15, when that is `pg_database_owner` (a group nobody logs in
+/// as), the database's owner.
+const PUBLIC_OWNER: &str = "(SELECT CASE pg_get_userbyid(n.nspowner)
+                   WHEN 'pg_database_owner'
+                   THEN (SELECT pg_get_userbyid(datdba) FROM pg_database
+                          WHERE datname = current_database())
+                   ELSE pg_get_userbyid(n.nspowner) END::text
+          FROM pg_namespace n WHERE n.nspname = 'public')";
+
 /// The first major where CREATEROLE manages only roles held WITH ADMIN OPTION.
 const ADMIN_OPTION_RULES: i32 = 160_000;
 
@@ -39,7 +49,9 @@ pub(super) async fn ensure_privileges_of(
                     EXISTS (SELECT 1 FROM pg_auth_members m
                              WHERE m.roleid = r.oid
                                AND m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user)
-                               AND m.grantor = (SELECT oid FROM pg_roles WHERE rolname = current_user))
+                               AND m.grantor = (SELECT oid FROM pg_roles WHERE rolname = current_user)),
+                    r.rolsuper,
+                    (SELECT rolinherit FROM pg_roles WHERE rolname = current_user)
                FROM pg_roles r WHERE r.rolname = $1",
             &[&role, &facts.version_num],
         )
@@ -48,6 +60,17 @@ pub(super) async fn ensure_privileges_of(
     if row.get::<_, bool>(0) {
         return Ok(());
     }
+    if row.get::<_, bool>(3) {
+        // Acting for a superuser would make pgusers' role one: never name
+        // a GRANT for that.
+        return Err(RoleError::Misconfigured(format!(
+            "\"{role}\" is a superuser, and the role pgusers connects as, \"{}\", is not: \
+             it cannot act for \"{role}\" {purpose}, and pgusers never asks for superuser \
+             power. Make the protected user a role that is not a superuser (the application's \
+             own: PGUSERS_PROTECTED_USER, or the database's owner), or connect as a superuser",
+            facts.admin
+        )));
+    }
     let missing = || RoleError::MissingPrivilege {
         admin: facts.admin.clone(),
         needs: format!("the privileges of \"{role}\", {purpose}"),
@@ -55,6 +78,17 @@ pub(super) async fn ensure_privileges_of(
     };
     if !row.get::<_, bool>(1) {
         return Err(missing());
+    }
+    if facts.version_num < ADMIN_OPTION_RULES && !row.get::<_, bool>(4) {
+        // Before 16 a NOINHERIT role has no privileges of its memberships.
+        return Err(RoleError::MissingPrivilege {
+            admin: facts.admin.clone(),
+            needs: format!(
+                "the privileges of \"{role}\", {purpose}, which a NOINHERIT role does not get \
+                 from a membership"
+            ),
+            fix: format!("ALTER ROLE {} INHERIT;", ident(&facts.admin)),
+        });
     }
     let admin = ident(&facts.admin);
     let statement = match (
@@ -86,7 +120,7 @@ pub(super) async fn ensure_privileges_of(
 fn inherit_grant(facts: &Facts, role: &str) -> String {
     if facts.version_num >= ADMIN_OPTION_RULES {
         format!(
-            "GRANT {} TO {} WITH ADMIN OPTION, INHERIT TRUE;",
+            "GRANT {} TO {} WITH ADMIN OPTION, INHERIT TRUE, SET FALSE;",
             ident(role),
             ident(&facts.admin)
         )
@@ -126,9 +160,9 @@ pub(super) async fn close_public_schema(
     let may_create = || async {
         client
             .query_one(
-                "SELECT has_schema_privilege($1::text, 'public', 'CREATE'),
-                        (SELECT pg_get_userbyid(nspowner)::text FROM pg_namespace
-                          WHERE nspname = 'public')",
+                &format!(
+                    "SELECT has_schema_privilege($1::text, 'public', 'CREATE'), {PUBLIC_OWNER}"
+                ),
                 &[&facts.readers],
             )
             .await
@@ -170,24 +204,40 @@ pub(super) async fn check_read_write(
     let row = client
         .query_one(
             // A list of privileges asks for any one of them: ask for each.
-            "SELECT has_database_privilege($1::text, current_database(), 'CREATE')
+            &format!(
+                "SELECT has_database_privilege($1::text, current_database(), 'CREATE')
                     AND has_database_privilege($1::text, current_database(), 'CONNECT')
                     AND has_database_privilege($1::text, current_database(), 'TEMPORARY'),
                     has_schema_privilege($1::text, 'public', 'CREATE')
                     AND has_schema_privilege($1::text, 'public', 'USAGE'),
-                    (SELECT pg_get_userbyid(nspowner)::text FROM pg_namespace WHERE nspname = 'public')",
+                    {PUBLIC_OWNER},
+                    pg_get_userbyid(d.datdba)::text,
+                    (SELECT rolsuper FROM pg_roles WHERE oid = d.datdba)
+               FROM pg_database d WHERE d.datname = current_database()"
+            ),
             &[&user],
         )
         .await
         .map_err(fail)?;
+    let (database_owner, owner_is_superuser): (String, bool) = (row.get(3), row.get(4));
     if !row.get::<_, bool>(0) {
+        let database = ident(&facts.database);
         return Err(RoleError::MissingPrivilege {
             admin: facts.admin.clone(),
             needs: format!(
-                "to grant privileges on database \"{}\" (those of its owner)",
+                "to grant privileges on database \"{}\", which belong to its owner, \
+                 \"{database_owner}\"",
                 facts.database
             ),
-            fix: inherit_grant(facts, &facts.protected),
+            // Acting for a superuser owner would make pgusers' role one.
+            fix: if owner_is_superuser {
+                format!(
+                    "GRANT ALL ON DATABASE {database} TO {} WITH GRANT OPTION; (as \"{database_owner}\")",
+                    ident(&facts.admin)
+                )
+            } else {
+                inherit_grant(facts, &database_owner)
+            },
         });
     }
     if !row.get::<_, bool>(1) {

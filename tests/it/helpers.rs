@@ -522,6 +522,33 @@ impl TestDb {
     }
 }
 
+/// A role like a managed service's "master" role: `LOGIN CREATEROLE`, not
+/// a superuser, logging in with a password over TCP (the cluster trusts
+/// only its superuser on the socket), with `extra` role options. Its name
+/// and connection settings.
+pub async fn createrole_admin(db: &TestDb, extra: &str) -> (String, Config) {
+    let name = unique_name("master");
+    let secret = password();
+    let verifier = postgres_protocol::password::scram_sha_256(secret.expose().as_bytes());
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {} LOGIN CREATEROLE {extra} PASSWORD {}",
+            postgres_protocol::escape::escape_identifier(&name),
+            postgres_protocol::escape::escape_literal(&verifier)
+        ))
+        .await
+        .expect("the master role is made");
+    let mut config = Config::new();
+    config
+        .host("127.0.0.1")
+        .port(cluster().admin_config("postgres").get_ports()[0])
+        .user(&name)
+        .password(secret.expose())
+        .dbname(&db.name);
+    (name, config)
+}
+
 /// The `pgusers` binary with none of the settings of the environment the
 /// tests run in, so each test gives its own; but with the server programs
 /// (`PGUSERS_PG_BINDIR`) the run chose, so clusters it makes are the major

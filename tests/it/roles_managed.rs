@@ -5,7 +5,10 @@
 use pgusers::domain::{NewPassword, Password, RoleName};
 use pgusers::roles::{Access, RoleError, RoleManager};
 
-use crate::helpers::{AdminKind, admin_kind, ident, password, sqlstate, test_db, unique_name};
+use crate::helpers::{
+    AdminKind, TestDb, admin_kind, createrole_admin, ident, password, sqlstate, test_db,
+    unique_name,
+};
 
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
@@ -346,4 +349,138 @@ async fn a_table_the_admin_cannot_share_stops_a_new_user_with_the_grant_to_run()
             }
         }
     }
+}
+
+/// The role module as a new CREATEROLE master (see [`createrole_admin`])
+/// with `extra` role options, over `db`, protecting `db`'s protected user.
+async fn as_new_master(db: &TestDb, extra: &str) -> (String, RoleManager) {
+    let (master, config) = createrole_admin(db, extra).await;
+    let protected = RoleName::parse(&db.protected).unwrap();
+    (master, RoleManager::new(config, 1, Some(protected)))
+}
+
+#[tokio::test]
+async fn a_superuser_protected_user_is_a_setting_to_fix_never_a_grant_that_makes_the_admin_one() {
+    let db = test_db().await;
+    db.admin()
+        .await
+        .batch_execute(&format!("ALTER ROLE {} SUPERUSER", ident(&db.protected)))
+        .await
+        .unwrap();
+    let (_, roles) = as_new_master(&db, "").await;
+    let name = crate::helpers::username("rw");
+
+    let created = roles
+        .create(&name, NewPassword::Generate, Access::ReadWrite)
+        .await;
+
+    match created {
+        Err(error @ RoleError::Misconfigured(_)) => {
+            let message = error.to_string();
+            assert!(message.contains("is a superuser"), "{message}");
+            assert!(message.contains("PGUSERS_PROTECTED_USER"), "{message}");
+            assert!(!message.contains("GRANT"), "{message}");
+        }
+        other => panic!("expected a setting to fix, got {other:?}"),
+    }
+    assert!(!db.role_exists(name.as_str()).await, "nothing was made");
+}
+
+#[tokio::test]
+async fn a_noinherit_admin_before_16_is_told_to_inherit_and_then_works() {
+    let db = test_db().await;
+    let (master, roles) = as_new_master(&db, "NOINHERIT").await;
+    let v16 = db.version_num().await >= 160_000;
+    if v16 {
+        // What the service gives the role that made the protected user.
+        db.admin()
+            .await
+            .batch_execute(&format!(
+                "GRANT {} TO {} WITH ADMIN OPTION",
+                ident(&db.protected),
+                ident(&master)
+            ))
+            .await
+            .unwrap();
+    }
+    let name = crate::helpers::username("rw");
+
+    let first = roles
+        .create(&name, NewPassword::Generate, Access::ReadWrite)
+        .await;
+
+    if v16 {
+        // Each grant says INHERIT on 16 and later: the role's default is moot.
+        first.expect("made on 16+ whatever the role's INHERIT");
+        return;
+    }
+    match first {
+        Err(error @ RoleError::MissingPrivilege { .. }) => {
+            let fix = format!("ALTER ROLE {} INHERIT;", ident(&master));
+            assert!(error.to_string().contains(&fix), "{error}");
+            db.admin().await.batch_execute(&fix).await.unwrap();
+        }
+        other => panic!("expected a refusal naming ALTER ROLE, got {other:?}"),
+    }
+    assert!(!db.role_exists(name.as_str()).await, "nothing was made");
+    roles
+        .create(&name, NewPassword::Generate, Access::ReadWrite)
+        .await
+        .expect("made once the role inherits");
+}
+
+#[tokio::test]
+async fn a_database_owned_by_another_role_than_the_protected_user_names_its_owner() {
+    let db = test_db().await;
+    let owner = unique_name("dbowner");
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {owner} NOLOGIN; ALTER DATABASE {} OWNER TO {owner}",
+            ident(&db.name)
+        ))
+        .await
+        .unwrap();
+    let (master, roles) = as_new_master(&db, "").await;
+    if db.version_num().await >= 160_000 {
+        db.admin()
+            .await
+            .batch_execute(&format!(
+                "GRANT {} TO {} WITH ADMIN OPTION",
+                ident(&db.protected),
+                ident(&master)
+            ))
+            .await
+            .unwrap();
+    }
+    let name = crate::helpers::username("rw");
+
+    let first = roles
+        .create(&name, NewPassword::Generate, Access::ReadWrite)
+        .await;
+
+    match first {
+        Err(error @ RoleError::MissingPrivilege { .. }) => {
+            let message = error.to_string();
+            assert!(
+                message.contains(&format!("which belong to its owner, \"{owner}\"")),
+                "{message}"
+            );
+            let fix = message
+                .split("run: ")
+                .nth(1)
+                .unwrap_or_else(|| panic!("a statement to run in {message}"));
+            assert!(
+                fix.starts_with(&format!("GRANT {} TO ", ident(&owner))),
+                "{fix}"
+            );
+            db.admin().await.batch_execute(fix).await.unwrap();
+        }
+        other => panic!("expected a refusal naming the owner, got {other:?}"),
+    }
+    assert!(!db.role_exists(name.as_str()).await, "nothing was made");
+    roles
+        .create(&name, NewPassword::Generate, Access::ReadWrite)
+        .await
+        .expect("made once the GRANT it named is run");
 }
