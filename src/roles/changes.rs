@@ -337,6 +337,9 @@ async fn ensure_readers_group(tx: &Transaction<'_>, facts: &Facts) -> Result<(),
             ),
         });
     }
+    if exists.is_some() {
+        privileges::keep_readers_reading_only(tx, facts).await?;
+    }
     let mut statements = String::new();
     if exists.is_none() {
         statements.push_str(&format!(

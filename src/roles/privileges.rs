@@ -355,6 +355,64 @@ pub(super) async fn check_can_share_existing(
     })
 }
 
+/// Takes from the readers group anything but reading: a membership in
+/// another role (before PostgreSQL 15 a role may grant itself to the
+/// group) or a privilege other than SELECT on a table or sequence (an owner
+/// may grant the group INSERT). Its members would write. Refuses, naming
+/// the REVOKEs, when pgusers' role may not take them.
+pub(super) async fn keep_readers_reading_only(
+    client: &impl GenericClient,
+    facts: &Facts,
+) -> Result<(), RoleError> {
+    let fail = |e| refusal(facts, e, &facts.readers);
+    let strays = || async {
+        client
+            .query(
+                "SELECT format('REVOKE %I FROM %I;', g.rolname, $1::text)
+                   FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+                  WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = $1)
+                 UNION ALL
+                 SELECT format('REVOKE %s ON %s %s FROM %I;', a.privilege_type,
+                               CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                               c.oid::regclass, $1::text)
+                   FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+                  WHERE a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $1)
+                    AND a.privilege_type <> 'SELECT'
+                  ORDER BY 1",
+                &[&facts.readers],
+            )
+            .await
+            .map(|rows| rows.iter().map(|row| row.get(0)).collect::<Vec<String>>())
+    };
+    let revokes = strays().await.map_err(fail)?;
+    if revokes.is_empty() {
+        return Ok(());
+    }
+    tracing::warn!(group = %facts.readers, statements = %revokes.join(" "),
+        "the read-only group was given more than reading: taking it back");
+    for revoke in &revokes {
+        // One at a time: a REVOKE this role may not make only warns.
+        client.batch_execute(revoke).await.map_err(fail)?;
+    }
+    let left = strays().await.map_err(fail)?;
+    if left.is_empty() {
+        return Ok(());
+    }
+    Err(RoleError::MissingPrivilege {
+        admin: facts.admin.clone(),
+        needs: format!(
+            "to take from the read-only group \"{}\" what would let its members write \
+             (only whoever granted it may)",
+            facts.readers
+        ),
+        fix: format!(
+            "{} (as whoever granted each, in database \"{}\")",
+            left.join(" "),
+            facts.database
+        ),
+    })
+}
+
 /// After `DROP OWNED BY user`: refuses to go on when privileges granted to
 /// `user` in this database are left. `DROP OWNED` revokes only what the
 /// role running it may revoke, and skips the rest silently: grants made by

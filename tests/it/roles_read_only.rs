@@ -1,7 +1,7 @@
 use pgusers::domain::NewPassword;
 use pgusers::roles::{Access, RoleManager};
 
-use crate::helpers::{sqlstate, test_db, username};
+use crate::helpers::{ident, sqlstate, test_db, username};
 
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
@@ -148,4 +148,69 @@ async fn a_reader_that_was_also_granted_a_write_is_not_shown_as_read_only() {
     );
     db.run_as(&plus, &secret, "INSERT INTO notes VALUES (1)")
         .await;
+}
+
+#[tokio::test]
+async fn a_read_only_group_given_more_than_reading_is_not_shown_read_only_and_the_next_reader_takes_it_back()
+ {
+    let db = test_db().await;
+    let (writer, writer_secret) = db.create_user("rw", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("ro", Access::ReadOnly).await;
+    let readers = ident(&format!("pgusers-readonly-{}", db.name));
+    let as_writer = db
+        .connect_as(writer.as_str(), writer_secret.expose())
+        .await
+        .unwrap();
+    // The writer shares its table for writing with every read-only user,
+    // and its own rights: before PostgreSQL 15 a role may grant itself to
+    // the group; later, someone acting for it (here pgusers' own role).
+    as_writer
+        .batch_execute(&format!(
+            "CREATE TABLE notes (v int); GRANT INSERT ON notes TO {readers};"
+        ))
+        .await
+        .unwrap();
+    let membership = format!("GRANT {} TO {readers}", ident(writer.as_str()));
+    if as_writer.batch_execute(&membership).await.is_err() {
+        db.as_admin_in_use()
+            .await
+            .batch_execute(&membership)
+            .await
+            .unwrap();
+    }
+
+    let shown_before = db.listed(reader.as_str()).await.read_only;
+    db.create_user("ro2", Access::ReadOnly).await;
+    let shown_after = db.listed(reader.as_str()).await.read_only;
+
+    assert!(
+        !shown_before,
+        "a reader that can write is not shown read-only"
+    );
+    assert!(shown_after);
+    let as_reader = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlstate(
+            as_reader
+                .batch_execute("INSERT INTO public.notes VALUES (1)")
+                .await
+        ),
+        "42501"
+    );
+    assert_eq!(
+        sqlstate(as_reader.batch_execute("DROP TABLE public.notes").await),
+        INSUFFICIENT_PRIVILEGE
+    );
+    assert_eq!(
+        as_reader
+            .query_one("SELECT count(*) FROM public.notes", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0),
+        0,
+        "it still reads"
+    );
 }
