@@ -77,8 +77,11 @@ impl From<RoleError> for CliError {
             | RoleError::Protected(_)
             | RoleError::OwnsDatabase { .. }
             | RoleError::NotManageable { .. }
-            | RoleError::OwnsObjectsElsewhere { .. } => Self::Refused(message),
-            RoleError::Busy | RoleError::Unavailable(_) => Self::Unavailable(message),
+            | RoleError::OwnsObjectsElsewhere { .. }
+            | RoleError::ActedAsByOthers { .. } => Self::Refused(message),
+            RoleError::Busy | RoleError::ActedWhileDeleted { .. } | RoleError::Unavailable(_) => {
+                Self::Unavailable(message)
+            }
             RoleError::ProtectedUserMissing(_)
             | RoleError::Misconfigured(_)
             | RoleError::MissingPrivilege { .. } => Self::Usage(message),

@@ -174,28 +174,47 @@ impl RoleManager {
     /// deletion then fails, its connection limit is put back.
     pub async fn delete(&self, name: &RoleName) -> Result<(), RoleError> {
         let user = name.as_str();
-        let (oid, limit) = self.lock_out(name).await?;
+        let (oid, limit, definers) = self.lock_out(name).await?;
         let deleted = self.delete_locked_out(name, oid).await;
         if deleted.is_err() {
-            let restore = format!("ALTER ROLE {} CONNECTION LIMIT {limit}", ident(user));
-            let restored = match self.pool.get().await {
-                Ok(client) => client
-                    .batch_execute(&restore)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(error) => Err(error.to_string()),
-            };
-            if let Err(error) = restored {
-                tracing::error!(%error, user, "a failed delete left the user locked out (CONNECTION LIMIT 0)");
-            }
+            self.undo_lock_out(user, limit, &definers).await;
         }
         deleted
     }
 
+    /// After a failed delete: lets the user log in again and its routines
+    /// run as it again. Each statement on its own, so a routine dropped
+    /// meanwhile leaves the rest restored; failures are logged.
+    async fn undo_lock_out(&self, user: &str, limit: i32, definers: &[String]) {
+        let mut statements = vec![format!(
+            "ALTER ROLE {} CONNECTION LIMIT {limit}",
+            ident(user)
+        )];
+        statements.extend(
+            definers
+                .iter()
+                .map(|routine| code::routines_security(std::slice::from_ref(routine), true)),
+        );
+        let client = match self.pool.get().await {
+            Ok(client) => client,
+            Err(error) => {
+                tracing::error!(%error, user, "a failed delete left the user locked out (CONNECTION LIMIT 0, its routines SECURITY INVOKER)");
+                return;
+            }
+        };
+        for statement in statements {
+            if let Err(error) = client.batch_execute(&statement).await {
+                tracing::error!(%error, user, statement, "a failed delete could not undo its lock-out");
+            }
+        }
+    }
+
     /// Refuses what may not be deleted, then stops the user from logging in
-    /// and ends its sessions, waiting (a few seconds at most) for them to
-    /// go. Returns its oid and its connection limit before.
-    async fn lock_out(&self, name: &RoleName) -> Result<(u32, i32), RoleError> {
+    /// and its routines from running as it (a call would act as the user
+    /// however locked out), and ends its sessions, waiting (a few seconds at
+    /// most) for them to go. Returns its oid, its connection limit before,
+    /// and the SECURITY DEFINER routines it had.
+    async fn lock_out(&self, name: &RoleName) -> Result<(u32, i32, Vec<String>), RoleError> {
         let user = name.as_str();
         let mut client = self.client().await?;
         let tx = begin(&mut client, user).await?;
@@ -218,14 +237,20 @@ impl RoleManager {
             "to give it what a deleted user owned",
         )
         .await?;
+        refuse_others_acting_as(&tx, &facts, user, oid).await?;
         let limit: i32 = tx
             .query_one("SELECT rolconnlimit FROM pg_roles WHERE oid = $1", &[&oid])
             .await
             .map_err(fail)?
             .get(0);
-        tx.batch_execute(&format!("ALTER ROLE {} CONNECTION LIMIT 0", ident(user)))
-            .await
-            .map_err(fail)?;
+        let definers = code::definer_routines(&tx, oid).await.map_err(fail)?;
+        tx.batch_execute(&format!(
+            "ALTER ROLE {} CONNECTION LIMIT 0; {}",
+            ident(user),
+            code::routines_security(&definers, false)
+        ))
+        .await
+        .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
         terminate_sessions(&client, oid).await.map_err(fail)?;
         for _ in 0..100 {
@@ -242,7 +267,7 @@ impl RoleManager {
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        Ok((oid, limit))
+        Ok((oid, limit, definers))
     }
 
     async fn delete_locked_out(&self, name: &RoleName, oid: u32) -> Result<(), RoleError> {
@@ -261,13 +286,22 @@ impl RoleManager {
         let code = code::find(&tx, oid, facts.version_num)
             .await
             .map_err(fail)?;
+        let protected_definers = definers_of(&tx, &facts.protected).await.map_err(fail)?;
         let statements = format!(
-            "{neutralise} REASSIGN OWNED BY {user} TO {protected}; DROP OWNED BY {user};",
+            "{neutralise} REASSIGN OWNED BY {user} TO {protected};",
             neutralise = code::neutralise(&code),
             user = ident(user),
             protected = ident(&facts.protected)
         );
         tx.batch_execute(&statements).await.map_err(fail)?;
+        // A call of the user's routine begun before the lock-out still runs
+        // as the user: what it made after `find` would reach the protected
+        // user unreviewed, and what it made after the REASSIGN would be
+        // dropped with the user's privileges.
+        refuse_made_meanwhile(&tx, &facts, user, oid, &protected_definers).await?;
+        tx.batch_execute(&format!("DROP OWNED BY {};", ident(user)))
+            .await
+            .map_err(fail)?;
         // DROP OWNED skips, silently, grants pgusers' role may not revoke.
         privileges::check_nothing_granted_left(&tx, &facts, user, oid).await?;
         tx.batch_execute(&format!("DROP ROLE {};", ident(user)))
@@ -281,6 +315,102 @@ impl RoleManager {
         }
         Ok(())
     }
+}
+
+/// Refuses to delete `user` while roles other than pgusers' own may act as
+/// it (`SET ROLE`): they would not be locked out with it.
+async fn refuse_others_acting_as(
+    tx: &Transaction<'_>,
+    facts: &Facts,
+    user: &str,
+    oid: u32,
+) -> Result<(), RoleError> {
+    // Before 16 every membership lets its member SET ROLE.
+    let may_set = if facts.version_num >= 160_000 {
+        "m.set_option"
+    } else {
+        "true"
+    };
+    let members: Vec<String> = tx
+        .query(
+            &format!(
+                "SELECT r.rolname::text FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
+                  WHERE m.roleid = $1 AND {may_set} AND r.rolname <> current_user
+                  GROUP BY r.rolname ORDER BY r.rolname"
+            ),
+            &[&oid],
+        )
+        .await
+        .map_err(|e| refusal(facts, e, user))?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    if members.is_empty() {
+        return Ok(());
+    }
+    Err(RoleError::ActedAsByOthers {
+        user: user.to_owned(),
+        members: members
+            .iter()
+            .map(|member| format!("\"{member}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
+        revokes: members
+            .iter()
+            .map(|member| format!("REVOKE {} FROM {};", ident(user), ident(member)))
+            .collect::<Vec<_>>()
+            .join(" "),
+    })
+}
+
+/// The SECURITY DEFINER routines `role` owns in this database, by oid.
+async fn definers_of(tx: &Transaction<'_>, role: &str) -> Result<Vec<u32>, tokio_postgres::Error> {
+    let rows = tx
+        .query(
+            "SELECT p.oid FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
+              WHERE r.rolname = $1 AND p.prosecdef",
+            &[&role],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
+/// After `REASSIGN OWNED`: refuses when code running as `user` made objects
+/// meanwhile. Anything it still owns here was made after the REASSIGN; a
+/// SECURITY DEFINER routine the protected user owns now and did not before
+/// (`before`) was made after `code::find` saw the user's code.
+async fn refuse_made_meanwhile(
+    tx: &Transaction<'_>,
+    facts: &Facts,
+    user: &str,
+    oid: u32,
+    before: &[u32],
+) -> Result<(), RoleError> {
+    let rows = tx
+        .query(
+            "SELECT pg_describe_object(s.classid, s.objid, s.objsubid)
+               FROM pg_shdepend s
+              WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = $1 AND s.deptype = 'o'
+                AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                -- REASSIGN OWNED leaves these to DROP OWNED: no data.
+                AND s.classid NOT IN ('pg_default_acl'::regclass, 'pg_user_mapping'::regclass)
+             UNION ALL
+             SELECT pg_describe_object('pg_proc'::regclass, p.oid, 0)
+               FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
+              WHERE r.rolname = $2 AND p.prosecdef AND NOT p.oid = ANY($3)
+              ORDER BY 1",
+            &[&oid, &facts.protected, &before],
+        )
+        .await
+        .map_err(|e| refusal(facts, e, user))?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let objects: Vec<String> = rows.iter().filter_map(|row| row.get(0)).collect();
+    Err(RoleError::ActedWhileDeleted {
+        user: user.to_owned(),
+        objects: objects.join(", "),
+    })
 }
 
 fn resolve(password: NewPassword) -> (Password, bool) {

@@ -290,6 +290,33 @@ pub(super) async fn find(
 }
 
 /// The statements that make `code` safe to hand to the protected user.
+/// The user's SECURITY DEFINER routines in this database, as `regprocedure`
+/// text: any role may call them (PUBLIC may execute a new routine), and a
+/// call runs as the user.
+pub(super) async fn definer_routines(
+    client: &impl GenericClient,
+    oid: u32,
+) -> Result<Vec<String>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p
+              WHERE p.proowner = $1 AND p.prosecdef ORDER BY 1",
+            &[&oid],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
+/// Statements giving each routine of `routines` (`regprocedure` text) its
+/// caller's rights, or its owner's again (`definer`).
+pub(super) fn routines_security(routines: &[String], definer: bool) -> String {
+    let security = if definer { "DEFINER" } else { "INVOKER" };
+    routines
+        .iter()
+        .map(|routine| format!("ALTER ROUTINE {routine} SECURITY {security};"))
+        .collect()
+}
+
 pub(super) fn neutralise(code: &[LeftCode]) -> String {
     code.iter().map(LeftCode::statement).collect()
 }

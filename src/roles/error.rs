@@ -62,6 +62,30 @@ pub enum RoleError {
         needs: String,
         fix: String,
     },
+    /// Other roles may act as the user (`SET ROLE`), so locking it out
+    /// would not stop its code while it is deleted.
+    #[error(
+        "User \"{}\" can be acted as by {} (members of it, through SET ROLE), who could keep \
+         creating objects as it while it is deleted. Revoke it from them first: {}",
+        crate::domain::visible(.user),
+        crate::domain::visible(.members),
+        crate::domain::visible(.revokes)
+    )]
+    ActedAsByOthers {
+        user: String,
+        members: String,
+        revokes: String,
+    },
+    /// Code running as the user made objects while it was being deleted
+    /// (a call of one of its SECURITY DEFINER routines begun before it was
+    /// locked out): nothing was deleted.
+    #[error(
+        "Code running as \"{}\" made objects while it was being deleted ({}); nothing was \
+         deleted. Its routines no longer run as it: try again in a moment.",
+        crate::domain::visible(.user),
+        crate::domain::visible(.objects)
+    )]
+    ActedWhileDeleted { user: String, objects: String },
     #[error("The database is busy with another change to this user; try again in a moment.")]
     Busy,
     #[error("The database is unavailable: {0}")]
@@ -87,6 +111,7 @@ impl RoleError {
                 | Self::NotManageable { .. }
                 | Self::ProtectedUserMissing(_)
                 | Self::OwnsObjectsElsewhere { .. }
+                | Self::ActedAsByOthers { .. }
         )
     }
 

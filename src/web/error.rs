@@ -71,6 +71,8 @@ impl From<RoleError> for WebError {
             }
             RoleError::AlreadyExists(_)
             | RoleError::OwnsObjectsElsewhere { .. }
+            | RoleError::ActedAsByOthers { .. }
+            | RoleError::ActedWhileDeleted { .. }
             | RoleError::Busy => Self::Conflict(error.to_string()),
             RoleError::Unavailable(detail) => {
                 tracing::warn!(%detail, "managed database unavailable");

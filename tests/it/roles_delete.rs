@@ -1,7 +1,7 @@
 use pgusers::domain::{NewPassword, RoleName};
 use pgusers::roles::{Access, Restriction, RoleError};
 
-use crate::helpers::{sqlstate, test_db, username};
+use crate::helpers::{ident, sqlstate, test_db, username};
 
 #[tokio::test]
 async fn deleting_a_user_keeps_its_tables_now_owned_by_the_protected_user() {
@@ -483,4 +483,236 @@ async fn a_rule_on_a_deleted_users_view_is_dropped_and_a_trigger_calling_its_cod
         1,
         "the view stays"
     );
+}
+
+#[tokio::test]
+async fn a_user_other_roles_may_act_as_is_refused_with_the_revokes_and_nothing_changes() {
+    let db = test_db().await;
+    let (user, secret) = db.create_user("shared", Access::ReadWrite).await;
+    let member = username("member");
+    db.make_role_as_admin(member.as_str(), &crate::helpers::password(), "")
+        .await;
+    let revoke = format!(
+        "REVOKE {} FROM {};",
+        ident(user.as_str()),
+        ident(member.as_str())
+    );
+    db.as_admin_in_use()
+        .await
+        .batch_execute(&format!(
+            "GRANT {} TO {}",
+            ident(user.as_str()),
+            ident(member.as_str())
+        ))
+        .await
+        .unwrap();
+    let target = RoleName::from(user.clone());
+
+    let refused = db.roles.delete(&target).await;
+
+    match refused {
+        Err(error @ RoleError::ActedAsByOthers { .. }) => {
+            let message = error.to_string();
+            assert!(message.contains(&format!("\"{member}\"")), "{message}");
+            assert!(message.contains(&revoke), "{message}");
+        }
+        other => panic!("expected a refusal naming the member, got {other:?}"),
+    }
+    db.connect_as(user.as_str(), secret.expose())
+        .await
+        .expect("nothing changed: the user still logs in");
+    db.as_admin_in_use()
+        .await
+        .batch_execute(&revoke)
+        .await
+        .unwrap();
+    db.roles
+        .delete(&target)
+        .await
+        .expect("deleted once nobody else may act as it");
+}
+
+/// Whether routine `name` (in `public`) runs as its owner, and who owns it.
+async fn routine_facts(db: &crate::helpers::TestDb, name: &str) -> (bool, String) {
+    let row = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT prosecdef, pg_get_userbyid(proowner)::text FROM pg_proc
+              WHERE proname = $1 AND pronamespace = 'public'::regnamespace",
+            &[&name],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+#[tokio::test]
+async fn a_table_made_as_the_user_during_its_delete_stops_the_delete_and_loses_nothing() {
+    let db = test_db().await;
+    let (writer, secret) = db.create_user("maker", Access::ReadWrite).await;
+    db.run_as(
+        &writer,
+        &secret,
+        "CREATE TABLE held (v int);
+         CREATE FUNCTION slow_maker() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
+         BEGIN
+           PERFORM pg_sleep(4);
+           CREATE TABLE public.late (v int);
+           INSERT INTO public.late VALUES (7);
+         END $$;",
+    )
+    .await;
+    // Someone reads `held`: the delete's REASSIGN waits for it.
+    let holder = db.admin().await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE public.held IN ACCESS SHARE MODE;")
+        .await
+        .unwrap();
+    // A call begun before the delete runs as the user to its end.
+    let caller = db.connect_as_protected().await;
+    let target = RoleName::from(writer.clone());
+
+    let (called, deleted, ()) = tokio::join!(
+        caller.batch_execute("SELECT public.slow_maker()"),
+        async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            db.roles.delete(&target).await
+        },
+        async {
+            tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+            holder.batch_execute("COMMIT").await.unwrap();
+        }
+    );
+
+    called.unwrap();
+    match deleted {
+        Err(error @ RoleError::ActedWhileDeleted { .. }) => {
+            assert!(error.to_string().contains("table public.late"), "{error}");
+        }
+        other => panic!("expected the delete to stop, got {other:?}"),
+    }
+    assert!(db.role_exists(writer.as_str()).await);
+    db.connect_as(writer.as_str(), secret.expose())
+        .await
+        .expect("its lock-out is undone");
+    assert_eq!(
+        routine_facts(&db, "slow_maker").await,
+        (true, writer.to_string()),
+        "its routine runs as it again"
+    );
+    assert_eq!(db.table_owner("late").await, writer.as_str());
+
+    db.roles
+        .delete(&target)
+        .await
+        .expect("deleted when tried again");
+    assert_eq!(db.table_owner("late").await, db.protected);
+    let kept: i32 = db
+        .admin()
+        .await
+        .query_one("SELECT v FROM public.late", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 7, "nothing made meanwhile was lost");
+}
+
+#[tokio::test]
+async fn a_definer_routine_made_as_the_user_during_its_delete_never_reaches_the_protected_user() {
+    let db = test_db().await;
+    let (writer, secret) = db.create_user("spawner", Access::ReadWrite).await;
+    db.run_as(
+        &writer,
+        &secret,
+        "CREATE TABLE watched (v int);
+         CREATE FUNCTION watch() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER watch BEFORE INSERT ON watched FOR EACH ROW EXECUTE FUNCTION watch();
+         CREATE FUNCTION slow_spawner() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
+         BEGIN
+           PERFORM pg_sleep(4);
+           CREATE FUNCTION public.evil() RETURNS text LANGUAGE sql SECURITY DEFINER
+             AS 'SELECT current_user::text';
+         END $$;",
+    )
+    .await;
+    // Someone writes to `watched`: disabling its trigger, after the delete
+    // looked at the user's code and before its REASSIGN, waits for it.
+    let holder = db.admin().await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE public.watched IN ROW EXCLUSIVE MODE;")
+        .await
+        .unwrap();
+    let caller = db.connect_as_protected().await;
+    let target = RoleName::from(writer.clone());
+
+    let (called, deleted, ()) = tokio::join!(
+        caller.batch_execute("SELECT public.slow_spawner()"),
+        async {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            db.roles.delete(&target).await
+        },
+        async {
+            tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+            holder.batch_execute("COMMIT").await.unwrap();
+        }
+    );
+
+    called.unwrap();
+    match deleted {
+        Err(error @ RoleError::ActedWhileDeleted { .. }) => {
+            assert!(
+                error.to_string().contains("function public.evil()"),
+                "{error}"
+            );
+        }
+        other => panic!("expected the delete to stop, got {other:?}"),
+    }
+    assert_eq!(routine_facts(&db, "evil").await, (true, writer.to_string()));
+
+    db.roles
+        .delete(&target)
+        .await
+        .expect("deleted when tried again");
+    assert_eq!(
+        routine_facts(&db, "evil").await,
+        (false, db.protected.clone()),
+        "it reaches the protected user running as its caller"
+    );
+}
+
+#[tokio::test]
+async fn while_a_delete_waits_the_users_definer_routines_run_as_their_caller() {
+    let db = test_db().await;
+    let (writer, secret) = db.create_user("definer", Access::ReadWrite).await;
+    db.run_as(
+        &writer,
+        &secret,
+        "CREATE TABLE held (v int);
+         CREATE FUNCTION whoami() RETURNS text LANGUAGE sql SECURITY DEFINER
+           AS 'SELECT current_user::text';",
+    )
+    .await;
+    let holder = db.admin().await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE public.held IN ACCESS SHARE MODE;")
+        .await
+        .unwrap();
+    let caller = db.connect_as_protected().await;
+    let target = RoleName::from(writer.clone());
+
+    let (deleted, during) = tokio::join!(db.roles.delete(&target), async {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let during: String = caller
+            .query_one("SELECT public.whoami()", &[])
+            .await
+            .unwrap()
+            .get(0);
+        holder.batch_execute("COMMIT").await.unwrap();
+        during
+    });
+
+    deleted.expect("the delete finishes once the reader lets go");
+    assert_eq!(during, db.protected, "not as the user being deleted");
 }
