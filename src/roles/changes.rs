@@ -319,8 +319,8 @@ impl RoleManager {
 
 /// Refuses to delete `user` while roles other than pgusers' own may act as
 /// it (`SET ROLE`): they would not be locked out with it.
-async fn refuse_others_acting_as(
-    tx: &Transaction<'_>,
+pub(super) async fn refuse_others_acting_as(
+    tx: &impl GenericClient,
     facts: &Facts,
     user: &str,
     oid: u32,

@@ -139,6 +139,9 @@ pub struct Ownership {
     /// Code among them that could act with its owner's rights, and what the
     /// deletion does about each.
     pub code: Vec<LeftCode>,
+    /// Why deleting it would be refused now, though it is manageable:
+    /// other roles may act as it (see [`RoleError::ActedAsByOthers`]).
+    pub refused: Option<String>,
 }
 
 /// Manages the users of the database a pool connects to.
@@ -461,10 +464,17 @@ impl RoleManager {
         let code = code::find(&tx, oid, facts.version_num)
             .await
             .map_err(fail)?;
+        let refused = match changes::refuse_others_acting_as(&tx, &facts, name.as_str(), oid).await
+        {
+            Ok(()) => None,
+            Err(refusal @ RoleError::ActedAsByOthers { .. }) => Some(refusal.to_string()),
+            Err(other) => return Err(other),
+        };
         Ok(Ownership {
             // An object dropped while we look has no description: skip it.
             objects: rows.iter().filter_map(|row| row.get(0)).collect(),
             code,
+            refused,
         })
     }
 

@@ -164,6 +164,8 @@ pub struct DeleteConfirmPage {
     pub protected_user: String,
     pub objects: Vec<String>,
     pub code: Vec<LeftCode>,
+    /// Why the delete would be refused: then the page offers no button.
+    pub refused: Option<String>,
 }
 
 impl DeleteConfirmPage {

@@ -1131,3 +1131,45 @@ async fn a_503_page_for_a_logged_in_operator_offers_to_try_again_not_to_log_in()
     assert_eq!(button_link(&form.body), "/");
     assert!(!form.body.contains("Go to the login page"), "{}", form.body);
 }
+
+#[tokio::test]
+async fn the_delete_page_of_a_user_others_may_act_as_says_why_and_offers_no_button() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (user, _) = app.db.create_user("shared", Access::ReadWrite).await;
+    let member = username("member");
+    app.db
+        .make_role_as_admin(member.as_str(), &password(), "")
+        .await;
+    let quote = postgres_protocol::escape::escape_identifier;
+    app.db
+        .as_admin_in_use()
+        .await
+        .batch_execute(&format!(
+            "GRANT {} TO {}",
+            quote(user.as_str()),
+            quote(member.as_str())
+        ))
+        .await
+        .unwrap();
+
+    let page = app
+        .get(&format!("/settings/users/{}/delete", user.as_str()))
+        .await;
+
+    assert_eq!(page.status, 200, "{}", page.body);
+    let refused = page
+        .body
+        .split("id=\"delete-refused\">")
+        .nth(1)
+        .expect("the reason, where the button would be");
+    assert!(
+        refused.starts_with(&format!(
+            "It cannot be deleted now. User &#34;{user}&#34; can be acted as by &#34;{member}&#34;"
+        )),
+        "{refused}"
+    );
+    assert!(refused.contains("REVOKE"), "{refused}");
+    assert!(!page.body.contains("Delete user</button>"));
+    assert!(app.db.role_exists(user.as_str()).await);
+}

@@ -301,6 +301,7 @@ pub async fn delete_confirm(
         protected_user: app.roles.protected_user().await?,
         objects: ownership.objects,
         code: ownership.code,
+        refused: ownership.refused,
     };
     render(StatusCode::OK, &page)
 }
