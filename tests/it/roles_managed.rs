@@ -355,6 +355,18 @@ async fn a_table_the_admin_cannot_share_stops_a_new_user_with_the_grant_to_run()
 /// with `extra` role options, over `db`, protecting `db`'s protected user.
 async fn as_new_master(db: &TestDb, extra: &str) -> (String, RoleManager) {
     let (master, config) = createrole_admin(db, extra).await;
+    if db.version_num().await < 150_000 {
+        // Before 15 `public` belongs to the bootstrap superuser: the
+        // service lets its master grant there (see the README).
+        db.admin()
+            .await
+            .batch_execute(&format!(
+                "GRANT CREATE, USAGE ON SCHEMA public TO {} WITH GRANT OPTION",
+                ident(&master)
+            ))
+            .await
+            .unwrap();
+    }
     let protected = RoleName::parse(&db.protected).unwrap();
     (master, RoleManager::new(config, 1, Some(protected)))
 }
