@@ -36,8 +36,9 @@ Administrator role (DATABASE_URL): a superuser, or a non-superuser with CREATERO
 such as the \"master\" role of Amazon RDS, Cloud SQL or Azure, on PostgreSQL 14 to 18.
 pgusers says which it found on the Overview page, in `pgusers databases` and in
 `serve`'s log. Without a superuser, it grants its role membership in the users it
-manages (INHERIT, never SET, on PostgreSQL 16 and later) and nothing more; it never
-asks for SUPERUSER. When a change needs a privilege the role lacks, it stops and
+manages (INHERIT, never SET, on PostgreSQL 16 and later; SET only on the protected
+user, to give it a deleted user's objects) and nothing more; it never asks for
+SUPERUSER. When a change needs a privilege the role lacks, it stops and
 names the GRANT or REVOKE that fixes it. The README's \"Managed PostgreSQL\" says
 what the role needs on each version.";
 

@@ -176,36 +176,47 @@ impl RoleManager {
         let user = name.as_str();
         let (oid, limit, definers) = self.lock_out(name).await?;
         let deleted = self.delete_locked_out(name, oid).await;
-        if deleted.is_err() {
-            self.undo_lock_out(user, limit, &definers).await;
+        match &deleted {
+            // Deleted (or dropped and made again) by someone else meanwhile:
+            // nothing of ours to undo.
+            Ok(()) | Err(RoleError::NotFound(_)) => {}
+            Err(_) => self.undo_lock_out(user, oid, limit, &definers).await,
         }
         deleted
     }
 
     /// After a failed delete: lets the user log in again and its routines
-    /// run as it again. Each statement on its own, so a routine dropped
-    /// meanwhile leaves the rest restored; failures are logged.
-    async fn undo_lock_out(&self, user: &str, limit: i32, definers: &[String]) {
-        let mut statements = vec![format!(
-            "ALTER ROLE {} CONNECTION LIMIT {limit}",
-            ident(user)
-        )];
-        statements.extend(
-            definers
+    /// run as it again: only those (by oid) that it still owns and that are
+    /// still SECURITY INVOKER, so a routine another delete moved to the
+    /// protected user meanwhile is never made to run as its new owner.
+    /// Failures are logged.
+    async fn undo_lock_out(&self, user: &str, oid: u32, limit: i32, definers: &[u32]) {
+        let undone = async {
+            let mut client = self.client().await?;
+            let tx = begin(&mut client, user).await?;
+            let fail = |e| RoleError::from_postgres(e, user);
+            let routines: Vec<String> = tx
+                .query(
+                    "SELECT p.oid::regprocedure::text FROM pg_proc p
+                      WHERE p.oid = ANY($1) AND p.proowner = $2 AND NOT p.prosecdef",
+                    &[&definers, &oid],
+                )
+                .await
+                .map_err(fail)?
                 .iter()
-                .map(|routine| code::routines_security(std::slice::from_ref(routine), true)),
-        );
-        let client = match self.pool.get().await {
-            Ok(client) => client,
-            Err(error) => {
-                tracing::error!(%error, user, "a failed delete left the user locked out (CONNECTION LIMIT 0, its routines SECURITY INVOKER)");
-                return;
-            }
+                .map(|row| row.get(0))
+                .collect();
+            tx.batch_execute(&format!(
+                "ALTER ROLE {} CONNECTION LIMIT {limit}; {}",
+                ident(user),
+                code::routines_security(&routines, true)
+            ))
+            .await
+            .map_err(fail)?;
+            tx.commit().await.map_err(fail)
         };
-        for statement in statements {
-            if let Err(error) = client.batch_execute(&statement).await {
-                tracing::error!(%error, user, statement, "a failed delete could not undo its lock-out");
-            }
+        if let Err(error) = undone.await {
+            tracing::error!(%error, user, "a failed delete left the user locked out (CONNECTION LIMIT 0, its routines SECURITY INVOKER)");
         }
     }
 
@@ -214,7 +225,7 @@ impl RoleManager {
     /// however locked out), and ends its sessions, waiting (a few seconds at
     /// most) for them to go. Returns its oid, its connection limit before,
     /// and the SECURITY DEFINER routines it had.
-    async fn lock_out(&self, name: &RoleName) -> Result<(u32, i32, Vec<String>), RoleError> {
+    async fn lock_out(&self, name: &RoleName) -> Result<(u32, i32, Vec<u32>), RoleError> {
         let user = name.as_str();
         let mut client = self.client().await?;
         let tx = begin(&mut client, user).await?;
@@ -237,17 +248,22 @@ impl RoleManager {
             "to give it what a deleted user owned",
         )
         .await?;
+        privileges::ensure_may_give_to(&tx, &facts, &facts.protected).await?;
         refuse_others_acting_as(&tx, &facts, user, oid).await?;
         let limit: i32 = tx
             .query_one("SELECT rolconnlimit FROM pg_roles WHERE oid = $1", &[&oid])
             .await
             .map_err(fail)?
             .get(0);
-        let definers = code::definer_routines(&tx, oid).await.map_err(fail)?;
+        let (definers, routines): (Vec<u32>, Vec<String>) = code::definer_routines(&tx, oid)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .unzip();
         tx.batch_execute(&format!(
             "ALTER ROLE {} CONNECTION LIMIT 0; {}",
             ident(user),
-            code::routines_security(&definers, false)
+            code::routines_security(&routines, false)
         ))
         .await
         .map_err(fail)?;
@@ -286,7 +302,7 @@ impl RoleManager {
         let code = code::find(&tx, oid, facts.version_num)
             .await
             .map_err(fail)?;
-        let protected_definers = definers_of(&tx, &facts.protected).await.map_err(fail)?;
+        let known = owned_by(&tx, oid, &facts.protected).await.map_err(fail)?;
         let statements = format!(
             "{neutralise} REASSIGN OWNED BY {user} TO {protected};",
             neutralise = code::neutralise(&code),
@@ -298,7 +314,7 @@ impl RoleManager {
         // as the user: what it made after `find` would reach the protected
         // user unreviewed, and what it made after the REASSIGN would be
         // dropped with the user's privileges.
-        refuse_made_meanwhile(&tx, &facts, user, oid, &protected_definers).await?;
+        refuse_made_meanwhile(&tx, &facts, user, oid, &known).await?;
         tx.batch_execute(&format!("DROP OWNED BY {};", ident(user)))
             .await
             .map_err(fail)?;
@@ -317,27 +333,23 @@ impl RoleManager {
     }
 }
 
-/// Refuses to delete `user` while roles other than pgusers' own may act as
-/// it (`SET ROLE`): they would not be locked out with it.
+/// Refuses to delete `user` while roles other than pgusers' own are members
+/// of it (acting as it, or with its rights): they would not be locked out
+/// with it.
 pub(super) async fn refuse_others_acting_as(
     tx: &impl GenericClient,
     facts: &Facts,
     user: &str,
     oid: u32,
 ) -> Result<(), RoleError> {
-    // Before 16 every membership lets its member SET ROLE.
-    let may_set = if facts.version_num >= 160_000 {
-        "m.set_option"
-    } else {
-        "true"
-    };
+    // Whatever its options: SET acts as it, INHERIT has its rights over
+    // its objects (to make a routine SECURITY DEFINER again), ADMIN may
+    // grant either.
     let members: Vec<String> = tx
         .query(
-            &format!(
-                "SELECT r.rolname::text FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
-                  WHERE m.roleid = $1 AND {may_set} AND r.rolname <> current_user
-                  GROUP BY r.rolname ORDER BY r.rolname"
-            ),
+            "SELECT r.rolname::text FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
+              WHERE m.roleid = $1 AND r.rolname <> current_user
+              GROUP BY r.rolname ORDER BY r.rolname",
             &[&oid],
         )
         .await
@@ -363,43 +375,57 @@ pub(super) async fn refuse_others_acting_as(
     })
 }
 
-/// The SECURITY DEFINER routines `role` owns in this database, by oid.
-async fn definers_of(tx: &Transaction<'_>, role: &str) -> Result<Vec<u32>, tokio_postgres::Error> {
+/// What the user (`oid`) and the protected user own in this database, as
+/// `classid:objid` keys of `pg_shdepend`, read when the deletion looks at
+/// the user's code.
+async fn owned_by(
+    tx: &Transaction<'_>,
+    oid: u32,
+    protected: &str,
+) -> Result<Vec<String>, tokio_postgres::Error> {
     let rows = tx
         .query(
-            "SELECT p.oid FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
-              WHERE r.rolname = $1 AND p.prosecdef",
-            &[&role],
+            "SELECT s.classid::oid::text || ':' || s.objid::text FROM pg_shdepend s
+              WHERE s.refclassid = 'pg_authid'::regclass AND s.deptype = 'o'
+                AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                AND s.refobjid IN ($1, (SELECT oid FROM pg_roles WHERE rolname = $2))",
+            &[&oid, &protected],
         )
         .await?;
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 
 /// After `REASSIGN OWNED`: refuses when code running as `user` made objects
-/// meanwhile. Anything it still owns here was made after the REASSIGN; a
-/// SECURITY DEFINER routine the protected user owns now and did not before
-/// (`before`) was made after `code::find` saw the user's code.
+/// meanwhile. Anything it still owns here was made after the REASSIGN;
+/// anything the protected user owns now that neither owned when the
+/// deletion looked at the user's code (`known`) was made in between, and
+/// reached the protected user unreviewed. (The protected user's own new
+/// temporary tables, which hold no code, are let through.)
 async fn refuse_made_meanwhile(
     tx: &Transaction<'_>,
     facts: &Facts,
     user: &str,
     oid: u32,
-    before: &[u32],
+    known: &[String],
 ) -> Result<(), RoleError> {
     let rows = tx
         .query(
             "SELECT pg_describe_object(s.classid, s.objid, s.objsubid)
                FROM pg_shdepend s
-              WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = $1 AND s.deptype = 'o'
+              WHERE s.refclassid = 'pg_authid'::regclass AND s.deptype = 'o'
                 AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-                -- REASSIGN OWNED leaves these to DROP OWNED: no data.
-                AND s.classid NOT IN ('pg_default_acl'::regclass, 'pg_user_mapping'::regclass)
-             UNION ALL
-             SELECT pg_describe_object('pg_proc'::regclass, p.oid, 0)
-               FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
-              WHERE r.rolname = $2 AND p.prosecdef AND NOT p.oid = ANY($3)
+                AND ((s.refobjid = $1
+                      -- REASSIGN OWNED leaves these to DROP OWNED: no data.
+                      AND s.classid NOT IN ('pg_default_acl'::regclass,
+                                            'pg_user_mapping'::regclass))
+                  OR (s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $2)
+                      AND NOT (s.classid::oid::text || ':' || s.objid::text) = ANY($3)
+                      AND NOT EXISTS (SELECT 1 FROM pg_class c
+                                       WHERE s.classid = 'pg_class'::regclass AND c.oid = s.objid
+                                         AND c.relpersistence = 't'
+                                         AND c.relkind IN ('r', 'S', 'i', 't'))))
               ORDER BY 1",
-            &[&oid, &facts.protected, &before],
+            &[&oid, &facts.protected, &known],
         )
         .await
         .map_err(|e| refusal(facts, e, user))?;

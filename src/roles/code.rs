@@ -290,21 +290,21 @@ pub(super) async fn find(
 }
 
 /// The statements that make `code` safe to hand to the protected user.
-/// The user's SECURITY DEFINER routines in this database, as `regprocedure`
-/// text: any role may call them (PUBLIC may execute a new routine), and a
-/// call runs as the user.
+/// The user's SECURITY DEFINER routines in this database, by oid and as
+/// `regprocedure` text: any role may call them (PUBLIC may execute a new
+/// routine), and a call runs as the user.
 pub(super) async fn definer_routines(
     client: &impl GenericClient,
     oid: u32,
-) -> Result<Vec<String>, tokio_postgres::Error> {
+) -> Result<Vec<(u32, String)>, tokio_postgres::Error> {
     let rows = client
         .query(
-            "SELECT p.oid::regprocedure::text FROM pg_proc p
-              WHERE p.proowner = $1 AND p.prosecdef ORDER BY 1",
+            "SELECT p.oid, p.oid::regprocedure::text FROM pg_proc p
+              WHERE p.proowner = $1 AND p.prosecdef ORDER BY 2",
             &[&oid],
         )
         .await?;
-    Ok(rows.iter().map(|row| row.get(0)).collect())
+    Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
 }
 
 /// Statements giving each routine of `routines` (`regprocedure` text) its

@@ -65,8 +65,9 @@ pub enum RoleError {
     /// Other roles may act as the user (`SET ROLE`), so locking it out
     /// would not stop its code while it is deleted.
     #[error(
-        "User \"{}\" can be acted as by {} (members of it, through SET ROLE), who could keep \
-         creating objects as it while it is deleted. Revoke it from them first: {}",
+        "User \"{}\" can be acted as by {} (members of it, who may act as it or with its \
+         rights), who could keep creating objects as it while it is deleted. Revoke it from \
+         them first: {}",
         crate::domain::visible(.user),
         crate::domain::visible(.members),
         crate::domain::visible(.revokes)

@@ -177,22 +177,19 @@ const DATABASE_FACTS: &str = "
      WHERE d.datname = current_database()";
 
 /// Whether the readers group `facts.readers` gives its members no more than
-/// reading: it is a member of no role (before PostgreSQL 15 a role may
-/// grant itself to the group) and holds no privilege on a table or sequence
-/// but SELECT (an owner may grant the group INSERT). Computed once per
-/// query, as `readers_only_read`.
-const READERS_ONLY_READ: &str = "
-    readers_only_read AS (
-      SELECT NOT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.member
-                          WHERE g.rolname = facts.readers)
-             AND NOT EXISTS (SELECT 1 FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
-                               JOIN pg_roles g ON g.oid = a.grantee
-                              WHERE g.rolname = facts.readers AND a.privilege_type <> 'SELECT')
-             AS only_read
-        FROM facts)";
+/// reading (see [`privileges::readers_strays`]: before PostgreSQL 15 a role
+/// may grant itself to the group, and an owner may grant it INSERT).
+/// Computed once per query, as `readers_only_read`.
+fn readers_only_read() -> String {
+    format!(
+        "readers_only_read AS (
+           SELECT NOT EXISTS ({}) AS only_read FROM facts)",
+        privileges::readers_strays("(SELECT oid FROM pg_roles WHERE rolname = facts.readers)")
+    )
+}
 
 /// Whether role `r` is read-only: a member of the readers group (which
-/// only reads, see [`READERS_ONLY_READ`]) and of no other role, with no
+/// only reads, see [`readers_only_read`]) and of no other role, with no
 /// privilege or object of its own in this database (a member of the group
 /// that was also granted INSERT somewhere is not).
 const READ_ONLY: &str = "
@@ -389,8 +386,9 @@ impl RoleManager {
         } else {
             ("pg_roles", "NULL::text")
         };
+        let readers = readers_only_read();
         let query = format!(
-            "WITH RECURSIVE facts AS ({DATABASE_FACTS}), {READERS_ONLY_READ}, {RESTRICTIONS}
+            "WITH RECURSIVE facts AS ({DATABASE_FACTS}), {readers}, {RESTRICTIONS}
              SELECT r.rolname::text,
                     {READ_ONLY},
                     r.rolname = facts.protected OR {OWNS_A_DATABASE},

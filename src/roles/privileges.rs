@@ -116,6 +116,63 @@ pub(super) async fn ensure_privileges_of(
     if has { Ok(()) } else { Err(missing()) }
 }
 
+/// Makes sure pgusers' role may SET ROLE to `role`, which PostgreSQL 16+
+/// asks of whoever gives `role` an object (`REASSIGN OWNED … TO role` on a
+/// function or a type): for the protected user only, after
+/// [`ensure_privileges_of`] gave it an INHERIT membership. Before 16 any
+/// membership lets its member SET ROLE.
+pub(super) async fn ensure_may_give_to(
+    client: &impl GenericClient,
+    facts: &Facts,
+    role: &str,
+) -> Result<(), RoleError> {
+    if facts.admin_super || role == facts.admin || facts.version_num < ADMIN_OPTION_RULES {
+        return Ok(());
+    }
+    let fail = |e| refusal(facts, e, role);
+    let may = |privilege: &'static str| async move {
+        client
+            .query_one(
+                "SELECT pg_has_role(current_user, $1::text, $2)",
+                &[&role, &privilege],
+            )
+            .await
+            .map(|row| row.get::<_, bool>(0))
+    };
+    if may("SET").await.map_err(fail)? {
+        return Ok(());
+    }
+    let missing = RoleError::MissingPrivilege {
+        admin: facts.admin.clone(),
+        needs: format!(
+            "to SET ROLE to \"{role}\", which PostgreSQL asks of whoever gives it a deleted \
+             user's functions and types"
+        ),
+        fix: format!(
+            "GRANT {} TO {} WITH ADMIN OPTION, INHERIT TRUE, SET TRUE;",
+            ident(role),
+            ident(&facts.admin)
+        ),
+    };
+    if !may("USAGE WITH ADMIN OPTION").await.map_err(fail)? {
+        return Err(missing);
+    }
+    // Its own grant exists (made by ensure_privileges_of): only SET changes.
+    client
+        .batch_execute(&format!(
+            "GRANT {} TO {} WITH SET TRUE",
+            ident(role),
+            ident(&facts.admin)
+        ))
+        .await
+        .map_err(fail)?;
+    if may("SET").await.map_err(fail)? {
+        Ok(())
+    } else {
+        Err(missing)
+    }
+}
+
 /// The GRANT that gives pgusers' role the privileges of `role`.
 fn inherit_grant(facts: &Facts, role: &str) -> String {
     if facts.version_num >= ADMIN_OPTION_RULES {
@@ -355,6 +412,60 @@ pub(super) async fn check_can_share_existing(
     })
 }
 
+/// SQL listing, as REVOKE statements, what the readers group (the oid the
+/// SQL expression `group` gives) holds in this database beyond what
+/// pgusers gives it (membership in nothing; SELECT on tables and sequences,
+/// also by default privileges; USAGE on schemas; CONNECT and TEMPORARY on
+/// the database, as PUBLIC has): a membership, a write on a table or one of
+/// its columns, CREATE on a schema or the database, a large object's UPDATE.
+pub(super) fn readers_strays(group: &str) -> String {
+    format!(
+        "SELECT format('REVOKE %I FROM %I;', g.rolname, pg_get_userbyid({group}))
+           FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+          WHERE m.member = {group}
+         UNION ALL
+         SELECT format('REVOKE %s ON %s %s FROM %I;', a.privilege_type,
+                       CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                       c.oid::regclass, pg_get_userbyid({group}))
+           FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+          WHERE a.grantee = {group} AND a.privilege_type <> 'SELECT'
+         UNION ALL
+         SELECT format('REVOKE %s (%I) ON TABLE %s FROM %I;', a.privilege_type, t.attname,
+                       t.attrelid::regclass, pg_get_userbyid({group}))
+           FROM pg_attribute t CROSS JOIN LATERAL aclexplode(t.attacl) a
+          WHERE t.attacl IS NOT NULL AND a.grantee = {group} AND a.privilege_type <> 'SELECT'
+         UNION ALL
+         SELECT format('REVOKE %s ON SCHEMA %I FROM %I;', a.privilege_type, n.nspname,
+                       pg_get_userbyid({group}))
+           FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a
+          WHERE a.grantee = {group} AND a.privilege_type <> 'USAGE'
+         UNION ALL
+         SELECT format('REVOKE %s ON DATABASE %I FROM %I;', a.privilege_type, d.datname,
+                       pg_get_userbyid({group}))
+           FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) a
+          WHERE d.datname = current_database() AND a.grantee = {group}
+            AND a.privilege_type NOT IN ('CONNECT', 'TEMPORARY')
+         UNION ALL
+         SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s REVOKE %s ON %s FROM %I;',
+                       pg_get_userbyid(da.defaclrole),
+                       CASE WHEN da.defaclnamespace = 0 THEN ''
+                            ELSE ' IN SCHEMA ' || da.defaclnamespace::regnamespace::text END,
+                       a.privilege_type,
+                       CASE da.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES'
+                            WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END,
+                       pg_get_userbyid({group}))
+           FROM pg_default_acl da CROSS JOIN LATERAL aclexplode(da.defaclacl) a
+          WHERE a.grantee = {group}
+            AND NOT (da.defaclobjtype IN ('r', 'S') AND a.privilege_type = 'SELECT')
+         UNION ALL
+         SELECT format('REVOKE %s ON LARGE OBJECT %s FROM %I;', a.privilege_type, l.oid,
+                       pg_get_userbyid({group}))
+           FROM pg_largeobject_metadata l CROSS JOIN LATERAL aclexplode(l.lomacl) a
+          WHERE a.grantee = {group} AND a.privilege_type <> 'SELECT'
+          ORDER BY 1"
+    )
+}
+
 /// Takes from the readers group anything but reading: a membership in
 /// another role (before PostgreSQL 15 a role may grant itself to the
 /// group) or a privilege other than SELECT on a table or sequence (an owner
@@ -365,22 +476,10 @@ pub(super) async fn keep_readers_reading_only(
     facts: &Facts,
 ) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.readers);
+    let query = readers_strays("(SELECT oid FROM pg_roles WHERE rolname = $1)");
     let strays = || async {
         client
-            .query(
-                "SELECT format('REVOKE %I FROM %I;', g.rolname, $1::text)
-                   FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-                  WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = $1)
-                 UNION ALL
-                 SELECT format('REVOKE %s ON %s %s FROM %I;', a.privilege_type,
-                               CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
-                               c.oid::regclass, $1::text)
-                   FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
-                  WHERE a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $1)
-                    AND a.privilege_type <> 'SELECT'
-                  ORDER BY 1",
-                &[&facts.readers],
-            )
+            .query(&query, &[&facts.readers])
             .await
             .map(|rows| rows.iter().map(|row| row.get(0)).collect::<Vec<String>>())
     };

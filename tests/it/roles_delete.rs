@@ -497,10 +497,17 @@ async fn a_user_other_roles_may_act_as_is_refused_with_the_revokes_and_nothing_c
         ident(user.as_str()),
         ident(member.as_str())
     );
+    // From 16 on, a member that may not SET ROLE still has the user's
+    // rights over its objects (to make a routine SECURITY DEFINER again).
+    let options = if db.version_num().await >= 160_000 {
+        " WITH SET FALSE"
+    } else {
+        ""
+    };
     db.as_admin_in_use()
         .await
         .batch_execute(&format!(
-            "GRANT {} TO {}",
+            "GRANT {} TO {}{options}",
             ident(user.as_str()),
             ident(member.as_str())
         ))
@@ -618,27 +625,34 @@ async fn a_table_made_as_the_user_during_its_delete_stops_the_delete_and_loses_n
     assert_eq!(kept, 7, "nothing made meanwhile was lost");
 }
 
-#[tokio::test]
-async fn a_definer_routine_made_as_the_user_during_its_delete_never_reaches_the_protected_user() {
-    let db = test_db().await;
-    let (writer, secret) = db.create_user("spawner", Access::ReadWrite).await;
+/// Deletes a read-write user while a call of its SECURITY DEFINER routine,
+/// begun before the delete, runs `made` as the user just after the delete
+/// looked at the user's code and before it moves what the user owns (a
+/// write on the user's table holds the delete there). The delete's result.
+async fn delete_while_its_code_runs(
+    db: &crate::helpers::TestDb,
+    prefix: &str,
+    made: &str,
+) -> (pgusers::domain::Username, Result<(), RoleError>) {
+    let (writer, secret) = db.create_user(prefix, Access::ReadWrite).await;
     db.run_as(
         &writer,
         &secret,
-        "CREATE TABLE watched (v int);
-         CREATE FUNCTION watch() RETURNS trigger LANGUAGE plpgsql AS
-           $$ BEGIN RETURN NEW; END $$;
-         CREATE TRIGGER watch BEFORE INSERT ON watched FOR EACH ROW EXECUTE FUNCTION watch();
-         CREATE FUNCTION slow_spawner() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
-         BEGIN
-           PERFORM pg_sleep(4);
-           CREATE FUNCTION public.evil() RETURNS text LANGUAGE sql SECURITY DEFINER
-             AS 'SELECT current_user::text';
-         END $$;",
+        &format!(
+            "CREATE TABLE watched (v int);
+             CREATE FUNCTION watch() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN RETURN NEW; END $$;
+             CREATE TRIGGER watch BEFORE INSERT ON watched FOR EACH ROW EXECUTE FUNCTION watch();
+             CREATE FUNCTION slow_maker() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
+             BEGIN
+               PERFORM pg_sleep(4);
+               {made}
+             END $$;"
+        ),
     )
     .await;
-    // Someone writes to `watched`: disabling its trigger, after the delete
-    // looked at the user's code and before its REASSIGN, waits for it.
+    // Disabling the trigger, after the delete looked at the user's code and
+    // before its REASSIGN, waits for this writer.
     let holder = db.admin().await;
     holder
         .batch_execute("BEGIN; LOCK TABLE public.watched IN ROW EXCLUSIVE MODE;")
@@ -648,7 +662,7 @@ async fn a_definer_routine_made_as_the_user_during_its_delete_never_reaches_the_
     let target = RoleName::from(writer.clone());
 
     let (called, deleted, ()) = tokio::join!(
-        caller.batch_execute("SELECT public.slow_spawner()"),
+        caller.batch_execute("SELECT public.slow_maker()"),
         async {
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             db.roles.delete(&target).await
@@ -658,8 +672,22 @@ async fn a_definer_routine_made_as_the_user_during_its_delete_never_reaches_the_
             holder.batch_execute("COMMIT").await.unwrap();
         }
     );
-
     called.unwrap();
+    (writer, deleted)
+}
+
+#[tokio::test]
+async fn a_definer_routine_made_as_the_user_during_its_delete_never_reaches_the_protected_user() {
+    let db = test_db().await;
+
+    let (writer, deleted) = delete_while_its_code_runs(
+        &db,
+        "spawner",
+        "CREATE FUNCTION public.evil() RETURNS text LANGUAGE sql SECURITY DEFINER
+           AS 'SELECT current_user::text';",
+    )
+    .await;
+
     match deleted {
         Err(error @ RoleError::ActedWhileDeleted { .. }) => {
             assert!(
@@ -671,6 +699,7 @@ async fn a_definer_routine_made_as_the_user_during_its_delete_never_reaches_the_
     }
     assert_eq!(routine_facts(&db, "evil").await, (true, writer.to_string()));
 
+    let target = RoleName::from(writer.clone());
     db.roles
         .delete(&target)
         .await
@@ -680,6 +709,42 @@ async fn a_definer_routine_made_as_the_user_during_its_delete_never_reaches_the_
         (false, db.protected.clone()),
         "it reaches the protected user running as its caller"
     );
+}
+
+#[tokio::test]
+async fn a_view_made_as_the_user_during_its_delete_never_reads_as_the_protected_user() {
+    let db = test_db().await;
+    db.connect_as_protected()
+        .await
+        .batch_execute("CREATE TABLE secret (v text); INSERT INTO secret VALUES ('mine');")
+        .await
+        .unwrap();
+
+    let (writer, deleted) = delete_while_its_code_runs(
+        &db,
+        "viewer",
+        "CREATE VIEW public.steal AS SELECT * FROM public.secret;
+         GRANT SELECT ON public.steal TO PUBLIC;",
+    )
+    .await;
+
+    match deleted {
+        Err(error @ RoleError::ActedWhileDeleted { .. }) => {
+            assert!(error.to_string().contains("view public.steal"), "{error}");
+        }
+        other => panic!("expected the delete to stop, got {other:?}"),
+    }
+    let owner: String = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT pg_get_userbyid(relowner)::text FROM pg_class WHERE relname = 'steal'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(owner, writer.as_str(), "nothing moved");
 }
 
 #[tokio::test]

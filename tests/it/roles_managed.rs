@@ -496,3 +496,62 @@ async fn a_database_owned_by_another_role_than_the_protected_user_names_its_owne
         .await
         .expect("made once the GRANT it named is run");
 }
+
+#[tokio::test]
+async fn a_deleted_users_functions_reach_the_protected_user_when_the_admin_could_not_set_role_to_it()
+ {
+    let db = test_db().await;
+    let (master, roles) = as_new_master(&db, "").await;
+    if db.version_num().await >= 160_000 {
+        // ADMIN OPTION, but not SET: PostgreSQL 16+ asks for SET to give
+        // the protected user a function or a type.
+        db.admin()
+            .await
+            .batch_execute(&format!(
+                "GRANT {} TO {} WITH ADMIN OPTION, SET FALSE",
+                ident(&db.protected),
+                ident(&master)
+            ))
+            .await
+            .unwrap();
+    }
+    let name = crate::helpers::username("coder");
+    let secret = Password::generate();
+    roles
+        .create(
+            &name,
+            NewPassword::Chosen(secret.clone()),
+            Access::ReadWrite,
+        )
+        .await
+        .unwrap();
+    db.run_as(
+        &name,
+        &secret,
+        "CREATE FUNCTION helper() RETURNS int LANGUAGE sql AS 'SELECT 1';
+         CREATE TYPE mood AS ENUM ('ok');",
+    )
+    .await;
+
+    roles
+        .delete(&RoleName::from(name.clone()))
+        .await
+        .expect("deleted, its function and type moved");
+
+    assert!(!db.role_exists(name.as_str()).await);
+    let owners: Vec<String> = db
+        .admin()
+        .await
+        .query(
+            "SELECT pg_get_userbyid(proowner)::text FROM pg_proc WHERE proname = 'helper'
+             UNION ALL
+             SELECT pg_get_userbyid(typowner)::text FROM pg_type WHERE typname = 'mood'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(owners, [db.protected.clone(), db.protected.clone()]);
+}

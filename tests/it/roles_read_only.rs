@@ -166,7 +166,10 @@ async fn a_read_only_group_given_more_than_reading_is_not_shown_read_only_and_th
     // the group; later, someone acting for it (here pgusers' own role).
     as_writer
         .batch_execute(&format!(
-            "CREATE TABLE notes (v int); GRANT INSERT ON notes TO {readers};"
+            "CREATE TABLE notes (v int); GRANT INSERT ON notes TO {readers};
+             CREATE TABLE marks (v int); INSERT INTO marks VALUES (1);
+             GRANT SELECT ON marks TO {readers}; GRANT UPDATE (v) ON marks TO {readers};
+             CREATE SCHEMA scratch; GRANT USAGE, CREATE ON SCHEMA scratch TO {readers};"
         ))
         .await
         .unwrap();
@@ -203,6 +206,24 @@ async fn a_read_only_group_given_more_than_reading_is_not_shown_read_only_and_th
     assert_eq!(
         sqlstate(as_reader.batch_execute("DROP TABLE public.notes").await),
         INSUFFICIENT_PRIVILEGE
+    );
+    assert_eq!(
+        sqlstate(
+            as_reader
+                .batch_execute("UPDATE public.marks SET v = 2")
+                .await
+        ),
+        INSUFFICIENT_PRIVILEGE,
+        "a column's write is taken back too"
+    );
+    assert_eq!(
+        sqlstate(
+            as_reader
+                .batch_execute("CREATE TABLE scratch.mine (v int)")
+                .await
+        ),
+        INSUFFICIENT_PRIVILEGE,
+        "and CREATE on another schema"
     );
     assert_eq!(
         as_reader
