@@ -163,16 +163,8 @@ async fn database_users_list_as_a_createrole_administrator_explains_unknown_on_s
     db.create_user("reader", Access::ReadOnly).await;
     let (_, config) = createrole_admin(&db, "").await;
 
-    let output = pgusers(&tcp_url(&config))
-        .arg("database-users-list")
-        .output()
-        .unwrap();
+    let (stdout, stderr) = listed(pgusers(&tcp_url(&config)));
 
-    let (stdout, stderr) = (
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    );
-    assert!(output.status.success(), "{stderr}");
     assert!(
         stdout
             .lines()
@@ -196,17 +188,11 @@ async fn database_users_list_shows_the_administrator_as_the_protected_user_witho
     let db = test_db().await;
     let (master, config) = createrole_admin(&db, "").await;
 
-    let output = pgusers(&tcp_url(&config))
-        .env("PGUSERS_PROTECTED_USER", &master)
-        .arg("database-users-list")
-        .output()
-        .unwrap();
+    let mut command = pgusers(&tcp_url(&config));
+    command.env("PGUSERS_PROTECTED_USER", &master);
 
-    let (stdout, stderr) = (
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    );
-    assert!(output.status.success(), "{stderr}");
+    let (stdout, stderr) = listed(command);
+
     assert!(
         stdout
             .lines()
@@ -218,6 +204,18 @@ async fn database_users_list_shows_the_administrator_as_the_protected_user_witho
         !stderr.contains(&format!("\"{master}\" is not managed")),
         "{stderr}"
     );
+}
+
+/// `pgusers database-users-list` run by `command`, which must succeed: its
+/// standard output and error.
+fn listed(mut command: Command) -> (String, String) {
+    let output = command.arg("database-users-list").output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    );
+    assert!(output.status.success(), "{stderr}");
+    (stdout, stderr)
 }
 
 /// The text of the paragraph `opening` starts, which the page must have.

@@ -557,42 +557,15 @@ async fn routine_facts(db: &crate::helpers::TestDb, name: &str) -> (bool, String
 #[tokio::test]
 async fn a_table_made_as_the_user_during_its_delete_stops_the_delete_and_loses_nothing() {
     let db = test_db().await;
-    let (writer, secret) = db.create_user("maker", Access::ReadWrite).await;
-    db.run_as(
-        &writer,
-        &secret,
-        "CREATE TABLE held (v int);
-         CREATE FUNCTION slow_maker() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
-         BEGIN
-           PERFORM pg_sleep(4);
-           CREATE TABLE public.late (v int);
-           INSERT INTO public.late VALUES (7);
-         END $$;",
+
+    let (writer, secret, deleted) = delete_while_its_code_runs(
+        &db,
+        "maker",
+        HeldAt::Reassign,
+        "CREATE TABLE public.late (v int); INSERT INTO public.late VALUES (7);",
     )
     .await;
-    // Someone reads `held`: the delete's REASSIGN waits for it.
-    let holder = db.admin().await;
-    holder
-        .batch_execute("BEGIN; LOCK TABLE public.held IN ACCESS SHARE MODE;")
-        .await
-        .unwrap();
-    // A call begun before the delete runs as the user to its end.
-    let caller = db.connect_as_protected().await;
-    let target = RoleName::from(writer.clone());
 
-    let (called, deleted, ()) = tokio::join!(
-        caller.batch_execute("SELECT public.slow_maker()"),
-        async {
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            db.roles.delete(&target).await
-        },
-        async {
-            tokio::time::sleep(std::time::Duration::from_secs(6)).await;
-            holder.batch_execute("COMMIT").await.unwrap();
-        }
-    );
-
-    called.unwrap();
     match deleted {
         Err(error @ RoleError::ActedWhileDeleted { .. }) => {
             assert!(error.to_string().contains("table public.late"), "{error}");
@@ -611,7 +584,7 @@ async fn a_table_made_as_the_user_during_its_delete_stops_the_delete_and_loses_n
     assert_eq!(db.table_owner("late").await, writer.as_str());
 
     db.roles
-        .delete(&target)
+        .delete(&RoleName::from(writer.clone()))
         .await
         .expect("deleted when tried again");
     assert_eq!(db.table_owner("late").await, db.protected);
@@ -625,24 +598,49 @@ async fn a_table_made_as_the_user_during_its_delete_stops_the_delete_and_loses_n
     assert_eq!(kept, 7, "nothing made meanwhile was lost");
 }
 
+/// Where a delete is held while its user's code runs.
+#[derive(Clone, Copy)]
+enum HeldAt {
+    /// At `REASSIGN OWNED` (someone reads the user's table `held`).
+    Reassign,
+    /// After it looked at the user's code and before `REASSIGN OWNED`: at
+    /// disabling a trigger calling the user's function (someone writes to
+    /// the user's table `watched`).
+    BeforeReassign,
+}
+
 /// Deletes a read-write user while a call of its SECURITY DEFINER routine,
-/// begun before the delete, runs `made` as the user just after the delete
-/// looked at the user's code and before it moves what the user owns (a
-/// write on the user's table holds the delete there). The delete's result.
+/// begun before the delete, runs `made` as the user while the delete is
+/// held where `held` says. The user, its password and the delete's result.
 async fn delete_while_its_code_runs(
     db: &crate::helpers::TestDb,
     prefix: &str,
+    held: HeldAt,
     made: &str,
-) -> (pgusers::domain::Username, Result<(), RoleError>) {
+) -> (
+    pgusers::domain::Username,
+    pgusers::domain::Password,
+    Result<(), RoleError>,
+) {
     let (writer, secret) = db.create_user(prefix, Access::ReadWrite).await;
+    let (tables, lock) = match held {
+        HeldAt::Reassign => (
+            "CREATE TABLE held (v int);",
+            "LOCK TABLE public.held IN ACCESS SHARE MODE",
+        ),
+        HeldAt::BeforeReassign => (
+            "CREATE TABLE watched (v int);
+             CREATE FUNCTION watch() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN RETURN NEW; END $$;
+             CREATE TRIGGER watch BEFORE INSERT ON watched FOR EACH ROW EXECUTE FUNCTION watch();",
+            "LOCK TABLE public.watched IN ROW EXCLUSIVE MODE",
+        ),
+    };
     db.run_as(
         &writer,
         &secret,
         &format!(
-            "CREATE TABLE watched (v int);
-             CREATE FUNCTION watch() RETURNS trigger LANGUAGE plpgsql AS
-               $$ BEGIN RETURN NEW; END $$;
-             CREATE TRIGGER watch BEFORE INSERT ON watched FOR EACH ROW EXECUTE FUNCTION watch();
+            "{tables}
              CREATE FUNCTION slow_maker() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
              BEGIN
                PERFORM pg_sleep(4);
@@ -651,13 +649,12 @@ async fn delete_while_its_code_runs(
         ),
     )
     .await;
-    // Disabling the trigger, after the delete looked at the user's code and
-    // before its REASSIGN, waits for this writer.
     let holder = db.admin().await;
     holder
-        .batch_execute("BEGIN; LOCK TABLE public.watched IN ROW EXCLUSIVE MODE;")
+        .batch_execute(&format!("BEGIN; {lock};"))
         .await
         .unwrap();
+    // A call begun before the delete runs as the user to its end.
     let caller = db.connect_as_protected().await;
     let target = RoleName::from(writer.clone());
 
@@ -673,16 +670,17 @@ async fn delete_while_its_code_runs(
         }
     );
     called.unwrap();
-    (writer, deleted)
+    (writer, secret, deleted)
 }
 
 #[tokio::test]
 async fn a_definer_routine_made_as_the_user_during_its_delete_never_reaches_the_protected_user() {
     let db = test_db().await;
 
-    let (writer, deleted) = delete_while_its_code_runs(
+    let (writer, _, deleted) = delete_while_its_code_runs(
         &db,
         "spawner",
+        HeldAt::BeforeReassign,
         "CREATE FUNCTION public.evil() RETURNS text LANGUAGE sql SECURITY DEFINER
            AS 'SELECT current_user::text';",
     )
@@ -720,9 +718,10 @@ async fn a_view_made_as_the_user_during_its_delete_never_reads_as_the_protected_
         .await
         .unwrap();
 
-    let (writer, deleted) = delete_while_its_code_runs(
+    let (writer, _, deleted) = delete_while_its_code_runs(
         &db,
         "viewer",
+        HeldAt::BeforeReassign,
         "CREATE VIEW public.steal AS SELECT * FROM public.secret;
          GRANT SELECT ON public.steal TO PUBLIC;",
     )

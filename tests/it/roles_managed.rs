@@ -353,8 +353,28 @@ async fn a_table_the_admin_cannot_share_stops_a_new_user_with_the_grant_to_run()
 
 /// The role module as a new CREATEROLE master (see [`createrole_admin`])
 /// with `extra` role options, over `db`, protecting `db`'s protected user.
-async fn as_new_master(db: &TestDb, extra: &str) -> (String, RoleManager) {
+/// On PostgreSQL 16+, `on_protected` are the options of the protected
+/// user's grant to it, as the service that made the protected user gives
+/// (`None`: no grant).
+async fn as_new_master(
+    db: &TestDb,
+    extra: &str,
+    on_protected: Option<&str>,
+) -> (String, RoleManager) {
     let (master, config) = createrole_admin(db, extra).await;
+    if let Some(options) = on_protected
+        && db.version_num().await >= 160_000
+    {
+        db.admin()
+            .await
+            .batch_execute(&format!(
+                "GRANT {} TO {} {options}",
+                ident(&db.protected),
+                ident(&master)
+            ))
+            .await
+            .unwrap();
+    }
     if db.version_num().await < 150_000 {
         // Before 15 `public` belongs to the bootstrap superuser: the
         // service lets its master grant there (see the README).
@@ -379,7 +399,7 @@ async fn a_superuser_protected_user_is_a_setting_to_fix_never_a_grant_that_makes
         .batch_execute(&format!("ALTER ROLE {} SUPERUSER", ident(&db.protected)))
         .await
         .unwrap();
-    let (_, roles) = as_new_master(&db, "").await;
+    let (_, roles) = as_new_master(&db, "", None).await;
     let name = crate::helpers::username("rw");
 
     let created = roles
@@ -401,20 +421,9 @@ async fn a_superuser_protected_user_is_a_setting_to_fix_never_a_grant_that_makes
 #[tokio::test]
 async fn a_noinherit_admin_before_16_is_told_to_inherit_and_then_works() {
     let db = test_db().await;
-    let (master, roles) = as_new_master(&db, "NOINHERIT").await;
+    // What the service gives the role that made the protected user.
+    let (master, roles) = as_new_master(&db, "NOINHERIT", Some("WITH ADMIN OPTION")).await;
     let v16 = db.version_num().await >= 160_000;
-    if v16 {
-        // What the service gives the role that made the protected user.
-        db.admin()
-            .await
-            .batch_execute(&format!(
-                "GRANT {} TO {} WITH ADMIN OPTION",
-                ident(&db.protected),
-                ident(&master)
-            ))
-            .await
-            .unwrap();
-    }
     let name = crate::helpers::username("rw");
 
     let first = roles
@@ -453,18 +462,7 @@ async fn a_database_owned_by_another_role_than_the_protected_user_names_its_owne
         ))
         .await
         .unwrap();
-    let (master, roles) = as_new_master(&db, "").await;
-    if db.version_num().await >= 160_000 {
-        db.admin()
-            .await
-            .batch_execute(&format!(
-                "GRANT {} TO {} WITH ADMIN OPTION",
-                ident(&db.protected),
-                ident(&master)
-            ))
-            .await
-            .unwrap();
-    }
+    let (_, roles) = as_new_master(&db, "", Some("WITH ADMIN OPTION")).await;
     let name = crate::helpers::username("rw");
 
     let first = roles
@@ -501,20 +499,9 @@ async fn a_database_owned_by_another_role_than_the_protected_user_names_its_owne
 async fn a_deleted_users_functions_reach_the_protected_user_when_the_admin_could_not_set_role_to_it()
  {
     let db = test_db().await;
-    let (master, roles) = as_new_master(&db, "").await;
-    if db.version_num().await >= 160_000 {
-        // ADMIN OPTION, but not SET: PostgreSQL 16+ asks for SET to give
-        // the protected user a function or a type.
-        db.admin()
-            .await
-            .batch_execute(&format!(
-                "GRANT {} TO {} WITH ADMIN OPTION, SET FALSE",
-                ident(&db.protected),
-                ident(&master)
-            ))
-            .await
-            .unwrap();
-    }
+    // ADMIN OPTION, but not SET: PostgreSQL 16+ asks for SET to give the
+    // protected user a function or a type.
+    let (_, roles) = as_new_master(&db, "", Some("WITH ADMIN OPTION, SET FALSE")).await;
     let name = crate::helpers::username("coder");
     let secret = Password::generate();
     roles
