@@ -299,10 +299,13 @@ impl RoleManager {
         // Ending sessions first frees the locks they hold on the user's
         // tables, which REASSIGN OWNED would otherwise wait for.
         terminate_sessions(&tx, oid).await.map_err(fail)?;
+        // Read before `find` (each statement sees its own moment): what is
+        // made in between is neutralised but not known, so it stops the
+        // delete rather than slip through.
+        let known = owned_by(&tx, oid, &facts.protected).await.map_err(fail)?;
         let code = code::find(&tx, oid, facts.version_num)
             .await
             .map_err(fail)?;
-        let known = owned_by(&tx, oid, &facts.protected).await.map_err(fail)?;
         let statements = format!(
             "{neutralise} REASSIGN OWNED BY {user} TO {protected};",
             neutralise = code::neutralise(&code),
