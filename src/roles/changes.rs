@@ -378,6 +378,13 @@ pub(super) async fn refuse_others_acting_as(
     })
 }
 
+/// `pg_shdepend` rows `s` saying a role owns an object of this database.
+const OWNED_HERE: &str = "s.refclassid = 'pg_authid'::regclass AND s.deptype = 'o'
+     AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())";
+
+/// An owned object's key in `pg_shdepend` row `s`, as [`owned_by`] returns it.
+const OBJECT_KEY: &str = "(s.classid::oid::text || ':' || s.objid::text)";
+
 /// What the user (`oid`) and the protected user own in this database, as
 /// `classid:objid` keys of `pg_shdepend`, read when the deletion looks at
 /// the user's code.
@@ -388,10 +395,11 @@ async fn owned_by(
 ) -> Result<Vec<String>, tokio_postgres::Error> {
     let rows = tx
         .query(
-            "SELECT s.classid::oid::text || ':' || s.objid::text FROM pg_shdepend s
-              WHERE s.refclassid = 'pg_authid'::regclass AND s.deptype = 'o'
-                AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-                AND s.refobjid IN ($1, (SELECT oid FROM pg_roles WHERE rolname = $2))",
+            &format!(
+                "SELECT {OBJECT_KEY} FROM pg_shdepend s
+                  WHERE {OWNED_HERE}
+                    AND s.refobjid IN ($1, (SELECT oid FROM pg_roles WHERE rolname = $2))"
+            ),
             &[&oid, &protected],
         )
         .await?;
@@ -413,21 +421,22 @@ async fn refuse_made_meanwhile(
 ) -> Result<(), RoleError> {
     let rows = tx
         .query(
-            "SELECT pg_describe_object(s.classid, s.objid, s.objsubid)
+            &format!(
+                "SELECT pg_describe_object(s.classid, s.objid, s.objsubid)
                FROM pg_shdepend s
-              WHERE s.refclassid = 'pg_authid'::regclass AND s.deptype = 'o'
-                AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+              WHERE {OWNED_HERE}
                 AND ((s.refobjid = $1
                       -- REASSIGN OWNED leaves these to DROP OWNED: no data.
                       AND s.classid NOT IN ('pg_default_acl'::regclass,
                                             'pg_user_mapping'::regclass))
                   OR (s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $2)
-                      AND NOT (s.classid::oid::text || ':' || s.objid::text) = ANY($3)
+                      AND NOT {OBJECT_KEY} = ANY($3)
                       AND NOT EXISTS (SELECT 1 FROM pg_class c
                                        WHERE s.classid = 'pg_class'::regclass AND c.oid = s.objid
                                          AND c.relpersistence = 't'
                                          AND c.relkind IN ('r', 'S', 'i', 't'))))
-              ORDER BY 1",
+              ORDER BY 1"
+            ),
             &[&oid, &facts.protected, &known],
         )
         .await

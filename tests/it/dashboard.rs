@@ -1137,21 +1137,7 @@ async fn the_delete_page_of_a_user_others_may_act_as_says_why_and_offers_no_butt
     let app = spawn_app().await;
     app.log_in().await;
     let (user, _) = app.db.create_user("shared", Access::ReadWrite).await;
-    let member = username("member");
-    app.db
-        .make_role_as_admin(member.as_str(), &password(), "")
-        .await;
-    let quote = postgres_protocol::escape::escape_identifier;
-    app.db
-        .as_admin_in_use()
-        .await
-        .batch_execute(&format!(
-            "GRANT {} TO {}",
-            quote(user.as_str()),
-            quote(member.as_str())
-        ))
-        .await
-        .unwrap();
+    let member = app.db.make_member_of(user.as_str(), "").await;
 
     let page = app
         .get(&format!("/settings/users/{}/delete", user.as_str()))

@@ -452,6 +452,24 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("the administrator makes {name}: {e:?}"));
     }
 
+    /// Makes a new login role a member of `user`, by hand as the
+    /// administrator in use, with membership `options` (`" WITH SET
+    /// FALSE"`, or empty); the member's name.
+    pub async fn make_member_of(&self, user: &str, options: &str) -> String {
+        let member = unique_name("member");
+        self.make_role_as_admin(&member, &password(), "").await;
+        self.as_admin_in_use()
+            .await
+            .batch_execute(&format!(
+                "GRANT {} TO {}{options}",
+                ident(user),
+                ident(&member)
+            ))
+            .await
+            .expect("the administrator grants the membership");
+        member
+    }
+
     /// The server's `server_version_num`.
     pub async fn version_num(&self) -> i32 {
         server_version_num(&self.admin().await).await

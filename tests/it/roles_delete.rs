@@ -489,14 +489,6 @@ async fn a_rule_on_a_deleted_users_view_is_dropped_and_a_trigger_calling_its_cod
 async fn a_user_other_roles_may_act_as_is_refused_with_the_revokes_and_nothing_changes() {
     let db = test_db().await;
     let (user, secret) = db.create_user("shared", Access::ReadWrite).await;
-    let member = username("member");
-    db.make_role_as_admin(member.as_str(), &crate::helpers::password(), "")
-        .await;
-    let revoke = format!(
-        "REVOKE {} FROM {};",
-        ident(user.as_str()),
-        ident(member.as_str())
-    );
     // From 16 on, a member that may not SET ROLE still has the user's
     // rights over its objects (to make a routine SECURITY DEFINER again).
     let options = if db.version_num().await >= 160_000 {
@@ -504,15 +496,8 @@ async fn a_user_other_roles_may_act_as_is_refused_with_the_revokes_and_nothing_c
     } else {
         ""
     };
-    db.as_admin_in_use()
-        .await
-        .batch_execute(&format!(
-            "GRANT {} TO {}{options}",
-            ident(user.as_str()),
-            ident(member.as_str())
-        ))
-        .await
-        .unwrap();
+    let member = db.make_member_of(user.as_str(), options).await;
+    let revoke = format!("REVOKE {} FROM {};", ident(user.as_str()), ident(&member));
     let target = RoleName::from(user.clone());
 
     let refused = db.roles.delete(&target).await;
