@@ -176,6 +176,12 @@ pub struct Settings {
     )]
     pub database: Option<String>,
 
+    /// A TOML file listing the databases to manage, each with an ID, a name,
+    /// its administrator connection and its protected user (the README
+    /// has an example). Instead of DATABASE_URL, for several databases.
+    #[arg(long, env = "PGUSERS_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Administrator connection to the managed database: a superuser, or a
     /// non-superuser with CREATEROLE (as managed services give). Without
     /// it, pgusers runs its own PostgreSQL cluster in the data directory.

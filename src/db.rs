@@ -112,14 +112,14 @@ pub fn describe(error: &tokio_postgres::Error) -> String {
 /// database, never the password. `setting` is what to fix when it is wrong.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
-    setting: &'static str,
+    setting: String,
     address: String,
     user: String,
     database: String,
 }
 
 impl Endpoint {
-    pub fn of(config: &Config, setting: &'static str) -> Self {
+    pub fn of(config: &Config, setting: impl Into<String>) -> Self {
         use tokio_postgres::config::Host;
         let ports = config.get_ports();
         let port = |i: usize| {
@@ -139,7 +139,7 @@ impl Endpoint {
             })
             .collect();
         Self {
-            setting,
+            setting: setting.into(),
             address: if addresses.is_empty() {
                 format!("localhost:{}", port(0))
             } else {
@@ -151,8 +151,11 @@ impl Endpoint {
     }
 
     /// The same place, with another setting to fix.
-    pub fn with_setting(self, setting: &'static str) -> Self {
-        Self { setting, ..self }
+    pub fn with_setting(self, setting: impl Into<String>) -> Self {
+        Self {
+            setting: setting.into(),
+            ..self
+        }
     }
 
     /// `host:port` for each host, or each Unix socket's path.
@@ -161,8 +164,8 @@ impl Endpoint {
     }
 
     /// The setting to fix when the connection is refused.
-    pub fn setting(&self) -> &'static str {
-        self.setting
+    pub fn setting(&self) -> &str {
+        &self.setting
     }
 }
 

@@ -5,6 +5,7 @@ pub mod db;
 pub mod domain;
 pub mod embedded;
 pub mod notice;
+pub mod registry;
 pub mod roles;
 pub mod startup;
 pub mod state;

@@ -11,6 +11,7 @@ use pgusers::cli::CliError;
 use pgusers::config::{Cli, Command, Settings};
 use pgusers::domain::visible_lines;
 use pgusers::embedded::Announce;
+use pgusers::registry::{ManagedDatabase, Registry};
 use pgusers::startup::{StateUse, Target, session_key};
 use pgusers::state::LoginPolicy;
 use pgusers::web::{self, AppState, RequestLimits, SessionPolicy, WebSettings};
@@ -73,21 +74,14 @@ async fn run_dashboard(
     mut shutdown: ShutdownSignals,
 ) -> anyhow::Result<()> {
     let state = target.state_store(settings, Announce::Stdout, StateUse::Dashboard)?;
-    let roles = target.role_manager();
-    // Settings that cannot work stop pgusers here, before it prints an
-    // address or a password; a server that is merely down is waited for.
-    match roles.check().await.map_err(CliError::from) {
-        Ok(()) => log_admin_kind(&roles).await,
-        Err(error) => {
-            refuse_unless_unavailable(error, "the managed database is not reachable yet")?
-        }
-    }
+    let databases = target.registry();
+    check_databases(&databases).await?;
     if let Err(error) = state.ensure_ready().await.map_err(CliError::from) {
         refuse_unless_unavailable(error, "the state database is not ready yet")?;
     }
     let address = listener.local_addr()?;
     let secure_cookies = settings.dashboard.secure_cookies.applies_to(address);
-    let app = AppState { roles, state };
+    let app = AppState { databases, state };
     let server = web::server(
         listener,
         app,
@@ -120,12 +114,34 @@ async fn run_dashboard(
         .context("running the dashboard")
 }
 
+/// Checks each database at start. With one, settings that cannot work stop
+/// pgusers here, before it prints an address or a password; with several,
+/// a database that cannot be used is logged and shown as such, and the
+/// others are served. A server that is merely down is waited for.
+async fn check_databases(databases: &Registry) -> Result<(), CliError> {
+    let single = databases.all().len() == 1;
+    for database in databases.all() {
+        match database.roles.check().await.map_err(CliError::from) {
+            Ok(()) => log_admin_kind(database).await,
+            Err(error) if single => {
+                refuse_unless_unavailable(error, "the managed database is not reachable yet")?
+            }
+            Err(error) => tracing::warn!(
+                database = %database.id,
+                %error,
+                "this database cannot be used yet; its pages say so until it can"
+            ),
+        }
+    }
+    Ok(())
+}
+
 /// Says at start which kind of administrator pgusers runs as, and what
 /// that implies, so the log answers "why can't it…?" before it is asked.
-async fn log_admin_kind(roles: &pgusers::roles::RoleManager) {
-    match roles.admin_kind().await {
+async fn log_admin_kind(database: &ManagedDatabase) {
+    match database.roles.admin_kind().await {
         Ok(admin) => {
-            let mut text = format!("Administrator: {admin}.");
+            let mut text = format!("Database {}. Administrator: {admin}.", database.id);
             for sentence in admin.consequences() {
                 text.push(' ');
                 text.push_str(sentence);

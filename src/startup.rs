@@ -13,8 +13,9 @@ use tokio_postgres::Config;
 
 use crate::config::Settings;
 use crate::domain::OperatorPassword;
-use crate::domain::{RoleName, visible};
+use crate::domain::{DatabaseId, RoleName, visible};
 use crate::embedded::{Announce, DefaultDatabase};
+use crate::registry::{DatabaseSettings, ManagedDatabase, Registry};
 use crate::roles::RoleManager;
 
 use crate::state::{StateSettings, StateStore};
@@ -46,11 +47,11 @@ pub enum StateUse {
 /// What to fix when the embedded cluster refuses pgusers' own connections.
 const EMBEDDED_SETTINGS: &str = "the embedded cluster's settings (PGUSERS_DATA_DIR)";
 
-/// The database pgusers manages, and how it got there.
+/// The databases pgusers manages, and how they got there.
 pub struct Target {
-    /// Administrator connection to the managed database.
-    pub admin: Config,
-    pub protected: Option<RoleName>,
+    /// From the registry file, else `DATABASE_URL`, else the embedded
+    /// cluster; never empty.
+    pub databases: Vec<DatabaseSettings>,
     /// The embedded cluster, when pgusers runs its own.
     pub embedded: Option<DefaultDatabase>,
 }
@@ -64,6 +65,21 @@ impl Target {
             .map(RoleName::parse)
             .transpose()
             .map_err(|e| TargetError::Settings(format!("PGUSERS_PROTECTED_USER: {e}")))?;
+        if let Some(path) = &settings.config {
+            if settings.database_url.is_some() || protected.is_some() {
+                return Err(TargetError::Settings(
+                    "PGUSERS_CONFIG lists the databases: DATABASE_URL and \
+                     PGUSERS_PROTECTED_USER must not be set with it (give each database \
+                     its url and protected_user in the file)."
+                        .to_owned(),
+                ));
+            }
+            let databases = crate::registry::file::read(path).map_err(TargetError::Settings)?;
+            return Ok(Self {
+                databases,
+                embedded: None,
+            });
+        }
         if let Some(url) = &settings.database_url {
             let admin = crate::db::parse_config(url.expose()).map_err(|e| {
                 TargetError::Settings(format!(
@@ -71,8 +87,7 @@ impl Target {
                 ))
             })?;
             return Ok(Self {
-                admin,
-                protected,
+                databases: vec![DatabaseSettings::single(admin, protected, "DATABASE_URL")],
                 embedded: None,
             });
         }
@@ -85,26 +100,52 @@ impl Target {
         let protected =
             protected.or_else(|| RoleName::parse(&embedded.provisioned.protected_user).ok());
         Ok(Self {
-            admin: embedded.admin_config(),
-            protected,
+            databases: vec![DatabaseSettings::single(
+                embedded.admin_config(),
+                protected,
+                EMBEDDED_SETTINGS,
+            )],
             embedded: Some(embedded),
         })
     }
 
-    pub fn role_manager(&self) -> RoleManager {
-        let roles = RoleManager::new(self.admin.clone(), 8, self.protected.clone());
-        match &self.embedded {
-            // pgusers uses the owner-only socket; everyone else the loopback port.
-            Some(embedded) => roles.configured_by(EMBEDDED_SETTINGS).with_client_address(
-                crate::domain::Host::Tcp("127.0.0.1".to_owned()),
-                embedded.cluster.port(),
-            ),
-            None => roles,
-        }
+    /// The databases, each with its own role manager.
+    pub fn registry(&self) -> Registry {
+        Registry::new(
+            self.databases
+                .iter()
+                .map(|database| {
+                    let roles = RoleManager::new(
+                        database.admin.clone(),
+                        crate::registry::POOL_SIZE,
+                        database.protected.clone(),
+                    )
+                    .configured_by(database.setting.clone());
+                    let roles = match &self.embedded {
+                        // pgusers uses the owner-only socket; everyone else the loopback port.
+                        Some(embedded) => roles.with_client_address(
+                            crate::domain::Host::Tcp("127.0.0.1".to_owned()),
+                            embedded.cluster.port(),
+                        ),
+                        None => roles,
+                    };
+                    ManagedDatabase {
+                        id: database.id.clone(),
+                        name: database.name.clone(),
+                        roles,
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// The first database: where pgusers keeps its state by default.
+    fn first(&self) -> &DatabaseSettings {
+        &self.databases[0]
     }
 
     /// The state store: `PGUSERS_STATE_URL`, else database `pgusers` on the
-    /// managed server, created if missing.
+    /// (first) managed server, created if missing.
     /// `announce` says where a generated first operator password is shown.
     pub fn state_store(
         &self,
@@ -119,31 +160,41 @@ impl Target {
             .map(|secret| OperatorPassword::parse(secret.expose()))
             .transpose()
             .context("PGUSERS_ADMIN_PASSWORD")?;
-        let managed_db = crate::db::database_name(&self.admin)
-            .unwrap_or_default()
-            .to_owned();
+        let first = self.first();
         let (config, create_with) = match &settings.state_url {
             Some(url) => {
                 let config = crate::db::parse_config(url.expose()).map_err(|e| {
                     anyhow::anyhow!("PGUSERS_STATE_URL is not a valid connection string: {e}.")
                 })?;
-                if same_database(&config, &self.admin) {
+                if let Some(managed) = self
+                    .databases
+                    .iter()
+                    .find(|database| same_database(&config, &database.admin))
+                {
                     bail!(
-                        "PGUSERS_STATE_URL points at the managed database: the dashboard's \
-                         operators must live elsewhere, or the users it manages could read them"
+                        "PGUSERS_STATE_URL points at the managed database \"{}\": the \
+                         dashboard's operators must live elsewhere, or the users it manages \
+                         could read them",
+                        managed.id
                     );
                 }
                 (config, None)
             }
             None => {
-                let mut config = self.admin.clone();
-                config.dbname(if managed_db == "pgusers" {
+                let mut config = first.admin.clone();
+                let managed_here = |name: &str| {
+                    self.databases.iter().any(|database| {
+                        same_server(&database.admin, &first.admin)
+                            && crate::db::database_name(&database.admin) == Some(name)
+                    })
+                };
+                config.dbname(if managed_here("pgusers") {
                     "pgusers_state"
                 } else {
                     "pgusers"
                 });
                 let create = state_use != StateUse::Record;
-                (config, create.then(|| self.admin.clone()))
+                (config, create.then(|| first.admin.clone()))
             }
         };
         let state = StateStore::new(StateSettings {
@@ -154,19 +205,41 @@ impl Target {
             bootstrap_operator: state_use == StateUse::Dashboard,
         })
         .with_audit_retention(settings.audit_retention.0);
-        Ok(match (&self.embedded, &settings.state_url) {
-            (Some(_), None) => state.configured_by(EMBEDDED_SETTINGS),
-            _ => state,
+        Ok(match &settings.state_url {
+            None => state.configured_by(first.setting.clone()),
+            Some(_) => state,
         })
     }
 
-    /// Which database is managed and where, for the start of `serve`: its
-    /// name, host and port and, for the embedded cluster, its data
+    /// Which databases are managed and where, for the start of `serve`:
+    /// their names, hosts and ports and, for the embedded cluster, its data
     /// directory. Never a password.
     pub fn describe(&self) -> String {
-        let database = crate::db::database_name(&self.admin).unwrap_or("?");
-        let mut text = format!("Managing database \"{}\"", visible(database));
-        if let Some(protected) = &self.protected {
+        let lines: Vec<String> = self
+            .databases
+            .iter()
+            .map(|database| self.describe_one(database))
+            .collect();
+        match lines.as_slice() {
+            [one] => format!("Managing {one}"),
+            many => format!(
+                "Managing {} databases:\n{}",
+                many.len(),
+                many.iter()
+                    .map(|line| format!("  {line}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+        }
+    }
+
+    fn describe_one(&self, database: &DatabaseSettings) -> String {
+        let name = crate::db::database_name(&database.admin).unwrap_or("?");
+        let mut text = format!("database \"{}\"", visible(name));
+        if database.id.as_str() != name {
+            text.push_str(&format!(" (ID {})", database.id));
+        }
+        if let Some(protected) = &database.protected {
             text.push_str(&format!(
                 " (protected user \"{}\")",
                 visible(protected.as_str())
@@ -180,7 +253,7 @@ impl Target {
             )),
             None => text.push_str(&format!(
                 " on {}.",
-                visible(crate::db::Endpoint::of(&self.admin, "DATABASE_URL").address())
+                visible(crate::db::Endpoint::of(&database.admin, "").address())
             )),
         }
         text
@@ -196,11 +269,28 @@ impl Target {
     }
 }
 
+impl DatabaseSettings {
+    /// The one database of `DATABASE_URL` or the embedded cluster.
+    fn single(admin: Config, protected: Option<RoleName>, setting: &str) -> Self {
+        let id = DatabaseId::for_single(crate::db::database_name(&admin));
+        Self {
+            name: id.to_string(),
+            id,
+            admin,
+            protected,
+            setting: setting.to_owned(),
+        }
+    }
+}
+
+/// Whether two configurations reach the same server.
+fn same_server(a: &Config, b: &Config) -> bool {
+    a.get_hosts() == b.get_hosts() && a.get_ports() == b.get_ports()
+}
+
 /// Whether two configurations reach the same database of the same server.
 fn same_database(a: &Config, b: &Config) -> bool {
-    crate::db::database_name(a) == crate::db::database_name(b)
-        && a.get_hosts() == b.get_hosts()
-        && a.get_ports() == b.get_ports()
+    crate::db::database_name(a) == crate::db::database_name(b) && same_server(a, b)
 }
 
 /// The session key: `PGUSERS_SESSION_KEY`, else a key generated once and
@@ -258,8 +348,11 @@ mod tests {
 
     fn external_target(url: &str) -> Target {
         Target {
-            admin: crate::db::parse_config(url).unwrap(),
-            protected: None,
+            databases: vec![DatabaseSettings::single(
+                crate::db::parse_config(url).unwrap(),
+                None,
+                "DATABASE_URL",
+            )],
             embedded: None,
         }
     }

@@ -3,6 +3,7 @@
 //! as the guide prints them; prompts and errors go to standard error.
 
 mod audit;
+mod databases;
 mod operators;
 mod prompt;
 mod table;
@@ -12,6 +13,7 @@ pub use prompt::{CONFIRMATION_PROMPT, OPERATOR_PASSWORD_PROMPT, PASSWORD_PROMPT,
 use crate::config::{Command, Settings};
 use crate::domain::{NewPassword, Password, RoleName, Username, terminal_safe_json, visible};
 use crate::embedded::Announce;
+use crate::registry::Registry;
 use crate::roles::{Access, RoleError, RoleManager};
 use crate::startup::{StateUse, Target, TargetError};
 use crate::state::{Action, Event, Outcome, Source, StateError, StateStore};
@@ -111,7 +113,7 @@ pub async fn run(settings: &Settings, command: Command) -> Result<(), CliError> 
     let result = match target.state_store(settings, Announce::Stderr, state_use) {
         Ok(state) => {
             let context = Context {
-                roles: target.role_manager(),
+                registry: target.registry(),
                 state,
             };
             execute(settings, &context, request).await
@@ -126,7 +128,7 @@ pub async fn run(settings: &Settings, command: Command) -> Result<(), CliError> 
 
 /// What commands work with.
 struct Context {
-    roles: RoleManager,
+    registry: Registry,
     state: StateStore,
 }
 
@@ -192,48 +194,24 @@ impl Request {
 }
 
 async fn execute(settings: &Settings, context: &Context, request: Request) -> Result<(), CliError> {
-    let roles = &context.roles;
     match request {
         Request::Audit { json, limit } => return audit::show(&context.state, json, limit).await,
         Request::Operators(request) => return operators::run(&context.state, request).await,
+        Request::Databases if context.registry.all().len() > 1 => {
+            return databases::list_all(&context.registry).await;
+        }
         _ => {}
     }
+    let managed = context
+        .registry
+        .select(settings.database.as_deref())
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let roles = &managed.roles;
     // Settings that cannot work say so before anything is asked or done.
     roles.check().await?;
-    let database = roles.database_name().await?;
-    if let Some(id) = &settings.database
-        && *id != database
-    {
-        return Err(CliError::Usage(format!(
-            "There is no database with ID \"{}\". `pgusers databases` lists the IDs.",
-            visible(id)
-        )));
-    }
+    let database = managed.id.to_string();
     match request {
-        Request::Databases => {
-            let connection = roles.connection_details().await?;
-            let users = roles.list().await?.len();
-            let mut text = table::render(
-                &["ID", "PROTECTED USER", "USERS", "HOST", "PORT"],
-                &[vec![
-                    database,
-                    connection.user.clone(),
-                    users.to_string(),
-                    connection.host.to_string(),
-                    connection.port.to_string(),
-                ]],
-            );
-            text.push_str(&format!(
-                "Connection URL (add the password): {}\n",
-                connection.url()
-            ));
-            let admin = roles.admin_kind().await?;
-            text.push_str(&format!("Administrator: {admin}.\n"));
-            for sentence in admin.consequences() {
-                text.push_str(&format!("{sentence}\n"));
-            }
-            emit(&text)?;
-        }
+        Request::Databases => databases::show_one(managed).await?,
         Request::List { json } => list(roles, json).await?,
         Request::Create {
             name,

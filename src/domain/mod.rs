@@ -4,6 +4,7 @@
 //! downstream takes these types and never re-checks them.
 
 mod connection;
+mod database_id;
 mod display;
 mod operator;
 mod password;
@@ -13,6 +14,7 @@ mod trusted_proxies;
 mod username;
 
 pub use connection::{ConnectionDetails, Host};
+pub use database_id::{DATABASE_ID_MAX, DatabaseId, DatabaseIdError};
 pub use display::{count, is_hidden, terminal_safe_json, visible, visible_lines};
 pub use operator::{
     OPERATOR_PASSWORD_MIN, OperatorName, OperatorNameError, OperatorPassword, OperatorPasswordError,

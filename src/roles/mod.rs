@@ -272,7 +272,7 @@ impl RoleManager {
 
     /// Names the setting to fix when connecting is refused (by default
     /// `DATABASE_URL`).
-    pub fn configured_by(mut self, setting: &'static str) -> Self {
+    pub fn configured_by(mut self, setting: impl Into<String>) -> Self {
         self.endpoint = self.endpoint.with_setting(setting);
         self
     }
@@ -315,6 +315,11 @@ impl RoleManager {
     pub fn with_client_address(mut self, host: Host, port: u16) -> Self {
         self.address = (host, port);
         self
+    }
+
+    /// Where clients reach the server (known without connecting).
+    pub fn client_address(&self) -> (&Host, u16) {
+        (&self.address.0, self.address.1)
     }
 
     /// How the protected user connects to the managed database, without

@@ -140,7 +140,7 @@ impl StateStore {
     }
 
     /// Names the setting to fix when connecting is refused.
-    pub fn configured_by(mut self, setting: &'static str) -> Self {
+    pub fn configured_by(mut self, setting: impl Into<String>) -> Self {
         self.endpoint = self.endpoint.with_setting(setting);
         self
     }
@@ -254,7 +254,7 @@ impl StateStore {
 async fn create_database_if_missing(
     admin: &Config,
     state: &Config,
-    setting: &'static str,
+    setting: &str,
 ) -> Result<(), StateError> {
     let Some(name) = crate::db::database_name(state) else {
         return Ok(());

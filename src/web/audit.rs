@@ -1,5 +1,6 @@
 //! Recording what operators do, from the handlers.
 
+use crate::registry::ManagedDatabase;
 use crate::roles::RoleError;
 use crate::state::{Action, Event, Outcome, Source};
 
@@ -9,6 +10,7 @@ use super::session::Operator;
 /// Records a change an operator asked for and how it ended.
 pub async fn role_change<T>(
     app: &AppState,
+    database: &ManagedDatabase,
     operator: &Operator,
     action: Action,
     target: &str,
@@ -19,7 +21,7 @@ pub async fn role_change<T>(
         actor: operator.name.clone(),
         source: Source::Dashboard,
         action,
-        database: app.roles.database_name().await.ok(),
+        database: Some(database.id.to_string()),
         target: Some(target.to_owned()),
         outcome,
         detail,

@@ -157,15 +157,22 @@ impl WebError {
         retry: Option<&str>,
     ) -> HttpResponse {
         let status = self.status_code();
+        let users = chrome.as_ref().map(Chrome::users_href).unwrap_or_default();
+        let overview = chrome.as_ref().map(Chrome::base).unwrap_or_default();
         let (href, label) = match (&chrome, self) {
             (_, Self::Unavailable(_) | Self::Misconfigured(_)) if retry.is_some() => {
                 (retry.unwrap_or("/"), "Try again")
             }
             (None, _) => ("/login", "Go to the login page"),
-            (Some(_), Self::NotFound(_) | Self::Forbidden(_) | Self::Conflict(_)) => {
-                ("/settings/users", "Back to database users")
+            (Some(chrome), Self::NotFound(_) | Self::Forbidden(_) | Self::Conflict(_))
+                if chrome.place.is_some() =>
+            {
+                (users.as_str(), "Back to database users")
             }
-            (Some(_), _) => ("/", "Go to the overview"),
+            (Some(chrome), _) if chrome.place.is_some() => {
+                (overview.as_str(), "Go to the overview")
+            }
+            (Some(_), _) => ("/", "Go to the databases"),
         };
         let page = ErrorPage {
             title: status.canonical_reason().unwrap_or("Error").to_owned(),

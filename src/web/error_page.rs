@@ -67,10 +67,14 @@ pub fn form_config(limit: usize) -> web::FormConfig {
 /// drawn; for an unavailable database, with a link to try again.
 pub(super) async fn page(request: &HttpRequest, error: &WebError) -> HttpResponse {
     let chrome = match Operator::from_request(request, &mut Payload::None).await {
-        Ok(operator) => match request.app_data::<web::Data<AppState>>() {
-            Some(app) => super::routes::chrome(app, &operator).await.ok(),
-            None => None,
-        },
+        Ok(operator) => {
+            // The pages of the database the address names, if it names one.
+            let database = request
+                .app_data::<web::Data<AppState>>()
+                .zip(request.match_info().get("db"))
+                .and_then(|(app, id)| app.databases.get(id).ok());
+            Some(super::routes::chrome(&operator, database))
+        }
         Err(_) => None,
     };
     error.page_response(chrome, Some(&retry_address(request)))

@@ -31,13 +31,25 @@ use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
 use crate::domain::TrustedProxies;
-use crate::roles::RoleManager;
+use crate::registry::{ManagedDatabase, Registry};
 use crate::state::{LoginPolicy, StateStore};
 
 /// What every handler shares.
 pub struct AppState {
-    pub roles: RoleManager,
+    pub databases: Registry,
     pub state: StateStore,
+}
+
+impl AppState {
+    /// The database with ID `id`, or a 404 page.
+    pub fn database(&self, id: &str) -> Result<&ManagedDatabase, WebError> {
+        self.databases.get(id).map_err(|_| {
+            WebError::NotFound(format!(
+                "There is no database with ID \"{}\". The list of databases is on the home page.",
+                crate::domain::visible(id)
+            ))
+        })
+    }
 }
 
 pub struct WebSettings {

@@ -22,6 +22,7 @@ use super::pages::{ReplayPage, render};
 use super::routes::chrome;
 use super::session::Operator;
 use super::{AppState, WebError};
+use crate::registry::ManagedDatabase;
 use crate::roles::RoleError;
 use crate::state::{Action, FormClaim, FormKey, FormRequest, FormUse};
 
@@ -58,25 +59,26 @@ impl FormIds {
         }
     }
 
-    /// A new id for a form that does `action` on `user`, in the login
-    /// session `session_id`. The create form names its user in a field, so
-    /// its id is bound to the action alone.
-    pub fn issue(&self, session_id: &str, action: Action, user: &str) -> String {
+    /// A new id for a form that does `action` on `user` of `database`, in
+    /// the login session `session_id`. The create form names its user in a
+    /// field, so its id is bound to the action and the database alone.
+    pub fn issue(&self, session_id: &str, action: Action, database: &str, user: &str) -> String {
         let nonce: [u8; NONCE_LEN] = rand::rng().random();
         let tag = self
-            .tag(session_id, action, user, &nonce)
+            .tag(session_id, action, database, user, &nonce)
             .finalize()
             .into_bytes();
         hex(&nonce) + &hex(&tag[..TAG_LEN])
     }
 
     /// The id, if this server issued it in `session_id` for `action` on
-    /// `user`; otherwise the form is refused like a stale one.
+    /// `user` of `database`; otherwise the form is refused like a stale one.
     fn check<'a>(
         &self,
         submitted: &'a str,
         session_id: &str,
         action: Action,
+        database: &str,
         user: &str,
     ) -> Result<&'a str, WebError> {
         let bytes = unhex(submitted).ok_or(WebError::Csrf)?;
@@ -84,13 +86,20 @@ impl FormIds {
             return Err(WebError::Csrf);
         }
         let (nonce, tag) = bytes.split_at(NONCE_LEN);
-        self.tag(session_id, action, user, nonce)
+        self.tag(session_id, action, database, user, nonce)
             .verify_truncated_left(tag)
             .map_err(|_| WebError::Csrf)?;
         Ok(submitted)
     }
 
-    fn tag(&self, session_id: &str, action: Action, user: &str, nonce: &[u8]) -> Hmac<Sha256> {
+    fn tag(
+        &self,
+        session_id: &str,
+        action: Action,
+        database: &str,
+        user: &str,
+        nonce: &[u8],
+    ) -> Hmac<Sha256> {
         let user = if action == Action::CreateUser {
             ""
         } else {
@@ -102,6 +111,7 @@ impl FormIds {
         for part in [
             session_id.as_bytes(),
             action.as_str().as_bytes(),
+            database.as_bytes(),
             user.as_bytes(),
             nonce,
         ] {
@@ -152,18 +162,25 @@ pub struct Ticket {
     form_id: String,
 }
 
-/// Claims the form `form_id` for `action` on `target`.
+/// Claims the form `form_id` for `action` on `target` of `database`.
 pub async fn claim(
     app: &web::Data<AppState>,
     ids: &FormIds,
     operator: &Operator,
+    database: &ManagedDatabase,
     form_id: &str,
     action: Action,
     target: &str,
 ) -> Result<Claim, WebError> {
     let key = FormKey {
         session_id: &operator.session_id,
-        form_id: ids.check(form_id, &operator.session_id, action, target)?,
+        form_id: ids.check(
+            form_id,
+            &operator.session_id,
+            action,
+            database.id.as_str(),
+            target,
+        )?,
     };
     let request = FormRequest {
         operator: &operator.name,
@@ -192,7 +209,10 @@ pub async fn claim(
         match app.state.form_use(&key).await? {
             Some(now) => used = now,
             // It failed and gave its claim up: this request may act.
-            None => return Box::pin(claim(app, ids, operator, form_id, action, target)).await,
+            None => {
+                return Box::pin(claim(app, ids, operator, database, form_id, action, target))
+                    .await;
+            }
         }
     }
     tracing::info!(
@@ -202,7 +222,7 @@ pub async fn claim(
         done = used.done,
         "a form was sent again; nothing was done again"
     );
-    Ok(Claim::Replay(replay_page(app, operator, used).await?))
+    Ok(Claim::Replay(replay_page(operator, database, used)?))
 }
 
 impl Ticket {
@@ -231,9 +251,9 @@ impl Ticket {
     }
 }
 
-async fn replay_page(
-    app: &web::Data<AppState>,
+fn replay_page(
     operator: &Operator,
+    database: &ManagedDatabase,
     used: FormUse,
 ) -> Result<HttpResponse, WebError> {
     let what = match used.action.as_str() {
@@ -247,7 +267,7 @@ async fn replay_page(
         StatusCode::CONFLICT
     };
     let page = ReplayPage {
-        chrome: chrome(app, operator).await?,
+        chrome: chrome(operator, Some(database)),
         username: used.target,
         what,
         done: used.done,
@@ -267,50 +287,62 @@ mod tests {
 
     #[test]
     fn an_issued_form_id_is_accepted_for_its_session_action_and_user() {
-        let id = ids().issue("session", Action::ResetPassword, "alice");
+        let id = ids().issue("session", Action::ResetPassword, "db", "alice");
         assert_eq!(id.len(), 2 * (NONCE_LEN + TAG_LEN));
         assert!(
             ids()
-                .check(&id, "session", Action::ResetPassword, "alice")
+                .check(&id, "session", Action::ResetPassword, "db", "alice")
                 .is_ok()
         );
-        assert_ne!(id, ids().issue("session", Action::ResetPassword, "alice"));
+        assert_ne!(
+            id,
+            ids().issue("session", Action::ResetPassword, "db", "alice")
+        );
     }
 
     #[test]
     fn a_form_id_is_refused_in_another_session_action_or_user_or_under_another_key() {
-        let id = ids().issue("session", Action::ResetPassword, "alice");
-        for (session, action, user) in [
-            ("other", Action::ResetPassword, "alice"),
-            ("session", Action::DeleteUser, "alice"),
-            ("session", Action::ResetPassword, "bob"),
+        let id = ids().issue("session", Action::ResetPassword, "db", "alice");
+        for (session, action, database, user) in [
+            ("other", Action::ResetPassword, "db", "alice"),
+            ("session", Action::DeleteUser, "db", "alice"),
+            ("session", Action::ResetPassword, "db", "bob"),
+            ("session", Action::ResetPassword, "other_db", "alice"),
         ] {
             assert!(
-                matches!(ids().check(&id, session, action, user), Err(WebError::Csrf)),
-                "{session} {action:?} {user}"
+                matches!(
+                    ids().check(&id, session, action, database, user),
+                    Err(WebError::Csrf)
+                ),
+                "{session} {action:?} {database} {user}"
             );
         }
         let other_key = FormIds::new(&[8; 64]);
         assert!(
             other_key
-                .check(&id, "session", Action::ResetPassword, "alice")
+                .check(&id, "session", Action::ResetPassword, "db", "alice")
                 .is_err()
         );
     }
 
     #[test]
     fn a_create_form_id_is_bound_to_the_action_not_to_the_name_typed() {
-        let id = ids().issue("session", Action::CreateUser, "");
+        let id = ids().issue("session", Action::CreateUser, "db", "");
         assert!(
             ids()
-                .check(&id, "session", Action::CreateUser, "x_user")
+                .check(&id, "session", Action::CreateUser, "db", "x_user")
                 .is_ok()
+        );
+        assert!(
+            ids()
+                .check(&id, "session", Action::CreateUser, "other_db", "x_user")
+                .is_err()
         );
     }
 
     #[test]
     fn a_missing_malformed_or_made_up_form_id_is_refused_as_a_stale_form() {
-        let issued = ids().issue("s", Action::DeleteUser, "u");
+        let issued = ids().issue("s", Action::DeleteUser, "d", "u");
         let flipped = format!(
             "{}{}",
             &issued[..63],
@@ -328,7 +360,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    ids().check(bad, "s", Action::DeleteUser, "u"),
+                    ids().check(bad, "s", Action::DeleteUser, "d", "u"),
                     Err(WebError::Csrf)
                 ),
                 "{bad:?}"

@@ -38,8 +38,57 @@ pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, 
 /// What every logged-in page shows around its content.
 pub struct Chrome {
     pub operator: String,
-    pub database: String,
     pub csrf: String,
+    /// The database the page belongs to; none on the dashboard's own pages
+    /// (the list of databases, the activity).
+    pub place: Option<Place>,
+}
+
+/// A database's pages: their heading and where they are.
+pub struct Place {
+    /// URL-safe (see [`crate::domain::DatabaseId`]).
+    pub id: String,
+    pub name: String,
+}
+
+impl Chrome {
+    /// The database's name, as shown.
+    pub fn database(&self) -> &str {
+        self.place.as_ref().map_or("", |place| place.name.as_str())
+    }
+
+    /// Where the database's pages are: `/databases/{id}`.
+    pub fn base(&self) -> String {
+        self.place
+            .as_ref()
+            .map_or_else(String::new, |place| format!("/databases/{}", place.id))
+    }
+
+    /// The database's users page, else the list of databases.
+    pub fn users_href(&self) -> String {
+        match &self.place {
+            Some(_) => format!("{}/settings/database-users", self.base()),
+            None => "/".to_owned(),
+        }
+    }
+}
+
+/// One row of the dashboard's home.
+pub struct DatabaseRow {
+    pub id: String,
+    pub name: String,
+    /// The server's version, when it answered.
+    pub version: Option<String>,
+    pub user_count: Option<usize>,
+    /// Why it cannot be used now, when it cannot: "unreachable" or "misconfigured".
+    pub problem: Option<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "databases.html")]
+pub struct DatabasesPage {
+    pub chrome: Chrome,
+    pub databases: Vec<DatabaseRow>,
 }
 
 #[derive(Template)]

@@ -26,7 +26,7 @@ async fn dashboard_as(db: &TestDb, admin: Config) -> Browser {
         bootstrap_operator: true,
     });
     state.ensure_ready().await.expect("the state database");
-    let browser = Browser::new(spawn_server(RoleManager::new(admin, 2, None), state));
+    let browser = spawn_server(&db.name, RoleManager::new(admin, 2, None), state);
     let login = browser.log_in_with(&operator_password).await;
     assert_eq!(login.status, 303, "{}", login.body);
     browser
@@ -74,7 +74,7 @@ async fn the_overview_says_the_administrator_is_a_superuser() {
     let db = test_db().await;
     let browser = dashboard_as(&db, db.admin_config()).await;
 
-    let overview = browser.get("/").await;
+    let overview = browser.get(&browser.database_page("")).await;
 
     assert_eq!(overview.status, 200);
     assert!(
@@ -116,7 +116,7 @@ async fn the_overview_names_a_createrole_administrator_and_what_its_version_lets
     let (master, config) = createrole_admin(&db, "").await;
     let browser = dashboard_as(&db, config).await;
 
-    let overview = browser.get("/").await;
+    let overview = browser.get(&browser.database_page("")).await;
 
     assert_eq!(overview.status, 200, "{}", overview.body);
     assert!(
@@ -142,8 +142,8 @@ async fn the_users_page_explains_unknown_password_encryption_to_a_createrole_adm
     let other = test_db().await;
     let superuser_app = dashboard_as(&other, other.admin_config()).await;
 
-    let users = browser.get("/settings/users").await;
-    let superusers_users = superuser_app.get("/settings/users").await;
+    let users = browser.get(&browser.users("")).await;
+    let superusers_users = superuser_app.get(&browser.users("")).await;
 
     assert_eq!(users.status, 200, "{}", users.body);
     assert!(users.body.contains("<td>unknown</td>"), "{}", users.body);
@@ -254,11 +254,11 @@ async fn a_privilege_the_administrator_lacks_redraws_the_add_form_with_the_fix_a
     let browser = dashboard_as(&db, config).await;
     let name = unique_name("ro");
     let chosen = password();
-    let form = browser.get("/settings/users/new").await.body;
+    let form = browser.get(&browser.users("/new")).await.body;
 
     let refused = browser
         .post(
-            "/settings/users",
+            &browser.users(""),
             &[
                 ("csrf_token", csrf_token(&form).as_str()),
                 ("form_id", form_id(&form).unwrap().as_str()),

@@ -17,8 +17,8 @@ async fn changes_refusals_and_logins_are_recorded_without_any_password() {
     let chosen_name = unique_name("audited");
     let chosen = password();
     app.submit(
-        "/settings/users/new",
-        "/settings/users",
+        &app.users("/new"),
+        &app.users(""),
         &[
             ("username", chosen_name.as_str()),
             ("password", chosen.expose()),
@@ -27,12 +27,12 @@ async fn changes_refusals_and_logins_are_recorded_without_any_password() {
     )
     .await;
     let (reset_name, _) = app.db.create_user("resetme", Access::ReadWrite).await;
-    let reset_path = format!("/settings/users/{reset_name}/reset");
+    let reset_path = app.users(&format!("/{reset_name}/reset"));
     let reset_page = app.submit(&reset_path, &reset_path, &[]).await;
-    let delete_path = format!("/settings/users/{chosen_name}/delete");
+    let delete_path = app.users(&format!("/{chosen_name}/delete"));
     app.submit(&delete_path, &delete_path, &[]).await;
-    let token = csrf_token(&app.get("/settings/users").await.body);
-    let protected_reset = format!("/settings/users/{}/reset", app.db.protected);
+    let token = csrf_token(&app.get(&app.users("")).await.body);
+    let protected_reset = app.users(&format!("/{}/reset", app.db.protected));
     assert_eq!(
         app.post(
             &protected_reset,
@@ -155,8 +155,8 @@ async fn the_activity_tab_shows_the_newest_first_a_page_at_a_time() {
     }
     app.log_in().await;
 
-    let first = app.get("/settings/activity").await;
-    let second = app.get("/settings/activity?page=1").await;
+    let first = app.get("/activity").await;
+    let second = app.get("/activity?page=1").await;
 
     assert_eq!(first.status, 200);
     assert!(first.body.contains("Activity"));
@@ -171,11 +171,7 @@ async fn the_activity_tab_shows_the_newest_first_a_page_at_a_time() {
         .find("user_number_29")
         .expect("then the last insert");
     assert!(newest < older);
-    assert!(
-        first
-            .body
-            .contains("href=\"/settings/activity?page=1\">Older")
-    );
+    assert!(first.body.contains("href=\"/activity?page=1\">Older"));
     assert!(!first.body.contains(">Newer<"));
     assert_eq!(
         rows(&second.body),
@@ -183,11 +179,7 @@ async fn the_activity_tab_shows_the_newest_first_a_page_at_a_time() {
         "30 inserted plus the login, 25 on the first page"
     );
     assert!(second.body.contains("user_number_00"));
-    assert!(
-        second
-            .body
-            .contains("href=\"/settings/activity?page=0\">Newer")
-    );
+    assert!(second.body.contains("href=\"/activity?page=0\">Newer"));
     assert!(!second.body.contains(">Older<"));
     assert!(second.body.contains("CLI"), "CLI entries are marked");
 }

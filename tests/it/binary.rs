@@ -138,11 +138,11 @@ async fn with_no_configuration_the_binary_provisions_a_database_serves_it_and_st
         .and_then(|(_, rest)| rest.split_once('/'))
         .map(|(host_port, _)| host_port.to_owned())
         .expect("the connection URL is printed");
-    let browser = Browser::new(first.address.clone());
+    let browser = Browser::on(first.address.clone(), &database);
     assert_eq!(browser.get("/").await.status, 303, "to the login page");
     assert_eq!(browser.get("/healthz").await.status, 200);
     assert_eq!(browser.log_in_with(&operator_password).await.status, 303);
-    let users = browser.get("/settings/users").await.body;
+    let users = browser.get(&browser.users("")).await.body;
     assert!(
         users.contains(&format!("data-username=\"{database}\"")),
         "the protected user is listed"
@@ -240,12 +240,12 @@ async fn with_database_url_the_binary_manages_that_database_and_leaves_the_serve
         "the log says which kind of administrator pgusers runs as: {}",
         running.log()
     );
-    let browser = Browser::new(running.address.clone());
+    let browser = Browser::on(running.address.clone(), &db.name);
     assert_eq!(
         browser.log_in_with("an-operator-password").await.status,
         303
     );
-    let users = browser.get("/settings/users").await.body;
+    let users = browser.get(&browser.users("")).await.body;
     let row = &users[users
         .find(&format!("data-username=\"{}\"", db.protected))
         .expect("owner listed")..];

@@ -86,18 +86,23 @@ async fn the_guides_steps_work_in_a_real_browser() {
         .await;
 
     steps
-        .run("open Settings, then Database Users", async {
-            page.click_and_load(&page.link("Settings").await?).await?;
-            page.click_and_load(&page.link("Database Users").await?)
+        .run(
+            "open the database, then Settings, then Database Users",
+            async {
+                page.check_accessibility().await?;
+                page.click_and_load(&page.link(&app.db.name).await?).await?;
+                page.click_and_load(&page.link("Settings").await?).await?;
+                page.click_and_load(&page.link("Database Users").await?)
+                    .await?;
+                page.visible(&format!(
+                    "//h2[normalize-space(.)={}]",
+                    xpath_literal("Manage database users")
+                ))
                 .await?;
-            page.visible(&format!(
-                "//h2[normalize-space(.)={}]",
-                xpath_literal("Manage database users")
-            ))
-            .await?;
-            page.check_accessibility().await?;
-            Ok(())
-        })
+                page.check_accessibility().await?;
+                Ok(())
+            },
+        )
         .await;
 
     let writer = unique_name("browser_rw");
@@ -129,7 +134,7 @@ async fn the_guides_steps_work_in_a_real_browser() {
         .run(
             "focus lands on the first field, then on the first wrong one",
             async {
-                page.goto("/settings/users/new").await?;
+                page.goto(&app.users("/new")).await?;
                 let focused = page.focused_id().await?;
                 ensure!(
                     focused == "username",
@@ -154,7 +159,7 @@ async fn the_guides_steps_work_in_a_real_browser() {
                 ] {
                     ensure!(text.contains(problem), "{problem:?} is not shown: {text}");
                 }
-                page.goto("/settings/users").await?;
+                page.goto(&app.users("")).await?;
                 Ok(())
             },
         )
@@ -379,8 +384,8 @@ async fn the_guides_steps_work_in_a_real_browser() {
     steps
         .run("a form posted from another origin changes nothing", async {
             let other = OtherSite::start(vec![
-                ("/".into(), forged_form(&app.address, &intruder, false)),
-                ("/no-referrer".into(), forged_form(&app.address, &intruder, true)),
+                ("/".into(), forged_form(&format!("{}{}", app.address, app.users("")), &intruder, false)),
+                ("/no-referrer".into(), forged_form(&format!("{}{}", app.address, app.users("")), &intruder, true)),
             ])?;
             // The second page makes the browser send `Origin: null`, so only
             // the CSRF token stands in the way.
@@ -404,7 +409,7 @@ async fn the_guides_steps_work_in_a_real_browser() {
                     "the form forged at {path} created a role"
                 );
             }
-            page.goto("/settings/users").await?;
+            page.goto(&app.users("")).await?;
             page.visible(&format!(
                 "//h2[normalize-space(.)={}]",
                 xpath_literal("Manage database users")
@@ -1052,7 +1057,7 @@ fn xpath_literal(text: &str) -> String {
 /// Another site's page with a form that posts a new user to the dashboard,
 /// with a made-up CSRF token; with `no_referrer`, the browser sends
 /// `Origin: null` instead of the other site's origin.
-fn forged_form(app_address: &str, username: &str, no_referrer: bool) -> String {
+fn forged_form(users_url: &str, username: &str, no_referrer: bool) -> String {
     let policy = if no_referrer {
         r#"<meta name="referrer" content="no-referrer">"#
     } else {
@@ -1063,7 +1068,7 @@ fn forged_form(app_address: &str, username: &str, no_referrer: bool) -> String {
 <html lang="en"><head><meta charset="utf-8">{policy}<title>Another site</title></head>
 <body>
 <h1>You won!</h1>
-<form method="post" action="{app_address}/settings/users">
+<form method="post" action="{users_url}">
   <input type="hidden" name="csrf_token" value="not-the-dashboards-token">
   <input type="hidden" name="username" value="{username}">
   <input type="hidden" name="password" value="">

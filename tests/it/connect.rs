@@ -229,8 +229,8 @@ async fn a_dashboard_whose_database_goes_down_answers_503_saying_so_on_login_and
  {
     let (mut pg, root, address) = crate::helpers::dashboard_on_own_cluster().await;
     let socket = format!(".s.PGSQL.{}", pg.port());
-    let visitor = Browser::new(address.clone());
-    let operator = Browser::new(address);
+    let visitor = Browser::on(address.clone(), "postgres");
+    let operator = Browser::on(address, "postgres");
     assert_eq!(operator.log_in_with("operator-password").await.status, 303);
 
     let mut pg = tokio::task::spawn_blocking(move || {
@@ -240,7 +240,7 @@ async fn a_dashboard_whose_database_goes_down_answers_503_saying_so_on_login_and
     .await
     .unwrap();
     let health = visitor.get("/healthz").await;
-    let page = operator.get("/settings/users").await;
+    let page = operator.get(&operator.users("")).await;
     let login = visitor.log_in_with("operator-password").await;
 
     for (what, answer) in [("health", &health), ("page", &page), ("login", &login)] {
@@ -279,7 +279,7 @@ async fn a_state_database_refusing_pgusers_password_answers_503_at_login_not_500
         bootstrap_operator: true,
     });
     let roles = RoleManager::new(db.admin_config(), 2, None);
-    let browser = Browser::new(spawn_server(roles, state));
+    let browser = spawn_server(&db.name, roles, state);
 
     let login = browser.log_in_with("operator-password").await;
 
@@ -315,7 +315,7 @@ async fn a_protected_user_dropped_while_running_answers_503_naming_it() {
         announce: Announce::Stdout,
         bootstrap_operator: true,
     });
-    let browser = Browser::new(spawn_server(roles, state));
+    let browser = spawn_server(&db.name, roles, state);
     assert_eq!(browser.log_in_with("operator-password").await.status, 303);
 
     db.admin()
@@ -323,7 +323,7 @@ async fn a_protected_user_dropped_while_running_answers_503_naming_it() {
         .batch_execute(&format!("DROP ROLE {doomed}"))
         .await
         .unwrap();
-    let page = browser.get("/settings/users").await;
+    let page = browser.get(&browser.users("")).await;
     let health = browser.get("/healthz").await;
 
     assert_eq!(page.status, 503, "{}", page.body);

@@ -14,9 +14,9 @@ async fn every_page_except_login_and_health_requires_logging_in() {
 
     for path in [
         "/",
-        "/settings/users",
-        "/settings/users/new",
-        "/settings/users/x/delete",
+        &app.users(""),
+        &app.users("/new"),
+        &app.users("/x/delete"),
     ] {
         let page = app.get(path).await;
         assert_eq!(page.status, 303, "{path}");
@@ -47,7 +47,7 @@ async fn a_wrong_operator_password_is_refused_and_the_name_kept() {
     assert!(page.body.contains("value=\"admin\""));
     assert!(!page.body.contains("wrong-password"));
     assert_eq!(
-        app.get("/settings/users").await.status,
+        app.get(&app.users("")).await.status,
         303,
         "still logged out"
     );
@@ -58,7 +58,7 @@ async fn the_users_page_shows_the_guides_labels_and_the_protected_user() {
     let app = spawn_app().await;
     app.log_in().await;
 
-    let page = app.get("/settings/users").await;
+    let page = app.get(&app.users("")).await;
 
     assert_eq!(page.status, 200);
     for label in [
@@ -84,29 +84,23 @@ async fn every_form_posted_with_another_sessions_csrf_token_is_rejected_and_chan
     let (existing, secret) = app.db.create_user("kept", Access::ReadWrite).await;
     // The session has a token of its own by now; the attacker's page carries a
     // valid token of a different session.
-    let own_token = csrf_token(&app.get("/settings/users").await.body);
-    let other = Browser::new(app.address.clone());
+    let own_token = csrf_token(&app.get(&app.users("")).await.body);
+    let other = Browser::on(app.address.clone(), &app.database);
     let foreign_token = csrf_token(&other.get("/login").await.body);
     assert_ne!(own_token, foreign_token);
     let name = unique_name("csrf");
 
     for (path, fields) in [
         (
-            "/settings/users".to_owned(),
+            app.users(""),
             vec![
                 ("username", name.as_str()),
                 ("password", ""),
                 ("password_confirmation", ""),
             ],
         ),
-        (
-            format!("/settings/users/{}/reset", existing.as_str()),
-            vec![],
-        ),
-        (
-            format!("/settings/users/{}/delete", existing.as_str()),
-            vec![],
-        ),
+        (app.users(&format!("/{}/reset", existing.as_str())), vec![]),
+        (app.users(&format!("/{}/delete", existing.as_str())), vec![]),
         ("/logout".to_owned(), vec![]),
     ] {
         for token in [foreign_token.as_str(), ""] {
@@ -129,11 +123,7 @@ async fn every_form_posted_with_another_sessions_csrf_token_is_rejected_and_chan
         .connect_as(existing.as_str(), secret.expose())
         .await
         .expect("the password was not reset and the user not deleted");
-    assert_eq!(
-        app.get("/settings/users").await.status,
-        200,
-        "still logged in"
-    );
+    assert_eq!(app.get(&app.users("")).await.status, 200, "still logged in");
 }
 
 #[tokio::test]
@@ -143,9 +133,9 @@ async fn forms_posted_without_logging_in_are_sent_to_the_login_page_and_change_n
     let token = csrf_token(&app.get("/login").await.body);
 
     for path in [
-        "/settings/users".to_owned(),
-        format!("/settings/users/{}/reset", existing.as_str()),
-        format!("/settings/users/{}/delete", existing.as_str()),
+        app.users(""),
+        app.users(&format!("/{}/reset", existing.as_str())),
+        app.users(&format!("/{}/delete", existing.as_str())),
     ] {
         let page = app
             .post(
@@ -185,8 +175,8 @@ async fn adding_a_user_redirects_to_the_list_with_a_message_and_the_user_logs_in
 
     let page = app
         .submit(
-            "/settings/users/new",
-            "/settings/users",
+            &app.users("/new"),
+            &app.users(""),
             &[
                 ("username", &name),
                 ("password", chosen.expose()),
@@ -196,8 +186,8 @@ async fn adding_a_user_redirects_to_the_list_with_a_message_and_the_user_logs_in
         .await;
 
     assert_eq!(page.status, 303);
-    assert_eq!(page.location.as_deref(), Some("/settings/users"));
-    let list = app.get("/settings/users").await;
+    assert_eq!(page.location.as_deref(), Some(app.users("").as_str()));
+    let list = app.get(&app.users("")).await;
     assert!(
         list.body
             .contains(&format!("User &#34;{name}&#34; created."))
@@ -208,7 +198,7 @@ async fn adding_a_user_redirects_to_the_list_with_a_message_and_the_user_logs_in
         list.body
     );
     assert!(
-        !app.get("/settings/users").await.body.contains("created."),
+        !app.get(&app.users("")).await.body.contains("created."),
         "the message shows once"
     );
     app.db.connect_as(&name, chosen.expose()).await.unwrap();
@@ -222,8 +212,8 @@ async fn the_read_only_checkbox_makes_a_user_that_cannot_write() {
     let chosen = password();
 
     app.submit(
-        "/settings/users/new",
-        "/settings/users",
+        &app.users("/new"),
+        &app.users(""),
         &[
             ("username", &name),
             ("password", chosen.expose()),
@@ -242,7 +232,7 @@ async fn the_read_only_checkbox_makes_a_user_that_cannot_write() {
             .await
             .is_err()
     );
-    assert!(app.get("/settings/users").await.body.contains("Read only"));
+    assert!(app.get(&app.users("")).await.body.contains("Read only"));
 }
 
 #[tokio::test]
@@ -253,8 +243,8 @@ async fn form_errors_come_back_with_422_a_message_per_field_and_the_input_kept_b
 
     let page = app
         .submit(
-            "/settings/users/new",
-            "/settings/users",
+            &app.users("/new"),
+            &app.users(""),
             &[
                 ("username", "abcde"),
                 ("password", &short_password),
@@ -300,8 +290,8 @@ async fn a_confirmation_that_differs_and_a_taken_name_are_reported_at_their_fiel
 
     let mismatch = app
         .submit(
-            "/settings/users/new",
-            "/settings/users",
+            &app.users("/new"),
+            &app.users(""),
             &[
                 ("username", &unique_name("okname")),
                 ("password", first.expose()),
@@ -311,8 +301,8 @@ async fn a_confirmation_that_differs_and_a_taken_name_are_reported_at_their_fiel
         .await;
     let exists = app
         .submit(
-            "/settings/users/new",
-            "/settings/users",
+            &app.users("/new"),
+            &app.users(""),
             &[
                 ("username", taken.as_str()),
                 ("password", ""),
@@ -344,8 +334,8 @@ async fn leaving_both_passwords_empty_shows_a_generated_password_once_and_not_ca
 
     let page = app
         .submit(
-            "/settings/users/new",
-            "/settings/users",
+            &app.users("/new"),
+            &app.users(""),
             &[
                 ("username", &name),
                 ("password", ""),
@@ -360,7 +350,7 @@ async fn leaving_both_passwords_empty_shows_a_generated_password_once_and_not_ca
     assert_eq!(password.len(), 64);
     app.db.connect_as(&name, &password).await.unwrap();
     assert!(
-        !app.get("/settings/users").await.body.contains(&password),
+        !app.get(&app.users("")).await.body.contains(&password),
         "shown only once"
     );
     assert!(
@@ -378,15 +368,15 @@ async fn reset_asks_for_confirmation_then_shows_the_new_password_once() {
     let app = spawn_app().await;
     app.log_in().await;
     let (name, old) = app.db.create_user("reset", Access::ReadWrite).await;
-    let list = app.get("/settings/users").await;
+    let list = app.get(&app.users("")).await;
     assert!(
         list.body
-            .contains(&format!("/settings/users/{}/reset", name.as_str())),
+            .contains(&app.users(&format!("/{}/reset", name.as_str()))),
         "the ... menu offers Reset password"
     );
 
     let confirm = app
-        .get(&format!("/settings/users/{}/reset", name.as_str()))
+        .get(&app.users(&format!("/{}/reset", name.as_str())))
         .await;
     assert_eq!(confirm.status, 200);
     assert!(
@@ -396,8 +386,8 @@ async fn reset_asks_for_confirmation_then_shows_the_new_password_once() {
 
     let page = app
         .submit(
-            &format!("/settings/users/{}/reset", name.as_str()),
-            &format!("/settings/users/{}/reset", name.as_str()),
+            &app.users(&format!("/{}/reset", name.as_str())),
+            &app.users(&format!("/{}/reset", name.as_str())),
             &[],
         )
         .await;
@@ -412,7 +402,7 @@ async fn reset_asks_for_confirmation_then_shows_the_new_password_once() {
             .await
             .is_err()
     );
-    assert!(!app.get("/settings/users").await.body.contains(&fresh));
+    assert!(!app.get(&app.users("")).await.body.contains(&fresh));
     assert!(
         !cluster().log().contains(&fresh),
         "never reaches the server log"
@@ -434,7 +424,7 @@ async fn delete_confirmation_lists_what_moves_to_the_protected_user_then_the_use
         .await
         .unwrap();
     drop(client);
-    let path = format!("/settings/users/{}/delete", name.as_str());
+    let path = app.users(&format!("/{}/delete", name.as_str()));
 
     let confirm = app.get(&path).await;
     assert_eq!(confirm.status, 200);
@@ -450,8 +440,8 @@ async fn delete_confirmation_lists_what_moves_to_the_protected_user_then_the_use
     let page = app.submit(&path, &path, &[]).await;
 
     assert_eq!(page.status, 303);
-    assert_eq!(page.location.as_deref(), Some("/settings/users"));
-    let list = app.get("/settings/users").await;
+    assert_eq!(page.location.as_deref(), Some(app.users("").as_str()));
+    let list = app.get(&app.users("")).await;
     assert!(list.body.contains("deleted."));
     assert!(
         !list
@@ -470,7 +460,7 @@ async fn the_protected_row_offers_no_actions_and_its_action_pages_are_refused() 
     let app = spawn_app().await;
     app.log_in().await;
 
-    let list = app.get("/settings/users").await;
+    let list = app.get(&app.users("")).await;
     let row_start = list
         .body
         .find(&format!("data-username=\"{}\"", app.db.protected))
@@ -482,13 +472,13 @@ async fn the_protected_row_offers_no_actions_and_its_action_pages_are_refused() 
         "no ... menu on the protected row"
     );
 
-    let reset_path = format!("/settings/users/{}/reset", app.db.protected);
-    let delete_path = format!("/settings/users/{}/delete", app.db.protected);
+    let reset_path = app.users(&format!("/{}/reset", app.db.protected));
+    let delete_path = app.users(&format!("/{}/delete", app.db.protected));
     assert_eq!(app.get(&reset_path).await.status, 403);
     assert_eq!(app.get(&delete_path).await.status, 403);
     // Even a POST with a valid form id, skipping the confirmation page, is
     // refused: by the role module, not as a stale form.
-    let token = crate::helpers::csrf_token(&app.get("/settings/users").await.body);
+    let token = crate::helpers::csrf_token(&app.get(&app.users("")).await.body);
     for (path, action) in [
         (&reset_path, Action::ResetPassword),
         (&delete_path, Action::DeleteUser),
@@ -508,10 +498,10 @@ async fn logging_out_ends_the_session() {
     let app = spawn_app().await;
     app.log_in().await;
 
-    let page = app.submit("/settings/users", "/logout", &[]).await;
+    let page = app.submit(&app.users(""), "/logout", &[]).await;
 
     assert_eq!(page.status, 303);
-    assert_eq!(app.get("/settings/users").await.status, 303);
+    assert_eq!(app.get(&app.users("")).await.status, 303);
 }
 
 /// The password shown on a "created"/"updated" page.
@@ -528,18 +518,28 @@ async fn the_database_dashboard_has_a_settings_tab_that_leads_to_database_users(
     let app = spawn_app().await;
     app.log_in().await;
 
-    let overview = app.get("/").await;
-    let settings = app.get("/settings").await;
+    let home = app.get("/").await;
+    let overview = app.get(&app.database_page("")).await;
+    let settings = app.get(&app.database_page("/settings")).await;
+    let former = app.get("/settings/users").await;
 
+    assert_eq!(home.status, 200);
+    assert!(
+        home.body
+            .contains(&format!("<a href=\"/databases/{0}\">{0}</a>", app.db.name)),
+        "the home lists the database, linked to its overview: {}",
+        home.body
+    );
     assert_eq!(overview.status, 200);
     assert!(overview.body.contains(&format!("<h1>{}</h1>", app.db.name)));
-    assert!(
-        overview
-            .body
-            .contains("<a href=\"/settings\" >Settings</a>")
-    );
+    assert!(overview.body.contains(&format!(
+        "<a href=\"{}\" >Settings</a>",
+        app.database_page("/settings")
+    )));
     assert_eq!(settings.status, 303);
-    assert_eq!(settings.location.as_deref(), Some("/settings/users"));
+    assert_eq!(settings.location.as_deref(), Some(app.users("").as_str()));
+    assert_eq!(former.status, 303, "a bookmark from before still works");
+    assert_eq!(former.location.as_deref(), Some(app.users("").as_str()));
 }
 
 #[tokio::test]
@@ -567,15 +567,15 @@ async fn users_the_dashboard_creates_cannot_reach_its_own_state_database() {
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let app = spawn_app().await;
-    let anonymous = Browser::new(app.address.clone());
+    let anonymous = Browser::on(app.address.clone(), &app.database);
     app.log_in().await;
 
     for (browser, path) in [
         (&anonymous, "/login"),
         (&anonymous, "/healthz"),
         (&anonymous, "/static/style.css"),
-        (&*app, "/settings/users"),
-        (&*app, "/settings/users/nobody_at_all/delete"),
+        (&*app, &app.users("")),
+        (&*app, &app.users("/nobody_at_all/delete")),
     ] {
         let response = browser
             .client
@@ -603,7 +603,7 @@ async fn every_response_carries_the_security_headers() {
             "{path}"
         );
     }
-    let page = app.get("/settings/users").await;
+    let page = app.get(&app.users("")).await;
     assert_eq!(page.cache_control.as_deref(), Some("no-store"));
     assert!(!page.body.contains("<script"), "the pages need no script");
     // A form refused before any handler runs carries them too.
@@ -624,7 +624,7 @@ async fn every_response_carries_the_security_headers() {
 async fn a_form_from_another_origin_is_refused_even_with_this_sessions_token() {
     let app = spawn_app().await;
     app.log_in().await;
-    let form_page = app.get("/settings/users/new").await.body;
+    let form_page = app.get(&app.users("/new")).await.body;
     let token = csrf_token(&form_page);
     let id = form_id(&form_page).expect("the form has an id");
     let name = unique_name("xorigin");
@@ -637,7 +637,7 @@ async fn a_form_from_another_origin_is_refused_even_with_this_sessions_token() {
     ];
     let post = |header: &'static str, value: &'static str| {
         app.client
-            .post(format!("{}/settings/users", app.address))
+            .post(format!("{}{}", app.address, app.users("")))
             .header(header, value)
             .form(&form)
             .send()
@@ -651,7 +651,7 @@ async fn a_form_from_another_origin_is_refused_even_with_this_sessions_token() {
     assert!(!app.db.role_exists(&name).await, "nothing was created");
     let same_origin = app
         .client
-        .post(format!("{}/settings/users", app.address))
+        .post(format!("{}{}", app.address, app.users("")))
         .header("Origin", app.address.clone())
         .form(&form)
         .send()
@@ -680,7 +680,7 @@ async fn a_privileged_role_is_listed_as_not_manageable_with_its_reason_and_every
         .await
         .unwrap();
 
-    let list = app.get("/settings/users").await;
+    let list = app.get(&app.users("")).await;
     let row_start = list
         .body
         .find(&format!("data-username=\"{name}\""))
@@ -693,8 +693,8 @@ async fn a_privileged_role_is_listed_as_not_manageable_with_its_reason_and_every
     );
     assert!(!row.contains("<details"), "no ... menu");
 
-    let reset_path = format!("/settings/users/{name}/reset");
-    let delete_path = format!("/settings/users/{name}/delete");
+    let reset_path = app.users(&format!("/{name}/reset"));
+    let delete_path = app.users(&format!("/{name}/delete"));
     let refused = app.get(&reset_path).await;
     assert_eq!(refused.status, 403);
     assert!(
@@ -741,7 +741,7 @@ async fn the_delete_confirmation_says_what_happens_to_code_that_runs_with_its_ow
         .await;
 
     let confirm = app
-        .get(&format!("/settings/users/{}/delete", name.as_str()))
+        .get(&app.users(&format!("/{}/delete", name.as_str())))
         .await;
 
     assert_eq!(confirm.status, 200);
@@ -771,7 +771,7 @@ async fn a_role_name_with_a_bidi_override_is_shown_escaped_on_the_users_page() {
         .unwrap();
     let shown = name.replace('\u{202e}', r"\u{202e}");
 
-    let page = app.get("/settings/users").await;
+    let page = app.get(&app.users("")).await;
 
     assert_eq!(page.status, 200);
     assert!(
@@ -819,7 +819,7 @@ async fn the_overview_shows_host_port_database_and_a_connection_url_without_a_pa
         app.db.protected, app.db.name
     );
 
-    let overview = app.get("/").await;
+    let overview = app.get(&app.database_page("")).await;
 
     assert_eq!(overview.status, 200);
     assert!(overview.body.contains("(Unix socket)"), "{}", overview.body);
@@ -855,8 +855,8 @@ async fn a_password_that_is_short_has_a_quote_and_differs_from_its_confirmation_
 
     let page = app
         .submit(
-            "/settings/users/new",
-            "/settings/users",
+            &app.users("/new"),
+            &app.users(""),
             &[
                 ("username", &name),
                 ("password", "short'one"),
@@ -886,7 +886,7 @@ async fn a_user_owning_one_table_owns_1_object_not_1_object_s() {
         .await;
 
     let page = app
-        .get(&format!("/settings/users/{}/delete", name.as_str()))
+        .get(&app.users(&format!("/{}/delete", name.as_str())))
         .await;
 
     assert_eq!(page.status, 200);
@@ -899,7 +899,7 @@ async fn logging_out_leads_to_a_login_page_that_says_logged_out() {
     let app = spawn_app().await;
     app.log_in().await;
 
-    let out = app.submit("/settings/users", "/logout", &[]).await;
+    let out = app.submit(&app.users(""), "/logout", &[]).await;
     let login = app.get(out.location.as_deref().expect("a redirect")).await;
     let plain = app.get("/login").await;
 
@@ -928,16 +928,22 @@ async fn an_error_page_keeps_the_navigation_and_links_to_a_page_that_works() {
     let app = spawn_app().await;
     app.log_in().await;
 
-    let missing = app.get("/settings/users/no_such_user_here/reset").await;
+    let missing = app.get(&app.users("/no_such_user_here/reset")).await;
 
     assert_eq!(missing.status, 404);
     assert!(missing.body.contains("does not exist"), "{}", missing.body);
-    assert!(missing.body.contains("<a href=\"/settings\">Settings</a>"));
+    assert!(missing.body.contains(&format!(
+        "<a href=\"{}\">Settings</a>",
+        app.database_page("/settings")
+    )));
     assert!(missing.body.contains(">Log out</button>"));
     assert!(missing.body.contains(&app.db.name));
-    let link = "<a class=\"button\" href=\"/settings/users\">Back to database users</a>";
-    assert!(missing.body.contains(link), "{}", missing.body);
-    assert_eq!(app.get("/settings/users").await.status, 200);
+    let link = format!(
+        "<a class=\"button\" href=\"{}\">Back to database users</a>",
+        app.users("")
+    );
+    assert!(missing.body.contains(&link), "{}", missing.body);
+    assert_eq!(app.get(&app.users("")).await.status, 200);
 }
 
 #[tokio::test]
@@ -975,7 +981,7 @@ fn button_link(html: &str) -> String {
 async fn assert_error_page_with_navigation(operator: &Browser, what: &str, page: &Page) {
     assert!(page.body.contains("<h1>"), "{what}: {}", page.body);
     assert!(
-        page.body.contains("<a href=\"/settings\">Settings</a>"),
+        page.body.contains("<a href=\"/\">Databases</a>"),
         "{what}: {}",
         page.body
     );
@@ -994,28 +1000,32 @@ async fn addresses_and_requests_the_dashboard_does_not_understand_answer_pages_w
 {
     let app = spawn_app().await;
     app.log_in().await;
-    let visitor = Browser::new(app.address.clone());
-    let token = csrf_token(&app.get("/settings/users/new").await.body);
+    let visitor = Browser::on(app.address.clone(), &app.database);
+    let token = csrf_token(&app.get(&app.users("/new")).await.body);
 
     let mut answers = Vec::new();
+    let (slash, deeper, undecodable) = (app.users("/"), app.users("/x/y"), app.users("/%FF/reset"));
+    let elsewhere = "/databases/no_such_database/settings/database-users/x_user/reset";
     for path in [
         "/nonexistent",
-        "/settings/users/",
-        "/settings/users/x/y",
-        "/settings/users/%FF/reset",
+        "/databases/no_such_database",
+        elsewhere,
+        &slash,
+        &deeper,
+        &undecodable,
     ] {
         answers.push((path, 404, app.get(path).await));
     }
-    for path in ["/settings/activity?page=-1", "/settings/activity?page=abc"] {
+    for path in ["/activity?page=-1", "/activity?page=abc"] {
         answers.push((path, 400, app.get(path).await));
     }
     let unnamed = app
-        .post("/settings/users", &[("csrf_token", token.as_str())])
+        .post(&app.users(""), &[("csrf_token", token.as_str())])
         .await;
     answers.push(("a form without username", 400, unnamed));
     let json = app
         .client
-        .post(format!("{}/settings/users", app.address))
+        .post(format!("{}{}", app.address, app.users("")))
         .header("Content-Type", "application/json")
         .body(format!(r#"{{"csrf_token":"{token}","username":"x_user"}}"#))
         .send()
@@ -1028,12 +1038,28 @@ async fn addresses_and_requests_the_dashboard_does_not_understand_answer_pages_w
         assert_error_page_with_navigation(&app, what, page).await;
     }
     assert!(
-        answers[4]
+        answers[6]
             .2
             .body
             .contains("is not understood: invalid digit")
     );
-    assert!(answers[6].2.body.contains("missing field `username`"));
+    assert!(answers[8].2.body.contains("missing field `username`"));
+    assert!(
+        answers[1]
+            .2
+            .body
+            .contains("There is no database with ID &#34;no_such_database&#34;"),
+        "{}",
+        answers[1].2.body
+    );
+    assert!(
+        answers[5].2.body.contains(&format!(
+            "<a href=\"{}\">Settings</a>",
+            app.database_page("/settings")
+        )),
+        "an error on a database's page keeps that database's tabs: {}",
+        answers[5].2.body
+    );
     let stranger = visitor.get("/nonexistent").await;
     assert_eq!(stranger.status, 404);
     assert_eq!(button_link(&stranger.body), "/login");
@@ -1056,6 +1082,7 @@ async fn the_408_and_413_pages_keep_the_logged_in_operators_navigation() {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
+        database: app.database.clone(),
     };
     assert_eq!(
         operator.log_in_with(&app.operator_password).await.status,
@@ -1064,7 +1091,7 @@ async fn the_408_and_413_pages_keep_the_logged_in_operators_navigation() {
 
     let large = operator
         .client
-        .post(format!("{}/settings/users", app.address))
+        .post(format!("{}{}", app.address, app.users("")))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(format!("username={}", "a".repeat(32 * 1024)))
         .send()
@@ -1076,8 +1103,9 @@ async fn the_408_and_413_pages_keep_the_logged_in_operators_navigation() {
     let authority = app.address.trim_start_matches("http://");
     let mut connection = tokio::net::TcpStream::connect(authority).await.unwrap();
     let head = format!(
-        "POST /settings/users HTTP/1.1\r\nHost: {authority}\r\nCookie: {}\r\n\
+        "POST {} HTTP/1.1\r\nHost: {authority}\r\nCookie: {}\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\na",
+        app.users(""),
         cookie.to_str().unwrap()
     );
     connection.write_all(head.as_bytes()).await.unwrap();
@@ -1101,9 +1129,9 @@ async fn the_408_and_413_pages_keep_the_logged_in_operators_navigation() {
 #[tokio::test]
 async fn a_503_page_for_a_logged_in_operator_offers_to_try_again_not_to_log_in() {
     let (mut pg, root, address) = crate::helpers::dashboard_on_own_cluster().await;
-    let operator = Browser::new(address);
+    let operator = Browser::on(address, "postgres");
     assert_eq!(operator.log_in_with("operator-password").await.status, 303);
-    let token = csrf_token(&operator.get("/settings/users/new").await.body);
+    let token = csrf_token(&operator.get(&operator.users("/new")).await.body);
 
     let mut pg = tokio::task::spawn_blocking(move || {
         pg.stop().unwrap();
@@ -1111,10 +1139,10 @@ async fn a_503_page_for_a_logged_in_operator_offers_to_try_again_not_to_log_in()
     })
     .await
     .unwrap();
-    let page = operator.get("/settings/activity?page=1").await;
+    let page = operator.get("/activity?page=1").await;
     let form = operator
         .post(
-            "/settings/users",
+            &operator.users(""),
             &[("csrf_token", token.as_str()), ("username", "x_user")],
         )
         .await;
@@ -1126,7 +1154,7 @@ async fn a_503_page_for_a_logged_in_operator_offers_to_try_again_not_to_log_in()
     let _ = std::fs::remove_dir_all(root);
     assert_eq!(page.status, 503, "{}", page.body);
     assert!(page.body.contains(">Try again</a>"), "{}", page.body);
-    assert_eq!(button_link(&page.body), "/settings/activity?page=1");
+    assert_eq!(button_link(&page.body), "/activity?page=1");
     assert_eq!(form.status, 503, "{}", form.body);
     assert_eq!(button_link(&form.body), "/");
     assert!(!form.body.contains("Go to the login page"), "{}", form.body);
@@ -1140,7 +1168,7 @@ async fn the_delete_page_of_a_user_others_may_act_as_says_why_and_offers_no_butt
     let member = app.db.make_member_of(user.as_str(), "").await;
 
     let page = app
-        .get(&format!("/settings/users/{}/delete", user.as_str()))
+        .get(&app.users(&format!("/{}/delete", user.as_str())))
         .await;
 
     assert_eq!(page.status, 200, "{}", page.body);

@@ -8,11 +8,11 @@ use crate::helpers::{Browser, csrf_token, ephemeral_cluster};
 #[tokio::test]
 async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itself() {
     let (mut cluster, root, address) = crate::helpers::dashboard_on_own_cluster().await;
-    let browser = Browser::new(address.clone());
+    let browser = Browser::on(address.clone(), "postgres");
     assert_eq!(browser.get("/healthz").await.status, 200);
-    let logged_in = Browser::new(address);
+    let logged_in = Browser::on(address, "postgres");
     assert_eq!(logged_in.log_in_with("operator-password").await.status, 303);
-    let form_token = csrf_token(&logged_in.get("/settings/users/new").await.body);
+    let form_token = csrf_token(&logged_in.get(&browser.users("/new")).await.body);
 
     cluster = tokio::task::spawn_blocking(move || {
         cluster.stop().unwrap();
@@ -21,12 +21,12 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
     .await
     .unwrap();
     assert_eq!(browser.get("/healthz").await.status, 503);
-    let page = logged_in.get("/settings/users").await;
+    let page = logged_in.get(&browser.users("")).await;
     assert_eq!(page.status, 503, "a page says the database is unavailable");
     assert!(page.body.contains("The database is unavailable right now:"));
     let created = logged_in
         .post(
-            "/settings/users",
+            &browser.users(""),
             &[
                 ("csrf_token", form_token.as_str()),
                 ("username", "while_down"),

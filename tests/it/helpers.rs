@@ -7,10 +7,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
-use pgusers::domain::{NewPassword, Password, Username};
+use pgusers::domain::{DatabaseId, NewPassword, Password, Username};
 use pgusers::domain::{OperatorPassword, TrustedProxies};
 use pgusers::embedded::{Cluster, ClusterOptions};
 use pgusers::notice::Announce;
+use pgusers::registry::{ManagedDatabase, Registry};
 use pgusers::roles::{Access, RoleManager, provision_database};
 use pgusers::state::{Action, LoginPolicy, StateSettings, StateStore};
 use pgusers::web::{self, AppState, FormIds, RequestLimits, SessionPolicy, WebSettings};
@@ -302,7 +303,7 @@ pub async fn dashboard_on_own_cluster() -> (Cluster, PathBuf, String) {
         announce: Announce::Stdout,
         bootstrap_operator: true,
     });
-    let address = spawn_server(roles, state);
+    let address = spawn_server("postgres", roles, state).address;
     (cluster, root, address)
 }
 
@@ -662,14 +663,29 @@ impl std::ops::Deref for TestApp {
 pub struct Browser {
     pub address: String,
     pub client: reqwest::Client,
+    /// The ID of the database whose pages [`Browser::users`] names.
+    pub database: String,
 }
 
 impl Browser {
-    pub fn new(address: String) -> Self {
+    /// A new browser (no cookies yet) on the dashboard at `address`, about
+    /// database `database`.
+    pub fn on(address: String, database: &str) -> Self {
         Self {
             address,
             client: http_client(),
+            database: database.to_owned(),
         }
+    }
+
+    /// The database's pages: `/databases/{id}` then `rest`.
+    pub fn database_page(&self, rest: &str) -> String {
+        format!("/databases/{}{rest}", self.database)
+    }
+
+    /// The database's users pages: Settings › Database Users, then `rest`.
+    pub fn users(&self, rest: &str) -> String {
+        self.database_page(&format!("/settings/database-users{rest}"))
     }
 }
 
@@ -698,9 +714,9 @@ pub async fn spawn_app_with(sessions: SessionPolicy, logins: LoginPolicy) -> Tes
     .await
 }
 
-/// The dashboard with any of its settings changed by `tune`.
-pub async fn spawn_app_tuned(tune: impl FnOnce(&mut WebSettings)) -> TestApp {
-    let db = test_db().await;
+/// A state database of `db`'s own, set up, with operator `admin`: the
+/// store, the database's name and the operator's password.
+pub async fn state_of(db: &TestDb) -> (StateStore, String, String) {
     let cluster = cluster();
     let operator_password = unique_name("operator");
     let state_db = format!("{}_state", db.name);
@@ -715,14 +731,21 @@ pub async fn spawn_app_tuned(tune: impl FnOnce(&mut WebSettings)) -> TestApp {
         .ensure_ready()
         .await
         .expect("the state database is set up");
+    (state, state_db, operator_password)
+}
+
+/// The dashboard with any of its settings changed by `tune`.
+pub async fn spawn_app_tuned(tune: impl FnOnce(&mut WebSettings)) -> TestApp {
+    let db = test_db().await;
+    let (state, state_db, operator_password) = state_of(&db).await;
     let roles = RoleManager::new(db.roles_config(), 4, None);
     let mut form_ids = None;
-    let address = spawn_server_tuned(roles, state, |settings| {
+    let browser = spawn_server_tuned(&db.name, roles, state, |settings| {
         tune(settings);
         form_ids = Some(FormIds::new(&settings.session_key));
     });
     TestApp {
-        browser: Browser::new(address),
+        browser,
         db,
         operator_password,
         state_db,
@@ -730,8 +753,10 @@ pub async fn spawn_app_tuned(tune: impl FnOnce(&mut WebSettings)) -> TestApp {
     }
 }
 
-pub fn spawn_server(roles: RoleManager, state: StateStore) -> String {
+/// The dashboard over one database, ID `id`, and a browser on it.
+pub fn spawn_server(id: &str, roles: RoleManager, state: StateStore) -> Browser {
     spawn_server_with(
+        id,
         roles,
         state,
         SessionPolicy::default(),
@@ -740,12 +765,13 @@ pub fn spawn_server(roles: RoleManager, state: StateStore) -> String {
 }
 
 pub fn spawn_server_with(
+    id: &str,
     roles: RoleManager,
     state: StateStore,
     sessions: SessionPolicy,
     logins: LoginPolicy,
-) -> String {
-    spawn_server_tuned(roles, state, |settings| {
+) -> Browser {
+    spawn_server_tuned(id, roles, state, |settings| {
         settings.sessions = sessions;
         settings.logins = logins;
     })
@@ -753,10 +779,26 @@ pub fn spawn_server_with(
 
 /// The server with the defaults `main` uses, changed by `tune`.
 pub fn spawn_server_tuned(
+    id: &str,
     roles: RoleManager,
     state: StateStore,
     tune: impl FnOnce(&mut WebSettings),
-) -> String {
+) -> Browser {
+    let databases = Registry::new(vec![ManagedDatabase {
+        id: DatabaseId::parse(id).expect("a database ID"),
+        name: id.to_owned(),
+        roles,
+    }]);
+    spawn_dashboard(databases, state, tune)
+}
+
+/// The dashboard over `databases`, and a browser on the first one's pages.
+pub fn spawn_dashboard(
+    databases: Registry,
+    state: StateStore,
+    tune: impl FnOnce(&mut WebSettings),
+) -> Browser {
+    let first = databases.all()[0].id.to_string();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("address"));
     let mut key = vec![0u8; web::SESSION_KEY_LEN];
@@ -770,9 +812,9 @@ pub fn spawn_server_tuned(
         trusted_proxies: TrustedProxies::default(),
     };
     tune(&mut settings);
-    let server = web::server(listener, AppState { roles, state }, settings).expect("server");
+    let server = web::server(listener, AppState { databases, state }, settings).expect("server");
     tokio::spawn(server);
-    address
+    Browser::on(address, &first)
 }
 
 pub fn http_client() -> reqwest::Client {
@@ -903,7 +945,8 @@ impl TestApp {
             .await
             .expect("someone is logged in")
             .get(0);
-        self.form_ids.issue(&session_id, action, user)
+        self.form_ids
+            .issue(&session_id, action, &self.db.name, user)
     }
 }
 

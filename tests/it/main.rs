@@ -10,6 +10,7 @@ mod cli;
 mod connect;
 mod dashboard;
 mod embedded;
+mod registry;
 mod replay;
 mod roles_create;
 mod roles_delete;

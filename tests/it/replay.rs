@@ -67,7 +67,7 @@ async fn a_reset_form_sent_twice_resets_once_and_the_first_password_still_works(
     let app = spawn_app().await;
     app.log_in().await;
     let (name, _) = app.db.create_user("reload", Access::ReadWrite).await;
-    let path = format!("/settings/users/{name}/reset");
+    let path = app.users(&format!("/{name}/reset"));
     let form = filled_form(&app, &path, &[]).await;
 
     let first = send(&app, &path, &form).await;
@@ -116,10 +116,10 @@ async fn a_create_form_with_a_generated_password_sent_twice_creates_once_and_ref
         ("password", ""),
         ("password_confirmation", ""),
     ];
-    let form = filled_form(&app, "/settings/users/new", &fields).await;
+    let form = filled_form(&app, &app.users("/new"), &fields).await;
 
-    let first = send(&app, "/settings/users", &form).await;
-    let again = send(&app, "/settings/users", &form).await;
+    let first = send(&app, &app.users(""), &form).await;
+    let again = send(&app, &app.users(""), &form).await;
 
     assert_eq!(first.status, 200);
     let password = shown_password(&first.body);
@@ -148,7 +148,7 @@ async fn a_delete_form_sent_twice_says_the_user_was_already_deleted() {
     let app = spawn_app().await;
     app.log_in().await;
     let (name, _) = app.db.create_user("gone", Access::ReadWrite).await;
-    let path = format!("/settings/users/{name}/delete");
+    let path = app.users(&format!("/{name}/delete"));
     let form = filled_form(&app, &path, &[]).await;
 
     let first = send(&app, &path, &form).await;
@@ -171,7 +171,7 @@ async fn two_sends_of_one_reset_form_at_once_reset_the_password_once() {
     let app = spawn_app().await;
     app.log_in().await;
     let (name, _) = app.db.create_user("double", Access::ReadWrite).await;
-    let path = format!("/settings/users/{name}/reset");
+    let path = app.users(&format!("/{name}/reset"));
     let form = filled_form(&app, &path, &[]).await;
 
     let (one, two) = tokio::join!(send(&app, &path, &form), send(&app, &path, &form));
@@ -204,7 +204,7 @@ async fn a_form_sent_without_its_id_is_refused_as_stale_and_changes_nothing() {
     let app = spawn_app().await;
     app.log_in().await;
     let (name, secret) = app.db.create_user("stale", Access::ReadWrite).await;
-    let path = format!("/settings/users/{name}/reset");
+    let path = app.users(&format!("/{name}/reset"));
     let token = csrf_token(&app.get(&path).await.body);
 
     let page = app.post(&path, &[("csrf_token", &token)]).await;
@@ -231,11 +231,11 @@ async fn claims(app: &TestApp) -> i64 {
 async fn a_form_id_is_refused_in_a_session_that_did_not_render_it() {
     let app = spawn_app().await;
     app.log_in().await;
-    let other = Browser::new(app.address.clone());
+    let other = Browser::on(app.address.clone(), &app.database);
     assert_eq!(other.log_in_with(&app.operator_password).await.status, 303);
     let (borrower, owner) = (unique_name("borrowed"), unique_name("owned"));
-    let form = filled_form(&app, "/settings/users/new", &[]).await;
-    let mut borrowed = filled_form(&other, "/settings/users/new", &[]).await;
+    let form = filled_form(&app, &app.users("/new"), &[]).await;
+    let mut borrowed = filled_form(&other, &app.users("/new"), &[]).await;
     borrowed[1] = form[1].clone();
     let with_name = |form: &[(String, String)], name: &str| {
         let mut form = form.to_vec();
@@ -243,8 +243,8 @@ async fn a_form_id_is_refused_in_a_session_that_did_not_render_it() {
         form
     };
 
-    let by_other = send(&other, "/settings/users", &with_name(&borrowed, &borrower)).await;
-    let by_owner = send(&app, "/settings/users", &with_name(&form, &owner)).await;
+    let by_other = send(&other, &app.users(""), &with_name(&borrowed, &borrower)).await;
+    let by_owner = send(&app, &app.users(""), &with_name(&form, &owner)).await;
 
     assert_eq!(by_other.status, 403, "{}", by_other.body);
     assert!(
@@ -266,7 +266,7 @@ async fn a_made_up_form_id_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
     app.log_in().await;
     let (name, secret) = app.db.create_user("madeup", Access::ReadWrite).await;
-    let path = format!("/settings/users/{name}/reset");
+    let path = app.users(&format!("/{name}/reset"));
     let token = csrf_token(&app.get(&path).await.body);
 
     for made_up in ["0".repeat(32), "0".repeat(64)] {
@@ -290,28 +290,13 @@ async fn a_form_id_acts_only_for_the_action_and_user_it_was_rendered_for() {
     app.log_in().await;
     let (shown, _) = app.db.create_user("shown", Access::ReadWrite).await;
     let (other, secret) = app.db.create_user("other", Access::ReadWrite).await;
-    let delete_shown = format!("/settings/users/{shown}/delete");
+    let delete_shown = app.users(&format!("/{shown}/delete"));
     let delete_form = filled_form(&app, &delete_shown, &[]).await;
-    let reset_form = filled_form(&app, &format!("/settings/users/{other}/reset"), &[]).await;
+    let reset_form = filled_form(&app, &app.users(&format!("/{other}/reset")), &[]).await;
 
-    let other_user = send(
-        &app,
-        &format!("/settings/users/{other}/delete"),
-        &delete_form,
-    )
-    .await;
-    let other_action = send(
-        &app,
-        &format!("/settings/users/{other}/delete"),
-        &reset_form,
-    )
-    .await;
-    let reset_with_delete = send(
-        &app,
-        &format!("/settings/users/{shown}/reset"),
-        &delete_form,
-    )
-    .await;
+    let other_user = send(&app, &app.users(&format!("/{other}/delete")), &delete_form).await;
+    let other_action = send(&app, &app.users(&format!("/{other}/delete")), &reset_form).await;
+    let reset_with_delete = send(&app, &app.users(&format!("/{shown}/reset")), &delete_form).await;
 
     for page in [&other_user, &other_action, &reset_with_delete] {
         assert_eq!(page.status, 403, "{}", page.body);
@@ -338,8 +323,8 @@ async fn a_form_whose_action_failed_can_be_sent_again_once_the_cause_is_gone() {
         ("password", ""),
         ("password_confirmation", ""),
     ];
-    let form = filled_form(&app, "/settings/users/new", &fields).await;
-    let refused = send(&app, "/settings/users", &form).await;
+    let form = filled_form(&app, &app.users("/new"), &fields).await;
+    let refused = send(&app, &app.users(""), &form).await;
     assert!(refused.body.contains("already exists"), "{}", refused.body);
     let role = RoleName::parse(taken.as_str()).unwrap();
     app.db
@@ -348,7 +333,7 @@ async fn a_form_whose_action_failed_can_be_sent_again_once_the_cause_is_gone() {
         .await
         .expect("the name is free again");
 
-    let again = send(&app, "/settings/users", &form).await;
+    let again = send(&app, &app.users(""), &form).await;
 
     assert_eq!(again.status, 200, "{}", again.body);
     app.db

@@ -26,6 +26,7 @@ fn browser_from(app: &crate::helpers::TestApp, ip: &str) -> Browser {
             .local_address(ip)
             .build()
             .unwrap(),
+        database: app.database.clone(),
     }
 }
 
@@ -63,11 +64,11 @@ async fn a_login_ends_after_the_idle_timeout() {
     )
     .await;
     app.log_in().await;
-    assert_eq!(app.get("/settings/users").await.status, 200);
+    assert_eq!(app.get(&app.users("")).await.status, 200);
 
     tokio::time::sleep(Duration::from_millis(2100)).await;
 
-    let page = app.get("/settings/users").await;
+    let page = app.get(&app.users("")).await;
     assert_eq!(page.status, 303);
     assert_eq!(page.location.as_deref(), Some("/login"));
 }
@@ -86,11 +87,11 @@ async fn a_login_ends_after_its_lifetime_even_when_active() {
 
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        app.get("/settings/users").await;
+        app.get(&app.users("")).await;
     }
 
     assert_eq!(
-        app.get("/settings/users").await.status,
+        app.get(&app.users("")).await.status,
         303,
         "expired despite activity"
     );
@@ -115,12 +116,13 @@ async fn repeated_failures_lock_out_the_address_across_restarts_without_saying_w
     );
     // The count lives in the state database: another dashboard process on
     // the same state refuses too.
-    let replica = Browser::new(spawn_server_with(
+    let replica = spawn_server_with(
+        &app.db.name,
         RoleManager::new(app.db.admin_config(), 1, None),
         app.state_store(),
         SessionPolicy::default(),
         quick_lockout(),
-    ));
+    );
     assert_eq!(
         replica.log_in_with(&app.operator_password).await.status,
         429
@@ -137,7 +139,7 @@ async fn a_successful_login_clears_the_names_failures() {
         app.log_in_with("not-the-password").await;
     }
     app.log_in().await;
-    app.submit("/settings/users", "/logout", &[]).await;
+    app.submit(&app.users(""), "/logout", &[]).await;
     app.log_in_with("not-the-password").await;
 
     // 3 cleared, then 1: far from the lockout by name.
@@ -157,7 +159,7 @@ async fn a_removed_operator_is_logged_out_at_its_next_request() {
         )
         .await
         .unwrap();
-    let browser = Browser::new(app.address.clone());
+    let browser = Browser::on(app.address.clone(), &app.database);
     let login = browser
         .submit(
             "/login",
@@ -166,11 +168,11 @@ async fn a_removed_operator_is_logged_out_at_its_next_request() {
         )
         .await;
     assert_eq!(login.status, 303);
-    assert_eq!(browser.get("/settings/users").await.status, 200);
+    assert_eq!(browser.get(&app.users("")).await.status, 200);
 
     state.remove_operator(&jane).await.unwrap();
 
-    assert_eq!(browser.get("/settings/users").await.status, 303);
+    assert_eq!(browser.get(&app.users("")).await.status, 303);
 }
 
 #[tokio::test]
@@ -252,7 +254,7 @@ async fn status_with_cookie(app: &crate::helpers::TestApp, cookie: &str) -> u16 
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
-        .get(format!("{}/settings/users", app.address))
+        .get(format!("{}{}", app.address, app.users("")))
         .header("Cookie", cookie)
         .send()
         .await
@@ -267,7 +269,7 @@ async fn logging_out_ends_the_session_on_the_server_so_a_copied_cookie_is_useles
     let copied = logged_in_cookie(&app).await;
     assert_eq!(status_with_cookie(&app, &copied).await, 200);
 
-    let out = app.submit("/settings/users", "/logout", &[]).await;
+    let out = app.submit(&app.users(""), "/logout", &[]).await;
 
     assert_eq!(out.status, 303);
     assert_eq!(status_with_cookie(&app, &copied).await, 303);
@@ -479,7 +481,7 @@ async fn recorded_login_address(app: &crate::helpers::TestApp) -> Option<String>
 async fn a_cross_origin_form_is_refused_even_with_a_forwarded_host_matching_its_origin() {
     let app = spawn_app().await;
     app.log_in().await;
-    let form_page = app.get("/settings/users/new").await.body;
+    let form_page = app.get(&app.users("/new")).await.body;
     let token = csrf_token(&form_page);
     let id = form_id(&form_page).expect("the form has an id");
     let name = unique_name("forged");
@@ -492,7 +494,7 @@ async fn a_cross_origin_form_is_refused_even_with_a_forwarded_host_matching_its_
     ];
     let forge = |header: &'static str, value: &'static str| {
         app.client
-            .post(format!("{}/settings/users", app.address))
+            .post(format!("{}{}", app.address, app.users("")))
             .header("Origin", "http://evil.example")
             .header(header, value)
             .form(&form)
@@ -567,7 +569,7 @@ async fn failures_for_a_name_from_many_addresses_do_not_lock_out_its_right_passw
     let login = operator.log_in_with(&app.operator_password).await;
 
     assert_eq!(login.status, 303, "the name is slowed down, never locked");
-    assert_eq!(operator.get("/settings/users").await.status, 200);
+    assert_eq!(operator.get(&app.users("")).await.status, 200);
     assert_eq!(failures_of_admin(&app).await, 8, "the guesses still count");
     assert_eq!(
         count(
@@ -593,7 +595,7 @@ async fn forty_eight_right_passwords_sent_all_at_once_all_log_in() {
     let app = spawn_app().await;
     let mut ready = Vec::new();
     for _ in 0..48 {
-        let browser = Browser::new(app.address.clone());
+        let browser = Browser::on(app.address.clone(), &app.database);
         let token = csrf_token(&browser.get("/login").await.body);
         ready.push((browser, token));
     }

@@ -1,4 +1,4 @@
-//! Settings › Activity: the audit log, newest first.
+//! Activity: the audit log of every database, newest first.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -26,7 +26,7 @@ pub async fn show(
     let page = query.page;
     let entries = app.state.audit_entries(page, PER_PAGE).await?;
     let view = ActivityPage {
-        chrome: chrome(&app, &operator).await?,
+        chrome: chrome(&operator, None),
         entries: entries.entries,
         newer: page.checked_sub(1),
         older: entries.more.then_some(page + 1),

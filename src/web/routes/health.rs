@@ -2,18 +2,31 @@ use actix_web::{HttpResponse, web};
 
 use crate::web::{AppState, WebError};
 
-/// 200 when the managed database answers and pgusers' settings work on it,
-/// 503 when not, with the kind of failure; the details (host, user,
+/// 200 when every managed database answers and pgusers' settings work on
+/// it, 503 when not, with the kind of failure (with one database) or how
+/// many cannot be used (with several); the details (host, user,
 /// PostgreSQL's words, never a password) go to the log only, as this page
 /// is public.
 pub async fn healthz(app: web::Data<AppState>) -> HttpResponse {
-    match app.roles.check().await {
-        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok\n"),
-        Err(error) => {
-            // Converting logs the details.
-            HttpResponse::ServiceUnavailable()
-                .content_type("text/plain")
-                .body(format!("{}\n", WebError::from(error).public_message()))
-        }
-    }
+    let databases = app.databases.all();
+    let checks =
+        futures_util::future::join_all(databases.iter().map(|database| database.roles.check()))
+            .await;
+    // Converting logs the details.
+    let failures: Vec<WebError> = checks
+        .into_iter()
+        .filter_map(Result::err)
+        .map(WebError::from)
+        .collect();
+    let body = match (failures.as_slice(), databases.len()) {
+        ([], _) => return HttpResponse::Ok().content_type("text/plain").body("ok\n"),
+        ([only], 1) => only.public_message(),
+        (some, all) => format!(
+            "{} of {all} databases cannot be used right now; the others work. The server log says why.",
+            some.len()
+        ),
+    };
+    HttpResponse::ServiceUnavailable()
+        .content_type("text/plain")
+        .body(format!("{body}\n"))
 }

@@ -2,6 +2,7 @@
 
 mod activity;
 mod assets;
+mod databases;
 mod health;
 mod login;
 mod overview;
@@ -11,9 +12,9 @@ use actix_web::http::header::LOCATION;
 use actix_web::web::{ServiceConfig, get, post};
 use actix_web::{HttpResponse, web};
 
-use super::pages::Chrome;
+use super::pages::{Chrome, Place};
 use super::session::Operator;
-use super::{AppState, WebError};
+use crate::registry::ManagedDatabase;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.route("/healthz", get().to(health::healthz))
@@ -21,26 +22,42 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .route("/login", get().to(login::form))
         .route("/login", post().to(login::submit))
         .route("/logout", post().to(login::logout))
-        .route("/", get().to(overview::show))
+        .route("/", get().to(databases::list))
+        .route("/activity", get().to(activity::show))
+        .route("/databases/{db}", get().to(overview::show))
         .route(
-            "/settings",
-            get().to(|| async { see_other("/settings/users") }),
+            "/databases/{db}/settings",
+            get().to(|db: web::Path<String>| async move {
+                see_other(&format!("/databases/{db}/settings/database-users"))
+            }),
         )
-        .route("/settings/activity", get().to(activity::show))
-        .route("/settings/users", get().to(users::list))
-        .route("/settings/users", post().to(users::create))
-        .route("/settings/users/new", get().to(users::new_form))
+        .route(USERS, get().to(users::list))
+        .route(USERS, post().to(users::create))
+        .route(&format!("{USERS}/new"), get().to(users::new_form))
         .route(
-            "/settings/users/{name}/reset",
+            &format!("{USERS}/{{name}}/reset"),
             get().to(users::reset_confirm),
         )
-        .route("/settings/users/{name}/reset", post().to(users::reset))
+        .route(&format!("{USERS}/{{name}}/reset"), post().to(users::reset))
         .route(
-            "/settings/users/{name}/delete",
+            &format!("{USERS}/{{name}}/delete"),
             get().to(users::delete_confirm),
         )
-        .route("/settings/users/{name}/delete", post().to(users::delete));
+        .route(
+            &format!("{USERS}/{{name}}/delete"),
+            post().to(users::delete),
+        )
+        // Addresses from before several databases: bookmarks still work.
+        .route(
+            "/settings/activity",
+            get().to(|| async { see_other("/activity") }),
+        )
+        .route("/settings", get().to(databases::former_address))
+        .route("/settings/{tail:.*}", get().to(databases::former_address));
 }
+
+/// The users pages of database `{db}`.
+const USERS: &str = "/databases/{db}/settings/database-users";
 
 /// Post/Redirect/Get: answers a successful form with a redirect.
 fn see_other(location: &str) -> HttpResponse {
@@ -49,14 +66,16 @@ fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
-pub(super) async fn chrome(
-    app: &web::Data<AppState>,
-    operator: &Operator,
-) -> Result<Chrome, WebError> {
-    Ok(Chrome {
+/// The header and navigation of a logged-in page, of `database`'s pages
+/// when it belongs to one.
+pub(super) fn chrome(operator: &Operator, database: Option<&ManagedDatabase>) -> Chrome {
+    Chrome {
         // Shown only, never put in a URL: see `pages::filters::visible`.
         operator: crate::domain::visible(&operator.name).into_owned(),
-        database: crate::domain::visible(&app.roles.database_name().await?).into_owned(),
         csrf: operator.session.csrf_token(),
-    })
+        place: database.map(|database| Place {
+            id: database.id.to_string(),
+            name: crate::domain::visible(&database.name).into_owned(),
+        }),
+    }
 }

@@ -7,13 +7,19 @@ use crate::web::session::Operator;
 use crate::web::{AppState, WebError};
 
 /// The database's dashboard: what it is, with the Settings tab beside it.
-pub async fn show(app: web::Data<AppState>, operator: Operator) -> Result<HttpResponse, WebError> {
+pub async fn show(
+    app: web::Data<AppState>,
+    operator: Operator,
+    db: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let database = app.database(&db)?;
+    let roles = &database.roles;
     let page = OverviewPage {
-        chrome: chrome(&app, &operator).await?,
-        version: app.roles.server_version().await?,
-        connection: app.roles.connection_details().await?,
-        user_count: app.roles.list().await?.len(),
-        admin: app.roles.admin_kind().await?,
+        chrome: chrome(&operator, Some(database)),
+        version: roles.server_version().await?,
+        connection: roles.connection_details().await?,
+        user_count: roles.list().await?.len(),
+        admin: roles.admin_kind().await?,
     };
     render(StatusCode::OK, &page)
 }

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::{chrome, see_other};
 use crate::domain::{NewPassword, PasswordError, Problems, RoleName, Username};
+use crate::registry::ManagedDatabase;
 use crate::roles::{Access, RoleError};
 use crate::state::Action;
 use crate::web::once::{self, Claim, FormIds};
@@ -16,12 +17,20 @@ use crate::web::pages::{
 use crate::web::session::Operator;
 use crate::web::{AppState, WebError, audit};
 
-const USERS: &str = "/settings/users";
+/// Where a database's users page is.
+fn users_page(database: &ManagedDatabase) -> String {
+    format!("/databases/{}/settings/database-users", database.id)
+}
 
-pub async fn list(app: web::Data<AppState>, operator: Operator) -> Result<HttpResponse, WebError> {
-    let users = app.roles.list().await?;
+pub async fn list(
+    app: web::Data<AppState>,
+    operator: Operator,
+    db: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let database = app.database(&db)?;
+    let users = database.roles.list().await?;
     let page = UsersPage {
-        chrome: chrome(&app, &operator).await?,
+        chrome: chrome(&operator, Some(database)),
         encryption_note: crate::roles::unknown_encryption_note(&users),
         users,
         flash: operator.session.take_flash(),
@@ -33,10 +42,17 @@ pub async fn new_form(
     app: web::Data<AppState>,
     ids: web::Data<FormIds>,
     operator: Operator,
+    db: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
+    let database = app.database(&db)?;
     let page = NewUserPage {
-        chrome: chrome(&app, &operator).await?,
-        form_id: ids.issue(&operator.session_id, Action::CreateUser, ""),
+        chrome: chrome(&operator, Some(database)),
+        form_id: ids.issue(
+            &operator.session_id,
+            Action::CreateUser,
+            database.id.as_str(),
+            "",
+        ),
         username: String::new(),
         read_only: false,
         errors: NewUserErrors::default(),
@@ -106,18 +122,27 @@ pub async fn create(
     app: web::Data<AppState>,
     ids: web::Data<FormIds>,
     operator: Operator,
+    db: web::Path<String>,
     form: web::Form<NewUserForm>,
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
+    let database = app.database(&db)?;
+    let again = Again {
+        ids: &ids,
+        operator: &operator,
+        database,
+        form: &form,
+    };
     let user = match parse_new_user(&form) {
         Ok(user) => user,
-        Err(errors) => return form_again(&app, &ids, &operator, &form, errors).await,
+        Err(errors) => return again.form(errors),
     };
     let username = user.username.to_string();
     let ticket = match once::claim(
         &app,
         &ids,
         &operator,
+        database,
         &form.form_id,
         Action::CreateUser,
         &username,
@@ -127,24 +152,32 @@ pub async fn create(
         Claim::First(ticket) => ticket,
         Claim::Replay(answer) => return Ok(answer),
     };
-    let result = app
+    let result = database
         .roles
         .create(&user.username, user.password, user.access)
         .await;
     let result = ticket.settle(&app, result, Option::is_some).await;
-    audit::role_change(&app, &operator, Action::CreateUser, &username, &result).await;
+    audit::role_change(
+        &app,
+        database,
+        &operator,
+        Action::CreateUser,
+        &username,
+        &result,
+    )
+    .await;
     match result {
         Ok(None) => {
             tracing::info!(operator = %operator.name, user = %username, "user created");
             operator
                 .session
                 .flash(format!("User \"{username}\" created."));
-            Ok(see_other(USERS))
+            Ok(see_other(&users_page(database)))
         }
         Ok(Some(password)) => {
             tracing::info!(operator = %operator.name, user = %username, "user created with a generated password");
             let page = PasswordPage {
-                chrome: chrome(&app, &operator).await?,
+                chrome: chrome(&operator, Some(database)),
                 username,
                 password: password.expose().to_owned(),
                 action: "created",
@@ -156,7 +189,7 @@ pub async fn create(
                 username: vec![error.to_string()],
                 ..NewUserErrors::default()
             };
-            form_again(&app, &ids, &operator, &form, errors).await
+            again.form(errors)
         }
         // The database refused or is away: say why above what was typed,
         // so nothing is lost when it is fixed.
@@ -170,66 +203,76 @@ pub async fn create(
             let error = WebError::from(error);
             let status = error.status_code();
             let errors = NewUserErrors::whole_form(error.to_string());
-            form_again_as(status, &app, &ids, &operator, &form, errors).await
+            again.form_as(status, errors)
         }
         Err(other) => Err(other.into()),
     }
 }
 
-/// The form again, with a message at each wrong field and what was typed,
-/// except the passwords.
-async fn form_again(
-    app: &web::Data<AppState>,
-    ids: &FormIds,
-    operator: &Operator,
-    form: &NewUserForm,
-    errors: NewUserErrors,
-) -> Result<HttpResponse, WebError> {
-    let status = StatusCode::UNPROCESSABLE_ENTITY;
-    form_again_as(status, app, ids, operator, form, errors).await
+/// What it takes to show the new-user form again.
+struct Again<'a> {
+    ids: &'a FormIds,
+    operator: &'a Operator,
+    database: &'a ManagedDatabase,
+    form: &'a NewUserForm,
 }
 
-/// [`form_again`], answered with `status`.
-async fn form_again_as(
-    status: StatusCode,
-    app: &web::Data<AppState>,
-    ids: &FormIds,
-    operator: &Operator,
-    form: &NewUserForm,
-    errors: NewUserErrors,
-) -> Result<HttpResponse, WebError> {
-    let page = NewUserPage {
-        chrome: chrome(app, operator).await?,
-        // A new id: the failed sending gave its claim up, but the corrected
-        // form is a new one.
-        form_id: ids.issue(&operator.session_id, Action::CreateUser, ""),
-        username: form.username.clone(),
-        read_only: form.read_only.is_some(),
-        errors,
-    };
-    render(status, &page)
+impl Again<'_> {
+    /// The form again, with a message at each wrong field and what was
+    /// typed, except the passwords.
+    fn form(&self, errors: NewUserErrors) -> Result<HttpResponse, WebError> {
+        self.form_as(StatusCode::UNPROCESSABLE_ENTITY, errors)
+    }
+
+    /// [`Again::form`], answered with `status`.
+    fn form_as(&self, status: StatusCode, errors: NewUserErrors) -> Result<HttpResponse, WebError> {
+        let page = NewUserPage {
+            chrome: chrome(self.operator, Some(self.database)),
+            // A new id: the failed sending gave its claim up, but the
+            // corrected form is a new one.
+            form_id: self.ids.issue(
+                &self.operator.session_id,
+                Action::CreateUser,
+                self.database.id.as_str(),
+                "",
+            ),
+            username: self.form.username.clone(),
+            read_only: self.form.read_only.is_some(),
+            errors,
+        };
+        render(status, &page)
+    }
 }
 
 fn target(name: &str) -> Result<RoleName, WebError> {
     RoleName::parse(name).map_err(|e| WebError::NotFound(e.to_string()))
 }
 
-/// Refuses to even offer an action on the protected user or an unknown one.
-async fn actionable(app: &AppState, name: &RoleName) -> Result<(), WebError> {
-    Ok(app.roles.ensure_changeable(name).await?)
+/// The database and user a path names; an unknown database or a name no
+/// role can have is a 404.
+fn place<'a>(
+    app: &'a AppState,
+    path: &(String, String),
+) -> Result<(&'a ManagedDatabase, RoleName), WebError> {
+    Ok((app.database(&path.0)?, target(&path.1)?))
 }
 
 pub async fn reset_confirm(
     app: web::Data<AppState>,
     ids: web::Data<FormIds>,
     operator: Operator,
-    name: web::Path<String>,
+    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, WebError> {
-    let name = target(&name)?;
-    actionable(&app, &name).await?;
+    let (database, name) = place(&app, &path)?;
+    database.roles.ensure_changeable(&name).await?;
     let page = ResetConfirmPage {
-        chrome: chrome(&app, &operator).await?,
-        form_id: ids.issue(&operator.session_id, Action::ResetPassword, name.as_str()),
+        chrome: chrome(&operator, Some(database)),
+        form_id: ids.issue(
+            &operator.session_id,
+            Action::ResetPassword,
+            database.id.as_str(),
+            name.as_str(),
+        ),
         username: name.to_string(),
     };
     render(StatusCode::OK, &page)
@@ -246,17 +289,19 @@ pub async fn reset(
     app: web::Data<AppState>,
     ids: web::Data<FormIds>,
     operator: Operator,
-    name: web::Path<String>,
+    path: web::Path<(String, String)>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
-    let name = target(&name)?;
+    let (database, name) = place(&app, &path)?;
+    let action = Action::ResetPassword;
     let ticket = match once::claim(
         &app,
         &ids,
         &operator,
+        database,
         &form.form_id,
-        Action::ResetPassword,
+        action,
         name.as_str(),
     )
     .await?
@@ -264,20 +309,13 @@ pub async fn reset(
         Claim::First(ticket) => ticket,
         Claim::Replay(answer) => return Ok(answer),
     };
-    let result = app.roles.reset_password(&name).await;
+    let result = database.roles.reset_password(&name).await;
     let result = ticket.settle(&app, result, |_| true).await;
-    audit::role_change(
-        &app,
-        &operator,
-        Action::ResetPassword,
-        name.as_str(),
-        &result,
-    )
-    .await;
+    audit::role_change(&app, database, &operator, action, name.as_str(), &result).await;
     let password = result?;
-    tracing::info!(operator = %operator.name, user = %name, "password reset");
+    tracing::info!(operator = %operator.name, database = %database.id, user = %name, "password reset");
     let page = PasswordPage {
-        chrome: chrome(&app, &operator).await?,
+        chrome: chrome(&operator, Some(database)),
         username: name.to_string(),
         password: password.expose().to_owned(),
         action: "updated",
@@ -289,16 +327,22 @@ pub async fn delete_confirm(
     app: web::Data<AppState>,
     ids: web::Data<FormIds>,
     operator: Operator,
-    name: web::Path<String>,
+    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, WebError> {
-    let name = target(&name)?;
-    actionable(&app, &name).await?;
-    let ownership = app.roles.ownership(&name).await?;
+    let (database, name) = place(&app, &path)?;
+    let roles = &database.roles;
+    roles.ensure_changeable(&name).await?;
+    let ownership = roles.ownership(&name).await?;
     let page = DeleteConfirmPage {
-        chrome: chrome(&app, &operator).await?,
-        form_id: ids.issue(&operator.session_id, Action::DeleteUser, name.as_str()),
+        chrome: chrome(&operator, Some(database)),
+        form_id: ids.issue(
+            &operator.session_id,
+            Action::DeleteUser,
+            database.id.as_str(),
+            name.as_str(),
+        ),
         username: name.to_string(),
-        protected_user: app.roles.protected_user().await?,
+        protected_user: roles.protected_user().await?,
         objects: ownership.objects,
         code: ownership.code,
         refused: ownership.refused,
@@ -310,17 +354,19 @@ pub async fn delete(
     app: web::Data<AppState>,
     ids: web::Data<FormIds>,
     operator: Operator,
-    name: web::Path<String>,
+    path: web::Path<(String, String)>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
-    let name = target(&name)?;
+    let (database, name) = place(&app, &path)?;
+    let action = Action::DeleteUser;
     let ticket = match once::claim(
         &app,
         &ids,
         &operator,
+        database,
         &form.form_id,
-        Action::DeleteUser,
+        action,
         name.as_str(),
     )
     .await?
@@ -328,12 +374,12 @@ pub async fn delete(
         Claim::First(ticket) => ticket,
         Claim::Replay(answer) => return Ok(answer),
     };
-    let result = app.roles.delete(&name).await;
+    let result = database.roles.delete(&name).await;
     let result = ticket.settle(&app, result, |_| false).await;
-    audit::role_change(&app, &operator, Action::DeleteUser, name.as_str(), &result).await;
+    audit::role_change(&app, database, &operator, action, name.as_str(), &result).await;
     result?;
-    tracing::info!(operator = %operator.name, user = %name, "user deleted");
+    tracing::info!(operator = %operator.name, database = %database.id, user = %name, "user deleted");
     let shown = crate::domain::visible(name.as_str());
     operator.session.flash(format!("User \"{shown}\" deleted."));
-    Ok(see_other(USERS))
+    Ok(see_other(&users_page(database)))
 }

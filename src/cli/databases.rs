@@ -1,0 +1,111 @@
+//! `pgusers databases`: the databases pgusers manages, with their IDs.
+
+use super::{CliError, emit, table};
+use crate::registry::{ManagedDatabase, Registry};
+use crate::roles::RoleError;
+
+const COLUMNS: [&str; 7] = [
+    "ID",
+    "NAME",
+    "STATE",
+    "PROTECTED USER",
+    "USERS",
+    "HOST",
+    "PORT",
+];
+
+/// The one database: its row, how to connect, and which administrator
+/// pgusers is there.
+pub async fn show_one(database: &ManagedDatabase) -> Result<(), CliError> {
+    let row = row(database).await?;
+    let mut text = table::render(&COLUMNS, &[row]);
+    text.push_str(&details(database).await?);
+    emit(&text)
+}
+
+/// Every database, those that answer and those that do not; then, for each
+/// that answers, how to connect. Ends with the first failure's exit code
+/// when some did not answer, after saying why on standard error.
+pub async fn list_all(registry: &Registry) -> Result<(), CliError> {
+    let mut rows = Vec::new();
+    let mut text = String::new();
+    let mut failures: Vec<(String, CliError)> = Vec::new();
+    for database in registry.all() {
+        let checked = match database.roles.check().await {
+            Ok(()) => row(database).await,
+            Err(error) => Err(error),
+        };
+        match checked {
+            Ok(row) => {
+                rows.push(row);
+                text.push_str(&format!("\n{}:\n", database.id));
+                text.push_str(&details(database).await.unwrap_or_default());
+            }
+            Err(error) => {
+                let failure = CliError::from(error);
+                rows.push(down_row(database, &failure));
+                failures.push((database.id.to_string(), failure));
+            }
+        }
+    }
+    emit(&format!("{}{text}", table::render(&COLUMNS, &rows)))?;
+    for (id, failure) in &failures {
+        eprintln!(
+            "Database \"{id}\": {}",
+            crate::domain::visible_lines(&failure.to_string())
+        );
+    }
+    match failures.into_iter().next() {
+        Some((_, first)) => Err(match first {
+            CliError::Usage(_) => {
+                CliError::Usage("Some databases' settings need fixing (above).".into())
+            }
+            _ => CliError::Unavailable("Some databases cannot be reached (above).".into()),
+        }),
+        None => Ok(()),
+    }
+}
+
+async fn row(database: &ManagedDatabase) -> Result<Vec<String>, RoleError> {
+    let connection = database.roles.connection_details().await?;
+    let users = database.roles.list().await?.len();
+    Ok(vec![
+        database.id.to_string(),
+        database.name.clone(),
+        "ok".to_owned(),
+        connection.user.clone(),
+        users.to_string(),
+        connection.host.to_string(),
+        connection.port.to_string(),
+    ])
+}
+
+/// A database that did not answer: what is known without it.
+fn down_row(database: &ManagedDatabase, failure: &CliError) -> Vec<String> {
+    let state = match failure {
+        CliError::Usage(_) => "misconfigured",
+        _ => "unreachable",
+    };
+    let (host, port) = database.roles.client_address();
+    vec![
+        database.id.to_string(),
+        database.name.clone(),
+        state.to_owned(),
+        "-".to_owned(),
+        "-".to_owned(),
+        host.to_string(),
+        port.to_string(),
+    ]
+}
+
+/// How to connect, and which kind of administrator pgusers is there.
+async fn details(database: &ManagedDatabase) -> Result<String, RoleError> {
+    let connection = database.roles.connection_details().await?;
+    let mut text = format!("Connection URL (add the password): {}\n", connection.url());
+    let admin = database.roles.admin_kind().await?;
+    text.push_str(&format!("Administrator: {admin}.\n"));
+    for sentence in admin.consequences() {
+        text.push_str(&format!("{sentence}\n"));
+    }
+    Ok(text)
+}

@@ -1,0 +1,184 @@
+//! The registry's file (`PGUSERS_CONFIG`): the databases to manage, in TOML.
+//!
+//! ```toml
+//! [[database]]
+//! id = "billing"                 # in URLs, the API and --database
+//! name = "Billing (production)"  # shown; default: the ID
+//! url = "postgres://master:…@db1.internal:5432/billing"
+//! protected_user = "billing"     # default: the database's owner
+//! ```
+//!
+//! The file holds secrets: no message quotes a line of it, only its line
+//! numbers and the entries' IDs.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::DatabaseSettings;
+use crate::domain::{DatabaseId, RoleName, visible};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    database: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    id: String,
+    name: Option<String>,
+    url: String,
+    protected_user: Option<String>,
+}
+
+/// Reads and checks the registry file at `path`.
+pub fn read(path: &Path) -> Result<Vec<DatabaseSettings>, String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("PGUSERS_CONFIG: reading {shown}: {e}."))?;
+    parse(&text, &shown.to_string())
+}
+
+/// Parses the registry file's text; `origin` names it in messages.
+pub fn parse(text: &str, origin: &str) -> Result<Vec<DatabaseSettings>, String> {
+    let file: File = toml::from_str(text).map_err(|error| {
+        // toml's own Display quotes the offending line, which may hold a
+        // password: only its message and the line number are said.
+        let line = error
+            .span()
+            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+        match line {
+            Some(line) => format!("{origin}, line {line}: {}", error.message().trim_end()),
+            None => format!("{origin}: {}", error.message().trim_end()),
+        }
+    })?;
+    if file.database.is_empty() {
+        return Err(format!(
+            "{origin} lists no database: add a [[database]] entry with an id and a url."
+        ));
+    }
+    let mut seen = HashSet::new();
+    file.database
+        .into_iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let id = DatabaseId::parse(&entry.id).map_err(|e| {
+                format!(
+                    "{origin}, database #{}: id \"{}\": {e}",
+                    index + 1,
+                    visible(&entry.id)
+                )
+            })?;
+            if !seen.insert(id.clone()) {
+                return Err(format!(
+                    "{origin}: two databases have the ID \"{id}\"; IDs must be unique."
+                ));
+            }
+            let setting = format!("the url of database \"{id}\" in {origin}");
+            let admin = crate::db::parse_config(&entry.url).map_err(|e| {
+                format!("{origin}, database \"{id}\": url is not a valid connection string: {e}.")
+            })?;
+            let protected = entry
+                .protected_user
+                .as_deref()
+                .map(RoleName::parse)
+                .transpose()
+                .map_err(|e| format!("{origin}, database \"{id}\": protected_user: {e}"))?;
+            let name = match entry.name.map(|name| name.trim().to_owned()) {
+                Some(name) if name.chars().any(char::is_control) => {
+                    return Err(format!(
+                        "{origin}, database \"{id}\": name may not hold control characters."
+                    ));
+                }
+                Some(name) if !name.is_empty() => name,
+                _ => id.to_string(),
+            };
+            Ok(DatabaseSettings {
+                id,
+                name,
+                admin,
+                protected,
+                setting,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TWO: &str = r#"
+# Two servers.
+[[database]]
+id = "billing"
+name = "Billing (production)"
+url = "postgres://master:s3cret-one@db1.internal:5432/billing"
+protected_user = "billing_owner"
+
+[[database]]
+id = "crm"
+url = "host=/run/pg port=5433 user=admin password=s3cret-two dbname=crm"
+"#;
+
+    #[test]
+    fn each_entry_gives_an_id_a_name_a_connection_and_a_protected_user() {
+        let databases = parse(TWO, "pgusers.toml").unwrap();
+
+        assert_eq!(databases.len(), 2);
+        assert_eq!(databases[0].id.as_str(), "billing");
+        assert_eq!(databases[0].name, "Billing (production)");
+        assert_eq!(databases[0].admin.get_dbname(), Some("billing"));
+        assert_eq!(
+            databases[0].protected.as_ref().map(RoleName::as_str),
+            Some("billing_owner")
+        );
+        assert_eq!(databases[1].name, "crm", "the name defaults to the ID");
+        assert_eq!(databases[1].protected, None);
+        assert_eq!(databases[1].admin.get_ports(), &[5433]);
+    }
+
+    #[test]
+    fn a_malformed_file_is_refused_by_line_without_quoting_it() {
+        let text = "[[database]]\nid = \"billing\"\nurl = \"postgres://u:s3cret@h/db\"\nport = 5\n";
+
+        let refused = parse(text, "pgusers.toml").err().unwrap();
+
+        assert!(refused.starts_with("pgusers.toml, line 4:"), "{refused}");
+        assert!(refused.contains("port"), "{refused}");
+        let unquoted = parse("url = \"postgres://u:s3cret@h/db\" oops", "f")
+            .err()
+            .unwrap();
+        assert!(!unquoted.contains("s3cret"), "{unquoted}");
+        assert!(unquoted.starts_with("f, line 1:"), "{unquoted}");
+    }
+
+    #[test]
+    fn ids_must_be_valid_and_unique_and_urls_valid() {
+        let twice = "[[database]]\nid = \"a\"\nurl = \"host=x\"\n[[database]]\nid = \"a\"\nurl = \"host=y\"\n";
+        let bad_id = "[[database]]\nid = \"a/b\"\nurl = \"host=x\"\n";
+        let bad_url = "[[database]]\nid = \"a\"\nurl = \"mysql://u:s3cret@h/db\"\n";
+        let empty = "# nothing yet\n";
+
+        assert!(
+            parse(twice, "f")
+                .err()
+                .unwrap()
+                .contains("two databases have the ID \"a\"")
+        );
+        assert!(parse(bad_id, "f").err().unwrap().contains("id \"a/b\""));
+        let url = parse(bad_url, "f").err().unwrap();
+        assert!(url.contains("database \"a\": url is not a valid"), "{url}");
+        assert!(!url.contains("s3cret"), "{url}");
+        assert!(
+            parse(empty, "f")
+                .err()
+                .unwrap()
+                .contains("lists no database")
+        );
+    }
+}
