@@ -57,7 +57,8 @@ impl From<StateError> for CliError {
         match error {
             StateError::OperatorExists(_)
             | StateError::OperatorNotFound(_)
-            | StateError::LastOperator(_) => Self::Refused(message),
+            | StateError::LastOperator(_)
+            | StateError::TokenNotFound(_) => Self::Refused(message),
             StateError::Unavailable(_) => Self::Unavailable(message),
             // Settings to fix; trying again will not help.
             StateError::Missing(_) | StateError::Misconfigured(_) => Self::Usage(message),
