@@ -6,6 +6,7 @@ mod audit;
 mod operators;
 mod prompt;
 mod table;
+mod tokens;
 
 pub use prompt::{CONFIRMATION_PROMPT, OPERATOR_PASSWORD_PROMPT, PASSWORD_PROMPT, TRIES};
 
@@ -106,7 +107,8 @@ pub async fn run(settings: &Settings, command: Command) -> Result<(), CliError> 
     let request = Request::parse(command)?;
     let mut target = Target::resolve(settings, Announce::Stderr).await?;
     let state_use = match request {
-        Request::Operators(_) => StateUse::Operators,
+        // Tokens belong to operators: both may be set up before any dashboard runs.
+        Request::Operators(_) | Request::Tokens(_) => StateUse::Operators,
         _ => StateUse::Record,
     };
     let result = match target.state_store(settings, Announce::Stderr, state_use) {
@@ -154,6 +156,7 @@ enum Request {
         limit: u32,
     },
     Operators(operators::Request),
+    Tokens(tokens::Request),
 }
 
 impl Request {
@@ -188,6 +191,7 @@ impl Request {
             },
             Command::Audit { json, limit } => Self::Audit { json, limit },
             Command::Operators { command } => Self::Operators(operators::Request::parse(command)?),
+            Command::Tokens { command } => Self::Tokens(tokens::Request::parse(command)?),
         })
     }
 }
@@ -197,6 +201,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
     match request {
         Request::Audit { json, limit } => return audit::show(&context.state, json, limit).await,
         Request::Operators(request) => return operators::run(&context.state, request).await,
+        Request::Tokens(request) => return tokens::run(&context.state, request).await,
         _ => {}
     }
     // Settings that cannot work say so before anything is asked or done.
@@ -304,7 +309,9 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             result?;
             emit(&format!("User \"{}\" deleted.\n", visible(name.as_str())))?;
         }
-        Request::Audit { .. } | Request::Operators(_) => unreachable!("handled above"),
+        Request::Audit { .. } | Request::Operators(_) | Request::Tokens(_) => {
+            unreachable!("handled above")
+        }
     }
     Ok(())
 }
