@@ -19,7 +19,7 @@ fn pgusers() -> Command {
 }
 
 /// `pgusers` managing `db`.
-fn cli(db: &TestDb) -> Command {
+pub(crate) fn cli(db: &TestDb) -> Command {
     let mut command = pgusers();
     command
         .env("DATABASE_URL", db.database_url())
@@ -33,7 +33,7 @@ fn cli(db: &TestDb) -> Command {
 }
 
 /// A state database as a running dashboard would have set it up; its URL.
-async fn dashboard_state(db: &TestDb) -> String {
+pub(crate) async fn dashboard_state(db: &TestDb) -> String {
     let mut config = db.admin_config();
     config.dbname(unique_name("state"));
     let mut server = db.admin_config();
@@ -71,13 +71,13 @@ fn unknown_encryption_note() -> String {
     }
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
-fn run(command: &mut Command, stdin: &str) -> Run {
+pub(crate) fn run(command: &mut Command, stdin: &str) -> Run {
     let output = command.write_stdin(stdin).output().expect("pgusers runs");
     Run {
         code: output.status.code().expect("an exit code"),
