@@ -140,6 +140,11 @@ pub enum Command {
         #[command(subcommand)]
         command: OperatorsCommand,
     },
+    /// Manage the API tokens scripts use in an operator's name.
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -161,6 +166,33 @@ pub enum OperatorsCommand {
     SetPassword {
         /// The operator's name, as `pgusers operators list` shows it.
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create a token; prints it once, alone on its line of standard output.
+    Create {
+        /// The operator the token acts for, as `pgusers operators list` shows it.
+        #[arg(long, value_name = "NAME")]
+        operator: String,
+        /// Let the token read only (list users), never change anything.
+        #[arg(long)]
+        read_only: bool,
+        /// What the token is for: 1 to 64 characters. Default: api.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List the tokens (never their secrets, which are not kept).
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token: it stops working at once.
+    Revoke {
+        /// The token's ID, as `pgusers tokens list` shows it.
+        id: String,
     },
 }
 

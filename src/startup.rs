@@ -37,8 +37,8 @@ pub enum TargetError {
 pub enum StateUse {
     /// The dashboard: create the database if missing, and a first operator.
     Dashboard,
-    /// CLI commands that manage operators: create the database if missing,
-    /// but no operator of its own accord.
+    /// CLI commands that manage operators or their API tokens: create the
+    /// database if missing, but no operator of its own accord.
     Operators,
     /// Other CLI commands: only record into a state that already exists.
     Record,

@@ -7,6 +7,7 @@ mod databases;
 mod operators;
 mod prompt;
 mod table;
+mod tokens;
 
 pub use prompt::{CONFIRMATION_PROMPT, OPERATOR_PASSWORD_PROMPT, PASSWORD_PROMPT, TRIES};
 
@@ -59,7 +60,8 @@ impl From<StateError> for CliError {
         match error {
             StateError::OperatorExists(_)
             | StateError::OperatorNotFound(_)
-            | StateError::LastOperator(_) => Self::Refused(message),
+            | StateError::LastOperator(_)
+            | StateError::TokenNotFound(_) => Self::Refused(message),
             StateError::Unavailable(_) => Self::Unavailable(message),
             // Settings to fix; trying again will not help.
             StateError::Missing(_) | StateError::Misconfigured(_) => Self::Usage(message),
@@ -107,7 +109,8 @@ pub async fn run(settings: &Settings, command: Command) -> Result<(), CliError> 
     let request = Request::parse(command)?;
     let mut target = Target::resolve(settings, Announce::Stderr).await?;
     let state_use = match request {
-        Request::Operators(_) => StateUse::Operators,
+        // Tokens belong to operators: both may be set up before any dashboard runs.
+        Request::Operators(_) | Request::Tokens(_) => StateUse::Operators,
         _ => StateUse::Record,
     };
     let result = match target.state_store(settings, Announce::Stderr, state_use) {
@@ -155,6 +158,7 @@ enum Request {
         limit: u32,
     },
     Operators(operators::Request),
+    Tokens(tokens::Request),
 }
 
 impl Request {
@@ -189,6 +193,7 @@ impl Request {
             },
             Command::Audit { json, limit } => Self::Audit { json, limit },
             Command::Operators { command } => Self::Operators(operators::Request::parse(command)?),
+            Command::Tokens { command } => Self::Tokens(tokens::Request::parse(command)?),
         })
     }
 }
@@ -197,6 +202,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
     match request {
         Request::Audit { json, limit } => return audit::show(&context.state, json, limit).await,
         Request::Operators(request) => return operators::run(&context.state, request).await,
+        Request::Tokens(request) => return tokens::run(&context.state, request).await,
         Request::Databases if context.registry.all().len() > 1 => {
             return databases::list_all(&context.registry).await;
         }
@@ -281,7 +287,9 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             result?;
             emit(&format!("User \"{}\" deleted.\n", visible(name.as_str())))?;
         }
-        Request::Audit { .. } | Request::Operators(_) => unreachable!("handled above"),
+        Request::Audit { .. } | Request::Operators(_) | Request::Tokens(_) => {
+            unreachable!("handled above")
+        }
     }
     Ok(())
 }

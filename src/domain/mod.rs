@@ -3,6 +3,7 @@
 //! Parsing happens once, at the edge (a form, a command line). Everything
 //! downstream takes these types and never re-checks them.
 
+mod api_token;
 mod connection;
 mod database_id;
 mod display;
@@ -13,6 +14,7 @@ mod role_name;
 mod trusted_proxies;
 mod username;
 
+pub use api_token::{ApiToken, TokenError, TokenId, TokenIdError, TokenLabel, TokenLabelError};
 pub use connection::{ConnectionDetails, Host};
 pub use database_id::{DATABASE_ID_MAX, DatabaseId, DatabaseIdError};
 pub use display::{count, is_hidden, terminal_safe_json, visible, visible_lines};

@@ -14,6 +14,8 @@ use crate::roles::RoleError;
 pub enum Source {
     Dashboard,
     Cli,
+    /// A script, with an operator's API token.
+    Api,
 }
 
 impl Source {
@@ -21,6 +23,7 @@ impl Source {
         match self {
             Self::Dashboard => "dashboard",
             Self::Cli => "cli",
+            Self::Api => "api",
         }
     }
 }
@@ -33,6 +36,8 @@ pub enum Action {
     DeleteUser,
     Login,
     FailedLogin,
+    CreateToken,
+    RevokeToken,
 }
 
 impl Action {
@@ -44,6 +49,8 @@ impl Action {
             Self::DeleteUser => "delete user",
             Self::Login => "login",
             Self::FailedLogin => "failed login",
+            Self::CreateToken => "create API token",
+            Self::RevokeToken => "revoke API token",
         }
     }
 }
@@ -60,6 +67,16 @@ pub enum Outcome {
 impl Outcome {
     /// How a role change ended, with the reason when it did not succeed.
     pub fn of<T>(result: &Result<T, RoleError>) -> (Self, Option<String>) {
+        match result {
+            Ok(_) => (Self::Ok, None),
+            Err(error) if error.is_refusal() => (Self::Refused, Some(error.to_string())),
+            Err(error) => (Self::Failed, Some(error.to_string())),
+        }
+    }
+
+    /// How a change to the dashboard's own state ended (an API token
+    /// created or revoked), with the reason when it did not succeed.
+    pub fn of_state<T>(result: &Result<T, StateError>) -> (Self, Option<String>) {
         match result {
             Ok(_) => (Self::Ok, None),
             Err(error) if error.is_refusal() => (Self::Refused, Some(error.to_string())),
@@ -84,7 +101,7 @@ pub struct Event {
     pub source: Source,
     pub action: Action,
     pub database: Option<String>,
-    /// The database user acted on.
+    /// The database user acted on (or the API token, by its id).
     pub target: Option<String>,
     pub outcome: Outcome,
     /// Why it was refused or failed: a message already fit to show.

@@ -12,12 +12,14 @@ mod hashing;
 mod logins;
 mod operators;
 mod sessions;
+mod tokens;
 
 pub use audit::{Action, EntriesPage, Entry, Event, Outcome, Source};
 pub use forms::{FormClaim, FormKey, FormRequest, FormUse};
 pub use hashing::{hash_operator_password, verify_password};
 pub use logins::{LoginAttempt, LoginPolicy, Throttle};
 pub use operators::Operator;
+pub use tokens::{TokenHolder, TokenInfo};
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -61,6 +63,8 @@ pub enum StateError {
         "Operator \"{0}\" is the last one: add another before removing it, or nobody could log in."
     )]
     LastOperator(String),
+    #[error("API token {0} does not exist (`pgusers tokens list` shows them).")]
+    TokenNotFound(String),
 }
 
 impl From<tokio_postgres::Error> for StateError {
@@ -78,6 +82,18 @@ impl From<tokio_postgres::Error> for StateError {
 }
 
 impl StateError {
+    /// Whether pgusers said no to what was asked (rather than failing to
+    /// do it).
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::OperatorExists(_)
+                | Self::OperatorNotFound(_)
+                | Self::LastOperator(_)
+                | Self::TokenNotFound(_)
+        )
+    }
+
     /// A failure to connect, classified by what PostgreSQL or the network
     /// said. A missing state database keeps its meaning: no dashboard has
     /// set it up yet.

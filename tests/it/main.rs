@@ -21,3 +21,4 @@ mod roles_protected;
 mod roles_read_only;
 mod roles_standing;
 mod security;
+mod tokens;
