@@ -21,7 +21,7 @@ pub use display::{count, is_hidden, terminal_safe_json, visible, visible_lines};
 pub use operator::{
     OPERATOR_PASSWORD_MIN, OperatorName, OperatorNameError, OperatorPassword, OperatorPasswordError,
 };
-pub use password::{NewPassword, Password, PasswordError};
+pub use password::{EntryProblems, NewPassword, Password, PasswordError};
 pub use problems::Problems;
 pub use role_name::{RoleName, RoleNameError};
 pub use trusted_proxies::{IpBlock, IpBlockError, TrustedProxies};

@@ -99,6 +99,27 @@ impl NewPassword {
     }
 }
 
+/// The problems of a password typed twice, as a form shows them: a
+/// mismatch under the confirmation, every other under the password.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct EntryProblems {
+    pub password: Vec<String>,
+    pub confirmation: Vec<String>,
+}
+
+impl From<Problems<PasswordError>> for EntryProblems {
+    fn from(problems: Problems<PasswordError>) -> Self {
+        let (mismatch, rest): (Vec<_>, Vec<_>) = problems
+            .into_vec()
+            .into_iter()
+            .partition(|problem| *problem == PasswordError::Mismatch);
+        Self {
+            password: rest.iter().map(ToString::to_string).collect(),
+            confirmation: mismatch.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ use std::time::Duration;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use actix_web::ResponseError;
 use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
@@ -89,9 +90,13 @@ pub async fn bounded_bodies<B: MessageBody + 'static>(
         // answers that error itself.
         Ok(Err(error)) => return Err(error.into()),
     };
-    // With the logged-in operator's navigation: the session middleware
-    // runs before this one.
-    let mut response = super::error_page::page(req.request(), &refusal).await;
+    let mut response = if req.path().starts_with("/api/") {
+        super::api::ApiError::from(refusal).error_response()
+    } else {
+        // With the logged-in operator's navigation: the session middleware
+        // runs before this one.
+        super::error_page::page(req.request(), &refusal).await
+    };
     // The rest of the body may still be on its way: reading it would undo
     // the limit, leaving it unread would desynchronise the connection. So
     // the connection closes after this answer. actix-web would instead

@@ -4,8 +4,9 @@
 //! module, then render a page or redirect. Pages are askama templates
 //! (`pages.rs` ↔ `templates/`).
 
+mod api;
 mod audit;
-mod client;
+pub(crate) mod client;
 mod error;
 mod error_page;
 mod limits;
@@ -90,13 +91,6 @@ pub fn server(
             .cookie_same_site(SameSite::Strict)
             .build();
         App::new()
-            // Innermost, so it sees the session and the request it failed on.
-            .wrap(error_page::handlers())
-            .wrap(actix_web::middleware::from_fn(protect::same_origin_posts))
-            // Inside the session, so its 408 and 413 pages know who is
-            // logged in.
-            .wrap(actix_web::middleware::from_fn(limits::bounded_bodies))
-            .wrap(sessions)
             .wrap(protect::security_headers())
             .wrap(TracingLogger::<request_log::RequestSpan>::new())
             .app_data(app.clone())
@@ -105,12 +99,28 @@ pub fn server(
             .app_data(logins.clone())
             .app_data(web::Data::new(limits))
             .app_data(trusted_proxies.clone())
-            // The same bound for the extractor, should a body ever reach
-            // it by another way.
-            .app_data(error_page::form_config(limits.body_bytes))
-            .app_data(error_page::query_config())
-            .configure(routes::configure)
-            .default_service(web::to(error_page::not_found))
+            // The API: tokens, no session, JSON errors.
+            .service(
+                web::scope("/api")
+                    .wrap(actix_web::middleware::from_fn(limits::bounded_bodies))
+                    .configure(api::configure),
+            )
+            .service(
+                web::scope("")
+                    // Innermost, so it sees the session and the request it failed on.
+                    .wrap(error_page::handlers())
+                    .wrap(actix_web::middleware::from_fn(protect::same_origin_posts))
+                    // Inside the session, so its 408 and 413 pages know who is
+                    // logged in.
+                    .wrap(actix_web::middleware::from_fn(limits::bounded_bodies))
+                    .wrap(sessions)
+                    // The same bound for the extractor, should a body ever
+                    // reach it by another way.
+                    .app_data(error_page::form_config(limits.body_bytes))
+                    .app_data(error_page::query_config())
+                    .configure(routes::configure)
+                    .default_service(web::to(error_page::not_found)),
+            )
     })
     // The binary handles SIGINT/SIGTERM itself, from its first instant, so a
     // signal during start-up cannot kill it before the cluster is stopped.

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod admin_kind;
+mod api;
 mod audit;
 mod binary;
 mod browser;

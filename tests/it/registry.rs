@@ -52,6 +52,14 @@ async fn two_databases_on_two_servers_are_managed_at_once_and_one_stopped_leaves
     let (other, _root) = ephemeral_cluster().await;
     let other_admin = other.admin_config("postgres");
     let (state, _, operator_password) = state_of(&db).await;
+    let (_, token) = state
+        .create_token(
+            &pgusers::domain::OperatorName::parse("admin").unwrap(),
+            &pgusers::domain::TokenLabel::parse("script").unwrap(),
+            true,
+        )
+        .await
+        .unwrap();
     let databases = Registry::new(vec![
         managed(
             "first",
@@ -125,6 +133,29 @@ async fn two_databases_on_two_servers_are_managed_at_once_and_one_stopped_leaves
         "the page keeps the stopped database's tabs: {}",
         down.body
     );
+    let api = |path: &str| {
+        browser
+            .client
+            .get(format!("{}{path}", browser.address))
+            .bearer_auth(token.expose())
+            .send()
+    };
+    let api_down = api("/api/databases/second/users").await.unwrap();
+    assert_eq!(api_down.status(), 503);
+    let api_down: serde_json::Value = api_down.json().await.unwrap();
+    assert!(
+        api_down["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("The database is unavailable")
+    );
+    assert_eq!(
+        api("/api/databases/first/users").await.unwrap().status(),
+        200
+    );
+    let states: serde_json::Value = api("/api/databases").await.unwrap().json().await.unwrap();
+    assert_eq!(states["databases"][0]["state"], "ok");
+    assert_eq!(states["databases"][1]["state"], "unreachable");
     let health = browser.get("/healthz").await;
     assert_eq!(health.status, 503);
     assert!(

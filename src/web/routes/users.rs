@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
 use super::{chrome, see_other};
-use crate::domain::{NewPassword, PasswordError, Problems, RoleName, Username};
+use crate::domain::{EntryProblems, NewPassword, Problems, RoleName, Username};
 use crate::registry::ManagedDatabase;
 use crate::roles::{Access, RoleError};
 use crate::state::Action;
@@ -94,20 +94,13 @@ fn parse_new_user(form: &NewUserForm) -> Result<NewUser, NewUserErrors> {
             },
         }),
         (username, password) => {
-            let mut errors = NewUserErrors {
+            let password = password.err().map(EntryProblems::from).unwrap_or_default();
+            Err(NewUserErrors {
                 username: messages(username.err()),
-                ..NewUserErrors::default()
-            };
-            // A mismatch is the confirmation's problem; the rest, the password's.
-            let (mismatch, rest): (Vec<_>, Vec<_>) = password
-                .err()
-                .map(Problems::into_vec)
-                .unwrap_or_default()
-                .into_iter()
-                .partition(|problem| *problem == PasswordError::Mismatch);
-            errors.password = rest.iter().map(ToString::to_string).collect();
-            errors.confirmation = mismatch.iter().map(ToString::to_string).collect();
-            Err(errors)
+                password: password.password,
+                confirmation: password.confirmation,
+                form: None,
+            })
         }
     }
 }

@@ -1,0 +1,151 @@
+//! What API clients get when something fails: JSON, with the status a
+//! script can act on. Never a page, never a password.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::roles::RoleError;
+use crate::state::StateError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No token, or one that is not (or no longer) valid.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// The token may not do this (it is read-only).
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Exists already, protected, not manageable, busy.
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is not JSON, or not of the expected shape and types.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Fields that break the rules, each with all its messages.
+    #[error("Some fields are not valid.")]
+    Invalid(BTreeMap<&'static str, Vec<String>>),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("The body is larger than 16 KiB.")]
+    TooLarge,
+    #[error("The body took too long to arrive.")]
+    TimedOut,
+    #[error("Something went wrong. The details are in the server log.")]
+    Internal,
+}
+
+/// `{"error": "…"}`
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+/// `{"errors": {"field": ["message", …]}}`
+#[derive(Serialize, ToSchema)]
+pub struct InvalidBody {
+    /// Each wrong field with every problem it has, in the form's words.
+    pub errors: BTreeMap<String, Vec<String>>,
+}
+
+impl ApiError {
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "API request failed");
+        Self::Internal
+    }
+}
+
+impl From<RoleError> for ApiError {
+    fn from(error: RoleError) -> Self {
+        let message = error.to_string();
+        match error {
+            RoleError::NotFound(_) => Self::NotFound(message),
+            RoleError::AlreadyExists(_)
+            | RoleError::Protected(_)
+            | RoleError::OwnsDatabase { .. }
+            | RoleError::NotManageable { .. }
+            | RoleError::OwnsObjectsElsewhere { .. }
+            | RoleError::ActedAsByOthers { .. }
+            | RoleError::ActedWhileDeleted { .. }
+            | RoleError::MissingPrivilege { .. }
+            | RoleError::Busy => Self::Conflict(message),
+            RoleError::ProtectedUserMissing(_) | RoleError::Misconfigured(_) => {
+                tracing::error!(%message, "configuration error");
+                Self::Unavailable(message)
+            }
+            RoleError::Unavailable(detail) => {
+                tracing::warn!(%detail, "managed database unavailable");
+                Self::Unavailable(format!("The database is unavailable right now: {detail}"))
+            }
+            RoleError::Database(_) => Self::internal(message),
+        }
+    }
+}
+
+impl From<StateError> for ApiError {
+    fn from(error: StateError) -> Self {
+        match error {
+            StateError::Unavailable(_) | StateError::Missing(_) | StateError::Misconfigured(_) => {
+                tracing::warn!(%error, "state database unavailable to the API");
+                Self::Unavailable(
+                    "pgusers' own state database is unavailable right now; try again in a moment."
+                        .to_owned(),
+                )
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+/// The request limits' refusals (see `web::limits`), as JSON.
+impl From<crate::web::WebError> for ApiError {
+    fn from(error: crate::web::WebError) -> Self {
+        match error {
+            crate::web::WebError::PayloadTooLarge => Self::TooLarge,
+            crate::web::WebError::RequestTimeout => Self::TimedOut,
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TimedOut => StatusCode::REQUEST_TIMEOUT,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((CACHE_CONTROL, "no-store"));
+        if let Self::Unauthorized(_) = self {
+            response.insert_header((WWW_AUTHENTICATE, "Bearer"));
+        }
+        match self {
+            Self::Invalid(errors) => response.json(InvalidBody {
+                errors: errors
+                    .iter()
+                    .map(|(field, messages)| ((*field).to_owned(), messages.clone()))
+                    .collect(),
+            }),
+            other => response.json(ErrorBody {
+                error: other.to_string(),
+            }),
+        }
+    }
+}

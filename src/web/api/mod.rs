@@ -1,0 +1,166 @@
+//! The JSON API under `/api`, for scripts, CI jobs and Terraform: the same
+//! role module as the dashboard, in the shapes of Scalingo's
+//! database-users API. Callers show an operator's token
+//! (`Authorization: Bearer …`); no cookie is read or set here, so no
+//! cross-site request can ride on a browser's session and no CSRF token is
+//! needed. Its OpenAPI document, generated from these handlers, is at
+//! `/api/openapi.json`.
+
+mod auth;
+mod error;
+mod openapi;
+mod users;
+
+pub use auth::Caller;
+pub use error::ApiError;
+
+use actix_web::error::JsonPayloadError;
+use actix_web::web::{self, ServiceConfig, delete, get, patch, post};
+use actix_web::{HttpResponse, Responder};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::registry::ManagedDatabase;
+use crate::web::AppState;
+use error::ErrorBody;
+
+/// The routes under `/api`.
+pub fn configure(cfg: &mut ServiceConfig) {
+    let users = "/databases/{id}/users";
+    let user = "/databases/{id}/users/{name}";
+    let reset = "/databases/{id}/users/{name}/reset_password";
+    cfg.app_data(json_config())
+        .route("/openapi.json", get().to(openapi::document))
+        .service(
+            web::resource("/databases")
+                .route(get().to(databases))
+                .default_service(web::to(not_allowed)),
+        )
+        .service(
+            web::resource(users)
+                .route(get().to(users::list))
+                .route(post().to(users::create))
+                .default_service(web::to(not_allowed)),
+        )
+        .service(
+            web::resource(user)
+                .route(get().to(users::show))
+                .route(patch().to(users::update))
+                .route(delete().to(users::delete))
+                .default_service(web::to(not_allowed)),
+        )
+        .service(
+            web::resource(reset)
+                .route(post().to(users::reset_password))
+                .route(patch().to(users::reset_password_patch))
+                .default_service(web::to(not_allowed)),
+        )
+        .default_service(web::to(no_endpoint));
+}
+
+/// Bodies are JSON of at most 16 KiB. A body that is not says where, never
+/// what it holds (a value in it may be a password).
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(16 * 1024)
+        .error_handler(|error, _| {
+            let message = match &error {
+                JsonPayloadError::ContentType => {
+                    "Send the body as JSON, with `Content-Type: application/json`.".to_owned()
+                }
+                JsonPayloadError::Overflow { .. }
+                | JsonPayloadError::OverflowKnownLength { .. } => {
+                    "The body is larger than 16 KiB.".to_owned()
+                }
+                JsonPayloadError::Deserialize(error) => shape_error(error),
+                _ => "The body could not be read.".to_owned(),
+            };
+            ApiError::BadRequest(message).into()
+        })
+}
+
+/// Why a body is not of the expected shape, with its line and column and,
+/// when it is safe to say, which field: serde's own words may quote a value.
+fn shape_error(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let text = error.to_string();
+    let what = match error.classify() {
+        Category::Data
+            if text.starts_with("missing field") || text.starts_with("unknown field") =>
+        {
+            text.split(" at line ").next().unwrap_or("").to_owned()
+        }
+        Category::Data => {
+            "a field has the wrong type (names are strings, read_only is true or false)".to_owned()
+        }
+        Category::Syntax => "the body is not valid JSON".to_owned(),
+        Category::Eof => "the body ends too early".to_owned(),
+        Category::Io => "the body could not be read".to_owned(),
+    };
+    format!(
+        "The body is not what this endpoint takes: {what} (line {}, column {}). \
+         /api/openapi.json describes it.",
+        error.line(),
+        error.column()
+    )
+}
+
+async fn no_endpoint() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(
+        "There is no API endpoint at this address; /api/openapi.json lists them.".to_owned(),
+    ))
+}
+
+async fn not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed().json(ErrorBody {
+        error: "This endpoint does not take this method; /api/openapi.json lists those it takes."
+            .to_owned(),
+    })
+}
+
+/// One managed database, without anything of its connection.
+#[derive(Serialize, ToSchema)]
+pub struct ApiDatabase {
+    pub id: String,
+    pub name: String,
+    /// `ok`, `unreachable` (down, or refusing connections now) or
+    /// `misconfigured` (pgusers' settings for it need fixing).
+    pub state: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DatabasesBody {
+    pub databases: Vec<ApiDatabase>,
+}
+
+#[utoipa::path(
+    get, path = "/api/databases", tag = "databases",
+    responses(
+        (status = 200, description = "The databases pgusers manages", body = DatabasesBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 503, description = "pgusers' state database is unavailable", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn databases(app: web::Data<AppState>, _caller: Caller) -> impl Responder {
+    let databases =
+        futures_util::future::join_all(app.databases.all().iter().map(database_state)).await;
+    HttpResponse::Ok().json(DatabasesBody { databases })
+}
+
+async fn database_state(database: &ManagedDatabase) -> ApiDatabase {
+    let state = match database.roles.check().await.map_err(ApiError::from) {
+        Ok(()) => "ok",
+        Err(ApiError::Unavailable(message))
+            if message.starts_with("The database is unavailable") =>
+        {
+            "unreachable"
+        }
+        Err(_) => "misconfigured",
+    };
+    ApiDatabase {
+        id: database.id.to_string(),
+        name: database.name.clone(),
+        state,
+    }
+}

@@ -1,0 +1,413 @@
+//! The database-users API, in the shapes of Scalingo's (go-scalingo's
+//! `databases.go`): a script written for it works by changing the base URL
+//! and the token.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::auth::Caller;
+use super::error::{ApiError, ErrorBody, InvalidBody};
+use crate::domain::{EntryProblems, NewPassword, Password, RoleName, Username, visible};
+use crate::registry::ManagedDatabase;
+use crate::roles::{Access, DatabaseUser};
+use crate::state::Action;
+use crate::web::{AppState, audit};
+
+/// How PostgreSQL keeps a user's password.
+#[derive(Serialize, ToSchema)]
+pub struct DbmsAttributes {
+    /// `SCRAM-SHA-256`, `MD5`, `none`, or `unknown` (pgusers may not read
+    /// `pg_authid`).
+    pub password_encryption: String,
+}
+
+/// A database user.
+#[derive(Serialize, ToSchema)]
+pub struct ApiUser {
+    pub name: String,
+    pub read_only: bool,
+    /// pgusers will not change this user: the protected default user, or
+    /// a role that is more than an application user of this database.
+    pub protected: bool,
+    pub dbms_attributes: DbmsAttributes,
+    /// Why pgusers does not manage this user, when it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_manageable: Option<String>,
+    /// A generated password, shown once in the answer that made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+impl ApiUser {
+    fn of(user: DatabaseUser, password: Option<Password>) -> Self {
+        Self {
+            protected: !user.manageable(),
+            not_manageable: if user.protected {
+                None
+            } else {
+                user.not_manageable.map(|reason| reason.to_string())
+            },
+            name: user.username,
+            read_only: user.read_only,
+            dbms_attributes: DbmsAttributes {
+                password_encryption: user.password_encryption.to_string(),
+            },
+            password: password.map(|password| password.expose().to_owned()),
+        }
+    }
+}
+
+/// `{"database-users": [...]}` (with a hyphen, as Scalingo's).
+#[derive(Serialize, ToSchema)]
+pub struct UsersBody {
+    #[serde(rename = "database-users")]
+    pub database_users: Vec<ApiUser>,
+}
+
+/// `{"database_user": {...}}`
+#[derive(Serialize, ToSchema)]
+pub struct UserBody {
+    pub database_user: ApiUser,
+}
+
+/// A new user. Without both passwords, one is generated and returned once.
+#[derive(Deserialize, ToSchema)]
+pub struct NewUserFields {
+    /// Sent by Scalingo's client; accepted and not used (the URL names the
+    /// database).
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub database_id: Option<String>,
+    /// 6 to 32 ASCII letters, digits and underscores, starting with a letter.
+    pub name: String,
+    #[serde(default)]
+    pub read_only: bool,
+    /// 24 to 64 characters, without `'` or `"`.
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub password_confirmation: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewUserRequest {
+    pub database_user: NewUserFields,
+}
+
+/// A new password. Without both, one is generated and returned once.
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordFields {
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub database_id: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub password_confirmation: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordRequest {
+    pub database_user: PasswordFields,
+}
+
+/// The database a path names.
+pub(super) fn database<'a>(app: &'a AppState, id: &str) -> Result<&'a ManagedDatabase, ApiError> {
+    app.databases.get(id).map_err(|_| {
+        ApiError::NotFound(format!(
+            "There is no database with ID \"{}\" (GET /api/databases lists them).",
+            visible(id)
+        ))
+    })
+}
+
+/// A user name from a path: a name no role can have names no user.
+fn role(name: &str) -> Result<RoleName, ApiError> {
+    RoleName::parse(name)
+        .map_err(|_| ApiError::NotFound(format!("User \"{}\" does not exist.", visible(name))))
+}
+
+/// A password typed twice, or every problem under its field.
+fn new_password(
+    password: Option<&str>,
+    confirmation: Option<&str>,
+    invalid: &mut std::collections::BTreeMap<&'static str, Vec<String>>,
+) -> Option<NewPassword> {
+    match NewPassword::from_entry(password.unwrap_or(""), confirmation.unwrap_or("")) {
+        Ok(password) => Some(password),
+        Err(problems) => {
+            let problems = EntryProblems::from(problems);
+            if !problems.password.is_empty() {
+                invalid.insert("password", problems.password);
+            }
+            if !problems.confirmation.is_empty() {
+                invalid.insert("password_confirmation", problems.confirmation);
+            }
+            None
+        }
+    }
+}
+
+/// The user as it is now, with a generated password when there is one.
+async fn answer(
+    database: &ManagedDatabase,
+    name: &RoleName,
+    status: StatusCode,
+    password: Option<Password>,
+) -> Result<HttpResponse, ApiError> {
+    let user = database.roles.find(name).await?;
+    Ok(HttpResponse::build(status)
+        .insert_header(("Cache-Control", "no-store"))
+        .json(UserBody {
+            database_user: ApiUser::of(user, password),
+        }))
+}
+
+#[utoipa::path(
+    get, path = "/api/databases/{id}/users", tag = "database users",
+    params(("id" = String, Path, description = "The database's ID")),
+    responses(
+        (status = 200, description = "The database's users", body = UsersBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such database", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn list(
+    app: web::Data<AppState>,
+    _caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let database = database(&app, &id)?;
+    let users = database.roles.list().await?;
+    Ok(HttpResponse::Ok().json(UsersBody {
+        database_users: users
+            .into_iter()
+            .map(|user| ApiUser::of(user, None))
+            .collect(),
+    }))
+}
+
+#[utoipa::path(
+    get, path = "/api/databases/{id}/users/{name}", tag = "database users",
+    params(("id" = String, Path, description = "The database's ID"),
+           ("name" = String, Path, description = "The user's name")),
+    responses(
+        (status = 200, description = "The user", body = UserBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such database or user", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn show(
+    app: web::Data<AppState>,
+    _caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let database = database(&app, &path.0)?;
+    answer(database, &role(&path.1)?, StatusCode::OK, None).await
+}
+
+#[utoipa::path(
+    post, path = "/api/databases/{id}/users", tag = "database users",
+    params(("id" = String, Path, description = "The database's ID")),
+    request_body = NewUserRequest,
+    responses(
+        (status = 201, description = "Created; `password` only when generated", body = UserBody),
+        (status = 400, description = "Not JSON, or not of this shape", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The token is read-only", body = ErrorBody),
+        (status = 404, description = "No such database", body = ErrorBody),
+        (status = 409, description = "The user exists, or the change is refused", body = ErrorBody),
+        (status = 422, description = "Fields that break the rules", body = InvalidBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn create(
+    app: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Json<NewUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.may_change()?;
+    let database = database(&app, &id)?;
+    let fields = &body.database_user;
+    let mut invalid = std::collections::BTreeMap::new();
+    let name = Username::parse(&fields.name)
+        .map_err(|problems| {
+            let messages = problems.all().iter().map(ToString::to_string).collect();
+            invalid.insert("name", messages);
+        })
+        .ok();
+    let password = new_password(
+        fields.password.as_deref(),
+        fields.password_confirmation.as_deref(),
+        &mut invalid,
+    );
+    let (Some(name), Some(password)) = (name, password) else {
+        return Err(ApiError::Invalid(invalid));
+    };
+    let access = if fields.read_only {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    };
+    let result = database.roles.create(&name, password, access).await;
+    audit::api_change(
+        &app,
+        database,
+        &caller,
+        Action::CreateUser,
+        name.as_str(),
+        &result,
+    )
+    .await;
+    let generated = result?;
+    let name = RoleName::from(name);
+    answer(database, &name, StatusCode::CREATED, generated).await
+}
+
+#[utoipa::path(
+    patch, path = "/api/databases/{id}/users/{name}", tag = "database users",
+    params(("id" = String, Path, description = "The database's ID"),
+           ("name" = String, Path, description = "The user's name")),
+    request_body = PasswordRequest,
+    responses(
+        (status = 200, description = "Updated; `password` only when generated", body = UserBody),
+        (status = 400, description = "Not JSON, or not of this shape", body = ErrorBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The token is read-only", body = ErrorBody),
+        (status = 404, description = "No such database or user", body = ErrorBody),
+        (status = 409, description = "Protected or not manageable", body = ErrorBody),
+        (status = 422, description = "Fields that break the rules", body = InvalidBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn update(
+    app: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: web::Json<PasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.may_change()?;
+    let database = database(&app, &path.0)?;
+    let name = role(&path.1)?;
+    let fields = &body.database_user;
+    let mut invalid = std::collections::BTreeMap::new();
+    let Some(password) = new_password(
+        fields.password.as_deref(),
+        fields.password_confirmation.as_deref(),
+        &mut invalid,
+    ) else {
+        return Err(ApiError::Invalid(invalid));
+    };
+    let action = match password {
+        NewPassword::Generate => Action::ResetPassword,
+        NewPassword::Chosen(_) => Action::SetPassword,
+    };
+    let result = database.roles.update_password(&name, password).await;
+    audit::api_change(&app, database, &caller, action, name.as_str(), &result).await;
+    let generated = result?;
+    answer(database, &name, StatusCode::OK, generated).await
+}
+
+#[utoipa::path(
+    post, path = "/api/databases/{id}/users/{name}/reset_password", tag = "database users",
+    params(("id" = String, Path, description = "The database's ID"),
+           ("name" = String, Path, description = "The user's name")),
+    responses(
+        (status = 200, description = "A new generated password, shown once", body = UserBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The token is read-only", body = ErrorBody),
+        (status = 404, description = "No such database or user", body = ErrorBody),
+        (status = 409, description = "Protected or not manageable", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn reset_password(
+    app: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.may_change()?;
+    let database = database(&app, &path.0)?;
+    let name = role(&path.1)?;
+    let result = database.roles.reset_password(&name).await;
+    audit::api_change(
+        &app,
+        database,
+        &caller,
+        Action::ResetPassword,
+        name.as_str(),
+        &result,
+    )
+    .await;
+    let password = result?;
+    answer(database, &name, StatusCode::OK, Some(password)).await
+}
+
+/// The same, as Scalingo's Go client sends it (`PATCH`).
+#[utoipa::path(
+    patch, path = "/api/databases/{id}/users/{name}/reset_password", tag = "database users",
+    params(("id" = String, Path, description = "The database's ID"),
+           ("name" = String, Path, description = "The user's name")),
+    responses(
+        (status = 200, description = "A new generated password, shown once", body = UserBody),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The token is read-only", body = ErrorBody),
+        (status = 404, description = "No such database or user", body = ErrorBody),
+        (status = 409, description = "Protected or not manageable", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn reset_password_patch(
+    app: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    reset_password(app, caller, path).await
+}
+
+#[utoipa::path(
+    delete, path = "/api/databases/{id}/users/{name}", tag = "database users",
+    params(("id" = String, Path, description = "The database's ID"),
+           ("name" = String, Path, description = "The user's name")),
+    responses(
+        (status = 204, description = "Deleted; what it owned belongs to the protected user"),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The token is read-only", body = ErrorBody),
+        (status = 404, description = "No such database or user", body = ErrorBody),
+        (status = 409, description = "Protected, not manageable, or refused", body = ErrorBody),
+        (status = 503, description = "The database is unavailable", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn delete(
+    app: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    caller.may_change()?;
+    let database = database(&app, &path.0)?;
+    let name = role(&path.1)?;
+    let result = database.roles.delete(&name).await;
+    audit::api_change(
+        &app,
+        database,
+        &caller,
+        Action::DeleteUser,
+        name.as_str(),
+        &result,
+    )
+    .await;
+    result?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,525 @@
+//! The JSON API: every endpoint's answers and errors, with the effects
+//! checked in PostgreSQL.
+
+use pgusers::domain::{OperatorName, TokenLabel};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, spawn_app, unique_name};
+
+/// A script with a token of `app`'s operator `admin`.
+struct Script {
+    address: String,
+    database: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+/// What the API answered.
+struct Answer {
+    status: u16,
+    body: Value,
+    text: String,
+    set_cookie: bool,
+}
+
+impl Script {
+    async fn new(app: &TestApp, read_only: bool) -> Self {
+        let (_, token) = app
+            .state_store()
+            .create_token(
+                &OperatorName::parse("admin").unwrap(),
+                &TokenLabel::parse("tests").unwrap(),
+                read_only,
+            )
+            .await
+            .expect("a token");
+        Self {
+            address: app.address.clone(),
+            database: app.db.name.clone(),
+            token: token.expose().to_owned(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    fn users(&self) -> String {
+        format!("/api/databases/{}/users", self.database)
+    }
+
+    fn user(&self, name: &str) -> String {
+        format!("{}/{name}", self.users())
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Answer {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answer(request.send().await.expect("the API answers")).await
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    async fn patch(&self, path: &str, body: Option<Value>) -> Answer {
+        self.send(reqwest::Method::PATCH, path, body).await
+    }
+
+    async fn delete(&self, path: &str) -> Answer {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
+async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status().as_u16();
+    let set_cookie = response.headers().contains_key("set-cookie");
+    let text = response.text().await.unwrap();
+    Answer {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        text,
+        set_cookie,
+    }
+}
+
+fn new_user(name: &str, read_only: bool, password: Option<&str>) -> Value {
+    let mut user =
+        json!({"database_id": "whatever-the-client-sends", "name": name, "read_only": read_only});
+    if let Some(password) = password {
+        user["password"] = json!(password);
+        user["password_confirmation"] = json!(password);
+    }
+    json!({ "database_user": user })
+}
+
+#[tokio::test]
+async fn the_users_list_has_scalingos_shape_and_marks_the_protected_user() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, false).await;
+
+    let list = script.get(&script.users()).await;
+
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert!(!list.set_cookie, "no cookie on the API");
+    let users = list.body["database-users"]
+        .as_array()
+        .expect("the hyphenated key");
+    let protected = users
+        .iter()
+        .find(|user| user["name"] == app.db.protected.as_str())
+        .expect("the protected user is listed");
+    assert_eq!(protected["protected"], true);
+    assert_eq!(protected["read_only"], false);
+    assert!(protected["dbms_attributes"]["password_encryption"].is_string());
+    assert!(protected.get("password").is_none());
+}
+
+#[tokio::test]
+async fn a_user_created_with_a_chosen_password_logs_in_with_it_and_the_answer_holds_no_password() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, false).await;
+    let name = unique_name("api_rw");
+    let password = crate::helpers::password();
+
+    let created = script
+        .post(
+            &script.users(),
+            new_user(&name, false, Some(password.expose())),
+        )
+        .await;
+
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["database_user"]["name"], name.as_str());
+    assert_eq!(created.body["database_user"]["read_only"], false);
+    assert_eq!(created.body["database_user"]["protected"], false);
+    assert!(created.body["database_user"].get("password").is_none());
+    assert!(!created.text.contains(password.expose()));
+    let client = app
+        .db
+        .connect_as(&name, password.expose())
+        .await
+        .expect("logs in");
+    client
+        .batch_execute("CREATE TABLE api_made (x int)")
+        .await
+        .expect("read-write");
+}
+
+#[tokio::test]
+async fn a_read_only_user_created_without_passwords_gets_one_generated_and_cannot_write() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, false).await;
+    let name = unique_name("api_ro");
+
+    let created = script
+        .post(&script.users(), new_user(&name, true, None))
+        .await;
+
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["database_user"]["read_only"], true);
+    let password = created.body["database_user"]["password"]
+        .as_str()
+        .expect("generated, shown once");
+    assert_eq!(password.len(), 64);
+    let client = app.db.connect_as(&name, password).await.expect("logs in");
+    let write = client
+        .batch_execute("CREATE TABLE public.not_allowed (x int)")
+        .await;
+    assert!(write.is_err(), "a read-only user cannot create in public");
+    let listed = script.get(&script.user(&name)).await;
+    assert!(
+        listed.body["database_user"].get("password").is_none(),
+        "never shown again"
+    );
+}
+
+#[tokio::test]
+async fn invalid_fields_answer_422_with_the_forms_messages_per_field_and_nothing_is_created() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, false).await;
+
+    let invalid = script
+        .post(
+            &script.users(),
+            json!({"database_user": {"name": "9bad", "password": "short'", "password_confirmation": "other"}}),
+        )
+        .await;
+
+    assert_eq!(invalid.status, 422, "{}", invalid.text);
+    let errors = &invalid.body["errors"];
+    assert!(
+        errors["name"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "Username must start with a letter."),
+        "{}",
+        invalid.text
+    );
+    assert!(
+        errors["password"].as_array().unwrap().len() >= 2,
+        "{}",
+        invalid.text
+    );
+    assert!(
+        errors["password_confirmation"].as_array().unwrap().len() == 1,
+        "{}",
+        invalid.text
+    );
+    assert!(
+        !invalid.text.contains("short'"),
+        "never a password in an error"
+    );
+    assert!(!app.db.role_exists("9bad").await);
+}
+
+#[tokio::test]
+async fn malformed_bodies_answer_400_without_quoting_them() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, false).await;
+    let secret = "a-password-in-the-wrong-place-1234";
+
+    let not_json = script
+        .client
+        .post(format!("{}{}", script.address, script.users()))
+        .bearer_auth(&script.token)
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    let wrong_type = script
+        .post(
+            &script.users(),
+            json!({"database_user": {"name": "api_typed", "read_only": secret}}),
+        )
+        .await;
+    let missing = script.post(&script.users(), json!({"user": {}})).await;
+
+    assert_eq!(answer(not_json).await.status, 400);
+    assert_eq!(wrong_type.status, 400, "{}", wrong_type.text);
+    assert!(!wrong_type.text.contains(secret), "{}", wrong_type.text);
+    assert!(
+        wrong_type.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("wrong type")
+    );
+    assert_eq!(missing.status, 400);
+    assert!(
+        missing.text.contains("missing field `database_user`"),
+        "{}",
+        missing.text
+    );
+}
+
+#[tokio::test]
+async fn patch_sets_a_chosen_password_and_reset_password_generates_one_by_post_or_patch() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, false).await;
+    let name = unique_name("api_pw");
+    let first = crate::helpers::password();
+    script
+        .post(
+            &script.users(),
+            new_user(&name, false, Some(first.expose())),
+        )
+        .await;
+    let chosen = crate::helpers::password();
+
+    let updated = script
+        .patch(
+            &script.user(&name),
+            Some(json!({"database_user": {"password": chosen.expose(), "password_confirmation": chosen.expose()}})),
+        )
+        .await;
+    let by_post = script
+        .post(&format!("{}/reset_password", script.user(&name)), json!({}))
+        .await;
+    let by_patch = script
+        .patch(&format!("{}/reset_password", script.user(&name)), None)
+        .await;
+
+    assert_eq!(updated.status, 200, "{}", updated.text);
+    assert!(updated.body["database_user"].get("password").is_none());
+    assert_eq!(by_post.status, 200, "{}", by_post.text);
+    assert_eq!(by_patch.status, 200, "{}", by_patch.text);
+    let (posted, patched) = (
+        by_post.body["database_user"]["password"].as_str().unwrap(),
+        by_patch.body["database_user"]["password"].as_str().unwrap(),
+    );
+    assert_ne!(posted, patched);
+    assert!(
+        app.db.connect_as(&name, patched).await.is_ok(),
+        "the last one works"
+    );
+    assert!(app.db.connect_as(&name, posted).await.is_err());
+    assert!(app.db.connect_as(&name, chosen.expose()).await.is_err());
+}
+
+#[tokio::test]
+async fn delete_answers_204_moves_what_the_user_owned_and_a_second_delete_answers_404() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, false).await;
+    let name = unique_name("api_del");
+    let password = crate::helpers::password();
+    script
+        .post(
+            &script.users(),
+            new_user(&name, false, Some(password.expose())),
+        )
+        .await;
+    let table = unique_name("api_kept");
+    let client = app.db.connect_as(&name, password.expose()).await.unwrap();
+    client
+        .batch_execute(&format!("CREATE TABLE {table} (x int)"))
+        .await
+        .unwrap();
+    drop(client);
+
+    let deleted = script.delete(&script.user(&name)).await;
+    let again = script.delete(&script.user(&name)).await;
+
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    assert!(!app.db.role_exists(&name).await);
+    assert_eq!(app.db.table_owner(&table).await, app.db.protected);
+    assert_eq!(again.status, 404);
+    assert!(
+        again.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist")
+    );
+}
+
+#[tokio::test]
+async fn the_protected_user_and_an_existing_name_answer_409() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, false).await;
+    let protected = app.db.protected.clone();
+
+    let deleted = script.delete(&script.user(&protected)).await;
+    let reset = script
+        .post(
+            &format!("{}/reset_password", script.user(&protected)),
+            json!({}),
+        )
+        .await;
+    let name = unique_name("api_twice");
+    script
+        .post(&script.users(), new_user(&name, false, None))
+        .await;
+    let twice = script
+        .post(&script.users(), new_user(&name, false, None))
+        .await;
+
+    assert_eq!(deleted.status, 409, "{}", deleted.text);
+    assert!(
+        deleted.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("protected")
+    );
+    assert_eq!(reset.status, 409);
+    assert!(app.db.role_exists(&protected).await);
+    assert_eq!(twice.status, 409);
+    assert!(
+        twice.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("already exists")
+    );
+}
+
+#[tokio::test]
+async fn unknown_databases_users_and_endpoints_answer_404_in_json() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, false).await;
+
+    let database = script.get("/api/databases/no_such_database/users").await;
+    let user = script.get(&script.user("no_such_user_here")).await;
+    let odd_name = script.get(&script.user("%0Abad")).await;
+    let endpoint = script.get("/api/nothing_here").await;
+
+    for answer in [&database, &user, &odd_name, &endpoint] {
+        assert_eq!(answer.status, 404, "{}", answer.text);
+        assert!(answer.body["error"].is_string(), "{}", answer.text);
+    }
+}
+
+#[tokio::test]
+async fn no_token_a_wrong_one_or_a_revoked_one_answers_401_and_a_read_only_token_only_lists() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, false).await;
+    let reader = Script::new(&app, true).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}{}", script.address, script.users());
+
+    let none = answer(client.get(&url).send().await.unwrap()).await;
+    let cookie_only = answer(
+        client
+            .get(&url)
+            .header("Cookie", "pgusers_session=x")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let mut wrong = script.token.clone();
+    wrong.pop();
+    wrong.push(if script.token.ends_with('a') {
+        'b'
+    } else {
+        'a'
+    });
+    let mistyped = answer(client.get(&url).bearer_auth(&wrong).send().await.unwrap()).await;
+    let listed = reader.get(&reader.users()).await;
+    let refused = reader
+        .post(
+            &reader.users(),
+            new_user(&unique_name("api_ro_tok"), false, None),
+        )
+        .await;
+    let id = script.token.split('_').nth(1).unwrap().to_owned();
+    app.state_store()
+        .revoke_token(&pgusers::domain::TokenId::parse(&id).unwrap())
+        .await
+        .unwrap();
+    let revoked = script.get(&script.users()).await;
+
+    for answer in [&none, &cookie_only, &mistyped, &revoked] {
+        assert_eq!(answer.status, 401, "{}", answer.text);
+        assert!(answer.body["error"].is_string());
+    }
+    assert_eq!(listed.status, 200);
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert!(
+        refused.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("read-only")
+    );
+}
+
+#[tokio::test]
+async fn the_databases_list_says_ids_names_and_state_and_nothing_of_connections() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, true).await;
+
+    let list = script.get("/api/databases").await;
+
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert_eq!(
+        list.body,
+        json!({"databases": [{"id": app.db.name, "name": app.db.name, "state": "ok"}]})
+    );
+}
+
+#[tokio::test]
+async fn changes_through_the_api_are_recorded_with_source_api_and_the_tokens_operator() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, false).await;
+    let name = unique_name("api_audit");
+
+    script
+        .post(&script.users(), new_user(&name, false, None))
+        .await;
+
+    let entries = app
+        .state_store()
+        .audit_entries(0, 10)
+        .await
+        .unwrap()
+        .entries;
+    let entry = entries
+        .iter()
+        .find(|entry| entry.target.as_deref() == Some(name.as_str()))
+        .expect("recorded");
+    assert_eq!(entry.source, "api");
+    assert_eq!(entry.actor, "admin");
+    assert_eq!(entry.database.as_deref(), Some(app.db.name.as_str()));
+    assert_eq!(entry.outcome, "ok");
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_endpoint_and_its_bearer_security() {
+    let app = spawn_app().await;
+
+    let document = answer(
+        reqwest::get(format!("{}/api/openapi.json", app.address))
+            .await
+            .unwrap(),
+    )
+    .await;
+
+    assert_eq!(document.status, 200);
+    assert!(document.body["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = document.body["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/api/databases", &["get"][..]),
+        ("/api/databases/{id}/users", &["get", "post"]),
+        (
+            "/api/databases/{id}/users/{name}",
+            &["get", "patch", "delete"],
+        ),
+        (
+            "/api/databases/{id}/users/{name}/reset_password",
+            &["post", "patch"],
+        ),
+    ] {
+        for method in methods {
+            assert!(paths[path].get(*method).is_some(), "{method} {path}");
+        }
+    }
+    assert_eq!(
+        document.body["components"]["securitySchemes"]["token"]["scheme"],
+        "bearer"
+    );
+}
