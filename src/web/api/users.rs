@@ -80,14 +80,31 @@ pub struct NewUserFields {
     #[serde(default)]
     #[allow(dead_code)]
     pub database_id: Option<String>,
-    /// 6 to 32 ASCII letters, digits and underscores, starting with a letter.
+    /// 6 to 32 ASCII letters, digits and underscores, starting with a
+    /// letter (not `pg_…`, nor a name PostgreSQL reserves).
+    #[schema(
+        pattern = "^[A-Za-z][A-Za-z0-9_]{5,31}$",
+        min_length = 6,
+        max_length = 32
+    )]
     pub name: String,
     #[serde(default)]
     pub read_only: bool,
-    /// 24 to 64 characters, without `'` or `"`.
+    /// 24 to 64 characters, without `'`, `"` or control characters.
     #[serde(default)]
+    #[schema(
+        pattern = "^[^'\"\\x00-\\x1f\\x7f-\\x9f]*$",
+        min_length = 24,
+        max_length = 64
+    )]
     pub password: Option<String>,
+    /// The same password again.
     #[serde(default)]
+    #[schema(
+        pattern = "^[^'\"\\x00-\\x1f\\x7f-\\x9f]*$",
+        min_length = 24,
+        max_length = 64
+    )]
     pub password_confirmation: Option<String>,
 }
 
@@ -102,9 +119,21 @@ pub struct PasswordFields {
     #[serde(default)]
     #[allow(dead_code)]
     pub database_id: Option<String>,
+    /// 24 to 64 characters, without `'`, `"` or control characters.
     #[serde(default)]
+    #[schema(
+        pattern = "^[^'\"\\x00-\\x1f\\x7f-\\x9f]*$",
+        min_length = 24,
+        max_length = 64
+    )]
     pub password: Option<String>,
+    /// The same password again.
     #[serde(default)]
+    #[schema(
+        pattern = "^[^'\"\\x00-\\x1f\\x7f-\\x9f]*$",
+        min_length = 24,
+        max_length = 64
+    )]
     pub password_confirmation: Option<String>,
 }
 
