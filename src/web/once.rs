@@ -23,7 +23,6 @@ use super::routes::chrome;
 use super::session::Operator;
 use super::{AppState, WebError};
 use crate::registry::ManagedDatabase;
-use crate::roles::RoleError;
 use crate::state::{Action, FormClaim, FormKey, FormRequest, FormUse};
 
 /// How long a repeated request waits for the first one to finish.
@@ -152,8 +151,8 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 pub enum Claim {
     /// This request acts, then settles its ticket.
     First(Ticket),
-    /// The form was sent before: the answer says what became of it.
-    Replay(HttpResponse),
+    /// The form was sent before: what became of it, for the answer.
+    Replay(FormUse),
 }
 
 /// The right to act on a form, held by its first request.
@@ -162,25 +161,20 @@ pub struct Ticket {
     form_id: String,
 }
 
-/// Claims the form `form_id` for `action` on `target` of `database`.
+/// Claims the form `form_id` for `action` on `target` within `scope` (a
+/// database's ID; empty for the dashboard's own things, such as tokens).
 pub async fn claim(
     app: &web::Data<AppState>,
     ids: &FormIds,
     operator: &Operator,
-    database: &ManagedDatabase,
+    scope: &str,
     form_id: &str,
     action: Action,
     target: &str,
 ) -> Result<Claim, WebError> {
     let key = FormKey {
         session_id: &operator.session_id,
-        form_id: ids.check(
-            form_id,
-            &operator.session_id,
-            action,
-            database.id.as_str(),
-            target,
-        )?,
+        form_id: ids.check(form_id, &operator.session_id, action, scope, target)?,
     };
     let request = FormRequest {
         operator: &operator.name,
@@ -210,8 +204,7 @@ pub async fn claim(
             Some(now) => used = now,
             // It failed and gave its claim up: this request may act.
             None => {
-                return Box::pin(claim(app, ids, operator, database, form_id, action, target))
-                    .await;
+                return Box::pin(claim(app, ids, operator, scope, form_id, action, target)).await;
             }
         }
     }
@@ -222,18 +215,18 @@ pub async fn claim(
         done = used.done,
         "a form was sent again; nothing was done again"
     );
-    Ok(Claim::Replay(replay_page(operator, database, used)?))
+    Ok(Claim::Replay(used))
 }
 
 impl Ticket {
     /// Records how the action ended: done (never again), or failed (the
     /// claim is given up). Returns the action's result.
-    pub async fn settle<T>(
+    pub async fn settle<T, E>(
         self,
         app: &AppState,
-        result: Result<T, RoleError>,
+        result: Result<T, E>,
         shows_password: impl FnOnce(&T) -> bool,
-    ) -> Result<T, RoleError> {
+    ) -> Result<T, E> {
         let key = FormKey {
             session_id: &self.session_id,
             form_id: &self.form_id,
@@ -251,7 +244,8 @@ impl Ticket {
     }
 }
 
-fn replay_page(
+/// The answer to a user form sent again: what its first sending did.
+pub fn replay_page(
     operator: &Operator,
     database: &ManagedDatabase,
     used: FormUse,

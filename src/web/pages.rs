@@ -8,7 +8,7 @@ use askama::Template;
 use super::WebError;
 use crate::domain::ConnectionDetails;
 use crate::roles::{AdminKind, DatabaseUser, LeftCode};
-use crate::state::Entry;
+use crate::state::{Entry, TokenInfo};
 
 /// Filters the templates can use.
 mod filters {
@@ -232,6 +232,32 @@ pub struct ActivityPage {
     /// The page numbers of the neighbouring pages, when there are some.
     pub newer: Option<u32>,
     pub older: Option<u32>,
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+pub struct TokensPage {
+    pub chrome: Chrome,
+    pub tokens: Vec<TokenInfo>,
+    pub flash: Option<String>,
+    /// The single-use id of the create form (see `web::once`).
+    pub form_id: String,
+    /// What was typed in the create form, and why it was refused.
+    pub label: String,
+    pub read_only: bool,
+    pub error: Option<String>,
+}
+
+/// A token just created, shown once; or, for the same form sent again,
+/// when it was.
+#[derive(Template)]
+#[template(path = "token_created.html")]
+pub struct TokenCreatedPage {
+    pub chrome: Chrome,
+    pub id: String,
+    pub token: Option<String>,
+    /// When the form was first sent, `HH:MM` UTC (a form sent again).
+    pub at: String,
 }
 
 /// The answer to a form sent again: what the first sending did.

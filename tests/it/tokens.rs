@@ -536,3 +536,131 @@ async fn entries_from_the_api_are_recorded_and_marked_on_the_activity_tab() {
     assert!(row.contains("<span class=\"badge\">API</span>"), "{row}");
     assert!(!row.contains(">CLI<"), "{row}");
 }
+
+/// The token a created-token page shows.
+fn shown_token(html: &str) -> String {
+    let marker = "id=\"new-token\" class=\"mono\" readonly autofocus value=\"";
+    let start = html.find(marker).expect("the page shows the token") + marker.len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn a_token_made_on_the_api_tokens_page_is_shown_once_works_and_a_reload_makes_no_second() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let form = app.get("/api-tokens").await.body;
+    let fields = [
+        ("csrf_token", crate::helpers::csrf_token(&form)),
+        ("form_id", crate::helpers::form_id(&form).unwrap()),
+        ("label", "terraform".to_owned()),
+        ("read_only", "on".to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    let created = app.post("/api-tokens", &fields).await;
+    let reloaded = app.post("/api-tokens", &fields).await;
+    let list = app.get("/api-tokens").await.body;
+
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(created.cache_control.as_deref(), Some("no-store"));
+    let token = shown_token(&created.body);
+    let holder = app
+        .state_store()
+        .authenticate(&token)
+        .await
+        .unwrap()
+        .expect("it works");
+    assert_eq!(holder.operator, "admin");
+    assert!(holder.read_only);
+    assert_eq!(reloaded.status, 200);
+    assert!(reloaded.body.contains("Already done"), "{}", reloaded.body);
+    assert!(!reloaded.body.contains(&token), "never shown twice");
+    assert_eq!(
+        app.state_store().list_tokens().await.unwrap().len(),
+        1,
+        "one token"
+    );
+    assert!(list.contains(&format!("data-token=\"{}\"", holder.id)));
+    assert!(list.contains("terraform"));
+    assert!(!list.contains(&token), "the list never holds a token");
+}
+
+#[tokio::test]
+async fn a_wrong_label_keeps_what_was_typed_and_a_form_without_its_csrf_token_makes_nothing() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let long = "x".repeat(65);
+
+    let refused = app
+        .submit(
+            "/api-tokens",
+            "/api-tokens",
+            &[("label", long.as_str()), ("read_only", "on")],
+        )
+        .await;
+    let forged = app.post("/api-tokens", &[("label", "forged")]).await;
+
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains("Token labels are 1 to 64 characters long (this one has 65).")
+    );
+    assert!(refused.body.contains(&format!("value=\"{long}\"")));
+    assert!(
+        refused
+            .body
+            .contains("name=\"read_only\" value=\"on\" checked")
+    );
+    assert_eq!(forged.status, 400, "{}", forged.body);
+    assert!(app.state_store().list_tokens().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn revoking_on_the_page_stops_the_token_and_revoking_again_says_it_already_is() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (info, token) = app
+        .state_store()
+        .create_token(
+            &OperatorName::parse("admin").unwrap(),
+            &TokenLabel::parse("ci").unwrap(),
+            false,
+        )
+        .await
+        .unwrap();
+    let revoke = format!("/api-tokens/{}/revoke", info.id);
+
+    let revoked = app.submit("/api-tokens", &revoke, &[]).await;
+    let flash = app.get("/api-tokens").await.body;
+    let again = app.submit("/api-tokens", &revoke, &[]).await;
+    let second_flash = app.get("/api-tokens").await.body;
+
+    assert_eq!(revoked.status, 303);
+    assert!(
+        flash.contains(&format!("API token {} revoked", info.id)),
+        "{flash}"
+    );
+    assert_eq!(
+        app.state_store()
+            .authenticate(token.expose())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(again.status, 303);
+    assert!(
+        second_flash.contains("is already revoked"),
+        "{second_flash}"
+    );
+    let entries = app
+        .state_store()
+        .audit_entries(0, 10)
+        .await
+        .unwrap()
+        .entries;
+    assert!(entries.iter().any(|e| e.action == "revoke API token"
+        && e.actor == "admin"
+        && e.target.as_deref() == Some(info.id.as_str())));
+}

@@ -6,6 +6,7 @@ mod databases;
 mod health;
 mod login;
 mod overview;
+mod tokens;
 mod users;
 
 use actix_web::http::header::LOCATION;
@@ -24,6 +25,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .route("/logout", post().to(login::logout))
         .route("/", get().to(databases::list))
         .route("/activity", get().to(activity::show))
+        .route("/api-tokens", get().to(tokens::list))
+        .route("/api-tokens", post().to(tokens::create))
+        .route("/api-tokens/{id}/revoke", post().to(tokens::revoke))
         .route("/databases/{db}", get().to(overview::show))
         .route(
             "/databases/{db}/settings",

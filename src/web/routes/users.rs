@@ -135,7 +135,7 @@ pub async fn create(
         &app,
         &ids,
         &operator,
-        database,
+        database.id.as_str(),
         &form.form_id,
         Action::CreateUser,
         &username,
@@ -143,7 +143,7 @@ pub async fn create(
     .await?
     {
         Claim::First(ticket) => ticket,
-        Claim::Replay(answer) => return Ok(answer),
+        Claim::Replay(used) => return once::replay_page(&operator, database, used),
     };
     let result = database
         .roles
@@ -292,7 +292,7 @@ pub async fn reset(
         &app,
         &ids,
         &operator,
-        database,
+        database.id.as_str(),
         &form.form_id,
         action,
         name.as_str(),
@@ -300,7 +300,7 @@ pub async fn reset(
     .await?
     {
         Claim::First(ticket) => ticket,
-        Claim::Replay(answer) => return Ok(answer),
+        Claim::Replay(used) => return once::replay_page(&operator, database, used),
     };
     let result = database.roles.reset_password(&name).await;
     let result = ticket.settle(&app, result, |_| true).await;
@@ -357,7 +357,7 @@ pub async fn delete(
         &app,
         &ids,
         &operator,
-        database,
+        database.id.as_str(),
         &form.form_id,
         action,
         name.as_str(),
@@ -365,7 +365,7 @@ pub async fn delete(
     .await?
     {
         Claim::First(ticket) => ticket,
-        Claim::Replay(answer) => return Ok(answer),
+        Claim::Replay(used) => return once::replay_page(&operator, database, used),
     };
     let result = database.roles.delete(&name).await;
     let result = ticket.settle(&app, result, |_| false).await;

@@ -1,0 +1,189 @@
+//! API tokens: operators create and revoke the tokens scripts call the
+//! API with. A new token is shown once, in the answer that made it.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::{chrome, see_other};
+use crate::domain::{OperatorName, TokenId, TokenLabel};
+use crate::state::{Action, Event, Outcome, Source, StateError};
+use crate::web::once::{self, Claim, FormIds};
+use crate::web::pages::{TokenCreatedPage, TokensPage, render};
+use crate::web::session::Operator;
+use crate::web::{AppState, WebError};
+
+const TOKENS: &str = "/api-tokens";
+
+pub async fn list(
+    app: web::Data<AppState>,
+    ids: web::Data<FormIds>,
+    operator: Operator,
+) -> Result<HttpResponse, WebError> {
+    let flash = operator.session.take_flash();
+    page(
+        &app,
+        &ids,
+        &operator,
+        Typed::default(),
+        flash,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// What was typed in the create form, and why it was refused.
+#[derive(Default)]
+struct Typed {
+    label: String,
+    read_only: bool,
+    error: Option<String>,
+}
+
+async fn page(
+    app: &AppState,
+    ids: &FormIds,
+    operator: &Operator,
+    typed: Typed,
+    flash: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, WebError> {
+    let page = TokensPage {
+        chrome: chrome(operator, None),
+        tokens: app.state.list_tokens().await?,
+        flash,
+        form_id: ids.issue(&operator.session_id, Action::CreateToken, "", ""),
+        label: typed.label,
+        read_only: typed.read_only,
+        error: typed.error,
+    };
+    render(status, &page)
+}
+
+#[derive(Deserialize)]
+pub struct NewTokenForm {
+    csrf_token: String,
+    #[serde(default)]
+    form_id: String,
+    #[serde(default)]
+    label: String,
+    read_only: Option<String>,
+}
+
+pub async fn create(
+    app: web::Data<AppState>,
+    ids: web::Data<FormIds>,
+    operator: Operator,
+    form: web::Form<NewTokenForm>,
+) -> Result<HttpResponse, WebError> {
+    operator.session.check_csrf(&form.csrf_token)?;
+    let read_only = form.read_only.is_some();
+    let label = match TokenLabel::parse(form.label.trim()) {
+        Ok(label) => label,
+        Err(error) => {
+            let typed = Typed {
+                label: form.label.clone(),
+                read_only,
+                error: Some(error.to_string()),
+            };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return page(&app, &ids, &operator, typed, None, status).await;
+        }
+    };
+    let ticket = match once::claim(
+        &app,
+        &ids,
+        &operator,
+        "",
+        &form.form_id,
+        Action::CreateToken,
+        "",
+    )
+    .await?
+    {
+        Claim::First(ticket) => ticket,
+        Claim::Replay(used) => {
+            let page = TokenCreatedPage {
+                chrome: chrome(&operator, None),
+                id: String::new(),
+                token: None,
+                at: used.at,
+            };
+            let status = if used.done {
+                StatusCode::OK
+            } else {
+                StatusCode::CONFLICT
+            };
+            return render(status, &page);
+        }
+    };
+    let name = OperatorName::parse(&operator.name).map_err(WebError::internal)?;
+    let result = app.state.create_token(&name, &label, read_only).await;
+    let result = ticket.settle(&app, result, |_| true).await;
+    let id = result.as_ref().ok().map(|(info, _)| info.id.clone());
+    record(&app, &operator, Action::CreateToken, id, &result).await;
+    let (info, token) = result?;
+    tracing::info!(operator = %operator.name, token = %info.id, "API token created");
+    let page = TokenCreatedPage {
+        chrome: chrome(&operator, None),
+        id: info.id,
+        token: Some(token.expose().to_owned()),
+        at: String::new(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    csrf_token: String,
+}
+
+/// Revokes a token. Sent again (a reload), it finds nothing left to
+/// revoke and says so: it never acts twice.
+pub async fn revoke(
+    app: web::Data<AppState>,
+    operator: Operator,
+    id: web::Path<String>,
+    form: web::Form<RevokeForm>,
+) -> Result<HttpResponse, WebError> {
+    operator.session.check_csrf(&form.csrf_token)?;
+    let id = TokenId::parse(&id).map_err(|e| WebError::NotFound(e.to_string()))?;
+    let result = app.state.revoke_token(&id).await;
+    record(
+        &app,
+        &operator,
+        Action::RevokeToken,
+        Some(id.to_string()),
+        &result,
+    )
+    .await;
+    let flash = match result {
+        Ok(_) => format!("API token {id} revoked: scripts using it are refused from now on."),
+        Err(StateError::TokenNotFound(_)) => format!("API token {id} is already revoked."),
+        Err(other) => return Err(other.into()),
+    };
+    tracing::info!(operator = %operator.name, token = %id, "API token revoked");
+    operator.session.flash(flash);
+    Ok(see_other(TOKENS))
+}
+
+async fn record<T>(
+    app: &AppState,
+    operator: &Operator,
+    action: Action,
+    id: Option<String>,
+    result: &Result<T, StateError>,
+) {
+    let (outcome, detail) = Outcome::of_state(result);
+    let event = Event {
+        actor: operator.name.clone(),
+        source: Source::Dashboard,
+        action,
+        database: None,
+        target: id,
+        outcome,
+        detail,
+        client_address: operator.address.clone(),
+    };
+    app.state.record_or_warn(&event).await;
+}
