@@ -1,10 +1,9 @@
 //! The JSON API: every endpoint's answers and errors, with the effects
 //! checked in PostgreSQL.
 
-use pgusers::domain::{OperatorName, TokenLabel};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, unique_name};
+use crate::helpers::{TestApp, spawn_app, token_of, unique_name};
 
 /// A script with a token of `app`'s operator `admin`.
 struct Script {
@@ -24,15 +23,7 @@ struct Answer {
 
 impl Script {
     async fn new(app: &TestApp, read_only: bool) -> Self {
-        let (_, token) = app
-            .state_store()
-            .create_token(
-                &OperatorName::parse("admin").unwrap(),
-                &TokenLabel::parse("tests").unwrap(),
-                read_only,
-            )
-            .await
-            .expect("a token");
+        let (_, token) = token_of(&app.state_store(), "admin", read_only).await;
         Self {
             address: app.address.clone(),
             database: app.db.name.clone(),
@@ -522,4 +513,11 @@ async fn the_openapi_document_lists_every_endpoint_and_its_bearer_security() {
         document.body["components"]["securitySchemes"]["token"]["scheme"],
         "bearer"
     );
+    let create = &paths["/api/databases/{id}/users"]["post"]["responses"];
+    for status in ["201", "400", "401", "403", "404", "409", "422", "503"] {
+        assert!(create.get(status).is_some(), "POST users documents {status}");
+    }
+    let delete = &paths["/api/databases/{id}/users/{name}"]["delete"]["responses"];
+    let statuses: Vec<&String> = delete.as_object().unwrap().keys().collect();
+    assert_eq!(statuses, ["204", "401", "403", "404", "409", "503"]);
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use pgusers::domain::{DatabaseId, NewPassword, Password, Username};
-use pgusers::domain::{OperatorPassword, TrustedProxies};
+use pgusers::domain::{OperatorName, OperatorPassword, TrustedProxies};
 use pgusers::embedded::{Cluster, ClusterOptions};
 use pgusers::notice::Announce;
 use pgusers::registry::{ManagedDatabase, Registry};
@@ -712,6 +712,22 @@ pub async fn spawn_app_with(sessions: SessionPolicy, logins: LoginPolicy) -> Tes
         settings.logins = logins;
     })
     .await
+}
+
+/// A new API token of `operator` (who must exist) in `state`.
+pub async fn token_of(
+    state: &StateStore,
+    operator: &str,
+    read_only: bool,
+) -> (pgusers::state::TokenInfo, pgusers::domain::ApiToken) {
+    state
+        .create_token(
+            &OperatorName::parse(operator).expect("an operator name"),
+            &pgusers::domain::TokenLabel::default(),
+            read_only,
+        )
+        .await
+        .expect("a token")
 }
 
 /// A state database of `db`'s own, set up, with operator `admin`: the

@@ -52,14 +52,7 @@ async fn two_databases_on_two_servers_are_managed_at_once_and_one_stopped_leaves
     let (other, _root) = ephemeral_cluster().await;
     let other_admin = other.admin_config("postgres");
     let (state, _, operator_password) = state_of(&db).await;
-    let (_, token) = state
-        .create_token(
-            &pgusers::domain::OperatorName::parse("admin").unwrap(),
-            &pgusers::domain::TokenLabel::parse("script").unwrap(),
-            true,
-        )
-        .await
-        .unwrap();
+    let (_, token) = crate::helpers::token_of(&state, "admin", true).await;
     let databases = Registry::new(vec![
         managed(
             "first",

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
 use crate::cli::{Run, cli, dashboard_state, run};
-use crate::helpers::{cluster, spawn_app, test_db, unique_name};
+use crate::helpers::{cluster, spawn_app, test_db, token_of, unique_name};
 
 /// A state database of the test's own, set up as a dashboard would (with
 /// the operator `admin`), and a superuser's connection to it.
@@ -72,10 +72,7 @@ async fn a_created_token_authenticates_as_its_operator_with_its_scope() {
         .create_token(&operator("admin"), &label("deploys"), false)
         .await
         .unwrap();
-    let (reader_info, reader) = store
-        .create_token(&operator("jane"), &TokenLabel::default(), true)
-        .await
-        .unwrap();
+    let (reader_info, reader) = token_of(&store, "jane", true).await;
 
     assert_eq!(full_info.id, full.id().as_str());
     assert_eq!(full_info.operator, "admin");
@@ -152,10 +149,7 @@ async fn set_last_use(admin: &Client, id: &str, seconds_ago: f64) {
 #[tokio::test]
 async fn using_a_token_records_its_last_use_at_most_once_a_minute() {
     let (store, admin) = state().await;
-    let (info, token) = store
-        .create_token(&operator("admin"), &TokenLabel::default(), false)
-        .await
-        .unwrap();
+    let (info, token) = token_of(&store, "admin", false).await;
     let before = last_use(&admin, &info.id).await;
     store.authenticate(token.expose()).await.unwrap().unwrap();
     let first = last_use(&admin, &info.id).await;
@@ -183,14 +177,8 @@ async fn using_a_token_records_its_last_use_at_most_once_a_minute() {
 #[tokio::test]
 async fn a_revoked_token_and_a_token_with_one_character_changed_do_not_authenticate() {
     let (store, _) = state().await;
-    let (info, token) = store
-        .create_token(&operator("admin"), &TokenLabel::default(), false)
-        .await
-        .unwrap();
-    let (_, kept) = store
-        .create_token(&operator("admin"), &TokenLabel::default(), false)
-        .await
-        .unwrap();
+    let (info, token) = token_of(&store, "admin", false).await;
+    let (_, kept) = token_of(&store, "admin", false).await;
 
     let last_of_secret = one_character_changed(&token, token.expose().len() - 1);
     let first_of_secret = one_character_changed(&token, 15);
@@ -231,14 +219,8 @@ async fn a_revoked_token_and_a_token_with_one_character_changed_do_not_authentic
 async fn removing_an_operator_revokes_its_tokens() {
     let (store, _) = state().await;
     add_operator(&store, "jane").await;
-    let (_, janes) = store
-        .create_token(&operator("jane"), &TokenLabel::default(), false)
-        .await
-        .unwrap();
-    let (_, admins) = store
-        .create_token(&operator("admin"), &TokenLabel::default(), false)
-        .await
-        .unwrap();
+    let (_, janes) = token_of(&store, "jane", false).await;
+    let (_, admins) = token_of(&store, "admin", false).await;
 
     let before = store.authenticate(janes.expose()).await.unwrap();
     store.remove_operator(&operator("jane")).await.unwrap();
@@ -254,10 +236,7 @@ async fn removing_an_operator_revokes_its_tokens() {
 #[tokio::test]
 async fn only_the_hash_of_a_token_is_stored_and_its_secret_reaches_no_log() {
     let (store, admin) = state().await;
-    let (info, token) = store
-        .create_token(&operator("admin"), &TokenLabel::default(), false)
-        .await
-        .unwrap();
+    let (info, token) = token_of(&store, "admin", false).await;
     store.authenticate(token.expose()).await.unwrap();
     let secret = &token.expose()[15..];
 
@@ -621,15 +600,7 @@ async fn a_wrong_label_keeps_what_was_typed_and_a_form_without_its_csrf_token_ma
 async fn revoking_on_the_page_stops_the_token_and_revoking_again_says_it_already_is() {
     let app = spawn_app().await;
     app.log_in().await;
-    let (info, token) = app
-        .state_store()
-        .create_token(
-            &OperatorName::parse("admin").unwrap(),
-            &TokenLabel::parse("ci").unwrap(),
-            false,
-        )
-        .await
-        .unwrap();
+    let (info, token) = token_of(&app.state_store(), "admin", false).await;
     let revoke = format!("/api-tokens/{}/revoke", info.id);
 
     let revoked = app.submit("/api-tokens", &revoke, &[]).await;

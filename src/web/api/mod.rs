@@ -52,7 +52,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(
             web::resource(reset)
                 .route(post().to(users::reset_password))
-                .route(patch().to(users::reset_password_patch))
+                .route(patch().to(users::reset_password))
                 .default_service(web::to(not_allowed)),
         )
         .default_service(web::to(no_endpoint));

@@ -19,7 +19,6 @@ use utoipa::{Modify, OpenApi};
         super::users::create,
         super::users::update,
         super::users::reset_password,
-        super::users::reset_password_patch,
         super::users::delete,
     ),
     modifiers(&BearerToken)

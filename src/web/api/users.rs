@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody, InvalidBody};
@@ -142,6 +142,45 @@ pub struct PasswordRequest {
     pub database_user: PasswordFields,
 }
 
+/// The refusals of every endpoint that names a user.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+enum UserRefusals {
+    /// No valid token
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// No such database or user
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// The database is unavailable
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+/// The refusals of every change, beyond [`UserRefusals`].
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+enum ChangeRefusals {
+    /// The token is read-only
+    #[response(status = 403)]
+    ReadOnlyToken(ErrorBody),
+    /// The user exists, is protected or not manageable, or the change is refused
+    #[response(status = 409)]
+    Refused(ErrorBody),
+}
+
+/// The refusals of a change whose body may be wrong.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+enum BodyRefusals {
+    /// Not JSON, or not of this shape
+    #[response(status = 400)]
+    Malformed(ErrorBody),
+    /// Fields that break the rules
+    #[response(status = 422)]
+    Invalid(InvalidBody),
+}
+
 /// The database a path names.
 pub(super) fn database<'a>(app: &'a AppState, id: &str) -> Result<&'a ManagedDatabase, ApiError> {
     app.databases.get(id).map_err(|_| {
@@ -199,9 +238,7 @@ async fn answer(
     params(("id" = String, Path, description = "The database's ID")),
     responses(
         (status = 200, description = "The database's users", body = UsersBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 404, description = "No such database", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        UserRefusals,
     ),
     security(("token" = []))
 )]
@@ -226,9 +263,7 @@ pub async fn list(
            ("name" = String, Path, description = "The user's name")),
     responses(
         (status = 200, description = "The user", body = UserBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 404, description = "No such database or user", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        UserRefusals,
     ),
     security(("token" = []))
 )]
@@ -247,13 +282,7 @@ pub async fn show(
     request_body = NewUserRequest,
     responses(
         (status = 201, description = "Created; `password` only when generated", body = UserBody),
-        (status = 400, description = "Not JSON, or not of this shape", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "The token is read-only", body = ErrorBody),
-        (status = 404, description = "No such database", body = ErrorBody),
-        (status = 409, description = "The user exists, or the change is refused", body = ErrorBody),
-        (status = 422, description = "Fields that break the rules", body = InvalidBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        UserRefusals, ChangeRefusals, BodyRefusals,
     ),
     security(("token" = []))
 )]
@@ -308,13 +337,7 @@ pub async fn create(
     request_body = PasswordRequest,
     responses(
         (status = 200, description = "Updated; `password` only when generated", body = UserBody),
-        (status = 400, description = "Not JSON, or not of this shape", body = ErrorBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "The token is read-only", body = ErrorBody),
-        (status = 404, description = "No such database or user", body = ErrorBody),
-        (status = 409, description = "Protected or not manageable", body = ErrorBody),
-        (status = 422, description = "Fields that break the rules", body = InvalidBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        UserRefusals, ChangeRefusals, BodyRefusals,
     ),
     security(("token" = []))
 )]
@@ -346,17 +369,14 @@ pub async fn update(
     answer(database, &name, StatusCode::OK, generated).await
 }
 
+/// By `POST` (Scalingo's JavaScript client) or `PATCH` (its Go client).
 #[utoipa::path(
-    post, path = "/api/databases/{id}/users/{name}/reset_password", tag = "database users",
+    method(post, patch), path = "/api/databases/{id}/users/{name}/reset_password", tag = "database users",
     params(("id" = String, Path, description = "The database's ID"),
            ("name" = String, Path, description = "The user's name")),
     responses(
         (status = 200, description = "A new generated password, shown once", body = UserBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "The token is read-only", body = ErrorBody),
-        (status = 404, description = "No such database or user", body = ErrorBody),
-        (status = 409, description = "Protected or not manageable", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        UserRefusals, ChangeRefusals,
     ),
     security(("token" = []))
 )]
@@ -382,40 +402,13 @@ pub async fn reset_password(
     answer(database, &name, StatusCode::OK, Some(password)).await
 }
 
-/// The same, as Scalingo's Go client sends it (`PATCH`).
-#[utoipa::path(
-    patch, path = "/api/databases/{id}/users/{name}/reset_password", tag = "database users",
-    params(("id" = String, Path, description = "The database's ID"),
-           ("name" = String, Path, description = "The user's name")),
-    responses(
-        (status = 200, description = "A new generated password, shown once", body = UserBody),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "The token is read-only", body = ErrorBody),
-        (status = 404, description = "No such database or user", body = ErrorBody),
-        (status = 409, description = "Protected or not manageable", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
-    ),
-    security(("token" = []))
-)]
-pub async fn reset_password_patch(
-    app: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    reset_password(app, caller, path).await
-}
-
 #[utoipa::path(
     delete, path = "/api/databases/{id}/users/{name}", tag = "database users",
     params(("id" = String, Path, description = "The database's ID"),
            ("name" = String, Path, description = "The user's name")),
     responses(
         (status = 204, description = "Deleted; what it owned belongs to the protected user"),
-        (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "The token is read-only", body = ErrorBody),
-        (status = 404, description = "No such database or user", body = ErrorBody),
-        (status = 409, description = "Protected, not manageable, or refused", body = ErrorBody),
-        (status = 503, description = "The database is unavailable", body = ErrorBody),
+        UserRefusals, ChangeRefusals,
     ),
     security(("token" = []))
 )]
