@@ -233,6 +233,12 @@ async fn malformed_bodies_answer_400_without_quoting_them() {
         )
         .await;
     let missing = script.post(&script.users(), json!({"user": {}})).await;
+    let huge = script
+        .post(
+            &script.users(),
+            json!({"database_user": {"name": "x".repeat(20 * 1024)}}),
+        )
+        .await;
 
     assert_eq!(answer(not_json).await.status, 400);
     assert_eq!(wrong_type.status, 400, "{}", wrong_type.text);
@@ -515,7 +521,10 @@ async fn the_openapi_document_lists_every_endpoint_and_its_bearer_security() {
     );
     let create = &paths["/api/databases/{id}/users"]["post"]["responses"];
     for status in ["201", "400", "401", "403", "404", "409", "422", "503"] {
-        assert!(create.get(status).is_some(), "POST users documents {status}");
+        assert!(
+            create.get(status).is_some(),
+            "POST users documents {status}"
+        );
     }
     let delete = &paths["/api/databases/{id}/users/{name}"]["delete"]["responses"];
     let statuses: Vec<&String> = delete.as_object().unwrap().keys().collect();

@@ -179,6 +179,9 @@ enum BodyRefusals {
     /// Fields that break the rules
     #[response(status = 422)]
     Invalid(InvalidBody),
+    /// The body is larger than 16 KiB
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
 }
 
 /// The database a path names.
