@@ -255,6 +255,13 @@ async fn malformed_bodies_answer_400_without_quoting_them() {
         "{}",
         missing.text
     );
+    assert_eq!(huge.status, 413, "{}", huge.text);
+    assert!(
+        huge.body["error"]
+            .as_str()
+            .unwrap()
+            .contains("larger than 16 KiB")
+    );
 }
 
 #[tokio::test]
