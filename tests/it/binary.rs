@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use crate::helpers::{Browser, conninfo, test_db};
 
-struct Running {
-    child: Child,
-    output: Vec<String>,
-    address: String,
+pub(crate) struct Running {
+    pub(crate) child: Child,
+    pub(crate) output: Vec<String>,
+    pub(crate) address: String,
     /// Standard error, a file as under a service manager.
     log: PathBuf,
 }
@@ -32,7 +32,7 @@ enum Listen {
 
 /// Starts the binary on `data_dir` and reads its standard output until the
 /// dashboard's address is printed.
-fn start(data_dir: &Path, env: &[(&str, String)]) -> Running {
+pub(crate) fn start(data_dir: &Path, env: &[(&str, String)]) -> Running {
     start_with(data_dir, env, Listen::Env)
 }
 
@@ -81,7 +81,7 @@ fn start_with(data_dir: &Path, env: &[(&str, String)], listen: Listen) -> Runnin
 }
 
 /// Sends SIGTERM and waits for a clean exit.
-fn terminate(mut running: Running) {
+pub(crate) fn terminate(mut running: Running) {
     // SAFETY: signalling a child process we own.
     unsafe { libc::kill(running.child.id() as i32, libc::SIGTERM) };
     let deadline = Instant::now() + Duration::from_secs(60);

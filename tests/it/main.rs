@@ -13,6 +13,7 @@ mod dashboard;
 mod embedded;
 mod registry;
 mod replay;
+mod replicas;
 mod roles_create;
 mod roles_delete;
 mod roles_list;
