@@ -329,6 +329,16 @@ impl OwnCluster {
             .expect("running")
             .admin_config("postgres")
     }
+
+    /// Stops the server now (as an outage would), keeping its files until
+    /// dropped.
+    pub async fn stop(&mut self) {
+        if let Some(mut cluster) = self.cluster.take() {
+            tokio::task::spawn_blocking(move || cluster.stop().expect("the cluster stops"))
+                .await
+                .unwrap();
+        }
+    }
 }
 
 impl Drop for OwnCluster {

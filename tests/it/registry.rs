@@ -7,8 +7,7 @@ use pgusers::registry::{ManagedDatabase, Registry};
 use pgusers::roles::RoleManager;
 
 use crate::helpers::{
-    Browser, TestDb, ephemeral_cluster, pgusers_binary, spawn_dashboard, state_of, test_db,
-    unique_name,
+    Browser, OwnCluster, TestDb, pgusers_binary, spawn_dashboard, state_of, test_db, unique_name,
 };
 
 fn managed(id: &str, name: &str, roles: RoleManager) -> ManagedDatabase {
@@ -49,8 +48,9 @@ async fn role_exists_on(config: &tokio_postgres::Config, name: &str) -> bool {
 async fn two_databases_on_two_servers_are_managed_at_once_and_one_stopped_leaves_the_other_working()
 {
     let db = test_db().await;
-    let (other, _root) = ephemeral_cluster().await;
-    let other_admin = other.admin_config("postgres");
+    // Stopped when dropped, also when an assertion fails first.
+    let mut other = OwnCluster::start().await;
+    let other_admin = other.server();
     let (state, _, operator_password) = state_of(&db).await;
     let (_, token) = crate::helpers::token_of(&state, "admin", true).await;
     let databases = Registry::new(vec![
@@ -86,13 +86,7 @@ async fn two_databases_on_two_servers_are_managed_at_once_and_one_stopped_leaves
     );
     assert!(!home.contains("unreachable"), "{home}");
 
-    let mut other = other;
-    tokio::task::spawn_blocking(move || {
-        other.stop().unwrap();
-        other
-    })
-    .await
-    .unwrap();
+    other.stop().await;
 
     let home = browser.get("/").await;
     assert_eq!(home.status, 200, "the home still answers");
