@@ -102,25 +102,21 @@ async fn two_replicas_sharing_the_session_key_and_the_state_database_behave_as_o
     assert_eq!(after.location.as_deref(), Some("/login"));
 
     // Failed logins on both count together.
-    let failures_before: i64 = state
-        .query_one(
-            "SELECT count(*) FROM login_failures WHERE operator = 'admin'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let failures_of_admin = || async {
+        let row = state
+            .query_one(
+                "SELECT count(*) FROM login_failures WHERE operator = 'admin'",
+                &[],
+            )
+            .await
+            .unwrap();
+        row.get::<_, i64>(0)
+    };
+    let failures_before = failures_of_admin().await;
     for browser in [&on_a, &on_b, &on_a, &on_b] {
         assert_eq!(browser.log_in_with("not-the-password").await.status, 401);
     }
-    let failures: i64 = state
-        .query_one(
-            "SELECT count(*) FROM login_failures WHERE operator = 'admin'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let failures = failures_of_admin().await;
     assert_eq!(failures - failures_before, 4, "one count for both replicas");
 
     // One API token works on both.
