@@ -180,6 +180,12 @@ impl Target {
                 }
                 (config, None)
             }
+            None if self.databases.len() > 1 => bail!(
+                "PGUSERS_CONFIG lists several databases: set PGUSERS_STATE_URL to where \
+                 pgusers keeps its own state (operators, sessions, tokens, audit log), so \
+                 that no managed database being down or misconfigured takes the dashboard \
+                 down with it"
+            ),
             None => {
                 let mut config = first.admin.clone();
                 let managed_here = |name: &str| {

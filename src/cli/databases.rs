@@ -55,15 +55,21 @@ pub async fn list_all(registry: &Registry) -> Result<(), CliError> {
             crate::domain::visible_lines(&failure.to_string())
         );
     }
-    match failures.into_iter().next() {
-        Some((_, first)) => Err(match first {
-            CliError::Usage(_) => {
-                CliError::Usage("Some databases' settings need fixing (above).".into())
-            }
-            _ => CliError::Unavailable("Some databases cannot be reached (above).".into()),
-        }),
-        None => Ok(()),
+    if failures.is_empty() {
+        return Ok(());
     }
+    // Settings to fix outrank an outage: trying again will not fix them.
+    if failures
+        .iter()
+        .any(|(_, failure)| matches!(failure, CliError::Usage(_)))
+    {
+        return Err(CliError::Usage(
+            "Some databases' settings need fixing (above).".into(),
+        ));
+    }
+    Err(CliError::Unavailable(
+        "Some databases cannot be reached (above).".into(),
+    ))
 }
 
 async fn row(database: &ManagedDatabase) -> Result<Vec<String>, RoleError> {

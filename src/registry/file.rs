@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::DatabaseSettings;
-use crate::domain::{DatabaseId, RoleName, visible};
+use crate::domain::{DatabaseId, RoleName};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,9 +51,10 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<DatabaseSettings>, String> 
         let line = error
             .span()
             .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+        let message = unquoted(error.message().trim_end());
         match line {
-            Some(line) => format!("{origin}, line {line}: {}", error.message().trim_end()),
-            None => format!("{origin}: {}", error.message().trim_end()),
+            Some(line) => format!("{origin}, line {line}: {message}"),
+            None => format!("{origin}: {message}"),
         }
     })?;
     if file.database.is_empty() {
@@ -66,13 +67,9 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<DatabaseSettings>, String> 
         .into_iter()
         .enumerate()
         .map(|(index, entry)| {
-            let id = DatabaseId::parse(&entry.id).map_err(|e| {
-                format!(
-                    "{origin}, database #{}: id \"{}\": {e}",
-                    index + 1,
-                    visible(&entry.id)
-                )
-            })?;
+            // The value is not quoted: a URL put in the wrong field would be.
+            let id = DatabaseId::parse(&entry.id)
+                .map_err(|e| format!("{origin}, database #{}: id: {e}", index + 1))?;
             if !seen.insert(id.clone()) {
                 return Err(format!(
                     "{origin}: two databases have the ID \"{id}\"; IDs must be unique."
@@ -106,6 +103,16 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<DatabaseSettings>, String> 
             })
         })
         .collect()
+}
+
+/// A parser's message without the values it quotes ("invalid type: string
+/// \"postgres://u:pw@…\""): a value in the wrong place may be a password.
+fn unquoted(message: &str) -> String {
+    let mut kept = String::new();
+    for (i, part) in message.split('"').enumerate() {
+        kept.push_str(if i % 2 == 0 { part } else { "…" });
+    }
+    kept
 }
 
 #[cfg(test)]
@@ -170,7 +177,17 @@ url = "host=/run/pg port=5433 user=admin password=s3cret-two dbname=crm"
                 .unwrap()
                 .contains("two databases have the ID \"a\"")
         );
-        assert!(parse(bad_id, "f").err().unwrap().contains("id \"a/b\""));
+        assert!(
+            parse(bad_id, "f")
+                .err()
+                .unwrap()
+                .contains("database #1: id: ")
+        );
+        let misplaced = "[[database]]\nid = \"postgres://u:s3cret@h/db\"\nurl = \"host=x\"\n";
+        assert!(!parse(misplaced, "f").err().unwrap().contains("s3cret"));
+        let wrong_shape = "database = [\"postgres://u:s3cret@h/db\"]\n";
+        let said = parse(wrong_shape, "f").err().unwrap();
+        assert!(!said.contains("s3cret"), "{said}");
         let url = parse(bad_url, "f").err().unwrap();
         assert!(url.contains("database \"a\": url is not a valid"), "{url}");
         assert!(!url.contains("s3cret"), "{url}");

@@ -130,11 +130,12 @@ async fn two_databases_on_two_servers_are_managed_at_once_and_one_stopped_leaves
     let api_down = api("/api/databases/second/users").await.unwrap();
     assert_eq!(api_down.status(), 503);
     let api_down: serde_json::Value = api_down.json().await.unwrap();
+    let said = api_down["error"].as_str().unwrap();
+    assert!(said.starts_with("The database is unavailable"), "{said}");
+    let port = other_admin.get_ports()[0].to_string();
     assert!(
-        api_down["error"]
-            .as_str()
-            .unwrap()
-            .starts_with("The database is unavailable")
+        !said.contains(&port),
+        "no connection detail for a token: {said}"
     );
     assert_eq!(
         api("/api/databases/first/users").await.unwrap().status(),
@@ -245,6 +246,11 @@ async fn the_cli_works_on_the_database_its_id_names_and_lists_them_all_with_the_
         .arg("database-users-list")
         .output()
         .unwrap();
+    let stateless = cli_with(&file, &alpha)
+        .env_remove("PGUSERS_STATE_URL")
+        .arg("database-users-list")
+        .output()
+        .unwrap();
     let unknown = cli_with(&file, &alpha)
         .args(["--database", "delta", "database-users-list"])
         .output()
@@ -301,6 +307,12 @@ async fn the_cli_works_on_the_database_its_id_names_and_lists_them_all_with_the_
             .contains("pgusers manages 3 databases: say which with --database <ID> (one of alpha, beta, gamma)."),
         "{}",
         String::from_utf8_lossy(&unnamed.stderr)
+    );
+    assert_eq!(stateless.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&stateless.stderr).contains("set PGUSERS_STATE_URL"),
+        "several databases need a state of their own: {}",
+        String::from_utf8_lossy(&stateless.stderr)
     );
     assert_eq!(unknown.status.code(), Some(2));
     assert!(

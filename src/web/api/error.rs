@@ -75,13 +75,23 @@ impl From<RoleError> for ApiError {
             | RoleError::ActedWhileDeleted { .. }
             | RoleError::MissingPrivilege { .. }
             | RoleError::Busy => Self::Conflict(message),
+            // The details (host, user, file, PostgreSQL's words) go to the
+            // log: any token, read-only too, may see this answer.
             RoleError::ProtectedUserMissing(_) | RoleError::Misconfigured(_) => {
                 tracing::error!(%message, "configuration error");
-                Self::Unavailable(message)
+                Self::Unavailable(
+                    "pgusers cannot work with this database right now: its settings need \
+                     fixing. The server log says what."
+                        .to_owned(),
+                )
             }
             RoleError::Unavailable(detail) => {
                 tracing::warn!(%detail, "managed database unavailable");
-                Self::Unavailable(format!("The database is unavailable right now: {detail}"))
+                Self::Unavailable(
+                    "The database is unavailable right now: PostgreSQL cannot be reached or \
+                     refuses connections for now. Try again in a moment; the server log says why."
+                        .to_owned(),
+                )
             }
             RoleError::Database(_) => Self::internal(message),
         }

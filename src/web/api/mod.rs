@@ -149,14 +149,16 @@ pub async fn databases(app: web::Data<AppState>, _caller: Caller) -> impl Respon
 }
 
 async fn database_state(database: &ManagedDatabase) -> ApiDatabase {
-    let state = match database.roles.check().await.map_err(ApiError::from) {
+    let state = match database.roles.check().await {
         Ok(()) => "ok",
-        Err(ApiError::Unavailable(message))
-            if message.starts_with("The database is unavailable") =>
-        {
+        Err(crate::roles::RoleError::Unavailable(detail)) => {
+            tracing::warn!(database = %database.id, %detail, "managed database unavailable");
             "unreachable"
         }
-        Err(_) => "misconfigured",
+        Err(error) => {
+            tracing::error!(database = %database.id, %error, "managed database misconfigured");
+            "misconfigured"
+        }
     };
     ApiDatabase {
         id: database.id.to_string(),
