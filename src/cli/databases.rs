@@ -74,7 +74,7 @@ pub async fn list_all(registry: &Registry) -> Result<(), CliError> {
 
 async fn row(database: &ManagedDatabase) -> Result<Vec<String>, RoleError> {
     let connection = database.roles.connection_details().await?;
-    let users = database.roles.list().await?.len();
+    let users = database.roles.count().await?;
     Ok(vec![
         database.id.to_string(),
         database.name.clone(),

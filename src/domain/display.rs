@@ -104,7 +104,7 @@ fn is_format(c: char) -> bool {
 }
 
 /// A count with its noun in English: "1 object", "2 objects", "0 objects".
-pub fn count(n: usize, singular: &str, plural: &str) -> String {
+pub fn count(n: u64, singular: &str, plural: &str) -> String {
     format!("{n} {}", if n == 1 { singular } else { plural })
 }
 

@@ -41,6 +41,7 @@ mod admin;
 mod changes;
 mod code;
 mod error;
+mod listing;
 mod privileges;
 mod provision;
 mod sql;
@@ -51,6 +52,7 @@ pub use admin::{
 };
 pub use code::LeftCode;
 pub use error::RoleError;
+pub use listing::{ListPage, Listing, Window};
 pub use provision::{provision_database, random_default_name};
 pub use standing::Restriction;
 
@@ -172,44 +174,24 @@ const DATABASE_FACTS: &str = "
                 ELSE 'pgusers-readonly-' || d.oid::text END AS readers,
            current_setting('server_version_num')::int AS version_num,
            current_user::text AS admin,
+           (SELECT p.oid FROM pg_roles p
+             WHERE p.rolname = COALESCE($1::text, pg_get_userbyid(d.datdba)::text)) AS protected_oid,
+           (SELECT a.oid FROM pg_roles a WHERE a.rolname = current_user) AS admin_oid,
            (SELECT a.rolsuper FROM pg_roles a WHERE a.rolname = current_user) AS admin_super
       FROM pg_database d
      WHERE d.datname = current_database()";
-
-/// Whether the readers group `facts.readers` gives its members no more than
-/// reading (see [`privileges::readers_strays`]: before PostgreSQL 15 a role
-/// may grant itself to the group, and an owner may grant it INSERT).
-/// Computed once per query, as `readers_only_read`.
-fn readers_only_read() -> String {
-    format!(
-        "readers_only_read AS (
-           SELECT NOT EXISTS ({}) AS only_read FROM facts)",
-        privileges::readers_strays("(SELECT oid FROM pg_roles WHERE rolname = facts.readers)")
-    )
-}
-
-/// Whether role `r` is read-only: a member of the readers group (which
-/// only reads, see [`readers_only_read`]) and of no other role, with no
-/// privilege or object of its own in this database (a member of the group
-/// that was also granted INSERT somewhere is not).
-const READ_ONLY: &str = "
-    ((SELECT only_read FROM readers_only_read)
-     AND EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-              WHERE m.member = r.oid AND g.rolname = facts.readers)
-     AND NOT EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-                      WHERE m.member = r.oid AND g.rolname <> facts.readers)
-     AND NOT EXISTS (SELECT 1 FROM pg_shdepend s
-                      WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = r.oid
-                        AND (s.dbid = facts.oid
-                             OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
-                                 AND s.objid = facts.oid))))";
 
 /// The roles pgusers lists, by their columns in `pg_roles`/`pg_authid`:
 /// the protected user (even when pgusers connects as it, as is common on
 /// managed services, or it is an administrator), and login roles that are
 /// not superusers, `pg_*` roles or the role pgusers connects as.
-const MANAGED: &str = "(r.rolname = facts.protected
-     OR (r.rolcanlogin AND NOT r.rolsuper AND r.rolname !~ '^pg_' AND r.rolname <> current_user))";
+///
+/// Roles are compared by oid and `pg_*` names by range (`pg_` ≤ name <
+/// ``pg` ``, bytewise as `name` sorts), so the list's count over ten
+/// thousand roles runs no regular expression and no function per row.
+const MANAGED: &str = "(r.oid = facts.protected_oid
+     OR (r.rolcanlogin AND NOT r.rolsuper AND (r.rolname < 'pg_' OR r.rolname >= 'pg`')
+         AND r.oid IS DISTINCT FROM facts.admin_oid))";
 
 /// Whether role `r` owns a database of the server.
 const OWNS_A_DATABASE: &str = "EXISTS (SELECT 1 FROM pg_database o WHERE o.datdba = r.oid)";
@@ -374,60 +356,12 @@ impl RoleManager {
         Ok(self.facts(&client).await?.protected)
     }
 
-    /// The database's users, ordered by name, in one query.
-    pub async fn list(&self) -> Result<Vec<DatabaseUser>, RoleError> {
-        let client = self.client().await?;
-        self.protected_checked
-            .get_or_try_init(|| async { self.facts(&client).await.map(|_| ()) })
-            .await?;
-        let authid = self.admin_kind_on(&client).await?.reads_authid;
-        let (source, encryption) = if authid {
-            (
-                "pg_authid",
-                "CASE WHEN r.rolpassword IS NULL THEN 'none'
-                      WHEN r.rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram'
-                      WHEN r.rolpassword LIKE 'md5%' THEN 'md5' END",
-            )
-        } else {
-            ("pg_roles", "NULL::text")
-        };
-        let readers = readers_only_read();
-        let query = format!(
-            "WITH RECURSIVE facts AS ({DATABASE_FACTS}), {readers}, {RESTRICTIONS}
-             SELECT r.rolname::text,
-                    {READ_ONLY},
-                    r.rolname = facts.protected OR {OWNS_A_DATABASE},
-                    {encryption},
-                    x.kind, x.via, x.detail
-               FROM {source} r CROSS JOIN facts
-               LEFT JOIN restrictions x ON x.role = r.oid
-              WHERE {MANAGED}
-              ORDER BY r.rolname"
-        );
-        let rows = client
-            .query(&query, &[&self.configured_protected()])
-            .await
-            .map_err(RoleError::server)?;
-        Ok(rows
-            .iter()
-            .map(|row| DatabaseUser {
-                username: row.get(0),
-                read_only: row.get(1),
-                protected: row.get(2),
-                password_encryption: PasswordEncryption::from_catalog(row.get(3)),
-                not_manageable: restriction(row, 4),
-            })
-            .collect())
-    }
-
     /// One managed user; else why not ([`absent`]).
     pub async fn find(&self, name: &RoleName) -> Result<DatabaseUser, RoleError> {
-        if let Some(user) = self
-            .list()
-            .await?
-            .into_iter()
-            .find(|user| user.username == name.as_str())
-        {
+        let found = self
+            .list_matching(&Listing::everyone(), Some(name.as_str()))
+            .await?;
+        if let Some(user) = found.users.into_iter().next() {
             return Ok(user);
         }
         let client = self.client().await?;
@@ -544,7 +478,9 @@ async fn managed_target(
         return Err(RoleError::Protected(user.to_owned()));
     }
     let query = format!(
-        "WITH RECURSIVE facts AS ({DATABASE_FACTS}), {RESTRICTIONS}
+        "WITH RECURSIVE facts AS ({DATABASE_FACTS}),
+         scope AS (SELECT oid FROM pg_roles WHERE rolname = $2),
+         {RESTRICTIONS}
          SELECT r.oid, (SELECT string_agg(o.datname, ', ' ORDER BY o.datname)
                           FROM pg_database o WHERE o.datdba = r.oid),
                 x.kind, x.via, x.detail

@@ -418,6 +418,10 @@ pub(super) async fn check_can_share_existing(
 /// also by default privileges; USAGE on schemas; CONNECT and TEMPORARY on
 /// the database, as PUBLIC has): a membership, a write on a table or one of
 /// its columns, CREATE on a schema or the database, a large object's UPDATE.
+///
+/// Each ACL is unnested before `aclexplode`, one item at a time:
+/// `aclexplode` reads its whole array again for every item it returns, so
+/// on a database ACL of thousands of users it is quadratic (seconds).
 pub(super) fn readers_strays(group: &str) -> String {
     format!(
         "SELECT format('REVOKE %I FROM %I;', g.rolname, pg_get_userbyid({group}))
@@ -427,22 +431,22 @@ pub(super) fn readers_strays(group: &str) -> String {
          SELECT format('REVOKE %s ON %s %s FROM %I;', a.privilege_type,
                        CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
                        c.oid::regclass, pg_get_userbyid({group}))
-           FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+           FROM pg_class c CROSS JOIN LATERAL unnest(c.relacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
           WHERE a.grantee = {group} AND a.privilege_type <> 'SELECT'
          UNION ALL
          SELECT format('REVOKE %s (%I) ON TABLE %s FROM %I;', a.privilege_type, t.attname,
                        t.attrelid::regclass, pg_get_userbyid({group}))
-           FROM pg_attribute t CROSS JOIN LATERAL aclexplode(t.attacl) a
+           FROM pg_attribute t CROSS JOIN LATERAL unnest(t.attacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
           WHERE t.attacl IS NOT NULL AND a.grantee = {group} AND a.privilege_type <> 'SELECT'
          UNION ALL
          SELECT format('REVOKE %s ON SCHEMA %I FROM %I;', a.privilege_type, n.nspname,
                        pg_get_userbyid({group}))
-           FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a
+           FROM pg_namespace n CROSS JOIN LATERAL unnest(n.nspacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
           WHERE a.grantee = {group} AND a.privilege_type <> 'USAGE'
          UNION ALL
          SELECT format('REVOKE %s ON DATABASE %I FROM %I;', a.privilege_type, d.datname,
                        pg_get_userbyid({group}))
-           FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) a
+           FROM pg_database d CROSS JOIN LATERAL unnest(d.datacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
           WHERE d.datname = current_database() AND a.grantee = {group}
             AND a.privilege_type NOT IN ('CONNECT', 'TEMPORARY')
          UNION ALL
@@ -454,13 +458,13 @@ pub(super) fn readers_strays(group: &str) -> String {
                        CASE da.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES'
                             WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END,
                        pg_get_userbyid({group}))
-           FROM pg_default_acl da CROSS JOIN LATERAL aclexplode(da.defaclacl) a
+           FROM pg_default_acl da CROSS JOIN LATERAL unnest(da.defaclacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
           WHERE a.grantee = {group}
             AND NOT (da.defaclobjtype IN ('r', 'S') AND a.privilege_type = 'SELECT')
          UNION ALL
          SELECT format('REVOKE %s ON LARGE OBJECT %s FROM %I;', a.privilege_type, l.oid,
                        pg_get_userbyid({group}))
-           FROM pg_largeobject_metadata l CROSS JOIN LATERAL aclexplode(l.lomacl) a
+           FROM pg_largeobject_metadata l CROSS JOIN LATERAL unnest(l.lomacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
           WHERE a.grantee = {group} AND a.privilege_type <> 'SELECT'
           ORDER BY 1"
     )

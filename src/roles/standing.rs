@@ -230,11 +230,14 @@ impl Serialize for Restriction {
     }
 }
 
-/// CTEs (to follow `WITH RECURSIVE facts AS (…)`) defining
-/// `restrictions(role, kind, via, detail)`: for each role that is not an
-/// application user of this database, the first reason found, in the order
-/// of [`Restriction`]. `via` is the role that carries the reason (the role
-/// itself or one it is a member of); `detail` names databases or objects.
+/// CTEs (to follow `WITH RECURSIVE facts AS (…), scope(oid) AS (…)`)
+/// defining `restrictions(role, kind, via, detail)`: for each role of
+/// `scope` that is not an application user of this database, the first
+/// reason found, in the order of [`Restriction`]. `via` is the role that
+/// carries the reason (the role itself or one it is a member of); `detail`
+/// names databases or objects. Only the roles of `scope` and those they
+/// are members of are looked at, so judging a page of users costs what the
+/// page holds, not what the server holds.
 ///
 /// Like all of the module's SQL, it runs with `search_path` set to
 /// `pg_catalog, pg_temp` (see [`super::admin_pool`]), so no function or
@@ -242,9 +245,23 @@ impl Serialize for Restriction {
 pub(super) const RESTRICTIONS: &str = "
   ancestry(member, ancestor) AS (
       SELECT m.member, m.roleid FROM pg_auth_members m
+       WHERE m.member IN (SELECT oid FROM scope)
       UNION
       SELECT a.member, m.roleid
         FROM ancestry a JOIN pg_auth_members m ON m.member = a.ancestor
+  ),
+  involved(oid) AS (SELECT oid FROM scope UNION SELECT ancestor FROM ancestry),
+  -- What the involved roles own or are granted, read once, by the index on
+  -- the role (`= ANY (ARRAY(…))`, not a join, so the planner looks up each
+  -- role rather than reading the whole catalog). Default privileges in
+  -- this database are left out: none of the checks below is about them,
+  -- and the readers group has one for every user who creates tables.
+  deps AS MATERIALIZED (
+      SELECT s.refobjid, s.classid, s.objid, s.objsubid, s.dbid, s.deptype
+        FROM pg_shdepend s
+       WHERE s.refclassid = 'pg_authid'::regclass
+         AND s.refobjid = ANY (ARRAY(SELECT oid FROM involved))
+         AND NOT (s.dbid = (SELECT oid FROM facts) AND s.classid = 'pg_default_acl'::regclass)
   ),
   -- Other databases where a role owns objects or holds privileges: objects
   -- inside a database carry its oid; a grant on a database itself is a
@@ -252,12 +269,11 @@ pub(super) const RESTRICTIONS: &str = "
   footprints(role, detail) AS (
       SELECT s.refobjid,
              string_agg(DISTINCT d.datname::text, ', ' ORDER BY d.datname::text)
-        FROM pg_shdepend s
+        FROM deps s
         JOIN pg_database d
           ON d.oid = CASE WHEN s.dbid = 0 AND s.classid = 'pg_database'::regclass
                           THEN s.objid ELSE s.dbid END
-       WHERE s.refclassid = 'pg_authid'::regclass
-         AND d.datname <> current_database()
+       WHERE d.datname <> current_database()
        GROUP BY s.refobjid
   ),
   -- Server-wide objects a role owns or holds privileges on: parameters
@@ -265,8 +281,8 @@ pub(super) const RESTRICTIONS: &str = "
   server_wide(role, detail) AS (
       SELECT s.refobjid,
              string_agg(DISTINCT pg_describe_object(s.classid, s.objid, 0), ', ')
-        FROM pg_shdepend s
-       WHERE s.refclassid = 'pg_authid'::regclass AND s.dbid = 0
+        FROM deps s
+       WHERE s.dbid = 0
          AND s.classid NOT IN ('pg_database'::regclass,
                                'pg_auth_members'::regclass)
        GROUP BY s.refobjid
@@ -284,10 +300,8 @@ pub(super) const RESTRICTIONS: &str = "
   system_grants(role, detail) AS (
       SELECT s.refobjid,
              string_agg(DISTINCT pg_describe_object(s.classid, s.objid, s.objsubid), ', ')
-        FROM pg_shdepend s
-       WHERE s.refclassid = 'pg_authid'::regclass
-         AND s.dbid = (SELECT oid FROM pg_database
-                        WHERE datname = current_database())
+        FROM deps s
+       WHERE s.dbid = (SELECT oid FROM facts)
          AND ((s.deptype = 'a'
                AND (s.classid IN ('pg_foreign_server'::regclass,
                                   'pg_foreign_data_wrapper'::regclass)
@@ -316,7 +330,7 @@ pub(super) const RESTRICTIONS: &str = "
                   WHEN k.kind IN ('system', 'member_system') THEN sg.detail
                   WHEN k.kind = 'no_admin' THEN facts.admin
                   ELSE f.detail END
-        FROM (SELECT oid AS role, oid AS via FROM pg_roles
+        FROM (SELECT oid AS role, oid AS via FROM scope
               UNION ALL
               SELECT member, ancestor FROM ancestry) s
         JOIN pg_roles a ON a.oid = s.via

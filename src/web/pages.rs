@@ -79,7 +79,7 @@ pub struct DatabaseRow {
     pub name: String,
     /// The server's version, when it answered.
     pub version: Option<String>,
-    pub user_count: Option<usize>,
+    pub user_count: Option<u64>,
     /// Why it cannot be used now, when it cannot: "unreachable" or "misconfigured".
     pub problem: Option<&'static str>,
 }
@@ -120,7 +120,7 @@ pub struct OverviewPage {
     pub version: String,
     /// How the protected user connects, without its password.
     pub connection: ConnectionDetails,
-    pub user_count: usize,
+    pub user_count: u64,
     /// The role pgusers connects as, and what its kind implies.
     pub admin: AdminKind,
 }
@@ -220,7 +220,7 @@ pub struct DeleteConfirmPage {
 impl DeleteConfirmPage {
     /// "1 object", "3 objects".
     pub fn owned(&self) -> String {
-        crate::domain::count(self.objects.len(), "object", "objects")
+        crate::domain::count(self.objects.len() as u64, "object", "objects")
     }
 }
 

@@ -24,7 +24,7 @@ pub async fn list(app: web::Data<AppState>, operator: Operator) -> Result<HttpRe
 async fn row(database: &ManagedDatabase) -> DatabaseRow {
     let facts = async {
         let version = database.roles.server_version().await?;
-        let users = database.roles.list().await?.len();
+        let users = database.roles.count().await?;
         Ok::<_, crate::roles::RoleError>((version, users))
     };
     let (version, user_count, problem) = match facts.await {

@@ -18,7 +18,7 @@ pub async fn show(
         chrome: chrome(&operator, Some(database)),
         version: roles.server_version().await?,
         connection: roles.connection_details().await?,
-        user_count: roles.list().await?.len(),
+        user_count: roles.count().await?,
         admin: roles.admin_kind().await?,
     };
     render(StatusCode::OK, &page)
