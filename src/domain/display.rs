@@ -103,14 +103,43 @@ fn is_format(c: char) -> bool {
     )
 }
 
-/// A count with its noun in English: "1 object", "2 objects", "0 objects".
+/// A count with its noun in English: "1 object", "2 objects", "0 objects",
+/// "10,001 users".
 pub fn count(n: u64, singular: &str, plural: &str) -> String {
-    format!("{n} {}", if n == 1 { singular } else { plural })
+    format!(
+        "{} {}",
+        thousands(n),
+        if n == 1 { singular } else { plural }
+    )
+}
+
+/// A number with a comma between each group of three digits: "10,001".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_counts_have_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(10_001), "10,001");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(count(1, "user", "users"), "1 user");
+        assert_eq!(count(10_001, "user", "users"), "10,001 users");
+    }
 
     #[test]
     fn ordinary_names_are_shown_as_they_are_without_copying() {

@@ -18,7 +18,7 @@ mod username;
 pub use api_token::{ApiToken, TokenError, TokenId, TokenIdError, TokenLabel, TokenLabelError};
 pub use connection::{ConnectionDetails, Host};
 pub use database_id::{DATABASE_ID_MAX, DatabaseId, DatabaseIdError};
-pub use display::{count, is_hidden, terminal_safe_json, visible, visible_lines};
+pub use display::{count, is_hidden, terminal_safe_json, thousands, visible, visible_lines};
 pub use listing::{PAGE_SIZE, PageNumber, SEARCH_MAX, Search, Show};
 pub use operator::{
     OPERATOR_PASSWORD_MIN, OperatorName, OperatorNameError, OperatorPassword, OperatorPasswordError,

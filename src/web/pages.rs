@@ -6,7 +6,8 @@ use actix_web::http::header::CACHE_CONTROL;
 use askama::Template;
 
 use super::WebError;
-use crate::domain::ConnectionDetails;
+use super::list_place::ListPlace;
+use crate::domain::{ConnectionDetails, PAGE_SIZE, PageNumber, Search, Show};
 use crate::roles::{AdminKind, DatabaseUser, LeftCode};
 use crate::state::{Entry, TokenInfo};
 
@@ -42,6 +43,9 @@ pub struct Chrome {
     /// The database the page belongs to; none on the dashboard's own pages
     /// (the list of databases, the activity).
     pub place: Option<Place>,
+    /// The users list's query this page came from (`?q=…&page=2`, or
+    /// empty), so its links and forms lead back there.
+    pub back: String,
 }
 
 /// A database's pages: their heading and where they are.
@@ -70,6 +74,17 @@ impl Chrome {
             Some(_) => format!("{}/settings/database-users", self.base()),
             None => "/".to_owned(),
         }
+    }
+
+    /// The users list where the person left it (search, filter, page).
+    pub fn users_list_href(&self) -> String {
+        format!("{}{}", self.users_href(), self.back)
+    }
+
+    /// Says the page came from the users list at `place`.
+    pub fn returning_to(mut self, place: &ListPlace) -> Self {
+        self.back = place.query();
+        self
     }
 }
 
@@ -129,10 +144,113 @@ pub struct OverviewPage {
 #[template(path = "users.html")]
 pub struct UsersPage {
     pub chrome: Chrome,
+    /// The users of this page.
     pub users: Vec<DatabaseUser>,
+    /// How many users match the search and filter, on all pages.
+    pub total: u64,
+    pub place: ListPlace,
+    /// What was wrong in the URL's query (shown, and replaced by defaults).
+    pub problems: Vec<String>,
     pub flash: Option<String>,
     /// Why some users show "unknown" password encryption, when some do.
     pub encryption_note: Option<&'static str>,
+}
+
+/// A filter of the users list, as a link.
+pub struct FilterLink {
+    pub label: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+impl UsersPage {
+    pub fn last_page(&self) -> PageNumber {
+        PageNumber::last(self.total, PAGE_SIZE)
+    }
+
+    /// A page after the last one was asked for (a shared link gone stale).
+    pub fn beyond_last(&self) -> bool {
+        self.users.is_empty() && self.total > 0
+    }
+
+    /// The search typed, to show in its box.
+    pub fn search_text(&self) -> &str {
+        self.place.search.as_ref().map_or("", Search::as_str)
+    }
+
+    /// "10,001 users", "Users 51–100 of 10,001", "3 users match “app”".
+    pub fn summary(&self) -> String {
+        let noun = match self.place.show {
+            Show::All => ("user", "users"),
+            Show::ReadOnly => ("read-only user", "read-only users"),
+            Show::ReadWrite => ("read-write user", "read-write users"),
+            Show::Protected => ("protected user", "protected users"),
+        };
+        let found = match &self.place.search {
+            Some(search) => format!(
+                "{} {} “{}”",
+                crate::domain::count(self.total, noun.0, noun.1),
+                if self.total == 1 { "matches" } else { "match" },
+                crate::domain::visible(search.as_str())
+            ),
+            None => crate::domain::count(self.total, noun.0, noun.1),
+        };
+        if self.total <= u64::from(PAGE_SIZE) || self.users.is_empty() {
+            return found;
+        }
+        let first = self.place.page.offset(PAGE_SIZE) + 1;
+        let last = first + self.users.len() as u64 - 1;
+        format!(
+            "{found}: {}–{} shown",
+            crate::domain::thousands(first),
+            crate::domain::thousands(last)
+        )
+    }
+
+    fn href(&self, place: &ListPlace) -> String {
+        format!("{}{}", self.chrome.users_href(), place.query())
+    }
+
+    fn page_href(&self, page: PageNumber) -> String {
+        self.href(&self.place.on_page(page))
+    }
+
+    pub fn last_href(&self) -> String {
+        self.page_href(self.last_page())
+    }
+
+    pub fn previous_href(&self) -> Option<String> {
+        let previous = self.place.page.previous()?;
+        Some(self.page_href(previous.min(self.last_page())))
+    }
+
+    pub fn next_href(&self) -> Option<String> {
+        let next = self
+            .place
+            .page
+            .next()
+            .filter(|next| *next <= self.last_page())?;
+        Some(self.page_href(next))
+    }
+
+    /// The list without the search (the same filter, from page 1).
+    pub fn clear_search_href(&self) -> String {
+        self.href(&ListPlace {
+            search: None,
+            ..self.place.showing(self.place.show)
+        })
+    }
+
+    pub fn filters(&self) -> Vec<FilterLink> {
+        Show::EVERY
+            .into_iter()
+            .map(|show| FilterLink {
+                label: show.label(),
+                href: self.href(&self.place.showing(show)),
+                current: show == self.place.show,
+            })
+            .collect()
+    }
 }
 
 /// Messages tied to the fields of the new-user form: every problem of

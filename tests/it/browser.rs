@@ -119,6 +119,8 @@ async fn the_guides_steps_work_in_a_real_browser() {
                 .await?;
             page.status_message(&format!("User \"{writer}\" created."))
                 .await?;
+            // Other tests' users share the cluster and fill the first pages.
+            page.search(&writer).await?;
             let row = page.row(&writer).await?;
             ensure_text(&row, "td:nth-child(1)", &writer).await?;
             ensure_text(&row, "td:nth-child(2)", "No").await?;
@@ -198,6 +200,7 @@ async fn the_guides_steps_work_in_a_real_browser() {
             }
             page.click_and_load(&page.link("Done, back to database users").await?)
                 .await?;
+            page.search(&reader).await?;
             let row = page.row(&reader).await?;
             ensure_text(&row, "td:nth-child(2)", "Read only").await?;
             ensure!(
@@ -344,6 +347,7 @@ async fn the_guides_steps_work_in_a_real_browser() {
 
     steps
         .run("delete the read-write user from its ... menu", async {
+            page.search(&writer).await?;
             let menu = page.menu(&writer).await?;
             menu.find(Locator::Css("summary")).await?.click().await?;
             page.wait_until_open(&menu, "a click on \"...\" opens its menu")
@@ -355,6 +359,15 @@ async fn the_guides_steps_work_in_a_real_browser() {
                 .await?;
             page.status_message(&format!("User \"{writer}\" deleted."))
                 .await?;
+            let url = page.client.current_url().await?;
+            ensure!(
+                url.query() == Some(&format!("q={writer}")),
+                "after the delete, the list is not back at its search: {url}"
+            );
+            ensure!(
+                page.source().await?.contains("No user matches"),
+                "the search that found the deleted user does not say it finds nobody now"
+            );
             let rows = page
                 .client
                 .find_all(Locator::Css(&row_selector(&writer)))
@@ -370,6 +383,7 @@ async fn the_guides_steps_work_in_a_real_browser() {
 
     steps
         .run("the protected user has no menu", async {
+            page.search(&app.db.protected).await?;
             let row = page.row(&app.db.protected).await?;
             ensure!(
                 row.find_all(Locator::Css("details")).await?.is_empty(),
@@ -409,7 +423,7 @@ async fn the_guides_steps_work_in_a_real_browser() {
                     "the form forged at {path} created a role"
                 );
             }
-            page.goto(&app.users("")).await?;
+            page.goto(&app.users(&format!("?q={intruder}"))).await?;
             page.visible(&format!(
                 "//h2[normalize-space(.)={}]",
                 xpath_literal("Manage database users")
@@ -821,6 +835,13 @@ impl Page {
             .find(Locator::Id(&id))
             .await
             .with_context(|| format!("the label \"{text}\" names a missing field #{id}"))
+    }
+
+    /// Searches the users list for `name` with its search box.
+    async fn search(&self, name: &str) -> Result<()> {
+        self.type_into("Search users", name).await?;
+        self.click_and_load(&self.button("Search").await?).await?;
+        Ok(())
     }
 
     /// Clicks the field labelled `label`, empties it, types `text` and

@@ -24,3 +24,4 @@ mod roles_read_only;
 mod roles_standing;
 mod security;
 mod tokens;
+mod users_list;

@@ -81,5 +81,6 @@ pub(super) fn chrome(operator: &Operator, database: Option<&ManagedDatabase>) ->
             id: database.id.to_string(),
             name: crate::domain::visible(&database.name).into_owned(),
         }),
+        back: String::new(),
     }
 }

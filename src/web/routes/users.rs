@@ -5,10 +5,11 @@ use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
 use super::{chrome, see_other};
-use crate::domain::{EntryProblems, NewPassword, Problems, RoleName, Username};
+use crate::domain::{EntryProblems, NewPassword, PAGE_SIZE, Problems, RoleName, Username};
 use crate::registry::ManagedDatabase;
-use crate::roles::{Access, RoleError};
+use crate::roles::{Access, Listing, RoleError, Window};
 use crate::state::Action;
+use crate::web::list_place::{ListParams, ListPlace};
 use crate::web::once::{self, Claim, FormIds};
 use crate::web::pages::{
     DeleteConfirmPage, NewUserErrors, NewUserPage, PasswordPage, ResetConfirmPage, UsersPage,
@@ -22,20 +23,44 @@ fn users_page(database: &ManagedDatabase) -> String {
     format!("/databases/{}/settings/database-users", database.id)
 }
 
+/// The users list where `params` put the person: a page of users matching
+/// a search and filter, and how many match.
 pub async fn list(
     app: web::Data<AppState>,
     operator: Operator,
     db: web::Path<String>,
+    params: web::Query<ListParams>,
 ) -> Result<HttpResponse, WebError> {
     let database = app.database(&db)?;
-    let users = database.roles.list().await?;
+    let (place, problems) = ListPlace::read(&params);
+    let listing = Listing {
+        search: place.search.as_ref(),
+        show: place.show,
+        window: Window::Page {
+            offset: place.page.offset(PAGE_SIZE),
+            limit: PAGE_SIZE,
+        },
+    };
+    let found = database.roles.list_page(&listing).await?;
     let page = UsersPage {
-        chrome: chrome(&operator, Some(database)),
-        encryption_note: crate::roles::unknown_encryption_note(&users),
-        users,
+        chrome: chrome(&operator, Some(database)).returning_to(&place),
+        encryption_note: crate::roles::unknown_encryption_note(&found.users),
+        users: found.users,
+        total: found.total,
+        place,
+        problems,
         flash: operator.session.take_flash(),
     };
     render(StatusCode::OK, &page)
+}
+
+/// Where to go back to after an action started from the list at `params`.
+fn back_to(database: &ManagedDatabase, params: &ListParams) -> String {
+    format!(
+        "{}{}",
+        users_page(database),
+        ListPlace::read(params).0.query()
+    )
 }
 
 pub async fn new_form(
@@ -43,10 +68,11 @@ pub async fn new_form(
     ids: web::Data<FormIds>,
     operator: Operator,
     db: web::Path<String>,
+    params: web::Query<ListParams>,
 ) -> Result<HttpResponse, WebError> {
     let database = app.database(&db)?;
     let page = NewUserPage {
-        chrome: chrome(&operator, Some(database)),
+        chrome: chrome(&operator, Some(database)).returning_to(&ListPlace::read(&params).0),
         form_id: ids.issue(
             &operator.session_id,
             Action::CreateUser,
@@ -116,6 +142,7 @@ pub async fn create(
     ids: web::Data<FormIds>,
     operator: Operator,
     db: web::Path<String>,
+    params: web::Query<ListParams>,
     form: web::Form<NewUserForm>,
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
@@ -125,6 +152,7 @@ pub async fn create(
         operator: &operator,
         database,
         form: &form,
+        params: &params,
     };
     let user = match parse_new_user(&form) {
         Ok(user) => user,
@@ -165,12 +193,12 @@ pub async fn create(
             operator
                 .session
                 .flash(format!("User \"{username}\" created."));
-            Ok(see_other(&users_page(database)))
+            Ok(see_other(&back_to(database, &params)))
         }
         Ok(Some(password)) => {
             tracing::info!(operator = %operator.name, user = %username, "user created with a generated password");
             let page = PasswordPage {
-                chrome: chrome(&operator, Some(database)),
+                chrome: chrome(&operator, Some(database)).returning_to(&ListPlace::read(&params).0),
                 username,
                 password: password.expose().to_owned(),
                 action: "created",
@@ -208,6 +236,8 @@ struct Again<'a> {
     operator: &'a Operator,
     database: &'a ManagedDatabase,
     form: &'a NewUserForm,
+    /// Where in the users list the person came from.
+    params: &'a ListParams,
 }
 
 impl Again<'_> {
@@ -220,7 +250,8 @@ impl Again<'_> {
     /// [`Again::form`], answered with `status`.
     fn form_as(&self, status: StatusCode, errors: NewUserErrors) -> Result<HttpResponse, WebError> {
         let page = NewUserPage {
-            chrome: chrome(self.operator, Some(self.database)),
+            chrome: chrome(self.operator, Some(self.database))
+                .returning_to(&ListPlace::read(self.params).0),
             // A new id: the failed sending gave its claim up, but the
             // corrected form is a new one.
             form_id: self.ids.issue(
@@ -255,11 +286,12 @@ pub async fn reset_confirm(
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,
+    params: web::Query<ListParams>,
 ) -> Result<HttpResponse, WebError> {
     let (database, name) = place(&app, &path)?;
     database.roles.ensure_changeable(&name).await?;
     let page = ResetConfirmPage {
-        chrome: chrome(&operator, Some(database)),
+        chrome: chrome(&operator, Some(database)).returning_to(&ListPlace::read(&params).0),
         form_id: ids.issue(
             &operator.session_id,
             Action::ResetPassword,
@@ -283,6 +315,7 @@ pub async fn reset(
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,
+    params: web::Query<ListParams>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
@@ -308,7 +341,7 @@ pub async fn reset(
     let password = result?;
     tracing::info!(operator = %operator.name, database = %database.id, user = %name, "password reset");
     let page = PasswordPage {
-        chrome: chrome(&operator, Some(database)),
+        chrome: chrome(&operator, Some(database)).returning_to(&ListPlace::read(&params).0),
         username: name.to_string(),
         password: password.expose().to_owned(),
         action: "updated",
@@ -321,13 +354,14 @@ pub async fn delete_confirm(
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,
+    params: web::Query<ListParams>,
 ) -> Result<HttpResponse, WebError> {
     let (database, name) = place(&app, &path)?;
     let roles = &database.roles;
     roles.ensure_changeable(&name).await?;
     let ownership = roles.ownership(&name).await?;
     let page = DeleteConfirmPage {
-        chrome: chrome(&operator, Some(database)),
+        chrome: chrome(&operator, Some(database)).returning_to(&ListPlace::read(&params).0),
         form_id: ids.issue(
             &operator.session_id,
             Action::DeleteUser,
@@ -348,6 +382,7 @@ pub async fn delete(
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,
+    params: web::Query<ListParams>,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
@@ -374,5 +409,5 @@ pub async fn delete(
     tracing::info!(operator = %operator.name, database = %database.id, user = %name, "user deleted");
     let shown = crate::domain::visible(name.as_str());
     operator.session.flash(format!("User \"{shown}\" deleted."));
-    Ok(see_other(&users_page(database)))
+    Ok(see_other(&back_to(database, &params)))
 }
