@@ -537,3 +537,114 @@ async fn the_openapi_document_lists_every_endpoint_and_its_bearer_security() {
     let statuses: Vec<&String> = delete.as_object().unwrap().keys().collect();
     assert_eq!(statuses, ["204", "401", "403", "404", "409", "503"]);
 }
+
+/// The names in a list answer, in order.
+fn names(body: &Value) -> Vec<String> {
+    body["database-users"]
+        .as_array()
+        .expect("a list of users")
+        .iter()
+        .map(|user| user["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_page_of_the_list_carries_scalingos_pagination_meta_and_no_page_keeps_the_plain_shape() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, true).await;
+    let prefix = unique_name("apipage");
+    let made: Vec<String> = (0..5).map(|i| format!("{prefix}_{i}")).collect();
+    let statements: String = made
+        .iter()
+        .map(|name| format!("CREATE ROLE {name} LOGIN;"))
+        .collect();
+    app.db
+        .admin()
+        .await
+        .batch_execute(&statements)
+        .await
+        .unwrap();
+    let users = script.users();
+
+    let all = script.get(&format!("{users}?q={prefix}")).await;
+    let first = script
+        .get(&format!(
+            "{users}?q={}&page=1&per_page=2",
+            prefix.to_uppercase()
+        ))
+        .await;
+    let last = script
+        .get(&format!("{users}?q={prefix}&page=3&per_page=2"))
+        .await;
+    let past = script
+        .get(&format!("{users}?q={prefix}&page=9&per_page=2"))
+        .await;
+
+    assert_eq!(all.status, 200, "{}", all.text);
+    assert_eq!(names(&all.body), made);
+    assert!(
+        all.body.get("meta").is_none(),
+        "no page asked, Scalingo's plain shape"
+    );
+    assert_eq!(names(&first.body), made[..2].to_vec());
+    assert_eq!(
+        first.body["meta"]["pagination"],
+        json!({"prev_page": null, "current_page": 1, "next_page": 2, "total_pages": 3, "total_count": 5})
+    );
+    assert_eq!(names(&last.body), made[4..].to_vec());
+    assert_eq!(
+        last.body["meta"]["pagination"],
+        json!({"prev_page": 2, "current_page": 3, "next_page": null, "total_pages": 3, "total_count": 5})
+    );
+    assert_eq!(past.status, 200);
+    assert!(names(&past.body).is_empty());
+    assert_eq!(
+        past.body["meta"]["pagination"]["prev_page"],
+        json!(3),
+        "back to the last page"
+    );
+}
+
+#[tokio::test]
+async fn the_list_filters_by_access_and_refuses_a_wrong_page_size_or_filter_with_422() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, true).await;
+    let (reader, _) = app
+        .db
+        .create_user("apiro", pgusers::roles::Access::ReadOnly)
+        .await;
+    let users = script.users();
+
+    let read_only = script
+        .get(&format!("{users}?q={reader}&show=read-only"))
+        .await;
+    let read_write = script
+        .get(&format!("{users}?q={reader}&show=read-write"))
+        .await;
+    let protected = script
+        .get(&format!("{users}?q={}&show=protected", app.db.protected))
+        .await;
+
+    assert_eq!(names(&read_only.body), vec![reader.to_string()]);
+    assert!(names(&read_write.body).is_empty());
+    assert_eq!(names(&protected.body), vec![app.db.protected.clone()]);
+    for (query, field) in [
+        ("page=0", "page"),
+        ("page=x", "page"),
+        ("page=1&per_page=0", "per_page"),
+        ("page=1&per_page=1001", "per_page"),
+        ("per_page=10", "per_page"),
+        ("show=admins", "show"),
+    ] {
+        let answer = script.get(&format!("{users}?{query}")).await;
+        assert_eq!(answer.status, 422, "{query}: {}", answer.text);
+        assert!(
+            answer.body["errors"][field].is_array(),
+            "{query}: {}",
+            answer.text
+        );
+    }
+    let twice = script.get(&format!("{users}?page=1&page=2")).await;
+    assert_eq!(twice.status, 400, "{}", twice.text);
+    assert!(twice.body["error"].is_string());
+}

@@ -30,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     let user = "/databases/{id}/users/{name}";
     let reset = "/databases/{id}/users/{name}/reset_password";
     cfg.app_data(json_config())
+        .app_data(query_config())
         .route("/openapi.json", get().to(openapi::document))
         .service(
             web::resource("/databases")
@@ -56,6 +57,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .default_service(web::to(not_allowed)),
         )
         .default_service(web::to(no_endpoint));
+}
+
+/// A query that cannot be read (a parameter given twice) is a JSON 400.
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _| {
+        ApiError::BadRequest(format!("The query cannot be read: {error}.")).into()
+    })
 }
 
 /// Bodies are JSON of at most 16 KiB. A body that is not says where, never

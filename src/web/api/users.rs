@@ -9,9 +9,14 @@ use utoipa::{IntoResponses, ToSchema};
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody, InvalidBody};
-use crate::domain::{EntryProblems, NewPassword, Password, RoleName, Username, visible};
+use std::collections::BTreeMap;
+
+use crate::domain::{
+    EntryProblems, NewPassword, PAGE_SIZE, PageNumber, Password, RoleName, Search, Show, Username,
+    visible,
+};
 use crate::registry::ManagedDatabase;
-use crate::roles::{Access, DatabaseUser};
+use crate::roles::{Access, DatabaseUser, Listing, Window};
 use crate::state::Action;
 use crate::web::{AppState, audit};
 
@@ -59,11 +64,109 @@ impl ApiUser {
     }
 }
 
-/// `{"database-users": [...]}` (with a hyphen, as Scalingo's).
+/// `{"database-users": [...]}` (with a hyphen, as Scalingo's), and `meta`
+/// when a page was asked for.
 #[derive(Serialize, ToSchema)]
 pub struct UsersBody {
     #[serde(rename = "database-users")]
     pub database_users: Vec<ApiUser>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<ListMeta>,
+}
+
+/// `{"pagination": {...}}`, as Scalingo's paginated lists.
+#[derive(Serialize, ToSchema)]
+pub struct ListMeta {
+    pub pagination: Pagination,
+}
+
+/// Where a page is among the pages of a list.
+#[derive(Serialize, ToSchema)]
+pub struct Pagination {
+    /// `null` on the first page.
+    pub prev_page: Option<u32>,
+    pub current_page: u32,
+    /// `null` on the last page.
+    pub next_page: Option<u32>,
+    /// At least 1, even for an empty list.
+    pub total_pages: u32,
+    /// Users matching the search and filter, on all pages.
+    pub total_count: u64,
+}
+
+/// The most users one page of the API may hold.
+pub const PER_PAGE_MAX: u32 = 1000;
+
+/// What a list asks for. All optional: without `page`, every matching user
+/// in one answer (Scalingo's shape).
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// A page, from 1; adds `meta.pagination` to the answer.
+    #[param(value_type = Option<u32>, minimum = 1)]
+    page: Option<String>,
+    /// Users per page, 1 to 1000 (default 50); only with `page`.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    per_page: Option<String>,
+    /// Part of a name, matched without regard to case (`_` and `%` are
+    /// plain characters).
+    q: Option<String>,
+    /// `all` (the default), `read-only`, `read-write` or `protected`.
+    #[param(value_type = Option<String>)]
+    show: Option<String>,
+}
+
+/// A valid [`ListQuery`].
+struct ListAsk {
+    search: Option<Search>,
+    show: Show,
+    /// The page and its size, when one was asked for.
+    page: Option<(PageNumber, u32)>,
+}
+
+fn read_list_query(query: &ListQuery) -> Result<ListAsk, ApiError> {
+    let mut errors = BTreeMap::new();
+    let show = match query.show.as_deref() {
+        None => Show::All,
+        Some(word) => Show::parse(word).unwrap_or_else(|| {
+            errors.insert(
+                "show",
+                vec!["must be all, read-only, read-write or protected".to_owned()],
+            );
+            Show::All
+        }),
+    };
+    let page = query.page.as_deref().map(|page| {
+        PageNumber::parse(page).unwrap_or_else(|| {
+            errors.insert("page", vec!["must be a whole number from 1".to_owned()]);
+            PageNumber::FIRST
+        })
+    });
+    let per_page = match query.per_page.as_deref() {
+        None => PAGE_SIZE,
+        Some(_) if page.is_none() => {
+            errors.insert("per_page", vec!["is used only with page".to_owned()]);
+            PAGE_SIZE
+        }
+        Some(size) => match size.trim().parse::<u32>() {
+            Ok(size) if (1..=PER_PAGE_MAX).contains(&size) => size,
+            _ => {
+                errors.insert(
+                    "per_page",
+                    vec![format!("must be a whole number from 1 to {PER_PAGE_MAX}")],
+                );
+                PAGE_SIZE
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    Ok(ListAsk {
+        search: query.q.as_deref().and_then(Search::parse),
+        show,
+        page: page.map(|page| (page, per_page)),
+    })
 }
 
 /// `{"database_user": {...}}`
@@ -238,9 +341,11 @@ async fn answer(
 
 #[utoipa::path(
     get, path = "/api/databases/{id}/users", tag = "database users",
-    params(("id" = String, Path, description = "The database's ID")),
+    params(("id" = String, Path, description = "The database's ID"), ListQuery),
     responses(
-        (status = 200, description = "The database's users", body = UsersBody),
+        (status = 200, description = "The database's users (a page of them with `page`)", body = UsersBody),
+        (status = 400, description = "A query parameter given twice", body = ErrorBody),
+        (status = 422, description = "A query parameter out of its range", body = InvalidBody),
         UserRefusals,
     ),
     security(("token" = []))
@@ -249,14 +354,44 @@ pub async fn list(
     app: web::Data<AppState>,
     _caller: Caller,
     id: web::Path<String>,
+    query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let database = database(&app, &id)?;
-    let users = database.roles.list().await?;
+    let ask = read_list_query(&query)?;
+    let listing = Listing {
+        search: ask.search.as_ref(),
+        show: ask.show,
+        window: match ask.page {
+            Some((page, per_page)) => Window::Page {
+                offset: page.offset(per_page),
+                limit: per_page,
+            },
+            None => Window::All,
+        },
+    };
+    let found = database.roles.list_page(&listing).await?;
+    let meta = ask.page.map(|(page, per_page)| {
+        let last = PageNumber::last(found.total, per_page);
+        ListMeta {
+            pagination: Pagination {
+                prev_page: page.previous().map(|previous| previous.min(last).get()),
+                current_page: page.get(),
+                next_page: page
+                    .next()
+                    .filter(|next| *next <= last)
+                    .map(PageNumber::get),
+                total_pages: last.get(),
+                total_count: found.total,
+            },
+        }
+    });
     Ok(HttpResponse::Ok().json(UsersBody {
-        database_users: users
+        database_users: found
+            .users
             .into_iter()
             .map(|user| ApiUser::of(user, None))
             .collect(),
+        meta,
     }))
 }
 
