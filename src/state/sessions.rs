@@ -23,31 +23,65 @@ impl StateStore {
         Ok(id)
     }
 
-    /// The operator of a live session, marking it as used now; `None` when it
-    /// does not exist or has expired (it is then deleted).
-    pub async fn touch_session(
+    /// The operator of a live session; `None` when it does not exist or has
+    /// expired (it is then deleted).
+    ///
+    /// A read, not a write: its last use is recorded again only once it is
+    /// older than `grain`, so a page view costs no write and no commit, and
+    /// concurrent requests of one session do not queue on its row. Ending a
+    /// session deletes its row, which this read sees at once, in every
+    /// process.
+    pub async fn check_session(
         &self,
         id: &str,
         idle: Duration,
         lifetime: Duration,
+        grain: Duration,
     ) -> Result<Option<String>, StateError> {
         let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "UPDATE operator_sessions SET seen_at = now()
-                  WHERE id = $1
-                    AND seen_at > now() - make_interval(secs => $2)
-                    AND created_at > now() - make_interval(secs => $3)
-                RETURNING operator",
-                &[&id, &idle.as_secs_f64(), &lifetime.as_secs_f64()],
+        let check = client
+            .prepare_cached(
+                "SELECT operator,
+                        seen_at > now() - make_interval(secs => $2)
+                            AND created_at > now() - make_interval(secs => $3),
+                        seen_at < now() - make_interval(secs => $4)
+                   FROM operator_sessions
+                  WHERE id = $1",
             )
             .await?;
-        if row.is_none() {
+        let (idle, lifetime, grain) = (
+            idle.as_secs_f64(),
+            lifetime.as_secs_f64(),
+            grain.as_secs_f64(),
+        );
+        let Some(row) = client
+            .query_opt(&check, &[&id, &idle, &lifetime, &grain])
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (operator, live, stale): (String, bool, bool) = (row.get(0), row.get(1), row.get(2));
+        if !live {
             client
                 .execute("DELETE FROM operator_sessions WHERE id = $1", &[&id])
                 .await?;
+            return Ok(None);
         }
-        Ok(row.map(|row| row.get(0)))
+        if stale {
+            // Only the first of a session's concurrent requests past the
+            // grain writes; the others find it fresh and change nothing. A
+            // session that expired meanwhile is not brought back.
+            let refresh = client
+                .prepare_cached(
+                    "UPDATE operator_sessions SET seen_at = now()
+                      WHERE id = $1
+                        AND seen_at < now() - make_interval(secs => $2)
+                        AND seen_at > now() - make_interval(secs => $3)",
+                )
+                .await?;
+            client.execute(&refresh, &[&id, &grain, &idle]).await?;
+        }
+        Ok(Some(operator))
     }
 
     pub async fn end_session(&self, id: &str) -> Result<(), StateError> {
@@ -70,13 +104,21 @@ impl StateStore {
         Ok(())
     }
 
-    /// Forgets sessions nobody can use any more.
-    pub async fn forget_expired_sessions(&self, lifetime: Duration) -> Result<(), StateError> {
+    /// Forgets sessions nobody can use any more: past their lifetime, or
+    /// idle for longer than `idle` (an abandoned session is never checked
+    /// again, so nothing else would delete it before its lifetime ends).
+    pub async fn forget_expired_sessions(
+        &self,
+        idle: Duration,
+        lifetime: Duration,
+    ) -> Result<(), StateError> {
         let client = self.client().await?;
         client
             .execute(
-                "DELETE FROM operator_sessions WHERE created_at < now() - make_interval(secs => $1)",
-                &[&lifetime.as_secs_f64()],
+                "DELETE FROM operator_sessions
+                  WHERE seen_at < now() - make_interval(secs => $1)
+                     OR created_at < now() - make_interval(secs => $2)",
+                &[&idle.as_secs_f64(), &lifetime.as_secs_f64()],
             )
             .await?;
         Ok(())

@@ -17,12 +17,26 @@ const FLASH: &str = "flash";
 /// The id of the server-side session (see `state::sessions`).
 const SESSION_ID: &str = "sid";
 
-/// How long a login lasts: it ends after `idle` without a request, and
-/// after `lifetime` whatever happens.
+/// How long a login lasts: it ends after `idle` without a request (to
+/// within [`SessionPolicy::refresh_grain`]), and after `lifetime` whatever
+/// happens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
     pub idle: Duration,
     pub lifetime: Duration,
+}
+
+impl SessionPolicy {
+    /// How stale a session's last-seen time may get before a request
+    /// records it again: min(60 s, idle / 10). Checking a session is a
+    /// read; it writes only when the last recorded use is older than this,
+    /// so a page view costs no write and a session's concurrent requests do
+    /// not all write. The idle timeout is thus kept to within one grain: a
+    /// session may end up to one grain early (its last requests were not
+    /// recorded), never late.
+    pub fn refresh_grain(&self) -> Duration {
+        (self.idle / 10).min(Duration::from_secs(60))
+    }
 }
 
 impl Default for SessionPolicy {
@@ -130,7 +144,7 @@ impl FromRequest for Operator {
             let app = app.ok_or_else(|| WebError::internal("the application state is missing"))?;
             let Some(name) = app
                 .state
-                .touch_session(&id, policy.idle, policy.lifetime)
+                .check_session(&id, policy.idle, policy.lifetime, policy.refresh_grain())
                 .await?
             else {
                 // Expired, logged out elsewhere, or its operator is gone.
@@ -158,4 +172,36 @@ fn random_token() -> String {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idle(idle: Duration) -> SessionPolicy {
+        SessionPolicy {
+            idle,
+            ..SessionPolicy::default()
+        }
+    }
+
+    #[test]
+    fn the_refresh_grain_is_a_tenth_of_the_idle_timeout_and_at_most_a_minute() {
+        assert_eq!(
+            SessionPolicy::default().refresh_grain(),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            idle(Duration::from_secs(5 * 60)).refresh_grain(),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            idle(Duration::from_secs(1)).refresh_grain(),
+            Duration::from_millis(100)
+        );
+        assert_eq!(
+            idle(Duration::from_secs(12 * 3600)).refresh_grain(),
+            Duration::from_secs(60)
+        );
+    }
 }

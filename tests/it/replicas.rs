@@ -7,6 +7,7 @@
 //! state database) show that what is shared is what makes them one.
 
 use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use pgusers::domain::OperatorPassword;
 use pgusers::notice::Announce;
@@ -30,7 +31,18 @@ impl Replica {
     /// Starts `serve` over `db` with state database `state_db` and session
     /// key `key`, in a data directory of its own.
     async fn start(db: &TestDb, state_db: &str, key: &str) -> Self {
-        let env = vec![
+        Self::start_with(db, state_db, key, &[]).await
+    }
+
+    /// As [`Replica::start`], with more settings in `extra` (environment
+    /// variables).
+    async fn start_with(
+        db: &TestDb,
+        state_db: &str,
+        key: &str,
+        extra: &[(&'static str, &str)],
+    ) -> Self {
+        let mut env = vec![
             ("DATABASE_URL", db.database_url()),
             (
                 "PGUSERS_STATE_URL",
@@ -38,6 +50,7 @@ impl Replica {
             ),
             ("PGUSERS_SESSION_KEY", key.to_owned()),
         ];
+        env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
         // The log is written next to the data directory: both inside one
         // temporary directory, removed with it.
         let dir = tempfile::tempdir().unwrap();
@@ -278,6 +291,45 @@ async fn a_login_on_one_replica_is_valid_on_the_other_and_a_logout_on_either_end
     for replica in [a, b, other_key, other_state] {
         replica.stop().await;
     }
+}
+
+#[tokio::test]
+async fn a_login_kept_alive_on_one_replica_stays_valid_on_the_other_past_its_idle_timeout() {
+    let db = test_db().await;
+    let (_store, state_db, operator_password) = state_of(&db).await;
+    let key = session_key();
+    // Idle 2 s, so a refresh grain of 0.2 s.
+    let idle = [("PGUSERS_SESSION_IDLE", "2s")];
+    let a = Replica::start_with(&db, &state_db, &key, &idle).await;
+    let b = Replica::start_with(&db, &state_db, &key, &idle).await;
+    let cookie = log_in(
+        &Browser::on(a.address.clone(), &db.name),
+        &operator_password,
+    )
+    .await;
+    let logged_in = Instant::now();
+
+    // Used on B only, for longer than the idle timeout.
+    while logged_in.elapsed() < Duration::from_millis(3000) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(
+            users_page_with(&b, &db.name, &cookie).await,
+            200,
+            "B keeps it alive {:?} after the login",
+            logged_in.elapsed()
+        );
+    }
+
+    // A last saw it at the login, more than its idle span ago, yet accepts
+    // it: B's use was recorded where A reads it.
+    assert_eq!(
+        users_page_with(&a, &db.name, &cookie).await,
+        200,
+        "A sees B's activity"
+    );
+
+    a.stop().await;
+    b.stop().await;
 }
 
 /// Creates database user `name` through the dashboard's form, as `browser`.

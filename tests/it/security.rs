@@ -73,6 +73,102 @@ async fn a_login_ends_after_the_idle_timeout() {
     assert_eq!(page.location.as_deref(), Some("/login"));
 }
 
+/// The session row's last-seen time and the transaction that last wrote
+/// it (its `xmin`), both as text: an UPDATE changes the second even when it
+/// writes the same time.
+async fn session_row(app: &crate::helpers::TestApp) -> (String, String) {
+    let row = app
+        .state_admin()
+        .await
+        .query_one(
+            "SELECT seen_at::text, xmin::text FROM operator_sessions",
+            &[],
+        )
+        .await
+        .expect("one session");
+    (row.get(0), row.get(1))
+}
+
+#[tokio::test]
+async fn a_page_view_writes_nothing_to_the_session() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let before = session_row(&app).await;
+
+    for _ in 0..2 {
+        assert_eq!(app.get(&app.users("")).await.status, 200);
+    }
+
+    assert_eq!(
+        session_row(&app).await,
+        before,
+        "neither seen_at nor the row's version changed: no UPDATE"
+    );
+}
+
+#[tokio::test]
+async fn activity_keeps_a_login_alive_past_the_idle_timeout_and_idleness_then_ends_it() {
+    // Idle 1 s, so a refresh grain of 0.1 s: each request below comes after
+    // more than a grain and records the session as used.
+    let app = spawn_app_with(
+        SessionPolicy {
+            idle: Duration::from_secs(1),
+            lifetime: Duration::from_secs(3600),
+        },
+        LoginPolicy::default(),
+    )
+    .await;
+    app.log_in().await;
+
+    let active = Instant::now();
+    while active.elapsed() < Duration::from_millis(2500) {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(
+            app.get(&app.users("")).await.status,
+            200,
+            "still logged in {:?} after the login",
+            active.elapsed()
+        );
+    }
+
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let page = app.get(&app.users("")).await;
+    assert_eq!(page.status, 303, "idle for twice the timeout");
+    assert_eq!(page.location.as_deref(), Some("/login"));
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM operator_sessions").await,
+        0,
+        "the expired session is deleted"
+    );
+}
+
+#[tokio::test]
+async fn a_login_forgets_sessions_abandoned_past_the_idle_timeout() {
+    let app = spawn_app_with(
+        SessionPolicy {
+            idle: Duration::from_secs(1),
+            lifetime: Duration::from_secs(3600),
+        },
+        LoginPolicy::default(),
+    )
+    .await;
+    app.log_in().await;
+    // Never used again: no request will find it expired and delete it.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+
+    let another = Browser::on(app.address.clone(), &app.database);
+    assert_eq!(
+        another.log_in_with(&app.operator_password).await.status,
+        303
+    );
+
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM operator_sessions").await,
+        1,
+        "only the new session is kept"
+    );
+}
+
 #[tokio::test]
 async fn a_login_ends_after_its_lifetime_even_when_active() {
     let app = spawn_app_with(

@@ -100,7 +100,9 @@ pub async fn submit(
     };
     if let (true, Some(name)) = (verified, &name) {
         app.state.login_succeeded(&attempt).await?;
-        app.state.forget_expired_sessions(sessions.lifetime).await?;
+        app.state
+            .forget_expired_sessions(sessions.idle, sessions.lifetime)
+            .await?;
         let session_id = app.state.start_session(name.as_str()).await?;
         session.log_in(&session_id)?;
         audit::login(&app, name.as_str(), &address, Outcome::Ok, None).await;
