@@ -4,6 +4,7 @@
 
 mod audit;
 mod databases;
+mod list;
 mod operators;
 mod prompt;
 mod table;
@@ -12,10 +13,10 @@ mod tokens;
 pub use prompt::{CONFIRMATION_PROMPT, OPERATOR_PASSWORD_PROMPT, PASSWORD_PROMPT, TRIES};
 
 use crate::config::{Command, Settings};
-use crate::domain::{NewPassword, Password, RoleName, Username, terminal_safe_json, visible};
+use crate::domain::{NewPassword, Password, RoleName, Search, Username, visible};
 use crate::embedded::Announce;
 use crate::registry::Registry;
-use crate::roles::{Access, RoleError, RoleManager};
+use crate::roles::{Access, Listing, RoleError, RoleManager};
 use crate::startup::{StateUse, Target, TargetError};
 use crate::state::{Action, Event, Outcome, Source, StateError, StateStore};
 
@@ -218,7 +219,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
     let database = managed.id.to_string();
     match request {
         Request::Databases => databases::show_one(managed).await?,
-        Request::List { json } => list(roles, json).await?,
+        Request::List { json } => list::list(roles, json).await?,
         Request::Create {
             name,
             access,
@@ -316,52 +317,17 @@ async fn record<T>(
     context.state.record_or_warn(&event).await;
 }
 
-async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError> {
-    let users = roles.list().await?;
-    if json {
-        let text =
-            serde_json::to_string_pretty(&users).map_err(|e| CliError::Failed(e.to_string()))?;
-        // Exact names for programs, but no raw escape for a terminal.
-        return emit(&format!("{}\n", terminal_safe_json(&text)));
-    }
-    let rows: Vec<Vec<String>> = users
-        .iter()
-        .map(|user| {
-            vec![
-                user.username.clone(),
-                user.read_only.to_string(),
-                // The guide's column: whether the user can be changed at all.
-                (!user.manageable()).to_string(),
-                user.password_encryption.to_string(),
-            ]
-        })
-        .collect();
-    emit(&table::render(
-        &["USERNAME", "READ-ONLY", "PROTECTED", "PASSWORD ENCRYPTION"],
-        &rows,
-    ))?;
-    // Why some users cannot be changed, beside the table a script reads.
-    // The protected user says why in its column (even when it is also
-    // pgusers' own role, as on managed services).
-    for user in users.iter().filter(|user| !user.protected) {
-        if let Some(reason) = &user.not_manageable {
-            eprintln!(
-                "Note: \"{}\" is not managed by pgusers: {reason}.",
-                crate::domain::visible(&user.username)
-            );
-        }
-    }
-    if let Some(note) = crate::roles::unknown_encryption_note(&users) {
-        eprintln!("Note: {note}");
-    }
-    Ok(())
-}
-
 /// Says "already exists" before asking for a password nobody will use.
 async fn refuse_existing(roles: &RoleManager, name: &Username) -> Result<(), RoleError> {
+    let search = Search::parse(name.as_str());
+    let listing = Listing {
+        search: search.as_ref(),
+        ..Listing::everyone()
+    };
     let taken = roles
-        .list()
+        .list_page(&listing)
         .await?
+        .users
         .into_iter()
         .find(|user| user.username.eq_ignore_ascii_case(name.as_str()));
     match taken {

@@ -1088,3 +1088,49 @@ async fn a_piped_password_with_several_problems_is_refused_with_all_of_them() {
     );
     assert!(!db.role_exists(&name).await);
 }
+
+#[tokio::test]
+async fn database_users_list_prints_every_user_past_a_thousand_as_a_table_and_as_json() {
+    let db = test_db().await;
+    let prefix = unique_name("many");
+    let names: Vec<String> = (0..1001).map(|i| format!("{prefix}_{i:04}")).collect();
+    let statements: String = names
+        .iter()
+        .map(|name| format!("CREATE ROLE {name} LOGIN;"))
+        .collect();
+    db.admin().await.batch_execute(&statements).await.unwrap();
+
+    let table = run(cli(&db).arg("database-users-list"), "");
+    let json = run(cli(&db).args(["database-users-list", "--json"]), "");
+
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    let rows: Vec<&str> = table
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with(&format!("| {prefix}_")))
+        .collect();
+    assert_eq!(rows.len(), 1001, "every user has its row");
+    assert!(rows[0].starts_with(&format!("| {}", names[0])));
+    assert!(rows[1000].starts_with(&format!("| {}", names[1000])));
+    let widths: std::collections::BTreeSet<usize> = table
+        .stdout
+        .lines()
+        .map(|line| line.chars().count())
+        .collect();
+    assert_eq!(widths.len(), 1, "every line of the table is as wide");
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let users: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
+    let listed: Vec<&str> = users
+        .iter()
+        .filter_map(|user| user["username"].as_str())
+        .filter(|name| name.starts_with(&prefix))
+        .collect();
+    assert_eq!(listed, names.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut sorted: Vec<&str> = users
+        .iter()
+        .filter_map(|u| u["username"].as_str())
+        .collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), users.len(), "no user is printed twice");
+}
