@@ -156,8 +156,20 @@ mod tests {
     }
 
     #[test]
+    fn a_filter_shows_as_its_url_word_and_each_has_its_own_label() {
+        let labels: std::collections::BTreeSet<&str> =
+            Show::EVERY.iter().map(|show| show.label()).collect();
+        assert_eq!(labels.len(), Show::EVERY.len());
+        assert_eq!(Show::ReadOnly.label(), "Read only", "the guide's words");
+        for show in Show::EVERY {
+            assert_eq!(show.to_string(), show.as_str());
+        }
+    }
+
+    #[test]
     fn a_search_is_trimmed_and_an_empty_one_is_no_search() {
         assert_eq!(Search::parse("  app_ ").unwrap().as_str(), "app_");
+        assert_eq!(Search::parse(" a b ").unwrap().to_string(), "a b");
         assert_eq!(Search::parse("   "), None);
         assert_eq!(Search::parse(""), None);
     }

@@ -177,6 +177,12 @@ mod tests {
     }
 
     #[test]
+    fn a_value_of_exactly_forty_characters_is_quoted_whole() {
+        assert_eq!(shorten(&"x".repeat(40)), "x".repeat(40));
+        assert_eq!(shorten(&"x".repeat(41)), format!("{}…", "x".repeat(40)));
+    }
+
+    #[test]
     fn changing_the_filter_goes_back_to_the_first_page_and_keeps_the_search() {
         let (place, _) = ListPlace::read(&params(Some("app"), None, Some("4")));
         let other = place.showing(Show::Protected);
