@@ -245,7 +245,10 @@ async fn with_database_url_the_binary_manages_that_database_and_leaves_the_serve
         browser.log_in_with("an-operator-password").await.status,
         303
     );
-    let users = browser.get(&browser.users("")).await.body;
+    let users = browser
+        .get(&browser.users(&format!("?q={}", db.protected)))
+        .await
+        .body;
     let row = &users[users
         .find(&format!("data-username=\"{}\"", db.protected))
         .expect("owner listed")..];
