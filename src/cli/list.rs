@@ -1,38 +1,13 @@
-//! `database-users-list`: every user, read a part at a time, as the
-//! guide's table or as JSON.
+//! `database-users-list`: every user, read a part at a time (in one
+//! snapshot), as the guide's table or as JSON. A failure part-way leaves
+//! what was written (the exit status says it failed).
 
 use super::{CliError, emit, table};
 use crate::domain::{terminal_safe_json, visible};
-use crate::roles::{
-    DatabaseUser, Listing, PasswordEncryption, RoleManager, UNKNOWN_ENCRYPTION, Window,
-};
+use crate::roles::{RoleManager, unknown_encryption_note};
 
 /// Users read per round trip: the whole list is never held at once.
 const PART: u32 = 1000;
-
-/// Reads every user, `PART` at a time in name order, handing each part to
-/// `each` as it arrives.
-async fn each_part(
-    roles: &RoleManager,
-    mut each: impl FnMut(&[DatabaseUser]) -> Result<(), CliError>,
-) -> Result<(), CliError> {
-    let mut after: Option<String> = None;
-    loop {
-        let listing = Listing {
-            window: Window::After {
-                name: after.as_deref(),
-                limit: PART,
-            },
-            ..Listing::everyone()
-        };
-        let part = roles.list_page(&listing).await?.users;
-        each(&part)?;
-        match part.last() {
-            Some(last) if part.len() == PART as usize => after = Some(last.username.clone()),
-            _ => return Ok(()),
-        }
-    }
-}
 
 pub(super) async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError> {
     if json {
@@ -40,30 +15,31 @@ pub(super) async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError
     }
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
-    let mut unknown_encryption = false;
-    each_part(roles, |part| {
-        for user in part {
-            rows.push(vec![
-                user.username.clone(),
-                user.read_only.to_string(),
-                // The guide's column: whether the user can be changed at all.
-                (!user.manageable()).to_string(),
-                user.password_encryption.to_string(),
-            ]);
-            // Why some users cannot be changed, beside the table a script
-            // reads. The protected user says why in its column (even when
-            // it is also pgusers' own role, as on managed services).
-            if let (false, Some(reason)) = (user.protected, &user.not_manageable) {
-                notes.push(format!(
-                    "Note: \"{}\" is not managed by pgusers: {reason}.",
-                    visible(&user.username)
-                ));
+    let mut unknown_encryption = None;
+    roles
+        .list_in_parts(PART, |part| -> Result<(), CliError> {
+            unknown_encryption = unknown_encryption.or(unknown_encryption_note(part));
+            for user in part {
+                rows.push(vec![
+                    user.username.clone(),
+                    user.read_only.to_string(),
+                    // The guide's column: whether the user can be changed at all.
+                    (!user.manageable()).to_string(),
+                    user.password_encryption.to_string(),
+                ]);
+                // Why some users cannot be changed, beside the table a script
+                // reads. The protected user says why in its column (even when
+                // it is also pgusers' own role, as on managed services).
+                if let (false, Some(reason)) = (user.protected, &user.not_manageable) {
+                    notes.push(format!(
+                        "Note: \"{}\" is not managed by pgusers: {reason}.",
+                        visible(&user.username)
+                    ));
+                }
             }
-            unknown_encryption |= user.password_encryption == PasswordEncryption::Unknown;
-        }
-        Ok(())
-    })
-    .await?;
+            Ok(())
+        })
+        .await?;
     // The columns are as wide as their longest cell: the table waits for
     // the last user (a few bytes per user, not the users themselves).
     emit(&table::render(
@@ -73,8 +49,8 @@ pub(super) async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError
     for note in notes {
         eprintln!("{note}");
     }
-    if unknown_encryption {
-        eprintln!("Note: {UNKNOWN_ENCRYPTION}");
+    if let Some(note) = unknown_encryption {
+        eprintln!("Note: {note}");
     }
     Ok(())
 }
@@ -84,19 +60,20 @@ pub(super) async fn list(roles: &RoleManager, json: bool) -> Result<(), CliError
 /// whole list.
 async fn list_json(roles: &RoleManager) -> Result<(), CliError> {
     let mut first = true;
-    each_part(roles, |part| {
-        let mut out = String::new();
-        for user in part {
-            let object =
-                serde_json::to_string_pretty(user).map_err(|e| CliError::Failed(e.to_string()))?;
-            out.push_str(if first { "[\n" } else { ",\n" });
-            first = false;
-            out.push_str(&indent(&object));
-        }
-        // Exact names for programs, but no raw escape for a terminal.
-        emit(&terminal_safe_json(&out))
-    })
-    .await?;
+    roles
+        .list_in_parts(PART, |part| -> Result<(), CliError> {
+            let mut out = String::new();
+            for user in part {
+                let object = serde_json::to_string_pretty(user)
+                    .map_err(|e| CliError::Failed(e.to_string()))?;
+                out.push_str(if first { "[\n" } else { ",\n" });
+                first = false;
+                out.push_str(&indent(&object));
+            }
+            // Exact names for programs, but no raw escape for a terminal.
+            emit(&terminal_safe_json(&out))
+        })
+        .await?;
     emit(if first { "[]\n" } else { "\n]\n" })
 }
 

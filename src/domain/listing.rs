@@ -18,9 +18,11 @@ pub enum Show {
     #[default]
     All,
     ReadOnly,
-    /// Users that are neither read-only nor protected.
+    /// Users pgusers may change that are not read-only.
     ReadWrite,
-    /// The protected default user and database owners.
+    /// Users pgusers will not change: the protected default user, database
+    /// owners, and roles that are more than application users of this
+    /// database (the API's and the CLI's `protected`).
     Protected,
 }
 

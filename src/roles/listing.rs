@@ -79,25 +79,26 @@ pub struct ListPage {
 /// it also looks at default privileges, which give nothing until a table
 /// is made; the table's ACL is then looked at here).
 ///
-/// Only objects whose ACL is set are asked about (without one, PUBLIC has
-/// no such right and the group none at all). PUBLIC counts too, because a
-/// member of the group could use what PUBLIC may: a read-only user who can
-/// write a table is not read-only. System catalogs are left to
-/// [`super::standing::RESTRICTIONS`] (a grant on one to the group makes
-/// its members unmanageable), as PUBLIC may "update" `pg_settings`, which
-/// is `SET`.
+/// Only objects whose ACL is set are asked about: without one, PUBLIC has
+/// no such right and the group none at all, unless it owns the object, so
+/// the group must own nothing in this database. PUBLIC counts too, because
+/// a member of the group could use what PUBLIC may: a read-only user who
+/// can write a table is not read-only. The one exception is `pg_settings`,
+/// which PUBLIC may "update": that is `SET`, not a write.
 const ONLY_READ: &str = "
   only_read AS (
     SELECT COALESCE(
         NOT EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.member = g.oid)
+        AND NOT EXISTS (SELECT 1 FROM pg_shdepend s
+                         WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = g.oid
+                           AND s.deptype = 'o' AND s.dbid = facts.oid)
         AND NOT has_database_privilege(g.oid, facts.oid, 'CREATE')
         AND NOT EXISTS (SELECT 1 FROM pg_namespace n
                          WHERE n.nspacl IS NOT NULL
                            AND has_schema_privilege(g.oid, n.oid, 'CREATE'))
         AND NOT EXISTS (SELECT 1 FROM pg_class c
                          WHERE c.relacl IS NOT NULL
-                           AND c.relnamespace NOT IN ('pg_catalog'::regnamespace,
-                                                      'information_schema'::regnamespace)
+                           AND c.oid <> 'pg_catalog.pg_settings'::regclass
                            AND CASE WHEN c.relkind = 'S'
                                     THEN has_sequence_privilege(g.oid, c.oid, 'USAGE, UPDATE')
                                     ELSE has_table_privilege(g.oid, c.oid,
@@ -137,20 +138,42 @@ fn protected() -> String {
     format!("(r.oid = facts.protected_oid OR {OWNS_A_DATABASE})")
 }
 
-/// The conditions a role of `pg_authid r` meets to be counted by
-/// `listing` (the window aside).
+/// Whether a filter needs every candidate's standing (whether pgusers may
+/// change it) before it can page: the standing of only a page's roles is
+/// otherwise computed.
+fn judges_every_candidate(show: Show) -> bool {
+    matches!(show, Show::ReadWrite | Show::Protected)
+}
+
+/// The conditions a role of `pg_authid r` meets to be a candidate of
+/// `listing` (the window aside, and the standing a filter may still ask,
+/// see [`standing_filter`]).
 fn matching(listing: &Listing<'_>) -> String {
     let mut conditions = vec![MANAGED.to_owned()];
     if listing.search.is_some() {
-        conditions.push("strpos(lower(r.rolname::text), lower($2)) > 0".to_owned());
+        // Both sides folded by the database's collation (a `name` is in
+        // "C", which folds ASCII only).
+        conditions
+            .push("strpos(lower(r.rolname::text COLLATE \"default\"), lower($2)) > 0".to_owned());
     }
-    match listing.show {
-        Show::All => {}
-        Show::ReadOnly => conditions.push(READ_ONLY.to_owned()),
-        Show::ReadWrite => conditions.push(format!("NOT {READ_ONLY} AND NOT {}", protected())),
-        Show::Protected => conditions.push(protected()),
+    if listing.show == Show::ReadOnly {
+        conditions.push(READ_ONLY.to_owned());
     }
     conditions.join("\n AND ")
+}
+
+/// What a filter asks of a candidate `r` once `restrictions` is known, as
+/// the fields say it: read-write users are those pgusers may change and
+/// that are not read-only; protected ones, those it will not change (the
+/// protected user, database owners and roles that are more than
+/// application users; the API's and the CLI's `protected`).
+fn standing_filter(show: Show) -> String {
+    let judged = "EXISTS (SELECT 1 FROM restrictions x WHERE x.role = r.oid)";
+    match show {
+        Show::ReadWrite => format!("NOT {READ_ONLY} AND NOT {} AND NOT {judged}", protected()),
+        Show::Protected => format!("({} OR {judged})", protected()),
+        Show::All | Show::ReadOnly => "true".to_owned(),
+    }
 }
 
 /// The query for `listing`, reading `pg_authid` (with password
@@ -182,23 +205,49 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
         Window::CountOnly => "LIMIT 0",
     };
     let protected = protected();
+    // The roles to judge (`scope`, which RESTRICTIONS reads), the roles
+    // shown, and how many there are in all.
+    let (scope, shown, total) = if judges_every_candidate(listing.show) {
+        let filter = standing_filter(listing.show);
+        let after = after.replace("r.rolname", "c.rolname");
+        (
+            format!("SELECT r.oid FROM {source} r CROSS JOIN facts WHERE {matching} {one_role}"),
+            format!(
+                "chosen AS (
+                     SELECT r.oid, r.rolname FROM scope JOIN {source} r ON r.oid = scope.oid
+                      CROSS JOIN facts WHERE {filter}),
+                 shown AS (
+                     SELECT c.oid FROM chosen c WHERE true {after}
+                      ORDER BY c.rolname {window}),"
+            ),
+            "SELECT count(*) AS n FROM chosen".to_owned(),
+        )
+    } else {
+        (
+            format!(
+                "SELECT r.oid FROM {source} r CROSS JOIN facts
+                  WHERE {matching} {one_role} {after}
+                  ORDER BY r.rolname {window}"
+            ),
+            "shown AS (SELECT oid FROM scope),".to_owned(),
+            format!("SELECT count(*) AS n FROM {source} r CROSS JOIN facts WHERE {matching}"),
+        )
+    };
     format!(
         "WITH RECURSIVE facts AS ({DATABASE_FACTS}),
          readers AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.readers) AS oid FROM facts),
          {ONLY_READ},
-         scope AS (
-             SELECT r.oid FROM {source} r CROSS JOIN facts
-              WHERE {matching} {one_role} {after}
-              ORDER BY r.rolname {window}),
+         scope AS ({scope}),
          {RESTRICTIONS},
-         total AS (SELECT count(*) AS n FROM {source} r CROSS JOIN facts WHERE {matching})
+         {shown}
+         total AS ({total})
          SELECT u.*, total.n FROM total LEFT JOIN (
              SELECT r.rolname::text AS name,
                     {READ_ONLY} AS read_only,
                     {protected} AS protected,
                     {encryption} AS encryption,
                     x.kind, x.via, x.detail
-               FROM scope JOIN {source} r ON r.oid = scope.oid CROSS JOIN facts
+               FROM shown JOIN {source} r ON r.oid = shown.oid CROSS JOIN facts
                LEFT JOIN restrictions x ON x.role = r.oid) u ON true
           ORDER BY u.name"
     )
@@ -247,10 +296,61 @@ impl RoleManager {
             });
         }
         let client = self.client().await?;
+        self.list_on(&client, listing, one).await
+    }
+
+    /// Every user, `part` at a time in name order, each part handed to
+    /// `each` as it arrives; all parts read in one read-only snapshot, so a
+    /// role made, renamed or dropped meanwhile is never printed twice or
+    /// skipped.
+    pub async fn list_in_parts<E: From<RoleError>>(
+        &self,
+        part: u32,
+        mut each: impl FnMut(&[DatabaseUser]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut client = self.client().await?;
+        let snapshot = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(RoleError::server)?;
+        let mut after: Option<String> = None;
+        loop {
+            let listing = Listing {
+                window: Window::After {
+                    name: after.as_deref(),
+                    limit: part,
+                },
+                ..Listing::everyone()
+            };
+            let users = self.list_on(&snapshot, &listing, None).await?.users;
+            each(&users)?;
+            match users.last() {
+                Some(last) if users.len() == part as usize => after = Some(last.username.clone()),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// [`RoleManager::list_matching`] on `client`.
+    async fn list_on(
+        &self,
+        client: &impl GenericClient,
+        listing: &Listing<'_>,
+        one: Option<&str>,
+    ) -> Result<ListPage, RoleError> {
+        if listing.search.is_some_and(|search| !search.can_match()) {
+            return Ok(ListPage {
+                users: Vec::new(),
+                total: 0,
+            });
+        }
         self.protected_checked
-            .get_or_try_init(|| async { self.facts(&client).await.map(|_| ()) })
+            .get_or_try_init(|| async { self.facts(client).await.map(|_| ()) })
             .await?;
-        let authid = self.admin_kind_on(&client).await?.reads_authid;
+        let authid = self.admin_kind_on(client).await?.reads_authid;
         let statement = client
             .prepare_typed_cached(&query(listing, authid, one.is_some()), &PARAMETERS)
             .await
@@ -265,7 +365,7 @@ impl RoleManager {
             Window::After { name, limit } => (name, Some(i64::from(limit)), None),
         };
         let search = listing.search.map(Search::as_str);
-        let rows = client
+        let rows = match client
             .query(
                 &statement,
                 &[
@@ -278,7 +378,18 @@ impl RoleManager {
                 ],
             )
             .await
-            .map_err(RoleError::server)?;
+        {
+            Ok(rows) => rows,
+            // A name or search the database's encoding cannot hold (a
+            // LATIN1 database, `?q=名前`) matches no role there.
+            Err(error) if (search.is_some() || one.is_some()) && unencodable(&error) => {
+                return Ok(ListPage {
+                    users: Vec::new(),
+                    total: 0,
+                });
+            }
+            Err(error) => return Err(RoleError::server(error)),
+        };
         let total = rows
             .first()
             .map_or(0, |row| row.get::<_, i64>("n").max(0).unsigned_abs());
@@ -296,6 +407,17 @@ impl RoleManager {
             .collect();
         Ok(ListPage { users, total })
     }
+}
+
+/// Whether PostgreSQL refused a text because the database's encoding has
+/// no such character.
+pub(super) fn unencodable(error: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    matches!(
+        error.code(),
+        Some(code) if *code == SqlState::UNTRANSLATABLE_CHARACTER
+            || *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE
+    )
 }
 
 #[cfg(test)]
@@ -351,6 +473,7 @@ mod tests {
                 "{listing:?}"
             );
             assert!(query(&listing, true, true).contains("r.rolname = $3"));
+            assert!(sql.is_ascii(), "a LATIN1 database reads it: {listing:?}");
         }
     }
 
@@ -362,7 +485,7 @@ mod tests {
             ..Listing::everyone()
         };
         let sql = query(&listing, false, false);
-        assert!(sql.contains("strpos(lower(r.rolname::text), lower($2))"));
+        assert!(sql.contains("strpos(lower(r.rolname::text COLLATE \"default\"), lower($2))"));
         assert!(!sql.contains("LIKE $2") && !sql.contains("~ $2"));
     }
 }

@@ -458,6 +458,8 @@ async fn absent(client: &impl GenericClient, user: &str) -> RoleError {
         Ok(Some(row)) if row.get(2) => Restriction::Predefined,
         Ok(Some(row)) if row.get(3) => Restriction::NoLogin,
         Ok(_) => return RoleError::NotFound(user.to_owned()),
+        // No role of a database that cannot hold the name has it.
+        Err(error) if listing::unencodable(&error) => return RoleError::NotFound(user.to_owned()),
         Err(error) => return RoleError::from_postgres(error, user),
     };
     RoleError::NotManageable {

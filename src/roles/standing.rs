@@ -240,7 +240,7 @@ impl Serialize for Restriction {
 /// page holds, not what the server holds.
 ///
 /// Like all of the module's SQL, it runs with `search_path` set to
-/// `pg_catalog, pg_temp` (see [`super::admin_pool`]), so no function or
+/// `pg_catalog, pg_temp` (see [`super::admin_config`]), so no function or
 /// operator a user creates can stand in for a built-in one.
 pub(super) const RESTRICTIONS: &str = "
   ancestry(member, ancestor) AS (
@@ -252,7 +252,7 @@ pub(super) const RESTRICTIONS: &str = "
   ),
   involved(oid) AS (SELECT oid FROM scope UNION SELECT ancestor FROM ancestry),
   -- What the involved roles own or are granted, read once, by the index on
-  -- the role (`= ANY (ARRAY(…))`, not a join, so the planner looks up each
+  -- the role (`= ANY (ARRAY(...))`, not a join, so the planner looks up each
   -- role rather than reading the whole catalog). Default privileges in
   -- this database are left out: none of the checks below is about them,
   -- and the readers group has one for every user who creates tables.
@@ -290,7 +290,7 @@ pub(super) const RESTRICTIONS: &str = "
   -- Privileges beyond an application user's, in this database (PUBLIC's own
   -- grants are not recorded per role, so none of these is everyone's):
   -- grants on system catalogs and functions (pg_authid,
-  -- pg_read_binary_file, lo_import…), on foreign servers, on functions that
+  -- pg_read_binary_file, lo_import...), on foreign servers, on functions that
   -- run with a privileged owner's rights and on views reading with them;
   -- and owning schema `public`, which lets one drop anything in it.
   privileged_owners(oid) AS (
@@ -377,6 +377,11 @@ pub(super) const RESTRICTIONS: &str = "
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rules_are_ascii_so_a_latin1_database_reads_them() {
+        assert!(RESTRICTIONS.is_ascii());
+    }
 
     #[test]
     fn every_kind_the_sql_names_has_a_restriction() {

@@ -35,6 +35,21 @@ impl Default for ListPlace {
     }
 }
 
+/// The place an action's URL carries, to go back to; what was wrong in it
+/// is shown by the list itself, not by the action.
+impl actix_web::FromRequest for ListPlace {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(
+            actix_web::web::Query::<ListParams>::from_query(req.query_string())
+                .map(|params| Self::read(&params).0)
+                .map_err(Into::into),
+        )
+    }
+}
+
 impl ListPlace {
     /// The place a query names, and what was wrong in it (a filter or page
     /// that is not one: the list is shown without it, saying so).

@@ -24,6 +24,7 @@ use super::session::Operator;
 use super::{AppState, WebError};
 use crate::registry::ManagedDatabase;
 use crate::state::{Action, FormClaim, FormKey, FormRequest, FormUse};
+use crate::web::list_place::ListPlace;
 
 /// How long a repeated request waits for the first one to finish.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(3);
@@ -249,6 +250,7 @@ pub fn replay_page(
     operator: &Operator,
     database: &ManagedDatabase,
     used: FormUse,
+    place: &ListPlace,
 ) -> Result<HttpResponse, WebError> {
     let what = match used.action.as_str() {
         a if a == Action::CreateUser.as_str() => "created",
@@ -261,7 +263,7 @@ pub fn replay_page(
         StatusCode::CONFLICT
     };
     let page = ReplayPage {
-        chrome: chrome(operator, Some(database)),
+        chrome: chrome(operator, Some(database)).returning_to(place),
         username: used.target,
         what,
         done: used.done,

@@ -96,3 +96,79 @@ async fn an_md5_user_is_shown_as_md5_and_a_reset_makes_it_scram() {
         .await
         .unwrap();
 }
+
+/// A role manager on a new database of the test cluster with `options`
+/// (`ENCODING 'LATIN1' LOCALE 'C'`).
+async fn manager_on_new_database(options: &str) -> pgusers::roles::RoleManager {
+    let superuser = pgusers::db::connect(&crate::helpers::cluster().admin_config("postgres"))
+        .await
+        .unwrap();
+    let name = crate::helpers::unique_name("enc");
+    superuser
+        .batch_execute(&format!(
+            "CREATE DATABASE {name} TEMPLATE template0 {options}"
+        ))
+        .await
+        .unwrap();
+    pgusers::roles::RoleManager::new(crate::helpers::cluster().admin_config(&name), 2, None)
+}
+
+#[tokio::test]
+async fn a_latin1_database_lists_its_users_and_a_name_it_cannot_hold_finds_nobody() {
+    let roles = manager_on_new_database("ENCODING 'LATIN1' LOCALE 'C'").await;
+    let search = pgusers::domain::Search::parse("名前").unwrap();
+
+    let all = roles.list().await;
+    let searched = roles
+        .list_page(&pgusers::roles::Listing {
+            search: Some(&search),
+            ..pgusers::roles::Listing::everyone()
+        })
+        .await
+        .unwrap();
+    let found = roles
+        .find(&pgusers::domain::RoleName::parse("名前").unwrap())
+        .await;
+
+    assert!(all.is_ok(), "{all:?}");
+    assert_eq!(searched.total, 0);
+    assert!(searched.users.is_empty());
+    assert!(
+        matches!(found, Err(pgusers::roles::RoleError::NotFound(_))),
+        "{found:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_search_folds_case_beyond_ascii_as_the_databases_collation_does() {
+    let roles = manager_on_new_database("ENCODING 'UTF8' LOCALE 'C.UTF-8'").await;
+    let tail = crate::helpers::unique_name("");
+    let name = format!("Éric{tail}");
+    pgusers::db::connect(&crate::helpers::cluster().admin_config("postgres"))
+        .await
+        .unwrap()
+        .batch_execute(&format!(
+            "CREATE ROLE {} LOGIN",
+            crate::helpers::ident(&name)
+        ))
+        .await
+        .unwrap();
+    let search = pgusers::domain::Search::parse(&format!("éRIC{tail}")).unwrap();
+
+    let found = roles
+        .list_page(&pgusers::roles::Listing {
+            search: Some(&search),
+            ..pgusers::roles::Listing::everyone()
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(
+        found
+            .users
+            .iter()
+            .map(|u| u.username.as_str())
+            .collect::<Vec<_>>(),
+        vec![name.as_str()]
+    );
+}

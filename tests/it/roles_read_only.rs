@@ -235,3 +235,92 @@ async fn a_read_only_group_given_more_than_reading_is_not_shown_read_only_and_th
         "it still reads"
     );
 }
+
+/// The readers group of `db`.
+async fn readers_group(db: &crate::helpers::TestDb) -> String {
+    db.admin()
+        .await
+        .query_one(
+            "SELECT rolname::text FROM pg_roles
+              WHERE rolname = 'pgusers-readonly-' || current_database()",
+            &[],
+        )
+        .await
+        .expect("the readers group")
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_reader_whose_group_may_write_a_system_table_is_not_shown_read_only() {
+    let db = test_db().await;
+    let (reader, secret) = db.create_user("sysro", Access::ReadOnly).await;
+    let group = readers_group(&db).await;
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "GRANT INSERT ON information_schema.sql_features TO {}",
+            ident(&group)
+        ))
+        .await
+        .unwrap();
+    db.run_as(
+        &reader,
+        &secret,
+        "INSERT INTO information_schema.sql_features VALUES ('X', 'x', '', '', 'NO', NULL, NULL)",
+    )
+    .await;
+
+    assert!(!db.listed(reader.as_str()).await.read_only);
+}
+
+#[tokio::test]
+async fn a_reader_who_may_write_a_system_table_through_public_is_not_shown_read_only() {
+    let db = test_db().await;
+    let (reader, secret) = db.create_user("sysrp", Access::ReadOnly).await;
+    db.admin()
+        .await
+        .batch_execute("GRANT INSERT ON information_schema.sql_parts TO PUBLIC")
+        .await
+        .unwrap();
+    db.run_as(
+        &reader,
+        &secret,
+        "INSERT INTO information_schema.sql_parts VALUES ('X', 'x', 'NO', NULL, NULL)",
+    )
+    .await;
+    let listed = db.listed(reader.as_str()).await;
+    db.admin()
+        .await
+        .batch_execute(
+            "DELETE FROM information_schema.sql_parts WHERE feature_id = 'X';
+             REVOKE INSERT ON information_schema.sql_parts FROM PUBLIC",
+        )
+        .await
+        .unwrap();
+
+    assert!(!listed.read_only, "it writes: {listed:?}");
+}
+
+#[tokio::test]
+async fn a_reader_whose_group_owns_a_table_is_not_shown_read_only() {
+    let db = test_db().await;
+    let (reader, secret) = db.create_user("ownro", Access::ReadOnly).await;
+    let group = readers_group(&db).await;
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE TABLE public.owned_by_readers (v int);
+             ALTER TABLE public.owned_by_readers OWNER TO {}",
+            ident(&group)
+        ))
+        .await
+        .unwrap();
+    db.run_as(
+        &reader,
+        &secret,
+        "INSERT INTO public.owned_by_readers VALUES (1)",
+    )
+    .await;
+
+    assert!(!db.listed(reader.as_str()).await.read_only);
+}

@@ -317,3 +317,43 @@ async fn the_actions_of_a_row_lead_back_to_the_same_search_filter_and_page() {
     );
     assert!(!app.db.role_exists(writer.as_str()).await);
 }
+
+#[tokio::test]
+async fn a_search_finds_a_name_beyond_ascii_as_typed() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let tail = unique_name("");
+    let name = format!("Éric{tail}");
+    make_roles(&app, std::slice::from_ref(&name)).await;
+
+    let exact = app.get(&app.users(&format!("?q={}", encoded(&name)))).await;
+
+    assert_eq!(listed(&exact.body), vec![name]);
+}
+
+#[tokio::test]
+async fn the_read_write_and_protected_filters_agree_with_what_pgusers_may_change() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let name = unique_name("cdb");
+    app.db
+        .admin()
+        .await
+        .batch_execute(&format!("CREATE ROLE {name} LOGIN CREATEDB"))
+        .await
+        .unwrap();
+
+    let read_write = app
+        .get(&app.users(&format!("?q={name}&show=read-write")))
+        .await;
+    let protected = app
+        .get(&app.users(&format!("?q={name}&show=protected")))
+        .await;
+
+    assert!(
+        listed(&read_write.body).is_empty(),
+        "pgusers may not change it"
+    );
+    assert_eq!(listed(&protected.body), vec![name]);
+    assert!(protected.body.contains("Not manageable"));
+}

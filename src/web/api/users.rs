@@ -2,6 +2,8 @@
 //! `databases.go`): a script written for it works by changing the base URL
 //! and the token.
 
+use std::collections::BTreeMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -9,8 +11,6 @@ use utoipa::{IntoResponses, ToSchema};
 
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody, InvalidBody};
-use std::collections::BTreeMap;
-
 use crate::domain::{
     EntryProblems, NewPassword, PAGE_SIZE, PageNumber, Password, RoleName, Search, Show, Username,
     visible,

@@ -54,13 +54,9 @@ pub async fn list(
     render(StatusCode::OK, &page)
 }
 
-/// Where to go back to after an action started from the list at `params`.
-fn back_to(database: &ManagedDatabase, params: &ListParams) -> String {
-    format!(
-        "{}{}",
-        users_page(database),
-        ListPlace::read(params).0.query()
-    )
+/// Where to go back to after an action started from the list at `place`.
+fn back_to(database: &ManagedDatabase, place: &ListPlace) -> String {
+    format!("{}{}", users_page(database), place.query())
 }
 
 pub async fn new_form(
@@ -68,11 +64,11 @@ pub async fn new_form(
     ids: web::Data<FormIds>,
     operator: Operator,
     db: web::Path<String>,
-    params: web::Query<ListParams>,
+    back: ListPlace,
 ) -> Result<HttpResponse, WebError> {
     let database = app.database(&db)?;
     let page = NewUserPage {
-        chrome: chrome(&operator, Some(database)).returning_to(&ListPlace::read(&params).0),
+        chrome: chrome(&operator, Some(database)).returning_to(&back),
         form_id: ids.issue(
             &operator.session_id,
             Action::CreateUser,
@@ -142,7 +138,7 @@ pub async fn create(
     ids: web::Data<FormIds>,
     operator: Operator,
     db: web::Path<String>,
-    params: web::Query<ListParams>,
+    back: ListPlace,
     form: web::Form<NewUserForm>,
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
@@ -152,7 +148,7 @@ pub async fn create(
         operator: &operator,
         database,
         form: &form,
-        params: &params,
+        place: &back,
     };
     let user = match parse_new_user(&form) {
         Ok(user) => user,
@@ -171,7 +167,7 @@ pub async fn create(
     .await?
     {
         Claim::First(ticket) => ticket,
-        Claim::Replay(used) => return once::replay_page(&operator, database, used),
+        Claim::Replay(used) => return once::replay_page(&operator, database, used, &back),
     };
     let result = database
         .roles
@@ -193,12 +189,12 @@ pub async fn create(
             operator
                 .session
                 .flash(format!("User \"{username}\" created."));
-            Ok(see_other(&back_to(database, &params)))
+            Ok(see_other(&back_to(database, &back)))
         }
         Ok(Some(password)) => {
             tracing::info!(operator = %operator.name, user = %username, "user created with a generated password");
             let page = PasswordPage {
-                chrome: chrome(&operator, Some(database)).returning_to(&ListPlace::read(&params).0),
+                chrome: chrome(&operator, Some(database)).returning_to(&back),
                 username,
                 password: password.expose().to_owned(),
                 action: "created",
@@ -237,7 +233,7 @@ struct Again<'a> {
     database: &'a ManagedDatabase,
     form: &'a NewUserForm,
     /// Where in the users list the person came from.
-    params: &'a ListParams,
+    place: &'a ListPlace,
 }
 
 impl Again<'_> {
@@ -250,8 +246,7 @@ impl Again<'_> {
     /// [`Again::form`], answered with `status`.
     fn form_as(&self, status: StatusCode, errors: NewUserErrors) -> Result<HttpResponse, WebError> {
         let page = NewUserPage {
-            chrome: chrome(self.operator, Some(self.database))
-                .returning_to(&ListPlace::read(self.params).0),
+            chrome: chrome(self.operator, Some(self.database)).returning_to(self.place),
             // A new id: the failed sending gave its claim up, but the
             // corrected form is a new one.
             form_id: self.ids.issue(
@@ -286,12 +281,12 @@ pub async fn reset_confirm(
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,
-    params: web::Query<ListParams>,
+    back: ListPlace,
 ) -> Result<HttpResponse, WebError> {
     let (database, name) = place(&app, &path)?;
     database.roles.ensure_changeable(&name).await?;
     let page = ResetConfirmPage {
-        chrome: chrome(&operator, Some(database)).returning_to(&ListPlace::read(&params).0),
+        chrome: chrome(&operator, Some(database)).returning_to(&back),
         form_id: ids.issue(
             &operator.session_id,
             Action::ResetPassword,
@@ -315,7 +310,7 @@ pub async fn reset(
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,
-    params: web::Query<ListParams>,
+    back: ListPlace,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
@@ -333,7 +328,7 @@ pub async fn reset(
     .await?
     {
         Claim::First(ticket) => ticket,
-        Claim::Replay(used) => return once::replay_page(&operator, database, used),
+        Claim::Replay(used) => return once::replay_page(&operator, database, used, &back),
     };
     let result = database.roles.reset_password(&name).await;
     let result = ticket.settle(&app, result, |_| true).await;
@@ -341,7 +336,7 @@ pub async fn reset(
     let password = result?;
     tracing::info!(operator = %operator.name, database = %database.id, user = %name, "password reset");
     let page = PasswordPage {
-        chrome: chrome(&operator, Some(database)).returning_to(&ListPlace::read(&params).0),
+        chrome: chrome(&operator, Some(database)).returning_to(&back),
         username: name.to_string(),
         password: password.expose().to_owned(),
         action: "updated",
@@ -354,14 +349,14 @@ pub async fn delete_confirm(
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,
-    params: web::Query<ListParams>,
+    back: ListPlace,
 ) -> Result<HttpResponse, WebError> {
     let (database, name) = place(&app, &path)?;
     let roles = &database.roles;
     roles.ensure_changeable(&name).await?;
     let ownership = roles.ownership(&name).await?;
     let page = DeleteConfirmPage {
-        chrome: chrome(&operator, Some(database)).returning_to(&ListPlace::read(&params).0),
+        chrome: chrome(&operator, Some(database)).returning_to(&back),
         form_id: ids.issue(
             &operator.session_id,
             Action::DeleteUser,
@@ -382,7 +377,7 @@ pub async fn delete(
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,
-    params: web::Query<ListParams>,
+    back: ListPlace,
     form: web::Form<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
     operator.session.check_csrf(&form.csrf_token)?;
@@ -400,7 +395,7 @@ pub async fn delete(
     .await?
     {
         Claim::First(ticket) => ticket,
-        Claim::Replay(used) => return once::replay_page(&operator, database, used),
+        Claim::Replay(used) => return once::replay_page(&operator, database, used, &back),
     };
     let result = database.roles.delete(&name).await;
     let result = ticket.settle(&app, result, |_| false).await;
@@ -409,5 +404,5 @@ pub async fn delete(
     tracing::info!(operator = %operator.name, database = %database.id, user = %name, "user deleted");
     let shown = crate::domain::visible(name.as_str());
     operator.session.flash(format!("User \"{shown}\" deleted."));
-    Ok(see_other(&back_to(database, &params)))
+    Ok(see_other(&back_to(database, &back)))
 }
