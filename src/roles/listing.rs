@@ -150,11 +150,16 @@ fn judges_every_candidate(show: Show) -> bool {
 /// see [`standing_filter`]).
 fn matching(listing: &Listing<'_>) -> String {
     let mut conditions = vec![MANAGED.to_owned()];
-    if listing.search.is_some() {
-        // Both sides folded by the database's collation (a `name` is in
-        // "C", which folds ASCII only).
-        conditions
-            .push("strpos(lower(r.rolname::text COLLATE \"default\"), lower($2)) > 0".to_owned());
+    match listing.search {
+        // An ASCII search: folding in "C" (a `name`'s collation, ASCII
+        // only) finds the same names, at a fraction of the cost of a UTF-8
+        // locale's folding over ten thousand names.
+        Some(search) if search.as_str().is_ascii() => conditions
+            .push("strpos(lower(r.rolname::text), lower($2 COLLATE \"C\")) > 0".to_owned()),
+        // Beyond ASCII, both sides folded by the database's collation.
+        Some(_) => conditions
+            .push("strpos(lower(r.rolname::text COLLATE \"default\"), lower($2)) > 0".to_owned()),
+        None => {}
     }
     if listing.show == Show::ReadOnly {
         conditions.push(READ_ONLY.to_owned());
@@ -485,6 +490,16 @@ mod tests {
             ..Listing::everyone()
         };
         let sql = query(&listing, false, false);
+        assert!(sql.contains("strpos(lower(r.rolname::text), lower($2 COLLATE \"C\"))"));
+        let beyond = Search::parse("é_%").unwrap();
+        let sql = query(
+            &Listing {
+                search: Some(&beyond),
+                ..Listing::everyone()
+            },
+            false,
+            false,
+        );
         assert!(sql.contains("strpos(lower(r.rolname::text COLLATE \"default\"), lower($2))"));
         assert!(!sql.contains("LIKE $2") && !sql.contains("~ $2"));
     }

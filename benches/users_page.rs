@@ -1,0 +1,1141 @@
+//! The Database Users page at 1,000 and 10,000 users (issue 11), against
+//! the floor of the same run: `/healthz`, the cheapest page that still asks
+//! PostgreSQL something.
+//!
+//! `cargo bench --bench users_page` (results in BENCHMARKS.md). For each
+//! size this starts a PostgreSQL cluster of its own with pgusers' embedded
+//! module (roles belong to the server, so a second size on the same
+//! cluster would list the first size's users too), creates a database
+//! owned by a protected user and that many users, half of them read-only,
+//! checks through the role module that pgusers sees exactly that, starts
+//! the release `pgusers` binary on it, logs in as `admin`, and measures
+//! with `wrk` at 1 and 32 connections: `/healthz`, the users page as a
+//! person first sees it, the page with a search, and (in this process)
+//! the list query alone. The server's peak RSS is its `VmHWM` after all
+//! runs. At 10,000 users the figures are judged against the issue's
+//! targets, and the list query's plan is printed (auto_explain).
+
+use std::fmt::Write as _;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail, ensure};
+use pgusers::domain::{NewPassword, PAGE_SIZE, Password, Show, Username};
+use pgusers::embedded::{Cluster, ClusterOptions};
+use pgusers::roles::{Access, Listing, RoleManager, Window, provision_database};
+use postgres_protocol::escape::{escape_identifier, escape_literal};
+use reqwest::cookie::{CookieStore, Jar};
+
+const SIZES: [usize; 2] = [1_000, 10_000];
+/// The size the issue's targets are about.
+const JUDGED_AT: usize = 10_000;
+/// Part of a name that about a tenth of the users have (`user_09…`).
+const SEARCH: &str = "user_09";
+const OPERATOR_PASSWORD: &str = "bench-operator-password";
+/// What the users page says, whichever version of it is built.
+const USERS_PAGE_MARK: &str = "Manage database users";
+/// Each `wrk` run, after a warm-up of its own.
+const WARM_UP: &str = "1s";
+const RUN: &str = "5s";
+/// The list query alone: warm-up, then sequential, then concurrent.
+const QUERY_WARM_UP: Duration = Duration::from_secs(1);
+const QUERY_RUN: Duration = Duration::from_secs(3);
+/// The dashboard's pool of administrator connections (`registry::POOL_SIZE`).
+const QUERY_POOL: usize = 8;
+const CONNECTIONS: u32 = 32;
+
+/// The issue's targets, as ratios to the floor of the same run.
+const MAX_P50_RATIO: f64 = 7.0;
+const MAX_THROUGHPUT_RATIO: f64 = 8.0;
+const MAX_RSS_MIB: f64 = 40.0;
+
+fn main() -> ExitCode {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        eprintln!("wrk is not on PATH; install it with: apt-get install -y wrk");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("users_page: no tokio runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("\nusers_page FAILED: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<()> {
+    let started = Instant::now();
+    let mut plan = None;
+    let mut failed = 0;
+    for n in SIZES {
+        let report = measure_size(n).await?;
+        report.print();
+        failed += report.failed();
+        plan = report.plan.or(plan);
+    }
+    if let Some(plan) = plan {
+        println!(
+            "\nPlan of the list query, first page ({PAGE_SIZE} users), at {} users \
+             (auto_explain, ANALYZE + BUFFERS):\n{plan}",
+            thousands(JUDGED_AT)
+        );
+    }
+    println!(
+        "\nusers_page done in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    ensure!(
+        failed == 0,
+        "{failed} requests failed (see the lines marked !! above): the figures of those runs \
+         are not only of pages served"
+    );
+    Ok(())
+}
+
+/// Figures of one thing measured.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    p50: Duration,
+    p99: Duration,
+    rps_1: f64,
+    rps_many: f64,
+    /// Failed requests (see [`WrkResult::failed`]) at 1 and at
+    /// [`CONNECTIONS`] connections.
+    failed: (u64, u64),
+}
+
+struct SizeReport {
+    n: usize,
+    server_version: String,
+    setup: Duration,
+    floor: Row,
+    page: Row,
+    search: Row,
+    query: Row,
+    page_rows: usize,
+    search_rows: usize,
+    /// The search page shows the same rows as the page (a build that
+    /// ignores `?q=`).
+    search_same: bool,
+    page_bytes: usize,
+    peak_rss_kib: u64,
+    /// The machine's 1-minute load average before and after measuring:
+    /// the cores are shared, and other work skews the figures.
+    load: (String, String),
+    plan: Option<String>,
+}
+
+async fn measure_size(n: usize) -> Result<SizeReport> {
+    println!("\n== {} users: setting up ==", thousands(n));
+    let cluster = BenchCluster::start().await?;
+    let server = cluster.config("postgres");
+    let database = format!("bench_{n}");
+    let protected = Username::parse(&format!("owner_{n}"))
+        .map_err(|problems| anyhow!("protected user name: {problems:?}"))?;
+    provision_database(&server, &database, &protected, &Password::generate())
+        .await
+        .context("provisioning the benchmark database")?;
+    pgusers::db::connect(&server)
+        .await
+        .context("connecting to the postgres database")?
+        .batch_execute("CREATE DATABASE bench_state")
+        .await
+        .context("creating the state database")?;
+    let roles = Arc::new(RoleManager::new(
+        cluster.config(&database),
+        QUERY_POOL,
+        None,
+    ));
+    let setup_started = Instant::now();
+    populate(&roles, &cluster.config(&database), n).await?;
+    let setup = setup_started.elapsed();
+    check_setup(&roles, &cluster.config(&database), n).await?;
+    let server_version = roles.server_version().await?;
+    println!(
+        "{} users made in {:.1} s and checked through the role module",
+        thousands(n),
+        setup.as_secs_f64()
+    );
+
+    let dashboard = Dashboard::start(&cluster, &database).await?;
+    let session = dashboard.log_in().await?;
+    let page_path = session.users_page().await?;
+    let page_html = session.page(&page_path).await?;
+    let search_path = format!("{page_path}?q={SEARCH}");
+    let search_html = session.page(&search_path).await?;
+
+    let load_before = load_average();
+    let floor = dashboard.wrk_both("/healthz", &session.cookie).await?;
+    let page = dashboard.wrk_both(&page_path, &session.cookie).await?;
+    let search = dashboard.wrk_both(&search_path, &session.cookie).await?;
+    let peak_rss_kib = dashboard.peak_rss_kib()?;
+    let query = list_query(&roles).await?;
+    let load_after = load_average();
+    let plan = if n == JUDGED_AT {
+        match explain_first_page(&cluster, &database).await {
+            Ok(plan) => Some(plan),
+            Err(error) => Some(format!("(no plan: {error:#})")),
+        }
+    } else {
+        None
+    };
+    drop(session);
+    dashboard.stop();
+    drop(cluster);
+    Ok(SizeReport {
+        n,
+        server_version,
+        setup,
+        floor,
+        page,
+        search,
+        query,
+        page_rows: page_html.matches("data-username=\"").count(),
+        search_rows: search_html.matches("data-username=\"").count(),
+        search_same: listed_names(&search_html) == listed_names(&page_html),
+        page_bytes: page_html.len(),
+        peak_rss_kib,
+        load: (load_before, load_after),
+        plan,
+    })
+}
+
+/// The usernames of a users page's rows, in order.
+fn listed_names(html: &str) -> Vec<&str> {
+    html.split("data-username=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect()
+}
+
+// ---------------------------------------------------------------- setup
+
+/// `user_0001`… with as many digits as `n` has, so that [`SEARCH`]
+/// matches a tenth of them at every size.
+fn user_name(i: usize, n: usize) -> String {
+    let width = n.to_string().len();
+    format!("user_{i:0width$}")
+}
+
+/// Odd users read and write, even ones only read.
+fn access_of(i: usize) -> Access {
+    if i.is_multiple_of(2) {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    }
+}
+
+/// Makes users 1 to `n`: the first two (one of each kind) through
+/// pgusers' own `RoleManager::create`, which also makes the readers group
+/// and closes `public` exactly as pgusers does; the rest in one
+/// transaction of the same statements as `create` (src/roles/changes.rs,
+/// src/roles/sql.rs), with each `GRANT` naming all its grantees at once,
+/// so an ACL is rewritten once rather than once per user.
+///
+/// One SCRAM verifier serves everyone, and it is written into `pg_authid`
+/// by one `UPDATE` instead of a `PASSWORD` clause per `CREATE ROLE`: for
+/// each such clause PostgreSQL checks that the verifier is not that of an
+/// empty password, which runs SCRAM's 4,096 PBKDF2 rounds (10 to 15 ms
+/// here, so 10,000 users took minutes). The stored value is the same: a
+/// `PASSWORD` clause stores a verifier as it is given.
+///
+/// `public` gets no table: each table's ACL would get an item per
+/// read-write user, and past about 2,400 of them PostgreSQL refuses the
+/// `pg_class` row ("row is too big": `pg_class` has no TOAST table).
+async fn populate(roles: &RoleManager, config: &tokio_postgres::Config, n: usize) -> Result<()> {
+    let started = Instant::now();
+    for i in 1..=2.min(n) {
+        let name = Username::parse(&user_name(i, n))
+            .map_err(|problems| anyhow!("user name: {problems:?}"))?;
+        roles
+            .create(
+                &name,
+                NewPassword::Chosen(Password::generate()),
+                access_of(i),
+            )
+            .await
+            .with_context(|| format!("creating {name} through the role module"))?;
+    }
+    let bulk_started = Instant::now();
+    let client = pgusers::db::connect(config).await?;
+    let facts = client
+        .query_one(
+            "SELECT current_database()::text, pg_get_userbyid(datdba)::text
+               FROM pg_database WHERE datname = current_database()",
+            &[],
+        )
+        .await?;
+    let (database, protected): (String, String) = (facts.get(0), facts.get(1));
+    let readers = format!("pgusers-readonly-{database}");
+    let verifier =
+        postgres_protocol::password::scram_sha_256(Password::generate().expose().as_bytes());
+    let ident = |name: &str| escape_identifier(name);
+    let mut sql = String::from("BEGIN;\n");
+    let (mut read_write, mut read_only) = (Vec::new(), Vec::new());
+    let mut names = Vec::new();
+    for i in 3..=n {
+        let name = ident(&user_name(i, n));
+        writeln!(sql, "CREATE ROLE {name} LOGIN;")?;
+        names.push(escape_literal(&user_name(i, n)));
+        match access_of(i) {
+            Access::ReadWrite => read_write.push(name),
+            Access::ReadOnly => read_only.push(name),
+        }
+    }
+    if !names.is_empty() {
+        writeln!(
+            sql,
+            "UPDATE pg_authid SET rolpassword = {} WHERE rolname IN ({});",
+            escape_literal(&verifier),
+            names.join(", ")
+        )?;
+    }
+    let (database, protected, readers) = (ident(&database), ident(&protected), ident(&readers));
+    if !read_write.is_empty() {
+        let users = read_write.join(", ");
+        // sql::read_write_grants, then sql::readers_follow, for all at once.
+        write!(
+            sql,
+            "GRANT CREATE ON SCHEMA public TO {users};
+             GRANT ALL PRIVILEGES ON DATABASE {database} TO {users};
+             GRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA public TO {users};
+             GRANT ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA public TO {users};
+             ALTER DEFAULT PRIVILEGES FOR USER {protected} IN SCHEMA public GRANT ALL ON TABLES TO {users};
+             ALTER DEFAULT PRIVILEGES FOR USER {protected} IN SCHEMA public GRANT ALL ON SEQUENCES TO {users};
+             ALTER DEFAULT PRIVILEGES FOR ROLE {users} IN SCHEMA public GRANT SELECT ON TABLES TO {readers};
+             ALTER DEFAULT PRIVILEGES FOR ROLE {users} IN SCHEMA public GRANT SELECT ON SEQUENCES TO {readers};\n"
+        )?;
+    }
+    if !read_only.is_empty() {
+        // sql::readers_read_existing, then the membership, for all at once.
+        write!(
+            sql,
+            "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {readers};
+             GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO {readers};
+             GRANT {readers} TO {};\n",
+            read_only.join(", ")
+        )?;
+    }
+    sql.push_str("COMMIT;");
+    client
+        .batch_execute(&sql)
+        .await
+        .context("creating the users in bulk")?;
+    println!(
+        "users 1-2 through RoleManager::create in {:.1} s, {} in bulk in {:.1} s",
+        (bulk_started - started).as_secs_f64(),
+        n.saturating_sub(2),
+        bulk_started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// What the catalog says of one role that could differ between a user
+/// made by pgusers and one made in bulk.
+const FINGERPRINT: &str = "
+    SELECT concat_ws(' | ',
+        r.rolcanlogin, r.rolinherit, r.rolcreaterole, r.rolcreatedb, r.rolconnlimit,
+        left(r.rolpassword, 19),
+        (SELECT string_agg(g.rolname, ',' ORDER BY g.rolname)
+           FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid),
+        (SELECT string_agg(s.classid::regclass::text || ':' || s.deptype::text, ','
+                           ORDER BY s.classid::regclass::text || ':' || s.deptype::text)
+           FROM pg_shdepend s WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = r.oid),
+        (SELECT string_agg(d.defaclobjtype::text || '=' || d.defaclacl::text, ','
+                           ORDER BY d.defaclobjtype)
+           FROM pg_default_acl d WHERE d.defaclrole = r.oid),
+        has_database_privilege(r.oid, current_database(), 'CREATE'),
+        has_database_privilege(r.oid, current_database(), 'TEMP'),
+        has_schema_privilege(r.oid, 'public', 'CREATE'),
+        has_schema_privilege(r.oid, 'public', 'USAGE'))
+      FROM pg_authid r WHERE r.rolname = $1";
+
+/// Refuses to measure anything but what pgusers would have made: the
+/// role module counts `n / 2` read-only users and `n + 1` in all (the
+/// protected user is listed), and a user made in bulk looks in the catalog
+/// like one of the same kind made by `RoleManager::create`.
+async fn check_setup(roles: &RoleManager, config: &tokio_postgres::Config, n: usize) -> Result<()> {
+    let count = |show| async move {
+        roles
+            .list_page(&Listing {
+                search: None,
+                show,
+                window: Window::CountOnly,
+            })
+            .await
+            .map(|page| page.total)
+    };
+    let all = count(Show::All).await?;
+    let read_only = count(Show::ReadOnly).await?;
+    let read_write = count(Show::ReadWrite).await?;
+    ensure!(
+        all == n as u64 + 1 && read_only == (n / 2) as u64 && read_write == (n - n / 2) as u64,
+        "the setup is not what pgusers should see: it lists {all} users ({read_only} read-only, \
+         {read_write} read-write), expected {} ({} read-only, {} read-write)",
+        n + 1,
+        n / 2,
+        n - n / 2
+    );
+    if n >= 4 {
+        let client = pgusers::db::connect(config).await?;
+        for (made_by_pgusers, made_in_bulk) in [(1, 3), (2, 4)] {
+            let fingerprint = |i| {
+                let client = &client;
+                let name = user_name(i, n);
+                async move {
+                    let row = client.query_one(FINGERPRINT, &[&name]).await?;
+                    Ok::<String, tokio_postgres::Error>(row.get(0))
+                }
+            };
+            let (expected, actual) = (
+                fingerprint(made_by_pgusers).await?,
+                fingerprint(made_in_bulk).await?,
+            );
+            // Each role's own default privileges name it as grantor.
+            let expected = expected.replace(&user_name(made_by_pgusers, n), "<self>");
+            let actual = actual.replace(&user_name(made_in_bulk, n), "<self>");
+            ensure!(
+                expected == actual,
+                "a user made in bulk differs from one made by pgusers:\n  pgusers: {expected}\n  bulk:    {actual}"
+            );
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- the cluster
+
+/// The cluster of one size, in a temporary directory; stopped and removed
+/// when dropped, whatever happened.
+struct BenchCluster {
+    cluster: Option<Cluster>,
+    _dir: tempfile::TempDir,
+}
+
+impl BenchCluster {
+    async fn start() -> Result<Self> {
+        tokio::task::spawn_blocking(|| {
+            // Reachable by the `postgres` system user when we are root.
+            let dir = tempfile::Builder::new()
+                .prefix("pgusers-bench-")
+                .permissions(std::fs::Permissions::from_mode(0o755))
+                .tempdir()
+                .context("a temporary directory")?;
+            // The settings of the dashboard's own zero-configuration
+            // cluster (durable: no `ephemeral` shortcuts).
+            let mut cluster = Cluster::open(&dir.path().join("pg"), &ClusterOptions::default())
+                .context("initdb")?;
+            let started = cluster.start().context("starting PostgreSQL");
+            let guard = Self {
+                cluster: Some(cluster),
+                _dir: dir,
+            };
+            started?;
+            Ok(guard)
+        })
+        .await?
+    }
+
+    fn cluster(&self) -> &Cluster {
+        self.cluster.as_ref().expect("running until dropped")
+    }
+
+    /// The bootstrap superuser, over the cluster's socket.
+    fn config(&self, database: &str) -> tokio_postgres::Config {
+        self.cluster().admin_config(database)
+    }
+
+    /// A `key=value` connection string to `database`, as DATABASE_URL takes it.
+    fn url(&self, database: &str) -> String {
+        let cluster = self.cluster();
+        format!(
+            "host={} port={} user={} dbname={database}",
+            cluster.socket_dir().display(),
+            cluster.port(),
+            pgusers::embedded::SUPERUSER
+        )
+    }
+
+    fn log(&self) -> PathBuf {
+        self.cluster().log_file()
+    }
+}
+
+impl Drop for BenchCluster {
+    fn drop(&mut self) {
+        if let Some(mut cluster) = self.cluster.take()
+            && let Err(error) = cluster.stop()
+        {
+            eprintln!("users_page: stopping PostgreSQL: {error}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the dashboard
+
+/// The release `pgusers` binary serving one database; stopped when dropped.
+struct Dashboard {
+    child: Option<Child>,
+    address: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Dashboard {
+    async fn start(cluster: &BenchCluster, database: &str) -> Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("pgusers-bench-dashboard-")
+            .tempdir()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let log = dir.path().join("pgusers.log");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pgusers"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("PGUSERS_") || key == "DATABASE_URL" || key == "RUST_LOG" {
+                command.env_remove(key);
+            }
+        }
+        let child = command
+            .env("DATABASE_URL", cluster.url(database))
+            .env("PGUSERS_STATE_URL", cluster.url("bench_state"))
+            .env("PGUSERS_ADMIN_PASSWORD", OPERATOR_PASSWORD)
+            .env("PGUSERS_LISTEN", format!("127.0.0.1:{port}"))
+            .env("PGUSERS_DATA_DIR", dir.path().join("data"))
+            .env("PGUSERS_SESSION_KEY", session_key())
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.path().join("pgusers.out"))?)
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()
+            .context("starting the pgusers binary")?;
+        let mut dashboard = Self {
+            child: Some(child),
+            address: format!("http://127.0.0.1:{port}"),
+            log,
+            _dir: dir,
+        };
+        dashboard.wait_until_healthy().await?;
+        Ok(dashboard)
+    }
+
+    async fn wait_until_healthy(&mut self) -> Result<()> {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(child) = self.child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                bail!("pgusers exited ({status}): {}", self.log_text());
+            }
+            if let Ok(response) = client.get(format!("{}/healthz", self.address)).send().await
+                && response.status() == 200
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "pgusers did not become healthy in 60 s: {}",
+                    self.log_text()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn pid(&self) -> Result<u32> {
+        Ok(self.child.as_ref().context("pgusers stopped")?.id())
+    }
+
+    /// Logs in as `admin` through the login form, as a browser does.
+    async fn log_in(&self) -> Result<Session> {
+        let jar = Arc::new(Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let form = client
+            .get(format!("{}/login", self.address))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let token = hidden_field(&form, "csrf_token").context("the login form has a CSRF token")?;
+        let answer = client
+            .post(format!("{}/login", self.address))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("username", "admin"),
+                ("password", OPERATOR_PASSWORD),
+            ])
+            .send()
+            .await?;
+        ensure!(
+            answer.status() == 303,
+            "logging in answered {}: {}",
+            answer.status(),
+            answer.text().await.unwrap_or_default()
+        );
+        let cookie = jar
+            .cookies(&self.address.parse()?)
+            .context("the login set no cookie")?
+            .to_str()?
+            .to_owned();
+        Ok(Session {
+            client,
+            address: self.address.clone(),
+            cookie,
+        })
+    }
+
+    /// Peak resident memory of the dashboard so far (`VmHWM`), in KiB.
+    fn peak_rss_kib(&self) -> Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?))?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmHWM in /proc/<pid>/status")
+    }
+
+    /// `path` at one connection, then at [`CONNECTIONS`]. Failed requests
+    /// are reported at once, with what pgusers logged about them, and
+    /// counted in the row; the run goes on so the whole picture is printed.
+    async fn wrk_both(&self, path: &str, cookie: &str) -> Result<Row> {
+        let url = format!("{}{path}", self.address);
+        let cookie = cookie.to_owned();
+        let (one, many) = tokio::task::spawn_blocking(move || {
+            Ok::<_, anyhow::Error>((
+                wrk(&url, &cookie, 1, 1)?,
+                wrk(&url, &cookie, CONNECTIONS, 2)?,
+            ))
+        })
+        .await??;
+        for (connections, run) in [(1, &one), (CONNECTIONS, &many)] {
+            if run.failed > 0 {
+                println!(
+                    "\n!! {} FAILED requests to {path} at {connections} connection(s). wrk said:\n{}\
+                     pgusers logged (last warnings and errors):\n{}",
+                    run.failed,
+                    run.output,
+                    self.log_problems()
+                );
+            }
+        }
+        Ok(Row {
+            p50: one.p50,
+            p99: one.p99,
+            rps_1: one.rps,
+            rps_many: many.rps,
+            failed: (one.failed, many.failed),
+        })
+    }
+
+    /// The last few warnings and errors pgusers logged.
+    fn log_problems(&self) -> String {
+        let log = self.log_text();
+        let problems: Vec<&str> = log
+            .lines()
+            .filter(|line| line.contains("WARN") || line.contains("ERROR"))
+            .collect();
+        let last = &problems[problems.len().saturating_sub(5)..];
+        if last.is_empty() {
+            "  (nothing)\n".to_owned()
+        } else {
+            last.iter().map(|line| format!("  {line}\n")).collect()
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit (SIGKILL after 20 s).
+    fn stop(mut self) {
+        self.terminate();
+    }
+
+    fn terminate(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        // SAFETY: signalling a child process of ours that has not been reaped.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("users_page: pgusers ignored SIGTERM; killing it");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Drop for Dashboard {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+/// A key for the session cookies: 64 random bytes, hex (128 characters).
+fn session_key() -> String {
+    use rand::RngExt;
+    let mut key = [0u8; 64];
+    rand::rng().fill(&mut key[..]);
+    key.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The value of hidden field `name` in a page.
+fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = start + html[start..].find('"')?;
+    Some(html[start..end].to_owned())
+}
+
+/// A logged-in browser: its client and its cookie, for `wrk`.
+struct Session {
+    client: reqwest::Client,
+    address: String,
+    cookie: String,
+}
+
+impl Session {
+    /// The users page of the only database: where `/` sends a person, or
+    /// (when `/` lists the databases, even one) where its one link leads.
+    async fn users_page(&self) -> Result<String> {
+        let answer = self.client.get(format!("{}/", self.address)).send().await?;
+        let status = answer.status();
+        let location = answer
+            .headers()
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        if let Some(path) = location {
+            ensure!(
+                status == 303 && path.ends_with("/settings/database-users"),
+                "/ answered {status} to {path}, not to the users page of the only database"
+            );
+            return Ok(path);
+        }
+        let body = answer.text().await?;
+        ensure!(status == 200, "/ answered {status}: {body}");
+        let marker = "href=\"/databases/";
+        let mut ids: Vec<&str> = body
+            .match_indices(marker)
+            .filter_map(|(at, _)| {
+                let rest = &body[at + marker.len()..];
+                Some(&rest[..rest.find('"')?])
+            })
+            .filter(|id| !id.contains('/'))
+            .collect();
+        ids.dedup();
+        match ids.as_slice() {
+            [id] => Ok(format!("/databases/{id}/settings/database-users")),
+            other => bail!("/ lists {} databases, not one: {other:?}", other.len()),
+        }
+    }
+
+    /// A page as the logged-in operator sees it, which must be the users page.
+    async fn page(&self, path: &str) -> Result<String> {
+        let answer = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await?;
+        let status = answer.status();
+        let location = answer
+            .headers()
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = answer.text().await?;
+        ensure!(
+            status == 200,
+            "{path} answered {status} {location} (a 303 to /login means the session cookie is not accepted)"
+        );
+        ensure!(
+            body.contains(USERS_PAGE_MARK),
+            "{path} is not the users page: no {USERS_PAGE_MARK:?}"
+        );
+        Ok(body)
+    }
+}
+
+// ---------------------------------------------------------------- wrk
+
+struct WrkResult {
+    p50: Duration,
+    p99: Duration,
+    rps: f64,
+    /// Answers that were not 2xx/3xx, and socket errors (timeouts among
+    /// them), in the measured run.
+    failed: u64,
+    /// What wrk printed of the measured run.
+    output: String,
+}
+
+/// One warm-up, then one measured run of `wrk --latency`. Its figures
+/// count failed requests too, so the caller must not take them for the
+/// page's without looking at `failed`.
+fn wrk(url: &str, cookie: &str, connections: u32, threads: u32) -> Result<WrkResult> {
+    let run = |duration: &str| -> Result<String> {
+        let output = Command::new("wrk")
+            .args([
+                "--latency",
+                "--timeout",
+                "10s",
+                "-d",
+                duration,
+                "-c",
+                &connections.to_string(),
+                "-t",
+                &threads.to_string(),
+                "-H",
+                &format!("Cookie: {cookie}"),
+                url,
+            ])
+            .output()
+            .context("running wrk")?;
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        ensure!(
+            output.status.success(),
+            "wrk failed on {url}: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(text)
+    };
+    run(WARM_UP)?;
+    let text = run(RUN)?;
+    let percentile = |label: &str| -> Result<Duration> {
+        let value = text
+            .lines()
+            .find_map(|line| line.trim().strip_prefix(label))
+            .with_context(|| format!("no {label} latency in wrk's output:\n{text}"))?;
+        wrk_duration(value.trim()).with_context(|| format!("wrk latency {value:?}"))
+    };
+    let rps = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("Requests/sec:"))
+        .and_then(|value| value.trim().parse().ok())
+        .with_context(|| format!("no Requests/sec in wrk's output:\n{text}"))?;
+    // "Non-2xx or 3xx responses: 3", "Socket errors: connect 0, read 0, write 0, timeout 2"
+    let failed = text
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            line.strip_prefix("Non-2xx or 3xx responses:")
+                .or_else(|| line.strip_prefix("Socket errors:"))
+        })
+        .flat_map(|counts| counts.split(','))
+        .filter_map(|count| count.split_whitespace().last()?.parse::<u64>().ok())
+        .sum();
+    Ok(WrkResult {
+        p50: percentile("50%")?,
+        p99: percentile("99%")?,
+        rps,
+        failed,
+        output: text,
+    })
+}
+
+/// A duration as wrk prints it: `812.00us`, `1.23ms`, `2.01s`, `1.50m`.
+fn wrk_duration(text: &str) -> Result<Duration> {
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .context("no unit")?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse()?;
+    let seconds = match unit {
+        "us" => number / 1e6,
+        "ms" => number / 1e3,
+        "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        other => bail!("unknown unit {other:?}"),
+    };
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+// ---------------------------------------------------------------- the query alone
+
+fn first_page() -> Listing<'static> {
+    Listing {
+        search: None,
+        show: Show::All,
+        window: Window::Page {
+            offset: 0,
+            limit: PAGE_SIZE,
+        },
+    }
+}
+
+/// `RoleManager::list_page` for the first page, in this process over a
+/// pool of [`QUERY_POOL`] connections: one at a time (latency, and
+/// throughput at one), then from [`CONNECTIONS`] tasks at once.
+async fn list_query(roles: &Arc<RoleManager>) -> Result<Row> {
+    let listing = first_page();
+    let page = roles.list_page(&listing).await?;
+    ensure!(
+        page.users.len() == PAGE_SIZE as usize,
+        "the first page has {} users, not {PAGE_SIZE}",
+        page.users.len()
+    );
+    let warm_up = Instant::now() + QUERY_WARM_UP;
+    while Instant::now() < warm_up {
+        roles.list_page(&listing).await?;
+    }
+    let mut times = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < QUERY_RUN {
+        let one = Instant::now();
+        roles.list_page(&listing).await?;
+        times.push(one.elapsed());
+    }
+    let rps_1 = times.len() as f64 / started.elapsed().as_secs_f64();
+    times.sort();
+
+    let started = Instant::now();
+    let deadline = started + QUERY_RUN;
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let roles = roles.clone();
+            tokio::spawn(async move {
+                let mut done = 0u64;
+                while Instant::now() < deadline {
+                    roles.list_page(&first_page()).await?;
+                    done += 1;
+                }
+                Ok::<u64, pgusers::roles::RoleError>(done)
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for task in tasks {
+        done += task.await??;
+    }
+    let rps_many = done as f64 / started.elapsed().as_secs_f64();
+    Ok(Row {
+        p50: percentile(&times, 50.0),
+        p99: percentile(&times, 99.0),
+        rps_1,
+        rps_many,
+        failed: (0, 0),
+    })
+}
+
+/// Nearest-rank percentile of sorted durations.
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The plan of the list query for the first page, as PostgreSQL ran it:
+/// the role module's own statement (it cannot be had from outside), run
+/// on a connection that loads `auto_explain` and logs every plan with
+/// ANALYZE and BUFFERS, then read back from the server's log.
+async fn explain_first_page(cluster: &BenchCluster, database: &str) -> Result<String> {
+    let mut config = cluster.config(database);
+    config.options(
+        "-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=0 \
+         -c auto_explain.log_analyze=on -c auto_explain.log_buffers=on",
+    );
+    let roles = RoleManager::new(config, 1, None);
+    roles.list_page(&first_page()).await?;
+    drop(roles);
+    // The server writes its log asynchronously of our connection.
+    let log = cluster.log();
+    for _ in 0..50 {
+        if let Some(plan) = last_list_plan(&read_log(&log)?) {
+            return Ok(plan);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("no plan of the list query in {}", log.display())
+}
+
+fn read_log(path: &Path) -> Result<String> {
+    Ok(String::from_utf8_lossy(&std::fs::read(path)?).into_owned())
+}
+
+/// The last plan auto_explain logged for the list query's page variant:
+/// the log entry (its lines up to the next timestamped one) that has the
+/// query's text, from its first plan line (one with costs) on.
+fn last_list_plan(log: &str) -> Option<String> {
+    let mut entries: Vec<Vec<&str>> = Vec::new();
+    for line in log.lines() {
+        if line.starts_with(|c: char| c.is_ascii_digit()) || entries.is_empty() {
+            entries.push(vec![line]);
+        } else if let Some(entry) = entries.last_mut() {
+            entry.push(line);
+        }
+    }
+    let entry = entries.iter().rev().find(|entry| {
+        let text = entry.join("\n");
+        text.contains("plan:") && text.contains("only_read") && text.contains("OFFSET $6")
+    })?;
+    let duration = entry[0]
+        .split_once("duration:")
+        .map(|(_, rest)| rest.trim_end_matches("plan:").trim().to_owned())
+        .unwrap_or_default();
+    let start = entry.iter().position(|line| line.contains("(cost="))?;
+    let mut plan = format!("(statement duration {duration})\n");
+    for line in &entry[start..] {
+        plan.push_str(line.strip_prefix('\t').unwrap_or(line));
+        plan.push('\n');
+    }
+    Some(plan)
+}
+
+// ---------------------------------------------------------------- report
+
+/// The 1-minute load average (`/proc/loadavg`).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.2} ms", duration.as_secs_f64() * 1e3)
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl SizeReport {
+    fn print(&self) {
+        let f = &self.floor;
+        println!(
+            "\n{} users ({} read-only, {} read-write, plus the protected user), {}; \
+             users made in {:.1} s",
+            thousands(self.n),
+            thousands(self.n / 2),
+            thousands(self.n - self.n / 2),
+            self.server_version_label(),
+            self.setup.as_secs_f64()
+        );
+        println!(
+            "{:<22} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12} {:>9}",
+            "", "p50 @1", "p99 @1", "req/s @1", "req/s @32", "p50/floor", "floor/it @32", "failed"
+        );
+        for (label, row) in [
+            ("floor (/healthz)", &self.floor),
+            ("page", &self.page),
+            ("search page (?q=)", &self.search),
+            ("list query (1 page)", &self.query),
+        ] {
+            println!(
+                "{:<22} {:>10} {:>10} {:>10.1} {:>10.1} {:>9.1}x {:>11.1}x {:>9}",
+                label,
+                ms(row.p50),
+                ms(row.p99),
+                row.rps_1,
+                row.rps_many,
+                ratio(row.p50.as_secs_f64(), f.p50.as_secs_f64()),
+                ratio(f.rps_many, row.rps_many),
+                format!("{}/{}", row.failed.0, row.failed.1),
+            );
+        }
+        let search_note = if self.search_same {
+            " (the same rows: this build ignores ?q=)"
+        } else {
+            ""
+        };
+        println!(
+            "rows shown: page {}, search page {}{search_note}; page size {:.0} KiB",
+            self.page_rows,
+            self.search_rows,
+            self.page_bytes as f64 / 1024.0
+        );
+        println!(
+            "load average (1 min) before measuring {}, after {} ({} cores)",
+            self.load.0,
+            self.load.1,
+            std::thread::available_parallelism().map_or(0, usize::from)
+        );
+        let rss_mib = self.peak_rss_kib as f64 / 1024.0;
+        println!("peak RSS of pgusers (VmHWM, after all runs): {rss_mib:.1} MiB");
+        if self.n != JUDGED_AT {
+            println!("(targets are judged at {} users)", thousands(JUDGED_AT));
+            return;
+        }
+        println!("targets at {} users (issue 11):", thousands(self.n));
+        let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
+        // A run with failed requests passes nothing: its figures are not
+        // only of pages served.
+        let clean = |failed: u64| {
+            if failed == 0 {
+                ""
+            } else {
+                " (with failed requests)"
+            }
+        };
+        for (label, row) in [("page", &self.page), ("search page", &self.search)] {
+            let p50 = ratio(row.p50.as_secs_f64(), f.p50.as_secs_f64());
+            let throughput = ratio(f.rps_many, row.rps_many);
+            let (failed_1, failed_many) = (row.failed.0 + f.failed.0, row.failed.1 + f.failed.1);
+            println!(
+                "  {label:<12} p50 <= {MAX_P50_RATIO}x the floor's: {p50:.1}x  {}{}",
+                verdict(p50 <= MAX_P50_RATIO && failed_1 == 0),
+                clean(failed_1)
+            );
+            println!(
+                "  {label:<12} req/s @32 >= 1/{MAX_THROUGHPUT_RATIO} of the floor's: \
+                 the floor's is {throughput:.1}x  {}{}",
+                verdict(throughput <= MAX_THROUGHPUT_RATIO && failed_many == 0),
+                clean(failed_many)
+            );
+        }
+        println!(
+            "  peak RSS <= {MAX_RSS_MIB} MiB: {rss_mib:.1} MiB  {}",
+            verdict(rss_mib <= MAX_RSS_MIB)
+        );
+    }
+
+    /// Failed requests in all of this size's runs.
+    fn failed(&self) -> u64 {
+        [&self.floor, &self.page, &self.search, &self.query]
+            .iter()
+            .map(|row| row.failed.0 + row.failed.1)
+            .sum()
+    }
+
+    fn server_version_label(&self) -> String {
+        format!("PostgreSQL {}", self.server_version)
+    }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { f64::INFINITY }
+}
