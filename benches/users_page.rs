@@ -14,6 +14,14 @@
 //! the list query alone. The server's peak RSS is its `VmHWM` after all
 //! runs. At 10,000 users the figures are judged against the issue's
 //! targets, and the list query's plan is printed (auto_explain).
+//!
+//! The catalogs are analysed after the users are made, as autovacuum would
+//! soon do anyway, so every run measures the plans of a steady state. Each
+//! `wrk` run (a 1 s warm-up, then 5 s measured) starts once PostgreSQL has
+//! finished the queries of pages the previous run cut off. A request that
+//! fails (not 2xx/3xx, or a socket error) is reported at once with what
+//! pgusers logged; everything is still measured and printed, and the bench
+//! then exits with a failure.
 
 use std::fmt::Write as _;
 use std::os::unix::fs::PermissionsExt;
@@ -108,10 +116,15 @@ async fn run() -> Result<()> {
 /// Figures of one thing measured.
 #[derive(Debug, Clone, Copy)]
 struct Row {
-    p50: Duration,
-    p99: Duration,
+    /// Latencies at one connection; `None` when no request finished
+    /// within the run.
+    p50: Option<Duration>,
+    p99: Option<Duration>,
     rps_1: f64,
     rps_many: f64,
+    /// Requests finished within the runs at 1 and at [`CONNECTIONS`]
+    /// connections, failed ones included.
+    done: (u64, u64),
     /// Failed requests (see [`WrkResult::failed`]) at 1 and at
     /// [`CONNECTIONS`] connections.
     failed: (u64, u64),
@@ -182,6 +195,7 @@ async fn measure_size(n: usize) -> Result<SizeReport> {
     let page = dashboard.wrk_both(&page_path, &session.cookie).await?;
     let search = dashboard.wrk_both(&search_path, &session.cookie).await?;
     let peak_rss_kib = dashboard.peak_rss_kib()?;
+    dashboard.settle().await?;
     let query = list_query(&roles).await?;
     let load_after = load_average();
     let plan = if n == JUDGED_AT {
@@ -252,6 +266,8 @@ fn access_of(i: usize) -> Access {
 /// empty password, which runs SCRAM's 4,096 PBKDF2 rounds (10 to 15 ms
 /// here, so 10,000 users took minutes). The stored value is the same: a
 /// `PASSWORD` clause stores a verifier as it is given.
+///
+/// Then `ANALYZE`, so the plans measured are those of a steady state.
 ///
 /// `public` gets no table: each table's ACL would get an item per
 /// read-write user, and past about 2,400 of them PostgreSQL refuses the
@@ -335,6 +351,12 @@ async fn populate(roles: &RoleManager, config: &tokio_postgres::Config, n: usize
         .batch_execute(&sql)
         .await
         .context("creating the users in bulk")?;
+    // Statistics for the catalogs that just grew, as autovacuum would
+    // gather them soon (and otherwise perhaps in the middle of a run).
+    client
+        .batch_execute("ANALYZE")
+        .await
+        .context("analysing the catalogs")?;
     println!(
         "users 1-2 through RoleManager::create in {:.1} s, {} in bulk in {:.1} s",
         (bulk_started - started).as_secs_f64(),
@@ -492,6 +514,8 @@ struct Dashboard {
     child: Option<Child>,
     address: String,
     log: PathBuf,
+    /// The superuser, in the managed database: to see pgusers' queries.
+    server: tokio_postgres::Config,
     _dir: tempfile::TempDir,
 }
 
@@ -526,6 +550,7 @@ impl Dashboard {
             child: Some(child),
             address: format!("http://127.0.0.1:{port}"),
             log,
+            server: cluster.config(database),
             _dir: dir,
         };
         dashboard.wait_until_healthy().await?;
@@ -620,14 +645,26 @@ impl Dashboard {
     /// counted in the row; the run goes on so the whole picture is printed.
     async fn wrk_both(&self, path: &str, cookie: &str) -> Result<Row> {
         let url = format!("{}{path}", self.address);
-        let cookie = cookie.to_owned();
-        let (one, many) = tokio::task::spawn_blocking(move || {
-            Ok::<_, anyhow::Error>((
-                wrk(&url, &cookie, 1, 1)?,
-                wrk(&url, &cookie, CONNECTIONS, 2)?,
-            ))
-        })
-        .await??;
+        // A warm-up, then the measured run, each on a quiet server.
+        let run = |connections| {
+            let (url, cookie) = (url.clone(), cookie.to_owned());
+            async move {
+                let mut result = None;
+                for duration in [WARM_UP, RUN] {
+                    self.settle().await?;
+                    let (url, cookie) = (url.clone(), cookie.clone());
+                    result = Some(
+                        tokio::task::spawn_blocking(move || {
+                            wrk(&url, &cookie, connections, duration)
+                        })
+                        .await??,
+                    );
+                }
+                result.context("no run")
+            }
+        };
+        let one = run(1).await?;
+        let many = run(CONNECTIONS).await?;
         for (connections, run) in [(1, &one), (CONNECTIONS, &many)] {
             if run.failed > 0 {
                 println!(
@@ -644,8 +681,43 @@ impl Dashboard {
             p99: one.p99,
             rps_1: one.rps,
             rps_many: many.rps,
+            done: (one.done, many.done),
             failed: (one.failed, many.failed),
         })
+    }
+
+    /// Waits until PostgreSQL runs none of pgusers' queries on the managed
+    /// database: a page cut off when the previous run ended may still be
+    /// computing there, and would take the next run's cores. Says so when
+    /// the wait is long.
+    async fn settle(&self) -> Result<()> {
+        let client = pgusers::db::connect(&self.server).await?;
+        let started = Instant::now();
+        loop {
+            let busy: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity
+                      WHERE datname = current_database() AND state = 'active'
+                        AND pid <> pg_backend_pid()",
+                    &[],
+                )
+                .await?
+                .get(0);
+            if busy == 0 {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(120) {
+                bail!("PostgreSQL was still running {busy} of pgusers' queries after 120 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if started.elapsed() > Duration::from_secs(1) {
+            println!(
+                "(waited {:.0} s for PostgreSQL to finish the queries of pages cut off by the previous run)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Ok(())
     }
 
     /// The last few warnings and errors pgusers logged.
@@ -782,9 +854,13 @@ impl Session {
 // ---------------------------------------------------------------- wrk
 
 struct WrkResult {
-    p50: Duration,
-    p99: Duration,
+    /// `None` when no request finished within the run (wrk then prints
+    /// zeros).
+    p50: Option<Duration>,
+    p99: Option<Duration>,
     rps: f64,
+    /// Requests that finished within the run.
+    done: u64,
     /// Answers that were not 2xx/3xx, and socket errors (timeouts among
     /// them), in the measured run.
     failed: u64,
@@ -792,38 +868,35 @@ struct WrkResult {
     output: String,
 }
 
-/// One warm-up, then one measured run of `wrk --latency`. Its figures
+/// One run of `wrk --latency` for `duration`. Its figures
 /// count failed requests too, so the caller must not take them for the
 /// page's without looking at `failed`.
-fn wrk(url: &str, cookie: &str, connections: u32, threads: u32) -> Result<WrkResult> {
-    let run = |duration: &str| -> Result<String> {
-        let output = Command::new("wrk")
-            .args([
-                "--latency",
-                "--timeout",
-                "10s",
-                "-d",
-                duration,
-                "-c",
-                &connections.to_string(),
-                "-t",
-                &threads.to_string(),
-                "-H",
-                &format!("Cookie: {cookie}"),
-                url,
-            ])
-            .output()
-            .context("running wrk")?;
-        let text = String::from_utf8_lossy(&output.stdout).into_owned();
-        ensure!(
-            output.status.success(),
-            "wrk failed on {url}: {text}{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        Ok(text)
-    };
-    run(WARM_UP)?;
-    let text = run(RUN)?;
+fn wrk(url: &str, cookie: &str, connections: u32, duration: &str) -> Result<WrkResult> {
+    // wrk wants no more threads than connections.
+    let threads = connections.min(2);
+    let output = Command::new("wrk")
+        .args([
+            "--latency",
+            "--timeout",
+            "10s",
+            "-d",
+            duration,
+            "-c",
+            &connections.to_string(),
+            "-t",
+            &threads.to_string(),
+            "-H",
+            &format!("Cookie: {cookie}"),
+            url,
+        ])
+        .output()
+        .context("running wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    ensure!(
+        output.status.success(),
+        "wrk failed on {url}: {text}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let percentile = |label: &str| -> Result<Duration> {
         let value = text
             .lines()
@@ -847,10 +920,27 @@ fn wrk(url: &str, cookie: &str, connections: u32, threads: u32) -> Result<WrkRes
         .flat_map(|counts| counts.split(','))
         .filter_map(|count| count.split_whitespace().last()?.parse::<u64>().ok())
         .sum();
+    // "  12 requests in 5.01s, 7.70MB read"
+    let done = text
+        .lines()
+        .find_map(|line| {
+            let (count, rest) = line.trim().split_once(' ')?;
+            rest.starts_with("requests in")
+                .then(|| count.parse().ok())?
+        })
+        .with_context(|| format!("no request count in wrk's output:\n{text}"))?;
+    let latency = |label: &str| -> Result<Option<Duration>> {
+        Ok(if done == 0 {
+            None
+        } else {
+            Some(percentile(label)?)
+        })
+    };
     Ok(WrkResult {
-        p50: percentile("50%")?,
-        p99: percentile("99%")?,
+        p50: latency("50%")?,
+        p99: latency("99%")?,
         rps,
+        done,
         failed,
         output: text,
     })
@@ -933,10 +1023,11 @@ async fn list_query(roles: &Arc<RoleManager>) -> Result<Row> {
     }
     let rps_many = done as f64 / started.elapsed().as_secs_f64();
     Ok(Row {
-        p50: percentile(&times, 50.0),
-        p99: percentile(&times, 99.0),
+        p50: Some(percentile(&times, 50.0)),
+        p99: Some(percentile(&times, 99.0)),
         rps_1,
         rps_many,
+        done: (times.len() as u64, done),
         failed: (0, 0),
     })
 }
@@ -1017,8 +1108,11 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".to_owned())
 }
 
-fn ms(duration: Duration) -> String {
-    format!("{:.2} ms", duration.as_secs_f64() * 1e3)
+fn ms(duration: Option<Duration>) -> String {
+    duration.map_or_else(
+        || "none".to_owned(),
+        |duration| format!("{:.2} ms", duration.as_secs_f64() * 1e3),
+    )
 }
 
 fn thousands(n: usize) -> String {
@@ -1046,8 +1140,16 @@ impl SizeReport {
             self.setup.as_secs_f64()
         );
         println!(
-            "{:<22} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12} {:>9}",
-            "", "p50 @1", "p99 @1", "req/s @1", "req/s @32", "p50/floor", "floor/it @32", "failed"
+            "{:<20} {:>10} {:>10} {:>9} {:>9} {:>9} {:>12} {:>11} {:>7}",
+            "",
+            "p50 @1",
+            "p99 @1",
+            "req/s @1",
+            "req/s @32",
+            "p50/floor",
+            "floor/it @32",
+            "done @1/@32",
+            "failed"
         );
         for (label, row) in [
             ("floor (/healthz)", &self.floor),
@@ -1056,14 +1158,16 @@ impl SizeReport {
             ("list query (1 page)", &self.query),
         ] {
             println!(
-                "{:<22} {:>10} {:>10} {:>10.1} {:>10.1} {:>9.1}x {:>11.1}x {:>9}",
+                "{:<20} {:>10} {:>10} {:>9.1} {:>9.1} {:>9} {:>11.1}x {:>11} {:>7}",
                 label,
                 ms(row.p50),
                 ms(row.p99),
                 row.rps_1,
                 row.rps_many,
-                ratio(row.p50.as_secs_f64(), f.p50.as_secs_f64()),
+                self.p50_ratio(row)
+                    .map_or_else(|| "-".to_owned(), |ratio| format!("{ratio:.1}x")),
                 ratio(f.rps_many, row.rps_many),
+                format!("{}/{}", row.done.0, row.done.1),
                 format!("{}/{}", row.failed.0, row.failed.1),
             );
         }
@@ -1093,34 +1197,39 @@ impl SizeReport {
         println!("targets at {} users (issue 11):", thousands(self.n));
         let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
         // A run with failed requests passes nothing: its figures are not
-        // only of pages served.
-        let clean = |failed: u64| {
-            if failed == 0 {
-                ""
-            } else {
-                " (with failed requests)"
-            }
+        // only of pages served. One where nothing finished has none.
+        let why = |done: u64, failed: u64| match (done, failed) {
+            (0, _) => format!(" (no request finished within the {RUN} run)"),
+            (_, 0) => String::new(),
+            (_, failed) => format!(" ({failed} failed requests)"),
         };
         for (label, row) in [("page", &self.page), ("search page", &self.search)] {
-            let p50 = ratio(row.p50.as_secs_f64(), f.p50.as_secs_f64());
-            let throughput = ratio(f.rps_many, row.rps_many);
-            let (failed_1, failed_many) = (row.failed.0 + f.failed.0, row.failed.1 + f.failed.1);
+            let failed_1 = row.failed.0 + f.failed.0;
+            let failed_many = row.failed.1 + f.failed.1;
+            let p50 = self.p50_ratio(row);
             println!(
-                "  {label:<12} p50 <= {MAX_P50_RATIO}x the floor's: {p50:.1}x  {}{}",
-                verdict(p50 <= MAX_P50_RATIO && failed_1 == 0),
-                clean(failed_1)
+                "  {label:<12} p50 <= {MAX_P50_RATIO}x the floor's: {}  {}{}",
+                p50.map_or_else(|| "-".to_owned(), |ratio| format!("{ratio:.1}x")),
+                verdict(p50.is_some_and(|ratio| ratio <= MAX_P50_RATIO) && failed_1 == 0),
+                why(row.done.0, failed_1)
             );
+            let throughput = ratio(f.rps_many, row.rps_many);
             println!(
                 "  {label:<12} req/s @32 >= 1/{MAX_THROUGHPUT_RATIO} of the floor's: \
                  the floor's is {throughput:.1}x  {}{}",
                 verdict(throughput <= MAX_THROUGHPUT_RATIO && failed_many == 0),
-                clean(failed_many)
+                why(row.done.1, failed_many)
             );
         }
         println!(
             "  peak RSS <= {MAX_RSS_MIB} MiB: {rss_mib:.1} MiB  {}",
             verdict(rss_mib <= MAX_RSS_MIB)
         );
+    }
+
+    /// `row`'s p50 over the floor's, when both have one.
+    fn p50_ratio(&self, row: &Row) -> Option<f64> {
+        Some(ratio(row.p50?.as_secs_f64(), self.floor.p50?.as_secs_f64()))
     }
 
     /// Failed requests in all of this size's runs.

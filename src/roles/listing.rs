@@ -18,7 +18,8 @@
 //!
 //! Each variant of the query (a search or not, a filter, a window) is its
 //! own text, so the plan PostgreSQL caches for a prepared statement is made
-//! for it: `EXPLAIN` of each is in BENCHMARKS.md.
+//! for it. The first page's plan at 10,000 users is in BENCHMARKS.md
+//! (`cargo bench --bench users_page` prints it).
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::types::Type;
