@@ -36,20 +36,21 @@ impl ConnectionDetails {
     pub fn url(&self) -> String {
         let host = match &self.host {
             Host::Tcp(name) if name.contains(':') => format!("[{name}]"),
-            Host::Tcp(name) => encode(name),
-            Host::Socket(dir) => encode(&dir.to_string_lossy()),
+            Host::Tcp(name) => percent_encode(name),
+            Host::Socket(dir) => percent_encode(&dir.to_string_lossy()),
         };
         format!(
             "postgresql://{}@{host}:{}/{}",
-            encode(&self.user),
+            percent_encode(&self.user),
             self.port,
-            encode(&self.database)
+            percent_encode(&self.database)
         )
     }
 }
 
-/// Percent-encodes all but RFC 3986's unreserved characters.
-fn encode(text: &str) -> String {
+/// Percent-encodes all but RFC 3986's unreserved characters (for a URL's
+/// path or query).
+pub fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {

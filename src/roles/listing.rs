@@ -71,6 +71,16 @@ pub struct ListPage {
     pub total: u64,
 }
 
+impl ListPage {
+    /// Nobody matched.
+    fn empty() -> Self {
+        Self {
+            users: Vec::new(),
+            total: 0,
+        }
+    }
+}
+
 /// Whether the readers group (oid `readers.oid`, `NULL` when it does not
 /// exist) gives its members no more than reading, as a column `only_read`
 /// of CTE `only_read`: it is a member of no role; and neither it nor PUBLIC
@@ -295,12 +305,6 @@ impl RoleManager {
         listing: &Listing<'_>,
         one: Option<&str>,
     ) -> Result<ListPage, RoleError> {
-        if listing.search.is_some_and(|search| !search.can_match()) {
-            return Ok(ListPage {
-                users: Vec::new(),
-                total: 0,
-            });
-        }
         let client = self.client().await?;
         self.list_on(&client, listing, one).await
     }
@@ -348,10 +352,7 @@ impl RoleManager {
         one: Option<&str>,
     ) -> Result<ListPage, RoleError> {
         if listing.search.is_some_and(|search| !search.can_match()) {
-            return Ok(ListPage {
-                users: Vec::new(),
-                total: 0,
-            });
+            return Ok(ListPage::empty());
         }
         self.protected_checked
             .get_or_try_init(|| async { self.facts(client).await.map(|_| ()) })
@@ -389,10 +390,7 @@ impl RoleManager {
             // A name or search the database's encoding cannot hold (a
             // LATIN1 database, `?q=名前`) matches no role there.
             Err(error) if (search.is_some() || one.is_some()) && unencodable(&error) => {
-                return Ok(ListPage {
-                    users: Vec::new(),
-                    total: 0,
-                });
+                return Ok(ListPage::empty());
             }
             Err(error) => return Err(RoleError::server(error)),
         };

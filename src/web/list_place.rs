@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use crate::domain::{PageNumber, Search, Show};
+use crate::domain::{PageNumber, Search, Show, percent_encode};
 
 /// The query of a users list URL, as typed: every field may be anything.
 #[derive(Debug, Default, Deserialize)]
@@ -101,7 +101,7 @@ impl ListPlace {
     pub fn query(&self) -> String {
         let mut parts = Vec::new();
         if let Some(search) = &self.search {
-            parts.push(format!("q={}", encode(search.as_str())));
+            parts.push(format!("q={}", percent_encode(search.as_str())));
         }
         if self.show != Show::All {
             parts.push(format!("show={}", self.show.as_str()));
@@ -124,19 +124,6 @@ fn shorten(input: &str) -> String {
         short.push('…');
     }
     short
-}
-
-/// Percent-encodes all but unreserved characters (RFC 3986), for a query.
-fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
