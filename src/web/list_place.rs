@@ -41,11 +41,16 @@ impl actix_web::FromRequest for ListPlace {
     type Error = actix_web::Error;
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
-    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+    /// Through `web::Query`'s own extractor, so a query it cannot read
+    /// answers with the dashboard's error page (its `QueryConfig`).
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
         std::future::ready(
-            actix_web::web::Query::<ListParams>::from_query(req.query_string())
-                .map(|params| Self::read(&params).0)
-                .map_err(Into::into),
+            actix_web::web::Query::<ListParams>::from_request(req, payload)
+                .into_inner()
+                .map(|params| Self::read(&params).0),
         )
     }
 }
