@@ -248,6 +248,24 @@ async fn a_wrong_filter_or_page_is_named_and_the_list_is_shown_without_it() {
 }
 
 #[tokio::test]
+async fn an_action_address_with_a_parameter_given_twice_answers_the_dashboards_error_page() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (writer, _) = app.db.create_user("twice", Access::ReadWrite).await;
+
+    let page = app
+        .get(&app.users(&format!("/{writer}/reset?page=1&page=2")))
+        .await;
+
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(
+        page.body.contains("is not understood") && page.body.contains("<html"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
 async fn the_filters_show_read_only_read_write_and_protected_users() {
     let app = spawn_app().await;
     app.log_in().await;
