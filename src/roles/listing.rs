@@ -39,7 +39,9 @@ pub enum Window<'a> {
     /// `limit` of them after skipping `offset` (a page of the dashboard).
     Page { offset: u64, limit: u32 },
     /// `limit` of them whose names sort after `name` (reading the whole
-    /// list a part at a time).
+    /// list a part at a time). Nothing else is counted: the
+    /// [`ListPage::total`] of a part is its own size, so reading ten
+    /// thousand users does not also count them ten times.
     After { name: Option<&'a str>, limit: u32 },
     /// None: only how many match.
     CountOnly,
@@ -92,7 +94,9 @@ impl ListPage {
 ///
 /// Only objects whose ACL is set are asked about: without one, PUBLIC has
 /// no such right and the group none at all, unless it owns the object, so
-/// the group must own nothing in this database. PUBLIC counts too, because
+/// the group must own nothing in this database (read from
+/// [`RESTRICTIONS`]' `readers_deps`, so the group's shared dependencies
+/// are read once). PUBLIC counts too, because
 /// a member of the group could use what PUBLIC may: a read-only user who
 /// can write a table is not read-only. The one exception is `pg_settings`,
 /// which PUBLIC may "update": that is `SET`, not a write.
@@ -100,9 +104,8 @@ const ONLY_READ: &str = "
   only_read AS (
     SELECT COALESCE(
         NOT EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.member = g.oid)
-        AND NOT EXISTS (SELECT 1 FROM pg_shdepend s
-                         WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = g.oid
-                           AND s.deptype = 'o' AND s.dbid = facts.oid)
+        AND NOT EXISTS (SELECT 1 FROM readers_deps s
+                         WHERE s.deptype = 'o' AND s.dbid = facts.oid)
         AND NOT has_database_privilege(g.oid, facts.oid, 'CREATE')
         AND NOT EXISTS (SELECT 1 FROM pg_namespace n
                          WHERE n.nspacl IS NOT NULL
@@ -134,15 +137,13 @@ const ONLY_READ: &str = "
 /// also granted INSERT somewhere is not). Index lookups only.
 const READ_ONLY: &str = "
     ((SELECT only_read FROM only_read)
-     AND EXISTS (SELECT 1 FROM pg_auth_members m
-                  WHERE m.member = r.oid AND m.roleid = (SELECT oid FROM readers))
-     AND NOT EXISTS (SELECT 1 FROM pg_auth_members m
-                      WHERE m.member = r.oid AND m.roleid IS DISTINCT FROM (SELECT oid FROM readers))
+     AND (SELECT array_agg(DISTINCT m.roleid) FROM pg_auth_members m WHERE m.member = r.oid)
+         IS NOT DISTINCT FROM ARRAY[(SELECT oid FROM readers)]
      AND NOT EXISTS (SELECT 1 FROM pg_shdepend s
                       WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = r.oid
-                        AND (s.dbid = facts.oid
+                        AND (s.dbid = (SELECT oid FROM facts)
                              OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
-                                 AND s.objid = facts.oid))))";
+                                 AND s.objid = (SELECT oid FROM facts)))))";
 
 /// Whether role `r` is protected: the protected user or a database's owner.
 fn protected() -> String {
@@ -227,7 +228,7 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
         let filter = standing_filter(listing.show);
         let after = after.replace("r.rolname", "c.rolname");
         (
-            format!("SELECT r.oid FROM {source} r CROSS JOIN facts WHERE {matching} {one_role}"),
+            format!("SELECT r.oid FROM {source} r WHERE {matching} {one_role}"),
             format!(
                 "chosen AS (
                      SELECT r.oid, r.rolname FROM scope JOIN {source} r ON r.oid = scope.oid
@@ -241,12 +242,15 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
     } else {
         (
             format!(
-                "SELECT r.oid FROM {source} r CROSS JOIN facts
+                "SELECT r.oid FROM {source} r
                   WHERE {matching} {one_role} {after}
                   ORDER BY r.rolname {window}"
             ),
             "shown AS (SELECT oid FROM scope),".to_owned(),
-            format!("SELECT count(*) AS n FROM {source} r CROSS JOIN facts WHERE {matching}"),
+            match listing.window {
+                Window::After { .. } => "SELECT count(*) AS n FROM shown".to_owned(),
+                _ => format!("SELECT count(*) AS n FROM {source} r WHERE {matching}"),
+            },
         )
     };
     format!(
@@ -477,6 +481,12 @@ mod tests {
                 "{listing:?}"
             );
             assert!(query(&listing, true, true).contains("r.rolname = $3"));
+            assert_eq!(
+                sql.contains("SELECT count(*) AS n FROM shown"),
+                matches!(listing.window, Window::After { .. })
+                    && matches!(listing.show, Show::All | Show::ReadOnly),
+                "a part of the whole list counts only itself: {listing:?}"
+            );
             assert!(sql.is_ascii(), "a LATIN1 database reads it: {listing:?}");
         }
     }

@@ -243,12 +243,19 @@ impl Serialize for Restriction {
 /// `pg_catalog, pg_temp` (see [`super::admin_config`]), so no function or
 /// operator a user creates can stand in for a built-in one.
 pub(super) const RESTRICTIONS: &str = "
+  -- Every lookup below is by index, one per role: the planner cannot tell
+  -- how few roles a page holds and how few groups they are in (it guesses
+  -- a recursive CTE's size), and would otherwise read whole catalogs to
+  -- hash them. `= ANY (ARRAY(...))` and a LATERAL subquery it may not
+  -- flatten (`OFFSET 0`) keep it to lookups.
   ancestry(member, ancestor) AS (
       SELECT m.member, m.roleid FROM pg_auth_members m
-       WHERE m.member IN (SELECT oid FROM scope)
+       WHERE m.member = ANY (ARRAY(SELECT oid FROM scope))
       UNION
       SELECT a.member, m.roleid
-        FROM ancestry a JOIN pg_auth_members m ON m.member = a.ancestor
+        FROM ancestry a
+       CROSS JOIN LATERAL (SELECT m.roleid FROM pg_auth_members m
+                            WHERE m.member = a.ancestor OFFSET 0) m
   ),
   involved(oid) AS (SELECT oid FROM scope UNION SELECT ancestor FROM ancestry),
   -- What the involved roles own or are granted, read once, by the index on
@@ -256,11 +263,26 @@ pub(super) const RESTRICTIONS: &str = "
   -- role rather than reading the whole catalog). Default privileges in
   -- this database are left out: none of the checks below is about them,
   -- and the readers group has one for every user who creates tables.
-  deps AS MATERIALIZED (
+  -- The readers group's are read always, apart (whether the group only
+  -- reads looks at what it owns, and a page of read-write users does not
+  -- involve it), and once.
+  readers_deps AS MATERIALIZED (
       SELECT s.refobjid, s.classid, s.objid, s.objsubid, s.dbid, s.deptype
         FROM pg_shdepend s
        WHERE s.refclassid = 'pg_authid'::regclass
-         AND s.refobjid = ANY (ARRAY(SELECT oid FROM involved))
+         AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = (SELECT readers FROM facts))
+         AND NOT (s.dbid = (SELECT oid FROM facts) AND s.classid = 'pg_default_acl'::regclass)
+  ),
+  deps AS MATERIALIZED (
+      SELECT * FROM readers_deps
+      UNION ALL
+      SELECT s.refobjid, s.classid, s.objid, s.objsubid, s.dbid, s.deptype
+        FROM pg_shdepend s
+       WHERE s.refclassid = 'pg_authid'::regclass
+         AND s.refobjid = ANY (ARRAY(
+                 SELECT oid FROM involved
+                  WHERE oid IS DISTINCT FROM (SELECT oid FROM pg_roles
+                                               WHERE rolname = (SELECT readers FROM facts))))
          AND NOT (s.dbid = (SELECT oid FROM facts) AND s.classid = 'pg_default_acl'::regclass)
   ),
   -- Other databases where a role owns objects or holds privileges: objects
@@ -333,7 +355,7 @@ pub(super) const RESTRICTIONS: &str = "
         FROM (SELECT oid AS role, oid AS via FROM scope
               UNION ALL
               SELECT member, ancestor FROM ancestry) s
-        JOIN pg_roles a ON a.oid = s.via
+        CROSS JOIN LATERAL (SELECT * FROM pg_roles a WHERE a.oid = s.via OFFSET 0) a
         LEFT JOIN footprints f ON f.role = s.via
         LEFT JOIN server_wide sw ON sw.role = s.via
         LEFT JOIN system_grants sg ON sg.role = s.via

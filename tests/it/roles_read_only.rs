@@ -1,7 +1,7 @@
 use pgusers::domain::NewPassword;
 use pgusers::roles::{Access, RoleManager};
 
-use crate::helpers::{ident, sqlstate, test_db, username};
+use crate::helpers::{ident, sqlstate, test_db, unique_name, username};
 
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
@@ -323,4 +323,43 @@ async fn a_reader_whose_group_owns_a_table_is_not_shown_read_only() {
     .await;
 
     assert!(!db.listed(reader.as_str()).await.read_only);
+}
+
+#[tokio::test]
+async fn a_reader_granted_its_group_twice_by_two_grantors_is_still_read_only() {
+    // PostgreSQL 16 and later keep one membership row per grantor; before
+    // 16 the second GRANT only says the role is already a member.
+    let db = test_db().await;
+    let (reader, _) = db.create_user("twice_ro", Access::ReadOnly).await;
+    let group = ident(&readers_group(&db).await);
+    let grantor = ident(&unique_name("grantor"));
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {grantor} NOLOGIN;
+             GRANT {group} TO {grantor} WITH ADMIN OPTION;
+             SET ROLE {grantor};
+             GRANT {group} TO {reader};
+             RESET ROLE;"
+        ))
+        .await
+        .unwrap();
+    let rows: i64 = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT count(*) FROM pg_auth_members WHERE member = $1::text::regrole",
+            &[&reader.as_str()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let expected_rows = if db.version_num().await >= 160000 {
+        2
+    } else {
+        1
+    };
+
+    assert_eq!(rows, expected_rows);
+    assert!(db.listed(reader.as_str()).await.read_only);
 }
