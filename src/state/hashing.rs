@@ -5,15 +5,19 @@
 //! then allocates 19 MiB afresh on whichever blocking thread runs it, and
 //! glibc keeps what those threads free in per-thread arenas. After 400
 //! concurrent failed logins the dashboard stayed 1.2 GB larger than before.
-//! Here [`WORKERS`] threads each allocate one buffer once and reuse it, so
-//! argon2 never holds more than `WORKERS × 19 MiB`, whatever arrives; a
-//! flood of logins waits in the queue instead (see `BENCHMARKS.md`).
+//! Here [`WORKERS`] threads compute, each in a buffer taken from a shared
+//! stack of spare ones and given back after, so argon2 never holds more
+//! than `WORKERS × 19 MiB`, whatever arrives (a flood of logins waits in
+//! the queue instead, see `BENCHMARKS.md`), and a dashboard whose logins
+//! come one at a time holds one buffer, not one per thread that ever ran
+//! a check (19 MiB of a 33 MiB process; issue 11's memory target).
 //!
 //! Hashes stay standard PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$…`):
 //! those written by `Argon2::default().hash_password` verify here, and
 //! those written here verify with the argon2 crate's own verifier.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{LazyLock, Mutex};
 
@@ -61,11 +65,54 @@ impl Pool {
     }
 }
 
-/// A worker's life: jobs until the process ends, all in one buffer,
-/// allocated at its first job (a CLI command hashing one password needs
-/// one buffer, not four).
+/// Argon2 buffers of [`Params::DEFAULT`]'s size, made when a job finds
+/// none spare and kept for the next job: as many exist as jobs ever ran at
+/// once.
+struct Buffers {
+    spare: Mutex<Vec<Vec<Block>>>,
+    made: AtomicUsize,
+}
+
+impl Buffers {
+    const fn new() -> Self {
+        Self {
+            spare: Mutex::new(Vec::new()),
+            made: AtomicUsize::new(0),
+        }
+    }
+
+    /// A spare buffer, else a new one.
+    fn take(&self) -> Vec<Block> {
+        let spare = match self.spare.lock() {
+            Ok(mut spare) => spare.pop(),
+            Err(poisoned) => poisoned.into_inner().pop(),
+        };
+        spare.unwrap_or_else(|| {
+            self.made.fetch_add(1, Ordering::Relaxed);
+            vec![Block::new(); Params::DEFAULT.block_count()]
+        })
+    }
+
+    fn give_back(&self, buffer: Vec<Block>) {
+        match self.spare.lock() {
+            Ok(mut spare) => spare.push(buffer),
+            Err(poisoned) => poisoned.into_inner().push(buffer),
+        }
+    }
+
+    /// How many buffers exist.
+    #[cfg(test)]
+    fn made(&self) -> usize {
+        self.made.load(Ordering::Relaxed)
+    }
+}
+
+static BUFFERS: Buffers = Buffers::new();
+
+/// A worker's life: jobs until the process ends, each in a buffer from
+/// [`BUFFERS`] (a CLI command hashing one password makes one buffer, and
+/// so does a dashboard whose logins come one at a time).
 fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
-    let mut memory: Vec<Block> = Vec::new();
     loop {
         // The lock is only held while waiting for the next job, never while
         // computing; a poisoned lock still guards a usable receiver.
@@ -76,12 +123,11 @@ fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
         let Ok(job) = next else {
             return;
         };
-        if memory.is_empty() {
-            memory = vec![Block::new(); Params::DEFAULT.block_count()];
-        }
+        let mut memory = BUFFERS.take();
         // A job that panics drops its reply (its caller gets an error);
-        // the pool keeps its thread.
+        // the pool keeps its thread and the buffer.
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
+        BUFFERS.give_back(memory);
     }
 }
 
@@ -267,6 +313,23 @@ mod tests {
             let (n, answer, expected) = check.await.unwrap();
             assert_eq!(answer, expected, "check {n}");
         }
+    }
+
+    #[test]
+    fn a_buffer_given_back_is_taken_again_and_only_jobs_at_once_make_more() {
+        let buffers = Buffers::new();
+
+        let first = buffers.take();
+        buffers.give_back(first);
+        let again = buffers.take();
+        assert_eq!(buffers.made(), 1, "the spare one is reused");
+        let second = buffers.take();
+        assert_eq!(buffers.made(), 2, "two at once need two");
+        assert_eq!(second.len(), Params::DEFAULT.block_count());
+        buffers.give_back(again);
+        buffers.give_back(second);
+        drop((buffers.take(), buffers.take()));
+        assert_eq!(buffers.made(), 2);
     }
 
     #[tokio::test]
