@@ -132,6 +132,15 @@ impl RoleError {
                 Self::AlreadyExists(user.to_owned())
             }
             Some(code) if *code == SqlState::UNDEFINED_OBJECT => Self::NotFound(user.to_owned()),
+            // The name itself has a character the database's encoding
+            // cannot hold (a LATIN1 database): no role there has it.
+            Some(code)
+                if !user.is_empty()
+                    && (*code == SqlState::UNTRANSLATABLE_CHARACTER
+                        || *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE) =>
+            {
+                Self::NotFound(user.to_owned())
+            }
             Some(code)
                 if *code == SqlState::LOCK_NOT_AVAILABLE
                     || *code == SqlState::T_R_SERIALIZATION_FAILURE =>

@@ -140,6 +140,25 @@ async fn a_latin1_database_lists_its_users_and_a_name_it_cannot_hold_finds_nobod
 }
 
 #[tokio::test]
+async fn on_a_latin1_database_every_action_on_a_name_it_cannot_hold_finds_nobody() {
+    let roles = manager_on_new_database("ENCODING 'LATIN1' LOCALE 'C'").await;
+    let name = pgusers::domain::RoleName::parse("名前").unwrap();
+    let not_found = |result: &Result<_, pgusers::roles::RoleError>| {
+        matches!(result, Err(pgusers::roles::RoleError::NotFound(_)))
+    };
+
+    let changeable = roles.ensure_changeable(&name).await;
+    let ownership = roles.ownership(&name).await.map(|_| ());
+    let reset = roles.reset_password(&name).await.map(|_| ());
+    let deleted = roles.delete(&name).await;
+
+    assert!(not_found(&changeable), "{changeable:?}");
+    assert!(not_found(&ownership), "{ownership:?}");
+    assert!(not_found(&reset), "{reset:?}");
+    assert!(not_found(&deleted), "{deleted:?}");
+}
+
+#[tokio::test]
 async fn a_search_folds_case_beyond_ascii_as_the_databases_collation_does() {
     let roles = manager_on_new_database("ENCODING 'UTF8' LOCALE 'C.UTF-8'").await;
     let tail = crate::helpers::unique_name("");
