@@ -224,6 +224,14 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
     let protected = protected();
     // The roles to judge (`scope`, which RESTRICTIONS reads), the roles
     // shown, and how many there are in all.
+    // A search reads every role once, keeping those that match (a few,
+    // usually): the page and the count come from them, where reading the
+    // name index until a page is found could read every role for nothing
+    // and the count read them all again (a search matching nobody at ten
+    // thousand roles: 12 ms, against 5 ms). Otherwise the page is the
+    // first roles of the name index and the count one pass.
+    let sparse = listing.search.is_some() && !matches!(listing.window, Window::After { .. });
+    let mut candidates = String::new();
     let (scope, shown, total) = if judges_every_candidate(listing.show) {
         let filter = standing_filter(listing.show);
         let after = after.replace("r.rolname", "c.rolname");
@@ -238,6 +246,16 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
                       ORDER BY c.rolname {window}),"
             ),
             "SELECT count(*) AS n FROM chosen".to_owned(),
+        )
+    } else if sparse {
+        candidates = format!(
+            "matches AS MATERIALIZED (
+                 SELECT r.oid, r.rolname FROM {source} r WHERE {matching} {one_role}),"
+        );
+        (
+            format!("SELECT m.oid FROM matches m ORDER BY m.rolname {window}"),
+            "shown AS (SELECT oid FROM scope),".to_owned(),
+            "SELECT count(*) AS n FROM matches".to_owned(),
         )
     } else {
         (
@@ -257,6 +275,7 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
         "WITH RECURSIVE facts AS ({DATABASE_FACTS}),
          readers AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.readers) AS oid FROM facts),
          {ONLY_READ},
+         {candidates}
          scope AS ({scope}),
          {RESTRICTIONS},
          {shown}
@@ -486,6 +505,13 @@ mod tests {
                 matches!(listing.window, Window::After { .. })
                     && matches!(listing.show, Show::All | Show::ReadOnly),
                 "a part of the whole list counts only itself: {listing:?}"
+            );
+            assert_eq!(
+                sql.contains("SELECT count(*) AS n FROM matches"),
+                listing.search.is_some()
+                    && !matches!(listing.window, Window::After { .. })
+                    && !judges_every_candidate(listing.show),
+                "a search reads the roles once for the page and the count: {listing:?}"
             );
             assert!(sql.is_ascii(), "a LATIN1 database reads it: {listing:?}");
         }
