@@ -54,6 +54,8 @@ const QUERY_RUN: Duration = Duration::from_secs(3);
 /// The dashboard's pool of administrator connections (`registry::POOL_SIZE`).
 const QUERY_POOL: usize = 8;
 const CONNECTIONS: u32 = 32;
+/// Rounds of floor, page and search runs (see `measure_size`).
+const ROUNDS: usize = 3;
 
 /// The issue's targets, as ratios to the floor of the same run.
 const MAX_P50_RATIO: f64 = 7.0;
@@ -130,6 +132,36 @@ struct Row {
     failed: (u64, u64),
 }
 
+impl Row {
+    /// The median of each figure over `rounds` (of an odd number); the
+    /// requests done and failed, summed.
+    fn median(rounds: &[Row]) -> Row {
+        fn middle<T: PartialOrd + Copy>(mut values: Vec<T>) -> Option<T> {
+            values.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            values.get(values.len() / 2).copied()
+        }
+        let all = |f: fn(&Row) -> Option<Duration>| {
+            rounds
+                .iter()
+                .map(f)
+                .collect::<Option<Vec<_>>>()
+                .and_then(middle)
+        };
+        Row {
+            p50: all(|row| row.p50),
+            p99: all(|row| row.p99),
+            rps_1: middle(rounds.iter().map(|row| row.rps_1).collect()).unwrap_or(0.0),
+            rps_many: middle(rounds.iter().map(|row| row.rps_many).collect()).unwrap_or(0.0),
+            done: rounds
+                .iter()
+                .fold((0, 0), |(a, b), row| (a + row.done.0, b + row.done.1)),
+            failed: rounds
+                .iter()
+                .fold((0, 0), |(a, b), row| (a + row.failed.0, b + row.failed.1)),
+        }
+    }
+}
+
 struct SizeReport {
     n: usize,
     server_version: String,
@@ -191,9 +223,33 @@ async fn measure_size(n: usize) -> Result<SizeReport> {
     let search_html = session.page(&search_path).await?;
 
     let load_before = load_average();
-    let floor = dashboard.wrk_both("/healthz", &session.cookie).await?;
-    let page = dashboard.wrk_both(&page_path, &session.cookie).await?;
-    let search = dashboard.wrk_both(&search_path, &session.cookie).await?;
+    // Rounds of floor, page and search, each row's figures the median of
+    // its rounds: the cores are shared, and a neighbour busy during one
+    // row's run would otherwise skew that row against the others.
+    let (mut floors, mut pages, mut searches) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=ROUNDS {
+        let floor = dashboard.wrk_both("/healthz", &session.cookie).await?;
+        let page = dashboard.wrk_both(&page_path, &session.cookie).await?;
+        let search = dashboard.wrk_both(&search_path, &session.cookie).await?;
+        println!(
+            "round {round} of {ROUNDS}: floor p50 {}, page p50 {}, search p50 {}; \
+             req/s @{CONNECTIONS}: floor {:.0}, page {:.0}, search {:.0}",
+            ms(floor.p50),
+            ms(page.p50),
+            ms(search.p50),
+            floor.rps_many,
+            page.rps_many,
+            search.rps_many
+        );
+        floors.push(floor);
+        pages.push(page);
+        searches.push(search);
+    }
+    let (floor, page, search) = (
+        Row::median(&floors),
+        Row::median(&pages),
+        Row::median(&searches),
+    );
     let peak_rss_kib = dashboard.peak_rss_kib()?;
     dashboard.settle().await?;
     let query = list_query(&roles).await?;
