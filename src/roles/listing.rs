@@ -83,8 +83,8 @@ impl ListPage {
     }
 }
 
-/// Whether the readers group (oid `readers.oid`, `NULL` when it does not
-/// exist) gives its members no more than reading, as a column `only_read`
+/// Whether the readers group (oid `readers.oid`, from [`RESTRICTIONS`];
+/// `NULL` when it does not exist) gives its members no more than reading, as a column `only_read`
 /// of CTE `only_read`: it is a member of no role; and neither it nor PUBLIC
 /// may create in the database or a schema, write a table, a column or a
 /// large object, or use or set a sequence (`nextval`). These are what
@@ -273,7 +273,6 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
     };
     format!(
         "WITH RECURSIVE facts AS ({DATABASE_FACTS}),
-         readers AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.readers) AS oid FROM facts),
          {ONLY_READ},
          {candidates}
          scope AS ({scope}),

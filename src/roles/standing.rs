@@ -231,7 +231,9 @@ impl Serialize for Restriction {
 }
 
 /// CTEs (to follow `WITH RECURSIVE facts AS (…), scope(oid) AS (…)`)
-/// defining `restrictions(role, kind, via, detail)`: for each role of
+/// defining `restrictions(role, kind, via, detail)` (and on the way
+/// `readers(oid)`, the readers group, and `readers_deps`, its shared
+/// dependencies, which the list also reads): for each role of
 /// `scope` that is not an application user of this database, the first
 /// reason found, in the order of [`Restriction`]. `via` is the role that
 /// carries the reason (the role itself or one it is a member of); `detail`
@@ -266,11 +268,13 @@ pub(super) const RESTRICTIONS: &str = "
   -- The readers group's are read always, apart (whether the group only
   -- reads looks at what it owns, and a page of read-write users does not
   -- involve it), and once.
+  -- The group's oid (NULL while it does not exist), found once.
+  readers AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.readers) AS oid FROM facts),
   readers_deps AS MATERIALIZED (
       SELECT s.refobjid, s.classid, s.objid, s.objsubid, s.dbid, s.deptype
         FROM pg_shdepend s
        WHERE s.refclassid = 'pg_authid'::regclass
-         AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = (SELECT readers FROM facts))
+         AND s.refobjid = (SELECT oid FROM readers)
          AND NOT (s.dbid = (SELECT oid FROM facts) AND s.classid = 'pg_default_acl'::regclass)
   ),
   deps AS MATERIALIZED (
@@ -280,9 +284,7 @@ pub(super) const RESTRICTIONS: &str = "
         FROM pg_shdepend s
        WHERE s.refclassid = 'pg_authid'::regclass
          AND s.refobjid = ANY (ARRAY(
-                 SELECT oid FROM involved
-                  WHERE oid IS DISTINCT FROM (SELECT oid FROM pg_roles
-                                               WHERE rolname = (SELECT readers FROM facts))))
+                 SELECT oid FROM involved WHERE oid IS DISTINCT FROM (SELECT oid FROM readers)))
          AND NOT (s.dbid = (SELECT oid FROM facts) AND s.classid = 'pg_default_acl'::regclass)
   ),
   -- Other databases where a role owns objects or holds privileges: objects
