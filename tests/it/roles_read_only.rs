@@ -250,27 +250,32 @@ async fn readers_group(db: &crate::helpers::TestDb) -> String {
         .get(0)
 }
 
-#[tokio::test]
-async fn a_reader_whose_group_may_write_a_system_table_is_not_shown_read_only() {
+/// Whether a new read-only user (named after `tag`) is still listed as
+/// read-only once the administrator ran `given` (`{group}` naming its
+/// readers group) and the user could then run `write`.
+async fn read_only_once_its_group_was_given(tag: &str, given: &str, write: &str) -> bool {
     let db = test_db().await;
-    let (reader, secret) = db.create_user("sysro", Access::ReadOnly).await;
-    let group = readers_group(&db).await;
+    let (reader, secret) = db.create_user(tag, Access::ReadOnly).await;
+    let group = ident(&readers_group(&db).await);
     db.admin()
         .await
-        .batch_execute(&format!(
-            "GRANT INSERT ON information_schema.sql_features TO {}",
-            ident(&group)
-        ))
+        .batch_execute(&given.replace("{group}", &group))
         .await
         .unwrap();
-    db.run_as(
-        &reader,
-        &secret,
-        "INSERT INTO information_schema.sql_features VALUES ('X', 'x', '', '', 'NO', NULL, NULL)",
-    )
-    .await;
+    db.run_as(&reader, &secret, write).await;
+    db.listed(reader.as_str()).await.read_only
+}
 
-    assert!(!db.listed(reader.as_str()).await.read_only);
+#[tokio::test]
+async fn a_reader_whose_group_may_write_a_system_table_is_not_shown_read_only() {
+    assert!(
+        !read_only_once_its_group_was_given(
+            "sysro",
+            "GRANT INSERT ON information_schema.sql_features TO {group}",
+            "INSERT INTO information_schema.sql_features VALUES ('X', 'x', '', '', 'NO', NULL, NULL)",
+        )
+        .await
+    );
 }
 
 #[tokio::test]
@@ -303,26 +308,15 @@ async fn a_reader_who_may_write_a_system_table_through_public_is_not_shown_read_
 
 #[tokio::test]
 async fn a_reader_whose_group_owns_a_table_is_not_shown_read_only() {
-    let db = test_db().await;
-    let (reader, secret) = db.create_user("ownro", Access::ReadOnly).await;
-    let group = readers_group(&db).await;
-    db.admin()
-        .await
-        .batch_execute(&format!(
+    assert!(
+        !read_only_once_its_group_was_given(
+            "ownro",
             "CREATE TABLE public.owned_by_readers (v int);
-             ALTER TABLE public.owned_by_readers OWNER TO {}",
-            ident(&group)
-        ))
+             ALTER TABLE public.owned_by_readers OWNER TO {group}",
+            "INSERT INTO public.owned_by_readers VALUES (1)",
+        )
         .await
-        .unwrap();
-    db.run_as(
-        &reader,
-        &secret,
-        "INSERT INTO public.owned_by_readers VALUES (1)",
-    )
-    .await;
-
-    assert!(!db.listed(reader.as_str()).await.read_only);
+    );
 }
 
 #[tokio::test]
