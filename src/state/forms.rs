@@ -9,7 +9,8 @@ use super::{Action, StateError, StateStore};
 
 /// Which form of which session.
 pub struct FormKey<'a> {
-    pub session_id: &'a str,
+    /// The session's [`super::session_hash`], never its id.
+    pub session_hash: &'a str,
     pub form_id: &'a str,
 }
 
@@ -66,11 +67,11 @@ impl StateStore {
         for _ in 0..3 {
             let inserted = client
                 .execute(
-                    "INSERT INTO form_uses (session_id, form_id, operator, action, target)
+                    "INSERT INTO form_uses (session_hash, form_id, operator, action, target)
                      VALUES ($1, $2, $3, $4, $5)
-                     ON CONFLICT (session_id, form_id) DO NOTHING",
+                     ON CONFLICT (session_hash, form_id) DO NOTHING",
                     &[
-                        &key.session_id,
+                        &key.session_hash,
                         &key.form_id,
                         &request.operator,
                         &request.action.as_str(),
@@ -97,8 +98,8 @@ impl StateStore {
             .query_opt(
                 "SELECT action, target, state = 'done', password_shown,
                         to_char(coalesce(done_at, claimed_at) AT TIME ZONE 'UTC', 'HH24:MI')
-                   FROM form_uses WHERE session_id = $1 AND form_id = $2",
-                &[&key.session_id, &key.form_id],
+                   FROM form_uses WHERE session_hash = $1 AND form_id = $2",
+                &[&key.session_hash, &key.form_id],
             )
             .await?;
         let Some(row) = row else { return Ok(None) };
@@ -121,8 +122,8 @@ impl StateStore {
         client
             .execute(
                 "UPDATE form_uses SET state = 'done', done_at = now(), password_shown = $3
-                  WHERE session_id = $1 AND form_id = $2",
-                &[&key.session_id, &key.form_id, &password_shown],
+                  WHERE session_hash = $1 AND form_id = $2",
+                &[&key.session_hash, &key.form_id, &password_shown],
             )
             .await?;
         Ok(())
@@ -135,8 +136,8 @@ impl StateStore {
         client
             .execute(
                 "DELETE FROM form_uses
-                  WHERE session_id = $1 AND form_id = $2 AND state = 'pending'",
-                &[&key.session_id, &key.form_id],
+                  WHERE session_hash = $1 AND form_id = $2 AND state = 'pending'",
+                &[&key.session_hash, &key.form_id],
             )
             .await?;
         Ok(())

@@ -19,6 +19,7 @@ pub use forms::{FormClaim, FormKey, FormRequest, FormUse};
 pub use hashing::{hash_operator_password, verify_password};
 pub use logins::{LoginAttempt, LoginPolicy, Throttle};
 pub use operators::Operator;
+pub use sessions::session_hash;
 pub use tokens::{TokenHolder, TokenInfo};
 
 use std::sync::Mutex;

@@ -2,22 +2,28 @@
 //! session id: logging out, changing an operator's password or removing it
 //! ends its sessions everywhere, and idle and absolute time limits are
 //! enforced here, where a copied cookie cannot stretch them.
+//!
+//! Only the SHA-256 of a session id is stored ([`session_hash`]): whoever
+//! reads this database (a backup, a replica) finds no id to put in a
+//! cookie. Every method takes the id itself and hashes it on the way in.
 
 use std::time::Duration;
 
 use rand::seq::IndexedRandom;
+use sha2::{Digest, Sha256};
 
 use super::{StateError, StateStore};
 
 impl StateStore {
-    /// Starts a session for `operator`; returns its id for the cookie.
+    /// Starts a session for `operator`; returns its id for the cookie. The
+    /// id is not kept: only its hash is.
     pub async fn start_session(&self, operator: &str) -> Result<String, StateError> {
         let id = session_id();
         let client = self.client().await?;
         client
             .execute(
-                "INSERT INTO operator_sessions (id, operator) VALUES ($1, $2)",
-                &[&id, &operator],
+                "INSERT INTO operator_sessions (id_hash, operator) VALUES ($1, $2)",
+                &[&session_hash(&id), &operator],
             )
             .await?;
         Ok(id)
@@ -38,6 +44,7 @@ impl StateStore {
         lifetime: Duration,
         grain: Duration,
     ) -> Result<Option<String>, StateError> {
+        let hash = session_hash(id);
         let client = self.client().await?;
         let check = client
             .prepare_cached(
@@ -46,7 +53,7 @@ impl StateStore {
                             AND created_at > now() - make_interval(secs => $3),
                         seen_at < now() - make_interval(secs => $4)
                    FROM operator_sessions
-                  WHERE id = $1",
+                  WHERE id_hash = $1",
             )
             .await?;
         let (idle, lifetime, grain) = (
@@ -55,7 +62,7 @@ impl StateStore {
             grain.as_secs_f64(),
         );
         let Some(row) = client
-            .query_opt(&check, &[&id, &idle, &lifetime, &grain])
+            .query_opt(&check, &[&hash, &idle, &lifetime, &grain])
             .await?
         else {
             return Ok(None);
@@ -63,7 +70,7 @@ impl StateStore {
         let (operator, live, stale): (String, bool, bool) = (row.get(0), row.get(1), row.get(2));
         if !live {
             client
-                .execute("DELETE FROM operator_sessions WHERE id = $1", &[&id])
+                .execute("DELETE FROM operator_sessions WHERE id_hash = $1", &[&hash])
                 .await?;
             return Ok(None);
         }
@@ -74,12 +81,12 @@ impl StateStore {
             let refresh = client
                 .prepare_cached(
                     "UPDATE operator_sessions SET seen_at = now()
-                      WHERE id = $1
+                      WHERE id_hash = $1
                         AND seen_at < now() - make_interval(secs => $2)
                         AND seen_at > now() - make_interval(secs => $3)",
                 )
                 .await?;
-            client.execute(&refresh, &[&id, &grain, &idle]).await?;
+            client.execute(&refresh, &[&hash, &grain, &idle]).await?;
         }
         Ok(Some(operator))
     }
@@ -87,7 +94,10 @@ impl StateStore {
     pub async fn end_session(&self, id: &str) -> Result<(), StateError> {
         let client = self.client().await?;
         client
-            .execute("DELETE FROM operator_sessions WHERE id = $1", &[&id])
+            .execute(
+                "DELETE FROM operator_sessions WHERE id_hash = $1",
+                &[&session_hash(id)],
+            )
             .await?;
         Ok(())
     }
@@ -125,10 +135,34 @@ impl StateStore {
     }
 }
 
+/// What a session is stored and known by on the server: the SHA-256 of
+/// its id, in lower-case hex. Single-use form ids are bound to it too, so
+/// the id itself is needed only to find its session.
+pub fn session_hash(id: &str) -> String {
+    Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 fn session_id() -> String {
     const CHARSET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut rng = rand::rng();
     (0..43)
         .map(|_| char::from(*CHARSET.choose(&mut rng).unwrap_or(&b'x')))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_is_stored_under_the_sha256_of_its_id() {
+        // printf '%s' abc | sha256sum
+        assert_eq!(
+            session_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 }

@@ -60,23 +60,23 @@ impl FormIds {
     }
 
     /// A new id for a form that does `action` on `user` of `database`, in
-    /// the login session `session_id`. The create form names its user in a
+    /// the login session whose hash is `session_hash`. The create form names its user in a
     /// field, so its id is bound to the action and the database alone.
-    pub fn issue(&self, session_id: &str, action: Action, database: &str, user: &str) -> String {
+    pub fn issue(&self, session_hash: &str, action: Action, database: &str, user: &str) -> String {
         let nonce: [u8; NONCE_LEN] = rand::rng().random();
         let tag = self
-            .tag(session_id, action, database, user, &nonce)
+            .tag(session_hash, action, database, user, &nonce)
             .finalize()
             .into_bytes();
         hex(&nonce) + &hex(&tag[..TAG_LEN])
     }
 
-    /// The id, if this server issued it in `session_id` for `action` on
+    /// The id, if this server issued it in `session_hash` for `action` on
     /// `user` of `database`; otherwise the form is refused like a stale one.
     fn check<'a>(
         &self,
         submitted: &'a str,
-        session_id: &str,
+        session_hash: &str,
         action: Action,
         database: &str,
         user: &str,
@@ -86,7 +86,7 @@ impl FormIds {
             return Err(WebError::Csrf);
         }
         let (nonce, tag) = bytes.split_at(NONCE_LEN);
-        self.tag(session_id, action, database, user, nonce)
+        self.tag(session_hash, action, database, user, nonce)
             .verify_truncated_left(tag)
             .map_err(|_| WebError::Csrf)?;
         Ok(submitted)
@@ -94,7 +94,7 @@ impl FormIds {
 
     fn tag(
         &self,
-        session_id: &str,
+        session_hash: &str,
         action: Action,
         database: &str,
         user: &str,
@@ -109,7 +109,7 @@ impl FormIds {
         // Each part with its length first, so no two lists of parts read
         // the same.
         for part in [
-            session_id.as_bytes(),
+            session_hash.as_bytes(),
             action.as_str().as_bytes(),
             database.as_bytes(),
             user.as_bytes(),
@@ -158,7 +158,7 @@ pub enum Claim {
 
 /// The right to act on a form, held by its first request.
 pub struct Ticket {
-    session_id: String,
+    session_hash: String,
     form_id: String,
 }
 
@@ -174,8 +174,8 @@ pub async fn claim(
     target: &str,
 ) -> Result<Claim, WebError> {
     let key = FormKey {
-        session_id: &operator.session_id,
-        form_id: ids.check(form_id, &operator.session_id, action, scope, target)?,
+        session_hash: &operator.session_hash,
+        form_id: ids.check(form_id, &operator.session_hash, action, scope, target)?,
     };
     let request = FormRequest {
         operator: &operator.name,
@@ -190,7 +190,7 @@ pub async fn claim(
     {
         FormClaim::First => {
             return Ok(Claim::First(Ticket {
-                session_id: operator.session_id.clone(),
+                session_hash: operator.session_hash.clone(),
                 form_id: key.form_id.to_owned(),
             }));
         }
@@ -229,7 +229,7 @@ impl Ticket {
         shows_password: impl FnOnce(&T) -> bool,
     ) -> Result<T, E> {
         let key = FormKey {
-            session_id: &self.session_id,
+            session_hash: &self.session_hash,
             form_id: &self.form_id,
         };
         let recorded = match &result {

@@ -121,8 +121,10 @@ pub struct Operator {
     pub session: UserSession,
     /// The client's address, for the audit log.
     pub address: Option<String>,
-    /// The server-side session: single-use form ids are bound to it.
-    pub(super) session_id: String,
+    /// The server-side session, by its hash (`state::session_hash`):
+    /// single-use form ids are bound to it. The id itself stays in the
+    /// cookie.
+    pub(super) session_hash: String,
     /// How long the session can last at most.
     pub(super) session_lifetime: Duration,
 }
@@ -155,7 +157,7 @@ impl FromRequest for Operator {
                 name,
                 session,
                 address,
-                session_id: id,
+                session_hash: crate::state::session_hash(&id),
                 session_lifetime: policy.lifetime,
             })
         })

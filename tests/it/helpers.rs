@@ -639,6 +639,8 @@ pub struct TestApp {
     pub state_db: String,
     /// The key the dashboard signs form ids with.
     pub form_ids: FormIds,
+    /// The key that signs and encrypts its session cookies.
+    pub session_key: Vec<u8>,
 }
 
 impl TestApp {
@@ -766,9 +768,11 @@ pub async fn spawn_app_tuned(tune: impl FnOnce(&mut WebSettings)) -> TestApp {
     let (state, state_db, operator_password) = state_of(&db).await;
     let roles = RoleManager::new(db.roles_config(), 4, None);
     let mut form_ids = None;
+    let mut session_key = Vec::new();
     let browser = spawn_server_tuned(&db.name, roles, state, |settings| {
         tune(settings);
         form_ids = Some(FormIds::new(&settings.session_key));
+        session_key = settings.session_key.clone();
     });
     TestApp {
         browser,
@@ -776,6 +780,7 @@ pub async fn spawn_app_tuned(tune: impl FnOnce(&mut WebSettings)) -> TestApp {
         operator_password,
         state_db,
         form_ids: form_ids.expect("the settings were made"),
+        session_key,
     }
 }
 
@@ -961,18 +966,18 @@ impl TestApp {
     /// for `action` on `user`, for a POST that skips a confirmation page
     /// the dashboard refuses to show.
     pub async fn issued_form_id(&self, action: Action, user: &str) -> String {
-        let session_id: String = self
+        let session_hash: String = self
             .state_admin()
             .await
             .query_one(
-                "SELECT id FROM operator_sessions ORDER BY created_at DESC LIMIT 1",
+                "SELECT id_hash FROM operator_sessions ORDER BY created_at DESC LIMIT 1",
                 &[],
             )
             .await
             .expect("someone is logged in")
             .get(0);
         self.form_ids
-            .issue(&session_id, action, &self.db.name, user)
+            .issue(&session_hash, action, &self.db.name, user)
     }
 }
 

@@ -351,12 +351,13 @@ async fn claims_older_than_the_session_lifetime_are_forgotten_at_the_next_claim(
         action: Action::ResetPassword,
         target: "someone",
     };
+    let session = pgusers::state::session_hash("a-session");
     let old = FormKey {
-        session_id: "a-session",
+        session_hash: &session,
         form_id: "old",
     };
     let new = FormKey {
-        session_id: "a-session",
+        session_hash: &session,
         form_id: "new",
     };
     let day = Duration::from_secs(86_400);

@@ -371,6 +371,109 @@ async fn logging_out_ends_the_session_on_the_server_so_a_copied_cookie_is_useles
     assert_eq!(status_with_cookie(&app, &copied).await, 303);
 }
 
+/// The session id inside a session cookie (`name=value`), read with the
+/// dashboard's key as the dashboard reads it.
+fn session_id_in(app: &crate::helpers::TestApp, cookie: &str) -> String {
+    use actix_web::cookie::{Cookie, CookieJar, Key};
+
+    let mut jar = CookieJar::new();
+    jar.add_original(Cookie::parse_encoded(cookie.to_owned()).unwrap());
+    let state = jar
+        .private(&Key::from(&app.session_key))
+        .get("pgusers_session")
+        .expect("the dashboard's key opens its cookie");
+    let values: std::collections::HashMap<String, String> =
+        serde_json::from_str(state.value()).unwrap();
+    serde_json::from_str(&values["sid"]).expect("the cookie names a session")
+}
+
+/// A session cookie carrying `sid`, made with the dashboard's own key: what
+/// someone who has the key and a copy of the state database could forge.
+fn cookie_with_session_id(app: &crate::helpers::TestApp, sid: &str) -> String {
+    use actix_web::cookie::{Cookie, CookieJar, Key};
+
+    let state = serde_json::json!({ "sid": serde_json::to_string(sid).unwrap() }).to_string();
+    let mut jar = CookieJar::new();
+    jar.private_mut(&Key::from(&app.session_key))
+        .add(Cookie::new("pgusers_session", state));
+    let sealed = jar.get("pgusers_session").unwrap();
+    sealed.encoded().to_string()
+}
+
+/// Every row of every table of the state database, as text.
+async fn whole_state_database(app: &crate::helpers::TestApp) -> String {
+    let client = app.state_admin().await;
+    let tables = client
+        .query(
+            "SELECT quote_ident(table_name) FROM information_schema.tables
+              WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut everything = String::new();
+    for table in tables {
+        let table: String = table.get(0);
+        let rows: String = client
+            .query_one(
+                &format!("SELECT coalesce(string_agg(t::text, ' '), '') FROM {table} t"),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        everything.push_str(&rows);
+    }
+    everything
+}
+
+#[tokio::test]
+async fn the_state_database_holds_only_a_hash_of_a_session_id_so_a_copied_row_logs_nobody_in() {
+    let app = spawn_app().await;
+    let cookie = logged_in_cookie(&app).await;
+    let sid = session_id_in(&app, &cookie);
+    // A confirmation form sent, so that its claim is stored too.
+    let user = app
+        .db
+        .create_user("hashed", pgusers::roles::Access::ReadOnly)
+        .await
+        .0;
+    let sent = app
+        .submit(
+            &app.users(&format!("/{user}/reset")),
+            &app.users(&format!("/{user}/reset")),
+            &[],
+        )
+        .await;
+
+    let everything = whole_state_database(&app).await;
+
+    assert_eq!(status_with_cookie(&app, &cookie).await, 200);
+    assert!(!everything.contains(&sid), "the session id is stored");
+    assert!(everything.contains(&pgusers::state::session_hash(&sid)));
+    let stored: Vec<String> = app
+        .state_admin()
+        .await
+        .query(
+            "SELECT id_hash FROM operator_sessions
+             UNION ALL SELECT session_hash FROM form_uses",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(stored.len() >= 2, "{stored:?} ({})", sent.status);
+    for row in stored {
+        assert_eq!(
+            status_with_cookie(&app, &cookie_with_session_id(&app, &row)).await,
+            303,
+            "a value copied from the state database logged in"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_new_operator_password_ends_its_other_sessions() {
     let app = spawn_app().await;

@@ -52,7 +52,7 @@ async fn page(
         chrome: chrome(operator, None),
         tokens: app.state.list_tokens().await?,
         flash,
-        form_id: ids.issue(&operator.session_id, Action::CreateToken, "", ""),
+        form_id: ids.issue(&operator.session_hash, Action::CreateToken, "", ""),
         label: typed.label,
         read_only: typed.read_only,
         error: typed.error,

@@ -70,7 +70,7 @@ pub async fn new_form(
     let page = NewUserPage {
         chrome: chrome(&operator, Some(database)).returning_to(&back),
         form_id: ids.issue(
-            &operator.session_id,
+            &operator.session_hash,
             Action::CreateUser,
             database.id.as_str(),
             "",
@@ -250,7 +250,7 @@ impl Again<'_> {
             // A new id: the failed sending gave its claim up, but the
             // corrected form is a new one.
             form_id: self.ids.issue(
-                &self.operator.session_id,
+                &self.operator.session_hash,
                 Action::CreateUser,
                 self.database.id.as_str(),
                 "",
@@ -288,7 +288,7 @@ pub async fn reset_confirm(
     let page = ResetConfirmPage {
         chrome: chrome(&operator, Some(database)).returning_to(&back),
         form_id: ids.issue(
-            &operator.session_id,
+            &operator.session_hash,
             Action::ResetPassword,
             database.id.as_str(),
             name.as_str(),
@@ -358,7 +358,7 @@ pub async fn delete_confirm(
     let page = DeleteConfirmPage {
         chrome: chrome(&operator, Some(database)).returning_to(&back),
         form_id: ids.issue(
-            &operator.session_id,
+            &operator.session_hash,
             Action::DeleteUser,
             database.id.as_str(),
             name.as_str(),
