@@ -30,6 +30,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use tokio_postgres::error::SqlState;
 
+use pgusers::domain::{NewPassword, Username};
+use pgusers::roles::Access;
+
 use crate::helpers::{password, spawn_app, unique_name};
 
 /// The longest any one wait for the page may take.
@@ -436,6 +439,183 @@ async fn the_guides_steps_work_in_a_real_browser() {
                     .is_empty(),
                 "the forged user is listed"
             );
+            Ok(())
+        })
+        .await;
+
+    steps.finish().await;
+    drop(driver);
+}
+
+/// The width of the phone the dashboard must fit (an iPhone 12 to 15).
+const PHONE: (u32, u32) = (390, 844);
+
+#[tokio::test]
+async fn every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there() {
+    let Some((chromium, chromedriver)) = browser_programs() else {
+        return;
+    };
+    let app = spawn_app().await;
+    // Both kinds, named alike so that one search shows them together.
+    let marker = unique_name("phone");
+    let writer = format!("{marker}_rw_with_a_long_name")[..32].to_owned();
+    let reader = format!("{marker}_ro");
+    for (name, access) in [(&writer, Access::ReadWrite), (&reader, Access::ReadOnly)] {
+        app.db
+            .roles
+            .create(
+                &Username::parse(name).unwrap(),
+                NewPassword::Chosen(password()),
+                access,
+            )
+            .await
+            .expect("the user is created");
+    }
+    let driver = Chromedriver::start(&chromedriver)
+        .await
+        .expect("chromedriver starts");
+    let client = driver
+        .new_session(&chromium)
+        .await
+        .expect("chromedriver starts Chromium");
+    let steps = Steps::new(Page {
+        client,
+        address: app.address.clone(),
+    });
+    let page = &steps.page;
+    let app = &app;
+
+    steps
+        .run("make the window as wide as a phone", async {
+            page.client.set_window_size(PHONE.0, PHONE.1).await?;
+            page.goto("/login").await?;
+            // The window's frame, if any, is not the page's: widen the
+            // window by what the frame takes.
+            let inner = page
+                .client
+                .execute("return window.innerWidth;", vec![])
+                .await?;
+            let inner = inner.as_u64().context("innerWidth")? as u32;
+            if inner != PHONE.0 {
+                page.client
+                    .set_window_size(PHONE.0 + (PHONE.0 - inner), PHONE.1)
+                    .await?;
+            }
+            let inner = page
+                .client
+                .execute("return window.innerWidth;", vec![])
+                .await?;
+            ensure!(
+                inner == json!(PHONE.0),
+                "the page is {inner} px wide, not {}",
+                PHONE.0
+            );
+            Ok(())
+        })
+        .await;
+
+    steps
+        .run("the login page fits; log in", async {
+            page.fits_the_width().await?;
+            page.type_into("Operator name", "admin").await?;
+            page.type_into("Password", &app.operator_password).await?;
+            page.click_and_load(&page.button("Log in").await?).await?;
+            page.fits_the_width().await?;
+            Ok(())
+        })
+        .await;
+
+    steps
+        .run(
+            "the users page shows each user's name, kind and ... menu on screen",
+            async {
+                page.goto(&app.users("")).await?;
+                page.fits_the_width().await?;
+                page.search(&marker).await?;
+                page.fits_the_width().await?;
+                for (name, kind) in [(&writer, "No"), (&reader, "Read only")] {
+                    let row = page.row(name).await?;
+                    page.on_screen(&row.find(Locator::Css("td:nth-child(1)")).await?, name)
+                        .await?;
+                    let cell = row.find(Locator::Css("td:nth-child(2)")).await?;
+                    ensure!(
+                        cell.text().await?.contains(kind),
+                        "the kind of {name} does not read {kind:?}"
+                    );
+                    page.on_screen(&cell, &format!("the kind of {name}"))
+                        .await?;
+                    let menu = page.menu(name).await?;
+                    page.on_screen(&menu.find(Locator::Css("summary")).await?, "the ... menu")
+                        .await?;
+                }
+                page.search(&app.db.protected).await?;
+                let row = page.row(&app.db.protected).await?;
+                let cell = row.find(Locator::Css("td:nth-child(3)")).await?;
+                ensure!(cell.text().await?.contains("Protected"));
+                page.on_screen(&cell, "the protected user's kind").await?;
+                page.fits_the_width().await?;
+                Ok(())
+            },
+        )
+        .await;
+
+    steps
+        .run("the ... menu opens on screen and its links work", async {
+            page.search(&marker).await?;
+            let menu = page.menu(&writer).await?;
+            menu.find(Locator::Css("summary")).await?.click().await?;
+            page.wait_until_open(&menu, "a tap on \"...\" opens its menu")
+                .await?;
+            page.fits_the_width().await?;
+            let reset = page.link_in(&menu, "Reset password").await?;
+            page.on_screen(&reset, "Reset password").await?;
+            page.on_screen(&page.link_in(&menu, "Delete user").await?, "Delete user")
+                .await?;
+            page.click_and_load(&reset).await?;
+            page.fits_the_width().await?;
+            page.click_and_load(&page.button("Reset password").await?)
+                .await?;
+            page.new_password().await?;
+            page.fits_the_width().await?;
+            Ok(())
+        })
+        .await;
+
+    steps
+        .run("every other page fits", async {
+            let delete = app.users(&format!("/{writer}/delete"));
+            let pages = [
+                "/".to_owned(),
+                app.database_page(""),
+                app.users("/new"),
+                delete,
+                "/api-tokens".to_owned(),
+                "/activity".to_owned(),
+                "/no-such-page".to_owned(),
+            ];
+            for path in pages {
+                page.goto(&path).await?;
+                page.fits_the_width()
+                    .await
+                    .with_context(|| format!("on {path}"))?;
+            }
+            // A form with its errors, and a token just made.
+            page.goto(&app.users("/new")).await?;
+            page.type_into("Username", "short").await?;
+            page.click_and_load(&page.button("Add this user").await?)
+                .await?;
+            page.fits_the_width()
+                .await
+                .context("on the form with errors")?;
+            page.goto("/api-tokens").await?;
+            page.type_into("Label", "nightly backups").await?;
+            page.click_and_load(&page.button("Create this token").await?)
+                .await?;
+            page.fits_the_width().await.context("on the new token")?;
+            page.goto("/api-tokens").await?;
+            page.fits_the_width().await.context("on the tokens list")?;
+            page.goto("/activity").await?;
+            page.fits_the_width().await.context("on the activity log")?;
             Ok(())
         })
         .await;
@@ -956,6 +1136,48 @@ impl Page {
             value.len()
         );
         Ok(value)
+    }
+
+    /// Nothing on the page is wider than the window: no sideways scrolling.
+    async fn fits_the_width(&self) -> Result<()> {
+        let widths = self
+            .client
+            .execute(
+                "const wide = Array.from(document.body.querySelectorAll('*'))
+                   .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+                   .slice(0, 3)
+                   .map(el => el.tagName.toLowerCase() + (el.className ? '.' + el.className : ''));
+                 return [document.documentElement.scrollWidth, window.innerWidth, wide];",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            widths[0].as_u64() <= widths[1].as_u64(),
+            "the page is {} px wide in a {} px window; too wide: {}",
+            widths[0],
+            widths[1],
+            widths[2]
+        );
+        Ok(())
+    }
+
+    /// `element` is shown, and wholly within the window's width.
+    async fn on_screen(&self, element: &Element, what: &str) -> Result<()> {
+        let rect = self
+            .client
+            .execute(
+                "const r = arguments[0].getBoundingClientRect();
+                 return [r.left, r.right, r.width, window.innerWidth];",
+                vec![json!(element)],
+            )
+            .await?;
+        let [left, right, width, window] =
+            [0, 1, 2, 3].map(|i| rect[i].as_f64().unwrap_or(f64::NAN));
+        ensure!(
+            width > 0.0 && left >= 0.0 && right <= window + 0.5,
+            "{what} is not on screen: from {left} to {right} px in a {window} px window"
+        );
+        Ok(())
     }
 
     /// The users table's row of `username`.
