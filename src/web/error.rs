@@ -38,6 +38,13 @@ pub enum WebError {
     RequestTimeout,
     #[error("The form is larger than any form of this dashboard.")]
     PayloadTooLarge,
+    /// One field (of a form, a query or a JSON body) is longer than any
+    /// value pgusers accepts; it names the field when it has a plain name.
+    #[error(
+        "{0} is longer than any value pgusers accepts (at most {max} bytes).",
+        max = super::limits::FIELD_BYTES
+    )]
+    FieldTooLarge(String),
     /// A request the dashboard's own pages never send; the message says
     /// which part is wrong.
     #[error("{0}")]
@@ -111,7 +118,7 @@ impl ResponseError for WebError {
             Self::Unavailable(_) | Self::Misconfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge | Self::FieldTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }

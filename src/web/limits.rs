@@ -6,6 +6,11 @@
 //! likes. Every body is therefore read here, whole, within a deadline and a
 //! size limit, before any handler runs. The dashboard's forms are a few
 //! hundred bytes and nothing is uploaded, so buffering them costs nothing.
+//!
+//! Each field (of the query, of a form, of a JSON body) is bounded too, by
+//! [`FIELD_BYTES`]: a value longer than any valid one is refused here, with
+//! a message naming the field, before it is parsed into anything, hashed,
+//! counted or sent to PostgreSQL.
 
 use std::time::Duration;
 
@@ -23,6 +28,10 @@ use actix_web::{HttpMessage, web};
 use futures_util::StreamExt;
 
 use super::WebError;
+
+/// The longest field value accepted, in bytes once decoded. The longest
+/// valid value is an operator password: 128 characters, up to 512 bytes.
+pub const FIELD_BYTES: usize = 1024;
 
 /// Bounds on every request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +67,12 @@ pub async fn bounded_bodies<B: MessageBody + 'static>(
         .app_data::<web::Data<RequestLimits>>()
         .map(|limits| *limits.get_ref())
         .unwrap_or_default();
+    if let Some(field) = too_long_pair(req.query_string()) {
+        tracing::warn!(path = %req.path(), "a query field was too long");
+        // Nothing of the body has been read: the connection closes too.
+        let payload = req.take_payload();
+        return Ok(refuse(req, payload, WebError::FieldTooLarge(field)).await);
+    }
     let mut payload = req.take_payload();
     let mut body = BytesMut::new();
     let read = async {
@@ -72,6 +87,12 @@ pub async fn bounded_bodies<B: MessageBody + 'static>(
     };
     let refusal = match tokio::time::timeout(limits.body_timeout, read).await {
         Ok(Ok(Ok(()))) => {
+            if let Some(field) = too_long_field(&req, &body) {
+                tracing::warn!(path = %req.path(), "a body field was too long");
+                // The body was read whole: the connection could go on, but
+                // a client sending such fields is not worth keeping.
+                return Ok(refuse(req, payload, WebError::FieldTooLarge(field)).await);
+            }
             req.set_payload(Payload::from(body.freeze()));
             return next
                 .call(req)
@@ -90,6 +111,16 @@ pub async fn bounded_bodies<B: MessageBody + 'static>(
         // answers that error itself.
         Ok(Err(error)) => return Err(error.into()),
     };
+    Ok(refuse(req, payload, refusal).await)
+}
+
+/// Answers `refusal` (as JSON under `/api/`, else as a page) and closes the
+/// connection.
+async fn refuse<B>(
+    req: ServiceRequest,
+    payload: Payload,
+    refusal: WebError,
+) -> ServiceResponse<EitherBody<B>> {
     let mut response = if req.path().starts_with("/api/") {
         super::api::ApiError::from(refusal).error_response()
     } else {
@@ -112,7 +143,76 @@ pub async fn bounded_bodies<B: MessageBody + 'static>(
             _payload: payload,
         })
     });
-    Ok(req.into_response(response).map_into_right_body())
+    req.into_response(response).map_into_right_body()
+}
+
+/// The field of a form or JSON body longer than [`FIELD_BYTES`], if any,
+/// named for the message.
+fn too_long_field(req: &ServiceRequest, body: &[u8]) -> Option<String> {
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        too_long_pair(&String::from_utf8_lossy(body))
+    } else if content_type.starts_with("application/json") {
+        // A body that is not JSON is for the JSON extractor to describe.
+        let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+        too_long_json(None, &value)
+    } else {
+        None
+    }
+}
+
+/// The pair of `name=value&…` (a query, a form) whose name or value is
+/// longer than [`FIELD_BYTES`] once percent-decoded.
+fn too_long_pair(encoded: &str) -> Option<String> {
+    encoded.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (decoded_len(name) > FIELD_BYTES || decoded_len(value) > FIELD_BYTES)
+            .then(|| field_name(name))
+    })
+}
+
+/// The length of a percent-encoded text once decoded: `%XX` is one byte.
+fn decoded_len(encoded: &str) -> usize {
+    encoded.len() - 2 * encoded.bytes().filter(|&b| b == b'%').count()
+}
+
+/// A JSON string (or object key) longer than [`FIELD_BYTES`], anywhere in
+/// `value`, named by the key that holds it.
+fn too_long_json(key: Option<&str>, value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) if text.len() > FIELD_BYTES => {
+            Some(key.map_or_else(|| "A value".to_owned(), field_name))
+        }
+        Value::Array(items) => items.iter().find_map(|item| too_long_json(key, item)),
+        Value::Object(fields) => fields.iter().find_map(|(name, item)| {
+            if name.len() > FIELD_BYTES {
+                Some("A field name".to_owned())
+            } else {
+                too_long_json(Some(name), item)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// "The field \"username\"" for a plain name; a name of any other shape is
+/// not repeated (it may be the very thing that is too long, or a secret).
+fn field_name(name: &str) -> String {
+    if (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        format!("The field \"{name}\"")
+    } else {
+        "A field".to_owned()
+    }
 }
 
 /// A response body that keeps the request's unread payload alive until it
@@ -134,5 +234,42 @@ impl MessageBody for HeldOpen {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         Pin::new(&mut self.body).poll_next(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pair_is_measured_once_decoded() {
+        let at_limit = format!("q={}", "%41".repeat(FIELD_BYTES));
+        let over = format!("a=1&q={}", "%41".repeat(FIELD_BYTES + 1));
+
+        assert_eq!(too_long_pair(&at_limit), None);
+        assert_eq!(too_long_pair(&over).as_deref(), Some("The field \"q\""));
+        assert_eq!(
+            too_long_pair(&format!("{}=1", "n".repeat(FIELD_BYTES + 1))).as_deref(),
+            Some("A field")
+        );
+        assert_eq!(too_long_pair(""), None);
+    }
+
+    #[test]
+    fn a_long_json_string_is_found_at_any_depth_and_named_by_its_key() {
+        let long = "x".repeat(FIELD_BYTES + 1);
+        let nested = serde_json::json!({ "user": { "name": "ok", "password": long } });
+        let listed = serde_json::json!({ "names": ["ok", long] });
+        let fine = serde_json::json!({ "name": "x".repeat(FIELD_BYTES) });
+
+        assert_eq!(
+            too_long_json(None, &nested).as_deref(),
+            Some("The field \"password\"")
+        );
+        assert_eq!(
+            too_long_json(None, &listed).as_deref(),
+            Some("The field \"names\"")
+        );
+        assert_eq!(too_long_json(None, &fine), None);
     }
 }

@@ -212,6 +212,41 @@ async fn invalid_fields_answer_422_with_the_forms_messages_per_field_and_nothing
 }
 
 #[tokio::test]
+async fn a_field_longer_than_any_valid_value_answers_413_naming_it_and_nothing_is_created() {
+    let app = spawn_app().await;
+    let script = Script::new(&app, false).await;
+    // 10 KB in a 12 KB body: within the body limit, far past any name.
+    let name = format!("{}{}", unique_name("huge"), "a".repeat(10 * 1024));
+    let password = "p".repeat(1500);
+
+    let created = script
+        .post(&script.users(), new_user(&name, false, Some(&password)))
+        .await;
+    let searched = script
+        .get(&format!("{}?q={}", script.users(), "a".repeat(10 * 1024)))
+        .await;
+
+    assert_eq!(created.status, 413, "{}", created.text);
+    let message = created.body["error"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("\"name\"") || message.contains("\"password"),
+        "{}",
+        created.text
+    );
+    assert!(!created.text.contains(&password[..100]), "never a password");
+    assert!(!app.db.role_exists(&name[..63]).await);
+    assert_eq!(searched.status, 413, "{}", searched.text);
+    assert!(
+        searched.body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("\"q\""),
+        "{}",
+        searched.text
+    );
+}
+
+#[tokio::test]
 async fn malformed_bodies_answer_400_without_quoting_them() {
     let app = spawn_app().await;
     let script = Script::new(&app, false).await;

@@ -35,6 +35,9 @@ pub enum ApiError {
     Unavailable(String),
     #[error("The body is larger than 16 KiB.")]
     TooLarge,
+    /// A field of the body or query is longer than any valid value.
+    #[error("{0}")]
+    FieldTooLarge(String),
     #[error("The body took too long to arrive.")]
     TimedOut,
     #[error("Something went wrong. The details are in the server log.")]
@@ -119,6 +122,9 @@ impl From<crate::web::WebError> for ApiError {
         match error {
             crate::web::WebError::PayloadTooLarge => Self::TooLarge,
             crate::web::WebError::RequestTimeout => Self::TimedOut,
+            field @ crate::web::WebError::FieldTooLarge(_) => {
+                Self::FieldTooLarge(field.to_string())
+            }
             other => Self::internal(other),
         }
     }
@@ -134,7 +140,7 @@ impl ResponseError for ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooLarge | Self::FieldTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TimedOut => StatusCode::REQUEST_TIMEOUT,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
