@@ -11,6 +11,7 @@ mod cli;
 mod connect;
 mod dashboard;
 mod embedded;
+mod limits;
 mod registry;
 mod replay;
 mod replicas;
