@@ -4,8 +4,9 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use pgusers::domain::{OperatorName, OperatorPassword};
+use pgusers::notice::Announce;
 use pgusers::roles::RoleManager;
-use pgusers::state::LoginPolicy;
+use pgusers::state::{FormKey, LoginPolicy, StateSettings, StateStore};
 use pgusers::web::SessionPolicy;
 
 use crate::helpers::{
@@ -472,6 +473,79 @@ async fn the_state_database_holds_only_a_hash_of_a_session_id_so_a_copied_row_lo
             "a value copied from the state database logged in"
         );
     }
+}
+
+mod state_migrations {
+    refinery::embed_migrations!("src/state/migrations");
+}
+
+#[tokio::test]
+async fn sessions_open_before_ids_were_hashed_stay_logged_in_and_keep_their_form_claims() {
+    let name = unique_name("state_v6");
+    let superuser = pgusers::db::connect(&cluster().admin_config("postgres"))
+        .await
+        .unwrap();
+    superuser
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let mut client = pgusers::db::connect(&cluster().admin_config(&name))
+        .await
+        .unwrap();
+    // The state as the version before this one left it.
+    state_migrations::migrations::runner()
+        .set_target(refinery::Target::Version(6))
+        .run_async(&mut client)
+        .await
+        .unwrap();
+    let id = "Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dF3hJ5kL7nP9r";
+    client
+        .batch_execute(&format!(
+            "INSERT INTO operators (name, password_hash) VALUES ('admin', 'x');
+             INSERT INTO operator_sessions (id, operator) VALUES ('{id}', 'admin');
+             INSERT INTO form_uses (session_id, form_id, operator, action, target)
+             VALUES ('{id}', 'f1', 'admin', 'reset_password', 'someone');"
+        ))
+        .await
+        .unwrap();
+    let store = StateStore::new(StateSettings {
+        config: cluster().admin_config(&name),
+        create_with: None,
+        admin_password: None,
+        announce: Announce::Stdout,
+        bootstrap_operator: false,
+    });
+
+    let operator = store
+        .check_session(
+            id,
+            Duration::from_secs(3600),
+            Duration::from_secs(3600),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let hash = pgusers::state::session_hash(id);
+    let claim = store
+        .form_use(&FormKey {
+            session_hash: &hash,
+            form_id: "f1",
+        })
+        .await
+        .unwrap();
+    let stored: String = client
+        .query_one(
+            "SELECT (SELECT string_agg(s::text, ' ') FROM operator_sessions s)
+                 || (SELECT string_agg(f::text, ' ') FROM form_uses f)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+
+    assert_eq!(operator.as_deref(), Some("admin"));
+    assert_eq!(claim.map(|used| used.target).as_deref(), Some("someone"));
+    assert!(!stored.contains(id), "{stored}");
 }
 
 #[tokio::test]
