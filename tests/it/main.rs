@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod abuse;
 mod admin_kind;
 mod api;
 mod audit;
@@ -11,6 +12,7 @@ mod cli;
 mod connect;
 mod dashboard;
 mod embedded;
+mod properties;
 mod registry;
 mod replay;
 mod replicas;
