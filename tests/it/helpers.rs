@@ -383,6 +383,25 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("{user} runs its SQL: {e:?}"));
     }
 
+    /// Logs in as `user` with libpq's `psql` over TCP and runs `sql`; its
+    /// standard output, or why it failed. The password goes by the
+    /// environment, as `PGPASSWORD`, never on the command line.
+    pub fn psql_as(&self, user: &str, password: &str, sql: &str) -> Result<String, String> {
+        let output = std::process::Command::new(psql())
+            .args(["-X", "-w", "-At", "-h", "127.0.0.1"])
+            .args(["-p", &self.server.get_ports()[0].to_string()])
+            .args(["-U", user, "-d", &self.name, "-c", sql])
+            .env("PGPASSWORD", password)
+            .env_remove("PGSERVICE")
+            .output()
+            .expect("psql runs");
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&output.stderr).into_owned())
+        }
+    }
+
     /// Logs in to another `database` of the same server over TCP.
     pub async fn connect_to(
         &self,
@@ -998,4 +1017,30 @@ pub async fn page(response: reqwest::Response) -> Page {
         cache_control,
         body: response.text().await.expect("body"),
     }
+}
+
+/// libpq's `psql`: beside the server programs in use, else the newest of
+/// Debian's, else on the `PATH`.
+pub fn psql() -> PathBuf {
+    let beside = pgusers::embedded::Binaries::find()
+        .ok()
+        .map(|binaries| binaries.program("psql"));
+    let mut debian: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path().join("bin/psql"))
+        .collect();
+    debian.sort_by_key(|path| {
+        path.parent()
+            .and_then(|bin| bin.parent())
+            .and_then(|version| version.file_name())
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.parse::<u32>().ok())
+    });
+    beside
+        .into_iter()
+        .chain(debian.into_iter().rev())
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| PathBuf::from("psql"))
 }

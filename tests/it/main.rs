@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod abuse;
 mod admin_kind;
 mod api;
 mod audit;
@@ -12,6 +13,7 @@ mod connect;
 mod dashboard;
 mod embedded;
 mod limits;
+mod properties;
 mod registry;
 mod replay;
 mod replicas;
