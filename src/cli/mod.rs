@@ -13,10 +13,10 @@ mod tokens;
 pub use prompt::{CONFIRMATION_PROMPT, OPERATOR_PASSWORD_PROMPT, PASSWORD_PROMPT, TRIES};
 
 use crate::config::{Command, Settings};
-use crate::domain::{NewPassword, Password, RoleName, Search, Username, visible};
+use crate::domain::{NewPassword, Password, RoleName, Username, visible};
 use crate::embedded::Announce;
 use crate::registry::Registry;
-use crate::roles::{Access, Listing, RoleError, RoleManager};
+use crate::roles::{Access, RoleError};
 use crate::startup::{StateUse, Target, TargetError};
 use crate::state::{Action, Event, Outcome, Source, StateError, StateStore};
 
@@ -225,7 +225,8 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             access,
             password_stdin,
         } => {
-            let taken = refuse_existing(roles, &name).await;
+            // Say "already exists" before asking for a password nobody will use.
+            let taken = roles.ensure_name_free(&name).await;
             if taken.is_err() {
                 record(
                     context,
@@ -315,25 +316,6 @@ async fn record<T>(
         client_address: None,
     };
     context.state.record_or_warn(&event).await;
-}
-
-/// Says "already exists" before asking for a password nobody will use.
-async fn refuse_existing(roles: &RoleManager, name: &Username) -> Result<(), RoleError> {
-    let search = Search::parse(name.as_str());
-    let listing = Listing {
-        search: search.as_ref(),
-        ..Listing::everyone()
-    };
-    let taken = roles
-        .list_page(&listing)
-        .await?
-        .users
-        .into_iter()
-        .find(|user| user.username.eq_ignore_ascii_case(name.as_str()));
-    match taken {
-        Some(user) => Err(RoleError::AlreadyExists(user.username)),
-        None => Ok(()),
-    }
 }
 
 async fn ask(password_stdin: bool) -> Result<NewPassword, CliError> {

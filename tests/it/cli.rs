@@ -555,6 +555,31 @@ async fn exit_codes_tell_usage_refusal_and_unavailability_apart() {
 }
 
 #[tokio::test]
+async fn a_name_any_role_has_in_any_case_is_refused_before_a_password_is_asked() {
+    let db = test_db().await;
+    // A group role: pgusers never lists it, yet the name is taken.
+    let group = unique_name("cligroup");
+    db.as_admin_in_use()
+        .await
+        .batch_execute(&format!("CREATE ROLE {group} NOLOGIN"))
+        .await
+        .unwrap();
+
+    let taken = run(
+        cli(&db).args(["database-users-create", &group.to_uppercase()]),
+        "\n\n",
+    );
+
+    assert_eq!(taken.code, 3, "{}", taken.stderr);
+    assert_eq!(
+        taken.stderr,
+        format!("Error: User \"{group}\" already exists.\n"),
+        "refused before asking, naming the role that has the name"
+    );
+    assert!(taken.stdout.is_empty());
+}
+
+#[tokio::test]
 async fn databases_lists_the_id_that_database_accepts() {
     let db = test_db().await;
 
