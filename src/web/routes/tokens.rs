@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::{chrome, see_other};
 use crate::domain::{OperatorName, TokenId, TokenLabel};
 use crate::state::{Action, Event, Outcome, Source, StateError};
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::once::{self, Claim, FormIds};
 use crate::web::pages::{TokenCreatedPage, TokensPage, render};
 use crate::web::session::Operator;
@@ -62,7 +63,6 @@ async fn page(
 
 #[derive(Deserialize)]
 pub struct NewTokenForm {
-    csrf_token: String,
     #[serde(default)]
     form_id: String,
     #[serde(default)]
@@ -74,9 +74,8 @@ pub async fn create(
     app: web::Data<AppState>,
     ids: web::Data<FormIds>,
     operator: Operator,
-    form: web::Form<NewTokenForm>,
+    form: CsrfForm<NewTokenForm>,
 ) -> Result<HttpResponse, WebError> {
-    operator.session.check_csrf(&form.csrf_token)?;
     let read_only = form.read_only.is_some();
     let label = match TokenLabel::parse(form.label.trim()) {
         Ok(label) => label,
@@ -133,20 +132,14 @@ pub async fn create(
     render(StatusCode::OK, &page)
 }
 
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    csrf_token: String,
-}
-
 /// Revokes a token. Sent again (a reload), it finds nothing left to
 /// revoke and says so: it never acts twice.
 pub async fn revoke(
     app: web::Data<AppState>,
     operator: Operator,
     id: web::Path<String>,
-    form: web::Form<RevokeForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
-    operator.session.check_csrf(&form.csrf_token)?;
     let id = TokenId::parse(&id).map_err(|e| WebError::NotFound(e.to_string()))?;
     let result = app.state.revoke_token(&id).await;
     record(

@@ -9,6 +9,7 @@ use crate::domain::{EntryProblems, NewPassword, PAGE_SIZE, Problems, RoleName, U
 use crate::registry::ManagedDatabase;
 use crate::roles::{Access, Listing, RoleError, Window};
 use crate::state::Action;
+use crate::web::csrf::CsrfForm;
 use crate::web::list_place::{ListParams, ListPlace};
 use crate::web::once::{self, Claim, FormIds};
 use crate::web::pages::{
@@ -84,7 +85,6 @@ pub async fn new_form(
 
 #[derive(Deserialize)]
 pub struct NewUserForm {
-    csrf_token: String,
     #[serde(default)]
     form_id: String,
     username: String,
@@ -139,9 +139,9 @@ pub async fn create(
     operator: Operator,
     db: web::Path<String>,
     back: ListPlace,
-    form: web::Form<NewUserForm>,
+    form: CsrfForm<NewUserForm>,
 ) -> Result<HttpResponse, WebError> {
-    operator.session.check_csrf(&form.csrf_token)?;
+    let form = form.into_inner();
     let database = app.database(&db)?;
     let again = Again {
         ids: &ids,
@@ -300,7 +300,6 @@ pub async fn reset_confirm(
 
 #[derive(Deserialize)]
 pub struct ConfirmForm {
-    csrf_token: String,
     #[serde(default)]
     form_id: String,
 }
@@ -311,9 +310,8 @@ pub async fn reset(
     operator: Operator,
     path: web::Path<(String, String)>,
     back: ListPlace,
-    form: web::Form<ConfirmForm>,
+    form: CsrfForm<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
-    operator.session.check_csrf(&form.csrf_token)?;
     let (database, name) = place(&app, &path)?;
     let action = Action::ResetPassword;
     let ticket = match once::claim(
@@ -378,9 +376,8 @@ pub async fn delete(
     operator: Operator,
     path: web::Path<(String, String)>,
     back: ListPlace,
-    form: web::Form<ConfirmForm>,
+    form: CsrfForm<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
-    operator.session.check_csrf(&form.csrf_token)?;
     let (database, name) = place(&app, &path)?;
     let action = Action::DeleteUser;
     let ticket = match once::claim(
