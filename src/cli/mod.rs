@@ -248,7 +248,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
                 &result,
             )
             .await;
-            emit(&format!("{}\n", outcome(name.as_str(), "created", result?)))?;
+            emit_done(name.as_str(), "created", result?)?;
         }
         Request::UpdatePassword {
             name,
@@ -274,7 +274,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             };
             let result = roles.update_password(&name, password).await;
             record(context, &database, action, name.as_str(), &result).await;
-            emit(&format!("{}\n", outcome(name.as_str(), "updated", result?)))?;
+            emit_done(name.as_str(), "updated", result?)?;
         }
         Request::Delete { name } => {
             let result = roles.delete(&name).await;
@@ -340,6 +340,24 @@ pub(crate) fn emit(text: &str) -> Result<(), CliError> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| CliError::Failed(format!("Writing the result failed: {e}")))
+}
+
+/// Prints the result of a change already done. Printing is all that is
+/// left after the change, and the result may hold the only copy of a
+/// generated password: should it fail (a full disk, a closed pipe), the
+/// error says the change was done and how to get a password that was lost.
+fn emit_done(user: &str, action: &str, generated: Option<Password>) -> Result<(), CliError> {
+    let lost = generated.is_some();
+    emit(&format!("{}\n", outcome(user, action, generated))).map_err(|error| {
+        let shown = visible(user);
+        let again = if lost {
+            " Its generated password was not shown: set a new one with \
+             database-users-update-password."
+        } else {
+            ""
+        };
+        CliError::Failed(format!("User \"{shown}\" {action}. {error}.{again}"))
+    })
 }
 
 /// The guide's result line; the only place a password is ever printed is a

@@ -10,7 +10,7 @@ use crate::domain::{OperatorName, TokenId, TokenLabel};
 use crate::state::{Action, Event, Outcome, Source, StateError};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::once::{self, Claim, FormIds};
-use crate::web::pages::{TokenCreatedPage, TokensPage, render};
+use crate::web::pages::{TokenCreatedPage, TokensPage, render, render_once};
 use crate::web::session::Operator;
 use crate::web::{AppState, WebError};
 
@@ -89,6 +89,10 @@ pub async fn create(
             return page(&app, &ids, &operator, typed, None, status).await;
         }
     };
+    // Everything that could fail is done before the change: the answer
+    // carries the only copy of the new token.
+    let name = OperatorName::parse(&operator.name).map_err(WebError::internal)?;
+    let chrome = chrome(&operator, None);
     let ticket = match once::claim(
         &app,
         &ids,
@@ -103,7 +107,7 @@ pub async fn create(
         Claim::First(ticket) => ticket,
         Claim::Replay(used) => {
             let page = TokenCreatedPage {
-                chrome: chrome(&operator, None),
+                chrome,
                 id: String::new(),
                 token: None,
                 at: used.at,
@@ -116,20 +120,19 @@ pub async fn create(
             return render(status, &page);
         }
     };
-    let name = OperatorName::parse(&operator.name).map_err(WebError::internal)?;
     let result = app.state.create_token(&name, &label, read_only).await;
-    let result = ticket.settle(&app, result, |_| true).await;
+    ticket.settle(&app, &result, |_| true).await;
     let id = result.as_ref().ok().map(|(info, _)| info.id.clone());
     record(&app, &operator, Action::CreateToken, id, &result).await;
     let (info, token) = result?;
     tracing::info!(operator = %operator.name, token = %info.id, "API token created");
     let page = TokenCreatedPage {
-        chrome: chrome(&operator, None),
+        chrome,
         id: info.id,
         token: Some(token.expose().to_owned()),
         at: String::new(),
     };
-    render(StatusCode::OK, &page)
+    Ok(render_once(&page, || page.plain()))
 }
 
 /// Revokes a token. Sent again (a reload), it finds nothing left to
