@@ -13,10 +13,10 @@ mod tokens;
 pub use prompt::{CONFIRMATION_PROMPT, OPERATOR_PASSWORD_PROMPT, PASSWORD_PROMPT, TRIES};
 
 use crate::config::{Command, Settings};
-use crate::domain::{NewPassword, Password, RoleName, Search, Username, visible};
+use crate::domain::{NewPassword, Password, RoleName, Username, visible};
 use crate::embedded::Announce;
 use crate::registry::Registry;
-use crate::roles::{Access, Listing, RoleError, RoleManager};
+use crate::roles::{Access, RoleError};
 use crate::startup::{StateUse, Target, TargetError};
 use crate::state::{Action, Event, Outcome, Source, StateError, StateStore};
 
@@ -225,7 +225,8 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             access,
             password_stdin,
         } => {
-            let taken = refuse_existing(roles, &name).await;
+            // Say "already exists" before asking for a password nobody will use.
+            let taken = roles.ensure_name_free(&name).await;
             if taken.is_err() {
                 record(
                     context,
@@ -247,7 +248,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
                 &result,
             )
             .await;
-            emit(&format!("{}\n", outcome(name.as_str(), "created", result?)))?;
+            emit_done(name.as_str(), "created", result?)?;
         }
         Request::UpdatePassword {
             name,
@@ -273,7 +274,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             };
             let result = roles.update_password(&name, password).await;
             record(context, &database, action, name.as_str(), &result).await;
-            emit(&format!("{}\n", outcome(name.as_str(), "updated", result?)))?;
+            emit_done(name.as_str(), "updated", result?)?;
         }
         Request::Delete { name } => {
             let result = roles.delete(&name).await;
@@ -317,25 +318,6 @@ async fn record<T>(
     context.state.record_or_warn(&event).await;
 }
 
-/// Says "already exists" before asking for a password nobody will use.
-async fn refuse_existing(roles: &RoleManager, name: &Username) -> Result<(), RoleError> {
-    let search = Search::parse(name.as_str());
-    let listing = Listing {
-        search: search.as_ref(),
-        ..Listing::everyone()
-    };
-    let taken = roles
-        .list_page(&listing)
-        .await?
-        .users
-        .into_iter()
-        .find(|user| user.username.eq_ignore_ascii_case(name.as_str()));
-    match taken {
-        Some(user) => Err(RoleError::AlreadyExists(user.username)),
-        None => Ok(()),
-    }
-}
-
 async fn ask(password_stdin: bool) -> Result<NewPassword, CliError> {
     // Reading the terminal blocks; keep it off the runtime that drives the
     // database connection.
@@ -358,6 +340,24 @@ pub(crate) fn emit(text: &str) -> Result<(), CliError> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| CliError::Failed(format!("Writing the result failed: {e}")))
+}
+
+/// Prints the result of a change already done. Printing is all that is
+/// left after the change, and the result may hold the only copy of a
+/// generated password: should it fail (a full disk, a closed pipe), the
+/// error says the change was done and how to get a password that was lost.
+fn emit_done(user: &str, action: &str, generated: Option<Password>) -> Result<(), CliError> {
+    let lost = generated.is_some();
+    emit(&format!("{}\n", outcome(user, action, generated))).map_err(|error| {
+        let shown = visible(user);
+        let again = if lost {
+            " Its generated password was not shown: set a new one with \
+             database-users-update-password."
+        } else {
+            ""
+        };
+        CliError::Failed(format!("User \"{shown}\" {action}. {error}.{again}"))
+    })
 }
 
 /// The guide's result line; the only place a password is ever printed is a

@@ -116,6 +116,18 @@ impl RoleManager {
         self.admin_kind_on(&client).await.cloned()
     }
 
+    /// How a password pgusers sets shows in its users list: SCRAM-SHA-256
+    /// (pgusers sends only SCRAM verifiers), or unknown when it may not
+    /// read `pg_authid`. Known before a change, so that answering the
+    /// change needs nothing from the database once it is done.
+    pub async fn encryption_it_sets(&self) -> Result<PasswordEncryption, RoleError> {
+        Ok(if self.admin_kind().await?.reads_authid {
+            PasswordEncryption::ScramSha256
+        } else {
+            PasswordEncryption::Unknown
+        })
+    }
+
     /// The same, asked on a connection the caller already holds.
     pub(super) async fn admin_kind_on(
         &self,

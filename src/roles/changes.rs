@@ -8,6 +8,27 @@ use super::sql::{self, ident};
 use super::{Access, Facts, RoleError, RoleManager, code, managed_target};
 use crate::domain::{NewPassword, Password, RoleName, Username};
 
+/// The rule of taken names: a new user's name is taken when any role of
+/// the server has it, whatever the case. Names that differ only by case
+/// would be told apart only by quoting, which applications rarely do: one
+/// of them is enough. The refusal names the role that has it (several may,
+/// case twins made elsewhere: the first by name).
+async fn refuse_taken(client: &impl GenericClient, name: &Username) -> Result<(), RoleError> {
+    let user = name.as_str();
+    let existing = client
+        .query_opt(
+            "SELECT rolname::text FROM pg_roles WHERE lower(rolname) = lower($1)
+              ORDER BY rolname LIMIT 1",
+            &[&user],
+        )
+        .await
+        .map_err(|e| RoleError::from_postgres(e, user))?;
+    match existing {
+        Some(row) => Err(RoleError::AlreadyExists(row.get(0))),
+        None => Ok(()),
+    }
+}
+
 /// Serialises pgusers' changes on a server (the value spells "pgusers").
 const LOCK_KEY: i64 = 0x0070_6775_7365_7273;
 
@@ -95,6 +116,14 @@ impl RoleManager {
         }
         tx.commit().await.map_err(fail)?;
         Ok(generated.then_some(password))
+    }
+
+    /// Refuses a name [`RoleManager::create`] would refuse as taken, for
+    /// saying so before asking a person for anything (a password). The
+    /// create checks again, under its lock.
+    pub async fn ensure_name_free(&self, name: &Username) -> Result<(), RoleError> {
+        let client = self.client().await?;
+        refuse_taken(&client, name).await
     }
 
     /// Sets a chosen password.

@@ -9,6 +9,9 @@ use serde::Serialize;
 use super::{StateError, StateStore};
 use crate::roles::RoleError;
 
+/// How long recording an event may hold up the answer to what it records.
+pub const RECORD_WITHIN: Duration = Duration::from_secs(5);
+
 /// Where an action came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -200,15 +203,24 @@ impl StateStore {
     }
 
     /// Records an event; a failure to record is logged, never fatal to the
-    /// action it describes (which has already happened).
+    /// action it describes (which has already happened). Nor does it hold
+    /// that action's answer (which may carry the only copy of a generated
+    /// password) for longer than [`RECORD_WITHIN`]: a state database that
+    /// slow (a lock held on the audit log) is logged and not waited for.
     pub async fn record_or_warn(&self, event: &Event) {
-        match self.record(event).await {
-            Ok(()) => {}
+        let action = event.action.as_str();
+        match tokio::time::timeout(RECORD_WITHIN, self.record(event)).await {
+            Ok(Ok(())) => {}
             // No dashboard has created the audit log yet: nothing to record into.
-            Err(StateError::Missing(_)) => {}
-            Err(error) => {
-                tracing::warn!(%error, action = event.action.as_str(), "recording an audit entry failed")
+            Ok(Err(StateError::Missing(_))) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, action, "recording an audit entry failed")
             }
+            Err(_) => tracing::warn!(
+                action,
+                "recording an audit entry took longer than {} s; not waiting",
+                RECORD_WITHIN.as_secs()
+            ),
         }
     }
 

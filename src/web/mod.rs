@@ -7,6 +7,7 @@
 mod api;
 mod audit;
 pub(crate) mod client;
+mod csrf;
 mod error;
 mod error_page;
 mod limits;
@@ -21,6 +22,7 @@ mod session;
 pub use error::WebError;
 pub use limits::RequestLimits;
 pub use once::FormIds;
+pub use routes::form_posts;
 pub use session::SessionPolicy;
 
 use std::net::TcpListener;

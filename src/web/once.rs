@@ -29,6 +29,9 @@ use crate::web::list_place::ListPlace;
 /// How long a repeated request waits for the first one to finish.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(3);
 
+/// How long the answer to a done change waits for its form to be recorded.
+const SETTLE_WITHIN: Duration = Duration::from_secs(5);
+
 /// Bytes of the nonce, and of the tag (HMAC-SHA256 truncated to 128 bits).
 const NONCE_LEN: usize = 16;
 const TAG_LEN: usize = 16;
@@ -221,27 +224,37 @@ pub async fn claim(
 
 impl Ticket {
     /// Records how the action ended: done (never again), or failed (the
-    /// claim is given up). Returns the action's result.
+    /// claim is given up). It comes after the change, so it cannot fail
+    /// the answer (which may carry the only copy of a generated password):
+    /// a failure, or a state database slower than [`SETTLE_WITHIN`], is
+    /// logged, and a replay of this form will say it is still being done,
+    /// and act no more.
     pub async fn settle<T, E>(
         self,
         app: &AppState,
-        result: Result<T, E>,
+        result: &Result<T, E>,
         shows_password: impl FnOnce(&T) -> bool,
-    ) -> Result<T, E> {
+    ) {
         let key = FormKey {
             session_hash: &self.session_hash,
             form_id: &self.form_id,
         };
-        let recorded = match &result {
-            Ok(value) => app.state.finish_form(&key, shows_password(value)).await,
-            Err(_) => app.state.release_form(&key).await,
+        let recorded = async {
+            match result {
+                Ok(value) => app.state.finish_form(&key, shows_password(value)).await,
+                Err(_) => app.state.release_form(&key).await,
+            }
         };
-        if let Err(error) = recorded {
-            // The action's answer matters more; a replay of this form will
-            // say it is still being done, and act no more.
-            tracing::warn!(%error, "could not record how a form's action ended");
+        match tokio::time::timeout(SETTLE_WITHIN, recorded).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "could not record how a form's action ended");
+            }
+            Err(_) => tracing::warn!(
+                "recording how a form's action ended took longer than {} s; not waiting",
+                SETTLE_WITHIN.as_secs()
+            ),
         }
-        result
     }
 }
 

@@ -36,6 +36,54 @@ pub fn render(status: StatusCode, page: &impl Template) -> Result<HttpResponse, 
         .body(body))
 }
 
+/// Renders the page that shows a secret made by a change already done (a
+/// generated password, a new API token): it is the only copy, so this
+/// cannot fail. Should the template fail to render, `plain` (a page built
+/// without askama) still shows the secret.
+pub fn render_once(page: &impl Template, plain: impl FnOnce() -> String) -> HttpResponse {
+    let body = page.render().unwrap_or_else(|error| {
+        tracing::error!(%error, "a page showing a secret once did not render; answering a plain one");
+        plain()
+    });
+    HttpResponse::build(StatusCode::OK)
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+/// `text` safe inside HTML text and attribute values.
+fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+/// A page of a title, a paragraph, a secret and a link, without askama.
+fn plain_page(title: &str, text: &str, label: &str, secret: &str, href: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main>\
+         <h1>{title}</h1><p>{text}</p>\
+         <p class=\"secret\"><label for=\"secret\">{label}</label> \
+         <input id=\"secret\" class=\"mono\" readonly autofocus value=\"{secret}\" spellcheck=\"false\" autocomplete=\"off\"></p>\
+         <p><a class=\"button primary\" href=\"{href}\">Done</a></p></main></body></html>\n",
+        title = escape_html(title),
+        text = escape_html(text),
+        label = escape_html(label),
+        secret = escape_html(secret),
+        href = escape_html(href),
+    )
+}
+
 /// What every logged-in page shows around its content.
 pub struct Chrome {
     pub operator: String,
@@ -312,6 +360,23 @@ pub struct PasswordPage {
     pub action: &'static str,
 }
 
+impl PasswordPage {
+    /// This page without its template (see [`render_once`]).
+    pub fn plain(&self) -> String {
+        let user = crate::domain::visible(&self.username);
+        plain_page(
+            &format!("User \"{user}\" {}", self.action),
+            &format!(
+                "The password of {user} is below. Store it safely now: it is shown only \
+                 this once, and pgusers does not keep it."
+            ),
+            "Password",
+            &self.password,
+            &self.chrome.users_list_href(),
+        )
+    }
+}
+
 #[derive(Template)]
 #[template(path = "user_reset.html")]
 pub struct ResetConfirmPage {
@@ -378,6 +443,20 @@ pub struct TokenCreatedPage {
     pub at: String,
 }
 
+impl TokenCreatedPage {
+    /// This page without its template (see [`render_once`]).
+    pub fn plain(&self) -> String {
+        plain_page(
+            &format!("API token {} created", self.id),
+            "Store the token safely now: it is shown only this once, and pgusers keeps \
+             only a hash of it.",
+            "Token",
+            self.token.as_deref().unwrap_or(""),
+            "/api-tokens",
+        )
+    }
+}
+
 /// The answer to a form sent again: what the first sending did.
 #[derive(Template)]
 #[template(path = "user_replay.html")]
@@ -391,4 +470,93 @@ pub struct ReplayPage {
     pub password_shown: bool,
     /// When, `HH:MM` UTC.
     pub at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value whose display fails, as a template's may.
+    struct Unprintable;
+
+    impl std::fmt::Display for Unprintable {
+        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            Err(std::fmt::Error)
+        }
+    }
+
+    #[derive(Template)]
+    #[template(source = "<p>{{ value }}</p>", ext = "html")]
+    struct Failing {
+        value: Unprintable,
+    }
+
+    fn password_page(username: &str) -> PasswordPage {
+        PasswordPage {
+            chrome: Chrome {
+                operator: "admin".into(),
+                csrf: "token".into(),
+                place: Some(Place {
+                    id: "app_db".into(),
+                    name: "app".into(),
+                }),
+                back: "?page=2".into(),
+            },
+            username: username.into(),
+            password: "Generated_password_0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGH".into(),
+            action: "created",
+        }
+    }
+
+    fn body(response: HttpResponse) -> String {
+        use actix_web::body::MessageBody;
+        let bytes = response.into_body().try_into_bytes().unwrap_or_default();
+        String::from_utf8(bytes.to_vec()).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_password_page_whose_template_fails_still_answers_the_password() {
+        let page = password_page("new_user");
+        let failing = Failing { value: Unprintable };
+        assert!(failing.render().is_err(), "the template does fail");
+
+        let response = render_once(&failing, || page.plain());
+
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers().get(CACHE_CONTROL).unwrap(),
+            "no-store",
+            "never cached: it holds a password"
+        );
+        let html = body(response);
+        assert!(
+            html.contains(&format!("value=\"{}\"", page.password)),
+            "{html}"
+        );
+        assert!(html.contains("User &quot;new_user&quot; created"), "{html}");
+        assert!(html.contains("href=\"/databases/app_db/settings/database-users?page=2\""));
+    }
+
+    #[test]
+    fn a_password_page_that_renders_is_the_templates() {
+        let page = password_page("new_user");
+
+        let html = body(render_once(&page, || "plain".to_owned()));
+
+        assert_ne!(html, "plain");
+        assert!(html.contains(&page.password));
+    }
+
+    #[test]
+    fn the_plain_password_page_escapes_what_it_shows() {
+        let page = password_page("a<b>\"c'&\u{202e}");
+
+        let html = page.plain();
+
+        assert!(
+            html.contains("a&lt;b&gt;&quot;c&#39;&amp;\\u{202e}"),
+            "{html}"
+        );
+        assert!(!html.contains("a<b>"));
+    }
 }

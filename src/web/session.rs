@@ -51,6 +51,10 @@ impl Default for SessionPolicy {
 pub struct UserSession(Session);
 
 impl UserSession {
+    pub(super) fn of(session: Session) -> Self {
+        Self(session)
+    }
+
     /// Starts a logged-in session with a new cookie and a new CSRF token,
     /// so nothing from before the login carries over.
     pub fn log_in(&self, session_id: &str) -> Result<(), WebError> {
@@ -87,8 +91,9 @@ impl UserSession {
         token
     }
 
-    /// Accepts a form only if it carries this session's token.
-    pub fn check_csrf(&self, submitted: &str) -> Result<(), WebError> {
+    /// Accepts a form only if it carries this session's token. Only
+    /// [`super::csrf::CsrfForm`] calls it: handlers get their forms from it.
+    pub(super) fn check_csrf(&self, submitted: &str) -> Result<(), WebError> {
         match self.0.get::<String>(CSRF) {
             Ok(Some(token)) if constant_time_eq(token.as_bytes(), submitted.as_bytes()) => Ok(()),
             _ => Err(WebError::Csrf),

@@ -555,6 +555,69 @@ async fn exit_codes_tell_usage_refusal_and_unavailability_apart() {
 }
 
 #[tokio::test]
+async fn a_name_any_role_has_in_any_case_is_refused_before_a_password_is_asked() {
+    let db = test_db().await;
+    // A group role: pgusers never lists it, yet the name is taken.
+    let group = unique_name("cligroup");
+    db.as_admin_in_use()
+        .await
+        .batch_execute(&format!("CREATE ROLE {group} NOLOGIN"))
+        .await
+        .unwrap();
+
+    let taken = run(
+        cli(&db).args(["database-users-create", &group.to_uppercase()]),
+        "\n\n",
+    );
+
+    assert_eq!(taken.code, 3, "{}", taken.stderr);
+    assert_eq!(
+        taken.stderr,
+        format!("Error: User \"{group}\" already exists.\n"),
+        "refused before asking, naming the role that has the name"
+    );
+    assert!(taken.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn a_generated_password_that_cannot_be_printed_is_an_error_that_says_the_user_was_created() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let db = test_db().await;
+    let name = unique_name("clifull");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full: every write fails, as on a full disk");
+
+    let mut child = crate::helpers::pgusers_binary()
+        .env("DATABASE_URL", db.database_url())
+        .env("PGUSERS_STATE_URL", db.state_url())
+        .args(["database-users-create", "--password-stdin", &name])
+        .stdin(Stdio::piped())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pgusers runs");
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "Error: User \"{name}\" created. Writing the result failed: "
+        )) && stderr.contains(
+            "Its generated password was not shown: set a new one with \
+             database-users-update-password."
+        ),
+        "{stderr}"
+    );
+    assert!(db.role_exists(&name).await, "the user was created");
+    assert!(!stderr.contains("with password"), "no password on stderr");
+}
+
+#[tokio::test]
 async fn databases_lists_the_id_that_database_accepts() {
     let db = test_db().await;
 

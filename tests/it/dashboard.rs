@@ -130,6 +130,165 @@ async fn every_form_posted_with_another_sessions_csrf_token_is_rejected_and_chan
     assert_eq!(app.get(&app.users("")).await.status, 200, "still logged in");
 }
 
+/// A form's fields but its CSRF token.
+type Fields = Vec<(&'static str, String)>;
+
+/// What a wrong or missing CSRF token could have changed: the roles, the
+/// API tokens and the login sessions.
+async fn dashboard_effects(app: &crate::helpers::TestApp) -> (Vec<String>, i64, i64) {
+    let roles = app
+        .db
+        .roles
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    let state = app.state_admin().await;
+    let count = |table: &'static str| {
+        let state = &state;
+        async move {
+            state
+                .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+                .await
+                .unwrap()
+                .get::<_, i64>(0)
+        }
+    };
+    (
+        roles,
+        count("api_tokens").await,
+        count("operator_sessions").await,
+    )
+}
+
+#[tokio::test]
+async fn every_form_post_of_the_dashboard_refuses_a_wrong_or_missing_csrf_token_and_changes_nothing()
+ {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (existing, secret) = app.db.create_user("guarded", Access::ReadWrite).await;
+    let (token, api_token) = crate::helpers::token_of(&app.state_store(), "admin", false).await;
+    let other = Browser::on(app.address.clone(), &app.database);
+    let foreign = csrf_token(&other.get("/login").await.body);
+    let name = unique_name("guard");
+    let users = app.users("");
+    let reset = app.users(&format!("/{}/reset", existing.as_str()));
+    let delete = app.users(&format!("/{}/delete", existing.as_str()));
+    let revoke = format!("/api-tokens/{}/revoke", token.id);
+    let form_of = |html: String| form_id(&html).expect("the form has an id");
+    // Each form the dashboard takes, by its route, as its page sends it
+    // (with a genuine single-use id), but for the CSRF token.
+    let forms: Vec<(&str, String, Fields)> = vec![
+        (
+            "/login",
+            "/login".to_owned(),
+            vec![
+                ("username", "admin".to_owned()),
+                ("password", app.operator_password.clone()),
+            ],
+        ),
+        ("/logout", "/logout".to_owned(), vec![]),
+        (
+            "/api-tokens",
+            "/api-tokens".to_owned(),
+            vec![
+                ("form_id", form_of(app.get("/api-tokens").await.body)),
+                ("label", "forged".to_owned()),
+            ],
+        ),
+        ("/api-tokens/{id}/revoke", revoke, vec![]),
+        (
+            "/databases/{db}/settings/database-users",
+            users,
+            vec![
+                ("form_id", form_of(app.get(&app.users("/new")).await.body)),
+                ("username", name.clone()),
+                ("password", String::new()),
+                ("password_confirmation", String::new()),
+            ],
+        ),
+        (
+            "/databases/{db}/settings/database-users/{name}/reset",
+            reset.clone(),
+            vec![("form_id", form_of(app.get(&reset).await.body))],
+        ),
+        (
+            "/databases/{db}/settings/database-users/{name}/delete",
+            delete.clone(),
+            vec![("form_id", form_of(app.get(&delete).await.body))],
+        ),
+    ];
+    let mut routed = pgusers::web::form_posts();
+    routed.sort();
+    let mut covered: Vec<String> = forms.iter().map(|f| f.0.to_owned()).collect();
+    covered.sort();
+    assert_eq!(
+        routed, covered,
+        "every POST route is a form checked here: add a new one to this test"
+    );
+    let before = dashboard_effects(&app).await;
+
+    for (route, path, fields) in &forms {
+        for token in [Some(foreign.as_str()), None] {
+            let mut form: Vec<(&str, &str)> =
+                token.map(|t| ("csrf_token", t)).into_iter().collect();
+            form.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+            let page = app.post(path, &form).await;
+            // A wrong token is refused as a stale form; a form without one
+            // is not the dashboard's (a 400, as for any missing field).
+            let expected = if token.is_some() { 403 } else { 400 };
+            assert_eq!(
+                page.status, expected,
+                "{route} with {token:?}: {}",
+                page.body
+            );
+            if token.is_some() {
+                assert!(
+                    page.body
+                        .contains("This form has expired or did not come from this dashboard.")
+                );
+            }
+        }
+    }
+
+    assert_eq!(dashboard_effects(&app).await, before, "nothing was changed");
+    app.db
+        .connect_as(existing.as_str(), secret.expose())
+        .await
+        .expect("the password was not reset and the user not deleted");
+    assert!(
+        app.state_store()
+            .authenticate(api_token.expose())
+            .await
+            .unwrap()
+            .is_some(),
+        "the API token was not revoked"
+    );
+    // The same forms with this session's token are taken: the refusals
+    // above were the token's.
+    // Logging out and in last, so the other forms are sent logged in.
+    for i in [2, 3, 4, 5, 6, 1, 0] {
+        let (route, path, fields) = &forms[i];
+        let page_with_form = if *route == "/login" {
+            "/login".to_owned()
+        } else {
+            app.users("")
+        };
+        let own = csrf_token(&app.get(&page_with_form).await.body);
+        let mut form = vec![("csrf_token", own.as_str())];
+        form.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+        let page = app.post(path, &form).await;
+        assert!(
+            [200, 303].contains(&page.status) && page.location.as_deref() != Some("/login"),
+            "{route} with the session's token: {} {}",
+            page.status,
+            page.body
+        );
+    }
+}
+
 #[tokio::test]
 async fn forms_posted_without_logging_in_are_sent_to_the_login_page_and_change_nothing() {
     let app = spawn_app().await;

@@ -383,3 +383,95 @@ async fn claims_older_than_the_session_lifetime_are_forgotten_at_the_next_claim(
         .collect();
     assert_eq!(ids, ["new"]);
 }
+
+/// Makes the state database refuse what the dashboard records after a
+/// change: the audit entry, and the form's "done".
+async fn refuse_bookkeeping(app: &TestApp) {
+    app.state_admin()
+        .await
+        .batch_execute(
+            "CREATE FUNCTION refuse_bookkeeping() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+             CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+               FOR EACH ROW EXECUTE FUNCTION refuse_bookkeeping();
+             CREATE TRIGGER refuse_done BEFORE UPDATE ON form_uses
+               FOR EACH ROW EXECUTE FUNCTION refuse_bookkeeping();",
+        )
+        .await
+        .expect("triggers");
+}
+
+#[tokio::test]
+async fn a_generated_password_is_shown_though_recording_the_form_and_the_audit_entry_fail_after_the_change()
+ {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (existing, _) = app.db.create_user("after", Access::ReadWrite).await;
+    let name = unique_name("after");
+    let reset_path = app.users(&format!("/{}/reset", existing.as_str()));
+    let create = filled_form(
+        &app,
+        &app.users("/new"),
+        &[
+            ("username", &name),
+            ("password", ""),
+            ("password_confirmation", ""),
+        ],
+    )
+    .await;
+    let reset = filled_form(&app, &reset_path, &[]).await;
+    refuse_bookkeeping(&app).await;
+
+    let created = send(&app, &app.users(""), &create).await;
+    let was_reset = send(&app, &reset_path, &reset).await;
+
+    assert_eq!(created.status, 200, "{}", created.body);
+    app.db
+        .connect_as(&name, &shown_password(&created.body))
+        .await
+        .expect("the password shown is the new user's");
+    assert_eq!(was_reset.status, 200, "{}", was_reset.body);
+    app.db
+        .connect_as(existing.as_str(), &shown_password(&was_reset.body))
+        .await
+        .expect("the password shown is the user's new one");
+    assert_eq!(
+        audited(&app, "create user").await.0 + audited(&app, "reset password").await.0,
+        0,
+        "the state database did refuse to record them"
+    );
+}
+
+#[tokio::test]
+async fn a_generated_password_is_shown_after_a_bounded_wait_while_the_audit_log_is_locked() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let name = unique_name("locked");
+    let create = filled_form(
+        &app,
+        &app.users("/new"),
+        &[
+            ("username", &name),
+            ("password", ""),
+            ("password_confirmation", ""),
+        ],
+    )
+    .await;
+    let locker = app.state_admin().await;
+    locker
+        .batch_execute("BEGIN; LOCK TABLE audit_log IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+
+    let created =
+        tokio::time::timeout(Duration::from_secs(30), send(&app, &app.users(""), &create))
+            .await
+            .expect("the answer does not wait for the audit log's lock");
+    locker.batch_execute("ROLLBACK").await.unwrap();
+
+    assert_eq!(created.status, 200, "{}", created.body);
+    app.db
+        .connect_as(&name, &shown_password(&created.body))
+        .await
+        .expect("the password shown is the new user's");
+}

@@ -208,3 +208,28 @@ async fn names_that_need_quoting_cannot_inject_sql() {
         "unquoted, the name folds to lower case and does not exist: it was quoted"
     );
 }
+
+#[tokio::test]
+async fn a_name_is_free_exactly_when_create_would_not_refuse_it_as_taken() {
+    let db = test_db().await;
+    let (user, _) = db.create_user("free", Access::ReadWrite).await;
+    let twin = pgusers::domain::Username::parse(&user.as_str().to_uppercase()).unwrap();
+    let fresh = username("free");
+
+    let taken = db.roles.ensure_name_free(&twin).await;
+    let protected = db
+        .roles
+        .ensure_name_free(&pgusers::domain::Username::parse(&db.protected).unwrap())
+        .await;
+
+    assert!(matches!(taken, Err(RoleError::AlreadyExists(n)) if n == user.as_str()));
+    assert!(
+        matches!(&protected, Err(RoleError::AlreadyExists(n)) if *n == db.protected),
+        "{protected:?}"
+    );
+    db.roles.ensure_name_free(&fresh).await.unwrap();
+    assert!(
+        !db.role_exists(fresh.as_str()).await,
+        "checking creates nothing"
+    );
+}

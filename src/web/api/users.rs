@@ -16,7 +16,7 @@ use crate::domain::{
     visible,
 };
 use crate::registry::ManagedDatabase;
-use crate::roles::{Access, DatabaseUser, Listing, Window};
+use crate::roles::{Access, DatabaseUser, Listing, PasswordEncryption, Window};
 use crate::state::Action;
 use crate::web::{AppState, audit};
 
@@ -324,19 +324,46 @@ fn new_password(
     }
 }
 
-/// The user as it is now, with a generated password when there is one.
-async fn answer(
-    database: &ManagedDatabase,
-    name: &RoleName,
-    status: StatusCode,
-    password: Option<Password>,
-) -> Result<HttpResponse, ApiError> {
-    let user = database.roles.find(name).await?;
-    Ok(HttpResponse::build(status)
+/// The answer about `user`, with a generated password when there is one.
+/// It cannot fail: after a change, it may carry the only copy of the
+/// password, so what it says is learnt before the change.
+fn answer(user: DatabaseUser, status: StatusCode, password: Option<Password>) -> HttpResponse {
+    HttpResponse::build(status)
         .insert_header(("Cache-Control", "no-store"))
         .json(UserBody {
             database_user: ApiUser::of(user, password),
-        }))
+        })
+}
+
+/// What the answer to a password change says, learnt before the change
+/// (the user, and how its new password is stored), so it needs nothing
+/// after it. A user that cannot be found is refused here, and recorded as
+/// the change would have been.
+async fn before_password(
+    app: &AppState,
+    database: &ManagedDatabase,
+    caller: &Caller,
+    action: Action,
+    name: &RoleName,
+) -> Result<(DatabaseUser, PasswordEncryption), ApiError> {
+    let learnt = async {
+        let user = database.roles.find(name).await?;
+        Ok((user, database.roles.encryption_it_sets().await?))
+    }
+    .await;
+    if learnt.is_err() {
+        audit::api_change(app, database, caller, action, name.as_str(), &learnt).await;
+    }
+    Ok(learnt?)
+}
+
+/// `user` as it is once its password is set by pgusers: stored as
+/// `encryption` ([`crate::roles::RoleManager::encryption_it_sets`]).
+fn with_password_set(user: DatabaseUser, encryption: PasswordEncryption) -> DatabaseUser {
+    DatabaseUser {
+        password_encryption: encryption,
+        ..user
+    }
 }
 
 #[utoipa::path(
@@ -411,7 +438,8 @@ pub async fn show(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let database = database(&app, &path.0)?;
-    answer(database, &role(&path.1)?, StatusCode::OK, None).await
+    let user = database.roles.find(&role(&path.1)?).await?;
+    Ok(answer(user, StatusCode::OK, None))
 }
 
 #[utoipa::path(
@@ -453,6 +481,15 @@ pub async fn create(
     } else {
         Access::ReadWrite
     };
+    // What the answer says is known before the change: once the user is
+    // created, nothing may keep its generated password from the caller.
+    let created = DatabaseUser {
+        username: name.to_string(),
+        read_only: access == Access::ReadOnly,
+        protected: false,
+        password_encryption: database.roles.encryption_it_sets().await?,
+        not_manageable: None,
+    };
     let result = database.roles.create(&name, password, access).await;
     audit::api_change(
         &app,
@@ -464,8 +501,7 @@ pub async fn create(
     )
     .await;
     let generated = result?;
-    let name = RoleName::from(name);
-    answer(database, &name, StatusCode::CREATED, generated).await
+    Ok(answer(created, StatusCode::CREATED, generated))
 }
 
 #[utoipa::path(
@@ -501,10 +537,12 @@ pub async fn update(
         NewPassword::Generate => Action::ResetPassword,
         NewPassword::Chosen(_) => Action::SetPassword,
     };
+    let (user, encryption) = before_password(&app, database, &caller, action, &name).await?;
     let result = database.roles.update_password(&name, password).await;
     audit::api_change(&app, database, &caller, action, name.as_str(), &result).await;
     let generated = result?;
-    answer(database, &name, StatusCode::OK, generated).await
+    let user = with_password_set(user, encryption);
+    Ok(answer(user, StatusCode::OK, generated))
 }
 
 /// By `POST` (Scalingo's JavaScript client) or `PATCH` (its Go client).
@@ -526,18 +564,13 @@ pub async fn reset_password(
     caller.may_change()?;
     let database = database(&app, &path.0)?;
     let name = role(&path.1)?;
+    let action = Action::ResetPassword;
+    let (user, encryption) = before_password(&app, database, &caller, action, &name).await?;
     let result = database.roles.reset_password(&name).await;
-    audit::api_change(
-        &app,
-        database,
-        &caller,
-        Action::ResetPassword,
-        name.as_str(),
-        &result,
-    )
-    .await;
+    audit::api_change(&app, database, &caller, action, name.as_str(), &result).await;
     let password = result?;
-    answer(database, &name, StatusCode::OK, Some(password)).await
+    let user = with_password_set(user, encryption);
+    Ok(answer(user, StatusCode::OK, Some(password)))
 }
 
 #[utoipa::path(

@@ -5,13 +5,13 @@ use serde::Deserialize;
 use super::see_other;
 use crate::domain::OperatorName;
 use crate::state::{LoginPolicy, Outcome, Throttle};
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::pages::{LoginPage, render};
 use crate::web::session::UserSession;
 use crate::web::{AppState, SessionPolicy, WebError, audit};
 
 #[derive(Deserialize)]
 pub struct LoginForm {
-    csrf_token: String,
     username: String,
     password: String,
 }
@@ -43,12 +43,9 @@ pub async fn submit(
     sessions: web::Data<SessionPolicy>,
     req: HttpRequest,
     session: UserSession,
-    form: web::Form<LoginForm>,
+    form: CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
-    session.check_csrf(&form.csrf_token)?;
-    let LoginForm {
-        username, password, ..
-    } = form.into_inner();
+    let LoginForm { username, password } = form.into_inner();
     let username = username.trim().to_owned();
     // Whatever else was typed in the name field (a password, by mistake)
     // is never counted, recorded or sent to PostgreSQL: only a name that
@@ -113,19 +110,13 @@ pub async fn submit(
     again(StatusCode::UNAUTHORIZED, "Invalid name or password.")
 }
 
-#[derive(Deserialize)]
-pub struct LogoutForm {
-    csrf_token: String,
-}
-
 /// Ends the session in this browser and on the server, so a copy of the
 /// cookie is worth nothing either.
 pub async fn logout(
     app: web::Data<AppState>,
     session: UserSession,
-    form: web::Form<LogoutForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
-    session.check_csrf(&form.csrf_token)?;
     if let Some(id) = session.log_out() {
         app.state.end_session(&id).await?;
     }

@@ -9,55 +9,119 @@ mod overview;
 mod tokens;
 mod users;
 
+use actix_web::http::Method;
 use actix_web::http::header::LOCATION;
-use actix_web::web::{ServiceConfig, get, post};
-use actix_web::{HttpResponse, web};
+use actix_web::web::ServiceConfig;
+use actix_web::{FromRequest, Handler, HttpResponse, Responder, web};
 
 use super::pages::{Chrome, Place};
 use super::session::Operator;
 use crate::registry::ManagedDatabase;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.route("/healthz", get().to(health::healthz))
-        .route("/static/style.css", get().to(assets::stylesheet))
-        .route("/login", get().to(login::form))
-        .route("/login", post().to(login::submit))
-        .route("/logout", post().to(login::logout))
-        .route("/", get().to(databases::list))
-        .route("/activity", get().to(activity::show))
-        .route("/api-tokens", get().to(tokens::list))
-        .route("/api-tokens", post().to(tokens::create))
-        .route("/api-tokens/{id}/revoke", post().to(tokens::revoke))
-        .route("/databases/{db}", get().to(overview::show))
-        .route(
+    routes(&mut Register(cfg));
+}
+
+/// The address patterns of every POST the dashboard takes: each is a form,
+/// and each must refuse a form without the session's CSRF token (a test
+/// sends a wrong one to every address listed here).
+pub fn form_posts() -> Vec<String> {
+    let mut list = List(Vec::new());
+    routes(&mut list);
+    list.0
+}
+
+/// Where the routes go: the application, or a list of the POSTs. Both see
+/// the same routes, from [`routes`].
+trait Routes {
+    fn add<F, Args>(&mut self, method: Method, path: &str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static;
+
+    fn get<F, Args>(&mut self, path: &str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(Method::GET, path, handler)
+    }
+
+    /// A form's POST: its handler takes the form as a
+    /// [`super::csrf::CsrfForm`].
+    fn post<F, Args>(&mut self, path: &str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(Method::POST, path, handler)
+    }
+}
+
+struct Register<'a>(&'a mut ServiceConfig);
+
+impl Routes for Register<'_> {
+    fn add<F, Args>(&mut self, method: Method, path: &str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.0.route(path, web::method(method).to(handler));
+        self
+    }
+}
+
+struct List(Vec<String>);
+
+impl Routes for List {
+    fn add<F, Args>(&mut self, method: Method, path: &str, _: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        // Only GET and POST are routed; a route of another method would be
+        // a change to look at here.
+        if method != Method::GET {
+            self.0.push(path.to_owned());
+        }
+        self
+    }
+}
+
+fn routes(r: &mut impl Routes) {
+    r.get("/healthz", health::healthz)
+        .get("/static/style.css", assets::stylesheet)
+        .get("/login", login::form)
+        .post("/login", login::submit)
+        .post("/logout", login::logout)
+        .get("/", databases::list)
+        .get("/activity", activity::show)
+        .get("/api-tokens", tokens::list)
+        .post("/api-tokens", tokens::create)
+        .post("/api-tokens/{id}/revoke", tokens::revoke)
+        .get("/databases/{db}", overview::show)
+        .get(
             "/databases/{db}/settings",
-            get().to(|db: web::Path<String>| async move {
+            |db: web::Path<String>| async move {
                 see_other(&format!("/databases/{db}/settings/database-users"))
-            }),
+            },
         )
-        .route(USERS, get().to(users::list))
-        .route(USERS, post().to(users::create))
-        .route(&format!("{USERS}/new"), get().to(users::new_form))
-        .route(
-            &format!("{USERS}/{{name}}/reset"),
-            get().to(users::reset_confirm),
-        )
-        .route(&format!("{USERS}/{{name}}/reset"), post().to(users::reset))
-        .route(
-            &format!("{USERS}/{{name}}/delete"),
-            get().to(users::delete_confirm),
-        )
-        .route(
-            &format!("{USERS}/{{name}}/delete"),
-            post().to(users::delete),
-        )
+        .get(USERS, users::list)
+        .post(USERS, users::create)
+        .get(&format!("{USERS}/new"), users::new_form)
+        .get(&format!("{USERS}/{{name}}/reset"), users::reset_confirm)
+        .post(&format!("{USERS}/{{name}}/reset"), users::reset)
+        .get(&format!("{USERS}/{{name}}/delete"), users::delete_confirm)
+        .post(&format!("{USERS}/{{name}}/delete"), users::delete)
         // Addresses from before several databases: bookmarks still work.
-        .route(
-            "/settings/activity",
-            get().to(|| async { see_other("/activity") }),
-        )
-        .route("/settings", get().to(databases::former_address))
-        .route("/settings/{tail:.*}", get().to(databases::former_address));
+        .get("/settings/activity", || async { see_other("/activity") })
+        .get("/settings", databases::former_address)
+        .get("/settings/{tail:.*}", databases::former_address);
 }
 
 /// The users pages of database `{db}`.

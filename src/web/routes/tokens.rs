@@ -8,8 +8,9 @@ use serde::Deserialize;
 use super::{chrome, see_other};
 use crate::domain::{OperatorName, TokenId, TokenLabel};
 use crate::state::{Action, Event, Outcome, Source, StateError};
+use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::once::{self, Claim, FormIds};
-use crate::web::pages::{TokenCreatedPage, TokensPage, render};
+use crate::web::pages::{TokenCreatedPage, TokensPage, render, render_once};
 use crate::web::session::Operator;
 use crate::web::{AppState, WebError};
 
@@ -62,7 +63,6 @@ async fn page(
 
 #[derive(Deserialize)]
 pub struct NewTokenForm {
-    csrf_token: String,
     #[serde(default)]
     form_id: String,
     #[serde(default)]
@@ -74,9 +74,8 @@ pub async fn create(
     app: web::Data<AppState>,
     ids: web::Data<FormIds>,
     operator: Operator,
-    form: web::Form<NewTokenForm>,
+    form: CsrfForm<NewTokenForm>,
 ) -> Result<HttpResponse, WebError> {
-    operator.session.check_csrf(&form.csrf_token)?;
     let read_only = form.read_only.is_some();
     let label = match TokenLabel::parse(form.label.trim()) {
         Ok(label) => label,
@@ -90,6 +89,10 @@ pub async fn create(
             return page(&app, &ids, &operator, typed, None, status).await;
         }
     };
+    // Everything that could fail is done before the change: the answer
+    // carries the only copy of the new token.
+    let name = OperatorName::parse(&operator.name).map_err(WebError::internal)?;
+    let chrome = chrome(&operator, None);
     let ticket = match once::claim(
         &app,
         &ids,
@@ -104,7 +107,7 @@ pub async fn create(
         Claim::First(ticket) => ticket,
         Claim::Replay(used) => {
             let page = TokenCreatedPage {
-                chrome: chrome(&operator, None),
+                chrome,
                 id: String::new(),
                 token: None,
                 at: used.at,
@@ -117,25 +120,19 @@ pub async fn create(
             return render(status, &page);
         }
     };
-    let name = OperatorName::parse(&operator.name).map_err(WebError::internal)?;
     let result = app.state.create_token(&name, &label, read_only).await;
-    let result = ticket.settle(&app, result, |_| true).await;
+    ticket.settle(&app, &result, |_| true).await;
     let id = result.as_ref().ok().map(|(info, _)| info.id.clone());
     record(&app, &operator, Action::CreateToken, id, &result).await;
     let (info, token) = result?;
     tracing::info!(operator = %operator.name, token = %info.id, "API token created");
     let page = TokenCreatedPage {
-        chrome: chrome(&operator, None),
+        chrome,
         id: info.id,
         token: Some(token.expose().to_owned()),
         at: String::new(),
     };
-    render(StatusCode::OK, &page)
-}
-
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    csrf_token: String,
+    Ok(render_once(&page, || page.plain()))
 }
 
 /// Revokes a token. Sent again (a reload), it finds nothing left to
@@ -144,9 +141,8 @@ pub async fn revoke(
     app: web::Data<AppState>,
     operator: Operator,
     id: web::Path<String>,
-    form: web::Form<RevokeForm>,
+    _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
-    operator.session.check_csrf(&form.csrf_token)?;
     let id = TokenId::parse(&id).map_err(|e| WebError::NotFound(e.to_string()))?;
     let result = app.state.revoke_token(&id).await;
     record(

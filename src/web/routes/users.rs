@@ -9,11 +9,12 @@ use crate::domain::{EntryProblems, NewPassword, PAGE_SIZE, Problems, RoleName, U
 use crate::registry::ManagedDatabase;
 use crate::roles::{Access, Listing, RoleError, Window};
 use crate::state::Action;
+use crate::web::csrf::CsrfForm;
 use crate::web::list_place::{ListParams, ListPlace};
 use crate::web::once::{self, Claim, FormIds};
 use crate::web::pages::{
     DeleteConfirmPage, NewUserErrors, NewUserPage, PasswordPage, ResetConfirmPage, UsersPage,
-    render,
+    render, render_once,
 };
 use crate::web::session::Operator;
 use crate::web::{AppState, WebError, audit};
@@ -84,7 +85,6 @@ pub async fn new_form(
 
 #[derive(Deserialize)]
 pub struct NewUserForm {
-    csrf_token: String,
     #[serde(default)]
     form_id: String,
     username: String,
@@ -139,9 +139,9 @@ pub async fn create(
     operator: Operator,
     db: web::Path<String>,
     back: ListPlace,
-    form: web::Form<NewUserForm>,
+    form: CsrfForm<NewUserForm>,
 ) -> Result<HttpResponse, WebError> {
-    operator.session.check_csrf(&form.csrf_token)?;
+    let form = form.into_inner();
     let database = app.database(&db)?;
     let again = Again {
         ids: &ids,
@@ -155,6 +155,9 @@ pub async fn create(
         Err(errors) => return again.form(errors),
     };
     let username = user.username.to_string();
+    // Everything that could fail is done before the change: once the user
+    // is created, the answer may carry the only copy of its password.
+    let chrome = chrome(&operator, Some(database)).returning_to(&back);
     let ticket = match once::claim(
         &app,
         &ids,
@@ -173,7 +176,9 @@ pub async fn create(
         .roles
         .create(&user.username, user.password, user.access)
         .await;
-    let result = ticket.settle(&app, result, Option::is_some).await;
+    // From here on nothing may fail before a generated password is shown:
+    // recording the form and the audit entry log their failures.
+    ticket.settle(&app, &result, Option::is_some).await;
     audit::role_change(
         &app,
         database,
@@ -194,12 +199,12 @@ pub async fn create(
         Ok(Some(password)) => {
             tracing::info!(operator = %operator.name, user = %username, "user created with a generated password");
             let page = PasswordPage {
-                chrome: chrome(&operator, Some(database)).returning_to(&back),
+                chrome,
                 username,
                 password: password.expose().to_owned(),
                 action: "created",
             };
-            render(StatusCode::OK, &page)
+            Ok(render_once(&page, || page.plain()))
         }
         Err(error @ RoleError::AlreadyExists(_)) => {
             let errors = NewUserErrors {
@@ -300,7 +305,6 @@ pub async fn reset_confirm(
 
 #[derive(Deserialize)]
 pub struct ConfirmForm {
-    csrf_token: String,
     #[serde(default)]
     form_id: String,
 }
@@ -311,11 +315,13 @@ pub async fn reset(
     operator: Operator,
     path: web::Path<(String, String)>,
     back: ListPlace,
-    form: web::Form<ConfirmForm>,
+    form: CsrfForm<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
-    operator.session.check_csrf(&form.csrf_token)?;
     let (database, name) = place(&app, &path)?;
     let action = Action::ResetPassword;
+    // Everything that could fail is done before the change: once the
+    // password is reset, the answer carries the only copy of it.
+    let chrome = chrome(&operator, Some(database)).returning_to(&back);
     let ticket = match once::claim(
         &app,
         &ids,
@@ -331,17 +337,18 @@ pub async fn reset(
         Claim::Replay(used) => return once::replay_page(&operator, database, used, &back),
     };
     let result = database.roles.reset_password(&name).await;
-    let result = ticket.settle(&app, result, |_| true).await;
+    // From here on nothing may fail before the password is shown.
+    ticket.settle(&app, &result, |_| true).await;
     audit::role_change(&app, database, &operator, action, name.as_str(), &result).await;
     let password = result?;
     tracing::info!(operator = %operator.name, database = %database.id, user = %name, "password reset");
     let page = PasswordPage {
-        chrome: chrome(&operator, Some(database)).returning_to(&back),
+        chrome,
         username: name.to_string(),
         password: password.expose().to_owned(),
         action: "updated",
     };
-    render(StatusCode::OK, &page)
+    Ok(render_once(&page, || page.plain()))
 }
 
 pub async fn delete_confirm(
@@ -378,9 +385,8 @@ pub async fn delete(
     operator: Operator,
     path: web::Path<(String, String)>,
     back: ListPlace,
-    form: web::Form<ConfirmForm>,
+    form: CsrfForm<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
-    operator.session.check_csrf(&form.csrf_token)?;
     let (database, name) = place(&app, &path)?;
     let action = Action::DeleteUser;
     let ticket = match once::claim(
@@ -398,7 +404,7 @@ pub async fn delete(
         Claim::Replay(used) => return once::replay_page(&operator, database, used, &back),
     };
     let result = database.roles.delete(&name).await;
-    let result = ticket.settle(&app, result, |_| false).await;
+    ticket.settle(&app, &result, |_| false).await;
     audit::role_change(&app, database, &operator, action, name.as_str(), &result).await;
     result?;
     tracing::info!(operator = %operator.name, database = %database.id, user = %name, "user deleted");
