@@ -17,7 +17,7 @@ use crate::domain::{NewPassword, Password, RoleName, Search, Username, visible};
 use crate::embedded::Announce;
 use crate::registry::Registry;
 use crate::roles::{Access, Listing, RoleError, RoleManager};
-use crate::startup::{StateUse, Target, TargetError};
+use crate::startup::{StartupError, StateUse, Target, TargetError};
 use crate::state::{Action, Event, Outcome, Source, StateError, StateStore};
 
 /// The exit codes, as documented in the README.
@@ -92,6 +92,24 @@ impl From<RoleError> for CliError {
             | RoleError::MissingPrivilege { .. } => Self::Usage(message),
             RoleError::Database(_) => Self::Failed(message),
         }
+    }
+}
+
+impl From<StartupError> for CliError {
+    fn from(error: StartupError) -> Self {
+        match error {
+            StartupError::Target(error) => error.into(),
+            StartupError::Roles(error) => error.into(),
+            StartupError::State(error) => error.into(),
+            StartupError::Other(error) => error.into(),
+        }
+    }
+}
+
+/// Anything else that stops `serve` (its listen address, its session key).
+impl From<anyhow::Error> for CliError {
+    fn from(error: anyhow::Error) -> Self {
+        Self::Failed(format!("{error:#}"))
     }
 }
 

@@ -116,6 +116,15 @@ impl RoleError {
         )
     }
 
+    /// Whether pgusers' settings must change before this can work (the CLI
+    /// exits 2 on it; `serve` does not start).
+    pub fn is_misconfiguration(&self) -> bool {
+        matches!(
+            self,
+            Self::ProtectedUserMissing(_) | Self::Misconfigured(_) | Self::MissingPrivilege { .. }
+        )
+    }
+
     /// An error from a query about the server rather than about one user.
     pub(crate) fn server(error: tokio_postgres::Error) -> Self {
         Self::from_postgres(error, "")

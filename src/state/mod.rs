@@ -94,6 +94,12 @@ impl StateError {
         )
     }
 
+    /// Whether pgusers' settings must change before this can work (the CLI
+    /// exits 2 on it; `serve` does not start).
+    pub fn is_misconfiguration(&self) -> bool {
+        matches!(self, Self::Missing(_) | Self::Misconfigured(_))
+    }
+
     /// A failure to connect, classified by what PostgreSQL or the network
     /// said. A missing state database keeps its meaning: no dashboard has
     /// set it up yet.
