@@ -9,6 +9,7 @@ use tracing_subscriber::EnvFilter;
 use pgusers::cli::CliError;
 use pgusers::config::{Cli, Command, Settings};
 use pgusers::domain::visible_lines;
+use pgusers::failure;
 use pgusers::startup::Application;
 
 #[actix_web::main]
@@ -33,11 +34,24 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
+            log_cause(&error, serving);
             // Errors may quote names from the database: no raw escape
             // sequence may reach the terminal.
             eprintln!("Error: {}", visible_lines(&error.to_string()));
             ExitCode::from(error.exit_code())
         }
+    }
+}
+
+/// Logs why pgusers stops, with every cause (what PostgreSQL or the system
+/// said), once: `serve`'s log always gets it; a CLI command's standard
+/// error only for an unexpected failure, since its message says the rest.
+fn log_cause(error: &CliError, serving: bool) {
+    let causes = failure::chain(error);
+    if serving || error.exit_code() == pgusers::cli::exit::FAILURE {
+        tracing::error!(error = %causes, "pgusers stopped");
+    } else {
+        tracing::debug!(error = %causes, "the command failed");
     }
 }
 

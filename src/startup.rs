@@ -18,7 +18,8 @@ use tokio_postgres::Config;
 use crate::config::Settings;
 use crate::domain::OperatorPassword;
 use crate::domain::{DatabaseId, RoleName, visible};
-use crate::embedded::{Announce, DefaultDatabase};
+use crate::embedded::{Announce, DefaultDatabase, DefaultDatabaseError};
+use crate::failure::Detail;
 use crate::registry::{DatabaseSettings, ManagedDatabase, Registry};
 use crate::roles::{RoleError, RoleManager};
 use crate::state::{LoginPolicy, StateError, StateSettings, StateStore};
@@ -28,11 +29,11 @@ use crate::web::{AppState, RequestLimits, SESSION_KEY_LEN, SessionPolicy, WebSet
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     /// A setting is wrong: fix the configuration.
-    #[error("{0}")]
-    Settings(String),
+    #[error(transparent)]
+    Settings(Detail),
     /// The embedded PostgreSQL could not be started.
-    #[error("{0}")]
-    Unavailable(String),
+    #[error(transparent)]
+    Unavailable(#[from] DefaultDatabaseError),
 }
 
 /// Why the dashboard did not start.
@@ -185,7 +186,10 @@ impl ApplicationBuilder {
             if error.is_misconfiguration() {
                 return Err(error.into());
             }
-            tracing::warn!(%error, "the state database is not ready yet; pgusers will retry");
+            tracing::warn!(
+                error = %crate::failure::chain(&error),
+                "the state database is not ready yet; pgusers will retry"
+            );
         }
         let address = listener
             .local_addr()
@@ -226,12 +230,12 @@ async fn check_databases(databases: &Registry) -> Result<(), RoleError> {
             Ok(()) => log_admin_kind(database).await,
             Err(error) if single && error.is_misconfiguration() => return Err(error),
             Err(error) if single => tracing::warn!(
-                %error,
+                error = %crate::failure::chain(&error),
                 "the managed database is not reachable yet; pgusers will retry"
             ),
             Err(error) => tracing::warn!(
                 database = %database.id,
-                %error,
+                error = %crate::failure::chain(&error),
                 "this database cannot be used yet; its pages say so until it can"
             ),
         }
@@ -251,7 +255,10 @@ async fn log_admin_kind(database: &ManagedDatabase) {
             }
             tracing::info!("{text}");
         }
-        Err(error) => tracing::warn!(%error, "reading which kind of administrator pgusers is"),
+        Err(error) => tracing::warn!(
+            error = %crate::failure::chain(&error),
+            "reading which kind of administrator pgusers is"
+        ),
     }
 }
 
@@ -287,14 +294,14 @@ impl Target {
             .as_deref()
             .map(RoleName::parse)
             .transpose()
-            .map_err(|e| TargetError::Settings(format!("PGUSERS_PROTECTED_USER: {e}")))?;
+            .map_err(|e| TargetError::Settings(format!("PGUSERS_PROTECTED_USER: {e}").into()))?;
         if let Some(path) = &settings.config {
             if settings.database_url.is_some() || protected.is_some() {
                 return Err(TargetError::Settings(
                     "PGUSERS_CONFIG lists the databases: DATABASE_URL and \
                      PGUSERS_PROTECTED_USER must not be set with it (give each database \
                      its url and protected_user in the file)."
-                        .to_owned(),
+                        .into(),
                 ));
             }
             let databases = crate::registry::file::read(path).map_err(TargetError::Settings)?;
@@ -305,9 +312,9 @@ impl Target {
         }
         if let Some(url) = &settings.database_url {
             let admin = crate::db::parse_config(url.expose()).map_err(|e| {
-                TargetError::Settings(format!(
-                    "DATABASE_URL is not a valid connection string: {e}."
-                ))
+                TargetError::Settings(
+                    format!("DATABASE_URL is not a valid connection string: {e}.").into(),
+                )
             })?;
             return Ok(Self {
                 databases: vec![DatabaseSettings::single(admin, protected, "DATABASE_URL")],
@@ -315,11 +322,13 @@ impl Target {
             });
         }
         let data_dir = settings.data_dir();
-        fs::create_dir_all(&data_dir)
-            .map_err(|e| TargetError::Settings(format!("creating {}: {e}", data_dir.display())))?;
-        let embedded = DefaultDatabase::start(&data_dir, announce)
-            .await
-            .map_err(|e| TargetError::Unavailable(e.to_string()))?;
+        fs::create_dir_all(&data_dir).map_err(|e| {
+            TargetError::Settings(Detail::new(
+                format!("creating {}: {e}", data_dir.display()),
+                e,
+            ))
+        })?;
+        let embedded = DefaultDatabase::start(&data_dir, announce).await?;
         let protected =
             protected.or_else(|| RoleName::parse(&embedded.provisioned.protected_user).ok());
         Ok(Self {
@@ -493,7 +502,10 @@ impl Target {
         if let Some(embedded) = &mut self.embedded
             && let Err(error) = embedded.cluster.stop()
         {
-            tracing::error!(%error, "stopping the embedded PostgreSQL failed");
+            tracing::error!(
+                error = %crate::failure::chain(&error),
+                "stopping the embedded PostgreSQL failed"
+            );
         }
     }
 }

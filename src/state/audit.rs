@@ -169,7 +169,7 @@ impl StateStore {
         if self.audit_pruning_due()
             && let Err(error) = self.forget_old_audit_entries().await
         {
-            tracing::warn!(%error, "deleting old audit entries failed");
+            tracing::warn!(error = %crate::failure::chain(&error), "deleting old audit entries failed");
         }
         Ok(())
     }
@@ -207,7 +207,7 @@ impl StateStore {
             // No dashboard has created the audit log yet: nothing to record into.
             Err(StateError::Missing(_)) => {}
             Err(error) => {
-                tracing::warn!(%error, action = event.action.as_str(), "recording an audit entry failed")
+                tracing::warn!(error = %crate::failure::chain(&error), action = event.action.as_str(), "recording an audit entry failed")
             }
         }
     }

@@ -239,7 +239,7 @@ impl Ticket {
         if let Err(error) = recorded {
             // The action's answer matters more; a replay of this form will
             // say it is still being done, and act no more.
-            tracing::warn!(%error, "could not record how a form's action ended");
+            tracing::warn!(error = %crate::failure::chain(&error), "could not record how a form's action ended");
         }
         result
     }

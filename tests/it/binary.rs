@@ -261,3 +261,49 @@ async fn with_database_url_the_binary_manages_that_database_and_leaves_the_serve
         .unwrap();
     db.connect_as_protected().await;
 }
+
+#[tokio::test]
+async fn an_unexpected_failure_is_logged_once_with_its_cause_and_shown_without_it() {
+    let db = test_db().await;
+    let (_, state_db, operator_password) = crate::helpers::state_of(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("DATABASE_URL", conninfo(&db.roles_config())),
+        (
+            "PGUSERS_STATE_URL",
+            conninfo(&crate::helpers::cluster().admin_config(&state_db)),
+        ),
+    ];
+    let data_dir = dir.path().to_owned();
+    let running = tokio::task::spawn_blocking(move || start(&data_dir, &env))
+        .await
+        .unwrap();
+    let browser = Browser::on(running.address.clone(), &db.name);
+    assert_eq!(browser.log_in_with(&operator_password).await.status, 303);
+    // The audit log's table goes away under the running dashboard: a
+    // failure nobody planned for.
+    pgusers::db::connect(&crate::helpers::cluster().admin_config(&state_db))
+        .await
+        .unwrap()
+        .batch_execute("ALTER TABLE audit_log RENAME TO audit_log_gone")
+        .await
+        .unwrap();
+
+    let page = browser.get("/activity").await;
+
+    assert_eq!(page.status, 500, "{}", page.body);
+    assert!(page.body.contains("Something went wrong"), "{}", page.body);
+    assert!(!page.body.contains("audit_log"), "no cause on the page");
+    let log = running.log();
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains(" ERROR ")).collect();
+    assert_eq!(errors.len(), 1, "logged once: {errors:#?}");
+    assert!(
+        errors[0].contains("request failed: Something went wrong")
+            && errors[0].contains("relation \"audit_log\" does not exist"),
+        "the log line says what failed and why: {}",
+        errors[0]
+    );
+    tokio::task::spawn_blocking(move || terminate(running))
+        .await
+        .unwrap();
+}
