@@ -307,3 +307,69 @@ async fn an_unexpected_failure_is_logged_once_with_its_cause_and_shown_without_i
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_failure_the_add_form_shows_is_logged_once_with_its_cause() {
+    let db = test_db().await;
+    let doomed = crate::helpers::unique_name("doomed");
+    db.admin()
+        .await
+        .batch_execute(&format!("CREATE ROLE {doomed} LOGIN"))
+        .await
+        .unwrap();
+    let (_, state_db, operator_password) = crate::helpers::state_of(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("DATABASE_URL", conninfo(&db.admin_config())),
+        ("PGUSERS_PROTECTED_USER", doomed.clone()),
+        (
+            "PGUSERS_STATE_URL",
+            conninfo(&crate::helpers::cluster().admin_config(&state_db)),
+        ),
+    ];
+    let data_dir = dir.path().to_owned();
+    let running = tokio::task::spawn_blocking(move || start(&data_dir, &env))
+        .await
+        .unwrap();
+    let browser = Browser::on(running.address.clone(), &db.name);
+    assert_eq!(browser.log_in_with(&operator_password).await.status, 303);
+    let form = browser.get(&browser.users("/new")).await.body;
+    let (token, id) = (
+        crate::helpers::csrf_token(&form),
+        crate::helpers::form_id(&form).expect("a form id"),
+    );
+    db.admin()
+        .await
+        .batch_execute(&format!("DROP ROLE {doomed}"))
+        .await
+        .unwrap();
+
+    let name = crate::helpers::unique_name("never");
+    let page = browser
+        .post(
+            &browser.users(""),
+            &[
+                ("csrf_token", token.as_str()),
+                ("form_id", id.as_str()),
+                ("username", name.as_str()),
+                ("password", ""),
+                ("password_confirmation", ""),
+            ],
+        )
+        .await;
+
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(page.body.contains(&name), "what was typed is kept");
+    let log = running.log();
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains(" ERROR ")).collect();
+    assert_eq!(errors.len(), 1, "logged once: {errors:#?}");
+    assert!(
+        errors[0].contains("request failed")
+            && errors[0].contains(&format!("The protected user \"{doomed}\" does not exist")),
+        "{}",
+        errors[0]
+    );
+    tokio::task::spawn_blocking(move || terminate(running))
+        .await
+        .unwrap();
+}
