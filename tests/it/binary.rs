@@ -265,7 +265,8 @@ async fn with_database_url_the_binary_manages_that_database_and_leaves_the_serve
 #[tokio::test]
 async fn an_unexpected_failure_is_logged_once_with_its_cause_and_shown_without_it() {
     let db = test_db().await;
-    let (_, state_db, operator_password) = crate::helpers::state_of(&db).await;
+    let (state, state_db, operator_password) = crate::helpers::state_of(&db).await;
+    let (_, token) = crate::helpers::token_of(&state, "admin", true).await;
     let dir = tempfile::tempdir().unwrap();
     let env = [
         ("DATABASE_URL", conninfo(&db.roles_config())),
@@ -285,23 +286,42 @@ async fn an_unexpected_failure_is_logged_once_with_its_cause_and_shown_without_i
     pgusers::db::connect(&crate::helpers::cluster().admin_config(&state_db))
         .await
         .unwrap()
-        .batch_execute("ALTER TABLE audit_log RENAME TO audit_log_gone")
+        .batch_execute(
+            "ALTER TABLE audit_log RENAME TO audit_log_gone;
+             ALTER TABLE api_tokens RENAME TO api_tokens_gone",
+        )
         .await
         .unwrap();
 
     let page = browser.get("/activity").await;
+    let api = browser
+        .client
+        .get(format!("{}/api/databases", running.address))
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .unwrap();
+    let (api_status, api_body) = (api.status().as_u16(), api.text().await.unwrap());
 
     assert_eq!(page.status, 500, "{}", page.body);
     assert!(page.body.contains("Something went wrong"), "{}", page.body);
     assert!(!page.body.contains("audit_log"), "no cause on the page");
+    assert_eq!(api_status, 500, "{api_body}");
+    assert!(!api_body.contains("api_tokens"), "no cause in the answer");
     let log = running.log();
     let errors: Vec<&str> = log.lines().filter(|l| l.contains(" ERROR ")).collect();
-    assert_eq!(errors.len(), 1, "logged once: {errors:#?}");
+    assert_eq!(errors.len(), 2, "each logged once: {errors:#?}");
     assert!(
         errors[0].contains("request failed: Something went wrong")
             && errors[0].contains("relation \"audit_log\" does not exist"),
         "the log line says what failed and why: {}",
         errors[0]
+    );
+    assert!(
+        errors[1].contains("/api/databases")
+            && errors[1].contains("relation \"api_tokens\" does not exist"),
+        "{}",
+        errors[1]
     );
     tokio::task::spawn_blocking(move || terminate(running))
         .await
