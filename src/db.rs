@@ -6,6 +6,8 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::{Client, Config, NoTls};
 
+use crate::failure::Detail;
+
 /// How long pgusers waits for PostgreSQL before it says the database is unavailable.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -169,38 +171,73 @@ impl Endpoint {
     }
 }
 
-/// Why pgusers could not connect, in words that say what to do.
+/// Why pgusers could not connect, in words that say what to do; the
+/// error it met is kept as the words' source, for the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectError {
     /// The settings cannot work as they are (a wrong password, user or
     /// database name): retrying will not help, fixing them will.
-    #[error("{0}")]
-    Settings(String),
+    #[error(transparent)]
+    Settings(Detail),
     /// The server cannot be reached right now.
-    #[error("{0}")]
-    Unreachable(String),
+    #[error(transparent)]
+    Unreachable(Detail),
+}
+
+impl ConnectError {
+    fn settings(words: String) -> Self {
+        Self::Settings(words.into())
+    }
+
+    fn unreachable(words: String) -> Self {
+        Self::Unreachable(words.into())
+    }
+
+    /// The same words, made from `cause`.
+    fn caused_by(self, cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        match self {
+            Self::Settings(words) => Self::Settings(Detail::new(words.message(), cause)),
+            Self::Unreachable(words) => Self::Unreachable(Detail::new(words.message(), cause)),
+        }
+    }
+
+    /// The words without their cause (what tests compare).
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Settings(words) | Self::Unreachable(words) => words.message(),
+        }
+    }
 }
 
 /// Classifies a failure to connect (or to take a pooled connection).
-pub fn connect_error(error: &deadpool_postgres::PoolError, endpoint: &Endpoint) -> ConnectError {
+pub fn connect_error(error: deadpool_postgres::PoolError, endpoint: &Endpoint) -> ConnectError {
     use deadpool_postgres::PoolError;
-    match error {
-        PoolError::Backend(error) => classify(error, endpoint),
-        PoolError::Timeout(_) => ConnectError::Unreachable(format!(
+    let error = match error {
+        PoolError::Backend(error) => return classify(error, endpoint),
+        other => other,
+    };
+    let words = match &error {
+        PoolError::Timeout(_) => ConnectError::unreachable(format!(
             "PostgreSQL at {} did not answer within {} seconds (timed out).",
             endpoint.address,
             TIMEOUT.as_secs()
         )),
-        other => ConnectError::Unreachable(format!(
+        other => ConnectError::unreachable(format!(
             "No connection to PostgreSQL at {}: {other}.",
             endpoint.address
         )),
-    }
+    };
+    words.caused_by(error)
 }
 
 /// Classifies an error met while connecting to `endpoint`. PostgreSQL's own
 /// message is quoted; tokio-postgres never puts the password in an error.
-pub fn classify(error: &tokio_postgres::Error, endpoint: &Endpoint) -> ConnectError {
+pub fn classify(error: tokio_postgres::Error, endpoint: &Endpoint) -> ConnectError {
+    words(&error, endpoint).caused_by(error)
+}
+
+/// What [`classify`] says, without the cause.
+fn words(error: &tokio_postgres::Error, endpoint: &Endpoint) -> ConnectError {
     use tokio_postgres::error::SqlState;
     let Endpoint {
         setting,
@@ -212,28 +249,28 @@ pub fn classify(error: &tokio_postgres::Error, endpoint: &Endpoint) -> ConnectEr
         let said = crate::domain::visible(db.message());
         let code = db.code();
         return if *code == SqlState::INVALID_PASSWORD {
-            ConnectError::Settings(format!(
+            ConnectError::settings(format!(
                 "Authentication failed for user \"{user}\" at {address}: PostgreSQL said \
                  \"{said}\". Check the user and password in {setting}."
             ))
         } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
-            ConnectError::Settings(format!(
+            ConnectError::settings(format!(
                 "PostgreSQL at {address} refused user \"{user}\": it said \"{said}\". Check the \
                  user in {setting}, and that the server's pg_hba.conf lets it connect."
             ))
         } else if *code == SqlState::INVALID_CATALOG_NAME {
-            ConnectError::Settings(format!(
+            ConnectError::settings(format!(
                 "Database \"{database}\" does not exist at {address}. Check the database name \
                  in {setting}."
             ))
         } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
-            ConnectError::Settings(format!(
+            ConnectError::settings(format!(
                 "User \"{user}\" may not connect to database \"{database}\" at {address}: \
                  PostgreSQL said \"{said}\". Grant it CONNECT, or use another user in {setting}."
             ))
         } else {
             // Too many connections, starting up, shutting down: it may pass.
-            ConnectError::Unreachable(format!(
+            ConnectError::unreachable(format!(
                 "PostgreSQL at {address} refused the connection for now: it said \"{said}\"."
             ))
         };
@@ -244,13 +281,13 @@ pub fn classify(error: &tokio_postgres::Error, endpoint: &Endpoint) -> ConnectEr
         let detail = std::error::Error::source(error)
             .map(|cause| cause.to_string())
             .unwrap_or(text);
-        return ConnectError::Settings(format!(
+        return ConnectError::settings(format!(
             "PostgreSQL at {address} cannot authenticate user \"{user}\" with these settings \
              ({detail}). Check {setting}."
         ));
     }
     if text.starts_with("timeout") {
-        return ConnectError::Unreachable(format!(
+        return ConnectError::unreachable(format!(
             "PostgreSQL at {address} did not answer within {} seconds (timed out).",
             TIMEOUT.as_secs()
         ));
@@ -282,7 +319,7 @@ pub fn classify(error: &tokio_postgres::Error, endpoint: &Endpoint) -> ConnectEr
              Check the host and port in {setting}."
         ),
     };
-    ConnectError::Unreachable(reason)
+    ConnectError::unreachable(reason)
 }
 
 /// Says which part of a connection string is wrong, without echoing it:
@@ -321,6 +358,37 @@ pub fn is_outage(code: &tokio_postgres::error::SqlState) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_refused_connection_keeps_the_io_error_behind_its_words() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut config = Config::new();
+        config
+            .host("127.0.0.1")
+            .port(port)
+            .user("nobody")
+            .dbname("nowhere");
+        let error = connect(&config).await.expect_err("nothing listens there");
+
+        let refused = classify(error, &Endpoint::of(&config, "DATABASE_URL"));
+
+        assert!(
+            refused
+                .message()
+                .starts_with("Connection refused at 127.0.0.1:"),
+            "{refused}"
+        );
+        let io = std::iter::successors(std::error::Error::source(&refused), |&e| e.source())
+            .find_map(|e| e.downcast_ref::<std::io::Error>());
+        assert_eq!(
+            io.map(std::io::Error::kind),
+            Some(std::io::ErrorKind::ConnectionRefused)
+        );
+    }
 
     fn parse_error(url: &str) -> String {
         parse_config(url).expect_err("malformed").to_string()

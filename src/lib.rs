@@ -4,6 +4,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod embedded;
+pub mod failure;
 pub mod notice;
 pub mod registry;
 pub mod roles;

@@ -1,11 +1,15 @@
 //! Turning settings into running parts: which server to manage (the
 //! embedded default or `DATABASE_URL`), where the state lives, the session
-//! key. `serve` and the CLI share it.
+//! key. `serve` and the CLI share it; [`Application`] is the dashboard
+//! `serve` runs, built the same way by `main` and by the tests.
 
 use std::fs;
 use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+
+use actix_web::dev::{Server, ServerHandle};
 
 use anyhow::{Context, bail};
 use rand::RngExt;
@@ -14,22 +18,248 @@ use tokio_postgres::Config;
 use crate::config::Settings;
 use crate::domain::OperatorPassword;
 use crate::domain::{DatabaseId, RoleName, visible};
-use crate::embedded::{Announce, DefaultDatabase};
+use crate::embedded::{Announce, DefaultDatabase, DefaultDatabaseError};
+use crate::failure::Detail;
 use crate::registry::{DatabaseSettings, ManagedDatabase, Registry};
-use crate::roles::RoleManager;
-
-use crate::state::{StateSettings, StateStore};
-use crate::web::SESSION_KEY_LEN;
+use crate::roles::{RoleError, RoleManager};
+use crate::state::{LoginPolicy, StateError, StateSettings, StateStore};
+use crate::web::{AppState, RequestLimits, SESSION_KEY_LEN, SessionPolicy, WebSettings};
 
 /// Why the managed database could not be reached.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     /// A setting is wrong: fix the configuration.
-    #[error("{0}")]
-    Settings(String),
+    #[error(transparent)]
+    Settings(Detail),
     /// The embedded PostgreSQL could not be started.
-    #[error("{0}")]
-    Unavailable(String),
+    #[error(transparent)]
+    Unavailable(#[from] DefaultDatabaseError),
+}
+
+/// Why the dashboard did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// A managed database's settings cannot work.
+    #[error(transparent)]
+    Roles(#[from] RoleError),
+    /// The state database's settings cannot work.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// Another setting (the listen address, the session key, the state
+    /// URL), or the server itself.
+    #[error("{0:#}")]
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for StartupError {
+    fn from(error: anyhow::Error) -> Self {
+        Self::Other(error)
+    }
+}
+
+/// The dashboard, built from settings: listening, its databases checked,
+/// its HTTP server made but not yet running. `main` and the tests both
+/// build it this way, so the tests run what `serve` runs.
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    /// The embedded cluster (if pgusers started one) is stopped when this
+    /// goes: after the server has stopped, or when building failed.
+    target: Option<RunningTarget>,
+}
+
+impl Application {
+    /// The dashboard `serve` runs with `settings`.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::builder(settings).build().await
+    }
+
+    /// A dashboard from `settings`, with what is not a setting (the login
+    /// policy, the request limits, given databases) changed first.
+    pub fn builder(settings: Settings) -> ApplicationBuilder {
+        ApplicationBuilder {
+            settings,
+            parts: None,
+            logins: LoginPolicy::default(),
+            limits: RequestLimits::default(),
+        }
+    }
+
+    /// Where the dashboard listens (its port, when port 0 was asked for).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// Which databases are managed and where, when the settings named them
+    /// (see [`Target::describe`]).
+    pub fn describe(&self) -> Option<String> {
+        self.target.as_ref().map(|target| target.0.describe())
+    }
+
+    /// Stops the server when asked (`stop(true)`: gracefully).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped through [`Application::handle`],
+    /// then stops the embedded cluster if this process started it.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Self { server, target, .. } = self;
+        let result = server.await;
+        drop(target);
+        result
+    }
+}
+
+/// A resolved [`Target`] that shuts itself down when dropped.
+struct RunningTarget(Target);
+
+impl Drop for RunningTarget {
+    fn drop(&mut self) {
+        self.0.shut_down();
+    }
+}
+
+/// Builds an [`Application`]; see [`Application::builder`].
+pub struct ApplicationBuilder {
+    settings: Settings,
+    parts: Option<(Registry, StateStore)>,
+    logins: LoginPolicy,
+    limits: RequestLimits,
+}
+
+impl ApplicationBuilder {
+    /// Serves these databases and this state store instead of those the
+    /// settings name (tests make theirs with pool sizes and protected users
+    /// of their own).
+    pub fn parts(mut self, databases: Registry, state: StateStore) -> Self {
+        self.parts = Some((databases, state));
+        self
+    }
+
+    /// When failed logins slow down and lock out.
+    pub fn logins(mut self, logins: LoginPolicy) -> Self {
+        self.logins = logins;
+        self
+    }
+
+    /// How long and how large a request may be.
+    pub fn limits(mut self, limits: RequestLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Binds the listen address (port 0: any free port), resolves the
+    /// databases, checks them and builds the server. Settings that cannot
+    /// work stop here, before anything is served; a database that is merely
+    /// down is waited for.
+    pub async fn build(self) -> Result<Application, StartupError> {
+        let Self {
+            settings,
+            parts,
+            logins,
+            limits,
+        } = self;
+        // Before anything is started: a taken port fails at once.
+        let listener = TcpListener::bind(&settings.dashboard.listen)
+            .with_context(|| format!("listening on {}", settings.dashboard.listen))?;
+        let (target, databases, state) = match parts {
+            Some((databases, state)) => (None, databases, state),
+            None => {
+                let target = RunningTarget(Target::resolve(&settings, Announce::Stdout).await?);
+                let state =
+                    target
+                        .0
+                        .state_store(&settings, Announce::Stdout, StateUse::Dashboard)?;
+                let databases = target.0.registry();
+                (Some(target), databases, state)
+            }
+        };
+        check_databases(&databases).await?;
+        if let Err(error) = state.ensure_ready().await {
+            if error.is_misconfiguration() {
+                return Err(error.into());
+            }
+            tracing::warn!(
+                error = %crate::failure::chain(&error),
+                "the state database is not ready yet; pgusers will retry"
+            );
+        }
+        let address = listener
+            .local_addr()
+            .context("reading the listen address")?;
+        let web_settings = WebSettings {
+            session_key: session_key(&settings)?,
+            secure_cookies: settings.dashboard.secure_cookies.applies_to(address),
+            sessions: SessionPolicy {
+                idle: settings.dashboard.session_idle.0,
+                lifetime: settings.dashboard.session_lifetime.0,
+            },
+            logins,
+            limits,
+            trusted_proxies: settings
+                .dashboard
+                .trusted_proxies
+                .clone()
+                .unwrap_or_default(),
+        };
+        let server = crate::web::server(listener, AppState { databases, state }, web_settings)
+            .context("starting the dashboard's server")?;
+        Ok(Application {
+            address,
+            server,
+            target,
+        })
+    }
+}
+
+/// Checks each database at start. With one, settings that cannot work stop
+/// pgusers here, before it prints an address or a password; with several,
+/// a database that cannot be used is logged and shown as such, and the
+/// others are served. A server that is merely down is waited for.
+async fn check_databases(databases: &Registry) -> Result<(), RoleError> {
+    let single = databases.all().len() == 1;
+    for database in databases.all() {
+        match database.roles.check().await {
+            Ok(()) => log_admin_kind(database).await,
+            Err(error) if single && error.is_misconfiguration() => return Err(error),
+            Err(error) if single => tracing::warn!(
+                error = %crate::failure::chain(&error),
+                "the managed database is not reachable yet; pgusers will retry"
+            ),
+            Err(error) => tracing::warn!(
+                database = %database.id,
+                error = %crate::failure::chain(&error),
+                "this database cannot be used yet; its pages say so until it can"
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// Says at start which kind of administrator pgusers runs as, and what
+/// that implies, so the log answers "why can't it…?" before it is asked.
+async fn log_admin_kind(database: &ManagedDatabase) {
+    match database.roles.admin_kind().await {
+        Ok(admin) => {
+            let mut text = format!("Database {}. Administrator: {admin}.", database.id);
+            for sentence in admin.consequences() {
+                text.push(' ');
+                text.push_str(sentence);
+            }
+            tracing::info!("{text}");
+        }
+        Err(error) => tracing::warn!(
+            error = %crate::failure::chain(&error),
+            "reading which kind of administrator pgusers is"
+        ),
+    }
 }
 
 /// How a process uses the state database.
@@ -64,14 +294,14 @@ impl Target {
             .as_deref()
             .map(RoleName::parse)
             .transpose()
-            .map_err(|e| TargetError::Settings(format!("PGUSERS_PROTECTED_USER: {e}")))?;
+            .map_err(|e| TargetError::Settings(format!("PGUSERS_PROTECTED_USER: {e}").into()))?;
         if let Some(path) = &settings.config {
             if settings.database_url.is_some() || protected.is_some() {
                 return Err(TargetError::Settings(
                     "PGUSERS_CONFIG lists the databases: DATABASE_URL and \
                      PGUSERS_PROTECTED_USER must not be set with it (give each database \
                      its url and protected_user in the file)."
-                        .to_owned(),
+                        .into(),
                 ));
             }
             let databases = crate::registry::file::read(path).map_err(TargetError::Settings)?;
@@ -82,9 +312,9 @@ impl Target {
         }
         if let Some(url) = &settings.database_url {
             let admin = crate::db::parse_config(url.expose()).map_err(|e| {
-                TargetError::Settings(format!(
-                    "DATABASE_URL is not a valid connection string: {e}."
-                ))
+                TargetError::Settings(
+                    format!("DATABASE_URL is not a valid connection string: {e}.").into(),
+                )
             })?;
             return Ok(Self {
                 databases: vec![DatabaseSettings::single(admin, protected, "DATABASE_URL")],
@@ -92,11 +322,13 @@ impl Target {
             });
         }
         let data_dir = settings.data_dir();
-        fs::create_dir_all(&data_dir)
-            .map_err(|e| TargetError::Settings(format!("creating {}: {e}", data_dir.display())))?;
-        let embedded = DefaultDatabase::start(&data_dir, announce)
-            .await
-            .map_err(|e| TargetError::Unavailable(e.to_string()))?;
+        fs::create_dir_all(&data_dir).map_err(|e| {
+            TargetError::Settings(Detail::new(
+                format!("creating {}: {e}", data_dir.display()),
+                e,
+            ))
+        })?;
+        let embedded = DefaultDatabase::start(&data_dir, announce).await?;
         let protected =
             protected.or_else(|| RoleName::parse(&embedded.provisioned.protected_user).ok());
         Ok(Self {
@@ -270,7 +502,10 @@ impl Target {
         if let Some(embedded) = &mut self.embedded
             && let Err(error) = embedded.cluster.stop()
         {
-            tracing::error!(%error, "stopping the embedded PostgreSQL failed");
+            tracing::error!(
+                error = %crate::failure::chain(&error),
+                "stopping the embedded PostgreSQL failed"
+            );
         }
     }
 }

@@ -12,8 +12,7 @@ pub async fn show(state: &StateStore, json: bool, limit: u32) -> Result<(), CliE
         Err(error) => return Err(error.into()),
     };
     if json {
-        let text =
-            serde_json::to_string_pretty(&entries).map_err(|e| CliError::Failed(e.to_string()))?;
+        let text = serde_json::to_string_pretty(&entries).map_err(CliError::failed)?;
         return emit(&format!("{}\n", terminal_safe_json(&text)));
     }
     let rows: Vec<Vec<String>> = entries

@@ -61,7 +61,7 @@ pub async fn list_all(registry: &Registry) -> Result<(), CliError> {
     // Settings to fix outrank an outage: trying again will not fix them.
     if failures
         .iter()
-        .any(|(_, failure)| matches!(failure, CliError::Usage(_)))
+        .any(|(_, failure)| failure.exit_code() == super::exit::USAGE)
     {
         return Err(CliError::Usage(
             "Some databases' settings need fixing (above).".into(),
@@ -88,9 +88,10 @@ async fn row(database: &ManagedDatabase) -> Result<Vec<String>, RoleError> {
 
 /// A database that did not answer: what is known without it.
 fn down_row(database: &ManagedDatabase, failure: &CliError) -> Vec<String> {
-    let state = match failure {
-        CliError::Usage(_) => "misconfigured",
-        _ => "unreachable",
+    let state = if failure.exit_code() == super::exit::USAGE {
+        "misconfigured"
+    } else {
+        "unreachable"
     };
     let (host, port) = database.roles.client_address();
     vec![

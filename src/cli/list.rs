@@ -64,8 +64,7 @@ async fn list_json(roles: &RoleManager) -> Result<(), CliError> {
         .list_in_parts(PART, |part| -> Result<(), CliError> {
             let mut out = String::new();
             for user in part {
-                let object = serde_json::to_string_pretty(user)
-                    .map_err(|e| CliError::Failed(e.to_string()))?;
+                let object = serde_json::to_string_pretty(user).map_err(CliError::failed)?;
                 out.push_str(if first { "[\n" } else { ",\n" });
                 first = false;
                 out.push_str(&indent(&object));

@@ -15,9 +15,10 @@ pub use prompt::{CONFIRMATION_PROMPT, OPERATOR_PASSWORD_PROMPT, PASSWORD_PROMPT,
 use crate::config::{Command, Settings};
 use crate::domain::{NewPassword, Password, RoleName, Username, visible};
 use crate::embedded::Announce;
+use crate::failure::Detail;
 use crate::registry::Registry;
 use crate::roles::{Access, RoleError};
-use crate::startup::{StateUse, Target, TargetError};
+use crate::startup::{StartupError, StateUse, Target, TargetError};
 use crate::state::{Action, Event, Outcome, Source, StateError, StateStore};
 
 /// The exit codes, as documented in the README.
@@ -32,6 +33,9 @@ pub mod exit {
     pub const UNAVAILABLE: u8 = 4;
 }
 
+/// Why a command failed. A lower layer's error is kept whole (its words
+/// are the message; its causes go to the log), and the exit code comes
+/// from what it means.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error("{0}")]
@@ -40,67 +44,87 @@ pub enum CliError {
     Refused(String),
     #[error("{0}")]
     Unavailable(String),
-    #[error("{0}")]
-    Failed(String),
+    /// Something unexpected failed; the detail keeps its cause.
+    #[error(transparent)]
+    Failed(Detail),
+    #[error(transparent)]
+    Role(#[from] RoleError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Target(#[from] TargetError),
 }
 
 impl CliError {
+    /// Something unexpected failed: `cause`'s words, and `cause` for the log.
+    pub fn failed(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Failed(Detail::of(cause))
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Failed(_) => exit::FAILURE,
             Self::Usage(_) => exit::USAGE,
             Self::Refused(_) => exit::REFUSED,
             Self::Unavailable(_) => exit::UNAVAILABLE,
+            Self::Role(error) => role_exit_code(error),
+            Self::State(error) => state_exit_code(error),
+            Self::Target(TargetError::Settings(_)) => exit::USAGE,
+            Self::Target(TargetError::Unavailable(_)) => exit::UNAVAILABLE,
         }
     }
 }
 
-impl From<StateError> for CliError {
-    fn from(error: StateError) -> Self {
-        let message = error.to_string();
-        match error {
-            StateError::OperatorExists(_)
-            | StateError::OperatorNotFound(_)
-            | StateError::LastOperator(_)
-            | StateError::TokenNotFound(_) => Self::Refused(message),
-            StateError::Unavailable(_) => Self::Unavailable(message),
-            // Settings to fix; trying again will not help.
-            StateError::Missing(_) | StateError::Misconfigured(_) => Self::Usage(message),
-            StateError::Database(_) | StateError::Migration(_) | StateError::Hashing(_) => {
-                Self::Failed(message)
-            }
+fn state_exit_code(error: &StateError) -> u8 {
+    match error {
+        StateError::OperatorExists(_)
+        | StateError::OperatorNotFound(_)
+        | StateError::LastOperator(_)
+        | StateError::TokenNotFound(_) => exit::REFUSED,
+        StateError::Unavailable(_) => exit::UNAVAILABLE,
+        // Settings to fix; trying again will not help.
+        StateError::Missing(_) | StateError::Misconfigured(_) => exit::USAGE,
+        StateError::Database(_) | StateError::Migration(_) | StateError::Hashing(_) => {
+            exit::FAILURE
         }
     }
 }
 
-impl From<RoleError> for CliError {
-    fn from(error: RoleError) -> Self {
-        let message = error.to_string();
+fn role_exit_code(error: &RoleError) -> u8 {
+    match error {
+        RoleError::AlreadyExists(_)
+        | RoleError::NotFound(_)
+        | RoleError::Protected(_)
+        | RoleError::OwnsDatabase { .. }
+        | RoleError::NotManageable { .. }
+        | RoleError::OwnsObjectsElsewhere { .. }
+        | RoleError::ActedAsByOthers { .. } => exit::REFUSED,
+        RoleError::Busy | RoleError::ActedWhileDeleted { .. } | RoleError::Unavailable(_) => {
+            exit::UNAVAILABLE
+        }
+        RoleError::ProtectedUserMissing(_)
+        | RoleError::Misconfigured(_)
+        | RoleError::MissingPrivilege { .. } => exit::USAGE,
+        RoleError::Database(_) => exit::FAILURE,
+    }
+}
+
+impl From<StartupError> for CliError {
+    fn from(error: StartupError) -> Self {
         match error {
-            RoleError::AlreadyExists(_)
-            | RoleError::NotFound(_)
-            | RoleError::Protected(_)
-            | RoleError::OwnsDatabase { .. }
-            | RoleError::NotManageable { .. }
-            | RoleError::OwnsObjectsElsewhere { .. }
-            | RoleError::ActedAsByOthers { .. } => Self::Refused(message),
-            RoleError::Busy | RoleError::ActedWhileDeleted { .. } | RoleError::Unavailable(_) => {
-                Self::Unavailable(message)
-            }
-            RoleError::ProtectedUserMissing(_)
-            | RoleError::Misconfigured(_)
-            | RoleError::MissingPrivilege { .. } => Self::Usage(message),
-            RoleError::Database(_) => Self::Failed(message),
+            StartupError::Target(error) => error.into(),
+            StartupError::Roles(error) => error.into(),
+            StartupError::State(error) => error.into(),
+            StartupError::Other(error) => error.into(),
         }
     }
 }
 
-impl From<TargetError> for CliError {
-    fn from(error: TargetError) -> Self {
-        match error {
-            TargetError::Settings(message) => Self::Usage(message),
-            TargetError::Unavailable(message) => Self::Unavailable(message),
-        }
+/// Anything else that stops `serve` (its listen address, its session key):
+/// every context in the message, the error kept for the log.
+impl From<anyhow::Error> for CliError {
+    fn from(error: anyhow::Error) -> Self {
+        Self::Failed(Detail::new(format!("{error:#}"), error))
     }
 }
 
@@ -126,7 +150,7 @@ pub async fn run(settings: &Settings, command: Command) -> Result<(), CliError> 
     };
     tokio::task::spawn_blocking(move || target.shut_down())
         .await
-        .map_err(|e| CliError::Failed(e.to_string()))?;
+        .map_err(CliError::failed)?;
     result
 }
 
@@ -329,7 +353,7 @@ async fn ask(password_stdin: bool) -> Result<NewPassword, CliError> {
         }
     })
     .await
-    .map_err(|e| CliError::Failed(e.to_string()))?
+    .map_err(CliError::failed)?
 }
 
 /// Writes a command's result to standard output. A closed output (a pipe
@@ -339,7 +363,7 @@ pub(crate) fn emit(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| CliError::Failed(format!("Writing the result failed: {e}")))
+        .map_err(|e| CliError::Failed(Detail::new(format!("Writing the result failed: {e}"), e)))
 }
 
 /// Prints the result of a change already done. Printing is all that is
@@ -356,7 +380,8 @@ fn emit_done(user: &str, action: &str, generated: Option<Password>) -> Result<()
         } else {
             ""
         };
-        CliError::Failed(format!("User \"{shown}\" {action}. {error}.{again}"))
+        let message = format!("User \"{shown}\" {action}. {error}.{again}");
+        CliError::Failed(crate::failure::Detail::new(message, error))
     })
 }
 
@@ -376,6 +401,34 @@ fn outcome(user: &str, action: &str, generated: Option<Password>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_error_keeps_its_words_its_exit_code_and_its_cause() {
+        let postgres = "port=x"
+            .parse::<tokio_postgres::Config>()
+            .expect_err("not a port");
+        let role = RoleError::from_postgres(postgres, "");
+        let words = role.to_string();
+
+        let error = CliError::from(role);
+
+        assert_eq!(error.to_string(), words);
+        assert_eq!(error.exit_code(), exit::UNAVAILABLE);
+        let kept = std::iter::successors(std::error::Error::source(&error), |&e| e.source())
+            .any(|cause| cause.is::<tokio_postgres::Error>());
+        assert!(kept, "{}", crate::failure::chain(&error));
+    }
+
+    #[test]
+    fn an_unexpected_failure_exits_1_keeping_its_cause() {
+        let error = CliError::failed(std::io::Error::other("pipe closed"));
+
+        assert_eq!(error.exit_code(), exit::FAILURE);
+        assert_eq!(error.to_string(), "pipe closed");
+        assert!(
+            std::error::Error::source(&error).is_some_and(|cause| cause.is::<std::io::Error>())
+        );
+    }
 
     #[test]
     fn result_lines_are_the_guides() {

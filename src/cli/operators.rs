@@ -64,7 +64,7 @@ pub async fn run(state: &StateStore, request: Request) -> Result<(), CliError> {
 async fn ask() -> Result<(OperatorPassword, bool), CliError> {
     let chosen = tokio::task::spawn_blocking(prompt::ask_operator_password)
         .await
-        .map_err(|e| CliError::Failed(e.to_string()))??;
+        .map_err(CliError::failed)??;
     Ok(match chosen {
         Some(password) => (password, false),
         None => (OperatorPassword::generate(), true),

@@ -72,8 +72,7 @@ pub async fn run(state: &StateStore, request: Request) -> Result<(), CliError> {
         Request::List { json } => {
             let tokens = state.list_tokens().await?;
             if json {
-                let text = serde_json::to_string_pretty(&tokens)
-                    .map_err(|e| CliError::Failed(e.to_string()))?;
+                let text = serde_json::to_string_pretty(&tokens).map_err(CliError::failed)?;
                 return emit(&format!("{}\n", terminal_safe_json(&text)));
             }
             let rows: Vec<Vec<String>> = tokens

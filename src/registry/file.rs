@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use super::DatabaseSettings;
 use crate::domain::{DatabaseId, RoleName};
+use crate::failure::Detail;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,12 +36,14 @@ struct Entry {
     protected_user: Option<String>,
 }
 
-/// Reads and checks the registry file at `path`.
-pub fn read(path: &Path) -> Result<Vec<DatabaseSettings>, String> {
+/// Reads and checks the registry file at `path`. A failure to read it
+/// keeps the I/O error as its cause; a failure to parse it has none, since
+/// the parser's own words quote the file, which holds passwords.
+pub fn read(path: &Path) -> Result<Vec<DatabaseSettings>, Detail> {
     let shown = path.display();
     let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("PGUSERS_CONFIG: reading {shown}: {e}."))?;
-    parse(&text, &shown.to_string())
+        .map_err(|e| Detail::new(format!("PGUSERS_CONFIG: reading {shown}: {e}."), e))?;
+    Ok(parse(&text, &shown.to_string())?)
 }
 
 /// Parses the registry file's text; `origin` names it in messages.

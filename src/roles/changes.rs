@@ -245,7 +245,7 @@ impl RoleManager {
             tx.commit().await.map_err(fail)
         };
         if let Err(error) = undone.await {
-            tracing::error!(%error, user, "a failed delete left the user locked out (CONNECTION LIMIT 0, its routines SECURITY INVOKER)");
+            tracing::error!(error = %crate::failure::chain(&error), user, "a failed delete left the user locked out (CONNECTION LIMIT 0, its routines SECURITY INVOKER)");
         }
     }
 
@@ -359,7 +359,7 @@ impl RoleManager {
         // A session opened while the transaction ran outlives the role. The
         // delete is done whatever happens here, so a failure is only logged.
         if let Err(error) = terminate_sessions(&client, oid).await {
-            tracing::warn!(%error, user, "ending the sessions of a deleted user failed");
+            tracing::warn!(error = %crate::failure::chain(&error), user, "ending the sessions of a deleted user failed");
         }
         Ok(())
     }

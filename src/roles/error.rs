@@ -2,6 +2,7 @@ use deadpool_postgres::PoolError;
 use tokio_postgres::error::SqlState;
 
 use crate::db::{ConnectError, Endpoint};
+use crate::failure::Detail;
 
 /// Why a role operation did not happen. Every variant means nothing changed.
 ///
@@ -89,13 +90,14 @@ pub enum RoleError {
     ActedWhileDeleted { user: String, objects: String },
     #[error("The database is busy with another change to this user; try again in a moment.")]
     Busy,
+    /// The detail says why, and keeps what PostgreSQL or the network said.
     #[error("The database is unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] Detail),
     /// pgusers' settings cannot work (wrong credentials, a database that
     /// does not exist, a role without the rights pgusers needs): retrying
     /// will not help, fixing them will.
-    #[error("{0}")]
-    Misconfigured(String),
+    #[error(transparent)]
+    Misconfigured(Detail),
     #[error("PostgreSQL refused the operation: {}", crate::domain::visible(&crate::db::describe(.0)))]
     Database(#[source] tokio_postgres::Error),
 }
@@ -113,6 +115,15 @@ impl RoleError {
                 | Self::ProtectedUserMissing(_)
                 | Self::OwnsObjectsElsewhere { .. }
                 | Self::ActedAsByOthers { .. }
+        )
+    }
+
+    /// Whether pgusers' settings must change before this can work (the CLI
+    /// exits 2 on it; `serve` does not start).
+    pub fn is_misconfiguration(&self) -> bool {
+        matches!(
+            self,
+            Self::ProtectedUserMissing(_) | Self::Misconfigured(_) | Self::MissingPrivilege { .. }
         )
     }
 
@@ -158,18 +169,18 @@ impl RoleError {
             }
             // The server going away mid-query (shutdown, crash, lost
             // connection, out of resources) is an outage, not a refusal.
-            Some(code) if crate::db::is_outage(code) => Self::Unavailable(format!(
-                "{}.",
-                crate::domain::visible(&crate::db::describe(&error))
+            Some(code) if crate::db::is_outage(code) => Self::Unavailable(Detail::new(
+                format!("{}.", crate::domain::visible(&crate::db::describe(&error))),
+                error,
             )),
             Some(_) => Self::Database(error),
-            None => Self::Unavailable(format!("{error}.")),
+            None => Self::Unavailable(Detail::new(format!("{error}."), error)),
         }
     }
 
     /// A failure to get a connection, classified by what PostgreSQL or the
     /// network said.
-    pub(crate) fn connecting(error: &PoolError, endpoint: &Endpoint) -> Self {
+    pub(crate) fn connecting(error: PoolError, endpoint: &Endpoint) -> Self {
         match crate::db::connect_error(error, endpoint) {
             ConnectError::Settings(message) => Self::Misconfigured(message),
             ConnectError::Unreachable(message) => Self::Unavailable(message),

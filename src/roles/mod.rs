@@ -274,7 +274,7 @@ impl RoleManager {
         self.pool
             .get()
             .await
-            .map_err(|error| RoleError::connecting(&error, &self.endpoint))
+            .map_err(|error| RoleError::connecting(error, &self.endpoint))
     }
 
     /// Checks that the settings can work: pgusers connects, the protected
@@ -291,12 +291,15 @@ impl RoleManager {
             .await
             .map_err(RoleError::server)?;
         if !row.get::<_, bool>(1) {
-            return Err(RoleError::Misconfigured(format!(
-                "User \"{}\" that pgusers connects as may not create roles: it needs \
+            return Err(RoleError::Misconfigured(
+                format!(
+                    "User \"{}\" that pgusers connects as may not create roles: it needs \
                  CREATEROLE (or to be a superuser). Grant it, or use another user in {}.",
-                crate::domain::visible(row.get(0)),
-                self.endpoint.setting()
-            )));
+                    crate::domain::visible(row.get(0)),
+                    self.endpoint.setting()
+                )
+                .into(),
+            ));
         }
         Ok(())
     }

@@ -63,13 +63,16 @@ pub(super) async fn ensure_privileges_of(
     if row.get::<_, bool>(3) {
         // Acting for a superuser would make pgusers' role one: never name
         // a GRANT for that.
-        return Err(RoleError::Misconfigured(format!(
-            "\"{role}\" is a superuser, and the role pgusers connects as, \"{}\", is not: \
+        return Err(RoleError::Misconfigured(
+            format!(
+                "\"{role}\" is a superuser, and the role pgusers connects as, \"{}\", is not: \
              it cannot act for \"{role}\" {purpose}, and pgusers never asks for superuser \
              power. Make the protected user a role that is not a superuser (the application's \
              own: PGUSERS_PROTECTED_USER, or the database's owner), or connect as a superuser",
-            facts.admin
-        )));
+                facts.admin
+            )
+            .into(),
+        ));
     }
     let missing = || RoleError::MissingPrivilege {
         admin: facts.admin.clone(),

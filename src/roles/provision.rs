@@ -76,7 +76,7 @@ impl Made<'_> {
         let role = self.role.map(|r| format!("DROP ROLE {}", ident(r)));
         for statement in database.into_iter().chain(role) {
             if let Err(error) = admin.batch_execute(&statement).await {
-                tracing::warn!(%error, "cleaning up after a failed provisioning failed");
+                tracing::warn!(error = %crate::failure::chain(&error), "cleaning up after a failed provisioning failed");
             }
         }
     }

@@ -172,7 +172,7 @@ impl StateStore {
         if self.audit_pruning_due()
             && let Err(error) = self.forget_old_audit_entries().await
         {
-            tracing::warn!(%error, "deleting old audit entries failed");
+            tracing::warn!(error = %crate::failure::chain(&error), "deleting old audit entries failed");
         }
         Ok(())
     }
@@ -214,7 +214,7 @@ impl StateStore {
             // No dashboard has created the audit log yet: nothing to record into.
             Ok(Err(StateError::Missing(_))) => {}
             Ok(Err(error)) => {
-                tracing::warn!(%error, action, "recording an audit entry failed")
+                tracing::warn!(error = %crate::failure::chain(&error), action, "recording an audit entry failed")
             }
             Err(_) => tracing::warn!(
                 action,

@@ -29,6 +29,7 @@ use deadpool_postgres::Pool;
 
 use crate::db::{ConnectError, Endpoint};
 use crate::domain::OperatorPassword;
+use crate::failure::Detail;
 use crate::notice::Announce;
 use tokio::sync::OnceCell;
 use tokio_postgres::Config;
@@ -41,15 +42,16 @@ const SETUP_LOCK: i64 = 0x7067_7573_6572_7301;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
+    /// The details keep what PostgreSQL or the network said, for the log.
     #[error("The dashboard's state database is unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] Detail),
     /// It was never created (no dashboard has run yet).
     #[error("The dashboard's state database does not exist yet: {0}")]
-    Missing(String),
+    Missing(#[source] Detail),
     /// Its settings cannot work (wrong credentials, a server that refuses
     /// pgusers): retrying will not help, fixing them will.
     #[error("The dashboard's state database cannot be used: {0}")]
-    Misconfigured(String),
+    Misconfigured(#[source] Detail),
     #[error("The dashboard's state database refused a query: {}", crate::db::describe(.0))]
     Database(#[source] tokio_postgres::Error),
     #[error("Applying the dashboard's schema migrations failed: {0}")]
@@ -71,13 +73,13 @@ pub enum StateError {
 impl From<tokio_postgres::Error> for StateError {
     fn from(error: tokio_postgres::Error) -> Self {
         if error.code() == Some(&SqlState::INVALID_CATALOG_NAME) {
-            Self::Missing(crate::db::describe(&error))
+            Self::Missing(Detail::new(crate::db::describe(&error), error))
         } else if error.code().is_some_and(crate::db::is_outage) {
-            Self::Unavailable(crate::db::describe(&error))
+            Self::Unavailable(Detail::new(crate::db::describe(&error), error))
         } else if error.code().is_some() {
             Self::Database(error)
         } else {
-            Self::Unavailable(format!("{error}."))
+            Self::Unavailable(Detail::new(format!("{error}."), error))
         }
     }
 }
@@ -93,6 +95,12 @@ impl StateError {
                 | Self::LastOperator(_)
                 | Self::TokenNotFound(_)
         )
+    }
+
+    /// Whether pgusers' settings must change before this can work (the CLI
+    /// exits 2 on it; `serve` does not start).
+    pub fn is_misconfiguration(&self) -> bool {
+        matches!(self, Self::Missing(_) | Self::Misconfigured(_))
     }
 
     /// A failure to connect, classified by what PostgreSQL or the network
@@ -186,7 +194,7 @@ impl StateStore {
             .await
             .map_err(|error| {
                 let missing = error.code() == Some(&SqlState::INVALID_CATALOG_NAME);
-                StateError::connecting(crate::db::classify(&error, &self.endpoint), missing)
+                StateError::connecting(crate::db::classify(error, &self.endpoint), missing)
             })?;
         // Two pgusers processes starting at once (a dashboard and a CLI
         // command) must not migrate at the same time. The lock ends with
@@ -263,7 +271,7 @@ impl StateStore {
         self.pool.get().await.map_err(|error| {
             let missing = matches!(&error, deadpool_postgres::PoolError::Backend(e)
                 if e.code() == Some(&SqlState::INVALID_CATALOG_NAME));
-            StateError::connecting(crate::db::connect_error(&error, &self.endpoint), missing)
+            StateError::connecting(crate::db::connect_error(error, &self.endpoint), missing)
         })
     }
 }
@@ -278,7 +286,7 @@ async fn create_database_if_missing(
     };
     let client = crate::db::connect(admin).await.map_err(|error| {
         StateError::connecting(
-            crate::db::classify(&error, &Endpoint::of(admin, setting)),
+            crate::db::classify(error, &Endpoint::of(admin, setting)),
             false,
         )
     })?;

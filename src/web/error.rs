@@ -1,5 +1,7 @@
 //! What the person sees when something fails. Details of unexpected failures
-//! go to the log, never to the page.
+//! go to the log, never to the page: each error keeps its cause as its
+//! `source()`, and the request log (`request_log.rs`) writes the whole
+//! chain once, when the answer is made.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
@@ -7,6 +9,7 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use super::pages::{Chrome, ErrorPage};
+use crate::failure::Detail;
 use crate::roles::RoleError;
 use crate::state::StateError;
 
@@ -25,15 +28,16 @@ pub enum WebError {
     #[error("{0}")]
     Conflict(String),
     /// pgusers' own settings are wrong; the message says which and how.
-    #[error("{0}")]
-    Misconfigured(String),
+    #[error(transparent)]
+    Misconfigured(Detail),
     /// The database cannot be reached; the reason says why (never a password).
     #[error(
         "The database is unavailable right now: {0} pgusers reconnects by itself: try again in a moment."
     )]
-    Unavailable(String),
+    Unavailable(#[source] Detail),
+    /// A failure nobody can act on from the page: its cause goes to the log.
     #[error("Something went wrong. The details are in the server log.")]
-    Internal,
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("The request took too long to arrive. Try again.")]
     RequestTimeout,
     #[error("The form is larger than any form of this dashboard.")]
@@ -56,10 +60,10 @@ pub enum WebError {
 }
 
 impl WebError {
-    /// An unexpected failure: logged in full, shown as a generic message.
-    pub fn internal(error: impl std::fmt::Display) -> Self {
-        tracing::error!(%error, "request failed");
-        Self::Internal
+    /// An unexpected failure: shown as a generic message, kept whole for
+    /// the request log.
+    pub fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(error.into())
     }
 }
 
@@ -72,19 +76,13 @@ impl From<RoleError> for WebError {
             | RoleError::NotManageable { .. } => Self::Forbidden(error.to_string()),
             RoleError::ProtectedUserMissing(_)
             | RoleError::Misconfigured(_)
-            | RoleError::MissingPrivilege { .. } => {
-                tracing::error!(%error, "configuration error");
-                Self::Misconfigured(error.to_string())
-            }
+            | RoleError::MissingPrivilege { .. } => Self::Misconfigured(Detail::of(error)),
             RoleError::AlreadyExists(_)
             | RoleError::OwnsObjectsElsewhere { .. }
             | RoleError::ActedAsByOthers { .. }
             | RoleError::ActedWhileDeleted { .. }
             | RoleError::Busy => Self::Conflict(error.to_string()),
-            RoleError::Unavailable(detail) => {
-                tracing::warn!(%detail, "managed database unavailable");
-                Self::Unavailable(detail)
-            }
+            RoleError::Unavailable(detail) => Self::Unavailable(detail),
             RoleError::Database(_) => Self::internal(error),
         }
     }
@@ -93,13 +91,9 @@ impl From<RoleError> for WebError {
 impl From<StateError> for WebError {
     fn from(error: StateError) -> Self {
         match error {
-            StateError::Unavailable(detail) => {
-                tracing::warn!(%detail, "state database unavailable");
-                Self::Unavailable(detail)
-            }
+            StateError::Unavailable(detail) => Self::Unavailable(detail),
             StateError::Misconfigured(_) | StateError::Missing(_) => {
-                tracing::error!(%error, "configuration error");
-                Self::Misconfigured(error.to_string())
+                Self::Misconfigured(Detail::of(error))
             }
             other => Self::internal(other),
         }
@@ -116,7 +110,7 @@ impl ResponseError for WebError {
             // The dashboard cannot serve until someone fixes its settings
             // or its database: not a bug of the page.
             Self::Unavailable(_) | Self::Misconfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge | Self::FieldTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -196,5 +190,78 @@ impl WebError {
             .insert_header((CACHE_CONTROL, "no-store"))
             .content_type("text/html; charset=utf-8")
             .body(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error;
+
+    use super::*;
+
+    /// An error tokio-postgres makes without a server: a connection
+    /// string it cannot read.
+    fn postgres_error() -> tokio_postgres::Error {
+        "port=x"
+            .parse::<tokio_postgres::Config>()
+            .expect_err("not a port")
+    }
+
+    fn causes<'a>(
+        error: &'a (dyn Error + 'static),
+    ) -> impl Iterator<Item = &'a (dyn Error + 'static)> {
+        std::iter::successors(error.source(), |&cause| cause.source())
+    }
+
+    #[test]
+    fn an_unavailable_database_keeps_what_postgresql_said_behind_the_pages_words() {
+        let error = WebError::from(RoleError::from_postgres(postgres_error(), ""));
+
+        assert!(matches!(error, WebError::Unavailable(_)), "{error:?}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("The database is unavailable right now: "),
+            "{error}"
+        );
+        assert!(
+            causes(&error).any(|cause| cause.is::<tokio_postgres::Error>()),
+            "the cause is kept: {}",
+            crate::failure::chain(&error)
+        );
+    }
+
+    #[test]
+    fn an_unexpected_failure_shows_nothing_of_its_cause_and_keeps_it_for_the_log() {
+        let error = WebError::internal(std::io::Error::other("disk on fire"));
+
+        assert_eq!(
+            error.to_string(),
+            "Something went wrong. The details are in the server log."
+        );
+        assert_eq!(error.public_message(), error.to_string());
+        let io = error
+            .source()
+            .and_then(|e| e.downcast_ref::<std::io::Error>());
+        assert_eq!(io.map(ToString::to_string).as_deref(), Some("disk on fire"));
+    }
+
+    #[test]
+    fn a_state_database_refusing_pgusers_keeps_its_words_and_its_cause() {
+        let refused = StateError::Misconfigured(Detail::new(
+            "Authentication failed for user \"app\".",
+            std::io::Error::other("the socket said no"),
+        ));
+        let words = refused.to_string();
+
+        let error = WebError::from(refused);
+
+        assert!(matches!(error, WebError::Misconfigured(_)), "{error:?}");
+        assert_eq!(error.to_string(), words);
+        assert!(
+            crate::failure::chain(&error).ends_with("— caused by: the socket said no"),
+            "{}",
+            crate::failure::chain(&error)
+        );
     }
 }

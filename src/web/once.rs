@@ -248,7 +248,7 @@ impl Ticket {
         match tokio::time::timeout(SETTLE_WITHIN, recorded).await {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
-                tracing::warn!(%error, "could not record how a form's action ended");
+                tracing::warn!(error = %crate::failure::chain(&error), "could not record how a form's action ended");
             }
             Err(_) => tracing::warn!(
                 "recording how a form's action ended took longer than {} s; not waiting",

@@ -7,15 +7,21 @@
 //! a failure of pgusers or its database (5xx), INFO for a refused request
 //! (4xx: the person is told why), DEBUG for the redirect to the login page,
 //! which every visit before logging in gets.
+//!
+//! This is the one place a failed request is logged: the errors keep their
+//! causes, and a 5xx is written with the whole chain of them (what
+//! PostgreSQL or the network said), which the page or the JSON answer
+//! never shows.
 
-use actix_web::Error;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
+use actix_web::{Error, ResponseError};
 use tracing::Span;
 use tracing::field::Empty;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
 
+use super::api::ApiError;
 use super::client;
 use super::error::WebError;
 
@@ -57,8 +63,26 @@ fn log_failure(error: &Error, status: StatusCode) {
     if routine {
         tracing::debug!(%status, "{response}");
     } else if status.is_server_error() {
-        tracing::error!(%status, "request failed: {response}");
+        let chain = match (error.as_error::<WebError>(), error.as_error::<ApiError>()) {
+            (Some(error), _) => crate::failure::chain(error),
+            (None, Some(error)) => crate::failure::chain(error),
+            (None, None) => response.to_string(),
+        };
+        tracing::error!(%status, "request failed: {chain}");
     } else {
         tracing::info!(%status, "request refused: {response}");
+    }
+}
+
+/// For a handler that answers a failure with a page of its own (a form
+/// drawn again with the reason above it): the response then carries no
+/// error for the request log to see, so the handler logs it here, by the
+/// same rules.
+pub(super) fn failure_shown_in_page(error: &WebError) {
+    let status = error.status_code();
+    if status.is_server_error() {
+        tracing::error!(%status, "request failed: {}", crate::failure::chain(error));
+    } else {
+        tracing::info!(%status, "request refused: {error}");
     }
 }

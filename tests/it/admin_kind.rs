@@ -26,7 +26,7 @@ async fn dashboard_as(db: &TestDb, admin: Config) -> Browser {
         bootstrap_operator: true,
     });
     state.ensure_ready().await.expect("the state database");
-    let browser = spawn_server(&db.name, RoleManager::new(admin, 2, None), state);
+    let browser = spawn_server(&db.name, RoleManager::new(admin, 2, None), state).await;
     let login = browser.log_in_with(&operator_password).await;
     assert_eq!(login.status, 303, "{}", login.body);
     browser

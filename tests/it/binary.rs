@@ -261,3 +261,135 @@ async fn with_database_url_the_binary_manages_that_database_and_leaves_the_serve
         .unwrap();
     db.connect_as_protected().await;
 }
+
+#[tokio::test]
+async fn an_unexpected_failure_is_logged_once_with_its_cause_and_shown_without_it() {
+    let db = test_db().await;
+    let (state, state_db, operator_password) = crate::helpers::state_of(&db).await;
+    let (_, token) = crate::helpers::token_of(&state, "admin", true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("DATABASE_URL", conninfo(&db.roles_config())),
+        (
+            "PGUSERS_STATE_URL",
+            conninfo(&crate::helpers::cluster().admin_config(&state_db)),
+        ),
+    ];
+    let data_dir = dir.path().to_owned();
+    let running = tokio::task::spawn_blocking(move || start(&data_dir, &env))
+        .await
+        .unwrap();
+    let browser = Browser::on(running.address.clone(), &db.name);
+    assert_eq!(browser.log_in_with(&operator_password).await.status, 303);
+    // The audit log's table goes away under the running dashboard: a
+    // failure nobody planned for.
+    pgusers::db::connect(&crate::helpers::cluster().admin_config(&state_db))
+        .await
+        .unwrap()
+        .batch_execute(
+            "ALTER TABLE audit_log RENAME TO audit_log_gone;
+             ALTER TABLE api_tokens RENAME TO api_tokens_gone",
+        )
+        .await
+        .unwrap();
+
+    let page = browser.get("/activity").await;
+    let api = browser
+        .client
+        .get(format!("{}/api/databases", running.address))
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .unwrap();
+    let (api_status, api_body) = (api.status().as_u16(), api.text().await.unwrap());
+
+    assert_eq!(page.status, 500, "{}", page.body);
+    assert!(page.body.contains("Something went wrong"), "{}", page.body);
+    assert!(!page.body.contains("audit_log"), "no cause on the page");
+    assert_eq!(api_status, 500, "{api_body}");
+    assert!(!api_body.contains("api_tokens"), "no cause in the answer");
+    let log = running.log();
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains(" ERROR ")).collect();
+    assert_eq!(errors.len(), 2, "each logged once: {errors:#?}");
+    assert!(
+        errors[0].contains("request failed: Something went wrong")
+            && errors[0].contains("relation \"audit_log\" does not exist"),
+        "the log line says what failed and why: {}",
+        errors[0]
+    );
+    assert!(
+        errors[1].contains("/api/databases")
+            && errors[1].contains("relation \"api_tokens\" does not exist"),
+        "{}",
+        errors[1]
+    );
+    tokio::task::spawn_blocking(move || terminate(running))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_failure_the_add_form_shows_is_logged_once_with_its_cause() {
+    let db = test_db().await;
+    let doomed = crate::helpers::unique_name("doomed");
+    db.admin()
+        .await
+        .batch_execute(&format!("CREATE ROLE {doomed} LOGIN"))
+        .await
+        .unwrap();
+    let (_, state_db, operator_password) = crate::helpers::state_of(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("DATABASE_URL", conninfo(&db.admin_config())),
+        ("PGUSERS_PROTECTED_USER", doomed.clone()),
+        (
+            "PGUSERS_STATE_URL",
+            conninfo(&crate::helpers::cluster().admin_config(&state_db)),
+        ),
+    ];
+    let data_dir = dir.path().to_owned();
+    let running = tokio::task::spawn_blocking(move || start(&data_dir, &env))
+        .await
+        .unwrap();
+    let browser = Browser::on(running.address.clone(), &db.name);
+    assert_eq!(browser.log_in_with(&operator_password).await.status, 303);
+    let form = browser.get(&browser.users("/new")).await.body;
+    let (token, id) = (
+        crate::helpers::csrf_token(&form),
+        crate::helpers::form_id(&form).expect("a form id"),
+    );
+    db.admin()
+        .await
+        .batch_execute(&format!("DROP ROLE {doomed}"))
+        .await
+        .unwrap();
+
+    let name = crate::helpers::unique_name("never");
+    let page = browser
+        .post(
+            &browser.users(""),
+            &[
+                ("csrf_token", token.as_str()),
+                ("form_id", id.as_str()),
+                ("username", name.as_str()),
+                ("password", ""),
+                ("password_confirmation", ""),
+            ],
+        )
+        .await;
+
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(page.body.contains(&name), "what was typed is kept");
+    let log = running.log();
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains(" ERROR ")).collect();
+    assert_eq!(errors.len(), 1, "logged once: {errors:#?}");
+    assert!(
+        errors[0].contains("request failed")
+            && errors[0].contains(&format!("The protected user \"{doomed}\" does not exist")),
+        "{}",
+        errors[0]
+    );
+    tokio::task::spawn_blocking(move || terminate(running))
+        .await
+        .unwrap();
+}

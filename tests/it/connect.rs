@@ -269,7 +269,7 @@ async fn a_state_database_refusing_pgusers_password_answers_503_at_login_not_500
         .host("127.0.0.1")
         .port(tcp_port())
         .user(&db.protected)
-        .password(WRONG_PASSWORD)
+        .password(db.protected_password.expose())
         .dbname(&db.name);
     let state = StateStore::new(StateSettings {
         config: state_config,
@@ -279,7 +279,20 @@ async fn a_state_database_refusing_pgusers_password_answers_503_at_login_not_500
         bootstrap_operator: true,
     });
     let roles = RoleManager::new(db.admin_config(), 2, None);
-    let browser = spawn_server(&db.name, roles, state);
+    let browser = spawn_server(&db.name, roles, state).await;
+    // With a wrong password from the start, pgusers would not start at
+    // all: the password changes under the running dashboard, and the
+    // connections it had end.
+    let admin = db.admin().await;
+    admin
+        .batch_execute(&format!(
+            "ALTER ROLE {} PASSWORD {}",
+            crate::helpers::ident(&db.protected),
+            crate::helpers::verifier_literal(&crate::helpers::password())
+        ))
+        .await
+        .unwrap();
+    end_sessions_of(&admin, &db.protected).await;
 
     let login = browser.log_in_with("operator-password").await;
 
@@ -290,7 +303,29 @@ async fn a_state_database_refusing_pgusers_password_answers_503_at_login_not_500
         login.body
     );
     assert!(!login.body.contains(&db.protected), "{}", login.body);
-    assert!(!login.body.contains(WRONG_PASSWORD));
+    assert!(!login.body.contains(db.protected_password.expose()));
+}
+
+/// Ends every session of `user` and waits until they are gone, and a
+/// moment more, so their clients have seen it.
+async fn end_sessions_of(admin: &tokio_postgres::Client, user: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left: i64 = admin
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = $1",
+                &[&user],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if left == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{user}'s sessions did not end");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
 }
 
 #[tokio::test]
@@ -315,7 +350,7 @@ async fn a_protected_user_dropped_while_running_answers_503_naming_it() {
         announce: Announce::Stdout,
         bootstrap_operator: true,
     });
-    let browser = spawn_server(&db.name, roles, state);
+    let browser = spawn_server(&db.name, roles, state).await;
     assert_eq!(browser.log_in_with("operator-password").await.status, 303);
 
     db.admin()

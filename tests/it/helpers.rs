@@ -2,19 +2,20 @@
 //! started by pgusers' own embedded module, with `log_statement = all`; each
 //! test gets its own database, protected user and role names.
 
-use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
+use pgusers::config::{Dashboard, Secret, Settings, Span};
 use pgusers::domain::{DatabaseId, NewPassword, Password, Username};
 use pgusers::domain::{OperatorName, OperatorPassword, TrustedProxies};
 use pgusers::embedded::{Cluster, ClusterOptions};
 use pgusers::notice::Announce;
 use pgusers::registry::{ManagedDatabase, Registry};
 use pgusers::roles::{Access, RoleManager, provision_database};
+use pgusers::startup::{Application, ApplicationBuilder};
 use pgusers::state::{Action, LoginPolicy, StateSettings, StateStore};
-use pgusers::web::{self, AppState, FormIds, RequestLimits, SessionPolicy, WebSettings};
+use pgusers::web::{self, FormIds, RequestLimits, SessionPolicy};
 use rand::RngExt;
 use tokio_postgres::{Client, Config, NoTls};
 
@@ -303,7 +304,7 @@ pub async fn dashboard_on_own_cluster() -> (Cluster, PathBuf, String) {
         announce: Announce::Stdout,
         bootstrap_operator: true,
     });
-    let address = spawn_server("postgres", roles, state).address;
+    let address = spawn_server("postgres", roles, state).await.address;
     (cluster, root, address)
 }
 
@@ -781,30 +782,92 @@ pub async fn state_of(db: &TestDb) -> (StateStore, String, String) {
     (state, state_db, operator_password)
 }
 
-/// The dashboard with any of its settings changed by `tune`.
-pub async fn spawn_app_tuned(tune: impl FnOnce(&mut WebSettings)) -> TestApp {
+/// What a test may change of the dashboard: the settings `serve` takes
+/// for sessions and proxies, and the login rules and request limits
+/// [`Application::builder`] takes.
+#[derive(Default)]
+pub struct Tuning {
+    pub sessions: SessionPolicy,
+    pub logins: LoginPolicy,
+    pub limits: RequestLimits,
+    pub trusted_proxies: TrustedProxies,
+}
+
+/// A random session key, as `PGUSERS_SESSION_KEY` takes it.
+fn new_session_key() -> String {
+    let mut rng = rand::rng();
+    (0..web::SESSION_KEY_LEN)
+        .map(|_| char::from(b'a' + rng.random_range(0..26u8)))
+        .collect()
+}
+
+/// The settings `serve` gets from its flags and environment, for a
+/// dashboard on a free loopback port with session key `key`, tuned.
+fn serve_settings(tuning: &Tuning, key: &str) -> Settings {
+    Settings {
+        database: None,
+        config: None,
+        database_url: None,
+        protected_user: None,
+        data_dir: None,
+        // The flag's default.
+        audit_retention: "90d".parse().expect("a duration"),
+        state_url: None,
+        dashboard: Dashboard {
+            listen: "127.0.0.1:0".to_owned(),
+            session_key: Some(secret(key)),
+            session_idle: Span(tuning.sessions.idle),
+            session_lifetime: Span(tuning.sessions.lifetime),
+            trusted_proxies: Some(tuning.trusted_proxies.clone()),
+            ..Dashboard::default()
+        },
+    }
+}
+
+fn secret(text: &str) -> Secret {
+    text.parse().expect("any text is a secret")
+}
+
+/// Builds the dashboard as `main` does, starts serving it, and gives a
+/// browser on database `database`'s pages.
+async fn start(builder: ApplicationBuilder, tuning: Tuning, database: &str) -> Browser {
+    let app = builder
+        .logins(tuning.logins)
+        .limits(tuning.limits)
+        .build()
+        .await
+        .expect("the dashboard starts");
+    let address = format!("http://{}", app.address());
+    tokio::spawn(app.run_until_stopped());
+    Browser::on(address, database)
+}
+
+/// The dashboard with any of its settings changed by `tune`: `serve`
+/// itself, given the test database as `DATABASE_URL` and its state
+/// database as `PGUSERS_STATE_URL`.
+pub async fn spawn_app_tuned(tune: impl FnOnce(&mut Tuning)) -> TestApp {
     let db = test_db().await;
-    let (state, state_db, operator_password) = state_of(&db).await;
-    let roles = RoleManager::new(db.roles_config(), 4, None);
-    let mut form_ids = None;
-    let mut session_key = Vec::new();
-    let browser = spawn_server_tuned(&db.name, roles, state, |settings| {
-        tune(settings);
-        form_ids = Some(FormIds::new(&settings.session_key));
-        session_key = settings.session_key.clone();
-    });
+    let (_, state_db, operator_password) = state_of(&db).await;
+    let mut tuning = Tuning::default();
+    tune(&mut tuning);
+    let key = new_session_key();
+    let mut settings = serve_settings(&tuning, &key);
+    settings.database_url = Some(secret(&conninfo(&db.roles_config())));
+    settings.state_url = Some(secret(&conninfo(&cluster().admin_config(&state_db))));
+    settings.dashboard.admin_password = Some(secret(&operator_password));
+    let browser = start(Application::builder(settings), tuning, &db.name).await;
     TestApp {
         browser,
         db,
         operator_password,
         state_db,
-        form_ids: form_ids.expect("the settings were made"),
-        session_key,
+        form_ids: FormIds::new(key.as_bytes()),
+        session_key: key.as_bytes().to_vec(),
     }
 }
 
 /// The dashboard over one database, ID `id`, and a browser on it.
-pub fn spawn_server(id: &str, roles: RoleManager, state: StateStore) -> Browser {
+pub async fn spawn_server(id: &str, roles: RoleManager, state: StateStore) -> Browser {
     spawn_server_with(
         id,
         roles,
@@ -812,59 +875,46 @@ pub fn spawn_server(id: &str, roles: RoleManager, state: StateStore) -> Browser 
         SessionPolicy::default(),
         LoginPolicy::default(),
     )
+    .await
 }
 
-pub fn spawn_server_with(
+pub async fn spawn_server_with(
     id: &str,
     roles: RoleManager,
     state: StateStore,
     sessions: SessionPolicy,
     logins: LoginPolicy,
 ) -> Browser {
-    spawn_server_tuned(id, roles, state, |settings| {
-        settings.sessions = sessions;
-        settings.logins = logins;
-    })
-}
-
-/// The server with the defaults `main` uses, changed by `tune`.
-pub fn spawn_server_tuned(
-    id: &str,
-    roles: RoleManager,
-    state: StateStore,
-    tune: impl FnOnce(&mut WebSettings),
-) -> Browser {
     let databases = Registry::new(vec![ManagedDatabase {
         id: DatabaseId::parse(id).expect("a database ID"),
         name: id.to_owned(),
         roles,
     }]);
-    spawn_dashboard(databases, state, tune)
+    spawn_dashboard(databases, state, |tuning| {
+        tuning.sessions = sessions;
+        tuning.logins = logins;
+    })
+    .await
 }
 
-/// The dashboard over `databases`, and a browser on the first one's pages.
-pub fn spawn_dashboard(
+/// The dashboard over `databases` (role managers and a state store of the
+/// test's making instead of those the settings would name), and a browser
+/// on the first one's pages.
+pub async fn spawn_dashboard(
     databases: Registry,
     state: StateStore,
-    tune: impl FnOnce(&mut WebSettings),
+    tune: impl FnOnce(&mut Tuning),
 ) -> Browser {
     let first = databases.all()[0].id.to_string();
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let address = format!("http://{}", listener.local_addr().expect("address"));
-    let mut key = vec![0u8; web::SESSION_KEY_LEN];
-    rand::rng().fill(&mut key[..]);
-    let mut settings = WebSettings {
-        session_key: key,
-        secure_cookies: false,
-        sessions: SessionPolicy::default(),
-        logins: LoginPolicy::default(),
-        limits: RequestLimits::default(),
-        trusted_proxies: TrustedProxies::default(),
-    };
-    tune(&mut settings);
-    let server = web::server(listener, AppState { databases, state }, settings).expect("server");
-    tokio::spawn(server);
-    Browser::on(address, &first)
+    let mut tuning = Tuning::default();
+    tune(&mut tuning);
+    let settings = serve_settings(&tuning, &new_session_key());
+    start(
+        Application::builder(settings).parts(databases, state),
+        tuning,
+        &first,
+    )
+    .await
 }
 
 pub fn http_client() -> reqwest::Client {

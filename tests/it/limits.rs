@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_postgres::config::Host;
 
 use crate::helpers::{
-    Browser, TestApp, cluster, spawn_app_tuned, spawn_server_tuned, state_of, test_db, token_of,
+    Browser, TestApp, cluster, spawn_app_tuned, spawn_server, state_of, test_db, token_of,
 };
 
 /// Opens a connection to the dashboard, sends `head` at once and then
@@ -192,7 +192,7 @@ async fn requests_without_a_session_or_a_valid_token_never_reach_postgresql() {
         bootstrap_operator: true,
     });
     let roles = RoleManager::new(proxy.config(&db.name), 4, None);
-    let browser = spawn_server_tuned(&db.name, roles, state, |_| {});
+    let browser = spawn_server(&db.name, roles, state).await;
     let app = TestApp {
         browser,
         db,

@@ -219,7 +219,8 @@ async fn repeated_failures_lock_out_the_address_across_restarts_without_saying_w
         app.state_store(),
         SessionPolicy::default(),
         quick_lockout(),
-    );
+    )
+    .await;
     assert_eq!(
         replica.log_in_with(&app.operator_password).await.status,
         429

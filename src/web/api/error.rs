@@ -1,5 +1,6 @@
 //! What API clients get when something fails: JSON, with the status a
-//! script can act on. Never a page, never a password.
+//! script can act on. Never a page, never a password. Each error keeps its
+//! cause as its `source()`, for the request log to write once.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::failure::Detail;
 use crate::roles::RoleError;
 use crate::state::StateError;
 
@@ -31,8 +33,10 @@ pub enum ApiError {
     /// Fields that break the rules, each with all its messages.
     #[error("Some fields are not valid.")]
     Invalid(BTreeMap<&'static str, Vec<String>>),
-    #[error("{0}")]
-    Unavailable(String),
+    /// What the client is told; the cause (host, user, PostgreSQL's words)
+    /// is kept for the log.
+    #[error(transparent)]
+    Unavailable(Detail),
     #[error("The body is larger than 16 KiB.")]
     TooLarge,
     /// A field of the body or query is longer than any valid value.
@@ -41,7 +45,7 @@ pub enum ApiError {
     #[error("The body took too long to arrive.")]
     TimedOut,
     #[error("Something went wrong. The details are in the server log.")]
-    Internal,
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// `{"error": "…"}`
@@ -58,9 +62,9 @@ pub struct InvalidBody {
 }
 
 impl ApiError {
-    pub fn internal(error: impl std::fmt::Display) -> Self {
-        tracing::error!(%error, "API request failed");
-        Self::Internal
+    /// An unexpected failure: a generic answer, the cause kept for the log.
+    pub fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(error.into())
     }
 }
 
@@ -81,22 +85,18 @@ impl From<RoleError> for ApiError {
             // The details (host, user, file, PostgreSQL's words) go to the
             // log: any token, read-only too, may see this answer.
             RoleError::ProtectedUserMissing(_) | RoleError::Misconfigured(_) => {
-                tracing::error!(%message, "configuration error");
-                Self::Unavailable(
+                Self::Unavailable(Detail::new(
                     "pgusers cannot work with this database right now: its settings need \
-                     fixing. The server log says what."
-                        .to_owned(),
-                )
+                     fixing. The server log says what.",
+                    error,
+                ))
             }
-            RoleError::Unavailable(detail) => {
-                tracing::warn!(%detail, "managed database unavailable");
-                Self::Unavailable(
-                    "The database is unavailable right now: PostgreSQL cannot be reached or \
-                     refuses connections for now. Try again in a moment; the server log says why."
-                        .to_owned(),
-                )
-            }
-            RoleError::Database(_) => Self::internal(message),
+            RoleError::Unavailable(_) => Self::Unavailable(Detail::new(
+                "The database is unavailable right now: PostgreSQL cannot be reached or \
+                 refuses connections for now. Try again in a moment; the server log says why.",
+                error,
+            )),
+            RoleError::Database(_) => Self::internal(error),
         }
     }
 }
@@ -105,11 +105,10 @@ impl From<StateError> for ApiError {
     fn from(error: StateError) -> Self {
         match error {
             StateError::Unavailable(_) | StateError::Missing(_) | StateError::Misconfigured(_) => {
-                tracing::warn!(%error, "state database unavailable to the API");
-                Self::Unavailable(
-                    "pgusers' own state database is unavailable right now; try again in a moment."
-                        .to_owned(),
-                )
+                Self::Unavailable(Detail::new(
+                    "pgusers' own state database is unavailable right now; try again in a moment.",
+                    error,
+                ))
             }
             other => Self::internal(other),
         }
@@ -142,7 +141,7 @@ impl ResponseError for ApiError {
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::TooLarge | Self::FieldTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TimedOut => StatusCode::REQUEST_TIMEOUT,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -163,5 +162,28 @@ impl ResponseError for ApiError {
                 error: other.to_string(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unavailable_database_answers_in_general_words_and_keeps_postgresqls_for_the_log() {
+        let postgres = "port=x"
+            .parse::<tokio_postgres::Config>()
+            .expect_err("not a port");
+        let said = postgres.to_string();
+
+        let error = ApiError::from(RoleError::from_postgres(postgres, ""));
+
+        assert!(matches!(error, ApiError::Unavailable(_)), "{error:?}");
+        assert!(!error.to_string().contains(&said), "{error}");
+        assert!(
+            crate::failure::chain(&error).contains(&said),
+            "{}",
+            crate::failure::chain(&error)
+        );
     }
 }

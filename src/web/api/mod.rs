@@ -159,12 +159,12 @@ pub async fn databases(app: web::Data<AppState>, _caller: Caller) -> impl Respon
 async fn database_state(database: &ManagedDatabase) -> ApiDatabase {
     let state = match database.roles.check().await {
         Ok(()) => "ok",
-        Err(crate::roles::RoleError::Unavailable(detail)) => {
-            tracing::warn!(database = %database.id, %detail, "managed database unavailable");
+        Err(error @ crate::roles::RoleError::Unavailable(_)) => {
+            tracing::warn!(database = %database.id, error = %crate::failure::chain(&error), "managed database unavailable");
             "unreachable"
         }
         Err(error) => {
-            tracing::error!(database = %database.id, %error, "managed database misconfigured");
+            tracing::error!(database = %database.id, error = %crate::failure::chain(&error), "managed database misconfigured");
             "misconfigured"
         }
     };

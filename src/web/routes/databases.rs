@@ -30,7 +30,7 @@ async fn row(database: &ManagedDatabase) -> DatabaseRow {
     let (version, user_count, problem) = match facts.await {
         Ok((version, users)) => (Some(version), Some(users), None),
         Err(error) => {
-            tracing::warn!(database = %database.id, %error, "a database on the home page cannot be used");
+            tracing::warn!(database = %database.id, error = %crate::failure::chain(&error), "a database on the home page cannot be used");
             let problem = match WebError::from(error) {
                 WebError::Unavailable(_) => "unreachable",
                 _ => "misconfigured",

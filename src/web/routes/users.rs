@@ -223,6 +223,7 @@ pub async fn create(
             | RoleError::ProtectedUserMissing(_)),
         ) => {
             let error = WebError::from(error);
+            crate::web::request_log::failure_shown_in_page(&error);
             let status = error.status_code();
             let errors = NewUserErrors::whole_form(error.to_string());
             again.form_as(status, errors)
