@@ -45,6 +45,15 @@ struct Sent<T> {
     fields: T,
 }
 
+/// The handler's fields of a form body, decoded as the extractor's
+/// `web::Form` does (serde_urlencoded), the token aside. For the fuzz
+/// targets (`pgusers::web::fuzzing`).
+pub(super) fn fields_of<T: DeserializeOwned>(body: &[u8]) -> Option<T> {
+    serde_urlencoded::from_bytes::<Sent<T>>(body)
+        .ok()
+        .map(|sent| sent.fields)
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;

@@ -10,6 +10,8 @@ pub(crate) mod client;
 mod csrf;
 mod error;
 mod error_page;
+#[doc(hidden)]
+pub mod fuzzing;
 mod limits;
 pub mod list_place;
 mod once;

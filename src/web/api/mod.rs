@@ -174,3 +174,19 @@ async fn database_state(database: &ManagedDatabase) -> ApiDatabase {
         state,
     }
 }
+
+/// Reads `input` as every body and query the API takes, each decoded as
+/// its extractor does (`web::Json`: serde_json; `web::Query`:
+/// serde_urlencoded) and then read by its handler's own code. For the
+/// fuzz targets (`pgusers::web::fuzzing`).
+pub(super) fn read_every_input(input: &[u8]) {
+    if let Ok(request) = serde_json::from_slice::<users::NewUserRequest>(input) {
+        let _ = users::read_new_user(&request.database_user);
+    }
+    if let Ok(request) = serde_json::from_slice::<users::PasswordRequest>(input) {
+        let _ = users::read_new_password(&request.database_user);
+    }
+    if let Ok(query) = serde_urlencoded::from_bytes::<users::ListQuery>(input) {
+        let _ = users::read_list_query(&query);
+    }
+}

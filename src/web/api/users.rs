@@ -117,14 +117,14 @@ pub struct ListQuery {
 }
 
 /// A valid [`ListQuery`].
-struct ListAsk {
+pub(super) struct ListAsk {
     search: Option<Search>,
     show: Show,
     /// The page and its size, when one was asked for.
     page: Option<(PageNumber, u32)>,
 }
 
-fn read_list_query(query: &ListQuery) -> Result<ListAsk, ApiError> {
+pub(super) fn read_list_query(query: &ListQuery) -> Result<ListAsk, ApiError> {
     let mut errors = BTreeMap::new();
     let show = match query.show.as_deref() {
         None => Show::All,
@@ -303,6 +303,44 @@ fn role(name: &str) -> Result<RoleName, ApiError> {
         .map_err(|_| ApiError::NotFound(format!("User \"{}\" does not exist.", visible(name))))
 }
 
+/// A new user as the body asks for it, or every problem under its field.
+pub(super) fn read_new_user(
+    fields: &NewUserFields,
+) -> Result<(Username, NewPassword, Access), ApiError> {
+    let mut invalid = std::collections::BTreeMap::new();
+    let name = Username::parse(&fields.name)
+        .map_err(|problems| {
+            let messages = problems.all().iter().map(ToString::to_string).collect();
+            invalid.insert("name", messages);
+        })
+        .ok();
+    let password = new_password(
+        fields.password.as_deref(),
+        fields.password_confirmation.as_deref(),
+        &mut invalid,
+    );
+    let (Some(name), Some(password)) = (name, password) else {
+        return Err(ApiError::Invalid(invalid));
+    };
+    let access = if fields.read_only {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    };
+    Ok((name, password, access))
+}
+
+/// A new password as the body asks for it, or every problem under its field.
+pub(super) fn read_new_password(fields: &PasswordFields) -> Result<NewPassword, ApiError> {
+    let mut invalid = std::collections::BTreeMap::new();
+    new_password(
+        fields.password.as_deref(),
+        fields.password_confirmation.as_deref(),
+        &mut invalid,
+    )
+    .ok_or(ApiError::Invalid(invalid))
+}
+
 /// A password typed twice, or every problem under its field.
 fn new_password(
     password: Option<&str>,
@@ -460,27 +498,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.may_change()?;
     let database = database(&app, &id)?;
-    let fields = &body.database_user;
-    let mut invalid = std::collections::BTreeMap::new();
-    let name = Username::parse(&fields.name)
-        .map_err(|problems| {
-            let messages = problems.all().iter().map(ToString::to_string).collect();
-            invalid.insert("name", messages);
-        })
-        .ok();
-    let password = new_password(
-        fields.password.as_deref(),
-        fields.password_confirmation.as_deref(),
-        &mut invalid,
-    );
-    let (Some(name), Some(password)) = (name, password) else {
-        return Err(ApiError::Invalid(invalid));
-    };
-    let access = if fields.read_only {
-        Access::ReadOnly
-    } else {
-        Access::ReadWrite
-    };
+    let (name, password, access) = read_new_user(&body.database_user)?;
     // What the answer says is known before the change: once the user is
     // created, nothing may keep its generated password from the caller.
     let created = DatabaseUser {
@@ -524,15 +542,7 @@ pub async fn update(
     caller.may_change()?;
     let database = database(&app, &path.0)?;
     let name = role(&path.1)?;
-    let fields = &body.database_user;
-    let mut invalid = std::collections::BTreeMap::new();
-    let Some(password) = new_password(
-        fields.password.as_deref(),
-        fields.password_confirmation.as_deref(),
-        &mut invalid,
-    ) else {
-        return Err(ApiError::Invalid(invalid));
-    };
+    let password = read_new_password(&body.database_user)?;
     let action = match password {
         NewPassword::Generate => Action::ResetPassword,
         NewPassword::Chosen(_) => Action::SetPassword,

@@ -12,7 +12,7 @@ use crate::web::{AppState, SessionPolicy, WebError, audit};
 
 #[derive(Deserialize)]
 pub struct LoginForm {
-    username: String,
+    pub(super) username: String,
     password: String,
 }
 
@@ -37,6 +37,16 @@ pub async fn form(
 /// Checks a login, locking out an address that fails too often and slowing
 /// down a name that does (see `state::logins`). The messages never say
 /// which of the name or the password was wrong.
+/// The name field as typed (trimmed, to show back) and the operator it
+/// names, if it could name one. Whatever else was typed there (a
+/// password, by mistake) is never counted, recorded or sent to
+/// PostgreSQL: only a name that could be an operator's is.
+pub(super) fn typed_name(field: &str) -> (String, Option<OperatorName>) {
+    let username = field.trim().to_owned();
+    let name = OperatorName::parse(&username).ok();
+    (username, name)
+}
+
 pub async fn submit(
     app: web::Data<AppState>,
     policy: web::Data<LoginPolicy>,
@@ -46,11 +56,7 @@ pub async fn submit(
     form: CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
     let LoginForm { username, password } = form.into_inner();
-    let username = username.trim().to_owned();
-    // Whatever else was typed in the name field (a password, by mistake)
-    // is never counted, recorded or sent to PostgreSQL: only a name that
-    // could be an operator's is.
-    let name = OperatorName::parse(&username).ok();
+    let (username, name) = typed_name(&username);
     let who = name
         .as_ref()
         .map_or_else(|| "(not an operator name)".to_owned(), ToString::to_string);

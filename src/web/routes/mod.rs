@@ -148,3 +148,24 @@ pub(super) fn chrome(operator: &Operator, database: Option<&ManagedDatabase>) ->
         back: String::new(),
     }
 }
+
+/// Reads `input` as every form and list query the dashboard takes, each
+/// decoded as its extractor does and then read by its handler's own code.
+/// For the fuzz targets (`pgusers::web::fuzzing`).
+pub(super) fn read_every_form(input: &[u8]) {
+    use super::csrf::{NoFields, fields_of};
+    if let Some(form) = fields_of::<users::NewUserForm>(input) {
+        let _ = users::parse_new_user(&form);
+    }
+    let _ = fields_of::<users::ConfirmForm>(input);
+    if let Some(form) = fields_of::<tokens::NewTokenForm>(input) {
+        let _ = form.label();
+    }
+    if let Some(form) = fields_of::<login::LoginForm>(input) {
+        let _ = login::typed_name(&form.username);
+    }
+    let _ = fields_of::<NoFields>(input);
+    if let Ok(params) = serde_urlencoded::from_bytes::<super::list_place::ListParams>(input) {
+        let _ = super::list_place::ListPlace::read(&params);
+    }
+}

@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::{chrome, see_other};
-use crate::domain::{OperatorName, TokenId, TokenLabel};
+use crate::domain::{OperatorName, TokenId, TokenLabel, TokenLabelError};
 use crate::state::{Action, Event, Outcome, Source, StateError};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::once::{self, Claim, FormIds};
@@ -70,6 +70,12 @@ pub struct NewTokenForm {
     read_only: Option<String>,
 }
 
+impl NewTokenForm {
+    pub(super) fn label(&self) -> Result<TokenLabel, TokenLabelError> {
+        TokenLabel::parse(self.label.trim())
+    }
+}
+
 pub async fn create(
     app: web::Data<AppState>,
     ids: web::Data<FormIds>,
@@ -77,7 +83,7 @@ pub async fn create(
     form: CsrfForm<NewTokenForm>,
 ) -> Result<HttpResponse, WebError> {
     let read_only = form.read_only.is_some();
-    let label = match TokenLabel::parse(form.label.trim()) {
+    let label = match form.label() {
         Ok(label) => label,
         Err(error) => {
             let typed = Typed {

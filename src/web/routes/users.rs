@@ -96,13 +96,13 @@ pub struct NewUserForm {
 }
 
 /// A valid request to create a user, or a message at each wrong field.
-struct NewUser {
+pub(super) struct NewUser {
     username: Username,
     password: NewPassword,
     access: Access,
 }
 
-fn parse_new_user(form: &NewUserForm) -> Result<NewUser, NewUserErrors> {
+pub(super) fn parse_new_user(form: &NewUserForm) -> Result<NewUser, NewUserErrors> {
     let username = Username::parse(form.username.trim());
     let password = NewPassword::from_entry(&form.password, &form.password_confirmation);
     match (username, password) {
