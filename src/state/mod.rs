@@ -94,6 +94,11 @@ impl StateError {
         )
     }
 
+    /// The database is away for now: trying again may work.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+
     /// A failure to connect, classified by what PostgreSQL or the network
     /// said. A missing state database keeps its meaning: no dashboard has
     /// set it up yet.
