@@ -1393,7 +1393,11 @@ async fn check_roles(
                 last.kind.label()
             )),
             Ok(client) => {
-                let Some((table, _)) = tables.iter().find(|(_, owner)| owner == protected) else {
+                // A table the protected user made itself: the moved ones
+                // are the known bug above.
+                let own = format!("t_{protected}_");
+                let Some((table, _)) = tables.iter().find(|(table, _)| table.starts_with(&own))
+                else {
                     continue;
                 };
                 let read = client
