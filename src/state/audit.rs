@@ -2,7 +2,7 @@
 //! who, what, where and how it ended; never a password or a verifier.
 
 use std::sync::PoisonError;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
@@ -145,30 +145,56 @@ pub struct EntriesPage {
 /// Old entries are deleted at most this often per process.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
+/// How long an entry the state database could not take is tried again, in
+/// the background, before it is given up (and logged as lost).
+const RETRY_FOR: Duration = Duration::from_secs(15 * 60);
+const RETRY_EVERY: Duration = Duration::from_secs(1);
+
+/// Writes `event` as having happened at `at` (seconds since the epoch).
+async fn insert(
+    client: &deadpool_postgres::Client,
+    event: &Event,
+    at: f64,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute(
+            "INSERT INTO audit_log
+               (at, actor, source, action, database_name, target, outcome, detail, client_address)
+             VALUES (to_timestamp($9), $1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &event.actor,
+                &event.source.as_str(),
+                &event.action.as_str(),
+                &event.database,
+                &event.target,
+                &event.outcome.as_str(),
+                &event.detail,
+                &event.client_address,
+                &at,
+            ],
+        )
+        .await
+        .map(drop)
+}
+
+fn now_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64())
+}
+
 impl StateStore {
     /// Records an event; now and then (at most hourly) also deletes the
     /// entries older than the retention, so the log cannot grow forever.
     /// Riding on a write needs no task of its own, and a dashboard that
     /// records nothing has nothing new to delete.
     pub async fn record(&self, event: &Event) -> Result<(), StateError> {
+        self.record_at(event, now_seconds()).await
+    }
+
+    async fn record_at(&self, event: &Event, at: f64) -> Result<(), StateError> {
         let client = self.client().await?;
-        client
-            .execute(
-                "INSERT INTO audit_log
-                   (actor, source, action, database_name, target, outcome, detail, client_address)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                &[
-                    &event.actor,
-                    &event.source.as_str(),
-                    &event.action.as_str(),
-                    &event.database,
-                    &event.target,
-                    &event.outcome.as_str(),
-                    &event.detail,
-                    &event.client_address,
-                ],
-            )
-            .await?;
+        insert(&client, event, at).await?;
         if self.audit_pruning_due()
             && let Err(error) = self.forget_old_audit_entries().await
         {
@@ -221,6 +247,44 @@ impl StateStore {
                 "recording an audit entry took longer than {} s; not waiting",
                 RECORD_WITHIN.as_secs()
             ),
+        }
+    }
+
+    /// Records an event for the dashboard, which keeps running: when the
+    /// state database is unavailable (PostgreSQL stopped between the change
+    /// and its entry), the entry is tried again in the background, with its
+    /// original time, until the database is back (at most [`RETRY_FOR`]),
+    /// so a change made just before an outage still has its entry. The
+    /// answer does not wait for it.
+    pub async fn record_or_retry(&self, event: &Event) {
+        let at = now_seconds();
+        match self.record_at(event, at).await {
+            Ok(()) | Err(StateError::Missing(_)) => {}
+            Err(StateError::Unavailable(reason)) => {
+                tracing::warn!(%reason, action = event.action.as_str(), "the state database is unavailable; the audit entry will be written when it is back");
+                let (pool, event) = (self.pool.clone(), event.clone());
+                tokio::spawn(async move {
+                    let deadline = Instant::now() + RETRY_FOR;
+                    while Instant::now() < deadline {
+                        tokio::time::sleep(RETRY_EVERY).await;
+                        let Ok(client) = pool.get().await else {
+                            continue;
+                        };
+                        match insert(&client, &event, at).await.map_err(StateError::from) {
+                            Ok(()) => return,
+                            Err(error) if error.is_unavailable() => {}
+                            Err(error) => {
+                                tracing::error!(%error, action = event.action.as_str(), target = ?event.target, "an audit entry could not be written");
+                                return;
+                            }
+                        }
+                    }
+                    tracing::error!(action = event.action.as_str(), target = ?event.target, "an audit entry was lost: the state database stayed unavailable");
+                });
+            }
+            Err(error) => {
+                tracing::warn!(%error, action = event.action.as_str(), "recording an audit entry failed")
+            }
         }
     }
 

@@ -103,6 +103,11 @@ impl StateError {
         matches!(self, Self::Missing(_) | Self::Misconfigured(_))
     }
 
+    /// The database is away for now: trying again may work.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+
     /// A failure to connect, classified by what PostgreSQL or the network
     /// said. A missing state database keeps its meaning: no dashboard has
     /// set it up yet.

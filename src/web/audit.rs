@@ -65,7 +65,7 @@ async fn change<T>(
         detail,
         client_address: address.map(str::to_owned),
     };
-    app.state.record_or_warn(&event).await;
+    app.state.record_or_retry(&event).await;
 }
 
 /// Records a login attempt.
@@ -90,5 +90,5 @@ pub async fn login(
         detail: detail.map(str::to_owned),
         client_address: Some(address.to_owned()),
     };
-    app.state.record_or_warn(&event).await;
+    app.state.record_or_retry(&event).await;
 }

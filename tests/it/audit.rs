@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use pgusers::notice::Announce;
 use pgusers::roles::Access;
-use pgusers::state::{Action, Event, Outcome, Source};
+use pgusers::state::{Action, Event, Outcome, Source, StateSettings, StateStore};
 use pgusers::web::SessionPolicy;
 
 use crate::helpers::{csrf_token, password, spawn_app, spawn_app_with, unique_name};
@@ -270,4 +271,87 @@ async fn audit_entries_older_than_the_retention_are_deleted_and_newer_ones_kept(
         .map(|row| row.get(0))
         .collect();
     assert_eq!(kept, ["from_last_week", "from_today"]);
+}
+
+#[tokio::test]
+async fn an_entry_the_state_database_cannot_take_during_an_outage_is_written_when_it_is_back() {
+    let (mut cluster, root) = crate::helpers::ephemeral_cluster().await;
+    let state = StateStore::new(StateSettings {
+        config: cluster.admin_config("pgusers"),
+        create_with: Some(cluster.admin_config("postgres")),
+        admin_password: None,
+        announce: Announce::Stdout,
+        bootstrap_operator: false,
+    });
+    let event = |target: &str| Event {
+        actor: "jane".into(),
+        source: Source::Api,
+        action: Action::DeleteUser,
+        database: Some("shop".into()),
+        target: Some(target.to_owned()),
+        outcome: Outcome::Ok,
+        detail: None,
+        client_address: None,
+    };
+    state.record(&event("before_the_outage")).await.unwrap();
+    cluster = tokio::task::spawn_blocking(move || {
+        cluster.stop().expect("PostgreSQL stops");
+        cluster
+    })
+    .await
+    .unwrap();
+
+    // The user was deleted just before PostgreSQL went away; its entry
+    // cannot be written now, and the answer does not wait for it.
+    let asked = std::time::Instant::now();
+    state.record_or_retry(&event("deleted_at_the_outage")).await;
+    assert!(
+        asked.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        asked.elapsed()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    cluster = tokio::task::spawn_blocking(move || {
+        cluster.start().expect("PostgreSQL starts again");
+        cluster
+    })
+    .await
+    .unwrap();
+    let back = std::time::Instant::now();
+
+    let admin = pgusers::db::connect(&cluster.admin_config("pgusers"))
+        .await
+        .unwrap();
+    let (mut written, mut since_back) = (None, Duration::ZERO);
+    while written.is_none() && back.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        since_back = back.elapsed();
+        written = admin
+            .query_opt(
+                "SELECT actor, source, outcome, extract(epoch FROM now() - at)::float8
+                   FROM audit_log WHERE target = 'deleted_at_the_outage'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .map(|row| {
+                let fields: (String, String, String, f64) =
+                    (row.get(0), row.get(1), row.get(2), row.get(3));
+                fields
+            });
+    }
+    let _ = cluster.stop();
+    let _ = std::fs::remove_dir_all(&root);
+    let (actor, source, outcome, age) =
+        written.expect("the entry is written once PostgreSQL is back");
+    assert_eq!(
+        (actor.as_str(), source.as_str(), outcome.as_str()),
+        ("jane", "api", "ok")
+    );
+    // Written after PostgreSQL came back, yet dated two seconds before.
+    assert!(
+        age > since_back.as_secs_f64() + 1.0,
+        "the entry keeps the time of the change, not of its writing ({age:.1} s old, \
+         PostgreSQL back {since_back:?} before)"
+    );
 }

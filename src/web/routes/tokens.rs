@@ -187,5 +187,5 @@ async fn record<T>(
         detail,
         client_address: operator.address.clone(),
     };
-    app.state.record_or_warn(&event).await;
+    app.state.record_or_retry(&event).await;
 }
