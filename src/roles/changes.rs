@@ -1,7 +1,7 @@
 //! The changes: create, set or reset a password, rename, delete. Each is
 //! one transaction holding pgusers' advisory lock.
 
-use deadpool_postgres::{GenericClient, Transaction};
+use deadpool_postgres::{ClientWrapper, GenericClient, Pool, Transaction};
 
 use super::privileges::{self, ensure_privileges_of, refusal};
 use super::sql::{self, ident};
@@ -31,6 +31,125 @@ async fn refuse_taken(client: &impl GenericClient, name: &Username) -> Result<()
 
 /// Serialises pgusers' changes on a server (the value spells "pgusers").
 const LOCK_KEY: i64 = 0x0070_6775_7365_7273;
+
+/// The class of the advisory locks a delete holds on its user's name
+/// ("pgud"), beside [`LOCK_KEY`]'s (a single key is another space).
+const DELETE_LOCK_CLASS: i32 = 0x7067_7564;
+
+/// Takes `client` out of the pool and holds the delete lock of `user` on
+/// it, or refuses as busy while another delete of `user` holds it. The
+/// connection closes when the returned client is dropped, so the lock
+/// never outlives the delete, not even one cancelled half-way.
+async fn hold_delete_lock(
+    client: deadpool_postgres::Client,
+    user: &str,
+) -> Result<ClientWrapper, RoleError> {
+    let client = deadpool_postgres::Client::take(client);
+    let held: bool = client
+        .query_one(
+            "SELECT pg_try_advisory_lock($1, hashtext($2))",
+            &[&DELETE_LOCK_CLASS, &user],
+        )
+        .await
+        .map_err(|e| RoleError::from_postgres(e, user))?
+        .get(0);
+    if held {
+        Ok(client)
+    } else {
+        Err(RoleError::Busy)
+    }
+}
+
+/// What a delete's lock-out changed, to put back when the delete fails.
+struct LockOut {
+    user: String,
+    oid: u32,
+    limit: i32,
+    /// The routines that were SECURITY DEFINER.
+    definers: Vec<u32>,
+}
+
+impl LockOut {
+    /// Lets the user log in again and its routines run as it again: only
+    /// those (by oid) that it still owns and that are still SECURITY
+    /// INVOKER, so a routine another delete moved to the protected user
+    /// meanwhile is never made to run as its new owner. Only while the
+    /// user is still locked out (`CONNECTION LIMIT 0`): a limit someone
+    /// set since stays.
+    async fn apply(&self, client: &mut ClientWrapper) -> Result<(), RoleError> {
+        let user = self.user.as_str();
+        let tx = begin(client, user).await?;
+        let fail = |e| RoleError::from_postgres(e, user);
+        let locked: bool = tx
+            .query_opt(
+                "SELECT rolconnlimit = 0 FROM pg_roles WHERE oid = $1",
+                &[&self.oid],
+            )
+            .await
+            .map_err(fail)?
+            .is_some_and(|row| row.get(0));
+        if !locked {
+            return Ok(());
+        }
+        let routines: Vec<String> = tx
+            .query(
+                "SELECT p.oid::regprocedure::text FROM pg_proc p
+                  WHERE p.oid = ANY($1) AND p.proowner = $2 AND NOT p.prosecdef",
+                &[&self.definers, &self.oid],
+            )
+            .await
+            .map_err(fail)?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        tx.batch_execute(&format!(
+            "ALTER ROLE {} CONNECTION LIMIT {}; {}",
+            ident(user),
+            self.limit,
+            code::routines_security(&routines, true)
+        ))
+        .await
+        .map_err(fail)?;
+        tx.commit().await.map_err(fail)
+    }
+
+    /// Puts the user back in the background once the server is back: every
+    /// second for five minutes, on a connection of its own holding the
+    /// user's delete lock (a delete begun meanwhile goes first).
+    fn later(self, pool: Pool) {
+        tokio::spawn(async move {
+            for _ in 0..UNDO_TRIES {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                let tried = async {
+                    let client = pool.get().await.map_err(|error| {
+                        RoleError::Unavailable(crate::failure::Detail::new(
+                            "no connection to the database",
+                            error,
+                        ))
+                    })?;
+                    let mut client = hold_delete_lock(client, &self.user).await?;
+                    self.apply(&mut client).await
+                };
+                match tried.await {
+                    Ok(()) => {
+                        tracing::info!(user = %self.user, "a failed delete's lock-out was undone once the database was back");
+                        return;
+                    }
+                    Err(error) if error.is_unavailable() || matches!(error, RoleError::Busy) => {}
+                    Err(error) => return self.failed(&error),
+                }
+            }
+            tracing::error!(user = %self.user, "the database did not come back within five minutes: a failed delete left the user locked out (CONNECTION LIMIT 0, its routines SECURITY INVOKER)");
+        });
+    }
+
+    fn failed(&self, error: &RoleError) {
+        tracing::error!(error = %crate::failure::chain(error), user = %self.user, "a failed delete left the user locked out (CONNECTION LIMIT 0, its routines SECURITY INVOKER)");
+    }
+}
+
+/// How many times, a second apart, a lock-out is undone once the server is back.
+const UNDO_TRIES: u32 = 300;
 
 impl RoleManager {
     /// Creates a user with the password given, or a generated one, which is
@@ -201,52 +320,40 @@ impl RoleManager {
     /// deletion looks at what it has. Whatever makes it not manageable is
     /// checked before that, so a refused delete changes nothing; if the
     /// deletion then fails, its connection limit is put back.
+    ///
+    /// One delete of a user at a time: a second one, while the first runs,
+    /// is refused as busy. Otherwise it could read the first one's lock-out
+    /// as the user's own connection limit and, failing, put that back,
+    /// leaving the user locked out for good.
     pub async fn delete(&self, name: &RoleName) -> Result<(), RoleError> {
         let user = name.as_str();
-        let (oid, limit, definers) = self.lock_out(name).await?;
-        let deleted = self.delete_locked_out(name, oid).await;
+        let mut client = hold_delete_lock(self.client().await?, user).await?;
+        let (oid, limit, definers) = self.lock_out(&mut client, name).await?;
+        let deleted = self.delete_locked_out(&mut client, name, oid).await;
         match &deleted {
             // Deleted (or dropped and made again) by someone else meanwhile:
             // nothing of ours to undo.
             Ok(()) | Err(RoleError::NotFound(_)) => {}
-            Err(_) => self.undo_lock_out(user, oid, limit, &definers).await,
+            Err(_) => {
+                let undo = LockOut {
+                    user: user.to_owned(),
+                    oid,
+                    limit,
+                    definers,
+                };
+                match undo.apply(&mut client).await {
+                    Ok(()) => {}
+                    // The server went away between the two: try again once
+                    // it is back, after this connection (and its lock) is gone.
+                    Err(error) if error.is_unavailable() => {
+                        drop(client);
+                        undo.later(self.pool.clone());
+                    }
+                    Err(error) => undo.failed(&error),
+                }
+            }
         }
         deleted
-    }
-
-    /// After a failed delete: lets the user log in again and its routines
-    /// run as it again: only those (by oid) that it still owns and that are
-    /// still SECURITY INVOKER, so a routine another delete moved to the
-    /// protected user meanwhile is never made to run as its new owner.
-    /// Failures are logged.
-    async fn undo_lock_out(&self, user: &str, oid: u32, limit: i32, definers: &[u32]) {
-        let undone = async {
-            let mut client = self.client().await?;
-            let tx = begin(&mut client, user).await?;
-            let fail = |e| RoleError::from_postgres(e, user);
-            let routines: Vec<String> = tx
-                .query(
-                    "SELECT p.oid::regprocedure::text FROM pg_proc p
-                      WHERE p.oid = ANY($1) AND p.proowner = $2 AND NOT p.prosecdef",
-                    &[&definers, &oid],
-                )
-                .await
-                .map_err(fail)?
-                .iter()
-                .map(|row| row.get(0))
-                .collect();
-            tx.batch_execute(&format!(
-                "ALTER ROLE {} CONNECTION LIMIT {limit}; {}",
-                ident(user),
-                code::routines_security(&routines, true)
-            ))
-            .await
-            .map_err(fail)?;
-            tx.commit().await.map_err(fail)
-        };
-        if let Err(error) = undone.await {
-            tracing::error!(error = %crate::failure::chain(&error), user, "a failed delete left the user locked out (CONNECTION LIMIT 0, its routines SECURITY INVOKER)");
-        }
     }
 
     /// Refuses what may not be deleted, then stops the user from logging in
@@ -254,10 +361,13 @@ impl RoleManager {
     /// however locked out), and ends its sessions, waiting (a few seconds at
     /// most) for them to go. Returns its oid, its connection limit before,
     /// and the SECURITY DEFINER routines it had.
-    async fn lock_out(&self, name: &RoleName) -> Result<(u32, i32, Vec<u32>), RoleError> {
+    async fn lock_out(
+        &self,
+        client: &mut ClientWrapper,
+        name: &RoleName,
+    ) -> Result<(u32, i32, Vec<u32>), RoleError> {
         let user = name.as_str();
-        let mut client = self.client().await?;
-        let tx = begin(&mut client, user).await?;
+        let tx = begin(client, user).await?;
         let facts = self.facts(&tx).await?;
         let oid = managed_target(&tx, &facts, name).await?;
         let fail = |e| refusal(&facts, e, user);
@@ -297,7 +407,7 @@ impl RoleManager {
         .await
         .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
-        terminate_sessions(&client, oid).await.map_err(fail)?;
+        terminate_sessions(&**client, oid).await.map_err(fail)?;
         for _ in 0..100 {
             let open: i64 = client
                 .query_one(
@@ -315,10 +425,14 @@ impl RoleManager {
         Ok((oid, limit, definers))
     }
 
-    async fn delete_locked_out(&self, name: &RoleName, oid: u32) -> Result<(), RoleError> {
+    async fn delete_locked_out(
+        &self,
+        client: &mut ClientWrapper,
+        name: &RoleName,
+        oid: u32,
+    ) -> Result<(), RoleError> {
         let user = name.as_str();
-        let mut client = self.client().await?;
-        let tx = begin(&mut client, user).await?;
+        let tx = begin(client, user).await?;
         let facts = self.facts(&tx).await?;
         if managed_target(&tx, &facts, name).await? != oid {
             // Dropped and made again by someone else meanwhile: not ours to delete.
@@ -327,7 +441,7 @@ impl RoleManager {
         let fail = |e| refusal(&facts, e, user);
         // Ending sessions first frees the locks they hold on the user's
         // tables, which REASSIGN OWNED would otherwise wait for.
-        terminate_sessions(&tx, oid).await.map_err(fail)?;
+        terminate_sessions(&*tx, oid).await.map_err(fail)?;
         // Read before `find` (each statement sees its own moment): what is
         // made in between is neutralised but not known, so it stops the
         // delete rather than slip through.
@@ -335,6 +449,7 @@ impl RoleManager {
         let code = code::find(&tx, oid, facts.version_num)
             .await
             .map_err(fail)?;
+        let moved = privileges::moved_tables(&*tx, oid).await.map_err(fail)?;
         let statements = format!(
             "{neutralise} REASSIGN OWNED BY {user} TO {protected};",
             neutralise = code::neutralise(&code),
@@ -347,6 +462,7 @@ impl RoleManager {
         // user unreviewed, and what it made after the REASSIGN would be
         // dropped with the user's privileges.
         refuse_made_meanwhile(&tx, &facts, user, oid, &known).await?;
+        privileges::share_moved(&tx, &facts, oid, &moved).await?;
         tx.batch_execute(&format!("DROP OWNED BY {};", ident(user)))
             .await
             .map_err(fail)?;
@@ -358,7 +474,7 @@ impl RoleManager {
         tx.commit().await.map_err(fail)?;
         // A session opened while the transaction ran outlives the role. The
         // delete is done whatever happens here, so a failure is only logged.
-        if let Err(error) = terminate_sessions(&client, oid).await {
+        if let Err(error) = terminate_sessions(&**client, oid).await {
             tracing::warn!(error = %crate::failure::chain(&error), user, "ending the sessions of a deleted user failed");
         }
         Ok(())
@@ -490,7 +606,7 @@ fn resolve(password: NewPassword) -> (Password, bool) {
 /// Opens a change: a transaction that waits at most 10 s for locks and holds
 /// pgusers' advisory lock until it ends.
 async fn begin<'a>(
-    client: &'a mut deadpool_postgres::Client,
+    client: &'a mut ClientWrapper,
     user: &str,
 ) -> Result<Transaction<'a>, RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
@@ -559,7 +675,7 @@ async fn ensure_readers_group(tx: &Transaction<'_>, facts: &Facts) -> Result<(),
 }
 
 async fn terminate_sessions(
-    client: &impl GenericClient,
+    client: &impl tokio_postgres::GenericClient,
     oid: u32,
 ) -> Result<(), tokio_postgres::Error> {
     client

@@ -103,6 +103,11 @@ pub enum RoleError {
 }
 
 impl RoleError {
+    /// Whether the database could not be reached: trying again later may work.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+
     /// Whether pgusers or PostgreSQL said no (as opposed to: could not do it).
     pub fn is_refusal(&self) -> bool {
         matches!(

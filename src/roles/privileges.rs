@@ -594,3 +594,86 @@ pub(super) async fn check_nothing_granted_left(
         ),
     })
 }
+
+/// What a read-write user has in `public` that read-write users share:
+/// tables (of every kind) and sequences, by quoted qualified name, each
+/// with whether it is a sequence.
+pub(super) async fn moved_tables(
+    client: &impl tokio_postgres::GenericClient,
+    owner: u32,
+) -> Result<Vec<(String, bool)>, tokio_postgres::Error> {
+    Ok(client
+        .query(
+            "SELECT c.oid::regclass::text, c.relkind = 'S'
+               FROM pg_class c
+              WHERE c.relowner = $1
+                AND c.relnamespace = 'public'::regnamespace
+                AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')",
+            &[&owner],
+        )
+        .await?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect())
+}
+
+/// Gives the read-write users what a deleted user's tables, now the
+/// protected user's, would have given them had the protected user made
+/// them: the read-write users are those its default privileges in
+/// `public` let write its tables (the guide's grants; the readers group
+/// is only let read them), the deleted user aside.
+pub(super) async fn share_moved(
+    tx: &impl GenericClient,
+    facts: &Facts,
+    deleted: u32,
+    moved: &[(String, bool)],
+) -> Result<(), RoleError> {
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let fail = |e| refusal(facts, e, &facts.protected);
+    let writers: Vec<String> = tx
+        .query(
+            "SELECT DISTINCT pg_get_userbyid(a.grantee)::text
+               FROM pg_default_acl d, aclexplode(d.defaclacl) a
+              WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $1)
+                AND d.defaclnamespace = 'public'::regnamespace
+                AND d.defaclobjtype = 'r'
+                AND a.privilege_type = 'INSERT'
+                AND a.grantee NOT IN (0, d.defaclrole, $2)
+                AND EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = a.grantee)",
+            &[
+                &facts.protected as &(dyn tokio_postgres::types::ToSql + Sync),
+                &deleted,
+            ],
+        )
+        .await
+        .map_err(fail)?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    if writers.is_empty() {
+        return Ok(());
+    }
+    let to = writers
+        .iter()
+        .map(|w| ident(w))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let list = |sequences: bool| {
+        moved
+            .iter()
+            .filter(|(_, sequence)| *sequence == sequences)
+            .map(|(name, _)| name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut statements = String::new();
+    for (sequences, kind) in [(false, "TABLE"), (true, "SEQUENCE")] {
+        let names = list(sequences);
+        if !names.is_empty() {
+            statements.push_str(&format!("GRANT ALL PRIVILEGES ON {kind} {names} TO {to};"));
+        }
+    }
+    tx.batch_execute(&statements).await.map_err(fail)
+}

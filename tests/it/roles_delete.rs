@@ -765,3 +765,101 @@ async fn while_a_delete_waits_the_users_definer_routines_run_as_their_caller() {
     deleted.expect("the delete finishes once the reader lets go");
     assert_eq!(during, db.protected, "not as the user being deleted");
 }
+
+#[tokio::test]
+async fn a_deleted_users_tables_reach_the_read_write_users_that_were_there_before_them() {
+    let db = test_db().await;
+    let (leaver, leaver_secret) = db.create_user("leaver", Access::ReadWrite).await;
+    let (peer, peer_secret) = db.create_user("peer", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("reader", Access::ReadOnly).await;
+    db.run_as(
+        &leaver,
+        &leaver_secret,
+        "CREATE TABLE handed_over (id serial PRIMARY KEY, v int); INSERT INTO handed_over (v) VALUES (1);",
+    )
+    .await;
+    let peer_client = db
+        .connect_as(peer.as_str(), peer_secret.expose())
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlstate(
+            peer_client
+                .batch_execute("INSERT INTO handed_over (v) VALUES (2)")
+                .await
+        ),
+        "42501",
+        "as the known limits say, a peer's table is not shared while its maker lives"
+    );
+
+    db.roles.delete(&RoleName::from(leaver)).await.unwrap();
+
+    assert_eq!(db.table_owner("handed_over").await, db.protected);
+    // Its sequence too: the serial column's default works for the peer.
+    peer_client
+        .batch_execute("INSERT INTO handed_over (v) VALUES (2); UPDATE handed_over SET v = v + 1;")
+        .await
+        .expect("the peer writes the handed-over table");
+    let reader_client = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+    let rows: i64 = reader_client
+        .query_one("SELECT count(*) FROM handed_over", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 2);
+    assert_eq!(
+        sqlstate(
+            reader_client
+                .batch_execute("INSERT INTO handed_over (v) VALUES (3)")
+                .await
+        ),
+        "42501",
+        "the reader still only reads"
+    );
+}
+
+#[tokio::test]
+async fn a_delete_while_another_delete_of_the_same_user_runs_is_refused_as_busy_and_changes_nothing()
+ {
+    let db = test_db().await;
+    let (name, secret) = db.create_user("twice", Access::ReadWrite).await;
+    // The lock a running delete holds on the user's name.
+    let other = db.admin().await;
+    other
+        .execute(
+            "SELECT pg_advisory_lock(x'70677564'::int, hashtext($1))",
+            &[&name.as_str()],
+        )
+        .await
+        .unwrap();
+
+    let second = db.roles.delete(&RoleName::from(name.clone())).await;
+
+    assert!(matches!(second, Err(RoleError::Busy)), "{second:?}");
+    let limit: i32 = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT rolconnlimit FROM pg_roles WHERE rolname = $1",
+            &[&name.as_str()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(limit, -1, "not locked out");
+    db.connect_as(name.as_str(), secret.expose())
+        .await
+        .expect("the user still logs in");
+    drop(other);
+    // Once that delete is over, this one goes ahead; its own lock went
+    // with its connection, so a third finds the user gone.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    db.roles
+        .delete(&RoleName::from(name.clone()))
+        .await
+        .unwrap();
+    assert!(!db.role_exists(name.as_str()).await);
+}
