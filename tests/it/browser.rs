@@ -62,17 +62,7 @@ async fn the_guides_steps_work_in_a_real_browser() {
         return;
     };
     let app = spawn_app().await;
-    let driver = Chromedriver::start(&chromedriver)
-        .await
-        .expect("chromedriver starts");
-    let client = driver
-        .new_session(&chromium)
-        .await
-        .expect("chromedriver starts Chromium");
-    let steps = Steps::new(Page {
-        client,
-        address: app.address.clone(),
-    });
+    let (driver, steps) = open_browser(&app, &chromium, &chromedriver).await;
     let page = &steps.page;
     let app = &app;
 
@@ -471,17 +461,7 @@ async fn every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there()
             .await
             .expect("the user is created");
     }
-    let driver = Chromedriver::start(&chromedriver)
-        .await
-        .expect("chromedriver starts");
-    let client = driver
-        .new_session(&chromium)
-        .await
-        .expect("chromedriver starts Chromium");
-    let steps = Steps::new(Page {
-        client,
-        address: app.address.clone(),
-    });
+    let (driver, steps) = open_browser(&app, &chromium, &chromedriver).await;
     let page = &steps.page;
     let app = &app;
 
@@ -622,6 +602,27 @@ async fn every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there()
 
     steps.finish().await;
     drop(driver);
+}
+
+/// Chromium, through chromedriver, on `app`'s pages, and the steps to
+/// take there; the driver must live as long as the steps.
+async fn open_browser(
+    app: &crate::helpers::TestApp,
+    chromium: &Path,
+    chromedriver: &Path,
+) -> (Chromedriver, Steps) {
+    let driver = Chromedriver::start(chromedriver)
+        .await
+        .expect("chromedriver starts");
+    let client = driver
+        .new_session(chromium)
+        .await
+        .expect("chromedriver starts Chromium");
+    let steps = Steps::new(Page {
+        client,
+        address: app.address.clone(),
+    });
+    (driver, steps)
 }
 
 /// Chromium and chromedriver, or `None` after a loud warning that the test
