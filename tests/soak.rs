@@ -40,13 +40,6 @@ const HANG: Duration = Duration::from_secs(30);
 /// How long each outage lasts.
 const OUTAGE: Duration = Duration::from_secs(3);
 const OPERATOR_PASSWORD: &str = "soak-operator-password";
-/// Known bug, left unasserted until it is fixed: a table a read-write user
-/// made, moved to the protected user when its creator was deleted, is not
-/// granted to the read-write users that existed before it was made (only
-/// users created later get it, by `GRANT … ON ALL TABLES`). The README's
-/// known limits say they get it at the deletion. Set this to `true` with
-/// the fix, and the soak checks it like every other table.
-const MOVED_TABLES_REACH_READ_WRITE_USERS: bool = true;
 
 /// Size of the run, from the environment.
 struct Size {
@@ -1216,9 +1209,8 @@ async fn check_roles(
     protected: &str,
     failures: &mut Vec<String>,
 ) {
-    let (mut moved_pairs, mut moved_unreachable, mut raced) = (0, 0, 0);
+    let mut raced = 0;
     let raced = &mut raced;
-    let (moved_pairs, moved_unreachable) = (&mut moved_pairs, &mut moved_unreachable);
     let readers = "pgusers-readonly-soak_app";
     let now = role_names(superuser).await;
     let pool: HashSet<&str> = shared
@@ -1357,14 +1349,6 @@ async fn check_roles(
                 .await
                 .unwrap();
             let (select, insert): (bool, bool) = (row.get(0), row.get(1));
-            let moved = owner == protected && !table.starts_with(&format!("t_{protected}_"));
-            if moved && !reader && !MOVED_TABLES_REACH_READ_WRITE_USERS {
-                *moved_pairs += 1;
-                if !select || !insert {
-                    *moved_unreachable += 1;
-                }
-                continue;
-            }
             if !select || insert == reader {
                 if !reader && made_while_created(shared, ops, table, name) {
                     *raced += 1;
@@ -1393,8 +1377,7 @@ async fn check_roles(
                 last.kind.label()
             )),
             Ok(client) => {
-                // A table the protected user made itself: the moved ones
-                // are the known bug above.
+                // A table the protected user made itself.
                 let own = format!("t_{protected}_");
                 let Some((table, _)) = tables.iter().find(|(table, _)| table.starts_with(&own))
                 else {
@@ -1425,16 +1408,6 @@ async fn check_roles(
     println!(
         "soak: KNOWN RACE: {raced} (read-write user, protected user's table) pairs lack privileges because the table was made while the user was being created"
     );
-    if !MOVED_TABLES_REACH_READ_WRITE_USERS {
-        println!(
-            "soak: KNOWN BUG: {moved_unreachable} of {moved_pairs} (read-write user, table moved to the protected user) pairs lack SELECT or INSERT{}",
-            if *moved_pairs > 0 && *moved_unreachable == 0 {
-                "; none here: if it is fixed, set MOVED_TABLES_REACH_READ_WRITE_USERS"
-            } else {
-                ""
-            }
-        );
-    }
     // No group or membership left behind by a half-made role.
     let groups: Vec<String> = superuser
         .query(
