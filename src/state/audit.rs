@@ -256,9 +256,23 @@ impl StateStore {
     /// original time, until the database is back (at most [`RETRY_FOR`]),
     /// so a change made just before an outage still has its entry. The
     /// answer does not wait for it.
+    ///
+    /// Nor does it hold the answer (which may carry the only copy of a
+    /// generated password) for longer than [`RECORD_WITHIN`]: a state
+    /// database that slow (a lock held on the audit log) is logged and not
+    /// waited for; the statement sent is written once the lock is released.
     pub async fn record_or_retry(&self, event: &Event) {
         let at = now_seconds();
-        match self.record_at(event, at).await {
+        let Ok(recorded) = tokio::time::timeout(RECORD_WITHIN, self.record_at(event, at)).await
+        else {
+            tracing::warn!(
+                action = event.action.as_str(),
+                "recording an audit entry took longer than {} s; not waiting",
+                RECORD_WITHIN.as_secs()
+            );
+            return;
+        };
+        match recorded {
             Ok(()) | Err(StateError::Missing(_)) => {}
             Err(StateError::Unavailable(reason)) => {
                 tracing::warn!(%reason, action = event.action.as_str(), "the state database is unavailable; the audit entry will be written when it is back");
@@ -274,7 +288,7 @@ impl StateStore {
                             Ok(()) => return,
                             Err(error) if error.is_unavailable() => {}
                             Err(error) => {
-                                tracing::error!(%error, action = event.action.as_str(), target = ?event.target, "an audit entry could not be written");
+                                tracing::error!(error = %crate::failure::chain(&error), action = event.action.as_str(), target = ?event.target, "an audit entry could not be written");
                                 return;
                             }
                         }
@@ -283,7 +297,7 @@ impl StateStore {
                 });
             }
             Err(error) => {
-                tracing::warn!(%error, action = event.action.as_str(), "recording an audit entry failed")
+                tracing::warn!(error = %crate::failure::chain(&error), action = event.action.as_str(), "recording an audit entry failed")
             }
         }
     }
