@@ -80,17 +80,18 @@ impl LockOut {
         let user = self.user.as_str();
         let tx = begin(client, user).await?;
         let fail = |e| RoleError::from_postgres(e, user);
-        let locked: bool = tx
+        // By oid: the name may have gone to another role meanwhile.
+        let Some(row) = tx
             .query_opt(
-                "SELECT rolconnlimit = 0 FROM pg_roles WHERE oid = $1",
+                "SELECT rolname::text FROM pg_roles WHERE oid = $1 AND rolconnlimit = 0",
                 &[&self.oid],
             )
             .await
             .map_err(fail)?
-            .is_some_and(|row| row.get(0));
-        if !locked {
+        else {
             return Ok(());
-        }
+        };
+        let user: String = row.get(0);
         let routines: Vec<String> = tx
             .query(
                 "SELECT p.oid::regprocedure::text FROM pg_proc p
@@ -104,7 +105,7 @@ impl LockOut {
             .collect();
         tx.batch_execute(&format!(
             "ALTER ROLE {} CONNECTION LIMIT {}; {}",
-            ident(user),
+            ident(&user),
             self.limit,
             code::routines_security(&routines, true)
         ))

@@ -596,8 +596,10 @@ pub(super) async fn check_nothing_granted_left(
 }
 
 /// What a read-write user has in `public` that read-write users share:
-/// tables (of every kind) and sequences, by quoted qualified name, each
-/// with whether it is a sequence.
+/// plain and partitioned tables and sequences, by quoted qualified name,
+/// each with whether it is a sequence. Never views, materialized views or
+/// foreign tables: they read with their owner's rights, now the protected
+/// user's, and stay its own until reviewed (see `code`).
 pub(super) async fn moved_tables(
     client: &impl tokio_postgres::GenericClient,
     owner: u32,
@@ -608,7 +610,7 @@ pub(super) async fn moved_tables(
                FROM pg_class c
               WHERE c.relowner = $1
                 AND c.relnamespace = 'public'::regnamespace
-                AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')",
+                AND c.relkind IN ('r', 'p', 'S')",
             &[&owner],
         )
         .await?
@@ -619,9 +621,9 @@ pub(super) async fn moved_tables(
 
 /// Gives the read-write users what a deleted user's tables, now the
 /// protected user's, would have given them had the protected user made
-/// them: the read-write users are those its default privileges in
-/// `public` let write its tables (the guide's grants; the readers group
-/// is only let read them), the deleted user aside.
+/// them: exactly what its default privileges in `public` give, on tables
+/// and on sequences, to each role they let write tables (the guide's
+/// grants), the deleted user and the readers group aside.
 pub(super) async fn share_moved(
     tx: &impl GenericClient,
     facts: &Facts,
@@ -632,48 +634,57 @@ pub(super) async fn share_moved(
         return Ok(());
     }
     let fail = |e| refusal(facts, e, &facts.protected);
-    let writers: Vec<String> = tx
+    let defaults = tx
         .query(
-            "SELECT DISTINCT pg_get_userbyid(a.grantee)::text
-               FROM pg_default_acl d, aclexplode(d.defaclacl) a
-              WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $1)
-                AND d.defaclnamespace = 'public'::regnamespace
-                AND d.defaclobjtype = 'r'
-                AND a.privilege_type = 'INSERT'
-                AND a.grantee NOT IN (0, d.defaclrole, $2)
-                AND EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = a.grantee)",
+            "WITH defaults AS (
+                 SELECT d.defaclobjtype AS kind, a.grantee, a.privilege_type
+                   FROM pg_default_acl d, aclexplode(d.defaclacl) a
+                  WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $1)
+                    AND d.defaclnamespace = 'public'::regnamespace
+                    AND d.defaclobjtype IN ('r', 'S')
+                    AND a.grantee NOT IN (0, d.defaclrole, $2))
+             SELECT pg_get_userbyid(x.grantee)::text, x.kind = 'S', x.privilege_type
+               FROM defaults x
+              WHERE x.grantee IN (SELECT grantee FROM defaults
+                                   WHERE kind = 'r' AND privilege_type = 'INSERT')
+                AND pg_get_userbyid(x.grantee) <> $3
+                AND EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = x.grantee)
+              ORDER BY 1, 2, 3",
             &[
                 &facts.protected as &(dyn tokio_postgres::types::ToSql + Sync),
                 &deleted,
+                &facts.readers,
             ],
         )
         .await
-        .map_err(fail)?
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    if writers.is_empty() {
-        return Ok(());
+        .map_err(fail)?;
+    let mut statements = String::new();
+    let mut grants: std::collections::BTreeMap<(String, bool), Vec<String>> = Default::default();
+    for row in &defaults {
+        grants
+            .entry((row.get(0), row.get(1)))
+            .or_default()
+            .push(row.get(2));
     }
-    let to = writers
-        .iter()
-        .map(|w| ident(w))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let list = |sequences: bool| {
-        moved
+    for ((grantee, sequences), privileges) in &grants {
+        let names = moved
             .iter()
-            .filter(|(_, sequence)| *sequence == sequences)
+            .filter(|(_, sequence)| sequence == sequences)
             .map(|(name, _)| name.as_str())
             .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut statements = String::new();
-    for (sequences, kind) in [(false, "TABLE"), (true, "SEQUENCE")] {
-        let names = list(sequences);
-        if !names.is_empty() {
-            statements.push_str(&format!("GRANT ALL PRIVILEGES ON {kind} {names} TO {to};"));
+            .join(", ");
+        if names.is_empty() {
+            continue;
         }
+        let kind = if *sequences { "SEQUENCE" } else { "TABLE" };
+        statements.push_str(&format!(
+            "GRANT {} ON {kind} {names} TO {};",
+            privileges.join(", "),
+            ident(grantee)
+        ));
+    }
+    if statements.is_empty() {
+        return Ok(());
     }
     tx.batch_execute(&statements).await.map_err(fail)
 }

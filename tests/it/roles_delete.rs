@@ -775,7 +775,8 @@ async fn a_deleted_users_tables_reach_the_read_write_users_that_were_there_befor
     db.run_as(
         &leaver,
         &leaver_secret,
-        "CREATE TABLE handed_over (id serial PRIMARY KEY, v int); INSERT INTO handed_over (v) VALUES (1);",
+        "CREATE TABLE handed_over (id serial PRIMARY KEY, v int); INSERT INTO handed_over (v) VALUES (1);
+         CREATE VIEW handed_over_view AS SELECT * FROM handed_over;",
     )
     .await;
     let peer_client = db
@@ -795,6 +796,24 @@ async fn a_deleted_users_tables_reach_the_read_write_users_that_were_there_befor
     db.roles.delete(&RoleName::from(leaver)).await.unwrap();
 
     assert_eq!(db.table_owner("handed_over").await, db.protected);
+    // Exactly the guide's grants (no TRIGGER or TRUNCATE beyond them would
+    // be wrong, nor fewer), and never a view: it reads with its owner's
+    // rights, now the protected user's.
+    let granted = |object: &str, privilege: &str| {
+        format!("SELECT has_table_privilege('{peer}', '{object}', '{privilege}')::int::bigint")
+    };
+    for privilege in ["SELECT", "INSERT", "UPDATE", "DELETE"] {
+        assert_eq!(
+            db.count(&granted("handed_over", privilege)).await,
+            1,
+            "{privilege}"
+        );
+        assert_eq!(
+            db.count(&granted("handed_over_view", privilege)).await,
+            0,
+            "{privilege} on the view"
+        );
+    }
     // Its sequence too: the serial column's default works for the peer.
     peer_client
         .batch_execute("INSERT INTO handed_over (v) VALUES (2); UPDATE handed_over SET v = v + 1;")
