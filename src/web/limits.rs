@@ -157,7 +157,7 @@ fn too_long_field(req: &ServiceRequest, body: &[u8]) -> Option<String> {
         .to_ascii_lowercase();
     if content_type.starts_with("application/x-www-form-urlencoded") {
         too_long_pair(&String::from_utf8_lossy(body))
-    } else if content_type.starts_with("application/json") {
+    } else if is_json(&content_type) {
         // A body that is not JSON is for the JSON extractor to describe.
         let value: serde_json::Value = serde_json::from_slice(body).ok()?;
         too_long_json(None, &value)
@@ -166,19 +166,22 @@ fn too_long_field(req: &ServiceRequest, body: &[u8]) -> Option<String> {
     }
 }
 
-/// The pair of `name=value&…` (a query, a form) whose name or value is
-/// longer than [`FIELD_BYTES`] once percent-decoded.
-fn too_long_pair(encoded: &str) -> Option<String> {
-    encoded.split('&').find_map(|pair| {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (decoded_len(name) > FIELD_BYTES || decoded_len(value) > FIELD_BYTES)
-            .then(|| field_name(name))
-    })
+/// Whether the JSON extractor takes a body of this content type: any
+/// `…/json` or `…+json`, as actix-web's `JsonConfig` does by default.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.ends_with("/json") || essence.ends_with("+json")
 }
 
-/// The length of a percent-encoded text once decoded: `%XX` is one byte.
-fn decoded_len(encoded: &str) -> usize {
-    encoded.len() - 2 * encoded.bytes().filter(|&b| b == b'%').count()
+/// The pair of `name=value&…` (a query, a form) whose name or value is
+/// longer than [`FIELD_BYTES`] once decoded, as the extractors decode it
+/// (`+`, `%XX`, text that is not UTF-8 replaced by U+FFFD).
+fn too_long_pair(encoded: &str) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(encoded)
+        .ok()?
+        .into_iter()
+        .find(|(name, value)| name.len() > FIELD_BYTES || value.len() > FIELD_BYTES)
+        .map(|(name, _)| field_name(&name))
 }
 
 /// A JSON string (or object key) longer than [`FIELD_BYTES`], anywhere in
@@ -253,6 +256,31 @@ mod tests {
             Some("A field")
         );
         assert_eq!(too_long_pair(""), None);
+        // Escapes that are not one, and bytes that are not UTF-8, decode
+        // to more than they seem: measured as decoded.
+        let literal = format!("q={}", "%zz".repeat(FIELD_BYTES / 3 + 1));
+        assert_eq!(too_long_pair(&literal).as_deref(), Some("The field \"q\""));
+        let replaced = format!("q={}", "%FF".repeat(FIELD_BYTES / 3 + 1));
+        assert_eq!(too_long_pair(&replaced).as_deref(), Some("The field \"q\""));
+        assert_eq!(too_long_pair("q=%%%"), None);
+    }
+
+    #[test]
+    fn every_content_type_the_json_extractor_takes_is_checked_as_json() {
+        for json in [
+            "application/json",
+            "text/json",
+            "application/problem+json; charset=utf-8",
+        ] {
+            assert!(is_json(json), "{json}");
+        }
+        for other in [
+            "application/x-www-form-urlencoded",
+            "text/plain",
+            "application/jsonx",
+        ] {
+            assert!(!is_json(other), "{other}");
+        }
     }
 
     #[test]
