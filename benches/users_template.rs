@@ -20,6 +20,7 @@ fn page(rows: usize) -> UsersPage {
             protected: i == 0,
             password_encryption: PasswordEncryption::ScramSha256,
             not_manageable: (i % 20 == 7).then_some(Restriction::CreateRole),
+            sessions: (i % 3) as u64,
         })
         .collect();
     UsersPage {

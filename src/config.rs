@@ -126,6 +126,23 @@ pub enum Command {
         #[arg(value_name = "USERNAME")]
         username: String,
     },
+    /// Show who is connected as a user: its open sessions, oldest first.
+    #[command(name = "database-users-sessions")]
+    DatabaseUsersSessions {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The user's name, as `pgusers database-users-list` shows it.
+        #[arg(value_name = "USERNAME")]
+        username: String,
+    },
+    /// End a user's open sessions (it may log in again at once).
+    #[command(name = "database-users-end-sessions")]
+    DatabaseUsersEndSessions {
+        /// The user's name, as `pgusers database-users-list` shows it.
+        #[arg(value_name = "USERNAME")]
+        username: String,
+    },
     /// Show the audit log, newest first.
     Audit {
         /// Print JSON instead of a table.

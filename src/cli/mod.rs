@@ -7,6 +7,7 @@ mod databases;
 mod list;
 mod operators;
 mod prompt;
+mod sessions;
 mod table;
 mod tokens;
 
@@ -178,6 +179,13 @@ enum Request {
     Delete {
         name: RoleName,
     },
+    Sessions {
+        name: RoleName,
+        json: bool,
+    },
+    EndSessions {
+        name: RoleName,
+    },
     Audit {
         json: bool,
         limit: u32,
@@ -214,6 +222,13 @@ impl Request {
                 password_stdin,
             },
             Command::DatabaseUsersDelete { username } => Self::Delete {
+                name: role(&username)?,
+            },
+            Command::DatabaseUsersSessions { json, username } => Self::Sessions {
+                name: role(&username)?,
+                json,
+            },
+            Command::DatabaseUsersEndSessions { username } => Self::EndSessions {
                 name: role(&username)?,
             },
             Command::Audit { json, limit } => Self::Audit { json, limit },
@@ -312,6 +327,19 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             .await;
             result?;
             emit(&format!("User \"{}\" deleted.\n", visible(name.as_str())))?;
+        }
+        Request::Sessions { name, json } => sessions::show(roles, &name, json).await?,
+        Request::EndSessions { name } => {
+            let result = roles.end_sessions(&name).await;
+            record(
+                context,
+                &database,
+                Action::EndSessions,
+                name.as_str(),
+                &result,
+            )
+            .await;
+            emit(&sessions::ended_line(name.as_str(), result?))?;
         }
         Request::Audit { .. } | Request::Operators(_) | Request::Tokens(_) => {
             unreachable!("handled above")

@@ -230,6 +230,7 @@ mod tests {
             protected: false,
             password_encryption: encryption,
             not_manageable: None,
+            sessions: 0,
         };
 
         assert_eq!(

@@ -606,7 +606,7 @@ fn resolve(password: NewPassword) -> (Password, bool) {
 
 /// Opens a change: a transaction that waits at most 10 s for locks and holds
 /// pgusers' advisory lock until it ends.
-async fn begin<'a>(
+pub(super) async fn begin<'a>(
     client: &'a mut ClientWrapper,
     user: &str,
 ) -> Result<Transaction<'a>, RoleError> {

@@ -24,6 +24,7 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::types::Type;
 
+use super::sessions::CLIENT_SESSION;
 use super::standing::RESTRICTIONS;
 use super::{
     DATABASE_FACTS, DatabaseUser, MANAGED, OWNS_A_DATABASE, PasswordEncryption, RoleError,
@@ -278,15 +279,21 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
          scope AS ({scope}),
          {RESTRICTIONS},
          {shown}
-         total AS ({total})
+         total AS ({total}),
+         activity AS (
+             SELECT a.usesysid, count(*) AS n FROM pg_stat_activity a
+              WHERE {CLIENT_SESSION} AND a.pid <> pg_backend_pid()
+              GROUP BY a.usesysid)
          SELECT u.*, total.n FROM total LEFT JOIN (
              SELECT r.rolname::text AS name,
                     {READ_ONLY} AS read_only,
                     {protected} AS protected,
                     {encryption} AS encryption,
-                    x.kind, x.via, x.detail
+                    x.kind, x.via, x.detail,
+                    COALESCE(a.n, 0) AS sessions
                FROM shown JOIN {source} r ON r.oid = shown.oid CROSS JOIN facts
-               LEFT JOIN restrictions x ON x.role = r.oid) u ON true
+               LEFT JOIN restrictions x ON x.role = r.oid
+               LEFT JOIN activity a ON a.usesysid = r.oid) u ON true
           ORDER BY u.name"
     )
 }
@@ -428,6 +435,7 @@ impl RoleManager {
                     protected: row.get("protected"),
                     password_encryption: PasswordEncryption::from_catalog(row.get("encryption")),
                     not_manageable: restriction(row, 4),
+                    sessions: row.get::<_, i64>("sessions").max(0).unsigned_abs(),
                 })
             })
             .collect();

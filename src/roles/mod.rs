@@ -44,6 +44,7 @@ mod error;
 mod listing;
 mod privileges;
 mod provision;
+mod sessions;
 mod sql;
 mod standing;
 
@@ -54,6 +55,7 @@ pub use code::LeftCode;
 pub use error::RoleError;
 pub use listing::{ListPage, Listing, Window};
 pub use provision::{provision_database, random_default_name};
+pub use sessions::{Session, Sessions};
 pub use standing::Restriction;
 
 use deadpool_postgres::{GenericClient, Pool};
@@ -124,6 +126,8 @@ pub struct DatabaseUser {
     /// Why pgusers does not manage this user, when it does not: it is more
     /// than an application user of this database.
     pub not_manageable: Option<Restriction>,
+    /// How many sessions it has open on the server now.
+    pub sessions: u64,
 }
 
 impl DatabaseUser {

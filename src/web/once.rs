@@ -268,6 +268,7 @@ pub fn replay_page(
     let what = match used.action.as_str() {
         a if a == Action::CreateUser.as_str() => "created",
         a if a == Action::DeleteUser.as_str() => "deleted",
+        a if a == Action::EndSessions.as_str() => "sessions ended",
         _ => "reset",
     };
     let status = if used.done {

@@ -8,7 +8,7 @@ use askama::Template;
 use super::WebError;
 use super::list_place::ListPlace;
 use crate::domain::{ConnectionDetails, PAGE_SIZE, PageNumber, Search, Show};
-use crate::roles::{AdminKind, DatabaseUser, LeftCode};
+use crate::roles::{AdminKind, DatabaseUser, LeftCode, Session};
 use crate::state::{Entry, TokenInfo};
 
 /// Filters the templates can use.
@@ -384,6 +384,20 @@ pub struct ResetConfirmPage {
     /// The single-use id of the form (see `web::once`).
     pub form_id: String,
     pub username: String,
+    /// How many sessions the user has open now.
+    pub sessions: u64,
+}
+
+impl ResetConfirmPage {
+    /// "1 open session", "3 open sessions".
+    pub fn open_sessions(&self) -> String {
+        open_sessions(self.sessions)
+    }
+}
+
+/// "1 open session", "3 open sessions".
+fn open_sessions(n: u64) -> String {
+    crate::domain::count(n, "open session", "open sessions")
 }
 
 #[derive(Template)]
@@ -398,12 +412,60 @@ pub struct DeleteConfirmPage {
     pub code: Vec<LeftCode>,
     /// Why the delete would be refused: then the page offers no button.
     pub refused: Option<String>,
+    /// How many sessions the user has open now.
+    pub sessions: u64,
 }
 
 impl DeleteConfirmPage {
+    /// "1 open session", "3 open sessions".
+    pub fn open_sessions(&self) -> String {
+        open_sessions(self.sessions)
+    }
+
     /// "1 object", "3 objects".
     pub fn owned(&self) -> String {
         crate::domain::count(self.objects.len() as u64, "object", "objects")
+    }
+}
+
+/// A user: what the list says of it, and its sessions.
+#[derive(Template)]
+#[template(path = "user_detail.html")]
+pub struct UserPage {
+    pub chrome: Chrome,
+    pub user: DatabaseUser,
+    pub sessions: Vec<Session>,
+    pub hidden_note: Option<String>,
+    pub flash: Option<String>,
+}
+
+impl UserPage {
+    /// "1 open session", "3 open sessions".
+    pub fn open_sessions(&self) -> String {
+        open_sessions(self.sessions.len() as u64)
+    }
+
+    /// `2026-11-27T08:00:00Z` as `2026-11-27 08:00:00`.
+    pub fn shown_time(&self, iso: &str) -> String {
+        iso.trim_end_matches('Z').replacen('T', " ", 1)
+    }
+}
+
+/// Asks before ending a user's sessions.
+#[derive(Template)]
+#[template(path = "user_end_sessions.html")]
+pub struct EndSessionsConfirmPage {
+    pub chrome: Chrome,
+    /// The single-use id of the form (see `web::once`).
+    pub form_id: String,
+    pub username: String,
+    pub sessions: u64,
+}
+
+impl EndSessionsConfirmPage {
+    /// "1 open session", "3 open sessions".
+    pub fn open_sessions(&self) -> String {
+        open_sessions(self.sessions)
     }
 }
 
@@ -463,7 +525,7 @@ impl TokenCreatedPage {
 pub struct ReplayPage {
     pub chrome: Chrome,
     pub username: String,
-    /// "created", "reset" or "deleted".
+    /// "created", "reset", "deleted" or "sessions ended".
     pub what: &'static str,
     /// Done, or still being done by the first sending.
     pub done: bool,

@@ -180,6 +180,13 @@ async fn every_form_post_of_the_dashboard_refuses_a_wrong_or_missing_csrf_token_
     let users = app.users("");
     let reset = app.users(&format!("/{}/reset", existing.as_str()));
     let delete = app.users(&format!("/{}/delete", existing.as_str()));
+    let end_sessions = app.users(&format!("/{}/end-sessions", existing.as_str()));
+    // A session to end: the confirmation offers its form only then.
+    let connected = app
+        .db
+        .connect_as(existing.as_str(), secret.expose())
+        .await
+        .unwrap();
     let revoke = format!("/api-tokens/{}/revoke", token.id);
     let form_of = |html: String| form_id(&html).expect("the form has an id");
     // Each form the dashboard takes, by its route, as its page sends it
@@ -212,6 +219,11 @@ async fn every_form_post_of_the_dashboard_refuses_a_wrong_or_missing_csrf_token_
                 ("password", String::new()),
                 ("password_confirmation", String::new()),
             ],
+        ),
+        (
+            "/databases/{db}/settings/database-users/{name}/end-sessions",
+            end_sessions.clone(),
+            vec![("form_id", form_of(app.get(&end_sessions).await.body))],
         ),
         (
             "/databases/{db}/settings/database-users/{name}/reset",
@@ -262,6 +274,14 @@ async fn every_form_post_of_the_dashboard_refuses_a_wrong_or_missing_csrf_token_
         .connect_as(existing.as_str(), secret.expose())
         .await
         .expect("the password was not reset and the user not deleted");
+    connected
+        .batch_execute("SELECT 1")
+        .await
+        .expect("the session was not ended");
+    connected
+        .batch_execute("SELECT 1")
+        .await
+        .expect("the session was not ended");
     assert!(
         app.state_store()
             .authenticate(api_token.expose())
@@ -273,7 +293,7 @@ async fn every_form_post_of_the_dashboard_refuses_a_wrong_or_missing_csrf_token_
     // The same forms with this session's token are taken: the refusals
     // above were the token's.
     // Logging out and in last, so the other forms are sent logged in.
-    for i in [2, 3, 4, 5, 6, 1, 0] {
+    for i in [2, 3, 4, 5, 6, 7, 1, 0] {
         let (route, path, fields) = &forms[i];
         let page_with_form = if *route == "/login" {
             "/login".to_owned()

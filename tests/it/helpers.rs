@@ -403,6 +403,18 @@ impl TestDb {
         }
     }
 
+    /// How an application logs in as `user` over TCP, to this database.
+    pub fn login_config(&self, user: &str, password: &str) -> Config {
+        let mut config = Config::new();
+        config
+            .host("127.0.0.1")
+            .port(self.server.get_ports()[0])
+            .user(user)
+            .password(password)
+            .dbname(&self.name);
+        config
+    }
+
     /// Logs in to another `database` of the same server over TCP.
     pub async fn connect_to(
         &self,
@@ -410,13 +422,8 @@ impl TestDb {
         user: &str,
         password: &str,
     ) -> Result<Client, tokio_postgres::Error> {
-        let mut config = Config::new();
-        config
-            .host("127.0.0.1")
-            .port(self.server.get_ports()[0])
-            .user(user)
-            .password(password)
-            .dbname(database);
+        let mut config = self.login_config(user, password);
+        config.dbname(database);
         let (client, connection) = config.connect(NoTls).await?;
         tokio::spawn(connection);
         Ok(client)

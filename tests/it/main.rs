@@ -26,5 +26,6 @@ mod roles_protected;
 mod roles_read_only;
 mod roles_standing;
 mod security;
+mod sessions;
 mod tokens;
 mod users_list;

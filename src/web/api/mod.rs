@@ -9,6 +9,7 @@
 mod auth;
 mod error;
 mod openapi;
+mod sessions;
 mod users;
 
 pub use auth::Caller;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     let users = "/databases/{id}/users";
     let user = "/databases/{id}/users/{name}";
     let reset = "/databases/{id}/users/{name}/reset_password";
+    let sessions = "/databases/{id}/users/{name}/sessions";
     cfg.app_data(json_config())
         .app_data(query_config())
         .route("/openapi.json", get().to(openapi::document))
@@ -54,6 +56,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
             web::resource(reset)
                 .route(post().to(users::reset_password))
                 .route(patch().to(users::reset_password))
+                .default_service(web::to(not_allowed)),
+        )
+        .service(
+            web::resource(sessions)
+                .route(get().to(sessions::list))
+                .route(delete().to(sessions::end))
                 .default_service(web::to(not_allowed)),
         )
         .default_service(web::to(no_endpoint));

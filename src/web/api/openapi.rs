@@ -20,6 +20,8 @@ use utoipa::{Modify, OpenApi};
         super::users::update,
         super::users::reset_password,
         super::users::delete,
+        super::sessions::list,
+        super::sessions::end,
     ),
     modifiers(&BearerToken)
 )]

@@ -40,6 +40,8 @@ pub struct ApiUser {
     /// Why pgusers does not manage this user, when it does not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_manageable: Option<String>,
+    /// How many sessions it has open on the server now.
+    pub sessions: u64,
     /// A generated password, shown once in the answer that made it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
@@ -56,6 +58,7 @@ impl ApiUser {
             },
             name: user.username,
             read_only: user.read_only,
+            sessions: user.sessions,
             dbms_attributes: DbmsAttributes {
                 password_encryption: user.password_encryption.to_string(),
             },
@@ -248,7 +251,7 @@ pub struct PasswordRequest {
 /// The refusals of every endpoint that names a user.
 #[derive(IntoResponses)]
 #[allow(dead_code)]
-enum UserRefusals {
+pub(super) enum UserRefusals {
     /// No valid token
     #[response(status = 401)]
     Unauthorized(ErrorBody),
@@ -263,7 +266,7 @@ enum UserRefusals {
 /// The refusals of every change, beyond [`UserRefusals`].
 #[derive(IntoResponses)]
 #[allow(dead_code)]
-enum ChangeRefusals {
+pub(super) enum ChangeRefusals {
     /// The token is read-only
     #[response(status = 403)]
     ReadOnlyToken(ErrorBody),
@@ -298,7 +301,7 @@ pub(super) fn database<'a>(app: &'a AppState, id: &str) -> Result<&'a ManagedDat
 }
 
 /// A user name from a path: a name no role can have names no user.
-fn role(name: &str) -> Result<RoleName, ApiError> {
+pub(super) fn role(name: &str) -> Result<RoleName, ApiError> {
     RoleName::parse(name)
         .map_err(|_| ApiError::NotFound(format!("User \"{}\" does not exist.", visible(name))))
 }
@@ -507,6 +510,7 @@ pub async fn create(
         protected: false,
         password_encryption: database.roles.encryption_it_sets().await?,
         not_manageable: None,
+        sessions: 0,
     };
     let result = database.roles.create(&name, password, access).await;
     audit::api_change(

@@ -6,6 +6,7 @@ mod databases;
 mod health;
 mod login;
 mod overview;
+mod sessions;
 mod tokens;
 mod users;
 
@@ -114,6 +115,12 @@ fn routes(r: &mut impl Routes) {
         .get(USERS, users::list)
         .post(USERS, users::create)
         .get(&format!("{USERS}/new"), users::new_form)
+        .get(&format!("{USERS}/{{name}}/details"), sessions::details)
+        .get(
+            &format!("{USERS}/{{name}}/end-sessions"),
+            sessions::end_confirm,
+        )
+        .post(&format!("{USERS}/{{name}}/end-sessions"), sessions::end)
         .get(&format!("{USERS}/{{name}}/reset"), users::reset_confirm)
         .post(&format!("{USERS}/{{name}}/reset"), users::reset)
         .get(&format!("{USERS}/{{name}}/delete"), users::delete_confirm)

@@ -20,7 +20,7 @@ use crate::web::session::Operator;
 use crate::web::{AppState, WebError, audit};
 
 /// Where a database's users page is.
-fn users_page(database: &ManagedDatabase) -> String {
+pub(super) fn users_page(database: &ManagedDatabase) -> String {
     format!("/databases/{}/settings/database-users", database.id)
 }
 
@@ -269,13 +269,13 @@ impl Again<'_> {
     }
 }
 
-fn target(name: &str) -> Result<RoleName, WebError> {
+pub(super) fn target(name: &str) -> Result<RoleName, WebError> {
     RoleName::parse(name).map_err(|e| WebError::NotFound(e.to_string()))
 }
 
 /// The database and user a path names; an unknown database or a name no
 /// role can have is a 404.
-fn place<'a>(
+pub(super) fn place<'a>(
     app: &'a AppState,
     path: &(String, String),
 ) -> Result<(&'a ManagedDatabase, RoleName), WebError> {
@@ -291,6 +291,7 @@ pub async fn reset_confirm(
 ) -> Result<HttpResponse, WebError> {
     let (database, name) = place(&app, &path)?;
     database.roles.ensure_changeable(&name).await?;
+    let sessions = database.roles.find(&name).await?.sessions;
     let page = ResetConfirmPage {
         chrome: chrome(&operator, Some(database)).returning_to(&back),
         form_id: ids.issue(
@@ -300,6 +301,7 @@ pub async fn reset_confirm(
             name.as_str(),
         ),
         username: name.to_string(),
+        sessions,
     };
     render(StatusCode::OK, &page)
 }
@@ -307,7 +309,7 @@ pub async fn reset_confirm(
 #[derive(Deserialize)]
 pub struct ConfirmForm {
     #[serde(default)]
-    form_id: String,
+    pub(super) form_id: String,
 }
 
 pub async fn reset(
@@ -363,6 +365,7 @@ pub async fn delete_confirm(
     let roles = &database.roles;
     roles.ensure_changeable(&name).await?;
     let ownership = roles.ownership(&name).await?;
+    let sessions = roles.find(&name).await?.sessions;
     let page = DeleteConfirmPage {
         chrome: chrome(&operator, Some(database)).returning_to(&back),
         form_id: ids.issue(
@@ -376,6 +379,7 @@ pub async fn delete_confirm(
         objects: ownership.objects,
         code: ownership.code,
         refused: ownership.refused,
+        sessions,
     };
     render(StatusCode::OK, &page)
 }

@@ -1,0 +1,168 @@
+//! Who is connected: a user's sessions on the server, and ending them.
+//!
+//! Sessions are read from `pg_stat_activity`, server-wide (a role logs in
+//! to any database it may connect to). Every role may see that a session
+//! exists, its database and its application name; its client address,
+//! state and start only a superuser, a member of `pg_read_all_stats`, or a
+//! role with the user's privileges may see. pgusers never takes a
+//! membership just to look: what it may not see is shown as hidden, with
+//! the grant that would show it.
+
+use serde::Serialize;
+
+use super::privileges::{ensure_privileges_of, refusal};
+use super::{DatabaseUser, RoleError, RoleManager, changes, managed_target};
+use crate::domain::RoleName;
+
+/// Which rows of `pg_stat_activity` (as `a`) are sessions of users: client
+/// backends, and rows whose type is hidden from pgusers' role (a client's,
+/// since the other kinds run as no user or as a superuser). A parallel
+/// worker acts for its leader's session and is not counted.
+pub(super) const CLIENT_SESSION: &str =
+    "(a.backend_type = 'client backend' OR a.backend_type IS NULL)";
+
+/// One session of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Session {
+    /// The server process serving it.
+    pub pid: i32,
+    /// The database it is connected to.
+    pub database: Option<String>,
+    /// The client's address, `local` over a Unix socket; `None` when hidden.
+    pub client_address: Option<String>,
+    /// What the client said it is (empty when it said nothing).
+    pub application_name: String,
+    /// `active`, `idle`, `idle in transaction`…; `None` when hidden.
+    pub state: Option<String>,
+    /// When it began, in UTC (`2026-11-27T08:00:00Z`); `None` when hidden.
+    pub since: Option<String>,
+}
+
+impl Session {
+    /// Whether pgusers' role may not see this session's details.
+    pub fn hidden(&self) -> bool {
+        self.since.is_none()
+    }
+}
+
+/// A user and its sessions, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sessions {
+    pub user: DatabaseUser,
+    pub sessions: Vec<Session>,
+    /// When some details are hidden: why, and the grant that shows them.
+    pub hidden_note: Option<String>,
+}
+
+/// Why some sessions' details are hidden from `admin`, and the fix.
+fn hidden_note(admin: &str) -> String {
+    format!(
+        "Some client addresses, states and start times are hidden: the role pgusers connects \
+         as, \"{}\", may not see them. A superuser shows them with: GRANT pg_read_all_stats TO {};",
+        crate::domain::visible(admin),
+        super::sql::ident(admin)
+    )
+}
+
+/// The sessions shown (the query goes on with which), without the asking
+/// connection's own.
+const SESSIONS: &str = "
+    SELECT a.pid, a.datname::text,
+           CASE WHEN a.backend_start IS NULL THEN NULL
+                WHEN a.client_port = -1 THEN 'local'
+                ELSE host(a.client_addr) END,
+           COALESCE(a.application_name, ''),
+           a.state,
+           to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+      FROM pg_stat_activity a
+     WHERE a.pid <> pg_backend_pid() AND ";
+
+impl RoleManager {
+    /// The sessions of a user the list shows (any of them: looking changes
+    /// nothing), oldest first.
+    pub async fn sessions(&self, name: &RoleName) -> Result<Sessions, RoleError> {
+        let user = self.find(name).await?;
+        let client = self.client().await?;
+        let admin = self.facts(&client).await?.admin;
+        let fail = |e| RoleError::from_postgres(e, name.as_str());
+        let rows = client
+            .query(
+                &format!(
+                    "{SESSIONS} {CLIENT_SESSION}
+                      AND a.usesysid = (SELECT oid FROM pg_roles WHERE rolname = $1)
+                     ORDER BY a.backend_start, a.pid"
+                ),
+                &[&name.as_str()],
+            )
+            .await
+            .map_err(fail)?;
+        let sessions: Vec<Session> = rows
+            .iter()
+            .map(|row| Session {
+                pid: row.get(0),
+                database: row.get(1),
+                client_address: row.get(2),
+                application_name: row.get(3),
+                state: row.get(4),
+                since: row.get(5),
+            })
+            .collect();
+        Ok(Sessions {
+            hidden_note: sessions
+                .iter()
+                .any(Session::hidden)
+                .then(|| hidden_note(&admin)),
+            user,
+            sessions,
+        })
+    }
+
+    /// Ends the sessions of a user pgusers may change (never the protected
+    /// user's: that would stop the application), waiting a few seconds at
+    /// most for them to go. Returns how many were ended. The user may log
+    /// in again at once: this ends what is open, it locks nobody out.
+    pub async fn end_sessions(&self, name: &RoleName) -> Result<u64, RoleError> {
+        let user = name.as_str();
+        let mut client = self.client().await?;
+        let tx = changes::begin(&mut client, user).await?;
+        let facts = self.facts(&tx).await?;
+        let oid = managed_target(&tx, &facts, name).await?;
+        ensure_privileges_of(&tx, &facts, user, "to end its sessions").await?;
+        let fail = |e| refusal(&facts, e, user);
+        tx.commit().await.map_err(fail)?;
+        // The call is in the select list, which runs only for the rows
+        // kept: in WHERE, PostgreSQL may call it before the other
+        // conditions, on any session of the server.
+        let ended: Vec<i32> = client
+            .query(
+                &format!(
+                    "SELECT a.pid, pg_terminate_backend(a.pid) FROM pg_stat_activity a
+                      WHERE a.usesysid = $1 AND a.pid <> pg_backend_pid() AND {CLIENT_SESSION}"
+                ),
+                &[&oid],
+            )
+            .await
+            .map_err(fail)?
+            .iter()
+            .filter(|row| row.get::<_, bool>(1))
+            .map(|row| row.get(0))
+            .collect();
+        // A process told to end takes a moment to go: wait for those (the
+        // user may have logged in again meanwhile), five seconds at most.
+        for _ in 0..100 {
+            let left: bool = client
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1))",
+                    &[&ended],
+                )
+                .await
+                .map_err(fail)?
+                .get(0);
+            if !left {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        Ok(ended.len() as u64)
+    }
+}

@@ -1,0 +1,105 @@
+//! A user's page (what the list says of it, and who is connected as it),
+//! and ending its sessions.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+
+use super::users::{ConfirmForm, place, users_page};
+use super::{chrome, see_other};
+use crate::registry::ManagedDatabase;
+use crate::state::Action;
+use crate::web::csrf::CsrfForm;
+use crate::web::list_place::ListPlace;
+use crate::web::once::{self, Claim, FormIds};
+use crate::web::pages::{EndSessionsConfirmPage, UserPage, render};
+use crate::web::session::Operator;
+use crate::web::{AppState, WebError, audit};
+
+/// Where a user's page is, coming from the list at `back`.
+fn user_page(database: &ManagedDatabase, user: &str, back: &ListPlace) -> String {
+    format!(
+        "{}/{}/details{}",
+        users_page(database),
+        crate::domain::percent_encode(user),
+        back.query()
+    )
+}
+
+pub async fn details(
+    app: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<(String, String)>,
+    back: ListPlace,
+) -> Result<HttpResponse, WebError> {
+    let (database, name) = place(&app, &path)?;
+    let found = database.roles.sessions(&name).await?;
+    let page = UserPage {
+        chrome: chrome(&operator, Some(database)).returning_to(&back),
+        user: found.user,
+        sessions: found.sessions,
+        hidden_note: found.hidden_note,
+        flash: operator.session.take_flash(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn end_confirm(
+    app: web::Data<AppState>,
+    ids: web::Data<FormIds>,
+    operator: Operator,
+    path: web::Path<(String, String)>,
+    back: ListPlace,
+) -> Result<HttpResponse, WebError> {
+    let (database, name) = place(&app, &path)?;
+    database.roles.ensure_changeable(&name).await?;
+    let sessions = database.roles.find(&name).await?.sessions;
+    let page = EndSessionsConfirmPage {
+        chrome: chrome(&operator, Some(database)).returning_to(&back),
+        form_id: ids.issue(
+            &operator.session_hash,
+            Action::EndSessions,
+            database.id.as_str(),
+            name.as_str(),
+        ),
+        username: name.to_string(),
+        sessions,
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn end(
+    app: web::Data<AppState>,
+    ids: web::Data<FormIds>,
+    operator: Operator,
+    path: web::Path<(String, String)>,
+    back: ListPlace,
+    form: CsrfForm<ConfirmForm>,
+) -> Result<HttpResponse, WebError> {
+    let (database, name) = place(&app, &path)?;
+    let action = Action::EndSessions;
+    let ticket = match once::claim(
+        &app,
+        &ids,
+        &operator,
+        database.id.as_str(),
+        &form.form_id,
+        action,
+        name.as_str(),
+    )
+    .await?
+    {
+        Claim::First(ticket) => ticket,
+        Claim::Replay(used) => return once::replay_page(&operator, database, used, &back),
+    };
+    let result = database.roles.end_sessions(&name).await;
+    ticket.settle(&app, &result, |_| false).await;
+    audit::role_change(&app, database, &operator, action, name.as_str(), &result).await;
+    let ended = result?;
+    tracing::info!(operator = %operator.name, database = %database.id, user = %name, ended, "sessions ended");
+    let shown = crate::domain::visible(name.as_str());
+    let what = crate::domain::count(ended, "session", "sessions");
+    operator
+        .session
+        .flash(format!("Ended {what} of user \"{shown}\"."));
+    Ok(see_other(&user_page(database, name.as_str(), &back)))
+}
