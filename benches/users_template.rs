@@ -21,6 +21,9 @@ fn page(rows: usize) -> UsersPage {
             password_encryption: PasswordEncryption::ScramSha256,
             not_manageable: (i % 20 == 7).then_some(Restriction::CreateRole),
             sessions: (i % 3) as u64,
+            expires: (i % 10 == 3).then(|| "2027-01-31T00:00:00Z".to_owned()),
+            expired: false,
+            connection_limit: (i % 10 == 4).then_some(5),
         })
         .collect();
     UsersPage {

@@ -99,6 +99,14 @@ pub enum Command {
         /// confirmation (an empty line generates one).
         #[arg(long)]
         password_stdin: bool,
+        /// The day its password stops working, from 00:00 UTC
+        /// (`VALID UNTIL`), as YYYY-MM-DD; not in the past.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        expires: Option<String>,
+        /// How many sessions it may open at once, 1 to 10000
+        /// (`CONNECTION LIMIT`).
+        #[arg(long, value_name = "N")]
+        connection_limit: Option<String>,
         /// The new user's name: 6 to 32 characters, ASCII letters, digits
         /// and underscores, starting with a letter (not `pg_…`, nor a name
         /// PostgreSQL reserves such as `public`).

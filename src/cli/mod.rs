@@ -14,7 +14,7 @@ mod tokens;
 pub use prompt::{CONFIRMATION_PROMPT, OPERATOR_PASSWORD_PROMPT, PASSWORD_PROMPT, TRIES};
 
 use crate::config::{Command, Settings};
-use crate::domain::{NewPassword, Password, RoleName, Username, visible};
+use crate::domain::{Expiry, Limits, NewPassword, Password, RoleName, Username, visible};
 use crate::embedded::Announce;
 use crate::failure::Detail;
 use crate::registry::Registry;
@@ -171,6 +171,7 @@ enum Request {
         name: Username,
         access: Access,
         password_stdin: bool,
+        limits: Limits,
     },
     UpdatePassword {
         name: RoleName,
@@ -204,6 +205,8 @@ impl Request {
             Command::DatabaseUsersCreate {
                 read_only,
                 password_stdin,
+                expires,
+                connection_limit,
                 username,
             } => Self::Create {
                 name: Username::parse(&username).map_err(|e| CliError::Usage(e.to_string()))?,
@@ -213,6 +216,7 @@ impl Request {
                     Access::ReadWrite
                 },
                 password_stdin,
+                limits: new_limits(expires.as_deref(), connection_limit.as_deref())?,
             },
             Command::DatabaseUsersUpdatePassword {
                 password_stdin,
@@ -236,6 +240,30 @@ impl Request {
             Command::Tokens { command } => Self::Tokens(tokens::Request::parse(command)?),
         })
     }
+}
+
+/// A new user's limits from the command line; a flag given empty is
+/// refused, not read as "none".
+fn new_limits(expires: Option<&str>, connection_limit: Option<&str>) -> Result<Limits, CliError> {
+    for (value, name) in [(expires, "expires"), (connection_limit, "connection-limit")] {
+        if value.is_some_and(|text| text.trim().is_empty()) {
+            return Err(CliError::Usage(format!(
+                "--{name} needs a value; leave the flag out for none."
+            )));
+        }
+    }
+    let expires = expires.unwrap_or("");
+    let connection_limit = connection_limit.unwrap_or("");
+    Limits::from_entry(expires, connection_limit, Some(Expiry::today())).map_err(|problems| {
+        let messages: Vec<String> = [
+            problems.expires.map(|e| e.to_string()),
+            problems.connection_limit.map(|e| e.to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        CliError::Usage(messages.join(" "))
+    })
 }
 
 async fn execute(settings: &Settings, context: &Context, request: Request) -> Result<(), CliError> {
@@ -263,6 +291,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             name,
             access,
             password_stdin,
+            limits,
         } => {
             // Say "already exists" before asking for a password nobody will use.
             let taken = roles.ensure_name_free(&name).await;
@@ -278,7 +307,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
                 taken?;
             }
             let password = ask(password_stdin).await?;
-            let result = roles.create(&name, password, access).await;
+            let result = roles.create_with(&name, password, access, &limits).await;
             record(
                 context,
                 &database,

@@ -7,6 +7,7 @@ mod api_token;
 mod connection;
 mod database_id;
 mod display;
+mod limits;
 mod listing;
 mod operator;
 mod password;
@@ -19,6 +20,10 @@ pub use api_token::{ApiToken, TokenError, TokenId, TokenIdError, TokenLabel, Tok
 pub use connection::{ConnectionDetails, Host, percent_encode};
 pub use database_id::{DATABASE_ID_MAX, DatabaseId, DatabaseIdError};
 pub use display::{count, is_hidden, terminal_safe_json, thousands, visible, visible_lines};
+pub use limits::{
+    CONNECTION_LIMIT_MAX, ConnectionLimit, ConnectionLimitError, Expiry, ExpiryError,
+    LimitProblems, Limits,
+};
 pub use listing::{PAGE_SIZE, PageNumber, SEARCH_MAX, Search, Show};
 pub use operator::{
     OPERATOR_PASSWORD_MIN, OperatorName, OperatorNameError, OperatorPassword, OperatorPasswordError,

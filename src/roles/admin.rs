@@ -231,6 +231,9 @@ mod tests {
             password_encryption: encryption,
             not_manageable: None,
             sessions: 0,
+            expires: None,
+            expired: false,
+            connection_limit: None,
         };
 
         assert_eq!(

@@ -6,7 +6,7 @@ use deadpool_postgres::{ClientWrapper, GenericClient, Pool, Transaction};
 use super::privileges::{self, ensure_privileges_of, refusal};
 use super::sql::{self, ident};
 use super::{Access, Facts, RoleError, RoleManager, code, managed_target};
-use crate::domain::{NewPassword, Password, RoleName, Username};
+use crate::domain::{Limits, NewPassword, Password, RoleName, Username};
 
 /// The rule of taken names: a new user's name is taken when any role of
 /// the server has it, whatever the case. Names that differ only by case
@@ -161,6 +161,18 @@ impl RoleManager {
         password: NewPassword,
         access: Access,
     ) -> Result<Option<Password>, RoleError> {
+        self.create_with(name, password, access, &Limits::default())
+            .await
+    }
+
+    /// [`RoleManager::create`], with an expiry and a connection limit.
+    pub async fn create_with(
+        &self,
+        name: &Username,
+        password: NewPassword,
+        access: Access,
+        limits: &Limits,
+    ) -> Result<Option<Password>, RoleError> {
         let (password, generated) = resolve(password);
         let user = name.as_str();
         let fail = |e| RoleError::from_postgres(e, user);
@@ -199,9 +211,10 @@ impl RoleManager {
             other => other?,
         }
         tx.batch_execute(&format!(
-            "CREATE ROLE {} LOGIN {};",
+            "CREATE ROLE {} LOGIN {} {};",
             ident(user),
-            sql::password_clause(&password)
+            sql::password_clause(&password),
+            limits.sql_clauses()
         ))
         .await
         .map_err(fail)?;
@@ -292,6 +305,37 @@ impl RoleManager {
         );
         self.alter_managed(name, &statement, new_name.as_str())
             .await
+    }
+
+    /// Sets when a user's password expires and how many sessions it may
+    /// open (`None`: never, unlimited). Refused as busy while the user is
+    /// being deleted: the delete's lock-out is a connection limit of 0.
+    pub async fn set_limits(&self, name: &RoleName, limits: &Limits) -> Result<(), RoleError> {
+        let user = name.as_str();
+        let mut client = self.client().await?;
+        let tx = begin(&mut client, user).await?;
+        let facts = self.facts(&tx).await?;
+        managed_target(&tx, &facts, name).await?;
+        let fail = |e| refusal(&facts, e, user);
+        let free: bool = tx
+            .query_one(
+                "SELECT pg_try_advisory_xact_lock($1, hashtext($2))",
+                &[&DELETE_LOCK_CLASS, &user],
+            )
+            .await
+            .map_err(fail)?
+            .get(0);
+        if !free {
+            return Err(RoleError::Busy);
+        }
+        tx.batch_execute(&format!(
+            "ALTER ROLE {} {}",
+            ident(user),
+            limits.sql_clauses()
+        ))
+        .await
+        .map_err(fail)?;
+        tx.commit().await.map_err(fail)
     }
 
     /// Runs one `ALTER ROLE` on a managed, unprotected user, in a change of

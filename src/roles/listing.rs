@@ -290,7 +290,12 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
                     {protected} AS protected,
                     {encryption} AS encryption,
                     x.kind, x.via, x.detail,
-                    COALESCE(a.n, 0) AS sessions
+                    COALESCE(a.n, 0) AS sessions,
+                    CASE WHEN r.rolvaliduntil IS NULL OR r.rolvaliduntil = 'infinity' THEN NULL
+                         ELSE to_char(r.rolvaliduntil AT TIME ZONE 'UTC',
+                                      'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END AS expires,
+                    COALESCE(r.rolvaliduntil < now(), false) AS expired,
+                    NULLIF(r.rolconnlimit, -1) AS connection_limit
                FROM shown JOIN {source} r ON r.oid = shown.oid CROSS JOIN facts
                LEFT JOIN restrictions x ON x.role = r.oid
                LEFT JOIN activity a ON a.usesysid = r.oid) u ON true
@@ -436,6 +441,9 @@ impl RoleManager {
                     password_encryption: PasswordEncryption::from_catalog(row.get("encryption")),
                     not_manageable: restriction(row, 4),
                     sessions: row.get::<_, i64>("sessions").max(0).unsigned_abs(),
+                    expires: row.get("expires"),
+                    expired: row.get("expired"),
+                    connection_limit: row.get("connection_limit"),
                 })
             })
             .collect();

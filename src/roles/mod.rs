@@ -128,6 +128,26 @@ pub struct DatabaseUser {
     pub not_manageable: Option<Restriction>,
     /// How many sessions it has open on the server now.
     pub sessions: u64,
+    /// When its password stops working (`VALID UNTIL`), in UTC
+    /// (`2027-01-31T00:00:00Z`); `None` when never.
+    pub expires: Option<String>,
+    /// Whether that moment has passed: it cannot log in with a password.
+    pub expired: bool,
+    /// How many sessions it may open at once; `None` when unlimited.
+    pub connection_limit: Option<i32>,
+}
+
+impl DatabaseUser {
+    /// When its password expires, as shown: the day alone when it is
+    /// midnight UTC (as pgusers sets it), else the day and time.
+    pub fn expires_shown(&self) -> Option<String> {
+        self.expires.as_deref().map(|at| {
+            at.strip_suffix("T00:00:00Z").map_or_else(
+                || at.trim_end_matches('Z').replacen('T', " ", 1),
+                str::to_owned,
+            )
+        })
+    }
 }
 
 impl DatabaseUser {

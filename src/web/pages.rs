@@ -308,6 +308,8 @@ pub struct NewUserErrors {
     pub username: Vec<String>,
     pub password: Vec<String>,
     pub confirmation: Vec<String>,
+    pub expires: Vec<String>,
+    pub connection_limit: Vec<String>,
     /// Why the user was not added when no field is wrong: the database
     /// refused or could not be reached.
     pub form: Option<String>,
@@ -322,21 +324,43 @@ impl NewUserErrors {
         }
     }
 
+    /// The fields in the form's order, with their messages.
+    fn fields(&self) -> [(&'static str, &Vec<String>); 5] {
+        [
+            ("username", &self.username),
+            ("password", &self.password),
+            ("password_confirmation", &self.confirmation),
+            ("expires", &self.expires),
+            ("connection_limit", &self.connection_limit),
+        ]
+    }
+
     /// Whether some field is wrong.
     pub fn any(&self) -> bool {
-        !(self.username.is_empty() && self.password.is_empty() && self.confirmation.is_empty())
+        self.fields()
+            .iter()
+            .any(|(_, messages)| !messages.is_empty())
     }
 
     /// The field that gets the focus: the first wrong one, else the first.
     pub fn focus(&self) -> &'static str {
-        if !self.username.is_empty() || self.password.is_empty() && self.confirmation.is_empty() {
-            "username"
-        } else if !self.password.is_empty() {
-            "password"
-        } else {
-            "password_confirmation"
-        }
+        self.fields()
+            .iter()
+            .find(|(_, messages)| !messages.is_empty())
+            .map_or("username", |(field, _)| field)
     }
+}
+
+/// The messages of limits refused as typed, at their fields.
+pub fn limit_messages(problems: &crate::domain::LimitProblems) -> (Vec<String>, Vec<String>) {
+    (
+        problems.expires.iter().map(ToString::to_string).collect(),
+        problems
+            .connection_limit
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+    )
 }
 
 #[derive(Template)]
@@ -347,6 +371,9 @@ pub struct NewUserPage {
     pub form_id: String,
     pub username: String,
     pub read_only: bool,
+    /// The expiry and connection limit as typed.
+    pub expires: String,
+    pub connection_limit: String,
     pub errors: NewUserErrors,
 }
 
@@ -449,6 +476,23 @@ impl UserPage {
     pub fn shown_time(&self, iso: &str) -> String {
         iso.trim_end_matches('Z').replacen('T', " ", 1)
     }
+}
+
+/// A user's expiry and connection limit, to change.
+#[derive(Template)]
+#[template(path = "user_limits.html")]
+pub struct LimitsPage {
+    pub chrome: Chrome,
+    pub username: String,
+    /// As typed, or as they are (`YYYY-MM-DD`, a number; empty for none).
+    pub expires: String,
+    pub connection_limit: String,
+    /// The expiry now, when it is not a midnight UTC the date field shows.
+    pub current_expiry: Option<String>,
+    pub expires_errors: Vec<String>,
+    pub connection_limit_errors: Vec<String>,
+    /// Why nothing was changed when no field is wrong.
+    pub form_error: Option<String>,
 }
 
 /// Asks before ending a user's sessions.

@@ -181,6 +181,7 @@ async fn every_form_post_of_the_dashboard_refuses_a_wrong_or_missing_csrf_token_
     let reset = app.users(&format!("/{}/reset", existing.as_str()));
     let delete = app.users(&format!("/{}/delete", existing.as_str()));
     let end_sessions = app.users(&format!("/{}/end-sessions", existing.as_str()));
+    let limits = app.users(&format!("/{}/limits", existing.as_str()));
     // A session to end: the confirmation offers its form only then.
     let connected = app
         .db
@@ -224,6 +225,11 @@ async fn every_form_post_of_the_dashboard_refuses_a_wrong_or_missing_csrf_token_
             "/databases/{db}/settings/database-users/{name}/end-sessions",
             end_sessions.clone(),
             vec![("form_id", form_of(app.get(&end_sessions).await.body))],
+        ),
+        (
+            "/databases/{db}/settings/database-users/{name}/limits",
+            limits.clone(),
+            vec![("connection_limit", "1".to_owned())],
         ),
         (
             "/databases/{db}/settings/database-users/{name}/reset",
@@ -278,10 +284,20 @@ async fn every_form_post_of_the_dashboard_refuses_a_wrong_or_missing_csrf_token_
         .batch_execute("SELECT 1")
         .await
         .expect("the session was not ended");
+    assert_eq!(
+        app.db.listed(existing.as_str()).await.connection_limit,
+        None,
+        "the limits were not set"
+    );
     connected
         .batch_execute("SELECT 1")
         .await
         .expect("the session was not ended");
+    assert_eq!(
+        app.db.listed(existing.as_str()).await.connection_limit,
+        None,
+        "the limits were not set"
+    );
     assert!(
         app.state_store()
             .authenticate(api_token.expose())
@@ -293,7 +309,7 @@ async fn every_form_post_of_the_dashboard_refuses_a_wrong_or_missing_csrf_token_
     // The same forms with this session's token are taken: the refusals
     // above were the token's.
     // Logging out and in last, so the other forms are sent logged in.
-    for i in [2, 3, 4, 5, 6, 7, 1, 0] {
+    for i in [2, 3, 4, 5, 6, 7, 8, 1, 0] {
         let (route, path, fields) = &forms[i];
         let page_with_form = if *route == "/login" {
             "/login".to_owned()

@@ -28,4 +28,5 @@ mod roles_standing;
 mod security;
 mod sessions;
 mod tokens;
+mod user_limits;
 mod users_list;

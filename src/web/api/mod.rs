@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     let user = "/databases/{id}/users/{name}";
     let reset = "/databases/{id}/users/{name}/reset_password";
     let sessions = "/databases/{id}/users/{name}/sessions";
+    let limits = "/databases/{id}/users/{name}/limits";
     cfg.app_data(json_config())
         .app_data(query_config())
         .route("/openapi.json", get().to(openapi::document))
@@ -56,6 +57,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             web::resource(reset)
                 .route(post().to(users::reset_password))
                 .route(patch().to(users::reset_password))
+                .default_service(web::to(not_allowed)),
+        )
+        .service(
+            web::resource(limits)
+                .route(web::put().to(users::set_limits))
                 .default_service(web::to(not_allowed)),
         )
         .service(
@@ -190,6 +196,9 @@ async fn database_state(database: &ManagedDatabase) -> ApiDatabase {
 pub(super) fn read_every_input(input: &[u8]) {
     if let Ok(request) = serde_json::from_slice::<users::NewUserRequest>(input) {
         let _ = users::read_new_user(&request.database_user);
+    }
+    if let Ok(request) = serde_json::from_slice::<users::LimitsRequest>(input) {
+        let _ = users::read_limits(&request.database_user);
     }
     if let Ok(request) = serde_json::from_slice::<users::PasswordRequest>(input) {
         let _ = users::read_new_password(&request.database_user);

@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         super::users::update,
         super::users::reset_password,
         super::users::delete,
+        super::users::set_limits,
         super::sessions::list,
         super::sessions::end,
     ),

@@ -12,8 +12,8 @@ use utoipa::{IntoResponses, ToSchema};
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody, InvalidBody};
 use crate::domain::{
-    EntryProblems, NewPassword, PAGE_SIZE, PageNumber, Password, RoleName, Search, Show, Username,
-    visible,
+    EntryProblems, Expiry, Limits, NewPassword, PAGE_SIZE, PageNumber, Password, RoleName, Search,
+    Show, Username, visible,
 };
 use crate::registry::ManagedDatabase;
 use crate::roles::{Access, DatabaseUser, Listing, PasswordEncryption, Window};
@@ -42,6 +42,13 @@ pub struct ApiUser {
     pub not_manageable: Option<String>,
     /// How many sessions it has open on the server now.
     pub sessions: u64,
+    /// When its password stops working, UTC (`2027-01-31T00:00:00Z`);
+    /// null: never.
+    pub expires: Option<String>,
+    /// Whether that moment has passed.
+    pub expired: bool,
+    /// How many sessions it may open at once; null: no limit.
+    pub connection_limit: Option<i32>,
     /// A generated password, shown once in the answer that made it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
@@ -59,6 +66,9 @@ impl ApiUser {
             name: user.username,
             read_only: user.read_only,
             sessions: user.sessions,
+            expires: user.expires,
+            expired: user.expired,
+            connection_limit: user.connection_limit,
             dbms_attributes: DbmsAttributes {
                 password_encryption: user.password_encryption.to_string(),
             },
@@ -212,11 +222,40 @@ pub struct NewUserFields {
         max_length = 64
     )]
     pub password_confirmation: Option<String>,
+    /// The day its password stops working, from 00:00 UTC (`VALID
+    /// UNTIL`), `YYYY-MM-DD`, not in the past; absent or null: never.
+    #[serde(default)]
+    #[schema(format = Date, example = "2027-01-31")]
+    pub expires: Option<String>,
+    /// How many sessions it may open at once, 1 to 10000; absent or null:
+    /// no limit.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 10000)]
+    pub connection_limit: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct NewUserRequest {
     pub database_user: NewUserFields,
+}
+
+/// A user's expiry and connection limit, both set (null: none).
+#[derive(Deserialize, ToSchema)]
+pub struct LimitsFields {
+    /// The day its password stops working, from 00:00 UTC, `YYYY-MM-DD`
+    /// (a past day cuts it off); null: never.
+    #[serde(default)]
+    #[schema(format = Date, example = "2027-01-31")]
+    pub expires: Option<String>,
+    /// How many sessions it may open at once, 1 to 10000; null: no limit.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 10000)]
+    pub connection_limit: Option<i64>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LimitsRequest {
+    pub database_user: LimitsFields,
 }
 
 /// A new password. Without both, one is generated and returned once.
@@ -309,7 +348,7 @@ pub(super) fn role(name: &str) -> Result<RoleName, ApiError> {
 /// A new user as the body asks for it, or every problem under its field.
 pub(super) fn read_new_user(
     fields: &NewUserFields,
-) -> Result<(Username, NewPassword, Access), ApiError> {
+) -> Result<(Username, NewPassword, Access, Limits), ApiError> {
     let mut invalid = std::collections::BTreeMap::new();
     let name = Username::parse(&fields.name)
         .map_err(|problems| {
@@ -322,7 +361,13 @@ pub(super) fn read_new_user(
         fields.password_confirmation.as_deref(),
         &mut invalid,
     );
-    let (Some(name), Some(password)) = (name, password) else {
+    let limits = limits(
+        fields.expires.as_deref(),
+        fields.connection_limit,
+        Some(Expiry::today()),
+        &mut invalid,
+    );
+    let (Some(name), Some(password), Some(limits)) = (name, password, limits) else {
         return Err(ApiError::Invalid(invalid));
     };
     let access = if fields.read_only {
@@ -330,7 +375,51 @@ pub(super) fn read_new_user(
     } else {
         Access::ReadWrite
     };
-    Ok((name, password, access))
+    Ok((name, password, access, limits))
+}
+
+/// Limits as the body sets them, or every problem under its field.
+pub(super) fn read_limits(fields: &LimitsFields) -> Result<Limits, ApiError> {
+    let mut invalid = std::collections::BTreeMap::new();
+    limits(
+        fields.expires.as_deref(),
+        fields.connection_limit,
+        None,
+        &mut invalid,
+    )
+    .ok_or(ApiError::Invalid(invalid))
+}
+
+/// An expiry and a connection limit (a day before `not_before` refused),
+/// or every problem under its field.
+fn limits(
+    expires: Option<&str>,
+    connection_limit: Option<i64>,
+    not_before: Option<Expiry>,
+    invalid: &mut std::collections::BTreeMap<&'static str, Vec<String>>,
+) -> Option<Limits> {
+    // A number beyond any limit reads as "too high", whatever its size.
+    let connection_limit = connection_limit.map(|n| {
+        u32::try_from(n.clamp(0, i64::from(u32::MAX)))
+            .unwrap_or(u32::MAX)
+            .to_string()
+    });
+    match Limits::from_entry(
+        expires.unwrap_or(""),
+        connection_limit.as_deref().unwrap_or(""),
+        not_before,
+    ) {
+        Ok(limits) => Some(limits),
+        Err(problems) => {
+            if let Some(problem) = problems.expires {
+                invalid.insert("expires", vec![problem.to_string()]);
+            }
+            if let Some(problem) = problems.connection_limit {
+                invalid.insert("connection_limit", vec![problem.to_string()]);
+            }
+            None
+        }
+    }
 }
 
 /// A new password as the body asks for it, or every problem under its field.
@@ -501,7 +590,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.may_change()?;
     let database = database(&app, &id)?;
-    let (name, password, access) = read_new_user(&body.database_user)?;
+    let (name, password, access, limits) = read_new_user(&body.database_user)?;
     // What the answer says is known before the change: once the user is
     // created, nothing may keep its generated password from the caller.
     let created = DatabaseUser {
@@ -511,8 +600,14 @@ pub async fn create(
         password_encryption: database.roles.encryption_it_sets().await?,
         not_manageable: None,
         sessions: 0,
+        expires: limits.expires.map(|day| format!("{day}T00:00:00Z")),
+        expired: false,
+        connection_limit: limits.connection_limit.map(|n| i32::from(n.get())),
     };
-    let result = database.roles.create(&name, password, access).await;
+    let result = database
+        .roles
+        .create_with(&name, password, access, &limits)
+        .await;
     audit::api_change(
         &app,
         database,
@@ -617,4 +712,40 @@ pub async fn delete(
     .await;
     result?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(
+    put, path = "/api/databases/{id}/users/{name}/limits", tag = "database users",
+    params(("id" = String, Path, description = "The database's ID"),
+           ("name" = String, Path, description = "The user's name")),
+    request_body = LimitsRequest,
+    responses(
+        (status = 200, description = "Set; the user as it is now", body = UserBody),
+        UserRefusals, ChangeRefusals, BodyRefusals,
+    ),
+    security(("token" = []))
+)]
+pub async fn set_limits(
+    app: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+    body: web::Json<LimitsRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.may_change()?;
+    let database = database(&app, &path.0)?;
+    let name = role(&path.1)?;
+    let limits = read_limits(&body.database_user)?;
+    let result = database.roles.set_limits(&name, &limits).await;
+    audit::api_change(
+        &app,
+        database,
+        &caller,
+        Action::SetLimits,
+        name.as_str(),
+        &result,
+    )
+    .await;
+    result?;
+    let user = database.roles.find(&name).await?;
+    Ok(answer(user, StatusCode::OK, None))
 }

@@ -8,6 +8,7 @@ mod login;
 mod overview;
 mod sessions;
 mod tokens;
+mod user_limits;
 mod users;
 
 use actix_web::http::Method;
@@ -121,6 +122,8 @@ fn routes(r: &mut impl Routes) {
             sessions::end_confirm,
         )
         .post(&format!("{USERS}/{{name}}/end-sessions"), sessions::end)
+        .get(&format!("{USERS}/{{name}}/limits"), user_limits::form)
+        .post(&format!("{USERS}/{{name}}/limits"), user_limits::save)
         .get(&format!("{USERS}/{{name}}/reset"), users::reset_confirm)
         .post(&format!("{USERS}/{{name}}/reset"), users::reset)
         .get(&format!("{USERS}/{{name}}/delete"), users::delete_confirm)
@@ -165,6 +168,9 @@ pub(super) fn read_every_form(input: &[u8]) {
         let _ = users::parse_new_user(&form);
     }
     let _ = fields_of::<users::ConfirmForm>(input);
+    if let Some(form) = fields_of::<user_limits::LimitsForm>(input) {
+        let _ = form.limits();
+    }
     if let Some(form) = fields_of::<tokens::NewTokenForm>(input) {
         let _ = form.label();
     }

@@ -5,7 +5,9 @@ use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
 use super::{chrome, see_other};
-use crate::domain::{EntryProblems, NewPassword, PAGE_SIZE, Problems, RoleName, Username};
+use crate::domain::{
+    EntryProblems, Expiry, Limits, NewPassword, PAGE_SIZE, Problems, RoleName, Username,
+};
 use crate::registry::ManagedDatabase;
 use crate::roles::{Access, Listing, RoleError, Window};
 use crate::state::Action;
@@ -14,7 +16,7 @@ use crate::web::list_place::{ListParams, ListPlace};
 use crate::web::once::{self, Claim, FormIds};
 use crate::web::pages::{
     DeleteConfirmPage, NewUserErrors, NewUserPage, PasswordPage, ResetConfirmPage, UsersPage,
-    render, render_once,
+    limit_messages, render, render_once,
 };
 use crate::web::session::Operator;
 use crate::web::{AppState, WebError, audit};
@@ -78,6 +80,8 @@ pub async fn new_form(
         ),
         username: String::new(),
         read_only: false,
+        expires: String::new(),
+        connection_limit: String::new(),
         errors: NewUserErrors::default(),
     };
     render(StatusCode::OK, &page)
@@ -93,6 +97,12 @@ pub struct NewUserForm {
     #[serde(default)]
     password_confirmation: String,
     read_only: Option<String>,
+    /// Optional: a date, `YYYY-MM-DD`.
+    #[serde(default)]
+    expires: String,
+    /// Optional: a whole number.
+    #[serde(default)]
+    connection_limit: String,
 }
 
 /// A valid request to create a user, or a message at each wrong field.
@@ -100,13 +110,16 @@ pub(super) struct NewUser {
     username: Username,
     password: NewPassword,
     access: Access,
+    limits: Limits,
 }
 
-pub(super) fn parse_new_user(form: &NewUserForm) -> Result<NewUser, NewUserErrors> {
+/// The errors are boxed: they are large, and the happy path is the usual one.
+pub(super) fn parse_new_user(form: &NewUserForm) -> Result<NewUser, Box<NewUserErrors>> {
     let username = Username::parse(form.username.trim());
     let password = NewPassword::from_entry(&form.password, &form.password_confirmation);
-    match (username, password) {
-        (Ok(username), Ok(password)) => Ok(NewUser {
+    let limits = Limits::from_entry(&form.expires, &form.connection_limit, Some(Expiry::today()));
+    match (username, password, limits) {
+        (Ok(username), Ok(password), Ok(limits)) => Ok(NewUser {
             username,
             password,
             access: if form.read_only.is_some() {
@@ -114,15 +127,23 @@ pub(super) fn parse_new_user(form: &NewUserForm) -> Result<NewUser, NewUserError
             } else {
                 Access::ReadWrite
             },
+            limits,
         }),
-        (username, password) => {
+        (username, password, limits) => {
             let password = password.err().map(EntryProblems::from).unwrap_or_default();
-            Err(NewUserErrors {
+            let (expires, connection_limit) = limits
+                .err()
+                .as_ref()
+                .map(limit_messages)
+                .unwrap_or_default();
+            Err(Box::new(NewUserErrors {
                 username: messages(username.err()),
                 password: password.password,
                 confirmation: password.confirmation,
+                expires,
+                connection_limit,
                 form: None,
-            })
+            }))
         }
     }
 }
@@ -152,7 +173,7 @@ pub async fn create(
     };
     let user = match parse_new_user(&form) {
         Ok(user) => user,
-        Err(errors) => return again.form(errors),
+        Err(errors) => return again.form(*errors),
     };
     let username = user.username.to_string();
     // Everything that could fail is done before the change: once the user
@@ -174,7 +195,7 @@ pub async fn create(
     };
     let result = database
         .roles
-        .create(&user.username, user.password, user.access)
+        .create_with(&user.username, user.password, user.access, &user.limits)
         .await;
     // From here on nothing may fail before a generated password is shown:
     // recording the form and the audit entry log their failures.
@@ -263,6 +284,8 @@ impl Again<'_> {
             ),
             username: self.form.username.clone(),
             read_only: self.form.read_only.is_some(),
+            expires: self.form.expires.clone(),
+            connection_limit: self.form.connection_limit.clone(),
             errors,
         };
         render(status, &page)

@@ -1,0 +1,165 @@
+//! A user's expiry and connection limit: the form, and saving it.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, web};
+use serde::Deserialize;
+
+use super::users::{place, users_page};
+use super::{chrome, see_other};
+use crate::domain::{Limits, RoleName};
+use crate::registry::ManagedDatabase;
+use crate::roles::{DatabaseUser, RoleError};
+use crate::state::Action;
+use crate::web::csrf::CsrfForm;
+use crate::web::list_place::ListPlace;
+use crate::web::pages::{LimitsPage, limit_messages, render};
+use crate::web::session::Operator;
+use crate::web::{AppState, WebError, audit};
+
+#[derive(Deserialize)]
+pub struct LimitsForm {
+    #[serde(default)]
+    expires: String,
+    #[serde(default)]
+    connection_limit: String,
+}
+
+impl LimitsForm {
+    /// The limits typed; a past day is allowed here: it cuts an existing
+    /// user off.
+    pub(super) fn limits(&self) -> Result<Limits, crate::domain::LimitProblems> {
+        Limits::from_entry(&self.expires, &self.connection_limit, None)
+    }
+}
+
+/// The form as `user`'s limits are now.
+fn as_they_are(user: &DatabaseUser) -> (String, String, Option<String>) {
+    let expires = user.expires.as_deref().unwrap_or("");
+    let day = expires.get(..10).unwrap_or("").to_owned();
+    let not_midnight = (!expires.is_empty() && !expires.ends_with("T00:00:00Z"))
+        .then(|| user.expires_shown())
+        .flatten();
+    let limit = user
+        .connection_limit
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    (day, limit, not_midnight)
+}
+
+pub async fn form(
+    app: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<(String, String)>,
+    back: ListPlace,
+) -> Result<HttpResponse, WebError> {
+    let (database, name) = place(&app, &path)?;
+    database.roles.ensure_changeable(&name).await?;
+    let user = database.roles.find(&name).await?;
+    let (expires, connection_limit, current_expiry) = as_they_are(&user);
+    let page = LimitsPage {
+        chrome: chrome(&operator, Some(database)).returning_to(&back),
+        username: user.username,
+        expires,
+        connection_limit,
+        current_expiry,
+        expires_errors: Vec::new(),
+        connection_limit_errors: Vec::new(),
+        form_error: None,
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub async fn save(
+    app: web::Data<AppState>,
+    operator: Operator,
+    path: web::Path<(String, String)>,
+    back: ListPlace,
+    form: CsrfForm<LimitsForm>,
+) -> Result<HttpResponse, WebError> {
+    let form = form.into_inner();
+    let (database, name) = place(&app, &path)?;
+    let again = Again {
+        operator: &operator,
+        database,
+        name: &name,
+        form: &form,
+        back: &back,
+    };
+    let limits = match form.limits() {
+        Ok(limits) => limits,
+        Err(problems) => return again.page(StatusCode::UNPROCESSABLE_ENTITY, &problems, None),
+    };
+    let result = database.roles.set_limits(&name, &limits).await;
+    audit::role_change(
+        &app,
+        database,
+        &operator,
+        Action::SetLimits,
+        name.as_str(),
+        &result,
+    )
+    .await;
+    match result {
+        Ok(()) => {
+            tracing::info!(operator = %operator.name, database = %database.id, user = %name, "limits set");
+            let shown = crate::domain::visible(name.as_str());
+            operator.session.flash(format!(
+                "Expiry and connection limit of user \"{shown}\" saved."
+            ));
+            Ok(see_other(&format!(
+                "{}/{}/details{}",
+                users_page(database),
+                crate::domain::percent_encode(name.as_str()),
+                back.query()
+            )))
+        }
+        // Busy, or the database refused or is away: say why above what
+        // was typed.
+        Err(
+            error @ (RoleError::Busy
+            | RoleError::Unavailable(_)
+            | RoleError::MissingPrivilege { .. }
+            | RoleError::Misconfigured(_)),
+        ) => {
+            let error = WebError::from(error);
+            crate::web::request_log::failure_shown_in_page(&error);
+            again.page(
+                error.status_code(),
+                &Default::default(),
+                Some(error.to_string()),
+            )
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// What it takes to show the form again, as typed.
+struct Again<'a> {
+    operator: &'a Operator,
+    database: &'a ManagedDatabase,
+    name: &'a RoleName,
+    form: &'a LimitsForm,
+    back: &'a ListPlace,
+}
+
+impl Again<'_> {
+    fn page(
+        &self,
+        status: StatusCode,
+        problems: &crate::domain::LimitProblems,
+        form_error: Option<String>,
+    ) -> Result<HttpResponse, WebError> {
+        let (expires_errors, connection_limit_errors) = limit_messages(problems);
+        let page = LimitsPage {
+            chrome: chrome(self.operator, Some(self.database)).returning_to(self.back),
+            username: self.name.to_string(),
+            expires: self.form.expires.clone(),
+            connection_limit: self.form.connection_limit.clone(),
+            current_expiry: None,
+            expires_errors,
+            connection_limit_errors,
+            form_error,
+        };
+        render(status, &page)
+    }
+}

@@ -1,0 +1,391 @@
+//! A user's expiry (`VALID UNTIL`) and connection limit, as the role module
+//! sets them, checked by logging in as the user.
+
+use pgusers::domain::{ConnectionLimit, Expiry, Limits, NewPassword, RoleName};
+use pgusers::roles::{Access, RoleError};
+
+use serde_json::{Value, json};
+
+use crate::cli::{cli, run};
+use crate::helpers::{TestDb, password, spawn_app, sqlstate, test_db, token_of, username};
+
+fn limits(expires: Option<&str>, connection_limit: Option<u32>) -> Limits {
+    Limits {
+        expires: expires.map(|day| Expiry::parse(day).unwrap()),
+        connection_limit: connection_limit.map(|n| ConnectionLimit::new(n).unwrap()),
+    }
+}
+
+/// A new user with `limits`: its name and password.
+async fn user_with(db: &TestDb, access: Access, limits: &Limits) -> (String, String) {
+    let name = username("limited");
+    let secret = password();
+    db.roles
+        .create_with(&name, NewPassword::Chosen(secret.clone()), access, limits)
+        .await
+        .expect("the user is created");
+    (name.to_string(), secret.expose().to_owned())
+}
+
+#[tokio::test]
+async fn a_user_created_with_an_expiry_and_a_connection_limit_is_listed_with_them() {
+    let db = test_db().await;
+    let (name, _) = user_with(&db, Access::ReadOnly, &limits(Some("2030-06-30"), Some(3))).await;
+    let (plain, _) = user_with(&db, Access::ReadWrite, &Limits::default()).await;
+
+    let listed = db.listed(&name).await;
+    let unlimited = db.listed(&plain).await;
+
+    assert_eq!(listed.expires.as_deref(), Some("2030-06-30T00:00:00Z"));
+    assert_eq!(listed.expires_shown().as_deref(), Some("2030-06-30"));
+    assert!(!listed.expired);
+    assert_eq!(listed.connection_limit, Some(3));
+    assert_eq!(
+        (
+            unlimited.expires,
+            unlimited.expired,
+            unlimited.connection_limit
+        ),
+        (None, false, None)
+    );
+    assert!(listed.read_only, "limits change nothing of its access");
+}
+
+#[tokio::test]
+async fn a_connection_limit_of_1_refuses_a_second_session() {
+    let db = test_db().await;
+    let (name, secret) = user_with(&db, Access::ReadWrite, &limits(None, Some(1))).await;
+
+    let first = db.connect_as(&name, &secret).await;
+    let second = db.connect_as(&name, &secret).await;
+
+    assert!(first.is_ok());
+    assert_eq!(sqlstate(second), "53300", "too many connections for role");
+}
+
+#[tokio::test]
+async fn an_expired_user_cannot_log_in_is_flagged_and_comes_back_when_the_expiry_is_cleared() {
+    let db = test_db().await;
+    let (name, secret) = user_with(&db, Access::ReadWrite, &limits(Some("2099-01-01"), None)).await;
+    db.connect_as(&name, &secret)
+        .await
+        .expect("not expired yet");
+    let user = RoleName::parse(&name).unwrap();
+
+    db.roles
+        .set_limits(&user, &limits(Some("2001-01-01"), Some(2)))
+        .await
+        .unwrap();
+
+    let listed = db.listed(&name).await;
+    assert!(listed.expired);
+    assert_eq!(listed.connection_limit, Some(2));
+    assert_eq!(
+        sqlstate(db.connect_as(&name, &secret).await),
+        "28P01",
+        "an expired password fails like a wrong one"
+    );
+
+    db.roles
+        .set_limits(&user, &Limits::default())
+        .await
+        .unwrap();
+
+    let listed = db.listed(&name).await;
+    assert_eq!(
+        (listed.expires, listed.expired, listed.connection_limit),
+        (None, false, None)
+    );
+    db.connect_as(&name, &secret)
+        .await
+        .expect("it logs in again");
+}
+
+#[tokio::test]
+async fn the_protected_users_limits_cannot_be_set() {
+    let db = test_db().await;
+    let protected = RoleName::parse(&db.protected).unwrap();
+
+    let result = db
+        .roles
+        .set_limits(&protected, &limits(Some("2001-01-01"), Some(1)))
+        .await;
+
+    assert!(matches!(result, Err(RoleError::Protected(_))), "{result:?}");
+    let listed = db.listed(&db.protected).await;
+    assert_eq!((listed.expires, listed.connection_limit), (None, None));
+}
+
+#[tokio::test]
+async fn limits_are_not_set_while_the_user_is_being_deleted() {
+    let db = test_db().await;
+    let (name, _) = user_with(&db, Access::ReadWrite, &Limits::default()).await;
+    // What a delete holds while it runs (class "pgud", see roles::changes).
+    let deleting = db.as_admin_in_use().await;
+    deleting
+        .execute(
+            "SELECT pg_advisory_lock(1885828452, hashtext($1))",
+            &[&name],
+        )
+        .await
+        .unwrap();
+
+    let result = db
+        .roles
+        .set_limits(&RoleName::parse(&name).unwrap(), &limits(None, Some(5)))
+        .await;
+
+    assert!(matches!(result, Err(RoleError::Busy)), "{result:?}");
+    assert_eq!(db.listed(&name).await.connection_limit, None);
+}
+
+#[tokio::test]
+async fn the_add_form_takes_an_expiry_and_a_connection_limit_and_keeps_them_when_refused() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let name = username("formed").to_string();
+    let new = app.users("/new");
+
+    let refused = app
+        .submit(
+            &new,
+            &app.users(""),
+            &[
+                ("username", &name),
+                ("expires", "2020-01-01"),
+                ("connection_limit", "0"),
+            ],
+        )
+        .await;
+
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("Expires is in the past (2020-01-01)"));
+    assert!(refused.body.contains("Connection limit must be at least 1"));
+    assert!(
+        refused
+            .body
+            .contains(r#"name="expires" type="date" value="2020-01-01""#)
+    );
+    assert!(refused.body.contains(r#"value="0""#));
+    assert!(!app.db.role_exists(&name).await, "nothing was created");
+
+    let added = app
+        .submit(
+            &new,
+            &app.users(""),
+            &[
+                ("username", &name),
+                ("expires", "2031-03-15"),
+                ("connection_limit", "2"),
+            ],
+        )
+        .await;
+
+    assert_eq!(added.status, 200, "a generated password is shown");
+    let listed = app.db.listed(&name).await;
+    assert_eq!(listed.expires.as_deref(), Some("2031-03-15T00:00:00Z"));
+    assert_eq!(listed.connection_limit, Some(2));
+    let list = app.get(&app.users(&format!("?q={name}"))).await;
+    assert!(
+        list.body
+            .contains(r#"<td data-label="Expires" class="expires">2031-03-15</td>"#)
+    );
+    assert!(
+        list.body
+            .contains(r#"<td data-label="Connection limit" class="connection-limit">2</td>"#)
+    );
+}
+
+#[tokio::test]
+async fn the_limits_page_shows_them_as_they_are_and_a_past_day_cuts_the_user_off() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (name, secret) = user_with(
+        &app.db,
+        Access::ReadWrite,
+        &limits(Some("2040-05-06"), Some(7)),
+    )
+    .await;
+    let page = app.users(&format!("/{name}/limits"));
+
+    let shown = app.get(&page).await;
+    let wrong = app
+        .submit(
+            &page,
+            &page,
+            &[("expires", "2040-02-30"), ("connection_limit", "ten")],
+        )
+        .await;
+    let saved = app
+        .submit(
+            &page,
+            &page,
+            &[("expires", "2001-01-01"), ("connection_limit", "")],
+        )
+        .await;
+
+    assert!(shown.body.contains(r#"value="2040-05-06""#));
+    assert!(shown.body.contains(r#"value="7""#));
+    assert_eq!(wrong.status, 422);
+    assert!(
+        wrong
+            .body
+            .contains("Expires is not a day of the calendar (2040-02-30).")
+    );
+    assert!(
+        wrong
+            .body
+            .contains("Connection limit must be a whole number")
+    );
+    assert!(
+        wrong.body.contains(r#"value="ten""#),
+        "what was typed is kept"
+    );
+    assert_eq!(saved.status, 303);
+    let details = app.get(saved.location.as_deref().unwrap()).await;
+    assert!(
+        details
+            .body
+            .contains("Expiry and connection limit of user &#34;")
+    );
+    assert!(
+        details
+            .body
+            .contains(r#"<span class="badge expired">Expired</span>"#)
+    );
+    let listed = app.db.listed(&name).await;
+    assert!(listed.expired);
+    assert_eq!(listed.connection_limit, None);
+    assert_eq!(sqlstate(app.db.connect_as(&name, &secret).await), "28P01");
+    let audited: i64 = app
+        .state_admin()
+        .await
+        .query_one(
+            "SELECT count(*) FROM audit_log WHERE action = 'set limits' AND target = $1",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        audited, 1,
+        "the refused form changed nothing and was not a change"
+    );
+}
+
+#[tokio::test]
+async fn the_api_creates_with_limits_refuses_wrong_ones_by_field_and_sets_them() {
+    let app = spawn_app().await;
+    let (_, token) = token_of(&app.state_store(), "admin", false).await;
+    let (_, reader) = token_of(&app.state_store(), "admin", true).await;
+    let http = reqwest::Client::new();
+    let users = format!("{}/api/databases/{}/users", app.address, app.db.name);
+    let name = username("apilimits").to_string();
+
+    let refused = http
+        .post(&users)
+        .bearer_auth(token.expose())
+        .json(&json!({"database_user": {"name": name, "expires": "2027-02-30", "connection_limit": 0}}))
+        .send()
+        .await
+        .unwrap();
+    let refused_status = refused.status().as_u16();
+    let refused: Value = refused.json().await.unwrap();
+    let created = http
+        .post(&users)
+        .bearer_auth(token.expose())
+        .json(&json!({"database_user": {"name": name, "expires": "2035-12-31", "connection_limit": 4}}))
+        .send()
+        .await
+        .unwrap();
+    let created_status = created.status().as_u16();
+    let created: Value = created.json().await.unwrap();
+    let limits = format!("{users}/{name}/limits");
+    let body = json!({"database_user": {"expires": null, "connection_limit": 9}});
+    let by_reader = http
+        .put(&limits)
+        .bearer_auth(reader.expose())
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    let set = http
+        .put(&limits)
+        .bearer_auth(token.expose())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let set_status = set.status().as_u16();
+    let set: Value = set.json().await.unwrap();
+
+    assert_eq!(refused_status, 422, "{refused}");
+    assert!(
+        refused["errors"]["expires"][0]
+            .as_str()
+            .unwrap()
+            .contains("2027-02-30"),
+        "{refused}"
+    );
+    assert!(
+        refused["errors"]["connection_limit"][0]
+            .as_str()
+            .unwrap()
+            .contains("at least 1")
+    );
+    assert_eq!(created_status, 201, "{created}");
+    assert_eq!(created["database_user"]["expires"], "2035-12-31T00:00:00Z");
+    assert_eq!(created["database_user"]["connection_limit"], 4);
+    assert_eq!(by_reader, 403);
+    assert_eq!(set_status, 200, "{set}");
+    assert_eq!(set["database_user"]["expires"], Value::Null);
+    assert_eq!(set["database_user"]["connection_limit"], 9);
+    let listed = app.db.listed(&name).await;
+    assert_eq!((listed.expires, listed.connection_limit), (None, Some(9)));
+}
+
+#[tokio::test]
+async fn the_cli_creates_a_user_with_limits_and_refuses_wrong_ones_before_asking_anything() {
+    let db = test_db().await;
+    let name = username("clilimits").to_string();
+
+    let wrong = run(
+        cli(&db).args([
+            "database-users-create",
+            "--password-stdin",
+            "--expires",
+            "2027-13-01",
+            "--connection-limit",
+            "0",
+            &name,
+        ]),
+        "\n",
+    );
+    let created = run(
+        cli(&db).args([
+            "database-users-create",
+            "--password-stdin",
+            "--expires",
+            "2033-07-01",
+            "--connection-limit",
+            "3",
+            &name,
+        ]),
+        "\n",
+    );
+
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(
+        wrong
+            .stderr
+            .contains("Expires is not a day of the calendar (2027-13-01).")
+    );
+    assert!(wrong.stderr.contains("Connection limit must be at least 1"));
+    assert!(wrong.stdout.is_empty());
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    let listed = db.listed(&name).await;
+    assert_eq!(listed.expires.as_deref(), Some("2033-07-01T00:00:00Z"));
+    assert_eq!(listed.connection_limit, Some(3));
+}
