@@ -245,6 +245,18 @@ pub struct Settings {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
     pub database_url: Option<Secret>,
 
+    /// Where clients reach the server, `HOST` or `HOST:PORT`, when it is
+    /// not where pgusers connects (a proxy, a public name): used in the
+    /// connection URLs pgusers shows. Default: DATABASE_URL's host and
+    /// port (the embedded cluster's loopback port).
+    #[arg(
+        long,
+        env = "PGUSERS_PUBLIC_HOST",
+        global = true,
+        value_name = "HOST[:PORT]"
+    )]
+    pub public_host: Option<String>,
+
     /// The protected default user. Default: the managed database's owner.
     #[arg(long, env = "PGUSERS_PROTECTED_USER", global = true)]
     pub protected_user: Option<String>,

@@ -295,12 +295,18 @@ impl Target {
             .map(RoleName::parse)
             .transpose()
             .map_err(|e| TargetError::Settings(format!("PGUSERS_PROTECTED_USER: {e}").into()))?;
+        let public = settings
+            .public_host
+            .as_deref()
+            .map(crate::domain::PublicAddress::parse)
+            .transpose()
+            .map_err(|e| TargetError::Settings(format!("PGUSERS_PUBLIC_HOST: {e}").into()))?;
         if let Some(path) = &settings.config {
-            if settings.database_url.is_some() || protected.is_some() {
+            if settings.database_url.is_some() || protected.is_some() || public.is_some() {
                 return Err(TargetError::Settings(
-                    "PGUSERS_CONFIG lists the databases: DATABASE_URL and \
-                     PGUSERS_PROTECTED_USER must not be set with it (give each database \
-                     its url and protected_user in the file)."
+                    "PGUSERS_CONFIG lists the databases: DATABASE_URL, \
+                     PGUSERS_PROTECTED_USER and PGUSERS_PUBLIC_HOST must not be set with it \
+                     (give each database its url, protected_user and public_host in the file)."
                         .into(),
                 ));
             }
@@ -317,7 +323,12 @@ impl Target {
                 )
             })?;
             return Ok(Self {
-                databases: vec![DatabaseSettings::single(admin, protected, "DATABASE_URL")],
+                databases: vec![DatabaseSettings::single(
+                    admin,
+                    protected,
+                    "DATABASE_URL",
+                    public,
+                )],
                 embedded: None,
             });
         }
@@ -336,6 +347,7 @@ impl Target {
                 embedded.admin_config(),
                 protected,
                 EMBEDDED_SETTINGS,
+                public,
             )],
             embedded: Some(embedded),
         })
@@ -359,6 +371,16 @@ impl Target {
                             crate::domain::Host::Tcp("127.0.0.1".to_owned()),
                             embedded.cluster.port(),
                         ),
+                        None => roles,
+                    };
+                    let roles = match &database.public {
+                        Some(public) => {
+                            let port = public.port.unwrap_or(roles.client_address().1);
+                            roles.with_client_address(
+                                crate::domain::Host::Tcp(public.host.clone()),
+                                port,
+                            )
+                        }
                         None => roles,
                     };
                     ManagedDatabase {
@@ -512,7 +534,12 @@ impl Target {
 
 impl DatabaseSettings {
     /// The one database of `DATABASE_URL` or the embedded cluster.
-    fn single(admin: Config, protected: Option<RoleName>, setting: &str) -> Self {
+    fn single(
+        admin: Config,
+        protected: Option<RoleName>,
+        setting: &str,
+        public: Option<crate::domain::PublicAddress>,
+    ) -> Self {
         let id = DatabaseId::for_single(crate::db::database_name(&admin));
         Self {
             name: id.to_string(),
@@ -520,6 +547,7 @@ impl DatabaseSettings {
             admin,
             protected,
             setting: setting.to_owned(),
+            public,
         }
     }
 }
@@ -593,6 +621,7 @@ mod tests {
                 crate::db::parse_config(url).unwrap(),
                 None,
                 "DATABASE_URL",
+                None,
             )],
             embedded: None,
         }

@@ -34,17 +34,96 @@ impl ConnectionDetails {
     /// every part percent-encoded where needed; a Unix socket directory is
     /// the encoded host, as libpq reads it (`postgresql://u@%2Frun%2Fpg:5432/db`).
     pub fn url(&self) -> String {
+        self.url_with(None)
+    }
+
+    /// [`ConnectionDetails::url`] with `password` in it: a ready connection
+    /// URI, for the page that shows a generated password once, and nowhere
+    /// else.
+    pub fn url_with_password(&self, password: &super::Password) -> String {
+        self.url_with(Some(password.expose()))
+    }
+
+    fn url_with(&self, password: Option<&str>) -> String {
         let host = match &self.host {
             Host::Tcp(name) if name.contains(':') => format!("[{name}]"),
             Host::Tcp(name) => percent_encode(name),
             Host::Socket(dir) => percent_encode(&dir.to_string_lossy()),
         };
+        let password = password.map_or_else(String::new, |p| format!(":{}", percent_encode(p)));
         format!(
-            "postgresql://{}@{host}:{}/{}",
+            "postgresql://{}{password}@{host}:{}/{}",
             percent_encode(&self.user),
             self.port,
             percent_encode(&self.database)
         )
+    }
+}
+
+/// Where clients reach the server, when it is not where pgusers connects
+/// (`PGUSERS_PUBLIC_HOST`): a host name or an IP address, and a port
+/// (default: the one pgusers connects to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicAddress {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublicAddressError {
+    #[error(
+        "the public host is empty; give a host name or an IP address, with :PORT if it differs."
+    )]
+    Empty,
+    #[error(
+        "the public host may hold letters, digits, '.', '-' and '_' (or an IPv6 address in brackets), then :PORT."
+    )]
+    Host,
+    #[error("the public port must be a number from 1 to 65535.")]
+    Port,
+}
+
+impl PublicAddress {
+    /// `host`, `host:port`, `[ipv6]` or `[ipv6]:port`.
+    pub fn parse(text: &str) -> Result<Self, PublicAddressError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(PublicAddressError::Empty);
+        }
+        let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+            let (inside, after) = rest.split_once(']').ok_or(PublicAddressError::Host)?;
+            if inside.is_empty()
+                || !inside
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+            {
+                return Err(PublicAddressError::Host);
+            }
+            let port = match after {
+                "" => None,
+                _ => Some(after.strip_prefix(':').ok_or(PublicAddressError::Host)?),
+            };
+            (inside, port)
+        } else {
+            match text.split_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (text, None),
+            }
+        };
+        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+        if host.is_empty() || !(text.starts_with('[') || host.chars().all(plain)) {
+            return Err(PublicAddressError::Host);
+        }
+        let port = port
+            .map(|port| match port.parse::<u16>() {
+                Ok(0) | Err(_) => Err(PublicAddressError::Port),
+                Ok(port) => Ok(port),
+            })
+            .transpose()?;
+        Ok(Self {
+            host: host.to_owned(),
+            port,
+        })
     }
 }
 
@@ -90,6 +169,73 @@ mod tests {
             odd.url(),
             "postgresql://we%40ird%3Auser@db.internal:5433/a%2Fb%20c"
         );
+    }
+
+    #[test]
+    fn a_url_with_a_password_puts_it_encoded_before_the_host() {
+        let password = super::super::Password::parse(&"aZ9_".repeat(8)).unwrap();
+        assert_eq!(
+            details(Host::Tcp("db.example.com".into())).url_with_password(&password),
+            format!(
+                "postgresql://my_app:{}@db.example.com:5433/my_app",
+                "aZ9_".repeat(8)
+            )
+        );
+        let odd = super::super::Password::parse("p@ss:word/with?odd#chars%x").unwrap();
+        assert!(
+            details(Host::Tcp("h".into()))
+                .url_with_password(&odd)
+                .starts_with("postgresql://my_app:p%40ss%3Aword%2Fwith%3Fodd%23chars%25x@h:")
+        );
+    }
+
+    #[test]
+    fn a_public_address_is_a_host_with_an_optional_port() {
+        let read = |text| PublicAddress::parse(text);
+        assert_eq!(
+            read("db.example.com"),
+            Ok(PublicAddress {
+                host: "db.example.com".into(),
+                port: None
+            })
+        );
+        assert_eq!(
+            read(" db-1.internal:6432 "),
+            Ok(PublicAddress {
+                host: "db-1.internal".into(),
+                port: Some(6432)
+            })
+        );
+        assert_eq!(
+            read("[2001:db8::1]:5433"),
+            Ok(PublicAddress {
+                host: "2001:db8::1".into(),
+                port: Some(5433)
+            })
+        );
+        assert_eq!(
+            read("[::1]"),
+            Ok(PublicAddress {
+                host: "::1".into(),
+                port: None
+            })
+        );
+        assert_eq!(read(""), Err(PublicAddressError::Empty));
+        for wrong in [
+            "db host",
+            "db/x",
+            "user@db",
+            "[::1",
+            "[zz]",
+            "[::1]x",
+            ":5432",
+            "2001:db8::1",
+        ] {
+            assert!(read(wrong).is_err(), "{wrong}");
+        }
+        for wrong in ["db:0", "db:65536", "db:x", "db:"] {
+            assert_eq!(read(wrong), Err(PublicAddressError::Port), "{wrong}");
+        }
     }
 
     #[test]

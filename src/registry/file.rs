@@ -6,6 +6,7 @@
 //! name = "Billing (production)"  # shown; default: the ID
 //! url = "postgres://master:…@db1.internal:5432/billing"
 //! protected_user = "billing"     # default: the database's owner
+//! public_host = "db1.example.com:5432"  # where clients connect; default: url's host and port
 //! ```
 //!
 //! The file holds secrets: no message quotes a line of it, only its line
@@ -34,6 +35,7 @@ struct Entry {
     name: Option<String>,
     url: String,
     protected_user: Option<String>,
+    public_host: Option<String>,
 }
 
 /// Reads and checks the registry file at `path`. A failure to read it
@@ -97,12 +99,19 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<DatabaseSettings>, String> 
                 Some(name) if !name.is_empty() => name,
                 _ => id.to_string(),
             };
+            let public = entry
+                .public_host
+                .as_deref()
+                .map(crate::domain::PublicAddress::parse)
+                .transpose()
+                .map_err(|e| format!("{origin}, database \"{id}\": public_host: {e}"))?;
             Ok(DatabaseSettings {
                 id,
                 name,
                 admin,
                 protected,
                 setting,
+                public,
             })
         })
         .collect()
@@ -150,6 +159,27 @@ url = "host=/run/pg port=5433 user=admin password=s3cret-two dbname=crm"
         assert_eq!(databases[1].name, "crm", "the name defaults to the ID");
         assert_eq!(databases[1].protected, None);
         assert_eq!(databases[1].admin.get_ports(), &[5433]);
+    }
+
+    #[test]
+    fn an_entry_may_say_where_applications_connect_and_a_wrong_one_is_named() {
+        let text = "[[database]]\nid = \"shop\"\nurl = \"host=x\"\npublic_host = \"shop.example.com:6432\"\n";
+        let wrong = text.replace("6432", "0");
+
+        let databases = parse(text, "pgusers.toml").unwrap();
+
+        assert_eq!(
+            databases[0].public,
+            Some(crate::domain::PublicAddress {
+                host: "shop.example.com".into(),
+                port: Some(6432)
+            })
+        );
+        assert_eq!(
+            parse(&wrong, "pgusers.toml").err().unwrap(),
+            "pgusers.toml, database \"shop\": public_host: the public port must be a number from 1 to 65535."
+        );
+        assert_eq!(parse(TWO, "pgusers.toml").unwrap()[0].public, None);
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub struct DatabaseSettings {
     /// What to fix when the connection is refused, in words
     /// (`DATABASE_URL`, or the entry of the registry file).
     pub setting: String,
+    /// Where clients reach the server, when not where pgusers connects
+    /// (`PGUSERS_PUBLIC_HOST`, or the entry's `public_host`).
+    pub public: Option<crate::domain::PublicAddress>,
 }
 
 /// One managed database.

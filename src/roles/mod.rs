@@ -352,6 +352,18 @@ impl RoleManager {
         })
     }
 
+    /// How `user` connects to the managed database, without its password:
+    /// learnt before a change whose answer shows a password once, so
+    /// nothing is left to fail after it.
+    pub async fn connection_details_as(&self, user: &str) -> Result<ConnectionDetails, RoleError> {
+        Ok(ConnectionDetails {
+            host: self.address.0.clone(),
+            port: self.address.1,
+            database: self.database_name().await?,
+            user: user.to_owned(),
+        })
+    }
+
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<(), RoleError> {
         let client = self.client().await?;

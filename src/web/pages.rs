@@ -383,6 +383,9 @@ pub struct PasswordPage {
     pub chrome: Chrome,
     pub username: String,
     pub password: String,
+    /// A ready `postgresql://user:password@host:port/database`, shown with
+    /// the password, once.
+    pub connection_uri: String,
     /// "created" or "updated".
     pub action: &'static str,
 }
@@ -610,6 +613,7 @@ mod tests {
             },
             username: username.into(),
             password: "Generated_password_0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGH".into(),
+            connection_uri: "postgresql://new_user:Generated@127.0.0.1:5432/app".into(),
             action: "created",
         }
     }

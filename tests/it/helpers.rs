@@ -816,6 +816,7 @@ fn serve_settings(tuning: &Tuning, key: &str) -> Settings {
         config: None,
         database_url: None,
         protected_user: None,
+        public_host: None,
         data_dir: None,
         // The flag's default.
         audit_retention: "90d".parse().expect("a duration"),

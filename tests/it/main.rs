@@ -10,6 +10,7 @@ mod binary;
 mod browser;
 mod cli;
 mod connect;
+mod connection_uri;
 mod dashboard;
 mod embedded;
 mod limits;

@@ -12,8 +12,8 @@ use utoipa::{IntoResponses, ToSchema};
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody, InvalidBody};
 use crate::domain::{
-    EntryProblems, Expiry, Limits, NewPassword, PAGE_SIZE, PageNumber, Password, RoleName, Search,
-    Show, Username, visible,
+    ConnectionDetails, EntryProblems, Expiry, Limits, NewPassword, PAGE_SIZE, PageNumber, Password,
+    RoleName, Search, Show, Username, visible,
 };
 use crate::registry::ManagedDatabase;
 use crate::roles::{Access, DatabaseUser, Listing, PasswordEncryption, Window};
@@ -52,6 +52,11 @@ pub struct ApiUser {
     /// A generated password, shown once in the answer that made it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// With a generated password, a ready
+    /// `postgresql://user:password@host:port/database` (the host and port
+    /// clients use, `PGUSERS_PUBLIC_HOST`), shown once with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection_uri: Option<String>,
 }
 
 impl ApiUser {
@@ -73,6 +78,7 @@ impl ApiUser {
                 password_encryption: user.password_encryption.to_string(),
             },
             password: password.map(|password| password.expose().to_owned()),
+            connection_uri: None,
         }
     }
 }
@@ -457,12 +463,19 @@ fn new_password(
 /// The answer about `user`, with a generated password when there is one.
 /// It cannot fail: after a change, it may carry the only copy of the
 /// password, so what it says is learnt before the change.
-fn answer(user: DatabaseUser, status: StatusCode, password: Option<Password>) -> HttpResponse {
+fn answer(
+    user: DatabaseUser,
+    status: StatusCode,
+    generated: Option<(Password, &ConnectionDetails)>,
+) -> HttpResponse {
+    let connection_uri = generated
+        .as_ref()
+        .map(|(password, connection)| connection.url_with_password(password));
+    let mut database_user = ApiUser::of(user, generated.map(|(password, _)| password));
+    database_user.connection_uri = connection_uri;
     HttpResponse::build(status)
         .insert_header(("Cache-Control", "no-store"))
-        .json(UserBody {
-            database_user: ApiUser::of(user, password),
-        })
+        .json(UserBody { database_user })
 }
 
 /// What the answer to a password change says, learnt before the change
@@ -475,10 +488,12 @@ async fn before_password(
     caller: &Caller,
     action: Action,
     name: &RoleName,
-) -> Result<(DatabaseUser, PasswordEncryption), ApiError> {
+) -> Result<(DatabaseUser, PasswordEncryption, ConnectionDetails), ApiError> {
     let learnt = async {
         let user = database.roles.find(name).await?;
-        Ok((user, database.roles.encryption_it_sets().await?))
+        let encryption = database.roles.encryption_it_sets().await?;
+        let connection = database.roles.connection_details_as(&user.username).await?;
+        Ok((user, encryption, connection))
     }
     .await;
     if learnt.is_err() {
@@ -604,6 +619,7 @@ pub async fn create(
         expired: false,
         connection_limit: limits.connection_limit.map(|n| i32::from(n.get())),
     };
+    let connection = database.roles.connection_details_as(name.as_str()).await?;
     let result = database
         .roles
         .create_with(&name, password, access, &limits)
@@ -618,7 +634,11 @@ pub async fn create(
     )
     .await;
     let generated = result?;
-    Ok(answer(created, StatusCode::CREATED, generated))
+    Ok(answer(
+        created,
+        StatusCode::CREATED,
+        generated.map(|password| (password, &connection)),
+    ))
 }
 
 #[utoipa::path(
@@ -646,12 +666,17 @@ pub async fn update(
         NewPassword::Generate => Action::ResetPassword,
         NewPassword::Chosen(_) => Action::SetPassword,
     };
-    let (user, encryption) = before_password(&app, database, &caller, action, &name).await?;
+    let (user, encryption, connection) =
+        before_password(&app, database, &caller, action, &name).await?;
     let result = database.roles.update_password(&name, password).await;
     audit::api_change(&app, database, &caller, action, name.as_str(), &result).await;
     let generated = result?;
     let user = with_password_set(user, encryption);
-    Ok(answer(user, StatusCode::OK, generated))
+    Ok(answer(
+        user,
+        StatusCode::OK,
+        generated.map(|password| (password, &connection)),
+    ))
 }
 
 /// By `POST` (Scalingo's JavaScript client) or `PATCH` (its Go client).
@@ -674,12 +699,13 @@ pub async fn reset_password(
     let database = database(&app, &path.0)?;
     let name = role(&path.1)?;
     let action = Action::ResetPassword;
-    let (user, encryption) = before_password(&app, database, &caller, action, &name).await?;
+    let (user, encryption, connection) =
+        before_password(&app, database, &caller, action, &name).await?;
     let result = database.roles.reset_password(&name).await;
     audit::api_change(&app, database, &caller, action, name.as_str(), &result).await;
     let password = result?;
     let user = with_password_set(user, encryption);
-    Ok(answer(user, StatusCode::OK, Some(password)))
+    Ok(answer(user, StatusCode::OK, Some((password, &connection))))
 }
 
 #[utoipa::path(

@@ -179,6 +179,7 @@ pub async fn create(
     // Everything that could fail is done before the change: once the user
     // is created, the answer may carry the only copy of its password.
     let chrome = chrome(&operator, Some(database)).returning_to(&back);
+    let connection = database.roles.connection_details_as(&username).await?;
     let ticket = match once::claim(
         &app,
         &ids,
@@ -223,6 +224,7 @@ pub async fn create(
                 chrome,
                 username,
                 password: password.expose().to_owned(),
+                connection_uri: connection.url_with_password(&password),
                 action: "created",
             };
             Ok(render_once(&page, || page.plain()))
@@ -348,6 +350,7 @@ pub async fn reset(
     // Everything that could fail is done before the change: once the
     // password is reset, the answer carries the only copy of it.
     let chrome = chrome(&operator, Some(database)).returning_to(&back);
+    let connection = database.roles.connection_details_as(name.as_str()).await?;
     let ticket = match once::claim(
         &app,
         &ids,
@@ -372,6 +375,7 @@ pub async fn reset(
         chrome,
         username: name.to_string(),
         password: password.expose().to_owned(),
+        connection_uri: connection.url_with_password(&password),
         action: "updated",
     };
     Ok(render_once(&page, || page.plain()))
