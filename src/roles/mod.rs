@@ -40,6 +40,7 @@
 mod admin;
 mod changes;
 mod code;
+mod doctor;
 mod error;
 mod listing;
 mod privileges;
@@ -52,6 +53,7 @@ pub use admin::{
     AdminKind, AdminPower, ServerVersion, UNKNOWN_ENCRYPTION, unknown_encryption_note,
 };
 pub use code::LeftCode;
+pub use doctor::{Finding, Problem};
 pub use error::RoleError;
 pub use listing::{ListPage, Listing, Window};
 pub use provision::{provision_database, random_default_name};

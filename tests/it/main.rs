@@ -12,6 +12,7 @@ mod cli;
 mod connect;
 mod connection_uri;
 mod dashboard;
+mod doctor;
 mod embedded;
 mod limits;
 mod properties;

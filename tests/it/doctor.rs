@@ -1,0 +1,228 @@
+//! The access doctor: drift made by hand outside pgusers is found, and
+//! after its fix the users can do what their kind may (checked by logging
+//! in as them).
+
+use pgusers::domain::{ConnectionLimit, Expiry, Limits, RoleName};
+use pgusers::roles::{Access, Finding, Problem};
+
+use crate::helpers::{
+    AdminKind, TestDb, admin_kind, ident, password, sqlstate, test_db, unique_name,
+};
+
+/// A login role made by hand, as the administrator in use, that may create
+/// in `public`, as a migration or restore role not made by pgusers would;
+/// its name and password.
+async fn outside_creator(db: &TestDb) -> (String, String) {
+    let name = unique_name("migrator");
+    let secret = password();
+    db.make_role_as_admin(&name, &secret, "").await;
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "GRANT CREATE, USAGE ON SCHEMA public TO {}",
+            ident(&name)
+        ))
+        .await
+        .unwrap();
+    (name, secret.expose().to_owned())
+}
+
+fn keys(findings: &[Finding]) -> Vec<&str> {
+    findings.iter().map(|f| f.key.as_str()).collect()
+}
+
+#[tokio::test]
+async fn a_table_made_outside_pgusers_is_found_and_after_its_fix_the_read_only_user_reads_it() {
+    let db = test_db().await;
+    let (reader, reader_secret) = db.create_user("reader", Access::ReadOnly).await;
+    let (creator, creator_secret) = outside_creator(&db).await;
+    let table = unique_name("drifted");
+    db.connect_as(&creator, &creator_secret)
+        .await
+        .unwrap()
+        .batch_execute(&format!(
+            "CREATE TABLE public.{table} (v int); INSERT INTO public.{table} VALUES (1);"
+        ))
+        .await
+        .unwrap();
+    let reads = |table: String| {
+        let (db, reader, secret) = (&db, reader.as_str(), reader_secret.expose());
+        async move {
+            db.connect_as(reader, secret)
+                .await
+                .unwrap()
+                .query_one(&format!("SELECT count(*) FROM public.{table}"), &[])
+                .await
+        }
+    };
+    assert_eq!(sqlstate(reads(table.clone()).await), "42501");
+
+    let found = db.roles.check_access().await.unwrap();
+
+    let unreadable = format!("unreadable:public.{table}");
+    let future = format!("future:{creator}");
+    assert!(keys(&found).contains(&unreadable.as_str()), "{found:#?}");
+    assert!(keys(&found).contains(&future.as_str()), "{found:#?}");
+    let finding = found.iter().find(|f| f.key == unreadable).unwrap();
+    assert_eq!(
+        finding.problem,
+        Problem::Unreadable {
+            relation: format!("public.{table}"),
+            relation_kind: "table".into(),
+            owner: creator.clone(),
+        }
+    );
+    assert!(finding.fix_sql.as_deref().unwrap().starts_with(&format!(
+        "GRANT SELECT ON TABLE public.{table} TO \"pgusers-readonly-"
+    )));
+
+    let fixed = db.roles.fix_access(&unreadable).await.unwrap();
+    assert_eq!(fixed.map(|f| f.key), Some(unreadable.clone()));
+    assert!(reads(table.clone()).await.is_ok(), "it reads the table now");
+    db.roles.fix_access(&future).await.unwrap().expect("fixed");
+    let later = unique_name("later");
+    db.connect_as(&creator, &creator_secret)
+        .await
+        .unwrap()
+        .batch_execute(&format!("CREATE TABLE public.{later} (v int)"))
+        .await
+        .unwrap();
+    assert!(
+        reads(later).await.is_ok(),
+        "and what it creates from now on"
+    );
+    let after = db.roles.check_access().await.unwrap();
+    assert!(!keys(&after).contains(&unreadable.as_str()));
+    assert!(!keys(&after).contains(&future.as_str()));
+    assert_eq!(
+        db.roles.fix_access(&unreadable).await.unwrap(),
+        None,
+        "a fix sent again finds nothing to do"
+    );
+    assert!(
+        !keys(&after).contains(&format!("future:{}", db.protected).as_str()),
+        "pgusers covers the protected user's tables itself"
+    );
+}
+
+#[tokio::test]
+async fn a_read_write_user_lacking_a_restored_table_is_found_and_after_its_fix_writes_it() {
+    let db = test_db().await;
+    let (writer, writer_secret) = db.create_user("writer", Access::ReadWrite).await;
+    let (creator, creator_secret) = outside_creator(&db).await;
+    let table = unique_name("restored");
+    db.connect_as(&creator, &creator_secret)
+        .await
+        .unwrap()
+        .batch_execute(&format!("CREATE TABLE public.{table} (v int)"))
+        .await
+        .unwrap();
+    let writes = || async {
+        db.connect_as(writer.as_str(), writer_secret.expose())
+            .await
+            .unwrap()
+            .batch_execute(&format!("INSERT INTO public.{table} VALUES (1)"))
+            .await
+    };
+    assert_eq!(sqlstate(writes().await), "42501");
+
+    let found = db.roles.check_access().await.unwrap();
+
+    let key = format!("read-write:{writer}");
+    let finding = found
+        .iter()
+        .find(|f| f.key == key)
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(
+        finding.problem,
+        Problem::ReadWriteMissing {
+            user: writer.to_string(),
+            missing: vec![format!("table public.{table}")],
+        }
+    );
+    db.roles.fix_access(&key).await.unwrap().expect("fixed");
+    writes().await.expect("it writes the table now");
+    assert!(!keys(&db.roles.check_access().await.unwrap()).contains(&key.as_str()));
+}
+
+#[tokio::test]
+async fn a_user_with_pgusers_grants_of_its_own_is_not_taken_for_a_read_write_user() {
+    let db = test_db().await;
+    // A reporting role someone limited on purpose: no fix may widen it.
+    let name = unique_name("reporting");
+    db.make_role_as_admin(&name, &password(), "").await;
+
+    let found = db.roles.check_access().await.unwrap();
+
+    assert!(!keys(&found).contains(&format!("read-write:{name}").as_str()));
+}
+
+#[tokio::test]
+async fn md5_passwordless_expired_and_unmanageable_users_are_named_with_what_to_do() {
+    let db = test_db().await;
+    let md5 = unique_name("legacy");
+    let open = unique_name("passwordless");
+    let power = unique_name("builder");
+    db.as_admin_in_use()
+        .await
+        .batch_execute(&format!(
+            "SET password_encryption = 'md5';
+             CREATE ROLE {md5} LOGIN PASSWORD 'legacy-password-0000000000';
+             CREATE ROLE {open} LOGIN;
+             CREATE ROLE {power} LOGIN CREATEDB;"
+        ))
+        .await
+        .unwrap();
+    let (expired, _) = db.create_user("expiring", Access::ReadOnly).await;
+    db.roles
+        .set_limits(
+            &RoleName::from(expired.clone()),
+            &Limits {
+                expires: Some(Expiry::parse("2001-02-03").unwrap()),
+                connection_limit: ConnectionLimit::new(2).ok(),
+            },
+        )
+        .await
+        .unwrap();
+
+    let found = db.roles.check_access().await.unwrap();
+
+    let keys = keys(&found);
+    // A CREATEROLE administrator may not read how passwords are stored.
+    let reads_passwords = admin_kind() == AdminKind::Superuser;
+    assert_eq!(
+        keys.contains(&format!("md5:{md5}").as_str()),
+        reads_passwords,
+        "{keys:?}"
+    );
+    assert_eq!(
+        keys.contains(&format!("no-password:{open}").as_str()),
+        reads_passwords
+    );
+    let expired = found
+        .iter()
+        .find(|f| f.key == format!("expired:{expired}"))
+        .expect("the expired user");
+    assert!(expired.words.contains("expired (2001-02-03 UTC)"));
+    assert_eq!(
+        expired.fix_sql, None,
+        "pgusers fixes none of these by itself"
+    );
+    let power = found
+        .iter()
+        .find(|f| f.key == format!("not-manageable:{power}"))
+        .expect("the CREATEDB role");
+    assert!(power.words.contains("CREATEDB"), "{}", power.words);
+    assert_eq!(db.roles.fix_access(&power.key).await.unwrap(), None);
+    if reads_passwords {
+        db.roles
+            .reset_password(&RoleName::parse(&md5).unwrap())
+            .await
+            .unwrap();
+        let after = db.roles.check_access().await.unwrap();
+        assert!(
+            !after.iter().any(|f| f.key == format!("md5:{md5}")),
+            "a reset stores SCRAM-SHA-256"
+        );
+    }
+}
