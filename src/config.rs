@@ -151,6 +151,19 @@ pub enum Command {
         #[arg(value_name = "USERNAME")]
         username: String,
     },
+    /// Check the database's access for drift: what the read-only and
+    /// read-write users cannot do that they should, MD5 and passwordless
+    /// users, expired ones, roles pgusers does not manage. Exits 0 when
+    /// nothing is found, 1 when something is.
+    Doctor {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Run the fixes pgusers can (each in a change of its own, audited),
+        /// then report what is left.
+        #[arg(long)]
+        fix: bool,
+    },
     /// Show the audit log, newest first.
     Audit {
         /// Print JSON instead of a table.

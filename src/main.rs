@@ -34,10 +34,13 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            log_cause(&error, serving);
-            // Errors may quote names from the database: no raw escape
-            // sequence may reach the terminal.
-            eprintln!("Error: {}", visible_lines(&error.to_string()));
+            // `doctor`'s findings are its output, not an error.
+            if !matches!(error, CliError::Findings) {
+                log_cause(&error, serving);
+                // Errors may quote names from the database: no raw escape
+                // sequence may reach the terminal.
+                eprintln!("Error: {}", visible_lines(&error.to_string()));
+            }
             ExitCode::from(error.exit_code())
         }
     }

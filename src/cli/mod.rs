@@ -4,6 +4,7 @@
 
 mod audit;
 mod databases;
+mod doctor;
 mod list;
 mod operators;
 mod prompt;
@@ -32,6 +33,8 @@ pub mod exit {
     pub const REFUSED: u8 = 3;
     /// The database cannot be reached (or is busy): try again later.
     pub const UNAVAILABLE: u8 = 4;
+    /// `doctor` found something (as `diff` says the files differ).
+    pub const FINDINGS: u8 = 1;
 }
 
 /// Why a command failed. A lower layer's error is kept whole (its words
@@ -54,6 +57,9 @@ pub enum CliError {
     State(#[from] StateError),
     #[error(transparent)]
     Target(#[from] TargetError),
+    /// `doctor` found something: it said what on standard output.
+    #[error("the doctor found problems")]
+    Findings,
 }
 
 impl CliError {
@@ -72,6 +78,7 @@ impl CliError {
             Self::State(error) => state_exit_code(error),
             Self::Target(TargetError::Settings(_)) => exit::USAGE,
             Self::Target(TargetError::Unavailable(_)) => exit::UNAVAILABLE,
+            Self::Findings => exit::FINDINGS,
         }
     }
 }
@@ -187,6 +194,10 @@ enum Request {
     EndSessions {
         name: RoleName,
     },
+    Doctor {
+        json: bool,
+        fix: bool,
+    },
     Audit {
         json: bool,
         limit: u32,
@@ -235,6 +246,7 @@ impl Request {
             Command::DatabaseUsersEndSessions { username } => Self::EndSessions {
                 name: role(&username)?,
             },
+            Command::Doctor { json, fix } => Self::Doctor { json, fix },
             Command::Audit { json, limit } => Self::Audit { json, limit },
             Command::Operators { command } => Self::Operators(operators::Request::parse(command)?),
             Command::Tokens { command } => Self::Tokens(tokens::Request::parse(command)?),
@@ -358,6 +370,24 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             emit(&format!("User \"{}\" deleted.\n", visible(name.as_str())))?;
         }
         Request::Sessions { name, json } => sessions::show(roles, &name, json).await?,
+        Request::Doctor { json, fix } => {
+            if fix {
+                for fixed in doctor::fix_all(roles).await? {
+                    if matches!(fixed.result, Ok(None)) {
+                        continue;
+                    }
+                    record(
+                        context,
+                        &database,
+                        Action::FixAccess,
+                        &fixed.key,
+                        &fixed.result,
+                    )
+                    .await;
+                }
+            }
+            doctor::report(roles, json).await?;
+        }
         Request::EndSessions { name } => {
             let result = roles.end_sessions(&name).await;
             record(

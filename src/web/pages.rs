@@ -8,7 +8,7 @@ use askama::Template;
 use super::WebError;
 use super::list_place::ListPlace;
 use crate::domain::{ConnectionDetails, PAGE_SIZE, PageNumber, Search, Show};
-use crate::roles::{AdminKind, DatabaseUser, LeftCode, Session};
+use crate::roles::{AdminKind, DatabaseUser, Finding, LeftCode, Session};
 use crate::state::{Entry, TokenInfo};
 
 /// Filters the templates can use.
@@ -496,6 +496,32 @@ pub struct LimitsPage {
     pub connection_limit_errors: Vec<String>,
     /// Why nothing was changed when no field is wrong.
     pub form_error: Option<String>,
+}
+
+/// Settings › Health: what the access doctor finds.
+#[derive(Template)]
+#[template(path = "doctor.html")]
+pub struct DoctorPage {
+    pub chrome: Chrome,
+    pub findings: Vec<Finding>,
+    pub flash: Option<String>,
+    /// Why a fix was not done.
+    pub error: Option<String>,
+}
+
+impl DoctorPage {
+    /// "No problem found.", "3 findings, 2 of which pgusers can fix."
+    pub fn summary(&self) -> String {
+        if self.findings.is_empty() {
+            return "No problem found.".to_owned();
+        }
+        let fixable = self.findings.iter().filter(|f| f.fixable()).count() as u64;
+        let found = crate::domain::count(self.findings.len() as u64, "finding", "findings");
+        match fixable {
+            0 => format!("{found}; none is for pgusers to fix."),
+            n => format!("{found}; pgusers can fix {n} of them."),
+        }
+    }
 }
 
 /// Asks before ending a user's sessions.

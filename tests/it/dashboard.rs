@@ -222,6 +222,11 @@ async fn every_form_post_of_the_dashboard_refuses_a_wrong_or_missing_csrf_token_
             ],
         ),
         (
+            "/databases/{db}/settings/health/fix",
+            app.database_page("/settings/health/fix"),
+            vec![("finding", "unreadable:public.nothing_here".to_owned())],
+        ),
+        (
             "/databases/{db}/settings/database-users/{name}/end-sessions",
             end_sessions.clone(),
             vec![("form_id", form_of(app.get(&end_sessions).await.body))],
@@ -309,7 +314,7 @@ async fn every_form_post_of_the_dashboard_refuses_a_wrong_or_missing_csrf_token_
     // The same forms with this session's token are taken: the refusals
     // above were the token's.
     // Logging out and in last, so the other forms are sent logged in.
-    for i in [2, 3, 4, 5, 6, 7, 8, 1, 0] {
+    for i in [2, 3, 4, 5, 6, 7, 8, 9, 1, 0] {
         let (route, path, fields) = &forms[i];
         let page_with_form = if *route == "/login" {
             "/login".to_owned()

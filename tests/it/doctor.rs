@@ -226,3 +226,139 @@ async fn md5_passwordless_expired_and_unmanageable_users_are_named_with_what_to_
         );
     }
 }
+
+#[tokio::test]
+async fn the_health_tab_shows_a_finding_with_its_sql_and_its_fix_button_fixes_it_once() {
+    let app = crate::helpers::spawn_app().await;
+    app.log_in().await;
+    let db = &app.db;
+    let (reader, reader_secret) = db.create_user("reader", Access::ReadOnly).await;
+    let (creator, creator_secret) = outside_creator(db).await;
+    let table = unique_name("dumped");
+    db.connect_as(&creator, &creator_secret)
+        .await
+        .unwrap()
+        .batch_execute(&format!("CREATE TABLE public.{table} (v int)"))
+        .await
+        .unwrap();
+    let health = app.database_page("/settings/health");
+    let key = format!("unreadable:public.{table}");
+
+    let page = app.get(&health).await;
+    let users = app.get(&app.users("")).await;
+
+    assert_eq!(page.status, 200);
+    assert!(
+        users.body.contains("/settings/health\" >Health</a>"),
+        "a tab under Settings"
+    );
+    assert!(page.body.contains(&format!(
+        "The read-only users cannot read table public.{table} (owned by &#34;{creator}&#34;)."
+    )));
+    assert!(
+        page.body
+            .contains(&format!("GRANT SELECT ON TABLE public.{table} TO"))
+    );
+    assert!(
+        page.body
+            .contains(&format!(r#"name="finding" value="{key}""#))
+    );
+    let fix = app.database_page("/settings/health/fix");
+    let fixed = app.submit(&health, &fix, &[("finding", &key)]).await;
+    assert_eq!(fixed.status, 303);
+    let after = app.get(&health).await;
+    assert!(
+        after
+            .body
+            .contains("Fixed: The read-only users cannot read table")
+    );
+    assert!(!after.body.contains(&format!(r#"value="{key}""#)));
+    db.connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap()
+        .batch_execute(&format!("SELECT * FROM public.{table}"))
+        .await
+        .expect("the reader reads it");
+
+    let again = app.submit(&health, &fix, &[("finding", &key)]).await;
+    let said = app.get(again.location.as_deref().unwrap()).await;
+    assert!(
+        said.body
+            .contains("Nothing to fix: that finding is no longer there")
+    );
+    let audited: i64 = app
+        .state_admin()
+        .await
+        .query_one(
+            "SELECT count(*) FROM audit_log WHERE action = 'fix access' AND target = $1",
+            &[&key],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        audited, 1,
+        "the fix is recorded once; the second did nothing"
+    );
+}
+
+#[tokio::test]
+async fn pgusers_doctor_exits_1_with_findings_fixes_them_with_fix_and_then_exits_0() {
+    // A server of its own: every login role of a server is listed, and
+    // another test's users would be findings here.
+    let server = crate::helpers::OwnCluster::start().await;
+    let db = crate::helpers::test_db_on(server.server()).await;
+    let (reader, reader_secret) = db.create_user("reader", Access::ReadOnly).await;
+    let (creator, creator_secret) = outside_creator(&db).await;
+    let table = unique_name("loaded");
+    db.connect_as(&creator, &creator_secret)
+        .await
+        .unwrap()
+        .batch_execute(&format!("CREATE TABLE public.{table} (v int)"))
+        .await
+        .unwrap();
+
+    let found = crate::cli::run(crate::cli::cli(&db).args(["doctor"]), "");
+    let json = crate::cli::run(crate::cli::cli(&db).args(["doctor", "--json"]), "");
+    let fixed = crate::cli::run(crate::cli::cli(&db).args(["doctor", "--fix"]), "");
+    let clean = crate::cli::run(crate::cli::cli(&db).args(["doctor"]), "");
+
+    assert_eq!(found.code, 1, "{}", found.stderr);
+    assert!(
+        found.stderr.is_empty(),
+        "findings are output, not errors: {}",
+        found.stderr
+    );
+    assert!(
+        found
+            .stdout
+            .starts_with("2 findings (2 pgusers can fix with --fix):\n"),
+        "{}",
+        found.stdout
+    );
+    assert!(found.stdout.contains(&format!(
+        "- The read-only users cannot read table public.{table} (owned by \"{creator}\").\n  Fix:\n    GRANT SELECT ON TABLE public.{table} TO"
+    )));
+    let findings: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(findings[0]["kind"], "unreadable");
+    assert_eq!(findings[0]["relation"], format!("public.{table}"));
+    assert_eq!(findings[1]["key"], format!("future:{creator}"));
+    assert_eq!(fixed.code, 0, "{}\n{}", fixed.stdout, fixed.stderr);
+    assert_eq!(
+        fixed.stdout.matches("Fixed: ").count(),
+        2,
+        "{}",
+        fixed.stdout
+    );
+    assert!(fixed.stdout.ends_with("No problem found.\n"));
+    assert_eq!(
+        (clean.code, clean.stdout.as_str()),
+        (0, "No problem found.\n")
+    );
+    db.connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap()
+        .batch_execute(&format!("SELECT * FROM public.{table}"))
+        .await
+        .expect("the reader reads it");
+}

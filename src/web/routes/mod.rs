@@ -3,6 +3,7 @@
 mod activity;
 mod assets;
 mod databases;
+mod doctor;
 mod health;
 mod login;
 mod overview;
@@ -113,6 +114,8 @@ fn routes(r: &mut impl Routes) {
                 see_other(&format!("/databases/{db}/settings/database-users"))
             },
         )
+        .get("/databases/{db}/settings/health", doctor::show)
+        .post("/databases/{db}/settings/health/fix", doctor::fix)
         .get(USERS, users::list)
         .post(USERS, users::create)
         .get(&format!("{USERS}/new"), users::new_form)
@@ -171,6 +174,7 @@ pub(super) fn read_every_form(input: &[u8]) {
     if let Some(form) = fields_of::<user_limits::LimitsForm>(input) {
         let _ = form.limits();
     }
+    let _ = fields_of::<doctor::FixForm>(input);
     if let Some(form) = fields_of::<tokens::NewTokenForm>(input) {
         let _ = form.label();
     }

@@ -1,0 +1,79 @@
+//! `pgusers doctor`: the access doctor's findings, and with `--fix` the
+//! fixes pgusers runs. Exits 0 when nothing is found (after the fixes),
+//! 1 when something is.
+
+use super::{CliError, emit};
+use crate::domain::{count, terminal_safe_json, visible};
+use crate::roles::{Finding, RoleError, RoleManager};
+
+/// What a fix did, for the audit log and the output.
+pub(super) struct Fixed {
+    pub key: String,
+    pub result: Result<Option<Finding>, RoleError>,
+}
+
+/// Runs every fix pgusers can, one change each; each result, for the
+/// caller to record.
+pub(super) async fn fix_all(roles: &RoleManager) -> Result<Vec<Fixed>, CliError> {
+    let mut fixed = Vec::new();
+    for finding in roles.check_access().await? {
+        if finding.fixable() {
+            let result = roles.fix_access(&finding.key).await;
+            match &result {
+                Ok(Some(done)) => emit(&format!("Fixed: {}\n", visible(&done.words)))?,
+                Ok(None) => {}
+                Err(error) => eprintln!(
+                    "Not fixed: {} {}",
+                    visible(&finding.words),
+                    visible(&error.to_string())
+                ),
+            }
+            fixed.push(Fixed {
+                key: finding.key,
+                result,
+            });
+        }
+    }
+    Ok(fixed)
+}
+
+/// Prints what is found now; `Err(Findings)` when something is.
+pub(super) async fn report(roles: &RoleManager, json: bool) -> Result<(), CliError> {
+    let findings = roles.check_access().await?;
+    if json {
+        let text = serde_json::to_string_pretty(&findings).map_err(CliError::failed)?;
+        emit(&terminal_safe_json(&format!("{text}\n")))?;
+    } else {
+        emit(&text(&findings))?;
+    }
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Findings)
+    }
+}
+
+/// The findings as text: each one's words, then its fix or what to do.
+fn text(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return "No problem found.\n".to_owned();
+    }
+    let fixable = findings.iter().filter(|f| f.fixable()).count();
+    let mut out = format!(
+        "{} ({} pgusers can fix with --fix):\n",
+        count(findings.len() as u64, "finding", "findings"),
+        fixable
+    );
+    for finding in findings {
+        out.push_str(&format!("\n- {}\n", visible(&finding.words)));
+        if let Some(sql) = &finding.fix_sql {
+            out.push_str("  Fix:\n");
+            for line in sql.lines() {
+                out.push_str(&format!("    {}\n", visible(line.trim())));
+            }
+        } else if let Some(advice) = &finding.advice {
+            out.push_str(&format!("  To do: {}\n", visible(advice)));
+        }
+    }
+    out
+}

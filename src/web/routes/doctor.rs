@@ -1,0 +1,93 @@
+//! Settings › Health: the access doctor's findings, and their fixes.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, web};
+use serde::Deserialize;
+
+use super::{chrome, see_other};
+use crate::registry::ManagedDatabase;
+use crate::roles::RoleError;
+use crate::state::Action;
+use crate::web::csrf::CsrfForm;
+use crate::web::pages::{DoctorPage, render};
+use crate::web::session::Operator;
+use crate::web::{AppState, WebError, audit};
+
+fn health_page(database: &ManagedDatabase) -> String {
+    format!("/databases/{}/settings/health", database.id)
+}
+
+pub async fn show(
+    app: web::Data<AppState>,
+    operator: Operator,
+    db: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let database = app.database(&db)?;
+    page(&operator, database, StatusCode::OK, None).await
+}
+
+/// The page, checked now, with `error` above the findings.
+async fn page(
+    operator: &Operator,
+    database: &ManagedDatabase,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, WebError> {
+    let page = DoctorPage {
+        chrome: chrome(operator, Some(database)),
+        findings: database.roles.check_access().await?,
+        flash: operator.session.take_flash(),
+        error,
+    };
+    render(status, &page)
+}
+
+#[derive(Deserialize)]
+pub struct FixForm {
+    /// The finding's key, as the page showed it; the fix is looked up
+    /// again from it, never taken from the form.
+    #[serde(default)]
+    pub(super) finding: String,
+}
+
+pub async fn fix(
+    app: web::Data<AppState>,
+    operator: Operator,
+    db: web::Path<String>,
+    form: CsrfForm<FixForm>,
+) -> Result<HttpResponse, WebError> {
+    let database = app.database(&db)?;
+    let key = form.into_inner().finding;
+    let result = database.roles.fix_access(&key).await;
+    // A fix that found nothing to do changed nothing: nothing to record.
+    if !matches!(result, Ok(None)) {
+        audit::role_change(&app, database, &operator, Action::FixAccess, &key, &result).await;
+    }
+    match result {
+        Ok(Some(finding)) => {
+            tracing::info!(operator = %operator.name, database = %database.id, finding = %key, "access fixed");
+            operator
+                .session
+                .flash(format!("Fixed: {}", crate::domain::visible(&finding.words)));
+            Ok(see_other(&health_page(database)))
+        }
+        Ok(None) => {
+            operator.session.flash(
+                "Nothing to fix: that finding is no longer there, or is not one pgusers fixes."
+                    .to_owned(),
+            );
+            Ok(see_other(&health_page(database)))
+        }
+        Err(
+            error @ (RoleError::Busy
+            | RoleError::MissingPrivilege { .. }
+            | RoleError::Misconfigured(_)),
+        ) => {
+            let error = WebError::from(error);
+            crate::web::request_log::failure_shown_in_page(&error);
+            let text = format!("Nothing was changed. {error}");
+            page(&operator, database, error.status_code(), Some(text)).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
