@@ -245,7 +245,7 @@ impl RoleManager {
             _ => Vec::new(),
         };
         for (role, purpose) in &acting_for {
-            ensure_privileges_of(&tx, &facts, role, purpose).await?;
+            act_for(&tx, &facts, role, purpose, fix).await?;
         }
         tx.batch_execute(fix).await.map_err(fail)?;
         // GRANT only warns about what it may not grant: look again.
@@ -265,6 +265,49 @@ impl RoleManager {
         tx.commit().await.map_err(fail)?;
         Ok(Some(finding))
     }
+}
+
+/// Takes the privileges of `role` for a fix, as a change does for the
+/// users it manages; for any other role only if pgusers' role has them
+/// already: taking a membership in a role it does not manage could give
+/// pgusers' role that role's powers (a `pg_*` membership, CREATEROLE), so
+/// the refusal gives `fix`, to run as `role` or a superuser.
+async fn act_for(
+    client: &impl GenericClient,
+    facts: &Facts,
+    role: &str,
+    purpose: &str,
+    fix: &str,
+) -> Result<(), RoleError> {
+    let fail = |e| refusal(facts, e, role);
+    let has = client
+        .query_one(
+            "SELECT pg_has_role(current_user, oid, 'USAGE') FROM pg_roles WHERE rolname = $1",
+            &[&role],
+        )
+        .await
+        .map_err(fail)?
+        .get::<_, bool>(0);
+    if facts.admin_super || has {
+        return Ok(());
+    }
+    let managed = match crate::domain::RoleName::parse(role) {
+        Ok(name) if role != facts.protected => {
+            super::managed_target(client, facts, &name).await.is_ok()
+        }
+        _ => role == facts.protected,
+    };
+    if !managed {
+        return Err(RoleError::MissingPrivilege {
+            admin: facts.admin.clone(),
+            needs: format!(
+                "the privileges of \"{role}\" {purpose}, which pgusers takes only for the users \
+                 it manages and the protected user"
+            ),
+            fix: format!("{} (as \"{role}\" or a superuser)", fix.trim()),
+        });
+    }
+    ensure_privileges_of(client, facts, role, purpose).await
 }
 
 /// The findings pgusers fixes: what drifted from its grants.

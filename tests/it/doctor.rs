@@ -362,3 +362,62 @@ async fn pgusers_doctor_exits_1_with_findings_fixes_them_with_fix_and_then_exits
         .await
         .expect("the reader reads it");
 }
+
+#[tokio::test]
+async fn a_fix_for_a_role_pgusers_does_not_manage_needs_its_privileges_already() {
+    let db = test_db().await;
+    db.create_user("reader", Access::ReadOnly).await;
+    // A role that is more than an application user (CREATEDB) made a table.
+    let builder = unique_name("builder");
+    let secret = password();
+    db.make_role_as_admin(&builder, &secret, "CREATEDB").await;
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "GRANT CREATE, USAGE ON SCHEMA public TO {}",
+            ident(&builder)
+        ))
+        .await
+        .unwrap();
+    let table = unique_name("built");
+    db.connect_as(&builder, secret.expose())
+        .await
+        .unwrap()
+        .batch_execute(&format!("CREATE TABLE public.{table} (v int)"))
+        .await
+        .unwrap();
+    let key = format!("unreadable:public.{table}");
+    let memberships = || async {
+        db.count(&format!(
+            "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+              WHERE r.rolname = '{builder}'"
+        ))
+        .await
+    };
+    // On 16+, its creator holds it WITH ADMIN OPTION from the start.
+    let before = memberships().await;
+
+    let result = db.roles.fix_access(&key).await;
+
+    match admin_kind() {
+        AdminKind::Superuser => assert!(matches!(result, Ok(Some(_))), "{result:?}"),
+        AdminKind::CreateRole => {
+            let error = result.expect_err("refused");
+            let words = error.to_string();
+            assert!(
+                words.contains("which pgusers takes only for the users it manages")
+                    && words.contains(&format!("GRANT SELECT ON TABLE public.{table} TO")),
+                "{words}"
+            );
+            assert_eq!(
+                memberships().await,
+                before,
+                "pgusers' role took no membership in it"
+            );
+            assert!(
+                keys(&db.roles.check_access().await.unwrap()).contains(&key.as_str()),
+                "nothing changed"
+            );
+        }
+    }
+}
