@@ -120,40 +120,10 @@ const FUTURE_UNREADABLE: &str = "
                 AND a.privilege_type = 'SELECT')
      ORDER BY 1";
 
-/// What read-write user `$1` lacks of what pgusers gives read-write users
-/// (see [`sql::read_write_grants`]), one line each; empty when nothing.
-const READ_WRITE_MISSING: &str = "
-    SELECT what FROM (
-      SELECT 'CREATE, CONNECT and TEMPORARY on the database' AS what, 0 AS o
-       WHERE NOT (has_database_privilege($1::text, current_database(), 'CREATE')
-                  AND has_database_privilege($1::text, current_database(), 'CONNECT')
-                  AND has_database_privilege($1::text, current_database(), 'TEMPORARY'))
-      UNION ALL
-      SELECT 'USAGE and CREATE on schema public', 1
-       WHERE NOT (has_schema_privilege($1::text, 'public', 'USAGE')
-                  AND has_schema_privilege($1::text, 'public', 'CREATE'))
-      UNION ALL
-      SELECT CASE c.relkind WHEN 'S' THEN 'sequence ' ELSE 'table ' END || c.oid::regclass::text, 2
-        FROM pg_class c
-       WHERE c.relnamespace = 'public'::regnamespace
-         AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-         AND NOT CASE WHEN c.relkind = 'S'
-                      THEN has_sequence_privilege($1::text, c.oid, 'USAGE')
-                           AND has_sequence_privilege($1::text, c.oid, 'SELECT')
-                           AND has_sequence_privilege($1::text, c.oid, 'UPDATE')
-                      ELSE has_table_privilege($1::text, c.oid, 'SELECT')
-                           AND has_table_privilege($1::text, c.oid, 'INSERT')
-                           AND has_table_privilege($1::text, c.oid, 'UPDATE')
-                           AND has_table_privilege($1::text, c.oid, 'DELETE')
-                           AND has_table_privilege($1::text, c.oid, 'TRUNCATE')
-                           AND has_table_privilege($1::text, c.oid, 'REFERENCES')
-                           AND has_table_privilege($1::text, c.oid, 'TRIGGER') END
-    ) missing ORDER BY o, what";
-
-/// The owners of the relations in `public` read-write user `$1` lacks a
-/// privilege on.
-const OWNERS_OF_MISSING: &str = "
-    SELECT DISTINCT pg_get_userbyid(c.relowner)::text
+/// The relations of `public` (as `c`) read-write user `$1` lacks one of
+/// the privileges pgusers gives read-write users on (see
+/// [`sql::read_write_grants`]).
+const LACKED_RELATIONS: &str = "
       FROM pg_class c
      WHERE c.relnamespace = 'public'::regnamespace
        AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
@@ -168,6 +138,33 @@ const OWNERS_OF_MISSING: &str = "
                          AND has_table_privilege($1::text, c.oid, 'TRUNCATE')
                          AND has_table_privilege($1::text, c.oid, 'REFERENCES')
                          AND has_table_privilege($1::text, c.oid, 'TRIGGER') END";
+
+/// What read-write user `$1` lacks of what pgusers gives read-write users,
+/// one line each; none when nothing.
+fn read_write_missing_query() -> String {
+    format!(
+        "SELECT what FROM (
+           SELECT 'CREATE, CONNECT and TEMPORARY on the database' AS what, 0 AS o
+            WHERE NOT (has_database_privilege($1::text, current_database(), 'CREATE')
+                       AND has_database_privilege($1::text, current_database(), 'CONNECT')
+                       AND has_database_privilege($1::text, current_database(), 'TEMPORARY'))
+           UNION ALL
+           SELECT 'USAGE and CREATE on schema public', 1
+            WHERE NOT (has_schema_privilege($1::text, 'public', 'USAGE')
+                       AND has_schema_privilege($1::text, 'public', 'CREATE'))
+           UNION ALL
+           SELECT CASE c.relkind WHEN 'S' THEN 'sequence ' ELSE 'table ' END
+                  || c.oid::regclass::text, 2
+           {LACKED_RELATIONS}
+         ) missing ORDER BY o, what"
+    )
+}
+
+/// The owners of the relations in `public` read-write user `$1` lacks a
+/// privilege on.
+fn owners_of_missing_query() -> String {
+    format!("SELECT DISTINCT pg_get_userbyid(c.relowner)::text {LACKED_RELATIONS}")
+}
 
 /// Whether user `$1` carries pgusers' mark of a read-write user: default
 /// privileges from the protected user (`$2`) in `public` that grant it.
@@ -237,7 +234,11 @@ impl RoleManager {
                     facts.protected.clone(),
                     "to grant what it owns and change default privileges for it",
                 )];
-                for row in tx.query(OWNERS_OF_MISSING, &[user]).await.map_err(fail)? {
+                for row in tx
+                    .query(&owners_of_missing_query(), &[user])
+                    .await
+                    .map_err(fail)?
+                {
                     roles.push((row.get(0), "to grant on what it owns"));
                 }
                 roles
@@ -358,7 +359,7 @@ async fn drift(
             continue;
         }
         let missing: Vec<String> = client
-            .query(READ_WRITE_MISSING, &[&user.username])
+            .query(&read_write_missing_query(), &[&user.username])
             .await
             .map_err(fail)?
             .iter()

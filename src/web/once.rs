@@ -165,6 +165,36 @@ pub struct Ticket {
     form_id: String,
 }
 
+/// [`claim`] for a form about user `target` of `database`: the ticket to
+/// act with, or, for a form sent again, the page that says what its first
+/// sending did (which leads back to the users list at `place`).
+#[allow(clippy::too_many_arguments)]
+pub async fn claim_for_user(
+    app: &web::Data<AppState>,
+    ids: &FormIds,
+    operator: &Operator,
+    database: &ManagedDatabase,
+    form_id: &str,
+    action: Action,
+    target: &str,
+    place: &ListPlace,
+) -> Result<Result<Ticket, HttpResponse>, WebError> {
+    match claim(
+        app,
+        ids,
+        operator,
+        database.id.as_str(),
+        form_id,
+        action,
+        target,
+    )
+    .await?
+    {
+        Claim::First(ticket) => Ok(Ok(ticket)),
+        Claim::Replay(used) => replay_page(operator, database, used, place).map(Err),
+    }
+}
+
 /// Claims the form `form_id` for `action` on `target` within `scope` (a
 /// database's ID; empty for the dashboard's own things, such as tokens).
 pub async fn claim(

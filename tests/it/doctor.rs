@@ -27,6 +27,18 @@ async fn outside_creator(db: &TestDb) -> (String, String) {
     (name, secret.expose().to_owned())
 }
 
+/// A new table in `public`, made by `creator` as its application would.
+async fn table_made_by(db: &TestDb, creator: &str, secret: &str, prefix: &str) -> String {
+    let table = unique_name(prefix);
+    db.connect_as(creator, secret)
+        .await
+        .unwrap()
+        .batch_execute(&format!("CREATE TABLE public.{table} (v int)"))
+        .await
+        .unwrap();
+    table
+}
+
 fn keys(findings: &[Finding]) -> Vec<&str> {
     findings.iter().map(|f| f.key.as_str()).collect()
 }
@@ -110,13 +122,7 @@ async fn a_read_write_user_lacking_a_restored_table_is_found_and_after_its_fix_w
     let db = test_db().await;
     let (writer, writer_secret) = db.create_user("writer", Access::ReadWrite).await;
     let (creator, creator_secret) = outside_creator(&db).await;
-    let table = unique_name("restored");
-    db.connect_as(&creator, &creator_secret)
-        .await
-        .unwrap()
-        .batch_execute(&format!("CREATE TABLE public.{table} (v int)"))
-        .await
-        .unwrap();
+    let table = table_made_by(&db, &creator, &creator_secret, "restored").await;
     let writes = || async {
         db.connect_as(writer.as_str(), writer_secret.expose())
             .await
@@ -234,13 +240,7 @@ async fn the_health_tab_shows_a_finding_with_its_sql_and_its_fix_button_fixes_it
     let db = &app.db;
     let (reader, reader_secret) = db.create_user("reader", Access::ReadOnly).await;
     let (creator, creator_secret) = outside_creator(db).await;
-    let table = unique_name("dumped");
-    db.connect_as(&creator, &creator_secret)
-        .await
-        .unwrap()
-        .batch_execute(&format!("CREATE TABLE public.{table} (v int)"))
-        .await
-        .unwrap();
+    let table = table_made_by(db, &creator, &creator_secret, "dumped").await;
     let health = app.database_page("/settings/health");
     let key = format!("unreadable:public.{table}");
 
@@ -310,13 +310,7 @@ async fn pgusers_doctor_exits_1_with_findings_fixes_them_with_fix_and_then_exits
     let db = crate::helpers::test_db_on(server.server()).await;
     let (reader, reader_secret) = db.create_user("reader", Access::ReadOnly).await;
     let (creator, creator_secret) = outside_creator(&db).await;
-    let table = unique_name("loaded");
-    db.connect_as(&creator, &creator_secret)
-        .await
-        .unwrap()
-        .batch_execute(&format!("CREATE TABLE public.{table} (v int)"))
-        .await
-        .unwrap();
+    let table = table_made_by(&db, &creator, &creator_secret, "loaded").await;
 
     let found = crate::cli::run(crate::cli::cli(&db).args(["doctor"]), "");
     let json = crate::cli::run(crate::cli::cli(&db).args(["doctor", "--json"]), "");

@@ -10,7 +10,7 @@ use crate::registry::ManagedDatabase;
 use crate::state::Action;
 use crate::web::csrf::CsrfForm;
 use crate::web::list_place::ListPlace;
-use crate::web::once::{self, Claim, FormIds};
+use crate::web::once::{self, FormIds};
 use crate::web::pages::{EndSessionsConfirmPage, UserPage, render};
 use crate::web::session::Operator;
 use crate::web::{AppState, WebError, audit};
@@ -77,19 +77,20 @@ pub async fn end(
 ) -> Result<HttpResponse, WebError> {
     let (database, name) = place(&app, &path)?;
     let action = Action::EndSessions;
-    let ticket = match once::claim(
+    let ticket = match once::claim_for_user(
         &app,
         &ids,
         &operator,
-        database.id.as_str(),
+        database,
         &form.form_id,
         action,
         name.as_str(),
+        &back,
     )
     .await?
     {
-        Claim::First(ticket) => ticket,
-        Claim::Replay(used) => return once::replay_page(&operator, database, used, &back),
+        Ok(ticket) => ticket,
+        Err(page) => return Ok(page),
     };
     let result = database.roles.end_sessions(&name).await;
     ticket.settle(&app, &result, |_| false).await;

@@ -13,7 +13,7 @@ use crate::roles::{Access, Listing, RoleError, Window};
 use crate::state::Action;
 use crate::web::csrf::CsrfForm;
 use crate::web::list_place::{ListParams, ListPlace};
-use crate::web::once::{self, Claim, FormIds};
+use crate::web::once::{self, FormIds};
 use crate::web::pages::{
     DeleteConfirmPage, NewUserErrors, NewUserPage, PasswordPage, ResetConfirmPage, UsersPage,
     limit_messages, render, render_once,
@@ -180,19 +180,20 @@ pub async fn create(
     // is created, the answer may carry the only copy of its password.
     let chrome = chrome(&operator, Some(database)).returning_to(&back);
     let connection = database.roles.connection_details_as(&username).await?;
-    let ticket = match once::claim(
+    let ticket = match once::claim_for_user(
         &app,
         &ids,
         &operator,
-        database.id.as_str(),
+        database,
         &form.form_id,
         Action::CreateUser,
         &username,
+        &back,
     )
     .await?
     {
-        Claim::First(ticket) => ticket,
-        Claim::Replay(used) => return once::replay_page(&operator, database, used, &back),
+        Ok(ticket) => ticket,
+        Err(page) => return Ok(page),
     };
     let result = database
         .roles
@@ -351,19 +352,20 @@ pub async fn reset(
     // password is reset, the answer carries the only copy of it.
     let chrome = chrome(&operator, Some(database)).returning_to(&back);
     let connection = database.roles.connection_details_as(name.as_str()).await?;
-    let ticket = match once::claim(
+    let ticket = match once::claim_for_user(
         &app,
         &ids,
         &operator,
-        database.id.as_str(),
+        database,
         &form.form_id,
         action,
         name.as_str(),
+        &back,
     )
     .await?
     {
-        Claim::First(ticket) => ticket,
-        Claim::Replay(used) => return once::replay_page(&operator, database, used, &back),
+        Ok(ticket) => ticket,
+        Err(page) => return Ok(page),
     };
     let result = database.roles.reset_password(&name).await;
     // From here on nothing may fail before the password is shown.
@@ -421,19 +423,20 @@ pub async fn delete(
 ) -> Result<HttpResponse, WebError> {
     let (database, name) = place(&app, &path)?;
     let action = Action::DeleteUser;
-    let ticket = match once::claim(
+    let ticket = match once::claim_for_user(
         &app,
         &ids,
         &operator,
-        database.id.as_str(),
+        database,
         &form.form_id,
         action,
         name.as_str(),
+        &back,
     )
     .await?
     {
-        Claim::First(ticket) => ticket,
-        Claim::Replay(used) => return once::replay_page(&operator, database, used, &back),
+        Ok(ticket) => ticket,
+        Err(page) => return Ok(page),
     };
     let result = database.roles.delete(&name).await;
     ticket.settle(&app, &result, |_| false).await;
