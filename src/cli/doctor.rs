@@ -17,7 +17,7 @@ pub(super) struct Fixed {
 pub(super) async fn fix_all(roles: &RoleManager) -> Result<Vec<Fixed>, CliError> {
     let mut fixed = Vec::new();
     for finding in roles.check_access().await? {
-        if finding.fixable() {
+        if finding.fixable {
             let result = roles.fix_access(&finding.key).await;
             match &result {
                 Ok(Some(done)) => emit(&format!("Fixed: {}\n", visible(&done.words)))?,
@@ -58,7 +58,7 @@ fn text(findings: &[Finding]) -> String {
     if findings.is_empty() {
         return "No problem found.\n".to_owned();
     }
-    let fixable = findings.iter().filter(|f| f.fixable()).count();
+    let fixable = findings.iter().filter(|f| f.fixable).count();
     let mut out = format!(
         "{} ({} pgusers can fix with --fix):\n",
         count(findings.len() as u64, "finding", "findings"),
@@ -66,13 +66,18 @@ fn text(findings: &[Finding]) -> String {
     );
     for finding in findings {
         out.push_str(&format!("\n- {}\n", visible(&finding.words)));
+        if let Some(advice) = &finding.advice {
+            out.push_str(&format!("  To do: {}\n", visible(advice)));
+        }
         if let Some(sql) = &finding.fix_sql {
-            out.push_str("  Fix:\n");
+            out.push_str(if finding.fixable {
+                "  Fix:\n"
+            } else {
+                "  SQL:\n"
+            });
             for line in sql.lines() {
                 out.push_str(&format!("    {}\n", visible(line.trim())));
             }
-        } else if let Some(advice) = &finding.advice {
-            out.push_str(&format!("  To do: {}\n", visible(advice)));
         }
     }
     out

@@ -4,24 +4,32 @@
 //! What it finds, in one database:
 //! - relations in `public` the read-only users cannot read (made by a role
 //!   pgusers does not manage, restored from a dump…);
-//! - roles that create tables in `public` whose future tables the
-//!   read-only users will not read (no default privileges for them);
-//! - read-write users missing what pgusers gives a read-write user;
+//! - roles owning relations in `public` whose future tables the read-only
+//!   users will not read (no default privileges for them);
+//! - read-write users missing what pgusers gives a read-write user: the
+//!   database's and `public`'s privileges, and every privilege on the
+//!   protected user's tables and sequences;
 //! - users whose password is stored as MD5, users that may log in with no
 //!   password, expired users, and roles pgusers cannot manage.
 //!
-//! The first three have a fix pgusers runs: the statements pgusers itself
-//! runs when it creates users, for that one object or role, in a change of
-//! their own that checks the finding is gone before it commits. The others
-//! are the person's to decide (a reset changes an application's password),
-//! so they name the action that fixes them instead.
+//! pgusers fixes a finding itself ([`Finding::fixable`]) only when the fix
+//! is what it does when it creates users: a grant on a table or sequence,
+//! or default privileges, of the protected user or of a user it manages.
+//! A view or a materialized view reads with its owner's rights (pgusers
+//! takes grants on a deleted user's views back on purpose), and a role it
+//! does not manage is not its to act for: those findings show their SQL
+//! for a person to review and run. The others are the person's to decide
+//! (a reset changes an application's password) and name what to do.
+
+use std::collections::{BTreeMap, HashSet};
 
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::privileges::{ensure_privileges_of, refusal};
 use super::sql::{self, ident};
-use super::{Facts, PasswordEncryption, RoleError, RoleManager, changes};
+use super::{DatabaseUser, Facts, PasswordEncryption, RoleError, RoleManager, changes};
 
 /// What is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -52,66 +60,72 @@ pub enum Problem {
 /// One finding: what is wrong, in words, and what fixes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Names the finding among the others, stably (`unreadable:public.t`):
-    /// a Fix button sends it, and the fix is looked up again from it.
+    /// Names the finding among the others, stably (`unreadable:public.t`).
     pub key: String,
     #[serde(flatten)]
     pub problem: Problem,
     /// What is wrong, in a sentence.
     pub words: String,
-    /// The statements pgusers runs to fix it, when it fixes it.
+    /// The exact SQL that fixes it, when SQL does.
     pub fix_sql: Option<String>,
+    /// Whether pgusers runs `fix_sql` itself (the Fix button, `--fix`).
+    pub fixable: bool,
     /// What a person does about it, when pgusers does not fix it.
     pub advice: Option<String>,
+    /// The user whose page the advice leads to (one pgusers manages).
+    #[serde(skip)]
+    pub user_page: Option<String>,
 }
 
 impl Finding {
-    pub fn fixable(&self) -> bool {
-        self.fix_sql.is_some()
+    /// What a Fix button sends: a digest of the key, which survives a
+    /// form's line-break normalisation whatever the names in it.
+    pub fn token(&self) -> String {
+        Sha256::digest(self.key.as_bytes())
+            .iter()
+            .take(16)
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
     }
 
-    /// The user a finding is about, when it is about a user the dashboard
-    /// has pages for.
-    pub fn user(&self) -> Option<&str> {
-        match &self.problem {
-            Problem::ReadWriteMissing { user, .. }
-            | Problem::Md5Password { user }
-            | Problem::NoPassword { user }
-            | Problem::Expired { user, .. } => Some(user),
-            _ => None,
-        }
+    /// Whether `sent` (a key or a token) names this finding.
+    fn named_by(&self, sent: &str) -> bool {
+        self.key == sent || self.token() == sent
     }
 }
 
 /// Relations of `public` the readers group (`$1`) may not read, with their
-/// kind and owner.
+/// kind, owner and relkind; extensions' own relations aside (an extension
+/// decides who reads its views).
 const UNREADABLE: &str = "
     SELECT c.oid::regclass::text,
            CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table'
                           WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
                           WHEN 'f' THEN 'foreign table' ELSE 'sequence' END,
-           pg_get_userbyid(c.relowner)::text, c.relkind = 'S'
+           pg_get_userbyid(c.relowner)::text, c.relkind::text
       FROM pg_class c
      WHERE c.relnamespace = 'public'::regnamespace
        AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                          AND d.deptype = 'e')
        AND NOT CASE WHEN c.relkind = 'S'
                     THEN has_sequence_privilege($1::text, c.oid, 'SELECT')
                     ELSE has_table_privilege($1::text, c.oid, 'SELECT') END
      ORDER BY 1";
 
-/// Roles that make tables in `public` (they own one, or may log in and
-/// create there: superusers and pgusers' own role only count once they
-/// own one, as they may create anywhere) whose default privileges there,
-/// or everywhere, do not grant the readers group (`$1`) SELECT on tables.
+/// Roles owning relations in `public` (extensions' aside) whose default
+/// privileges there, or everywhere, do not grant the readers group (`$1`)
+/// SELECT on tables: what they make next, the read-only users will not read.
 const FUTURE_UNREADABLE: &str = "
     SELECT r.rolname::text
       FROM pg_roles r
-     WHERE r.rolname <> $1 AND r.rolname !~ '^pg_'
-       AND (EXISTS (SELECT 1 FROM pg_class c
-                     WHERE c.relnamespace = 'public'::regnamespace AND c.relowner = r.oid
-                       AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S'))
-            OR (r.rolcanlogin AND NOT r.rolsuper AND r.rolname <> current_user
-                AND has_schema_privilege(r.oid, 'public', 'CREATE')))
+     WHERE EXISTS (SELECT 1 FROM pg_class c
+                    WHERE c.relnamespace = 'public'::regnamespace AND c.relowner = r.oid
+                      AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+                      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                                       WHERE d.classid = 'pg_class'::regclass
+                                         AND d.objid = c.oid AND d.deptype = 'e'))
        AND NOT EXISTS (
              SELECT 1 FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) a
               WHERE d.defaclrole = r.oid AND d.defaclobjtype = 'r'
@@ -120,63 +134,77 @@ const FUTURE_UNREADABLE: &str = "
                 AND a.privilege_type = 'SELECT')
      ORDER BY 1";
 
-/// The relations of `public` (as `c`) read-write user `$1` lacks one of
-/// the privileges pgusers gives read-write users on (see
-/// [`sql::read_write_grants`]).
-const LACKED_RELATIONS: &str = "
-      FROM pg_class c
-     WHERE c.relnamespace = 'public'::regnamespace
-       AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-       AND NOT CASE WHEN c.relkind = 'S'
-                    THEN has_sequence_privilege($1::text, c.oid, 'USAGE')
-                         AND has_sequence_privilege($1::text, c.oid, 'SELECT')
-                         AND has_sequence_privilege($1::text, c.oid, 'UPDATE')
-                    ELSE has_table_privilege($1::text, c.oid, 'SELECT')
-                         AND has_table_privilege($1::text, c.oid, 'INSERT')
-                         AND has_table_privilege($1::text, c.oid, 'UPDATE')
-                         AND has_table_privilege($1::text, c.oid, 'DELETE')
-                         AND has_table_privilege($1::text, c.oid, 'TRUNCATE')
-                         AND has_table_privilege($1::text, c.oid, 'REFERENCES')
-                         AND has_table_privilege($1::text, c.oid, 'TRIGGER') END";
+/// For every user carrying pgusers' mark of a read-write user (default
+/// privileges from the protected user, `$1`, in `public`), what it lacks of
+/// what pgusers gives one: the database's privileges, `public`'s, and every
+/// privilege on the protected user's tables and sequences (what pgusers'
+/// grants keep up; another user's tables are that user's to share). One
+/// row per lack: the user, what (`database`, `schema`, `table`,
+/// `sequence`) and the relation.
+const READ_WRITE_MISSING: &str = "
+    WITH protected AS (SELECT oid FROM pg_roles WHERE rolname = $1),
+         marked AS (
+           SELECT DISTINCT a.grantee AS oid
+             FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) a
+            WHERE d.defaclrole = (SELECT oid FROM protected)
+              AND d.defaclnamespace = 'public'::regnamespace AND d.defaclobjtype = 'r')
+    SELECT r.rolname::text, w.what, w.relation
+      FROM marked m JOIN pg_roles r ON r.oid = m.oid
+     CROSS JOIN LATERAL (
+       SELECT 0 AS o, 'database' AS what, NULL::text AS relation
+        WHERE NOT (has_database_privilege(m.oid, current_database(), 'CREATE')
+                   AND has_database_privilege(m.oid, current_database(), 'CONNECT')
+                   AND has_database_privilege(m.oid, current_database(), 'TEMPORARY'))
+       UNION ALL
+       SELECT 1, 'schema', NULL
+        WHERE NOT (has_schema_privilege(m.oid, 'public', 'USAGE')
+                   AND has_schema_privilege(m.oid, 'public', 'CREATE'))
+       UNION ALL
+       SELECT 2, CASE c.relkind WHEN 'S' THEN 'sequence' ELSE 'table' END, c.oid::regclass::text
+         FROM pg_class c
+        WHERE c.relnamespace = 'public'::regnamespace
+          AND c.relkind IN ('r', 'p', 'S')
+          AND c.relowner = (SELECT oid FROM protected)
+          AND NOT CASE WHEN c.relkind = 'S'
+                       THEN has_sequence_privilege(m.oid, c.oid, 'USAGE')
+                            AND has_sequence_privilege(m.oid, c.oid, 'SELECT')
+                            AND has_sequence_privilege(m.oid, c.oid, 'UPDATE')
+                       ELSE has_table_privilege(m.oid, c.oid, 'SELECT')
+                            AND has_table_privilege(m.oid, c.oid, 'INSERT')
+                            AND has_table_privilege(m.oid, c.oid, 'UPDATE')
+                            AND has_table_privilege(m.oid, c.oid, 'DELETE')
+                            AND has_table_privilege(m.oid, c.oid, 'TRUNCATE')
+                            AND has_table_privilege(m.oid, c.oid, 'REFERENCES')
+                            AND has_table_privilege(m.oid, c.oid, 'TRIGGER') END
+     ) w
+     ORDER BY 1, w.o, w.relation";
 
-/// What read-write user `$1` lacks of what pgusers gives read-write users,
-/// one line each; none when nothing.
-fn read_write_missing_query() -> String {
-    format!(
-        "SELECT what FROM (
-           SELECT 'CREATE, CONNECT and TEMPORARY on the database' AS what, 0 AS o
-            WHERE NOT (has_database_privilege($1::text, current_database(), 'CREATE')
-                       AND has_database_privilege($1::text, current_database(), 'CONNECT')
-                       AND has_database_privilege($1::text, current_database(), 'TEMPORARY'))
-           UNION ALL
-           SELECT 'USAGE and CREATE on schema public', 1
-            WHERE NOT (has_schema_privilege($1::text, 'public', 'USAGE')
-                       AND has_schema_privilege($1::text, 'public', 'CREATE'))
-           UNION ALL
-           SELECT CASE c.relkind WHEN 'S' THEN 'sequence ' ELSE 'table ' END
-                  || c.oid::regclass::text, 2
-           {LACKED_RELATIONS}
-         ) missing ORDER BY o, what"
-    )
-}
-
-/// The owners of the relations in `public` read-write user `$1` lacks a
-/// privilege on.
-fn owners_of_missing_query() -> String {
-    format!("SELECT DISTINCT pg_get_userbyid(c.relowner)::text {LACKED_RELATIONS}")
-}
-
-/// Whether user `$1` carries pgusers' mark of a read-write user: default
-/// privileges from the protected user (`$2`) in `public` that grant it.
-const MADE_READ_WRITE: &str = "
-    SELECT EXISTS (
-      SELECT 1 FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) a
-       WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $2)
-         AND d.defaclnamespace = 'public'::regnamespace AND d.defaclobjtype = 'r'
-         AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $1))";
-
-/// How many missing grants a finding names before "and N more".
+/// How many lacks a finding names before "and N more".
 const NAMED: usize = 10;
+
+/// The roles pgusers acts for in a fix: the protected user and the users
+/// it manages.
+struct ActsFor<'a> {
+    protected: &'a str,
+    managed: HashSet<&'a str>,
+}
+
+impl<'a> ActsFor<'a> {
+    fn new(facts: &'a Facts, users: &'a [DatabaseUser]) -> Self {
+        Self {
+            protected: &facts.protected,
+            managed: users
+                .iter()
+                .filter(|u| u.manageable())
+                .map(|u| u.username.as_str())
+                .collect(),
+        }
+    }
+
+    fn includes(&self, role: &str) -> bool {
+        role == self.protected || self.managed.contains(role)
+    }
+}
 
 impl RoleManager {
     /// Everything the doctor finds in this database, in the order above.
@@ -191,72 +219,74 @@ impl RoleManager {
                 findings.push(not_manageable(name, &reason.to_string()));
                 continue;
             }
+            let page = user.manageable().then(|| name.clone());
+            let mut about = Vec::new();
             if user.password_encryption == PasswordEncryption::Md5 {
-                findings.push(md5(name));
+                about.push(md5(name));
             }
             if user.password_encryption == PasswordEncryption::NoPassword {
-                findings.push(no_password(name));
+                about.push(no_password(name));
             }
             if user.expired {
                 let at = user.expires_shown().unwrap_or_default();
-                findings.push(expired(name, &at));
+                about.push(expired(name, &at));
+            }
+            for mut finding in about {
+                if page.is_none() {
+                    finding.advice = Some(format!(
+                        "pgusers does not change \"{name}\" (the protected user, or a \
+                         database's owner): do it outside pgusers, with its application's \
+                         owners."
+                    ));
+                }
+                finding.user_page = page.clone();
+                findings.push(finding);
             }
         }
         Ok(findings)
     }
 
-    /// Runs the fix of the finding `key` names, if it is still found, in a
-    /// change of its own that commits only once the finding is gone.
-    /// Returns the finding fixed, or `None` when there is nothing to fix
-    /// (fixed meanwhile, or not a finding pgusers fixes).
-    pub async fn fix_access(&self, key: &str) -> Result<Option<Finding>, RoleError> {
+    /// Runs the fix of the finding `sent` names (its key or its token), if
+    /// it is still found and pgusers fixes it, in a change of its own that
+    /// commits only once the finding is gone. Returns the finding fixed, or
+    /// `None` when there is nothing to fix.
+    pub async fn fix_access(&self, sent: &str) -> Result<Option<Finding>, RoleError> {
         let users = self.list().await?;
         let mut client = self.client().await?;
         let tx = changes::begin(&mut client, "").await?;
         let facts = self.facts(&tx).await?;
         let found = drift(&tx, &facts, &users).await?;
-        let Some(finding) = found.into_iter().find(|f| f.key == key) else {
+        let Some(finding) = found.into_iter().find(|f| f.named_by(sent)) else {
             return Ok(None);
         };
-        let Some(fix) = &finding.fix_sql else {
+        let (Some(fix), true) = (&finding.fix_sql, finding.fixable) else {
             return Ok(None);
         };
-        let fail = |e| refusal(&facts, e, "");
         // Whose privileges the fix needs: granting on a relation is its
         // owner's to do, default privileges for a role that role's.
-        let acting_for: Vec<(String, &str)> = match &finding.problem {
-            Problem::Unreadable { owner, .. } => vec![(owner.clone(), "to grant on what it owns")],
+        let (role, purpose) = match &finding.problem {
+            Problem::Unreadable { owner, .. } => (owner.as_str(), "to grant on what it owns"),
             Problem::FutureTablesUnreadable { role } => {
-                vec![(role.clone(), "to change default privileges for it")]
+                (role.as_str(), "to change default privileges for it")
             }
-            Problem::ReadWriteMissing { user, .. } => {
-                let mut roles = vec![(
-                    facts.protected.clone(),
-                    "to grant what it owns and change default privileges for it",
-                )];
-                for row in tx
-                    .query(&owners_of_missing_query(), &[user])
-                    .await
-                    .map_err(fail)?
-                {
-                    roles.push((row.get(0), "to grant on what it owns"));
-                }
-                roles
-            }
-            _ => Vec::new(),
+            _ => (facts.protected.as_str(), "to grant what it owns"),
         };
-        for (role, purpose) in &acting_for {
-            act_for(&tx, &facts, role, purpose, fix).await?;
+        // Checked again here, whatever pgusers' role may do: a fix never
+        // acts for a role pgusers does not manage.
+        if !ActsFor::new(&facts, &users).includes(role) {
+            return Ok(None);
         }
+        ensure_privileges_of(&tx, &facts, role, purpose).await?;
+        let fail = |e| refusal(&facts, e, role);
         tx.batch_execute(fix).await.map_err(fail)?;
         // GRANT only warns about what it may not grant: look again.
         let after = drift(&tx, &facts, &users).await?;
-        if let Some(left) = after.iter().find(|f| f.key == key) {
+        if let Some(left) = after.iter().find(|f| f.key == finding.key) {
             return Err(RoleError::Misconfigured(
                 format!(
                     "The fix ran, but PostgreSQL did not grant everything (the role pgusers \
-                     connects as, \"{}\", may not grant what another role owns), so nothing was \
-                     changed. Still: {} Run the fix as the objects' owner or a superuser.",
+                     connects as, \"{}\", may not grant all of it), so nothing was changed. \
+                     Still: {} Run the fix as \"{role}\" or a superuser.",
                     crate::domain::visible(&facts.admin),
                     left.words
                 )
@@ -268,56 +298,14 @@ impl RoleManager {
     }
 }
 
-/// Takes the privileges of `role` for a fix, as a change does for the
-/// users it manages; for any other role only if pgusers' role has them
-/// already: taking a membership in a role it does not manage could give
-/// pgusers' role that role's powers (a `pg_*` membership, CREATEROLE), so
-/// the refusal gives `fix`, to run as `role` or a superuser.
-async fn act_for(
-    client: &impl GenericClient,
-    facts: &Facts,
-    role: &str,
-    purpose: &str,
-    fix: &str,
-) -> Result<(), RoleError> {
-    let fail = |e| refusal(facts, e, role);
-    let has = client
-        .query_one(
-            "SELECT pg_has_role(current_user, oid, 'USAGE') FROM pg_roles WHERE rolname = $1",
-            &[&role],
-        )
-        .await
-        .map_err(fail)?
-        .get::<_, bool>(0);
-    if facts.admin_super || has {
-        return Ok(());
-    }
-    let managed = match crate::domain::RoleName::parse(role) {
-        Ok(name) if role != facts.protected => {
-            super::managed_target(client, facts, &name).await.is_ok()
-        }
-        _ => role == facts.protected,
-    };
-    if !managed {
-        return Err(RoleError::MissingPrivilege {
-            admin: facts.admin.clone(),
-            needs: format!(
-                "the privileges of \"{role}\" {purpose}, which pgusers takes only for the users \
-                 it manages and the protected user"
-            ),
-            fix: format!("{} (as \"{role}\" or a superuser)", fix.trim()),
-        });
-    }
-    ensure_privileges_of(client, facts, role, purpose).await
-}
-
-/// The findings pgusers fixes: what drifted from its grants.
+/// The findings of what drifted from pgusers' grants.
 async fn drift(
     client: &impl GenericClient,
     facts: &Facts,
-    users: &[super::DatabaseUser],
+    users: &[DatabaseUser],
 ) -> Result<Vec<Finding>, RoleError> {
-    let fail = |e| RoleError::from_postgres(e, "");
+    let fail = |e| RoleError::server(e);
+    let acts_for = ActsFor::new(facts, users);
     let mut findings = Vec::new();
     let readers_exist = client
         .query_opt(
@@ -337,8 +325,9 @@ async fn drift(
                 row.get(0),
                 row.get(1),
                 row.get(2),
-                row.get(3),
+                row.get::<_, String>(3).as_str(),
                 &facts.readers,
+                &acts_for,
             ));
         }
         for row in client
@@ -346,27 +335,25 @@ async fn drift(
             .await
             .map_err(fail)?
         {
-            findings.push(future_unreadable(row.get(0), &facts.readers));
+            let role: String = row.get(0);
+            let fixable = acts_for.includes(&role);
+            findings.push(future_unreadable(role, &facts.readers, fixable));
         }
     }
+    let mut lacks: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
+    for row in client
+        .query(READ_WRITE_MISSING, &[&facts.protected])
+        .await
+        .map_err(fail)?
+    {
+        lacks
+            .entry(row.get(0))
+            .or_default()
+            .push((row.get(1), row.get(2)));
+    }
     for user in users.iter().filter(|u| u.manageable() && !u.read_only) {
-        let marked: bool = client
-            .query_one(MADE_READ_WRITE, &[&user.username, &facts.protected])
-            .await
-            .map_err(fail)?
-            .get(0);
-        if !marked {
-            continue;
-        }
-        let missing: Vec<String> = client
-            .query(&read_write_missing_query(), &[&user.username])
-            .await
-            .map_err(fail)?
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
-        if !missing.is_empty() {
-            findings.push(read_write_missing(&user.username, missing, facts));
+        if let Some(missing) = lacks.remove(&user.username) {
+            findings.push(read_write_missing(&user.username, &missing, facts));
         }
     }
     Ok(findings)
@@ -376,10 +363,26 @@ fn unreadable(
     relation: String,
     relation_kind: String,
     owner: String,
-    sequence: bool,
+    relkind: &str,
     readers: &str,
+    acts_for: &ActsFor<'_>,
 ) -> Finding {
-    let what = if sequence { "SEQUENCE" } else { "TABLE" };
+    let what = if relkind == "S" { "SEQUENCE" } else { "TABLE" };
+    let reads_as_owner = matches!(relkind, "v" | "m");
+    let fixable = !reads_as_owner && relkind != "f" && acts_for.includes(&owner);
+    let advice = if reads_as_owner {
+        Some(format!(
+            "A {relation_kind} reads with its owner's rights: review what it shows, then \
+             run the SQL as \"{owner}\" if the read-only users should read it."
+        ))
+    } else if !fixable {
+        Some(format!(
+            "pgusers does not act for \"{owner}\": if the read-only users should read it, \
+             run the SQL as \"{owner}\" or a superuser."
+        ))
+    } else {
+        None
+    };
     Finding {
         key: format!("unreadable:{relation}"),
         words: format!(
@@ -389,7 +392,9 @@ fn unreadable(
             "GRANT SELECT ON {what} {relation} TO {};",
             ident(readers)
         )),
-        advice: None,
+        fixable,
+        advice,
+        user_page: None,
         problem: Problem::Unreadable {
             relation,
             relation_kind,
@@ -398,7 +403,7 @@ fn unreadable(
     }
 }
 
-fn future_unreadable(role: String, readers: &str) -> Finding {
+fn future_unreadable(role: String, readers: &str, fixable: bool) -> Finding {
     Finding {
         key: format!("future:{role}"),
         words: format!(
@@ -406,96 +411,135 @@ fn future_unreadable(role: String, readers: &str) -> Finding {
              by the read-only users: no default privileges give them SELECT."
         ),
         fix_sql: Some(sql::readers_follow(&role, readers)),
-        advice: None,
+        fixable,
+        advice: (!fixable).then(|| {
+            format!(
+                "pgusers does not act for \"{role}\": if the read-only users should read what \
+                 it makes, run the SQL as \"{role}\" or a superuser."
+            )
+        }),
+        user_page: None,
         problem: Problem::FutureTablesUnreadable { role },
     }
 }
 
-fn read_write_missing(user: &str, missing: Vec<String>, facts: &Facts) -> Finding {
-    let mut named = missing
+fn read_write_missing(user: &str, missing: &[(String, Option<String>)], facts: &Facts) -> Finding {
+    let to = ident(user);
+    let mut fix = String::new();
+    let mut lacks = Vec::new();
+    for (what, relation) in missing {
+        match (what.as_str(), relation) {
+            ("database", _) => {
+                lacks.push("CREATE, CONNECT and TEMPORARY on the database".to_owned());
+                fix.push_str(&format!(
+                    "GRANT ALL PRIVILEGES ON DATABASE {} TO {to};\n",
+                    ident(&facts.database)
+                ));
+            }
+            ("schema", _) => {
+                lacks.push("USAGE and CREATE on schema public".to_owned());
+                fix.push_str(&format!("GRANT USAGE, CREATE ON SCHEMA public TO {to};\n"));
+            }
+            (kind, Some(relation)) => {
+                lacks.push(format!("{kind} {relation}"));
+                fix.push_str(&format!(
+                    "GRANT ALL PRIVILEGES ON {} {relation} TO {to};\n",
+                    kind.to_uppercase()
+                ));
+            }
+            _ => {}
+        }
+    }
+    let mut named = lacks
         .iter()
         .take(NAMED)
         .cloned()
         .collect::<Vec<_>>()
         .join(", ");
-    if missing.len() > NAMED {
-        named.push_str(&format!(" and {} more", missing.len() - NAMED));
+    if lacks.len() > NAMED {
+        named.push_str(&format!(" and {} more", lacks.len() - NAMED));
     }
     Finding {
         key: format!("read-write:{user}"),
-        words: format!("Read-write user \"{user}\" lacks what read-write users get: {named}."),
-        fix_sql: Some(sql::read_write_grants(
-            user,
-            &facts.database,
-            &facts.protected,
-        )),
+        words: format!(
+            "Read-write user \"{user}\" lacks what read-write users get on the protected \
+             user's objects: {named}."
+        ),
+        fix_sql: Some(fix.trim_end().to_owned()),
+        fixable: true,
         advice: None,
+        user_page: None,
         problem: Problem::ReadWriteMissing {
             user: user.to_owned(),
-            missing,
+            missing: lacks,
         },
+    }
+}
+
+fn advice_only(key: String, problem: Problem, words: String, advice: &str) -> Finding {
+    Finding {
+        key,
+        problem,
+        words,
+        fix_sql: None,
+        fixable: false,
+        advice: Some(advice.to_owned()),
+        user_page: None,
     }
 }
 
 fn md5(user: &str) -> Finding {
-    Finding {
-        key: format!("md5:{user}"),
-        words: format!(
+    advice_only(
+        format!("md5:{user}"),
+        Problem::Md5Password {
+            user: user.to_owned(),
+        },
+        format!(
             "The password of \"{user}\" is stored as MD5, which PostgreSQL deprecates and which \
              an attacker who reads it can replay."
         ),
-        fix_sql: None,
-        advice: Some(
-            "Reset its password: pgusers stores the new one as SCRAM-SHA-256. The application \
-             needs the new password."
-                .to_owned(),
-        ),
-        problem: Problem::Md5Password {
-            user: user.to_owned(),
-        },
-    }
+        "Reset its password: pgusers stores the new one as SCRAM-SHA-256. The application \
+         needs the new password.",
+    )
 }
 
 fn no_password(user: &str) -> Finding {
-    Finding {
-        key: format!("no-password:{user}"),
-        words: format!(
+    advice_only(
+        format!("no-password:{user}"),
+        Problem::NoPassword {
+            user: user.to_owned(),
+        },
+        format!(
             "\"{user}\" may log in and has no password: only a method that asks for none \
              (trust, peer, ident, a certificate) lets it in."
         ),
-        fix_sql: None,
-        advice: Some("Reset its password, or delete it if nothing uses it.".to_owned()),
-        problem: Problem::NoPassword {
-            user: user.to_owned(),
-        },
-    }
+        "Reset its password, or delete it if nothing uses it.",
+    )
 }
 
 fn expired(user: &str, at: &str) -> Finding {
-    Finding {
-        key: format!("expired:{user}"),
-        words: format!("The password of \"{user}\" expired ({at} UTC): it cannot log in with it."),
-        fix_sql: None,
-        advice: Some("Change its expiry if it should still log in, or delete it.".to_owned()),
-        problem: Problem::Expired {
+    advice_only(
+        format!("expired:{user}"),
+        Problem::Expired {
             user: user.to_owned(),
             at: at.to_owned(),
         },
-    }
+        format!(
+            "The password of \"{user}\" expired ({at} UTC): it cannot log in with it (a method \
+             that asks for no password still lets it in)."
+        ),
+        "Change its expiry if it should still log in, or delete it.",
+    )
 }
 
 fn not_manageable(role: &str, reason: &str) -> Finding {
-    Finding {
-        key: format!("not-manageable:{role}"),
-        words: format!("pgusers does not manage \"{role}\": {reason}."),
-        fix_sql: None,
-        advice: Some(
-            "Nothing to do if that is intended; pgusers lists it and changes nothing of it."
-                .to_owned(),
-        ),
-        problem: Problem::NotManageable {
+    advice_only(
+        format!("not-manageable:{role}"),
+        Problem::NotManageable {
             role: role.to_owned(),
             reason: reason.to_owned(),
         },
-    }
+        format!("pgusers does not manage \"{role}\": {reason}."),
+        "Nothing to do if that is intended; pgusers lists it and changes nothing of it.",
+    )
 }

@@ -292,6 +292,7 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
                     x.kind, x.via, x.detail,
                     COALESCE(a.n, 0) AS sessions,
                     CASE WHEN r.rolvaliduntil IS NULL OR r.rolvaliduntil = 'infinity' THEN NULL
+                         WHEN r.rolvaliduntil = '-infinity' THEN '-infinity'
                          ELSE to_char(r.rolvaliduntil AT TIME ZONE 'UTC',
                                       'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END AS expires,
                     COALESCE(r.rolvaliduntil < now(), false) AS expired,

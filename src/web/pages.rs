@@ -515,7 +515,7 @@ impl DoctorPage {
         if self.findings.is_empty() {
             return "No problem found.".to_owned();
         }
-        let fixable = self.findings.iter().filter(|f| f.fixable()).count() as u64;
+        let fixable = self.findings.iter().filter(|f| f.fixable).count() as u64;
         let found = crate::domain::count(self.findings.len() as u64, "finding", "findings");
         match fixable {
             0 => format!("{found}; none is for pgusers to fix."),

@@ -118,11 +118,19 @@ async fn a_table_made_outside_pgusers_is_found_and_after_its_fix_the_read_only_u
 }
 
 #[tokio::test]
-async fn a_read_write_user_lacking_a_restored_table_is_found_and_after_its_fix_writes_it() {
+async fn a_read_write_user_whose_grant_on_a_protected_table_was_taken_is_found_and_fixed() {
     let db = test_db().await;
     let (writer, writer_secret) = db.create_user("writer", Access::ReadWrite).await;
-    let (creator, creator_secret) = outside_creator(&db).await;
-    let table = table_made_by(&db, &creator, &creator_secret, "restored").await;
+    let table = unique_name("restored");
+    // A restore applies the dump's grants: here, one without the writer's.
+    db.connect_as_protected()
+        .await
+        .batch_execute(&format!(
+            "CREATE TABLE public.{table} (v int); REVOKE ALL ON public.{table} FROM {};",
+            ident(writer.as_str())
+        ))
+        .await
+        .unwrap();
     let writes = || async {
         db.connect_as(writer.as_str(), writer_secret.expose())
             .await
@@ -146,9 +154,111 @@ async fn a_read_write_user_lacking_a_restored_table_is_found_and_after_its_fix_w
             missing: vec![format!("table public.{table}")],
         }
     );
+    assert_eq!(
+        finding.fix_sql.as_deref(),
+        Some(format!("GRANT ALL PRIVILEGES ON TABLE public.{table} TO \"{writer}\";").as_str()),
+        "the one table it lacks, not every table of the schema"
+    );
     db.roles.fix_access(&key).await.unwrap().expect("fixed");
     writes().await.expect("it writes the table now");
     assert!(!keys(&db.roles.check_access().await.unwrap()).contains(&key.as_str()));
+}
+
+#[tokio::test]
+async fn another_read_write_users_table_is_that_users_to_share_not_drift() {
+    let db = test_db().await;
+    let (first, first_secret) = db.create_user("first", Access::ReadWrite).await;
+    let (second, second_secret) = db.create_user("second", Access::ReadWrite).await;
+    let table = table_made_by(&db, first.as_str(), first_secret.expose(), "own").await;
+
+    let found = db.roles.check_access().await.unwrap();
+
+    assert!(
+        !keys(&found).contains(&format!("read-write:{second}").as_str()),
+        "{found:#?}"
+    );
+    assert_eq!(
+        sqlstate(
+            db.connect_as(second.as_str(), second_secret.expose())
+                .await
+                .unwrap()
+                .batch_execute(&format!("CREATE TRIGGER t BEFORE INSERT ON public.{table} FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()"))
+                .await
+        ),
+        "42501",
+        "no fix gave it the first user's table"
+    );
+}
+
+#[tokio::test]
+async fn views_and_what_superusers_own_are_shown_with_their_sql_but_never_fixed_by_pgusers() {
+    let db = test_db().await;
+    let (reader, _) = db.create_user("reader", Access::ReadOnly).await;
+    let (creator, creator_secret) = outside_creator(&db).await;
+    let view = unique_name("view");
+    db.connect_as(&creator, &creator_secret)
+        .await
+        .unwrap()
+        .batch_execute(&format!(
+            "CREATE VIEW public.{view} AS SELECT 1 AS v; REVOKE ALL ON public.{view} FROM PUBLIC;"
+        ))
+        .await
+        .unwrap();
+    let owned = unique_name("owned");
+    db.admin()
+        .await
+        .batch_execute(&format!("CREATE TABLE public.{owned} (v int)"))
+        .await
+        .unwrap();
+
+    let found = db.roles.check_access().await.unwrap();
+
+    let by_key = |key: String| {
+        found
+            .iter()
+            .find(|f| f.key == key)
+            .unwrap_or_else(|| panic!("{key}: {found:#?}"))
+            .clone()
+    };
+    let view_finding = by_key(format!("unreadable:public.{view}"));
+    assert!(!view_finding.fixable);
+    assert!(
+        view_finding
+            .advice
+            .unwrap()
+            .contains("reads with its owner's rights")
+    );
+    assert!(
+        view_finding
+            .fix_sql
+            .unwrap()
+            .starts_with("GRANT SELECT ON TABLE")
+    );
+    let superuser_table = by_key(format!("unreadable:public.{owned}"));
+    assert!(!superuser_table.fixable);
+    assert!(
+        superuser_table
+            .advice
+            .unwrap()
+            .contains("pgusers does not act for")
+    );
+    for key in [
+        format!("unreadable:public.{view}"),
+        format!("unreadable:public.{owned}"),
+    ] {
+        assert_eq!(db.roles.fix_access(&key).await.unwrap(), None, "{key}");
+    }
+    assert!(
+        db.listed(reader.as_str()).await.manageable(),
+        "the read-only users stay manageable"
+    );
+    let superuser_future = found
+        .iter()
+        .find(
+            |f| matches!(&f.problem, Problem::FutureTablesUnreadable { role } if role != &creator),
+        )
+        .expect("the superuser that owns a table");
+    assert!(!superuser_future.fixable);
 }
 
 #[tokio::test]
@@ -243,6 +353,15 @@ async fn the_health_tab_shows_a_finding_with_its_sql_and_its_fix_button_fixes_it
     let table = table_made_by(db, &creator, &creator_secret, "dumped").await;
     let health = app.database_page("/settings/health");
     let key = format!("unreadable:public.{table}");
+    let token = db
+        .roles
+        .check_access()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.key == key)
+        .expect("found")
+        .token();
 
     let page = app.get(&health).await;
     let users = app.get(&app.users("")).await;
@@ -261,7 +380,7 @@ async fn the_health_tab_shows_a_finding_with_its_sql_and_its_fix_button_fixes_it
     );
     assert!(
         page.body
-            .contains(&format!(r#"name="finding" value="{key}""#))
+            .contains(&format!(r#"name="finding" value="{token}""#))
     );
     let fix = app.database_page("/settings/health/fix");
     let fixed = app.submit(&health, &fix, &[("finding", &key)]).await;
@@ -272,7 +391,7 @@ async fn the_health_tab_shows_a_finding_with_its_sql_and_its_fix_button_fixes_it
             .body
             .contains("Fixed: The read-only users cannot read table")
     );
-    assert!(!after.body.contains(&format!(r#"value="{key}""#)));
+    assert!(!after.body.contains(&format!(r#"value="{token}""#)));
     db.connect_as(reader.as_str(), reader_secret.expose())
         .await
         .unwrap()
@@ -358,7 +477,7 @@ async fn pgusers_doctor_exits_1_with_findings_fixes_them_with_fix_and_then_exits
 }
 
 #[tokio::test]
-async fn a_fix_for_a_role_pgusers_does_not_manage_needs_its_privileges_already() {
+async fn a_fix_for_a_role_pgusers_does_not_manage_is_never_run_only_shown() {
     let db = test_db().await;
     db.create_user("reader", Access::ReadOnly).await;
     // A role that is more than an application user (CREATEDB) made a table.
@@ -393,25 +512,22 @@ async fn a_fix_for_a_role_pgusers_does_not_manage_needs_its_privileges_already()
 
     let result = db.roles.fix_access(&key).await;
 
-    match admin_kind() {
-        AdminKind::Superuser => assert!(matches!(result, Ok(Some(_))), "{result:?}"),
-        AdminKind::CreateRole => {
-            let error = result.expect_err("refused");
-            let words = error.to_string();
-            assert!(
-                words.contains("which pgusers takes only for the users it manages")
-                    && words.contains(&format!("GRANT SELECT ON TABLE public.{table} TO")),
-                "{words}"
-            );
-            assert_eq!(
-                memberships().await,
-                before,
-                "pgusers' role took no membership in it"
-            );
-            assert!(
-                keys(&db.roles.check_access().await.unwrap()).contains(&key.as_str()),
-                "nothing changed"
-            );
-        }
-    }
+    // Whatever pgusers' role may do, even as a superuser.
+    assert_eq!(result.unwrap(), None);
+    assert_eq!(
+        memberships().await,
+        before,
+        "pgusers' role took no membership in it"
+    );
+    let found = db.roles.check_access().await.unwrap();
+    let finding = found.iter().find(|f| f.key == key).expect("still there");
+    assert!(!finding.fixable);
+    assert!(
+        finding
+            .advice
+            .as_deref()
+            .unwrap()
+            .contains(&format!("pgusers does not act for \"{builder}\"")),
+        "{finding:?}"
+    );
 }

@@ -6,7 +6,6 @@ use serde::Deserialize;
 
 use super::{chrome, see_other};
 use crate::registry::ManagedDatabase;
-use crate::roles::RoleError;
 use crate::state::Action;
 use crate::web::csrf::CsrfForm;
 use crate::web::pages::{DoctorPage, render};
@@ -78,16 +77,14 @@ pub async fn fix(
             );
             Ok(see_other(&health_page(database)))
         }
-        Err(
-            error @ (RoleError::Busy
-            | RoleError::MissingPrivilege { .. }
-            | RoleError::Misconfigured(_)),
-        ) => {
+        // Whatever stopped it, say so above the findings: the page shows
+        // what is still wrong (and, should the database be away, the
+        // error page says that instead).
+        Err(error) => {
             let error = WebError::from(error);
             crate::web::request_log::failure_shown_in_page(&error);
             let text = format!("Nothing was changed. {error}");
             page(&operator, database, error.status_code(), Some(text)).await
         }
-        Err(other) => Err(other.into()),
     }
 }
