@@ -21,7 +21,7 @@ pub enum ExpiryError {
     #[error("Expires is not a day of the calendar ({0}).")]
     NoSuchDay(String),
     #[error(
-        "Expires is in the past ({0}): the user could never log in. Leave it empty for no expiry."
+        "Expires must be a later day than today ({0} is not): from 00:00 UTC that day the password no longer works, so the user could never log in with it. Leave it empty for no expiry."
     )]
     Past(String),
 }
@@ -58,11 +58,12 @@ impl Expiry {
         Ok(Self { year, month, day })
     }
 
-    /// [`Expiry::parse`], refusing a day before `today`: a new user that
-    /// could never log in is a typo, not a wish.
-    pub fn parse_not_before(text: &str, today: Expiry) -> Result<Self, ExpiryError> {
+    /// [`Expiry::parse`], refusing `today` and the days before: from
+    /// 00:00 UTC of its day a password has expired, so a new user with such
+    /// an expiry could never log in, which is a typo, not a wish.
+    pub fn parse_after(text: &str, today: Expiry) -> Result<Self, ExpiryError> {
         let expiry = Self::parse(text)?;
-        if expiry < today {
+        if expiry <= today {
             return Err(ExpiryError::Past(expiry.to_string()));
         }
         Ok(expiry)
@@ -183,6 +184,73 @@ pub struct Limits {
     pub connection_limit: Option<ConnectionLimit>,
 }
 
+/// A change of a user's limits: for each, `None` keeps it as it is,
+/// `Some(None)` removes it, `Some(Some(_))` sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LimitsChange {
+    pub expires: Option<Option<Expiry>>,
+    pub connection_limit: Option<Option<ConnectionLimit>>,
+}
+
+impl LimitsChange {
+    /// Both limits set to `limits`.
+    pub fn all(limits: Limits) -> Self {
+        Self {
+            expires: Some(limits.expires),
+            connection_limit: Some(limits.connection_limit),
+        }
+    }
+
+    /// A change as given: each limit `None` to keep, empty to remove, else
+    /// its new value (any day: a past one cuts a user off).
+    pub fn from_entry(
+        expires: Option<&str>,
+        connection_limit: Option<&str>,
+    ) -> Result<Self, LimitProblems> {
+        let expires = expires
+            .map(|text| match text.trim() {
+                "" => Ok(None),
+                text => Expiry::parse(text).map(Some),
+            })
+            .transpose();
+        let connection_limit = connection_limit
+            .map(|text| match text.trim() {
+                "" => Ok(None),
+                text => ConnectionLimit::parse(text).map(Some),
+            })
+            .transpose();
+        match (expires, connection_limit) {
+            (Ok(expires), Ok(connection_limit)) => Ok(Self {
+                expires,
+                connection_limit,
+            }),
+            (expires, connection_limit) => Err(LimitProblems {
+                expires: expires.err(),
+                connection_limit: connection_limit.err(),
+            }),
+        }
+    }
+
+    /// The `VALID UNTIL …` and `CONNECTION LIMIT …` clauses of what
+    /// changes; empty when nothing does.
+    pub fn sql_clauses(&self) -> String {
+        let mut clauses = Vec::new();
+        if let Some(expires) = self.expires {
+            clauses.push(format!(
+                "VALID UNTIL {}",
+                expires.map_or_else(|| "'infinity'".to_owned(), |e| e.sql_literal())
+            ));
+        }
+        if let Some(limit) = self.connection_limit {
+            clauses.push(format!(
+                "CONNECTION LIMIT {}",
+                limit.map_or_else(|| "-1".to_owned(), |n| n.to_string())
+            ));
+        }
+        clauses.join(" ")
+    }
+}
+
 /// Why limits as typed were refused, field by field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LimitProblems {
@@ -200,7 +268,7 @@ impl Limits {
     ) -> Result<Self, LimitProblems> {
         let expires = match (expires.trim(), not_before) {
             ("", _) => Ok(None),
-            (text, Some(today)) => Expiry::parse_not_before(text, today).map(Some),
+            (text, Some(today)) => Expiry::parse_after(text, today).map(Some),
             (text, None) => Expiry::parse(text).map(Some),
         };
         let connection_limit = match connection_limit.trim() {
@@ -277,13 +345,15 @@ mod tests {
     }
 
     #[test]
-    fn a_new_users_expiry_may_be_today_but_not_before() {
+    fn a_new_users_expiry_must_be_a_later_day_than_today() {
         let today = Expiry::parse("2026-11-27").unwrap();
-        assert!(Expiry::parse_not_before("2026-11-27", today).is_ok());
-        assert_eq!(
-            Expiry::parse_not_before("2026-11-26", today),
-            Err(ExpiryError::Past("2026-11-26".to_owned()))
-        );
+        assert!(Expiry::parse_after("2026-11-28", today).is_ok());
+        for day in ["2026-11-27", "2026-11-26"] {
+            assert_eq!(
+                Expiry::parse_after(day, today),
+                Err(ExpiryError::Past(day.to_owned()))
+            );
+        }
         assert!(Expiry::parse("2026-12-01").unwrap() > today);
         assert!(Expiry::parse("2027-01-01").unwrap() > Expiry::parse("2026-12-31").unwrap());
     }
@@ -344,6 +414,29 @@ mod tests {
         assert!(
             Limits::from_entry("2020-01-01", "", None).is_ok(),
             "a user's expiry may be set in the past, to cut it off"
+        );
+    }
+
+    #[test]
+    fn a_change_keeps_what_is_not_given_removes_what_is_empty_and_sets_the_rest() {
+        let keep = LimitsChange::from_entry(None, None).unwrap();
+        assert_eq!(keep, LimitsChange::default());
+        assert_eq!(keep.sql_clauses(), "");
+        let change = LimitsChange::from_entry(None, Some("3")).unwrap();
+        assert_eq!(change.sql_clauses(), "CONNECTION LIMIT 3");
+        let change = LimitsChange::from_entry(Some(""), Some(" ")).unwrap();
+        assert_eq!(
+            change.sql_clauses(),
+            "VALID UNTIL 'infinity' CONNECTION LIMIT -1"
+        );
+        let change = LimitsChange::from_entry(Some("2001-01-01"), None).unwrap();
+        assert_eq!(change.sql_clauses(), "VALID UNTIL '2001-01-01 00:00:00+00'");
+        assert_eq!(
+            LimitsChange::from_entry(Some("2001-02-30"), Some("0")),
+            Err(LimitProblems {
+                expires: Some(ExpiryError::NoSuchDay("2001-02-30".to_owned())),
+                connection_limit: Some(ConnectionLimitError::Zero),
+            })
         );
     }
 

@@ -22,7 +22,7 @@ pub use database_id::{DATABASE_ID_MAX, DatabaseId, DatabaseIdError};
 pub use display::{count, is_hidden, terminal_safe_json, thousands, visible, visible_lines};
 pub use limits::{
     CONNECTION_LIMIT_MAX, ConnectionLimit, ConnectionLimitError, Expiry, ExpiryError,
-    LimitProblems, Limits,
+    LimitProblems, Limits, LimitsChange,
 };
 pub use listing::{PAGE_SIZE, PageNumber, SEARCH_MAX, Search, Show};
 pub use operator::{

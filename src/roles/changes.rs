@@ -6,7 +6,7 @@ use deadpool_postgres::{ClientWrapper, GenericClient, Pool, Transaction};
 use super::privileges::{self, ensure_privileges_of, refusal};
 use super::sql::{self, ident};
 use super::{Access, Facts, RoleError, RoleManager, code, managed_target};
-use crate::domain::{Limits, NewPassword, Password, RoleName, Username};
+use crate::domain::{Limits, LimitsChange, NewPassword, Password, RoleName, Username};
 
 /// The rule of taken names: a new user's name is taken when any role of
 /// the server has it, whatever the case. Names that differ only by case
@@ -307,10 +307,14 @@ impl RoleManager {
             .await
     }
 
-    /// Sets when a user's password expires and how many sessions it may
-    /// open (`None`: never, unlimited). Refused as busy while the user is
+    /// Changes when a user's password expires and how many sessions it may
+    /// open (each kept, removed or set, see [`LimitsChange`]). Refused as busy while the user is
     /// being deleted: the delete's lock-out is a connection limit of 0.
-    pub async fn set_limits(&self, name: &RoleName, limits: &Limits) -> Result<(), RoleError> {
+    pub async fn set_limits(
+        &self,
+        name: &RoleName,
+        change: &LimitsChange,
+    ) -> Result<(), RoleError> {
         let user = name.as_str();
         let mut client = self.client().await?;
         let tx = begin(&mut client, user).await?;
@@ -328,13 +332,12 @@ impl RoleManager {
         if !free {
             return Err(RoleError::Busy);
         }
-        tx.batch_execute(&format!(
-            "ALTER ROLE {} {}",
-            ident(user),
-            limits.sql_clauses()
-        ))
-        .await
-        .map_err(fail)?;
+        let clauses = change.sql_clauses();
+        if !clauses.is_empty() {
+            tx.batch_execute(&format!("ALTER ROLE {} {clauses}", ident(user)))
+                .await
+                .map_err(fail)?;
+        }
         tx.commit().await.map_err(fail)
     }
 

@@ -490,6 +490,9 @@ pub struct LimitsPage {
     /// As typed, or as they are (`YYYY-MM-DD`, a number; empty for none).
     pub expires: String,
     pub connection_limit: String,
+    /// What the form was first shown with: a field left so is kept as it is.
+    pub expires_was: String,
+    pub connection_limit_was: String,
     /// The expiry now, when it is not a midnight UTC the date field shows.
     pub current_expiry: Option<String>,
     pub expires_errors: Vec<String>,

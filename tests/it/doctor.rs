@@ -2,7 +2,7 @@
 //! after its fix the users can do what their kind may (checked by logging
 //! in as them).
 
-use pgusers::domain::{ConnectionLimit, Expiry, Limits, RoleName};
+use pgusers::domain::{ConnectionLimit, Expiry, Limits, LimitsChange, RoleName};
 use pgusers::roles::{Access, Finding, Problem};
 
 use crate::helpers::{
@@ -293,10 +293,10 @@ async fn md5_passwordless_expired_and_unmanageable_users_are_named_with_what_to_
     db.roles
         .set_limits(
             &RoleName::from(expired.clone()),
-            &Limits {
+            &LimitsChange::all(Limits {
                 expires: Some(Expiry::parse("2001-02-03").unwrap()),
                 connection_limit: ConnectionLimit::new(2).ok(),
-            },
+            }),
         )
         .await
         .unwrap();

@@ -1,13 +1,15 @@
 //! A user's expiry (`VALID UNTIL`) and connection limit, as the role module
 //! sets them, checked by logging in as the user.
 
-use pgusers::domain::{ConnectionLimit, Expiry, Limits, NewPassword, RoleName};
+use pgusers::domain::{ConnectionLimit, Expiry, Limits, LimitsChange, NewPassword, RoleName};
 use pgusers::roles::{Access, RoleError};
 
 use serde_json::{Value, json};
 
 use crate::cli::{cli, run};
-use crate::helpers::{TestDb, password, spawn_app, sqlstate, test_db, token_of, username};
+use crate::helpers::{
+    Page, TestApp, TestDb, csrf_token, password, spawn_app, sqlstate, test_db, token_of, username,
+};
 
 fn limits(expires: Option<&str>, connection_limit: Option<u32>) -> Limits {
     Limits {
@@ -73,7 +75,10 @@ async fn an_expired_user_cannot_log_in_is_flagged_and_comes_back_when_the_expiry
     let user = RoleName::parse(&name).unwrap();
 
     db.roles
-        .set_limits(&user, &limits(Some("2001-01-01"), Some(2)))
+        .set_limits(
+            &user,
+            &LimitsChange::all(limits(Some("2001-01-01"), Some(2))),
+        )
         .await
         .unwrap();
 
@@ -87,7 +92,7 @@ async fn an_expired_user_cannot_log_in_is_flagged_and_comes_back_when_the_expiry
     );
 
     db.roles
-        .set_limits(&user, &Limits::default())
+        .set_limits(&user, &LimitsChange::all(Limits::default()))
         .await
         .unwrap();
 
@@ -108,7 +113,10 @@ async fn the_protected_users_limits_cannot_be_set() {
 
     let result = db
         .roles
-        .set_limits(&protected, &limits(Some("2001-01-01"), Some(1)))
+        .set_limits(
+            &protected,
+            &LimitsChange::all(limits(Some("2001-01-01"), Some(1))),
+        )
         .await;
 
     assert!(matches!(result, Err(RoleError::Protected(_))), "{result:?}");
@@ -132,7 +140,10 @@ async fn limits_are_not_set_while_the_user_is_being_deleted() {
 
     let result = db
         .roles
-        .set_limits(&RoleName::parse(&name).unwrap(), &limits(None, Some(5)))
+        .set_limits(
+            &RoleName::parse(&name).unwrap(),
+            &LimitsChange::all(limits(None, Some(5))),
+        )
         .await;
 
     assert!(matches!(result, Err(RoleError::Busy)), "{result:?}");
@@ -159,7 +170,11 @@ async fn the_add_form_takes_an_expiry_and_a_connection_limit_and_keeps_them_when
         .await;
 
     assert_eq!(refused.status, 422);
-    assert!(refused.body.contains("Expires is in the past (2020-01-01)"));
+    assert!(
+        refused
+            .body
+            .contains("Expires must be a later day than today (2020-01-01 is not)")
+    );
     assert!(refused.body.contains("Connection limit must be at least 1"));
     assert!(
         refused
@@ -196,6 +211,118 @@ async fn the_add_form_takes_an_expiry_and_a_connection_limit_and_keeps_them_when
     );
 }
 
+/// The value of the form field `name` on a page.
+fn field(html: &str, name: &str) -> String {
+    let start = html
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("the page has field {name}"));
+    let value = html[start..].find("value=\"").unwrap() + start + 7;
+    let end = value + html[value..].find('"').unwrap();
+    html[value..end].to_owned()
+}
+
+/// Saves the limits form at `page` as a browser would: with what the
+/// page was shown with in its hidden fields, and `expires` and
+/// `connection_limit` typed.
+async fn save_limits(app: &TestApp, page: &str, expires: &str, connection_limit: &str) -> Page {
+    let html = app.get(page).await.body;
+    let form = [
+        ("csrf_token", csrf_token(&html)),
+        ("expires_was", field(&html, "expires_was")),
+        ("connection_limit_was", field(&html, "connection_limit_was")),
+        ("expires", expires.to_owned()),
+        ("connection_limit", connection_limit.to_owned()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.post(page, &form).await
+}
+
+#[tokio::test]
+async fn a_limit_left_as_shown_is_kept_exactly_however_it_was_set() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (odd, _) = user_with(&app.db, Access::ReadWrite, &Limits::default()).await;
+    let (off, _) = user_with(&app.db, Access::ReadWrite, &Limits::default()).await;
+    app.db
+        .as_admin_in_use()
+        .await
+        .batch_execute(&format!(
+            "ALTER ROLE {odd} VALID UNTIL '2040-05-06 15:30:00+00';
+             ALTER ROLE {off} VALID UNTIL '-infinity';"
+        ))
+        .await
+        .unwrap();
+    let list = app.get(&app.users(&format!("?q={off}"))).await;
+
+    let odd_page = app.users(&format!("/{odd}/limits"));
+    let shown = app.get(&odd_page).await;
+    let saved = save_limits(&app, &odd_page, &field(&shown.body, "expires"), "4").await;
+    let off_page = app.users(&format!("/{off}/limits"));
+    save_limits(&app, &off_page, "", "2").await;
+    let (_, token) = token_of(&app.state_store(), "admin", false).await;
+    let api = reqwest::Client::new()
+        .put(format!(
+            "{}/api/databases/{}/users/{off}/limits",
+            app.address, app.db.name
+        ))
+        .bearer_auth(token.expose())
+        .json(&json!({"database_user": {"connection_limit": 3}}))
+        .send()
+        .await
+        .unwrap();
+
+    assert!(
+        list.body
+            .contains(r#"-infinity <span class="badge expired">Expired</span>"#),
+        "a role cut off by hand shows so"
+    );
+    assert!(shown.body.contains("Now: 2040-05-06 15:30:00 UTC."));
+    assert_eq!(saved.status, 303);
+    let odd_listed = app.db.listed(&odd).await;
+    assert_eq!(
+        odd_listed.expires.as_deref(),
+        Some("2040-05-06T15:30:00Z"),
+        "not moved to midnight"
+    );
+    assert_eq!(odd_listed.connection_limit, Some(4));
+    assert_eq!(api.status().as_u16(), 200);
+    let off_listed = app.db.listed(&off).await;
+    assert_eq!(
+        (off_listed.expires.as_deref(), off_listed.expired),
+        (Some("-infinity"), true),
+        "neither the form nor the API turned it back on"
+    );
+    assert_eq!(off_listed.connection_limit, Some(3));
+}
+
+#[tokio::test]
+async fn a_new_user_expiring_today_is_refused_by_the_api_and_the_cli() {
+    let db = test_db().await;
+    let today = Expiry::today().to_string();
+    let name = username("today").to_string();
+
+    let cli_run = run(
+        cli(&db).args([
+            "database-users-create",
+            "--password-stdin",
+            "--expires",
+            &today,
+            &name,
+        ]),
+        "\n",
+    );
+
+    assert_eq!(cli_run.code, 2, "{}", cli_run.stderr);
+    assert!(
+        cli_run.stderr.contains(&format!(
+            "Expires must be a later day than today ({today} is not)"
+        )),
+        "{}",
+        cli_run.stderr
+    );
+    assert!(!db.role_exists(&name).await);
+}
+
 #[tokio::test]
 async fn the_limits_page_shows_them_as_they_are_and_a_past_day_cuts_the_user_off() {
     let app = spawn_app().await;
@@ -209,20 +336,8 @@ async fn the_limits_page_shows_them_as_they_are_and_a_past_day_cuts_the_user_off
     let page = app.users(&format!("/{name}/limits"));
 
     let shown = app.get(&page).await;
-    let wrong = app
-        .submit(
-            &page,
-            &page,
-            &[("expires", "2040-02-30"), ("connection_limit", "ten")],
-        )
-        .await;
-    let saved = app
-        .submit(
-            &page,
-            &page,
-            &[("expires", "2001-01-01"), ("connection_limit", "")],
-        )
-        .await;
+    let wrong = save_limits(&app, &page, "2040-02-30", "ten").await;
+    let saved = save_limits(&app, &page, "2001-01-01", "").await;
 
     assert!(shown.body.contains(r#"value="2040-05-06""#));
     assert!(shown.body.contains(r#"value="7""#));

@@ -12,8 +12,8 @@ use utoipa::{IntoResponses, ToSchema};
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody, InvalidBody};
 use crate::domain::{
-    ConnectionDetails, EntryProblems, Expiry, Limits, NewPassword, PAGE_SIZE, PageNumber, Password,
-    RoleName, Search, Show, Username, visible,
+    ConnectionDetails, EntryProblems, Expiry, Limits, LimitsChange, NewPassword, PAGE_SIZE,
+    PageNumber, Password, RoleName, Search, Show, Username, visible,
 };
 use crate::registry::ManagedDatabase;
 use crate::roles::{Access, DatabaseUser, Listing, PasswordEncryption, Window};
@@ -245,18 +245,30 @@ pub struct NewUserRequest {
     pub database_user: NewUserFields,
 }
 
-/// A user's expiry and connection limit, both set (null: none).
+/// A change of a user's expiry and connection limit: a field left out
+/// keeps its limit, null removes it.
 #[derive(Deserialize, ToSchema)]
 pub struct LimitsFields {
     /// The day its password stops working, from 00:00 UTC, `YYYY-MM-DD`
-    /// (a past day cuts it off); null: never.
-    #[serde(default)]
-    #[schema(format = Date, example = "2027-01-31")]
-    pub expires: Option<String>,
-    /// How many sessions it may open at once, 1 to 10000; null: no limit.
-    #[serde(default)]
-    #[schema(minimum = 1, maximum = 10000)]
-    pub connection_limit: Option<i64>,
+    /// (a past day cuts it off); null: never; absent: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = Date, example = "2027-01-31")]
+    pub expires: Option<Option<String>>,
+    /// How many sessions it may open at once, 1 to 10000; null: no limit;
+    /// absent: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 10000)]
+    pub connection_limit: Option<Option<i64>>,
+}
+
+/// A field that is there, null or not (`Some`); absent stays `None`
+/// through `#[serde(default)]`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -384,16 +396,41 @@ pub(super) fn read_new_user(
     Ok((name, password, access, limits))
 }
 
-/// Limits as the body sets them, or every problem under its field.
-pub(super) fn read_limits(fields: &LimitsFields) -> Result<Limits, ApiError> {
-    let mut invalid = std::collections::BTreeMap::new();
-    limits(
-        fields.expires.as_deref(),
-        fields.connection_limit,
-        None,
-        &mut invalid,
-    )
-    .ok_or(ApiError::Invalid(invalid))
+/// The change the body asks for, or every problem under its field.
+pub(super) fn read_limits(fields: &LimitsFields) -> Result<LimitsChange, ApiError> {
+    let expires = fields
+        .expires
+        .as_ref()
+        .map(|day| day.as_deref().unwrap_or(""));
+    let connection_limit = fields
+        .connection_limit
+        .map(|limit| limit.map(limit_text).unwrap_or_default());
+    LimitsChange::from_entry(expires, connection_limit.as_deref()).map_err(|problems| {
+        let mut invalid = std::collections::BTreeMap::new();
+        limit_problems(problems, &mut invalid);
+        ApiError::Invalid(invalid)
+    })
+}
+
+/// A connection limit from JSON as text: a number beyond any limit reads
+/// as too high, whatever its size (0 and below as they are refused).
+fn limit_text(n: i64) -> String {
+    u32::try_from(n.clamp(0, i64::from(u32::MAX)))
+        .unwrap_or(u32::MAX)
+        .to_string()
+}
+
+/// Each problem under its field.
+fn limit_problems(
+    problems: crate::domain::LimitProblems,
+    invalid: &mut std::collections::BTreeMap<&'static str, Vec<String>>,
+) {
+    if let Some(problem) = problems.expires {
+        invalid.insert("expires", vec![problem.to_string()]);
+    }
+    if let Some(problem) = problems.connection_limit {
+        invalid.insert("connection_limit", vec![problem.to_string()]);
+    }
 }
 
 /// An expiry and a connection limit (a day before `not_before` refused),
@@ -404,12 +441,7 @@ fn limits(
     not_before: Option<Expiry>,
     invalid: &mut std::collections::BTreeMap<&'static str, Vec<String>>,
 ) -> Option<Limits> {
-    // A number beyond any limit reads as "too high", whatever its size.
-    let connection_limit = connection_limit.map(|n| {
-        u32::try_from(n.clamp(0, i64::from(u32::MAX)))
-            .unwrap_or(u32::MAX)
-            .to_string()
-    });
+    let connection_limit = connection_limit.map(limit_text);
     match Limits::from_entry(
         expires.unwrap_or(""),
         connection_limit.as_deref().unwrap_or(""),
@@ -417,12 +449,7 @@ fn limits(
     ) {
         Ok(limits) => Some(limits),
         Err(problems) => {
-            if let Some(problem) = problems.expires {
-                invalid.insert("expires", vec![problem.to_string()]);
-            }
-            if let Some(problem) = problems.connection_limit {
-                invalid.insert("connection_limit", vec![problem.to_string()]);
-            }
+            limit_problems(problems, invalid);
             None
         }
     }

@@ -172,7 +172,7 @@ pub(super) fn read_every_form(input: &[u8]) {
     }
     let _ = fields_of::<users::ConfirmForm>(input);
     if let Some(form) = fields_of::<user_limits::LimitsForm>(input) {
-        let _ = form.limits();
+        let _ = form.change();
     }
     let _ = fields_of::<doctor::FixForm>(input);
     if let Some(form) = fields_of::<tokens::NewTokenForm>(input) {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::users::{place, users_page};
 use super::{chrome, see_other};
-use crate::domain::{Limits, RoleName};
+use crate::domain::{LimitsChange, RoleName};
 use crate::registry::ManagedDatabase;
 use crate::roles::{DatabaseUser, RoleError};
 use crate::state::Action;
@@ -22,14 +22,28 @@ pub struct LimitsForm {
     expires: String,
     #[serde(default)]
     connection_limit: String,
+    /// The values the form was shown with: a limit left as it was is kept
+    /// exactly (an expiry at another time than midnight, `-infinity`).
+    #[serde(default)]
+    expires_was: String,
+    #[serde(default)]
+    connection_limit_was: String,
 }
 
 impl LimitsForm {
-    /// The limits typed; a past day is allowed here: it cuts an existing
-    /// user off.
-    pub(super) fn limits(&self) -> Result<Limits, crate::domain::LimitProblems> {
-        Limits::from_entry(&self.expires, &self.connection_limit, None)
+    /// What the person changed; a past day is allowed here: it cuts an
+    /// existing user off.
+    pub(super) fn change(&self) -> Result<LimitsChange, crate::domain::LimitProblems> {
+        LimitsChange::from_entry(
+            changed(&self.expires, &self.expires_was),
+            changed(&self.connection_limit, &self.connection_limit_was),
+        )
     }
+}
+
+/// `typed`, unless it is what the form was shown with.
+fn changed<'a>(typed: &'a str, was: &str) -> Option<&'a str> {
+    (typed.trim() != was.trim()).then_some(typed)
 }
 
 /// The form as `user`'s limits are now.
@@ -59,6 +73,8 @@ pub async fn form(
     let page = LimitsPage {
         chrome: chrome(&operator, Some(database)).returning_to(&back),
         username: user.username,
+        expires_was: expires.clone(),
+        connection_limit_was: connection_limit.clone(),
         expires,
         connection_limit,
         current_expiry,
@@ -85,11 +101,11 @@ pub async fn save(
         form: &form,
         back: &back,
     };
-    let limits = match form.limits() {
-        Ok(limits) => limits,
+    let change = match form.change() {
+        Ok(change) => change,
         Err(problems) => return again.page(StatusCode::UNPROCESSABLE_ENTITY, &problems, None),
     };
-    let result = database.roles.set_limits(&name, &limits).await;
+    let result = database.roles.set_limits(&name, &change).await;
     audit::role_change(
         &app,
         database,
@@ -155,6 +171,8 @@ impl Again<'_> {
             username: self.name.to_string(),
             expires: self.form.expires.clone(),
             connection_limit: self.form.connection_limit.clone(),
+            expires_was: self.form.expires_was.clone(),
+            connection_limit_was: self.form.connection_limit_was.clone(),
             current_expiry: None,
             expires_errors,
             connection_limit_errors,
