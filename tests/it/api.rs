@@ -716,7 +716,16 @@ async fn generated_passwords_are_answered_though_the_audit_entry_fails_and_the_a
         assert_eq!(answer.status, status, "{}", answer.text);
         let mut user = answer.body["database_user"].clone();
         let password = user.as_object_mut().unwrap().remove("password");
-        assert_eq!(password.unwrap().as_str().unwrap().len(), 64);
+        let password = password.unwrap().as_str().unwrap().to_owned();
+        assert_eq!(password.len(), 64);
+        // Shown once, with the password: only in the answer that made it.
+        let uri = user.as_object_mut().unwrap().remove("connection_uri");
+        assert!(
+            uri.unwrap()
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("postgresql://{name}:{password}@"))
+        );
         assert_eq!(
             user, shown.body["database_user"],
             "the answer says what the user is"

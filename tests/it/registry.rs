@@ -343,10 +343,9 @@ async fn a_registry_file_with_database_url_too_or_one_that_does_not_parse_is_ref
         .unwrap();
 
     assert_eq!(both.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&both.stderr)
-            .contains("DATABASE_URL and PGUSERS_PROTECTED_USER must not be set with it")
-    );
+    assert!(String::from_utf8_lossy(&both.stderr).contains(
+        "DATABASE_URL, PGUSERS_PROTECTED_USER and PGUSERS_PUBLIC_HOST must not be set with it"
+    ));
     let said = String::from_utf8_lossy(&malformed.stderr);
     assert_eq!(malformed.status.code(), Some(2), "{said}");
     assert!(said.contains(", line 4: unknown field `port`"), "{said}");
