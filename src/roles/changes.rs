@@ -376,8 +376,30 @@ impl RoleManager {
     pub async fn delete(&self, name: &RoleName) -> Result<(), RoleError> {
         let user = name.as_str();
         let mut client = hold_delete_lock(self.client().await?, user).await?;
-        let (oid, limit, definers) = self.lock_out(&mut client, name).await?;
-        let deleted = self.delete_locked_out(&mut client, name, oid).await;
+        let result = self.delete_holding_lock(&mut client, name).await;
+        // The connection closes when `client` is dropped, but its server
+        // process lets the lock go only once it has exited, a moment later:
+        // a delete sent right after this one would be told "busy". Let it go
+        // now (should the server be away, the lock went with it).
+        let _ = client
+            .execute(
+                "SELECT pg_advisory_unlock($1, hashtext($2))",
+                &[&DELETE_LOCK_CLASS, &user],
+            )
+            .await;
+        result
+    }
+
+    /// [`RoleManager::delete`], on `client`, which holds the user's delete
+    /// lock.
+    async fn delete_holding_lock(
+        &self,
+        client: &mut ClientWrapper,
+        name: &RoleName,
+    ) -> Result<(), RoleError> {
+        let user = name.as_str();
+        let (oid, limit, definers) = self.lock_out(client, name).await?;
+        let deleted = self.delete_locked_out(client, name, oid).await;
         match &deleted {
             // Deleted (or dropped and made again) by someone else meanwhile:
             // nothing of ours to undo.
@@ -389,14 +411,11 @@ impl RoleManager {
                     limit,
                     definers,
                 };
-                match undo.apply(&mut client).await {
+                match undo.apply(client).await {
                     Ok(()) => {}
-                    // The server went away between the two: try again once
-                    // it is back, after this connection (and its lock) is gone.
-                    Err(error) if error.is_unavailable() => {
-                        drop(client);
-                        undo.later(self.pool.clone());
-                    }
+                    // The server went away between the two, and the lock
+                    // with this connection: try again once it is back.
+                    Err(error) if error.is_unavailable() => undo.later(self.pool.clone()),
                     Err(error) => undo.failed(&error),
                 }
             }

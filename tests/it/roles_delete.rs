@@ -882,3 +882,19 @@ async fn a_delete_while_another_delete_of_the_same_user_runs_is_refused_as_busy_
         .unwrap();
     assert!(!db.role_exists(name.as_str()).await);
 }
+
+#[tokio::test]
+async fn a_delete_sent_right_after_a_delete_says_the_user_does_not_exist_not_busy() {
+    let db = test_db().await;
+    // Its lock is let go when the delete answers, not a moment later when
+    // its connection's server process has exited.
+    for _ in 0..5 {
+        let (name, _) = db.create_user("twice", Access::ReadWrite).await;
+        let name = RoleName::from(name);
+        db.roles.delete(&name).await.unwrap();
+
+        let again = db.roles.delete(&name).await;
+
+        assert!(matches!(again, Err(RoleError::NotFound(_))), "{again:?}");
+    }
+}
