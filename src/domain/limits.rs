@@ -289,13 +289,7 @@ impl Limits {
 
     /// The `VALID UNTIL … CONNECTION LIMIT …` clauses that set them all.
     pub fn sql_clauses(&self) -> String {
-        format!(
-            "VALID UNTIL {} CONNECTION LIMIT {}",
-            self.expires
-                .map_or_else(|| "'infinity'".to_owned(), |e| e.sql_literal()),
-            self.connection_limit
-                .map_or_else(|| "-1".to_owned(), |n| n.to_string())
-        )
+        LimitsChange::all(*self).sql_clauses()
     }
 }
 
