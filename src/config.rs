@@ -134,6 +134,28 @@ pub enum Command {
         #[arg(value_name = "USERNAME")]
         username: String,
     },
+    /// Change when a user's password expires and how many sessions it may
+    /// open at once; what no flag names is kept.
+    #[command(name = "database-users-set-limits")]
+    DatabaseUsersSetLimits {
+        /// The day its password stops working, from 00:00 UTC
+        /// (`VALID UNTIL`), as YYYY-MM-DD; a past day cuts it off at once.
+        #[arg(long, value_name = "YYYY-MM-DD", conflicts_with = "no_expiry")]
+        expires: Option<String>,
+        /// Remove the expiry: the password works until it is changed.
+        #[arg(long)]
+        no_expiry: bool,
+        /// How many sessions it may open at once, 1 to 10000
+        /// (`CONNECTION LIMIT`).
+        #[arg(long, value_name = "N", conflicts_with = "no_connection_limit")]
+        connection_limit: Option<String>,
+        /// Remove the connection limit.
+        #[arg(long)]
+        no_connection_limit: bool,
+        /// The user's name, as `pgusers database-users-list` shows it.
+        #[arg(value_name = "USERNAME")]
+        username: String,
+    },
     /// Show who is connected as a user: its open sessions, oldest first.
     #[command(name = "database-users-sessions")]
     DatabaseUsersSessions {
@@ -153,8 +175,9 @@ pub enum Command {
     },
     /// Check the database's access for drift: what the read-only and
     /// read-write users cannot do that they should, MD5 and passwordless
-    /// users, expired ones, roles pgusers does not manage. Exits 0 when
-    /// nothing is found, 1 when something is.
+    /// users; expired ones and roles pgusers does not manage as notices.
+    /// Exits 0 when no problem is found (notices fail nothing), 1 when one
+    /// is.
     Doctor {
         /// Print JSON instead of text.
         #[arg(long)]

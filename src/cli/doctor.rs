@@ -1,6 +1,7 @@
 //! `pgusers doctor`: the access doctor's findings, and with `--fix` the
-//! fixes pgusers runs. Exits 0 when nothing is found (after the fixes),
-//! 1 when something is.
+//! fixes pgusers runs. Exits 0 when no problem is found (after the fixes),
+//! 1 when one is; notices (what someone decided: a role pgusers does not
+//! manage, an expiry that came) are printed and fail nothing.
 
 use super::{CliError, emit};
 use crate::domain::{count, terminal_safe_json, visible};
@@ -37,7 +38,7 @@ pub(super) async fn fix_all(roles: &RoleManager) -> Result<Vec<Fixed>, CliError>
     Ok(fixed)
 }
 
-/// Prints what is found now; `Err(Findings)` when something is.
+/// Prints what is found now; `Err(Findings)` when a problem is.
 pub(super) async fn report(roles: &RoleManager, json: bool) -> Result<(), CliError> {
     let findings = roles.check_access().await?;
     if json {
@@ -46,24 +47,42 @@ pub(super) async fn report(roles: &RoleManager, json: bool) -> Result<(), CliErr
     } else {
         emit(&text(&findings))?;
     }
-    if findings.is_empty() {
-        Ok(())
-    } else {
+    if findings.iter().any(Finding::is_problem) {
         Err(CliError::Findings)
+    } else {
+        Ok(())
     }
 }
 
-/// The findings as text: each one's words, then its fix or what to do.
+/// The findings as text: the problems, then the notices; each one's
+/// words, then its fix or what to do.
 fn text(findings: &[Finding]) -> String {
-    if findings.is_empty() {
-        return "No problem found.\n".to_owned();
+    let (problems, notices): (Vec<&Finding>, Vec<&Finding>) =
+        findings.iter().partition(|f| f.is_problem());
+    let mut out = if problems.is_empty() {
+        "No problem found.\n".to_owned()
+    } else {
+        let fixable = problems.iter().filter(|f| f.fixable).count();
+        let mut out = format!(
+            "{} ({} pgusers can fix with --fix):\n",
+            count(problems.len() as u64, "problem", "problems"),
+            fixable
+        );
+        described(&mut out, &problems);
+        out
+    };
+    if !notices.is_empty() {
+        out.push_str(&format!(
+            "\n{} (nothing fails for them):\n",
+            count(notices.len() as u64, "notice", "notices")
+        ));
+        described(&mut out, &notices);
     }
-    let fixable = findings.iter().filter(|f| f.fixable).count();
-    let mut out = format!(
-        "{} ({} pgusers can fix with --fix):\n",
-        count(findings.len() as u64, "finding", "findings"),
-        fixable
-    );
+    out
+}
+
+/// Each finding's words, then what to do and its SQL.
+fn described(out: &mut String, findings: &[&Finding]) {
     for finding in findings {
         out.push_str(&format!("\n- {}\n", visible(&finding.words)));
         if let Some(advice) = &finding.advice {
@@ -80,5 +99,4 @@ fn text(findings: &[Finding]) -> String {
             }
         }
     }
-    out
 }

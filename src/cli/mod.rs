@@ -15,11 +15,13 @@ mod tokens;
 pub use prompt::{CONFIRMATION_PROMPT, OPERATOR_PASSWORD_PROMPT, PASSWORD_PROMPT, TRIES};
 
 use crate::config::{Command, Settings};
-use crate::domain::{Expiry, Limits, NewPassword, Password, RoleName, Username, visible};
+use crate::domain::{
+    Expiry, LimitProblems, Limits, LimitsChange, NewPassword, Password, RoleName, Username, visible,
+};
 use crate::embedded::Announce;
 use crate::failure::Detail;
 use crate::registry::Registry;
-use crate::roles::{Access, RoleError};
+use crate::roles::{Access, DatabaseUser, RoleError};
 use crate::startup::{StartupError, StateUse, Target, TargetError};
 use crate::state::{Action, Event, Outcome, Source, StateError, StateStore};
 
@@ -187,6 +189,10 @@ enum Request {
     Delete {
         name: RoleName,
     },
+    SetLimits {
+        name: RoleName,
+        change: LimitsChange,
+    },
     Sessions {
         name: RoleName,
         json: bool,
@@ -239,6 +245,24 @@ impl Request {
             Command::DatabaseUsersDelete { username } => Self::Delete {
                 name: role(&username)?,
             },
+            Command::DatabaseUsersSetLimits {
+                expires,
+                no_expiry,
+                connection_limit,
+                no_connection_limit,
+                username,
+            } => Self::SetLimits {
+                name: role(&username)?,
+                change: limits_change(
+                    flag_or_removal(expires.as_deref(), no_expiry, "expires", "no-expiry")?,
+                    flag_or_removal(
+                        connection_limit.as_deref(),
+                        no_connection_limit,
+                        "connection-limit",
+                        "no-connection-limit",
+                    )?,
+                )?,
+            },
             Command::DatabaseUsersSessions { json, username } => Self::Sessions {
                 name: role(&username)?,
                 json,
@@ -266,16 +290,53 @@ fn new_limits(expires: Option<&str>, connection_limit: Option<&str>) -> Result<L
     }
     let expires = expires.unwrap_or("");
     let connection_limit = connection_limit.unwrap_or("");
-    Limits::from_entry(expires, connection_limit, Some(Expiry::today())).map_err(|problems| {
-        let messages: Vec<String> = [
-            problems.expires.map(|e| e.to_string()),
-            problems.connection_limit.map(|e| e.to_string()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        CliError::Usage(messages.join(" "))
-    })
+    Limits::from_entry(expires, connection_limit, Some(Expiry::today())).map_err(limit_problems)
+}
+
+/// What `--NAME VALUE` or `--REMOVAL` asks of one limit: `None` to keep
+/// it, `Some("")` to remove it, else its new value. A flag given empty is
+/// refused: "none" is said with the removal flag.
+fn flag_or_removal<'a>(
+    value: Option<&'a str>,
+    remove: bool,
+    name: &str,
+    removal: &str,
+) -> Result<Option<&'a str>, CliError> {
+    match value {
+        Some(text) if text.trim().is_empty() => Err(CliError::Usage(format!(
+            "--{name} needs a value; --{removal} removes it."
+        ))),
+        Some(text) => Ok(Some(text)),
+        None => Ok(remove.then_some("")),
+    }
+}
+
+/// A change of limits from the command line; one that changes nothing is
+/// refused (a command that silently did nothing would look done).
+fn limits_change(
+    expires: Option<&str>,
+    connection_limit: Option<&str>,
+) -> Result<LimitsChange, CliError> {
+    if expires.is_none() && connection_limit.is_none() {
+        return Err(CliError::Usage(
+            "Nothing to change: give --expires, --no-expiry, --connection-limit or \
+             --no-connection-limit."
+                .to_owned(),
+        ));
+    }
+    LimitsChange::from_entry(expires, connection_limit).map_err(limit_problems)
+}
+
+/// Both limits' problems, in one message.
+fn limit_problems(problems: LimitProblems) -> CliError {
+    let messages: Vec<String> = [
+        problems.expires.map(|e| e.to_string()),
+        problems.connection_limit.map(|e| e.to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    CliError::Usage(messages.join(" "))
 }
 
 async fn execute(settings: &Settings, context: &Context, request: Request) -> Result<(), CliError> {
@@ -369,6 +430,19 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             result?;
             emit(&format!("User \"{}\" deleted.\n", visible(name.as_str())))?;
         }
+        Request::SetLimits { name, change } => {
+            let result = roles.set_limits(&name, &change).await;
+            record(
+                context,
+                &database,
+                Action::SetLimits,
+                name.as_str(),
+                &result,
+            )
+            .await;
+            result?;
+            emit(&limits_line(&roles.find(&name).await?))?;
+        }
         Request::Sessions { name, json } => sessions::show(roles, &name, json).await?,
         Request::Doctor { json, fix } => {
             if fix {
@@ -405,6 +479,20 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
         }
     }
     Ok(())
+}
+
+/// A user's limits as PostgreSQL now has them, in a line.
+fn limits_line(user: &DatabaseUser) -> String {
+    let expires = user
+        .expires_shown()
+        .map_or_else(|| "never".to_owned(), |at| format!("{at} (UTC)"));
+    let limit = user
+        .connection_limit
+        .map_or_else(|| "none".to_owned(), |n| n.to_string());
+    format!(
+        "User \"{}\": password expires {expires}, connection limit {limit}.\n",
+        visible(&user.username)
+    )
 }
 
 /// Records a CLI action in the audit log, as operator `cli`.

@@ -10,7 +10,8 @@
 //!   database's and `public`'s privileges, and every privilege on the
 //!   protected user's tables and sequences;
 //! - users whose password is stored as MD5, users that may log in with no
-//!   password, expired users, and roles pgusers cannot manage.
+//!   password, expired users, and roles pgusers cannot manage; the last
+//!   two are someone's decision, [`Severity::Notice`]s, not problems.
 //!
 //! pgusers fixes a finding itself ([`Finding::fixable`]) only when the fix
 //! is what it does when it creates users: a grant on a table or sequence,
@@ -57,6 +58,19 @@ pub enum Problem {
     NotManageable { role: String, reason: String },
 }
 
+/// Whether a finding is drift to fix, or a fact to know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Access is not what pgusers sets up, or a password is weak: `pgusers
+    /// doctor` exits 1 while one is found.
+    Problem,
+    /// What someone decided, shown so nobody is surprised: a role pgusers
+    /// does not manage (another database's user on a shared server, a
+    /// privileged role), a password whose expiry came. Not a failure.
+    Notice,
+}
+
 /// One finding: what is wrong, in words, and what fixes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -64,6 +78,7 @@ pub struct Finding {
     pub key: String,
     #[serde(flatten)]
     pub problem: Problem,
+    pub severity: Severity,
     /// What is wrong, in a sentence.
     pub words: String,
     /// The exact SQL that fixes it, when SQL does.
@@ -86,6 +101,11 @@ impl Finding {
             .take(16)
             .map(|byte| format!("{byte:02x}"))
             .collect()
+    }
+
+    /// Whether this is a problem, not a notice.
+    pub fn is_problem(&self) -> bool {
+        self.severity == Severity::Problem
     }
 
     /// Whether `sent` (a key or a token) names this finding.
@@ -395,6 +415,7 @@ fn unreadable(
         fixable,
         advice,
         user_page: None,
+        severity: Severity::Problem,
         problem: Problem::Unreadable {
             relation,
             relation_kind,
@@ -419,6 +440,7 @@ fn future_unreadable(role: String, readers: &str, fixable: bool) -> Finding {
             )
         }),
         user_page: None,
+        severity: Severity::Problem,
         problem: Problem::FutureTablesUnreadable { role },
     }
 }
@@ -469,6 +491,7 @@ fn read_write_missing(user: &str, missing: &[(String, Option<String>)], facts: &
         fixable: true,
         advice: None,
         user_page: None,
+        severity: Severity::Problem,
         problem: Problem::ReadWriteMissing {
             user: user.to_owned(),
             missing: lacks,
@@ -476,10 +499,17 @@ fn read_write_missing(user: &str, missing: &[(String, Option<String>)], facts: &
     }
 }
 
-fn advice_only(key: String, problem: Problem, words: String, advice: &str) -> Finding {
+fn advice_only(
+    key: String,
+    problem: Problem,
+    severity: Severity,
+    words: String,
+    advice: &str,
+) -> Finding {
     Finding {
         key,
         problem,
+        severity,
         words,
         fix_sql: None,
         fixable: false,
@@ -494,6 +524,7 @@ fn md5(user: &str) -> Finding {
         Problem::Md5Password {
             user: user.to_owned(),
         },
+        Severity::Problem,
         format!(
             "The password of \"{user}\" is stored as MD5, which PostgreSQL deprecates and which \
              an attacker who reads it can replay."
@@ -509,6 +540,7 @@ fn no_password(user: &str) -> Finding {
         Problem::NoPassword {
             user: user.to_owned(),
         },
+        Severity::Problem,
         format!(
             "\"{user}\" may log in and has no password: only a method that asks for none \
              (trust, peer, ident, a certificate) lets it in."
@@ -524,6 +556,7 @@ fn expired(user: &str, at: &str) -> Finding {
             user: user.to_owned(),
             at: at.to_owned(),
         },
+        Severity::Notice,
         format!(
             "The password of \"{user}\" expired ({at} UTC): it cannot log in with it (a method \
              that asks for no password still lets it in)."
@@ -539,6 +572,7 @@ fn not_manageable(role: &str, reason: &str) -> Finding {
             role: role.to_owned(),
             reason: reason.to_owned(),
         },
+        Severity::Notice,
         format!("pgusers does not manage \"{role}\": {reason}."),
         "Nothing to do if that is intended; pgusers lists it and changes nothing of it.",
     )

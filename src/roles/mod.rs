@@ -53,7 +53,7 @@ pub use admin::{
     AdminKind, AdminPower, ServerVersion, UNKNOWN_ENCRYPTION, unknown_encryption_note,
 };
 pub use code::LeftCode;
-pub use doctor::{Finding, Problem};
+pub use doctor::{Finding, Problem, Severity};
 pub use error::RoleError;
 pub use listing::{ListPage, Listing, Window};
 pub use provision::{provision_database, random_default_name};

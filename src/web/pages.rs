@@ -513,17 +513,35 @@ pub struct DoctorPage {
 }
 
 impl DoctorPage {
-    /// "No problem found.", "3 findings, 2 of which pgusers can fix."
+    /// The findings that are drift or a weak password.
+    pub fn problems(&self) -> Vec<&Finding> {
+        self.findings.iter().filter(|f| f.is_problem()).collect()
+    }
+
+    /// The findings that are someone's decision, shown apart.
+    pub fn notices(&self) -> Vec<&Finding> {
+        self.findings.iter().filter(|f| !f.is_problem()).collect()
+    }
+
+    /// "No problem found.", "3 problems; pgusers can fix 2 of them.", and
+    /// how many notices follow.
     pub fn summary(&self) -> String {
-        if self.findings.is_empty() {
-            return "No problem found.".to_owned();
+        let problems = self.problems();
+        let notices = self.notices().len() as u64;
+        let fixable = problems.iter().filter(|f| f.fixable).count() as u64;
+        let found = crate::domain::count(problems.len() as u64, "problem", "problems");
+        let mut summary = match (problems.len(), fixable) {
+            (0, _) => "No problem found.".to_owned(),
+            (_, 0) => format!("{found}; none is for pgusers to fix."),
+            (_, n) => format!("{found}; pgusers can fix {n} of them."),
+        };
+        if notices > 0 {
+            summary.push_str(&format!(
+                " {} below, for your information.",
+                crate::domain::count(notices, "notice", "notices")
+            ));
         }
-        let fixable = self.findings.iter().filter(|f| f.fixable).count() as u64;
-        let found = crate::domain::count(self.findings.len() as u64, "finding", "findings");
-        match fixable {
-            0 => format!("{found}; none is for pgusers to fix."),
-            n => format!("{found}; pgusers can fix {n} of them."),
-        }
+        summary
     }
 }
 

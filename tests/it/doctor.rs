@@ -3,7 +3,7 @@
 //! in as them).
 
 use pgusers::domain::{ConnectionLimit, Expiry, Limits, LimitsChange, RoleName};
-use pgusers::roles::{Access, Finding, Problem};
+use pgusers::roles::{Access, Finding, Problem, Severity};
 
 use crate::helpers::{
     AdminKind, TestDb, admin_kind, ident, password, sqlstate, test_db, unique_name,
@@ -329,8 +329,17 @@ async fn md5_passwordless_expired_and_unmanageable_users_are_named_with_what_to_
         .find(|f| f.key == format!("not-manageable:{power}"))
         .expect("the CREATEDB role");
     assert!(power.words.contains("CREATEDB"), "{}", power.words);
+    assert_eq!(
+        (expired.severity, power.severity),
+        (Severity::Notice, Severity::Notice),
+        "someone's decision, not drift"
+    );
     assert_eq!(db.roles.fix_access(&power.key).await.unwrap(), None);
     if reads_passwords {
+        for key in [format!("md5:{md5}"), format!("no-password:{open}")] {
+            let finding = found.iter().find(|f| f.key == key).unwrap();
+            assert_eq!(finding.severity, Severity::Problem, "{key}");
+        }
         db.roles
             .reset_password(&RoleName::parse(&md5).unwrap())
             .await
@@ -445,7 +454,7 @@ async fn pgusers_doctor_exits_1_with_findings_fixes_them_with_fix_and_then_exits
     assert!(
         found
             .stdout
-            .starts_with("2 findings (2 pgusers can fix with --fix):\n"),
+            .starts_with("2 problems (2 pgusers can fix with --fix):\n"),
         "{}",
         found.stdout
     );
@@ -456,6 +465,7 @@ async fn pgusers_doctor_exits_1_with_findings_fixes_them_with_fix_and_then_exits
     assert_eq!(findings[0]["kind"], "unreadable");
     assert_eq!(findings[0]["relation"], format!("public.{table}"));
     assert_eq!(findings[1]["key"], format!("future:{creator}"));
+    assert_eq!(findings[1]["severity"], "problem");
     assert_eq!(fixed.code, 0, "{}\n{}", fixed.stdout, fixed.stderr);
     assert_eq!(
         fixed.stdout.matches("Fixed: ").count(),
@@ -474,6 +484,52 @@ async fn pgusers_doctor_exits_1_with_findings_fixes_them_with_fix_and_then_exits
         .batch_execute(&format!("SELECT * FROM public.{table}"))
         .await
         .expect("the reader reads it");
+}
+
+#[tokio::test]
+async fn another_databases_user_on_a_shared_server_is_a_notice_and_pgusers_doctor_exits_0() {
+    let server = crate::helpers::OwnCluster::start().await;
+    let db = crate::helpers::test_db_on(server.server()).await;
+    let other = crate::helpers::test_db_on(server.server()).await;
+    let (theirs, _) = other.create_user("theirs", Access::ReadWrite).await;
+    let app = crate::helpers::spawn_app_on(db, |_| {}).await;
+    app.log_in().await;
+    let db = &app.db;
+
+    let text = crate::cli::run(crate::cli::cli(db).args(["doctor"]), "");
+    let json = crate::cli::run(crate::cli::cli(db).args(["doctor", "--json"]), "");
+    let page = app.get(&app.database_page("/settings/health")).await;
+
+    assert_eq!(
+        (text.code, text.stderr.as_str()),
+        (0, ""),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.starts_with(&format!(
+            "No problem found.\n\n1 notice (nothing fails for them):\n\n- pgusers does not \
+             manage \"{theirs}\": "
+        )),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains(&other.name), "names the database");
+    let findings: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json.code, 0);
+    assert_eq!(findings[0]["kind"], "not_manageable");
+    assert_eq!(findings[0]["severity"], "notice");
+    assert!(
+        page.body
+            .contains("No problem found. 1 notice below, for your information."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"<h3 id="notices">Notices</h3>"#));
+    assert!(
+        page.body
+            .contains(&format!(r#"data-key="not-manageable:{theirs}""#))
+    );
 }
 
 #[tokio::test]

@@ -854,7 +854,12 @@ async fn start(builder: ApplicationBuilder, tuning: Tuning, database: &str) -> B
 /// itself, given the test database as `DATABASE_URL` and its state
 /// database as `PGUSERS_STATE_URL`.
 pub async fn spawn_app_tuned(tune: impl FnOnce(&mut Tuning)) -> TestApp {
-    let db = test_db().await;
+    spawn_app_on(test_db().await, tune).await
+}
+
+/// The dashboard as [`spawn_app_tuned`] starts it, over `db` (a database
+/// of a server of the test's own, say).
+pub async fn spawn_app_on(db: TestDb, tune: impl FnOnce(&mut Tuning)) -> TestApp {
     let (_, state_db, operator_password) = state_of(&db).await;
     let mut tuning = Tuning::default();
     tune(&mut tuning);

@@ -504,3 +504,131 @@ async fn the_cli_creates_a_user_with_limits_and_refuses_wrong_ones_before_asking
     assert_eq!(listed.expires.as_deref(), Some("2033-07-01T00:00:00Z"));
     assert_eq!(listed.connection_limit, Some(3));
 }
+
+#[tokio::test]
+async fn the_cli_sets_removes_and_keeps_limits_and_a_past_day_cuts_the_user_off() {
+    let db = test_db().await;
+    let (name, secret) =
+        user_with(&db, Access::ReadWrite, &limits(Some("2031-01-01"), Some(4))).await;
+    let set_limits = |args: &[&str]| {
+        let mut command = cli(&db);
+        command
+            .arg("database-users-set-limits")
+            .args(args)
+            .arg(&name);
+        run(&mut command, "")
+    };
+
+    let limit_only = set_limits(&["--connection-limit", "2"]);
+    let after_limit = db.listed(&name).await;
+    let removed = set_limits(&["--no-expiry", "--no-connection-limit"]);
+    let after_removal = db.listed(&name).await;
+    let cut_off = set_limits(&["--expires", "2001-02-03"]);
+
+    assert_eq!(limit_only.code, 0, "{}", limit_only.stderr);
+    assert_eq!(
+        limit_only.stdout,
+        format!("User \"{name}\": password expires 2031-01-01 (UTC), connection limit 2.\n")
+    );
+    assert_eq!(
+        (after_limit.expires.as_deref(), after_limit.connection_limit),
+        (Some("2031-01-01T00:00:00Z"), Some(2)),
+        "the expiry no flag named is kept"
+    );
+    assert_eq!(
+        removed.stdout,
+        format!("User \"{name}\": password expires never, connection limit none.\n")
+    );
+    assert_eq!(
+        (after_removal.expires, after_removal.connection_limit),
+        (None, None)
+    );
+    assert_eq!(cut_off.code, 0, "{}", cut_off.stderr);
+    assert!(db.listed(&name).await.expired);
+    assert_eq!(
+        sqlstate(db.connect_as(&name, &secret).await),
+        "28P01",
+        "an expired password no longer logs in"
+    );
+    let past = db
+        .count(&format!(
+            "SELECT count(*) FROM pg_roles WHERE rolname = '{name}' AND rolvaliduntil < now()"
+        ))
+        .await;
+    assert_eq!(past, 1, "the catalog holds the past day");
+}
+
+#[tokio::test]
+async fn the_cli_refuses_a_limits_change_that_changes_nothing_or_says_it_twice() {
+    let db = test_db().await;
+    let (name, _) = user_with(&db, Access::ReadOnly, &limits(Some("2031-01-01"), Some(4))).await;
+    let set_limits = |args: &[&str]| {
+        let mut command = cli(&db);
+        command
+            .arg("database-users-set-limits")
+            .args(args)
+            .arg(&name);
+        run(&mut command, "")
+    };
+
+    let nothing = set_limits(&[]);
+    let both = set_limits(&["--expires", "2032-01-01", "--no-expiry"]);
+    let empty = set_limits(&["--connection-limit", " "]);
+    let wrong = set_limits(&["--expires", "2031-02-30", "--connection-limit", "10001"]);
+
+    assert_eq!(nothing.code, 2);
+    assert!(
+        nothing.stderr.contains("Nothing to change: give --expires"),
+        "{}",
+        nothing.stderr
+    );
+    assert_eq!(both.code, 2);
+    assert!(
+        both.stderr.contains("cannot be used with"),
+        "{}",
+        both.stderr
+    );
+    assert_eq!(empty.code, 2);
+    assert!(
+        empty
+            .stderr
+            .contains("--connection-limit needs a value; --no-connection-limit removes it."),
+        "{}",
+        empty.stderr
+    );
+    assert_eq!(wrong.code, 2);
+    assert!(wrong.stderr.contains("(2031-02-30)"), "{}", wrong.stderr);
+    assert!(wrong.stderr.contains("10000"), "{}", wrong.stderr);
+    let listed = db.listed(&name).await;
+    assert_eq!(
+        (listed.expires.as_deref(), listed.connection_limit),
+        (Some("2031-01-01T00:00:00Z"), Some(4)),
+        "nothing was changed"
+    );
+}
+
+#[tokio::test]
+async fn the_cli_sets_no_limits_on_the_protected_user() {
+    let db = test_db().await;
+    let protected = db.protected.clone();
+
+    let refused = run(
+        cli(&db).args([
+            "database-users-set-limits",
+            "--connection-limit",
+            "1",
+            &protected,
+        ]),
+        "",
+    );
+
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(refused.stderr.contains("protected"), "{}", refused.stderr);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM pg_roles WHERE rolname = '{protected}' AND rolconnlimit = -1"
+        ))
+        .await,
+        1
+    );
+}
