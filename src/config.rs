@@ -176,7 +176,7 @@ pub enum Command {
     /// Check the database's access for drift: what the read-only and
     /// read-write users cannot do that they should, MD5 and passwordless
     /// users; expired ones and roles pgusers does not manage as notices.
-    /// Exits 0 when no problem is found (notices fail nothing), 1 when one
+    /// Exits 0 when no problem is found (notices fail nothing), 5 when one
     /// is.
     Doctor {
         /// Print JSON instead of text.

@@ -1,6 +1,6 @@
 //! `pgusers doctor`: the access doctor's findings, and with `--fix` the
 //! fixes pgusers runs. Exits 0 when no problem is found (after the fixes),
-//! 1 when one is; notices (what someone decided: a role pgusers does not
+//! 5 when one is; notices (what someone decided: a role pgusers does not
 //! manage, an expiry that came) are printed and fail nothing.
 
 use super::{CliError, emit};

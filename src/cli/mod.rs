@@ -35,8 +35,9 @@ pub mod exit {
     pub const REFUSED: u8 = 3;
     /// The database cannot be reached (or is busy): try again later.
     pub const UNAVAILABLE: u8 = 4;
-    /// `doctor` found something (as `diff` says the files differ).
-    pub const FINDINGS: u8 = 1;
+    /// `doctor` found a problem: its own code, so a check can tell it from
+    /// a failure to look.
+    pub const FINDINGS: u8 = 5;
 }
 
 /// Why a command failed. A lower layer's error is kept whole (its words
@@ -441,7 +442,18 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             )
             .await;
             result?;
-            emit(&limits_line(&roles.find(&name).await?))?;
+            // The change is committed: should reading it back fail, say so
+            // with the error, so nobody takes it for undone.
+            let user = roles.find(&name).await.map_err(|error| {
+                CliError::Failed(Detail::new(
+                    format!(
+                        "Limits of user \"{}\" set; reading them back failed: {error}",
+                        visible(name.as_str())
+                    ),
+                    error,
+                ))
+            })?;
+            emit(&limits_line(&user))?;
         }
         Request::Sessions { name, json } => sessions::show(roles, &name, json).await?,
         Request::Doctor { json, fix } => {
@@ -483,16 +495,19 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
 
 /// A user's limits as PostgreSQL now has them, in a line.
 fn limits_line(user: &DatabaseUser) -> String {
-    let expires = user
-        .expires_shown()
-        .map_or_else(|| "never".to_owned(), |at| format!("{at} (UTC)"));
-    let limit = user
-        .connection_limit
-        .map_or_else(|| "none".to_owned(), |n| n.to_string());
-    format!(
-        "User \"{}\": password expires {expires}, connection limit {limit}.\n",
-        visible(&user.username)
-    )
+    let name = visible(&user.username);
+    let expires = match user.expires_shown() {
+        None => "no expiry".to_owned(),
+        Some(at) if user.expired => {
+            format!("password expired {at} (UTC): it can no longer log in with its password")
+        }
+        Some(at) => format!("password expires {at} (UTC)"),
+    };
+    let limit = user.connection_limit.map_or_else(
+        || "no connection limit".to_owned(),
+        |n| format!("connection limit {n}"),
+    );
+    format!("User \"{name}\": {expires}; {limit}.\n")
 }
 
 /// Records a CLI action in the audit log, as operator `cli`.

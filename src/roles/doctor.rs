@@ -10,8 +10,10 @@
 //!   database's and `public`'s privileges, and every privilege on the
 //!   protected user's tables and sequences;
 //! - users whose password is stored as MD5, users that may log in with no
-//!   password, expired users, and roles pgusers cannot manage; the last
-//!   two are someone's decision, [`Severity::Notice`]s, not problems.
+//!   password, expired users, and roles pgusers cannot manage. Expired
+//!   users (but the protected one) and roles it does not manage are
+//!   someone's decision: [`Severity::Notice`]s, not problems. A weak
+//!   password is a problem whoever's role it is.
 //!
 //! pgusers fixes a finding itself ([`Finding::fixable`]) only when the fix
 //! is what it does when it creates users: a grant on a table or sequence,
@@ -63,11 +65,12 @@ pub enum Problem {
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Access is not what pgusers sets up, or a password is weak: `pgusers
-    /// doctor` exits 1 while one is found.
+    /// doctor` exits 5 while one is found.
     Problem,
     /// What someone decided, shown so nobody is surprised: a role pgusers
     /// does not manage (another database's user on a shared server, a
-    /// privileged role), a password whose expiry came. Not a failure.
+    /// privileged role), a password whose expiry came (but the protected
+    /// user's, a problem). Not a failure.
     Notice,
 }
 
@@ -235,11 +238,13 @@ impl RoleManager {
         let mut findings = drift(&client, &facts, &users).await?;
         for user in &users {
             let name = &user.username;
-            if let Some(reason) = user.not_manageable.as_ref().filter(|_| !user.protected) {
+            let unmanaged = user.not_manageable.as_ref().filter(|_| !user.protected);
+            if let Some(reason) = unmanaged {
                 findings.push(not_manageable(name, &reason.to_string()));
-                continue;
             }
             let page = user.manageable().then(|| name.clone());
+            // A weak password is a problem whoever's role it is: the more
+            // a role may do, the more it matters.
             let mut about = Vec::new();
             if user.password_encryption == PasswordEncryption::Md5 {
                 about.push(md5(name));
@@ -249,14 +254,18 @@ impl RoleManager {
             }
             if user.expired {
                 let at = user.expires_shown().unwrap_or_default();
-                about.push(expired(name, &at));
+                about.push(expired(name, &at, user.protected));
             }
             for mut finding in about {
                 if page.is_none() {
+                    let whose = if unmanaged.is_some() {
+                        "a role it does not manage"
+                    } else {
+                        "the protected user, or a database's owner"
+                    };
                     finding.advice = Some(format!(
-                        "pgusers does not change \"{name}\" (the protected user, or a \
-                         database's owner): do it outside pgusers, with its application's \
-                         owners."
+                        "pgusers does not change \"{name}\" ({whose}): do it outside pgusers, \
+                         with its application's owners."
                     ));
                 }
                 finding.user_page = page.clone();
@@ -549,8 +558,10 @@ fn no_password(user: &str) -> Finding {
     )
 }
 
-fn expired(user: &str, at: &str) -> Finding {
-    advice_only(
+/// An expired password: someone's decision for a user, a problem for the
+/// protected user (its applications are refused).
+fn expired(user: &str, at: &str, protected: bool) -> Finding {
+    let mut finding = advice_only(
         format!("expired:{user}"),
         Problem::Expired {
             user: user.to_owned(),
@@ -562,7 +573,14 @@ fn expired(user: &str, at: &str) -> Finding {
              that asks for no password still lets it in)."
         ),
         "Change its expiry if it should still log in, or delete it.",
-    )
+    );
+    if protected {
+        finding.severity = Severity::Problem;
+        finding.words.push_str(
+            " It is the protected user: whatever logs in as it with its password is refused.",
+        );
+    }
+    finding
 }
 
 fn not_manageable(role: &str, reason: &str) -> Finding {

@@ -324,22 +324,39 @@ async fn md5_passwordless_expired_and_unmanageable_users_are_named_with_what_to_
         expired.fix_sql, None,
         "pgusers fixes none of these by itself"
     );
-    let power = found
+    let builder = found
         .iter()
         .find(|f| f.key == format!("not-manageable:{power}"))
         .expect("the CREATEDB role");
-    assert!(power.words.contains("CREATEDB"), "{}", power.words);
+    assert!(builder.words.contains("CREATEDB"), "{}", builder.words);
     assert_eq!(
-        (expired.severity, power.severity),
+        (expired.severity, builder.severity),
         (Severity::Notice, Severity::Notice),
         "someone's decision, not drift"
     );
-    assert_eq!(db.roles.fix_access(&power.key).await.unwrap(), None);
+    assert_eq!(db.roles.fix_access(&builder.key).await.unwrap(), None);
     if reads_passwords {
-        for key in [format!("md5:{md5}"), format!("no-password:{open}")] {
-            let finding = found.iter().find(|f| f.key == key).unwrap();
+        // A weak password is a problem whoever's role it is.
+        for key in [
+            format!("md5:{md5}"),
+            format!("no-password:{open}"),
+            format!("no-password:{power}"),
+        ] {
+            let finding = found.iter().find(|f| f.key == key).expect(&key);
             assert_eq!(finding.severity, Severity::Problem, "{key}");
         }
+        let unmanaged = found
+            .iter()
+            .find(|f| f.key == format!("no-password:{power}"))
+            .unwrap();
+        assert!(
+            unmanaged
+                .advice
+                .as_deref()
+                .unwrap()
+                .contains("(a role it does not manage)"),
+            "{unmanaged:?}"
+        );
         db.roles
             .reset_password(&RoleName::parse(&md5).unwrap())
             .await
@@ -350,6 +367,34 @@ async fn md5_passwordless_expired_and_unmanageable_users_are_named_with_what_to_
             "a reset stores SCRAM-SHA-256"
         );
     }
+}
+
+#[tokio::test]
+async fn the_protected_users_expiry_is_a_problem_not_a_notice() {
+    let db = test_db().await;
+    db.as_admin_in_use()
+        .await
+        .batch_execute(&format!(
+            "ALTER ROLE {} VALID UNTIL '2001-02-03'",
+            ident(&db.protected)
+        ))
+        .await
+        .unwrap();
+
+    let found = db.roles.check_access().await.unwrap();
+
+    let expired = found
+        .iter()
+        .find(|f| f.key == format!("expired:{}", db.protected))
+        .expect("the protected user's expiry");
+    assert_eq!(expired.severity, Severity::Problem);
+    assert!(
+        expired.words.ends_with(
+            "It is the protected user: whatever logs in as it with its password is refused."
+        ),
+        "{}",
+        expired.words
+    );
 }
 
 #[tokio::test]
@@ -431,7 +476,7 @@ async fn the_health_tab_shows_a_finding_with_its_sql_and_its_fix_button_fixes_it
 }
 
 #[tokio::test]
-async fn pgusers_doctor_exits_1_with_findings_fixes_them_with_fix_and_then_exits_0() {
+async fn pgusers_doctor_exits_5_with_problems_fixes_them_with_fix_and_then_exits_0() {
     // A server of its own: every login role of a server is listed, and
     // another test's users would be findings here.
     let server = crate::helpers::OwnCluster::start().await;
@@ -445,7 +490,7 @@ async fn pgusers_doctor_exits_1_with_findings_fixes_them_with_fix_and_then_exits
     let fixed = crate::cli::run(crate::cli::cli(&db).args(["doctor", "--fix"]), "");
     let clean = crate::cli::run(crate::cli::cli(&db).args(["doctor"]), "");
 
-    assert_eq!(found.code, 1, "{}", found.stderr);
+    assert_eq!(found.code, 5, "{}", found.stderr);
     assert!(
         found.stderr.is_empty(),
         "findings are output, not errors: {}",
@@ -506,22 +551,34 @@ async fn another_databases_user_on_a_shared_server_is_a_notice_and_pgusers_docto
         "{}",
         text.stdout
     );
+    // Under a CREATEROLE administrator, the master role is a notice too.
     assert!(
-        text.stdout.starts_with(&format!(
-            "No problem found.\n\n1 notice (nothing fails for them):\n\n- pgusers does not \
-             manage \"{theirs}\": "
+        text.stdout.starts_with("No problem found.\n\n")
+            && text.stdout.contains("(nothing fails for them):\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains(&format!(
+            "\n- pgusers does not manage \"{theirs}\": it is a user of database {} ",
+            other.name
         )),
         "{}",
         text.stdout
     );
-    assert!(text.stdout.contains(&other.name), "names the database");
     let findings: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(json.code, 0);
-    assert_eq!(findings[0]["kind"], "not_manageable");
-    assert_eq!(findings[0]["severity"], "notice");
+    let theirs_found = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == format!("not-manageable:{theirs}"))
+        .expect("listed");
+    assert_eq!(theirs_found["kind"], "not_manageable");
+    assert_eq!(theirs_found["severity"], "notice");
     assert!(
-        page.body
-            .contains("No problem found. 1 notice below, for your information."),
+        page.body.contains("No problem found. ")
+            && page.body.contains(" below, for your information."),
         "{}",
         page.body
     );

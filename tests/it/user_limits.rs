@@ -528,7 +528,7 @@ async fn the_cli_sets_removes_and_keeps_limits_and_a_past_day_cuts_the_user_off(
     assert_eq!(limit_only.code, 0, "{}", limit_only.stderr);
     assert_eq!(
         limit_only.stdout,
-        format!("User \"{name}\": password expires 2031-01-01 (UTC), connection limit 2.\n")
+        format!("User \"{name}\": password expires 2031-01-01 (UTC); connection limit 2.\n")
     );
     assert_eq!(
         (after_limit.expires.as_deref(), after_limit.connection_limit),
@@ -537,13 +537,20 @@ async fn the_cli_sets_removes_and_keeps_limits_and_a_past_day_cuts_the_user_off(
     );
     assert_eq!(
         removed.stdout,
-        format!("User \"{name}\": password expires never, connection limit none.\n")
+        format!("User \"{name}\": no expiry; no connection limit.\n")
     );
     assert_eq!(
         (after_removal.expires, after_removal.connection_limit),
         (None, None)
     );
     assert_eq!(cut_off.code, 0, "{}", cut_off.stderr);
+    assert_eq!(
+        cut_off.stdout,
+        format!(
+            "User \"{name}\": password expired 2001-02-03 (UTC): it can no longer log in with \
+             its password; no connection limit.\n"
+        )
+    );
     assert!(db.listed(&name).await.expired);
     assert_eq!(
         sqlstate(db.connect_as(&name, &secret).await),
@@ -630,5 +637,80 @@ async fn the_cli_sets_no_limits_on_the_protected_user() {
         ))
         .await,
         1
+    );
+}
+
+#[tokio::test]
+async fn the_cli_sets_no_limits_on_a_role_pgusers_does_not_manage() {
+    let db = test_db().await;
+    let builder = crate::helpers::unique_name("builder");
+    db.as_admin_in_use()
+        .await
+        .batch_execute(&format!("CREATE ROLE {builder} LOGIN CREATEDB"))
+        .await
+        .unwrap();
+
+    let refused = run(
+        cli(&db).args([
+            "database-users-set-limits",
+            "--connection-limit",
+            "1",
+            &builder,
+        ]),
+        "",
+    );
+
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(refused.stderr.contains("CREATEDB"), "{}", refused.stderr);
+    assert!(refused.stdout.is_empty());
+    assert_eq!(db.listed(&builder).await.connection_limit, None);
+}
+
+#[tokio::test]
+async fn the_cli_sets_limits_of_a_quoted_name_made_outside_and_records_it_in_the_audit_log() {
+    let db = test_db().await;
+    // Made by hand: a space, quotes and capitals, as only SQL's quoting allows.
+    let hostile = format!("Odd \"{}\"", crate::helpers::unique_name("name"));
+    db.as_admin_in_use()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {} LOGIN",
+            crate::helpers::ident(&hostile)
+        ))
+        .await
+        .unwrap();
+    let state_url = crate::cli::dashboard_state(&db).await;
+
+    let set = run(
+        cli(&db).env("PGUSERS_STATE_URL", &state_url).args([
+            "database-users-set-limits",
+            "--connection-limit",
+            "7",
+            &hostile,
+        ]),
+        "",
+    );
+
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert_eq!(
+        set.stdout,
+        format!("User \"{hostile}\": no expiry; connection limit 7.\n")
+    );
+    assert_eq!(db.listed(&hostile).await.connection_limit, Some(7));
+    let audit = run(
+        cli(&db)
+            .env("PGUSERS_STATE_URL", &state_url)
+            .args(["audit", "--json"]),
+        "",
+    );
+    let entries: Vec<Value> = serde_json::from_str(&audit.stdout).unwrap();
+    let recorded: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["target"] == hostile.as_str() && e["action"] == "set limits")
+        .collect();
+    assert_eq!(recorded.len(), 1, "{entries:?}");
+    assert_eq!(
+        (&recorded[0]["actor"], &recorded[0]["outcome"]),
+        (&json!("cli"), &json!("ok"))
     );
 }
