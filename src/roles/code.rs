@@ -193,7 +193,8 @@ pub(super) async fn find(
                 pg_describe_object('pg_class'::regclass, c.oid, 0), c.oid::regclass::text, NULL,
                 ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN NULL
                                            ELSE pg_get_userbyid(a.grantee)::text END
-                        FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner)
+                        FROM unnest(c.relacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
+                       WHERE a.grantee <> c.relowner)
            FROM pg_class c WHERE c.relowner = $1 AND c.relkind IN ('v', 'm')
          UNION ALL
          SELECT 'trigger', pg_describe_object('pg_trigger'::regclass, t.oid, 0),

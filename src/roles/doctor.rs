@@ -150,7 +150,8 @@ const FUTURE_UNREADABLE: &str = "
                                        WHERE d.classid = 'pg_class'::regclass
                                          AND d.objid = c.oid AND d.deptype = 'e'))
        AND NOT EXISTS (
-             SELECT 1 FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) a
+             SELECT 1 FROM pg_default_acl d CROSS JOIN LATERAL unnest(d.defaclacl) i
+                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
               WHERE d.defaclrole = r.oid AND d.defaclobjtype = 'r'
                 AND d.defaclnamespace IN (0, 'public'::regnamespace)
                 AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $1)
@@ -164,115 +165,176 @@ const FUTURE_UNREADABLE: &str = "
 /// grants keep up; another user's tables are that user's to share). One
 /// row per lack: the user, what (`database`, `schema`, `table`,
 /// `sequence`) and the relation.
+///
+/// Each ACL holds an item per read-write user, and `has_*_privilege` reads
+/// the whole ACL for each user: thousands of users times thousands of
+/// items. So a privilege granted to the user itself or to PUBLIC, read
+/// once per ACL (unnested first: `aclexplode` reads its whole array again
+/// for every item it returns), settles it; `has_*_privilege` (which also counts
+/// PUBLIC's grants and the user's memberships) judges only the rest. The
+/// `CASE`s keep that order: PostgreSQL may reorder `AND`ed conditions.
 const READ_WRITE_MISSING: &str = "
     WITH protected AS (SELECT oid FROM pg_roles WHERE rolname = $1),
          marked AS (
            SELECT DISTINCT a.grantee AS oid
-             FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) a
+             FROM pg_default_acl d CROSS JOIN LATERAL unnest(d.defaclacl) i
+                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
             WHERE d.defaclrole = (SELECT oid FROM protected)
-              AND d.defaclnamespace = 'public'::regnamespace AND d.defaclobjtype = 'r')
+              AND d.defaclnamespace = 'public'::regnamespace AND d.defaclobjtype = 'r'),
+         database_items AS (
+           SELECT a.grantee, a.privilege_type
+             FROM pg_database d CROSS JOIN LATERAL unnest(d.datacl) i
+                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
+            WHERE d.datname = current_database()),
+         database_granted AS (
+           SELECT x.grantee AS oid
+             FROM database_items x
+            WHERE x.grantee <> 0
+            GROUP BY x.grantee
+           HAVING NOT EXISTS (
+                    SELECT 1 FROM unnest(ARRAY['CREATE', 'CONNECT', 'TEMPORARY']) need(p)
+                     WHERE p <> ALL (array_agg(x.privilege_type))
+                       AND p NOT IN (SELECT privilege_type FROM database_items
+                                      WHERE grantee = 0))),
+         schema_items AS (
+           SELECT a.grantee, a.privilege_type
+             FROM pg_namespace n CROSS JOIN LATERAL unnest(n.nspacl) i
+                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
+            WHERE n.nspname = 'public'),
+         schema_granted AS (
+           SELECT x.grantee AS oid
+             FROM schema_items x
+            WHERE x.grantee <> 0
+            GROUP BY x.grantee
+           HAVING NOT EXISTS (
+                    SELECT 1 FROM unnest(ARRAY['USAGE', 'CREATE']) need(p)
+                     WHERE p <> ALL (array_agg(x.privilege_type))
+                       AND p NOT IN (SELECT privilege_type FROM schema_items
+                                      WHERE grantee = 0))),
+         relations AS (
+           SELECT c.oid, c.relkind, c.relacl
+             FROM pg_class c
+            WHERE c.relnamespace = 'public'::regnamespace
+              AND c.relkind IN ('r', 'p', 'S')
+              AND c.relowner = (SELECT oid FROM protected)),
+         relation_granted AS (
+           SELECT c.oid AS relation, a.grantee AS oid
+             FROM relations c CROSS JOIN LATERAL unnest(c.relacl) i
+                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
+            WHERE a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE',
+                                       'REFERENCES', 'TRIGGER', 'USAGE')
+            GROUP BY c.oid, c.relkind, a.grantee
+           HAVING count(DISTINCT a.privilege_type) FILTER (
+                    WHERE CASE WHEN c.relkind = 'S'
+                               THEN a.privilege_type IN ('USAGE', 'SELECT', 'UPDATE')
+                               ELSE a.privilege_type <> 'USAGE' END)
+                  = CASE WHEN c.relkind = 'S' THEN 3 ELSE 7 END)
     SELECT r.rolname::text, w.what, w.relation
       FROM marked m JOIN pg_roles r ON r.oid = m.oid
      CROSS JOIN LATERAL (
        SELECT 0 AS o, 'database' AS what, NULL::text AS relation
-        WHERE NOT (has_database_privilege(m.oid, current_database(), 'CREATE')
-                   AND has_database_privilege(m.oid, current_database(), 'CONNECT')
-                   AND has_database_privilege(m.oid, current_database(), 'TEMPORARY'))
+        WHERE CASE WHEN m.oid IN (SELECT oid FROM database_granted) THEN false
+                   ELSE NOT (has_database_privilege(m.oid, current_database(), 'CREATE')
+                             AND has_database_privilege(m.oid, current_database(), 'CONNECT')
+                             AND has_database_privilege(m.oid, current_database(), 'TEMPORARY'))
+              END
        UNION ALL
        SELECT 1, 'schema', NULL
-        WHERE NOT (has_schema_privilege(m.oid, 'public', 'USAGE')
-                   AND has_schema_privilege(m.oid, 'public', 'CREATE'))
+        WHERE CASE WHEN m.oid IN (SELECT oid FROM schema_granted) THEN false
+                   ELSE NOT (has_schema_privilege(m.oid, 'public', 'USAGE')
+                             AND has_schema_privilege(m.oid, 'public', 'CREATE'))
+              END
        UNION ALL
        SELECT 2, CASE c.relkind WHEN 'S' THEN 'sequence' ELSE 'table' END, c.oid::regclass::text
-         FROM pg_class c
-        WHERE c.relnamespace = 'public'::regnamespace
-          AND c.relkind IN ('r', 'p', 'S')
-          AND c.relowner = (SELECT oid FROM protected)
-          AND NOT CASE WHEN c.relkind = 'S'
-                       THEN has_sequence_privilege(m.oid, c.oid, 'USAGE')
-                            AND has_sequence_privilege(m.oid, c.oid, 'SELECT')
-                            AND has_sequence_privilege(m.oid, c.oid, 'UPDATE')
-                       ELSE has_table_privilege(m.oid, c.oid, 'SELECT')
-                            AND has_table_privilege(m.oid, c.oid, 'INSERT')
-                            AND has_table_privilege(m.oid, c.oid, 'UPDATE')
-                            AND has_table_privilege(m.oid, c.oid, 'DELETE')
-                            AND has_table_privilege(m.oid, c.oid, 'TRUNCATE')
-                            AND has_table_privilege(m.oid, c.oid, 'REFERENCES')
-                            AND has_table_privilege(m.oid, c.oid, 'TRIGGER') END
+         FROM relations c
+        WHERE CASE WHEN (c.oid, m.oid) IN (SELECT relation, oid FROM relation_granted)
+                   THEN false
+                   WHEN c.relkind = 'S'
+                   THEN NOT (has_sequence_privilege(m.oid, c.oid, 'USAGE')
+                             AND has_sequence_privilege(m.oid, c.oid, 'SELECT')
+                             AND has_sequence_privilege(m.oid, c.oid, 'UPDATE'))
+                   ELSE NOT (has_table_privilege(m.oid, c.oid, 'SELECT')
+                             AND has_table_privilege(m.oid, c.oid, 'INSERT')
+                             AND has_table_privilege(m.oid, c.oid, 'UPDATE')
+                             AND has_table_privilege(m.oid, c.oid, 'DELETE')
+                             AND has_table_privilege(m.oid, c.oid, 'TRUNCATE')
+                             AND has_table_privilege(m.oid, c.oid, 'REFERENCES')
+                             AND has_table_privilege(m.oid, c.oid, 'TRIGGER')) END
      ) w
      ORDER BY 1, w.o, w.relation";
 
 /// How many lacks a finding names before "and N more".
 const NAMED: usize = 10;
 
+/// How many users the doctor reads at a time: ten thousand users never
+/// sit in memory at once, only the names of those pgusers manages.
+const PART: u32 = 1_000;
+
+/// The users pgusers manages, by name, and which of them are read-write.
+#[derive(Default)]
+struct Managed {
+    users: HashSet<String>,
+    read_write: HashSet<String>,
+}
+
+impl Managed {
+    fn note(&mut self, user: &DatabaseUser) {
+        if user.manageable() {
+            if !user.read_only {
+                self.read_write.insert(user.username.clone());
+            }
+            self.users.insert(user.username.clone());
+        }
+    }
+}
+
 /// The roles pgusers acts for in a fix: the protected user and the users
 /// it manages.
 struct ActsFor<'a> {
     protected: &'a str,
-    managed: HashSet<&'a str>,
+    managed: &'a Managed,
 }
 
 impl<'a> ActsFor<'a> {
-    fn new(facts: &'a Facts, users: &'a [DatabaseUser]) -> Self {
+    fn new(facts: &'a Facts, managed: &'a Managed) -> Self {
         Self {
             protected: &facts.protected,
-            managed: users
-                .iter()
-                .filter(|u| u.manageable())
-                .map(|u| u.username.as_str())
-                .collect(),
+            managed,
         }
     }
 
     fn includes(&self, role: &str) -> bool {
-        role == self.protected || self.managed.contains(role)
+        role == self.protected || self.managed.users.contains(role)
     }
 }
 
 impl RoleManager {
     /// Everything the doctor finds in this database, in the order above.
     pub async fn check_access(&self) -> Result<Vec<Finding>, RoleError> {
-        let users = self.list().await?;
+        let mut about_users = Vec::new();
+        let managed = self
+            .managed(|user| about_users.extend(user_findings(user)))
+            .await?;
         let client = self.client().await?;
         let facts = self.facts(&client).await?;
-        let mut findings = drift(&client, &facts, &users).await?;
-        for user in &users {
-            let name = &user.username;
-            let unmanaged = user.not_manageable.as_ref().filter(|_| !user.protected);
-            if let Some(reason) = unmanaged {
-                findings.push(not_manageable(name, &reason.to_string()));
-            }
-            let page = user.manageable().then(|| name.clone());
-            // A weak password is a problem whoever's role it is: the more
-            // a role may do, the more it matters.
-            let mut about = Vec::new();
-            if user.password_encryption == PasswordEncryption::Md5 {
-                about.push(md5(name));
-            }
-            if user.password_encryption == PasswordEncryption::NoPassword {
-                about.push(no_password(name));
-            }
-            if user.expired {
-                let at = user.expires_shown().unwrap_or_default();
-                about.push(expired(name, &at, user.protected));
-            }
-            for mut finding in about {
-                if page.is_none() {
-                    let whose = if unmanaged.is_some() {
-                        "a role it does not manage"
-                    } else {
-                        "the protected user, or a database's owner"
-                    };
-                    finding.advice = Some(format!(
-                        "pgusers does not change \"{name}\" ({whose}): do it outside pgusers, \
-                         with its application's owners."
-                    ));
-                }
-                finding.user_page = page.clone();
-                findings.push(finding);
-            }
-        }
+        let mut findings = drift(&client, &facts, &managed).await?;
+        findings.append(&mut about_users);
         Ok(findings)
+    }
+
+    /// The users pgusers manages, read a part at a time; `each` sees every
+    /// user on the way.
+    async fn managed(&self, mut each: impl FnMut(&DatabaseUser)) -> Result<Managed, RoleError> {
+        let mut managed = Managed::default();
+        self.list_in_parts(PART, |part| {
+            for user in part {
+                managed.note(user);
+                each(user);
+            }
+            Ok::<(), RoleError>(())
+        })
+        .await?;
+        Ok(managed)
     }
 
     /// Runs the fix of the finding `sent` names (its key or its token), if
@@ -280,11 +342,11 @@ impl RoleManager {
     /// commits only once the finding is gone. Returns the finding fixed, or
     /// `None` when there is nothing to fix.
     pub async fn fix_access(&self, sent: &str) -> Result<Option<Finding>, RoleError> {
-        let users = self.list().await?;
+        let managed = self.managed(|_| {}).await?;
         let mut client = self.client().await?;
         let tx = changes::begin(&mut client, "").await?;
         let facts = self.facts(&tx).await?;
-        let found = drift(&tx, &facts, &users).await?;
+        let found = drift(&tx, &facts, &managed).await?;
         let Some(finding) = found.into_iter().find(|f| f.named_by(sent)) else {
             return Ok(None);
         };
@@ -302,14 +364,14 @@ impl RoleManager {
         };
         // Checked again here, whatever pgusers' role may do: a fix never
         // acts for a role pgusers does not manage.
-        if !ActsFor::new(&facts, &users).includes(role) {
+        if !ActsFor::new(&facts, &managed).includes(role) {
             return Ok(None);
         }
         ensure_privileges_of(&tx, &facts, role, purpose).await?;
         let fail = |e| refusal(&facts, e, role);
         tx.batch_execute(fix).await.map_err(fail)?;
         // GRANT only warns about what it may not grant: look again.
-        let after = drift(&tx, &facts, &users).await?;
+        let after = drift(&tx, &facts, &managed).await?;
         if let Some(left) = after.iter().find(|f| f.key == finding.key) {
             return Err(RoleError::Misconfigured(
                 format!(
@@ -331,10 +393,10 @@ impl RoleManager {
 async fn drift(
     client: &impl GenericClient,
     facts: &Facts,
-    users: &[DatabaseUser],
+    managed: &Managed,
 ) -> Result<Vec<Finding>, RoleError> {
     let fail = |e| RoleError::server(e);
-    let acts_for = ActsFor::new(facts, users);
+    let acts_for = ActsFor::new(facts, managed);
     let mut findings = Vec::new();
     let readers_exist = client
         .query_opt(
@@ -380,12 +442,54 @@ async fn drift(
             .or_default()
             .push((row.get(1), row.get(2)));
     }
-    for user in users.iter().filter(|u| u.manageable() && !u.read_only) {
-        if let Some(missing) = lacks.remove(&user.username) {
-            findings.push(read_write_missing(&user.username, &missing, facts));
+    // In name order, as the query returns them.
+    for (user, missing) in lacks {
+        if managed.read_write.contains(&user) {
+            findings.push(read_write_missing(&user, &missing, facts));
         }
     }
     Ok(findings)
+}
+
+/// What is found about one user: a role pgusers does not manage (a
+/// notice), a weak password, an expired one.
+fn user_findings(user: &DatabaseUser) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let name = &user.username;
+    let unmanaged = user.not_manageable.as_ref().filter(|_| !user.protected);
+    if let Some(reason) = unmanaged {
+        findings.push(not_manageable(name, &reason.to_string()));
+    }
+    let page = user.manageable().then(|| name.clone());
+    // A weak password is a problem whoever's role it is: the more
+    // a role may do, the more it matters.
+    let mut about = Vec::new();
+    if user.password_encryption == PasswordEncryption::Md5 {
+        about.push(md5(name));
+    }
+    if user.password_encryption == PasswordEncryption::NoPassword {
+        about.push(no_password(name));
+    }
+    if user.expired {
+        let at = user.expires_shown().unwrap_or_default();
+        about.push(expired(name, &at, user.protected));
+    }
+    for mut finding in about {
+        if page.is_none() {
+            let whose = if unmanaged.is_some() {
+                "a role it does not manage"
+            } else {
+                "the protected user, or a database's owner"
+            };
+            finding.advice = Some(format!(
+                "pgusers does not change \"{name}\" ({whose}): do it outside pgusers, \
+                     with its application's owners."
+            ));
+        }
+        finding.user_page = page.clone();
+        findings.push(finding);
+    }
+    findings
 }
 
 fn unreadable(

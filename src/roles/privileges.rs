@@ -638,7 +638,9 @@ pub(super) async fn share_moved(
         .query(
             "WITH defaults AS (
                  SELECT d.defaclobjtype AS kind, a.grantee, a.privilege_type
-                   FROM pg_default_acl d, aclexplode(d.defaclacl) a
+                   FROM pg_default_acl d
+                  CROSS JOIN LATERAL unnest(d.defaclacl) i
+                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
                   WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $1)
                     AND d.defaclnamespace = 'public'::regnamespace
                     AND d.defaclobjtype IN ('r', 'S')

@@ -165,6 +165,82 @@ async fn a_read_write_user_whose_grant_on_a_protected_table_was_taken_is_found_a
 }
 
 #[tokio::test]
+async fn a_read_write_user_whose_database_and_schema_grants_were_taken_is_found_and_fixed() {
+    let db = test_db().await;
+    let (writer, writer_secret) = db.create_user("writer", Access::ReadWrite).await;
+    let (other, _) = db.create_user("other", Access::ReadWrite).await;
+    db.as_admin_in_use()
+        .await
+        .batch_execute(&format!(
+            "REVOKE CREATE ON SCHEMA public FROM {w}; REVOKE CREATE ON DATABASE {d} FROM {w};",
+            w = ident(writer.as_str()),
+            d = ident(&db.name)
+        ))
+        .await
+        .unwrap();
+    let creates = || async {
+        db.connect_as(writer.as_str(), writer_secret.expose())
+            .await
+            .unwrap()
+            .batch_execute(&format!(
+                "CREATE TABLE public.{} (v int)",
+                unique_name("mine")
+            ))
+            .await
+    };
+    assert_eq!(sqlstate(creates().await), "42501");
+
+    let found = db.roles.check_access().await.unwrap();
+
+    let key = format!("read-write:{writer}");
+    let finding = found
+        .iter()
+        .find(|f| f.key == key)
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(
+        finding.problem,
+        Problem::ReadWriteMissing {
+            user: writer.to_string(),
+            missing: vec![
+                "CREATE, CONNECT and TEMPORARY on the database".to_owned(),
+                "USAGE and CREATE on schema public".to_owned(),
+            ],
+        }
+    );
+    assert!(
+        !keys(&found).contains(&format!("read-write:{other}").as_str()),
+        "the other read-write user lacks nothing"
+    );
+    db.roles.fix_access(&key).await.unwrap().expect("fixed");
+    creates().await.expect("it creates in public again");
+    assert!(!keys(&db.roles.check_access().await.unwrap()).contains(&key.as_str()));
+
+    // Its own CREATE is not enough once PUBLIC may no longer use `public`.
+    db.admin()
+        .await
+        .batch_execute("REVOKE USAGE ON SCHEMA public FROM PUBLIC")
+        .await
+        .unwrap();
+    let found = db.roles.check_access().await.unwrap();
+    let other_key = format!("read-write:{other}");
+    let finding = found
+        .iter()
+        .find(|f| f.key == other_key)
+        .unwrap_or_else(|| panic!("{found:#?}"));
+    assert_eq!(
+        finding.problem,
+        Problem::ReadWriteMissing {
+            user: other.to_string(),
+            missing: vec!["USAGE and CREATE on schema public".to_owned()],
+        }
+    );
+    assert!(
+        !keys(&found).contains(&key.as_str()),
+        "the fix granted both to the writer itself"
+    );
+}
+
+#[tokio::test]
 async fn another_read_write_users_table_is_that_users_to_share_not_drift() {
     let db = test_db().await;
     let (first, first_secret) = db.create_user("first", Access::ReadWrite).await;
