@@ -169,7 +169,10 @@ struct SizeReport {
     floor: Row,
     page: Row,
     search: Row,
+    /// Settings › Health: the access doctor, which judges every user.
+    health: Row,
     query: Row,
+    health_findings: usize,
     page_rows: usize,
     search_rows: usize,
     /// The search page shows the same rows as the page (a build that
@@ -221,34 +224,42 @@ async fn measure_size(n: usize) -> Result<SizeReport> {
     let page_html = session.page(&page_path).await?;
     let search_path = format!("{page_path}?q={SEARCH}");
     let search_html = session.page(&search_path).await?;
+    let health_path = page_path.replace("/settings/database-users", "/settings/health");
+    let health_html = session.page_marked(&health_path, "Access health").await?;
 
     let load_before = load_average();
     // Rounds of floor, page and search, each row's figures the median of
     // its rounds: the cores are shared, and a neighbour busy during one
     // row's run would otherwise skew that row against the others.
-    let (mut floors, mut pages, mut searches) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut floors, mut pages, mut searches, mut healths) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 1..=ROUNDS {
         let floor = dashboard.wrk_both("/healthz", &session.cookie).await?;
         let page = dashboard.wrk_both(&page_path, &session.cookie).await?;
         let search = dashboard.wrk_both(&search_path, &session.cookie).await?;
+        let health = dashboard.wrk_both(&health_path, &session.cookie).await?;
         println!(
-            "round {round} of {ROUNDS}: floor p50 {}, page p50 {}, search p50 {}; \
-             req/s @{CONNECTIONS}: floor {:.0}, page {:.0}, search {:.0}",
+            "round {round} of {ROUNDS}: floor p50 {}, page p50 {}, search p50 {}, health p50 {}; \
+             req/s @{CONNECTIONS}: floor {:.0}, page {:.0}, search {:.0}, health {:.0}",
             ms(floor.p50),
             ms(page.p50),
             ms(search.p50),
+            ms(health.p50),
             floor.rps_many,
             page.rps_many,
-            search.rps_many
+            search.rps_many,
+            health.rps_many
         );
         floors.push(floor);
         pages.push(page);
         searches.push(search);
+        healths.push(health);
     }
-    let (floor, page, search) = (
+    let (floor, page, search, health) = (
         Row::median(&floors),
         Row::median(&pages),
         Row::median(&searches),
+        Row::median(&healths),
     );
     let peak_rss_kib = dashboard.peak_rss_kib()?;
     dashboard.settle().await?;
@@ -272,7 +283,9 @@ async fn measure_size(n: usize) -> Result<SizeReport> {
         floor,
         page,
         search,
+        health,
         query,
+        health_findings: health_html.matches("class=\"finding\"").count(),
         page_rows: page_html.matches("data-username=\"").count(),
         search_rows: search_html.matches("data-username=\"").count(),
         search_same: listed_names(&search_html) == listed_names(&page_html),
@@ -882,6 +895,11 @@ impl Session {
 
     /// A page as the logged-in operator sees it, which must be the users page.
     async fn page(&self, path: &str) -> Result<String> {
+        self.page_marked(path, USERS_PAGE_MARK).await
+    }
+
+    /// The page at `path`, checked to answer 200 with `mark` in it.
+    async fn page_marked(&self, path: &str, mark: &str) -> Result<String> {
         let answer = self
             .client
             .get(format!("{}{path}", self.address))
@@ -899,10 +917,7 @@ impl Session {
             status == 200,
             "{path} answered {status} {location} (a 303 to /login means the session cookie is not accepted)"
         );
-        ensure!(
-            body.contains(USERS_PAGE_MARK),
-            "{path} is not the users page: no {USERS_PAGE_MARK:?}"
-        );
+        ensure!(body.contains(mark), "{path} is not the page: no {mark:?}");
         Ok(body)
     }
 }
@@ -1211,6 +1226,7 @@ impl SizeReport {
             ("floor (/healthz)", &self.floor),
             ("page", &self.page),
             ("search page (?q=)", &self.search),
+            ("health page", &self.health),
             ("list query (1 page)", &self.query),
         ] {
             println!(
@@ -1237,6 +1253,11 @@ impl SizeReport {
             self.page_rows,
             self.search_rows,
             self.page_bytes as f64 / 1024.0
+        );
+        println!(
+            "health page: {} findings (the doctor judges all {} users on each view)",
+            self.health_findings,
+            thousands(self.n + 1)
         );
         println!(
             "load average (1 min) before measuring {}, after {} ({} cores)",
@@ -1290,10 +1311,16 @@ impl SizeReport {
 
     /// Failed requests in all of this size's runs.
     fn failed(&self) -> u64 {
-        [&self.floor, &self.page, &self.search, &self.query]
-            .iter()
-            .map(|row| row.failed.0 + row.failed.1)
-            .sum()
+        [
+            &self.floor,
+            &self.page,
+            &self.search,
+            &self.health,
+            &self.query,
+        ]
+        .iter()
+        .map(|row| row.failed.0 + row.failed.1)
+        .sum()
     }
 
     fn server_version_label(&self) -> String {
