@@ -267,10 +267,11 @@ const READ_WRITE_MISSING: &str = "
 const NAMED: usize = 10;
 
 /// How many users the doctor reads at a time: ten thousand users never
-/// sit in memory at once, only the names of those pgusers manages.
+/// sit in memory at once, only the names of those the findings are about.
 const PART: u32 = 1_000;
 
-/// The users pgusers manages, by name, and which of them are read-write.
+/// Of the roles some finding is about, those pgusers manages, and which of
+/// them are read-write.
 #[derive(Default)]
 struct Managed {
     users: HashSet<String>,
@@ -278,8 +279,8 @@ struct Managed {
 }
 
 impl Managed {
-    fn note(&mut self, user: &DatabaseUser) {
-        if user.manageable() {
+    fn note(&mut self, user: &DatabaseUser, about: &HashSet<String>) {
+        if user.manageable() && about.contains(&user.username) {
             if !user.read_only {
                 self.read_write.insert(user.username.clone());
             }
@@ -311,24 +312,36 @@ impl<'a> ActsFor<'a> {
 impl RoleManager {
     /// Everything the doctor finds in this database, in the order above.
     pub async fn check_access(&self) -> Result<Vec<Finding>, RoleError> {
+        // One connection at a time: a request never waits for a second
+        // while holding a first.
+        let (facts, drifted) = {
+            let client = self.client().await?;
+            let facts = self.facts(&client).await?;
+            let drifted = drifted(&client, &facts).await?;
+            (facts, drifted)
+        };
         let mut about_users = Vec::new();
         let managed = self
-            .managed(|user| about_users.extend(user_findings(user)))
+            .managed(&drifted.roles(), |user| {
+                about_users.extend(user_findings(user));
+            })
             .await?;
-        let client = self.client().await?;
-        let facts = self.facts(&client).await?;
-        let mut findings = drift(&client, &facts, &managed).await?;
+        let mut findings = drifted.findings(&facts, &managed);
         findings.append(&mut about_users);
         Ok(findings)
     }
 
-    /// The users pgusers manages, read a part at a time; `each` sees every
-    /// user on the way.
-    async fn managed(&self, mut each: impl FnMut(&DatabaseUser)) -> Result<Managed, RoleError> {
+    /// Which of the roles `about` pgusers manages, from every user read a
+    /// part at a time; `each` sees every user on the way.
+    async fn managed(
+        &self,
+        about: &HashSet<String>,
+        mut each: impl FnMut(&DatabaseUser),
+    ) -> Result<Managed, RoleError> {
         let mut managed = Managed::default();
         self.list_in_parts(PART, |part| {
             for user in part {
-                managed.note(user);
+                managed.note(user, about);
                 each(user);
             }
             Ok::<(), RoleError>(())
@@ -342,7 +355,15 @@ impl RoleManager {
     /// commits only once the finding is gone. Returns the finding fixed, or
     /// `None` when there is nothing to fix.
     pub async fn fix_access(&self, sent: &str) -> Result<Option<Finding>, RoleError> {
-        let managed = self.managed(|_| {}).await?;
+        // Whom the findings are about, then which of them pgusers manages
+        // (a role found only in the change below counts as one it does
+        // not: its finding is not fixed).
+        let about = {
+            let client = self.client().await?;
+            let facts = self.facts(&client).await?;
+            drifted(&client, &facts).await?.roles()
+        };
+        let managed = self.managed(&about, |_| {}).await?;
         let mut client = self.client().await?;
         let tx = changes::begin(&mut client, "").await?;
         let facts = self.facts(&tx).await?;
@@ -395,9 +416,65 @@ async fn drift(
     facts: &Facts,
     managed: &Managed,
 ) -> Result<Vec<Finding>, RoleError> {
+    Ok(drifted(client, facts).await?.findings(facts, managed))
+}
+
+/// What drifted, as PostgreSQL says it, before knowing which roles pgusers
+/// manages.
+struct Drifted {
+    /// Relation, its kind in words, owner, relkind.
+    unreadable: Vec<(String, String, String, String)>,
+    /// Roles whose future tables the read-only users will not read.
+    future: Vec<String>,
+    /// Each marked read-write user's lacks, in name order.
+    lacks: BTreeMap<String, Vec<(String, Option<String>)>>,
+}
+
+impl Drifted {
+    /// The roles the findings are about: whether pgusers manages them
+    /// decides what it fixes.
+    fn roles(&self) -> HashSet<String> {
+        self.unreadable
+            .iter()
+            .map(|(_, _, owner, _)| owner.clone())
+            .chain(self.future.iter().cloned())
+            .chain(self.lacks.keys().cloned())
+            .collect()
+    }
+
+    fn findings(self, facts: &Facts, managed: &Managed) -> Vec<Finding> {
+        let acts_for = ActsFor::new(facts, managed);
+        let mut findings = Vec::new();
+        for (relation, kind, owner, relkind) in self.unreadable {
+            findings.push(unreadable(
+                relation,
+                kind,
+                owner,
+                &relkind,
+                &facts.readers,
+                &acts_for,
+            ));
+        }
+        for role in self.future {
+            let fixable = acts_for.includes(&role);
+            findings.push(future_unreadable(role, &facts.readers, fixable));
+        }
+        for (user, missing) in self.lacks {
+            if managed.read_write.contains(&user) {
+                findings.push(read_write_missing(&user, &missing, facts));
+            }
+        }
+        findings
+    }
+}
+
+async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, RoleError> {
     let fail = |e| RoleError::server(e);
-    let acts_for = ActsFor::new(facts, managed);
-    let mut findings = Vec::new();
+    let mut drifted = Drifted {
+        unreadable: Vec::new(),
+        future: Vec::new(),
+        lacks: BTreeMap::new(),
+    };
     let readers_exist = client
         .query_opt(
             "SELECT 1 FROM pg_roles WHERE rolname = $1",
@@ -412,43 +489,30 @@ async fn drift(
             .await
             .map_err(fail)?
         {
-            findings.push(unreadable(
-                row.get(0),
-                row.get(1),
-                row.get(2),
-                row.get::<_, String>(3).as_str(),
-                &facts.readers,
-                &acts_for,
-            ));
+            drifted
+                .unreadable
+                .push((row.get(0), row.get(1), row.get(2), row.get(3)));
         }
         for row in client
             .query(FUTURE_UNREADABLE, &[&facts.readers])
             .await
             .map_err(fail)?
         {
-            let role: String = row.get(0);
-            let fixable = acts_for.includes(&role);
-            findings.push(future_unreadable(role, &facts.readers, fixable));
+            drifted.future.push(row.get(0));
         }
     }
-    let mut lacks: BTreeMap<String, Vec<(String, Option<String>)>> = BTreeMap::new();
     for row in client
         .query(READ_WRITE_MISSING, &[&facts.protected])
         .await
         .map_err(fail)?
     {
-        lacks
+        drifted
+            .lacks
             .entry(row.get(0))
             .or_default()
             .push((row.get(1), row.get(2)));
     }
-    // In name order, as the query returns them.
-    for (user, missing) in lacks {
-        if managed.read_write.contains(&user) {
-            findings.push(read_write_missing(&user, &missing, facts));
-        }
-    }
-    Ok(findings)
+    Ok(drifted)
 }
 
 /// What is found about one user: a role pgusers does not manage (a
