@@ -43,6 +43,19 @@ fn keys(findings: &[Finding]) -> Vec<&str> {
     findings.iter().map(|f| f.key.as_str()).collect()
 }
 
+/// What the doctor says read-write user `user` lacks (it must say something).
+fn lacks<'a>(findings: &'a [Finding], user: &str) -> (&'a Finding, Vec<String>) {
+    let key = format!("read-write:{user}");
+    let finding = findings
+        .iter()
+        .find(|f| f.key == key)
+        .unwrap_or_else(|| panic!("no {key} in {findings:#?}"));
+    let Problem::ReadWriteMissing { missing, .. } = &finding.problem else {
+        panic!("{finding:?}")
+    };
+    (finding, missing.clone())
+}
+
 #[tokio::test]
 async fn a_table_made_outside_pgusers_is_found_and_after_its_fix_the_read_only_user_reads_it() {
     let db = test_db().await;
@@ -143,17 +156,8 @@ async fn a_read_write_user_whose_grant_on_a_protected_table_was_taken_is_found_a
     let found = db.roles.check_access().await.unwrap();
 
     let key = format!("read-write:{writer}");
-    let finding = found
-        .iter()
-        .find(|f| f.key == key)
-        .unwrap_or_else(|| panic!("{found:#?}"));
-    assert_eq!(
-        finding.problem,
-        Problem::ReadWriteMissing {
-            user: writer.to_string(),
-            missing: vec![format!("table public.{table}")],
-        }
-    );
+    let (finding, missing) = lacks(&found, writer.as_str());
+    assert_eq!(missing, vec![format!("table public.{table}")]);
     assert_eq!(
         finding.fix_sql.as_deref(),
         Some(format!("GRANT ALL PRIVILEGES ON TABLE public.{table} TO \"{writer}\";").as_str()),
@@ -193,19 +197,12 @@ async fn a_read_write_user_whose_database_and_schema_grants_were_taken_is_found_
     let found = db.roles.check_access().await.unwrap();
 
     let key = format!("read-write:{writer}");
-    let finding = found
-        .iter()
-        .find(|f| f.key == key)
-        .unwrap_or_else(|| panic!("{found:#?}"));
     assert_eq!(
-        finding.problem,
-        Problem::ReadWriteMissing {
-            user: writer.to_string(),
-            missing: vec![
-                "CREATE, CONNECT and TEMPORARY on the database".to_owned(),
-                "USAGE and CREATE on schema public".to_owned(),
-            ],
-        }
+        lacks(&found, writer.as_str()).1,
+        vec![
+            "CREATE, CONNECT and TEMPORARY on the database",
+            "USAGE and CREATE on schema public",
+        ]
     );
     assert!(
         !keys(&found).contains(&format!("read-write:{other}").as_str()),
@@ -222,17 +219,9 @@ async fn a_read_write_user_whose_database_and_schema_grants_were_taken_is_found_
         .await
         .unwrap();
     let found = db.roles.check_access().await.unwrap();
-    let other_key = format!("read-write:{other}");
-    let finding = found
-        .iter()
-        .find(|f| f.key == other_key)
-        .unwrap_or_else(|| panic!("{found:#?}"));
     assert_eq!(
-        finding.problem,
-        Problem::ReadWriteMissing {
-            user: other.to_string(),
-            missing: vec!["USAGE and CREATE on schema public".to_owned()],
-        }
+        lacks(&found, other.as_str()).1,
+        vec!["USAGE and CREATE on schema public"]
     );
     assert!(
         !keys(&found).contains(&key.as_str()),

@@ -615,33 +615,7 @@ async fn the_cli_refuses_a_limits_change_that_changes_nothing_or_says_it_twice()
 }
 
 #[tokio::test]
-async fn the_cli_sets_no_limits_on_the_protected_user() {
-    let db = test_db().await;
-    let protected = db.protected.clone();
-
-    let refused = run(
-        cli(&db).args([
-            "database-users-set-limits",
-            "--connection-limit",
-            "1",
-            &protected,
-        ]),
-        "",
-    );
-
-    assert_eq!(refused.code, 3, "{}", refused.stderr);
-    assert!(refused.stderr.contains("protected"), "{}", refused.stderr);
-    assert_eq!(
-        db.count(&format!(
-            "SELECT count(*) FROM pg_roles WHERE rolname = '{protected}' AND rolconnlimit = -1"
-        ))
-        .await,
-        1
-    );
-}
-
-#[tokio::test]
-async fn the_cli_sets_no_limits_on_a_role_pgusers_does_not_manage() {
+async fn the_cli_sets_no_limits_on_the_protected_user_nor_a_role_pgusers_does_not_manage() {
     let db = test_db().await;
     let builder = crate::helpers::unique_name("builder");
     db.as_admin_in_use()
@@ -650,20 +624,17 @@ async fn the_cli_sets_no_limits_on_a_role_pgusers_does_not_manage() {
         .await
         .unwrap();
 
-    let refused = run(
-        cli(&db).args([
-            "database-users-set-limits",
-            "--connection-limit",
-            "1",
-            &builder,
-        ]),
-        "",
-    );
+    for (role, why) in [(db.protected.as_str(), "protected"), (&builder, "CREATEDB")] {
+        let refused = run(
+            cli(&db).args(["database-users-set-limits", "--connection-limit", "1", role]),
+            "",
+        );
 
-    assert_eq!(refused.code, 3, "{}", refused.stderr);
-    assert!(refused.stderr.contains("CREATEDB"), "{}", refused.stderr);
-    assert!(refused.stdout.is_empty());
-    assert_eq!(db.listed(&builder).await.connection_limit, None);
+        assert_eq!(refused.code, 3, "{}", refused.stderr);
+        assert!(refused.stderr.contains(why), "{}", refused.stderr);
+        assert!(refused.stdout.is_empty());
+        assert_eq!(db.listed(role).await.connection_limit, None, "{role}");
+    }
 }
 
 #[tokio::test]
