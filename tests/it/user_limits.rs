@@ -505,19 +505,22 @@ async fn the_cli_creates_a_user_with_limits_and_refuses_wrong_ones_before_asking
     assert_eq!(listed.connection_limit, Some(3));
 }
 
+/// `pgusers database-users-set-limits ARGS USER` on `db`.
+fn set_limits_of(db: &TestDb, user: &str, args: &[&str]) -> crate::cli::Run {
+    let mut command = cli(db);
+    command
+        .arg("database-users-set-limits")
+        .args(args)
+        .arg(user);
+    run(&mut command, "")
+}
+
 #[tokio::test]
 async fn the_cli_sets_removes_and_keeps_limits_and_a_past_day_cuts_the_user_off() {
     let db = test_db().await;
     let (name, secret) =
         user_with(&db, Access::ReadWrite, &limits(Some("2031-01-01"), Some(4))).await;
-    let set_limits = |args: &[&str]| {
-        let mut command = cli(&db);
-        command
-            .arg("database-users-set-limits")
-            .args(args)
-            .arg(&name);
-        run(&mut command, "")
-    };
+    let set_limits = |args: &[&str]| set_limits_of(&db, &name, args);
 
     let limit_only = set_limits(&["--connection-limit", "2"]);
     let after_limit = db.listed(&name).await;
@@ -569,14 +572,7 @@ async fn the_cli_sets_removes_and_keeps_limits_and_a_past_day_cuts_the_user_off(
 async fn the_cli_refuses_a_limits_change_that_changes_nothing_or_says_it_twice() {
     let db = test_db().await;
     let (name, _) = user_with(&db, Access::ReadOnly, &limits(Some("2031-01-01"), Some(4))).await;
-    let set_limits = |args: &[&str]| {
-        let mut command = cli(&db);
-        command
-            .arg("database-users-set-limits")
-            .args(args)
-            .arg(&name);
-        run(&mut command, "")
-    };
+    let set_limits = |args: &[&str]| set_limits_of(&db, &name, args);
 
     let nothing = set_limits(&[]);
     let both = set_limits(&["--expires", "2032-01-01", "--no-expiry"]);
