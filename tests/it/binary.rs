@@ -43,6 +43,7 @@ fn start_with(data_dir: &Path, env: &[(&str, String)], listen: Listen) -> Runnin
         .unwrap()
         .port();
     let address = format!("127.0.0.1:{port}");
+    // Beside the data directory: callers keep both in one temporary one.
     let log = data_dir.with_extension(format!("{port}.log"));
     let mut command = crate::helpers::pgusers_binary();
     match listen {
@@ -115,7 +116,8 @@ async fn with_no_configuration_the_binary_provisions_a_database_serves_it_and_st
         .permissions(std::fs::Permissions::from_mode(0o755))
         .tempdir()
         .unwrap();
-    let data_dir = dir.path().to_owned();
+    // The log is written next to the data directory, inside the temporary one.
+    let data_dir = dir.path().join("data");
 
     let first = tokio::task::spawn_blocking({
         let data_dir = data_dir.clone();
@@ -214,7 +216,8 @@ async fn with_database_url_the_binary_manages_that_database_and_leaves_the_serve
         ("DATABASE_URL", url),
         ("PGUSERS_ADMIN_PASSWORD", "an-operator-password".to_owned()),
     ];
-    let data_dir = dir.path().to_owned();
+    // The log is written next to the data directory, inside the temporary one.
+    let data_dir = dir.path().join("data");
 
     let running = tokio::task::spawn_blocking(move || start(&data_dir, &env))
         .await
@@ -275,7 +278,8 @@ async fn an_unexpected_failure_is_logged_once_with_its_cause_and_shown_without_i
             conninfo(&crate::helpers::cluster().admin_config(&state_db)),
         ),
     ];
-    let data_dir = dir.path().to_owned();
+    // The log is written next to the data directory, inside the temporary one.
+    let data_dir = dir.path().join("data");
     let running = tokio::task::spawn_blocking(move || start(&data_dir, &env))
         .await
         .unwrap();
@@ -347,7 +351,8 @@ async fn a_failure_the_add_form_shows_is_logged_once_with_its_cause() {
             conninfo(&crate::helpers::cluster().admin_config(&state_db)),
         ),
     ];
-    let data_dir = dir.path().to_owned();
+    // The log is written next to the data directory, inside the temporary one.
+    let data_dir = dir.path().join("data");
     let running = tokio::task::spawn_blocking(move || start(&data_dir, &env))
         .await
         .unwrap();
