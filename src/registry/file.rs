@@ -53,10 +53,12 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<DatabaseSettings>, String> 
     let file: File = toml::from_str(text).map_err(|error| {
         // toml's own Display quotes the offending line, which may hold a
         // password: only its message and the line number are said.
-        let line = error
-            .span()
+        let span = error.span();
+        let line = span
+            .clone()
             .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
-        let message = unquoted(error.message().trim_end());
+        let source = span.and_then(|span| text.get(span)).unwrap_or("");
+        let message = unquoted(error.message().trim_end(), source);
         match line {
             Some(line) => format!("{origin}, line {line}: {message}"),
             None => format!("{origin}: {message}"),
@@ -118,13 +120,35 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<DatabaseSettings>, String> 
 }
 
 /// A parser's message without the values it quotes ("invalid type: string
-/// \"postgres://u:pw@…\""): a value in the wrong place may be a password.
-fn unquoted(message: &str) -> String {
-    let mut kept = String::new();
-    for (i, part) in message.split('"').enumerate() {
-        kept.push_str(if i % 2 == 0 { part } else { "…" });
-    }
-    kept
+/// \"postgres://u:pw@…\""): a value in the wrong place may be a password,
+/// and may itself hold quote marks, so nothing tells where a quoted value
+/// ends but the message's own shape. What follows its last ", expected " is
+/// the parser's (the names it expected); before that, everything from the
+/// first quote mark to the last is cut, unless it is exactly the bare key
+/// the error points at (`source`, in backticks: "unknown field `port`"),
+/// which holds no quote mark and so cannot hide a value. A lone mark
+/// opens a value that runs to the end of that part.
+fn unquoted(message: &str, source: &str) -> String {
+    let (head, tail) = match message.rfind(", expected ") {
+        Some(at) => message.split_at(at),
+        None => (message, ""),
+    };
+    let is_mark = |c: char| c == '"' || c == '`';
+    let (Some(first), Some(last)) = (head.find(is_mark), head.rfind(is_mark)) else {
+        return message.to_owned();
+    };
+    let end = if last == first { head.len() } else { last + 1 };
+    let quoted = &head[first..end];
+    let bare_key = !source.is_empty()
+        && source
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let shown = if bare_key && quoted == format!("`{source}`") {
+        quoted
+    } else {
+        "…"
+    };
+    format!("{}{shown}{}{tail}", &head[..first], &head[end..])
 }
 
 #[cfg(test)]
@@ -195,6 +219,55 @@ url = "host=/run/pg port=5433 user=admin password=s3cret-two dbname=crm"
             .unwrap();
         assert!(!unquoted.contains("s3cret"), "{unquoted}");
         assert!(unquoted.starts_with("f, line 1:"), "{unquoted}");
+    }
+
+    #[test]
+    fn a_value_holding_quote_marks_is_not_quoted_in_part() {
+        for text in [
+            "database = 'postgres://u:pa\"SECRETTAIL@h/db'\n",
+            "database = 'postgres://u:pa\"SEC\"RETTAIL@h/db'\n",
+            "database = 'postgres://u:pa`SECRETTAIL@h/db'\n",
+            "[[database]]\nid = 'x'\nurl = 'host=h'\n'pa\"SECRETTAIL' = 1\n",
+            "[[database]]\nid = 'x'\nurl = 'host=h'\n'pa`SECRETTAIL' = 1\n",
+            "[[database]]\nid = 'x'\nurl = 'host=h'\n'id`, SECRETTAIL' = 1\n",
+            "[[database]]\nid = 'x'\nurl = 'host=h'\n\"pa\\u0060SECRETTAIL\" = 1\n",
+        ] {
+            let refused = parse(text, "f").err().unwrap();
+
+            assert!(!refused.contains("SECRET"), "{text}: {refused}");
+            assert!(!refused.contains("RETTAIL"), "{text}: {refused}");
+            assert!(refused.starts_with("f, line "), "{text}: {refused}");
+        }
+    }
+
+    #[test]
+    fn only_a_bare_key_and_the_expected_names_are_kept_of_what_is_quoted() {
+        let unknown = "unknown field `port`, expected one of `id`, `url`";
+        assert_eq!(unquoted(unknown, "port"), unknown);
+        assert_eq!(
+            unquoted(unknown, "'port'"),
+            "unknown field …, expected one of `id`, `url`"
+        );
+        assert_eq!(
+            unquoted(
+                "unknown field `id`, SECRET`, expected one of `id`",
+                "'id`, SECRET'"
+            ),
+            "unknown field …, expected one of `id`"
+        );
+        assert_eq!(
+            unquoted(
+                "invalid type: string \"a\"b\"c\", expected a sequence",
+                "'a\"b\"c'"
+            ),
+            "invalid type: string …, expected a sequence"
+        );
+        assert_eq!(unquoted("unclosed \"value", ""), "unclosed …");
+        assert_eq!(unquoted("unclosed \"valueé", ""), "unclosed …");
+        assert_eq!(
+            unquoted("invalid escape sequence", ""),
+            "invalid escape sequence"
+        );
     }
 
     #[test]
