@@ -33,6 +33,19 @@ pub fn pool(mut config: Config, max_size: usize) -> Pool {
         .expect("a pool with a runtime and timeouts always builds")
 }
 
+/// `config` with `session` (`-c name=value` settings) added to the startup
+/// options it already has, so these win over the role's and the database's
+/// own settings (`ALTER ROLE … SET`, `ALTER DATABASE … SET`) and over
+/// whatever options the URL gave for the same names.
+pub fn with_session_options(mut config: Config, session: &str) -> Config {
+    let options = match config.get_options() {
+        Some(existing) if !existing.trim().is_empty() => format!("{existing} {session}"),
+        _ => session.to_owned(),
+    };
+    config.options(&options);
+    config
+}
+
 /// Keeps the rest of the current transaction out of the server's log, when
 /// the connecting role may say so (a superuser; others' statements are
 /// logged as the server is configured). Statements carrying a password

@@ -147,11 +147,23 @@ pub struct StateStore {
     audit_pruned_at: Mutex<Option<Instant>>,
 }
 
+/// The state database's connection settings, whatever the role's or the
+/// database's own (`ALTER ROLE/DATABASE … SET search_path`): built-in
+/// functions and operators first (`pg_catalog`, unlisted, is searched
+/// first), then the state's tables in `public`, where the migrations create
+/// them, and session-private temporary tables last, so nothing planted in
+/// another schema changes what pgusers' statements mean.
+fn pinned(config: Config) -> Config {
+    crate::db::with_session_options(config, "-c search_path=public,pg_temp")
+}
+
 /// How long audit entries are kept unless told otherwise.
 pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(90 * 86_400);
 
 impl StateStore {
-    pub fn new(settings: StateSettings) -> Self {
+    pub fn new(mut settings: StateSettings) -> Self {
+        settings.config = pinned(settings.config);
+        settings.create_with = settings.create_with.map(pinned);
         // Without a server to create it on, the state database's settings
         // come from PGUSERS_STATE_URL; else from the managed server's.
         let setting = if settings.create_with.is_some() {

@@ -1106,3 +1106,57 @@ async fn an_operators_argon2_hash_never_reaches_the_server_log() {
         assert!(!log.contains(&hash), "an argon2 hash is in the server log");
     }
 }
+
+/// A schema and a `search_path` setting planted in the state database (by
+/// whoever may change its settings) change nothing pgusers' statements
+/// mean: operators are still read from, and written to, `public`.
+#[tokio::test]
+async fn the_state_database_ignores_a_planted_search_path() {
+    let db = crate::helpers::test_db().await;
+    let (_, state_db, operator_password) = crate::helpers::state_of(&db).await;
+    let admin = pgusers::db::connect(&cluster().admin_config(&state_db))
+        .await
+        .unwrap();
+    admin
+        .batch_execute(&format!(
+            "CREATE SCHEMA planted;
+             CREATE TABLE planted.operators (name text, password_hash text, created_at timestamptz);
+             ALTER DATABASE {} SET search_path = planted, public",
+            crate::helpers::ident(&state_db)
+        ))
+        .await
+        .unwrap();
+    let unpinned = pgusers::db::connect(&cluster().admin_config(&state_db))
+        .await
+        .unwrap();
+    let seen: String = unpinned
+        .query_one("SHOW search_path", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(seen, "planted, public", "the plant took");
+
+    let state = StateStore::new(StateSettings {
+        config: cluster().admin_config(&state_db),
+        create_with: None,
+        admin_password: None,
+        announce: Announce::Stdout,
+        bootstrap_operator: false,
+    });
+    state.ensure_ready().await.unwrap();
+
+    assert!(
+        state
+            .verify_operator("admin", operator_password.clone())
+            .await
+            .unwrap()
+    );
+    let operators = state.list_operators().await.unwrap();
+    assert_eq!(operators.len(), 1, "{operators:?}");
+    let planted: i64 = admin
+        .query_one("SELECT count(*) FROM planted.operators", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(planted, 0);
+}
