@@ -5,7 +5,7 @@ use deadpool_postgres::{ClientWrapper, GenericClient, Pool, Transaction};
 
 use super::privileges::{self, ensure_privileges_of, refusal};
 use super::sql::{self, ident};
-use super::{Access, Facts, RoleError, RoleManager, code, managed_target};
+use super::{Access, Facts, RoleError, RoleManager, code, lockout, managed_target};
 use crate::domain::{Limits, LimitsChange, NewPassword, Password, RoleName, Username};
 
 /// The rule of taken names: a new user's name is taken when any role of
@@ -60,93 +60,110 @@ async fn hold_delete_lock(
     }
 }
 
-/// What a delete's lock-out changed, to put back when the delete fails.
-struct LockOut {
+/// A delete's lock-out to undo once the server is back (see [`lockout`]).
+struct Interrupted {
     user: String,
     oid: u32,
-    limit: i32,
-    /// The routines that were SECURITY DEFINER.
-    definers: Vec<u32>,
+    /// The protected user configured, for the facts of the undo's change.
+    protected: Option<String>,
 }
 
-impl LockOut {
-    /// Lets the user log in again and its routines run as it again: only
-    /// those (by oid) that it still owns and that are still SECURITY
-    /// INVOKER, so a routine another delete moved to the protected user
-    /// meanwhile is never made to run as its new owner. Only while the
-    /// user is still locked out (`CONNECTION LIMIT 0`): a limit someone
-    /// set since stays.
-    async fn apply(&self, client: &mut ClientWrapper) -> Result<(), RoleError> {
-        let user = self.user.as_str();
-        let tx = begin(client, user).await?;
-        let fail = |e| RoleError::from_postgres(e, user);
-        // By oid: the name may have gone to another role meanwhile.
-        let Some(row) = tx
-            .query_opt(
-                "SELECT rolname::text FROM pg_roles WHERE oid = $1 AND rolconnlimit = 0",
-                &[&self.oid],
-            )
-            .await
-            .map_err(fail)?
-        else {
-            return Ok(());
-        };
-        let user: String = row.get(0);
-        let routines: Vec<String> = tx
-            .query(
-                "SELECT p.oid::regprocedure::text FROM pg_proc p
-                  WHERE p.oid = ANY($1) AND p.proowner = $2 AND NOT p.prosecdef",
-                &[&self.definers, &self.oid],
-            )
-            .await
-            .map_err(fail)?
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
-        tx.batch_execute(&format!(
-            "ALTER ROLE {} CONNECTION LIMIT {}; {}",
-            ident(&user),
-            self.limit,
-            code::routines_security(&routines, true)
-        ))
-        .await
-        .map_err(fail)?;
-        tx.commit().await.map_err(fail)
-    }
-
-    /// Puts the user back in the background once the server is back: every
-    /// second for five minutes, on a connection of its own holding the
-    /// user's delete lock (a delete begun meanwhile goes first).
+impl Interrupted {
+    /// Undoes the lock-out in the background: every second for five
+    /// minutes, on a connection of its own holding the user's delete lock
+    /// (a delete begun meanwhile goes first, and undoes it itself). Should
+    /// this process end first, the record in the catalog stays: pgusers'
+    /// next change of the user undoes it.
     fn later(self, pool: Pool) {
         tokio::spawn(async move {
+            let mut last = None;
             for _ in 0..UNDO_TRIES {
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                let tried = async {
-                    let client = pool.get().await.map_err(|error| {
-                        RoleError::Unavailable(crate::failure::Detail::new(
-                            "no connection to the database",
-                            error,
-                        ))
-                    })?;
-                    let mut client = hold_delete_lock(client, &self.user).await?;
-                    self.apply(&mut client).await
-                };
-                match tried.await {
+                match self.try_once(&pool).await {
                     Ok(()) => {
                         tracing::info!(user = %self.user, "a failed delete's lock-out was undone once the database was back");
                         return;
                     }
-                    Err(error) if error.is_unavailable() || matches!(error, RoleError::Busy) => {}
-                    Err(error) => return self.failed(&error),
+                    Err(error) => last = Some(error),
                 }
             }
-            tracing::error!(user = %self.user, "the database did not come back within five minutes: a failed delete left the user locked out (CONNECTION LIMIT 0, its routines SECURITY INVOKER)");
+            if let Some(error) = last {
+                tracing::error!(error = %crate::failure::chain(&error), user = %self.user, "a failed delete left the user locked out (CONNECTION LIMIT 0, its routines SECURITY INVOKER) for five minutes: pgusers' next change of the user undoes it");
+            }
         });
     }
 
-    fn failed(&self, error: &RoleError) {
-        tracing::error!(error = %crate::failure::chain(error), user = %self.user, "a failed delete left the user locked out (CONNECTION LIMIT 0, its routines SECURITY INVOKER)");
+    async fn try_once(&self, pool: &Pool) -> Result<(), RoleError> {
+        let client = pool.get().await.map_err(|error| {
+            RoleError::Unavailable(crate::failure::Detail::new(
+                "no connection to the database",
+                error,
+            ))
+        })?;
+        let mut client = hold_delete_lock(client, &self.user).await?;
+        let undone =
+            undo_lock_out(&mut client, self.protected.as_deref(), &self.user, self.oid).await;
+        release_delete_lock(&client, &self.user).await;
+        undone
     }
+}
+
+/// Undoes, in a change of its own on `client`, which holds the user's
+/// delete lock, the lock-out of user `oid` (by oid: the name may be
+/// another role's by now).
+async fn undo_lock_out(
+    client: &mut ClientWrapper,
+    protected: Option<&str>,
+    user: &str,
+    oid: u32,
+) -> Result<(), RoleError> {
+    let tx = begin(client, user).await?;
+    let facts = super::read_facts(&tx, protected).await?;
+    lockout::undo(&tx, &facts, user, oid).await?;
+    tx.commit()
+        .await
+        .map_err(|e| RoleError::from_postgres(e, user))
+}
+
+/// Lets the delete lock of `user` go (should the server be away, it went
+/// with the connection).
+async fn release_delete_lock(client: &ClientWrapper, user: &str) {
+    let _ = client
+        .execute(
+            "SELECT pg_advisory_unlock($1, hashtext($2))",
+            &[&DELETE_LOCK_CLASS, &user],
+        )
+        .await;
+}
+
+/// For the changes that keep a user: refuses as busy while a delete of
+/// `user` runs (it holds the user's delete lock; holding it in turn until
+/// `tx` ends keeps one from starting), and undoes the lock-out of a delete
+/// that no longer runs, so that a password pgusers hands out works.
+async fn refuse_while_deleted(
+    tx: &Transaction<'_>,
+    facts: &Facts,
+    user: &str,
+    oid: u32,
+) -> Result<(), RoleError> {
+    let free: bool = tx
+        .query_one(
+            "SELECT pg_try_advisory_xact_lock($1, hashtext($2))",
+            &[&DELETE_LOCK_CLASS, &user],
+        )
+        .await
+        .map_err(|e| refusal(facts, e, user))?
+        .get(0);
+    if !free {
+        return Err(RoleError::Busy);
+    }
+    if lockout::undo(tx, facts, user, oid).await? {
+        tracing::info!(
+            user,
+            "an interrupted delete's lock-out was undone before changing the user"
+        );
+    }
+    Ok(())
 }
 
 /// How many times, a second apart, a lock-out is undone once the server is back.
@@ -309,7 +326,8 @@ impl RoleManager {
 
     /// Changes when a user's password expires and how many sessions it may
     /// open (each kept, removed or set, see [`LimitsChange`]). Refused as busy while the user is
-    /// being deleted: the delete's lock-out is a connection limit of 0.
+    /// being deleted: the delete's lock-out is a connection limit of 0 (an
+    /// interrupted delete's is undone first, then the change is made).
     pub async fn set_limits(
         &self,
         name: &RoleName,
@@ -319,19 +337,9 @@ impl RoleManager {
         let mut client = self.client().await?;
         let tx = begin(&mut client, user).await?;
         let facts = self.facts(&tx).await?;
-        managed_target(&tx, &facts, name).await?;
+        let oid = managed_target(&tx, &facts, name).await?;
+        refuse_while_deleted(&tx, &facts, user, oid).await?;
         let fail = |e| refusal(&facts, e, user);
-        let free: bool = tx
-            .query_one(
-                "SELECT pg_try_advisory_xact_lock($1, hashtext($2))",
-                &[&DELETE_LOCK_CLASS, &user],
-            )
-            .await
-            .map_err(fail)?
-            .get(0);
-        if !free {
-            return Err(RoleError::Busy);
-        }
         let clauses = change.sql_clauses();
         if !clauses.is_empty() {
             tx.batch_execute(&format!("ALTER ROLE {} {clauses}", ident(user)))
@@ -342,7 +350,8 @@ impl RoleManager {
     }
 
     /// Runs one `ALTER ROLE` on a managed, unprotected user, in a change of
-    /// its own. `blame` names the user an "already exists" would be about.
+    /// its own, refused as busy while the user is being deleted. `blame`
+    /// names the user an "already exists" would be about.
     async fn alter_managed(
         &self,
         name: &RoleName,
@@ -352,7 +361,8 @@ impl RoleManager {
         let mut client = self.client().await?;
         let tx = begin(&mut client, name.as_str()).await?;
         let facts = self.facts(&tx).await?;
-        managed_target(&tx, &facts, name).await?;
+        let oid = managed_target(&tx, &facts, name).await?;
+        refuse_while_deleted(&tx, &facts, name.as_str(), oid).await?;
         let fail = |e| refusal(&facts, e, blame);
         tx.batch_execute(statement).await.map_err(fail)?;
         tx.commit().await.map_err(fail)
@@ -379,102 +389,70 @@ impl RoleManager {
         let result = self.delete_holding_lock(&mut client, name).await;
         // The connection closes when `client` is dropped, but its server
         // process lets the lock go only once it has exited, a moment later:
-        // a delete sent right after this one would be told "busy". Let it go
-        // now (should the server be away, the lock went with it).
-        let _ = client
-            .execute(
-                "SELECT pg_advisory_unlock($1, hashtext($2))",
-                &[&DELETE_LOCK_CLASS, &user],
-            )
-            .await;
+        // a delete sent right after this one would be told "busy".
+        release_delete_lock(&client, user).await;
         result
     }
 
     /// [`RoleManager::delete`], on `client`, which holds the user's delete
-    /// lock.
+    /// lock. Once the lock-out may have committed (its commit sent), any
+    /// failure undoes it.
     async fn delete_holding_lock(
         &self,
         client: &mut ClientWrapper,
         name: &RoleName,
     ) -> Result<(), RoleError> {
         let user = name.as_str();
-        let (oid, limit, definers) = self.lock_out(client, name).await?;
-        let deleted = self.delete_locked_out(client, name, oid).await;
-        match &deleted {
-            // Deleted (or dropped and made again) by someone else meanwhile:
-            // nothing of ours to undo.
-            Ok(()) | Err(RoleError::NotFound(_)) => {}
-            Err(_) => {
-                let undo = LockOut {
-                    user: user.to_owned(),
-                    oid,
-                    limit,
-                    definers,
-                };
-                match undo.apply(client).await {
-                    Ok(()) => {}
-                    // The server went away between the two, and the lock
-                    // with this connection: try again once it is back.
-                    Err(error) if error.is_unavailable() => undo.later(self.pool.clone()),
-                    Err(error) => undo.failed(&error),
+        let (oid, deleted) = match self.lock_out(client, name).await {
+            Ok(oid) => (oid, self.delete_locked_out(client, name, oid).await),
+            Err((error, None)) => return Err(error),
+            Err((error, Some(oid))) => (oid, Err(error)),
+        };
+        if deleted.is_err() {
+            // By oid: when the role is gone (or is another by that name),
+            // there is nothing to undo and this does nothing.
+            match undo_lock_out(client, self.configured_protected(), user, oid).await {
+                Ok(()) => {}
+                Err(error) => {
+                    tracing::warn!(error = %crate::failure::chain(&error), user, "undoing a failed delete's lock-out failed: trying again in the background");
+                    Interrupted {
+                        user: user.to_owned(),
+                        oid,
+                        protected: self.configured_protected().map(str::to_owned),
+                    }
+                    .later(self.pool.clone());
                 }
             }
         }
         deleted
     }
 
-    /// Refuses what may not be deleted, then stops the user from logging in
-    /// and its routines from running as it (a call would act as the user
+    /// Refuses what may not be deleted, then locks the user out (see
+    /// [`lockout::lock_out`]: a call of its routines would act as the user
     /// however locked out), and ends its sessions, waiting (a few seconds at
-    /// most) for them to go. Returns its oid, its connection limit before,
-    /// and the SECURITY DEFINER routines it had.
+    /// most) for them to go. Returns its oid; a failure says whether the
+    /// lock-out may have committed (its oid, for the undo).
     async fn lock_out(
         &self,
         client: &mut ClientWrapper,
         name: &RoleName,
-    ) -> Result<(u32, i32, Vec<u32>), RoleError> {
+    ) -> Result<u32, (RoleError, Option<u32>)> {
         let user = name.as_str();
-        let tx = begin(client, user).await?;
-        let facts = self.facts(&tx).await?;
-        let oid = managed_target(&tx, &facts, name).await?;
-        let fail = |e| refusal(&facts, e, user);
-        // Ending its sessions, moving what it owns and dropping its
-        // privileges need the privileges of the user and of the protected user.
-        ensure_privileges_of(
-            &tx,
-            &facts,
-            user,
-            "to end its sessions and move what it owns",
-        )
-        .await?;
-        ensure_privileges_of(
-            &tx,
-            &facts,
-            &facts.protected,
-            "to give it what a deleted user owned",
-        )
-        .await?;
-        privileges::ensure_may_give_to(&tx, &facts, &facts.protected).await?;
-        refuse_others_acting_as(&tx, &facts, user, oid).await?;
-        let limit: i32 = tx
-            .query_one("SELECT rolconnlimit FROM pg_roles WHERE oid = $1", &[&oid])
-            .await
-            .map_err(fail)?
-            .get(0);
-        let (definers, routines): (Vec<u32>, Vec<String>) = code::definer_routines(&tx, oid)
-            .await
-            .map_err(fail)?
-            .into_iter()
-            .unzip();
-        tx.batch_execute(&format!(
-            "ALTER ROLE {} CONNECTION LIMIT 0; {}",
-            ident(user),
-            code::routines_security(&routines, false)
-        ))
-        .await
-        .map_err(fail)?;
-        tx.commit().await.map_err(fail)?;
-        terminate_sessions(&**client, oid).await.map_err(fail)?;
+        let (oid, fail) = {
+            let tx = begin(client, user).await.map_err(|e| (e, None))?;
+            let facts = self.facts(&tx).await.map_err(|e| (e, None))?;
+            let oid = self
+                .refuse_undeletable(&tx, &facts, name)
+                .await
+                .map_err(|e| (e, None))?;
+            lockout::lock_out(&tx, &facts, user, oid)
+                .await
+                .map_err(|e| (e, None))?;
+            let fail = move |e| (refusal(&facts, e, user), Some(oid));
+            tx.commit().await.map_err(&fail)?;
+            (oid, fail)
+        };
+        terminate_sessions(&**client, oid).await.map_err(&fail)?;
         for _ in 0..100 {
             let open: i64 = client
                 .query_one(
@@ -482,14 +460,39 @@ impl RoleManager {
                     &[&oid],
                 )
                 .await
-                .map_err(fail)?
+                .map_err(&fail)?
                 .get(0);
             if open == 0 {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        Ok((oid, limit, definers))
+        Ok(oid)
+    }
+
+    /// Refuses, in `tx`, to delete what may not be deleted, and takes the
+    /// privileges the deletion needs. Returns the user's oid.
+    async fn refuse_undeletable(
+        &self,
+        tx: &Transaction<'_>,
+        facts: &Facts,
+        name: &RoleName,
+    ) -> Result<u32, RoleError> {
+        let user = name.as_str();
+        let oid = managed_target(tx, facts, name).await?;
+        // Ending its sessions, moving what it owns and dropping its
+        // privileges need the privileges of the user and of the protected user.
+        ensure_privileges_of(tx, facts, user, "to end its sessions and move what it owns").await?;
+        ensure_privileges_of(
+            tx,
+            facts,
+            &facts.protected,
+            "to give it what a deleted user owned",
+        )
+        .await?;
+        privileges::ensure_may_give_to(tx, facts, &facts.protected).await?;
+        refuse_others_acting_as(tx, facts, user, oid).await?;
+        Ok(oid)
     }
 
     async fn delete_locked_out(

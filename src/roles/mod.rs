@@ -43,6 +43,7 @@ mod code;
 mod doctor;
 mod error;
 mod listing;
+mod lockout;
 mod privileges;
 mod provision;
 mod sessions;
@@ -249,15 +250,11 @@ struct Facts {
 /// values, and the list's query takes PostgreSQL about 7 ms to plan at ten
 /// thousand roles, more than it takes to run; by default PostgreSQL would
 /// plan it again at every call.
-pub fn admin_config(mut config: Config) -> Config {
-    const SESSION: &str =
-        "-c search_path=pg_catalog,pg_temp -c jit=off -c plan_cache_mode=force_generic_plan";
-    let options = match config.get_options() {
-        Some(existing) if !existing.trim().is_empty() => format!("{existing} {SESSION}"),
-        _ => SESSION.to_owned(),
-    };
-    config.options(&options);
-    config
+pub fn admin_config(config: Config) -> Config {
+    crate::db::with_session_options(
+        config,
+        "-c search_path=pg_catalog,pg_temp -c jit=off -c plan_cache_mode=force_generic_plan",
+    )
 }
 
 /// The first host and port of a configuration, with libpq's defaults.
@@ -474,23 +471,32 @@ impl RoleManager {
     /// exist: a misspelt `PGUSERS_PROTECTED_USER` must not leave the real
     /// default user unprotected.
     async fn facts(&self, client: &impl GenericClient) -> Result<Facts, RoleError> {
-        let row = client
-            .query_one(DATABASE_FACTS, &[&self.configured_protected()])
-            .await
-            .map_err(RoleError::server)?;
-        let protected: String = row.get("protected");
-        if !row.get::<_, bool>("protected_exists") {
-            return Err(RoleError::ProtectedUserMissing(protected));
-        }
-        Ok(Facts {
-            database: row.get("database"),
-            protected,
-            readers: row.get("readers"),
-            version_num: row.get("version_num"),
-            admin: row.get("admin"),
-            admin_super: row.get("admin_super"),
-        })
+        read_facts(client, self.configured_protected()).await
     }
+}
+
+/// [`RoleManager::facts`], for the protected user configured (`None`: the
+/// database's owner).
+async fn read_facts(
+    client: &impl GenericClient,
+    protected: Option<&str>,
+) -> Result<Facts, RoleError> {
+    let row = client
+        .query_one(DATABASE_FACTS, &[&protected])
+        .await
+        .map_err(RoleError::server)?;
+    let protected: String = row.get("protected");
+    if !row.get::<_, bool>("protected_exists") {
+        return Err(RoleError::ProtectedUserMissing(protected));
+    }
+    Ok(Facts {
+        database: row.get("database"),
+        protected,
+        readers: row.get("readers"),
+        version_num: row.get("version_num"),
+        admin: row.get("admin"),
+        admin_super: row.get("admin_super"),
+    })
 }
 
 /// Why `user` is not among the users pgusers lists: it does not exist, or

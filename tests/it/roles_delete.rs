@@ -898,3 +898,169 @@ async fn a_delete_sent_right_after_a_delete_says_the_user_does_not_exist_not_bus
         assert!(matches!(again, Err(RoleError::NotFound(_))), "{again:?}");
     }
 }
+
+/// The user's connection limit, comment and whether its routine `name`
+/// is SECURITY DEFINER, as the catalog has them.
+async fn lock_out_facts(
+    db: &crate::helpers::TestDb,
+    user: &str,
+    routine: &str,
+) -> (i32, Option<String>, bool) {
+    let row = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT r.rolconnlimit, shobj_description(r.oid, 'pg_authid'),
+                    (SELECT prosecdef FROM pg_proc WHERE proname = $2)
+               FROM pg_roles r WHERE r.rolname = $1",
+            &[&user, &routine],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1), row.get(2))
+}
+
+/// Deletes `name` while another session holds its table `table`, and
+/// cuts the delete off (as a dropped request or an ended process would)
+/// once it has locked the user out, waiting for that lock.
+async fn delete_cut_after_its_lock_out(db: &crate::helpers::TestDb, name: &RoleName, table: &str) {
+    let holder = db.admin().await;
+    holder
+        .batch_execute(&format!(
+            "BEGIN; LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+            ident(table)
+        ))
+        .await
+        .unwrap();
+
+    loop {
+        // An earlier cut delete's connection goes a moment after its client.
+        match tokio::time::timeout(std::time::Duration::from_secs(3), db.roles.delete(name)).await {
+            Ok(Err(RoleError::Busy)) => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Ok(done) => panic!("the delete did not wait for the table: {done:?}"),
+            Err(_) => break,
+        }
+    }
+    holder.batch_execute("ROLLBACK").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_delete_cut_off_after_its_lock_out_is_undone_by_the_next_change_whose_password_works() {
+    let db = test_db().await;
+    let (name, secret) = db.create_user("cutoff", Access::ReadWrite).await;
+    db.run_as(
+        &name,
+        &secret,
+        "CREATE TABLE cut_table (v int);
+         CREATE FUNCTION cut_routine() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';",
+    )
+    .await;
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "ALTER ROLE {user} CONNECTION LIMIT 7; COMMENT ON ROLE {user} IS 'the team''s \"note\"'",
+            user = ident(name.as_str())
+        ))
+        .await
+        .unwrap();
+    let target = RoleName::from(name.clone());
+
+    delete_cut_after_its_lock_out(&db, &target, "cut_table").await;
+
+    let (limit, comment, definer) = lock_out_facts(&db, name.as_str(), "cut_routine").await;
+    assert_eq!(limit, 0, "locked out, and nobody left to undo it");
+    assert!(!definer);
+    assert_ne!(comment.as_deref(), Some("the team's \"note\""), "recorded");
+    // The cut delete's connection goes a moment after its client.
+    let password = loop {
+        match db.roles.reset_password(&target).await {
+            Err(RoleError::Busy) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            other => break other.expect("the reset is done"),
+        }
+    };
+    db.connect_as(name.as_str(), password.expose())
+        .await
+        .expect("the password just handed out works");
+    assert_eq!(
+        lock_out_facts(&db, name.as_str(), "cut_routine").await,
+        (7, Some("the team's \"note\"".to_owned()), true),
+        "its limit, comment and routine are as before the delete"
+    );
+    assert_eq!(
+        db.table_owner("cut_table").await,
+        name.as_str(),
+        "nothing moved"
+    );
+    // A delete then goes through, whatever the earlier one left.
+    db.roles.delete(&target).await.unwrap();
+    assert!(!db.role_exists(name.as_str()).await);
+    assert_eq!(db.table_owner("cut_table").await, db.protected);
+}
+
+#[tokio::test]
+async fn a_delete_after_a_cut_off_one_records_what_the_user_had_before_either() {
+    let db = test_db().await;
+    let (name, secret) = db.create_user("twicecut", Access::ReadWrite).await;
+    db.run_as(
+        &name,
+        &secret,
+        "CREATE TABLE twice_table (v int);
+         CREATE FUNCTION twice_routine() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';",
+    )
+    .await;
+    let target = RoleName::from(name.clone());
+    delete_cut_after_its_lock_out(&db, &target, "twice_table").await;
+
+    // The second delete finds the first one's lock-out: it must not take
+    // it for what the user had.
+    delete_cut_after_its_lock_out(&db, &target, "twice_table").await;
+
+    let password = loop {
+        match db.roles.reset_password(&target).await {
+            Err(RoleError::Busy) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            other => break other.expect("the reset is done"),
+        }
+    };
+    db.connect_as(name.as_str(), password.expose())
+        .await
+        .expect("the user logs in again");
+    assert_eq!(
+        lock_out_facts(&db, name.as_str(), "twice_routine").await,
+        (-1, None, true)
+    );
+}
+
+#[tokio::test]
+async fn a_password_change_or_rename_while_a_delete_of_the_user_runs_is_refused_as_busy() {
+    let db = test_db().await;
+    let (name, secret) = db.create_user("during", Access::ReadWrite).await;
+    let target = RoleName::from(name.clone());
+    // The lock a running delete holds on the user's name.
+    let other = db.admin().await;
+    other
+        .execute(
+            "SELECT pg_advisory_lock(x'70677564'::int, hashtext($1))",
+            &[&name.as_str()],
+        )
+        .await
+        .unwrap();
+
+    let reset = db.roles.reset_password(&target).await;
+    let chosen = db
+        .roles
+        .set_password(&target, &crate::helpers::password())
+        .await;
+    let renamed = db
+        .roles
+        .rename(&target, &crate::helpers::username("renamed"))
+        .await;
+
+    assert!(matches!(reset, Err(RoleError::Busy)), "{reset:?}");
+    assert!(matches!(chosen, Err(RoleError::Busy)), "{chosen:?}");
+    assert!(matches!(renamed, Err(RoleError::Busy)), "{renamed:?}");
+    db.connect_as(name.as_str(), secret.expose())
+        .await
+        .expect("the password is unchanged");
+}
