@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 use pgusers::domain::{Password, Username};
 use pgusers::embedded::{Cluster, ClusterOptions};
 use pgusers::roles::{RoleManager, provision_database};
-use rand::RngExt;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 use tokio::io::AsyncWriteExt;
 use tokio_postgres::{Client, Config, NoTls};
 
@@ -41,10 +42,16 @@ const HANG: Duration = Duration::from_secs(30);
 const OUTAGE: Duration = Duration::from_secs(3);
 const OPERATOR_PASSWORD: &str = "soak-operator-password";
 
-/// Size of the run, from the environment.
+/// Size of the run, from the environment, and the seed of its choices.
 struct Size {
     clients: usize,
     ops: usize,
+    /// Each client's choices (operation, user, password chosen or
+    /// generated, table or not) come from a generator seeded with this and
+    /// the client's number: `PGUSERS_SOAK_SEED`, else drawn and printed.
+    /// Which client takes which operation number, and where the outages
+    /// fall among them, still depend on timing.
+    seed: u64,
 }
 
 impl Size {
@@ -58,6 +65,10 @@ impl Size {
         Self {
             clients: read("PGUSERS_SOAK_CLIENTS", 8).max(2),
             ops: read("PGUSERS_SOAK_OPS", 600).max(100),
+            seed: std::env::var("PGUSERS_SOAK_SEED").map_or_else(
+                |_| rand::rng().random(),
+                |v| v.parse().expect("PGUSERS_SOAK_SEED is a number"),
+            ),
         }
     }
 }
@@ -240,8 +251,12 @@ fn shown_password(html: &str) -> Option<String> {
     Some(rest[start..end].to_owned())
 }
 
-fn chosen_password() -> String {
-    Password::generate().expose()[..40].to_owned()
+/// A password a person chose: 40 letters, digits and underscores.
+fn chosen_password(rng: &mut StdRng) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
+    (0..40)
+        .map(|_| char::from(CHARS[rng.random_range(0..CHARS.len())]))
+        .collect()
 }
 
 /// Stops pgusers and the cluster, and removes the directory, whatever happens.
@@ -326,6 +341,10 @@ fn pgusers_command() -> std::process::Command {
 async fn many_clients_over_two_outages_and_a_cut_connection_leave_every_user_whole_and_audited() {
     let size = Size::from_env();
     let started_at = Instant::now();
+    println!(
+        "soak: seed {seed} (PGUSERS_SOAK_SEED={seed} repeats each client's choices)",
+        seed = size.seed
+    );
 
     // A cluster of the soak's own, a managed database on it.
     let root = tempfile::Builder::new()
@@ -455,9 +474,10 @@ async fn many_clients_over_two_outages_and_a_cut_connection_leave_every_user_who
     let clients: Vec<_> = (0..size.clients)
         .map(|i| {
             let shared = shared.clone();
+            let rng = StdRng::seed_from_u64(size.seed.wrapping_add(i as u64));
             tokio::spawn(async move {
                 let via = if i % 2 == 0 { Via::Dashboard } else { Via::Api };
-                client(shared, via).await
+                client(shared, via, rng).await
             })
         })
         .collect();
@@ -524,10 +544,21 @@ async fn many_clients_over_two_outages_and_a_cut_connection_leave_every_user_who
         failures.len(),
         started_at.elapsed().as_secs_f64()
     );
+    if !failures.is_empty() {
+        // What pgusers logged explains most failures; the directory goes
+        // with the teardown.
+        let log = std::fs::read_to_string(root.join("pgusers.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(200).collect();
+        println!("soak: the last lines of pgusers' log:");
+        for line in tail.iter().rev() {
+            println!("  {line}");
+        }
+    }
     drop(teardown);
     assert!(
         failures.is_empty(),
-        "the soak found {} problems:\n- {}",
+        "the soak (PGUSERS_SOAK_SEED={}) found {} problems:\n- {}",
+        size.seed,
         failures.len(),
         failures.join("\n- ")
     );
@@ -704,7 +735,7 @@ impl Api {
 }
 
 /// One client's loop: takes operation numbers until all are taken.
-async fn client(shared: Arc<Shared>, via: Via) {
+async fn client(shared: Arc<Shared>, via: Via, mut rng: StdRng) {
     let mut dashboard: Option<Dashboard> = None;
     let api = Api {
         shared: shared.clone(),
@@ -716,7 +747,6 @@ async fn client(shared: Arc<Shared>, via: Via) {
             return;
         }
         let (kind, name, password) = {
-            let mut rng = rand::rng();
             let roll = rng.random_range(0..100);
             let kind = match roll {
                 0..25 => Kind::CreateReadWrite,
@@ -732,7 +762,7 @@ async fn client(shared: Arc<Shared>, via: Via) {
                     kind,
                     Kind::CreateReadWrite | Kind::CreateReadOnly | Kind::SetPassword
                 ))
-            .then(chosen_password);
+            .then(|| chosen_password(&mut rng));
             (kind, name, password)
         };
         let start = Instant::now();
@@ -769,7 +799,7 @@ async fn client(shared: Arc<Shared>, via: Via) {
         if known == Known::Done
             && kind == Kind::CreateReadWrite
             && let Some(password) = after
-            && rand::rng().random_range(0..3) == 0
+            && rng.random_range(0..3) == 0
         {
             user_makes_table(&shared, &name, &password).await;
         }
