@@ -110,9 +110,10 @@ fn role_exit_code(error: &RoleError) -> u8 {
         | RoleError::NotManageable { .. }
         | RoleError::OwnsObjectsElsewhere { .. }
         | RoleError::ActedAsByOthers { .. } => exit::REFUSED,
-        RoleError::Busy | RoleError::ActedWhileDeleted { .. } | RoleError::Unavailable(_) => {
-            exit::UNAVAILABLE
-        }
+        RoleError::Busy
+        | RoleError::HeldByOthers { .. }
+        | RoleError::ActedWhileDeleted { .. }
+        | RoleError::Unavailable(_) => exit::UNAVAILABLE,
         RoleError::ProtectedUserMissing(_)
         | RoleError::Misconfigured(_)
         | RoleError::MissingPrivilege { .. } => exit::USAGE,

@@ -1,7 +1,8 @@
 //! The changes: create, set or reset a password, rename, delete. Each is
-//! one transaction holding pgusers' advisory lock.
+//! one transaction holding pgusers' change lock (see [`begin`]).
 
 use deadpool_postgres::{ClientWrapper, GenericClient, Pool, Transaction};
+use tokio_postgres::error::SqlState;
 
 use super::privileges::{self, ensure_privileges_of, refusal};
 use super::sql::{self, ident};
@@ -29,35 +30,19 @@ async fn refuse_taken(client: &impl GenericClient, name: &Username) -> Result<()
     }
 }
 
-/// Serialises pgusers' changes on a server (the value spells "pgusers").
-const LOCK_KEY: i64 = 0x0070_6775_7365_7273;
+/// The name of the role whose lock serialises pgusers' changes on a server
+/// (see [`begin`]), in SQL: one per administrator role, named by its oid
+/// (`pgusers-lock-16384`), since on 16+ only the role that made it, of the
+/// CREATEROLE roles, may take it.
+pub const CHANGE_LOCK_ROLE: &str =
+    "(SELECT 'pgusers-lock-' || oid::text FROM pg_roles WHERE rolname = current_user)";
 
-/// The class of the advisory locks a delete holds on its user's name
-/// ("pgud"), beside [`LOCK_KEY`]'s (a single key is another space).
-const DELETE_LOCK_CLASS: i32 = 0x7067_7564;
-
-/// Takes `client` out of the pool and holds the delete lock of `user` on
-/// it, or refuses as busy while another delete of `user` holds it. The
-/// connection closes when the returned client is dropped, so the lock
-/// never outlives the delete, not even one cancelled half-way.
-async fn hold_delete_lock(
-    client: deadpool_postgres::Client,
-    user: &str,
-) -> Result<ClientWrapper, RoleError> {
-    let client = deadpool_postgres::Client::take(client);
-    let held: bool = client
-        .query_one(
-            "SELECT pg_try_advisory_lock($1, hashtext($2))",
-            &[&DELETE_LOCK_CLASS, &user],
-        )
-        .await
-        .map_err(|e| RoleError::from_postgres(e, user))?
-        .get(0);
-    if held {
-        Ok(client)
-    } else {
-        Err(RoleError::Busy)
-    }
+/// Takes `client` out of the pool for a delete: its connection closes when
+/// the returned client is dropped, so a delete cancelled half-way (a
+/// dropped request) does not leave its session behind, which its lock-out's
+/// record would take for a delete still running (see [`lockout`]).
+fn own_connection(client: deadpool_postgres::Client) -> ClientWrapper {
+    deadpool_postgres::Client::take(client)
 }
 
 /// A delete's lock-out to undo once the server is back (see [`lockout`]).
@@ -70,8 +55,8 @@ struct Interrupted {
 
 impl Interrupted {
     /// Undoes the lock-out in the background: every second for five
-    /// minutes, on a connection of its own holding the user's delete lock
-    /// (a delete begun meanwhile goes first, and undoes it itself). Should
+    /// minutes (should a delete of the user begin meanwhile, it undoes the
+    /// lock-out itself, and this waits for it to end). Should
     /// this process end first, the record in the catalog stays: pgusers'
     /// next change of the user undoes it.
     fn later(self, pool: Pool) {
@@ -100,17 +85,13 @@ impl Interrupted {
                 error,
             ))
         })?;
-        let mut client = hold_delete_lock(client, &self.user).await?;
-        let undone =
-            undo_lock_out(&mut client, self.protected.as_deref(), &self.user, self.oid).await;
-        release_delete_lock(&client, &self.user).await;
-        undone
+        let mut client = own_connection(client);
+        undo_lock_out(&mut client, self.protected.as_deref(), &self.user, self.oid).await
     }
 }
 
-/// Undoes, in a change of its own on `client`, which holds the user's
-/// delete lock, the lock-out of user `oid` (by oid: the name may be
-/// another role's by now).
+/// Undoes, in a change of its own on `client`, the lock-out of user `oid`
+/// (by oid: the name may be another role's by now).
 async fn undo_lock_out(
     client: &mut ClientWrapper,
     protected: Option<&str>,
@@ -125,38 +106,15 @@ async fn undo_lock_out(
         .map_err(|e| RoleError::from_postgres(e, user))
 }
 
-/// Lets the delete lock of `user` go (should the server be away, it went
-/// with the connection).
-async fn release_delete_lock(client: &ClientWrapper, user: &str) {
-    let _ = client
-        .execute(
-            "SELECT pg_advisory_unlock($1, hashtext($2))",
-            &[&DELETE_LOCK_CLASS, &user],
-        )
-        .await;
-}
-
 /// For the changes that keep a user: refuses as busy while a delete of
-/// `user` runs (it holds the user's delete lock; holding it in turn until
-/// `tx` ends keeps one from starting), and undoes the lock-out of a delete
-/// that no longer runs, so that a password pgusers hands out works.
+/// `user` runs, and undoes the lock-out of a delete that no longer runs,
+/// so that a password pgusers hands out works (see [`lockout::undo`]).
 async fn refuse_while_deleted(
     tx: &Transaction<'_>,
     facts: &Facts,
     user: &str,
     oid: u32,
 ) -> Result<(), RoleError> {
-    let free: bool = tx
-        .query_one(
-            "SELECT pg_try_advisory_xact_lock($1, hashtext($2))",
-            &[&DELETE_LOCK_CLASS, &user],
-        )
-        .await
-        .map_err(|e| refusal(facts, e, user))?
-        .get(0);
-    if !free {
-        return Err(RoleError::Busy);
-    }
     if lockout::undo(tx, facts, user, oid).await? {
         tracing::info!(
             user,
@@ -384,20 +342,13 @@ impl RoleManager {
     /// as the user's own connection limit and, failing, put that back,
     /// leaving the user locked out for good.
     pub async fn delete(&self, name: &RoleName) -> Result<(), RoleError> {
-        let user = name.as_str();
-        let mut client = hold_delete_lock(self.client().await?, user).await?;
-        let result = self.delete_holding_lock(&mut client, name).await;
-        // The connection closes when `client` is dropped, but its server
-        // process lets the lock go only once it has exited, a moment later:
-        // a delete sent right after this one would be told "busy".
-        release_delete_lock(&client, user).await;
-        result
+        let mut client = own_connection(self.client().await?);
+        self.delete_on(&mut client, name).await
     }
 
-    /// [`RoleManager::delete`], on `client`, which holds the user's delete
-    /// lock. Once the lock-out may have committed (its commit sent), any
-    /// failure undoes it.
-    async fn delete_holding_lock(
+    /// [`RoleManager::delete`], on a connection of its own. Once the
+    /// lock-out may have committed (its commit sent), any failure undoes it.
+    async fn delete_on(
         &self,
         client: &mut ClientWrapper,
         name: &RoleName,
@@ -502,7 +453,12 @@ impl RoleManager {
         oid: u32,
     ) -> Result<(), RoleError> {
         let user = name.as_str();
-        let tx = begin(client, user).await?;
+        let tx = open(client, user).await?;
+        // Waited for before the change lock, so that other changes go on
+        // meanwhile (one of this user's, refused as busy while the delete
+        // runs, included).
+        lock_relations_of(&tx, user, oid).await?;
+        take_change_lock(&tx, user).await?;
         let facts = self.facts(&tx).await?;
         if managed_target(&tx, &facts, name).await? != oid {
             // Dropped and made again by someone else meanwhile: not ours to delete.
@@ -548,6 +504,73 @@ impl RoleManager {
             tracing::warn!(error = %crate::failure::chain(&error), user, "ending the sessions of a deleted user failed");
         }
         Ok(())
+    }
+}
+
+/// Takes, in `tx`, the locks a delete's move needs on the tables user `oid`
+/// owns in this database (each alone: a partition of another owner is
+/// not its to lock), waiting 10 s at most. When other sessions hold them
+/// longer (a reader in a long transaction), the delete is refused, naming
+/// them. (`LOCK` takes no sequence or materialized view, and on a view it
+/// would lock the tables it reads: those wait at `REASSIGN OWNED`, under
+/// the change lock.)
+async fn lock_relations_of(tx: &Transaction<'_>, user: &str, oid: u32) -> Result<(), RoleError> {
+    let fail = |e| RoleError::from_postgres(e, user);
+    let relations: Vec<(u32, String)> = tx
+        .query(
+            "SELECT c.oid, c.oid::regclass::text FROM pg_class c
+              WHERE c.relowner = $1 AND c.relkind IN ('r', 'p')
+                AND c.relpersistence <> 't'
+              ORDER BY c.oid",
+            &[&oid],
+        )
+        .await
+        .map_err(fail)?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    if relations.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = relations.iter().map(|(_, name)| name.as_str()).collect();
+    let locked = tx
+        .batch_execute(&format!(
+            "SAVEPOINT relations; LOCK TABLE ONLY {} IN ACCESS EXCLUSIVE MODE",
+            names.join(", ONLY ")
+        ))
+        .await;
+    match locked {
+        Err(error) if error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT relations")
+                .await
+                .map_err(fail)?;
+            let oids: Vec<u32> = relations.iter().map(|(oid, _)| *oid).collect();
+            let sessions: Vec<String> = tx
+                .query(
+                    "SELECT format('%s (process %s)', quote_ident(a.usename), a.pid)
+                       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                      WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
+                        AND l.database = (SELECT oid FROM pg_database
+                                           WHERE datname = current_database())
+                        AND l.relation = ANY($1)
+                      GROUP BY a.usename, a.pid ORDER BY a.usename, a.pid",
+                    &[&oids],
+                )
+                .await
+                .map_err(fail)?
+                .iter()
+                .map(|row| row.get(0))
+                .collect();
+            Err(RoleError::HeldByOthers {
+                user: user.to_owned(),
+                sessions: if sessions.is_empty() {
+                    "sessions that have ended since".to_owned()
+                } else {
+                    sessions.join(", ")
+                },
+            })
+        }
+        other => other.map_err(fail),
     }
 }
 
@@ -674,20 +697,118 @@ fn resolve(password: NewPassword) -> (Password, bool) {
 }
 
 /// Opens a change: a transaction that waits at most 10 s for locks and holds
-/// pgusers' advisory lock until it ends.
+/// pgusers' change lock until it ends.
+///
+/// The change lock is the lock PostgreSQL takes on a role while its comment
+/// changes (`COMMENT ON ROLE`), on [`CHANGE_LOCK_ROLE`] (NOLOGIN, no
+/// rights), made at the first change. Roles belong to the whole server, so
+/// pgusers' changes take turns across all its databases (two creates of
+/// case twins through two databases included; pgusers installations with
+/// administrator roles of their own take locks of their own). Only a role that may change
+/// the comment (CREATEROLE, and on 16+ ADMIN OPTION on the role) can hold
+/// the lock: any other role that tries holds it for a moment, until
+/// PostgreSQL refuses it. Advisory locks, which pgusers used before, can be
+/// taken and held by any role that may connect.
 pub(super) async fn begin<'a>(
     client: &'a mut ClientWrapper,
     user: &str,
 ) -> Result<Transaction<'a>, RoleError> {
+    let tx = open(client, user).await?;
+    take_change_lock(&tx, user).await?;
+    Ok(tx)
+}
+
+/// A transaction that waits at most 10 s for each lock, with no lock yet.
+async fn open<'a>(client: &'a mut ClientWrapper, user: &str) -> Result<Transaction<'a>, RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
     let tx = client.transaction().await.map_err(fail)?;
-    tx.batch_execute(&format!(
-        "SET LOCAL lock_timeout = '10s'; SELECT pg_advisory_xact_lock({LOCK_KEY}); {};",
-        crate::db::UNLOGGED
-    ))
-    .await
-    .map_err(fail)?;
+    tx.batch_execute("SET LOCAL lock_timeout = '10s'")
+        .await
+        .map_err(fail)?;
     Ok(tx)
+}
+
+/// Takes pgusers' change lock in `tx` (see [`begin`]).
+async fn take_change_lock(tx: &Transaction<'_>, user: &str) -> Result<(), RoleError> {
+    let fail = |e| RoleError::from_postgres(e, user);
+    let role: String = tx
+        .query_one(&format!("SELECT {CHANGE_LOCK_ROLE}"), &[])
+        .await
+        .map_err(fail)?
+        .get(0);
+    tx.batch_execute("SAVEPOINT change_lock")
+        .await
+        .map_err(fail)?;
+    let lock = format!("COMMENT ON ROLE {} IS {CHANGE_LOCK_COMMENT}", ident(&role));
+    match tx.batch_execute(&lock).await {
+        Ok(()) => {}
+        // The first change on this server makes the role, with this
+        // change (another process making it at once waits for this one,
+        // then finds it).
+        Err(error) if error.code() == Some(&SqlState::UNDEFINED_OBJECT) => {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT change_lock")
+                .await
+                .map_err(fail)?;
+            let made = tx
+                .batch_execute(&format!("CREATE ROLE {} NOLOGIN; {lock}", ident(&role)))
+                .await;
+            match made {
+                Ok(()) => {}
+                // Concurrent makers of one role meet in its catalog's
+                // unique index.
+                Err(error)
+                    if error.code() == Some(&SqlState::DUPLICATE_OBJECT)
+                        || error.code() == Some(&SqlState::UNIQUE_VIOLATION) =>
+                {
+                    tx.batch_execute(&format!("ROLLBACK TO SAVEPOINT change_lock; {lock}"))
+                        .await
+                        .map_err(fail)?;
+                }
+                Err(error) => return Err(fail(error)),
+            }
+        }
+        Err(error) if error.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
+            return Err(change_lock_refused(tx, &role, error).await);
+        }
+        Err(error) => return Err(fail(error)),
+    }
+    tx.batch_execute(crate::db::UNLOGGED).await.map_err(fail)
+}
+
+/// What the change lock's role says of itself.
+const CHANGE_LOCK_COMMENT: &str = "'pgusers: its lock is taken for each change pgusers makes to \
+     roles on this server, so that they happen one at a time; it has no rights'";
+
+/// The change lock's role exists, but pgusers may not change its comment:
+/// another administrator made it (16+) without giving pgusers' role ADMIN
+/// OPTION on it.
+async fn change_lock_refused(
+    tx: &Transaction<'_>,
+    role: &str,
+    error: tokio_postgres::Error,
+) -> RoleError {
+    let admin = match tx.batch_execute("ROLLBACK TO SAVEPOINT change_lock").await {
+        Ok(()) => tx.query_one("SELECT current_user::text", &[]).await,
+        Err(error) => Err(error),
+    };
+    match admin {
+        Ok(row) => {
+            let admin: String = row.get(0);
+            RoleError::MissingPrivilege {
+                needs: format!(
+                    "ADMIN OPTION on role \"{role}\", which another role made: \
+                     pgusers takes its lock for each change"
+                ),
+                fix: format!(
+                    "GRANT {} TO {} WITH ADMIN OPTION;",
+                    ident(role),
+                    ident(&admin)
+                ),
+                admin,
+            }
+        }
+        Err(_) => RoleError::server(error),
+    }
 }
 
 /// Makes sure the readers group exists with its grants and follows the

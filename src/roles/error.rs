@@ -90,6 +90,16 @@ pub enum RoleError {
     ActedWhileDeleted { user: String, objects: String },
     #[error("The database is busy with another change to this user; try again in a moment.")]
     Busy,
+    /// Other sessions hold locks on the tables of a user being deleted for
+    /// longer than a delete waits; its lock-out was undone.
+    #[error(
+        "User \"{}\" was not deleted: other sessions hold its tables ({}), perhaps in a long \
+         transaction. Nothing changed; try again once they are done, or end them (pgusers ends \
+         the sessions of the users it manages from their page).",
+        crate::domain::visible(.user),
+        crate::domain::visible(.sessions)
+    )]
+    HeldByOthers { user: String, sessions: String },
     /// The detail says why, and keeps what PostgreSQL or the network said.
     #[error("The database is unavailable: {0}")]
     Unavailable(#[source] Detail),

@@ -10,8 +10,9 @@
 //! user's comment, in the same transaction ([`MARK`] and [`Before`] as
 //! JSON), and whatever pgusers does next to the user (a reset, a new
 //! password, a rename, new limits, another delete) first undoes a lock-out
-//! whose delete is no longer running, in its own transaction. `DROP ROLE`
-//! removes the comment with the role.
+//! whose delete is no longer running (the session that wrote it has
+//! ended), in its own transaction, and refuses as busy while it runs.
+//! `DROP ROLE` removes the comment with the role.
 //!
 //! Only a role with CREATEROLE (and, on 16+, ADMIN OPTION on the user) may
 //! change a role's comment: the user itself cannot forge or remove it.
@@ -26,6 +27,11 @@ use super::{Facts, RoleError, code};
 /// How a lock-out's comment begins; the JSON of [`Before`] follows.
 const MARK: &str = "pgusers: being deleted; before: ";
 
+/// A session's start in `pg_stat_activity` row `a`, in microseconds since
+/// 1970: whatever the connection's time zone and date style, and told
+/// apart from a later session that got the same process id.
+const STARTED: &str = "(extract(epoch FROM a.backend_start) * 1000000)::int8";
+
 /// What a lock-out changed, as it was before.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
 struct Before {
@@ -37,6 +43,11 @@ struct Before {
     definers: Vec<u32>,
     /// The user's comment.
     comment: Option<String>,
+    /// The delete's session: its process, role and start (microseconds
+    /// since 1970). The delete runs while that session lives.
+    pid: i32,
+    admin: u32,
+    started: i64,
 }
 
 impl Before {
@@ -67,9 +78,13 @@ pub(super) async fn lock_out(
     let fail = |e| refusal(facts, e, user);
     let row = tx
         .query_one(
-            "SELECT r.rolconnlimit, d.oid, shobj_description(r.oid, 'pg_authid')
-               FROM pg_roles r, pg_database d
-              WHERE r.oid = $1 AND d.datname = current_database()",
+            &format!(
+                "SELECT r.rolconnlimit, d.oid, shobj_description(r.oid, 'pg_authid'),
+                        a.pid, a.usesysid, {STARTED}
+                   FROM pg_roles r, pg_database d, pg_stat_activity a
+                  WHERE r.oid = $1 AND d.datname = current_database()
+                    AND a.pid = pg_backend_pid()"
+            ),
             &[&oid],
         )
         .await
@@ -84,6 +99,9 @@ pub(super) async fn lock_out(
         database: row.get(1),
         definers,
         comment: row.get(2),
+        pid: row.get(3),
+        admin: row.get(4),
+        started: row.get(5),
     };
     tx.batch_execute(&format!(
         "ALTER ROLE {user_id} CONNECTION LIMIT 0; {routines} COMMENT ON ROLE {user_id} IS {comment};",
@@ -99,8 +117,9 @@ pub(super) async fn lock_out(
 /// record is there: its comment as it was, its routines (those it still
 /// owns, still SECURITY INVOKER) running as it again, and its connection
 /// limit as it was, unless someone set another since (it is no longer 0).
-/// The caller makes sure no delete of the user runs: a running delete's
-/// lock-out is not to be undone under it. Returns whether there was one.
+/// Refuses as busy while the delete runs (its session lives, and is not
+/// this one): a running delete's lock-out is not to be undone under it.
+/// Returns whether there was one.
 pub(super) async fn undo(
     tx: &impl GenericClient,
     facts: &Facts,
@@ -136,6 +155,22 @@ pub(super) async fn undo(
         }
         _ => return Ok(false),
     };
+    let running: bool = tx
+        .query_one(
+            &format!(
+                "SELECT $1 <> pg_backend_pid() AND EXISTS (
+                        SELECT 1 FROM pg_stat_activity a
+                         WHERE a.pid = $1 AND a.usesysid = $2
+                           AND (a.backend_start IS NULL OR {STARTED} = $3))"
+            ),
+            &[&before.pid, &before.admin, &before.started],
+        )
+        .await
+        .map_err(fail)?
+        .get(0);
+    if running {
+        return Err(RoleError::Busy);
+    }
     let routines: Vec<String> = if before.database == here && !before.definers.is_empty() {
         tx.query(
             "SELECT p.oid::regprocedure::text FROM pg_proc p
@@ -186,6 +221,9 @@ mod tests {
             database: 16384,
             definers: vec![1, 2],
             comment: Some("it's \"ours\"; pgusers: being deleted".into()),
+            pid: 4242,
+            admin: 10,
+            started: 1_796_000_000_000_000,
         };
 
         let comment = before.comment();

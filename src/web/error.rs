@@ -81,6 +81,7 @@ impl From<RoleError> for WebError {
             | RoleError::OwnsObjectsElsewhere { .. }
             | RoleError::ActedAsByOthers { .. }
             | RoleError::ActedWhileDeleted { .. }
+            | RoleError::HeldByOthers { .. }
             | RoleError::Busy => Self::Conflict(error.to_string()),
             RoleError::Unavailable(detail) => Self::Unavailable(detail),
             RoleError::Database(_) => Self::internal(error),

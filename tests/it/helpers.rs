@@ -363,6 +363,60 @@ impl TestDb {
         (name, secret)
     }
 
+    /// Runs `during` while a delete of read-write user `user` (whose
+    /// password is `password`) runs: the delete has locked the user out and
+    /// waits for a table of the user's that another session holds, until
+    /// `during` is done. Returns the delete's result and `during`'s.
+    pub async fn while_deleting<T>(
+        &self,
+        user: &Username,
+        password: &Password,
+        during: impl std::future::Future<Output = T>,
+    ) -> (Result<(), pgusers::roles::RoleError>, T) {
+        let table = unique_name("held");
+        self.run_as(
+            user,
+            password,
+            &format!("CREATE TABLE {} (v int)", ident(&table)),
+        )
+        .await;
+        let holder = self.admin().await;
+        holder
+            .batch_execute(&format!(
+                "BEGIN; LOCK TABLE {} IN ACCESS EXCLUSIVE MODE",
+                ident(&table)
+            ))
+            .await
+            .unwrap();
+        let target = pgusers::domain::RoleName::from(user.clone());
+        let meanwhile = async {
+            let observer = self.admin().await;
+            let started = std::time::Instant::now();
+            loop {
+                let limit: i32 = observer
+                    .query_one(
+                        "SELECT rolconnlimit FROM pg_roles WHERE rolname = $1",
+                        &[&user.as_str()],
+                    )
+                    .await
+                    .unwrap()
+                    .get(0);
+                if limit == 0 {
+                    break;
+                }
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(10),
+                    "the delete locks the user out"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            let done = during.await;
+            holder.batch_execute("ROLLBACK").await.unwrap();
+            done
+        };
+        tokio::join!(self.roles.delete(&target), meanwhile)
+    }
+
     /// Logs in as `user` with `password` over TCP, as an application would.
     pub async fn connect_as(
         &self,

@@ -15,6 +15,7 @@ mod dashboard;
 mod doctor;
 mod embedded;
 mod limits;
+mod locks;
 mod properties;
 mod registry;
 mod replay;

@@ -127,27 +127,21 @@ async fn the_protected_users_limits_cannot_be_set() {
 #[tokio::test]
 async fn limits_are_not_set_while_the_user_is_being_deleted() {
     let db = test_db().await;
-    let (name, _) = user_with(&db, Access::ReadWrite, &Limits::default()).await;
-    // What a delete holds while it runs (class "pgud", see roles::changes).
-    let deleting = db.as_admin_in_use().await;
-    deleting
-        .execute(
-            "SELECT pg_advisory_lock(1885828452, hashtext($1))",
-            &[&name],
-        )
-        .await
-        .unwrap();
+    let (name, secret) = db.create_user("limited", Access::ReadWrite).await;
 
-    let result = db
-        .roles
-        .set_limits(
-            &RoleName::parse(&name).unwrap(),
-            &LimitsChange::all(limits(None, Some(5))),
+    let (deleted, result) = db
+        .while_deleting(
+            &name,
+            &secret,
+            db.roles.set_limits(
+                &RoleName::from(name.clone()),
+                &LimitsChange::all(limits(None, Some(5))),
+            ),
         )
         .await;
 
     assert!(matches!(result, Err(RoleError::Busy)), "{result:?}");
-    assert_eq!(db.listed(&name).await.connection_limit, None);
+    deleted.expect("the delete goes on");
 }
 
 #[tokio::test]

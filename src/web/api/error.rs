@@ -81,6 +81,7 @@ impl From<RoleError> for ApiError {
             | RoleError::ActedAsByOthers { .. }
             | RoleError::ActedWhileDeleted { .. }
             | RoleError::MissingPrivilege { .. }
+            | RoleError::HeldByOthers { .. }
             | RoleError::Busy => Self::Conflict(message),
             // The details (host, user, file, PostgreSQL's words) go to the
             // log: any token, read-only too, may see this answer.

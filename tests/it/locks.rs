@@ -1,0 +1,171 @@
+//! No other role can block pgusers' changes: the locks they may take (the
+//! advisory keys pgusers used before, its change lock's role) hold nothing
+//! up, and a session holding a user's table while it is deleted is named.
+
+use std::time::{Duration, Instant};
+
+use pgusers::domain::{LimitsChange, NewPassword, RoleName};
+use pgusers::roles::{Access, RoleError};
+
+use crate::helpers::{ident, password, test_db, unique_name, username, verifier_literal};
+
+/// What a role that may connect can try against pgusers' locks: the
+/// advisory keys it used (its change key, a user's delete key; whichever
+/// another attacker does not hold already), and the change lock's role
+/// (refused, in a savepoint, then the transaction is kept open).
+fn hold_what_it_can(victim: &str, lock_role: &str) -> String {
+    format!(
+        "SELECT pg_try_advisory_lock(31638951536456307);
+         SELECT pg_try_advisory_lock(x'70677564'::int, hashtext('{victim}'));
+         BEGIN;
+         SELECT pg_try_advisory_xact_lock(31638951536456307);
+         SAVEPOINT attempt;
+         DO $$ BEGIN EXECUTE 'COMMENT ON ROLE \"{lock_role}\" IS ''mine''';
+                EXCEPTION WHEN OTHERS THEN NULL; END $$;"
+    )
+}
+
+/// The change lock's role of the administrator pgusers connects as.
+async fn change_lock_role(db: &crate::helpers::TestDb) -> String {
+    db.as_admin_in_use()
+        .await
+        .query_one(
+            "SELECT 'pgusers-lock-' || oid::text FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_reader_another_databases_user_and_an_unmanaged_role_holding_what_they_can_block_nothing()
+{
+    let db = test_db().await;
+    let (victim, victim_secret) = db.create_user("victim", Access::ReadWrite).await;
+    db.run_as(&victim, &victim_secret, "CREATE TABLE victim_table (v int)")
+        .await;
+    let (reader, reader_secret) = db.create_user("reader", Access::ReadOnly).await;
+    let lock_role = change_lock_role(&db).await;
+    let outsider = unique_name("outsider");
+    let outsider_secret = password();
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {} LOGIN CREATEDB PASSWORD {}",
+            ident(&outsider),
+            verifier_literal(&outsider_secret)
+        ))
+        .await
+        .unwrap();
+    // The reader also holds the victim's table, as a report in a long
+    // transaction would.
+    let reader_client = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+    reader_client
+        .batch_execute(&hold_what_it_can(victim.as_str(), &lock_role))
+        .await
+        .unwrap();
+    reader_client
+        .batch_execute("SELECT count(*) FROM public.victim_table")
+        .await
+        .unwrap();
+    let elsewhere = db
+        .connect_to("postgres", &outsider, outsider_secret.expose())
+        .await
+        .unwrap();
+    elsewhere
+        .batch_execute(&hold_what_it_can(victim.as_str(), &lock_role))
+        .await
+        .unwrap();
+    let here = db
+        .connect_as(&outsider, outsider_secret.expose())
+        .await
+        .unwrap();
+    here.batch_execute(&hold_what_it_can(victim.as_str(), &lock_role))
+        .await
+        .unwrap();
+    let target = RoleName::from(victim.clone());
+    let started = Instant::now();
+
+    let created = db
+        .roles
+        .create(
+            &username("newcomer"),
+            NewPassword::Generate,
+            Access::ReadWrite,
+        )
+        .await;
+    let reset = db.roles.reset_password(&target).await;
+    let limited = db.roles.set_limits(&target, &LimitsChange::default()).await;
+    let ended = db.roles.end_sessions(&target).await;
+    let deleted = db.roles.delete(&target).await;
+
+    assert!(created.is_ok(), "{created:?}");
+    let password = reset.expect("the reset goes through");
+    assert!(limited.is_ok(), "{limited:?}");
+    assert!(ended.is_ok(), "{ended:?}");
+    match &deleted {
+        Err(RoleError::HeldByOthers { sessions, .. }) => {
+            assert!(sessions.contains(reader.as_str()), "{sessions}");
+            assert!(!sessions.contains(&outsider), "{sessions}");
+        }
+        other => panic!("the delete names who holds the table: {other:?}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "nothing waited for the locks others hold, but the delete for the table: {:?}",
+        started.elapsed()
+    );
+    db.connect_as(victim.as_str(), password.expose())
+        .await
+        .expect("the refused delete's lock-out was undone: the new password works");
+
+    reader_client.batch_execute("COMMIT").await.unwrap();
+    db.roles
+        .delete(&target)
+        .await
+        .expect("deleted once the reader is done");
+    assert!(!db.role_exists(victim.as_str()).await);
+    assert_eq!(db.table_owner("victim_table").await, db.protected);
+}
+
+#[tokio::test]
+async fn the_change_lock_is_a_role_only_pgusers_may_comment_on() {
+    let db = test_db().await;
+    db.create_user("first", Access::ReadOnly).await;
+    let (reader, reader_secret) = db.create_user("commenter", Access::ReadOnly).await;
+    let reader_client = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+
+    let lock_role = change_lock_role(&db).await;
+    let tried = reader_client
+        .batch_execute(&format!("COMMENT ON ROLE {} IS 'mine'", ident(&lock_role)))
+        .await;
+
+    assert_eq!(crate::helpers::sqlstate(tried), "42501");
+    let row = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT rolcanlogin, rolsuper OR rolcreaterole OR rolcreatedb OR rolreplication
+                    OR rolbypassrls,
+                    shobj_description(oid, 'pg_authid'),
+                    EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.member = r.oid)
+               FROM pg_roles r WHERE rolname = $1",
+            &[&lock_role],
+        )
+        .await
+        .unwrap();
+    assert!(!row.get::<_, bool>(0), "it cannot log in");
+    assert!(!row.get::<_, bool>(1), "it has no powers");
+    assert!(
+        row.get::<_, String>(2).starts_with("pgusers:"),
+        "it says what it is"
+    );
+    assert!(!row.get::<_, bool>(3), "it belongs to no role");
+}
