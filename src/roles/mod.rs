@@ -32,9 +32,11 @@
 //!   names the GRANT to run.
 //! - Deleting a user never gives its code the protected user's rights (see
 //!   [`code`]).
-//! - Every change is one transaction, serialised with the others by an
-//!   advisory lock, so two creates of one name give one user and one
-//!   "already exists".
+//! - Every change is one transaction, serialised with the others on the
+//!   server by a lock no other role can hold (see `changes::begin`), so
+//!   two creates of one name give one user and one "already exists"; a
+//!   delete's lock-out is recorded in the catalog, so any process undoes
+//!   it when the delete could not (see [`lockout`]).
 //! - Passwords reach PostgreSQL only as SCRAM-SHA-256 verifiers.
 
 mod admin;
@@ -157,6 +159,13 @@ impl DatabaseUser {
     /// Whether pgusers offers to change this user at all.
     pub fn manageable(&self) -> bool {
         !self.protected && self.not_manageable.is_none()
+    }
+
+    /// Whether pgusers ends its sessions: those of any user it lists but
+    /// the protected ones, however much more than an application user it
+    /// is (see [`RoleManager::end_sessions`]).
+    pub fn sessions_endable(&self) -> bool {
+        !self.protected
     }
 }
 

@@ -8,10 +8,11 @@
 //! membership just to look: what it may not see is shown as hidden, with
 //! the grant that would show it.
 
+use deadpool_postgres::GenericClient;
 use serde::Serialize;
 
 use super::privileges::{ensure_privileges_of, refusal};
-use super::{DatabaseUser, RoleError, RoleManager, changes, managed_target};
+use super::{DatabaseUser, Facts, RoleError, RoleManager, changes, managed_target};
 use crate::domain::RoleName;
 
 /// Which rows of `pg_stat_activity` (as `a`) are sessions of users: client
@@ -117,8 +118,17 @@ impl RoleManager {
         })
     }
 
-    /// Ends the sessions of a user pgusers may change (never the protected
-    /// user's: that would stop the application), waiting a few seconds at
+    /// Refuses what [`RoleManager::end_sessions`] would refuse, before
+    /// asking a person to confirm.
+    pub async fn ensure_sessions_endable(&self, name: &RoleName) -> Result<(), RoleError> {
+        let client = self.client().await?;
+        let facts = self.facts(&client).await?;
+        sessions_target(&client, &facts, name).await.map(|_| ())
+    }
+
+    /// Ends the sessions of a user of this database (never the protected
+    /// user's: that would stop the application; nor a database owner's),
+    /// even one pgusers may not otherwise change, waiting a few seconds at
     /// most for them to go. Returns how many were ended. The user may log
     /// in again at once: this ends what is open, it locks nobody out.
     pub async fn end_sessions(&self, name: &RoleName) -> Result<u64, RoleError> {
@@ -126,7 +136,7 @@ impl RoleManager {
         let mut client = self.client().await?;
         let tx = changes::begin(&mut client, user).await?;
         let facts = self.facts(&tx).await?;
-        let oid = managed_target(&tx, &facts, name).await?;
+        let oid = sessions_target(&tx, &facts, name).await?;
         ensure_privileges_of(&tx, &facts, user, "to end its sessions").await?;
         let fail = |e| refusal(&facts, e, user);
         tx.commit().await.map_err(fail)?;
@@ -164,5 +174,35 @@ impl RoleManager {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         Ok(ended.len() as u64)
+    }
+}
+
+/// The oid of a user whose sessions pgusers may end: one it manages, or a
+/// user of this database that is more than that (another database's user
+/// too, say). Ending its sessions changes nothing else, and a leaked
+/// credential must never be beyond reach. Never the protected user, a
+/// database's owner or a role pgusers does not list (a superuser, a group,
+/// pgusers' own role).
+async fn sessions_target(
+    client: &impl GenericClient,
+    facts: &Facts,
+    name: &RoleName,
+) -> Result<u32, RoleError> {
+    match managed_target(client, facts, name).await {
+        Err(refused @ RoleError::NotManageable { .. }) => {
+            // Only a user pgusers lists: never a superuser, a group or
+            // pgusers' own role, which are not manageable either.
+            let listed = client
+                .query_opt(
+                    "SELECT oid FROM pg_roles
+                      WHERE rolname = $1 AND rolcanlogin AND NOT rolsuper
+                        AND rolname <> current_user",
+                    &[&name.as_str()],
+                )
+                .await
+                .map_err(|e| refusal(facts, e, name.as_str()))?;
+            listed.map(|row| row.get(0)).ok_or(refused)
+        }
+        other => other,
     }
 }

@@ -17,7 +17,9 @@
 //!   server, and is not a read-only user of another database (a member of
 //!   that database's `pgusers-readonly-…` group), nor a member of a role
 //!   that does: such a role is *that* database's user, and a password for it
-//!   would open that database too.
+//!   would open that database too. A privilege there on an object an
+//!   application user of this database owns does not count (that user
+//!   granted it: one user must not make another unmanageable).
 //!
 //! A role with no footprint anywhere (made by hand, granted nothing) counts
 //! as this database's user: it can do no more than PUBLIC may.
@@ -289,7 +291,14 @@ pub(super) const RESTRICTIONS: &str = "
   ),
   -- Other databases where a role owns objects or holds privileges: objects
   -- inside a database carry its oid; a grant on a database itself is a
-  -- shared dependency (dbid 0) on that database.
+  -- shared dependency (dbid 0) on that database. A privilege there whose
+  -- object belongs to an application user of this database (the grantor,
+  -- as a rule: `ALTER DEFAULT PRIVILEGES … TO victim` run in another
+  -- database makes a default-privileges object owned by whoever ran it)
+  -- does not count: any user could otherwise make any other unmanageable.
+  -- That owner is judged by its attributes and by its ties to this
+  -- database alone, not by these rules (it may well be a user elsewhere
+  -- now, by that very object).
   footprints(role, detail) AS (
       SELECT s.refobjid,
              string_agg(DISTINCT d.datname::text, ', ' ORDER BY d.datname::text)
@@ -298,6 +307,21 @@ pub(super) const RESTRICTIONS: &str = "
           ON d.oid = CASE WHEN s.dbid = 0 AND s.classid = 'pg_database'::regclass
                           THEN s.objid ELSE s.dbid END
        WHERE d.datname <> current_database()
+         AND NOT (s.deptype = 'a' AND s.dbid <> 0 AND EXISTS (
+               SELECT 1 FROM pg_shdepend o JOIN pg_roles g ON g.oid = o.refobjid
+                WHERE o.dbid = s.dbid AND o.classid = s.classid AND o.objid = s.objid
+                  AND o.objsubid = 0 AND o.deptype = 'o'
+                  AND o.refclassid = 'pg_authid'::regclass
+                  AND g.rolcanlogin AND g.rolname <> current_user
+                  AND NOT (g.rolsuper OR g.rolcreaterole OR g.rolcreatedb
+                           OR g.rolreplication OR g.rolbypassrls)
+                  AND NOT EXISTS (SELECT 1 FROM pg_database od WHERE od.datdba = g.oid)
+                  AND (EXISTS (SELECT 1 FROM pg_shdepend h
+                                WHERE h.refclassid = 'pg_authid'::regclass
+                                  AND h.refobjid = g.oid AND h.dbid = (SELECT oid FROM facts))
+                       OR EXISTS (SELECT 1 FROM pg_auth_members m
+                                   WHERE m.member = g.oid
+                                     AND m.roleid = (SELECT oid FROM readers)))))
        GROUP BY s.refobjid
   ),
   -- Server-wide objects a role owns or holds privileges on: parameters

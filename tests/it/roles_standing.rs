@@ -546,3 +546,82 @@ async fn more_specific_reasons_win_over_a_missing_admin_option() {
 
     assert_refused_everywhere(&db, &name, |reason| *reason == Restriction::CreateDb).await;
 }
+
+#[tokio::test]
+async fn a_user_cannot_make_another_unmanageable_through_another_database_and_is_still_cut_off() {
+    let db = test_db().await;
+    let (victim, victim_secret) = db.create_user("victim", Access::ReadWrite).await;
+    let (attacker, attacker_secret) = db.create_user("attacker", Access::ReadWrite).await;
+    let elsewhere = db
+        .connect_to("postgres", attacker.as_str(), attacker_secret.expose())
+        .await
+        .expect("PUBLIC may connect to database postgres");
+    elsewhere
+        .batch_execute(&format!(
+            "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO \"{victim}\""
+        ))
+        .await
+        .unwrap();
+
+    let listed = db.listed(victim.as_str()).await;
+    let reset = db
+        .roles
+        .reset_password(&RoleName::from(victim.clone()))
+        .await;
+
+    assert_eq!(listed.not_manageable, None, "{listed:?}");
+    let password = reset.expect("the victim is still reset");
+    db.connect_as(victim.as_str(), password.expose())
+        .await
+        .expect("with the new password");
+    drop(victim_secret);
+    // The attacker made itself a user of database postgres: not managed
+    // here any more, but a leaked credential is still cut off.
+    let attacker_listed = db.listed(attacker.as_str()).await;
+    assert!(
+        matches!(&attacker_listed.not_manageable, Some(Restriction::UserElsewhere(d)) if d == "postgres"),
+        "{attacker_listed:?}"
+    );
+    let attacker_name = RoleName::from(attacker.clone());
+    db.roles
+        .ensure_sessions_endable(&attacker_name)
+        .await
+        .expect("its sessions may be ended");
+    let ended = db.roles.end_sessions(&attacker_name).await.unwrap();
+    assert_eq!(ended, 1);
+    assert!(
+        elsewhere.batch_execute("SELECT 1").await.is_err(),
+        "its session in database postgres is gone"
+    );
+    elsewhere_cleanup(attacker.as_str()).await;
+}
+
+/// Removes what a test's role made in database `postgres`, which every
+/// test shares.
+async fn elsewhere_cleanup(user: &str) {
+    let (client, connection) = crate::helpers::cluster()
+        .admin_config("postgres")
+        .connect(tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("DROP OWNED BY \"{user}\""))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_protected_user_and_a_database_owner_have_no_sessions_pgusers_ends() {
+    let db = test_db().await;
+
+    let protected = db
+        .roles
+        .end_sessions(&RoleName::parse(&db.protected).unwrap())
+        .await;
+
+    assert!(
+        matches!(protected, Err(RoleError::Protected(_))),
+        "{protected:?}"
+    );
+}

@@ -51,7 +51,7 @@ pub async fn end_confirm(
     back: ListPlace,
 ) -> Result<HttpResponse, WebError> {
     let (database, name) = place(&app, &path)?;
-    database.roles.ensure_changeable(&name).await?;
+    database.roles.ensure_sessions_endable(&name).await?;
     let sessions = database.roles.find(&name).await?.sessions;
     let page = EndSessionsConfirmPage {
         chrome: chrome(&operator, Some(database)).returning_to(&back),
