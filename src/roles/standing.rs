@@ -293,7 +293,7 @@ pub(super) const RESTRICTIONS: &str = "
   -- inside a database carry its oid; a grant on a database itself is a
   -- shared dependency (dbid 0) on that database. A privilege there whose
   -- object belongs to an application user of this database (the grantor,
-  -- as a rule: `ALTER DEFAULT PRIVILEGES … TO victim` run in another
+  -- as a rule: `ALTER DEFAULT PRIVILEGES ... TO victim` run in another
   -- database makes a default-privileges object owned by whoever ran it)
   -- does not count: any user could otherwise make any other unmanageable.
   -- That owner is judged by its attributes and by its ties to this
