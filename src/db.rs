@@ -341,8 +341,16 @@ fn describe_parse_error(error: &tokio_postgres::Error) -> String {
     let cause = std::error::Error::source(error)
         .map(|cause| cause.to_string())
         .unwrap_or_default();
-    if cause.starts_with("invalid value for option") || cause.starts_with("unknown option") {
+    // Only options it knows are named: an unknown "option" may be part of
+    // a password that holds a space, `@`, `?` or `=` (`password=open
+    // sesame=42`, `postgres://u:S3cr@t?Tail=Z@h/db`).
+    if cause.starts_with("invalid value for option") {
         return cause;
+    }
+    if cause.starts_with("unknown option") {
+        return "it names an option PostgreSQL's clients do not know (a password holding \
+                spaces, '@', '?' or '=' must be quoted, or percent-encoded in a URL)"
+            .to_owned();
     }
     // "unexpected character at byte N: expected `=` but got `x`": the
     // character may belong to a password.

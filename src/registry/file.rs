@@ -241,6 +241,22 @@ url = "host=/run/pg port=5433 user=admin password=s3cret-two dbname=crm"
     }
 
     #[test]
+    fn a_url_whose_password_reads_as_an_option_names_no_part_of_it() {
+        for url in [
+            "host=db user=admin password=open sesame=42",
+            "postgres://admin:S3cr@t?Tail=Z@db/app",
+        ] {
+            let text = format!("[[database]]\nid = \"x\"\nurl = '{url}'\n");
+
+            let refused = parse(&text, "f").err().unwrap();
+
+            assert!(!refused.contains("sesame"), "{refused}");
+            assert!(!refused.contains("Tail"), "{refused}");
+            assert!(refused.contains("quoted, or percent-encoded"), "{refused}");
+        }
+    }
+
+    #[test]
     fn only_a_bare_key_and_the_expected_names_are_kept_of_what_is_quoted() {
         let unknown = "unknown field `port`, expected one of `id`, `url`";
         assert_eq!(unquoted(unknown, "port"), unknown);

@@ -51,6 +51,7 @@ struct Interrupted {
     oid: u32,
     /// The protected user configured, for the facts of the undo's change.
     protected: Option<String>,
+    pool: Pool,
 }
 
 impl Interrupted {
@@ -59,12 +60,16 @@ impl Interrupted {
     /// lock-out itself, and this waits for it to end). Should
     /// this process end first, the record in the catalog stays: pgusers'
     /// next change of the user undoes it.
-    fn later(self, pool: Pool) {
-        tokio::spawn(async move {
+    fn later(self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::error!(user = %self.user, "a failed delete left the user locked out (CONNECTION LIMIT 0, its routines SECURITY INVOKER): pgusers' next change of the user undoes it");
+            return;
+        };
+        runtime.spawn(async move {
             let mut last = None;
             for _ in 0..UNDO_TRIES {
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                match self.try_once(&pool).await {
+                match self.try_once().await {
                     Ok(()) => {
                         tracing::info!(user = %self.user, "a failed delete's lock-out was undone once the database was back");
                         return;
@@ -78,8 +83,8 @@ impl Interrupted {
         });
     }
 
-    async fn try_once(&self, pool: &Pool) -> Result<(), RoleError> {
-        let client = pool.get().await.map_err(|error| {
+    async fn try_once(&self) -> Result<(), RoleError> {
+        let client = self.pool.get().await.map_err(|error| {
             RoleError::Unavailable(crate::failure::Detail::new(
                 "no connection to the database",
                 error,
@@ -87,6 +92,19 @@ impl Interrupted {
         })?;
         let mut client = own_connection(client);
         undo_lock_out(&mut client, self.protected.as_deref(), &self.user, self.oid).await
+    }
+}
+
+/// A delete's lock-out, undone in the background if the delete is dropped
+/// before it ends (see [`Interrupted::later`]).
+struct UndoIfDropped(Option<Interrupted>);
+
+impl Drop for UndoIfDropped {
+    fn drop(&mut self) {
+        if let Some(interrupted) = self.0.take() {
+            tracing::warn!(user = %interrupted.user, "a delete was dropped half-way: its lock-out is undone in the background");
+            interrupted.later();
+        }
     }
 }
 
@@ -354,25 +372,35 @@ impl RoleManager {
         name: &RoleName,
     ) -> Result<(), RoleError> {
         let user = name.as_str();
-        let (oid, deleted) = match self.lock_out(client, name).await {
-            Ok(oid) => (oid, self.delete_locked_out(client, name, oid).await),
+        let (oid, locked_out) = match self.lock_out(client, name).await {
+            Ok(oid) => (oid, Ok(())),
             Err((error, None)) => return Err(error),
             Err((error, Some(oid))) => (oid, Err(error)),
         };
+        // Should this future be dropped from here on (a request whose
+        // client went away), the lock-out is undone in the background.
+        let mut pending = UndoIfDropped(Some(Interrupted {
+            user: user.to_owned(),
+            oid,
+            protected: self.configured_protected().map(str::to_owned),
+            pool: self.pool.clone(),
+        }));
+        let deleted = match locked_out {
+            Ok(()) => match self.delete_locked_out(client, name, oid).await {
+                // A lock the move waited for past its time: whose?
+                Err(RoleError::Busy) => Err(held_by_others(&**client, user, oid).await),
+                other => other,
+            },
+            Err(error) => Err(error),
+        };
+        let interrupted = pending.0.take().expect("taken only here");
         if deleted.is_err() {
             // By oid: when the role is gone (or is another by that name),
             // there is nothing to undo and this does nothing.
-            match undo_lock_out(client, self.configured_protected(), user, oid).await {
-                Ok(()) => {}
-                Err(error) => {
-                    tracing::warn!(error = %crate::failure::chain(&error), user, "undoing a failed delete's lock-out failed: trying again in the background");
-                    Interrupted {
-                        user: user.to_owned(),
-                        oid,
-                        protected: self.configured_protected().map(str::to_owned),
-                    }
-                    .later(self.pool.clone());
-                }
+            if let Err(error) = undo_lock_out(client, self.configured_protected(), user, oid).await
+            {
+                tracing::warn!(error = %crate::failure::chain(&error), user, "undoing a failed delete's lock-out failed: trying again in the background");
+                interrupted.later();
             }
         }
         deleted
@@ -459,6 +487,9 @@ impl RoleManager {
         // runs, included).
         lock_relations_of(&tx, user, oid).await?;
         take_change_lock(&tx, user).await?;
+        tx.batch_execute(&format!("SET LOCAL lock_timeout = '{MOVE_LOCK_WAIT}'"))
+            .await
+            .map_err(|e| RoleError::from_postgres(e, user))?;
         let facts = self.facts(&tx).await?;
         if managed_target(&tx, &facts, name).await? != oid {
             // Dropped and made again by someone else meanwhile: not ours to delete.
@@ -507,70 +538,115 @@ impl RoleManager {
     }
 }
 
-/// Takes, in `tx`, the locks a delete's move needs on the tables user `oid`
-/// owns in this database (each alone: a partition of another owner is
-/// not its to lock), waiting 10 s at most. When other sessions hold them
+/// Takes, in `tx`, what a delete's move waits for, before the change lock:
+/// the tables user `oid` owns in this database that pgusers' role may
+/// lock (each alone: a partition of another owner is not its to lock;
+/// `LOCK` asks for a right to change the table, which an owner may take
+/// from itself: such a table waits at `REASSIGN OWNED`), then the end of
+/// other sessions' locks on the user's role (`GRANT … TO user` on a table
+/// of one's own, in a transaction left open, holds one; `DROP ROLE` waits
+/// for it). Each wait lasts 10 s at most; when other sessions hold on
 /// longer (a reader in a long transaction), the delete is refused, naming
 /// them. (`LOCK` takes no sequence or materialized view, and on a view it
-/// would lock the tables it reads: those wait at `REASSIGN OWNED`, under
-/// the change lock.)
+/// would lock the tables it reads: those wait under the change lock, for
+/// [`MOVE_LOCK_WAIT`] at most.)
 async fn lock_relations_of(tx: &Transaction<'_>, user: &str, oid: u32) -> Result<(), RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
-    let relations: Vec<(u32, String)> = tx
+    let names: Vec<String> = tx
         .query(
-            "SELECT c.oid, c.oid::regclass::text FROM pg_class c
+            "SELECT c.oid::regclass::text FROM pg_class c
               WHERE c.relowner = $1 AND c.relkind IN ('r', 'p')
                 AND c.relpersistence <> 't'
+                AND has_schema_privilege(c.relnamespace, 'USAGE')
+                AND has_table_privilege(c.oid, 'UPDATE, DELETE, TRUNCATE')
               ORDER BY c.oid",
             &[&oid],
         )
         .await
         .map_err(fail)?
         .iter()
-        .map(|row| (row.get(0), row.get(1)))
+        .map(|row| row.get(0))
         .collect();
-    if relations.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<&str> = relations.iter().map(|(_, name)| name.as_str()).collect();
-    let locked = tx
-        .batch_execute(&format!(
-            "SAVEPOINT relations; LOCK TABLE ONLY {} IN ACCESS EXCLUSIVE MODE",
-            names.join(", ONLY ")
-        ))
-        .await;
-    match locked {
-        Err(error) if error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
-            tx.batch_execute("ROLLBACK TO SAVEPOINT relations")
-                .await
-                .map_err(fail)?;
-            let oids: Vec<u32> = relations.iter().map(|(oid, _)| *oid).collect();
-            let sessions: Vec<String> = tx
-                .query(
-                    "SELECT format('%s (process %s)', quote_ident(a.usename), a.pid)
-                       FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                      WHERE l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
-                        AND l.database = (SELECT oid FROM pg_database
-                                           WHERE datname = current_database())
-                        AND l.relation = ANY($1)
-                      GROUP BY a.usename, a.pid ORDER BY a.usename, a.pid",
-                    &[&oids],
-                )
-                .await
-                .map_err(fail)?
-                .iter()
-                .map(|row| row.get(0))
-                .collect();
-            Err(RoleError::HeldByOthers {
-                user: user.to_owned(),
-                sessions: if sessions.is_empty() {
-                    "sessions that have ended since".to_owned()
-                } else {
-                    sessions.join(", ")
-                },
-            })
+    if !names.is_empty() {
+        let locked = tx
+            .batch_execute(&format!(
+                "SAVEPOINT relations; LOCK TABLE ONLY {} IN ACCESS EXCLUSIVE MODE",
+                names.join(", ONLY ")
+            ))
+            .await;
+        match locked {
+            Err(error) if error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
+                tx.batch_execute("ROLLBACK TO SAVEPOINT relations")
+                    .await
+                    .map_err(fail)?;
+                return Err(held_by_others(&**tx, user, oid).await);
+            }
+            other => other.map_err(fail)?,
         }
-        other => other.map_err(fail),
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let held: bool = tx
+            .query_one(
+                &format!("SELECT EXISTS (SELECT 1 FROM pg_locks l WHERE {ROLE_LOCKED})"),
+                &[&oid],
+            )
+            .await
+            .map_err(fail)?
+            .get(0);
+        if !held {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(held_by_others(&**tx, user, oid).await);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// How long a delete's move waits for each lock, under the change lock
+/// (what it could not take before: sequences, views, materialized views).
+const MOVE_LOCK_WAIT: &str = "3s";
+
+/// `pg_locks` row `l` is another session's lock on role `$1`.
+const ROLE_LOCKED: &str = "l.locktype = 'object' AND l.granted AND l.pid <> pg_backend_pid()
+     AND l.classid = 'pg_authid'::regclass AND l.objid = $1 AND l.database = 0";
+
+/// Who holds locks on what user `oid` owns in this database, or on the
+/// user's role: a [`RoleError::HeldByOthers`] naming them, or
+/// [`RoleError::Busy`] when they are gone by now.
+async fn held_by_others(
+    client: &impl tokio_postgres::GenericClient,
+    user: &str,
+    oid: u32,
+) -> RoleError {
+    let sessions = client
+        .query(
+            &format!(
+                "SELECT format('%s (process %s)', quote_ident(a.usename), a.pid)
+                   FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                  WHERE ({ROLE_LOCKED})
+                     OR (l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
+                         AND l.database = (SELECT oid FROM pg_database
+                                            WHERE datname = current_database())
+                         AND l.relation IN (SELECT c.oid FROM pg_class c
+                                             WHERE c.relowner = $1))
+                  GROUP BY a.usename, a.pid ORDER BY a.usename, a.pid"
+            ),
+            &[&oid],
+        )
+        .await;
+    match sessions {
+        Ok(rows) if !rows.is_empty() => RoleError::HeldByOthers {
+            user: user.to_owned(),
+            sessions: rows
+                .iter()
+                .map(|row| row.get::<_, String>(0))
+                .collect::<Vec<_>>()
+                .join(", "),
+        },
+        Ok(_) => RoleError::Busy,
+        Err(error) => RoleError::from_postgres(error, user),
     }
 }
 
@@ -780,8 +856,8 @@ const CHANGE_LOCK_COMMENT: &str = "'pgusers: its lock is taken for each change p
      roles on this server, so that they happen one at a time; it has no rights'";
 
 /// The change lock's role exists, but pgusers may not change its comment:
-/// another administrator made it (16+) without giving pgusers' role ADMIN
-/// OPTION on it.
+/// another role made it (16+), which could then hold the lock itself; so
+/// the way out is to drop it (pgusers makes it again), not to share it.
 async fn change_lock_refused(
     tx: &Transaction<'_>,
     role: &str,
@@ -796,14 +872,11 @@ async fn change_lock_refused(
             let admin: String = row.get(0);
             RoleError::MissingPrivilege {
                 needs: format!(
-                    "ADMIN OPTION on role \"{role}\", which another role made: \
-                     pgusers takes its lock for each change"
+                    "ADMIN OPTION on role \"{role}\", whose lock it takes for each change; \
+                     another role made it, and could hold that lock, so drop it (pgusers makes \
+                     it again)"
                 ),
-                fix: format!(
-                    "GRANT {} TO {} WITH ADMIN OPTION;",
-                    ident(role),
-                    ident(&admin)
-                ),
+                fix: format!("DROP ROLE {};", ident(role)),
                 admin,
             }
         }

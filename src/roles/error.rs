@@ -169,7 +169,8 @@ impl RoleError {
             }
             Some(code)
                 if *code == SqlState::LOCK_NOT_AVAILABLE
-                    || *code == SqlState::T_R_SERIALIZATION_FAILURE =>
+                    || *code == SqlState::T_R_SERIALIZATION_FAILURE
+                    || *code == SqlState::T_R_DEADLOCK_DETECTED =>
             {
                 Self::Busy
             }

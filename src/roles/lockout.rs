@@ -119,6 +119,10 @@ pub(super) async fn lock_out(
 /// limit as it was, unless someone set another since (it is no longer 0).
 /// Refuses as busy while the delete runs (its session lives, and is not
 /// this one): a running delete's lock-out is not to be undone under it.
+/// Only a session of pgusers' own role counts, whose start pgusers always
+/// sees: a record naming another role's session (written by another
+/// CREATEROLE role) would otherwise keep the user busy for as long as
+/// that session lives. A limit below -1 makes the record unreadable.
 /// Returns whether there was one.
 pub(super) async fn undo(
     tx: &impl GenericClient,
@@ -147,9 +151,10 @@ pub(super) async fn undo(
         .as_deref()
         .map(Before::from_comment)
     {
-        Some(Some(Ok(before))) => before,
-        Some(Some(Err(error))) => {
+        Some(Some(Ok(before))) if before.limit >= -1 => before,
+        Some(Some(read)) => {
             // Not written by pgusers: nothing in it is to be trusted.
+            let error = read.err().map(|e| e.to_string()).unwrap_or_default();
             tracing::warn!(%error, user = %name, "a role's comment says it is being deleted, but pgusers cannot read what it had before: left as it is");
             return Ok(false);
         }
@@ -160,8 +165,9 @@ pub(super) async fn undo(
             &format!(
                 "SELECT $1 <> pg_backend_pid() AND EXISTS (
                         SELECT 1 FROM pg_stat_activity a
-                         WHERE a.pid = $1 AND a.usesysid = $2
-                           AND (a.backend_start IS NULL OR {STARTED} = $3))"
+                         WHERE a.pid = $1 AND a.usesysid = $2 AND {STARTED} = $3
+                           AND a.usesysid = (SELECT oid FROM pg_roles
+                                              WHERE rolname = current_user))"
             ),
             &[&before.pid, &before.admin, &before.started],
         )

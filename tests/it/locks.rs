@@ -169,3 +169,146 @@ async fn the_change_lock_is_a_role_only_pgusers_may_comment_on() {
     );
     assert!(!row.get::<_, bool>(3), "it belongs to no role");
 }
+
+#[tokio::test]
+async fn a_role_holding_a_lock_on_the_user_from_another_database_is_named_and_holds_nothing_else_up()
+ {
+    let db = test_db().await;
+    let (victim, _) = db.create_user("held", Access::ReadWrite).await;
+    let outsider = unique_name("outsider");
+    let outsider_secret = password();
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {} LOGIN PASSWORD {}",
+            ident(&outsider),
+            verifier_literal(&outsider_secret)
+        ))
+        .await
+        .unwrap();
+    // No privilege on anything of the user's is needed to hold its role:
+    // a grant to it on a table of one's own, in a transaction left open.
+    let elsewhere = db
+        .connect_to("postgres", &outsider, outsider_secret.expose())
+        .await
+        .unwrap();
+    elsewhere
+        .batch_execute(&format!(
+            "BEGIN; CREATE TEMP TABLE mine (v int); GRANT SELECT ON mine TO {}",
+            ident(victim.as_str())
+        ))
+        .await
+        .unwrap();
+    let target = RoleName::from(victim.clone());
+
+    let (deleted, created) = tokio::join!(db.roles.delete(&target), async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let started = Instant::now();
+        let created = db
+            .roles
+            .create(
+                &username("meanwhile"),
+                NewPassword::Generate,
+                Access::ReadOnly,
+            )
+            .await;
+        (created, started.elapsed())
+    });
+
+    match &deleted {
+        Err(RoleError::HeldByOthers { sessions, .. }) => {
+            assert!(sessions.contains(&outsider), "{sessions}");
+        }
+        other => panic!("the delete names who holds the user: {other:?}"),
+    }
+    let (created, took) = created;
+    assert!(created.is_ok(), "{created:?}");
+    assert!(took < Duration::from_secs(3), "a create waited {took:?}");
+    assert_eq!(db.listed(victim.as_str()).await.connection_limit, None);
+    elsewhere.batch_execute("ROLLBACK").await.unwrap();
+    db.roles
+        .delete(&target)
+        .await
+        .expect("deleted once it let go");
+}
+
+#[tokio::test]
+async fn a_user_that_took_its_own_rights_to_change_its_table_is_still_deleted() {
+    let db = test_db().await;
+    let (victim, secret) = db.create_user("stubborn", Access::ReadWrite).await;
+    db.run_as(
+        &victim,
+        &secret,
+        &format!(
+            "CREATE TABLE kept (v int);
+             REVOKE UPDATE, DELETE, TRUNCATE ON kept FROM {user};
+             CREATE SCHEMA {user}; CREATE TABLE {user}.hidden (v int);
+             REVOKE USAGE ON SCHEMA {user} FROM {user};",
+            user = ident(victim.as_str())
+        ),
+    )
+    .await;
+
+    db.roles
+        .delete(&RoleName::from(victim.clone()))
+        .await
+        .expect("deleted");
+
+    assert_eq!(db.table_owner("kept").await, db.protected);
+    assert!(!db.role_exists(victim.as_str()).await);
+}
+
+#[tokio::test]
+async fn a_change_lock_role_another_role_made_first_is_refused_with_the_drop_to_run_where_it_could_be_held()
+ {
+    let db = test_db().await;
+    let lock_role = change_lock_role(&db).await;
+    let superuser = db.admin().await;
+    let createrole = crate::helpers::admin_kind() == crate::helpers::AdminKind::CreateRole;
+    // The test's own master role has a lock role of its own to squat; a
+    // superuser administrator's is every test's, and stays as it is.
+    if createrole {
+        superuser
+            .batch_execute(&format!(
+                "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} NOLOGIN",
+                role = ident(&lock_role)
+            ))
+            .await
+            .unwrap();
+    }
+    let held_elsewhere = createrole && db.version_num().await >= 160000;
+
+    let created = db
+        .roles
+        .create(
+            &username("squatted"),
+            NewPassword::Generate,
+            Access::ReadOnly,
+        )
+        .await;
+
+    if held_elsewhere {
+        match created {
+            Err(RoleError::MissingPrivilege { fix, .. }) => {
+                assert_eq!(fix, format!("DROP ROLE {};", ident(&lock_role)));
+            }
+            other => panic!("refused, naming the role to drop: {other:?}"),
+        }
+        superuser
+            .batch_execute(&format!("DROP ROLE {}", ident(&lock_role)))
+            .await
+            .unwrap();
+        db.roles
+            .create(
+                &username("unsquatted"),
+                NewPassword::Generate,
+                Access::ReadOnly,
+            )
+            .await
+            .expect("made again once dropped");
+    } else {
+        // CREATEROLE before 16 may take any role's lock; a superuser's
+        // is its own.
+        assert!(created.is_ok(), "{created:?}");
+    }
+}

@@ -606,7 +606,7 @@ async fn delete_while_its_code_runs(
             "{tables}
              CREATE FUNCTION slow_maker() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
              BEGIN
-               PERFORM pg_sleep(4);
+               PERFORM pg_sleep(1.5);
                {made}
              END $$;"
         ),
@@ -628,7 +628,9 @@ async fn delete_while_its_code_runs(
             db.roles.delete(&target).await
         },
         async {
-            tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+            // Within the 3 s a delete's move waits for a lock (the call
+            // makes its object at 1.5 s, while the delete waits).
+            tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
             holder.batch_execute("COMMIT").await.unwrap();
         }
     );
@@ -869,9 +871,10 @@ async fn lock_out_facts(
     (row.get(0), row.get(1), row.get(2))
 }
 
-/// Deletes `name` while another session holds its table `table`, and
-/// cuts the delete off (as a dropped request or an ended process would)
-/// once it has locked the user out, waiting for that lock.
+/// Deletes `name` with the CLI while another session holds its table
+/// `table`, and kills the process (as an ended command or a crash would)
+/// once it has locked the user out, waiting for that lock: nothing of
+/// that process is left to undo it.
 async fn delete_cut_after_its_lock_out(db: &crate::helpers::TestDb, name: &RoleName, table: &str) {
     let holder = db.admin().await;
     holder
@@ -881,18 +884,89 @@ async fn delete_cut_after_its_lock_out(db: &crate::helpers::TestDb, name: &RoleN
         ))
         .await
         .unwrap();
-
-    loop {
-        // An earlier cut delete's connection goes a moment after its client.
-        match tokio::time::timeout(std::time::Duration::from_secs(3), db.roles.delete(name)).await {
-            Ok(Err(RoleError::Busy)) => {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let comment = || async {
+        db.admin()
+            .await
+            .query_one(
+                "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = $1",
+                &[&name.as_str()],
+            )
+            .await
+            .unwrap()
+            .get::<_, Option<String>>(0)
+    };
+    let before = comment().await;
+    let started = std::time::Instant::now();
+    'cut: loop {
+        let mut child = crate::helpers::pgusers_binary()
+            .env("DATABASE_URL", db.database_url())
+            .env("PGUSERS_STATE_URL", db.state_url())
+            .args(["database-users-delete", name.as_str()])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        loop {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "the CLI's delete locks the user out"
+            );
+            let now = comment().await;
+            if now != before
+                && now
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with("pgusers: being deleted"))
+            {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                break 'cut;
             }
-            Ok(done) => panic!("the delete did not wait for the table: {done:?}"),
-            Err(_) => break,
+            // Busy: an earlier cut delete's session is still there.
+            if child.try_wait().unwrap().is_some() {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                continue 'cut;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
     holder.batch_execute("ROLLBACK").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_delete_dropped_half_way_is_undone_in_the_background() {
+    let db = test_db().await;
+    let (name, secret) = db.create_user("dropped", Access::ReadWrite).await;
+    db.run_as(&name, &secret, "CREATE TABLE dropped_table (v int)")
+        .await;
+    let target = RoleName::from(name.clone());
+    let holder = db.admin().await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE dropped_table IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+
+    // A request whose client went away: its future is dropped.
+    let cut =
+        tokio::time::timeout(std::time::Duration::from_secs(2), db.roles.delete(&target)).await;
+    holder.batch_execute("ROLLBACK").await.unwrap();
+
+    assert!(cut.is_err(), "the delete waited for the table: {cut:?}");
+    let started = std::time::Instant::now();
+    loop {
+        let listed = db.listed(name.as_str()).await;
+        if listed.connection_limit.is_none() {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "the lock-out is undone by itself: {listed:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    db.connect_as(name.as_str(), secret.expose())
+        .await
+        .expect("the user logs in again");
 }
 
 #[tokio::test]
