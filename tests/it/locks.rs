@@ -25,6 +25,26 @@ fn hold_what_it_can(victim: &str, lock_role: &str) -> String {
     )
 }
 
+/// A login role pgusers did not make, with `attributes` (`CREATEDB`: one
+/// it does not manage); its name and password.
+async fn outsider(
+    db: &crate::helpers::TestDb,
+    attributes: &str,
+) -> (String, pgusers::domain::Password) {
+    let name = unique_name("outsider");
+    let secret = password();
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {} LOGIN {attributes} PASSWORD {}",
+            ident(&name),
+            verifier_literal(&secret)
+        ))
+        .await
+        .unwrap();
+    (name, secret)
+}
+
 /// The change lock's role of the administrator pgusers connects as.
 async fn change_lock_role(db: &crate::helpers::TestDb) -> String {
     db.as_admin_in_use()
@@ -47,17 +67,7 @@ async fn a_reader_another_databases_user_and_an_unmanaged_role_holding_what_they
         .await;
     let (reader, reader_secret) = db.create_user("reader", Access::ReadOnly).await;
     let lock_role = change_lock_role(&db).await;
-    let outsider = unique_name("outsider");
-    let outsider_secret = password();
-    db.admin()
-        .await
-        .batch_execute(&format!(
-            "CREATE ROLE {} LOGIN CREATEDB PASSWORD {}",
-            ident(&outsider),
-            verifier_literal(&outsider_secret)
-        ))
-        .await
-        .unwrap();
+    let (outsider, outsider_secret) = outsider(&db, "CREATEDB").await;
     // The reader also holds the victim's table, as a report in a long
     // transaction would.
     let reader_client = db
@@ -175,17 +185,7 @@ async fn a_role_holding_a_lock_on_the_user_from_another_database_is_named_and_ho
  {
     let db = test_db().await;
     let (victim, _) = db.create_user("held", Access::ReadWrite).await;
-    let outsider = unique_name("outsider");
-    let outsider_secret = password();
-    db.admin()
-        .await
-        .batch_execute(&format!(
-            "CREATE ROLE {} LOGIN PASSWORD {}",
-            ident(&outsider),
-            verifier_literal(&outsider_secret)
-        ))
-        .await
-        .unwrap();
+    let (outsider, outsider_secret) = outsider(&db, "").await;
     // No privilege on anything of the user's is needed to hold its role:
     // a grant to it on a table of one's own, in a transaction left open.
     let elsewhere = db

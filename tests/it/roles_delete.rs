@@ -411,7 +411,12 @@ async fn a_user_being_deleted_cannot_log_in_to_add_code_while_the_delete_waits()
     let roles = &db.roles;
 
     let (deleted, late_login) = tokio::join!(roles.delete(&target), async {
-        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        // Once the delete has locked the user out and waits for the view.
+        let started = std::time::Instant::now();
+        while db.listed(writer.as_str()).await.connection_limit != Some(0) {
+            assert!(started.elapsed() < std::time::Duration::from_secs(20));
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         let login = db.connect_as(writer.as_str(), secret.expose()).await;
         holder.batch_execute("COMMIT").await.unwrap();
         login
@@ -933,6 +938,27 @@ async fn delete_cut_after_its_lock_out(db: &crate::helpers::TestDb, name: &RoleN
     holder.batch_execute("ROLLBACK").await.unwrap();
 }
 
+/// A read-write user with table `{stem}_table` and SECURITY DEFINER
+/// function `{stem}_routine()`; its name and password.
+async fn user_with_table_and_definer(
+    db: &crate::helpers::TestDb,
+    prefix: &str,
+    stem: &str,
+) -> (pgusers::domain::Username, pgusers::domain::Password) {
+    let (name, secret) = db.create_user(prefix, Access::ReadWrite).await;
+    db.run_as(
+        &name,
+        &secret,
+        &format!(
+            "CREATE TABLE {stem}_table (v int);
+             CREATE FUNCTION {stem}_routine() RETURNS int LANGUAGE sql SECURITY DEFINER
+                 AS 'SELECT 1';"
+        ),
+    )
+    .await;
+    (name, secret)
+}
+
 #[tokio::test]
 async fn a_delete_dropped_half_way_is_undone_in_the_background() {
     let db = test_db().await;
@@ -972,14 +998,7 @@ async fn a_delete_dropped_half_way_is_undone_in_the_background() {
 #[tokio::test]
 async fn a_delete_cut_off_after_its_lock_out_is_undone_by_the_next_change_whose_password_works() {
     let db = test_db().await;
-    let (name, secret) = db.create_user("cutoff", Access::ReadWrite).await;
-    db.run_as(
-        &name,
-        &secret,
-        "CREATE TABLE cut_table (v int);
-         CREATE FUNCTION cut_routine() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';",
-    )
-    .await;
+    let (name, _) = user_with_table_and_definer(&db, "cutoff", "cut").await;
     db.admin()
         .await
         .batch_execute(&format!(
@@ -1025,14 +1044,7 @@ async fn a_delete_cut_off_after_its_lock_out_is_undone_by_the_next_change_whose_
 #[tokio::test]
 async fn a_delete_after_a_cut_off_one_records_what_the_user_had_before_either() {
     let db = test_db().await;
-    let (name, secret) = db.create_user("twicecut", Access::ReadWrite).await;
-    db.run_as(
-        &name,
-        &secret,
-        "CREATE TABLE twice_table (v int);
-         CREATE FUNCTION twice_routine() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1';",
-    )
-    .await;
+    let (name, _) = user_with_table_and_definer(&db, "twicecut", "twice").await;
     let target = RoleName::from(name.clone());
     delete_cut_after_its_lock_out(&db, &target, "twice_table").await;
 
