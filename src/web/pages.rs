@@ -554,6 +554,9 @@ pub struct EndSessionsConfirmPage {
     pub form_id: String,
     pub username: String,
     pub sessions: u64,
+    /// Whether pgusers may reset its password (else it is not manageable
+    /// here, and only an administrator can keep it out).
+    pub resettable: bool,
 }
 
 impl EndSessionsConfirmPage {

@@ -374,3 +374,62 @@ async fn the_cli_refuses_to_end_the_protected_users_sessions_with_exit_3() {
     assert!(end.stdout.is_empty());
     assert!(!ended(&protected).await);
 }
+
+#[tokio::test]
+async fn the_dashboard_ends_the_sessions_of_a_user_it_does_not_manage_saying_it_cannot_reset_it() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (name, secret) = app.db.create_user("leaked", Access::ReadWrite).await;
+    let user = name.as_str();
+    // It made itself a user of database postgres: pgusers no longer
+    // changes it, but a leaked credential must still be cut off.
+    let elsewhere = app
+        .db
+        .connect_to("postgres", user, secret.expose())
+        .await
+        .unwrap();
+    elsewhere
+        .batch_execute("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC")
+        .await
+        .unwrap();
+    let open = session_of(&app.db, user, secret.expose(), "leaked-script").await;
+
+    let details = app.get(&app.users(&format!("/{user}/details"))).await;
+    let confirm = app.get(&app.users(&format!("/{user}/end-sessions"))).await;
+
+    assert!(details.body.contains("Not manageable"), "{}", details.body);
+    assert!(details.body.contains(&format!("/{user}/end-sessions")));
+    assert_eq!(confirm.status, 200);
+    assert!(
+        confirm
+            .body
+            .contains("pgusers does not manage this user here"),
+        "{}",
+        confirm.body
+    );
+    let html = confirm.body;
+    let form = [
+        ("csrf_token", crate::helpers::csrf_token(&html)),
+        (
+            "form_id",
+            crate::helpers::form_id(&html).expect("a form id"),
+        ),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done = app
+        .post(&app.users(&format!("/{user}/end-sessions")), &form)
+        .await;
+    assert_eq!(done.status, 303);
+    assert!(ended(&open).await);
+    assert!(ended(&elsewhere).await, "in every database");
+    let (client, connection) = crate::helpers::cluster()
+        .admin_config("postgres")
+        .connect(NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("DROP OWNED BY \"{user}\""))
+        .await
+        .unwrap();
+}

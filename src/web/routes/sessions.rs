@@ -52,7 +52,7 @@ pub async fn end_confirm(
 ) -> Result<HttpResponse, WebError> {
     let (database, name) = place(&app, &path)?;
     database.roles.ensure_sessions_endable(&name).await?;
-    let sessions = database.roles.find(&name).await?.sessions;
+    let user = database.roles.find(&name).await?;
     let page = EndSessionsConfirmPage {
         chrome: chrome(&operator, Some(database)).returning_to(&back),
         form_id: ids.issue(
@@ -62,7 +62,8 @@ pub async fn end_confirm(
             name.as_str(),
         ),
         username: name.to_string(),
-        sessions,
+        sessions: user.sessions,
+        resettable: user.manageable(),
     };
     render(StatusCode::OK, &page)
 }
