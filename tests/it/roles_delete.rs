@@ -1093,3 +1093,77 @@ async fn a_password_change_rename_or_end_of_sessions_while_a_delete_of_the_user_
     assert!(matches!(renamed, Err(RoleError::Busy)), "{renamed:?}");
     deleted.expect("the delete goes on");
 }
+
+#[tokio::test]
+async fn a_lock_out_record_pgusers_did_not_write_is_never_trusted() {
+    let db = test_db().await;
+    let (name, _) = db.create_user("forged", Access::ReadWrite).await;
+    let target = RoleName::from(name.clone());
+    // Another administrator's session, alive, that a record may name.
+    let other = db.admin().await;
+    let (pid, admin): (i32, u32) = {
+        let row = other
+            .query_one(
+                "SELECT pg_backend_pid(), (SELECT oid FROM pg_roles WHERE rolname = current_user)",
+                &[],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    let records = [
+        // Not JSON at all.
+        "pgusers: being deleted; before: {".to_owned(),
+        // A connection limit PostgreSQL refuses.
+        format!(
+            "pgusers: being deleted; before: {{\"limit\":-2,\"database\":0,\"definers\":[],\
+             \"comment\":null,\"pid\":{pid},\"admin\":{admin},\"started\":0}}"
+        ),
+        // A live session that is not the delete's (another role's, whose
+        // start pgusers' role does not see, or its own with another
+        // start), which would keep the user busy while it lives.
+        format!(
+            "pgusers: being deleted; before: {{\"limit\":5,\"database\":0,\"definers\":[],\
+             \"comment\":\"restored\",\"pid\":{pid},\"admin\":{admin},\"started\":0}}"
+        ),
+    ];
+    for (i, record) in records.iter().enumerate() {
+        db.admin()
+            .await
+            .batch_execute(&format!(
+                "COMMENT ON ROLE {} IS {}",
+                ident(name.as_str()),
+                postgres_protocol::escape::escape_literal(record)
+            ))
+            .await
+            .unwrap();
+
+        let reset = db.roles.reset_password(&target).await;
+
+        let password = reset.unwrap_or_else(|e| panic!("record {i}: {e:?}"));
+        db.connect_as(name.as_str(), password.expose())
+            .await
+            .unwrap_or_else(|e| panic!("record {i}: {e:?}"));
+        let row = db
+            .admin()
+            .await
+            .query_one(
+                "SELECT rolconnlimit, shobj_description(oid, 'pg_authid') FROM pg_roles
+                  WHERE rolname = $1",
+                &[&name.as_str()],
+            )
+            .await
+            .unwrap();
+        let (limit, comment): (i32, Option<String>) = (row.get(0), row.get(1));
+        match i {
+            // Unreadable: left as it is, nothing restored from it.
+            0 | 1 => {
+                assert_eq!(limit, -1, "record {i}");
+                assert_eq!(comment.as_deref(), Some(record.as_str()), "record {i}");
+            }
+            // Readable, and no session of pgusers' own role with that start
+            // runs it: an interrupted delete's, undone.
+            _ => assert_eq!(comment.as_deref(), Some("restored"), "record {i}"),
+        }
+    }
+}
