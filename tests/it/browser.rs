@@ -569,6 +569,8 @@ async fn every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there()
                 app.database_page(""),
                 app.users("/new"),
                 delete,
+                app.users(&format!("/{writer}/details")),
+                app.users(&format!("/{writer}/end-sessions")),
                 "/api-tokens".to_owned(),
                 "/activity".to_owned(),
                 "/no-such-page".to_owned(),

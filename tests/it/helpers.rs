@@ -823,6 +823,21 @@ pub async fn token_of(
         .expect("a token")
 }
 
+/// Drops what `user` made in database `postgres`, which every test
+/// shares (a test's role that made itself a user of another database).
+pub async fn drop_owned_in_postgres(user: &str) {
+    let (client, connection) = cluster()
+        .admin_config("postgres")
+        .connect(NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!("DROP OWNED BY {}", ident(user)))
+        .await
+        .unwrap();
+}
+
 /// A state database of `db`'s own, set up, with operator `admin`: the
 /// store, the database's name and the operator's password.
 pub async fn state_of(db: &TestDb) -> (StateStore, String, String) {

@@ -938,6 +938,20 @@ async fn delete_cut_after_its_lock_out(db: &crate::helpers::TestDb, name: &RoleN
     holder.batch_execute("ROLLBACK").await.unwrap();
 }
 
+/// Resets `target`'s password once a cut delete's session has gone (it
+/// goes a moment after its client); the password.
+async fn reset_once_no_delete_runs(
+    db: &crate::helpers::TestDb,
+    target: &RoleName,
+) -> pgusers::domain::Password {
+    loop {
+        match db.roles.reset_password(target).await {
+            Err(RoleError::Busy) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            other => break other.expect("the reset is done"),
+        }
+    }
+}
+
 /// A read-write user with table `{stem}_table` and SECURITY DEFINER
 /// function `{stem}_routine()`; its name and password.
 async fn user_with_table_and_definer(
@@ -1015,13 +1029,7 @@ async fn a_delete_cut_off_after_its_lock_out_is_undone_by_the_next_change_whose_
     assert_eq!(limit, 0, "locked out, and nobody left to undo it");
     assert!(!definer);
     assert_ne!(comment.as_deref(), Some("the team's \"note\""), "recorded");
-    // The cut delete's connection goes a moment after its client.
-    let password = loop {
-        match db.roles.reset_password(&target).await {
-            Err(RoleError::Busy) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
-            other => break other.expect("the reset is done"),
-        }
-    };
+    let password = reset_once_no_delete_runs(&db, &target).await;
     db.connect_as(name.as_str(), password.expose())
         .await
         .expect("the password just handed out works");
@@ -1052,12 +1060,7 @@ async fn a_delete_after_a_cut_off_one_records_what_the_user_had_before_either() 
     // it for what the user had.
     delete_cut_after_its_lock_out(&db, &target, "twice_table").await;
 
-    let password = loop {
-        match db.roles.reset_password(&target).await {
-            Err(RoleError::Busy) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
-            other => break other.expect("the reset is done"),
-        }
-    };
+    let password = reset_once_no_delete_runs(&db, &target).await;
     db.connect_as(name.as_str(), password.expose())
         .await
         .expect("the user logs in again");

@@ -593,22 +593,7 @@ async fn a_user_cannot_make_another_unmanageable_through_another_database_and_is
         elsewhere.batch_execute("SELECT 1").await.is_err(),
         "its session in database postgres is gone"
     );
-    elsewhere_cleanup(attacker.as_str()).await;
-}
-
-/// Removes what a test's role made in database `postgres`, which every
-/// test shares.
-async fn elsewhere_cleanup(user: &str) {
-    let (client, connection) = crate::helpers::cluster()
-        .admin_config("postgres")
-        .connect(tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("DROP OWNED BY \"{user}\""))
-        .await
-        .unwrap();
+    crate::helpers::drop_owned_in_postgres(attacker.as_str()).await;
 }
 
 #[tokio::test]

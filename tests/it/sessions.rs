@@ -407,29 +407,10 @@ async fn the_dashboard_ends_the_sessions_of_a_user_it_does_not_manage_saying_it_
         "{}",
         confirm.body
     );
-    let html = confirm.body;
-    let form = [
-        ("csrf_token", crate::helpers::csrf_token(&html)),
-        (
-            "form_id",
-            crate::helpers::form_id(&html).expect("a form id"),
-        ),
-    ];
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let done = app
-        .post(&app.users(&format!("/{user}/end-sessions")), &form)
-        .await;
+    let page = app.users(&format!("/{user}/end-sessions"));
+    let done = app.submit(&page, &page, &[]).await;
     assert_eq!(done.status, 303);
     assert!(ended(&open).await);
     assert!(ended(&elsewhere).await, "in every database");
-    let (client, connection) = crate::helpers::cluster()
-        .admin_config("postgres")
-        .connect(NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
-        .batch_execute(&format!("DROP OWNED BY \"{user}\""))
-        .await
-        .unwrap();
+    crate::helpers::drop_owned_in_postgres(user).await;
 }
