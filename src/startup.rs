@@ -227,7 +227,10 @@ async fn check_databases(databases: &Registry) -> Result<(), RoleError> {
     let single = databases.all().len() == 1;
     for database in databases.all() {
         match database.roles.check().await {
-            Ok(()) => log_admin_kind(database).await,
+            Ok(()) => {
+                log_admin_kind(database).await;
+                upgrade(database).await;
+            }
             Err(error) if single && error.is_misconfiguration() => return Err(error),
             Err(error) if single => tracing::warn!(
                 error = %crate::failure::chain(&error),
@@ -241,6 +244,28 @@ async fn check_databases(databases: &Registry) -> Result<(), RoleError> {
         }
     }
     Ok(())
+}
+
+/// Brings what an older pgusers set up in a database to this version's
+/// (see `roles::upgrade`), so existing users lose at start what this
+/// version no longer gives. A refusal is logged and serving goes on: the
+/// changes that need the upgrade (create, delete, the doctor's fix) try it
+/// again and say what is missing; the others work meanwhile.
+async fn upgrade(database: &ManagedDatabase) {
+    match database.roles.upgrade().await {
+        Ok(None) => {}
+        Ok(Some(from)) => tracing::info!(
+            database = %database.id,
+            from,
+            "upgraded what an older pgusers set up in the database"
+        ),
+        Err(error) => tracing::warn!(
+            database = %database.id,
+            error = %crate::failure::chain(&error),
+            "upgrading what an older pgusers set up in the database was refused; creating, \
+             deleting and the doctor's fix are refused with this reason until it is fixed"
+        ),
+    }
 }
 
 /// Says at start which kind of administrator pgusers runs as, and what

@@ -1242,6 +1242,8 @@ async fn check_roles(
     let mut raced = 0;
     let raced = &mut raced;
     let readers = "pgusers-readonly-soak_app";
+    // pgusers' mark: its members are the users pgusers made.
+    let mark = "pgusers-users-soak_app";
     // pgusers' change lock (it connects as this superuser).
     let lock: String = superuser
         .query_one(
@@ -1259,7 +1261,7 @@ async fn check_roles(
         .chain(["soak_cut_half", "soak_cut_unread"])
         .collect();
     for role in now.difference(roles_before) {
-        if !pool.contains(role.as_str()) && role != readers && *role != lock {
+        if !pool.contains(role.as_str()) && role != readers && role != mark && *role != lock {
             failures.push(format!("a role no client named exists: {role}"));
         }
     }
@@ -1309,13 +1311,17 @@ async fn check_roles(
             .query_one(
                 "SELECT r.rolcanlogin, r.rolsuper OR r.rolcreaterole OR r.rolcreatedb,
                         pg_has_role(r.oid, (SELECT oid FROM pg_roles WHERE rolname = $2), 'MEMBER'),
-                        (SELECT count(*) FROM pg_auth_members m WHERE m.member = r.oid)::int,
+                        (SELECT count(*) FROM pg_auth_members m
+                          WHERE m.member = r.oid AND m.roleid <> (SELECT oid FROM pg_roles WHERE rolname = $3))::int,
                         has_schema_privilege(r.oid, 'public', 'CREATE'),
                         has_database_privilege(r.oid, current_database(), 'CONNECT'),
                         has_database_privilege(r.oid, current_database(), 'CREATE'),
-                        r.rolconnlimit
+                        r.rolconnlimit,
+                        EXISTS (SELECT 1 FROM pg_auth_members m
+                                 WHERE m.member = r.oid
+                                   AND m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $3))
                    FROM pg_roles r WHERE r.rolname = $1",
-                &[&name, &readers],
+                &[&name, &readers, &mark],
             )
             .await
             .unwrap();
@@ -1353,6 +1359,9 @@ async fn check_roles(
             ));
         }
         let limit: i32 = facts.get(7);
+        if !facts.get::<_, bool>(8) {
+            failures.push(format!("{name} does not carry pgusers' mark"));
+        }
         if !login || powers || !connect || limit != -1 {
             failures.push(format!(
                 "{name} is half made: login {login}, extra powers {powers}, connect {connect}, connection limit {limit}"
@@ -1457,7 +1466,9 @@ async fn check_roles(
         .unwrap()
         .iter()
         .map(|r| r.get(0))
-        .filter(|name: &String| !roles_before.contains(name) && name != readers && *name != lock)
+        .filter(|name: &String| {
+            !roles_before.contains(name) && name != readers && name != mark && *name != lock
+        })
         .collect();
     if !groups.is_empty() {
         failures.push(format!("groups left behind: {groups:?}"));

@@ -6,7 +6,7 @@ use tokio_postgres::error::SqlState;
 
 use super::privileges::{self, ensure_privileges_of, refusal};
 use super::sql::{self, ident};
-use super::{Access, Facts, RoleError, RoleManager, code, lockout, managed_target};
+use super::{Access, Facts, RoleError, RoleManager, code, lockout, managed_target, upgrade};
 use crate::domain::{Limits, LimitsChange, NewPassword, Password, RoleName, Username};
 
 /// The rule of taken names: a new user's name is taken when any role of
@@ -187,6 +187,7 @@ impl RoleManager {
             return Err(RoleError::AlreadyExists(row.get(0)));
         }
         let fail = |e| refusal(&facts, e, user);
+        upgrade::ensure_current(&tx, &facts).await?;
         // The readers follow the protected user's tables, and read-write
         // users get its tables and its database's privileges.
         ensure_privileges_of(
@@ -211,7 +212,7 @@ impl RoleManager {
         ))
         .await
         .map_err(fail)?;
-        let mut statements = String::new();
+        let mut statements = sql::mark(&facts.mark, &ident(user), facts.version_num);
         match access {
             Access::ReadWrite => {
                 // Default privileges FOR the new user (so readers read its
@@ -420,6 +421,11 @@ impl RoleManager {
         let (oid, fail) = {
             let tx = begin(client, user).await.map_err(|e| (e, None))?;
             let facts = self.facts(&tx).await.map_err(|e| (e, None))?;
+            // What the deleted user's tables give others follows the
+            // protected user's default privileges: current ones.
+            upgrade::ensure_current(&tx, &facts)
+                .await
+                .map_err(|e| (e, None))?;
             let oid = self
                 .refuse_undeletable(&tx, &facts, name)
                 .await

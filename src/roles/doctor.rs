@@ -6,9 +6,10 @@
 //!   pgusers does not manage, restored from a dump…);
 //! - roles owning relations in `public` whose future tables the read-only
 //!   users will not read (no default privileges for them);
-//! - read-write users missing what pgusers gives a read-write user: the
-//!   database's and `public`'s privileges, and every privilege on the
-//!   protected user's tables and sequences;
+//! - read-write users pgusers made (see `upgrade` for its mark) missing
+//!   what pgusers gives one: the database's and `public`'s privileges, and
+//!   reading and writing the protected user's tables and sequences (never
+//!   TRIGGER, REFERENCES or MAINTAIN: they run code as the owner);
 //! - users whose password is stored as MD5, users that may log in with no
 //!   password, expired users, and roles pgusers cannot manage. Expired
 //!   users (but the protected one) and roles it does not manage are
@@ -32,7 +33,7 @@ use sha2::{Digest, Sha256};
 
 use super::privileges::{ensure_privileges_of, refusal};
 use super::sql::{self, ident};
-use super::{DatabaseUser, Facts, PasswordEncryption, RoleError, RoleManager, changes};
+use super::{DatabaseUser, Facts, PasswordEncryption, RoleError, RoleManager, changes, upgrade};
 
 /// What is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -158,11 +159,14 @@ const FUTURE_UNREADABLE: &str = "
                 AND a.privilege_type = 'SELECT')
      ORDER BY 1";
 
-/// For every user carrying pgusers' mark of a read-write user (default
-/// privileges from the protected user, `$1`, in `public`), what it lacks of
-/// what pgusers gives one: the database's privileges, `public`'s, and every
-/// privilege on the protected user's tables and sequences (what pgusers'
-/// grants keep up; another user's tables are that user's to share). One
+/// For every read-write user pgusers made (carrying its mark, the role
+/// `$2`, and not a member of the readers group, `$3`), what it lacks of
+/// what pgusers gives one: the database's privileges, `public`'s, and its
+/// privileges on the protected user's (`$1`) tables and sequences (what
+/// pgusers' grants keep up; another user's tables are that user's to
+/// share). A role pgusers did not make is never asked to hold more: a
+/// hand-made `analyst` in the protected user's default privileges stays as
+/// its maker set it. One
 /// row per lack: the user, what (`database`, `schema`, `table`,
 /// `sequence`) and the relation.
 ///
@@ -176,11 +180,11 @@ const FUTURE_UNREADABLE: &str = "
 const READ_WRITE_MISSING: &str = "
     WITH protected AS (SELECT oid FROM pg_roles WHERE rolname = $1),
          marked AS (
-           SELECT DISTINCT a.grantee AS oid
-             FROM pg_default_acl d CROSS JOIN LATERAL unnest(d.defaclacl) i
-                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-            WHERE d.defaclrole = (SELECT oid FROM protected)
-              AND d.defaclnamespace = 'public'::regnamespace AND d.defaclobjtype = 'r'),
+           SELECT m.member AS oid FROM pg_auth_members m
+            WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $2)
+              AND NOT EXISTS (SELECT 1 FROM pg_auth_members g
+                               WHERE g.member = m.member
+                                 AND g.roleid = (SELECT oid FROM pg_roles WHERE rolname = $3))),
          database_items AS (
            SELECT a.grantee, a.privilege_type
              FROM pg_database d CROSS JOIN LATERAL unnest(d.datacl) i
@@ -222,13 +226,13 @@ const READ_WRITE_MISSING: &str = "
              FROM relations c CROSS JOIN LATERAL unnest(c.relacl) i
                   CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
             WHERE a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE',
-                                       'REFERENCES', 'TRIGGER', 'USAGE')
+                                       'USAGE')
             GROUP BY c.oid, c.relkind, a.grantee
            HAVING count(DISTINCT a.privilege_type) FILTER (
                     WHERE CASE WHEN c.relkind = 'S'
                                THEN a.privilege_type IN ('USAGE', 'SELECT', 'UPDATE')
                                ELSE a.privilege_type <> 'USAGE' END)
-                  = CASE WHEN c.relkind = 'S' THEN 3 ELSE 7 END)
+                  = CASE WHEN c.relkind = 'S' THEN 3 ELSE 5 END)
     SELECT r.rolname::text, w.what, w.relation
       FROM marked m JOIN pg_roles r ON r.oid = m.oid
      CROSS JOIN LATERAL (
@@ -257,9 +261,7 @@ const READ_WRITE_MISSING: &str = "
                              AND has_table_privilege(m.oid, c.oid, 'INSERT')
                              AND has_table_privilege(m.oid, c.oid, 'UPDATE')
                              AND has_table_privilege(m.oid, c.oid, 'DELETE')
-                             AND has_table_privilege(m.oid, c.oid, 'TRUNCATE')
-                             AND has_table_privilege(m.oid, c.oid, 'REFERENCES')
-                             AND has_table_privilege(m.oid, c.oid, 'TRIGGER')) END
+                             AND has_table_privilege(m.oid, c.oid, 'TRUNCATE')) END
      ) w
      ORDER BY 1, w.o, w.relation";
 
@@ -367,6 +369,7 @@ impl RoleManager {
         let mut client = self.client().await?;
         let tx = changes::begin(&mut client, "").await?;
         let facts = self.facts(&tx).await?;
+        upgrade::ensure_current(&tx, &facts).await?;
         let found = drift(&tx, &facts, &managed).await?;
         let Some(finding) = found.into_iter().find(|f| f.named_by(sent)) else {
             return Ok(None);
@@ -502,7 +505,10 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         }
     }
     for row in client
-        .query(READ_WRITE_MISSING, &[&facts.protected])
+        .query(
+            READ_WRITE_MISSING,
+            &[&facts.protected, &facts.mark, &facts.readers],
+        )
         .await
         .map_err(fail)?
     {
@@ -641,8 +647,13 @@ fn read_write_missing(user: &str, missing: &[(String, Option<String>)], facts: &
             }
             (kind, Some(relation)) => {
                 lacks.push(format!("{kind} {relation}"));
+                let privileges = if kind == "sequence" {
+                    sql::WRITER_SEQUENCE_PRIVILEGES.join(", ")
+                } else {
+                    sql::WRITER_TABLE_PRIVILEGES.join(", ")
+                };
                 fix.push_str(&format!(
-                    "GRANT ALL PRIVILEGES ON {} {relation} TO {to};\n",
+                    "GRANT {privileges} ON {} {relation} TO {to};\n",
                     kind.to_uppercase()
                 ));
             }

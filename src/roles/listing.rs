@@ -133,13 +133,27 @@ const ONLY_READ: &str = "
       FROM facts CROSS JOIN readers g)";
 
 /// Whether role `r` is read-only: a member of the readers group (which
-/// only reads, see [`ONLY_READ`]) and of no other role, with no privilege
-/// or object of its own in this database (a member of the group that was
-/// also granted INSERT somewhere is not). Index lookups only.
+/// only reads, see [`ONLY_READ`]) and of no other role but the mark role
+/// (which must give nothing: a member of nothing, holding nothing here),
+/// with no privilege or object of its own in this database (a member of
+/// the group that was also granted INSERT somewhere is not). Index lookups
+/// only.
 const READ_ONLY: &str = "
     ((SELECT only_read FROM only_read)
-     AND (SELECT array_agg(DISTINCT m.roleid) FROM pg_auth_members m WHERE m.member = r.oid)
-         IS NOT DISTINCT FROM ARRAY[(SELECT oid FROM readers)]
+     AND EXISTS (SELECT 1 FROM pg_auth_members m
+                  WHERE m.member = r.oid AND m.roleid = (SELECT oid FROM readers))
+     AND NOT EXISTS (SELECT 1 FROM pg_auth_members m
+                      WHERE m.member = r.oid
+                        AND m.roleid IS DISTINCT FROM (SELECT oid FROM readers)
+                        AND m.roleid IS DISTINCT FROM (SELECT oid FROM mark))
+     AND NOT EXISTS (SELECT 1 FROM pg_auth_members m
+                      WHERE m.member = (SELECT oid FROM mark))
+     AND NOT EXISTS (SELECT 1 FROM pg_shdepend s
+                      WHERE s.refclassid = 'pg_authid'::regclass
+                        AND s.refobjid = (SELECT oid FROM mark)
+                        AND (s.dbid = (SELECT oid FROM facts)
+                             OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
+                                 AND s.objid = (SELECT oid FROM facts))))
      AND NOT EXISTS (SELECT 1 FROM pg_shdepend s
                       WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = r.oid
                         AND (s.dbid = (SELECT oid FROM facts)

@@ -51,6 +51,7 @@ mod provision;
 mod sessions;
 mod sql;
 mod standing;
+mod upgrade;
 
 pub use admin::{
     AdminKind, AdminPower, ServerVersion, UNKNOWN_ENCRYPTION, unknown_encryption_note,
@@ -197,8 +198,9 @@ pub struct RoleManager {
 }
 
 /// The current database, its owner, the protected user (`$1` when
-/// configured, else the owner) and whether it exists, and the name of the
-/// readers group, in SQL, so every query agrees on them.
+/// configured, else the owner) and whether it exists, the names of the
+/// readers group and of the mark role, and the upgrade step recorded (see
+/// [`upgrade`]), in SQL, so every query agrees on them.
 const DATABASE_FACTS: &str = "
     SELECT d.oid, d.datname::text AS database,
            pg_get_userbyid(d.datdba)::text AS owner,
@@ -208,6 +210,12 @@ const DATABASE_FACTS: &str = "
            CASE WHEN octet_length(d.datname) <= 46
                 THEN 'pgusers-readonly-' || d.datname
                 ELSE 'pgusers-readonly-' || d.oid::text END AS readers,
+           k.mark,
+           COALESCE((SELECT substring(s.description FROM '; step ([0-9]+)$')::int
+                       FROM pg_shdescription s
+                      WHERE s.classoid = 'pg_authid'::regclass
+                        AND s.objoid = (SELECT m.oid FROM pg_roles m WHERE m.rolname = k.mark)),
+                    0) AS step,
            current_setting('server_version_num')::int AS version_num,
            current_user::text AS admin,
            (SELECT p.oid FROM pg_roles p
@@ -215,6 +223,9 @@ const DATABASE_FACTS: &str = "
            (SELECT a.oid FROM pg_roles a WHERE a.rolname = current_user) AS admin_oid,
            (SELECT a.rolsuper FROM pg_roles a WHERE a.rolname = current_user) AS admin_super
       FROM pg_database d
+     CROSS JOIN LATERAL (SELECT CASE WHEN octet_length(d.datname) <= 46
+                                     THEN 'pgusers-users-' || d.datname
+                                     ELSE 'pgusers-users-' || d.oid::text END AS mark) k
      WHERE d.datname = current_database()";
 
 /// The roles pgusers lists, by their columns in `pg_roles`/`pg_authid`:
@@ -240,6 +251,10 @@ struct Facts {
     database: String,
     protected: String,
     readers: String,
+    /// The role whose members are the users pgusers made here (see [`upgrade`]).
+    mark: String,
+    /// The last upgrade step applied to this database (0: none yet).
+    step: i32,
     version_num: i32,
     /// The role pgusers connects as, and whether it is a superuser (else
     /// a CREATEROLE role, as managed services give).
@@ -502,6 +517,8 @@ async fn read_facts(
         database: row.get("database"),
         protected,
         readers: row.get("readers"),
+        mark: row.get("mark"),
+        step: row.get("step"),
         version_num: row.get("version_num"),
         admin: row.get("admin"),
         admin_super: row.get("admin_super"),

@@ -331,16 +331,8 @@ pub(super) async fn check_can_share_existing(
     let (table_privileges, sequence_privileges) = match access {
         Access::ReadOnly => (&["SELECT"][..], &["SELECT"][..]),
         Access::ReadWrite => (
-            &[
-                "SELECT",
-                "INSERT",
-                "UPDATE",
-                "DELETE",
-                "TRUNCATE",
-                "REFERENCES",
-                "TRIGGER",
-            ][..],
-            &["USAGE", "SELECT", "UPDATE"][..],
+            &super::sql::WRITER_TABLE_PRIVILEGES[..],
+            &super::sql::WRITER_SEQUENCE_PRIVILEGES[..],
         ),
     };
     let can_give = |function: &str, privileges: &[&str]| {

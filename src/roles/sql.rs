@@ -20,18 +20,67 @@ pub(crate) fn password_clause(password: &Password) -> String {
     format!("PASSWORD {}", escape_literal(&verifier))
 }
 
-/// The default user's grants from the product guide, for `user` on `database`.
-/// `protected` is the role whose future tables and sequences `user` gets.
+/// What a read-write user gets on tables (and views) it does not own: to
+/// read and change their rows, nothing that runs or attaches code (see
+/// [`code_privileges`]).
+pub(crate) const WRITER_TABLE_PRIVILEGES: [&str; 5] =
+    ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"];
+
+/// What a read-write user gets on sequences it does not own (all there is:
+/// none runs code).
+pub(crate) const WRITER_SEQUENCE_PRIVILEGES: [&str; 3] = ["USAGE", "SELECT", "UPDATE"];
+
+/// The table privileges a user pgusers made never holds on objects it does
+/// not own, on PostgreSQL `version_num`: each lets it run code with the
+/// owner's rights, or attach code PostgreSQL runs as whoever changes the
+/// table.
+/// - TRIGGER: its trigger on another role's table runs as whoever writes
+///   that table (the application, a superuser).
+/// - REFERENCES: the foreign key's check runs as the referenced table's
+///   owner, and calls any implicit cast from the user's own column type
+///   (`CREATE CAST … AS IMPLICIT` on a type it made): the user's function,
+///   run as that owner. (Cascading actions run as the referencing table's
+///   owner, the user itself: no gain there.)
+/// - MAINTAIN (17+): `VACUUM`, `ANALYZE`, `REFRESH MATERIALIZED VIEW` and
+///   `REINDEX` run the table's expressions as its owner, when the user
+///   chooses.
+pub(crate) fn code_privileges(version_num: i32) -> &'static [&'static str] {
+    if version_num >= 170_000 {
+        &["TRIGGER", "REFERENCES", "MAINTAIN"]
+    } else {
+        &["TRIGGER", "REFERENCES"]
+    }
+}
+
+/// The default user's grants from the product guide, for `user` on
+/// `database`, but for what runs code ([`code_privileges`]): on the tables
+/// and sequences of `public` now, and on those `protected` makes there
+/// from now on.
 pub(crate) fn read_write_grants(user: &str, database: &str, protected: &str) -> String {
     let (user, database, protected) = (ident(user), ident(database), ident(protected));
+    let tables = WRITER_TABLE_PRIVILEGES.join(", ");
+    let sequences = WRITER_SEQUENCE_PRIVILEGES.join(", ");
     format!(
         "GRANT CREATE ON SCHEMA public TO {user};
          GRANT ALL PRIVILEGES ON DATABASE {database} TO {user};
-         GRANT ALL PRIVILEGES ON ALL TABLES IN SCHEMA public TO {user};
-         GRANT ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA public TO {user};
-         ALTER DEFAULT PRIVILEGES FOR USER {protected} IN SCHEMA public GRANT ALL ON TABLES TO {user};
-         ALTER DEFAULT PRIVILEGES FOR USER {protected} IN SCHEMA public GRANT ALL ON SEQUENCES TO {user};"
+         GRANT {tables} ON ALL TABLES IN SCHEMA public TO {user};
+         GRANT {sequences} ON ALL SEQUENCES IN SCHEMA public TO {user};
+         ALTER DEFAULT PRIVILEGES FOR USER {protected} IN SCHEMA public GRANT {tables} ON TABLES TO {user};
+         ALTER DEFAULT PRIVILEGES FOR USER {protected} IN SCHEMA public GRANT {sequences} ON SEQUENCES TO {user};"
     )
+}
+
+/// Puts pgusers' mark on `users` (quoted, comma-separated): membership of
+/// the `mark` role, which gives nothing (on 16+ not even its privileges or
+/// `SET ROLE`; before, the role is kept holding nothing, see
+/// [`super::upgrade`]).
+pub(crate) fn mark(mark: &str, users: &str, version_num: i32) -> String {
+    let options = if version_num >= 160_000 {
+        " WITH INHERIT FALSE, SET FALSE"
+    } else {
+        ""
+    };
+    format!("GRANT {} TO {users}{options};", ident(mark))
 }
 
 /// Lets `readers` read what `creator` will create in `public` from now on.

@@ -15,8 +15,9 @@
 //!   above (`SET ROLE` would give it their rights);
 //! - it owns nothing and holds no privilege in another database of the
 //!   server, and is not a read-only user of another database (a member of
-//!   that database's `pgusers-readonly-…` group), nor a member of a role
-//!   that does: such a role is *that* database's user, and a password for it
+//!   that database's `pgusers-readonly-…` group) or a user pgusers made
+//!   for another database (a member of its `pgusers-users-…` mark role),
+//!   nor a member of a role that does: such a role is *that* database's user, and a password for it
 //!   would open that database too. A privilege there on an object an
 //!   application user of this database owns does not count (that user
 //!   granted it: one user must not make another unmanageable).
@@ -71,6 +72,8 @@ pub enum Restriction {
     },
     /// A member of another database's read-only group.
     ReaderElsewhere(String),
+    /// Carries another database's mark: pgusers made it for that database.
+    MadeElsewhere(String),
     /// Owns objects or holds privileges in these other databases.
     UserElsewhere(String),
     /// A member of `role`, which owns objects or holds privileges in `databases`.
@@ -117,6 +120,7 @@ impl Restriction {
                 objects: detail,
             },
             "reader_elsewhere" => Self::ReaderElsewhere(via),
+            "marked_elsewhere" => Self::MadeElsewhere(via),
             "elsewhere" => Self::UserElsewhere(detail),
             "member_elsewhere" => Self::MemberOfUserElsewhere {
                 role: via,
@@ -198,6 +202,11 @@ impl std::fmt::Display for Restriction {
                 "it is a read-only user of another database (a member of \"{}\")",
                 v(group)
             ),
+            Self::MadeElsewhere(mark) => write!(
+                f,
+                "pgusers made it for another database (it is a member of \"{}\")",
+                v(mark)
+            ),
             Self::UserElsewhere(databases) => write!(
                 f,
                 "it is a user of database {} (it owns objects or holds privileges there)",
@@ -272,6 +281,8 @@ pub(super) const RESTRICTIONS: &str = "
   -- involve it), and once.
   -- The group's oid (NULL while it does not exist), found once.
   readers AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.readers) AS oid FROM facts),
+  -- The mark role's (see upgrade.rs), likewise.
+  mark AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.mark) AS oid FROM facts),
   readers_deps AS MATERIALIZED (
       SELECT s.refobjid, s.classid, s.objid, s.objsubid, s.dbid, s.deptype
         FROM pg_shdepend s
@@ -412,12 +423,20 @@ pub(super) const RESTRICTIONS: &str = "
             WHEN a.rolname LIKE 'pgusers-readonly-%'
                  AND a.rolname <> facts.readers
                 THEN 'reader_elsewhere'
+            -- Another database's mark: pgusers made it for that one. A mark
+            -- left by a database renamed or gone does not count.
+            WHEN a.rolname LIKE 'pgusers-users-%' AND a.rolname <> facts.mark
+                 AND EXISTS (SELECT 1 FROM pg_database o
+                              WHERE a.rolname IN ('pgusers-users-' || o.datname,
+                                                  'pgusers-users-' || o.oid::text))
+                THEN 'marked_elsewhere'
             WHEN f.detail IS NOT NULL THEN 'member_elsewhere' END AS kind) k
        WHERE k.kind IS NOT NULL
        ORDER BY s.role, array_position(
            ARRAY['createrole', 'createdb', 'replication', 'bypassrls', 'superuser', 'predefined', 'admin',
                  'protected', 'owner', 'privileged', 'server', 'member_server', 'system',
                  'member_system', 'reader_elsewhere', 'elsewhere', 'member_elsewhere',
+                 'marked_elsewhere',
                  'no_admin'],
            k.kind)
   )";
@@ -449,6 +468,7 @@ mod tests {
             "system",
             "member_system",
             "reader_elsewhere",
+            "marked_elsewhere",
             "elsewhere",
             "member_elsewhere",
             "no_admin",

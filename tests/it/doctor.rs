@@ -160,7 +160,12 @@ async fn a_read_write_user_whose_grant_on_a_protected_table_was_taken_is_found_a
     assert_eq!(missing, vec![format!("table public.{table}")]);
     assert_eq!(
         finding.fix_sql.as_deref(),
-        Some(format!("GRANT ALL PRIVILEGES ON TABLE public.{table} TO \"{writer}\";").as_str()),
+        Some(
+            format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE public.{table} TO \"{writer}\";"
+            )
+            .as_str()
+        ),
         "the one table it lacks, not every table of the schema"
     );
     db.roles.fix_access(&key).await.unwrap().expect("fixed");

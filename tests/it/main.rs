@@ -31,5 +31,6 @@ mod roles_standing;
 mod security;
 mod sessions;
 mod tokens;
+mod upgrade;
 mod user_limits;
 mod users_list;

@@ -288,7 +288,8 @@ async fn the_cli_works_on_the_database_its_id_names_and_lists_them_all_with_the_
     let groups: Vec<String> = admin
         .query(
             "SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-              JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1",
+              JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = $1
+              ORDER BY 1",
             &[&reader],
         )
         .await
@@ -298,8 +299,11 @@ async fn the_cli_works_on_the_database_its_id_names_and_lists_them_all_with_the_
         .collect();
     assert_eq!(
         groups,
-        vec![format!("pgusers-readonly-{}", beta.name)],
-        "read-only in beta, nothing in alpha"
+        vec![
+            format!("pgusers-readonly-{}", beta.name),
+            format!("pgusers-users-{}", beta.name)
+        ],
+        "read-only in beta, made for beta, nothing in alpha"
     );
     assert_eq!(unnamed.status.code(), Some(2));
     assert!(

@@ -325,6 +325,14 @@ async fn a_deleted_users_triggers_and_rules_are_disabled_and_its_expression_inde
         .await
         .unwrap();
     let (writer, secret) = db.create_user("leaves_code", Access::ReadWrite).await;
+    // pgusers gives no TRIGGER on others' tables; an owner may, by hand.
+    protected
+        .batch_execute(&format!(
+            "GRANT TRIGGER ON orders TO {}",
+            ident(writer.as_str())
+        ))
+        .await
+        .unwrap();
     db.run_as(
         &writer,
         &secret,
@@ -440,6 +448,14 @@ async fn a_rule_on_a_deleted_users_view_is_dropped_and_a_trigger_calling_its_cod
         .await
         .unwrap();
     let (writer, secret) = db.create_user("rules", Access::ReadWrite).await;
+    // pgusers gives no TRIGGER on others' tables; an owner may, by hand.
+    protected
+        .batch_execute(&format!(
+            "GRANT TRIGGER ON notes TO {}",
+            ident(writer.as_str())
+        ))
+        .await
+        .unwrap();
     db.run_as(
         &writer,
         &secret,

@@ -342,8 +342,9 @@ async fn a_reader_granted_its_group_twice_by_two_grantors_is_still_read_only() {
         .admin()
         .await
         .query_one(
-            "SELECT count(*) FROM pg_auth_members WHERE member = $1::text::regrole",
-            &[&reader.as_str()],
+            "SELECT count(*) FROM pg_auth_members
+              WHERE member = $1::text::regrole AND roleid = $2::text::regrole",
+            &[&reader.as_str(), &readers_group(&db).await],
         )
         .await
         .unwrap()

@@ -216,6 +216,33 @@ async fn users_of_another_database_of_the_server_are_not_manageable_here() {
         )
         .await;
     }
+    // Carrying only the other database's mark: pgusers made it for that
+    // one (a database renamed or gone leaves a mark that does not count).
+    let (made_there, _) = role_made_by_hand(
+        &db,
+        "made_there",
+        &format!("GRANT \"pgusers-users-{}\" TO {{}}", other.name),
+    )
+    .await;
+    assert_refused_everywhere(
+        &db,
+        &made_there,
+        |r| matches!(r, Restriction::MadeElsewhere(mark) if mark.ends_with(&other.name)),
+    )
+    .await;
+    let (stale_mark, _) = role_made_by_hand(
+        &db,
+        "stale_mark",
+        "CREATE ROLE \"pgusers-users-gone_db\" NOLOGIN; GRANT \"pgusers-users-gone_db\" TO {}",
+    )
+    .await;
+    assert!(db.listed(&stale_mark).await.manageable());
+    db.admin()
+        .await
+        .batch_execute("DROP ROLE \"pgusers-users-gone_db\"")
+        .await
+        .unwrap();
+
     // In their own database they are ordinary users.
     let theirs = other.roles.list().await.unwrap();
     for user in [reader_there.as_str(), writer_there.as_str()] {

@@ -1,0 +1,470 @@
+//! pgusers' mark on the users it makes, the upgrade steps, and what a
+//! read-write user never holds on objects it does not own: privileges
+//! that run or attach code as their owner.
+
+use pgusers::domain::{NewPassword, RoleName, Username};
+use pgusers::roles::{Access, RoleError};
+
+use crate::helpers::{TestDb, ident, password, sqlstate, test_db, unique_name};
+
+/// The mark role of `db`: its members are the users pgusers made there.
+fn mark_of(db: &TestDb) -> String {
+    format!("pgusers-users-{}", db.name)
+}
+
+/// The privileges that run code as a table's owner, on this server.
+async fn code_privileges(db: &TestDb) -> Vec<&'static str> {
+    if db.version_num().await >= 170_000 {
+        vec!["TRIGGER", "REFERENCES", "MAINTAIN"]
+    } else {
+        vec!["TRIGGER", "REFERENCES"]
+    }
+}
+
+/// Whether `user` carries `db`'s mark, by the catalog.
+async fn marked(db: &TestDb, user: &str) -> bool {
+    db.count(&format!(
+        "SELECT count(*) FROM pg_auth_members
+          WHERE roleid = (SELECT oid FROM pg_roles WHERE rolname = '{}')
+            AND member = (SELECT oid FROM pg_roles WHERE rolname = '{user}')",
+        mark_of(db)
+    ))
+    .await
+        == 1
+}
+
+/// Whether `user` holds `privilege` on `table`, by PostgreSQL.
+async fn holds(db: &TestDb, user: &str, table: &str, privilege: &str) -> bool {
+    db.count(&format!(
+        "SELECT has_table_privilege('{user}', '{table}', '{privilege}')::int::bigint"
+    ))
+    .await
+        == 1
+}
+
+/// Leaves `db` as the pgusers before the mark left it: no mark role, and
+/// `writers` holding every privilege on the protected user's tables, now
+/// and by its default privileges (as `GRANT ALL` gave them).
+async fn as_an_older_pgusers_left_it(db: &TestDb, writers: &[&str]) {
+    let mark = ident(&mark_of(db));
+    let admin = db.admin().await;
+    // Its memberships go with it.
+    admin
+        .batch_execute(&format!("DROP ROLE IF EXISTS {mark}"))
+        .await
+        .unwrap();
+    let protected = ident(&db.protected);
+    for writer in writers {
+        let writer = ident(writer);
+        admin
+            .batch_execute(&format!(
+                "GRANT ALL ON ALL TABLES IN SCHEMA public TO {writer};
+                 ALTER DEFAULT PRIVILEGES FOR ROLE {protected} IN SCHEMA public
+                     GRANT ALL ON TABLES TO {writer};"
+            ))
+            .await
+            .unwrap();
+    }
+}
+
+/// The step recorded in `db`'s mark role's comment.
+async fn step_recorded(db: &TestDb) -> Option<String> {
+    db.admin()
+        .await
+        .query_one(
+            "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = $1",
+            &[&mark_of(db)],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_read_write_user_cannot_attach_code_to_a_table_it_does_not_own() {
+    let db = test_db().await;
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute(
+            "CREATE TABLE before_it (id int PRIMARY KEY);
+             CREATE TABLE denied (secret text);
+             CREATE SEQUENCE numbers;",
+        )
+        .await
+        .unwrap();
+    let (writer, secret) = db.create_user("no_code", Access::ReadWrite).await;
+    protected
+        .batch_execute(
+            "CREATE TABLE after_it (id int PRIMARY KEY);
+             CREATE MATERIALIZED VIEW summary AS SELECT count(*) FROM after_it;",
+        )
+        .await
+        .unwrap();
+    let client = db
+        .connect_as(writer.as_str(), secret.expose())
+        .await
+        .unwrap();
+
+    for table in ["before_it", "after_it"] {
+        // What it is given to do: read and change the rows.
+        client
+            .batch_execute(&format!(
+                "INSERT INTO {table} VALUES (1); UPDATE {table} SET id = 2;
+                 SELECT * FROM {table}; DELETE FROM {table}; TRUNCATE {table};"
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{table}: {e:?}"));
+        for privilege in code_privileges(&db).await {
+            assert!(
+                !holds(&db, writer.as_str(), table, privilege).await,
+                "{privilege} on {table}"
+            );
+        }
+        // The attack: a trigger that would run as whoever writes the table.
+        let planted = client
+            .batch_execute(&format!(
+                "CREATE FUNCTION steal_{table}() RETURNS trigger LANGUAGE plpgsql AS
+                     $$ BEGIN EXECUTE 'GRANT SELECT ON denied TO PUBLIC'; RETURN NEW; END $$;
+                 CREATE TRIGGER steal AFTER INSERT ON {table}
+                     FOR EACH ROW EXECUTE FUNCTION steal_{table}();"
+            ))
+            .await;
+        assert_eq!(sqlstate(planted), "42501", "a trigger on {table}");
+        // A foreign key's check runs as the referenced table's owner and
+        // calls an implicit cast from the referencing column's type.
+        let cast = client
+            .batch_execute(&format!(
+                "CREATE TYPE boxed_{table} AS (v int);
+                 CREATE FUNCTION unbox_{table}(boxed_{table}) RETURNS int LANGUAGE plpgsql AS
+                     $$ BEGIN EXECUTE 'GRANT SELECT ON denied TO PUBLIC'; RETURN ($1).v; END $$;
+                 CREATE CAST (boxed_{table} AS int) WITH FUNCTION unbox_{table}(boxed_{table})
+                     AS IMPLICIT;
+                 CREATE TABLE refers_{table} (o boxed_{table} REFERENCES {table} (id));"
+            ))
+            .await;
+        assert_eq!(sqlstate(cast), "42501", "a foreign key to {table}");
+    }
+    // Refreshing a materialized view runs its query as its owner.
+    assert_eq!(
+        sqlstate(
+            client
+                .batch_execute("REFRESH MATERIALIZED VIEW summary")
+                .await
+        ),
+        "42501"
+    );
+    client
+        .batch_execute("SELECT nextval('numbers')")
+        .await
+        .expect("it uses the protected user's sequences");
+    protected
+        .batch_execute("INSERT INTO after_it VALUES (3)")
+        .await
+        .expect("nothing it planted runs when the application writes");
+    assert_eq!(
+        db.count("SELECT has_table_privilege('public', 'denied', 'SELECT')::int::bigint")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn users_pgusers_makes_carry_its_mark_which_gives_them_nothing() {
+    let db = test_db().await;
+    let (writer, _) = db.create_user("marked_rw", Access::ReadWrite).await;
+    let (reader, _) = db.create_user("marked_ro", Access::ReadOnly).await;
+    let by_hand = unique_name("by_hand");
+    db.make_role_as_admin(&by_hand, &password(), "").await;
+
+    assert!(marked(&db, writer.as_str()).await);
+    assert!(marked(&db, reader.as_str()).await);
+    assert!(!marked(&db, &by_hand).await);
+    assert!(!marked(&db, &db.protected).await);
+    assert!(db.listed(reader.as_str()).await.read_only);
+    assert!(!db.listed(writer.as_str()).await.read_only);
+    assert!(db.listed(writer.as_str()).await.manageable());
+    assert!(
+        step_recorded(&db)
+            .await
+            .is_some_and(|comment| comment.ends_with("; step 2")),
+        "{:?}",
+        step_recorded(&db).await
+    );
+    if db.version_num().await >= 160_000 {
+        let options = db
+            .admin()
+            .await
+            .query_one(
+                "SELECT bool_or(inherit_option), bool_or(set_option) FROM pg_auth_members
+                  WHERE roleid = (SELECT oid FROM pg_roles WHERE rolname = $1)",
+                &[&mark_of(&db)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (options.get::<_, bool>(0), options.get::<_, bool>(1)),
+            (false, false),
+            "the mark gives neither its privileges nor SET ROLE"
+        );
+    }
+
+    let renamed = Username::parse(&unique_name("renamed")).unwrap();
+    db.roles
+        .rename(&RoleName::from(writer.clone()), &renamed)
+        .await
+        .unwrap();
+    assert!(marked(&db, renamed.as_str()).await, "a rename keeps it");
+}
+
+#[tokio::test]
+async fn an_older_pgusers_users_are_marked_and_lose_what_runs_code_on_upgrade() {
+    let db = test_db().await;
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute("CREATE TABLE orders (v int)")
+        .await
+        .unwrap();
+    let (writer, writer_secret) = db.create_user("old_writer", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("old_reader", Access::ReadOnly).await;
+    // A role someone made by hand and let read the protected user's tables.
+    let analyst = unique_name("analyst");
+    db.make_role_as_admin(&analyst, &password(), "").await;
+    protected
+        .batch_execute(&format!(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {}",
+            ident(&analyst)
+        ))
+        .await
+        .unwrap();
+    as_an_older_pgusers_left_it(&db, &[writer.as_str()]).await;
+    assert!(holds(&db, writer.as_str(), "orders", "TRIGGER").await);
+    assert!(!marked(&db, writer.as_str()).await);
+
+    let from = db.roles.upgrade().await.unwrap();
+    let again = db.roles.upgrade().await.unwrap();
+
+    assert_eq!((from, again), (Some(0), None));
+    assert!(marked(&db, writer.as_str()).await);
+    assert!(marked(&db, reader.as_str()).await);
+    assert!(!marked(&db, &analyst).await, "not a kind pgusers makes");
+    protected
+        .batch_execute("CREATE TABLE later (v int)")
+        .await
+        .unwrap();
+    for table in ["orders", "later"] {
+        for privilege in code_privileges(&db).await {
+            assert!(
+                !holds(&db, writer.as_str(), table, privilege).await,
+                "{privilege} on {table}"
+            );
+        }
+    }
+    let client = db
+        .connect_as(writer.as_str(), writer_secret.expose())
+        .await
+        .unwrap();
+    client
+        .batch_execute(
+            "INSERT INTO orders VALUES (1); INSERT INTO later VALUES (1); DELETE FROM later;",
+        )
+        .await
+        .expect("it writes what it wrote before");
+    let reader_client = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+    reader_client
+        .batch_execute("SELECT * FROM orders; SELECT * FROM later;")
+        .await
+        .expect("the reader reads");
+    assert_eq!(
+        sqlstate(
+            reader_client
+                .batch_execute("INSERT INTO orders VALUES (2)")
+                .await
+        ),
+        "42501"
+    );
+    assert!(db.listed(reader.as_str()).await.read_only);
+    assert!(holds(&db, &analyst, "later", "SELECT").await);
+    assert!(!holds(&db, &analyst, "later", "INSERT").await);
+}
+
+#[tokio::test]
+async fn two_processes_meeting_an_older_database_upgrade_it_once() {
+    let db = test_db().await;
+    let (writer, _) = db.create_user("twice", Access::ReadWrite).await;
+    as_an_older_pgusers_left_it(&db, &[writer.as_str()]).await;
+    let other = pgusers::roles::RoleManager::new(db.roles_config(), 2, None);
+
+    let (one, two) = tokio::join!(db.roles.upgrade(), other.upgrade());
+
+    let mut outcomes = [one.unwrap(), two.unwrap()];
+    outcomes.sort();
+    assert_eq!(outcomes, [None, Some(0)]);
+    assert!(marked(&db, writer.as_str()).await);
+}
+
+#[tokio::test]
+async fn the_cli_upgrades_an_older_database_before_it_creates() {
+    let db = test_db().await;
+    db.connect_as_protected()
+        .await
+        .batch_execute("CREATE TABLE orders (v int)")
+        .await
+        .unwrap();
+    let (writer, _) = db.create_user("cli_old", Access::ReadWrite).await;
+    as_an_older_pgusers_left_it(&db, &[writer.as_str()]).await;
+    let name = unique_name("cli_new");
+
+    let created = crate::cli::run(
+        crate::cli::cli(&db).args(["database-users-create", &name]),
+        "\n\n",
+    );
+
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    assert!(marked(&db, writer.as_str()).await);
+    assert!(marked(&db, &name).await);
+    assert!(!holds(&db, writer.as_str(), "orders", "TRIGGER").await);
+    assert!(step_recorded(&db).await.unwrap().ends_with("; step 2"));
+}
+
+#[tokio::test]
+async fn a_database_a_newer_pgusers_upgraded_is_refused_not_downgraded() {
+    let db = test_db().await;
+    db.create_user("first", Access::ReadWrite).await;
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "COMMENT ON ROLE {} IS 'pgusers: a later version; step 99'",
+            ident(&mark_of(&db))
+        ))
+        .await
+        .unwrap();
+    let name = crate::helpers::username("after");
+
+    let created = db
+        .roles
+        .create(&name, NewPassword::Generate, Access::ReadWrite)
+        .await;
+    let upgraded = db.roles.upgrade().await;
+
+    for outcome in [created.map(|_| ()), upgraded.map(|_| ())] {
+        match outcome {
+            Err(error @ RoleError::Misconfigured(_)) => {
+                let message = error.to_string();
+                assert!(
+                    message.contains("newer pgusers") && message.contains("step 99"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(!db.role_exists(name.as_str()).await);
+}
+
+#[tokio::test]
+async fn a_role_given_to_the_mark_is_taken_back_before_the_next_change() {
+    let db = test_db().await;
+    db.create_user("first", Access::ReadWrite).await;
+    let giver = unique_name("giver");
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {giver} NOLOGIN; GRANT {giver} TO {mark};",
+            giver = ident(&giver),
+            mark = ident(&mark_of(&db))
+        ))
+        .await
+        .unwrap();
+    let name = crate::helpers::username("next");
+
+    let created = db
+        .roles
+        .create(&name, NewPassword::Generate, Access::ReadOnly)
+        .await;
+
+    let memberships = db
+        .count(&format!(
+            "SELECT count(*) FROM pg_auth_members
+              WHERE member = (SELECT oid FROM pg_roles WHERE rolname = '{}')",
+            mark_of(&db)
+        ))
+        .await;
+    let createrole_16 = matches!(
+        crate::helpers::admin_kind(),
+        crate::helpers::AdminKind::CreateRole
+    ) && db.version_num().await >= 160_000;
+    if createrole_16 {
+        // Only a role with ADMIN OPTION on the giver may take it back.
+        match created {
+            Err(error @ RoleError::MissingPrivilege { .. }) => {
+                let message = error.to_string();
+                assert!(
+                    message.contains(&format!("REVOKE {giver} FROM")),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(memberships, 1);
+        assert!(!db.role_exists(name.as_str()).await);
+    } else {
+        created.unwrap();
+        assert_eq!(memberships, 0);
+        assert!(db.listed(name.as_str()).await.read_only);
+    }
+}
+
+#[tokio::test]
+async fn the_doctors_fix_never_makes_a_hand_made_role_a_writer() {
+    let db = test_db().await;
+    let (writer, _) = db.create_user("doc_writer", Access::ReadWrite).await;
+    let analyst = unique_name("analyst");
+    let analyst_secret = password();
+    db.make_role_as_admin(&analyst, &analyst_secret, "").await;
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute(&format!(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {};
+             CREATE TABLE reports (v int);",
+            ident(&analyst)
+        ))
+        .await
+        .unwrap();
+
+    let found = db.roles.check_access().await.unwrap();
+    let fixed = db
+        .roles
+        .fix_access(&format!("read-write:{analyst}"))
+        .await
+        .unwrap();
+
+    let about = |name: &str| {
+        found
+            .iter()
+            .filter(|f| f.key.contains(name))
+            .map(|f| f.key.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(about(&analyst), Vec::<String>::new());
+    assert_eq!(
+        about(writer.as_str()),
+        Vec::<String>::new(),
+        "no TRIGGER or REFERENCES asked for"
+    );
+    assert!(fixed.is_none());
+    let client = db
+        .connect_as(&analyst, analyst_secret.expose())
+        .await
+        .unwrap();
+    client
+        .batch_execute("SELECT * FROM reports")
+        .await
+        .expect("it reads, as its maker decided");
+    assert_eq!(
+        sqlstate(client.batch_execute("INSERT INTO reports VALUES (1)").await),
+        "42501"
+    );
+}
