@@ -109,7 +109,8 @@ fn role_exit_code(error: &RoleError) -> u8 {
         | RoleError::OwnsDatabase { .. }
         | RoleError::NotManageable { .. }
         | RoleError::OwnsObjectsElsewhere { .. }
-        | RoleError::ActedAsByOthers { .. } => exit::REFUSED,
+        | RoleError::ActedAsByOthers { .. }
+        | RoleError::CodeToReview { .. } => exit::REFUSED,
         RoleError::Busy
         | RoleError::HeldByOthers { .. }
         | RoleError::ActedWhileDeleted { .. }

@@ -477,6 +477,12 @@ impl RoleManager {
         .await?;
         privileges::ensure_may_give_to(tx, facts, &facts.protected).await?;
         refuse_others_acting_as(tx, facts, user, oid).await?;
+        let code = code::find(tx, oid, &facts.protected, facts.version_num)
+            .await
+            .map_err(|e| refusal(facts, e, user))?;
+        if let Some(refused) = code::refusal(&code, user, &facts.protected) {
+            return Err(refused);
+        }
         Ok(oid)
     }
 
@@ -509,9 +515,13 @@ impl RoleManager {
         // made in between is neutralised but not known, so it stops the
         // delete rather than slip through.
         let known = owned_by(&tx, oid, &facts.protected).await.map_err(fail)?;
-        let code = code::find(&tx, oid, facts.version_num)
+        let code = code::find(&tx, oid, &facts.protected, facts.version_num)
             .await
             .map_err(fail)?;
+        // Made since the lock-out's look (by a call begun before it).
+        if let Some(refused) = code::refusal(&code, user, &facts.protected) {
+            return Err(refused);
+        }
         let moved = privileges::moved_tables(&*tx, oid).await.map_err(fail)?;
         let statements = format!(
             "{neutralise} REASSIGN OWNED BY {user} TO {protected};",

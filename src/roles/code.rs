@@ -20,7 +20,26 @@
 //!   as the table's owner. They hold no data; the protected user can make
 //!   them again;
 //! - materialized views are named, unchanged: a refresh runs their query as
-//!   their owner, so a person reviews them before refreshing.
+//!   their owner, so a person reviews them before refreshing;
+//! - on its tables, views and materialized views, what lets other roles run
+//!   or attach code as the owner is revoked from them (TRIGGER,
+//!   REFERENCES, and MAINTAIN on 17+, which lets them refresh a
+//!   materialized view); triggers on its tables that call code of a role
+//!   other than the protected user or a superuser are disabled;
+//! - FORCE ROW LEVEL SECURITY is removed from its tables whose policies call
+//!   code outside `pg_catalog`: forced, the policies would run that code
+//!   as the owner, the protected user (the owner is exempt otherwise, as
+//!   PostgreSQL's default is; everyone else still sees what they did).
+//!
+//! Some code PostgreSQL runs as the owner, with nobody acting, cannot be
+//! changed without changing the data: a range type's `subtype_diff`
+//! function (autovacuum's `ANALYZE` calls it), a partitioned table's key
+//! expressions, an exclusion constraint's expressions and predicate, the
+//! cast a foreign key's check converts the referencing column with. When
+//! such code is a function of a role other than the protected user or a
+//! superuser, the delete is refused ([`refusal`]) naming it, and what a
+//! person runs after reviewing it: handing the function to the protected
+//! user (`ALTER FUNCTION … OWNER TO`), which says it may run as it.
 
 use deadpool_postgres::GenericClient;
 
@@ -68,6 +87,16 @@ pub enum CodeKind {
     /// A function or operator with the name of a built-in one: a query
     /// naming it unqualified may call it instead. Left as it is, named.
     ShadowsBuiltIn,
+    /// Grants letting other roles run or attach code on one of its
+    /// relations (TRIGGER, REFERENCES, MAINTAIN): revoked.
+    CodeGrant,
+    /// One of its tables forcing row-level security on its owner, with
+    /// policies calling non-system code: FORCE removed.
+    ForcedPolicies,
+    /// Code PostgreSQL runs as the owner that cannot be changed (a range
+    /// type's `subtype_diff`, a partition key, an exclusion constraint)
+    /// calling another role's function: the delete is refused.
+    Unchangeable,
 }
 
 impl LeftCode {
@@ -98,6 +127,20 @@ impl LeftCode {
             (CodeKind::ViewRule, Some(rule)) => format!("DROP RULE {} ON {target};", ident(rule)),
             (CodeKind::ExpressionIndex, _) => format!("DROP INDEX {target};"),
             (CodeKind::ExpressionStatistics, _) => format!("DROP STATISTICS {target};"),
+            (CodeKind::CodeGrant, Some(privileges)) if !self.grantees.is_empty() => {
+                let grantees: Vec<String> = self
+                    .grantees
+                    .iter()
+                    .map(|g| g.as_deref().map_or_else(|| "PUBLIC".to_owned(), ident))
+                    .collect();
+                format!(
+                    "REVOKE {privileges} ON TABLE {target} FROM {};",
+                    grantees.join(", ")
+                )
+            }
+            (CodeKind::ForcedPolicies, _) => {
+                format!("ALTER TABLE {target} NO FORCE ROW LEVEL SECURITY;")
+            }
             _ => String::new(),
         }
     }
@@ -163,6 +206,27 @@ impl std::fmt::Display for LeftCode {
                 "{object}: refreshing it runs its query with its owner's rights, which will \
                  be the protected user's; review it before refreshing it."
             ),
+            CodeKind::CodeGrant => write!(
+                f,
+                "{object}: other roles may attach or run code on it as its owner ({}), which \
+                 will be the protected user: it will be revoked from them.",
+                self.name.as_deref().unwrap_or_default()
+            ),
+            CodeKind::ForcedPolicies => write!(
+                f,
+                "{object} applies its row-level security policies to its owner (FORCE), and \
+                 they call code outside the system catalog, which would run with the \
+                 protected user's rights: FORCE will be removed (its owner is exempt, as \
+                 PostgreSQL's default is; other roles still see only what the policies allow)."
+            ),
+            CodeKind::Unchangeable => write!(
+                f,
+                "{object} calls {}, which PostgreSQL runs with the owner's rights (ANALYZE, \
+                 with nobody acting, or each row written) and which cannot be changed without \
+                 changing the data: the user is not deleted until a person reviews that \
+                 function.",
+                self.target.as_deref().unwrap_or_default()
+            ),
         }
     }
 }
@@ -177,13 +241,53 @@ const CALLS_USER_CODE: &str = "
   OR (d.refclassid = 'pg_opclass'::regclass AND (SELECT c.opcnamespace FROM pg_opclass c
         WHERE c.oid = d.refobjid) <> 'pg_catalog'::regnamespace))";
 
+/// Functions a `pg_depend` row `d` matching `filter` points at, directly
+/// or as an operator's function, that are *another role's code*: outside
+/// `pg_catalog`, owned neither by the protected user (`$2`) nor by a
+/// superuser (an extension an administrator installed); as rows `(source,
+/// function)`, where `source` is the SQL expression naming the depender.
+fn others_code(source: &str, filter: &str) -> String {
+    format!(
+        "SELECT {source} AS source, f.oid::regprocedure::text AS function
+           FROM pg_depend d
+           JOIN pg_proc f
+             ON f.oid = CASE d.refclassid
+                          WHEN 'pg_proc'::regclass THEN d.refobjid
+                          WHEN 'pg_operator'::regclass
+                            THEN (SELECT o.oprcode FROM pg_operator o WHERE o.oid = d.refobjid)
+                        END
+          WHERE {filter}
+            AND f.pronamespace <> 'pg_catalog'::regnamespace
+            AND f.proowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)
+            AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = f.proowner)"
+    )
+}
+
 /// The code role `oid` owns in the current database (or calls from a
-/// trigger) that could act with its owner's rights.
+/// trigger) that could act with its owner's rights, once `protected` owns
+/// it.
 pub(super) async fn find(
     client: &impl GenericClient,
     oid: u32,
+    protected: &str,
     version_num: i32,
 ) -> Result<Vec<LeftCode>, tokio_postgres::Error> {
+    let code_privileges: Vec<String> = super::sql::code_privileges(version_num)
+        .iter()
+        .map(|p| (*p).to_owned())
+        .collect();
+    let partition_key = others_code(
+        "pg_describe_object('pg_class'::regclass, d.objid, 0)",
+        "d.classid = 'pg_class'::regclass AND d.objsubid = 0
+            AND d.objid IN (SELECT c.oid FROM pg_class c WHERE c.relowner = $1 AND c.relkind = 'p')",
+    );
+    let exclusion = others_code(
+        "(SELECT pg_describe_object('pg_constraint'::regclass, k.oid, 0) FROM pg_constraint k
+           WHERE k.conindid = d.objid AND k.contype = 'x')",
+        "d.classid = 'pg_class'::regclass
+            AND d.objid IN (SELECT k.conindid FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid
+                             WHERE k.contype = 'x' AND t.relowner = $1)",
+    );
     let query = format!(
         "SELECT 'routine', pg_describe_object('pg_proc'::regclass, p.oid, 0),
                 p.oid::regprocedure::text, NULL::text, NULL::text[]
@@ -205,7 +309,12 @@ pub(super) async fn find(
                  -- or its WHEN condition calls one of the user's functions
                  OR EXISTS (SELECT 1 FROM pg_depend d JOIN pg_proc q ON q.oid = d.refobjid
                              WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
-                               AND d.refclassid = 'pg_proc'::regclass AND q.proowner = $1))
+                               AND d.refclassid = 'pg_proc'::regclass AND q.proowner = $1)
+                 -- or, on one of its tables, another role's code
+                 OR (EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.tgrelid AND c.relowner = $1)
+                     AND p.pronamespace <> 'pg_catalog'::regnamespace
+                     AND p.proowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)
+                     AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = p.proowner)))
          UNION ALL
          SELECT CASE WHEN c.relkind IN ('r', 'p') THEN 'rule' ELSE 'view_rule' END,
                 pg_describe_object('pg_rewrite'::regclass, r.oid, 0),
@@ -217,6 +326,8 @@ pub(super) async fn find(
                 i.indexrelid::regclass::text, NULL, NULL
            FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
           WHERE t.relowner = $1
+            -- A constraint's index cannot be dropped alone (see 'unchangeable').
+            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
             AND EXISTS (SELECT 1 FROM pg_depend d
                          WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid
                            AND {CALLS_USER_CODE})
@@ -257,9 +368,64 @@ pub(super) async fn find(
                       WHERE a.oid = d.objid AND t.relowner = $1)))
             AND {CALLS_USER_CODE}
           GROUP BY d.classid, d.objid
+         UNION ALL
+         SELECT 'code_grant', pg_describe_object('pg_class'::regclass, c.oid, 0),
+                c.oid::regclass::text,
+                array_to_string(ARRAY(SELECT DISTINCT a.privilege_type
+                                        FROM unnest(c.relacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
+                                       WHERE a.grantee <> c.relowner
+                                         AND a.privilege_type = ANY ($3::text[])
+                                       ORDER BY 1), ', '),
+                ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN NULL
+                                           ELSE pg_get_userbyid(a.grantee)::text END
+                        FROM unnest(c.relacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
+                       WHERE a.grantee <> c.relowner AND a.privilege_type = ANY ($3::text[]))
+           FROM pg_class c
+          WHERE c.relowner = $1 AND c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+            AND EXISTS (SELECT 1 FROM unnest(c.relacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
+                         WHERE a.grantee <> c.relowner AND a.privilege_type = ANY ($3::text[]))
+         UNION ALL
+         SELECT 'forced_policies', pg_describe_object('pg_class'::regclass, c.oid, 0),
+                c.oid::regclass::text, NULL, NULL
+           FROM pg_class c
+          WHERE c.relowner = $1 AND c.relforcerowsecurity
+            AND EXISTS (SELECT 1 FROM pg_policy y JOIN pg_depend d
+                                   ON d.classid = 'pg_policy'::regclass AND d.objid = y.oid
+                         WHERE y.polrelid = c.oid AND {CALLS_USER_CODE})
+         UNION ALL
+         SELECT DISTINCT 'unchangeable', pg_describe_object('pg_type'::regclass, r.rngtypid, 0),
+                f.oid::regprocedure::text, NULL::text, NULL::text[]
+           FROM pg_range r JOIN pg_type y ON y.oid = r.rngtypid
+           JOIN pg_proc f ON f.oid IN (r.rngsubdiff, r.rngcanonical)
+          WHERE (y.typowner = $1 OR f.proowner = $1)
+            AND f.pronamespace <> 'pg_catalog'::regnamespace
+            AND f.proowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)
+            AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = f.proowner)
+         UNION ALL
+         SELECT DISTINCT 'unchangeable', x.source, x.function, NULL::text, NULL::text[]
+           FROM ({partition_key} UNION ALL {exclusion}) x
+         UNION ALL
+         -- A foreign key's check runs as the referenced table's owner and
+         -- converts the referencing column with its type's cast.
+         SELECT DISTINCT 'unchangeable', pg_describe_object('pg_constraint'::regclass, k.oid, 0),
+                f.oid::regprocedure::text, NULL::text, NULL::text[]
+           FROM pg_constraint k
+          CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS cols(fk_att, pk_att)
+           JOIN pg_attribute fa ON fa.attrelid = k.conrelid AND fa.attnum = cols.fk_att
+           JOIN pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = cols.pk_att
+           JOIN pg_cast x ON x.castsource = fa.atttypid AND x.casttarget = pa.atttypid
+           JOIN pg_proc f ON f.oid = x.castfunc
+          WHERE k.contype = 'f'
+            AND $1 IN ((SELECT relowner FROM pg_class WHERE oid = k.conrelid),
+                       (SELECT relowner FROM pg_class WHERE oid = k.confrelid))
+            AND f.pronamespace <> 'pg_catalog'::regnamespace
+            AND f.proowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)
+            AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = f.proowner)
           ORDER BY 1, 2"
     );
-    let rows = client.query(&query, &[&oid]).await?;
+    let rows = client
+        .query(&query, &[&oid, &protected, &code_privileges])
+        .await?;
     let invoker_views = version_num >= 150_000;
     Ok(rows
         .iter()
@@ -275,6 +441,9 @@ pub(super) async fn find(
                 "statistics" => CodeKind::ExpressionStatistics,
                 "expression" => CodeKind::TableExpression,
                 "shadow" => CodeKind::ShadowsBuiltIn,
+                "code_grant" => CodeKind::CodeGrant,
+                "forced_policies" => CodeKind::ForcedPolicies,
+                "unchangeable" => CodeKind::Unchangeable,
                 _ => CodeKind::MaterializedView,
             };
             LeftCode {
@@ -320,6 +489,44 @@ pub(super) fn routines_security(routines: &[String], definer: bool) -> String {
 
 pub(super) fn neutralise(code: &[LeftCode]) -> String {
     code.iter().map(LeftCode::statement).collect()
+}
+
+/// Why `user` may not be deleted yet, when its `code` holds what pgusers
+/// cannot make safe ([`CodeKind::Unchangeable`]): each object, and what a
+/// person runs once they have reviewed the functions it calls.
+pub(super) fn refusal(code: &[LeftCode], user: &str, protected: &str) -> Option<super::RoleError> {
+    let unchangeable: Vec<&LeftCode> = code
+        .iter()
+        .filter(|c| c.kind == CodeKind::Unchangeable)
+        .collect();
+    if unchangeable.is_empty() {
+        return None;
+    }
+    let mut functions: Vec<&str> = unchangeable
+        .iter()
+        .filter_map(|c| c.target.as_deref())
+        .collect();
+    functions.sort_unstable();
+    functions.dedup();
+    Some(super::RoleError::CodeToReview {
+        user: user.to_owned(),
+        code: unchangeable
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} calls {}",
+                    c.object,
+                    c.target.as_deref().unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        fix: functions
+            .iter()
+            .map(|f| format!("ALTER FUNCTION {f} OWNER TO {};", ident(protected)))
+            .collect::<Vec<_>>()
+            .join(" "),
+    })
 }
 
 #[cfg(test)]

@@ -78,6 +78,24 @@ pub enum RoleError {
         members: String,
         revokes: String,
     },
+    /// The user leaves code PostgreSQL runs with its owner's rights, with
+    /// nobody acting, which pgusers cannot make safe without changing the
+    /// data (see `code`): a person reviews it first.
+    #[error(
+        "User \"{}\" was not deleted: it leaves code that PostgreSQL would run with the \
+         protected user's rights, some with nobody acting (autovacuum's ANALYZE), and that \
+         cannot be changed without changing the data: {}. Review those functions; if they are \
+         safe to run as the protected user, run (as a superuser, or their owner): {} Then \
+         delete again.",
+        crate::domain::visible(.user),
+        crate::domain::visible(.code),
+        crate::domain::visible(.fix)
+    )]
+    CodeToReview {
+        user: String,
+        code: String,
+        fix: String,
+    },
     /// Code running as the user made objects while it was being deleted
     /// (a call of one of its SECURITY DEFINER routines begun before it was
     /// locked out): nothing was deleted.
@@ -130,6 +148,7 @@ impl RoleError {
                 | Self::ProtectedUserMissing(_)
                 | Self::OwnsObjectsElsewhere { .. }
                 | Self::ActedAsByOthers { .. }
+                | Self::CodeToReview { .. }
         )
     }
 

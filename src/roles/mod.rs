@@ -179,7 +179,9 @@ pub struct Ownership {
     /// deletion does about each.
     pub code: Vec<LeftCode>,
     /// Why deleting it would be refused now, though it is manageable:
-    /// other roles may act as it (see [`RoleError::ActedAsByOthers`]).
+    /// other roles may act as it (see [`RoleError::ActedAsByOthers`]), or
+    /// it leaves code a person must review first
+    /// ([`RoleError::CodeToReview`]).
     pub refused: Option<String>,
 }
 
@@ -470,12 +472,13 @@ impl RoleManager {
             )
             .await
             .map_err(fail)?;
-        let code = code::find(&tx, oid, facts.version_num)
+        let code = code::find(&tx, oid, &facts.protected, facts.version_num)
             .await
             .map_err(fail)?;
         let refused = match changes::refuse_others_acting_as(&tx, &facts, name.as_str(), oid).await
         {
-            Ok(()) => None,
+            Ok(()) => code::refusal(&code, name.as_str(), &facts.protected)
+                .map(|refusal| refusal.to_string()),
             Err(refusal @ RoleError::ActedAsByOthers { .. }) => Some(refusal.to_string()),
             Err(other) => return Err(other),
         };

@@ -80,6 +80,7 @@ impl From<RoleError> for WebError {
             RoleError::AlreadyExists(_)
             | RoleError::OwnsObjectsElsewhere { .. }
             | RoleError::ActedAsByOthers { .. }
+            | RoleError::CodeToReview { .. }
             | RoleError::ActedWhileDeleted { .. }
             | RoleError::HeldByOthers { .. }
             | RoleError::Busy => Self::Conflict(error.to_string()),

@@ -14,6 +14,7 @@ mod connection_uri;
 mod dashboard;
 mod doctor;
 mod embedded;
+mod left_code;
 mod limits;
 mod locks;
 mod properties;

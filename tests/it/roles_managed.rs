@@ -305,7 +305,7 @@ async fn a_table_the_admin_cannot_share_stops_a_new_user_with_the_grant_to_run()
         (Access::ReadOnly, "SELECT"),
         (
             Access::ReadWrite,
-            "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER",
+            "SELECT, INSERT, UPDATE, DELETE, TRUNCATE",
         ),
     ] {
         let name = crate::helpers::username("new");

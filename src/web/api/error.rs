@@ -79,6 +79,7 @@ impl From<RoleError> for ApiError {
             | RoleError::NotManageable { .. }
             | RoleError::OwnsObjectsElsewhere { .. }
             | RoleError::ActedAsByOthers { .. }
+            | RoleError::CodeToReview { .. }
             | RoleError::ActedWhileDeleted { .. }
             | RoleError::MissingPrivilege { .. }
             | RoleError::HeldByOthers { .. }

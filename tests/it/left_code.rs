@@ -1,0 +1,231 @@
+//! Code a deleted user leaves that PostgreSQL, or maintenance, runs with
+//! the new owner's rights: neutralised before the move, or the delete is
+//! refused, naming what a person runs after reviewing it.
+
+use pgusers::domain::RoleName;
+use pgusers::roles::{Access, RoleError};
+
+use crate::helpers::{TestDb, ident, test_db};
+
+/// Deletes `user`, expecting a refusal for code to review; checks that
+/// the confirmation page says so too, and that nothing changed (it still
+/// logs in, unlimited). Returns the refusal's words.
+async fn refused_for_review(db: &TestDb, user: &pgusers::domain::Username, secret: &str) -> String {
+    let target = RoleName::from(user.clone());
+    let preview = db.roles.ownership(&target).await.unwrap();
+    let deleted = db.roles.delete(&target).await;
+    let message = match deleted {
+        Err(error @ RoleError::CodeToReview { .. }) => error.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(preview.refused.as_deref(), Some(message.as_str()));
+    assert!(db.role_exists(user.as_str()).await);
+    assert_eq!(db.listed(user.as_str()).await.connection_limit, None);
+    db.connect_as(user.as_str(), secret)
+        .await
+        .expect("it still logs in: nothing changed");
+    message
+}
+
+/// Runs the fix a refusal names, as a superuser.
+async fn run_fix(db: &TestDb, message: &str) {
+    let fix = message
+        .split("run (as a superuser, or their owner): ")
+        .nth(1)
+        .and_then(|rest| rest.split(" Then delete again.").next())
+        .unwrap_or_else(|| panic!("no fix in {message}"));
+    db.admin().await.batch_execute(fix).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_range_type_whose_subtype_diff_is_the_users_stops_the_delete_until_reviewed() {
+    let db = test_db().await;
+    let (writer, secret) = db.create_user("ranger", Access::ReadWrite).await;
+    // Autovacuum's ANALYZE of `spans` calls `gap` as the table's owner.
+    db.run_as(
+        &writer,
+        &secret,
+        "CREATE FUNCTION gap(int, int) RETURNS float8 LANGUAGE plpgsql IMMUTABLE AS
+             $$ BEGIN RETURN $1 - $2; END $$;
+         CREATE TYPE span AS RANGE (subtype = int4, subtype_diff = gap);
+         CREATE TABLE spans (r span)
+             WITH (autovacuum_analyze_threshold = 0, autovacuum_analyze_scale_factor = 0);
+         INSERT INTO spans VALUES ('[1,5)');",
+    )
+    .await;
+
+    let message = refused_for_review(&db, &writer, secret.expose()).await;
+
+    assert!(message.contains("public.span"), "{message}");
+    assert!(
+        message.contains(&format!(
+            "ALTER FUNCTION public.gap(integer,integer) OWNER TO {};",
+            ident(&db.protected)
+        )),
+        "{message}"
+    );
+    // Once a person has reviewed it and handed it over, the delete goes on.
+    run_fix(&db, &message).await;
+    db.roles
+        .delete(&RoleName::from(writer.clone()))
+        .await
+        .unwrap();
+    assert_eq!(db.table_owner("spans").await, db.protected);
+}
+
+#[tokio::test]
+async fn a_partition_key_an_exclusion_constraint_or_a_foreign_keys_cast_calling_its_code_stops_the_delete()
+ {
+    for (what, sql, named) in [
+        (
+            "partition key",
+            "CREATE FUNCTION bucket(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 / 10';
+             CREATE TABLE parted (v int) PARTITION BY RANGE (bucket(v));",
+            "public.bucket(integer)",
+        ),
+        (
+            "exclusion constraint",
+            "CREATE FUNCTION live(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 > 0';
+             CREATE TABLE booked (r int4range, v int, EXCLUDE USING gist (r WITH &&) WHERE (live(v)));",
+            "public.live(integer)",
+        ),
+        (
+            "foreign key",
+            "CREATE TABLE keys (id int PRIMARY KEY);
+             CREATE TYPE boxed AS (v int);
+             CREATE FUNCTION unbox(boxed) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT ($1).v';
+             CREATE CAST (boxed AS int) WITH FUNCTION unbox(boxed) AS IMPLICIT;
+             CREATE TABLE refers (k boxed REFERENCES keys (id));",
+            "public.unbox(public.boxed)",
+        ),
+    ] {
+        let db = test_db().await;
+        let (writer, secret) = db.create_user("keyed", Access::ReadWrite).await;
+        db.run_as(&writer, &secret, sql).await;
+
+        let message = refused_for_review(&db, &writer, secret.expose()).await;
+
+        assert!(
+            message.contains(&format!("ALTER FUNCTION {named} OWNER TO")),
+            "{what}: {message}"
+        );
+        run_fix(&db, &message).await;
+        db.roles
+            .delete(&RoleName::from(writer.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn a_partial_indexs_predicate_and_forced_policies_calling_its_code_never_run_as_the_protected_user()
+ {
+    let db = test_db().await;
+    let (writer, secret) = db.create_user("policies", Access::ReadWrite).await;
+    db.run_as(
+        &writer,
+        &secret,
+        "CREATE FUNCTION trap() RETURNS boolean LANGUAGE plpgsql STABLE AS
+             $$ BEGIN RAISE EXCEPTION 'the trap ran as %', current_user; END $$;
+         CREATE FUNCTION wanted(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 > 0';
+         CREATE TABLE measured (x int);
+         INSERT INTO measured VALUES (1);
+         CREATE INDEX measured_wanted ON measured (x) WHERE wanted(x);
+         CREATE TABLE guarded (v int);
+         INSERT INTO guarded VALUES (1);
+         ALTER TABLE guarded ENABLE ROW LEVEL SECURITY;
+         ALTER TABLE guarded FORCE ROW LEVEL SECURITY;
+         CREATE POLICY everyone ON guarded USING (v > 0);
+         CREATE POLICY trapped ON guarded AS RESTRICTIVE USING (trap());",
+    )
+    .await;
+    let target = RoleName::from(writer.clone());
+    let preview = db.roles.ownership(&target).await.unwrap();
+
+    db.roles.delete(&target).await.unwrap();
+
+    let named = |needle: &str| preview.code.iter().any(|c| c.object.contains(needle));
+    assert!(named("measured_wanted"), "{preview:?}");
+    assert!(named("table public.guarded"), "{preview:?}");
+    assert_eq!(
+        db.count("SELECT count(*) FROM pg_class WHERE relname = 'measured_wanted'")
+            .await,
+        0,
+        "ANALYZE would run its predicate as the owner"
+    );
+    let protected = db.connect_as_protected().await;
+    let rows = protected
+        .query("SELECT v FROM guarded", &[])
+        .await
+        .expect("the trap does not run as the protected user");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        db.count("SELECT count(*) FROM pg_policy WHERE polname IN ('everyone', 'trapped')")
+            .await,
+        2,
+        "the policies stay, for everyone else"
+    );
+}
+
+#[tokio::test]
+async fn what_others_may_attach_to_its_tables_is_revoked_and_their_triggers_there_disabled() {
+    let db = test_db().await;
+    let (leaver, leaver_secret) = db.create_user("leaver", Access::ReadWrite).await;
+    let (peer, peer_secret) = db.create_user("peer", Access::ReadWrite).await;
+    let maintain = if db.version_num().await >= 170_000 {
+        ", MAINTAIN"
+    } else {
+        ""
+    };
+    db.run_as(
+        &leaver,
+        &leaver_secret,
+        &format!(
+            "CREATE TABLE shared (v int);
+             CREATE MATERIALIZED VIEW shared_totals AS SELECT count(*) FROM shared;
+             GRANT SELECT, INSERT, TRIGGER, REFERENCES ON shared TO {peer};
+             GRANT SELECT{maintain} ON shared_totals TO {peer};",
+            peer = ident(peer.as_str())
+        ),
+    )
+    .await;
+    db.run_as(
+        &peer,
+        &peer_secret,
+        "CREATE FUNCTION planted() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION 'planted ran as %', current_user; END $$;
+         CREATE TRIGGER planted AFTER INSERT ON shared FOR EACH ROW EXECUTE FUNCTION planted();",
+    )
+    .await;
+
+    db.roles.delete(&RoleName::from(leaver)).await.unwrap();
+
+    for (object, privilege) in [
+        ("shared", "TRIGGER"),
+        ("shared", "REFERENCES"),
+        ("shared_totals", "MAINTAIN"),
+    ] {
+        if privilege == "MAINTAIN" && maintain.is_empty() {
+            continue;
+        }
+        assert_eq!(
+            db.count(&format!(
+                "SELECT has_table_privilege('{peer}', '{object}', '{privilege}')::int::bigint"
+            ))
+            .await,
+            0,
+            "{privilege} on {object}"
+        );
+    }
+    db.connect_as_protected()
+        .await
+        .batch_execute("INSERT INTO shared VALUES (1)")
+        .await
+        .expect("the peer's trigger no longer runs as the protected user");
+    assert_eq!(
+        db.count("SELECT count(*) FROM pg_trigger WHERE tgname = 'planted' AND tgenabled = 'D'")
+            .await,
+        1,
+        "kept, disabled"
+    );
+}
