@@ -204,6 +204,9 @@ impl RoleManager {
             Err(RoleError::MissingPrivilege { .. }) if access == Access::ReadWrite => {}
             other => other?,
         }
+        if access == Access::ReadOnly {
+            privileges::close_large_objects(&tx, &facts).await?;
+        }
         tx.batch_execute(&format!(
             "CREATE ROLE {} LOGIN {} {};",
             ident(user),
@@ -225,6 +228,7 @@ impl RoleManager {
                     &facts.protected,
                 ));
                 statements.push_str(&sql::readers_follow(user, &facts.readers));
+                privileges::grant_large_objects(&tx, &facts, user).await?;
             }
             Access::ReadOnly => {
                 // A new read-only user reads every table there is now, even

@@ -136,8 +136,10 @@ const ONLY_READ: &str = "
 /// only reads, see [`ONLY_READ`]) and of no other role but the mark role
 /// (which must give nothing: a member of nothing, holding nothing here),
 /// with no privilege or object of its own in this database (a member of
-/// the group that was also granted INSERT somewhere is not). Index lookups
-/// only.
+/// the group that was also granted INSERT somewhere is not), but for what
+/// PUBLIC lets any role make whatever pgusers does: large objects (where
+/// pgusers' role may not take their making from PUBLIC) and default
+/// privileges for itself, which write no table. Index lookups only.
 const READ_ONLY: &str = "
     ((SELECT only_read FROM only_read)
      AND EXISTS (SELECT 1 FROM pg_auth_members m
@@ -156,6 +158,9 @@ const READ_ONLY: &str = "
                                  AND s.objid = (SELECT oid FROM facts))))
      AND NOT EXISTS (SELECT 1 FROM pg_shdepend s
                       WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = r.oid
+                        AND NOT (s.deptype = 'o'
+                                 AND s.classid IN ('pg_largeobject_metadata'::regclass,
+                                                   'pg_default_acl'::regclass))
                         AND (s.dbid = (SELECT oid FROM facts)
                              OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
                                  AND s.objid = (SELECT oid FROM facts)))))";

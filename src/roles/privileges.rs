@@ -682,3 +682,109 @@ pub(super) async fn share_moved(
     }
     tx.batch_execute(&statements).await.map_err(fail)
 }
+
+/// The functions that make a large object: data that lasts, in the
+/// database, which any role may write by default (PostgreSQL grants them
+/// to PUBLIC).
+pub(super) const LARGE_OBJECT_MAKERS: [&str; 3] = [
+    "pg_catalog.lo_create(oid)",
+    "pg_catalog.lo_creat(integer)",
+    "pg_catalog.lo_from_bytea(oid, bytea)",
+];
+
+/// Takes from PUBLIC, when pgusers' role may (a superuser: the functions
+/// belong to the bootstrap superuser), the making of large objects, so a
+/// read-only user cannot store data that lasts; gives it back, the first
+/// time, to the protected user and every other role with a footprint in
+/// this database (an object, a privilege) but the readers: read-write
+/// users, roles pgusers does not manage; and to each read-write user
+/// pgusers makes after ([`grant_large_objects`]).
+/// A CREATEROLE role cannot: the README says what read-only users keep.
+pub(super) async fn close_large_objects(
+    client: &impl GenericClient,
+    facts: &Facts,
+) -> Result<(), RoleError> {
+    if !facts.admin_super {
+        return Ok(());
+    }
+    let fail = |e| refusal(facts, e, &facts.readers);
+    let open: bool = client
+        .query_one(
+            "SELECT bool_or(has_function_privilege('public', f, 'EXECUTE'))
+               FROM unnest($1::text[]) f",
+            &[&LARGE_OBJECT_MAKERS.map(str::to_owned).to_vec()],
+        )
+        .await
+        .map_err(fail)?
+        .get(0);
+    if !open {
+        return Ok(());
+    }
+    // Roles of other databases (nothing here) keep nothing: a grant here
+    // would not make them this database's users (see `standing`), but
+    // nothing says they make large objects here.
+    let keepers: Vec<String> = client
+        .query(
+            "SELECT quote_ident(r.rolname) FROM pg_roles r
+              WHERE r.rolcanlogin AND NOT r.rolsuper AND r.rolname !~ '^pg_'
+                AND NOT EXISTS (SELECT 1 FROM pg_auth_members m
+                                 WHERE m.member = r.oid
+                                   AND m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1))
+                AND (r.rolname = $2
+                     OR EXISTS (SELECT 1 FROM pg_shdepend s
+                                 WHERE s.refclassid = 'pg_authid'::regclass
+                                   AND s.refobjid = r.oid
+                                   AND (s.dbid = (SELECT oid FROM pg_database
+                                                   WHERE datname = current_database())
+                                        OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
+                                            AND s.objid = (SELECT oid FROM pg_database
+                                                            WHERE datname = current_database())))))
+              ORDER BY 1",
+            &[&facts.readers, &facts.protected],
+        )
+        .await
+        .map_err(fail)?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let functions = LARGE_OBJECT_MAKERS.join(", ");
+    let mut statements = format!("REVOKE EXECUTE ON FUNCTION {functions} FROM PUBLIC;");
+    for chunk in keepers.chunks(1_000) {
+        statements.push_str(&format!(
+            "GRANT EXECUTE ON FUNCTION {functions} TO {};",
+            chunk.join(", ")
+        ));
+    }
+    tracing::info!(database = %facts.database, roles = keepers.len(), "read-only users may no longer make large objects; the other roles keep it");
+    client.batch_execute(&statements).await.map_err(fail)
+}
+
+/// Lets a new read-write user make large objects when PUBLIC no longer
+/// may ([`close_large_objects`]).
+pub(super) async fn grant_large_objects(
+    client: &impl GenericClient,
+    facts: &Facts,
+    user: &str,
+) -> Result<(), RoleError> {
+    let fail = |e| refusal(facts, e, user);
+    let open: bool = client
+        .query_one(
+            "SELECT bool_and(has_function_privilege('public', f, 'EXECUTE'))
+               FROM unnest($1::text[]) f",
+            &[&LARGE_OBJECT_MAKERS.map(str::to_owned).to_vec()],
+        )
+        .await
+        .map_err(fail)?
+        .get(0);
+    if open {
+        return Ok(());
+    }
+    client
+        .batch_execute(&format!(
+            "GRANT EXECUTE ON FUNCTION {} TO {};",
+            LARGE_OBJECT_MAKERS.join(", "),
+            ident(user)
+        ))
+        .await
+        .map_err(fail)
+}

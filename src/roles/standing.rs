@@ -241,6 +241,20 @@ impl Serialize for Restriction {
     }
 }
 
+/// Whether `pg_shdepend` row `s` is a grant of making large objects,
+/// which pgusers takes from PUBLIC and gives back to every role but the
+/// read-only users ([`super::privileges::LARGE_OBJECT_MAKERS`]): what
+/// PUBLIC had, so it counts for nothing here. (Functions of `pg_catalog`
+/// have the same oids in every database.)
+macro_rules! large_object_grant {
+    () => {
+        "(s.deptype = 'a' AND s.classid = 'pg_proc'::regclass
+          AND s.objid IN ('pg_catalog.lo_create(oid)'::regprocedure,
+                          'pg_catalog.lo_creat(integer)'::regprocedure,
+                          'pg_catalog.lo_from_bytea(oid, bytea)'::regprocedure))"
+    };
+}
+
 /// CTEs (to follow `WITH RECURSIVE facts AS (…), scope(oid) AS (…)`)
 /// defining `restrictions(role, kind, via, detail)` (and on the way
 /// `readers(oid)`, the readers group, and `readers_deps`, its shared
@@ -255,7 +269,7 @@ impl Serialize for Restriction {
 /// Like all of the module's SQL, it runs with `search_path` set to
 /// `pg_catalog, pg_temp` (see [`super::admin_config`]), so no function or
 /// operator a user creates can stand in for a built-in one.
-pub(super) const RESTRICTIONS: &str = "
+pub(super) const RESTRICTIONS: &str = concat!("
   -- Every lookup below is by index, one per role: the planner cannot tell
   -- how few roles a page holds and how few groups they are in (it guesses
   -- a recursive CTE's size), and would otherwise read whole catalogs to
@@ -318,6 +332,7 @@ pub(super) const RESTRICTIONS: &str = "
           ON d.oid = CASE WHEN s.dbid = 0 AND s.classid = 'pg_database'::regclass
                           THEN s.objid ELSE s.dbid END
        WHERE d.datname <> current_database()
+         AND NOT ", large_object_grant!(), "
          AND NOT (s.deptype = 'a' AND s.dbid <> 0 AND EXISTS (
                SELECT 1 FROM pg_shdepend o JOIN pg_roles g ON g.oid = o.refobjid
                 WHERE o.dbid = s.dbid AND o.classid = s.classid AND o.objid = s.objid
@@ -361,6 +376,7 @@ pub(super) const RESTRICTIONS: &str = "
              string_agg(DISTINCT pg_describe_object(s.classid, s.objid, s.objsubid), ', ')
         FROM deps s
        WHERE s.dbid = (SELECT oid FROM facts)
+         AND NOT ", large_object_grant!(), "
          AND ((s.deptype = 'a'
                AND (s.classid IN ('pg_foreign_server'::regclass,
                                   'pg_foreign_data_wrapper'::regclass)
@@ -439,11 +455,19 @@ pub(super) const RESTRICTIONS: &str = "
                  'marked_elsewhere',
                  'no_admin'],
            k.kind)
-  )";
+  )");
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_large_object_grants_the_rules_ignore_are_those_pgusers_gives() {
+        for function in super::super::privileges::LARGE_OBJECT_MAKERS {
+            assert!(large_object_grant!().contains(function), "{function}");
+        }
+        assert_eq!(RESTRICTIONS.matches("lo_from_bytea").count(), 2);
+    }
 
     #[test]
     fn the_rules_are_ascii_so_a_latin1_database_reads_them() {

@@ -20,7 +20,7 @@
 //!
 //! # Upgrade steps
 //! The last step applied to a database is recorded in its mark role's
-//! comment (`…; step 2`). A change that gives or moves rights (create,
+//! comment (`…; step 3`). A change that gives or moves rights (create,
 //! delete, the doctor's fix) and `serve` at start run the missing steps
 //! under pgusers' change lock, in the change's own transaction, so the
 //! first entry point to meet an older database upgrades it and the others
@@ -37,15 +37,18 @@
 //! - Step 2: marked users lose what runs or attaches code on objects they
 //!   do not own ([`sql::code_privileges`]): on tables, views and columns,
 //!   and in default privileges.
+//! - Step 3: where read-only users exist, PUBLIC loses the making of large
+//!   objects, which every other role keeps (a superuser administrator
+//!   only: see [`privileges::close_large_objects`]).
 
 use deadpool_postgres::GenericClient;
 
-use super::privileges::{ensure_privileges_of, refusal};
+use super::privileges::{self, ensure_privileges_of, refusal};
 use super::sql::{self, ident};
 use super::{Facts, RoleError};
 
 /// The step this pgusers brings databases to.
-pub(super) const CURRENT: i32 = 2;
+pub(super) const CURRENT: i32 = 3;
 
 /// How many users one `GRANT` marks.
 const CHUNK: usize = 1_000;
@@ -78,6 +81,9 @@ pub(super) async fn ensure_current(
     if facts.step < 2 {
         take_code_privileges(tx, facts).await?;
     }
+    if facts.step < 3 && has_readers(tx, facts).await? {
+        privileges::close_large_objects(tx, facts).await?;
+    }
     let comment = format!(
         "pgusers: its members are the users pgusers made for database {}; step {CURRENT}",
         facts.database
@@ -91,6 +97,19 @@ pub(super) async fn ensure_current(
     .map_err(|e| refusal(facts, e, &facts.mark))?;
     tracing::info!(database = %facts.database, from = facts.step, to = CURRENT, "upgraded what pgusers set up in the database");
     Ok(())
+}
+
+/// Whether the readers group has members: read-only users exist.
+async fn has_readers(tx: &impl GenericClient, facts: &Facts) -> Result<bool, RoleError> {
+    Ok(tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_auth_members
+                             WHERE roleid = (SELECT oid FROM pg_roles WHERE rolname = $1))",
+            &[&facts.readers],
+        )
+        .await
+        .map_err(|e| refusal(facts, e, &facts.readers))?
+        .get(0))
 }
 
 /// Makes the mark role when it does not exist; refuses when pgusers' role

@@ -358,3 +358,48 @@ async fn a_reader_granted_its_group_twice_by_two_grantors_is_still_read_only() {
     assert_eq!(rows, expected_rows);
     assert!(db.listed(reader.as_str()).await.read_only);
 }
+
+#[tokio::test]
+async fn a_read_only_user_stores_no_large_object_under_a_superuser_admin_and_is_listed_read_only_either_way()
+ {
+    let db = test_db().await;
+    let (before, before_secret) = db.create_user("lo_before", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("lo_reader", Access::ReadOnly).await;
+    let (after, after_secret) = db.create_user("lo_after", Access::ReadWrite).await;
+    let client = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+
+    let stored = client
+        .batch_execute("SELECT lo_from_bytea(0, convert_to(repeat('x', 1048576), 'UTF8'))")
+        .await;
+    // What PostgreSQL lets any role do for itself, whatever pgusers does.
+    client
+        .batch_execute("ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC")
+        .await
+        .unwrap();
+
+    match crate::helpers::admin_kind() {
+        crate::helpers::AdminKind::Superuser => assert_eq!(sqlstate(stored), "42501"),
+        // A CREATEROLE role cannot take it from PUBLIC: the README says so.
+        crate::helpers::AdminKind::CreateRole => stored.unwrap(),
+    }
+    assert!(
+        db.listed(reader.as_str()).await.read_only,
+        "never listed read-write for what PUBLIC lets it do"
+    );
+    for (user, secret) in [(&before, &before_secret), (&after, &after_secret)] {
+        db.connect_as(user.as_str(), secret.expose())
+            .await
+            .unwrap()
+            .batch_execute("SELECT lo_from_bytea(0, 'x'::bytea)")
+            .await
+            .unwrap_or_else(|e| panic!("{user} keeps large objects: {e:?}"));
+    }
+    db.connect_as_protected()
+        .await
+        .batch_execute("SELECT lo_from_bytea(0, 'x'::bytea)")
+        .await
+        .expect("the protected user keeps large objects");
+}

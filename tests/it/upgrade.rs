@@ -53,6 +53,14 @@ async fn as_an_older_pgusers_left_it(db: &TestDb, writers: &[&str]) {
         .batch_execute(&format!("DROP ROLE IF EXISTS {mark}"))
         .await
         .unwrap();
+    // Before step 3 anyone could make large objects.
+    admin
+        .batch_execute(
+            "GRANT EXECUTE ON FUNCTION lo_create(oid), lo_creat(integer), lo_from_bytea(oid, bytea)
+                 TO PUBLIC",
+        )
+        .await
+        .unwrap();
     let protected = ident(&db.protected);
     for writer in writers {
         let writer = ident(writer);
@@ -186,7 +194,7 @@ async fn users_pgusers_makes_carry_its_mark_which_gives_them_nothing() {
     assert!(
         step_recorded(&db)
             .await
-            .is_some_and(|comment| comment.ends_with("; step 2")),
+            .is_some_and(|comment| comment.ends_with("; step 3")),
         "{:?}",
         step_recorded(&db).await
     );
@@ -286,6 +294,19 @@ async fn an_older_pgusers_users_are_marked_and_lose_what_runs_code_on_upgrade() 
         "42501"
     );
     assert!(db.listed(reader.as_str()).await.read_only);
+    let stored = reader_client
+        .batch_execute("SELECT lo_from_bytea(0, 'kept'::bytea)")
+        .await;
+    if matches!(
+        crate::helpers::admin_kind(),
+        crate::helpers::AdminKind::Superuser
+    ) {
+        assert_eq!(sqlstate(stored), "42501", "step 3 closed large objects");
+    }
+    client
+        .batch_execute("SELECT lo_from_bytea(0, 'kept'::bytea)")
+        .await
+        .expect("a writer keeps making large objects");
     assert!(holds(&db, &analyst, "later", "SELECT").await);
     assert!(!holds(&db, &analyst, "later", "INSERT").await);
 }
@@ -326,7 +347,7 @@ async fn the_cli_upgrades_an_older_database_before_it_creates() {
     assert!(marked(&db, writer.as_str()).await);
     assert!(marked(&db, &name).await);
     assert!(!holds(&db, writer.as_str(), "orders", "TRIGGER").await);
-    assert!(step_recorded(&db).await.unwrap().ends_with("; step 2"));
+    assert!(step_recorded(&db).await.unwrap().ends_with("; step 3"));
 }
 
 #[tokio::test]
