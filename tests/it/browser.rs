@@ -461,6 +461,28 @@ async fn every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there()
             .await
             .expect("the user is created");
     }
+    // A user whose delete is refused until a person reviews its code.
+    let ranger = format!("{marker}_range");
+    let ranger_secret = password();
+    app.db
+        .roles
+        .create(
+            &Username::parse(&ranger).unwrap(),
+            NewPassword::Chosen(ranger_secret.clone()),
+            Access::ReadWrite,
+        )
+        .await
+        .expect("the user is created");
+    app.db
+        .run_as(
+            &Username::parse(&ranger).unwrap(),
+            &ranger_secret,
+            "CREATE FUNCTION a_rather_long_function_name_for_a_phone(int, int) RETURNS float8
+                 LANGUAGE sql IMMUTABLE AS 'SELECT ($1 - $2)::float8';
+             CREATE TYPE phone_span AS RANGE (subtype = int4,
+                 subtype_diff = a_rather_long_function_name_for_a_phone);",
+        )
+        .await;
     let (driver, steps) = open_browser(&app, &chromium, &chromedriver).await;
     let page = &steps.page;
     let app = &app;
@@ -598,6 +620,20 @@ async fn every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there()
             page.fits_the_width().await.context("on the tokens list")?;
             page.goto("/activity").await?;
             page.fits_the_width().await.context("on the activity log")?;
+            // A delete refused until its code is reviewed: the reason and
+            // the SQL to run fit, and no Delete button is offered.
+            page.goto(&app.users(&format!("/{ranger}/delete"))).await?;
+            page.fits_the_width().await.context("on a refused delete")?;
+            let refused = page.visible("//*[@id='delete-refused']").await?;
+            page.on_screen(&refused, "why it cannot be deleted").await?;
+            ensure!(
+                refused.text().await?.contains("ALTER FUNCTION"),
+                "the refusal names the SQL to run"
+            );
+            ensure!(
+                page.button("Delete user").await.is_err(),
+                "no Delete button on a refused delete"
+            );
             Ok(())
         })
         .await;
