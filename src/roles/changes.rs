@@ -501,7 +501,8 @@ impl RoleManager {
         // Waited for before the change lock, so that other changes go on
         // meanwhile (one of this user's, refused as busy while the delete
         // runs, included).
-        lock_relations_of(&tx, user, oid).await?;
+        let early = self.facts(&tx).await?;
+        lock_relations_of(&tx, &early, user, oid).await?;
         take_change_lock(&tx, user).await?;
         tx.batch_execute(&format!("SET LOCAL lock_timeout = '{MOVE_LOCK_WAIT}'"))
             .await
@@ -565,12 +566,19 @@ impl RoleManager {
 /// from itself: such a table waits at `REASSIGN OWNED`), then the end of
 /// other sessions' locks on the user's role (`GRANT … TO user` on a table
 /// of one's own, in a transaction left open, holds one; `DROP ROLE` waits
-/// for it). Each wait lasts 10 s at most; when other sessions hold on
-/// longer (a reader in a long transaction), the delete is refused, naming
-/// them. (`LOCK` takes no sequence or materialized view, and on a view it
-/// would lock the tables it reads: those wait under the change lock, for
+/// for it). After [`FIRST_WAIT`], the sessions holding them that pgusers
+/// may end are ended ([`end_blockers`]: users it lists, not protected),
+/// and the wait goes on, 10 s in all; when others hold on longer (the
+/// protected user's, a superuser's), the delete is refused, naming them.
+/// (`LOCK` takes no sequence or materialized view, and on a view it would
+/// lock the tables it reads: those wait under the change lock, for
 /// [`MOVE_LOCK_WAIT`] at most.)
-async fn lock_relations_of(tx: &Transaction<'_>, user: &str, oid: u32) -> Result<(), RoleError> {
+async fn lock_relations_of(
+    tx: &Transaction<'_>,
+    facts: &Facts,
+    user: &str,
+    oid: u32,
+) -> Result<(), RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
     let names: Vec<String> = tx
         .query(
@@ -588,23 +596,37 @@ async fn lock_relations_of(tx: &Transaction<'_>, user: &str, oid: u32) -> Result
         .map(|row| row.get(0))
         .collect();
     if !names.is_empty() {
-        let locked = tx
-            .batch_execute(&format!(
-                "SAVEPOINT relations; LOCK TABLE ONLY {} IN ACCESS EXCLUSIVE MODE",
-                names.join(", ONLY ")
-            ))
-            .await;
-        match locked {
-            Err(error) if error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
-                tx.batch_execute("ROLLBACK TO SAVEPOINT relations")
-                    .await
-                    .map_err(fail)?;
-                return Err(held_by_others(&**tx, user, oid).await);
+        let lock = format!(
+            "LOCK TABLE ONLY {} IN ACCESS EXCLUSIVE MODE",
+            names.join(", ONLY ")
+        );
+        for wait in [FIRST_WAIT, "7s"] {
+            let locked = tx
+                .batch_execute(&format!(
+                    "SAVEPOINT relations; SET LOCAL lock_timeout = '{wait}'; {lock}"
+                ))
+                .await;
+            match locked {
+                Err(error) if error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT relations")
+                        .await
+                        .map_err(fail)?;
+                    if wait != FIRST_WAIT || end_blockers(tx, facts, user, oid).await? == 0 {
+                        return Err(held_by_others(&**tx, user, oid).await);
+                    }
+                }
+                other => {
+                    other.map_err(fail)?;
+                    break;
+                }
             }
-            other => other.map_err(fail)?,
         }
+        tx.batch_execute("SET LOCAL lock_timeout = '10s'")
+            .await
+            .map_err(fail)?;
     }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let started = std::time::Instant::now();
+    let mut ended = false;
     loop {
         let held: bool = tx
             .query_one(
@@ -617,11 +639,97 @@ async fn lock_relations_of(tx: &Transaction<'_>, user: &str, oid: u32) -> Result
         if !held {
             return Ok(());
         }
-        if std::time::Instant::now() >= deadline {
+        let waited = started.elapsed();
+        if waited >= std::time::Duration::from_secs(10) {
             return Err(held_by_others(&**tx, user, oid).await);
+        }
+        if !ended && waited >= std::time::Duration::from_secs(3) {
+            ended = true;
+            end_blockers(tx, facts, user, oid).await?;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+/// How long a delete waits for other sessions' locks before ending those
+/// it may end (a short transaction is let finish).
+const FIRST_WAIT: &str = "3s";
+
+/// Ends the sessions holding locks on what user `oid` owns here, or on its
+/// role ([`blocking`]), that pgusers may end, as **End sessions** would:
+/// those of roles it lists that are not protected (neither the protected
+/// user nor a database's owner, nor a superuser or pgusers' own role),
+/// once it has their privileges (taking them as End sessions does, see
+/// [`ensure_privileges_of`]; a role it cannot act for is left, and named
+/// if it still holds on). Waits, a few seconds at most, for them to go;
+/// returns how many it ended.
+async fn end_blockers(
+    tx: &Transaction<'_>,
+    facts: &Facts,
+    user: &str,
+    oid: u32,
+) -> Result<usize, RoleError> {
+    let fail = |e| RoleError::from_postgres(e, user);
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT r.rolname::text, array_agg(DISTINCT a.pid)
+                   FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
+                  WHERE a.pid IN (SELECT l.pid FROM pg_locks l WHERE {blocking})
+                    AND a.pid <> pg_backend_pid()
+                    AND r.rolcanlogin AND NOT r.rolsuper
+                    AND r.rolname <> current_user AND r.rolname <> $2
+                    AND NOT EXISTS (SELECT 1 FROM pg_database o WHERE o.datdba = r.oid)
+                  GROUP BY r.rolname ORDER BY r.rolname",
+                blocking = blocking()
+            ),
+            &[&oid, &facts.protected],
+        )
+        .await
+        .map_err(fail)?;
+    let mut ended: Vec<i32> = Vec::new();
+    for row in &rows {
+        let role: String = row.get(0);
+        let pids: Vec<i32> = row.get(1);
+        tx.batch_execute("SAVEPOINT blocker").await.map_err(fail)?;
+        let purpose = "to end its sessions, which hold what a deleted user owns";
+        let done = match ensure_privileges_of(tx, facts, &role, purpose).await {
+            Ok(()) => tx
+                .execute(
+                    "SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid",
+                    &[&pids],
+                )
+                .await
+                .is_ok(),
+            Err(_) => false,
+        };
+        if done {
+            ended.extend(&pids);
+        } else {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT blocker")
+                .await
+                .map_err(fail)?;
+        }
+    }
+    if ended.is_empty() {
+        return Ok(0);
+    }
+    tracing::info!(user, sessions = ?ended, "ended the sessions holding what a deleted user owns");
+    for _ in 0..50 {
+        let left: i64 = tx
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY ($1)",
+                &[&ended],
+            )
+            .await
+            .map_err(fail)?
+            .get(0);
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(ended.len())
 }
 
 /// How long a delete's move waits for each lock, under the change lock
@@ -631,6 +739,17 @@ const MOVE_LOCK_WAIT: &str = "3s";
 /// `pg_locks` row `l` is another session's lock on role `$1`.
 const ROLE_LOCKED: &str = "l.locktype = 'object' AND l.granted AND l.pid <> pg_backend_pid()
      AND l.classid = 'pg_authid'::regclass AND l.objid = $1 AND l.database = 0";
+
+/// `pg_locks` row `l` is another session's lock on role `$1` or on a
+/// relation it owns in this database.
+fn blocking() -> String {
+    format!(
+        "(({ROLE_LOCKED})
+          OR (l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.relation IN (SELECT c.oid FROM pg_class c WHERE c.relowner = $1)))"
+    )
+}
 
 /// Who holds locks on what user `oid` owns in this database, or on the
 /// user's role: a [`RoleError::HeldByOthers`] naming them, or
@@ -645,13 +764,9 @@ async fn held_by_others(
             &format!(
                 "SELECT format('%s (process %s)', quote_ident(a.usename), a.pid)
                    FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                  WHERE ({ROLE_LOCKED})
-                     OR (l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
-                         AND l.database = (SELECT oid FROM pg_database
-                                            WHERE datname = current_database())
-                         AND l.relation IN (SELECT c.oid FROM pg_class c
-                                             WHERE c.relowner = $1))
-                  GROUP BY a.usename, a.pid ORDER BY a.usename, a.pid"
+                  WHERE {blocking}
+                  GROUP BY a.usename, a.pid ORDER BY a.usename, a.pid",
+                blocking = blocking()
             ),
             &[&oid],
         )
