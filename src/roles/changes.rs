@@ -1023,19 +1023,9 @@ async fn change_lock_refused(
 /// protected user's future tables.
 async fn ensure_readers_group(tx: &Transaction<'_>, facts: &Facts) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.readers);
-    // On 16+ a CREATEROLE admin adds members only to groups it holds
-    // ADMIN OPTION on: a group another admin made is not its to fill.
-    let exists = tx
-        .query_opt(
-            "SELECT $2 OR current_setting('server_version_num')::int < 160000
-                    OR pg_has_role(current_user, oid, 'USAGE WITH ADMIN OPTION')
-               FROM pg_roles WHERE rolname = $1",
-            &[&facts.readers, &facts.admin_super],
-        )
-        .await
-        .map_err(fail)?;
+    let exists = privileges::may_fill(tx, facts, &facts.readers).await?;
     let readers = ident(&facts.readers);
-    if exists.as_ref().is_some_and(|row| !row.get::<_, bool>(0)) {
+    if exists == Some(false) {
         return Err(RoleError::MissingPrivilege {
             admin: facts.admin.clone(),
             needs: format!(

@@ -14,10 +14,11 @@
 //! - triggers (on any table) that call the user's functions, and rules on
 //!   its tables (whose actions run as the table's owner), are disabled: they
 //!   stay, and the protected user can enable them again after review;
-//! - indexes and extended statistics on its tables whose expressions call
-//!   functions or operators outside `pg_catalog` are dropped: `ANALYZE`
-//!   (autovacuum, with nobody acting) and `REINDEX` run those expressions
-//!   as the table's owner. They hold no data; the protected user can make
+//! - indexes and extended statistics on its tables whose expressions or
+//!   predicates run another role's code (see [`others`] and [`reached`]:
+//!   through operators, operator classes and types too) are dropped:
+//!   `ANALYZE` (autovacuum, with nobody acting) and `REINDEX` run them as
+//!   the table's owner. They hold no data; the protected user can make
 //!   them again;
 //! - materialized views are named, unchanged: a refresh runs their query as
 //!   their owner, so a person reviews them before refreshing;
@@ -231,35 +232,105 @@ impl std::fmt::Display for LeftCode {
     }
 }
 
-/// Whether dependency row `d` (of `pg_depend`) points at a function,
-/// operator or operator class outside `pg_catalog`.
-const CALLS_USER_CODE: &str = "
-    ((d.refclassid = 'pg_proc'::regclass AND (SELECT p.pronamespace FROM pg_proc p
-        WHERE p.oid = d.refobjid) <> 'pg_catalog'::regnamespace)
-  OR (d.refclassid = 'pg_operator'::regclass AND (SELECT o.oprnamespace FROM pg_operator o
-        WHERE o.oid = d.refobjid) <> 'pg_catalog'::regnamespace)
-  OR (d.refclassid = 'pg_opclass'::regclass AND (SELECT c.opcnamespace FROM pg_opclass c
-        WHERE c.oid = d.refobjid) <> 'pg_catalog'::regnamespace))";
+/// CTEs (to follow `WITH RECURSIVE`) finding the code a value of a type
+/// makes PostgreSQL run: `type_chain(type, member)`, the types a domain,
+/// array, range or multirange is made of (through base types, elements and
+/// ranges), and `type_code(type, fn, kind)`, the functions they call: a
+/// domain's check constraints (`kind` 'domain': run when a value is
+/// checked) and a range's `subtype_diff` and `canonical` ('range': run by
+/// `ANALYZE`, with nobody acting).
+const TYPE_CODE: &str = "
+  type_chain(type, member) AS (
+      SELECT t.oid, t.oid FROM pg_type t
+       WHERE t.typtype IN ('d', 'r', 'm')
+          OR (t.typelem <> 0 AND EXISTS (SELECT 1 FROM pg_type e
+                                          WHERE e.oid = t.typelem AND e.typtype IN ('d', 'r', 'm')))
+      UNION
+      SELECT c.type, n.next
+        FROM type_chain c
+       CROSS JOIN LATERAL (
+             SELECT t.typbasetype AS next FROM pg_type t
+              WHERE t.oid = c.member AND t.typtype = 'd'
+             UNION ALL
+             SELECT t.typelem FROM pg_type t WHERE t.oid = c.member AND t.typelem <> 0
+             UNION ALL
+             SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = c.member
+             UNION ALL
+             SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = c.member) n
+  ),
+  type_code(type, fn, kind) AS (
+      SELECT c.type, CASE d.refclassid WHEN 'pg_proc'::regclass THEN d.refobjid
+                       ELSE (SELECT o.oprcode FROM pg_operator o WHERE o.oid = d.refobjid) END,
+             'domain'
+        FROM type_chain c
+        JOIN pg_constraint k ON k.contypid = c.member
+        JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = k.oid
+       WHERE d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass)
+      UNION ALL
+      SELECT c.type, f.fn, 'range'
+        FROM type_chain c
+        JOIN pg_range r ON r.rngtypid = c.member
+       CROSS JOIN LATERAL unnest(ARRAY[r.rngsubdiff, r.rngcanonical]::oid[]) f(fn)
+       WHERE f.fn <> 0
+  )";
 
-/// Functions a `pg_depend` row `d` matching `filter` points at, directly
-/// or as an operator's function, that are *another role's code*: outside
-/// `pg_catalog`, owned neither by the protected user (`$2`) nor by a
-/// superuser (an extension an administrator installed); as rows `(source,
-/// function)`, where `source` is the SQL expression naming the depender.
+/// The functions `pg_depend` row `{d}` makes PostgreSQL run, as a query of
+/// one column: a function; an operator's; an operator class's support
+/// functions and operators'; a type's ([`TYPE_CODE`]).
+fn reached(d: &str) -> String {
+    format!(
+        "SELECT {d}.refobjid WHERE {d}.refclassid = 'pg_proc'::regclass
+         UNION ALL
+         SELECT o.oprcode FROM pg_operator o
+          WHERE {d}.refclassid = 'pg_operator'::regclass AND o.oid = {d}.refobjid
+         UNION ALL
+         SELECT p.amproc FROM pg_opclass c JOIN pg_amproc p ON p.amprocfamily = c.opcfamily
+          WHERE {d}.refclassid = 'pg_opclass'::regclass AND c.oid = {d}.refobjid
+         UNION ALL
+         SELECT o.oprcode FROM pg_opclass c
+           JOIN pg_amop a ON a.amopfamily = c.opcfamily
+           JOIN pg_operator o ON o.oid = a.amopopr
+          WHERE {d}.refclassid = 'pg_opclass'::regclass AND c.oid = {d}.refobjid
+         UNION ALL
+         SELECT t.fn FROM type_code t
+          WHERE {d}.refclassid = 'pg_type'::regclass AND t.type = {d}.refobjid"
+    )
+}
+
+/// Whether function `{f}` (a `pg_proc` row) is *another role's code*:
+/// outside `pg_catalog`, owned neither by the protected user (`$2`) nor by
+/// a superuser (an extension an administrator installed). The deleted
+/// user's own functions are.
+fn others(f: &str) -> String {
+    format!(
+        "({f}.pronamespace <> 'pg_catalog'::regnamespace
+          AND {f}.proowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)
+          AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = {f}.proowner))"
+    )
+}
+
+/// Whether `pg_depend` row `d` makes PostgreSQL run another role's code
+/// ([`reached`], [`others`]).
+fn calls_others_code() -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM ({reached}) r(fn) JOIN pg_proc f ON f.oid = r.fn WHERE {others})",
+        reached = reached("d"),
+        others = others("f")
+    )
+}
+
+/// Rows `(source, function)` for the other roles' functions that the
+/// `pg_depend` rows `d` matching `filter` make PostgreSQL run, where
+/// `source` is the SQL expression naming the depender.
 fn others_code(source: &str, filter: &str) -> String {
     format!(
         "SELECT {source} AS source, f.oid::regprocedure::text AS function
            FROM pg_depend d
-           JOIN pg_proc f
-             ON f.oid = CASE d.refclassid
-                          WHEN 'pg_proc'::regclass THEN d.refobjid
-                          WHEN 'pg_operator'::regclass
-                            THEN (SELECT o.oprcode FROM pg_operator o WHERE o.oid = d.refobjid)
-                        END
-          WHERE {filter}
-            AND f.pronamespace <> 'pg_catalog'::regnamespace
-            AND f.proowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)
-            AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = f.proowner)"
+          CROSS JOIN LATERAL ({reached}) r(fn)
+           JOIN pg_proc f ON f.oid = r.fn
+          WHERE {filter} AND {others}",
+        reached = reached("d"),
+        others = others("f")
     )
 }
 
@@ -288,8 +359,13 @@ pub(super) async fn find(
             AND d.objid IN (SELECT k.conindid FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid
                              WHERE k.contype = 'x' AND t.relowner = $1)",
     );
+    let calls_others_code = calls_others_code();
+    let reached = reached("d");
+    let others_p = others("p");
+    let others_f = others("f");
     let query = format!(
-        "SELECT 'routine', pg_describe_object('pg_proc'::regclass, p.oid, 0),
+        "WITH RECURSIVE {TYPE_CODE}
+         SELECT 'routine', pg_describe_object('pg_proc'::regclass, p.oid, 0),
                 p.oid::regprocedure::text, NULL::text, NULL::text[]
            FROM pg_proc p WHERE p.proowner = $1 AND p.prosecdef
          UNION ALL
@@ -306,15 +382,18 @@ pub(super) async fn find(
            FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
           WHERE NOT t.tgisinternal
             AND (p.proowner = $1
-                 -- or its WHEN condition calls one of the user's functions
-                 OR EXISTS (SELECT 1 FROM pg_depend d JOIN pg_proc q ON q.oid = d.refobjid
+                 -- or its WHEN condition runs one of the user's functions
+                 -- (directly, through an operator or a type)
+                 OR EXISTS (SELECT 1 FROM pg_depend d CROSS JOIN LATERAL ({reached}) r(fn)
+                              JOIN pg_proc q ON q.oid = r.fn
                              WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
-                               AND d.refclassid = 'pg_proc'::regclass AND q.proowner = $1)
+                               AND q.proowner = $1)
                  -- or, on one of its tables, another role's code
                  OR (EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.tgrelid AND c.relowner = $1)
-                     AND p.pronamespace <> 'pg_catalog'::regnamespace
-                     AND p.proowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)
-                     AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = p.proowner)))
+                     AND ({others_p}
+                          OR EXISTS (SELECT 1 FROM pg_depend d
+                                      WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
+                                        AND {calls_others_code}))))
          UNION ALL
          SELECT CASE WHEN c.relkind IN ('r', 'p') THEN 'rule' ELSE 'view_rule' END,
                 pg_describe_object('pg_rewrite'::regclass, r.oid, 0),
@@ -326,11 +405,13 @@ pub(super) async fn find(
                 i.indexrelid::regclass::text, NULL, NULL
            FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
           WHERE t.relowner = $1
-            -- A constraint's index cannot be dropped alone (see 'unchangeable').
+            -- A constraint's index cannot be dropped alone (see 'unchangeable'),
+            -- and a partition's goes with its parent's.
             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+            AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
             AND EXISTS (SELECT 1 FROM pg_depend d
                          WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid
-                           AND {CALLS_USER_CODE})
+                           AND {calls_others_code})
          UNION ALL
          SELECT 'statistics', pg_describe_object('pg_statistic_ext'::regclass, e.oid, 0),
                 quote_ident(n.nspname) || '.' || quote_ident(e.stxname), NULL, NULL
@@ -340,7 +421,7 @@ pub(super) async fn find(
           WHERE (t.relowner = $1 OR e.stxowner = $1)
             AND EXISTS (SELECT 1 FROM pg_depend d
                          WHERE d.classid = 'pg_statistic_ext'::regclass AND d.objid = e.oid
-                           AND {CALLS_USER_CODE})
+                           AND {calls_others_code})
          UNION ALL
          SELECT 'shadow', pg_describe_object('pg_proc'::regclass, p.oid, 0), NULL, NULL, NULL
            FROM pg_proc p
@@ -366,7 +447,7 @@ pub(super) async fn find(
               OR (d.classid = 'pg_attrdef'::regclass AND EXISTS (
                      SELECT 1 FROM pg_attrdef a JOIN pg_class t ON t.oid = a.adrelid
                       WHERE a.oid = d.objid AND t.relowner = $1)))
-            AND {CALLS_USER_CODE}
+            AND {calls_others_code}
           GROUP BY d.classid, d.objid
          UNION ALL
          SELECT 'code_grant', pg_describe_object('pg_class'::regclass, c.oid, 0),
@@ -391,16 +472,23 @@ pub(super) async fn find(
           WHERE c.relowner = $1 AND c.relforcerowsecurity
             AND EXISTS (SELECT 1 FROM pg_policy y JOIN pg_depend d
                                    ON d.classid = 'pg_policy'::regclass AND d.objid = y.oid
-                         WHERE y.polrelid = c.oid AND {CALLS_USER_CODE})
+                         WHERE y.polrelid = c.oid AND {calls_others_code})
          UNION ALL
          SELECT DISTINCT 'unchangeable', pg_describe_object('pg_type'::regclass, r.rngtypid, 0),
                 f.oid::regprocedure::text, NULL::text, NULL::text[]
            FROM pg_range r JOIN pg_type y ON y.oid = r.rngtypid
            JOIN pg_proc f ON f.oid IN (r.rngsubdiff, r.rngcanonical)
-          WHERE (y.typowner = $1 OR f.proowner = $1)
-            AND f.pronamespace <> 'pg_catalog'::regnamespace
-            AND f.proowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)
-            AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = f.proowner)
+          WHERE (y.typowner = $1 OR f.proowner = $1) AND {others_f}
+         UNION ALL
+         -- A column of its tables whose values are of such a range type
+         -- (through domains, arrays and multiranges too): ANALYZE calls it.
+         SELECT DISTINCT 'unchangeable', pg_describe_object('pg_class'::regclass, a.attrelid, a.attnum),
+                f.oid::regprocedure::text, NULL::text, NULL::text[]
+           FROM pg_attribute a
+           JOIN pg_class c ON c.oid = a.attrelid
+           JOIN type_code y ON y.type = a.atttypid AND y.kind = 'range'
+           JOIN pg_proc f ON f.oid = y.fn
+          WHERE c.relowner = $1 AND a.attnum > 0 AND NOT a.attisdropped AND {others_f}
          UNION ALL
          SELECT DISTINCT 'unchangeable', x.source, x.function, NULL::text, NULL::text[]
            FROM ({partition_key} UNION ALL {exclusion}) x
@@ -413,14 +501,17 @@ pub(super) async fn find(
           CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS cols(fk_att, pk_att)
            JOIN pg_attribute fa ON fa.attrelid = k.conrelid AND fa.attnum = cols.fk_att
            JOIN pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = cols.pk_att
-           JOIN pg_cast x ON x.castsource = fa.atttypid AND x.casttarget = pa.atttypid
+           -- Through domains: a cast is from and to base types.
+           JOIN pg_cast x
+             ON x.castsource IN (SELECT fa.atttypid
+                                 UNION ALL SELECT member FROM type_chain WHERE type = fa.atttypid)
+            AND x.casttarget IN (SELECT pa.atttypid
+                                 UNION ALL SELECT member FROM type_chain WHERE type = pa.atttypid)
            JOIN pg_proc f ON f.oid = x.castfunc
           WHERE k.contype = 'f'
             AND $1 IN ((SELECT relowner FROM pg_class WHERE oid = k.conrelid),
                        (SELECT relowner FROM pg_class WHERE oid = k.confrelid))
-            AND f.pronamespace <> 'pg_catalog'::regnamespace
-            AND f.proowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)
-            AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = f.proowner)
+            AND {others_f}
           ORDER BY 1, 2"
     );
     let rows = client

@@ -134,7 +134,7 @@ const ONLY_READ: &str = "
 
 /// Whether role `r` is read-only: a member of the readers group (which
 /// only reads, see [`ONLY_READ`]) and of no other role but the mark role
-/// (which must give nothing: a member of nothing, holding nothing here),
+/// (which must give nothing: a member of nothing, granted nothing here),
 /// with no privilege or object of its own in this database (a member of
 /// the group that was also granted INSERT somewhere is not), but for what
 /// PUBLIC lets any role make whatever pgusers does: large objects (where
@@ -152,7 +152,7 @@ const READ_ONLY: &str = "
                       WHERE m.member = (SELECT oid FROM mark))
      AND NOT EXISTS (SELECT 1 FROM pg_shdepend s
                       WHERE s.refclassid = 'pg_authid'::regclass
-                        AND s.refobjid = (SELECT oid FROM mark)
+                        AND s.refobjid = (SELECT oid FROM mark) AND s.deptype = 'a'
                         AND (s.dbid = (SELECT oid FROM facts)
                              OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
                                  AND s.objid = (SELECT oid FROM facts))))

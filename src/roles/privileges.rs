@@ -176,6 +176,27 @@ pub(super) async fn ensure_may_give_to(
     }
 }
 
+/// Whether group role `group` exists and, if so, whether pgusers' role may
+/// make roles its members: on 16+ a CREATEROLE role may only for groups
+/// it holds ADMIN OPTION on (those it made), so a group another role made
+/// is not its to fill. `None`: it does not exist.
+pub(super) async fn may_fill(
+    client: &impl GenericClient,
+    facts: &Facts,
+    group: &str,
+) -> Result<Option<bool>, RoleError> {
+    let row = client
+        .query_opt(
+            "SELECT $2 OR current_setting('server_version_num')::int < 160000
+                    OR pg_has_role(current_user, oid, 'USAGE WITH ADMIN OPTION')
+               FROM pg_roles WHERE rolname = $1",
+            &[&group, &facts.admin_super],
+        )
+        .await
+        .map_err(|e| refusal(facts, e, group))?;
+    Ok(row.map(|row| row.get(0)))
+}
+
 /// The GRANT that gives pgusers' role the privileges of `role`.
 fn inherit_grant(facts: &Facts, role: &str) -> String {
     if facts.version_num >= ADMIN_OPTION_RULES {
@@ -708,16 +729,7 @@ pub(super) async fn close_large_objects(
         return Ok(());
     }
     let fail = |e| refusal(facts, e, &facts.readers);
-    let open: bool = client
-        .query_one(
-            "SELECT bool_or(has_function_privilege('public', f, 'EXECUTE'))
-               FROM unnest($1::text[]) f",
-            &[&LARGE_OBJECT_MAKERS.map(str::to_owned).to_vec()],
-        )
-        .await
-        .map_err(fail)?
-        .get(0);
-    if !open {
+    if large_objects_open(client, facts).await? == Open::None {
         return Ok(());
     }
     // Roles of other databases (nothing here) keep nothing: a grant here
@@ -767,16 +779,7 @@ pub(super) async fn grant_large_objects(
     user: &str,
 ) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, user);
-    let open: bool = client
-        .query_one(
-            "SELECT bool_and(has_function_privilege('public', f, 'EXECUTE'))
-               FROM unnest($1::text[]) f",
-            &[&LARGE_OBJECT_MAKERS.map(str::to_owned).to_vec()],
-        )
-        .await
-        .map_err(fail)?
-        .get(0);
-    if open {
+    if large_objects_open(client, facts).await? == Open::All {
         return Ok(());
     }
     client
@@ -787,4 +790,29 @@ pub(super) async fn grant_large_objects(
         ))
         .await
         .map_err(fail)
+}
+
+/// How many of [`LARGE_OBJECT_MAKERS`] PUBLIC may run.
+#[derive(Debug, PartialEq, Eq)]
+enum Open {
+    All,
+    Some,
+    None,
+}
+
+async fn large_objects_open(client: &impl GenericClient, facts: &Facts) -> Result<Open, RoleError> {
+    let row = client
+        .query_one(
+            "SELECT bool_and(has_function_privilege('public', f, 'EXECUTE')),
+                    bool_or(has_function_privilege('public', f, 'EXECUTE'))
+               FROM unnest($1::text[]) f",
+            &[&LARGE_OBJECT_MAKERS.map(str::to_owned).to_vec()],
+        )
+        .await
+        .map_err(|e| refusal(facts, e, &facts.readers))?;
+    Ok(match (row.get::<_, bool>(0), row.get::<_, bool>(1)) {
+        (true, _) => Open::All,
+        (false, true) => Open::Some,
+        (false, false) => Open::None,
+    })
 }

@@ -14,8 +14,8 @@
 //! settings stay free (a delete's lock-out record is its comment; a user
 //! may change its own settings). The membership gives nothing: on 16+ it
 //! is granted `WITH INHERIT FALSE, SET FALSE`; before 16, where every
-//! membership allows `SET ROLE`, the mark role is kept a member of nothing
-//! that owns and holds nothing ([`keep_mark_empty`]). A user is read-only
+//! membership allows `SET ROLE` and inherits, the mark role is kept a
+//! member of nothing, granted nothing ([`keep_mark_empty`]). A user is read-only
 //! when it is also a member of the readers group, else read-write.
 //!
 //! # Upgrade steps
@@ -36,7 +36,9 @@
 //!   makes). A role made by hand that matches neither stays unmarked.
 //! - Step 2: marked users lose what runs or attaches code on objects they
 //!   do not own ([`sql::code_privileges`]): on tables, views and columns,
-//!   and in default privileges.
+//!   and in default privileges; and the triggers they put on tables of the
+//!   protected user or of another marked user, calling their code, are
+//!   disabled (kept, for a person to review).
 //! - Step 3: where read-only users exist, PUBLIC loses the making of large
 //!   objects, which every other role keeps (a superuser administrator
 //!   only: see [`privileges::close_large_objects`]).
@@ -80,6 +82,7 @@ pub(super) async fn ensure_current(
     }
     if facts.step < 2 {
         take_code_privileges(tx, facts).await?;
+        disable_planted_triggers(tx, facts).await?;
     }
     if facts.step < 3 && has_readers(tx, facts).await? {
         privileges::close_large_objects(tx, facts).await?;
@@ -116,18 +119,9 @@ async fn has_readers(tx: &impl GenericClient, facts: &Facts) -> Result<bool, Rol
 /// may not give it (on 16+, a mark role another role made).
 async fn ensure_mark_role(tx: &impl GenericClient, facts: &Facts) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.mark);
-    let exists = tx
-        .query_opt(
-            "SELECT $2 OR current_setting('server_version_num')::int < 160000
-                    OR pg_has_role(current_user, oid, 'USAGE WITH ADMIN OPTION')
-               FROM pg_roles WHERE rolname = $1",
-            &[&facts.mark, &facts.admin_super],
-        )
-        .await
-        .map_err(fail)?;
-    match exists {
-        Some(row) if row.get::<_, bool>(0) => Ok(()),
-        Some(_) => Err(RoleError::MissingPrivilege {
+    match privileges::may_fill(tx, facts, &facts.mark).await? {
+        Some(true) => Ok(()),
+        Some(false) => Err(RoleError::MissingPrivilege {
             admin: facts.admin.clone(),
             needs: format!(
                 "ADMIN OPTION on \"{}\", the role whose members are the users pgusers made, \
@@ -147,13 +141,56 @@ async fn ensure_mark_role(tx: &impl GenericClient, facts: &Facts) -> Result<(), 
     }
 }
 
-/// Keeps the mark role giving its members nothing: takes back any
-/// membership it was given (before 16 a role may grant itself to it), and
-/// refuses, naming them, while it owns or holds anything (before 16 a
-/// member may `SET ROLE` to it and create what PUBLIC may).
+/// What was granted to the mark role in this database (or on it), as
+/// statements taking it back: `$1` is the mark role.
+const MARK_GRANTS: &str = "
+    SELECT CASE s.classid
+             WHEN 'pg_class'::regclass
+               THEN format('REVOKE ALL ON %s %s FROM %I;',
+                           CASE (SELECT relkind FROM pg_class WHERE oid = s.objid)
+                             WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                           s.objid::regclass, $1::text)
+             WHEN 'pg_namespace'::regclass
+               THEN format('REVOKE ALL ON SCHEMA %I FROM %I;', s.objid::regnamespace, $1::text)
+             WHEN 'pg_proc'::regclass
+               THEN format('REVOKE ALL ON ROUTINE %s FROM %I;', s.objid::regprocedure, $1::text)
+             WHEN 'pg_type'::regclass
+               THEN format('REVOKE ALL ON TYPE %s FROM %I;', s.objid::regtype, $1::text)
+             WHEN 'pg_largeobject_metadata'::regclass
+               THEN format('REVOKE ALL ON LARGE OBJECT %s FROM %I;', s.objid, $1::text)
+             WHEN 'pg_database'::regclass
+               THEN format('REVOKE ALL ON DATABASE %I FROM %I;', current_database(), $1::text)
+             WHEN 'pg_default_acl'::regclass
+               THEN (SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s REVOKE ALL ON %s FROM %I;',
+                                   pg_get_userbyid(da.defaclrole),
+                                   CASE WHEN da.defaclnamespace = 0 THEN ''
+                                        ELSE ' IN SCHEMA '
+                                             || quote_ident(da.defaclnamespace::regnamespace::text) END,
+                                   CASE da.defaclobjtype WHEN 'r' THEN 'TABLES'
+                                        WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
+                                        WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END, $1::text)
+                       FROM pg_default_acl da WHERE da.oid = s.objid)
+           END
+      FROM pg_shdepend s
+     WHERE s.refclassid = 'pg_authid'::regclass
+       AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $1)
+       AND s.deptype = 'a' AND s.objsubid = 0
+       AND (s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
+                AND s.objid = (SELECT oid FROM pg_database WHERE datname = current_database())))
+     ORDER BY 1";
+
+/// Keeps the mark role giving its members nothing, as far as pgusers'
+/// role may: takes back any membership it was given (on 14 any role may
+/// grant itself to it) and any privilege granted to it here (a user may
+/// grant one on its own table; before 16 every member inherits it). What
+/// its members make while acting as it (before 16 they may `SET ROLE` to
+/// it) gives them nothing they lack and is left. Never refuses: what it
+/// cannot take back is logged, and the list says what its members may do
+/// (a read-only user who can write through it is listed read-write).
 async fn keep_mark_empty(tx: &impl GenericClient, facts: &Facts) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.mark);
-    let memberships: Vec<String> = tx
+    let mut revokes: Vec<String> = tx
         .query(
             "SELECT format('REVOKE %I FROM %I;', g.rolname, $1::text)
                FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
@@ -165,71 +202,30 @@ async fn keep_mark_empty(tx: &impl GenericClient, facts: &Facts) -> Result<(), R
         .iter()
         .map(|row| row.get(0))
         .collect();
-    for revoke in &memberships {
-        tracing::warn!(mark = %facts.mark, statement = %revoke, "the mark role was made a member of a role: taking it back");
-        // Only a role with ADMIN OPTION on the other role may: one that
-        // pgusers' role may not take back is named below.
+    revokes.extend(
+        tx.query(MARK_GRANTS, &[&facts.mark])
+            .await
+            .map_err(fail)?
+            .iter()
+            .filter_map(|row| row.get::<_, Option<String>>(0)),
+    );
+    for revoke in &revokes {
+        // One at a time, each in a savepoint: only the grantor (or a role
+        // acting for the owner, or with ADMIN OPTION) may.
         if tx
-            .batch_execute(&format!("SAVEPOINT mark_membership; {revoke}"))
+            .batch_execute(&format!("SAVEPOINT mark_grant; {revoke}"))
             .await
             .is_err()
         {
-            tx.batch_execute("ROLLBACK TO SAVEPOINT mark_membership")
+            tx.batch_execute("ROLLBACK TO SAVEPOINT mark_grant")
                 .await
                 .map_err(fail)?;
+            tracing::warn!(mark = %facts.mark, statement = %revoke, "the mark role was given something pgusers may not take back");
+        } else {
+            tracing::warn!(mark = %facts.mark, statement = %revoke, "the mark role was given something: taken back");
         }
     }
-    let held: Vec<String> = tx
-        .query(
-            "SELECT pg_describe_object(s.classid, s.objid, s.objsubid)
-               FROM pg_shdepend s
-              WHERE s.refclassid = 'pg_authid'::regclass
-                AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $1)
-                AND s.deptype IN ('o', 'a')
-              ORDER BY 1",
-            &[&facts.mark],
-        )
-        .await
-        .map_err(fail)?
-        .iter()
-        .filter_map(|row| row.get(0))
-        .collect();
-    let left_members: Vec<String> = tx
-        .query(
-            "SELECT format('REVOKE %I FROM %I;', pg_get_userbyid(roleid), $1::text)
-               FROM pg_auth_members
-              WHERE member = (SELECT oid FROM pg_roles WHERE rolname = $1)",
-            &[&facts.mark],
-        )
-        .await
-        .map_err(fail)?
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    if held.is_empty() && left_members.is_empty() {
-        return Ok(());
-    }
-    let mut what = held.clone();
-    if !left_members.is_empty() {
-        what.push("memberships only a role with ADMIN OPTION on them may take back".to_owned());
-    }
-    let mut fix = left_members.join(" ");
-    if !held.is_empty() {
-        fix.push_str(&format!(
-            " DROP OWNED BY {}; (in each database named, after checking what it drops)",
-            ident(&facts.mark)
-        ));
-    }
-    Err(RoleError::MissingPrivilege {
-        admin: facts.admin.clone(),
-        needs: format!(
-            "the role \"{}\", whose members are the users pgusers made, to hold nothing, or \
-             they could get what it holds; it has: {}",
-            facts.mark,
-            what.join(", ")
-        ),
-        fix: fix.trim_start().to_owned(),
-    })
+    Ok(())
 }
 
 /// Step 1: marks the users whose grants are exactly those of a kind
@@ -452,6 +448,76 @@ async fn take_code_privileges(tx: &impl GenericClient, facts: &Facts) -> Result<
             .collect::<Vec<_>>()
             .join(" "),
     })
+}
+
+/// Triggers a marked user put, while it could, on tables of other roles,
+/// calling its code (as their function or in `WHEN`): each runs as
+/// whoever writes the table. `(table owner, statement disabling it)`;
+/// `$1` is the mark role.
+const PLANTED_TRIGGERS: &str = "
+    WITH marked AS (SELECT m.member AS oid FROM pg_auth_members m
+                     WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1))
+    SELECT pg_get_userbyid(c.relowner)::text,
+           format('ALTER TABLE %s DISABLE TRIGGER %I;', c.oid::regclass, t.tgname)
+      FROM pg_trigger t
+      JOIN pg_class c ON c.oid = t.tgrelid
+      JOIN pg_proc p ON p.oid = t.tgfoid
+     WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
+       AND ((p.proowner IN (SELECT oid FROM marked) AND p.proowner <> c.relowner)
+            OR EXISTS (SELECT 1 FROM pg_depend d
+                         JOIN pg_proc q
+                           ON q.oid = CASE d.refclassid
+                                        WHEN 'pg_proc'::regclass THEN d.refobjid
+                                        WHEN 'pg_operator'::regclass
+                                          THEN (SELECT o.oprcode FROM pg_operator o
+                                                 WHERE o.oid = d.refobjid) END
+                        WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
+                          AND q.proowner IN (SELECT oid FROM marked)
+                          AND q.proowner <> c.relowner))
+     ORDER BY 1, 2";
+
+/// Step 2, too: disables the triggers marked users put on others' tables
+/// ([`PLANTED_TRIGGERS`]), where pgusers acts for the table's owner (the
+/// protected user, a marked user); they stay, for a person to review. One
+/// on another role's table is that role's to review: it is logged.
+async fn disable_planted_triggers(tx: &impl GenericClient, facts: &Facts) -> Result<(), RoleError> {
+    let fail = |e| refusal(facts, e, &facts.mark);
+    let planted: Vec<(String, String)> = tx
+        .query(PLANTED_TRIGGERS, &[&facts.mark])
+        .await
+        .map_err(fail)?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    for (owner, disable) in &planted {
+        let ours = owner == &facts.protected
+            || tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_auth_members
+                                     WHERE roleid = (SELECT oid FROM pg_roles WHERE rolname = $1)
+                                       AND member = (SELECT oid FROM pg_roles WHERE rolname = $2))",
+                    &[&facts.mark, owner],
+                )
+                .await
+                .map_err(fail)?
+                .get::<_, bool>(0);
+        if !ours {
+            tracing::warn!(owner, statement = %disable, "a user pgusers made put a trigger on a table of a role pgusers does not act for: review it");
+            continue;
+        }
+        ensure_privileges_of(
+            tx,
+            facts,
+            owner,
+            "to disable the triggers users pgusers made put on its tables (upgrade step 2)",
+        )
+        .await?;
+        tx.batch_execute(disable)
+            .await
+            .map_err(|e| refusal(facts, e, owner))?;
+        tracing::warn!(owner, statement = %disable, "disabled a trigger a user pgusers made put on another role's table");
+    }
+    Ok(())
 }
 
 impl super::RoleManager {

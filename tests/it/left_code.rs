@@ -229,3 +229,114 @@ async fn what_others_may_attach_to_its_tables_is_revoked_and_their_triggers_ther
         "kept, disabled"
     );
 }
+
+#[tokio::test]
+async fn code_reached_through_a_type_or_an_operator_is_found_too() {
+    // Each: what the leaving user (and, first, a peer) makes, and the
+    // function a refusal must name; None when the code is neutralised.
+    let cases: [(&str, &str, &str, Option<&str>); 4] = [
+        (
+            "another role's range type in a column of its table",
+            "CREATE FUNCTION peer_gap(int, int) RETURNS float8 LANGUAGE sql IMMUTABLE
+                 AS 'SELECT ($1 - $2)::float8';
+             CREATE TYPE peer_span AS RANGE (subtype = int4, subtype_diff = peer_gap);",
+            "CREATE TABLE spans (r peer_span);",
+            Some("public.peer_gap(integer,integer)"),
+        ),
+        (
+            "a partition key casting to a domain whose check calls code",
+            "CREATE FUNCTION peer_check(int) RETURNS boolean LANGUAGE sql IMMUTABLE
+                 AS 'SELECT $1 > 0';
+             CREATE DOMAIN positive AS int CHECK (peer_check(VALUE));",
+            "CREATE TABLE parted (x int) PARTITION BY RANGE ((x::positive));",
+            Some("public.peer_check(integer)"),
+        ),
+        (
+            "a foreign key whose column is a domain over a type with a cast",
+            "CREATE TYPE level AS ENUM ('1', '2', '3');
+             CREATE FUNCTION level_number(level) RETURNS int LANGUAGE sql IMMUTABLE
+                 AS 'SELECT ($1::text)::int';
+             CREATE CAST (level AS int) WITH FUNCTION level_number(level) AS IMPLICIT;
+             CREATE DOMAIN levelled AS level;",
+            "CREATE TABLE keys (id int PRIMARY KEY);
+             CREATE TABLE refers (x levelled REFERENCES keys (id));",
+            Some("public.level_number(public.level)"),
+        ),
+        (
+            "an index casting to a domain whose check calls code",
+            "CREATE FUNCTION peer_ok(int) RETURNS boolean LANGUAGE sql IMMUTABLE
+                 AS 'SELECT $1 > 0';
+             CREATE DOMAIN okay AS int CHECK (peer_ok(VALUE));",
+            "CREATE TABLE measured (x int);
+             CREATE INDEX measured_okay ON measured ((x::okay));",
+            None,
+        ),
+    ];
+    for (what, peer_sql, leaver_sql, function) in cases {
+        let db = test_db().await;
+        let (peer, peer_secret) = db.create_user("peer", Access::ReadWrite).await;
+        db.run_as(&peer, &peer_secret, peer_sql).await;
+        let (leaver, secret) = db.create_user("leaver", Access::ReadWrite).await;
+        db.run_as(&leaver, &secret, leaver_sql).await;
+
+        match function {
+            Some(function) => {
+                let message = refused_for_review(&db, &leaver, secret.expose()).await;
+                assert!(
+                    message.contains(&format!("ALTER FUNCTION {function} OWNER TO")),
+                    "{what}: {message}"
+                );
+            }
+            None => {
+                db.roles
+                    .delete(&RoleName::from(leaver.clone()))
+                    .await
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(
+                    db.count("SELECT count(*) FROM pg_class WHERE relname = 'measured_okay'")
+                        .await,
+                    0,
+                    "{what}: ANALYZE would check the domain as the owner"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_trigger_whose_when_uses_its_operator_is_disabled_and_a_partitioned_index_dropped_once() {
+    let db = test_db().await;
+    let (writer, secret) = db.create_user("operators", Access::ReadWrite).await;
+    db.run_as(
+        &writer,
+        &secret,
+        "CREATE FUNCTION same(int, int) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS
+             $$ BEGIN RAISE EXCEPTION 'same ran as %', current_user; END $$;
+         CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same);
+         CREATE TABLE watched (x int);
+         CREATE TRIGGER watching BEFORE INSERT ON watched FOR EACH ROW
+             WHEN (NEW.x OPERATOR(public.===) 1)
+             EXECUTE FUNCTION suppress_redundant_updates_trigger();
+         CREATE FUNCTION norm(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower($1)';
+         CREATE TABLE names (name text) PARTITION BY LIST (name);
+         CREATE TABLE names_a PARTITION OF names FOR VALUES IN ('a');
+         CREATE INDEX names_norm ON names (norm(name));",
+    )
+    .await;
+
+    db.roles
+        .delete(&RoleName::from(writer.clone()))
+        .await
+        .expect("a partitioned index is dropped once, with its partitions'");
+
+    db.connect_as_protected()
+        .await
+        .batch_execute("INSERT INTO watched VALUES (1)")
+        .await
+        .expect("the trigger no longer runs the operator as the protected user");
+    assert_eq!(
+        db.count("SELECT count(*) FROM pg_class WHERE relname LIKE 'names%norm%' AND relkind IN ('i', 'I')")
+            .await,
+        0
+    );
+}
