@@ -656,9 +656,9 @@ async fn lock_relations_of(
 const FIRST_WAIT: &str = "3s";
 
 /// Ends the sessions holding locks on what user `oid` owns here, or on its
-/// role ([`blocking`]), that pgusers may end, as **End sessions** would:
-/// those of roles it lists that are not protected (neither the protected
-/// user nor a database's owner, nor a superuser or pgusers' own role),
+/// role ([`blocking`]), that pgusers may end: those of the application
+/// users of this database it manages (never a role that is more, such as
+/// a backup's with `pg_read_all_data`, nor the protected user's),
 /// once it has their privileges (taking them as End sessions does, see
 /// [`ensure_privileges_of`]; a role it cannot act for is left, and named
 /// if it still holds on). Waits, a few seconds at most, for them to go;
@@ -693,7 +693,18 @@ async fn end_blockers(
         let pids: Vec<i32> = row.get(1);
         tx.batch_execute("SAVEPOINT blocker").await.map_err(fail)?;
         let purpose = "to end its sessions, which hold what a deleted user owns";
-        let done = match ensure_privileges_of(tx, facts, &role, purpose).await {
+        // Only an application user of this database: never a backup's,
+        // monitoring's or another administrator's role.
+        let manageable = match RoleName::parse(&role) {
+            Ok(name) => managed_target(tx, facts, &name).await.is_ok(),
+            Err(_) => false,
+        };
+        let allowed = if manageable {
+            ensure_privileges_of(tx, facts, &role, purpose).await
+        } else {
+            Err(RoleError::Busy)
+        };
+        let done = match allowed {
             Ok(()) => tx
                 .execute(
                     "SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid",

@@ -234,12 +234,12 @@ impl std::fmt::Display for LeftCode {
 
 /// CTEs (to follow `WITH RECURSIVE`) finding the code a value of a type
 /// makes PostgreSQL run: `type_chain(type, member)`, the types a domain,
-/// array, range or multirange is made of (through base types, elements and
-/// ranges), and `type_code(type, fn, kind)`, the functions they call: a
+/// array, range or multirange is made of (through base types, elements,
+/// ranges, and the types its domains' checks cast to), and `type_code(type, fn, kind)`, the functions they call: a
 /// domain's check constraints (`kind` 'domain': run when a value is
 /// checked) and a range's `subtype_diff` and `canonical` ('range': run by
 /// `ANALYZE`, with nobody acting).
-const TYPE_CODE: &str = "
+pub(super) const TYPE_CODE: &str = "
   type_chain(type, member) AS (
       SELECT t.oid, t.oid FROM pg_type t
        WHERE t.typtype IN ('d', 'r', 'm')
@@ -256,7 +256,12 @@ const TYPE_CODE: &str = "
              UNION ALL
              SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = c.member
              UNION ALL
-             SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = c.member) n
+             SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = c.member
+             UNION ALL
+             -- a domain whose check casts to another domain runs its code too
+             SELECT d.refobjid FROM pg_constraint k
+               JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = k.oid
+              WHERE k.contypid = c.member AND d.refclassid = 'pg_type'::regclass) n
   ),
   type_code(type, fn, kind) AS (
       SELECT c.type, CASE d.refclassid WHEN 'pg_proc'::regclass THEN d.refobjid
@@ -277,7 +282,7 @@ const TYPE_CODE: &str = "
 /// The functions `pg_depend` row `{d}` makes PostgreSQL run, as a query of
 /// one column: a function; an operator's; an operator class's support
 /// functions and operators'; a type's ([`TYPE_CODE`]).
-fn reached(d: &str) -> String {
+pub(super) fn reached(d: &str) -> String {
     format!(
         "SELECT {d}.refobjid WHERE {d}.refclassid = 'pg_proc'::regclass
          UNION ALL

@@ -159,7 +159,7 @@ const READ_ONLY: &str = "
      AND NOT EXISTS (SELECT 1 FROM pg_shdepend s
                       WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = r.oid
                         AND NOT (s.deptype = 'o'
-                                 AND s.classid IN ('pg_largeobject_metadata'::regclass,
+                                 AND s.classid IN ('pg_largeobject'::regclass,
                                                    'pg_default_acl'::regclass))
                         AND (s.dbid = (SELECT oid FROM facts)
                              OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass

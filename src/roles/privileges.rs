@@ -555,7 +555,7 @@ pub(super) async fn check_nothing_granted_left(
                       WHEN 'pg_type'::regclass THEN 'TYPE'
                       WHEN 'pg_foreign_server'::regclass THEN 'FOREIGN SERVER'
                       WHEN 'pg_foreign_data_wrapper'::regclass THEN 'FOREIGN DATA WRAPPER'
-                      WHEN 'pg_largeobject_metadata'::regclass THEN 'LARGE OBJECT'
+                      WHEN 'pg_largeobject'::regclass THEN 'LARGE OBJECT'
                     END,
                     CASE s.classid
                       WHEN 'pg_class'::regclass THEN s.objid::regclass::text

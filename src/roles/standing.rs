@@ -333,6 +333,11 @@ pub(super) const RESTRICTIONS: &str = concat!("
                           THEN s.objid ELSE s.dbid END
        WHERE d.datname <> current_database()
          AND NOT ", large_object_grant!(), "
+         -- What this database's readers group or mark role made elsewhere
+         -- (before 16 any member may act as them): the members' own doing,
+         -- not a tie of theirs to another database.
+         AND s.refobjid IS DISTINCT FROM (SELECT oid FROM readers)
+         AND s.refobjid IS DISTINCT FROM (SELECT oid FROM mark)
          AND NOT (s.deptype = 'a' AND s.dbid <> 0 AND EXISTS (
                SELECT 1 FROM pg_shdepend o JOIN pg_roles g ON g.oid = o.refobjid
                 WHERE o.dbid = s.dbid AND o.classid = s.classid AND o.objid = s.objid

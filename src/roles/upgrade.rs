@@ -156,7 +156,7 @@ const MARK_GRANTS: &str = "
                THEN format('REVOKE ALL ON ROUTINE %s FROM %I;', s.objid::regprocedure, $1::text)
              WHEN 'pg_type'::regclass
                THEN format('REVOKE ALL ON TYPE %s FROM %I;', s.objid::regtype, $1::text)
-             WHEN 'pg_largeobject_metadata'::regclass
+             WHEN 'pg_largeobject'::regclass
                THEN format('REVOKE ALL ON LARGE OBJECT %s FROM %I;', s.objid, $1::text)
              WHEN 'pg_database'::regclass
                THEN format('REVOKE ALL ON DATABASE %I FROM %I;', current_database(), $1::text)
@@ -451,39 +451,42 @@ async fn take_code_privileges(tx: &impl GenericClient, facts: &Facts) -> Result<
 }
 
 /// Triggers a marked user put, while it could, on tables of other roles,
-/// calling its code (as their function or in `WHEN`): each runs as
-/// whoever writes the table. `(table owner, statement disabling it)`;
-/// `$1` is the mark role.
-const PLANTED_TRIGGERS: &str = "
-    WITH marked AS (SELECT m.member AS oid FROM pg_auth_members m
-                     WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1))
-    SELECT pg_get_userbyid(c.relowner)::text,
-           format('ALTER TABLE %s DISABLE TRIGGER %I;', c.oid::regclass, t.tgname)
-      FROM pg_trigger t
-      JOIN pg_class c ON c.oid = t.tgrelid
-      JOIN pg_proc p ON p.oid = t.tgfoid
-     WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
-       AND ((p.proowner IN (SELECT oid FROM marked) AND p.proowner <> c.relowner)
-            OR EXISTS (SELECT 1 FROM pg_depend d
-                         JOIN pg_proc q
-                           ON q.oid = CASE d.refclassid
-                                        WHEN 'pg_proc'::regclass THEN d.refobjid
-                                        WHEN 'pg_operator'::regclass
-                                          THEN (SELECT o.oprcode FROM pg_operator o
-                                                 WHERE o.oid = d.refobjid) END
-                        WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
-                          AND q.proowner IN (SELECT oid FROM marked)
-                          AND q.proowner <> c.relowner))
-     ORDER BY 1, 2";
+/// calling its code (as their function, or in `WHEN`, directly or through
+/// operators and types: see `code::reached`): each runs as whoever writes
+/// the table. `(table owner, statement disabling it)`; `$1` is the mark
+/// role.
+fn planted_triggers() -> String {
+    format!(
+        "WITH RECURSIVE {type_code},
+              marked AS (SELECT m.member AS oid FROM pg_auth_members m
+                          WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1))
+         SELECT pg_get_userbyid(c.relowner)::text,
+                format('ALTER TABLE %s DISABLE TRIGGER %I;', c.oid::regclass, t.tgname)
+           FROM pg_trigger t
+           JOIN pg_class c ON c.oid = t.tgrelid
+           JOIN pg_proc p ON p.oid = t.tgfoid
+          WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
+            AND ((p.proowner IN (SELECT oid FROM marked) AND p.proowner <> c.relowner)
+                 OR EXISTS (SELECT 1 FROM pg_depend d
+                             CROSS JOIN LATERAL ({reached}) r(fn)
+                              JOIN pg_proc q ON q.oid = r.fn
+                             WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
+                               AND q.proowner IN (SELECT oid FROM marked)
+                               AND q.proowner <> c.relowner))
+          ORDER BY 1, 2",
+        type_code = super::code::TYPE_CODE,
+        reached = super::code::reached("d")
+    )
+}
 
 /// Step 2, too: disables the triggers marked users put on others' tables
-/// ([`PLANTED_TRIGGERS`]), where pgusers acts for the table's owner (the
+/// ([`planted_triggers`]), where pgusers acts for the table's owner (the
 /// protected user, a marked user); they stay, for a person to review. One
 /// on another role's table is that role's to review: it is logged.
 async fn disable_planted_triggers(tx: &impl GenericClient, facts: &Facts) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.mark);
     let planted: Vec<(String, String)> = tx
-        .query(PLANTED_TRIGGERS, &[&facts.mark])
+        .query(&planted_triggers(), &[&facts.mark])
         .await
         .map_err(fail)?
         .iter()

@@ -234,7 +234,7 @@ async fn what_others_may_attach_to_its_tables_is_revoked_and_their_triggers_ther
 async fn code_reached_through_a_type_or_an_operator_is_found_too() {
     // Each: what the leaving user (and, first, a peer) makes, and the
     // function a refusal must name; None when the code is neutralised.
-    let cases: [(&str, &str, &str, Option<&str>); 4] = [
+    let cases: [(&str, &str, &str, Option<&str>); 5] = [
         (
             "another role's range type in a column of its table",
             "CREATE FUNCTION peer_gap(int, int) RETURNS float8 LANGUAGE sql IMMUTABLE
@@ -269,6 +269,16 @@ async fn code_reached_through_a_type_or_an_operator_is_found_too() {
              CREATE DOMAIN okay AS int CHECK (peer_ok(VALUE));",
             "CREATE TABLE measured (x int);
              CREATE INDEX measured_okay ON measured ((x::okay));",
+            None,
+        ),
+        (
+            "an index casting to a domain whose check casts to another domain",
+            "CREATE FUNCTION peer_deep(int) RETURNS boolean LANGUAGE sql IMMUTABLE
+                 AS 'SELECT $1 > 0';
+             CREATE DOMAIN inner_okay AS int CHECK (peer_deep(VALUE));
+             CREATE DOMAIN outer_okay AS int CHECK ((VALUE::inner_okay) IS NOT NULL);",
+            "CREATE TABLE measured (x int);
+             CREATE INDEX measured_okay ON measured (((x::outer_okay)::int));",
             None,
         ),
     ];

@@ -344,3 +344,34 @@ async fn another_databases_user_holding_the_user_is_ended_where_pgusers_may_else
         assert_eq!(db.listed(victim.as_str()).await.connection_limit, None);
     }
 }
+
+#[tokio::test]
+async fn a_backup_holding_the_users_table_is_named_never_ended() {
+    let db = test_db().await;
+    let (victim, victim_secret) = db.create_user("dumped", Access::ReadWrite).await;
+    db.run_as(&victim, &victim_secret, "CREATE TABLE dumped_table (v int)")
+        .await;
+    // A backup's role reads everything: more than an application user.
+    let (backup, backup_secret) = outsider(&db, "IN ROLE pg_read_all_data").await;
+    let dump = db
+        .connect_as(&backup, backup_secret.expose())
+        .await
+        .unwrap();
+    dump.batch_execute("BEGIN; LOCK TABLE public.dumped_table IN ACCESS SHARE MODE;")
+        .await
+        .unwrap();
+
+    let deleted = db.roles.delete(&RoleName::from(victim.clone())).await;
+
+    match &deleted {
+        Err(RoleError::HeldByOthers { sessions, .. }) => {
+            assert!(sessions.contains(&backup), "{sessions}");
+        }
+        other => panic!("the delete names the backup: {other:?}"),
+    }
+    dump.batch_execute("SELECT 1")
+        .await
+        .expect("the backup's session was not ended");
+    assert_eq!(db.listed(victim.as_str()).await.connection_limit, None);
+    dump.batch_execute("COMMIT").await.unwrap();
+}

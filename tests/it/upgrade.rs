@@ -254,7 +254,13 @@ async fn an_older_pgusers_users_are_marked_and_lose_what_runs_code_on_upgrade() 
         &writer_secret,
         "CREATE FUNCTION planted() RETURNS trigger LANGUAGE plpgsql AS
              $$ BEGIN RAISE EXCEPTION 'planted ran as %', current_user; END $$;
-         CREATE TRIGGER planted BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION planted();",
+         CREATE TRIGGER planted BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION planted();
+         CREATE FUNCTION fails(int) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS
+             $$ BEGIN RAISE EXCEPTION 'fails ran as %', current_user; END $$;
+         CREATE DOMAIN failing AS int CHECK (fails(VALUE));
+         CREATE TRIGGER through_a_type BEFORE INSERT ON orders FOR EACH ROW
+             WHEN ((NEW.v::failing) IS NOT NULL)
+             EXECUTE FUNCTION suppress_redundant_updates_trigger();",
     )
     .await;
 
@@ -267,9 +273,12 @@ async fn an_older_pgusers_users_are_marked_and_lose_what_runs_code_on_upgrade() 
         .await
         .expect("the planted trigger is disabled");
     assert_eq!(
-        db.count("SELECT count(*) FROM pg_trigger WHERE tgname = 'planted' AND tgenabled = 'D'")
-            .await,
-        1,
+        db.count(
+            "SELECT count(*) FROM pg_trigger
+              WHERE tgname IN ('planted', 'through_a_type') AND tgenabled = 'D'"
+        )
+        .await,
+        2,
         "kept, for a person to review"
     );
     assert!(marked(&db, writer.as_str()).await);
@@ -560,4 +569,43 @@ async fn the_doctors_fix_never_makes_a_hand_made_role_a_writer() {
         sqlstate(client.batch_execute("INSERT INTO reports VALUES (1)").await),
         "42501"
     );
+}
+
+#[tokio::test]
+async fn what_a_member_makes_as_the_mark_or_the_readers_in_another_database_ties_nobody_there() {
+    let db = test_db().await;
+    let (reader, reader_secret) = db.create_user("far_reader", Access::ReadOnly).await;
+    let (writer, _) = db.create_user("far_writer", Access::ReadWrite).await;
+    let readers = db
+        .count(&format!(
+            "SELECT count(*) FROM pg_roles WHERE rolname = 'pgusers-readonly-{}'",
+            db.name
+        ))
+        .await;
+    assert_eq!(readers, 1);
+    let elsewhere = db
+        .connect_to("postgres", reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+    for group in [mark_of(&db), format!("pgusers-readonly-{}", db.name)] {
+        let acted = elsewhere
+            .batch_execute(&format!(
+                "SET ROLE {}; ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC; RESET ROLE;",
+                ident(&group)
+            ))
+            .await;
+        if db.version_num().await >= 160_000 && group == mark_of(&db) {
+            assert_eq!(sqlstate(acted), "42501", "nobody acts as the mark on 16+");
+        } else {
+            acted.unwrap_or_else(|e| panic!("{group}: {e:?}"));
+        }
+    }
+
+    for user in [reader.as_str(), writer.as_str()] {
+        let listed = db.listed(user).await;
+        assert!(listed.manageable(), "{user}: {:?}", listed.not_manageable);
+    }
+    assert!(db.listed(reader.as_str()).await.read_only);
+    crate::helpers::drop_owned_in_postgres(&mark_of(&db)).await;
+    crate::helpers::drop_owned_in_postgres(&format!("pgusers-readonly-{}", db.name)).await;
 }
