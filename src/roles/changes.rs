@@ -484,7 +484,7 @@ impl RoleManager {
         let code = code::find(tx, oid, &facts.protected, facts.version_num)
             .await
             .map_err(|e| refusal(facts, e, user))?;
-        if let Some(refused) = code::refusal(&code, user, &facts.protected) {
+        if let Some(refused) = code::refusal(&code, user) {
             return Err(refused);
         }
         Ok(oid)
@@ -524,12 +524,21 @@ impl RoleManager {
             .await
             .map_err(fail)?;
         // Made since the lock-out's look (by a call begun before it).
-        if let Some(refused) = code::refusal(&code, user, &facts.protected) {
+        if let Some(refused) = code::refusal(&code, user) {
             return Err(refused);
         }
         let moved = privileges::moved_tables(&*tx, oid).await.map_err(fail)?;
+        // Its routines stay "another role's code" once the protected user
+        // owns them, until a person reviews them.
+        let unreviewed: String = tx
+            .query(code::MARK_UNREVIEWED, &[&oid, &user])
+            .await
+            .map_err(fail)?
+            .iter()
+            .map(|row| row.get::<_, String>(0))
+            .collect();
         let statements = format!(
-            "{neutralise} REASSIGN OWNED BY {user} TO {protected};",
+            "{neutralise} {unreviewed} REASSIGN OWNED BY {user} TO {protected};",
             neutralise = code::neutralise(&code),
             user = ident(user),
             protected = ident(&facts.protected)

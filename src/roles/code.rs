@@ -39,8 +39,14 @@
 //! cast a foreign key's check converts the referencing column with. When
 //! such code is a function of a role other than the protected user or a
 //! superuser, the delete is refused ([`refusal`]) naming it, and what a
-//! person runs after reviewing it: handing the function to the protected
-//! user (`ALTER FUNCTION … OWNER TO`), which says it may run as it.
+//! person runs after reviewing it ([`review`]): handing the function to
+//! the protected user (`ALTER ROUTINE … OWNER TO`), which says it may run
+//! as it.
+//!
+//! A deleted user's routines move to the protected user commented as
+//! unreviewed ([`UNREVIEWED`]): until a person removes that comment they
+//! are still another role's code, so a later delete of a user whose table
+//! calls one is judged as if its maker still owned it.
 
 use deadpool_postgres::GenericClient;
 
@@ -309,8 +315,38 @@ pub(super) fn reached(d: &str) -> String {
 fn others(f: &str) -> String {
     format!(
         "({f}.pronamespace <> 'pg_catalog'::regnamespace
-          AND {f}.proowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)
+          AND ({f}.proowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)
+               OR starts_with(COALESCE(obj_description({f}.oid, 'pg_proc'), ''), '{UNREVIEWED}'))
           AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = {f}.proowner))"
+    )
+}
+
+/// How a deleted user's routines are told apart once the protected user
+/// owns them: their comment starts so (the routine's own comment, if any,
+/// follows). Until a person reviews one (removing that comment), it counts
+/// as another role's code: the protected user never wrote it.
+const UNREVIEWED: &str = "pgusers: unreviewed code of deleted user ";
+
+/// Statements commenting every routine of user `$1` (named `$2`) as
+/// unreviewed ([`UNREVIEWED`]), keeping its own comment after it; run
+/// before its routines move to the protected user.
+pub(super) const MARK_UNREVIEWED: &str = "
+    SELECT format('COMMENT ON ROUTINE %s IS %L;', p.oid::regprocedure,
+                  'pgusers: unreviewed code of deleted user ' || quote_ident($2::text)
+                  || COALESCE('; its comment was: ' || obj_description(p.oid, 'pg_proc'), ''))
+      FROM pg_proc p WHERE p.proowner = $1 ORDER BY p.oid";
+
+/// What a person runs once they have reviewed function `{f}` and trust it
+/// to run as the protected user (`$2`): hand it over, or, when a delete
+/// already did, remove the [`UNREVIEWED`] comment (putting its own back).
+fn review(f: &str) -> String {
+    format!(
+        "CASE WHEN {f}.proowner = (SELECT oid FROM pg_roles WHERE rolname = $2)
+              THEN format('COMMENT ON ROUTINE %s IS %s;', {f}.oid::regprocedure,
+                          COALESCE(quote_literal(substring(obj_description({f}.oid, 'pg_proc')
+                                                           FROM '; its comment was: (.*)$')),
+                                   'NULL'))
+              ELSE format('ALTER ROUTINE %s OWNER TO %I;', {f}.oid::regprocedure, $2::text) END"
     )
 }
 
@@ -324,18 +360,19 @@ fn calls_others_code() -> String {
     )
 }
 
-/// Rows `(source, function)` for the other roles' functions that the
+/// Rows `(source, function, review)` for the other roles' functions that the
 /// `pg_depend` rows `d` matching `filter` make PostgreSQL run, where
 /// `source` is the SQL expression naming the depender.
 fn others_code(source: &str, filter: &str) -> String {
     format!(
-        "SELECT {source} AS source, f.oid::regprocedure::text AS function
+        "SELECT {source} AS source, f.oid::regprocedure::text AS function, {review} AS review
            FROM pg_depend d
           CROSS JOIN LATERAL ({reached}) r(fn)
            JOIN pg_proc f ON f.oid = r.fn
           WHERE {filter} AND {others}",
         reached = reached("d"),
-        others = others("f")
+        others = others("f"),
+        review = review("f")
     )
 }
 
@@ -368,6 +405,7 @@ pub(super) async fn find(
     let reached = reached("d");
     let others_p = others("p");
     let others_f = others("f");
+    let review_f = review("f");
     let query = format!(
         "WITH RECURSIVE {TYPE_CODE}
          SELECT 'routine', pg_describe_object('pg_proc'::regclass, p.oid, 0),
@@ -480,7 +518,7 @@ pub(super) async fn find(
                          WHERE y.polrelid = c.oid AND {calls_others_code})
          UNION ALL
          SELECT DISTINCT 'unchangeable', pg_describe_object('pg_type'::regclass, r.rngtypid, 0),
-                f.oid::regprocedure::text, NULL::text, NULL::text[]
+                f.oid::regprocedure::text, {review_f}, NULL::text[]
            FROM pg_range r JOIN pg_type y ON y.oid = r.rngtypid
            JOIN pg_proc f ON f.oid IN (r.rngsubdiff, r.rngcanonical)
           WHERE (y.typowner = $1 OR f.proowner = $1) AND {others_f}
@@ -488,20 +526,20 @@ pub(super) async fn find(
          -- A column of its tables whose values are of such a range type
          -- (through domains, arrays and multiranges too): ANALYZE calls it.
          SELECT DISTINCT 'unchangeable', pg_describe_object('pg_class'::regclass, a.attrelid, a.attnum),
-                f.oid::regprocedure::text, NULL::text, NULL::text[]
+                f.oid::regprocedure::text, {review_f}, NULL::text[]
            FROM pg_attribute a
            JOIN pg_class c ON c.oid = a.attrelid
            JOIN type_code y ON y.type = a.atttypid AND y.kind = 'range'
            JOIN pg_proc f ON f.oid = y.fn
           WHERE c.relowner = $1 AND a.attnum > 0 AND NOT a.attisdropped AND {others_f}
          UNION ALL
-         SELECT DISTINCT 'unchangeable', x.source, x.function, NULL::text, NULL::text[]
+         SELECT DISTINCT 'unchangeable', x.source, x.function, x.review, NULL::text[]
            FROM ({partition_key} UNION ALL {exclusion}) x
          UNION ALL
          -- A foreign key's check runs as the referenced table's owner and
          -- converts the referencing column with its type's cast.
          SELECT DISTINCT 'unchangeable', pg_describe_object('pg_constraint'::regclass, k.oid, 0),
-                f.oid::regprocedure::text, NULL::text, NULL::text[]
+                f.oid::regprocedure::text, {review_f}, NULL::text[]
            FROM pg_constraint k
           CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS cols(fk_att, pk_att)
            JOIN pg_attribute fa ON fa.attrelid = k.conrelid AND fa.attnum = cols.fk_att
@@ -589,8 +627,9 @@ pub(super) fn neutralise(code: &[LeftCode]) -> String {
 
 /// Why `user` may not be deleted yet, when its `code` holds what pgusers
 /// cannot make safe ([`CodeKind::Unchangeable`]): each object, and what a
-/// person runs once they have reviewed the functions it calls.
-pub(super) fn refusal(code: &[LeftCode], user: &str, protected: &str) -> Option<super::RoleError> {
+/// person runs once they have reviewed the functions it calls ([`review`]:
+/// hand each to the protected user, or say a moved one is reviewed).
+pub(super) fn refusal(code: &[LeftCode], user: &str) -> Option<super::RoleError> {
     let unchangeable: Vec<&LeftCode> = code
         .iter()
         .filter(|c| c.kind == CodeKind::Unchangeable)
@@ -598,12 +637,13 @@ pub(super) fn refusal(code: &[LeftCode], user: &str, protected: &str) -> Option<
     if unchangeable.is_empty() {
         return None;
     }
-    let mut functions: Vec<&str> = unchangeable
+    // Each function's review statement ([`review`]), once.
+    let mut reviews: Vec<&str> = unchangeable
         .iter()
-        .filter_map(|c| c.target.as_deref())
+        .filter_map(|c| c.name.as_deref())
         .collect();
-    functions.sort_unstable();
-    functions.dedup();
+    reviews.sort_unstable();
+    reviews.dedup();
     Some(super::RoleError::CodeToReview {
         user: user.to_owned(),
         code: unchangeable
@@ -617,11 +657,7 @@ pub(super) fn refusal(code: &[LeftCode], user: &str, protected: &str) -> Option<
             })
             .collect::<Vec<_>>()
             .join("; "),
-        fix: functions
-            .iter()
-            .map(|f| format!("ALTER FUNCTION {f} OWNER TO {};", ident(protected)))
-            .collect::<Vec<_>>()
-            .join(" "),
+        fix: reviews.join(" "),
     })
 }
 

@@ -477,8 +477,7 @@ impl RoleManager {
             .map_err(fail)?;
         let refused = match changes::refuse_others_acting_as(&tx, &facts, name.as_str(), oid).await
         {
-            Ok(()) => code::refusal(&code, name.as_str(), &facts.protected)
-                .map(|refusal| refusal.to_string()),
+            Ok(()) => code::refusal(&code, name.as_str()).map(|refusal| refusal.to_string()),
             Err(refusal @ RoleError::ActedAsByOthers { .. }) => Some(refusal.to_string()),
             Err(other) => return Err(other),
         };

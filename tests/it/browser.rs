@@ -627,7 +627,7 @@ async fn every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there()
             let refused = page.visible("//*[@id='delete-refused']").await?;
             page.on_screen(&refused, "why it cannot be deleted").await?;
             ensure!(
-                refused.text().await?.contains("ALTER FUNCTION"),
+                refused.text().await?.contains("ALTER ROUTINE"),
                 "the refusal names the SQL to run"
             );
             ensure!(

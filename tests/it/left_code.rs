@@ -59,8 +59,8 @@ async fn a_range_type_whose_subtype_diff_is_the_users_stops_the_delete_until_rev
     assert!(message.contains("public.span"), "{message}");
     assert!(
         message.contains(&format!(
-            "ALTER FUNCTION public.gap(integer,integer) OWNER TO {};",
-            ident(&db.protected)
+            "ALTER ROUTINE public.gap(integer,integer) OWNER TO {};",
+            db.protected
         )),
         "{message}"
     );
@@ -106,7 +106,7 @@ async fn a_partition_key_an_exclusion_constraint_or_a_foreign_keys_cast_calling_
         let message = refused_for_review(&db, &writer, secret.expose()).await;
 
         assert!(
-            message.contains(&format!("ALTER FUNCTION {named} OWNER TO")),
+            message.contains(&format!("ALTER ROUTINE {named} OWNER TO")),
             "{what}: {message}"
         );
         run_fix(&db, &message).await;
@@ -293,7 +293,7 @@ async fn code_reached_through_a_type_or_an_operator_is_found_too() {
             Some(function) => {
                 let message = refused_for_review(&db, &leaver, secret.expose()).await;
                 assert!(
-                    message.contains(&format!("ALTER FUNCTION {function} OWNER TO")),
+                    message.contains(&format!("ALTER ROUTINE {function} OWNER TO")),
                     "{what}: {message}"
                 );
             }
@@ -348,5 +348,52 @@ async fn a_trigger_whose_when_uses_its_operator_is_disabled_and_a_partitioned_in
         db.count("SELECT count(*) FROM pg_class WHERE relname LIKE 'names%norm%' AND relkind IN ('i', 'I')")
             .await,
         0
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_users_code_stays_unreviewed_once_the_protected_user_owns_it() {
+    let db = test_db().await;
+    let (first, first_secret) = db.create_user("first_out", Access::ReadWrite).await;
+    db.run_as(
+        &first,
+        &first_secret,
+        "CREATE FUNCTION bucketed(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT $1 / 10';
+         COMMENT ON FUNCTION bucketed(int) IS 'groups by ten';",
+    )
+    .await;
+    let (second, second_secret) = db.create_user("second_out", Access::ReadWrite).await;
+    db.run_as(
+        &second,
+        &second_secret,
+        "CREATE TABLE indexed (x int);
+         CREATE INDEX indexed_bucketed ON indexed (public.bucketed(x));
+         CREATE TABLE parted (x int) PARTITION BY RANGE (public.bucketed(x));",
+    )
+    .await;
+    // The first user goes: its function is now the protected user's, but
+    // nobody reviewed it.
+    db.roles
+        .delete(&RoleName::from(first.clone()))
+        .await
+        .unwrap();
+
+    let message = refused_for_review(&db, &second, second_secret.expose()).await;
+
+    assert!(message.contains("public.bucketed(integer)"), "{message}");
+    assert!(
+        message.contains("COMMENT ON ROUTINE public.bucketed(integer) IS 'groups by ten';"),
+        "reviewing it puts its own comment back: {message}"
+    );
+    run_fix(&db, &message).await;
+    db.roles
+        .delete(&RoleName::from(second.clone()))
+        .await
+        .expect("reviewed, it runs as the protected user by decision");
+    assert_eq!(
+        db.count("SELECT count(*) FROM pg_class WHERE relname = 'indexed_bucketed'")
+            .await,
+        1,
+        "reviewed code is the protected user's own: its index stays"
     );
 }
