@@ -231,9 +231,6 @@ impl RoleManager {
                 privileges::grant_large_objects(&tx, &facts, user).await?;
             }
             Access::ReadOnly => {
-                // A new read-only user reads every table there is now, even
-                // those made by roles pgusers does not manage.
-                statements.push_str(&sql::readers_read_existing(&facts.readers));
                 statements.push_str(&format!(
                     "GRANT {} TO {};",
                     ident(&facts.readers),
@@ -242,6 +239,14 @@ impl RoleManager {
             }
         }
         tx.batch_execute(&statements).await.map_err(fail)?;
+        // What is in `public` now: a read-write user's share, and every
+        // table for a new read-only user, even those made by roles pgusers
+        // does not manage.
+        let existing = match access {
+            Access::ReadWrite => sql::OnExisting::writer(user),
+            Access::ReadOnly => sql::OnExisting::readers(&facts.readers),
+        };
+        privileges::grant_on_existing(&tx, &facts, &existing).await?;
         if access == Access::ReadWrite {
             privileges::check_read_write(&tx, &facts, user).await?;
         }
@@ -1072,7 +1077,6 @@ async fn ensure_readers_group(tx: &Transaction<'_>, facts: &Facts) -> Result<(),
                 facts.database
             ))
         ));
-        statements.push_str(&sql::readers_read_existing(&facts.readers));
     }
     statements.push_str(&format!(
         "GRANT CONNECT ON DATABASE {database} TO {readers};
@@ -1080,7 +1084,11 @@ async fn ensure_readers_group(tx: &Transaction<'_>, facts: &Facts) -> Result<(),
         database = ident(&facts.database)
     ));
     statements.push_str(&sql::readers_follow(&facts.protected, &facts.readers));
-    tx.batch_execute(&statements).await.map_err(fail)
+    tx.batch_execute(&statements).await.map_err(fail)?;
+    if exists.is_none() {
+        privileges::grant_on_existing(tx, facts, &sql::OnExisting::readers(&facts.readers)).await?;
+    }
+    Ok(())
 }
 
 async fn terminate_sessions(

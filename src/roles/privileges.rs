@@ -816,3 +816,75 @@ async fn large_objects_open(client: &impl GenericClient, facts: &Facts) -> Resul
         (false, false) => Open::None,
     })
 }
+
+/// How long a new user's grant waits for one table another transaction
+/// holds (an `ALTER TABLE` left open), before going on without it.
+const GRANT_WAIT: &str = "1s";
+
+/// Grants `grants` on every table and sequence in `public` now, without
+/// letting another session hold the change up: at once when it can, else
+/// one object at a time, each waiting [`GRANT_WAIT`] at most; an object
+/// another transaction holds longer is skipped, logged, and returned
+/// (`regclass` text). The doctor finds what was skipped, and its Fix
+/// grants it.
+pub(super) async fn grant_on_existing(
+    tx: &impl GenericClient,
+    facts: &Facts,
+    grants: &super::sql::OnExisting,
+) -> Result<Vec<String>, RoleError> {
+    let fail = |e| refusal(facts, e, &grants.grantee);
+    let waiting = |e: &tokio_postgres::Error| e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE);
+    let all = tx
+        .batch_execute(&format!(
+            "SAVEPOINT existing; SET LOCAL lock_timeout = '{GRANT_WAIT}'; {}",
+            grants.on_all()
+        ))
+        .await;
+    let mut skipped = Vec::new();
+    match all {
+        Ok(()) => {}
+        Err(error) if waiting(&error) => {
+            tx.batch_execute("ROLLBACK TO SAVEPOINT existing")
+                .await
+                .map_err(fail)?;
+            let objects = tx
+                .query(
+                    "SELECT c.oid::regclass::text, c.relkind = 'S' FROM pg_class c
+                      WHERE c.relnamespace = 'public'::regnamespace
+                        AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+                      ORDER BY c.oid",
+                    &[],
+                )
+                .await
+                .map_err(fail)?;
+            for object in &objects {
+                let name: String = object.get(0);
+                let one = tx
+                    .batch_execute(&format!(
+                        "SAVEPOINT one; SET LOCAL lock_timeout = '{GRANT_WAIT}'; {}",
+                        grants.on_one(&name, object.get(1))
+                    ))
+                    .await;
+                match one {
+                    Ok(()) => {}
+                    Err(error) if waiting(&error) => {
+                        tx.batch_execute("ROLLBACK TO SAVEPOINT one")
+                            .await
+                            .map_err(fail)?;
+                        skipped.push(name);
+                    }
+                    Err(error) => return Err(fail(error)),
+                }
+            }
+        }
+        Err(error) => return Err(fail(error)),
+    }
+    tx.batch_execute("SET LOCAL lock_timeout = '10s'")
+        .await
+        .map_err(fail)?;
+    if !skipped.is_empty() {
+        tracing::warn!(grantee = %grants.grantee, objects = %skipped.join(", "),
+            "other transactions held these: granted the rest; the access doctor finds and fixes these");
+    }
+    Ok(skipped)
+}

@@ -53,9 +53,9 @@ pub(crate) fn code_privileges(version_num: i32) -> &'static [&'static str] {
 }
 
 /// The default user's grants from the product guide, for `user` on
-/// `database`, but for what runs code ([`code_privileges`]): on the tables
-/// and sequences of `public` now, and on those `protected` makes there
-/// from now on.
+/// `database`, but for what runs code ([`code_privileges`]): on the
+/// database, schema `public`, and the tables and sequences `protected`
+/// makes there from now on. Those there now: [`OnExisting::writer`].
 pub(crate) fn read_write_grants(user: &str, database: &str, protected: &str) -> String {
     let (user, database, protected) = (ident(user), ident(database), ident(protected));
     let tables = WRITER_TABLE_PRIVILEGES.join(", ");
@@ -63,11 +63,59 @@ pub(crate) fn read_write_grants(user: &str, database: &str, protected: &str) -> 
     format!(
         "GRANT CREATE ON SCHEMA public TO {user};
          GRANT ALL PRIVILEGES ON DATABASE {database} TO {user};
-         GRANT {tables} ON ALL TABLES IN SCHEMA public TO {user};
-         GRANT {sequences} ON ALL SEQUENCES IN SCHEMA public TO {user};
          ALTER DEFAULT PRIVILEGES FOR USER {protected} IN SCHEMA public GRANT {tables} ON TABLES TO {user};
          ALTER DEFAULT PRIVILEGES FOR USER {protected} IN SCHEMA public GRANT {sequences} ON SEQUENCES TO {user};"
     )
+}
+
+/// Privileges for a role on the tables and sequences in `public` now.
+pub(crate) struct OnExisting {
+    pub(crate) grantee: String,
+    tables: String,
+    sequences: String,
+}
+
+impl OnExisting {
+    /// A read-write user's ([`WRITER_TABLE_PRIVILEGES`]).
+    pub(crate) fn writer(user: &str) -> Self {
+        Self {
+            grantee: user.to_owned(),
+            tables: WRITER_TABLE_PRIVILEGES.join(", "),
+            sequences: WRITER_SEQUENCE_PRIVILEGES.join(", "),
+        }
+    }
+
+    /// The readers group's: reading.
+    pub(crate) fn readers(group: &str) -> Self {
+        Self {
+            grantee: group.to_owned(),
+            tables: "SELECT".to_owned(),
+            sequences: "SELECT".to_owned(),
+        }
+    }
+
+    /// On all of them, in two statements.
+    pub(crate) fn on_all(&self) -> String {
+        let grantee = ident(&self.grantee);
+        format!(
+            "GRANT {} ON ALL TABLES IN SCHEMA public TO {grantee};
+             GRANT {} ON ALL SEQUENCES IN SCHEMA public TO {grantee};",
+            self.tables, self.sequences
+        )
+    }
+
+    /// On one, named as `regclass` text; `sequence` says which kind.
+    pub(crate) fn on_one(&self, name: &str, sequence: bool) -> String {
+        let (kind, privileges) = if sequence {
+            ("SEQUENCE", &self.sequences)
+        } else {
+            ("TABLE", &self.tables)
+        };
+        format!(
+            "GRANT {privileges} ON {kind} {name} TO {};",
+            ident(&self.grantee)
+        )
+    }
 }
 
 /// Puts pgusers' mark on `users` (quoted, comma-separated): membership of
@@ -89,15 +137,6 @@ pub(crate) fn readers_follow(creator: &str, readers: &str) -> String {
     format!(
         "ALTER DEFAULT PRIVILEGES FOR ROLE {creator} IN SCHEMA public GRANT SELECT ON TABLES TO {readers};
          ALTER DEFAULT PRIVILEGES FOR ROLE {creator} IN SCHEMA public GRANT SELECT ON SEQUENCES TO {readers};"
-    )
-}
-
-/// Lets `readers` read every table and sequence in `public` now.
-pub(crate) fn readers_read_existing(readers: &str) -> String {
-    let readers = ident(readers);
-    format!(
-        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {readers};
-         GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO {readers};"
     )
 }
 

@@ -212,8 +212,11 @@ async fn keep_mark_empty(tx: &impl GenericClient, facts: &Facts) -> Result<(), R
     for revoke in &revokes {
         // One at a time, each in a savepoint: only the grantor (or a role
         // acting for the owner, or with ADMIN OPTION) may.
+        // A short wait: a session holding the object holds nothing up.
         if tx
-            .batch_execute(&format!("SAVEPOINT mark_grant; {revoke}"))
+            .batch_execute(&format!(
+                "SAVEPOINT mark_grant; SET LOCAL lock_timeout = '1s'; {revoke}"
+            ))
             .await
             .is_err()
         {
@@ -224,6 +227,11 @@ async fn keep_mark_empty(tx: &impl GenericClient, facts: &Facts) -> Result<(), R
         } else {
             tracing::warn!(mark = %facts.mark, statement = %revoke, "the mark role was given something: taken back");
         }
+    }
+    if !revokes.is_empty() {
+        tx.batch_execute("SET LOCAL lock_timeout = '10s'")
+            .await
+            .map_err(fail)?;
     }
     Ok(())
 }

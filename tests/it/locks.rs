@@ -375,3 +375,69 @@ async fn a_backup_holding_the_users_table_is_named_never_ended() {
     assert_eq!(db.listed(victim.as_str()).await.connection_limit, None);
     dump.batch_execute("COMMIT").await.unwrap();
 }
+
+#[tokio::test]
+async fn a_migration_left_open_on_a_table_holds_no_create_up_and_the_doctor_fixes_the_rest() {
+    let db = test_db().await;
+    let migration = db.connect_as_protected().await;
+    migration
+        .batch_execute("CREATE TABLE orders (v int); CREATE TABLE customers (v int);")
+        .await
+        .unwrap();
+    migration
+        .batch_execute("BEGIN; ALTER TABLE orders ADD COLUMN note text;")
+        .await
+        .unwrap();
+    let started = Instant::now();
+
+    let (writer, _) = db.create_user("during", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("during_ro", Access::ReadOnly).await;
+
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "the creates waited {:?}",
+        started.elapsed()
+    );
+    let holds = |user: &str, table: &str, privilege: &str| {
+        format!("SELECT has_table_privilege('{user}', '{table}', '{privilege}')::int::bigint")
+    };
+    assert_eq!(
+        db.count(&holds(writer.as_str(), "customers", "INSERT"))
+            .await,
+        1
+    );
+    assert_eq!(
+        db.count(&holds(
+            &format!("pgusers-readonly-{}", db.name),
+            "customers",
+            "SELECT"
+        ))
+        .await,
+        1
+    );
+    migration.batch_execute("COMMIT").await.unwrap();
+    // What the open migration held, the doctor finds and its Fix grants.
+    let found = db.roles.check_access().await.unwrap();
+    let keys: Vec<&str> = found.iter().map(|f| f.key.as_str()).collect();
+    assert!(
+        keys.contains(&format!("read-write:{writer}").as_str()),
+        "{keys:?}"
+    );
+    assert!(keys.contains(&"unreadable:public.orders"), "{keys:?}");
+    for key in [
+        format!("read-write:{writer}"),
+        "unreadable:public.orders".to_owned(),
+    ] {
+        db.roles.fix_access(&key).await.unwrap().expect("fixed");
+    }
+    assert_eq!(
+        db.count(&holds(writer.as_str(), "orders", "INSERT")).await,
+        1
+    );
+    db.connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap()
+        .batch_execute("SELECT * FROM orders")
+        .await
+        .expect("the reader reads it after the Fix");
+}
