@@ -817,14 +817,19 @@ async fn large_objects_open(client: &impl GenericClient, facts: &Facts) -> Resul
     })
 }
 
-/// How long a new user's grant waits for one table another transaction
-/// holds (an `ALTER TABLE` left open), before going on without it.
+/// How long a new user's grant on all of `public` waits for a table
+/// another transaction holds (an `ALTER TABLE` left open), before granting
+/// one object at a time.
 const GRANT_WAIT: &str = "1s";
+
+/// How long granting one object at a time may wait in all; past it, each
+/// object another transaction holds is skipped at once.
+const GRANT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Grants `grants` on every table and sequence in `public` now, without
 /// letting another session hold the change up: at once when it can, else
-/// one object at a time, each waiting [`GRANT_WAIT`] at most; an object
-/// another transaction holds longer is skipped, logged, and returned
+/// one object at a time, all of them waiting [`GRANT_DEADLINE`] at most;
+/// an object another transaction holds longer is skipped, logged, and returned
 /// (`regclass` text). The doctor finds what was skipped, and its Fix
 /// grants it.
 pub(super) async fn grant_on_existing(
@@ -857,11 +862,20 @@ pub(super) async fn grant_on_existing(
                 )
                 .await
                 .map_err(fail)?;
+            // One deadline for them all: many held objects must not hold
+            // the change (and the server-wide change lock) for long.
+            let deadline = std::time::Instant::now() + GRANT_DEADLINE;
             for object in &objects {
                 let name: String = object.get(0);
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                let wait = left.clamp(
+                    std::time::Duration::from_millis(10),
+                    std::time::Duration::from_secs(1),
+                );
                 let one = tx
                     .batch_execute(&format!(
-                        "SAVEPOINT one; SET LOCAL lock_timeout = '{GRANT_WAIT}'; {}",
+                        "SAVEPOINT one; SET LOCAL lock_timeout = '{}ms'; {}",
+                        wait.as_millis(),
                         grants.on_one(&name, object.get(1))
                     ))
                     .await;

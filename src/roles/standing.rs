@@ -343,7 +343,10 @@ pub(super) const RESTRICTIONS: &str = concat!("
                 WHERE o.dbid = s.dbid AND o.classid = s.classid AND o.objid = s.objid
                   AND o.objsubid = 0 AND o.deptype = 'o'
                   AND o.refclassid = 'pg_authid'::regclass
-                  AND g.rolcanlogin AND g.rolname <> current_user
+                  -- (or by this database's readers group or mark role,
+                  -- which any of their members may act as before 16)
+                  AND (g.oid = (SELECT oid FROM readers) OR g.oid = (SELECT oid FROM mark)
+                       OR (g.rolcanlogin AND g.rolname <> current_user
                   AND NOT (g.rolsuper OR g.rolcreaterole OR g.rolcreatedb
                            OR g.rolreplication OR g.rolbypassrls)
                   AND NOT EXISTS (SELECT 1 FROM pg_database od WHERE od.datdba = g.oid)
@@ -352,7 +355,7 @@ pub(super) const RESTRICTIONS: &str = concat!("
                                   AND h.refobjid = g.oid AND h.dbid = (SELECT oid FROM facts))
                        OR EXISTS (SELECT 1 FROM pg_auth_members m
                                    WHERE m.member = g.oid
-                                     AND m.roleid = (SELECT oid FROM readers)))))
+                                     AND m.roleid = (SELECT oid FROM readers)))))))
        GROUP BY s.refobjid
   ),
   -- Server-wide objects a role owns or holds privileges on: parameters

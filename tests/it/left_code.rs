@@ -234,7 +234,7 @@ async fn what_others_may_attach_to_its_tables_is_revoked_and_their_triggers_ther
 async fn code_reached_through_a_type_or_an_operator_is_found_too() {
     // Each: what the leaving user (and, first, a peer) makes, and the
     // function a refusal must name; None when the code is neutralised.
-    let cases: [(&str, &str, &str, Option<&str>); 5] = [
+    let cases: [(&str, &str, &str, Option<&str>); 6] = [
         (
             "another role's range type in a column of its table",
             "CREATE FUNCTION peer_gap(int, int) RETURNS float8 LANGUAGE sql IMMUTABLE
@@ -279,6 +279,18 @@ async fn code_reached_through_a_type_or_an_operator_is_found_too() {
              CREATE DOMAIN outer_okay AS int CHECK ((VALUE::inner_okay) IS NOT NULL);",
             "CREATE TABLE measured (x int);
              CREATE INDEX measured_okay ON measured (((x::outer_okay)::int));",
+            None,
+        ),
+        (
+            "an index casting to a domain whose check makes a row with a checked column",
+            "CREATE FUNCTION peer_row(int) RETURNS boolean LANGUAGE sql IMMUTABLE
+                 AS 'SELECT $1 > 0';
+             CREATE DOMAIN row_okay AS int CHECK (peer_row(VALUE));
+             CREATE TABLE checked_row (x row_okay);
+             CREATE DOMAIN via_row AS int
+                 CHECK ((('(' || VALUE || ')')::checked_row) IS NOT NULL);",
+            "CREATE TABLE measured (x int);
+             CREATE INDEX measured_okay ON measured (((x::via_row)::int));",
             None,
         ),
     ];

@@ -441,3 +441,41 @@ async fn a_migration_left_open_on_a_table_holds_no_create_up_and_the_doctor_fixe
         .await
         .expect("the reader reads it after the Fix");
 }
+
+#[tokio::test]
+async fn many_tables_held_at_once_hold_a_create_up_two_seconds_at_most() {
+    let db = test_db().await;
+    let (holder, holder_secret) = db.create_user("holder_of_many", Access::ReadWrite).await;
+    let tables: Vec<String> = (1..=8).map(|n| format!("held_{n}")).collect();
+    db.run_as(
+        &holder,
+        &holder_secret,
+        &tables
+            .iter()
+            .map(|t| format!("CREATE TABLE {t} (v int);"))
+            .collect::<String>(),
+    )
+    .await;
+    let session = db
+        .connect_as(holder.as_str(), holder_secret.expose())
+        .await
+        .unwrap();
+    session.batch_execute("BEGIN").await.unwrap();
+    for table in &tables {
+        session
+            .batch_execute(&format!("ALTER TABLE {table} ADD COLUMN w int"))
+            .await
+            .unwrap();
+    }
+
+    for access in [Access::ReadOnly, Access::ReadWrite] {
+        let started = Instant::now();
+        db.create_user("meanwhile", access).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{access:?}: {:?}",
+            started.elapsed()
+        );
+    }
+    session.batch_execute("ROLLBACK").await.unwrap();
+}

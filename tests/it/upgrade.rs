@@ -588,10 +588,14 @@ async fn what_a_member_makes_as_the_mark_or_the_readers_in_another_database_ties
         .await
         .unwrap();
     for group in [mark_of(&db), format!("pgusers-readonly-{}", db.name)] {
+        // Default privileges naming another user make an object of the
+        // group's there, with a grant to that user.
         let acted = elsewhere
             .batch_execute(&format!(
-                "SET ROLE {}; ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC; RESET ROLE;",
-                ident(&group)
+                "SET ROLE {}; ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC, {};
+                 RESET ROLE;",
+                ident(&group),
+                ident(writer.as_str())
             ))
             .await;
         if db.version_num().await >= 160_000 && group == mark_of(&db) {
