@@ -293,6 +293,17 @@ pub struct Settings {
     )]
     pub public_host: Option<String>,
 
+    /// The `sslmode` the connection URLs pgusers shows to applications
+    /// carry (disable, allow, prefer, require, verify-ca, verify-full).
+    /// Default: the one DATABASE_URL names, if any.
+    #[arg(
+        long,
+        env = "PGUSERS_CLIENT_SSLMODE",
+        global = true,
+        value_name = "SSLMODE"
+    )]
+    pub client_sslmode: Option<String>,
+
     /// The protected default user. Default: the managed database's owner.
     #[arg(long, env = "PGUSERS_PROTECTED_USER", global = true)]
     pub protected_user: Option<String>,

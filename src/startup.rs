@@ -15,6 +15,8 @@ use anyhow::{Context, bail};
 use rand::RngExt;
 use tokio_postgres::Config;
 
+use crate::db::Conninfo;
+
 use crate::config::Settings;
 use crate::domain::OperatorPassword;
 use crate::domain::{DatabaseId, RoleName, visible};
@@ -326,12 +328,23 @@ impl Target {
             .map(crate::domain::PublicAddress::parse)
             .transpose()
             .map_err(|e| TargetError::Settings(format!("PGUSERS_PUBLIC_HOST: {e}").into()))?;
+        let client_ssl_mode = settings
+            .client_sslmode
+            .as_deref()
+            .map(crate::registry::file::parse_ssl_mode)
+            .transpose()
+            .map_err(|e| TargetError::Settings(format!("PGUSERS_CLIENT_SSLMODE: {e}").into()))?;
         if let Some(path) = &settings.config {
-            if settings.database_url.is_some() || protected.is_some() || public.is_some() {
+            if settings.database_url.is_some()
+                || protected.is_some()
+                || public.is_some()
+                || client_ssl_mode.is_some()
+            {
                 return Err(TargetError::Settings(
                     "PGUSERS_CONFIG lists the databases: DATABASE_URL, \
-                     PGUSERS_PROTECTED_USER and PGUSERS_PUBLIC_HOST must not be set with it \
-                     (give each database its url, protected_user and public_host in the file)."
+                     PGUSERS_PROTECTED_USER, PGUSERS_PUBLIC_HOST and PGUSERS_CLIENT_SSLMODE \
+                     must not be set with it (give each database its url, protected_user, \
+                     public_host and client_sslmode in the file)."
                         .into(),
                 ));
             }
@@ -353,6 +366,7 @@ impl Target {
                     protected,
                     "DATABASE_URL",
                     public,
+                    client_ssl_mode,
                 )],
                 embedded: None,
             });
@@ -369,10 +383,11 @@ impl Target {
             protected.or_else(|| RoleName::parse(&embedded.provisioned.protected_user).ok());
         Ok(Self {
             databases: vec![DatabaseSettings::single(
-                embedded.admin_config(),
+                embedded.admin_config().into(),
                 protected,
                 EMBEDDED_SETTINGS,
                 public,
+                client_ssl_mode,
             )],
             embedded: Some(embedded),
         })
@@ -406,6 +421,10 @@ impl Target {
                                 port,
                             )
                         }
+                        None => roles,
+                    };
+                    let roles = match database.client_ssl_mode {
+                        Some(mode) => roles.with_client_ssl_mode(mode),
                         None => roles,
                     };
                     ManagedDatabase {
@@ -448,7 +467,7 @@ impl Target {
                 if let Some(managed) = self
                     .databases
                     .iter()
-                    .find(|database| same_database(&config, &database.admin))
+                    .find(|database| same_database(config.config(), database.admin.config()))
                 {
                     bail!(
                         "PGUSERS_STATE_URL points at the managed database \"{}\": the \
@@ -466,17 +485,19 @@ impl Target {
                  down with it"
             ),
             None => {
-                let mut config = first.admin.clone();
                 let managed_here = |name: &str| {
                     self.databases.iter().any(|database| {
-                        same_server(&database.admin, &first.admin)
-                            && crate::db::database_name(&database.admin) == Some(name)
+                        same_server(database.admin.config(), first.admin.config())
+                            && crate::db::database_name(database.admin.config()) == Some(name)
                     })
                 };
-                config.dbname(if managed_here("pgusers") {
-                    "pgusers_state"
-                } else {
-                    "pgusers"
+                let config = first.admin.clone().map_config(|mut config| {
+                    config.dbname(if managed_here("pgusers") {
+                        "pgusers_state"
+                    } else {
+                        "pgusers"
+                    });
+                    config
                 });
                 let create = state_use != StateUse::Record;
                 (config, create.then(|| first.admin.clone()))
@@ -519,7 +540,7 @@ impl Target {
     }
 
     fn describe_one(&self, database: &DatabaseSettings) -> String {
-        let name = crate::db::database_name(&database.admin).unwrap_or("?");
+        let name = crate::db::database_name(database.admin.config()).unwrap_or("?");
         let mut text = format!("database \"{}\"", visible(name));
         if database.id.as_str() != name {
             text.push_str(&format!(" (ID {})", database.id));
@@ -560,12 +581,13 @@ impl Target {
 impl DatabaseSettings {
     /// The one database of `DATABASE_URL` or the embedded cluster.
     fn single(
-        admin: Config,
+        admin: Conninfo,
         protected: Option<RoleName>,
         setting: &str,
         public: Option<crate::domain::PublicAddress>,
+        client_ssl_mode: Option<crate::domain::SslMode>,
     ) -> Self {
-        let id = DatabaseId::for_single(crate::db::database_name(&admin));
+        let id = DatabaseId::for_single(crate::db::database_name(admin.config()));
         Self {
             name: id.to_string(),
             id,
@@ -573,6 +595,7 @@ impl DatabaseSettings {
             protected,
             setting: setting.to_owned(),
             public,
+            client_ssl_mode,
         }
     }
 }
@@ -646,6 +669,7 @@ mod tests {
                 crate::db::parse_config(url).unwrap(),
                 None,
                 "DATABASE_URL",
+                None,
                 None,
             )],
             embedded: None,

@@ -4,7 +4,7 @@ use super::{CliError, emit, table};
 use crate::registry::{ManagedDatabase, Registry};
 use crate::roles::RoleError;
 
-const COLUMNS: [&str; 7] = [
+const COLUMNS: [&str; 8] = [
     "ID",
     "NAME",
     "STATE",
@@ -12,6 +12,7 @@ const COLUMNS: [&str; 7] = [
     "USERS",
     "HOST",
     "PORT",
+    "TLS",
 ];
 
 /// The one database: its row, how to connect, and which administrator
@@ -75,6 +76,7 @@ pub async fn list_all(registry: &Registry) -> Result<(), CliError> {
 async fn row(database: &ManagedDatabase) -> Result<Vec<String>, RoleError> {
     let connection = database.roles.connection_details().await?;
     let users = database.roles.count().await?;
+    let security = database.roles.connection_security().await?;
     Ok(vec![
         database.id.to_string(),
         database.name.clone(),
@@ -83,6 +85,7 @@ async fn row(database: &ManagedDatabase) -> Result<Vec<String>, RoleError> {
         users.to_string(),
         connection.host.to_string(),
         connection.port.to_string(),
+        security.short().to_owned(),
     ])
 }
 
@@ -102,6 +105,7 @@ fn down_row(database: &ManagedDatabase, failure: &CliError) -> Vec<String> {
         "-".to_owned(),
         host.to_string(),
         port.to_string(),
+        "-".to_owned(),
     ]
 }
 
@@ -109,6 +113,8 @@ fn down_row(database: &ManagedDatabase, failure: &CliError) -> Vec<String> {
 async fn details(database: &ManagedDatabase) -> Result<String, RoleError> {
     let connection = database.roles.connection_details().await?;
     let mut text = format!("Connection URL (add the password): {}\n", connection.url());
+    let security = database.roles.connection_security().await?;
+    text.push_str(&format!("pgusers' connection: {security}\n"));
     let admin = database.roles.admin_kind().await?;
     text.push_str(&format!("Administrator: {admin}.\n"));
     for sentence in admin.consequences() {

@@ -19,6 +19,64 @@ impl fmt::Display for Host {
     }
 }
 
+/// libpq's `sslmode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SslMode {
+    /// Never TLS.
+    Disable,
+    /// Without TLS first; with TLS (unchecked) if the server refuses that.
+    Allow,
+    /// With TLS when the server offers it; without, if it does not, or if
+    /// the TLS connection fails (its handshake, or the server's refusal).
+    #[default]
+    Prefer,
+    /// TLS or nothing; the certificate is checked against a CA only when
+    /// one is given (libpq's compatibility rule).
+    Require,
+    /// TLS, and a certificate a trusted CA signed.
+    VerifyCa,
+    /// TLS, a certificate a trusted CA signed, for the host name connected to.
+    VerifyFull,
+}
+
+impl SslMode {
+    pub const VALUES: &'static str = "disable, allow, prefer, require, verify-ca or verify-full";
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "disable" => Self::Disable,
+            "allow" => Self::Allow,
+            "prefer" => Self::Prefer,
+            "require" => Self::Require,
+            "verify-ca" => Self::VerifyCa,
+            "verify-full" => Self::VerifyFull,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disable => "disable",
+            Self::Allow => "allow",
+            Self::Prefer => "prefer",
+            Self::Require => "require",
+            Self::VerifyCa => "verify-ca",
+            Self::VerifyFull => "verify-full",
+        }
+    }
+
+    /// Whether a connection without TLS is refused.
+    pub fn requires_tls(self) -> bool {
+        matches!(self, Self::Require | Self::VerifyCa | Self::VerifyFull)
+    }
+}
+
+impl fmt::Display for SslMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How to connect to the managed database as one of its users: everything
 /// but the password, which pgusers never keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +85,9 @@ pub struct ConnectionDetails {
     pub port: u16,
     pub database: String,
     pub user: String,
+    /// The `sslmode` clients should use (pgusers' own, or the one the
+    /// settings name); none for a Unix socket or when nothing was said.
+    pub ssl_mode: Option<SslMode>,
 }
 
 impl ConnectionDetails {
@@ -51,8 +112,12 @@ impl ConnectionDetails {
             Host::Socket(dir) => percent_encode(&dir.to_string_lossy()),
         };
         let password = password.map_or_else(String::new, |p| format!(":{}", percent_encode(p)));
+        let query = match (&self.host, self.ssl_mode) {
+            (Host::Tcp(_), Some(mode)) => format!("?sslmode={mode}"),
+            _ => String::new(),
+        };
         format!(
-            "postgresql://{}{password}@{host}:{}/{}",
+            "postgresql://{}{password}@{host}:{}/{}{query}",
             percent_encode(&self.user),
             self.port,
             percent_encode(&self.database)
@@ -151,7 +216,21 @@ mod tests {
             port: 5433,
             database: "my_app".into(),
             user: "my_app".into(),
+            ssl_mode: None,
         }
+    }
+
+    #[test]
+    fn a_url_carries_the_sslmode_over_tcp_and_not_over_a_socket() {
+        let mut tcp = details(Host::Tcp("db.example".into()));
+        tcp.ssl_mode = Some(SslMode::VerifyFull);
+        assert_eq!(
+            tcp.url(),
+            "postgresql://my_app@db.example:5433/my_app?sslmode=verify-full"
+        );
+        let mut socket = details(Host::Socket("/run/pg".into()));
+        socket.ssl_mode = Some(SslMode::Require);
+        assert!(!socket.url().contains("sslmode"), "{}", socket.url());
     }
 
     #[test]

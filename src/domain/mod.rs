@@ -17,7 +17,9 @@ mod trusted_proxies;
 mod username;
 
 pub use api_token::{ApiToken, TokenError, TokenId, TokenIdError, TokenLabel, TokenLabelError};
-pub use connection::{ConnectionDetails, Host, PublicAddress, PublicAddressError, percent_encode};
+pub use connection::{
+    ConnectionDetails, Host, PublicAddress, PublicAddressError, SslMode, percent_encode,
+};
 pub use database_id::{DATABASE_ID_MAX, DatabaseId, DatabaseIdError};
 pub use display::{count, is_hidden, terminal_safe_json, thousands, visible, visible_lines};
 pub use limits::{

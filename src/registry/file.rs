@@ -7,6 +7,7 @@
 //! url = "postgres://master:…@db1.internal:5432/billing"
 //! protected_user = "billing"     # default: the database's owner
 //! public_host = "db1.example.com:5432"  # where clients connect; default: url's host and port
+//! client_sslmode = "verify-full" # in the URLs shown to clients; default: url's sslmode
 //! ```
 //!
 //! The file holds secrets: no message quotes a line of it, only its line
@@ -36,6 +37,7 @@ struct Entry {
     url: String,
     protected_user: Option<String>,
     public_host: Option<String>,
+    client_sslmode: Option<String>,
 }
 
 /// Reads and checks the registry file at `path`. A failure to read it
@@ -107,6 +109,12 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<DatabaseSettings>, String> 
                 .map(crate::domain::PublicAddress::parse)
                 .transpose()
                 .map_err(|e| format!("{origin}, database \"{id}\": public_host: {e}"))?;
+            let client_ssl_mode = entry
+                .client_sslmode
+                .as_deref()
+                .map(parse_ssl_mode)
+                .transpose()
+                .map_err(|e| format!("{origin}, database \"{id}\": client_sslmode: {e}"))?;
             Ok(DatabaseSettings {
                 id,
                 name,
@@ -114,9 +122,16 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<DatabaseSettings>, String> 
                 protected,
                 setting,
                 public,
+                client_ssl_mode,
             })
         })
         .collect()
+}
+
+/// An `sslmode` for clients, named as libpq names them.
+pub fn parse_ssl_mode(text: &str) -> Result<crate::domain::SslMode, String> {
+    crate::domain::SslMode::parse(text.trim())
+        .ok_or_else(|| format!("not an sslmode; use {}.", crate::domain::SslMode::VALUES))
 }
 
 /// A parser's message without the values it quotes ("invalid type: string
@@ -175,14 +190,14 @@ url = "host=/run/pg port=5433 user=admin password=s3cret-two dbname=crm"
         assert_eq!(databases.len(), 2);
         assert_eq!(databases[0].id.as_str(), "billing");
         assert_eq!(databases[0].name, "Billing (production)");
-        assert_eq!(databases[0].admin.get_dbname(), Some("billing"));
+        assert_eq!(databases[0].admin.config().get_dbname(), Some("billing"));
         assert_eq!(
             databases[0].protected.as_ref().map(RoleName::as_str),
             Some("billing_owner")
         );
         assert_eq!(databases[1].name, "crm", "the name defaults to the ID");
         assert_eq!(databases[1].protected, None);
-        assert_eq!(databases[1].admin.get_ports(), &[5433]);
+        assert_eq!(databases[1].admin.config().get_ports(), &[5433]);
     }
 
     #[test]

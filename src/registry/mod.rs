@@ -9,9 +9,8 @@
 
 pub mod file;
 
-use tokio_postgres::Config;
-
-use crate::domain::{DatabaseId, RoleName, visible};
+use crate::db::Conninfo;
+use crate::domain::{DatabaseId, RoleName, SslMode, visible};
 use crate::roles::RoleManager;
 
 /// The administrator connections each database's pool holds at most.
@@ -23,7 +22,7 @@ pub struct DatabaseSettings {
     /// Shown in pages and lists; the ID when not configured.
     pub name: String,
     /// Administrator connection (a secret: never shown).
-    pub admin: Config,
+    pub admin: Conninfo,
     pub protected: Option<RoleName>,
     /// What to fix when the connection is refused, in words
     /// (`DATABASE_URL`, or the entry of the registry file).
@@ -31,6 +30,9 @@ pub struct DatabaseSettings {
     /// Where clients reach the server, when not where pgusers connects
     /// (`PGUSERS_PUBLIC_HOST`, or the entry's `public_host`).
     pub public: Option<crate::domain::PublicAddress>,
+    /// The `sslmode` for clients, when not pgusers' own (`PGUSERS_CLIENT_SSLMODE`,
+    /// or the entry's `client_sslmode`).
+    pub client_ssl_mode: Option<SslMode>,
 }
 
 /// One managed database.

@@ -69,6 +69,8 @@ use serde::Serialize;
 use tokio::sync::OnceCell;
 use tokio_postgres::Config;
 
+use crate::db::Conninfo;
+
 use crate::domain::{ConnectionDetails, Host, RoleName};
 use standing::RESTRICTIONS;
 
@@ -197,6 +199,10 @@ pub struct RoleManager {
     admin_kind: OnceCell<AdminKind>,
     /// Where clients reach the server, shown with the connection details.
     address: (Host, u16),
+    /// The `sslmode` the connection URIs shown to clients carry.
+    client_ssl_mode: Option<crate::domain::SslMode>,
+    /// pgusers' own TLS settings, to say what its connection checks.
+    tls: crate::db::tls::TlsSettings,
 }
 
 /// The current database, its owner, the protected user (`$1` when
@@ -276,11 +282,13 @@ struct Facts {
 /// values, and the list's query takes PostgreSQL about 7 ms to plan at ten
 /// thousand roles, more than it takes to run; by default PostgreSQL would
 /// plan it again at every call.
-pub fn admin_config(config: Config) -> Config {
-    crate::db::with_session_options(
-        config,
-        "-c search_path=pg_catalog,pg_temp -c jit=off -c plan_cache_mode=force_generic_plan",
-    )
+pub fn admin_config(conninfo: Conninfo) -> Conninfo {
+    conninfo.map_config(|config| {
+        crate::db::with_session_options(
+            config,
+            "-c search_path=pg_catalog,pg_temp -c jit=off -c plan_cache_mode=force_generic_plan",
+        )
+    })
 }
 
 /// The first host and port of a configuration, with libpq's defaults.
@@ -298,12 +306,19 @@ fn client_address(config: &Config) -> (Host, u16) {
 impl RoleManager {
     /// A manager over a pool of at most `pool_size` administrator
     /// connections made with `config` (through [`admin_config`], always).
-    pub fn new(config: Config, pool_size: usize, protected: Option<RoleName>) -> Self {
-        let address = client_address(&config);
+    pub fn new(
+        conninfo: impl Into<Conninfo>,
+        pool_size: usize,
+        protected: Option<RoleName>,
+    ) -> Self {
+        let conninfo = conninfo.into();
+        let address = client_address(conninfo.config());
         Self {
-            endpoint: crate::db::Endpoint::of(&config, "DATABASE_URL"),
+            endpoint: crate::db::Endpoint::of(&conninfo, "DATABASE_URL"),
             address,
-            pool: crate::db::pool(admin_config(config), pool_size),
+            client_ssl_mode: conninfo.stated_ssl_mode(),
+            tls: conninfo.tls().clone(),
+            pool: crate::db::pool(admin_config(conninfo), pool_size),
             protected,
             protected_checked: OnceCell::new(),
             database: OnceCell::new(),
@@ -361,6 +376,13 @@ impl RoleManager {
         self
     }
 
+    /// Says clients should connect with `mode` (the settings'
+    /// `client_sslmode`), whatever pgusers' own connection uses.
+    pub fn with_client_ssl_mode(mut self, mode: crate::domain::SslMode) -> Self {
+        self.client_ssl_mode = Some(mode);
+        self
+    }
+
     /// Where clients reach the server (known without connecting).
     pub fn client_address(&self) -> (&Host, u16) {
         (&self.address.0, self.address.1)
@@ -374,6 +396,7 @@ impl RoleManager {
             port: self.address.1,
             database: self.database_name().await?,
             user: self.protected_user().await?,
+            ssl_mode: self.client_ssl_mode,
         })
     }
 
@@ -386,7 +409,32 @@ impl RoleManager {
             port: self.address.1,
             database: self.database_name().await?,
             user: user.to_owned(),
+            ssl_mode: self.client_ssl_mode,
         })
+    }
+
+    /// How pgusers' own connection to the database is protected: whether
+    /// PostgreSQL sees it encrypted, and what the settings check of the
+    /// server's certificate.
+    pub async fn connection_security(
+        &self,
+    ) -> Result<crate::db::tls::ConnectionSecurity, RoleError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT COALESCE(s.ssl, false), s.version::text, inet_client_addr() IS NULL
+                   FROM (SELECT 1) AS one
+                   LEFT JOIN pg_catalog.pg_stat_ssl s ON s.pid = pg_catalog.pg_backend_pid()",
+                &[],
+            )
+            .await
+            .map_err(RoleError::server)?;
+        Ok(crate::db::tls::ConnectionSecurity::of(
+            row.get(0),
+            row.get(1),
+            row.get(2),
+            &self.tls,
+        ))
     }
 
     /// Answers when the database does.
@@ -614,9 +662,9 @@ mod tests {
 
     #[test]
     fn an_administrator_connection_pins_search_path_turns_jit_off_and_keeps_given_options() {
-        let plain = admin_config(Config::new());
+        let plain = admin_config(Config::new().into());
         assert_eq!(
-            plain.get_options(),
+            plain.config().get_options(),
             Some(
                 "-c search_path=pg_catalog,pg_temp -c jit=off -c plan_cache_mode=force_generic_plan"
             )
@@ -624,7 +672,7 @@ mod tests {
         let mut given = Config::new();
         given.options("-c statement_timeout=5s");
         assert_eq!(
-            admin_config(given).get_options(),
+            admin_config(given.into()).config().get_options(),
             Some(
                 "-c statement_timeout=5s -c search_path=pg_catalog,pg_temp -c jit=off \
                  -c plan_cache_mode=force_generic_plan"

@@ -1,12 +1,10 @@
 //! Provisioning a new database the way the product guide describes: a
 //! database and its protected default user, with the guide's grants.
 
-use rand::RngExt;
-use rand::seq::IndexedRandom;
-use tokio_postgres::Config;
-
 use super::{RoleError, sql};
 use crate::domain::{Password, Username};
+use rand::RngExt;
+use rand::seq::IndexedRandom;
 use sql::ident;
 
 /// Creates `database` owned by a new login role `owner` (the protected
@@ -17,11 +15,12 @@ use sql::ident;
 /// server. When a step fails, what the earlier steps made is dropped again,
 /// so a retry starts clean.
 pub async fn provision_database(
-    server: &Config,
+    server: impl Into<crate::db::Conninfo>,
     database: &str,
     owner: &Username,
     password: &Password,
 ) -> Result<(), RoleError> {
+    let server = server.into();
     let user = owner.as_str();
     let fail = |e| RoleError::from_postgres(e, user);
     let admin = crate::db::connect(&super::admin_config(server.clone()))
@@ -53,7 +52,7 @@ pub async fn provision_database(
         made.database = Some(database);
     }
     let granted = match created {
-        Ok(()) => grant_owner(server, database, user).await,
+        Ok(()) => grant_owner(&server, database, user).await,
         Err(error) => Err(error),
     };
     if granted.is_err() {
@@ -82,10 +81,16 @@ impl Made<'_> {
     }
 }
 
-async fn grant_owner(server: &Config, database: &str, user: &str) -> Result<(), RoleError> {
+async fn grant_owner(
+    server: &crate::db::Conninfo,
+    database: &str,
+    user: &str,
+) -> Result<(), RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
-    let mut in_database = super::admin_config(server.clone());
-    in_database.dbname(database);
+    let in_database = super::admin_config(server.clone()).map_config(|mut config| {
+        config.dbname(database);
+        config
+    });
     let client = crate::db::connect(&in_database).await.map_err(fail)?;
     client
         .batch_execute(&sql::read_write_grants(user, database, user))

@@ -27,12 +27,12 @@ use std::time::{Duration, Instant};
 
 use deadpool_postgres::Pool;
 
+use crate::db::Conninfo;
 use crate::db::{ConnectError, Endpoint};
 use crate::domain::OperatorPassword;
 use crate::failure::Detail;
 use crate::notice::Announce;
 use tokio::sync::OnceCell;
-use tokio_postgres::Config;
 use tokio_postgres::error::SqlState;
 
 refinery::embed_migrations!("src/state/migrations");
@@ -123,10 +123,10 @@ impl StateError {
 /// Where the state lives and how to set it up.
 pub struct StateSettings {
     /// The state database.
-    pub config: Config,
+    pub config: Conninfo,
     /// When set, an administrator's connection to the same server, used to
     /// create the state database if it is missing.
-    pub create_with: Option<Config>,
+    pub create_with: Option<Conninfo>,
     /// The first operator's password; generated and announced once when absent.
     pub admin_password: Option<OperatorPassword>,
     /// Where a generated first password is shown.
@@ -153,8 +153,10 @@ pub struct StateStore {
 /// first), then the state's tables in `public`, where the migrations create
 /// them, and session-private temporary tables last, so nothing planted in
 /// another schema changes what pgusers' statements mean.
-fn pinned(config: Config) -> Config {
-    crate::db::with_session_options(config, "-c search_path=public,pg_temp")
+fn pinned(conninfo: Conninfo) -> Conninfo {
+    conninfo.map_config(|config| {
+        crate::db::with_session_options(config, "-c search_path=public,pg_temp")
+    })
 }
 
 /// How long audit entries are kept unless told otherwise.
@@ -294,11 +296,11 @@ impl StateStore {
 }
 
 async fn create_database_if_missing(
-    admin: &Config,
-    state: &Config,
+    admin: &Conninfo,
+    state: &Conninfo,
     setting: &str,
 ) -> Result<(), StateError> {
-    let Some(name) = crate::db::database_name(state) else {
+    let Some(name) = crate::db::database_name(state.config()) else {
         return Ok(());
     };
     let client = crate::db::connect(admin).await.map_err(|error| {

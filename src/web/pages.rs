@@ -186,6 +186,8 @@ pub struct OverviewPage {
     pub user_count: u64,
     /// The role pgusers connects as, and what its kind implies.
     pub admin: AdminKind,
+    /// How pgusers' own connection is protected.
+    pub security: crate::db::tls::ConnectionSecurity,
 }
 
 #[derive(Template)]

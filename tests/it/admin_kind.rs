@@ -19,8 +19,8 @@ use crate::helpers::{
 async fn dashboard_as(db: &TestDb, admin: Config) -> Browser {
     let operator_password = unique_name("operator");
     let state = StateStore::new(StateSettings {
-        config: cluster().admin_config(&format!("{}_state", db.name)),
-        create_with: Some(cluster().admin_config("postgres")),
+        config: cluster().admin_config(&format!("{}_state", db.name)).into(),
+        create_with: Some(cluster().admin_config("postgres").into()),
         admin_password: Some(pgusers::domain::OperatorPassword::parse(&operator_password).unwrap()),
         announce: pgusers::notice::Announce::Stdout,
         bootstrap_operator: true,

@@ -488,7 +488,7 @@ async fn no_token_a_wrong_one_or_a_revoked_one_answers_401_and_a_read_only_token
 }
 
 #[tokio::test]
-async fn the_databases_list_says_ids_names_and_state_and_nothing_of_connections() {
+async fn the_databases_list_says_ids_names_state_and_how_pgusers_connects_but_not_where() {
     let app = spawn_app().await;
     let script = Script::new(&app, true).await;
 
@@ -497,7 +497,12 @@ async fn the_databases_list_says_ids_names_and_state_and_nothing_of_connections(
     assert_eq!(list.status, 200, "{}", list.text);
     assert_eq!(
         list.body,
-        json!({"databases": [{"id": app.db.name, "name": app.db.name, "state": "ok"}]})
+        json!({"databases": [{
+            "id": app.db.name,
+            "name": app.db.name,
+            "state": "ok",
+            "connection": {"encrypted": false, "verified": "none", "summary": "socket"}
+        }]})
     );
 }
 

@@ -277,8 +277,8 @@ async fn audit_entries_older_than_the_retention_are_deleted_and_newer_ones_kept(
 async fn an_entry_the_state_database_cannot_take_during_an_outage_is_written_when_it_is_back() {
     let (mut cluster, root) = crate::helpers::ephemeral_cluster().await;
     let state = StateStore::new(StateSettings {
-        config: cluster.admin_config("pgusers"),
-        create_with: Some(cluster.admin_config("postgres")),
+        config: cluster.admin_config("pgusers").into(),
+        create_with: Some(cluster.admin_config("postgres").into()),
         admin_password: None,
         announce: Announce::Stdout,
         bootstrap_operator: false,

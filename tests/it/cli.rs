@@ -19,7 +19,7 @@ fn pgusers() -> Command {
 }
 
 /// `pgusers` managing `db`.
-pub(crate) fn cli(db: &TestDb) -> Command {
+pub fn cli(db: &TestDb) -> Command {
     let mut command = pgusers();
     command
         .env("DATABASE_URL", db.database_url())
@@ -39,8 +39,8 @@ pub(crate) async fn dashboard_state(db: &TestDb) -> String {
     let mut server = db.admin_config();
     server.dbname("postgres");
     pgusers::state::StateStore::new(pgusers::state::StateSettings {
-        config: config.clone(),
-        create_with: Some(server),
+        config: config.clone().into(),
+        create_with: Some(server.into()),
         admin_password: Some(
             pgusers::domain::OperatorPassword::parse("dashboard-password").unwrap(),
         ),
@@ -77,7 +77,7 @@ pub(crate) struct Run {
     pub stderr: String,
 }
 
-pub(crate) fn run(command: &mut Command, stdin: &str) -> Run {
+pub fn run(command: &mut Command, stdin: &str) -> Run {
     let output = command.write_stdin(stdin).output().expect("pgusers runs");
     Run {
         code: output.status.code().expect("an exit code"),

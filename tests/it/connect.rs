@@ -272,7 +272,7 @@ async fn a_state_database_refusing_pgusers_password_answers_503_at_login_not_500
         .password(db.protected_password.expose())
         .dbname(&db.name);
     let state = StateStore::new(StateSettings {
-        config: state_config,
+        config: state_config.into(),
         create_with: None,
         admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
         announce: Announce::Stdout,
@@ -344,8 +344,8 @@ async fn a_protected_user_dropped_while_running_answers_503_naming_it() {
     );
     let state_db = format!("{}_state", db.name);
     let state = StateStore::new(StateSettings {
-        config: cluster().admin_config(&state_db),
-        create_with: Some(cluster().admin_config("postgres")),
+        config: cluster().admin_config(&state_db).into(),
+        create_with: Some(cluster().admin_config("postgres").into()),
         admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
         announce: Announce::Stdout,
         bootstrap_operator: true,

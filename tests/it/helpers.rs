@@ -298,8 +298,8 @@ pub async fn dashboard_on_own_cluster() -> (Cluster, PathBuf, String) {
     let (cluster, root) = ephemeral_cluster().await;
     let roles = RoleManager::new(cluster.admin_config("postgres"), 2, None);
     let state = StateStore::new(StateSettings {
-        config: cluster.admin_config("pgusers"),
-        create_with: Some(cluster.admin_config("postgres")),
+        config: cluster.admin_config("pgusers").into(),
+        create_with: Some(cluster.admin_config("postgres").into()),
         admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
         announce: Announce::Stdout,
         bootstrap_operator: true,
@@ -329,6 +329,11 @@ impl OwnCluster {
             .as_ref()
             .expect("running")
             .admin_config("postgres")
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.cluster.as_ref().expect("running").data_dir()
     }
 
     /// Stops the server now (as an outage would), keeping its files until
@@ -735,7 +740,7 @@ impl TestApp {
     /// The state store itself, as a second dashboard process would have it.
     pub fn state_store(&self) -> StateStore {
         StateStore::new(StateSettings {
-            config: cluster().admin_config(&self.state_db),
+            config: cluster().admin_config(&self.state_db).into(),
             create_with: None,
             admin_password: None,
             announce: Announce::Stdout,
@@ -845,8 +850,8 @@ pub async fn state_of(db: &TestDb) -> (StateStore, String, String) {
     let operator_password = unique_name("operator");
     let state_db = format!("{}_state", db.name);
     let state = StateStore::new(StateSettings {
-        config: cluster.admin_config(&state_db),
-        create_with: Some(cluster.admin_config("postgres")),
+        config: cluster.admin_config(&state_db).into(),
+        create_with: Some(cluster.admin_config("postgres").into()),
         admin_password: Some(OperatorPassword::parse(&operator_password).unwrap()),
         announce: Announce::Stdout,
         bootstrap_operator: true,
@@ -886,6 +891,7 @@ fn serve_settings(tuning: &Tuning, key: &str) -> Settings {
         database_url: None,
         protected_user: None,
         public_host: None,
+        client_sslmode: None,
         data_dir: None,
         // The flag's default.
         audit_retention: "90d".parse().expect("a duration"),

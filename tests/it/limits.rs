@@ -185,7 +185,7 @@ async fn requests_without_a_session_or_a_valid_token_never_reach_postgresql() {
     // The dashboard reaches both its state and the managed database through
     // the proxy only.
     let state = StateStore::new(StateSettings {
-        config: proxy.config(&state_db),
+        config: proxy.config(&state_db).into(),
         create_with: None,
         admin_password: Some(OperatorPassword::parse(&operator_password).unwrap()),
         announce: Announce::Stdout,

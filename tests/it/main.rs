@@ -31,6 +31,7 @@ mod roles_read_only;
 mod roles_standing;
 mod security;
 mod sessions;
+mod tls;
 mod tokens;
 mod upgrade;
 mod user_limits;

@@ -348,7 +348,8 @@ async fn a_registry_file_with_database_url_too_or_one_that_does_not_parse_is_ref
 
     assert_eq!(both.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&both.stderr).contains(
-        "DATABASE_URL, PGUSERS_PROTECTED_USER and PGUSERS_PUBLIC_HOST must not be set with it"
+        "DATABASE_URL, PGUSERS_PROTECTED_USER, PGUSERS_PUBLIC_HOST and PGUSERS_CLIENT_SSLMODE \
+         must not be set with it"
     ));
     let said = String::from_utf8_lossy(&malformed.stderr);
     assert_eq!(malformed.status.code(), Some(2), "{said}");

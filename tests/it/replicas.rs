@@ -124,8 +124,8 @@ async fn two_replicas() -> Two {
 async fn another_state_database(db: &TestDb, operator_password: &str) -> String {
     let name = format!("{}_other", db.name);
     StateStore::new(StateSettings {
-        config: cluster().admin_config(&name),
-        create_with: Some(cluster().admin_config("postgres")),
+        config: cluster().admin_config(&name).into(),
+        create_with: Some(cluster().admin_config("postgres").into()),
         admin_password: Some(OperatorPassword::parse(operator_password).unwrap()),
         announce: Announce::Stdout,
         bootstrap_operator: true,

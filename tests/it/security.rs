@@ -510,7 +510,7 @@ async fn sessions_open_before_ids_were_hashed_stay_logged_in_and_keep_their_form
         .await
         .unwrap();
     let store = StateStore::new(StateSettings {
-        config: cluster().admin_config(&name),
+        config: cluster().admin_config(&name).into(),
         create_with: None,
         admin_password: None,
         announce: Announce::Stdout,
@@ -1137,7 +1137,7 @@ async fn the_state_database_ignores_a_planted_search_path() {
     assert_eq!(seen, "planted, public", "the plant took");
 
     let state = StateStore::new(StateSettings {
-        config: cluster().admin_config(&state_db),
+        config: cluster().admin_config(&state_db).into(),
         create_with: None,
         admin_password: None,
         announce: Announce::Stdout,

@@ -17,8 +17,8 @@ use crate::helpers::{cluster, spawn_app, test_db, token_of, unique_name};
 async fn state() -> (StateStore, Client) {
     let name = unique_name("tokens");
     let store = StateStore::new(StateSettings {
-        config: cluster().admin_config(&name),
-        create_with: Some(cluster().admin_config("postgres")),
+        config: cluster().admin_config(&name).into(),
+        create_with: Some(cluster().admin_config("postgres").into()),
         admin_password: Some(OperatorPassword::parse("tokens-admin-password").unwrap()),
         announce: Announce::Stderr,
         bootstrap_operator: true,

@@ -140,7 +140,8 @@ async fn not_allowed() -> HttpResponse {
     })
 }
 
-/// One managed database, without anything of its connection.
+/// One managed database: nothing of where it is or who connects, only
+/// whether pgusers' connection to it is protected.
 #[derive(Serialize, ToSchema)]
 pub struct ApiDatabase {
     pub id: String,
@@ -148,6 +149,26 @@ pub struct ApiDatabase {
     /// `ok`, `unreachable` (down, or refusing connections now) or
     /// `misconfigured` (pgusers' settings for it need fixing).
     pub state: &'static str,
+    /// How pgusers' own connection to it is protected; absent when it
+    /// does not answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<ApiConnectionSecurity>,
+}
+
+/// How pgusers' own connection to a database is protected.
+#[derive(Serialize, ToSchema)]
+pub struct ApiConnectionSecurity {
+    /// Whether PostgreSQL sees the connection encrypted (TLS).
+    pub encrypted: bool,
+    /// `TLSv1.3`, `TLSv1.2`: when encrypted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_version: Option<String>,
+    /// What is checked of the server's certificate: `full` (its CA and host
+    /// name), `ca` (its CA only) or `none`.
+    pub verified: &'static str,
+    /// `socket` (a Unix socket on the same machine), `none`, `unverified`,
+    /// `verify-ca` or `verify-full`.
+    pub summary: &'static str,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -171,8 +192,21 @@ pub async fn databases(app: web::Data<AppState>, _caller: Caller) -> impl Respon
 }
 
 async fn database_state(database: &ManagedDatabase) -> ApiDatabase {
-    let state = match database.roles.check().await {
-        Ok(()) => "ok",
+    let checked = match database.roles.check().await {
+        Ok(()) => database.roles.connection_security().await.map(Some),
+        Err(error) => Err(error),
+    };
+    let mut connection = None;
+    let state = match checked {
+        Ok(security) => {
+            connection = security.map(|security| ApiConnectionSecurity {
+                encrypted: security.encrypted(),
+                tls_version: security.tls_version().map(str::to_owned),
+                verified: security.verification(),
+                summary: security.short(),
+            });
+            "ok"
+        }
         Err(error @ crate::roles::RoleError::Unavailable(_)) => {
             tracing::warn!(database = %database.id, error = %crate::failure::chain(&error), "managed database unavailable");
             "unreachable"
@@ -186,6 +220,7 @@ async fn database_state(database: &ManagedDatabase) -> ApiDatabase {
         id: database.id.to_string(),
         name: database.name.clone(),
         state,
+        connection,
     }
 }
 

@@ -20,6 +20,7 @@ pub async fn show(
         connection: roles.connection_details().await?,
         user_count: roles.count().await?,
         admin: roles.admin_kind().await?,
+        security: roles.connection_security().await?,
     };
     render(StatusCode::OK, &page)
 }

@@ -1,10 +1,21 @@
 //! Connections to PostgreSQL: pools for the server pgusers manages and for its
-//! own state, and single connections for one-off work.
+//! own state, and single connections for one-off work; over TLS as the
+//! connection string says ([`tls`]).
 
+mod conninfo;
+pub mod tls;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio_postgres::{Client, Config, NoTls};
+use futures_util::future::BoxFuture;
+use tokio::task::JoinHandle;
+use tokio_postgres::config::SslMode as WireMode;
+use tokio_postgres::{Client, Config};
+
+pub use conninfo::Conninfo;
+use tls::{Connector, SslMode, TlsSettings};
 
 use crate::failure::Detail;
 
@@ -14,11 +25,14 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 /// A pool that gives up after [`TIMEOUT`] instead of hanging a page when the
 /// server is down, and drops connections the server closed so it recovers
 /// by itself when the server is back.
-pub fn pool(mut config: Config, max_size: usize) -> Pool {
-    config.connect_timeout(TIMEOUT);
-    let manager = Manager::from_config(
-        config,
-        NoTls,
+pub fn pool(conninfo: Conninfo, max_size: usize) -> Pool {
+    let conninfo = conninfo.map_config(|mut config| {
+        config.connect_timeout(TIMEOUT);
+        config
+    });
+    let manager = Manager::from_connect(
+        conninfo.config().clone(),
+        Connect(conninfo),
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
@@ -58,14 +72,94 @@ pub const UNLOGGED: &str = "SELECT set_config('log_statement', 'none', true),
    FROM pg_catalog.pg_roles WHERE rolname = current_user AND rolsuper";
 
 /// One connection, its driver running on the current runtime.
-pub async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
-    let (client, connection) = config.connect(NoTls).await?;
-    tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            tracing::debug!(%error, "PostgreSQL connection closed");
+pub async fn connect(conninfo: impl Into<Conninfo>) -> Result<Client, tokio_postgres::Error> {
+    open(&conninfo.into()).await.map(|(client, _driver)| client)
+}
+
+/// Connects as libpq does for the connection string's `sslmode`, trying
+/// again where libpq does: `allow` with TLS when the server refused the
+/// connection without; `prefer` without TLS when the TLS connection failed,
+/// in its handshake or after. Sockets never use TLS. Returns the client and
+/// its driver's task.
+async fn open(conninfo: &Conninfo) -> Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
+    let settings = conninfo.tls_shared();
+    if conninfo.sockets_only() {
+        return attempt(conninfo.config(), &settings, WireMode::Disable)
+            .await
+            .0;
+    }
+    let refused = |result: &Result<_, tokio_postgres::Error>| matches!(result, Err(error) if error.as_db_error().is_some());
+    match settings.mode {
+        SslMode::Disable => {
+            attempt(conninfo.config(), &settings, WireMode::Disable)
+                .await
+                .0
         }
-    });
-    Ok(client)
+        SslMode::Allow => {
+            let (plain, _) = attempt(conninfo.config(), &settings, WireMode::Disable).await;
+            if refused(&plain) {
+                return attempt(conninfo.config(), &settings, WireMode::Require)
+                    .await
+                    .0;
+            }
+            plain
+        }
+        SslMode::Prefer => {
+            let (first, tls_used) = attempt(conninfo.config(), &settings, WireMode::Prefer).await;
+            // A failed handshake (a CA file that does not verify the
+            // certificate) or a refusal after it: libpq tries without.
+            if tls_used && first.is_err() {
+                return attempt(conninfo.config(), &settings, WireMode::Disable)
+                    .await
+                    .0;
+            }
+            first
+        }
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
+            attempt(conninfo.config(), &settings, WireMode::Require)
+                .await
+                .0
+        }
+    }
+}
+
+/// One try with tokio-postgres' own mode: the result, and whether a TLS
+/// handshake was started.
+async fn attempt(
+    config: &Config,
+    settings: &Arc<TlsSettings>,
+    mode: WireMode,
+) -> (
+    Result<(Client, JoinHandle<()>), tokio_postgres::Error>,
+    bool,
+) {
+    let connector = Connector::new(settings.clone());
+    let mut config = config.clone();
+    config.ssl_mode(mode);
+    let result = config
+        .connect(connector.clone())
+        .await
+        .map(|(client, connection)| {
+            let driver = tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "PostgreSQL connection closed");
+                }
+            });
+            (client, driver)
+        });
+    (result, connector.used())
+}
+
+/// deadpool's way in: each pooled connection made by [`open`].
+struct Connect(Conninfo);
+
+impl deadpool_postgres::Connect for Connect {
+    fn connect(
+        &self,
+        _config: &Config,
+    ) -> BoxFuture<'_, Result<(Client, JoinHandle<()>), tokio_postgres::Error>> {
+        Box::pin(open(&self.0))
+    }
 }
 
 /// A connection string that cannot be parsed: says which part is wrong,
@@ -74,8 +168,15 @@ pub async fn connect(config: &Config) -> Result<Client, tokio_postgres::Error> {
 #[error("{0}")]
 pub struct Malformed(String);
 
-/// Parses a `postgres://` URL or a `key=value` connection string.
-pub fn parse_config(url: &str) -> Result<Config, Malformed> {
+/// Parses a `postgres://` URL or a `key=value` connection string, TLS
+/// settings included.
+pub fn parse_config(url: &str) -> Result<Conninfo, Malformed> {
+    Conninfo::parse(url)
+}
+
+/// What tokio-postgres reads of a connection string, once the TLS options
+/// it does not know are out.
+fn parse_tokio_config(url: &str) -> Result<Config, Malformed> {
     let url_scheme = url
         .split_once("://")
         .map(|(scheme, _)| scheme)
@@ -131,11 +232,15 @@ pub struct Endpoint {
     address: String,
     user: String,
     database: String,
+    /// The first host's name, which a certificate must carry.
+    host: String,
+    ssl_mode: SslMode,
 }
 
 impl Endpoint {
-    pub fn of(config: &Config, setting: impl Into<String>) -> Self {
+    pub fn of(conninfo: &Conninfo, setting: impl Into<String>) -> Self {
         use tokio_postgres::config::Host;
+        let config = conninfo.config();
         let ports = config.get_ports();
         let port = |i: usize| {
             ports
@@ -162,6 +267,16 @@ impl Endpoint {
             },
             user: config.get_user().unwrap_or("(none)").to_owned(),
             database: database_name(config).unwrap_or("(none)").to_owned(),
+            host: match config.get_hosts().first() {
+                Some(Host::Tcp(name)) => name.clone(),
+                Some(Host::Unix(dir)) => dir.display().to_string(),
+                None => "localhost".to_owned(),
+            },
+            ssl_mode: if conninfo.sockets_only() {
+                SslMode::Disable
+            } else {
+                conninfo.tls().mode
+            },
         }
     }
 
@@ -257,7 +372,27 @@ fn words(error: &tokio_postgres::Error, endpoint: &Endpoint) -> ConnectError {
         address,
         user,
         database,
+        host,
+        ssl_mode,
     } = endpoint;
+    if let Some(failure) = tls::failure(error) {
+        return ConnectError::settings(match failure {
+            tls::Failure::Setup(setup) => {
+                format!(
+                    "No TLS connection to PostgreSQL at {address} (settings from {setting}): {setup}"
+                )
+            }
+            tls::Failure::Refused(refused) => format!(
+                "No TLS connection to PostgreSQL at {address}: {}",
+                tls::refusal_words(refused, host, setting)
+            ),
+            tls::Failure::NotOffered => format!(
+                "PostgreSQL at {address} does not offer TLS, and {setting} requires it \
+                 (sslmode={ssl_mode}). Turn ssl on in the server's settings, or lower sslmode \
+                 if the network between them is private."
+            ),
+        });
+    }
     if let Some(db) = error.as_db_error() {
         let said = crate::domain::visible(db.message());
         let code = db.code();
@@ -265,6 +400,24 @@ fn words(error: &tokio_postgres::Error, endpoint: &Endpoint) -> ConnectError {
             ConnectError::settings(format!(
                 "Authentication failed for user \"{user}\" at {address}: PostgreSQL said \
                  \"{said}\". Check the user and password in {setting}."
+            ))
+        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+            && matches!(ssl_mode, SslMode::Disable)
+            && !address.contains(".s.PGSQL.")
+        {
+            ConnectError::settings(format!(
+                "PostgreSQL at {address} refused user \"{user}\" without TLS: it said \
+                 \"{said}\". The server may accept only encrypted connections (hostssl lines in \
+                 its pg_hba.conf): remove sslmode=disable from {setting}, or better set \
+                 sslmode=verify-full with the server's CA in sslrootcert."
+            ))
+        } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+            && said.contains("client certificate")
+        {
+            ConnectError::settings(format!(
+                "PostgreSQL at {address} refused user \"{user}\": it said \"{said}\". The \
+                 server asks for a client certificate: set sslcert and sslkey in {setting} to \
+                 the certificate its CA gave this user and its key."
             ))
         } else if *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION {
             ConnectError::settings(format!(
@@ -393,6 +546,7 @@ mod tests {
             .port(port)
             .user("nobody")
             .dbname("nowhere");
+        let config = Conninfo::from(config);
         let error = connect(&config).await.expect_err("nothing listens there");
 
         let refused = classify(error, &Endpoint::of(&config, "DATABASE_URL"));

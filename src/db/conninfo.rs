@@ -1,0 +1,424 @@
+//! A connection string as libpq reads it: tokio-postgres' `Config` for what
+//! it knows, and the TLS settings it does not (`verify-ca`, `verify-full`,
+//! `allow`, `sslrootcert`, `sslcert`, `sslkey`, `sslsni`), taken out of the
+//! string first. Nothing here echoes the string: it may hold a password.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio_postgres::Config;
+
+use super::Malformed;
+use super::tls::{RootCert, SslMode, TlsSettings};
+
+/// Where and how to connect: tokio-postgres' settings and the TLS ones.
+#[derive(Debug, Clone)]
+pub struct Conninfo {
+    config: Config,
+    tls: Arc<TlsSettings>,
+}
+
+impl From<Config> for Conninfo {
+    /// A configuration built in code, with libpq's TLS defaults.
+    fn from(config: Config) -> Self {
+        Self {
+            config,
+            tls: Arc::new(TlsSettings::default()),
+        }
+    }
+}
+
+impl From<&Config> for Conninfo {
+    fn from(config: &Config) -> Self {
+        config.clone().into()
+    }
+}
+
+impl From<&Conninfo> for Conninfo {
+    fn from(conninfo: &Conninfo) -> Self {
+        conninfo.clone()
+    }
+}
+
+impl Conninfo {
+    /// Parses a `postgres://` URL or a `key=value` connection string.
+    pub fn parse(text: &str) -> Result<Self, Malformed> {
+        let (rest, pairs) = take_tls_options(text);
+        let config = super::parse_tokio_config(&rest)?;
+        Ok(Self {
+            config,
+            tls: Arc::new(tls_settings(&pairs)?),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn tls(&self) -> &TlsSettings {
+        &self.tls
+    }
+
+    pub(super) fn tls_shared(&self) -> Arc<TlsSettings> {
+        self.tls.clone()
+    }
+
+    /// The same TLS settings over another configuration (another database,
+    /// session options).
+    pub fn map_config(self, change: impl FnOnce(Config) -> Config) -> Self {
+        Self {
+            config: change(self.config),
+            tls: self.tls,
+        }
+    }
+
+    /// The `sslmode` the string names, or implies (`sslrootcert=system`
+    /// means `verify-full`); none over sockets only.
+    pub fn stated_ssl_mode(&self) -> Option<SslMode> {
+        let implied = self.tls.root_cert == Some(RootCert::System);
+        ((self.tls.mode_given || implied) && !self.sockets_only()).then_some(self.tls.mode)
+    }
+
+    /// Whether every host is a Unix socket, where PostgreSQL has no TLS and
+    /// libpq ignores `sslmode`.
+    pub fn sockets_only(&self) -> bool {
+        use tokio_postgres::config::Host;
+        let hosts = self.config.get_hosts();
+        !hosts.is_empty()
+            && self.config.get_hostaddrs().is_empty()
+            && hosts.iter().all(|host| matches!(host, Host::Unix(_)))
+    }
+}
+
+/// The TLS options pgusers reads itself, and those it refuses by name
+/// (libpq knows them; tokio-postgres would call them unknown).
+const TLS_OPTIONS: [&str; 5] = ["sslmode", "sslrootcert", "sslcert", "sslkey", "sslsni"];
+const UNSUPPORTED: [&str; 7] = [
+    "sslpassword",
+    "sslcrl",
+    "sslcrldir",
+    "sslcertmode",
+    "sslcompression",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+];
+
+fn tls_settings(pairs: &[(String, String)]) -> Result<TlsSettings, Malformed> {
+    let mut settings = TlsSettings::default();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "sslmode" => {
+                settings.mode = SslMode::parse(value).ok_or_else(|| {
+                    Malformed(format!(
+                        "invalid value for option `sslmode` (use {})",
+                        SslMode::VALUES
+                    ))
+                })?;
+                settings.mode_given = true;
+            }
+            "sslrootcert" => {
+                settings.root_cert = Some(match value.as_str() {
+                    "system" => RootCert::System,
+                    path => RootCert::File(PathBuf::from(path)),
+                })
+            }
+            "sslcert" => settings.cert = Some(PathBuf::from(value)),
+            "sslkey" => settings.key = Some(PathBuf::from(value)),
+            "sslsni" => {
+                settings.sni = match value.as_str() {
+                    "1" => true,
+                    "0" => false,
+                    _ => {
+                        return Err(Malformed(
+                            "invalid value for option `sslsni` (use 0 or 1)".to_owned(),
+                        ));
+                    }
+                }
+            }
+            other => {
+                return Err(Malformed(format!(
+                    "pgusers does not support the option `{other}`{}",
+                    match other {
+                        "sslpassword" =>
+                            ": decrypt the client key (openssl pkey -in key.pem -out key.plain.pem) and keep it mode 0600",
+                        _ => ": remove it",
+                    }
+                )));
+            }
+        }
+    }
+    if settings.root_cert == Some(RootCert::System) {
+        // libpq 16+: any certificate the system trusts can be had for a
+        // name someone controls, so only the name check makes it safe.
+        match settings.mode {
+            SslMode::VerifyFull => {}
+            _ if !settings.mode_given => {
+                settings.mode = SslMode::VerifyFull;
+            }
+            weak => {
+                return Err(Malformed(format!(
+                    "sslrootcert=system may not be used with the weaker sslmode={weak} (use \
+                     verify-full: any certificate the platform trusts can be had for a name \
+                     someone else controls)"
+                )));
+            }
+        }
+    }
+    Ok(settings)
+}
+
+/// Splits the TLS options out of a connection string: the string without
+/// them, and each as (key, value). A string this cannot read is returned
+/// whole, for tokio-postgres to say what is wrong with it.
+fn take_tls_options(text: &str) -> (String, Vec<(String, String)>) {
+    let taken = if let Some(rest) = text
+        .strip_prefix("postgres://")
+        .or_else(|| text.strip_prefix("postgresql://"))
+    {
+        from_url(text, text.len() - rest.len())
+    } else {
+        from_keywords(text)
+    };
+    taken.unwrap_or_else(|| (text.to_owned(), Vec::new()))
+}
+
+fn is_ours(key: &str) -> bool {
+    TLS_OPTIONS.contains(&key) || UNSUPPORTED.contains(&key)
+}
+
+/// URL query parameters, found as tokio-postgres finds them: the
+/// credentials run to the first `@`, the query starts at the next `?`.
+fn from_url(text: &str, start: usize) -> Option<(String, Vec<(String, String)>)> {
+    let after_credentials = text[start..].find('@').map_or(start, |at| start + at + 1);
+    let Some(question) = text[after_credentials..].find('?') else {
+        return Some((text.to_owned(), Vec::new()));
+    };
+    let query_start = after_credentials + question + 1;
+    let mut kept = Vec::new();
+    let mut taken = Vec::new();
+    for part in text[query_start..].split('&') {
+        let key = part.split_once('=').map_or(part, |(key, _)| key);
+        let key = decode(key)?;
+        if is_ours(&key) {
+            let value = part.split_once('=').map(|(_, value)| value)?;
+            taken.push((key, decode(value)?));
+        } else {
+            kept.push(part);
+        }
+    }
+    let head = &text[..query_start - 1];
+    let rest = match kept.is_empty() {
+        true => head.to_owned(),
+        false => format!("{head}?{}", kept.join("&")),
+    };
+    Some((rest, taken))
+}
+
+/// Percent-decoding, as tokio-postgres decodes keys and values.
+fn decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = text.get(i + 1..i + 3)
+            && let Ok(byte) = u8::from_str_radix(hex, 16)
+        {
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `key = value` pairs as libpq reads them (a value quoted with `'`, or
+/// running to the next space; `\` escapes the next character): the string
+/// with the TLS pairs cut out, and those pairs.
+fn from_keywords(text: &str) -> Option<(String, Vec<(String, String)>)> {
+    let bytes = text.as_bytes();
+    let mut kept = String::with_capacity(text.len());
+    let mut taken = Vec::new();
+    let mut copied_to = 0;
+    let mut i = 0;
+    let skip_space = |mut i: usize| {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    loop {
+        i = skip_space(i);
+        if i >= bytes.len() {
+            break;
+        }
+        let pair_start = i;
+        while i < bytes.len() && bytes[i] != b'=' && !bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key = &text[pair_start..i];
+        i = skip_space(i);
+        if bytes.get(i) != Some(&b'=') {
+            return None;
+        }
+        i = skip_space(i + 1);
+        let mut value = Vec::new();
+        if bytes.get(i) == Some(&b'\'') {
+            i += 1;
+            loop {
+                match bytes.get(i) {
+                    None => return None,
+                    Some(b'\'') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(b'\\') => {
+                        value.push(*bytes.get(i + 1)?);
+                        i += 2;
+                    }
+                    Some(&byte) => {
+                        value.push(byte);
+                        i += 1;
+                    }
+                }
+            }
+        } else {
+            while let Some(&byte) = bytes.get(i) {
+                if byte.is_ascii_whitespace() {
+                    break;
+                }
+                if byte == b'\\' {
+                    value.push(*bytes.get(i + 1)?);
+                    i += 2;
+                } else {
+                    value.push(byte);
+                    i += 1;
+                }
+            }
+        }
+        if is_ours(key) {
+            kept.push_str(&text[copied_to..pair_start]);
+            copied_to = i;
+            taken.push((key.to_owned(), String::from_utf8(value).ok()?));
+        }
+    }
+    kept.push_str(&text[copied_to..]);
+    Some((kept, taken))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn taken(text: &str) -> (String, Vec<(String, String)>) {
+        take_tls_options(text)
+    }
+
+    fn pair(key: &str, value: &str) -> (String, String) {
+        (key.to_owned(), value.to_owned())
+    }
+
+    #[test]
+    fn tls_options_leave_a_url_and_keep_the_rest_of_its_query() {
+        assert_eq!(
+            taken(
+                "postgres://u:p%3Fw@h:5432/db?sslmode=verify-full&application_name=x&sslrootcert=%2Fetc%2Fca.pem"
+            ),
+            (
+                "postgres://u:p%3Fw@h:5432/db?application_name=x".to_owned(),
+                vec![
+                    pair("sslmode", "verify-full"),
+                    pair("sslrootcert", "/etc/ca.pem")
+                ]
+            )
+        );
+        assert_eq!(
+            taken("postgresql://h/db?sslmode=require").0,
+            "postgresql://h/db"
+        );
+        // A '?' in the credentials is not the query's.
+        assert_eq!(
+            taken("postgres://u:a?sslmode=disable@h/db"),
+            ("postgres://u:a?sslmode=disable@h/db".to_owned(), vec![])
+        );
+    }
+
+    #[test]
+    fn tls_options_leave_a_keyword_string_and_a_quoted_password_keeps_its_words() {
+        assert_eq!(
+            taken(
+                "host=h password='a sslmode=disable \\' b' sslmode = verify-ca sslrootcert='/x y/ca.pem' dbname=d"
+            ),
+            (
+                "host=h password='a sslmode=disable \\' b'   dbname=d".to_owned(),
+                vec![
+                    pair("sslmode", "verify-ca"),
+                    pair("sslrootcert", "/x y/ca.pem")
+                ]
+            )
+        );
+        // Unreadable: left whole for tokio-postgres to say so.
+        assert_eq!(taken("host=h password='open").1, vec![]);
+    }
+
+    #[test]
+    fn every_libpq_mode_parses_and_system_roots_mean_verify_full() {
+        for mode in [
+            "disable",
+            "allow",
+            "prefer",
+            "require",
+            "verify-ca",
+            "verify-full",
+        ] {
+            let info = Conninfo::parse(&format!("host=h sslmode={mode}")).unwrap();
+            assert_eq!(info.tls().mode.as_str(), mode);
+            assert!(info.tls().mode_given);
+        }
+        let plain = Conninfo::parse("host=h").unwrap();
+        assert_eq!(plain.tls().mode, SslMode::Prefer);
+        assert!(!plain.tls().mode_given);
+
+        let system = Conninfo::parse("postgres://h/db?sslrootcert=system").unwrap();
+        assert_eq!(system.tls().mode, SslMode::VerifyFull);
+        let weak = Conninfo::parse("postgres://h/db?sslrootcert=system&sslmode=require")
+            .unwrap_err()
+            .to_string();
+        assert!(weak.contains("weaker sslmode=require"), "{weak}");
+    }
+
+    #[test]
+    fn a_bad_value_or_an_unsupported_option_is_named_without_its_value() {
+        let bad = Conninfo::parse("host=h sslmode=Secret1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            bad.contains("`sslmode`") && !bad.contains("Secret1"),
+            "{bad}"
+        );
+        let unsupported = Conninfo::parse("host=h sslpassword=Secret1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unsupported.contains("`sslpassword`") && !unsupported.contains("Secret1"),
+            "{unsupported}"
+        );
+    }
+
+    #[test]
+    fn only_sockets_need_no_tls() {
+        assert!(Conninfo::parse("host=/run/pg").unwrap().sockets_only());
+        assert!(
+            !Conninfo::parse("host=/run/pg,db.example")
+                .unwrap()
+                .sockets_only()
+        );
+        assert!(
+            !Conninfo::parse("postgres://db.example/x")
+                .unwrap()
+                .sockets_only()
+        );
+    }
+}
