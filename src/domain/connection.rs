@@ -98,6 +98,13 @@ impl ConnectionDetails {
         self.url_with(None)
     }
 
+    /// Whether clients must also have the server's CA (the URL's
+    /// `sslmode` verifies the certificate).
+    pub fn needs_ca(&self) -> bool {
+        matches!(self.host, Host::Tcp(_))
+            && matches!(self.ssl_mode, Some(SslMode::VerifyCa | SslMode::VerifyFull))
+    }
+
     /// [`ConnectionDetails::url`] with `password` in it: a ready connection
     /// URI, for the page that shows a generated password once, and nowhere
     /// else.
@@ -228,9 +235,13 @@ mod tests {
             tcp.url(),
             "postgresql://my_app@db.example:5433/my_app?sslmode=verify-full"
         );
+        assert!(tcp.needs_ca());
+        tcp.ssl_mode = Some(SslMode::Require);
+        assert!(!tcp.needs_ca());
         let mut socket = details(Host::Socket("/run/pg".into()));
-        socket.ssl_mode = Some(SslMode::Require);
+        socket.ssl_mode = Some(SslMode::VerifyFull);
         assert!(!socket.url().contains("sslmode"), "{}", socket.url());
+        assert!(!socket.needs_ca());
     }
 
     #[test]

@@ -609,6 +609,12 @@ async fn pgusers_manages_users_end_to_end_over_verify_full_on_a_hostssl_only_ser
         "{}",
         overview.body
     );
+    assert!(
+        overview.body.contains("?sslmode=verify-full</span>")
+            && overview.body.contains("id=\"needs-ca\""),
+        "{}",
+        overview.body
+    );
     let users = browser.get("/databases/tls/settings/database-users").await;
     assert!(users.body.contains(user.as_str()), "{}", users.body);
     let api: serde_json::Value = reqwest::Client::new()
