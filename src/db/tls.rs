@@ -148,18 +148,27 @@ fn client_config(settings: &TlsSettings) -> Result<ClientConfig, TlsSetupError> 
     // OpenSSL builds do not offer.
     #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier: Arc<dyn ServerCertVerifier> = match (settings.check(), roots(settings)?) {
-        (Check::Full, Some(roots)) => web_pki(roots, &provider),
-        (Check::Ca, Some(roots)) => Arc::new(CaOnly(web_pki(roots, &provider))),
-        (Check::Full | Check::Ca, None) => {
+    let check = settings.check();
+    let webpki = match (check, roots(settings)?) {
+        (Check::Nothing, _) => None,
+        (_, Some(roots)) => Some(
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .expect("a non-empty root store builds a verifier"),
+        ),
+        (_, None) => {
             return Err(TlsSetupError::NoCa {
                 mode: settings.mode,
                 default: default_file("root.crt")
                     .unwrap_or_else(|| "~/.postgresql/root.crt".into()),
             });
         }
-        (Check::Nothing, _) => Arc::new(NoCheck(provider.clone())),
     };
+    let verifier = Arc::new(Verifier {
+        check,
+        webpki,
+        provider: provider.clone(),
+    });
     let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("ring supports TLS 1.2 and 1.3")
@@ -176,12 +185,6 @@ fn client_config(settings: &TlsSettings) -> Result<ClientConfig, TlsSetupError> 
         };
     config.enable_sni = settings.sni;
     Ok(config)
-}
-
-fn web_pki(roots: RootCertStore, provider: &Arc<CryptoProvider>) -> Arc<WebPkiServerVerifier> {
-    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .build()
-        .expect("a non-empty root store builds a verifier")
 }
 
 /// The CAs to check against, if any: the named file, the platform's, or
@@ -290,12 +293,18 @@ fn check_key_permissions(path: &Path) -> Result<(), TlsSetupError> {
     Ok(())
 }
 
-/// Checks a certificate's CA and dates, not its name (`verify-ca`): a name
-/// mismatch is the only error set aside, and webpki checks the name last.
+/// What is checked of the server's certificate, as [`Check`] says: with
+/// webpki for `Ca` and `Full` (for `Ca`, a name mismatch is the only error
+/// set aside; webpki checks the name last); that the server holds the
+/// certificate's key, always.
 #[derive(Debug)]
-struct CaOnly(Arc<WebPkiServerVerifier>);
+struct Verifier {
+    check: Check,
+    webpki: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
+}
 
-impl ServerCertVerifier for CaOnly {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -304,55 +313,18 @@ impl ServerCertVerifier for CaOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        let webpki = match (&self.webpki, self.check) {
+            (_, Check::Nothing) => return Ok(ServerCertVerified::assertion()),
+            (Some(webpki), _) => webpki,
+            (None, _) => unreachable!("a verifying check is built with its roots"),
+        };
+        match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
         {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) if self.check == Check::Ca => Ok(ServerCertVerified::assertion()),
             other => other,
         }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// Checks nothing of the certificate (`require` without a CA, `prefer`,
-/// `allow`), but still that the server holds its key.
-#[derive(Debug)]
-struct NoCheck(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for NoCheck {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -365,7 +337,7 @@ impl ServerCertVerifier for NoCheck {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -379,12 +351,14 @@ impl ServerCertVerifier for NoCheck {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

@@ -400,6 +400,17 @@ async fn certificates_that_do_not_verify_are_refused_with_their_reason() {
     assert!(unknown.contains("unknown CA"), "{unknown}");
     assert!(unknown.contains("sslrootcert in DATABASE_URL"), "{unknown}");
 
+    let unknown_ca_only = refusal(&server.conninfo(
+        "localhost",
+        "postgres",
+        &format!(
+            "sslmode=verify-ca sslrootcert='{}'",
+            server.pki.other_ca().display()
+        ),
+    ))
+    .await;
+    assert!(unknown_ca_only.contains("unknown CA"), "{unknown_ca_only}");
+
     let no_ca = refusal(&server.conninfo("localhost", "postgres", "sslmode=verify-ca")).await;
     assert!(no_ca.contains("no CA is given"), "{no_ca}");
 
