@@ -43,8 +43,35 @@ impl From<&Conninfo> for Conninfo {
 impl Conninfo {
     /// Parses a `postgres://` URL or a `key=value` connection string.
     pub fn parse(text: &str) -> Result<Self, Malformed> {
-        let (rest, pairs) = take_tls_options(text);
-        let config = super::parse_tokio_config(&rest)?;
+        let Some((rest, pairs)) = take_tls_options(text) else {
+            // tokio-postgres says what is wrong; if it reads the string all
+            // the same, the two readings differ, and an option pgusers
+            // missed could be `sslmode=require`: refused.
+            super::parse_tokio_config(text)?;
+            return Err(Malformed(
+                "it cannot be read as PostgreSQL's clients read it (a `=` without a key, a \
+                 value left empty?)"
+                    .to_owned(),
+            ));
+        };
+        let mut config = super::parse_tokio_config(&rest)?;
+        if config.get_ssl_mode() != tokio_postgres::config::SslMode::Prefer {
+            return Err(Malformed(
+                "it gives `sslmode` where pgusers cannot read it".to_owned(),
+            ));
+        }
+        // A `hostaddr` without `host`: the address is the name TLS is
+        // asked for (tokio-postgres would have none and refuse TLS).
+        if config.get_hosts().is_empty() {
+            let addresses: Vec<String> = config
+                .get_hostaddrs()
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            for address in addresses {
+                config.host(&address);
+            }
+        }
         Ok(Self {
             config,
             tls: Arc::new(tls_settings(&pairs)?),
@@ -168,18 +195,16 @@ fn tls_settings(pairs: &[(String, String)]) -> Result<TlsSettings, Malformed> {
 }
 
 /// Splits the TLS options out of a connection string: the string without
-/// them, and each as (key, value). A string this cannot read is returned
-/// whole, for tokio-postgres to say what is wrong with it.
-fn take_tls_options(text: &str) -> (String, Vec<(String, String)>) {
-    let taken = if let Some(rest) = text
+/// them, and each as (key, value); `None` when it cannot be read.
+fn take_tls_options(text: &str) -> Option<(String, Vec<(String, String)>)> {
+    if let Some(rest) = text
         .strip_prefix("postgres://")
         .or_else(|| text.strip_prefix("postgresql://"))
     {
         from_url(text, text.len() - rest.len())
     } else {
         from_keywords(text)
-    };
-    taken.unwrap_or_else(|| (text.to_owned(), Vec::new()))
+    }
 }
 
 fn is_ours(key: &str) -> bool {
@@ -234,74 +259,65 @@ fn decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// `key = value` pairs as libpq reads them (a value quoted with `'`, or
-/// running to the next space; `\` escapes the next character): the string
-/// with the TLS pairs cut out, and those pairs.
+/// `key = value` pairs read exactly as tokio-postgres reads them (Unicode
+/// whitespace between pairs; a value quoted with `'`, or running to the
+/// next whitespace; `\` escapes the next character, and is dropped at the
+/// end): the string with the TLS pairs cut out, and those pairs. `None`
+/// when it cannot be read so.
 fn from_keywords(text: &str) -> Option<(String, Vec<(String, String)>)> {
-    let bytes = text.as_bytes();
+    let mut chars = text.char_indices().peekable();
     let mut kept = String::with_capacity(text.len());
     let mut taken = Vec::new();
     let mut copied_to = 0;
-    let mut i = 0;
-    let skip_space = |mut i: usize| {
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        i
+    let skip_space = |chars: &mut std::iter::Peekable<std::str::CharIndices>| {
+        while chars.next_if(|&(_, c)| c.is_whitespace()).is_some() {}
+    };
+    let position = |chars: &mut std::iter::Peekable<std::str::CharIndices>| {
+        chars.peek().map_or(text.len(), |&(i, _)| i)
     };
     loop {
-        i = skip_space(i);
-        if i >= bytes.len() {
+        skip_space(&mut chars);
+        let pair_start = position(&mut chars);
+        if pair_start == text.len() {
             break;
         }
-        let pair_start = i;
-        while i < bytes.len() && bytes[i] != b'=' && !bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let key = &text[pair_start..i];
-        i = skip_space(i);
-        if bytes.get(i) != Some(&b'=') {
+        while chars
+            .next_if(|&(_, c)| c != '=' && !c.is_whitespace())
+            .is_some()
+        {}
+        let key = &text[pair_start..position(&mut chars)];
+        if key.is_empty() {
+            // tokio-postgres would stop here and ignore the rest.
             return None;
         }
-        i = skip_space(i + 1);
-        let mut value = Vec::new();
-        if bytes.get(i) == Some(&b'\'') {
-            i += 1;
+        skip_space(&mut chars);
+        chars.next_if(|&(_, c)| c == '=')?;
+        skip_space(&mut chars);
+        let mut value = String::new();
+        if chars.next_if(|&(_, c)| c == '\'').is_some() {
             loop {
-                match bytes.get(i) {
-                    None => return None,
-                    Some(b'\'') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(b'\\') => {
-                        value.push(*bytes.get(i + 1)?);
-                        i += 2;
-                    }
-                    Some(&byte) => {
-                        value.push(byte);
-                        i += 1;
-                    }
+                match chars.next()? {
+                    (_, '\'') => break,
+                    (_, '\\') => value.extend(chars.next().map(|(_, c)| c)),
+                    (_, c) => value.push(c),
                 }
             }
         } else {
-            while let Some(&byte) = bytes.get(i) {
-                if byte.is_ascii_whitespace() {
-                    break;
-                }
-                if byte == b'\\' {
-                    value.push(*bytes.get(i + 1)?);
-                    i += 2;
-                } else {
-                    value.push(byte);
-                    i += 1;
+            while let Some((_, c)) = chars.next_if(|&(_, c)| !c.is_whitespace()) {
+                match c {
+                    '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                    c => value.push(c),
                 }
             }
+            if value.is_empty() {
+                return None;
+            }
         }
+        let pair_end = position(&mut chars);
         if is_ours(key) {
             kept.push_str(&text[copied_to..pair_start]);
-            copied_to = i;
-            taken.push((key.to_owned(), String::from_utf8(value).ok()?));
+            copied_to = pair_end;
+            taken.push((key.to_owned(), value));
         }
     }
     kept.push_str(&text[copied_to..]);
@@ -313,7 +329,7 @@ mod tests {
     use super::*;
 
     fn taken(text: &str) -> (String, Vec<(String, String)>) {
-        take_tls_options(text)
+        take_tls_options(text).unwrap_or_else(|| ("(unreadable)".to_owned(), Vec::new()))
     }
 
     fn pair(key: &str, value: &str) -> (String, String) {
@@ -359,8 +375,7 @@ mod tests {
                 ]
             )
         );
-        // Unreadable: left whole for tokio-postgres to say so.
-        assert_eq!(taken("host=h password='open").1, vec![]);
+        assert_eq!(taken("host=h password='open").0, "(unreadable)");
     }
 
     #[test]
@@ -404,6 +419,33 @@ mod tests {
         assert!(
             unsupported.contains("`sslpassword`") && !unsupported.contains("Secret1"),
             "{unsupported}"
+        );
+    }
+
+    #[test]
+    fn a_string_read_otherwise_than_tokio_postgres_reads_it_is_refused_not_weakened() {
+        // Each of these would let tokio-postgres see `sslmode=require`
+        // where a sloppier split would not.
+        let vertical_tab = Conninfo::parse("host=h\u{b}sslmode=require user=u").unwrap();
+        assert_eq!(vertical_tab.tls().mode, SslMode::Require);
+        let no_break_space = Conninfo::parse("host=h\u{a0}sslmode=require user=u").unwrap();
+        assert_eq!(no_break_space.tls().mode, SslMode::Require);
+        let trailing_backslash = Conninfo::parse("sslmode=require password=pw\\").unwrap();
+        assert_eq!(trailing_backslash.tls().mode, SslMode::Require);
+        assert_eq!(trailing_backslash.config().get_password(), Some(&b"pw"[..]));
+        let empty_key = Conninfo::parse("host=h password=pw = sslmode=require")
+            .unwrap_err()
+            .to_string();
+        assert!(empty_key.contains("a `=` without a key"), "{empty_key}");
+        assert!(!empty_key.contains("pw"), "{empty_key}");
+    }
+
+    #[test]
+    fn a_hostaddr_alone_is_also_the_name_tls_is_asked_for() {
+        let info = Conninfo::parse("hostaddr=127.0.0.1 port=5433 sslmode=require").unwrap();
+        assert_eq!(
+            info.config().get_hosts(),
+            &[tokio_postgres::config::Host::Tcp("127.0.0.1".to_owned())]
         );
     }
 

@@ -26,25 +26,57 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 /// server is down, and drops connections the server closed so it recovers
 /// by itself when the server is back.
 pub fn pool(conninfo: Conninfo, max_size: usize) -> Pool {
+    pool_with_links(conninfo, max_size).0
+}
+
+/// What the connections of a pool were: whether any went without TLS, and
+/// whether any went with it, as the handshakes went (not as a pooler on
+/// the way, or the server, would say).
+#[derive(Debug, Clone, Default)]
+pub struct Links(Arc<std::sync::atomic::AtomicU8>);
+
+impl Links {
+    const PLAIN: u8 = 1;
+    const TLS: u8 = 2;
+
+    fn record(&self, tls: bool) {
+        let bit = if tls { Self::TLS } else { Self::PLAIN };
+        self.0.fetch_or(bit, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether every connection made so far was encrypted; `None` before
+    /// the first.
+    pub fn encrypted(&self) -> Option<bool> {
+        match self.0.load(std::sync::atomic::Ordering::SeqCst) {
+            0 => None,
+            seen => Some(seen & Self::PLAIN == 0),
+        }
+    }
+}
+
+/// [`pool`], and what its connections were.
+pub fn pool_with_links(conninfo: Conninfo, max_size: usize) -> (Pool, Links) {
+    let links = Links::default();
     let conninfo = conninfo.map_config(|mut config| {
         config.connect_timeout(TIMEOUT);
         config
     });
     let manager = Manager::from_connect(
         conninfo.config().clone(),
-        Connect(conninfo),
+        Connect(conninfo, links.clone()),
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         },
     );
-    Pool::builder(manager)
+    let pool = Pool::builder(manager)
         .max_size(max_size)
         .runtime(Runtime::Tokio1)
         .wait_timeout(Some(TIMEOUT))
         .create_timeout(Some(TIMEOUT))
         .recycle_timeout(Some(TIMEOUT))
         .build()
-        .expect("a pool with a runtime and timeouts always builds")
+        .expect("a pool with a runtime and timeouts always builds");
+    (pool, links)
 }
 
 /// `config` with `session` (`-c name=value` settings) added to the startup
@@ -73,15 +105,17 @@ pub const UNLOGGED: &str = "SELECT set_config('log_statement', 'none', true),
 
 /// One connection, its driver running on the current runtime.
 pub async fn connect(conninfo: impl Into<Conninfo>) -> Result<Client, tokio_postgres::Error> {
-    open(&conninfo.into()).await.map(|(client, _driver)| client)
+    open(&conninfo.into())
+        .await
+        .map(|(client, _driver, _tls)| client)
 }
 
 /// Connects as libpq does for the connection string's `sslmode`, trying
 /// again where libpq does: `allow` with TLS when the server refused the
 /// connection without; `prefer` without TLS when the TLS connection failed,
 /// in its handshake or after. Sockets never use TLS. Returns the client and
-/// its driver's task.
-async fn open(conninfo: &Conninfo) -> Result<(Client, JoinHandle<()>), tokio_postgres::Error> {
+/// its driver's task, and whether it went through a TLS handshake.
+async fn open(conninfo: &Conninfo) -> Result<Opened, tokio_postgres::Error> {
     let settings = conninfo.tls_shared();
     if conninfo.sockets_only() {
         return attempt(conninfo.config(), &settings, WireMode::Disable)
@@ -123,16 +157,16 @@ async fn open(conninfo: &Conninfo) -> Result<(Client, JoinHandle<()>), tokio_pos
     }
 }
 
+/// A connection, its driver's task, and whether it went through TLS.
+type Opened = (Client, JoinHandle<()>, bool);
+
 /// One try with tokio-postgres' own mode: the result, and whether a TLS
-/// handshake was started.
+/// handshake was started (also when it failed).
 async fn attempt(
     config: &Config,
     settings: &Arc<TlsSettings>,
     mode: WireMode,
-) -> (
-    Result<(Client, JoinHandle<()>), tokio_postgres::Error>,
-    bool,
-) {
+) -> (Result<Opened, tokio_postgres::Error>, bool) {
     let connector = Connector::new(settings.clone());
     let mut config = config.clone();
     config.ssl_mode(mode);
@@ -145,20 +179,24 @@ async fn attempt(
                     tracing::debug!(%error, "PostgreSQL connection closed");
                 }
             });
-            (client, driver)
+            (client, driver, connector.used())
         });
     (result, connector.used())
 }
 
-/// deadpool's way in: each pooled connection made by [`open`].
-struct Connect(Conninfo);
+/// deadpool's way in: each pooled connection made by [`open`], and noted.
+struct Connect(Conninfo, Links);
 
 impl deadpool_postgres::Connect for Connect {
     fn connect(
         &self,
         _config: &Config,
     ) -> BoxFuture<'_, Result<(Client, JoinHandle<()>), tokio_postgres::Error>> {
-        Box::pin(open(&self.0))
+        Box::pin(async move {
+            let (client, driver, tls) = open(&self.0).await?;
+            self.1.record(tls);
+            Ok((client, driver))
+        })
     }
 }
 
@@ -203,6 +241,18 @@ fn parse_tokio_config(url: &str) -> Result<Config, Malformed> {
     {
         return Err(Malformed(
             "it starts like a URL but lacks the `://` after postgres".to_owned(),
+        ));
+    }
+    if let Some((_, rest)) = url.split_once("://")
+        && let (Some(at), Some(end)) = (rest.find('@'), rest.find(['/', '?']))
+        && at > end
+    {
+        // tokio-postgres would take everything up to that `@` for the user
+        // and password, libpq the host: neither reading can be trusted.
+        return Err(Malformed(
+            "an `@` comes after the host, in the path or the query: percent-encode it as %40 \
+             (a password holding '@', '/' or '?' must be percent-encoded in a URL)"
+                .to_owned(),
         ));
     }
     url.parse::<Config>()
@@ -570,6 +620,17 @@ mod tests {
     }
 
     #[test]
+    fn links_are_encrypted_only_when_every_connection_was() {
+        let links = Links::default();
+        assert_eq!(links.encrypted(), None);
+        links.record(true);
+        assert_eq!(links.encrypted(), Some(true));
+        links.record(false);
+        links.record(true);
+        assert_eq!(links.encrypted(), Some(false));
+    }
+
+    #[test]
     fn a_parse_error_names_the_part_and_never_a_character_of_the_string() {
         assert_eq!(
             parse_error("postgres://u:Secret@h:port/db"),
@@ -583,6 +644,13 @@ mod tests {
             parse_error("postgres//u:Secret@h/db"),
             "it starts like a URL but lacks the `://` after postgres"
         );
+        let at_in_query =
+            parse_error("postgres://h/db?sslmode=verify-full&password=S3cr@evil:5432");
+        assert!(
+            at_in_query.contains("percent-encode it as %40"),
+            "{at_in_query}"
+        );
+        assert!(!at_in_query.contains("S3cr"), "{at_in_query}");
         let value_with_colons = parse_error("host=h password=Se://cret port=x");
         assert!(!value_with_colons.contains("Se"), "{value_with_colons}");
         let missing_equals = parse_error("host=h password Secret");

@@ -88,14 +88,19 @@ impl TlsSettings {
         match self.mode {
             SslMode::VerifyFull => Check::Full,
             SslMode::VerifyCa => Check::Ca,
-            _ if self.roots_given() => Check::Ca,
+            SslMode::Disable => Check::Nothing,
+            _ if self.ca_file_exists() => Check::Ca,
             _ => Check::Nothing,
         }
     }
 
-    fn roots_given(&self) -> bool {
+    /// Whether a CA file is there to check against: libpq uses one that
+    /// exists in every mode, and minds one that does not only in the
+    /// `verify-*` modes.
+    fn ca_file_exists(&self) -> bool {
         match &self.root_cert {
-            Some(_) => true,
+            Some(RootCert::System) => true,
+            Some(RootCert::File(path)) => path.exists(),
             None => default_file("root.crt").is_some_and(|path| path.exists()),
         }
     }
@@ -190,9 +195,11 @@ fn client_config(settings: &TlsSettings) -> Result<ClientConfig, TlsSetupError> 
 /// The CAs to check against, if any: the named file, the platform's, or
 /// libpq's default file when it exists.
 fn roots(settings: &TlsSettings) -> Result<Option<RootCertStore>, TlsSetupError> {
+    let verifying = matches!(settings.mode, SslMode::VerifyCa | SslMode::VerifyFull);
     let path = match &settings.root_cert {
         Some(RootCert::System) => return system_roots().map(Some),
-        Some(RootCert::File(path)) => path.clone(),
+        Some(RootCert::File(path)) if verifying || path.exists() => path.clone(),
+        Some(RootCert::File(_)) => return Ok(None),
         None => match default_file("root.crt").filter(|path| path.exists()) {
             Some(path) => path,
             None => return Ok(None),
@@ -530,10 +537,17 @@ pub enum ConnectionSecurity {
 }
 
 impl ConnectionSecurity {
-    /// What PostgreSQL said of the connection (`ssl`, its TLS version, and
-    /// whether it came over a socket), with the settings it was made with.
-    pub fn of(ssl: bool, version: Option<String>, socket: bool, settings: &TlsSettings) -> Self {
-        match (socket, ssl) {
+    /// `encrypted`: whether pgusers' connections went through a TLS
+    /// handshake (every one of them: one without TLS counts as none);
+    /// `version`: the TLS version PostgreSQL reports (none behind a pooler
+    /// that ends TLS itself); `socket`: over a Unix socket.
+    pub fn of(
+        encrypted: bool,
+        version: Option<String>,
+        socket: bool,
+        settings: &TlsSettings,
+    ) -> Self {
+        match (socket, encrypted) {
             (true, _) => Self::Socket,
             (false, false) => Self::Plain {
                 mode: settings.mode,
@@ -633,5 +647,46 @@ impl std::fmt::Display for ConnectionSecurity {
                  sslmode=verify-full with the server's CA in sslrootcert."
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ca_file_makes_every_mode_but_disable_check_the_ca_if_it_is_there() {
+        let here = std::env::temp_dir();
+        let with = |mode, path: &Path| TlsSettings {
+            mode,
+            root_cert: Some(RootCert::File(path.to_owned())),
+            ..TlsSettings::default()
+        };
+        assert_eq!(with(SslMode::Require, &here).check(), Check::Ca);
+        assert_eq!(with(SslMode::Prefer, &here).check(), Check::Ca);
+        assert_eq!(with(SslMode::Disable, &here).check(), Check::Nothing);
+        let missing = Path::new("/nonexistent/ca.pem");
+        assert_eq!(with(SslMode::Require, missing).check(), Check::Nothing);
+        assert_eq!(with(SslMode::VerifyCa, missing).check(), Check::Ca);
+        assert_eq!(with(SslMode::VerifyFull, missing).check(), Check::Full);
+    }
+
+    #[test]
+    fn what_is_shown_follows_the_handshakes_not_the_server() {
+        let settings = TlsSettings {
+            mode: SslMode::VerifyFull,
+            ..TlsSettings::default()
+        };
+        // Behind a pooler that ends TLS, PostgreSQL reports no version.
+        let pooled = ConnectionSecurity::of(true, None, false, &settings);
+        assert_eq!(pooled.short(), "verify-full");
+        assert_eq!(pooled.tls_version(), Some("TLS"));
+        let plain = ConnectionSecurity::of(false, Some("TLSv1.3".into()), false, &settings);
+        assert!(!plain.encrypted());
+        assert_eq!(plain.verification(), "none");
+        assert_eq!(
+            ConnectionSecurity::of(true, None, true, &settings),
+            ConnectionSecurity::Socket
+        );
     }
 }

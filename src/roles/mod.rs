@@ -203,6 +203,8 @@ pub struct RoleManager {
     client_ssl_mode: Option<crate::domain::SslMode>,
     /// pgusers' own TLS settings, to say what its connection checks.
     tls: crate::db::tls::TlsSettings,
+    /// Whether the pool's connections went through TLS.
+    links: crate::db::Links,
 }
 
 /// The current database, its owner, the protected user (`$1` when
@@ -313,12 +315,14 @@ impl RoleManager {
     ) -> Self {
         let conninfo = conninfo.into();
         let address = client_address(conninfo.config());
+        let (pool, links) = crate::db::pool_with_links(admin_config(conninfo.clone()), pool_size);
         Self {
             endpoint: crate::db::Endpoint::of(&conninfo, "DATABASE_URL"),
             address,
             client_ssl_mode: conninfo.stated_ssl_mode(),
             tls: conninfo.tls().clone(),
-            pool: crate::db::pool(admin_config(conninfo), pool_size),
+            pool,
+            links,
             protected,
             protected_checked: OnceCell::new(),
             database: OnceCell::new(),
@@ -422,7 +426,7 @@ impl RoleManager {
         let client = self.client().await?;
         let row = client
             .query_one(
-                "SELECT COALESCE(s.ssl, false), s.version::text, inet_client_addr() IS NULL
+                "SELECT s.version::text, inet_client_addr() IS NULL
                    FROM (SELECT 1) AS one
                    LEFT JOIN pg_catalog.pg_stat_ssl s ON s.pid = pg_catalog.pg_backend_pid()",
                 &[],
@@ -430,9 +434,9 @@ impl RoleManager {
             .await
             .map_err(RoleError::server)?;
         Ok(crate::db::tls::ConnectionSecurity::of(
+            self.links.encrypted().unwrap_or(false),
             row.get(0),
             row.get(1),
-            row.get(2),
             &self.tls,
         ))
     }

@@ -375,6 +375,46 @@ async fn every_sslmode_connects_or_not_as_libpq_does_and_with_tls_when_libpq_wou
     assert_eq!(outcome(true, "SslOnly", "verify-full"), Some(true));
 }
 
+#[tokio::test]
+async fn a_hostaddr_alone_and_a_ca_file_that_is_not_there_behave_as_with_libpq() {
+    let server = TlsServer::start().await;
+    let port = server.port;
+    let user = &server.admin;
+    for (case, conninfo) in [
+        (
+            "hostaddr only",
+            format!("hostaddr=127.0.0.1 port={port} user={user} dbname=postgres"),
+        ),
+        (
+            "hostaddr only, require",
+            format!("hostaddr=127.0.0.1 port={port} user={user} dbname=postgres sslmode=require"),
+        ),
+        (
+            "require, no CA file there",
+            format!(
+                "host=localhost port={port} user={user} dbname=postgres sslmode=require \
+                 sslrootcert=/nonexistent/ca.pem"
+            ),
+        ),
+        (
+            "prefer, no CA file there",
+            format!(
+                "host=localhost port={port} user={user} dbname=postgres \
+                 sslrootcert=/nonexistent/ca.pem"
+            ),
+        ),
+    ] {
+        let with_password = format!("{conninfo} password='{}'", server.admin_password);
+        let ours = ours(&with_password).await;
+        assert_eq!(
+            ours.clone().ok(),
+            libpq(&conninfo, &server.admin_password).ok(),
+            "{case}: pgusers {ours:?}"
+        );
+        assert_eq!(ours, Ok(true), "{case}");
+    }
+}
+
 /// What pgusers says when it cannot connect with `conninfo`.
 async fn refusal(conninfo: &str) -> String {
     let conninfo = Conninfo::parse(conninfo).unwrap();
