@@ -450,6 +450,42 @@ mod tests {
     }
 
     #[test]
+    fn the_sslmode_for_clients_is_the_one_said_or_implied_and_never_over_sockets() {
+        let stated = |text: &str| Conninfo::parse(text).unwrap().stated_ssl_mode();
+        assert_eq!(stated("host=h sslmode=require"), Some(SslMode::Require));
+        assert_eq!(stated("host=h"), None);
+        assert_eq!(
+            stated("host=h sslrootcert=system"),
+            Some(SslMode::VerifyFull)
+        );
+        assert_eq!(
+            stated("host=h sslrootcert=system sslmode=verify-full"),
+            Some(SslMode::VerifyFull)
+        );
+        assert_eq!(stated("host=/run/pg sslmode=require"), None);
+    }
+
+    #[test]
+    fn sni_is_on_unless_turned_off() {
+        let sni = |text: &str| Conninfo::parse(text).ok().map(|info| info.tls().sni);
+        assert_eq!(sni("host=h"), Some(true));
+        assert_eq!(sni("host=h sslsni=1"), Some(true));
+        assert_eq!(sni("host=h sslsni=0"), Some(false));
+        assert_eq!(sni("host=h sslsni=yes"), None);
+    }
+
+    #[test]
+    fn the_query_of_a_url_starts_after_its_credentials() {
+        assert_eq!(
+            taken("postgres://u:a?@h/db?sslmode=require"),
+            (
+                "postgres://u:a?@h/db".to_owned(),
+                vec![pair("sslmode", "require")]
+            )
+        );
+    }
+
+    #[test]
     fn only_sockets_need_no_tls() {
         assert!(Conninfo::parse("host=/run/pg").unwrap().sockets_only());
         assert!(
