@@ -201,6 +201,25 @@ url = "host=/run/pg port=5433 user=admin password=s3cret-two dbname=crm"
     }
 
     #[test]
+    fn an_entry_may_name_the_sslmode_for_clients_and_a_wrong_one_is_named_without_its_value() {
+        let text = "[[database]]\nid = \"shop\"\nurl = \"host=x sslmode=require\"\nclient_sslmode = \"verify-full\"\n";
+        let wrong = text.replace("\"verify-full\"", "\"Verify-Full\"");
+
+        let databases = parse(text, "pgusers.toml").unwrap();
+        let refused = parse(&wrong, "pgusers.toml").err().unwrap();
+
+        assert_eq!(
+            databases[0].client_ssl_mode,
+            Some(crate::domain::SslMode::VerifyFull)
+        );
+        assert_eq!(
+            refused,
+            "pgusers.toml, database \"shop\": client_sslmode: not an sslmode; use disable, \
+             allow, prefer, require, verify-ca or verify-full."
+        );
+    }
+
+    #[test]
     fn an_entry_may_say_where_applications_connect_and_a_wrong_one_is_named() {
         let text = "[[database]]\nid = \"shop\"\nurl = \"host=x\"\npublic_host = \"shop.example.com:6432\"\n";
         let wrong = text.replace("6432", "0");

@@ -698,6 +698,34 @@ async fn pgusers_manages_users_end_to_end_over_verify_full_on_a_hostssl_only_ser
     );
     assert!(stdout.contains("verify-full"), "{stdout}");
     assert!(stdout.contains("?sslmode=verify-full"), "{stdout}");
+    // Applications told another sslmode than pgusers' own; a wrong one refused.
+    let told = |mode: &str| {
+        crate::helpers::pgusers_binary()
+            .env("DATABASE_URL", &url)
+            .env("PGUSERS_STATE_URL", &state_url)
+            .env("PGUSERS_DATA_DIR", server.pki.client_dir.path())
+            .env("PGUSERS_CLIENT_SSLMODE", mode)
+            .args(["databases"])
+            .output()
+            .unwrap()
+    };
+    let require = told("require");
+    let shown = String::from_utf8_lossy(&require.stdout);
+    assert!(
+        shown.contains(
+            "/{database}?sslmode=require\n"
+                .replace("{database}", &database)
+                .as_str()
+        ),
+        "{shown}"
+    );
+    let wrong = told("verify_full");
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("PGUSERS_CLIENT_SSLMODE: not an sslmode"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
     let reader = unique_name("tlsreader");
     let chosen = password();
     let created = crate::cli::run(
