@@ -60,6 +60,16 @@ impl Conninfo {
                 "it gives `sslmode` where pgusers cannot read it".to_owned(),
             ));
         }
+        let settings = tls_settings(&pairs)?;
+        if config.get_ssl_negotiation() == tokio_postgres::config::SslNegotiation::Direct
+            && !settings.mode.requires_tls()
+        {
+            return Err(Malformed(format!(
+                "the weaker sslmode={} may not be used with sslnegotiation=direct (use require, \
+                 verify-ca or verify-full)",
+                settings.mode
+            )));
+        }
         // A `hostaddr` without `host`: the address is the name TLS is
         // asked for (tokio-postgres would have none and refuse TLS).
         if config.get_hosts().is_empty() {
@@ -74,7 +84,7 @@ impl Conninfo {
         }
         Ok(Self {
             config,
-            tls: Arc::new(tls_settings(&pairs)?),
+            tls: Arc::new(settings),
         })
     }
 
@@ -222,6 +232,10 @@ fn from_url(text: &str, start: usize) -> Option<(String, Vec<(String, String)>)>
     let mut kept = Vec::new();
     let mut taken = Vec::new();
     for part in text[query_start..].split('&') {
+        if part.is_empty() {
+            // tokio-postgres refuses an empty part; so would this reading.
+            return None;
+        }
         let key = part.split_once('=').map_or(part, |(key, _)| key);
         let key = decode(key)?;
         if is_ours(&key) {
@@ -247,6 +261,7 @@ fn decode(text: &str) -> Option<String> {
     while i < bytes.len() {
         if bytes[i] == b'%'
             && let Some(hex) = text.get(i + 1..i + 3)
+            && hex.bytes().all(|b| b.is_ascii_hexdigit())
             && let Ok(byte) = u8::from_str_radix(hex, 16)
         {
             out.push(byte);
@@ -269,6 +284,7 @@ fn from_keywords(text: &str) -> Option<(String, Vec<(String, String)>)> {
     let mut kept = String::with_capacity(text.len());
     let mut taken = Vec::new();
     let mut copied_to = 0;
+    let mut addressed = std::collections::HashSet::new();
     let skip_space = |chars: &mut std::iter::Peekable<std::str::CharIndices>| {
         while chars.next_if(|&(_, c)| c.is_whitespace()).is_some() {}
     };
@@ -314,8 +330,16 @@ fn from_keywords(text: &str) -> Option<(String, Vec<(String, String)>)> {
             }
         }
         let pair_end = position(&mut chars);
+        // tokio-postgres adds each repeated host to a list where libpq
+        // keeps the last: the two would connect to different servers.
+        if ["host", "hostaddr", "port"].contains(&key) && !addressed.insert(key) {
+            return None;
+        }
         if is_ours(key) {
+            // A space where the pair was, so what is left cannot join into
+            // another reading (`…'x'postgres://…`).
             kept.push_str(&text[copied_to..pair_start]);
+            kept.push(' ');
             copied_to = pair_end;
             taken.push((key.to_owned(), value));
         }
@@ -368,7 +392,7 @@ mod tests {
                 "host=h password='a sslmode=disable \\' b' sslmode = verify-ca sslrootcert='/x y/ca.pem' dbname=d"
             ),
             (
-                "host=h password='a sslmode=disable \\' b'   dbname=d".to_owned(),
+                "host=h password='a sslmode=disable \\' b'     dbname=d".to_owned(),
                 vec![
                     pair("sslmode", "verify-ca"),
                     pair("sslrootcert", "/x y/ca.pem")
@@ -438,6 +462,28 @@ mod tests {
             .to_string();
         assert!(empty_key.contains("a `=` without a key"), "{empty_key}");
         assert!(!empty_key.contains("pw"), "{empty_key}");
+    }
+
+    #[test]
+    fn no_cut_or_repeat_lets_another_reading_through() {
+        let refused = |text: &str| Conninfo::parse(text).is_err();
+        // What is left once the quoted pair is out must not read as a URL.
+        assert!(refused(
+            "sslmode='disable'postgres://h/db?sslmode=require&sslmode=prefer"
+        ));
+        assert!(refused("postgres://h/db?&sslmode=require"));
+        assert!(refused("host=h password=ab host=evil.example"));
+        assert!(refused("host=h port=1 port=2"));
+        assert!(refused("postgres://u:pa@ss@h:5432/db"));
+        assert!(refused("host=h sslnegotiation=direct sslmode=allow"));
+        assert!(!refused("host=h sslnegotiation=direct sslmode=require"));
+        // Only two hex digits make a percent-encoded byte, as in tokio-postgres.
+        let plus =
+            Conninfo::parse("postgres://h/db?sslmode=require&sslrootcert=/ca%+0.pem").unwrap();
+        assert_eq!(
+            plus.tls().root_cert,
+            Some(RootCert::File(PathBuf::from("/ca%+0.pem")))
+        );
     }
 
     #[test]

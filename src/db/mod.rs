@@ -179,7 +179,7 @@ async fn attempt(
                     tracing::debug!(%error, "PostgreSQL connection closed");
                 }
             });
-            (client, driver, connector.used())
+            (client, driver, connector.established())
         });
     (result, connector.used())
 }
@@ -244,14 +244,21 @@ fn parse_tokio_config(url: &str) -> Result<Config, Malformed> {
         ));
     }
     if let Some((_, rest)) = url.split_once("://")
-        && let (Some(at), Some(end)) = (rest.find('@'), rest.find(['/', '?']))
-        && at > end
+        && let Some(at) = rest.find('@')
+        && (rest.find(['/', '?']).is_some_and(|end| at > end) || {
+            // A second `@` before the host's end: part of the password
+            // would be read as the host, and shown as one.
+            let after = &rest[at + 1..];
+            let host_end = after.find(['/', '?']).unwrap_or(after.len());
+            after[..host_end].contains('@')
+        })
     {
         // tokio-postgres would take everything up to that `@` for the user
         // and password, libpq the host: neither reading can be trusted.
         return Err(Malformed(
-            "an `@` comes after the host, in the path or the query: percent-encode it as %40 \
-             (a password holding '@', '/' or '?' must be percent-encoded in a URL)"
+            "it holds an `@` that PostgreSQL's clients would not all read as the end of the \
+             user and password: percent-encode each `@` of the user name or password as %40 \
+             (and '/' as %2F, '?' as %3F)"
                 .to_owned(),
         ));
     }
@@ -646,9 +653,11 @@ mod tests {
         );
         let at_in_query =
             parse_error("postgres://h/db?sslmode=verify-full&password=S3cr@evil:5432");
+        assert!(at_in_query.contains("as %40"), "{at_in_query}");
+        let two_ats = parse_error("postgres://u:pa@ss@h:5432/db");
         assert!(
-            at_in_query.contains("percent-encode it as %40"),
-            "{at_in_query}"
+            two_ats.contains("as %40") && !two_ats.contains("ss@"),
+            "{two_ats}"
         );
         assert!(!at_in_query.contains("S3cr"), "{at_in_query}");
         let value_with_colons = parse_error("host=h password=Se://cret port=x");

@@ -380,6 +380,7 @@ pub type TlsStream = <MakeRustlsConnect as MakeTlsConnect<Socket>>::Stream;
 pub(super) struct Connector {
     settings: Arc<TlsSettings>,
     used: Arc<AtomicBool>,
+    established: Arc<AtomicBool>,
 }
 
 impl Connector {
@@ -387,12 +388,19 @@ impl Connector {
         Self {
             settings,
             used: Arc::new(AtomicBool::new(false)),
+            established: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    /// Whether a TLS handshake was started.
+    /// Whether a TLS handshake was started, with any host.
     pub(super) fn used(&self) -> bool {
         self.used.load(Ordering::SeqCst)
+    }
+
+    /// Whether the last host tried (the one connected to, when the
+    /// connection was made) completed a TLS handshake.
+    pub(super) fn established(&self) -> bool {
+        self.established.load(Ordering::SeqCst)
     }
 }
 
@@ -401,11 +409,14 @@ impl MakeTlsConnect<Socket> for Connector {
     type TlsConnect = Handshake;
     type Error = std::convert::Infallible;
 
+    /// Called once per host (and address) tokio-postgres tries.
     fn make_tls_connect(&mut self, domain: &str) -> Result<Handshake, Self::Error> {
+        self.established.store(false, Ordering::SeqCst);
         Ok(Handshake {
             domain: domain.to_owned(),
             settings: self.settings.clone(),
             used: self.used.clone(),
+            established: self.established.clone(),
         })
     }
 }
@@ -414,6 +425,7 @@ pub(super) struct Handshake {
     domain: String,
     settings: Arc<TlsSettings>,
     used: Arc<AtomicBool>,
+    established: Arc<AtomicBool>,
 }
 
 impl TlsConnect<Socket> for Handshake {
@@ -431,7 +443,9 @@ impl TlsConnect<Socket> for Handshake {
                 &self.domain,
             )
             .unwrap_or_else(|never| match never {});
-            connect.connect(stream).await
+            let stream = connect.connect(stream).await?;
+            self.established.store(true, Ordering::SeqCst);
+            Ok(stream)
         })
     }
 }

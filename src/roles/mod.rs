@@ -205,6 +205,9 @@ pub struct RoleManager {
     tls: crate::db::tls::TlsSettings,
     /// Whether the pool's connections went through TLS.
     links: crate::db::Links,
+    /// Whether pgusers reaches the server over Unix sockets only (then
+    /// nothing of its connection crosses a network, whatever a pooler does).
+    sockets_only: bool,
 }
 
 /// The current database, its owner, the protected user (`$1` when
@@ -323,6 +326,7 @@ impl RoleManager {
             tls: conninfo.tls().clone(),
             pool,
             links,
+            sockets_only: conninfo.sockets_only(),
             protected,
             protected_checked: OnceCell::new(),
             database: OnceCell::new(),
@@ -426,7 +430,7 @@ impl RoleManager {
         let client = self.client().await?;
         let row = client
             .query_one(
-                "SELECT s.version::text, inet_client_addr() IS NULL
+                "SELECT s.version::text
                    FROM (SELECT 1) AS one
                    LEFT JOIN pg_catalog.pg_stat_ssl s ON s.pid = pg_catalog.pg_backend_pid()",
                 &[],
@@ -436,7 +440,7 @@ impl RoleManager {
         Ok(crate::db::tls::ConnectionSecurity::of(
             self.links.encrypted().unwrap_or(false),
             row.get(0),
-            row.get(1),
+            self.sockets_only,
             &self.tls,
         ))
     }

@@ -415,6 +415,34 @@ async fn a_hostaddr_alone_and_a_ca_file_that_is_not_there_behave_as_with_libpq()
     }
 }
 
+#[tokio::test]
+async fn a_plain_connection_after_a_failed_handshake_with_another_host_is_shown_plain() {
+    let mut server = TlsServer::start().await;
+    server.serve(false, Hba::Any, ServerCert::Good).await;
+    // A first host that agrees to TLS, then hangs up.
+    let liar = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let liar_port = liar.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = liar.accept().await {
+            let mut request = [0u8; 8];
+            if socket.read_exact(&mut request).await.is_ok() {
+                let _ = socket.write_all(b"S").await;
+            }
+        }
+    });
+    let conninfo = format!(
+        "host=127.0.0.1,localhost port={liar_port},{} user={} dbname=postgres password='{}'",
+        server.port, server.admin, server.admin_password
+    );
+    let roles = RoleManager::new(Conninfo::parse(&conninfo).unwrap(), 1, None);
+
+    let security = roles.connection_security().await.unwrap();
+
+    assert!(!security.encrypted(), "{security}");
+    assert_eq!(security.short(), "none");
+}
+
 /// What pgusers says when it cannot connect with `conninfo`.
 async fn refusal(conninfo: &str) -> String {
     let conninfo = Conninfo::parse(conninfo).unwrap();
