@@ -635,11 +635,23 @@ async fn databases_lists_the_id_that_database_accepts() {
     let lines: Vec<&str> = databases.stdout.lines().collect();
     assert!(
         lines[5].starts_with("Connection URL (add the password): ")
-            && lines[6].starts_with("Administrator: "),
-        "the table, the connection URL, then the administrator: {}",
+            && lines[6]
+                == "pgusers' connection: Over a Unix socket on this machine: nothing crosses a network."
+            && lines[7].starts_with("Administrator: "),
+        "the table, the connection URL, pgusers' connection, then the administrator: {}",
         databases.stdout
     );
     assert!(lines[1].contains(" ID ") && lines[1].contains("PROTECTED USER"));
+    assert!(
+        lines[1].trim_end_matches([' ', '|']).ends_with(" TLS"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[3].trim_end_matches([' ', '|']).ends_with(" socket"),
+        "{}",
+        lines[3]
+    );
     assert!(
         lines[3].starts_with(&format!("| {} ", db.name)),
         "{}",
