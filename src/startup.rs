@@ -256,10 +256,13 @@ async fn check_databases(databases: &Registry) -> Result<(), RoleError> {
 async fn upgrade(database: &ManagedDatabase) {
     match database.roles.upgrade().await {
         Ok(None) => {}
+        // Step 0 is a database pgusers has not marked yet: a new one, or one
+        // an older pgusers managed; the words fit both.
         Ok(Some(from)) => tracing::info!(
             database = %database.id,
-            from,
-            "upgraded what an older pgusers set up in the database"
+            from_step = from,
+            to_step = crate::roles::UPGRADE_STEP,
+            "brought the database up to this pgusers' setup"
         ),
         Err(error) => tracing::warn!(
             database = %database.id,
