@@ -267,6 +267,14 @@ impl TlsServer {
     }
 }
 
+impl TlsServer {
+    /// What pgusers says when the admin cannot connect to `postgres` at
+    /// `localhost` with `options`.
+    async fn refused(&self, options: &str) -> String {
+        refusal(&self.conninfo("localhost", "postgres", options)).await
+    }
+}
+
 /// Whether pgusers connects with `conninfo`, and with TLS: `Some(ssl)` as
 /// PostgreSQL reports it, or `None` when refused (and why).
 async fn ours(conninfo: &str) -> Result<bool, String> {
@@ -456,54 +464,45 @@ async fn certificates_that_do_not_verify_are_refused_with_their_reason() {
     let ca = server.pki.ca().display().to_string();
     let full = format!("sslmode=verify-full sslrootcert='{ca}'");
 
-    let unknown = refusal(&server.conninfo(
-        "localhost",
-        "postgres",
-        &format!(
+    let unknown = server
+        .refused(&format!(
             "sslmode=verify-full sslrootcert='{}'",
             server.pki.other_ca().display()
-        ),
-    ))
-    .await;
+        ))
+        .await;
     assert!(unknown.contains("unknown CA"), "{unknown}");
     assert!(unknown.contains("sslrootcert in DATABASE_URL"), "{unknown}");
 
-    let unknown_ca_only = refusal(&server.conninfo(
-        "localhost",
-        "postgres",
-        &format!(
+    let unknown_ca_only = server
+        .refused(&format!(
             "sslmode=verify-ca sslrootcert='{}'",
             server.pki.other_ca().display()
-        ),
-    ))
-    .await;
+        ))
+        .await;
     assert!(unknown_ca_only.contains("unknown CA"), "{unknown_ca_only}");
 
-    let no_ca = refusal(&server.conninfo("localhost", "postgres", "sslmode=verify-ca")).await;
+    let no_ca = server.refused("sslmode=verify-ca").await;
     assert!(no_ca.contains("no CA is given"), "{no_ca}");
 
-    let missing = refusal(&server.conninfo(
-        "localhost",
-        "postgres",
-        "sslmode=verify-full sslrootcert=/nonexistent/ca.pem",
-    ))
-    .await;
+    let missing = server
+        .refused("sslmode=verify-full sslrootcert=/nonexistent/ca.pem")
+        .await;
     assert!(
         missing.contains("/nonexistent/ca.pem (sslrootcert) cannot be read"),
         "{missing}"
     );
     let not_pem = server.pki.client_dir.path().join("not-a-ca.pem");
     std::fs::write(&not_pem, "hello").unwrap();
-    let empty = refusal(&server.conninfo(
-        "localhost",
-        "postgres",
-        &format!("sslmode=verify-full sslrootcert='{}'", not_pem.display()),
-    ))
-    .await;
+    let empty = server
+        .refused(&format!(
+            "sslmode=verify-full sslrootcert='{}'",
+            not_pem.display()
+        ))
+        .await;
     assert!(empty.contains("holds no certificate"), "{empty}");
 
     server.serve(true, Hba::Any, ServerCert::WrongName).await;
-    let mismatch = refusal(&server.conninfo("localhost", "postgres", &full)).await;
+    let mismatch = server.refused(&full).await;
     assert!(mismatch.contains("name mismatch"), "{mismatch}");
     assert!(mismatch.contains("\"localhost\""), "{mismatch}");
     // verify-ca checks the CA only: the same certificate passes.
@@ -514,10 +513,10 @@ async fn certificates_that_do_not_verify_are_refused_with_their_reason() {
     );
 
     server.serve(true, Hba::Any, ServerCert::Expired).await;
-    let expired = refusal(&server.conninfo("localhost", "postgres", &full)).await;
+    let expired = server.refused(&full).await;
     assert!(expired.contains("expired"), "{expired}");
     // Also under verify-ca: the dates are part of the CA's check.
-    let expired_ca = refusal(&server.conninfo("localhost", "postgres", &ca_only)).await;
+    let expired_ca = server.refused(&ca_only).await;
     assert!(expired_ca.contains("expired"), "{expired_ca}");
 
     // An IP address must be in the certificate as one.
@@ -547,14 +546,14 @@ async fn certificates_that_do_not_verify_are_refused_with_their_reason() {
 async fn a_server_without_tls_or_requiring_it_says_what_to_set() {
     let mut server = TlsServer::start().await;
     server.serve(false, Hba::Any, ServerCert::Good).await;
-    let not_offered = refusal(&server.conninfo("localhost", "postgres", "sslmode=require")).await;
+    let not_offered = server.refused("sslmode=require").await;
     assert!(
         not_offered.contains("does not offer TLS") && not_offered.contains("sslmode=require"),
         "{not_offered}"
     );
 
     server.serve(true, Hba::SslOnly, ServerCert::Good).await;
-    let plain_refused = refusal(&server.conninfo("localhost", "postgres", "sslmode=disable")).await;
+    let plain_refused = server.refused("sslmode=disable").await;
     assert!(
         plain_refused.contains("without TLS") && plain_refused.contains("sslmode=disable"),
         "{plain_refused}"
@@ -563,12 +562,9 @@ async fn a_server_without_tls_or_requiring_it_says_what_to_set() {
     // A client certificate the server asks for, given or not.
     server.serve(true, Hba::ClientCert, ServerCert::Good).await;
     let ca = server.pki.ca().display().to_string();
-    let without = refusal(&server.conninfo(
-        "localhost",
-        "postgres",
-        &format!("sslmode=verify-full sslrootcert='{ca}'"),
-    ))
-    .await;
+    let without = server
+        .refused(&format!("sslmode=verify-full sslrootcert='{ca}'"))
+        .await;
     assert!(without.contains("set sslcert and sslkey"), "{without}");
     let with = format!(
         "sslmode=verify-full sslrootcert='{ca}' sslcert='{}' sslkey='{}'",
@@ -585,12 +581,12 @@ async fn a_server_without_tls_or_requiring_it_says_what_to_set() {
         std::fs::Permissions::from_mode(0o644),
     )
     .unwrap();
-    let open_key = refusal(&server.conninfo("localhost", "postgres", &with)).await;
+    let open_key = server.refused(&with).await;
     assert!(open_key.contains("group or world access"), "{open_key}");
 
     // sslrootcert=system: the platform's roots, which do not hold the
     // test's CA, and only with verify-full.
-    let system = refusal(&server.conninfo("localhost", "postgres", "sslrootcert=system")).await;
+    let system = server.refused("sslrootcert=system").await;
     assert!(
         system.contains("unknown CA") || system.contains("no trusted roots"),
         "{system}"
