@@ -255,15 +255,8 @@ async fn check_databases(databases: &Registry) -> Result<(), RoleError> {
 /// again and say what is missing; the others work meanwhile.
 async fn upgrade(database: &ManagedDatabase) {
     match database.roles.upgrade().await {
-        Ok(None) => {}
-        // Step 0 is a database pgusers has not marked yet: a new one, or one
-        // an older pgusers managed; the words fit both.
-        Ok(Some(from)) => tracing::info!(
-            database = %database.id,
-            from_step = from,
-            to_step = crate::roles::UPGRADE_STEP,
-            "brought the database up to this pgusers' setup"
-        ),
+        // The role module logs what it brought up to date, and from where.
+        Ok(_) => {}
         Err(error) => tracing::warn!(
             database = %database.id,
             error = %crate::failure::chain(&error),

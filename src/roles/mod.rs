@@ -63,8 +63,6 @@ pub use listing::{ListPage, Listing, Window};
 pub use provision::{provision_database, random_default_name};
 pub use sessions::{Session, Sessions};
 pub use standing::Restriction;
-/// The upgrade step this pgusers brings each database to.
-pub(crate) use upgrade::CURRENT as UPGRADE_STEP;
 
 use deadpool_postgres::{GenericClient, Pool};
 use serde::Serialize;

@@ -50,7 +50,7 @@ use super::sql::{self, ident};
 use super::{Facts, RoleError};
 
 /// The step this pgusers brings databases to.
-pub(crate) const CURRENT: i32 = 3;
+pub(super) const CURRENT: i32 = 3;
 
 /// How many users one `GRANT` marks.
 const CHUNK: usize = 1_000;
