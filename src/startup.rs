@@ -327,7 +327,7 @@ impl Target {
         let client_ssl_mode = settings
             .client_sslmode
             .as_deref()
-            .map(crate::registry::file::parse_ssl_mode)
+            .map(crate::domain::SslMode::from_setting)
             .transpose()
             .map_err(|e| TargetError::Settings(format!("PGUSERS_CLIENT_SSLMODE: {e}").into()))?;
         if let Some(path) = &settings.config {

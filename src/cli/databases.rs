@@ -18,9 +18,9 @@ const COLUMNS: [&str; 8] = [
 /// The one database: its row, how to connect, and which administrator
 /// pgusers is there.
 pub async fn show_one(database: &ManagedDatabase) -> Result<(), CliError> {
-    let row = row(database).await?;
+    let (row, details) = describe(database).await?;
     let mut text = table::render(&COLUMNS, &[row]);
-    text.push_str(&details(database).await?);
+    text.push_str(&details);
     emit(&text)
 }
 
@@ -33,14 +33,14 @@ pub async fn list_all(registry: &Registry) -> Result<(), CliError> {
     let mut failures: Vec<(String, CliError)> = Vec::new();
     for database in registry.all() {
         let checked = match database.roles.check().await {
-            Ok(()) => row(database).await,
+            Ok(()) => describe(database).await,
             Err(error) => Err(error),
         };
         match checked {
-            Ok(row) => {
+            Ok((row, details)) => {
                 rows.push(row);
                 text.push_str(&format!("\n{}:\n", database.id));
-                text.push_str(&details(database).await.unwrap_or_default());
+                text.push_str(&details);
             }
             Err(error) => {
                 let failure = CliError::from(error);
@@ -73,11 +73,16 @@ pub async fn list_all(registry: &Registry) -> Result<(), CliError> {
     ))
 }
 
-async fn row(database: &ManagedDatabase) -> Result<Vec<String>, RoleError> {
-    let connection = database.roles.connection_details().await?;
-    let users = database.roles.count().await?;
-    let security = database.roles.connection_security().await?;
-    Ok(vec![
+/// A database that answers: its row, then how to connect, pgusers' own
+/// connection and which kind of administrator pgusers is there; each asked
+/// once.
+async fn describe(database: &ManagedDatabase) -> Result<(Vec<String>, String), RoleError> {
+    let roles = &database.roles;
+    let connection = roles.connection_details().await?;
+    let users = roles.count().await?;
+    let security = roles.connection_security().await?;
+    let admin = roles.admin_kind().await?;
+    let row = vec![
         database.id.to_string(),
         database.name.clone(),
         "ok".to_owned(),
@@ -86,7 +91,16 @@ async fn row(database: &ManagedDatabase) -> Result<Vec<String>, RoleError> {
         connection.host.to_string(),
         connection.port.to_string(),
         security.short().to_owned(),
-    ])
+    ];
+    let mut details = format!(
+        "Connection URL (add the password): {}\npgusers' connection: {security}\n\
+         Administrator: {admin}.\n",
+        connection.url()
+    );
+    for sentence in admin.consequences() {
+        details.push_str(&format!("{sentence}\n"));
+    }
+    Ok((row, details))
 }
 
 /// A database that did not answer: what is known without it.
@@ -107,18 +121,4 @@ fn down_row(database: &ManagedDatabase, failure: &CliError) -> Vec<String> {
         port.to_string(),
         "-".to_owned(),
     ]
-}
-
-/// How to connect, and which kind of administrator pgusers is there.
-async fn details(database: &ManagedDatabase) -> Result<String, RoleError> {
-    let connection = database.roles.connection_details().await?;
-    let mut text = format!("Connection URL (add the password): {}\n", connection.url());
-    let security = database.roles.connection_security().await?;
-    text.push_str(&format!("pgusers' connection: {security}\n"));
-    let admin = database.roles.admin_kind().await?;
-    text.push_str(&format!("Administrator: {admin}.\n"));
-    for sentence in admin.consequences() {
-        text.push_str(&format!("{sentence}\n"));
-    }
-    Ok(text)
 }

@@ -109,6 +109,16 @@ impl Conninfo {
         }
     }
 
+    /// The `sslmode` connections use: the string's, but `disable` over
+    /// sockets only, where PostgreSQL has no TLS and libpq ignores it.
+    pub fn ssl_mode(&self) -> SslMode {
+        if self.sockets_only() {
+            SslMode::Disable
+        } else {
+            self.tls.mode
+        }
+    }
+
     /// The `sslmode` the string names, or implies (`sslrootcert=system`
     /// means `verify-full`); none over sockets only.
     pub fn stated_ssl_mode(&self) -> Option<SslMode> {

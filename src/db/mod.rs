@@ -117,42 +117,28 @@ pub async fn connect(conninfo: impl Into<Conninfo>) -> Result<Client, tokio_post
 /// its driver's task, and whether it went through a TLS handshake.
 async fn open(conninfo: &Conninfo) -> Result<Opened, tokio_postgres::Error> {
     let settings = conninfo.tls_shared();
-    if conninfo.sockets_only() {
-        return attempt(conninfo.config(), &settings, WireMode::Disable)
-            .await
-            .0;
-    }
+    let try_with = |mode| attempt(conninfo.config(), &settings, mode);
     let refused = |result: &Result<_, tokio_postgres::Error>| matches!(result, Err(error) if error.as_db_error().is_some());
-    match settings.mode {
-        SslMode::Disable => {
-            attempt(conninfo.config(), &settings, WireMode::Disable)
-                .await
-                .0
-        }
+    match conninfo.ssl_mode() {
+        SslMode::Disable => try_with(WireMode::Disable).await.0,
         SslMode::Allow => {
-            let (plain, _) = attempt(conninfo.config(), &settings, WireMode::Disable).await;
+            let (plain, _) = try_with(WireMode::Disable).await;
             if refused(&plain) {
-                return attempt(conninfo.config(), &settings, WireMode::Require)
-                    .await
-                    .0;
+                return try_with(WireMode::Require).await.0;
             }
             plain
         }
         SslMode::Prefer => {
-            let (first, tls_used) = attempt(conninfo.config(), &settings, WireMode::Prefer).await;
+            let (first, tls_used) = try_with(WireMode::Prefer).await;
             // A failed handshake (a CA file that does not verify the
             // certificate) or a refusal after it: libpq tries without.
             if tls_used && first.is_err() {
-                return attempt(conninfo.config(), &settings, WireMode::Disable)
-                    .await
-                    .0;
+                return try_with(WireMode::Disable).await.0;
             }
             first
         }
         SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
-            attempt(conninfo.config(), &settings, WireMode::Require)
-                .await
-                .0
+            try_with(WireMode::Require).await.0
         }
     }
 }
@@ -329,11 +315,7 @@ impl Endpoint {
                 Some(Host::Unix(dir)) => dir.display().to_string(),
                 None => "localhost".to_owned(),
             },
-            ssl_mode: if conninfo.sockets_only() {
-                SslMode::Disable
-            } else {
-                conninfo.tls().mode
-            },
+            ssl_mode: conninfo.ssl_mode(),
         }
     }
 

@@ -54,6 +54,12 @@ impl SslMode {
         })
     }
 
+    /// A setting naming an sslmode (`PGUSERS_CLIENT_SSLMODE`, an entry's
+    /// `client_sslmode`), or what is wrong with it, without its value.
+    pub fn from_setting(text: &str) -> Result<Self, String> {
+        Self::parse(text.trim()).ok_or_else(|| format!("not an sslmode; use {}.", Self::VALUES))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Disable => "disable",

@@ -112,7 +112,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<DatabaseSettings>, String> 
             let client_ssl_mode = entry
                 .client_sslmode
                 .as_deref()
-                .map(parse_ssl_mode)
+                .map(crate::domain::SslMode::from_setting)
                 .transpose()
                 .map_err(|e| format!("{origin}, database \"{id}\": client_sslmode: {e}"))?;
             Ok(DatabaseSettings {
@@ -126,12 +126,6 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<DatabaseSettings>, String> 
             })
         })
         .collect()
-}
-
-/// An `sslmode` for clients, named as libpq names them.
-pub fn parse_ssl_mode(text: &str) -> Result<crate::domain::SslMode, String> {
-    crate::domain::SslMode::parse(text.trim())
-        .ok_or_else(|| format!("not an sslmode; use {}.", crate::domain::SslMode::VALUES))
 }
 
 /// A parser's message without the values it quotes ("invalid type: string
