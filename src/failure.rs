@@ -75,6 +75,55 @@ impl PartialEq for Detail {
 
 impl Eq for Detail {}
 
+/// What a failure means to whoever asked, whatever the front end. Every
+/// error pgusers answers with has one ([`crate::roles::RoleError::kind`],
+/// [`crate::state::StateError::kind`], [`crate::registry::RegistryError::kind`]),
+/// and one table turns it into a dashboard status, an API status and a CLI
+/// exit code ([`crate::operations::answers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// An input breaks a rule: a name, a password, a limit, a flag.
+    Invalid,
+    /// No database has the ID asked for.
+    UnknownDatabase,
+    /// No such user (or operator, or token).
+    NotFound,
+    /// The protected user, a database's owner, or a role that is more than
+    /// an application user: pgusers does not change it.
+    Protected,
+    /// Refused until someone acts: the name is taken, the user owns
+    /// objects elsewhere, others act as it, it leaves code to review.
+    Refused,
+    /// Held up by others (a lock, a concurrent change): trying again works.
+    TryAgain,
+    /// The role pgusers connects as lacks a privilege the change needs.
+    AdminLacksPrivilege,
+    /// pgusers' settings cannot work; fixing them will.
+    Misconfigured,
+    /// The database cannot be reached now.
+    Unavailable,
+    /// A read-only API token asked for a change.
+    ReadOnlyToken,
+    /// Nothing anyone asking can act on: the log says what.
+    Internal,
+}
+
+impl ErrorKind {
+    pub const ALL: [Self; 11] = [
+        Self::Invalid,
+        Self::UnknownDatabase,
+        Self::NotFound,
+        Self::Protected,
+        Self::Refused,
+        Self::TryAgain,
+        Self::AdminLacksPrivilege,
+        Self::Misconfigured,
+        Self::Unavailable,
+        Self::ReadOnlyToken,
+        Self::Internal,
+    ];
+}
+
 /// `error` and each of its causes, each after "caused by:", for the log. A cause
 /// whose words are already part of what came before (a layer that quotes
 /// its cause) is not repeated.

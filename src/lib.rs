@@ -6,6 +6,7 @@ pub mod domain;
 pub mod embedded;
 pub mod failure;
 pub mod notice;
+pub mod operations;
 pub mod registry;
 pub mod roles;
 pub mod startup;

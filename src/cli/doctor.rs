@@ -5,22 +5,18 @@
 
 use super::{CliError, emit};
 use crate::domain::{count, terminal_safe_json, visible};
-use crate::roles::{Finding, RoleError, RoleManager};
+use crate::operations::Operations;
+use crate::registry::ManagedDatabase;
+use crate::roles::{Finding, RoleManager};
 
-/// What a fix did, for the audit log and the output.
-pub(super) struct Fixed {
-    pub key: String,
-    pub result: Result<Option<Finding>, RoleError>,
-}
-
-/// Runs every fix pgusers can, one change each; each result, for the
-/// caller to record.
-pub(super) async fn fix_all(roles: &RoleManager) -> Result<Vec<Fixed>, CliError> {
-    let mut fixed = Vec::new();
-    for finding in roles.check_access().await? {
+/// Runs every fix pgusers can, one change each, saying what each did.
+pub(super) async fn fix_all(
+    ops: &Operations<'_>,
+    database: &ManagedDatabase,
+) -> Result<(), CliError> {
+    for finding in database.roles.check_access().await? {
         if finding.fixable {
-            let result = roles.fix_access(&finding.key).await;
-            match &result {
+            match ops.fix_access(database, &finding.key).await {
                 Ok(Some(done)) => emit(&format!("Fixed: {}\n", visible(&done.words)))?,
                 Ok(None) => {}
                 Err(error) => eprintln!(
@@ -29,13 +25,9 @@ pub(super) async fn fix_all(roles: &RoleManager) -> Result<Vec<Fixed>, CliError>
                     visible(&error.to_string())
                 ),
             }
-            fixed.push(Fixed {
-                key: finding.key,
-                result,
-            });
         }
     }
-    Ok(fixed)
+    Ok(())
 }
 
 /// Prints what is found now; `Err(Findings)` when a problem is.

@@ -15,30 +15,18 @@ mod tokens;
 pub use prompt::{CONFIRMATION_PROMPT, OPERATOR_PASSWORD_PROMPT, PASSWORD_PROMPT, TRIES};
 
 use crate::config::{Command, Settings};
-use crate::domain::{
-    Expiry, LimitProblems, Limits, LimitsChange, NewPassword, Password, RoleName, Username, visible,
-};
+use crate::domain::{LimitProblems, LimitsChange, NewPassword, Password, RoleName, visible};
 use crate::embedded::Announce;
 use crate::failure::Detail;
+use crate::operations::{Actor, NewUser, NewUserEntry, Operations, answers};
 use crate::registry::Registry;
-use crate::roles::{Access, DatabaseUser, RoleError};
+use crate::roles::{DatabaseUser, RoleError};
 use crate::startup::{StartupError, StateUse, Target, TargetError};
-use crate::state::{Action, Event, Outcome, Source, StateError, StateStore};
+use crate::state::{Action, StateError, StateStore};
 
-/// The exit codes, as documented in the README.
-pub mod exit {
-    /// Something unexpected failed; the message says what.
-    pub const FAILURE: u8 = 1;
-    /// The command line or an input (a name, a password, a database ID) is wrong.
-    pub const USAGE: u8 = 2;
-    /// The database refused: the user exists, does not exist, or is protected.
-    pub const REFUSED: u8 = 3;
-    /// The database cannot be reached (or is busy): try again later.
-    pub const UNAVAILABLE: u8 = 4;
-    /// `doctor` found a problem: its own code, so a check can tell it from
-    /// a failure to look.
-    pub const FINDINGS: u8 = 5;
-}
+/// The exit codes, as documented in the README (one table with the
+/// dashboard's and the API's statuses: [`crate::operations::answers`]).
+pub use crate::operations::exit;
 
 /// Why a command failed. A lower layer's error is kept whole (its words
 /// are the message; its causes go to the log), and the exit code comes
@@ -77,48 +65,12 @@ impl CliError {
             Self::Usage(_) => exit::USAGE,
             Self::Refused(_) => exit::REFUSED,
             Self::Unavailable(_) => exit::UNAVAILABLE,
-            Self::Role(error) => role_exit_code(error),
-            Self::State(error) => state_exit_code(error),
+            Self::Role(error) => answers(error.kind()).cli,
+            Self::State(error) => answers(error.kind()).cli,
             Self::Target(TargetError::Settings(_)) => exit::USAGE,
             Self::Target(TargetError::Unavailable(_)) => exit::UNAVAILABLE,
             Self::Findings => exit::FINDINGS,
         }
-    }
-}
-
-fn state_exit_code(error: &StateError) -> u8 {
-    match error {
-        StateError::OperatorExists(_)
-        | StateError::OperatorNotFound(_)
-        | StateError::LastOperator(_)
-        | StateError::TokenNotFound(_) => exit::REFUSED,
-        StateError::Unavailable(_) => exit::UNAVAILABLE,
-        // Settings to fix; trying again will not help.
-        StateError::Missing(_) | StateError::Misconfigured(_) => exit::USAGE,
-        StateError::Database(_) | StateError::Migration(_) | StateError::Hashing(_) => {
-            exit::FAILURE
-        }
-    }
-}
-
-fn role_exit_code(error: &RoleError) -> u8 {
-    match error {
-        RoleError::AlreadyExists(_)
-        | RoleError::NotFound(_)
-        | RoleError::Protected(_)
-        | RoleError::OwnsDatabase { .. }
-        | RoleError::NotManageable { .. }
-        | RoleError::OwnsObjectsElsewhere { .. }
-        | RoleError::ActedAsByOthers { .. }
-        | RoleError::CodeToReview { .. } => exit::REFUSED,
-        RoleError::Busy
-        | RoleError::HeldByOthers { .. }
-        | RoleError::ActedWhileDeleted { .. }
-        | RoleError::Unavailable(_) => exit::UNAVAILABLE,
-        RoleError::ProtectedUserMissing(_)
-        | RoleError::Misconfigured(_)
-        | RoleError::MissingPrivilege { .. } => exit::USAGE,
-        RoleError::Database(_) => exit::FAILURE,
     }
 }
 
@@ -180,10 +132,9 @@ enum Request {
         json: bool,
     },
     Create {
-        name: Username,
-        access: Access,
+        /// Its password is asked for once the name is known to be free.
+        user: NewUser,
         password_stdin: bool,
-        limits: Limits,
     },
     UpdatePassword {
         name: RoleName,
@@ -229,14 +180,13 @@ impl Request {
                 connection_limit,
                 username,
             } => Self::Create {
-                name: Username::parse(&username).map_err(|e| CliError::Usage(e.to_string()))?,
-                access: if read_only {
-                    Access::ReadOnly
-                } else {
-                    Access::ReadWrite
-                },
+                user: new_user(
+                    &username,
+                    read_only,
+                    expires.as_deref(),
+                    connection_limit.as_deref(),
+                )?,
                 password_stdin,
-                limits: new_limits(expires.as_deref(), connection_limit.as_deref())?,
             },
             Command::DatabaseUsersUpdatePassword {
                 password_stdin,
@@ -281,9 +231,14 @@ impl Request {
     }
 }
 
-/// A new user's limits from the command line; a flag given empty is
-/// refused, not read as "none".
-fn new_limits(expires: Option<&str>, connection_limit: Option<&str>) -> Result<Limits, CliError> {
+/// A new user from the command line, its password still to ask for; a
+/// limit flag given empty is refused, not read as "none".
+fn new_user(
+    username: &str,
+    read_only: bool,
+    expires: Option<&str>,
+    connection_limit: Option<&str>,
+) -> Result<NewUser, CliError> {
     for (value, name) in [(expires, "expires"), (connection_limit, "connection-limit")] {
         if value.is_some_and(|text| text.trim().is_empty()) {
             return Err(CliError::Usage(format!(
@@ -291,9 +246,16 @@ fn new_limits(expires: Option<&str>, connection_limit: Option<&str>) -> Result<L
             )));
         }
     }
-    let expires = expires.unwrap_or("");
-    let connection_limit = connection_limit.unwrap_or("");
-    Limits::from_entry(expires, connection_limit, Some(Expiry::today())).map_err(limit_problems)
+    let entry = NewUserEntry {
+        username,
+        read_only,
+        expires: expires.unwrap_or(""),
+        connection_limit: connection_limit.unwrap_or(""),
+        ..NewUserEntry::default()
+    };
+    entry
+        .read()
+        .map_err(|problems| CliError::Usage(problems.all().collect::<Vec<_>>().join(" ")))
 }
 
 /// What `--NAME VALUE` or `--REMOVAL` asks of one limit: `None` to keep
@@ -352,98 +314,46 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
         }
         _ => {}
     }
-    let managed = context
-        .registry
+    let ops = Operations::new(&context.registry, &context.state, Actor::Cli);
+    let managed = ops
         .select(settings.database.as_deref())
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let roles = &managed.roles;
     // Settings that cannot work say so before anything is asked or done.
     roles.check().await?;
-    let database = managed.id.to_string();
     match request {
         Request::Databases => databases::show_one(managed).await?,
         Request::List { json } => list::list(roles, json).await?,
         Request::Create {
-            name,
-            access,
+            mut user,
             password_stdin,
-            limits,
         } => {
             // Say "already exists" before asking for a password nobody will use.
-            let taken = roles.ensure_name_free(&name).await;
-            if taken.is_err() {
-                record(
-                    context,
-                    &database,
-                    Action::CreateUser,
-                    name.as_str(),
-                    &taken,
-                )
-                .await;
-                taken?;
-            }
-            let password = ask(password_stdin).await?;
-            let result = roles.create_with(&name, password, access, &limits).await;
-            record(
-                context,
-                &database,
-                Action::CreateUser,
-                name.as_str(),
-                &result,
-            )
-            .await;
-            emit_done(name.as_str(), "created", result?)?;
+            let name = user.username.to_string();
+            let free = roles.ensure_name_free(&user.username);
+            ops.before(managed, Action::CreateUser, &name, free).await?;
+            user.password = ask(password_stdin).await?;
+            let generated = ops.create_user(managed, user).await?;
+            emit_done(&name, "created", generated)?;
         }
         Request::UpdatePassword {
             name,
             password_stdin,
         } => {
             // Refuse an unknown or protected user before asking for anything.
-            let known = roles.ensure_changeable(&name).await;
-            if known.is_err() {
-                record(
-                    context,
-                    &database,
-                    Action::SetPassword,
-                    name.as_str(),
-                    &known,
-                )
-                .await;
-                known?;
-            }
+            let known = roles.ensure_changeable(&name);
+            ops.before(managed, Action::SetPassword, name.as_str(), known)
+                .await?;
             let password = ask(password_stdin).await?;
-            let action = match password {
-                NewPassword::Generate => Action::ResetPassword,
-                NewPassword::Chosen(_) => Action::SetPassword,
-            };
-            let result = roles.update_password(&name, password).await;
-            record(context, &database, action, name.as_str(), &result).await;
-            emit_done(name.as_str(), "updated", result?)?;
+            let generated = ops.update_password(managed, &name, password).await?;
+            emit_done(name.as_str(), "updated", generated)?;
         }
         Request::Delete { name } => {
-            let result = roles.delete(&name).await;
-            record(
-                context,
-                &database,
-                Action::DeleteUser,
-                name.as_str(),
-                &result,
-            )
-            .await;
-            result?;
+            ops.delete_user(managed, &name).await?;
             emit(&format!("User \"{}\" deleted.\n", visible(name.as_str())))?;
         }
         Request::SetLimits { name, change } => {
-            let result = roles.set_limits(&name, &change).await;
-            record(
-                context,
-                &database,
-                Action::SetLimits,
-                name.as_str(),
-                &result,
-            )
-            .await;
-            result?;
+            ops.set_limits(managed, &name, &change).await?;
             // The change is committed: should reading it back fail, say so
             // with the error, so nobody takes it for undone.
             let user = roles.find(&name).await.map_err(|error| {
@@ -460,33 +370,13 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
         Request::Sessions { name, json } => sessions::show(roles, &name, json).await?,
         Request::Doctor { json, fix } => {
             if fix {
-                for fixed in doctor::fix_all(roles).await? {
-                    if matches!(fixed.result, Ok(None)) {
-                        continue;
-                    }
-                    record(
-                        context,
-                        &database,
-                        Action::FixAccess,
-                        &fixed.key,
-                        &fixed.result,
-                    )
-                    .await;
-                }
+                doctor::fix_all(&ops, managed).await?;
             }
             doctor::report(roles, json).await?;
         }
         Request::EndSessions { name } => {
-            let result = roles.end_sessions(&name).await;
-            record(
-                context,
-                &database,
-                Action::EndSessions,
-                name.as_str(),
-                &result,
-            )
-            .await;
-            emit(&sessions::ended_line(name.as_str(), result?))?;
+            let ended = ops.end_sessions(managed, &name).await?;
+            emit(&sessions::ended_line(name.as_str(), ended))?;
         }
         Request::Audit { .. } | Request::Operators(_) | Request::Tokens(_) => {
             unreachable!("handled above")
@@ -510,28 +400,6 @@ fn limits_line(user: &DatabaseUser) -> String {
         |n| format!("connection limit {n}"),
     );
     format!("User \"{name}\": {expires}; {limit}.\n")
-}
-
-/// Records a CLI action in the audit log, as operator `cli`.
-async fn record<T>(
-    context: &Context,
-    database: &str,
-    action: Action,
-    target: &str,
-    result: &Result<T, RoleError>,
-) {
-    let (outcome, detail) = Outcome::of(result);
-    let event = Event {
-        actor: "cli".into(),
-        source: Source::Cli,
-        action,
-        database: Some(database.to_owned()),
-        target: Some(target.to_owned()),
-        outcome,
-        detail,
-        client_address: None,
-    };
-    context.state.record_or_warn(&event).await;
 }
 
 async fn ask(password_stdin: bool) -> Result<NewPassword, CliError> {

@@ -14,6 +14,11 @@ pub struct Username(String);
 pub enum UsernameError {
     #[error("Username is required.")]
     Empty,
+    /// Spaces (or tabs, or line breaks) before or after the name: refused
+    /// rather than trimmed, on every front end, so what is created is what
+    /// was typed.
+    #[error("Username has spaces before or after it: remove them.")]
+    SurroundingSpaces,
     #[error("Username must be between 6 and 32 characters long (it has {0}).")]
     Length(usize),
     #[error("Username must start with a letter.")]
@@ -33,26 +38,17 @@ const RESERVED: &[&str] = &["public", "current_user", "current_role", "session_u
 impl Username {
     /// The name, or every rule it breaks.
     pub fn parse(input: &str) -> Result<Self, Problems<UsernameError>> {
-        if input.is_empty() {
-            return Err(UsernameError::Empty.into());
-        }
         let mut found = Vec::new();
-        let length = input.chars().count();
-        if !(USERNAME_MIN..=USERNAME_MAX).contains(&length) {
-            found.push(UsernameError::Length(length));
+        let name = input.trim();
+        if name.len() != input.len() {
+            found.push(UsernameError::SurroundingSpaces);
         }
-        if !input.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            found.push(UsernameError::FirstCharacter);
-        }
-        if let Some(bad) = input
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
-        {
-            found.push(UsernameError::Character(bad));
-        }
-        let lower = input.to_ascii_lowercase();
-        if lower.starts_with("pg_") || RESERVED.contains(&lower.as_str()) {
-            found.push(UsernameError::Reserved(input.to_owned()));
+        // The other rules apply to the name between the spaces: each says
+        // something of its own.
+        if name.is_empty() {
+            found.push(UsernameError::Empty);
+        } else {
+            found.extend(rules_broken(name));
         }
         Problems::check(found)?;
         Ok(Self(input.to_owned()))
@@ -61,6 +57,29 @@ impl Username {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The rules a name without surrounding spaces breaks.
+fn rules_broken(name: &str) -> Vec<UsernameError> {
+    let mut found = Vec::new();
+    let length = name.chars().count();
+    if !(USERNAME_MIN..=USERNAME_MAX).contains(&length) {
+        found.push(UsernameError::Length(length));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        found.push(UsernameError::FirstCharacter);
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
+        found.push(UsernameError::Character(bad));
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("pg_") || RESERVED.contains(&lower.as_str()) {
+        found.push(UsernameError::Reserved(name.to_owned()));
+    }
+    found
 }
 
 impl fmt::Display for Username {
@@ -78,6 +97,37 @@ impl AsRef<str> for Username {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spaces_around_a_name_are_refused_by_name_not_trimmed() {
+        for typed in [" alice_x", "alice_x ", "\talice_x\n", "  alice_x  "] {
+            assert_eq!(
+                Username::parse(typed),
+                Err(UsernameError::SurroundingSpaces.into()),
+                "{typed:?}"
+            );
+        }
+        assert_eq!(
+            Username::parse("   "),
+            Err(
+                Problems::check(vec![UsernameError::SurroundingSpaces, UsernameError::Empty])
+                    .unwrap_err()
+            )
+        );
+        assert_eq!(
+            Username::parse(" 1abcdef"),
+            Err(Problems::check(vec![
+                UsernameError::SurroundingSpaces,
+                UsernameError::FirstCharacter
+            ])
+            .unwrap_err())
+        );
+        assert_eq!(
+            Username::parse("alice x"),
+            Err(UsernameError::Character(' ').into()),
+            "a space inside is a character the rules refuse"
+        );
+    }
 
     #[test]
     fn a_name_of_five_characters_is_too_short() {

@@ -11,6 +11,7 @@ pub mod file;
 
 use crate::db::Conninfo;
 use crate::domain::{DatabaseId, RoleName, SslMode, visible};
+use crate::failure::ErrorKind;
 use crate::roles::RoleManager;
 
 /// The administrator connections each database's pool holds at most.
@@ -45,10 +46,24 @@ pub struct ManagedDatabase {
 /// Why a database ID names nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
-    #[error("There is no database with ID \"{}\". `pgusers databases` lists the IDs.", visible(.0))]
+    #[error(
+        "There is no database with ID \"{}\": the dashboard's home page, `pgusers databases` \
+         and GET /api/databases list those there are.",
+        visible(.0)
+    )]
     Unknown(String),
     #[error("pgusers manages {} databases: say which with --database <ID> (one of {}).", .0.len(), .0.join(", "))]
     Ambiguous(Vec<String>),
+}
+
+impl RegistryError {
+    /// What this error means to whoever asked (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Unknown(_) => ErrorKind::UnknownDatabase,
+            Self::Ambiguous(_) => ErrorKind::Invalid,
+        }
+    }
 }
 
 pub struct Registry {

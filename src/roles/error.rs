@@ -2,7 +2,7 @@ use deadpool_postgres::PoolError;
 use tokio_postgres::error::SqlState;
 
 use crate::db::{ConnectError, Endpoint};
-use crate::failure::Detail;
+use crate::failure::{Detail, ErrorKind};
 
 /// Why a role operation did not happen. Every variant means nothing changed.
 ///
@@ -131,9 +131,31 @@ pub enum RoleError {
 }
 
 impl RoleError {
+    /// What this error means to whoever asked (the one classification the
+    /// dashboard, the API and the CLI answer from).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Protected(_) | Self::OwnsDatabase { .. } | Self::NotManageable { .. } => {
+                ErrorKind::Protected
+            }
+            Self::AlreadyExists(_)
+            | Self::OwnsObjectsElsewhere { .. }
+            | Self::ActedAsByOthers { .. }
+            | Self::CodeToReview { .. } => ErrorKind::Refused,
+            Self::Busy | Self::HeldByOthers { .. } | Self::ActedWhileDeleted { .. } => {
+                ErrorKind::TryAgain
+            }
+            Self::MissingPrivilege { .. } => ErrorKind::AdminLacksPrivilege,
+            Self::ProtectedUserMissing(_) | Self::Misconfigured(_) => ErrorKind::Misconfigured,
+            Self::Unavailable(_) => ErrorKind::Unavailable,
+            Self::Database(_) => ErrorKind::Internal,
+        }
+    }
+
     /// Whether the database could not be reached: trying again later may work.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
+        self.kind() == ErrorKind::Unavailable
     }
 
     /// Whether pgusers or PostgreSQL said no (as opposed to: could not do it).
@@ -156,8 +178,8 @@ impl RoleError {
     /// exits 2 on it; `serve` does not start).
     pub fn is_misconfiguration(&self) -> bool {
         matches!(
-            self,
-            Self::ProtectedUserMissing(_) | Self::Misconfigured(_) | Self::MissingPrivilege { .. }
+            self.kind(),
+            ErrorKind::Misconfigured | ErrorKind::AdminLacksPrivilege
         )
     }
 

@@ -30,7 +30,7 @@ use deadpool_postgres::Pool;
 use crate::db::Conninfo;
 use crate::db::{ConnectError, Endpoint};
 use crate::domain::OperatorPassword;
-use crate::failure::Detail;
+use crate::failure::{Detail, ErrorKind};
 use crate::notice::Announce;
 use tokio::sync::OnceCell;
 use tokio_postgres::error::SqlState;
@@ -100,12 +100,23 @@ impl StateError {
     /// Whether pgusers' settings must change before this can work (the CLI
     /// exits 2 on it; `serve` does not start).
     pub fn is_misconfiguration(&self) -> bool {
-        matches!(self, Self::Missing(_) | Self::Misconfigured(_))
+        self.kind() == ErrorKind::Misconfigured
     }
 
     /// The database is away for now: trying again may work.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
+        self.kind() == ErrorKind::Unavailable
+    }
+
+    /// What this error means to whoever asked (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Unavailable(_) => ErrorKind::Unavailable,
+            Self::Missing(_) | Self::Misconfigured(_) => ErrorKind::Misconfigured,
+            Self::Database(_) | Self::Migration(_) | Self::Hashing(_) => ErrorKind::Internal,
+            Self::OperatorExists(_) | Self::LastOperator(_) => ErrorKind::Refused,
+            Self::OperatorNotFound(_) | Self::TokenNotFound(_) => ErrorKind::NotFound,
+        }
     }
 
     /// A failure to connect, classified by what PostgreSQL or the network

@@ -9,7 +9,9 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use super::pages::{Chrome, ErrorPage};
-use crate::failure::Detail;
+use crate::failure::{Detail, ErrorKind};
+use crate::operations::answers;
+use crate::registry::RegistryError;
 use crate::roles::RoleError;
 use crate::state::StateError;
 
@@ -27,6 +29,11 @@ pub enum WebError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// A change refused, or a thing not there, as [`ErrorKind`] says; its
+    /// status is the dashboard's in the one table
+    /// ([`crate::operations::answers`]).
+    #[error("{1}")]
+    Refused(ErrorKind, String),
     /// pgusers' own settings are wrong; the message says which and how.
     #[error(transparent)]
     Misconfigured(Detail),
@@ -69,35 +76,36 @@ impl WebError {
 
 impl From<RoleError> for WebError {
     fn from(error: RoleError) -> Self {
-        match error {
-            RoleError::NotFound(_) => Self::NotFound(error.to_string()),
-            RoleError::Protected(_)
-            | RoleError::OwnsDatabase { .. }
-            | RoleError::NotManageable { .. } => Self::Forbidden(error.to_string()),
-            RoleError::ProtectedUserMissing(_)
-            | RoleError::Misconfigured(_)
-            | RoleError::MissingPrivilege { .. } => Self::Misconfigured(Detail::of(error)),
-            RoleError::AlreadyExists(_)
-            | RoleError::OwnsObjectsElsewhere { .. }
-            | RoleError::ActedAsByOthers { .. }
-            | RoleError::CodeToReview { .. }
-            | RoleError::ActedWhileDeleted { .. }
-            | RoleError::HeldByOthers { .. }
-            | RoleError::Busy => Self::Conflict(error.to_string()),
-            RoleError::Unavailable(detail) => Self::Unavailable(detail),
-            RoleError::Database(_) => Self::internal(error),
+        match error.kind() {
+            ErrorKind::Unavailable => match error {
+                RoleError::Unavailable(detail) => Self::Unavailable(detail),
+                other => Self::Unavailable(Detail::of(other)),
+            },
+            ErrorKind::Misconfigured | ErrorKind::AdminLacksPrivilege => {
+                Self::Misconfigured(Detail::of(error))
+            }
+            ErrorKind::Internal => Self::internal(error),
+            kind => Self::Refused(kind, error.to_string()),
         }
+    }
+}
+
+impl From<RegistryError> for WebError {
+    fn from(error: RegistryError) -> Self {
+        Self::Refused(error.kind(), error.to_string())
     }
 }
 
 impl From<StateError> for WebError {
     fn from(error: StateError) -> Self {
-        match error {
-            StateError::Unavailable(detail) => Self::Unavailable(detail),
-            StateError::Misconfigured(_) | StateError::Missing(_) => {
-                Self::Misconfigured(Detail::of(error))
-            }
-            other => Self::internal(other),
+        match error.kind() {
+            ErrorKind::Unavailable => match error {
+                StateError::Unavailable(detail) => Self::Unavailable(detail),
+                other => Self::Unavailable(Detail::of(other)),
+            },
+            ErrorKind::Misconfigured => Self::Misconfigured(Detail::of(error)),
+            ErrorKind::Internal => Self::internal(error),
+            kind => Self::Refused(kind, error.to_string()),
         }
     }
 }
@@ -109,6 +117,8 @@ impl ResponseError for WebError {
             Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Refused(kind, _) => StatusCode::from_u16(answers(*kind).dashboard)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             // The dashboard cannot serve until someone fixes its settings
             // or its database: not a bug of the page.
             Self::Unavailable(_) | Self::Misconfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -167,11 +177,10 @@ impl WebError {
                 (retry.unwrap_or("/"), "Try again")
             }
             (None, _) => ("/login", "Go to the login page"),
-            (Some(chrome), Self::NotFound(_) | Self::Forbidden(_) | Self::Conflict(_))
-                if chrome.place.is_some() =>
-            {
-                (users.as_str(), "Back to database users")
-            }
+            (
+                Some(chrome),
+                Self::NotFound(_) | Self::Forbidden(_) | Self::Conflict(_) | Self::Refused(..),
+            ) if chrome.place.is_some() => (users.as_str(), "Back to database users"),
             (Some(chrome), _) if chrome.place.is_some() => {
                 (overview.as_str(), "Go to the overview")
             }
@@ -231,6 +240,213 @@ mod tests {
             "the cause is kept: {}",
             crate::failure::chain(&error)
         );
+    }
+
+    /// Every role error, and what each front end answered for it before
+    /// the one table: frozen, since scripts and Scalingo's clients rely on
+    /// them. Each front end's answer must be the table's, too.
+    #[test]
+    fn every_error_answers_as_the_one_table_says_and_as_it_always_did() {
+        use crate::cli::CliError;
+        use crate::operations::answers;
+        use crate::roles::Restriction;
+        use crate::web::api::ApiError;
+
+        let text = || "x".to_owned();
+        let detail = || Detail::from("why");
+        let frozen: Vec<(RoleError, (u16, u16, u8))> = vec![
+            (RoleError::AlreadyExists(text()), (409, 409, 3)),
+            (RoleError::NotFound(text()), (404, 404, 3)),
+            (RoleError::Protected(text()), (403, 409, 3)),
+            (
+                RoleError::OwnsDatabase {
+                    user: text(),
+                    databases: text(),
+                },
+                (403, 409, 3),
+            ),
+            (
+                RoleError::NotManageable {
+                    user: text(),
+                    reason: Restriction::Superuser,
+                },
+                (403, 409, 3),
+            ),
+            (RoleError::ProtectedUserMissing(text()), (503, 503, 2)),
+            (
+                RoleError::OwnsObjectsElsewhere {
+                    user: text(),
+                    detail: text(),
+                },
+                (409, 409, 3),
+            ),
+            (
+                RoleError::MissingPrivilege {
+                    admin: text(),
+                    needs: text(),
+                    fix: text(),
+                },
+                (503, 409, 2),
+            ),
+            (
+                RoleError::ActedAsByOthers {
+                    user: text(),
+                    members: text(),
+                    revokes: text(),
+                },
+                (409, 409, 3),
+            ),
+            (
+                RoleError::CodeToReview {
+                    user: text(),
+                    code: text(),
+                    fix: text(),
+                },
+                (409, 409, 3),
+            ),
+            (
+                RoleError::ActedWhileDeleted {
+                    user: text(),
+                    objects: text(),
+                },
+                (409, 409, 4),
+            ),
+            (RoleError::Busy, (409, 409, 4)),
+            (
+                RoleError::HeldByOthers {
+                    user: text(),
+                    sessions: text(),
+                },
+                (409, 409, 4),
+            ),
+            (RoleError::Unavailable(detail()), (503, 503, 4)),
+            (RoleError::Misconfigured(detail()), (503, 503, 2)),
+            (RoleError::Database(postgres_error()), (500, 500, 1)),
+        ];
+        for (make, (dashboard, api, cli)) in frozen {
+            let name = format!("{make:?}");
+            let table = answers(make.kind());
+            assert_eq!(
+                (table.dashboard, table.api, table.cli),
+                (dashboard, api, cli),
+                "{name}"
+            );
+            let again = || match &make {
+                RoleError::Database(_) => RoleError::Database(postgres_error()),
+                other => clone_role_error(other),
+            };
+            assert_eq!(
+                WebError::from(again()).status_code().as_u16(),
+                dashboard,
+                "{name}"
+            );
+            assert_eq!(
+                ApiError::from(again()).status_code().as_u16(),
+                api,
+                "{name}"
+            );
+            assert_eq!(CliError::from(again()).exit_code(), cli, "{name}");
+        }
+    }
+
+    /// A copy of a role error without a PostgreSQL error inside.
+    fn clone_role_error(error: &RoleError) -> RoleError {
+        use RoleError as E;
+        match error {
+            E::AlreadyExists(a) => E::AlreadyExists(a.clone()),
+            E::NotFound(a) => E::NotFound(a.clone()),
+            E::Protected(a) => E::Protected(a.clone()),
+            E::OwnsDatabase { user, databases } => E::OwnsDatabase {
+                user: user.clone(),
+                databases: databases.clone(),
+            },
+            E::NotManageable { user, reason } => E::NotManageable {
+                user: user.clone(),
+                reason: reason.clone(),
+            },
+            E::ProtectedUserMissing(a) => E::ProtectedUserMissing(a.clone()),
+            E::OwnsObjectsElsewhere { user, detail } => E::OwnsObjectsElsewhere {
+                user: user.clone(),
+                detail: detail.clone(),
+            },
+            E::MissingPrivilege { admin, needs, fix } => E::MissingPrivilege {
+                admin: admin.clone(),
+                needs: needs.clone(),
+                fix: fix.clone(),
+            },
+            E::ActedAsByOthers {
+                user,
+                members,
+                revokes,
+            } => E::ActedAsByOthers {
+                user: user.clone(),
+                members: members.clone(),
+                revokes: revokes.clone(),
+            },
+            E::CodeToReview { user, code, fix } => E::CodeToReview {
+                user: user.clone(),
+                code: code.clone(),
+                fix: fix.clone(),
+            },
+            E::ActedWhileDeleted { user, objects } => E::ActedWhileDeleted {
+                user: user.clone(),
+                objects: objects.clone(),
+            },
+            E::Busy => E::Busy,
+            E::HeldByOthers { user, sessions } => E::HeldByOthers {
+                user: user.clone(),
+                sessions: sessions.clone(),
+            },
+            E::Unavailable(d) => E::Unavailable(d.clone()),
+            E::Misconfigured(d) => E::Misconfigured(d.clone()),
+            E::Database(_) => E::Database(postgres_error()),
+        }
+    }
+
+    /// State and registry errors too: each front end answers as the table
+    /// says, and as before.
+    #[test]
+    fn state_and_registry_errors_answer_as_the_one_table_says() {
+        use crate::cli::CliError;
+        use crate::operations::answers;
+        use crate::web::api::ApiError;
+
+        let frozen_cli: Vec<(StateError, u8)> = vec![
+            (StateError::Unavailable(Detail::from("x")), 4),
+            (StateError::Missing(Detail::from("x")), 2),
+            (StateError::Misconfigured(Detail::from("x")), 2),
+            (StateError::Hashing("x".into()), 1),
+            (StateError::OperatorExists("x".into()), 3),
+            (StateError::OperatorNotFound("x".into()), 3),
+            (StateError::LastOperator("x".into()), 3),
+            (StateError::TokenNotFound("x".into()), 3),
+        ];
+        for (error, cli) in frozen_cli {
+            let name = format!("{error:?}");
+            let table = answers(error.kind());
+            assert_eq!(table.cli, cli, "{name}");
+            assert_eq!(CliError::from(error).exit_code(), cli, "{name}");
+        }
+        for (error, web, api) in [
+            (StateError::Unavailable(Detail::from("x")), 503, 503),
+            (StateError::Misconfigured(Detail::from("x")), 503, 503),
+            (StateError::Hashing("x".into()), 500, 500),
+        ] {
+            let kind = error.kind();
+            assert_eq!((answers(kind).dashboard, answers(kind).api), (web, api));
+            let copy = match &error {
+                StateError::Unavailable(d) => StateError::Unavailable(d.clone()),
+                StateError::Misconfigured(d) => StateError::Misconfigured(d.clone()),
+                _ => StateError::Hashing("x".into()),
+            };
+            assert_eq!(WebError::from(error).status_code().as_u16(), web);
+            assert_eq!(ApiError::from(copy).status_code().as_u16(), api);
+        }
+        let unknown = || RegistryError::Unknown("nope".into());
+        assert_eq!(answers(unknown().kind()).dashboard, 404);
+        assert_eq!(WebError::from(unknown()).status_code().as_u16(), 404);
+        assert_eq!(ApiError::from(unknown()).status_code().as_u16(), 404);
+        assert_eq!(answers(unknown().kind()).cli, 2);
     }
 
     #[test]

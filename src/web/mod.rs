@@ -21,6 +21,7 @@ mod request_log;
 mod routes;
 mod session;
 
+pub use api::{Effect as ApiEffect, Endpoint as ApiEndpoint, endpoints as api_endpoints};
 pub use error::WebError;
 pub use limits::RequestLimits;
 pub use once::FormIds;
@@ -37,6 +38,7 @@ use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
 use crate::domain::TrustedProxies;
+use crate::operations::{Actor, Operations};
 use crate::registry::{ManagedDatabase, Registry};
 use crate::state::{LoginPolicy, StateStore};
 
@@ -47,14 +49,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The changes, as `actor` asks them.
+    pub fn operations(&self, actor: Actor) -> Operations<'_> {
+        Operations::new(&self.databases, &self.state, actor)
+    }
+
     /// The database with ID `id`, or a 404 page.
     pub fn database(&self, id: &str) -> Result<&ManagedDatabase, WebError> {
-        self.databases.get(id).map_err(|_| {
-            WebError::NotFound(format!(
-                "There is no database with ID \"{}\". The list of databases is on the home page.",
-                crate::domain::visible(id)
-            ))
-        })
+        Ok(self.databases.get(id)?)
     }
 }
 
@@ -106,7 +108,7 @@ pub fn server(
             .app_data(trusted_proxies.clone())
             // The API: tokens, no session, JSON errors.
             .service(
-                web::scope("/api")
+                web::scope(api::PREFIX)
                     .wrap(actix_web::middleware::from_fn(limits::bounded_bodies))
                     .configure(api::configure),
             )

@@ -22,7 +22,9 @@ use super::pages::{ReplayPage, render};
 use super::routes::chrome;
 use super::session::Operator;
 use super::{AppState, WebError};
+use crate::domain::Password;
 use crate::registry::ManagedDatabase;
+use crate::roles::RoleError;
 use crate::state::{Action, FormClaim, FormKey, FormRequest, FormUse};
 use crate::web::list_place::ListPlace;
 
@@ -165,33 +167,86 @@ pub struct Ticket {
     form_id: String,
 }
 
-/// [`claim`] for a form about user `target` of `database`: the ticket to
-/// act with, or, for a form sent again, the page that says what its first
-/// sending did (which leads back to the users list at `place`).
-#[allow(clippy::too_many_arguments)]
-pub async fn claim_for_user(
-    app: &web::Data<AppState>,
-    ids: &FormIds,
-    operator: &Operator,
-    database: &ManagedDatabase,
-    form_id: &str,
-    action: Action,
-    target: &str,
-    place: &ListPlace,
-) -> Result<Result<Ticket, HttpResponse>, WebError> {
-    match claim(
-        app,
-        ids,
-        operator,
-        database.id.as_str(),
-        form_id,
-        action,
-        target,
-    )
-    .await?
-    {
-        Claim::First(ticket) => Ok(Ok(ticket)),
-        Claim::Replay(used) => replay_page(operator, database, used, place).map(Err),
+/// A confirmation form about user `target` of `database`, as sent.
+pub struct UserForm<'a> {
+    pub ids: &'a FormIds,
+    pub operator: &'a Operator,
+    pub database: &'a ManagedDatabase,
+    pub form_id: &'a str,
+    pub action: Action,
+    pub target: &'a str,
+    /// Where in the users list the person came from.
+    pub place: &'a ListPlace,
+}
+
+/// How a user form's change went: done now (with its result), or the
+/// form was sent before and this is the page that says what its first
+/// sending did.
+pub enum Once<T> {
+    Acted(Result<T, RoleError>),
+    Replayed(HttpResponse),
+}
+
+/// Whether a change's result showed a generated password, which a form
+/// sent again cannot show a second time.
+pub trait ShowsPassword {
+    fn shows_password(&self) -> bool;
+}
+
+impl ShowsPassword for Option<Password> {
+    fn shows_password(&self) -> bool {
+        self.is_some()
+    }
+}
+
+impl ShowsPassword for Password {
+    fn shows_password(&self) -> bool {
+        true
+    }
+}
+
+impl ShowsPassword for () {
+    fn shows_password(&self) -> bool {
+        false
+    }
+}
+
+impl ShowsPassword for u64 {
+    fn shows_password(&self) -> bool {
+        false
+    }
+}
+
+impl UserForm<'_> {
+    /// Does `change` once: claims the form, runs the change, settles the
+    /// claim by its result. A form sent again runs nothing.
+    pub async fn act<T: ShowsPassword>(
+        &self,
+        app: &web::Data<AppState>,
+        change: impl Future<Output = Result<T, RoleError>>,
+    ) -> Result<Once<T>, WebError> {
+        let claimed = claim(
+            app,
+            self.ids,
+            self.operator,
+            self.database.id.as_str(),
+            self.form_id,
+            self.action,
+            self.target,
+        )
+        .await?;
+        let ticket = match claimed {
+            Claim::First(ticket) => ticket,
+            Claim::Replay(used) => {
+                return replay_page(self.operator, self.database, used, self.place)
+                    .map(Once::Replayed);
+            }
+        };
+        let result = change.await;
+        ticket
+            .settle(app, &result, ShowsPassword::shows_password)
+            .await;
+        Ok(Once::Acted(result))
     }
 }
 

@@ -353,18 +353,6 @@ impl NewUserErrors {
     }
 }
 
-/// The messages of limits refused as typed, at their fields.
-pub fn limit_messages(problems: &crate::domain::LimitProblems) -> (Vec<String>, Vec<String>) {
-    (
-        problems.expires.iter().map(ToString::to_string).collect(),
-        problems
-            .connection_limit
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-    )
-}
-
 #[derive(Template)]
 #[template(path = "user_new.html")]
 pub struct NewUserPage {

@@ -134,6 +134,16 @@ pub struct Operator {
     pub(super) session_lifetime: Duration,
 }
 
+impl Operator {
+    /// Who the audit log says asked for a change.
+    pub fn actor(&self) -> crate::operations::Actor {
+        crate::operations::Actor::Operator {
+            name: self.name.clone(),
+            address: self.address.clone(),
+        }
+    }
+}
+
 impl FromRequest for Operator {
     type Error = WebError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;

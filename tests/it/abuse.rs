@@ -417,3 +417,61 @@ async fn injection_payloads_in_every_field_run_no_sql_and_each_gets_a_clear_refu
         }
     }
 }
+
+/// One rule for spaces around a new user's name on every front end: the
+/// dashboard, the API and the CLI refuse it with the same words (the
+/// dashboard keeps what was typed in the field), and create nothing, not
+/// even the name between the spaces.
+#[tokio::test]
+async fn spaces_around_a_new_name_are_refused_alike_by_the_dashboard_the_api_and_the_cli() {
+    let app = spawn_app().await;
+    app.log_in().await;
+    let (_, token) = token_of(&app.state_store(), "admin", false).await;
+    let words = "Username has spaces before or after it: remove them.";
+    let names = [
+        crate::helpers::unique_name("spaced_form"),
+        crate::helpers::unique_name("spaced_api"),
+        crate::helpers::unique_name("spaced_cli"),
+    ];
+
+    let typed = format!("  {} ", names[0]);
+    let form = app
+        .submit(
+            &app.users("/new"),
+            &app.users(""),
+            &[("username", typed.as_str())],
+        )
+        .await;
+    let api = reqwest::Client::new()
+        .post(format!(
+            "{}/api/databases/{}/users",
+            app.address, app.db.name
+        ))
+        .bearer_auth(token.expose())
+        .json(&json!({"database_user": {"name": format!("{}\t", names[1])}}))
+        .send()
+        .await
+        .unwrap();
+    let api_status = api.status().as_u16();
+    let api_body: serde_json::Value = api.json().await.unwrap();
+    let command = run(
+        cli(&app.db).args(["database-users-create", &format!(" {}", names[2])]),
+        "\n\n",
+    );
+
+    assert_eq!(form.status, 422, "{}", form.body);
+    assert!(form.body.contains(words), "{}", form.body);
+    assert!(
+        form.body.contains(&format!("value=\"{typed}\"")),
+        "what was typed is kept as typed: {}",
+        form.body
+    );
+    assert_eq!(api_status, 422, "{api_body}");
+    assert_eq!(api_body["errors"]["name"], json!([words]));
+    assert_eq!(command.code, 2, "{}", command.stderr);
+    assert!(command.stderr.contains(words), "{}", command.stderr);
+    let made = roles(&app).await;
+    for name in &names {
+        assert!(!made.contains(name.as_str()), "{name} was created");
+    }
+}

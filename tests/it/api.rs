@@ -487,6 +487,67 @@ async fn no_token_a_wrong_one_or_a_revoked_one_answers_401_and_a_read_only_token
     );
 }
 
+/// Every endpoint of the route table, with a read-only token: each change
+/// is refused before it runs (the user is untouched: it still logs in with
+/// its password, and keeps its limits), each read answers.
+#[tokio::test]
+async fn a_read_only_token_is_refused_every_change_in_the_route_table_and_allowed_every_read() {
+    use pgusers::web::{ApiEffect, api_endpoints};
+
+    let app = spawn_app().await;
+    let reader = Script::new(&app, true).await;
+    let (user, password) = app
+        .db
+        .create_user("api_ro_all", pgusers::roles::Access::ReadWrite)
+        .await;
+    let endpoints = api_endpoints();
+    assert!(
+        endpoints.iter().any(|e| e.effect == ApiEffect::Change)
+            && endpoints.iter().any(|e| e.effect == ApiEffect::Read)
+    );
+
+    for endpoint in endpoints {
+        let path = format!("/api{}", endpoint.path)
+            .replace("{id}", &reader.database)
+            .replace("{name}", user.as_str());
+        let method = reqwest::Method::from_bytes(endpoint.method.as_str().as_bytes()).unwrap();
+        let body = (endpoint.effect == ApiEffect::Change).then(
+            || json!({"database_user": {"name": unique_name("api_ro_new"), "connection_limit": 1}}),
+        );
+        let answered = reader.send(method, &path, body).await;
+        let what = format!("{} {path}: {}", endpoint.method, answered.text);
+        match endpoint.effect {
+            ApiEffect::Change => {
+                assert_eq!(answered.status, 403, "{what}");
+                assert!(
+                    answered.body["error"]
+                        .as_str()
+                        .is_some_and(|e| e.contains("read-only")),
+                    "{what}"
+                );
+            }
+            ApiEffect::Read => assert_eq!(answered.status, 200, "{what}"),
+        }
+    }
+
+    app.db
+        .connect_as(user.as_str(), password.expose())
+        .await
+        .expect("nothing changed the user's password, nor deleted it");
+    let limit: i32 = app
+        .db
+        .admin()
+        .await
+        .query_one(
+            "SELECT rolconnlimit FROM pg_roles WHERE rolname = $1",
+            &[&user.as_str()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(limit, -1, "its limits are unchanged");
+}
+
 #[tokio::test]
 async fn the_databases_list_says_ids_names_state_and_how_pgusers_connects_but_not_where() {
     let app = spawn_app().await;

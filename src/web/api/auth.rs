@@ -8,15 +8,18 @@ use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 
+use super::Effect;
 use super::error::ApiError;
+use crate::failure::ErrorKind;
+use crate::operations::Actor;
 use crate::web::AppState;
 
-/// An operator's valid token.
+/// An operator's valid token, allowed to call this endpoint: a read-only
+/// token calling an endpoint the route table tags as a change is refused
+/// here, before its handler runs.
 pub struct Caller {
     /// The operator the token acts for: the audit log names them.
     pub operator: String,
-    pub token_id: String,
-    pub read_only: bool,
     /// The client's address, for the audit log.
     pub address: Option<String>,
 }
@@ -27,15 +30,12 @@ const INVALID: &str = "This token is not valid: it was revoked, its operator was
      or it was mistyped.";
 
 impl Caller {
-    /// Refuses a read-only token a change.
-    pub fn may_change(&self) -> Result<(), ApiError> {
-        if self.read_only {
-            return Err(ApiError::Forbidden(format!(
-                "Token {} is read-only: it may list, not change. Use a token with full access.",
-                self.token_id
-            )));
+    /// Who the audit log says asked for a change.
+    pub fn actor(&self) -> Actor {
+        Actor::Token {
+            operator: self.operator.clone(),
+            address: self.address.clone(),
         }
-        Ok(())
     }
 }
 
@@ -47,6 +47,7 @@ impl FromRequest for Caller {
         let token = bearer(req);
         let app = req.app_data::<web::Data<AppState>>().cloned();
         let address = crate::web::client::address(req).map(|ip| ip.to_string());
+        let effect = super::effect_of(req.method(), req.match_pattern().as_deref());
         Box::pin(async move {
             let token = token.ok_or(ApiError::Unauthorized(MISSING))?;
             let app = app.ok_or_else(|| ApiError::internal("the application state is missing"))?;
@@ -55,10 +56,18 @@ impl FromRequest for Caller {
                 .authenticate(&token)
                 .await?
                 .ok_or(ApiError::Unauthorized(INVALID))?;
+            if holder.read_only && effect != Effect::Read {
+                return Err(ApiError::Refused(
+                    ErrorKind::ReadOnlyToken,
+                    format!(
+                        "Token {} is read-only: it may list, not change. Use a token with \
+                         full access.",
+                        holder.id
+                    ),
+                ));
+            }
             Ok(Self {
                 operator: holder.operator,
-                token_id: holder.id,
-                read_only: holder.read_only,
                 address,
             })
         })

@@ -10,7 +10,9 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::failure::Detail;
+use crate::failure::{Detail, ErrorKind};
+use crate::operations::answers;
+use crate::registry::RegistryError;
 use crate::roles::RoleError;
 use crate::state::StateError;
 
@@ -19,14 +21,12 @@ pub enum ApiError {
     /// No token, or one that is not (or no longer) valid.
     #[error("{0}")]
     Unauthorized(&'static str),
-    /// The token may not do this (it is read-only).
-    #[error("{0}")]
-    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
-    /// Exists already, protected, not manageable, busy.
-    #[error("{0}")]
-    Conflict(String),
+    /// A change refused, or a thing not there, as [`ErrorKind`] says; its
+    /// status is the API's in the one table ([`crate::operations::answers`]).
+    #[error("{1}")]
+    Refused(ErrorKind, String),
     /// The body is not JSON, or not of the expected shape and types.
     #[error("{0}")]
     BadRequest(String),
@@ -70,49 +70,40 @@ impl ApiError {
 
 impl From<RoleError> for ApiError {
     fn from(error: RoleError) -> Self {
-        let message = error.to_string();
-        match error {
-            RoleError::NotFound(_) => Self::NotFound(message),
-            RoleError::AlreadyExists(_)
-            | RoleError::Protected(_)
-            | RoleError::OwnsDatabase { .. }
-            | RoleError::NotManageable { .. }
-            | RoleError::OwnsObjectsElsewhere { .. }
-            | RoleError::ActedAsByOthers { .. }
-            | RoleError::CodeToReview { .. }
-            | RoleError::ActedWhileDeleted { .. }
-            | RoleError::MissingPrivilege { .. }
-            | RoleError::HeldByOthers { .. }
-            | RoleError::Busy => Self::Conflict(message),
+        match error.kind() {
             // The details (host, user, file, PostgreSQL's words) go to the
             // log: any token, read-only too, may see this answer.
-            RoleError::ProtectedUserMissing(_) | RoleError::Misconfigured(_) => {
-                Self::Unavailable(Detail::new(
-                    "pgusers cannot work with this database right now: its settings need \
-                     fixing. The server log says what.",
-                    error,
-                ))
-            }
-            RoleError::Unavailable(_) => Self::Unavailable(Detail::new(
+            ErrorKind::Misconfigured => Self::Unavailable(Detail::new(
+                "pgusers cannot work with this database right now: its settings need \
+                 fixing. The server log says what.",
+                error,
+            )),
+            ErrorKind::Unavailable => Self::Unavailable(Detail::new(
                 "The database is unavailable right now: PostgreSQL cannot be reached or \
                  refuses connections for now. Try again in a moment; the server log says why.",
                 error,
             )),
-            RoleError::Database(_) => Self::internal(error),
+            ErrorKind::Internal => Self::internal(error),
+            kind => Self::Refused(kind, error.to_string()),
         }
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(error: RegistryError) -> Self {
+        Self::Refused(error.kind(), error.to_string())
     }
 }
 
 impl From<StateError> for ApiError {
     fn from(error: StateError) -> Self {
-        match error {
-            StateError::Unavailable(_) | StateError::Missing(_) | StateError::Misconfigured(_) => {
-                Self::Unavailable(Detail::new(
-                    "pgusers' own state database is unavailable right now; try again in a moment.",
-                    error,
-                ))
-            }
-            other => Self::internal(other),
+        match error.kind() {
+            ErrorKind::Unavailable | ErrorKind::Misconfigured => Self::Unavailable(Detail::new(
+                "pgusers' own state database is unavailable right now; try again in a moment.",
+                error,
+            )),
+            ErrorKind::Internal => Self::internal(error),
+            kind => Self::Refused(kind, error.to_string()),
         }
     }
 }
@@ -135,9 +126,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Refused(kind, _) => StatusCode::from_u16(answers(*kind).api)
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

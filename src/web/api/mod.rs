@@ -16,8 +16,9 @@ pub use auth::Caller;
 pub use error::ApiError;
 
 use actix_web::error::JsonPayloadError;
-use actix_web::web::{self, ServiceConfig, delete, get, patch, post};
-use actix_web::{HttpResponse, Responder};
+use actix_web::http::Method;
+use actix_web::web::{self, ServiceConfig};
+use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -25,52 +26,151 @@ use crate::registry::ManagedDatabase;
 use crate::web::AppState;
 use error::ErrorBody;
 
-/// The routes under `/api`.
+/// Where the API is.
+pub const PREFIX: &str = "/api";
+
+const USERS: &str = "/databases/{id}/users";
+const USER: &str = "/databases/{id}/users/{name}";
+const RESET: &str = "/databases/{id}/users/{name}/reset_password";
+const LIMITS: &str = "/databases/{id}/users/{name}/limits";
+const SESSIONS: &str = "/databases/{id}/users/{name}/sessions";
+
+/// The route table: every endpoint, what it does, and whether it changes
+/// anything. The application, the list of endpoints ([`endpoints`]) and
+/// the read-only token check ([`Caller`]) all read it.
+fn routes(r: &mut impl Routes) {
+    use Effect::{Change, Read};
+    r.add(Read, Method::GET, "/openapi.json", openapi::document)
+        .add(Read, Method::GET, "/databases", databases)
+        .add(Read, Method::GET, USERS, users::list)
+        .add(Change, Method::POST, USERS, users::create)
+        .add(Read, Method::GET, USER, users::show)
+        .add(Change, Method::PATCH, USER, users::update)
+        .add(Change, Method::DELETE, USER, users::delete)
+        // Scalingo's JavaScript client posts; its Go client patches.
+        .add(Change, Method::POST, RESET, users::reset_password)
+        .add(Change, Method::PATCH, RESET, users::reset_password)
+        .add(Change, Method::PUT, LIMITS, users::set_limits)
+        .add(Read, Method::GET, SESSIONS, sessions::list)
+        .add(Change, Method::DELETE, SESSIONS, sessions::end);
+}
+
+/// Whether an endpoint changes anything. Tagged in the route table, not
+/// read from the HTTP method: a reset also takes PATCH, and an endpoint
+/// may be a POST that changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    Read,
+    Change,
+}
+
+/// One endpoint of the route table; `path` is under [`PREFIX`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+    pub effect: Effect,
+}
+
+/// Every endpoint, in the route table's order.
+pub fn endpoints() -> &'static [Endpoint] {
+    static LIST: std::sync::OnceLock<Vec<Endpoint>> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        let mut list = List(Vec::new());
+        routes(&mut list);
+        list.0
+    })
+}
+
+/// What the endpoint `method` `pattern` (as actix matched it, with
+/// [`PREFIX`]) does; an endpoint not in the table counts as a change.
+pub(super) fn effect_of(method: &Method, pattern: Option<&str>) -> Effect {
+    let path = pattern.and_then(|pattern| pattern.strip_prefix(PREFIX));
+    endpoints()
+        .iter()
+        .find(|endpoint| Some(endpoint.path) == path && endpoint.method == method)
+        .map_or(Effect::Change, |endpoint| endpoint.effect)
+}
+
+/// Where the routes go: the application, or the list of endpoints.
+trait Routes {
+    fn add<F, Args>(
+        &mut self,
+        effect: Effect,
+        method: Method,
+        path: &'static str,
+        handler: F,
+    ) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static;
+}
+
+/// The application's routes, one resource per path, each answering a
+/// method it does not take with a JSON 405.
+#[derive(Default)]
+struct Register(Vec<(&'static str, Vec<Route>)>);
+
+impl Routes for Register {
+    fn add<F, Args>(
+        &mut self,
+        _: Effect,
+        method: Method,
+        path: &'static str,
+        handler: F,
+    ) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let route = web::method(method).to(handler);
+        match self.0.iter_mut().find(|(known, _)| *known == path) {
+            Some((_, routes)) => routes.push(route),
+            None => self.0.push((path, vec![route])),
+        }
+        self
+    }
+}
+
+struct List(Vec<Endpoint>);
+
+impl Routes for List {
+    fn add<F, Args>(
+        &mut self,
+        effect: Effect,
+        method: Method,
+        path: &'static str,
+        _: F,
+    ) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.0.push(Endpoint {
+            method,
+            path,
+            effect,
+        });
+        self
+    }
+}
+
+/// The routes under [`PREFIX`].
 pub fn configure(cfg: &mut ServiceConfig) {
-    let users = "/databases/{id}/users";
-    let user = "/databases/{id}/users/{name}";
-    let reset = "/databases/{id}/users/{name}/reset_password";
-    let sessions = "/databases/{id}/users/{name}/sessions";
-    let limits = "/databases/{id}/users/{name}/limits";
-    cfg.app_data(json_config())
-        .app_data(query_config())
-        .route("/openapi.json", get().to(openapi::document))
-        .service(
-            web::resource("/databases")
-                .route(get().to(databases))
-                .default_service(web::to(not_allowed)),
-        )
-        .service(
-            web::resource(users)
-                .route(get().to(users::list))
-                .route(post().to(users::create))
-                .default_service(web::to(not_allowed)),
-        )
-        .service(
-            web::resource(user)
-                .route(get().to(users::show))
-                .route(patch().to(users::update))
-                .route(delete().to(users::delete))
-                .default_service(web::to(not_allowed)),
-        )
-        .service(
-            web::resource(reset)
-                .route(post().to(users::reset_password))
-                .route(patch().to(users::reset_password))
-                .default_service(web::to(not_allowed)),
-        )
-        .service(
-            web::resource(limits)
-                .route(web::put().to(users::set_limits))
-                .default_service(web::to(not_allowed)),
-        )
-        .service(
-            web::resource(sessions)
-                .route(get().to(sessions::list))
-                .route(delete().to(sessions::end))
-                .default_service(web::to(not_allowed)),
-        )
-        .default_service(web::to(no_endpoint));
+    let mut register = Register::default();
+    routes(&mut register);
+    cfg.app_data(json_config()).app_data(query_config());
+    for (path, routes) in register.0 {
+        let resource = routes
+            .into_iter()
+            .fold(web::resource(path), |resource, route| resource.route(route))
+            .default_service(web::to(not_allowed));
+        cfg.service(resource);
+    }
+    cfg.default_service(web::to(no_endpoint));
 }
 
 /// A query that cannot be read (a parameter given twice) is a JSON 400.

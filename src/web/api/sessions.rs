@@ -8,8 +8,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::users::{ChangeRefusals, UserRefusals, database, role};
 use crate::roles::Session;
-use crate::state::Action;
-use crate::web::{AppState, audit};
+use crate::web::AppState;
 
 /// One session of a user on the server.
 #[derive(Serialize, ToSchema)]
@@ -97,18 +96,9 @@ pub async fn end(
     caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.may_change()?;
-    let database = database(&app, &path.0)?;
+    let ops = app.operations(caller.actor());
+    let database = ops.database(&path.0)?;
     let name = role(&path.1)?;
-    let result = database.roles.end_sessions(&name).await;
-    audit::api_change(
-        &app,
-        database,
-        &caller,
-        Action::EndSessions,
-        name.as_str(),
-        &result,
-    )
-    .await;
-    Ok(HttpResponse::Ok().json(EndedBody { ended: result? }))
+    let ended = ops.end_sessions(database, &name).await?;
+    Ok(HttpResponse::Ok().json(EndedBody { ended }))
 }

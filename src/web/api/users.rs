@@ -12,13 +12,14 @@ use utoipa::{IntoResponses, ToSchema};
 use super::auth::Caller;
 use super::error::{ApiError, ErrorBody, InvalidBody};
 use crate::domain::{
-    ConnectionDetails, EntryProblems, Expiry, Limits, LimitsChange, NewPassword, PAGE_SIZE,
-    PageNumber, Password, RoleName, Search, Show, Username, visible,
+    ConnectionDetails, EntryProblems, LimitsChange, NewPassword, PAGE_SIZE, PageNumber, Password,
+    RoleName, Search, Show, visible,
 };
+use crate::operations::{NewUser, NewUserEntry, Operations, password_action};
 use crate::registry::ManagedDatabase;
 use crate::roles::{Access, DatabaseUser, Listing, PasswordEncryption, Window};
 use crate::state::Action;
-use crate::web::{AppState, audit};
+use crate::web::AppState;
 
 /// How PostgreSQL keeps a user's password.
 #[derive(Serialize, ToSchema)]
@@ -349,12 +350,7 @@ enum BodyRefusals {
 
 /// The database a path names.
 pub(super) fn database<'a>(app: &'a AppState, id: &str) -> Result<&'a ManagedDatabase, ApiError> {
-    app.databases.get(id).map_err(|_| {
-        ApiError::NotFound(format!(
-            "There is no database with ID \"{}\" (GET /api/databases lists them).",
-            visible(id)
-        ))
-    })
+    Ok(app.databases.get(id)?)
 }
 
 /// A user name from a path: a name no role can have names no user.
@@ -364,36 +360,31 @@ pub(super) fn role(name: &str) -> Result<RoleName, ApiError> {
 }
 
 /// A new user as the body asks for it, or every problem under its field.
-pub(super) fn read_new_user(
-    fields: &NewUserFields,
-) -> Result<(Username, NewPassword, Access, Limits), ApiError> {
-    let mut invalid = std::collections::BTreeMap::new();
-    let name = Username::parse(&fields.name)
-        .map_err(|problems| {
-            let messages = problems.all().iter().map(ToString::to_string).collect();
-            invalid.insert("name", messages);
-        })
-        .ok();
-    let password = new_password(
-        fields.password.as_deref(),
-        fields.password_confirmation.as_deref(),
-        &mut invalid,
-    );
-    let limits = limits(
-        fields.expires.as_deref(),
-        fields.connection_limit,
-        Some(Expiry::today()),
-        &mut invalid,
-    );
-    let (Some(name), Some(password), Some(limits)) = (name, password, limits) else {
-        return Err(ApiError::Invalid(invalid));
+pub(super) fn read_new_user(fields: &NewUserFields) -> Result<NewUser, ApiError> {
+    let connection_limit = fields.connection_limit.map(limit_text);
+    let entry = NewUserEntry {
+        username: &fields.name,
+        password: fields.password.as_deref().unwrap_or(""),
+        confirmation: fields.password_confirmation.as_deref().unwrap_or(""),
+        read_only: fields.read_only,
+        expires: fields.expires.as_deref().unwrap_or(""),
+        connection_limit: connection_limit.as_deref().unwrap_or(""),
     };
-    let access = if fields.read_only {
-        Access::ReadOnly
-    } else {
-        Access::ReadWrite
-    };
-    Ok((name, password, access, limits))
+    entry.read().map_err(|problems| {
+        let fields = [
+            ("name", problems.username),
+            ("password", problems.password),
+            ("password_confirmation", problems.confirmation),
+            ("expires", problems.expires),
+            ("connection_limit", problems.connection_limit),
+        ];
+        ApiError::Invalid(
+            fields
+                .into_iter()
+                .filter(|(_, messages)| !messages.is_empty())
+                .collect(),
+        )
+    })
 }
 
 /// The change the body asks for, or every problem under its field.
@@ -430,28 +421,6 @@ fn limit_problems(
     }
     if let Some(problem) = problems.connection_limit {
         invalid.insert("connection_limit", vec![problem.to_string()]);
-    }
-}
-
-/// An expiry and a connection limit (a day before `not_before` refused),
-/// or every problem under its field.
-fn limits(
-    expires: Option<&str>,
-    connection_limit: Option<i64>,
-    not_before: Option<Expiry>,
-    invalid: &mut std::collections::BTreeMap<&'static str, Vec<String>>,
-) -> Option<Limits> {
-    let connection_limit = connection_limit.map(limit_text);
-    match Limits::from_entry(
-        expires.unwrap_or(""),
-        connection_limit.as_deref().unwrap_or(""),
-        not_before,
-    ) {
-        Ok(limits) => Some(limits),
-        Err(problems) => {
-            limit_problems(problems, invalid);
-            None
-        }
     }
 }
 
@@ -510,9 +479,8 @@ fn answer(
 /// after it. A user that cannot be found is refused here, and recorded as
 /// the change would have been.
 async fn before_password(
-    app: &AppState,
+    ops: &Operations<'_>,
     database: &ManagedDatabase,
-    caller: &Caller,
     action: Action,
     name: &RoleName,
 ) -> Result<(DatabaseUser, PasswordEncryption, ConnectionDetails), ApiError> {
@@ -521,12 +489,8 @@ async fn before_password(
         let encryption = database.roles.encryption_it_sets().await?;
         let connection = database.roles.connection_details_as(&user.username).await?;
         Ok((user, encryption, connection))
-    }
-    .await;
-    if learnt.is_err() {
-        audit::api_change(app, database, caller, action, name.as_str(), &learnt).await;
-    }
-    Ok(learnt?)
+    };
+    Ok(ops.before(database, action, name.as_str(), learnt).await?)
 }
 
 /// `user` as it is once its password is set by pgusers: stored as
@@ -630,37 +594,27 @@ pub async fn create(
     id: web::Path<String>,
     body: web::Json<NewUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.may_change()?;
-    let database = database(&app, &id)?;
-    let (name, password, access, limits) = read_new_user(&body.database_user)?;
+    let ops = app.operations(caller.actor());
+    let database = ops.database(&id)?;
+    let user = read_new_user(&body.database_user)?;
     // What the answer says is known before the change: once the user is
     // created, nothing may keep its generated password from the caller.
     let created = DatabaseUser {
-        username: name.to_string(),
-        read_only: access == Access::ReadOnly,
+        username: user.username.to_string(),
+        read_only: user.access == Access::ReadOnly,
         protected: false,
         password_encryption: database.roles.encryption_it_sets().await?,
         not_manageable: None,
         sessions: 0,
-        expires: limits.expires.map(|day| format!("{day}T00:00:00Z")),
+        expires: user.limits.expires.map(|day| format!("{day}T00:00:00Z")),
         expired: false,
-        connection_limit: limits.connection_limit.map(|n| i32::from(n.get())),
+        connection_limit: user.limits.connection_limit.map(|n| i32::from(n.get())),
     };
-    let connection = database.roles.connection_details_as(name.as_str()).await?;
-    let result = database
+    let connection = database
         .roles
-        .create_with(&name, password, access, &limits)
-        .await;
-    audit::api_change(
-        &app,
-        database,
-        &caller,
-        Action::CreateUser,
-        name.as_str(),
-        &result,
-    )
-    .await;
-    let generated = result?;
+        .connection_details_as(user.username.as_str())
+        .await?;
+    let generated = ops.create_user(database, user).await?;
     Ok(answer(
         created,
         StatusCode::CREATED,
@@ -685,19 +639,13 @@ pub async fn update(
     path: web::Path<(String, String)>,
     body: web::Json<PasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.may_change()?;
-    let database = database(&app, &path.0)?;
+    let ops = app.operations(caller.actor());
+    let database = ops.database(&path.0)?;
     let name = role(&path.1)?;
     let password = read_new_password(&body.database_user)?;
-    let action = match password {
-        NewPassword::Generate => Action::ResetPassword,
-        NewPassword::Chosen(_) => Action::SetPassword,
-    };
-    let (user, encryption, connection) =
-        before_password(&app, database, &caller, action, &name).await?;
-    let result = database.roles.update_password(&name, password).await;
-    audit::api_change(&app, database, &caller, action, name.as_str(), &result).await;
-    let generated = result?;
+    let action = password_action(&password);
+    let (user, encryption, connection) = before_password(&ops, database, action, &name).await?;
+    let generated = ops.update_password(database, &name, password).await?;
     let user = with_password_set(user, encryption);
     Ok(answer(
         user,
@@ -722,15 +670,12 @@ pub async fn reset_password(
     caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.may_change()?;
-    let database = database(&app, &path.0)?;
+    let ops = app.operations(caller.actor());
+    let database = ops.database(&path.0)?;
     let name = role(&path.1)?;
-    let action = Action::ResetPassword;
     let (user, encryption, connection) =
-        before_password(&app, database, &caller, action, &name).await?;
-    let result = database.roles.reset_password(&name).await;
-    audit::api_change(&app, database, &caller, action, name.as_str(), &result).await;
-    let password = result?;
+        before_password(&ops, database, Action::ResetPassword, &name).await?;
+    let password = ops.reset_password(database, &name).await?;
     let user = with_password_set(user, encryption);
     Ok(answer(user, StatusCode::OK, Some((password, &connection))))
 }
@@ -750,20 +695,10 @@ pub async fn delete(
     caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.may_change()?;
-    let database = database(&app, &path.0)?;
+    let ops = app.operations(caller.actor());
+    let database = ops.database(&path.0)?;
     let name = role(&path.1)?;
-    let result = database.roles.delete(&name).await;
-    audit::api_change(
-        &app,
-        database,
-        &caller,
-        Action::DeleteUser,
-        name.as_str(),
-        &result,
-    )
-    .await;
-    result?;
+    ops.delete_user(database, &name).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -784,21 +719,11 @@ pub async fn set_limits(
     path: web::Path<(String, String)>,
     body: web::Json<LimitsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.may_change()?;
-    let database = database(&app, &path.0)?;
+    let ops = app.operations(caller.actor());
+    let database = ops.database(&path.0)?;
     let name = role(&path.1)?;
     let limits = read_limits(&body.database_user)?;
-    let result = database.roles.set_limits(&name, &limits).await;
-    audit::api_change(
-        &app,
-        database,
-        &caller,
-        Action::SetLimits,
-        name.as_str(),
-        &result,
-    )
-    .await;
-    result?;
+    ops.set_limits(database, &name, &limits).await?;
     let user = database.roles.find(&name).await?;
     Ok(answer(user, StatusCode::OK, None))
 }

@@ -6,11 +6,10 @@ use serde::Deserialize;
 
 use super::{chrome, see_other};
 use crate::registry::ManagedDatabase;
-use crate::state::Action;
 use crate::web::csrf::CsrfForm;
 use crate::web::pages::{DoctorPage, render};
 use crate::web::session::Operator;
-use crate::web::{AppState, WebError, audit};
+use crate::web::{AppState, WebError};
 
 fn health_page(database: &ManagedDatabase) -> String {
     format!("/databases/{}/settings/health", database.id)
@@ -57,14 +56,12 @@ pub async fn fix(
 ) -> Result<HttpResponse, WebError> {
     let database = app.database(&db)?;
     let key = form.into_inner().finding;
-    let result = database.roles.fix_access(&key).await;
-    // A fix that found nothing to do changed nothing: nothing to record.
-    if !matches!(result, Ok(None)) {
-        audit::role_change(&app, database, &operator, Action::FixAccess, &key, &result).await;
-    }
+    let result = app
+        .operations(operator.actor())
+        .fix_access(database, &key)
+        .await;
     match result {
         Ok(Some(finding)) => {
-            tracing::info!(operator = %operator.name, database = %database.id, finding = %key, "access fixed");
             operator
                 .session
                 .flash(format!("Fixed: {}", crate::domain::visible(&finding.words)));

@@ -168,7 +168,7 @@ pub(super) fn chrome(operator: &Operator, database: Option<&ManagedDatabase>) ->
 pub(super) fn read_every_form(input: &[u8]) {
     use super::csrf::{NoFields, fields_of};
     if let Some(form) = fields_of::<users::NewUserForm>(input) {
-        let _ = users::parse_new_user(&form);
+        let _ = form.entry().read();
     }
     let _ = fields_of::<users::ConfirmForm>(input);
     if let Some(form) = fields_of::<user_limits::LimitsForm>(input) {

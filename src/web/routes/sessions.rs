@@ -10,10 +10,10 @@ use crate::registry::ManagedDatabase;
 use crate::state::Action;
 use crate::web::csrf::CsrfForm;
 use crate::web::list_place::ListPlace;
-use crate::web::once::{self, FormIds};
+use crate::web::once::{FormIds, Once, UserForm};
 use crate::web::pages::{EndSessionsConfirmPage, UserPage, render};
 use crate::web::session::Operator;
-use crate::web::{AppState, WebError, audit};
+use crate::web::{AppState, WebError};
 
 /// Where a user's page is, coming from the list at `back`.
 fn user_page(database: &ManagedDatabase, user: &str, back: &ListPlace) -> String {
@@ -76,28 +76,21 @@ pub async fn end(
     back: ListPlace,
     form: CsrfForm<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
+    let ops = app.operations(operator.actor());
     let (database, name) = place(&app, &path)?;
-    let action = Action::EndSessions;
-    let ticket = match once::claim_for_user(
-        &app,
-        &ids,
-        &operator,
+    let once = UserForm {
+        ids: &ids,
+        operator: &operator,
         database,
-        &form.form_id,
-        action,
-        name.as_str(),
-        &back,
-    )
-    .await?
-    {
-        Ok(ticket) => ticket,
-        Err(page) => return Ok(page),
+        form_id: &form.form_id,
+        action: Action::EndSessions,
+        target: name.as_str(),
+        place: &back,
     };
-    let result = database.roles.end_sessions(&name).await;
-    ticket.settle(&app, &result, |_| false).await;
-    audit::role_change(&app, database, &operator, action, name.as_str(), &result).await;
-    let ended = result?;
-    tracing::info!(operator = %operator.name, database = %database.id, user = %name, ended, "sessions ended");
+    let ended = match once.act(&app, ops.end_sessions(database, &name)).await? {
+        Once::Acted(result) => result?,
+        Once::Replayed(page) => return Ok(page),
+    };
     let shown = crate::domain::visible(name.as_str());
     let what = crate::domain::count(ended, "session", "sessions");
     operator

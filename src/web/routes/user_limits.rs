@@ -4,17 +4,17 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
-use super::users::{place, users_page};
+use super::users::{invalid_status, place, users_page};
 use super::{chrome, see_other};
 use crate::domain::{LimitsChange, RoleName};
+use crate::operations::{limit_messages, shown_in_form};
 use crate::registry::ManagedDatabase;
-use crate::roles::{DatabaseUser, RoleError};
-use crate::state::Action;
+use crate::roles::DatabaseUser;
 use crate::web::csrf::CsrfForm;
 use crate::web::list_place::ListPlace;
-use crate::web::pages::{LimitsPage, limit_messages, render};
+use crate::web::pages::{LimitsPage, render};
 use crate::web::session::Operator;
-use crate::web::{AppState, WebError, audit};
+use crate::web::{AppState, WebError};
 
 #[derive(Deserialize)]
 pub struct LimitsForm {
@@ -103,21 +103,14 @@ pub async fn save(
     };
     let change = match form.change() {
         Ok(change) => change,
-        Err(problems) => return again.page(StatusCode::UNPROCESSABLE_ENTITY, &problems, None),
+        Err(problems) => return again.page(invalid_status(), &problems, None),
     };
-    let result = database.roles.set_limits(&name, &change).await;
-    audit::role_change(
-        &app,
-        database,
-        &operator,
-        Action::SetLimits,
-        name.as_str(),
-        &result,
-    )
-    .await;
+    let result = app
+        .operations(operator.actor())
+        .set_limits(database, &name, &change)
+        .await;
     match result {
         Ok(()) => {
-            tracing::info!(operator = %operator.name, database = %database.id, user = %name, "limits set");
             let shown = crate::domain::visible(name.as_str());
             operator.session.flash(format!(
                 "Expiry and connection limit of user \"{shown}\" saved."
@@ -131,12 +124,7 @@ pub async fn save(
         }
         // Busy, or the database refused or is away: say why above what
         // was typed.
-        Err(
-            error @ (RoleError::Busy
-            | RoleError::Unavailable(_)
-            | RoleError::MissingPrivilege { .. }
-            | RoleError::Misconfigured(_)),
-        ) => {
+        Err(error) if shown_in_form(error.kind()) => {
             let error = WebError::from(error);
             crate::web::request_log::failure_shown_in_page(&error);
             again.page(

@@ -5,21 +5,21 @@ use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
 use super::{chrome, see_other};
-use crate::domain::{
-    EntryProblems, Expiry, Limits, NewPassword, PAGE_SIZE, Problems, RoleName, Username,
-};
+use crate::domain::{PAGE_SIZE, RoleName};
+use crate::failure::ErrorKind;
+use crate::operations::{NewUserEntry, NewUserProblems, answers, shown_in_form};
 use crate::registry::ManagedDatabase;
-use crate::roles::{Access, Listing, RoleError, Window};
+use crate::roles::{Listing, RoleError, Window};
 use crate::state::Action;
 use crate::web::csrf::CsrfForm;
 use crate::web::list_place::{ListParams, ListPlace};
-use crate::web::once::{self, FormIds};
+use crate::web::once::{FormIds, Once, UserForm};
 use crate::web::pages::{
     DeleteConfirmPage, NewUserErrors, NewUserPage, PasswordPage, ResetConfirmPage, UsersPage,
-    limit_messages, render, render_once,
+    render, render_once,
 };
 use crate::web::session::Operator;
-use crate::web::{AppState, WebError, audit};
+use crate::web::{AppState, WebError};
 
 /// Where a database's users page is.
 pub(super) fn users_page(database: &ManagedDatabase) -> String {
@@ -105,53 +105,18 @@ pub struct NewUserForm {
     connection_limit: String,
 }
 
-/// A valid request to create a user, or a message at each wrong field.
-pub(super) struct NewUser {
-    username: Username,
-    password: NewPassword,
-    access: Access,
-    limits: Limits,
-}
-
-/// The errors are boxed: they are large, and the happy path is the usual one.
-pub(super) fn parse_new_user(form: &NewUserForm) -> Result<NewUser, Box<NewUserErrors>> {
-    let username = Username::parse(form.username.trim());
-    let password = NewPassword::from_entry(&form.password, &form.password_confirmation);
-    let limits = Limits::from_entry(&form.expires, &form.connection_limit, Some(Expiry::today()));
-    match (username, password, limits) {
-        (Ok(username), Ok(password), Ok(limits)) => Ok(NewUser {
-            username,
-            password,
-            access: if form.read_only.is_some() {
-                Access::ReadOnly
-            } else {
-                Access::ReadWrite
-            },
-            limits,
-        }),
-        (username, password, limits) => {
-            let password = password.err().map(EntryProblems::from).unwrap_or_default();
-            let (expires, connection_limit) = limits
-                .err()
-                .as_ref()
-                .map(limit_messages)
-                .unwrap_or_default();
-            Err(Box::new(NewUserErrors {
-                username: messages(username.err()),
-                password: password.password,
-                confirmation: password.confirmation,
-                expires,
-                connection_limit,
-                form: None,
-            }))
+impl NewUserForm {
+    /// What was typed, for the one set of rules.
+    pub(super) fn entry(&self) -> NewUserEntry<'_> {
+        NewUserEntry {
+            username: &self.username,
+            password: &self.password,
+            confirmation: &self.password_confirmation,
+            read_only: self.read_only.is_some(),
+            expires: &self.expires,
+            connection_limit: &self.connection_limit,
         }
     }
-}
-
-fn messages<E: std::fmt::Display>(problems: Option<Problems<E>>) -> Vec<String> {
-    problems
-        .map(|problems| problems.all().iter().map(ToString::to_string).collect())
-        .unwrap_or_default()
 }
 
 pub async fn create(
@@ -163,7 +128,8 @@ pub async fn create(
     form: CsrfForm<NewUserForm>,
 ) -> Result<HttpResponse, WebError> {
     let form = form.into_inner();
-    let database = app.database(&db)?;
+    let ops = app.operations(operator.actor());
+    let database = ops.database(&db)?;
     let again = Again {
         ids: &ids,
         operator: &operator,
@@ -171,56 +137,37 @@ pub async fn create(
         form: &form,
         place: &back,
     };
-    let user = match parse_new_user(&form) {
+    let user = match form.entry().read() {
         Ok(user) => user,
-        Err(errors) => return again.form(*errors),
+        Err(problems) => return again.form(problems.into()),
     };
     let username = user.username.to_string();
     // Everything that could fail is done before the change: once the user
     // is created, the answer may carry the only copy of its password.
     let chrome = chrome(&operator, Some(database)).returning_to(&back);
     let connection = database.roles.connection_details_as(&username).await?;
-    let ticket = match once::claim_for_user(
-        &app,
-        &ids,
-        &operator,
+    let once = UserForm {
+        ids: &ids,
+        operator: &operator,
         database,
-        &form.form_id,
-        Action::CreateUser,
-        &username,
-        &back,
-    )
-    .await?
-    {
-        Ok(ticket) => ticket,
-        Err(page) => return Ok(page),
+        form_id: &form.form_id,
+        action: Action::CreateUser,
+        target: &username,
+        place: &back,
     };
-    let result = database
-        .roles
-        .create_with(&user.username, user.password, user.access, &user.limits)
-        .await;
-    // From here on nothing may fail before a generated password is shown:
-    // recording the form and the audit entry log their failures.
-    ticket.settle(&app, &result, Option::is_some).await;
-    audit::role_change(
-        &app,
-        database,
-        &operator,
-        Action::CreateUser,
-        &username,
-        &result,
-    )
-    .await;
+    let result = match once.act(&app, ops.create_user(database, user)).await? {
+        Once::Acted(result) => result,
+        Once::Replayed(page) => return Ok(page),
+    };
+    // From here on nothing may fail before a generated password is shown.
     match result {
         Ok(None) => {
-            tracing::info!(operator = %operator.name, user = %username, "user created");
             operator
                 .session
                 .flash(format!("User \"{username}\" created."));
             Ok(see_other(&back_to(database, &back)))
         }
         Ok(Some(password)) => {
-            tracing::info!(operator = %operator.name, user = %username, "user created with a generated password");
             let page = PasswordPage {
                 chrome,
                 username,
@@ -239,13 +186,7 @@ pub async fn create(
         }
         // The database refused or is away: say why above what was typed,
         // so nothing is lost when it is fixed.
-        Err(
-            error @ (RoleError::MissingPrivilege { .. }
-            | RoleError::Unavailable(_)
-            | RoleError::Busy
-            | RoleError::Misconfigured(_)
-            | RoleError::ProtectedUserMissing(_)),
-        ) => {
+        Err(error) if shown_in_form(error.kind()) => {
             let error = WebError::from(error);
             crate::web::request_log::failure_shown_in_page(&error);
             let status = error.status_code();
@@ -270,7 +211,7 @@ impl Again<'_> {
     /// The form again, with a message at each wrong field and what was
     /// typed, except the passwords.
     fn form(&self, errors: NewUserErrors) -> Result<HttpResponse, WebError> {
-        self.form_as(StatusCode::UNPROCESSABLE_ENTITY, errors)
+        self.form_as(invalid_status(), errors)
     }
 
     /// [`Again::form`], answered with `status`.
@@ -292,6 +233,25 @@ impl Again<'_> {
             errors,
         };
         render(status, &page)
+    }
+}
+
+/// The status of a form sent back with what was wrong in it.
+pub(super) fn invalid_status() -> StatusCode {
+    StatusCode::from_u16(answers(ErrorKind::Invalid).dashboard)
+        .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+impl From<NewUserProblems> for NewUserErrors {
+    fn from(problems: NewUserProblems) -> Self {
+        Self {
+            username: problems.username,
+            password: problems.password,
+            confirmation: problems.confirmation,
+            expires: problems.expires,
+            connection_limit: problems.connection_limit,
+            form: None,
+        }
     }
 }
 
@@ -346,33 +306,26 @@ pub async fn reset(
     back: ListPlace,
     form: CsrfForm<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
+    let ops = app.operations(operator.actor());
     let (database, name) = place(&app, &path)?;
-    let action = Action::ResetPassword;
     // Everything that could fail is done before the change: once the
     // password is reset, the answer carries the only copy of it.
     let chrome = chrome(&operator, Some(database)).returning_to(&back);
     let connection = database.roles.connection_details_as(name.as_str()).await?;
-    let ticket = match once::claim_for_user(
-        &app,
-        &ids,
-        &operator,
+    let once = UserForm {
+        ids: &ids,
+        operator: &operator,
         database,
-        &form.form_id,
-        action,
-        name.as_str(),
-        &back,
-    )
-    .await?
-    {
-        Ok(ticket) => ticket,
-        Err(page) => return Ok(page),
+        form_id: &form.form_id,
+        action: Action::ResetPassword,
+        target: name.as_str(),
+        place: &back,
     };
-    let result = database.roles.reset_password(&name).await;
+    let password = match once.act(&app, ops.reset_password(database, &name)).await? {
+        Once::Acted(result) => result?,
+        Once::Replayed(page) => return Ok(page),
+    };
     // From here on nothing may fail before the password is shown.
-    ticket.settle(&app, &result, |_| true).await;
-    audit::role_change(&app, database, &operator, action, name.as_str(), &result).await;
-    let password = result?;
-    tracing::info!(operator = %operator.name, database = %database.id, user = %name, "password reset");
     let page = PasswordPage {
         chrome,
         username: name.to_string(),
@@ -421,28 +374,21 @@ pub async fn delete(
     back: ListPlace,
     form: CsrfForm<ConfirmForm>,
 ) -> Result<HttpResponse, WebError> {
+    let ops = app.operations(operator.actor());
     let (database, name) = place(&app, &path)?;
-    let action = Action::DeleteUser;
-    let ticket = match once::claim_for_user(
-        &app,
-        &ids,
-        &operator,
+    let once = UserForm {
+        ids: &ids,
+        operator: &operator,
         database,
-        &form.form_id,
-        action,
-        name.as_str(),
-        &back,
-    )
-    .await?
-    {
-        Ok(ticket) => ticket,
-        Err(page) => return Ok(page),
+        form_id: &form.form_id,
+        action: Action::DeleteUser,
+        target: name.as_str(),
+        place: &back,
     };
-    let result = database.roles.delete(&name).await;
-    ticket.settle(&app, &result, |_| false).await;
-    audit::role_change(&app, database, &operator, action, name.as_str(), &result).await;
-    result?;
-    tracing::info!(operator = %operator.name, database = %database.id, user = %name, "user deleted");
+    match once.act(&app, ops.delete_user(database, &name)).await? {
+        Once::Acted(result) => result?,
+        Once::Replayed(page) => return Ok(page),
+    }
     let shown = crate::domain::visible(name.as_str());
     operator.session.flash(format!("User \"{shown}\" deleted."));
     Ok(see_other(&back_to(database, &back)))

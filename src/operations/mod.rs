@@ -1,0 +1,237 @@
+//! The operations layer: each change a person can ask of pgusers is one
+//! function here, the same whether it comes from the dashboard, the API or
+//! the command line. It looks the database up, turns what was typed into
+//! domain values ([`NewUserEntry`]), runs the change through the role
+//! module, records it in the audit log under whoever asked ([`Actor`]) and
+//! logs it. Front ends read their requests, call these, and map the result
+//! to a page, JSON or output; a failure's [`ErrorKind`] says, through one
+//! table ([`answers`]), what each of them answers.
+//!
+//! What a front end adds around a change stays with it: the dashboard's
+//! single-use forms (`web::once`), the CLI's password prompt.
+
+mod actor;
+mod answers;
+mod new_user;
+
+pub use actor::Actor;
+pub use answers::{Answers, answers, exit};
+pub use new_user::{NewUser, NewUserEntry, NewUserProblems, limit_messages};
+
+use crate::domain::{LimitsChange, NewPassword, Password, RoleName, visible};
+use crate::failure::ErrorKind;
+use crate::registry::{ManagedDatabase, Registry, RegistryError};
+use crate::roles::{Finding, RoleError};
+use crate::state::{Action, Event, Outcome, StateStore};
+
+/// The changes, as one actor asks them.
+pub struct Operations<'a> {
+    registry: &'a Registry,
+    state: &'a StateStore,
+    actor: Actor,
+}
+
+impl<'a> Operations<'a> {
+    pub fn new(registry: &'a Registry, state: &'a StateStore, actor: Actor) -> Self {
+        Self {
+            registry,
+            state,
+            actor,
+        }
+    }
+
+    /// The database with ID `id`: the one lookup, with the one message.
+    pub fn database(&self, id: &str) -> Result<&'a ManagedDatabase, RegistryError> {
+        self.registry.get(id)
+    }
+
+    /// The database a command works on: `id`, or the only one.
+    pub fn select(&self, id: Option<&str>) -> Result<&'a ManagedDatabase, RegistryError> {
+        self.registry.select(id)
+    }
+
+    /// Creates a user. With [`NewPassword::Generate`], the generated
+    /// password is returned: the only copy.
+    pub async fn create_user(
+        &self,
+        database: &ManagedDatabase,
+        user: NewUser,
+    ) -> Result<Option<Password>, RoleError> {
+        let result = database
+            .roles
+            .create_with(&user.username, user.password, user.access, &user.limits)
+            .await;
+        self.done(
+            database,
+            Action::CreateUser,
+            user.username.as_str(),
+            &result,
+        )
+        .await;
+        result
+    }
+
+    /// Sets a user's password to the one chosen, or a generated one
+    /// (returned: the only copy).
+    pub async fn update_password(
+        &self,
+        database: &ManagedDatabase,
+        name: &RoleName,
+        password: NewPassword,
+    ) -> Result<Option<Password>, RoleError> {
+        let action = password_action(&password);
+        let result = database.roles.update_password(name, password).await;
+        self.done(database, action, name.as_str(), &result).await;
+        result
+    }
+
+    /// Gives a user a generated password (returned: the only copy).
+    pub async fn reset_password(
+        &self,
+        database: &ManagedDatabase,
+        name: &RoleName,
+    ) -> Result<Password, RoleError> {
+        let result = database.roles.reset_password(name).await;
+        self.done(database, Action::ResetPassword, name.as_str(), &result)
+            .await;
+        result
+    }
+
+    pub async fn delete_user(
+        &self,
+        database: &ManagedDatabase,
+        name: &RoleName,
+    ) -> Result<(), RoleError> {
+        let result = database.roles.delete(name).await;
+        self.done(database, Action::DeleteUser, name.as_str(), &result)
+            .await;
+        result
+    }
+
+    pub async fn set_limits(
+        &self,
+        database: &ManagedDatabase,
+        name: &RoleName,
+        change: &LimitsChange,
+    ) -> Result<(), RoleError> {
+        let result = database.roles.set_limits(name, change).await;
+        self.done(database, Action::SetLimits, name.as_str(), &result)
+            .await;
+        result
+    }
+
+    /// Ends a user's sessions; how many were ended.
+    pub async fn end_sessions(
+        &self,
+        database: &ManagedDatabase,
+        name: &RoleName,
+    ) -> Result<u64, RoleError> {
+        let result = database.roles.end_sessions(name).await;
+        self.done(database, Action::EndSessions, name.as_str(), &result)
+            .await;
+        result
+    }
+
+    /// Fixes the doctor's finding `key`: what was fixed, or `None` when it
+    /// is no longer there or not one pgusers fixes (nothing changed, so
+    /// nothing is recorded).
+    pub async fn fix_access(
+        &self,
+        database: &ManagedDatabase,
+        key: &str,
+    ) -> Result<Option<Finding>, RoleError> {
+        let result = database.roles.fix_access(key).await;
+        if !matches!(result, Ok(None)) {
+            self.done(database, Action::FixAccess, key, &result).await;
+        }
+        result
+    }
+
+    /// What a front end checks before a change it then asks for (that the
+    /// name is free before prompting for a password; what the answer will
+    /// say): a refusal is recorded as the change's would be.
+    pub async fn before<T>(
+        &self,
+        database: &ManagedDatabase,
+        action: Action,
+        target: &str,
+        check: impl Future<Output = Result<T, RoleError>>,
+    ) -> Result<T, RoleError> {
+        let result = check.await;
+        if result.is_err() {
+            self.done(database, action, target, &result).await;
+        }
+        result
+    }
+
+    /// Records `action` on `target` and how it ended, and logs it.
+    async fn done<T>(
+        &self,
+        database: &ManagedDatabase,
+        action: Action,
+        target: &str,
+        result: &Result<T, RoleError>,
+    ) {
+        let (outcome, detail) = Outcome::of(result);
+        let actor = &self.actor;
+        match result {
+            Ok(_) => tracing::info!(
+                actor = %visible(actor.name()),
+                source = actor.source().as_str(),
+                database = %database.id,
+                action = action.as_str(),
+                user = %visible(target),
+                "change done"
+            ),
+            Err(error) => tracing::info!(
+                actor = %visible(actor.name()),
+                source = actor.source().as_str(),
+                database = %database.id,
+                action = action.as_str(),
+                user = %visible(target),
+                kind = ?error.kind(),
+                "change not done"
+            ),
+        }
+        let event = Event {
+            actor: actor.name().to_owned(),
+            source: actor.source(),
+            action,
+            database: Some(database.id.to_string()),
+            target: Some(target.to_owned()),
+            outcome,
+            detail,
+            client_address: actor.address().map(str::to_owned),
+        };
+        match actor {
+            // A command ends soon: record now or say it could not.
+            Actor::Cli => self.state.record_or_warn(&event).await,
+            // A dashboard runs on: what cannot be recorded now is later.
+            Actor::Operator { .. } | Actor::Token { .. } => {
+                self.state.record_or_retry(&event).await
+            }
+        }
+    }
+}
+
+/// Which action a password change is: a generated password is a reset.
+pub fn password_action(password: &NewPassword) -> Action {
+    match password {
+        NewPassword::Generate => Action::ResetPassword,
+        NewPassword::Chosen(_) => Action::SetPassword,
+    }
+}
+
+/// Whether an error is one a front end shows inside the form it came from,
+/// with what was typed kept, rather than on a page of its own: the
+/// database refused or is away, and sending the form again once that is
+/// fixed will work.
+pub fn shown_in_form(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::TryAgain
+            | ErrorKind::Unavailable
+            | ErrorKind::Misconfigured
+            | ErrorKind::AdminLacksPrivilege
+    )
+}
