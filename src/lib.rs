@@ -9,6 +9,7 @@ pub mod notice;
 pub mod operations;
 pub mod registry;
 pub mod roles;
+pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod web;

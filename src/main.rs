@@ -10,7 +10,7 @@ use pgusers::cli::CliError;
 use pgusers::config::{Cli, Command, Settings};
 use pgusers::domain::visible_lines;
 use pgusers::failure;
-use pgusers::startup::Application;
+use pgusers::serve::Application;
 
 #[actix_web::main]
 async fn main() -> ExitCode {

@@ -107,7 +107,7 @@ pub async fn run(settings: &Settings, command: Command) -> Result<(), CliError> 
         Ok(state) => {
             let context = Context {
                 registry: target.registry(),
-                state,
+                store: state,
             };
             execute(settings, &context, request).await
         }
@@ -122,7 +122,7 @@ pub async fn run(settings: &Settings, command: Command) -> Result<(), CliError> 
 /// What commands work with.
 struct Context {
     registry: Registry,
-    state: StateStore,
+    store: StateStore,
 }
 
 /// A command whose arguments were checked before connecting anywhere.
@@ -306,15 +306,15 @@ fn limit_problems(problems: LimitProblems) -> CliError {
 
 async fn execute(settings: &Settings, context: &Context, request: Request) -> Result<(), CliError> {
     match request {
-        Request::Audit { json, limit } => return audit::show(&context.state, json, limit).await,
-        Request::Operators(request) => return operators::run(&context.state, request).await,
-        Request::Tokens(request) => return tokens::run(&context.state, request).await,
+        Request::Audit { json, limit } => return audit::show(&context.store, json, limit).await,
+        Request::Operators(request) => return operators::run(&context.store, request).await,
+        Request::Tokens(request) => return tokens::run(&context.store, request).await,
         Request::Databases if context.registry.all().len() > 1 => {
             return databases::list_all(&context.registry).await;
         }
         _ => {}
     }
-    let ops = Operations::new(&context.registry, &context.state, Actor::Cli);
+    let ops = Operations::new(&context.registry, &context.store, Actor::Cli);
     let managed = ops
         .select(settings.database.as_deref())
         .map_err(|e| CliError::Usage(e.to_string()))?;

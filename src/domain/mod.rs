@@ -8,7 +8,7 @@ mod connection;
 mod database_id;
 mod display;
 mod limits;
-mod listing;
+mod list_query;
 mod operator;
 mod password;
 mod problems;
@@ -26,7 +26,7 @@ pub use limits::{
     CONNECTION_LIMIT_MAX, ConnectionLimit, ConnectionLimitError, Expiry, ExpiryError,
     LimitProblems, Limits, LimitsChange,
 };
-pub use listing::{PAGE_SIZE, PageNumber, SEARCH_MAX, Search, Show};
+pub use list_query::{PAGE_SIZE, PageNumber, SEARCH_MAX, Search, Show};
 pub use operator::{
     OPERATOR_PASSWORD_MIN, OperatorName, OperatorNameError, OperatorPassword, OperatorPasswordError,
 };

@@ -27,15 +27,15 @@ use crate::state::{Action, Event, Outcome, StateStore};
 /// The changes, as one actor asks them.
 pub struct Operations<'a> {
     registry: &'a Registry,
-    state: &'a StateStore,
+    store: &'a StateStore,
     actor: Actor,
 }
 
 impl<'a> Operations<'a> {
-    pub fn new(registry: &'a Registry, state: &'a StateStore, actor: Actor) -> Self {
+    pub fn new(registry: &'a Registry, store: &'a StateStore, actor: Actor) -> Self {
         Self {
             registry,
-            state,
+            store,
             actor,
         }
     }
@@ -205,10 +205,10 @@ impl<'a> Operations<'a> {
         };
         match actor {
             // A command ends soon: record now or say it could not.
-            Actor::Cli => self.state.record_or_warn(&event).await,
+            Actor::Cli => self.store.record_or_warn(&event).await,
             // A dashboard runs on: what cannot be recorded now is later.
             Actor::Operator { .. } | Actor::Token { .. } => {
-                self.state.record_or_retry(&event).await
+                self.store.record_or_retry(&event).await
             }
         }
     }

@@ -9,17 +9,17 @@
 mod audit;
 mod forms;
 mod hashing;
+mod login_sessions;
 mod logins;
 mod operators;
-mod sessions;
 mod tokens;
 
 pub use audit::{Action, EntriesPage, Entry, Event, Outcome, Source};
 pub use forms::{FormClaim, FormKey, FormRequest, FormUse};
 pub use hashing::{hash_operator_password, verify_password};
+pub use login_sessions::session_hash;
 pub use logins::{LoginAttempt, LoginPolicy, Throttle};
 pub use operators::Operator;
-pub use sessions::session_hash;
 pub use tokens::{TokenHolder, TokenInfo};
 
 use std::sync::Mutex;

@@ -3,11 +3,11 @@
 
 use crate::state::{Action, Event, Outcome, Source};
 
-use super::AppState;
+use super::AppData;
 
 /// Records a login attempt.
 pub async fn login(
-    app: &AppState,
+    app: &AppData,
     name: &str,
     address: &str,
     outcome: Outcome,
@@ -27,5 +27,5 @@ pub async fn login(
         detail: detail.map(str::to_owned),
         client_address: Some(address.to_owned()),
     };
-    app.state.record_or_retry(&event).await;
+    app.store.record_or_retry(&event).await;
 }

@@ -13,7 +13,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::session::UserSession;
+use super::login_session::UserSession;
 
 /// A urlencoded form whose `csrf_token` field was this session's token;
 /// the handler sees the other fields, `T`. Decoded as `web::Form` does,

@@ -53,7 +53,7 @@ pub enum WebError {
     /// value pgusers accepts; it names the field when it has a plain name.
     #[error(
         "{0} is longer than any value pgusers accepts (at most {max} bytes).",
-        max = super::limits::FIELD_BYTES
+        max = super::request_limits::FIELD_BYTES
     )]
     FieldTooLarge(String),
     /// A request the dashboard's own pages never send; the message says

@@ -14,8 +14,8 @@ use actix_web::http::Method;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 
-use super::session::Operator;
-use super::{AppState, WebError};
+use super::login_session::Operator;
+use super::{AppData, WebError};
 
 pub fn handlers() -> ErrorHandlers<BoxBody> {
     ErrorHandlers::new().default_handler(with_navigation)
@@ -70,7 +70,7 @@ pub(super) async fn page(request: &HttpRequest, error: &WebError) -> HttpRespons
         Ok(operator) => {
             // The pages of the database the address names, if it names one.
             let database = request
-                .app_data::<web::Data<AppState>>()
+                .app_data::<web::Data<AppData>>()
                 .zip(request.match_info().get("db"))
                 .and_then(|(app, id)| app.databases.get(id).ok());
             Some(super::routes::chrome(&operator, database))

@@ -6,27 +6,27 @@
 
 mod api;
 mod audit;
-pub(crate) mod client;
 mod csrf;
 mod error;
 mod error_page;
+pub(crate) mod forwarded;
 #[doc(hidden)]
 pub mod fuzzing;
-mod limits;
 pub mod list_place;
+mod login_session;
 mod once;
 pub mod pages;
 mod protect;
+mod request_limits;
 mod request_log;
 mod routes;
-mod session;
 
 pub use api::{Effect as ApiEffect, Endpoint as ApiEndpoint, endpoints as api_endpoints};
 pub use error::WebError;
-pub use limits::RequestLimits;
+pub use login_session::SessionPolicy;
 pub use once::FormIds;
+pub use request_limits::RequestLimits;
 pub use routes::form_posts;
-pub use session::SessionPolicy;
 
 use std::net::TcpListener;
 
@@ -43,15 +43,15 @@ use crate::registry::{ManagedDatabase, Registry};
 use crate::state::{LoginPolicy, StateStore};
 
 /// What every handler shares.
-pub struct AppState {
+pub struct AppData {
     pub databases: Registry,
-    pub state: StateStore,
+    pub store: StateStore,
 }
 
-impl AppState {
+impl AppData {
     /// The changes, as `actor` asks them.
     pub fn operations(&self, actor: Actor) -> Operations<'_> {
-        Operations::new(&self.databases, &self.state, actor)
+        Operations::new(&self.databases, &self.store, actor)
     }
 
     /// The database with ID `id`, or a 404 page.
@@ -79,7 +79,7 @@ pub const SESSION_KEY_LEN: usize = 64;
 /// Builds the dashboard's HTTP server on a bound listener.
 pub fn server(
     listener: TcpListener,
-    app: AppState,
+    app: AppData,
     settings: WebSettings,
 ) -> std::io::Result<Server> {
     let app = web::Data::new(app);
@@ -109,7 +109,9 @@ pub fn server(
             // The API: tokens, no session, JSON errors.
             .service(
                 web::scope(api::PREFIX)
-                    .wrap(actix_web::middleware::from_fn(limits::bounded_bodies))
+                    .wrap(actix_web::middleware::from_fn(
+                        request_limits::bounded_bodies,
+                    ))
                     .configure(api::configure),
             )
             .service(
@@ -119,7 +121,9 @@ pub fn server(
                     .wrap(actix_web::middleware::from_fn(protect::same_origin_posts))
                     // Inside the session, so its 408 and 413 pages know who is
                     // logged in.
-                    .wrap(actix_web::middleware::from_fn(limits::bounded_bodies))
+                    .wrap(actix_web::middleware::from_fn(
+                        request_limits::bounded_bodies,
+                    ))
                     .wrap(sessions)
                     // The same bound for the extractor, should a body ever
                     // reach it by another way.

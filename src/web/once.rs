@@ -18,10 +18,10 @@ use hmac::{Hmac, KeyInit, Mac};
 use rand::RngExt;
 use sha2::Sha256;
 
+use super::login_session::Operator;
 use super::pages::{ReplayPage, render};
 use super::routes::chrome;
-use super::session::Operator;
-use super::{AppState, WebError};
+use super::{AppData, WebError};
 use crate::domain::Password;
 use crate::registry::ManagedDatabase;
 use crate::roles::RoleError;
@@ -222,7 +222,7 @@ impl UserForm<'_> {
     /// claim by its result. A form sent again runs nothing.
     pub async fn act<T: ShowsPassword>(
         &self,
-        app: &web::Data<AppState>,
+        app: &web::Data<AppData>,
         change: impl Future<Output = Result<T, RoleError>>,
     ) -> Result<Once<T>, WebError> {
         let claimed = claim(
@@ -253,7 +253,7 @@ impl UserForm<'_> {
 /// Claims the form `form_id` for `action` on `target` within `scope` (a
 /// database's ID; empty for the dashboard's own things, such as tokens).
 pub async fn claim(
-    app: &web::Data<AppState>,
+    app: &web::Data<AppData>,
     ids: &FormIds,
     operator: &Operator,
     scope: &str,
@@ -272,7 +272,7 @@ pub async fn claim(
     };
     let started = tokio::time::Instant::now();
     let mut used = match app
-        .state
+        .store
         .claim_form(&key, &request, operator.session_lifetime)
         .await?
     {
@@ -289,7 +289,7 @@ pub async fn claim(
     // what it did.
     while !used.done && started.elapsed() < WAIT_FOR_FIRST {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        match app.state.form_use(&key).await? {
+        match app.store.form_use(&key).await? {
             Some(now) => used = now,
             // It failed and gave its claim up: this request may act.
             None => {
@@ -316,7 +316,7 @@ impl Ticket {
     /// and act no more.
     pub async fn settle<T, E>(
         self,
-        app: &AppState,
+        app: &AppData,
         result: &Result<T, E>,
         shows_password: impl FnOnce(&T) -> bool,
     ) {
@@ -326,8 +326,8 @@ impl Ticket {
         };
         let recorded = async {
             match result {
-                Ok(value) => app.state.finish_form(&key, shows_password(value)).await,
-                Err(_) => app.state.release_form(&key).await,
+                Ok(value) => app.store.finish_form(&key, shows_password(value)).await,
+                Err(_) => app.store.release_form(&key).await,
             }
         };
         match tokio::time::timeout(SETTLE_WITHIN, recorded).await {

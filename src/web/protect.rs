@@ -7,7 +7,7 @@ use actix_web::http::Method;
 use actix_web::http::header::{ORIGIN, REFERER};
 use actix_web::middleware::{DefaultHeaders, Next};
 
-use super::{WebError, client};
+use super::{WebError, forwarded};
 
 /// Headers on every response: no script and no framing (the pages need
 /// neither), no MIME sniffing, no referrer leaving the dashboard.
@@ -57,7 +57,7 @@ fn from_this_site(req: &ServiceRequest) -> bool {
     };
     // Never `connection_info().host()`: it believes `X-Forwarded-Host` from
     // anyone, so a forged header would make any origin match.
-    let site = client::site(req.request());
+    let site = forwarded::site(req.request());
     let Some(expected) = site.authority else {
         return false;
     };

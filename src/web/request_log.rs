@@ -1,5 +1,5 @@
 //! The request log: tracing-actix-web's spans, with the client address
-//! from `client::address`. Its default span records
+//! from `forwarded::address`. Its default span records
 //! `realip_remote_addr()`, which believes `X-Forwarded-For` from anyone,
 //! so the log would show whatever address a client claimed.
 //!
@@ -22,14 +22,14 @@ use tracing::field::Empty;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
 
 use super::api::ApiError;
-use super::client;
 use super::error::WebError;
+use super::forwarded;
 
 pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let client_ip = client::address(request.request())
+        let client_ip = forwarded::address(request.request())
             .map(|ip| ip.to_string())
             .unwrap_or_default();
         tracing::info_span!(

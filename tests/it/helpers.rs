@@ -13,7 +13,7 @@ use pgusers::embedded::{Cluster, ClusterOptions};
 use pgusers::notice::Announce;
 use pgusers::registry::{ManagedDatabase, Registry};
 use pgusers::roles::{Access, RoleManager, provision_database};
-use pgusers::startup::{Application, ApplicationBuilder};
+use pgusers::serve::{Application, ApplicationBuilder};
 use pgusers::state::{Action, LoginPolicy, StateSettings, StateStore};
 use pgusers::web::{self, FormIds, RequestLimits, SessionPolicy};
 use rand::RngExt;

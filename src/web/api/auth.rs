@@ -12,7 +12,7 @@ use super::Effect;
 use super::error::ApiError;
 use crate::failure::ErrorKind;
 use crate::operations::Actor;
-use crate::web::AppState;
+use crate::web::AppData;
 
 /// An operator's valid token, allowed to call this endpoint: a read-only
 /// token calling an endpoint the route table tags as a change is refused
@@ -45,14 +45,14 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = bearer(req);
-        let app = req.app_data::<web::Data<AppState>>().cloned();
-        let address = crate::web::client::address(req).map(|ip| ip.to_string());
+        let app = req.app_data::<web::Data<AppData>>().cloned();
+        let address = crate::web::forwarded::address(req).map(|ip| ip.to_string());
         let effect = super::effect_of(req.method(), req.match_pattern().as_deref());
         Box::pin(async move {
             let token = token.ok_or(ApiError::Unauthorized(MISSING))?;
             let app = app.ok_or_else(|| ApiError::internal("the application state is missing"))?;
             let holder = app
-                .state
+                .store
                 .authenticate(&token)
                 .await?
                 .ok_or(ApiError::Unauthorized(INVALID))?;

@@ -23,7 +23,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::registry::ManagedDatabase;
-use crate::web::AppState;
+use crate::web::AppData;
 use error::ErrorBody;
 
 /// Where the API is.
@@ -285,7 +285,7 @@ pub struct DatabasesBody {
     ),
     security(("token" = []))
 )]
-pub async fn databases(app: web::Data<AppState>, _caller: Caller) -> impl Responder {
+pub async fn databases(app: web::Data<AppData>, _caller: Caller) -> impl Responder {
     let databases =
         futures_util::future::join_all(app.databases.all().iter().map(database_state)).await;
     HttpResponse::Ok().json(DatabasesBody { databases })

@@ -8,7 +8,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::users::{ChangeRefusals, UserRefusals, database, role};
 use crate::roles::Session;
-use crate::web::AppState;
+use crate::web::AppData;
 
 /// One session of a user on the server.
 #[derive(Serialize, ToSchema)]
@@ -68,7 +68,7 @@ pub struct EndedBody {
     security(("token" = []))
 )]
 pub async fn list(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     _caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -92,7 +92,7 @@ pub async fn list(
     security(("token" = []))
 )]
 pub async fn end(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {

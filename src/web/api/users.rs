@@ -19,7 +19,7 @@ use crate::operations::{NewUser, NewUserEntry, Operations, password_action};
 use crate::registry::ManagedDatabase;
 use crate::roles::{Access, DatabaseUser, Listing, PasswordEncryption, Window};
 use crate::state::Action;
-use crate::web::AppState;
+use crate::web::AppData;
 
 /// How PostgreSQL keeps a user's password.
 #[derive(Serialize, ToSchema)]
@@ -349,7 +349,7 @@ enum BodyRefusals {
 }
 
 /// The database a path names.
-pub(super) fn database<'a>(app: &'a AppState, id: &str) -> Result<&'a ManagedDatabase, ApiError> {
+pub(super) fn database<'a>(app: &'a AppData, id: &str) -> Result<&'a ManagedDatabase, ApiError> {
     Ok(app.databases.get(id)?)
 }
 
@@ -514,7 +514,7 @@ fn with_password_set(user: DatabaseUser, encryption: PasswordEncryption) -> Data
     security(("token" = []))
 )]
 pub async fn list(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     _caller: Caller,
     id: web::Path<String>,
     query: web::Query<ListQuery>,
@@ -569,7 +569,7 @@ pub async fn list(
     security(("token" = []))
 )]
 pub async fn show(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     _caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -589,7 +589,7 @@ pub async fn show(
     security(("token" = []))
 )]
 pub async fn create(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     caller: Caller,
     id: web::Path<String>,
     body: web::Json<NewUserRequest>,
@@ -634,7 +634,7 @@ pub async fn create(
     security(("token" = []))
 )]
 pub async fn update(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     caller: Caller,
     path: web::Path<(String, String)>,
     body: web::Json<PasswordRequest>,
@@ -666,7 +666,7 @@ pub async fn update(
     security(("token" = []))
 )]
 pub async fn reset_password(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -691,7 +691,7 @@ pub async fn reset_password(
     security(("token" = []))
 )]
 pub async fn delete(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
@@ -714,7 +714,7 @@ pub async fn delete(
     security(("token" = []))
 )]
 pub async fn set_limits(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     caller: Caller,
     path: web::Path<(String, String)>,
     body: web::Json<LimitsRequest>,

@@ -5,9 +5,9 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use super::chrome;
+use crate::web::login_session::Operator;
 use crate::web::pages::{ActivityPage, render};
-use crate::web::session::Operator;
-use crate::web::{AppState, WebError};
+use crate::web::{AppData, WebError};
 
 /// Entries per page.
 const PER_PAGE: u32 = 25;
@@ -19,12 +19,12 @@ pub struct PageQuery {
 }
 
 pub async fn show(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     operator: Operator,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, WebError> {
     let page = query.page;
-    let entries = app.state.audit_entries(page, PER_PAGE).await?;
+    let entries = app.store.audit_entries(page, PER_PAGE).await?;
     let view = ActivityPage {
         chrome: chrome(&operator, None),
         entries: entries.entries,

@@ -5,14 +5,14 @@ use actix_web::{HttpResponse, web};
 
 use super::{chrome, see_other};
 use crate::registry::ManagedDatabase;
+use crate::web::login_session::Operator;
 use crate::web::pages::{DatabaseRow, DatabasesPage, render};
-use crate::web::session::Operator;
-use crate::web::{AppState, WebError};
+use crate::web::{AppData, WebError};
 
 /// Every database with its version, user count and whether it answers. They
 /// are asked at once, so one that does not answer delays the page by its
 /// connection timeout at most, and breaks nothing.
-pub async fn list(app: web::Data<AppState>, operator: Operator) -> Result<HttpResponse, WebError> {
+pub async fn list(app: web::Data<AppData>, operator: Operator) -> Result<HttpResponse, WebError> {
     let rows = futures_util::future::join_all(app.databases.all().iter().map(row)).await;
     let page = DatabasesPage {
         chrome: chrome(&operator, None),
@@ -49,7 +49,7 @@ async fn row(database: &ManagedDatabase) -> DatabaseRow {
 
 /// `/settings/…`, from before several databases: the users page of the
 /// only database, or the list of databases when there are several.
-pub async fn former_address(app: web::Data<AppState>, _operator: Operator) -> HttpResponse {
+pub async fn former_address(app: web::Data<AppData>, _operator: Operator) -> HttpResponse {
     match app.databases.all() {
         [only] => see_other(&format!("/databases/{}/settings/database-users", only.id)),
         _ => see_other("/"),

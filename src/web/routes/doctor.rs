@@ -7,16 +7,16 @@ use serde::Deserialize;
 use super::{chrome, see_other};
 use crate::registry::ManagedDatabase;
 use crate::web::csrf::CsrfForm;
+use crate::web::login_session::Operator;
 use crate::web::pages::{DoctorPage, render};
-use crate::web::session::Operator;
-use crate::web::{AppState, WebError};
+use crate::web::{AppData, WebError};
 
 fn health_page(database: &ManagedDatabase) -> String {
     format!("/databases/{}/settings/health", database.id)
 }
 
 pub async fn show(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     operator: Operator,
     db: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
@@ -49,7 +49,7 @@ pub struct FixForm {
 }
 
 pub async fn fix(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     operator: Operator,
     db: web::Path<String>,
     form: CsrfForm<FixForm>,

@@ -1,13 +1,13 @@
 use actix_web::{HttpResponse, web};
 
-use crate::web::{AppState, WebError};
+use crate::web::{AppData, WebError};
 
 /// 200 when every managed database answers and pgusers' settings work on
 /// it, 503 when not, with the kind of failure (with one database) or how
 /// many cannot be used (with several); the details (host, user,
 /// PostgreSQL's words, never a password) go to the log only, as this page
 /// is public.
-pub async fn healthz(app: web::Data<AppState>) -> HttpResponse {
+pub async fn healthz(app: web::Data<AppData>) -> HttpResponse {
     let databases = app.databases.all();
     let checks =
         futures_util::future::join_all(databases.iter().map(|database| database.roles.check()))

@@ -6,9 +6,9 @@ use super::see_other;
 use crate::domain::OperatorName;
 use crate::state::{LoginPolicy, Outcome, Throttle};
 use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::login_session::UserSession;
 use crate::web::pages::{LoginPage, render};
-use crate::web::session::UserSession;
-use crate::web::{AppState, SessionPolicy, WebError, audit};
+use crate::web::{AppData, SessionPolicy, WebError, audit};
 
 #[derive(Deserialize)]
 pub struct LoginForm {
@@ -48,7 +48,7 @@ pub(super) fn typed_name(field: &str) -> (String, Option<OperatorName>) {
 }
 
 pub async fn submit(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     policy: web::Data<LoginPolicy>,
     sessions: web::Data<SessionPolicy>,
     req: HttpRequest,
@@ -60,12 +60,14 @@ pub async fn submit(
     let who = name
         .as_ref()
         .map_or_else(|| "(not an operator name)".to_owned(), ToString::to_string);
-    let client = crate::web::client::address(&req);
+    let client = crate::web::forwarded::address(&req);
     let address = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let counted_as =
-        client.map_or_else(|| "unknown".to_owned(), crate::web::client::throttling_key);
+    let counted_as = client.map_or_else(
+        || "unknown".to_owned(),
+        crate::web::forwarded::throttling_key,
+    );
     let attempt = app
-        .state
+        .store
         .begin_login_attempt(&who, &counted_as, &policy)
         .await?;
     let again = |status, error: &str| {
@@ -97,21 +99,21 @@ pub async fn submit(
         Throttle::Allow => {}
     }
     let verified = match &name {
-        Some(name) => app.state.verify_operator(name.as_str(), password).await?,
+        Some(name) => app.store.verify_operator(name.as_str(), password).await?,
         // The same work as for a real name, so the time tells nothing.
         None => crate::state::verify_password(password, None).await?,
     };
     if let (true, Some(name)) = (verified, &name) {
-        app.state.login_succeeded(&attempt).await?;
-        app.state
+        app.store.login_succeeded(&attempt).await?;
+        app.store
             .forget_expired_sessions(sessions.idle, sessions.lifetime)
             .await?;
-        let session_id = app.state.start_session(name.as_str()).await?;
+        let session_id = app.store.start_session(name.as_str()).await?;
         session.log_in(&session_id)?;
         audit::login(&app, name.as_str(), &address, Outcome::Ok, None).await;
         return Ok(see_other("/"));
     }
-    app.state.login_failed(&attempt).await?;
+    app.store.login_failed(&attempt).await?;
     audit::login(&app, &who, &address, Outcome::Refused, None).await;
     again(StatusCode::UNAUTHORIZED, "Invalid name or password.")
 }
@@ -119,12 +121,12 @@ pub async fn submit(
 /// Ends the session in this browser and on the server, so a copy of the
 /// cookie is worth nothing either.
 pub async fn logout(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     session: UserSession,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
     if let Some(id) = session.log_out() {
-        app.state.end_session(&id).await?;
+        app.store.end_session(&id).await?;
     }
     // The session is gone, so no flash can carry the notice: the address does.
     Ok(see_other("/login?logged_out"))

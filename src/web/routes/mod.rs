@@ -17,8 +17,8 @@ use actix_web::http::header::LOCATION;
 use actix_web::web::ServiceConfig;
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, web};
 
+use super::login_session::Operator;
 use super::pages::{Chrome, Place};
-use super::session::Operator;
 use crate::registry::ManagedDatabase;
 
 pub fn configure(cfg: &mut ServiceConfig) {

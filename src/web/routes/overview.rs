@@ -2,13 +2,13 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
 use super::chrome;
+use crate::web::login_session::Operator;
 use crate::web::pages::{OverviewPage, render};
-use crate::web::session::Operator;
-use crate::web::{AppState, WebError};
+use crate::web::{AppData, WebError};
 
 /// The database's dashboard: what it is, with the Settings tab beside it.
 pub async fn show(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     operator: Operator,
     db: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {

@@ -10,10 +10,10 @@ use crate::registry::ManagedDatabase;
 use crate::state::Action;
 use crate::web::csrf::CsrfForm;
 use crate::web::list_place::ListPlace;
+use crate::web::login_session::Operator;
 use crate::web::once::{FormIds, Once, UserForm};
 use crate::web::pages::{EndSessionsConfirmPage, UserPage, render};
-use crate::web::session::Operator;
-use crate::web::{AppState, WebError};
+use crate::web::{AppData, WebError};
 
 /// Where a user's page is, coming from the list at `back`.
 fn user_page(database: &ManagedDatabase, user: &str, back: &ListPlace) -> String {
@@ -26,7 +26,7 @@ fn user_page(database: &ManagedDatabase, user: &str, back: &ListPlace) -> String
 }
 
 pub async fn details(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     operator: Operator,
     path: web::Path<(String, String)>,
     back: ListPlace,
@@ -44,7 +44,7 @@ pub async fn details(
 }
 
 pub async fn end_confirm(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,
@@ -69,7 +69,7 @@ pub async fn end_confirm(
 }
 
 pub async fn end(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,

@@ -9,15 +9,15 @@ use super::{chrome, see_other};
 use crate::domain::{OperatorName, TokenId, TokenLabel, TokenLabelError};
 use crate::state::{Action, Event, Outcome, Source, StateError};
 use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::login_session::Operator;
 use crate::web::once::{self, Claim, FormIds};
 use crate::web::pages::{TokenCreatedPage, TokensPage, render, render_once};
-use crate::web::session::Operator;
-use crate::web::{AppState, WebError};
+use crate::web::{AppData, WebError};
 
 const TOKENS: &str = "/api-tokens";
 
 pub async fn list(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     ids: web::Data<FormIds>,
     operator: Operator,
 ) -> Result<HttpResponse, WebError> {
@@ -42,7 +42,7 @@ struct Typed {
 }
 
 async fn page(
-    app: &AppState,
+    app: &AppData,
     ids: &FormIds,
     operator: &Operator,
     typed: Typed,
@@ -51,7 +51,7 @@ async fn page(
 ) -> Result<HttpResponse, WebError> {
     let page = TokensPage {
         chrome: chrome(operator, None),
-        tokens: app.state.list_tokens().await?,
+        tokens: app.store.list_tokens().await?,
         flash,
         form_id: ids.issue(&operator.session_hash, Action::CreateToken, "", ""),
         label: typed.label,
@@ -77,7 +77,7 @@ impl NewTokenForm {
 }
 
 pub async fn create(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     ids: web::Data<FormIds>,
     operator: Operator,
     form: CsrfForm<NewTokenForm>,
@@ -126,7 +126,7 @@ pub async fn create(
             return render(status, &page);
         }
     };
-    let result = app.state.create_token(&name, &label, read_only).await;
+    let result = app.store.create_token(&name, &label, read_only).await;
     ticket.settle(&app, &result, |_| true).await;
     let id = result.as_ref().ok().map(|(info, _)| info.id.clone());
     record(&app, &operator, Action::CreateToken, id, &result).await;
@@ -144,13 +144,13 @@ pub async fn create(
 /// Revokes a token. Sent again (a reload), it finds nothing left to
 /// revoke and says so: it never acts twice.
 pub async fn revoke(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     operator: Operator,
     id: web::Path<String>,
     _form: CsrfForm<NoFields>,
 ) -> Result<HttpResponse, WebError> {
     let id = TokenId::parse(&id).map_err(|e| WebError::NotFound(e.to_string()))?;
-    let result = app.state.revoke_token(&id).await;
+    let result = app.store.revoke_token(&id).await;
     record(
         &app,
         &operator,
@@ -170,7 +170,7 @@ pub async fn revoke(
 }
 
 async fn record<T>(
-    app: &AppState,
+    app: &AppData,
     operator: &Operator,
     action: Action,
     id: Option<String>,
@@ -187,5 +187,5 @@ async fn record<T>(
         detail,
         client_address: operator.address.clone(),
     };
-    app.state.record_or_retry(&event).await;
+    app.store.record_or_retry(&event).await;
 }

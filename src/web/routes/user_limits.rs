@@ -12,9 +12,9 @@ use crate::registry::ManagedDatabase;
 use crate::roles::DatabaseUser;
 use crate::web::csrf::CsrfForm;
 use crate::web::list_place::ListPlace;
+use crate::web::login_session::Operator;
 use crate::web::pages::{LimitsPage, render};
-use crate::web::session::Operator;
-use crate::web::{AppState, WebError};
+use crate::web::{AppData, WebError};
 
 #[derive(Deserialize)]
 pub struct LimitsForm {
@@ -61,7 +61,7 @@ fn as_they_are(user: &DatabaseUser) -> (String, String, Option<String>) {
 }
 
 pub async fn form(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     operator: Operator,
     path: web::Path<(String, String)>,
     back: ListPlace,
@@ -86,7 +86,7 @@ pub async fn form(
 }
 
 pub async fn save(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     operator: Operator,
     path: web::Path<(String, String)>,
     back: ListPlace,

@@ -13,13 +13,13 @@ use crate::roles::{Listing, RoleError, Window};
 use crate::state::Action;
 use crate::web::csrf::CsrfForm;
 use crate::web::list_place::{ListParams, ListPlace};
+use crate::web::login_session::Operator;
 use crate::web::once::{FormIds, Once, UserForm};
 use crate::web::pages::{
     DeleteConfirmPage, NewUserErrors, NewUserPage, PasswordPage, ResetConfirmPage, UsersPage,
     render, render_once,
 };
-use crate::web::session::Operator;
-use crate::web::{AppState, WebError};
+use crate::web::{AppData, WebError};
 
 /// Where a database's users page is.
 pub(super) fn users_page(database: &ManagedDatabase) -> String {
@@ -29,7 +29,7 @@ pub(super) fn users_page(database: &ManagedDatabase) -> String {
 /// The users list where `params` put the person: a page of users matching
 /// a search and filter, and how many match.
 pub async fn list(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     operator: Operator,
     db: web::Path<String>,
     params: web::Query<ListParams>,
@@ -63,7 +63,7 @@ fn back_to(database: &ManagedDatabase, place: &ListPlace) -> String {
 }
 
 pub async fn new_form(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     ids: web::Data<FormIds>,
     operator: Operator,
     db: web::Path<String>,
@@ -120,7 +120,7 @@ impl NewUserForm {
 }
 
 pub async fn create(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     ids: web::Data<FormIds>,
     operator: Operator,
     db: web::Path<String>,
@@ -262,14 +262,14 @@ pub(super) fn target(name: &str) -> Result<RoleName, WebError> {
 /// The database and user a path names; an unknown database or a name no
 /// role can have is a 404.
 pub(super) fn place<'a>(
-    app: &'a AppState,
+    app: &'a AppData,
     path: &(String, String),
 ) -> Result<(&'a ManagedDatabase, RoleName), WebError> {
     Ok((app.database(&path.0)?, target(&path.1)?))
 }
 
 pub async fn reset_confirm(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,
@@ -299,7 +299,7 @@ pub struct ConfirmForm {
 }
 
 pub async fn reset(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,
@@ -337,7 +337,7 @@ pub async fn reset(
 }
 
 pub async fn delete_confirm(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,
@@ -367,7 +367,7 @@ pub async fn delete_confirm(
 }
 
 pub async fn delete(
-    app: web::Data<AppState>,
+    app: web::Data<AppData>,
     ids: web::Data<FormIds>,
     operator: Operator,
     path: web::Path<(String, String)>,

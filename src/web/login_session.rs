@@ -10,7 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use rand::seq::IndexedRandom;
 
-use super::{AppState, WebError};
+use super::{AppData, WebError};
 
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
@@ -154,13 +154,13 @@ impl FromRequest for Operator {
             .app_data::<web::Data<SessionPolicy>>()
             .map(|policy| *policy.get_ref())
             .unwrap_or_default();
-        let app = req.app_data::<web::Data<AppState>>().cloned();
-        let address = super::client::address(req).map(|ip| ip.to_string());
+        let app = req.app_data::<web::Data<AppData>>().cloned();
+        let address = super::forwarded::address(req).map(|ip| ip.to_string());
         Box::pin(async move {
             let id = session.session_id().ok_or(WebError::LoginRequired)?;
             let app = app.ok_or_else(|| WebError::internal("the application state is missing"))?;
             let Some(name) = app
-                .state
+                .store
                 .check_session(&id, policy.idle, policy.lifetime, policy.refresh_grain())
                 .await?
             else {
