@@ -31,7 +31,24 @@ extern "C" fn stop_cluster_at_exit() {
         if let Ok(mut cluster) = test_cluster.cluster.lock() {
             let _ = cluster.stop();
         }
-        let _ = std::fs::remove_dir_all(&test_cluster.root);
+        remove_in_background(&test_cluster.root);
+    }
+}
+
+/// Removes `dir` without waiting: after a whole suite the shared cluster
+/// holds hundreds of databases, hundreds of thousands of files, whose
+/// removal took over a minute that nothing needs to wait for. `rm` runs
+/// detached, its output nowhere, so it holds no pipe of the caller's open.
+fn remove_in_background(dir: &std::path::Path) {
+    let detached = std::process::Command::new("rm")
+        .arg("-rf")
+        .arg(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if detached.is_err() {
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
 
