@@ -5,6 +5,7 @@ pub mod db;
 pub mod domain;
 pub mod embedded;
 pub mod failure;
+pub mod logging;
 pub mod notice;
 pub mod operations;
 pub mod registry;

@@ -1,10 +1,8 @@
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tracing_subscriber::EnvFilter;
 
 use pgusers::cli::CliError;
 use pgusers::config::{Cli, Command, Settings};
@@ -18,14 +16,7 @@ async fn main() -> ExitCode {
     let serving = matches!(command, Command::Serve(_));
     // A CLI command's standard error is for its prompts and errors, not chatter.
     let default_filter = if serving { "info" } else { "warn" };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only where a terminal reads them, not in log files.
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    pgusers::logging::init(default_filter);
     let result = if serving {
         serve(settings).await
     } else {

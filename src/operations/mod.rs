@@ -23,6 +23,7 @@ use crate::failure::ErrorKind;
 use crate::registry::{ManagedDatabase, Registry, RegistryError};
 use crate::roles::{Finding, RoleError};
 use crate::state::{Action, Event, Outcome, StateStore};
+use tracing::Instrument;
 
 /// The changes, as one actor asks them.
 pub struct Operations<'a> {
@@ -57,18 +58,14 @@ impl<'a> Operations<'a> {
         database: &ManagedDatabase,
         user: NewUser,
     ) -> Result<Option<Password>, RoleError> {
-        let result = database
-            .roles
-            .create_with(&user.username, user.password, user.access, &user.limits)
-            .await;
-        self.done(
-            database,
-            Action::CreateUser,
-            user.username.as_str(),
-            &result,
-        )
-        .await;
-        result
+        let name = user.username.to_string();
+        let change = async move {
+            database
+                .roles
+                .create_with(&user.username, user.password, user.access, &user.limits)
+                .await
+        };
+        self.run(database, Action::CreateUser, &name, change).await
     }
 
     /// Sets a user's password to the one chosen, or a generated one
@@ -80,9 +77,8 @@ impl<'a> Operations<'a> {
         password: NewPassword,
     ) -> Result<Option<Password>, RoleError> {
         let action = password_action(&password);
-        let result = database.roles.update_password(name, password).await;
-        self.done(database, action, name.as_str(), &result).await;
-        result
+        let change = database.roles.update_password(name, password);
+        self.run(database, action, name.as_str(), change).await
     }
 
     /// Gives a user a generated password (returned: the only copy).
@@ -91,10 +87,9 @@ impl<'a> Operations<'a> {
         database: &ManagedDatabase,
         name: &RoleName,
     ) -> Result<Password, RoleError> {
-        let result = database.roles.reset_password(name).await;
-        self.done(database, Action::ResetPassword, name.as_str(), &result)
-            .await;
-        result
+        let change = database.roles.reset_password(name);
+        self.run(database, Action::ResetPassword, name.as_str(), change)
+            .await
     }
 
     pub async fn delete_user(
@@ -102,10 +97,9 @@ impl<'a> Operations<'a> {
         database: &ManagedDatabase,
         name: &RoleName,
     ) -> Result<(), RoleError> {
-        let result = database.roles.delete(name).await;
-        self.done(database, Action::DeleteUser, name.as_str(), &result)
-            .await;
-        result
+        let change = database.roles.delete(name);
+        self.run(database, Action::DeleteUser, name.as_str(), change)
+            .await
     }
 
     pub async fn set_limits(
@@ -114,10 +108,9 @@ impl<'a> Operations<'a> {
         name: &RoleName,
         change: &LimitsChange,
     ) -> Result<(), RoleError> {
-        let result = database.roles.set_limits(name, change).await;
-        self.done(database, Action::SetLimits, name.as_str(), &result)
-            .await;
-        result
+        let change = database.roles.set_limits(name, change);
+        self.run(database, Action::SetLimits, name.as_str(), change)
+            .await
     }
 
     /// Ends a user's sessions; how many were ended.
@@ -126,10 +119,9 @@ impl<'a> Operations<'a> {
         database: &ManagedDatabase,
         name: &RoleName,
     ) -> Result<u64, RoleError> {
-        let result = database.roles.end_sessions(name).await;
-        self.done(database, Action::EndSessions, name.as_str(), &result)
-            .await;
-        result
+        let change = database.roles.end_sessions(name);
+        self.run(database, Action::EndSessions, name.as_str(), change)
+            .await
     }
 
     /// Fixes the doctor's finding `key`: what was fixed, or `None` when it
@@ -140,11 +132,15 @@ impl<'a> Operations<'a> {
         database: &ManagedDatabase,
         key: &str,
     ) -> Result<Option<Finding>, RoleError> {
-        let result = database.roles.fix_access(key).await;
-        if !matches!(result, Ok(None)) {
-            self.done(database, Action::FixAccess, key, &result).await;
-        }
-        result
+        let fix = async {
+            let result = database.roles.fix_access(key).await;
+            if !matches!(result, Ok(None)) {
+                self.done(database, Action::FixAccess, key, &result).await;
+            }
+            result
+        };
+        fix.instrument(self.span(database, Action::FixAccess, key))
+            .await
     }
 
     /// What a front end checks before a change it then asks for (that the
@@ -157,11 +153,49 @@ impl<'a> Operations<'a> {
         target: &str,
         check: impl Future<Output = Result<T, RoleError>>,
     ) -> Result<T, RoleError> {
-        let result = check.await;
-        if result.is_err() {
+        let checked = async {
+            let result = check.await;
+            if result.is_err() {
+                self.done(database, action, target, &result).await;
+            }
+            result
+        };
+        checked
+            .instrument(self.span(database, action, target))
+            .await
+    }
+
+    /// Runs `change` (`action` on `target`) in its span, then records and
+    /// logs how it ended.
+    async fn run<T>(
+        &self,
+        database: &ManagedDatabase,
+        action: Action,
+        target: &str,
+        change: impl Future<Output = Result<T, RoleError>>,
+    ) -> Result<T, RoleError> {
+        async {
+            let result = change.await;
             self.done(database, action, target, &result).await;
+            result
         }
-        result
+        .instrument(self.span(database, action, target))
+        .await
+    }
+
+    /// The span of a change. Its fields, the only ones (README, "What the
+    /// log holds"): the action, the database's ID, the user's name, the
+    /// actor's name and where it came from; never a password, a verifier
+    /// or a token.
+    fn span(&self, database: &ManagedDatabase, action: Action, target: &str) -> tracing::Span {
+        tracing::info_span!(
+            "change",
+            action = action.as_str(),
+            database = %database.id,
+            user = %visible(target),
+            actor = %visible(self.actor.name()),
+            source = self.actor.source().as_str(),
+        )
     }
 
     /// Records `action` on `target` and how it ended, and logs it.
@@ -175,23 +209,8 @@ impl<'a> Operations<'a> {
         let (outcome, detail) = Outcome::of(result);
         let actor = &self.actor;
         match result {
-            Ok(_) => tracing::info!(
-                actor = %visible(actor.name()),
-                source = actor.source().as_str(),
-                database = %database.id,
-                action = action.as_str(),
-                user = %visible(target),
-                "change done"
-            ),
-            Err(error) => tracing::info!(
-                actor = %visible(actor.name()),
-                source = actor.source().as_str(),
-                database = %database.id,
-                action = action.as_str(),
-                user = %visible(target),
-                kind = ?error.kind(),
-                "change not done"
-            ),
+            Ok(_) => tracing::info!("change done"),
+            Err(error) => tracing::info!(kind = ?error.kind(), "change not done"),
         }
         let event = Event {
             actor: actor.name().to_owned(),

@@ -17,7 +17,7 @@ pub(crate) struct Running {
 }
 
 impl Running {
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap()
     }
 }
@@ -51,9 +51,10 @@ fn start_with(data_dir: &Path, env: &[(&str, String)], listen: Listen) -> Runnin
         Listen::ServeFlag => command.args(["serve", "--listen", &address]),
     };
     let mut child = command
+        // What the test gives (RUST_LOG too) over what it runs under.
+        .env_remove("RUST_LOG")
         .envs(env.iter().map(|(k, v)| (k, v)))
         .env("PGUSERS_DATA_DIR", data_dir)
-        .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()

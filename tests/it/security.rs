@@ -1160,3 +1160,162 @@ async fn the_state_database_ignores_a_planted_search_path() {
         .get(0);
     assert_eq!(planted, 0);
 }
+
+/// What `serve` and the CLI log at the most detailed level (`RUST_LOG`
+/// asking for every level, and by name for the module that logs each
+/// statement's text) while every kind of secret passes through them: chosen passwords (a
+/// form, a JSON body, standard input), generated ones (a page, a JSON
+/// answer), an API token, the SCRAM verifier PostgreSQL keeps, and a
+/// password typed into the login form's name field. Each change is logged
+/// in its span (so the scan looks where the secrets would be), and no
+/// secret is anywhere in the log.
+/// Every level, and by name the modules that log statements and parameters.
+const ALL_LEVELS: &str = "trace,tokio_postgres::simple_query=trace,tokio_postgres::query=trace";
+
+#[tokio::test]
+async fn the_log_names_each_change_in_its_span_and_never_a_secret() {
+    use crate::binary::{start, terminate};
+
+    let db = crate::helpers::test_db().await;
+    let (store, state_db, operator_password) = crate::helpers::state_of(&db).await;
+    let key: String = (0..5).map(|_| unique_name("key")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let env = vec![
+        ("DATABASE_URL", db.database_url()),
+        (
+            "PGUSERS_STATE_URL",
+            crate::helpers::conninfo(&crate::helpers::cluster().admin_config(&state_db)),
+        ),
+        ("PGUSERS_SESSION_KEY", key),
+        ("RUST_LOG", ALL_LEVELS.to_owned()),
+    ];
+    let running = tokio::task::spawn_blocking(move || start(&data, &env))
+        .await
+        .unwrap();
+    let browser = Browser::on(running.address.clone(), &db.name);
+    let user = unique_name("logged_user");
+    let chosen_in_form = format!("form-chosen-{}", unique_name("pw"));
+    let chosen_in_json = format!("json-chosen-{}", unique_name("pw"));
+    let chosen_on_stdin = format!("stdin-chosen-{}", unique_name("pw"));
+    let wrong_box = format!("typed in the name box '{}'", unique_name("pw"));
+
+    // A password typed where the name goes, then the right login.
+    let refused = browser
+        .submit(
+            "/login",
+            "/login",
+            &[("username", wrong_box.as_str()), ("password", "whatever")],
+        )
+        .await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    browser.log_in_with(&operator_password).await;
+    // The dashboard: create with a chosen password.
+    let created = browser
+        .submit(
+            &browser.users("/new"),
+            &browser.users(""),
+            &[
+                ("username", user.as_str()),
+                ("password", chosen_in_form.as_str()),
+                ("password_confirmation", chosen_in_form.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    // The API: a chosen password, then a generated one.
+    let (_, token) = crate::helpers::token_of(&store, "admin", false).await;
+    let api = reqwest::Client::new();
+    let user_url = format!("{}/api/databases/{}/users/{user}", running.address, db.name);
+    let set = api
+        .patch(&user_url)
+        .bearer_auth(token.expose())
+        .json(&serde_json::json!({"database_user": {
+            "password": chosen_in_json, "password_confirmation": chosen_in_json}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 200);
+    let reset: serde_json::Value = api
+        .post(format!("{user_url}/reset_password"))
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let generated = reset["database_user"]["password"]
+        .as_str()
+        .expect("a generated password")
+        .to_owned();
+    // The CLI: a chosen password on standard input, at the same level.
+    let cli = crate::cli::run(
+        crate::cli::cli(&db).env("RUST_LOG", ALL_LEVELS).args([
+            "database-users-update-password",
+            "--password-stdin",
+            &user,
+        ]),
+        &format!("{chosen_on_stdin}\n"),
+    );
+    assert_eq!(cli.code, 0, "{}", cli.stderr);
+    let verifier: String = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = $1",
+            &[&user],
+        )
+        .await
+        .map(|row| row.get(0))
+        .unwrap_or_default();
+    let log = running.log();
+    tokio::task::spawn_blocking(move || terminate(running))
+        .await
+        .unwrap();
+
+    // The scan looks where secrets would be: each change is in the log,
+    // in its span, from each front end.
+    for (source, action) in [
+        ("dashboard", "create user"),
+        ("api", "set password"),
+        ("api", "reset password"),
+    ] {
+        assert!(
+            log.lines().any(|line| line.contains("change{")
+                && line.contains(&format!("action=\"{action}\""))
+                && line.contains(&format!("source=\"{source}\""))
+                && line.contains(&format!("user={user}"))
+                && line.contains("change done")),
+            "{source} {action} is logged in its span:\n{log}"
+        );
+    }
+    assert!(
+        cli.stderr.contains("action=\"set password\"") && cli.stderr.contains("source=\"cli\""),
+        "the CLI's change is logged in its span:\n{}",
+        cli.stderr
+    );
+    let mut secrets = vec![
+        ("a password chosen in the form", chosen_in_form.clone()),
+        ("a password chosen in JSON", chosen_in_json.clone()),
+        (
+            "a password chosen on standard input",
+            chosen_on_stdin.clone(),
+        ),
+        ("a generated password", generated),
+        ("an API token", token.expose().to_owned()),
+        ("the login form's name field", wrong_box.clone()),
+    ];
+    if !verifier.is_empty() {
+        secrets.push(("the user's SCRAM verifier", verifier));
+    }
+    // Any verifier: each password change above made one.
+    secrets.push(("a SCRAM verifier", "SCRAM-SHA-256$".to_owned()));
+    for (what, secret) in secrets {
+        assert!(!log.contains(&secret), "{what} is in serve's log:\n{log}");
+        assert!(
+            !cli.stderr.contains(&secret) && !cli.stdout.contains(&secret),
+            "{what} is in the CLI's output"
+        );
+    }
+}
