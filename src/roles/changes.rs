@@ -186,7 +186,7 @@ impl RoleManager {
             "CREATE ROLE {} LOGIN {} {};",
             ident(user),
             sql::password_clause(&password),
-            limits.sql_clauses()
+            sql::limits_clauses(&LimitsChange::all(*limits))
         ))
         .await
         .map_err(fail)?;
@@ -301,7 +301,7 @@ impl RoleManager {
         let oid = managed_target(&tx, &facts, name).await?;
         refuse_while_deleted(&tx, &facts, user, oid).await?;
         let fail = |e| refusal(&facts, e, user);
-        let clauses = change.sql_clauses();
+        let clauses = sql::limits_clauses(change);
         if !clauses.is_empty() {
             tx.batch_execute(&format!("ALTER ROLE {} {clauses}", ident(user)))
                 .await

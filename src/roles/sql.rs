@@ -71,7 +71,7 @@ use postgres_protocol::escape::{escape_identifier, escape_literal};
 use tokio_postgres::types::Type;
 
 use super::Access;
-use crate::domain::Password;
+use crate::domain::{LimitsChange, Password};
 
 // ---- Facts, and whom pgusers lists (mod.rs) ----
 
@@ -514,6 +514,29 @@ pub(crate) fn password_clause(password: &Password) -> String {
     format!("PASSWORD {}", literal(&verifier))
 }
 
+/// The `VALID UNTIL …` and `CONNECTION LIMIT …` clauses of what `change`
+/// changes; empty when nothing does. An expiry is its day's first instant
+/// in UTC; no expiry is `'infinity'`, no limit `-1`.
+pub(crate) fn limits_clauses(change: &LimitsChange) -> String {
+    let mut clauses = Vec::new();
+    if let Some(expires) = change.expires {
+        clauses.push(format!(
+            "VALID UNTIL {}",
+            expires.map_or_else(
+                || literal("infinity"),
+                |day| literal(&format!("{day} 00:00:00+00"))
+            )
+        ));
+    }
+    if let Some(limit) = change.connection_limit {
+        clauses.push(format!(
+            "CONNECTION LIMIT {}",
+            limit.map_or(-1, |n| i32::from(n.get()))
+        ));
+    }
+    clauses.join(" ")
+}
+
 /// What a read-write user gets on tables (and views) it does not own: to
 /// read and change their rows, nothing that runs or attaches code (see
 /// [`code_privileges`]).
@@ -637,6 +660,7 @@ pub(crate) fn readers_follow(creator: &str, readers: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{ConnectionLimit, Expiry, Limits};
 
     #[test]
     fn identifiers_are_quoted_so_names_cannot_inject_sql() {
@@ -734,6 +758,35 @@ mod tests {
         let mark = "'pgusers: unreviewed code of deleted user '";
         assert!(MARK_UNREVIEWED.contains(mark));
         assert!(others_function("f").contains(mark));
+    }
+
+    #[test]
+    fn limits_become_clauses_for_what_changes_and_clear_what_is_removed() {
+        let change = |expires: Option<&str>, limit: Option<&str>| {
+            limits_clauses(&LimitsChange::from_entry(expires, limit).unwrap())
+        };
+        assert_eq!(change(None, None), "");
+        assert_eq!(change(None, Some("3")), "CONNECTION LIMIT 3");
+        assert_eq!(
+            change(Some(""), Some(" ")),
+            "VALID UNTIL 'infinity' CONNECTION LIMIT -1"
+        );
+        assert_eq!(
+            change(Some("2001-01-01"), None),
+            "VALID UNTIL '2001-01-01 00:00:00+00'"
+        );
+        let set = Limits {
+            expires: Some(Expiry::parse("2027-01-31").unwrap()),
+            connection_limit: Some(ConnectionLimit::new(5).unwrap()),
+        };
+        assert_eq!(
+            limits_clauses(&LimitsChange::all(set)),
+            "VALID UNTIL '2027-01-31 00:00:00+00' CONNECTION LIMIT 5"
+        );
+        assert_eq!(
+            limits_clauses(&LimitsChange::all(Limits::default())),
+            "VALID UNTIL 'infinity' CONNECTION LIMIT -1"
+        );
     }
 
     #[test]
