@@ -100,12 +100,6 @@ impl Expiry {
             day: u8::try_from(day).unwrap_or(1),
         }
     }
-
-    /// The SQL literal of its first instant, for `VALID UNTIL`: digits and
-    /// dashes only, by construction.
-    pub fn sql_literal(&self) -> String {
-        format!("'{self} 00:00:00+00'")
-    }
 }
 
 fn days_in_month(year: u16, month: u8) -> u8 {
@@ -230,25 +224,6 @@ impl LimitsChange {
             }),
         }
     }
-
-    /// The `VALID UNTIL …` and `CONNECTION LIMIT …` clauses of what
-    /// changes; empty when nothing does.
-    pub fn sql_clauses(&self) -> String {
-        let mut clauses = Vec::new();
-        if let Some(expires) = self.expires {
-            clauses.push(format!(
-                "VALID UNTIL {}",
-                expires.map_or_else(|| "'infinity'".to_owned(), |e| e.sql_literal())
-            ));
-        }
-        if let Some(limit) = self.connection_limit {
-            clauses.push(format!(
-                "CONNECTION LIMIT {}",
-                limit.map_or_else(|| "-1".to_owned(), |n| n.to_string())
-            ));
-        }
-        clauses.join(" ")
-    }
 }
 
 /// Why limits as typed were refused, field by field.
@@ -285,11 +260,6 @@ impl Limits {
                 connection_limit: connection_limit.err(),
             }),
         }
-    }
-
-    /// The `VALID UNTIL … CONNECTION LIMIT …` clauses that set them all.
-    pub fn sql_clauses(&self) -> String {
-        LimitsChange::all(*self).sql_clauses()
     }
 }
 
@@ -415,38 +385,23 @@ mod tests {
     fn a_change_keeps_what_is_not_given_removes_what_is_empty_and_sets_the_rest() {
         let keep = LimitsChange::from_entry(None, None).unwrap();
         assert_eq!(keep, LimitsChange::default());
-        assert_eq!(keep.sql_clauses(), "");
         let change = LimitsChange::from_entry(None, Some("3")).unwrap();
-        assert_eq!(change.sql_clauses(), "CONNECTION LIMIT 3");
+        assert_eq!(change.expires, None);
+        assert_eq!(change.connection_limit, Some(ConnectionLimit::new(3).ok()));
         let change = LimitsChange::from_entry(Some(""), Some(" ")).unwrap();
         assert_eq!(
-            change.sql_clauses(),
-            "VALID UNTIL 'infinity' CONNECTION LIMIT -1"
+            (change.expires, change.connection_limit),
+            (Some(None), Some(None))
         );
         let change = LimitsChange::from_entry(Some("2001-01-01"), None).unwrap();
-        assert_eq!(change.sql_clauses(), "VALID UNTIL '2001-01-01 00:00:00+00'");
+        assert_eq!(change.expires, Some(Expiry::parse("2001-01-01").ok()));
+        assert_eq!(change.connection_limit, None);
         assert_eq!(
             LimitsChange::from_entry(Some("2001-02-30"), Some("0")),
             Err(LimitProblems {
                 expires: Some(ExpiryError::NoSuchDay("2001-02-30".to_owned())),
                 connection_limit: Some(ConnectionLimitError::Zero),
             })
-        );
-    }
-
-    #[test]
-    fn limits_become_clauses_that_also_clear_what_is_unset() {
-        assert_eq!(
-            Limits::default().sql_clauses(),
-            "VALID UNTIL 'infinity' CONNECTION LIMIT -1"
-        );
-        let set = Limits {
-            expires: Some(Expiry::parse("2027-01-31").unwrap()),
-            connection_limit: Some(ConnectionLimit::new(5).unwrap()),
-        };
-        assert_eq!(
-            set.sql_clauses(),
-            "VALID UNTIL '2027-01-31 00:00:00+00' CONNECTION LIMIT 5"
         );
     }
 }

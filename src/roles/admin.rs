@@ -141,13 +141,7 @@ impl RoleManager {
 
 async fn read_admin_kind(client: &impl GenericClient) -> Result<AdminKind, RoleError> {
     let row = client
-        .query_one(
-            "SELECT current_user::text, rolsuper, rolcreatedb,
-                    has_table_privilege('pg_catalog.pg_authid', 'SELECT'),
-                    current_setting('server_version_num')::int
-               FROM pg_catalog.pg_roles WHERE rolname = current_user",
-            &[],
-        )
+        .query_one(super::sql::ADMIN_KIND, &[])
         .await
         .map_err(RoleError::server)?;
     Ok(AdminKind {

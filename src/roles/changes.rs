@@ -17,11 +17,7 @@ use crate::domain::{Limits, LimitsChange, NewPassword, Password, RoleName, Usern
 async fn refuse_taken(client: &impl GenericClient, name: &Username) -> Result<(), RoleError> {
     let user = name.as_str();
     let existing = client
-        .query_opt(
-            "SELECT rolname::text FROM pg_roles WHERE lower(rolname) = lower($1)
-              ORDER BY rolname LIMIT 1",
-            &[&user],
-        )
+        .query_opt(sql::NAME_TAKEN, &[&user])
         .await
         .map_err(|e| RoleError::from_postgres(e, user))?;
     match existing {
@@ -29,13 +25,6 @@ async fn refuse_taken(client: &impl GenericClient, name: &Username) -> Result<()
         None => Ok(()),
     }
 }
-
-/// The name of the role whose lock serialises pgusers' changes on a server
-/// (see [`begin`]), in SQL: one per administrator role, named by its oid
-/// (`pgusers-lock-16384`), since on 16+ only the role that made it, of the
-/// CREATEROLE roles, may take it.
-pub const CHANGE_LOCK_ROLE: &str =
-    "(SELECT 'pgusers-lock-' || oid::text FROM pg_roles WHERE rolname = current_user)";
 
 /// Takes `client` out of the pool for a delete: its connection closes when
 /// the returned client is dropped, so a delete cancelled half-way (a
@@ -168,24 +157,10 @@ impl RoleManager {
     ) -> Result<Option<Password>, RoleError> {
         let (password, generated) = resolve(password);
         let user = name.as_str();
-        let fail = |e| RoleError::from_postgres(e, user);
         let mut client = self.client().await?;
         let tx = begin(&mut client, user).await?;
         let facts = self.facts(&tx).await?;
-        // Names that differ only by case would be told apart only by quoting,
-        // which applications rarely do: one of them is enough.
-        // Several roles may match (case twins made elsewhere): one is enough.
-        let existing = tx
-            .query_opt(
-                "SELECT rolname::text FROM pg_roles WHERE lower(rolname) = lower($1)
-                  ORDER BY rolname LIMIT 1",
-                &[&user],
-            )
-            .await
-            .map_err(fail)?;
-        if let Some(row) = existing {
-            return Err(RoleError::AlreadyExists(row.get(0)));
-        }
+        refuse_taken(&tx, name).await?;
         let fail = |e| refusal(&facts, e, user);
         upgrade::ensure_current(&tx, &facts).await?;
         // The readers follow the protected user's tables, and read-write
@@ -211,7 +186,7 @@ impl RoleManager {
             "CREATE ROLE {} LOGIN {} {};",
             ident(user),
             sql::password_clause(&password),
-            limits.sql_clauses()
+            sql::limits_clauses(&LimitsChange::all(*limits))
         ))
         .await
         .map_err(fail)?;
@@ -326,7 +301,7 @@ impl RoleManager {
         let oid = managed_target(&tx, &facts, name).await?;
         refuse_while_deleted(&tx, &facts, user, oid).await?;
         let fail = |e| refusal(&facts, e, user);
-        let clauses = change.sql_clauses();
+        let clauses = sql::limits_clauses(change);
         if !clauses.is_empty() {
             tx.batch_execute(&format!("ALTER ROLE {} {clauses}", ident(user)))
                 .await
@@ -449,10 +424,7 @@ impl RoleManager {
         terminate_sessions(&**client, oid).await.map_err(&fail)?;
         for _ in 0..100 {
             let open: i64 = client
-                .query_one(
-                    "SELECT count(*) FROM pg_stat_activity WHERE usesysid = $1",
-                    &[&oid],
-                )
+                .query_one(sql::SESSIONS_OF_USER, &[&oid])
                 .await
                 .map_err(&fail)?
                 .get(0);
@@ -536,7 +508,7 @@ impl RoleManager {
         // Its routines stay "another role's code" once the protected user
         // owns them, until a person reviews them.
         let unreviewed: String = tx
-            .query(code::MARK_UNREVIEWED, &[&oid, &user])
+            .query(sql::MARK_UNREVIEWED, &[&oid, &user])
             .await
             .map_err(fail)?
             .iter()
@@ -595,15 +567,7 @@ async fn lock_relations_of(
 ) -> Result<(), RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
     let names: Vec<String> = tx
-        .query(
-            "SELECT c.oid::regclass::text FROM pg_class c
-              WHERE c.relowner = $1 AND c.relkind IN ('r', 'p')
-                AND c.relpersistence <> 't'
-                AND has_schema_privilege(c.relnamespace, 'USAGE')
-                AND has_table_privilege(c.oid, 'UPDATE, DELETE, TRUNCATE')
-              ORDER BY c.oid",
-            &[&oid],
-        )
+        .query(sql::LOCKABLE_RELATIONS, &[&oid])
         .await
         .map_err(fail)?
         .iter()
@@ -643,10 +607,7 @@ async fn lock_relations_of(
     let mut ended = false;
     loop {
         let held: bool = tx
-            .query_one(
-                &format!("SELECT EXISTS (SELECT 1 FROM pg_locks l WHERE {ROLE_LOCKED})"),
-                &[&oid],
-            )
+            .query_one(sql::ROLE_LOCK_HELD.as_str(), &[&oid])
             .await
             .map_err(fail)?
             .get(0);
@@ -670,7 +631,7 @@ async fn lock_relations_of(
 const FIRST_WAIT: &str = "3s";
 
 /// Ends the sessions holding locks on what user `oid` owns here, or on its
-/// role ([`blocking`]), that pgusers may end: those of the application
+/// role (`sql/blocking.sql`), that pgusers may end: those of the application
 /// users of this database it manages (never a role that is more, such as
 /// a backup's with `pg_read_all_data`, nor the protected user's),
 /// once it has their privileges (taking them as End sessions does, see
@@ -685,20 +646,7 @@ async fn end_blockers(
 ) -> Result<usize, RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
     let rows = tx
-        .query(
-            &format!(
-                "SELECT r.rolname::text, array_agg(DISTINCT a.pid)
-                   FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
-                  WHERE a.pid IN (SELECT l.pid FROM pg_locks l WHERE {blocking})
-                    AND a.pid <> pg_backend_pid()
-                    AND r.rolcanlogin AND NOT r.rolsuper
-                    AND r.rolname <> current_user AND r.rolname <> $2
-                    AND NOT EXISTS (SELECT 1 FROM pg_database o WHERE o.datdba = r.oid)
-                  GROUP BY r.rolname ORDER BY r.rolname",
-                blocking = blocking()
-            ),
-            &[&oid, &facts.protected],
-        )
+        .query(sql::BLOCKERS_TO_END.as_str(), &[&oid, &facts.protected])
         .await
         .map_err(fail)?;
     let mut ended: Vec<i32> = Vec::new();
@@ -719,13 +667,7 @@ async fn end_blockers(
             Err(RoleError::Busy)
         };
         let done = match allowed {
-            Ok(()) => tx
-                .execute(
-                    "SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid",
-                    &[&pids],
-                )
-                .await
-                .is_ok(),
+            Ok(()) => tx.execute(sql::END_PROCESSES, &[&pids]).await.is_ok(),
             Err(_) => false,
         };
         if done {
@@ -742,10 +684,7 @@ async fn end_blockers(
     tracing::info!(user, sessions = ?ended, "ended the sessions holding what a deleted user owns");
     for _ in 0..50 {
         let left: i64 = tx
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY ($1)",
-                &[&ended],
-            )
+            .query_one(sql::PROCESSES_LEFT, &[&ended])
             .await
             .map_err(fail)?
             .get(0);
@@ -761,21 +700,6 @@ async fn end_blockers(
 /// (what it could not take before: sequences, views, materialized views).
 const MOVE_LOCK_WAIT: &str = "3s";
 
-/// `pg_locks` row `l` is another session's lock on role `$1`.
-const ROLE_LOCKED: &str = "l.locktype = 'object' AND l.granted AND l.pid <> pg_backend_pid()
-     AND l.classid = 'pg_authid'::regclass AND l.objid = $1 AND l.database = 0";
-
-/// `pg_locks` row `l` is another session's lock on role `$1` or on a
-/// relation it owns in this database.
-fn blocking() -> String {
-    format!(
-        "(({ROLE_LOCKED})
-          OR (l.locktype = 'relation' AND l.granted AND l.pid <> pg_backend_pid()
-              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-              AND l.relation IN (SELECT c.oid FROM pg_class c WHERE c.relowner = $1)))"
-    )
-}
-
 /// Who holds locks on what user `oid` owns in this database, or on the
 /// user's role: a [`RoleError::HeldByOthers`] naming them, or
 /// [`RoleError::Busy`] when they are gone by now.
@@ -784,18 +708,7 @@ async fn held_by_others(
     user: &str,
     oid: u32,
 ) -> RoleError {
-    let sessions = client
-        .query(
-            &format!(
-                "SELECT format('%s (process %s)', quote_ident(a.usename), a.pid)
-                   FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                  WHERE {blocking}
-                  GROUP BY a.usename, a.pid ORDER BY a.usename, a.pid",
-                blocking = blocking()
-            ),
-            &[&oid],
-        )
-        .await;
+    let sessions = client.query(sql::BLOCKING_SESSIONS.as_str(), &[&oid]).await;
     match sessions {
         Ok(rows) if !rows.is_empty() => RoleError::HeldByOthers {
             user: user.to_owned(),
@@ -823,12 +736,7 @@ pub(super) async fn refuse_others_acting_as(
     // its objects (to make a routine SECURITY DEFINER again), ADMIN may
     // grant either.
     let members: Vec<String> = tx
-        .query(
-            "SELECT r.rolname::text FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member
-              WHERE m.roleid = $1 AND r.rolname <> current_user
-              GROUP BY r.rolname ORDER BY r.rolname",
-            &[&oid],
-        )
+        .query(sql::MEMBERS_OF_USER, &[&oid])
         .await
         .map_err(|e| refusal(facts, e, user))?
         .iter()
@@ -852,13 +760,6 @@ pub(super) async fn refuse_others_acting_as(
     })
 }
 
-/// `pg_shdepend` rows `s` saying a role owns an object of this database.
-const OWNED_HERE: &str = "s.refclassid = 'pg_authid'::regclass AND s.deptype = 'o'
-     AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())";
-
-/// An owned object's key in `pg_shdepend` row `s`, as [`owned_by`] returns it.
-const OBJECT_KEY: &str = "(s.classid::oid::text || ':' || s.objid::text)";
-
 /// What the user (`oid`) and the protected user own in this database, as
 /// `classid:objid` keys of `pg_shdepend`, read when the deletion looks at
 /// the user's code.
@@ -868,14 +769,7 @@ async fn owned_by(
     protected: &str,
 ) -> Result<Vec<String>, tokio_postgres::Error> {
     let rows = tx
-        .query(
-            &format!(
-                "SELECT {OBJECT_KEY} FROM pg_shdepend s
-                  WHERE {OWNED_HERE}
-                    AND s.refobjid IN ($1, (SELECT oid FROM pg_roles WHERE rolname = $2))"
-            ),
-            &[&oid, &protected],
-        )
+        .query(sql::OWNED_KEYS.as_str(), &[&oid, &protected])
         .await?;
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }
@@ -895,22 +789,7 @@ async fn refuse_made_meanwhile(
 ) -> Result<(), RoleError> {
     let rows = tx
         .query(
-            &format!(
-                "SELECT pg_describe_object(s.classid, s.objid, s.objsubid)
-               FROM pg_shdepend s
-              WHERE {OWNED_HERE}
-                AND ((s.refobjid = $1
-                      -- REASSIGN OWNED leaves these to DROP OWNED: no data.
-                      AND s.classid NOT IN ('pg_default_acl'::regclass,
-                                            'pg_user_mapping'::regclass))
-                  OR (s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $2)
-                      AND NOT {OBJECT_KEY} = ANY($3)
-                      AND NOT EXISTS (SELECT 1 FROM pg_class c
-                                       WHERE s.classid = 'pg_class'::regclass AND c.oid = s.objid
-                                         AND c.relpersistence = 't'
-                                         AND c.relkind IN ('r', 'S', 'i', 't'))))
-              ORDER BY 1"
-            ),
+            sql::MADE_MEANWHILE.as_str(),
             &[&oid, &facts.protected, &known],
         )
         .await
@@ -936,7 +815,7 @@ fn resolve(password: NewPassword) -> (Password, bool) {
 /// pgusers' change lock until it ends.
 ///
 /// The change lock is the lock PostgreSQL takes on a role while its comment
-/// changes (`COMMENT ON ROLE`), on [`CHANGE_LOCK_ROLE`] (NOLOGIN, no
+/// changes (`COMMENT ON ROLE`), on a role of its own (`change_lock_role.sql`; NOLOGIN, no
 /// rights), made at the first change. Roles belong to the whole server, so
 /// pgusers' changes take turns across all its databases (two creates of
 /// case twins through two databases included; pgusers installations with
@@ -968,14 +847,18 @@ async fn open<'a>(client: &'a mut ClientWrapper, user: &str) -> Result<Transacti
 async fn take_change_lock(tx: &Transaction<'_>, user: &str) -> Result<(), RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
     let role: String = tx
-        .query_one(&format!("SELECT {CHANGE_LOCK_ROLE}"), &[])
+        .query_one(sql::CHANGE_LOCK_ROLE, &[])
         .await
         .map_err(fail)?
         .get(0);
     tx.batch_execute("SAVEPOINT change_lock")
         .await
         .map_err(fail)?;
-    let lock = format!("COMMENT ON ROLE {} IS {CHANGE_LOCK_COMMENT}", ident(&role));
+    let lock = format!(
+        "COMMENT ON ROLE {} IS {}",
+        ident(&role),
+        sql::literal(CHANGE_LOCK_COMMENT)
+    );
     match tx.batch_execute(&lock).await {
         Ok(()) => {}
         // The first change on this server makes the role, with this
@@ -1012,8 +895,8 @@ async fn take_change_lock(tx: &Transaction<'_>, user: &str) -> Result<(), RoleEr
 }
 
 /// What the change lock's role says of itself.
-const CHANGE_LOCK_COMMENT: &str = "'pgusers: its lock is taken for each change pgusers makes to \
-     roles on this server, so that they happen one at a time; it has no rights'";
+const CHANGE_LOCK_COMMENT: &str = "pgusers: its lock is taken for each change pgusers makes to \
+     roles on this server, so that they happen one at a time; it has no rights";
 
 /// The change lock's role exists, but pgusers may not change its comment:
 /// another role made it (16+), which could then hold the lock itself; so
@@ -1024,7 +907,7 @@ async fn change_lock_refused(
     error: tokio_postgres::Error,
 ) -> RoleError {
     let admin = match tx.batch_execute("ROLLBACK TO SAVEPOINT change_lock").await {
-        Ok(()) => tx.query_one("SELECT current_user::text", &[]).await,
+        Ok(()) => tx.query_one(sql::CURRENT_USER, &[]).await,
         Err(error) => Err(error),
     };
     match admin {
@@ -1072,7 +955,7 @@ async fn ensure_readers_group(tx: &Transaction<'_>, facts: &Facts) -> Result<(),
         statements.push_str(&format!(
             "CREATE ROLE {readers} NOLOGIN;
              COMMENT ON ROLE {readers} IS {comment};",
-            comment = postgres_protocol::escape::escape_literal(&format!(
+            comment = sql::literal(&format!(
                 "pgusers: read-only users of database {}",
                 facts.database
             ))
@@ -1096,11 +979,7 @@ async fn terminate_sessions(
     oid: u32,
 ) -> Result<(), tokio_postgres::Error> {
     client
-        .execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-              WHERE usesysid = $1 AND pid <> pg_backend_pid()",
-            &[&oid],
-        )
+        .execute(sql::END_SESSIONS_OF_USER, &[&oid])
         .await
         .map(|_| ())
 }

@@ -15,8 +15,9 @@
 //!   its tables (whose actions run as the table's owner), are disabled: they
 //!   stay, and the protected user can enable them again after review;
 //! - indexes and extended statistics on its tables whose expressions or
-//!   predicates run another role's code (see [`others`] and [`reached`]:
-//!   through operators, operator classes and types too) are dropped:
+//!   predicates run another role's code (see `sql/others_function.sql`
+//!   and `sql/reached.sql`: through operators, operator classes and types
+//!   too) are dropped:
 //!   `ANALYZE` (autovacuum, with nobody acting) and `REINDEX` run them as
 //!   the table's owner. They hold no data; the protected user can make
 //!   them again;
@@ -39,14 +40,14 @@
 //! cast a foreign key's check converts the referencing column with. When
 //! such code is a function of a role other than the protected user or a
 //! superuser, the delete is refused ([`refusal`]) naming it, and what a
-//! person runs after reviewing it ([`review`]): handing the function to
-//! the protected user (`ALTER ROUTINE … OWNER TO`), which says it may run
-//! as it.
+//! person runs after reviewing it (`sql/review_statement.sql`): handing
+//! the function to the protected user (`ALTER ROUTINE … OWNER TO`), which
+//! says it may run as it.
 //!
 //! A deleted user's routines move to the protected user commented as
-//! unreviewed ([`UNREVIEWED`]): until a person removes that comment they
-//! are still another role's code, so a later delete of a user whose table
-//! calls one is judged as if its maker still owned it.
+//! unreviewed (`sql/mark_unreviewed.sql`): until a person removes that
+//! comment they are still another role's code, so a later delete of a
+//! user whose table calls one is judged as if its maker still owned it.
 
 use deadpool_postgres::GenericClient;
 
@@ -238,158 +239,6 @@ impl std::fmt::Display for LeftCode {
     }
 }
 
-/// CTEs (to follow `WITH RECURSIVE`) finding the code a value of a type
-/// makes PostgreSQL run: `type_chain(type, member)`, the types a domain,
-/// array, range, multirange or composite type is made of (through base
-/// types, elements, ranges, columns, and the types its domains' checks
-/// cast to), and `type_code(type, fn, kind)`, the functions they call: a
-/// domain's check constraints (`kind` 'domain': run when a value is
-/// checked) and a range's `subtype_diff` and `canonical` ('range': run by
-/// `ANALYZE`, with nobody acting).
-pub(super) const TYPE_CODE: &str = "
-  type_chain(type, member) AS (
-      -- Composite types (a table's row type too) only when a column is of
-      -- a type that may carry code: most tables' columns are base types.
-      SELECT t.oid, t.oid FROM pg_type t
-       WHERE t.typtype IN ('d', 'r', 'm')
-          OR (t.typelem <> 0 AND EXISTS (SELECT 1 FROM pg_type e
-                                          WHERE e.oid = t.typelem
-                                            AND e.typtype IN ('d', 'r', 'm', 'c')))
-          OR (t.typtype = 'c' AND EXISTS (
-                SELECT 1 FROM pg_attribute a JOIN pg_type y ON y.oid = a.atttypid
-                 WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
-                   AND (y.typtype IN ('d', 'r', 'm', 'c') OR y.typelem <> 0)))
-      UNION
-      SELECT c.type, n.next
-        FROM type_chain c
-       CROSS JOIN LATERAL (
-             SELECT t.typbasetype AS next FROM pg_type t
-              WHERE t.oid = c.member AND t.typtype = 'd'
-             UNION ALL
-             SELECT t.typelem FROM pg_type t WHERE t.oid = c.member AND t.typelem <> 0
-             UNION ALL
-             SELECT r.rngtypid FROM pg_range r WHERE r.rngmultitypid = c.member
-             UNION ALL
-             SELECT r.rngsubtype FROM pg_range r WHERE r.rngtypid = c.member
-             UNION ALL
-             -- a domain whose check casts to another type runs its code too
-             SELECT d.refobjid FROM pg_constraint k
-               JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = k.oid
-              WHERE k.contypid = c.member AND d.refclassid = 'pg_type'::regclass
-             UNION ALL
-             -- a composite type's columns
-             SELECT a.atttypid FROM pg_type t
-               JOIN pg_attribute a ON a.attrelid = t.typrelid
-              WHERE t.oid = c.member AND t.typtype = 'c' AND a.attnum > 0
-                AND NOT a.attisdropped) n
-  ),
-  type_code(type, fn, kind) AS (
-      SELECT c.type, CASE d.refclassid WHEN 'pg_proc'::regclass THEN d.refobjid
-                       ELSE (SELECT o.oprcode FROM pg_operator o WHERE o.oid = d.refobjid) END,
-             'domain'
-        FROM type_chain c
-        JOIN pg_constraint k ON k.contypid = c.member
-        JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = k.oid
-       WHERE d.refclassid IN ('pg_proc'::regclass, 'pg_operator'::regclass)
-      UNION ALL
-      SELECT c.type, f.fn, 'range'
-        FROM type_chain c
-        JOIN pg_range r ON r.rngtypid = c.member
-       CROSS JOIN LATERAL unnest(ARRAY[r.rngsubdiff, r.rngcanonical]::oid[]) f(fn)
-       WHERE f.fn <> 0
-  )";
-
-/// The functions `pg_depend` row `{d}` makes PostgreSQL run, as a query of
-/// one column: a function; an operator's; an operator class's support
-/// functions and operators'; a type's ([`TYPE_CODE`]).
-pub(super) fn reached(d: &str) -> String {
-    format!(
-        "SELECT {d}.refobjid WHERE {d}.refclassid = 'pg_proc'::regclass
-         UNION ALL
-         SELECT o.oprcode FROM pg_operator o
-          WHERE {d}.refclassid = 'pg_operator'::regclass AND o.oid = {d}.refobjid
-         UNION ALL
-         SELECT p.amproc FROM pg_opclass c JOIN pg_amproc p ON p.amprocfamily = c.opcfamily
-          WHERE {d}.refclassid = 'pg_opclass'::regclass AND c.oid = {d}.refobjid
-         UNION ALL
-         SELECT o.oprcode FROM pg_opclass c
-           JOIN pg_amop a ON a.amopfamily = c.opcfamily
-           JOIN pg_operator o ON o.oid = a.amopopr
-          WHERE {d}.refclassid = 'pg_opclass'::regclass AND c.oid = {d}.refobjid
-         UNION ALL
-         SELECT t.fn FROM type_code t
-          WHERE {d}.refclassid = 'pg_type'::regclass AND t.type = {d}.refobjid"
-    )
-}
-
-/// Whether function `{f}` (a `pg_proc` row) is *another role's code*:
-/// outside `pg_catalog`, owned neither by the protected user (`$2`) nor by
-/// a superuser (an extension an administrator installed). The deleted
-/// user's own functions are.
-fn others(f: &str) -> String {
-    format!(
-        "({f}.pronamespace <> 'pg_catalog'::regnamespace
-          AND ({f}.proowner <> (SELECT oid FROM pg_roles WHERE rolname = $2)
-               OR starts_with(COALESCE(obj_description({f}.oid, 'pg_proc'), ''), '{UNREVIEWED}'))
-          AND NOT (SELECT rolsuper FROM pg_roles WHERE oid = {f}.proowner))"
-    )
-}
-
-/// How a deleted user's routines are told apart once the protected user
-/// owns them: their comment starts so (the routine's own comment, if any,
-/// follows). Until a person reviews one (removing that comment), it counts
-/// as another role's code: the protected user never wrote it.
-const UNREVIEWED: &str = "pgusers: unreviewed code of deleted user ";
-
-/// Statements commenting every routine of user `$1` (named `$2`) as
-/// unreviewed ([`UNREVIEWED`]), keeping its own comment after it; run
-/// before its routines move to the protected user.
-pub(super) const MARK_UNREVIEWED: &str = "
-    SELECT format('COMMENT ON ROUTINE %s IS %L;', p.oid::regprocedure,
-                  'pgusers: unreviewed code of deleted user ' || quote_ident($2::text)
-                  || COALESCE('; its comment was: ' || obj_description(p.oid, 'pg_proc'), ''))
-      FROM pg_proc p WHERE p.proowner = $1 ORDER BY p.oid";
-
-/// What a person runs once they have reviewed function `{f}` and trust it
-/// to run as the protected user (`$2`): hand it over, or, when a delete
-/// already did, remove the [`UNREVIEWED`] comment (putting its own back).
-fn review(f: &str) -> String {
-    format!(
-        "CASE WHEN {f}.proowner = (SELECT oid FROM pg_roles WHERE rolname = $2)
-              THEN format('COMMENT ON ROUTINE %s IS %s;', {f}.oid::regprocedure,
-                          COALESCE(quote_literal(substring(obj_description({f}.oid, 'pg_proc')
-                                                           FROM '; its comment was: (.*)$')),
-                                   'NULL'))
-              ELSE format('ALTER ROUTINE %s OWNER TO %I;', {f}.oid::regprocedure, $2::text) END"
-    )
-}
-
-/// Whether `pg_depend` row `d` makes PostgreSQL run another role's code
-/// ([`reached`], [`others`]).
-fn calls_others_code() -> String {
-    format!(
-        "EXISTS (SELECT 1 FROM ({reached}) r(fn) JOIN pg_proc f ON f.oid = r.fn WHERE {others})",
-        reached = reached("d"),
-        others = others("f")
-    )
-}
-
-/// Rows `(source, function, review)` for the other roles' functions that the
-/// `pg_depend` rows `d` matching `filter` make PostgreSQL run, where
-/// `source` is the SQL expression naming the depender.
-fn others_code(source: &str, filter: &str) -> String {
-    format!(
-        "SELECT {source} AS source, f.oid::regprocedure::text AS function, {review} AS review
-           FROM pg_depend d
-          CROSS JOIN LATERAL ({reached}) r(fn)
-           JOIN pg_proc f ON f.oid = r.fn
-          WHERE {filter} AND {others}",
-        reached = reached("d"),
-        others = others("f"),
-        review = review("f")
-    )
-}
-
 /// The code role `oid` owns in the current database (or calls from a
 /// trigger) that could act with its owner's rights, once `protected` owns
 /// it.
@@ -403,176 +252,11 @@ pub(super) async fn find(
         .iter()
         .map(|p| (*p).to_owned())
         .collect();
-    let partition_key = others_code(
-        "pg_describe_object('pg_class'::regclass, d.objid, 0)",
-        "d.classid = 'pg_class'::regclass AND d.objsubid = 0
-            AND d.objid IN (SELECT c.oid FROM pg_class c WHERE c.relowner = $1 AND c.relkind = 'p')",
-    );
-    let exclusion = others_code(
-        "(SELECT pg_describe_object('pg_constraint'::regclass, k.oid, 0) FROM pg_constraint k
-           WHERE k.conindid = d.objid AND k.contype = 'x')",
-        "d.classid = 'pg_class'::regclass
-            AND d.objid IN (SELECT k.conindid FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid
-                             WHERE k.contype = 'x' AND t.relowner = $1)",
-    );
-    let calls_others_code = calls_others_code();
-    let reached = reached("d");
-    let others_p = others("p");
-    let others_f = others("f");
-    let review_f = review("f");
-    let query = format!(
-        "WITH RECURSIVE {TYPE_CODE}
-         SELECT 'routine', pg_describe_object('pg_proc'::regclass, p.oid, 0),
-                p.oid::regprocedure::text, NULL::text, NULL::text[]
-           FROM pg_proc p WHERE p.proowner = $1 AND p.prosecdef
-         UNION ALL
-         SELECT CASE c.relkind WHEN 'v' THEN 'view' ELSE 'matview' END,
-                pg_describe_object('pg_class'::regclass, c.oid, 0), c.oid::regclass::text, NULL,
-                ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN NULL
-                                           ELSE pg_get_userbyid(a.grantee)::text END
-                        FROM unnest(c.relacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-                       WHERE a.grantee <> c.relowner)
-           FROM pg_class c WHERE c.relowner = $1 AND c.relkind IN ('v', 'm')
-         UNION ALL
-         SELECT 'trigger', pg_describe_object('pg_trigger'::regclass, t.oid, 0),
-                t.tgrelid::regclass::text, t.tgname::text, NULL
-           FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
-          WHERE NOT t.tgisinternal
-            AND (p.proowner = $1
-                 -- or its WHEN condition runs one of the user's functions
-                 -- (directly, through an operator or a type)
-                 OR EXISTS (SELECT 1 FROM pg_depend d CROSS JOIN LATERAL ({reached}) r(fn)
-                              JOIN pg_proc q ON q.oid = r.fn
-                             WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
-                               AND q.proowner = $1)
-                 -- or, on one of its tables, another role's code
-                 OR (EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = t.tgrelid AND c.relowner = $1)
-                     AND ({others_p}
-                          OR EXISTS (SELECT 1 FROM pg_depend d
-                                      WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
-                                        AND {calls_others_code}))))
-         UNION ALL
-         SELECT CASE WHEN c.relkind IN ('r', 'p') THEN 'rule' ELSE 'view_rule' END,
-                pg_describe_object('pg_rewrite'::regclass, r.oid, 0),
-                r.ev_class::regclass::text, r.rulename::text, NULL
-           FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
-          WHERE c.relowner = $1 AND r.rulename <> '_RETURN'
-         UNION ALL
-         SELECT 'index', pg_describe_object('pg_class'::regclass, i.indexrelid, 0),
-                i.indexrelid::regclass::text, NULL, NULL
-           FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
-          WHERE t.relowner = $1
-            -- A constraint's index cannot be dropped alone (see 'unchangeable'),
-            -- and a partition's goes with its parent's.
-            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-            AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
-            AND EXISTS (SELECT 1 FROM pg_depend d
-                         WHERE d.classid = 'pg_class'::regclass AND d.objid = i.indexrelid
-                           AND {calls_others_code})
-         UNION ALL
-         SELECT 'statistics', pg_describe_object('pg_statistic_ext'::regclass, e.oid, 0),
-                quote_ident(n.nspname) || '.' || quote_ident(e.stxname), NULL, NULL
-           FROM pg_statistic_ext e
-           JOIN pg_class t ON t.oid = e.stxrelid
-           JOIN pg_namespace n ON n.oid = e.stxnamespace
-          WHERE (t.relowner = $1 OR e.stxowner = $1)
-            AND EXISTS (SELECT 1 FROM pg_depend d
-                         WHERE d.classid = 'pg_statistic_ext'::regclass AND d.objid = e.oid
-                           AND {calls_others_code})
-         UNION ALL
-         SELECT 'shadow', pg_describe_object('pg_proc'::regclass, p.oid, 0), NULL, NULL, NULL
-           FROM pg_proc p
-          WHERE p.proowner = $1 AND p.pronamespace <> 'pg_catalog'::regnamespace
-            AND EXISTS (SELECT 1 FROM pg_proc b
-                         WHERE b.pronamespace = 'pg_catalog'::regnamespace
-                           AND b.proname = p.proname)
-         UNION ALL
-         SELECT 'shadow', pg_describe_object('pg_operator'::regclass, o.oid, 0), NULL, NULL, NULL
-           FROM pg_operator o
-          WHERE o.oprowner = $1 AND o.oprnamespace <> 'pg_catalog'::regnamespace
-            AND EXISTS (SELECT 1 FROM pg_operator b
-                         WHERE b.oprnamespace = 'pg_catalog'::regnamespace
-                           AND b.oprname = o.oprname)
-         UNION ALL
-         SELECT 'expression', pg_describe_object(d.classid, d.objid, 0), NULL, NULL, NULL
-           FROM pg_depend d
-          WHERE ((d.classid = 'pg_constraint'::regclass AND EXISTS (
-                     SELECT 1 FROM pg_constraint k
-                       LEFT JOIN pg_class t ON t.oid = k.conrelid
-                       LEFT JOIN pg_type y ON y.oid = k.contypid
-                      WHERE k.oid = d.objid AND (t.relowner = $1 OR y.typowner = $1)))
-              OR (d.classid = 'pg_attrdef'::regclass AND EXISTS (
-                     SELECT 1 FROM pg_attrdef a JOIN pg_class t ON t.oid = a.adrelid
-                      WHERE a.oid = d.objid AND t.relowner = $1)))
-            AND {calls_others_code}
-          GROUP BY d.classid, d.objid
-         UNION ALL
-         SELECT 'code_grant', pg_describe_object('pg_class'::regclass, c.oid, 0),
-                c.oid::regclass::text,
-                array_to_string(ARRAY(SELECT DISTINCT a.privilege_type
-                                        FROM unnest(c.relacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-                                       WHERE a.grantee <> c.relowner
-                                         AND a.privilege_type = ANY ($3::text[])
-                                       ORDER BY 1), ', '),
-                ARRAY(SELECT DISTINCT CASE WHEN a.grantee = 0 THEN NULL
-                                           ELSE pg_get_userbyid(a.grantee)::text END
-                        FROM unnest(c.relacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-                       WHERE a.grantee <> c.relowner AND a.privilege_type = ANY ($3::text[]))
-           FROM pg_class c
-          WHERE c.relowner = $1 AND c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-            AND EXISTS (SELECT 1 FROM unnest(c.relacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-                         WHERE a.grantee <> c.relowner AND a.privilege_type = ANY ($3::text[]))
-         UNION ALL
-         SELECT 'forced_policies', pg_describe_object('pg_class'::regclass, c.oid, 0),
-                c.oid::regclass::text, NULL, NULL
-           FROM pg_class c
-          WHERE c.relowner = $1 AND c.relforcerowsecurity
-            AND EXISTS (SELECT 1 FROM pg_policy y JOIN pg_depend d
-                                   ON d.classid = 'pg_policy'::regclass AND d.objid = y.oid
-                         WHERE y.polrelid = c.oid AND {calls_others_code})
-         UNION ALL
-         SELECT DISTINCT 'unchangeable', pg_describe_object('pg_type'::regclass, r.rngtypid, 0),
-                f.oid::regprocedure::text, {review_f}, NULL::text[]
-           FROM pg_range r JOIN pg_type y ON y.oid = r.rngtypid
-           JOIN pg_proc f ON f.oid IN (r.rngsubdiff, r.rngcanonical)
-          WHERE (y.typowner = $1 OR f.proowner = $1) AND {others_f}
-         UNION ALL
-         -- A column of its tables whose values are of such a range type
-         -- (through domains, arrays and multiranges too): ANALYZE calls it.
-         SELECT DISTINCT 'unchangeable', pg_describe_object('pg_class'::regclass, a.attrelid, a.attnum),
-                f.oid::regprocedure::text, {review_f}, NULL::text[]
-           FROM pg_attribute a
-           JOIN pg_class c ON c.oid = a.attrelid
-           JOIN type_code y ON y.type = a.atttypid AND y.kind = 'range'
-           JOIN pg_proc f ON f.oid = y.fn
-          WHERE c.relowner = $1 AND a.attnum > 0 AND NOT a.attisdropped AND {others_f}
-         UNION ALL
-         SELECT DISTINCT 'unchangeable', x.source, x.function, x.review, NULL::text[]
-           FROM ({partition_key} UNION ALL {exclusion}) x
-         UNION ALL
-         -- A foreign key's check runs as the referenced table's owner and
-         -- converts the referencing column with its type's cast.
-         SELECT DISTINCT 'unchangeable', pg_describe_object('pg_constraint'::regclass, k.oid, 0),
-                f.oid::regprocedure::text, {review_f}, NULL::text[]
-           FROM pg_constraint k
-          CROSS JOIN LATERAL unnest(k.conkey, k.confkey) AS cols(fk_att, pk_att)
-           JOIN pg_attribute fa ON fa.attrelid = k.conrelid AND fa.attnum = cols.fk_att
-           JOIN pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = cols.pk_att
-           -- Through domains: a cast is from and to base types.
-           JOIN pg_cast x
-             ON x.castsource IN (SELECT fa.atttypid
-                                 UNION ALL SELECT member FROM type_chain WHERE type = fa.atttypid)
-            AND x.casttarget IN (SELECT pa.atttypid
-                                 UNION ALL SELECT member FROM type_chain WHERE type = pa.atttypid)
-           JOIN pg_proc f ON f.oid = x.castfunc
-          WHERE k.contype = 'f'
-            AND $1 IN ((SELECT relowner FROM pg_class WHERE oid = k.conrelid),
-                       (SELECT relowner FROM pg_class WHERE oid = k.confrelid))
-            AND {others_f}
-          ORDER BY 1, 2"
-    );
     let rows = client
-        .query(&query, &[&oid, &protected, &code_privileges])
+        .query(
+            super::sql::LEFT_CODE.as_str(),
+            &[&oid, &protected, &code_privileges],
+        )
         .await?;
     let invoker_views = version_num >= 150_000;
     Ok(rows
@@ -615,13 +299,7 @@ pub(super) async fn definer_routines(
     client: &impl GenericClient,
     oid: u32,
 ) -> Result<Vec<(u32, String)>, tokio_postgres::Error> {
-    let rows = client
-        .query(
-            "SELECT p.oid, p.oid::regprocedure::text FROM pg_proc p
-              WHERE p.proowner = $1 AND p.prosecdef ORDER BY 2",
-            &[&oid],
-        )
-        .await?;
+    let rows = client.query(super::sql::DEFINER_ROUTINES, &[&oid]).await?;
     Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
 }
 
@@ -641,8 +319,9 @@ pub(super) fn neutralise(code: &[LeftCode]) -> String {
 
 /// Why `user` may not be deleted yet, when its `code` holds what pgusers
 /// cannot make safe ([`CodeKind::Unchangeable`]): each object, and what a
-/// person runs once they have reviewed the functions it calls ([`review`]:
-/// hand each to the protected user, or say a moved one is reviewed).
+/// person runs once they have reviewed the functions it calls
+/// (`review_statement.sql`: hand each to the protected user, or say a
+/// moved one is reviewed).
 pub(super) fn refusal(code: &[LeftCode], user: &str) -> Option<super::RoleError> {
     let unchangeable: Vec<&LeftCode> = code
         .iter()
@@ -651,7 +330,7 @@ pub(super) fn refusal(code: &[LeftCode], user: &str) -> Option<super::RoleError>
     if unchangeable.is_empty() {
         return None;
     }
-    // Each function's review statement ([`review`]), once.
+    // Each function's review statement, once.
     let mut reviews: Vec<&str> = unchangeable
         .iter()
         .filter_map(|c| c.name.as_deref())

@@ -118,153 +118,6 @@ impl Finding {
     }
 }
 
-/// Relations of `public` the readers group (`$1`) may not read, with their
-/// kind, owner and relkind; extensions' own relations aside (an extension
-/// decides who reads its views).
-const UNREADABLE: &str = "
-    SELECT c.oid::regclass::text,
-           CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table'
-                          WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
-                          WHEN 'f' THEN 'foreign table' ELSE 'sequence' END,
-           pg_get_userbyid(c.relowner)::text, c.relkind::text
-      FROM pg_class c
-     WHERE c.relnamespace = 'public'::regnamespace
-       AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-       AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                          AND d.deptype = 'e')
-       AND NOT CASE WHEN c.relkind = 'S'
-                    THEN has_sequence_privilege($1::text, c.oid, 'SELECT')
-                    ELSE has_table_privilege($1::text, c.oid, 'SELECT') END
-     ORDER BY 1";
-
-/// Roles owning relations in `public` (extensions' aside) whose default
-/// privileges there, or everywhere, do not grant the readers group (`$1`)
-/// SELECT on tables: what they make next, the read-only users will not read.
-const FUTURE_UNREADABLE: &str = "
-    SELECT r.rolname::text
-      FROM pg_roles r
-     WHERE EXISTS (SELECT 1 FROM pg_class c
-                    WHERE c.relnamespace = 'public'::regnamespace AND c.relowner = r.oid
-                      AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-                      AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                                       WHERE d.classid = 'pg_class'::regclass
-                                         AND d.objid = c.oid AND d.deptype = 'e'))
-       AND NOT EXISTS (
-             SELECT 1 FROM pg_default_acl d CROSS JOIN LATERAL unnest(d.defaclacl) i
-                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-              WHERE d.defaclrole = r.oid AND d.defaclobjtype = 'r'
-                AND d.defaclnamespace IN (0, 'public'::regnamespace)
-                AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = $1)
-                AND a.privilege_type = 'SELECT')
-     ORDER BY 1";
-
-/// For every read-write user pgusers made (carrying its mark, the role
-/// `$2`, and not a member of the readers group, `$3`), what it lacks of
-/// what pgusers gives one: the database's privileges, `public`'s, and its
-/// privileges on the protected user's (`$1`) tables and sequences (what
-/// pgusers' grants keep up; another user's tables are that user's to
-/// share). A role pgusers did not make is never asked to hold more: a
-/// hand-made `analyst` in the protected user's default privileges stays as
-/// its maker set it. One
-/// row per lack: the user, what (`database`, `schema`, `table`,
-/// `sequence`) and the relation.
-///
-/// Each ACL holds an item per read-write user, and `has_*_privilege` reads
-/// the whole ACL for each user: thousands of users times thousands of
-/// items. So a privilege granted to the user itself or to PUBLIC, read
-/// once per ACL (unnested first: `aclexplode` reads its whole array again
-/// for every item it returns), settles it; `has_*_privilege` (which also counts
-/// PUBLIC's grants and the user's memberships) judges only the rest. The
-/// `CASE`s keep that order: PostgreSQL may reorder `AND`ed conditions.
-const READ_WRITE_MISSING: &str = "
-    WITH protected AS (SELECT oid FROM pg_roles WHERE rolname = $1),
-         marked AS (
-           SELECT m.member AS oid FROM pg_auth_members m
-            WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $2)
-              AND NOT EXISTS (SELECT 1 FROM pg_auth_members g
-                               WHERE g.member = m.member
-                                 AND g.roleid = (SELECT oid FROM pg_roles WHERE rolname = $3))),
-         database_items AS (
-           SELECT a.grantee, a.privilege_type
-             FROM pg_database d CROSS JOIN LATERAL unnest(d.datacl) i
-                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-            WHERE d.datname = current_database()),
-         database_granted AS (
-           SELECT x.grantee AS oid
-             FROM database_items x
-            WHERE x.grantee <> 0
-            GROUP BY x.grantee
-           HAVING NOT EXISTS (
-                    SELECT 1 FROM unnest(ARRAY['CREATE', 'CONNECT', 'TEMPORARY']) need(p)
-                     WHERE p <> ALL (array_agg(x.privilege_type))
-                       AND p NOT IN (SELECT privilege_type FROM database_items
-                                      WHERE grantee = 0))),
-         schema_items AS (
-           SELECT a.grantee, a.privilege_type
-             FROM pg_namespace n CROSS JOIN LATERAL unnest(n.nspacl) i
-                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-            WHERE n.nspname = 'public'),
-         schema_granted AS (
-           SELECT x.grantee AS oid
-             FROM schema_items x
-            WHERE x.grantee <> 0
-            GROUP BY x.grantee
-           HAVING NOT EXISTS (
-                    SELECT 1 FROM unnest(ARRAY['USAGE', 'CREATE']) need(p)
-                     WHERE p <> ALL (array_agg(x.privilege_type))
-                       AND p NOT IN (SELECT privilege_type FROM schema_items
-                                      WHERE grantee = 0))),
-         relations AS (
-           SELECT c.oid, c.relkind, c.relacl
-             FROM pg_class c
-            WHERE c.relnamespace = 'public'::regnamespace
-              AND c.relkind IN ('r', 'p', 'S')
-              AND c.relowner = (SELECT oid FROM protected)),
-         relation_granted AS (
-           SELECT c.oid AS relation, a.grantee AS oid
-             FROM relations c CROSS JOIN LATERAL unnest(c.relacl) i
-                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-            WHERE a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE',
-                                       'USAGE')
-            GROUP BY c.oid, c.relkind, a.grantee
-           HAVING count(DISTINCT a.privilege_type) FILTER (
-                    WHERE CASE WHEN c.relkind = 'S'
-                               THEN a.privilege_type IN ('USAGE', 'SELECT', 'UPDATE')
-                               ELSE a.privilege_type <> 'USAGE' END)
-                  = CASE WHEN c.relkind = 'S' THEN 3 ELSE 5 END)
-    SELECT r.rolname::text, w.what, w.relation
-      FROM marked m JOIN pg_roles r ON r.oid = m.oid
-     CROSS JOIN LATERAL (
-       SELECT 0 AS o, 'database' AS what, NULL::text AS relation
-        WHERE CASE WHEN m.oid IN (SELECT oid FROM database_granted) THEN false
-                   ELSE NOT (has_database_privilege(m.oid, current_database(), 'CREATE')
-                             AND has_database_privilege(m.oid, current_database(), 'CONNECT')
-                             AND has_database_privilege(m.oid, current_database(), 'TEMPORARY'))
-              END
-       UNION ALL
-       SELECT 1, 'schema', NULL
-        WHERE CASE WHEN m.oid IN (SELECT oid FROM schema_granted) THEN false
-                   ELSE NOT (has_schema_privilege(m.oid, 'public', 'USAGE')
-                             AND has_schema_privilege(m.oid, 'public', 'CREATE'))
-              END
-       UNION ALL
-       SELECT 2, CASE c.relkind WHEN 'S' THEN 'sequence' ELSE 'table' END, c.oid::regclass::text
-         FROM relations c
-        WHERE CASE WHEN (c.oid, m.oid) IN (SELECT relation, oid FROM relation_granted)
-                   THEN false
-                   WHEN c.relkind = 'S'
-                   THEN NOT (has_sequence_privilege(m.oid, c.oid, 'USAGE')
-                             AND has_sequence_privilege(m.oid, c.oid, 'SELECT')
-                             AND has_sequence_privilege(m.oid, c.oid, 'UPDATE'))
-                   ELSE NOT (has_table_privilege(m.oid, c.oid, 'SELECT')
-                             AND has_table_privilege(m.oid, c.oid, 'INSERT')
-                             AND has_table_privilege(m.oid, c.oid, 'UPDATE')
-                             AND has_table_privilege(m.oid, c.oid, 'DELETE')
-                             AND has_table_privilege(m.oid, c.oid, 'TRUNCATE')) END
-     ) w
-     ORDER BY 1, w.o, w.relation";
-
 /// How many lacks a finding names before "and N more".
 const NAMED: usize = 10;
 
@@ -479,16 +332,13 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         lacks: BTreeMap::new(),
     };
     let readers_exist = client
-        .query_opt(
-            "SELECT 1 FROM pg_roles WHERE rolname = $1",
-            &[&facts.readers],
-        )
+        .query_opt(sql::ROLE_EXISTS, &[&facts.readers])
         .await
         .map_err(fail)?
         .is_some();
     if readers_exist {
         for row in client
-            .query(UNREADABLE, &[&facts.readers])
+            .query(sql::UNREADABLE, &[&facts.readers])
             .await
             .map_err(fail)?
         {
@@ -497,7 +347,7 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
                 .push((row.get(0), row.get(1), row.get(2), row.get(3)));
         }
         for row in client
-            .query(FUTURE_UNREADABLE, &[&facts.readers])
+            .query(sql::FUTURE_UNREADABLE, &[&facts.readers])
             .await
             .map_err(fail)?
         {
@@ -506,7 +356,7 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
     }
     for row in client
         .query(
-            READ_WRITE_MISSING,
+            sql::READ_WRITE_MISSING,
             &[&facts.protected, &facts.mark, &facts.readers],
         )
         .await

@@ -4,10 +4,10 @@
 //! # Why it is fast at ten thousand users
 //! - The page's roles come from `pg_authid` in name order, through its
 //!   index, and only they are examined closely: whether each is an
-//!   application user of this database ([`super::standing::RESTRICTIONS`],
-//!   seeded with the page's roles only), read-only, protected.
+//!   application user of this database (`sql/restrictions.sql`, seeded
+//!   with the page's roles only), read-only, protected.
 //! - The readers group's oid is found once per query, and whether it only
-//!   reads ([`ONLY_READ`]) asks PostgreSQL's own privilege functions over
+//!   reads (`sql/only_read.sql`) asks PostgreSQL's own privilege functions over
 //!   the objects that carry an ACL, never unpacking an ACL: a database
 //!   where thousands of users were granted CONNECT has an ACL of thousands
 //!   of items, and `aclexplode` on it is quadratic.
@@ -18,18 +18,15 @@
 //!
 //! Each variant of the query (a search or not, a filter, a window) is its
 //! own text, so the plan PostgreSQL caches for a prepared statement is made
-//! for it. The first page's plan at 10,000 users is in BENCHMARKS.md
+//! for it: `sql/listing.sql`, its holes filled by [`query`] with
+//! fragments of `sql/` and the short pieces that tell variants apart. The first page's plan at 10,000 users is in BENCHMARKS.md
 //! (`cargo bench --bench users_page` prints it).
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::types::Type;
 
-use super::sessions::CLIENT_SESSION;
-use super::standing::RESTRICTIONS;
-use super::{
-    DATABASE_FACTS, DatabaseUser, MANAGED, OWNS_A_DATABASE, PasswordEncryption, RoleError,
-    RoleManager, restriction,
-};
+use super::sql::{self, ListingParts};
+use super::{DatabaseUser, PasswordEncryption, RoleError, RoleManager, restriction};
 use crate::domain::{Search, Show};
 
 /// Which part of the matching users a listing returns, in name order.
@@ -84,92 +81,6 @@ impl ListPage {
     }
 }
 
-/// Whether the readers group (oid `readers.oid`, from [`RESTRICTIONS`];
-/// `NULL` when it does not exist) gives its members no more than reading, as a column `only_read`
-/// of CTE `only_read`: it is a member of no role; and neither it nor PUBLIC
-/// may create in the database or a schema, write a table, a column or a
-/// large object, or use or set a sequence (`nextval`). These are what
-/// [`super::privileges::readers_strays`] takes back before a change (where
-/// it also looks at default privileges, which give nothing until a table
-/// is made; the table's ACL is then looked at here).
-///
-/// Only objects whose ACL is set are asked about: without one, PUBLIC has
-/// no such right and the group none at all, unless it owns the object, so
-/// the group must own nothing in this database (read from
-/// [`RESTRICTIONS`]' `readers_deps`, so the group's shared dependencies
-/// are read once). PUBLIC counts too, because
-/// a member of the group could use what PUBLIC may: a read-only user who
-/// can write a table is not read-only. The one exception is `pg_settings`,
-/// which PUBLIC may "update": that is `SET`, not a write.
-const ONLY_READ: &str = "
-  only_read AS (
-    SELECT COALESCE(
-        NOT EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.member = g.oid)
-        AND NOT EXISTS (SELECT 1 FROM readers_deps s
-                         WHERE s.deptype = 'o' AND s.dbid = facts.oid)
-        AND NOT has_database_privilege(g.oid, facts.oid, 'CREATE')
-        AND NOT EXISTS (SELECT 1 FROM pg_namespace n
-                         WHERE n.nspacl IS NOT NULL
-                           AND has_schema_privilege(g.oid, n.oid, 'CREATE'))
-        AND NOT EXISTS (SELECT 1 FROM pg_class c
-                         WHERE c.relacl IS NOT NULL
-                           AND c.oid <> 'pg_catalog.pg_settings'::regclass
-                           AND CASE WHEN c.relkind = 'S'
-                                    THEN has_sequence_privilege(g.oid, c.oid, 'USAGE, UPDATE')
-                                    ELSE has_table_privilege(g.oid, c.oid,
-                                           'INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
-                                         OR (facts.version_num >= 170000
-                                             AND has_table_privilege(g.oid, c.oid, 'MAINTAIN'))
-                               END)
-        AND NOT EXISTS (SELECT 1 FROM pg_attribute t
-                         WHERE t.attacl IS NOT NULL AND NOT t.attisdropped
-                           AND has_column_privilege(g.oid, t.attrelid, t.attnum,
-                                                    'INSERT, UPDATE, REFERENCES'))
-        AND NOT EXISTS (SELECT 1 FROM pg_largeobject_metadata l
-                          CROSS JOIN LATERAL unnest(l.lomacl) i
-                          CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-                         WHERE a.grantee IN (g.oid, 0) AND a.privilege_type <> 'SELECT'),
-        false) AS only_read
-      FROM facts CROSS JOIN readers g)";
-
-/// Whether role `r` is read-only: a member of the readers group (which
-/// only reads, see [`ONLY_READ`]) and of no other role but the mark role
-/// (which must give nothing: a member of nothing, granted nothing here),
-/// with no privilege or object of its own in this database (a member of
-/// the group that was also granted INSERT somewhere is not), but for what
-/// PUBLIC lets any role make whatever pgusers does: large objects (where
-/// pgusers' role may not take their making from PUBLIC) and default
-/// privileges for itself, which write no table. Index lookups only.
-const READ_ONLY: &str = "
-    ((SELECT only_read FROM only_read)
-     AND EXISTS (SELECT 1 FROM pg_auth_members m
-                  WHERE m.member = r.oid AND m.roleid = (SELECT oid FROM readers))
-     AND NOT EXISTS (SELECT 1 FROM pg_auth_members m
-                      WHERE m.member = r.oid
-                        AND m.roleid IS DISTINCT FROM (SELECT oid FROM readers)
-                        AND m.roleid IS DISTINCT FROM (SELECT oid FROM mark))
-     AND NOT EXISTS (SELECT 1 FROM pg_auth_members m
-                      WHERE m.member = (SELECT oid FROM mark))
-     AND NOT EXISTS (SELECT 1 FROM pg_shdepend s
-                      WHERE s.refclassid = 'pg_authid'::regclass
-                        AND s.refobjid = (SELECT oid FROM mark) AND s.deptype = 'a'
-                        AND (s.dbid = (SELECT oid FROM facts)
-                             OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
-                                 AND s.objid = (SELECT oid FROM facts))))
-     AND NOT EXISTS (SELECT 1 FROM pg_shdepend s
-                      WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = r.oid
-                        AND NOT (s.deptype = 'o'
-                                 AND s.classid IN ('pg_largeobject'::regclass,
-                                                   'pg_default_acl'::regclass))
-                        AND (s.dbid = (SELECT oid FROM facts)
-                             OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
-                                 AND s.objid = (SELECT oid FROM facts)))))";
-
-/// Whether role `r` is protected: the protected user or a database's owner.
-fn protected() -> String {
-    format!("(r.oid = facts.protected_oid OR {OWNS_A_DATABASE})")
-}
-
 /// Whether a filter needs every candidate's standing (whether pgusers may
 /// change it) before it can page: the standing of only a page's roles is
 /// otherwise computed.
@@ -181,20 +92,15 @@ fn judges_every_candidate(show: Show) -> bool {
 /// `listing` (the window aside, and the standing a filter may still ask,
 /// see [`standing_filter`]).
 fn matching(listing: &Listing<'_>) -> String {
-    let mut conditions = vec![MANAGED.to_owned()];
+    let mut conditions = vec![sql::MANAGED];
     match listing.search {
-        // An ASCII search: folding in "C" (a `name`'s collation, ASCII
-        // only) finds the same names, at a fraction of the cost of a UTF-8
-        // locale's folding over ten thousand names.
-        Some(search) if search.as_str().is_ascii() => conditions
-            .push("strpos(lower(r.rolname::text), lower($2 COLLATE \"C\")) > 0".to_owned()),
-        // Beyond ASCII, both sides folded by the database's collation.
-        Some(_) => conditions
-            .push("strpos(lower(r.rolname::text COLLATE \"default\"), lower($2)) > 0".to_owned()),
+        // Folding ASCII in "C" finds the same names, faster.
+        Some(search) if search.as_str().is_ascii() => conditions.push(sql::NAME_CONTAINS_ASCII),
+        Some(_) => conditions.push(sql::NAME_CONTAINS),
         None => {}
     }
     if listing.show == Show::ReadOnly {
-        conditions.push(READ_ONLY.to_owned());
+        conditions.push(sql::READ_ONLY);
     }
     conditions.join("\n AND ")
 }
@@ -205,10 +111,12 @@ fn matching(listing: &Listing<'_>) -> String {
 /// protected user, database owners and roles that are more than
 /// application users; the API's and the CLI's `protected`).
 fn standing_filter(show: Show) -> String {
-    let judged = "EXISTS (SELECT 1 FROM restrictions x WHERE x.role = r.oid)";
+    let (read_only, protected, restricted) = (sql::READ_ONLY, sql::PROTECTED, sql::RESTRICTED);
     match show {
-        Show::ReadWrite => format!("NOT {READ_ONLY} AND NOT {} AND NOT {judged}", protected()),
-        Show::Protected => format!("({} OR {judged})", protected()),
+        Show::ReadWrite => {
+            format!("NOT {read_only} AND NOT {protected} AND NOT {restricted}")
+        }
+        Show::Protected => format!("({protected} OR {restricted})"),
         Show::All | Show::ReadOnly => "true".to_owned(),
     }
 }
@@ -220,12 +128,7 @@ fn standing_filter(show: Show) -> String {
 /// `$6` the offset; each variant names only those it needs.
 fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
     let (source, encryption) = if authid {
-        (
-            "pg_authid",
-            "CASE WHEN r.rolpassword IS NULL THEN 'none'
-                  WHEN r.rolpassword LIKE 'SCRAM-SHA-256$%' THEN 'scram'
-                  WHEN r.rolpassword LIKE 'md5%' THEN 'md5' END",
-        )
+        ("pg_authid", sql::PASSWORD_ENCRYPTION)
     } else {
         ("pg_roles", "NULL::text")
     };
@@ -241,8 +144,7 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
         Window::After { .. } => "LIMIT $5",
         Window::CountOnly => "LIMIT 0",
     };
-    let protected = protected();
-    // The roles to judge (`scope`, which RESTRICTIONS reads), the roles
+    // The roles to judge (`scope`, which `restrictions` reads), the roles
     // shown, and how many there are in all.
     // A search reads every role once, keeping those that match (a few,
     // usually): the page and the count come from them, where reading the
@@ -291,40 +193,80 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
             },
         )
     };
-    format!(
-        "WITH RECURSIVE facts AS ({DATABASE_FACTS}),
-         {ONLY_READ},
-         {candidates}
-         scope AS ({scope}),
-         {RESTRICTIONS},
-         {shown}
-         total AS ({total}),
-         activity AS (
-             SELECT a.usesysid, count(*) AS n FROM pg_stat_activity a
-              WHERE {CLIENT_SESSION} AND a.pid <> pg_backend_pid()
-              GROUP BY a.usesysid)
-         SELECT u.*, total.n FROM total LEFT JOIN (
-             SELECT r.rolname::text AS name,
-                    {READ_ONLY} AS read_only,
-                    {protected} AS protected,
-                    {encryption} AS encryption,
-                    x.kind, x.via, x.detail,
-                    COALESCE(a.n, 0) AS sessions,
-                    CASE WHEN r.rolvaliduntil IS NULL OR r.rolvaliduntil = 'infinity' THEN NULL
-                         WHEN r.rolvaliduntil = '-infinity' THEN '-infinity'
-                         ELSE to_char(r.rolvaliduntil AT TIME ZONE 'UTC',
-                                      'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') END AS expires,
-                    COALESCE(r.rolvaliduntil < now(), false) AS expired,
-                    NULLIF(r.rolconnlimit, -1) AS connection_limit
-               FROM shown JOIN {source} r ON r.oid = shown.oid CROSS JOIN facts
-               LEFT JOIN restrictions x ON x.role = r.oid
-               LEFT JOIN activity a ON a.usesysid = r.oid) u ON true
-          ORDER BY u.name"
-    )
+    sql::listing(&ListingParts {
+        source,
+        encryption,
+        candidates: &candidates,
+        scope: &scope,
+        shown: &shown,
+        total: &total,
+    })
+}
+
+/// Every variant of the query, each with its name: every filter, with no
+/// search, an ASCII one and one beyond ASCII, every kind of window, from
+/// `pg_authid` and from `pg_roles`, for all users and for one; for the
+/// test that prepares them all.
+pub(super) fn every_variant() -> Vec<(String, String)> {
+    let ascii = Search::parse("a").expect("a valid search");
+    let beyond = Search::parse("\u{e9}").expect("a valid search");
+    let searches = [
+        ("no search", None),
+        ("ascii search", Some(&ascii)),
+        ("search beyond ascii", Some(&beyond)),
+    ];
+    let windows = [
+        ("all", Window::All),
+        (
+            "a page",
+            Window::Page {
+                offset: 0,
+                limit: 50,
+            },
+        ),
+        (
+            "a part after a name",
+            Window::After {
+                name: Some("x"),
+                limit: 10,
+            },
+        ),
+        (
+            "the first part",
+            Window::After {
+                name: None,
+                limit: 10,
+            },
+        ),
+        ("the count only", Window::CountOnly),
+    ];
+    let mut variants = Vec::new();
+    for show in Show::EVERY {
+        for (searched, search) in searches {
+            for (windowed, window) in windows {
+                for authid in [true, false] {
+                    for one in [false, true] {
+                        let listing = Listing {
+                            search,
+                            show,
+                            window,
+                        };
+                        let name = format!(
+                            "({show}, {searched}, {windowed}, from {}{})",
+                            if authid { "pg_authid" } else { "pg_roles" },
+                            if one { ", one role" } else { "" }
+                        );
+                        variants.push((name, query(&listing, authid, one)));
+                    }
+                }
+            }
+        }
+    }
+    variants
 }
 
 /// The types of `$1`…`$6`, declared so each variant may leave some out.
-const PARAMETERS: [Type; 6] = [
+pub(super) const PARAMETERS: [Type; 6] = [
     Type::TEXT,
     Type::TEXT,
     Type::TEXT,
@@ -550,6 +492,15 @@ mod tests {
             );
             assert!(sql.is_ascii(), "a LATIN1 database reads it: {listing:?}");
         }
+    }
+
+    #[test]
+    fn every_variant_is_its_own_text() {
+        let variants = every_variant();
+        let texts: std::collections::HashSet<&str> =
+            variants.iter().map(|(_, sql)| sql.as_str()).collect();
+        assert_eq!(variants.len(), 4 * 3 * 5 * 2 * 2);
+        assert_eq!(texts.len(), variants.len());
     }
 
     #[test]

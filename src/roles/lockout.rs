@@ -21,16 +21,11 @@ use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
 
 use super::privileges::{ensure_privileges_of, refusal};
-use super::sql::ident;
+use super::sql::{self, ident};
 use super::{Facts, RoleError, code};
 
 /// How a lock-out's comment begins; the JSON of [`Before`] follows.
 const MARK: &str = "pgusers: being deleted; before: ";
-
-/// A session's start in `pg_stat_activity` row `a`, in microseconds since
-/// 1970: whatever the connection's time zone and date style, and told
-/// apart from a later session that got the same process id.
-const STARTED: &str = "(extract(epoch FROM a.backend_start) * 1000000)::int8";
 
 /// What a lock-out changed, as it was before.
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -77,16 +72,7 @@ pub(super) async fn lock_out(
     undo(tx, facts, user, oid).await?;
     let fail = |e| refusal(facts, e, user);
     let row = tx
-        .query_one(
-            &format!(
-                "SELECT r.rolconnlimit, d.oid, shobj_description(r.oid, 'pg_authid'),
-                        a.pid, a.usesysid, {STARTED}
-                   FROM pg_roles r, pg_database d, pg_stat_activity a
-                  WHERE r.oid = $1 AND d.datname = current_database()
-                    AND a.pid = pg_backend_pid()"
-            ),
-            &[&oid],
-        )
+        .query_one(sql::LOCKOUT_BEFORE.as_str(), &[&oid])
         .await
         .map_err(fail)?;
     let (definers, routines): (Vec<u32>, Vec<String>) = code::definer_routines(tx, oid)
@@ -107,7 +93,7 @@ pub(super) async fn lock_out(
         "ALTER ROLE {user_id} CONNECTION LIMIT 0; {routines} COMMENT ON ROLE {user_id} IS {comment};",
         user_id = ident(user),
         routines = code::routines_security(&routines, false),
-        comment = postgres_protocol::escape::escape_literal(&before.comment()),
+        comment = sql::literal(&before.comment()),
     ))
     .await
     .map_err(fail)
@@ -132,12 +118,7 @@ pub(super) async fn undo(
 ) -> Result<bool, RoleError> {
     let fail = |e| refusal(facts, e, user);
     let Some(row) = tx
-        .query_opt(
-            "SELECT r.rolname::text, r.rolconnlimit, shobj_description(r.oid, 'pg_authid'),
-                    (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-               FROM pg_roles r WHERE r.oid = $1",
-            &[&oid],
-        )
+        .query_opt(sql::LOCKOUT_RECORD, &[&oid])
         .await
         .map_err(fail)?
     else {
@@ -162,13 +143,7 @@ pub(super) async fn undo(
     };
     let running: bool = tx
         .query_one(
-            &format!(
-                "SELECT $1 <> pg_backend_pid() AND EXISTS (
-                        SELECT 1 FROM pg_stat_activity a
-                         WHERE a.pid = $1 AND a.usesysid = $2 AND {STARTED} = $3
-                           AND a.usesysid = (SELECT oid FROM pg_roles
-                                              WHERE rolname = current_user))"
-            ),
+            sql::DELETE_RUNNING.as_str(),
             &[&before.pid, &before.admin, &before.started],
         )
         .await
@@ -178,16 +153,12 @@ pub(super) async fn undo(
         return Err(RoleError::Busy);
     }
     let routines: Vec<String> = if before.database == here && !before.definers.is_empty() {
-        tx.query(
-            "SELECT p.oid::regprocedure::text FROM pg_proc p
-              WHERE p.oid = ANY($1) AND p.proowner = $2 AND NOT p.prosecdef",
-            &[&before.definers, &oid],
-        )
-        .await
-        .map_err(fail)?
-        .iter()
-        .map(|row| row.get(0))
-        .collect()
+        tx.query(sql::ROUTINES_TO_RESTORE, &[&before.definers, &oid])
+            .await
+            .map_err(fail)?
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
     } else {
         Vec::new()
     };
@@ -204,10 +175,10 @@ pub(super) async fn undo(
     }
     statements.push_str(&format!(
         "COMMENT ON ROLE {user_id} IS {};",
-        before.comment.as_deref().map_or_else(
-            || "NULL".to_owned(),
-            postgres_protocol::escape::escape_literal
-        )
+        before
+            .comment
+            .as_deref()
+            .map_or_else(|| "NULL".to_owned(), sql::literal)
     ));
     tx.batch_execute(&statements).await.map_err(fail)?;
     if before.database != here && !before.definers.is_empty() {

@@ -38,6 +38,11 @@
 //!   delete's lock-out is recorded in the catalog, so any process undoes
 //!   it when the delete could not (see [`lockout`]).
 //! - Passwords reach PostgreSQL only as SCRAM-SHA-256 verifiers.
+//!
+//! # Where the SQL is
+//! Each query is a file of `src/roles/sql/`; [`sql`] says how statements
+//! are put together from shared fragments, and how the statements that
+//! take no bind parameters quote what they name.
 
 mod admin;
 mod changes;
@@ -62,6 +67,8 @@ pub use error::RoleError;
 pub use listing::{ListPage, Listing, Window};
 pub use provision::{provision_database, random_default_name};
 pub use sessions::{Session, Sessions};
+#[doc(hidden)]
+pub use sql::{Query, every_query};
 pub use standing::Restriction;
 
 use deadpool_postgres::{GenericClient, Pool};
@@ -72,7 +79,6 @@ use tokio_postgres::Config;
 use crate::db::Conninfo;
 
 use crate::domain::{ConnectionDetails, Host, RoleName};
-use standing::RESTRICTIONS;
 
 /// What a new user may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,55 +216,6 @@ pub struct RoleManager {
     sockets_only: bool,
 }
 
-/// The current database, its owner, the protected user (`$1` when
-/// configured, else the owner) and whether it exists, the names of the
-/// readers group and of the mark role, and the upgrade step recorded (see
-/// [`upgrade`]), in SQL, so every query agrees on them.
-const DATABASE_FACTS: &str = "
-    SELECT d.oid, d.datname::text AS database,
-           pg_get_userbyid(d.datdba)::text AS owner,
-           COALESCE($1::text, pg_get_userbyid(d.datdba)::text) AS protected,
-           EXISTS (SELECT 1 FROM pg_roles p
-                    WHERE p.rolname = COALESCE($1::text, pg_get_userbyid(d.datdba)::text)) AS protected_exists,
-           CASE WHEN octet_length(d.datname) <= 46
-                THEN 'pgusers-readonly-' || d.datname
-                ELSE 'pgusers-readonly-' || d.oid::text END AS readers,
-           k.mark,
-           COALESCE((SELECT substring(s.description FROM '; step ([0-9]+)$')::int
-                       FROM pg_shdescription s
-                      WHERE s.classoid = 'pg_authid'::regclass
-                        AND s.objoid = (SELECT m.oid FROM pg_roles m WHERE m.rolname = k.mark)),
-                    0) AS step,
-           current_setting('server_version_num')::int AS version_num,
-           current_user::text AS admin,
-           (SELECT p.oid FROM pg_roles p
-             WHERE p.rolname = COALESCE($1::text, pg_get_userbyid(d.datdba)::text)) AS protected_oid,
-           (SELECT a.oid FROM pg_roles a WHERE a.rolname = current_user) AS admin_oid,
-           (SELECT a.rolsuper FROM pg_roles a WHERE a.rolname = current_user) AS admin_super
-      FROM pg_database d
-     CROSS JOIN LATERAL (SELECT CASE WHEN octet_length(d.datname) <= 46
-                                     THEN 'pgusers-users-' || d.datname
-                                     ELSE 'pgusers-users-' || d.oid::text END AS mark) k
-     WHERE d.datname = current_database()";
-
-/// The roles pgusers lists, by their columns in `pg_roles`/`pg_authid`:
-/// the protected user (even when pgusers connects as it, as is common on
-/// managed services, or it is an administrator), and login roles that are
-/// not superusers, `pg_*` roles or the role pgusers connects as.
-///
-/// Login excludes the `pg_*` roles: on every PostgreSQL pgusers supports
-/// they are the predefined roles, which cannot log in and cannot be altered
-/// ("Cannot alter reserved roles"), and no role can be made or renamed to
-/// a `pg_` name (nor come through `pg_upgrade`). So no name is compared,
-/// and roles are compared by oid: the list's count over ten thousand roles
-/// runs no function per row (a name range test cost 0.7 ms of its 2.2).
-const MANAGED: &str = "(r.oid = (SELECT protected_oid FROM facts)
-     OR (r.rolcanlogin AND NOT r.rolsuper
-         AND r.oid IS DISTINCT FROM (SELECT admin_oid FROM facts)))";
-
-/// Whether role `r` owns a database of the server.
-const OWNS_A_DATABASE: &str = "EXISTS (SELECT 1 FROM pg_database o WHERE o.datdba = r.oid)";
-
 /// The facts every change needs, read inside its transaction.
 struct Facts {
     database: String,
@@ -355,11 +312,7 @@ impl RoleManager {
         let client = self.client().await?;
         self.facts(&client).await?;
         let row = client
-            .query_one(
-                "SELECT current_user::text, rolsuper OR rolcreaterole
-                   FROM pg_catalog.pg_roles WHERE rolname = current_user",
-                &[],
-            )
+            .query_one(sql::ADMIN_MAY_CREATE_ROLES, &[])
             .await
             .map_err(RoleError::server)?;
         if !row.get::<_, bool>(1) {
@@ -429,12 +382,7 @@ impl RoleManager {
     ) -> Result<crate::db::tls::ConnectionSecurity, RoleError> {
         let client = self.client().await?;
         let row = client
-            .query_one(
-                "SELECT s.version::text
-                   FROM (SELECT 1) AS one
-                   LEFT JOIN pg_catalog.pg_stat_ssl s ON s.pid = pg_catalog.pg_backend_pid()",
-                &[],
-            )
+            .query_one(sql::CONNECTION_TLS, &[])
             .await
             .map_err(RoleError::server)?;
         Ok(crate::db::tls::ConnectionSecurity::of(
@@ -449,7 +397,7 @@ impl RoleManager {
     pub async fn ping(&self) -> Result<(), RoleError> {
         let client = self.client().await?;
         client
-            .simple_query("SELECT 1")
+            .simple_query(sql::PING)
             .await
             .map_err(RoleError::server)?;
         Ok(())
@@ -461,7 +409,7 @@ impl RoleManager {
             .get_or_try_init(|| async {
                 let client = self.client().await?;
                 let row = client
-                    .query_one("SELECT current_database()::text", &[])
+                    .query_one(sql::DATABASE_NAME, &[])
                     .await
                     .map_err(RoleError::server)?;
                 Ok(row.get(0))
@@ -474,7 +422,7 @@ impl RoleManager {
     pub async fn server_version(&self) -> Result<String, RoleError> {
         let client = self.client().await?;
         let row = client
-            .query_one("SELECT current_setting('server_version')", &[])
+            .query_one(sql::SERVER_VERSION, &[])
             .await
             .map_err(RoleError::server)?;
         Ok(row.get(0))
@@ -515,19 +463,7 @@ impl RoleManager {
         let tx = client.transaction().await.map_err(fail)?;
         let facts = self.facts(&tx).await?;
         let oid = managed_target(&tx, &facts, name).await?;
-        let rows = tx
-            .query(
-                "SELECT pg_describe_object(s.classid, s.objid, s.objsubid)
-                   FROM pg_shdepend s
-                  WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = $1 AND s.deptype = 'o'
-                    AND s.dbid IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
-                    -- Default privileges are pgusers' own bookkeeping: dropped, not moved.
-                    AND s.classid <> 'pg_default_acl'::regclass
-                  ORDER BY 1",
-                &[&oid],
-            )
-            .await
-            .map_err(fail)?;
+        let rows = tx.query(sql::OWNED_OBJECTS, &[&oid]).await.map_err(fail)?;
         let code = code::find(&tx, oid, &facts.protected, facts.version_num)
             .await
             .map_err(fail)?;
@@ -564,7 +500,7 @@ async fn read_facts(
     protected: Option<&str>,
 ) -> Result<Facts, RoleError> {
     let row = client
-        .query_one(DATABASE_FACTS, &[&protected])
+        .query_one(sql::DATABASE_FACTS, &[&protected])
         .await
         .map_err(RoleError::server)?;
     let protected: String = row.get("protected");
@@ -586,13 +522,7 @@ async fn read_facts(
 /// Why `user` is not among the users pgusers lists: it does not exist, or
 /// it is a role pgusers never manages (so "does not exist" would mislead).
 async fn absent(client: &impl GenericClient, user: &str) -> RoleError {
-    let row = client
-        .query_opt(
-            "SELECT rolname = current_user, rolsuper, rolname ~ '^pg_', NOT rolcanlogin
-               FROM pg_catalog.pg_roles WHERE rolname = $1",
-            &[&user],
-        )
-        .await;
+    let row = client.query_opt(sql::UNLISTED_REASON, &[&user]).await;
     let reason = match row {
         Ok(Some(row)) if row.get(0) => Restriction::Administrator,
         Ok(Some(row)) if row.get(1) => Restriction::Superuser,
@@ -620,19 +550,8 @@ async fn managed_target(
     if facts.protected == user {
         return Err(RoleError::Protected(user.to_owned()));
     }
-    let query = format!(
-        "WITH RECURSIVE facts AS ({DATABASE_FACTS}),
-         scope AS (SELECT oid FROM pg_roles WHERE rolname = $2),
-         {RESTRICTIONS}
-         SELECT r.oid, (SELECT string_agg(o.datname, ', ' ORDER BY o.datname)
-                          FROM pg_database o WHERE o.datdba = r.oid),
-                x.kind, x.via, x.detail
-           FROM pg_roles r CROSS JOIN facts
-           LEFT JOIN restrictions x ON x.role = r.oid
-          WHERE r.rolname = $2 AND {MANAGED}"
-    );
     let row = client
-        .query_opt(&query, &[&facts.protected, &user])
+        .query_opt(sql::MANAGED_TARGET.as_str(), &[&facts.protected, &user])
         .await
         .map_err(|e| RoleError::from_postgres(e, user))?;
     let Some(row) = row else {

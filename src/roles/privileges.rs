@@ -12,18 +12,8 @@
 use deadpool_postgres::GenericClient;
 use tokio_postgres::error::SqlState;
 
-use super::sql::ident;
+use super::sql::{self, ident};
 use super::{Access, Facts, RoleError};
-
-/// Who may give privileges on schema `public`, as SQL: its owner, or since
-/// PostgreSQL 15, when that is `pg_database_owner` (a group nobody logs in
-/// as), the database's owner.
-const PUBLIC_OWNER: &str = "(SELECT CASE pg_get_userbyid(n.nspowner)
-                   WHEN 'pg_database_owner'
-                   THEN (SELECT pg_get_userbyid(datdba) FROM pg_database
-                          WHERE datname = current_database())
-                   ELSE pg_get_userbyid(n.nspowner) END::text
-          FROM pg_namespace n WHERE n.nspname = 'public')";
 
 /// The first major where CREATEROLE manages only roles held WITH ADMIN OPTION.
 const ADMIN_OPTION_RULES: i32 = 160_000;
@@ -41,20 +31,7 @@ pub(super) async fn ensure_privileges_of(
     }
     let fail = |e| refusal(facts, e, role);
     let row = client
-        .query_one(
-            "SELECT pg_has_role(current_user, r.oid, 'USAGE'),
-                    CASE WHEN $2 >= 160000
-                         THEN pg_has_role(current_user, r.oid, 'USAGE WITH ADMIN OPTION')
-                         ELSE NOT r.rolsuper END,
-                    EXISTS (SELECT 1 FROM pg_auth_members m
-                             WHERE m.roleid = r.oid
-                               AND m.member = (SELECT oid FROM pg_roles WHERE rolname = current_user)
-                               AND m.grantor = (SELECT oid FROM pg_roles WHERE rolname = current_user)),
-                    r.rolsuper,
-                    (SELECT rolinherit FROM pg_roles WHERE rolname = current_user)
-               FROM pg_roles r WHERE r.rolname = $1",
-            &[&role, &facts.version_num],
-        )
+        .query_one(sql::PRIVILEGES_OF, &[&role, &facts.version_num])
         .await
         .map_err(fail)?;
     if row.get::<_, bool>(0) {
@@ -109,10 +86,7 @@ pub(super) async fn ensure_privileges_of(
     };
     client.batch_execute(&statement).await.map_err(fail)?;
     let has: bool = client
-        .query_one(
-            "SELECT pg_has_role(current_user, $1::text, 'USAGE')",
-            &[&role],
-        )
+        .query_one(sql::ADMIN_HAS_ROLE, &[&role, &"USAGE"])
         .await
         .map_err(fail)?
         .get(0);
@@ -135,10 +109,7 @@ pub(super) async fn ensure_may_give_to(
     let fail = |e| refusal(facts, e, role);
     let may = |privilege: &'static str| async move {
         client
-            .query_one(
-                "SELECT pg_has_role(current_user, $1::text, $2)",
-                &[&role, &privilege],
-            )
+            .query_one(sql::ADMIN_HAS_ROLE, &[&role, &privilege])
             .await
             .map(|row| row.get::<_, bool>(0))
     };
@@ -186,12 +157,7 @@ pub(super) async fn may_fill(
     group: &str,
 ) -> Result<Option<bool>, RoleError> {
     let row = client
-        .query_opt(
-            "SELECT $2 OR current_setting('server_version_num')::int < 160000
-                    OR pg_has_role(current_user, oid, 'USAGE WITH ADMIN OPTION')
-               FROM pg_roles WHERE rolname = $1",
-            &[&group, &facts.admin_super],
-        )
+        .query_opt(sql::MAY_FILL, &[&group, &facts.admin_super])
         .await
         .map_err(|e| refusal(facts, e, group))?;
     Ok(row.map(|row| row.get(0)))
@@ -240,12 +206,7 @@ pub(super) async fn close_public_schema(
     let fail = |e| refusal(facts, e, &facts.readers);
     let may_create = || async {
         client
-            .query_one(
-                &format!(
-                    "SELECT has_schema_privilege($1::text, 'public', 'CREATE'), {PUBLIC_OWNER}"
-                ),
-                &[&facts.readers],
-            )
+            .query_one(sql::MAY_CREATE_IN_PUBLIC.as_str(), &[&facts.readers])
             .await
             .map(|row| (row.get::<_, bool>(0), row.get::<_, String>(1)))
     };
@@ -283,21 +244,7 @@ pub(super) async fn check_read_write(
 ) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, user);
     let row = client
-        .query_one(
-            // A list of privileges asks for any one of them: ask for each.
-            &format!(
-                "SELECT has_database_privilege($1::text, current_database(), 'CREATE')
-                    AND has_database_privilege($1::text, current_database(), 'CONNECT')
-                    AND has_database_privilege($1::text, current_database(), 'TEMPORARY'),
-                    has_schema_privilege($1::text, 'public', 'CREATE')
-                    AND has_schema_privilege($1::text, 'public', 'USAGE'),
-                    {PUBLIC_OWNER},
-                    pg_get_userbyid(d.datdba)::text,
-                    (SELECT rolsuper FROM pg_roles WHERE oid = d.datdba)
-               FROM pg_database d WHERE d.datname = current_database()"
-            ),
-            &[&user],
-        )
+        .query_one(sql::READ_WRITE_GRANTED.as_str(), &[&user])
         .await
         .map_err(fail)?;
     let (database_owner, owner_is_superuser): (String, bool) = (row.get(3), row.get(4));
@@ -349,36 +296,10 @@ pub(super) async fn check_can_share_existing(
     if facts.admin_super {
         return Ok(());
     }
-    let (table_privileges, sequence_privileges) = match access {
-        Access::ReadOnly => (&["SELECT"][..], &["SELECT"][..]),
-        Access::ReadWrite => (
-            &super::sql::WRITER_TABLE_PRIVILEGES[..],
-            &super::sql::WRITER_SEQUENCE_PRIVILEGES[..],
-        ),
-    };
-    let can_give = |function: &str, privileges: &[&str]| {
-        privileges
-            .iter()
-            .map(|p| format!("{function}(current_user, c.oid, '{p} WITH GRANT OPTION')"))
-            .collect::<Vec<_>>()
-            .join(" AND ")
-    };
+    let (table_privileges, sequence_privileges) = sql::shared_privileges(access);
     let rows = client
         .query(
-            &format!(
-                "SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
-                        c.oid::regclass::text
-                   FROM pg_class c
-                  WHERE c.relnamespace = 'public'::regnamespace
-                    AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-                    AND NOT CASE c.relkind WHEN 'S' THEN {} ELSE {} END
-                    -- The readers may already read it: nothing to give.
-                    AND NOT ($1 AND COALESCE((SELECT has_table_privilege(r.oid, c.oid, 'SELECT')
-                                                FROM pg_roles r WHERE r.rolname = $2), false))
-                  ORDER BY 2",
-                can_give("has_sequence_privilege", sequence_privileges),
-                can_give("has_table_privilege", table_privileges),
-            ),
+            &sql::not_shareable(access),
             &[&(access == Access::ReadOnly), &facts.readers],
         )
         .await
@@ -428,64 +349,6 @@ pub(super) async fn check_can_share_existing(
     })
 }
 
-/// SQL listing, as REVOKE statements, what the readers group (the oid the
-/// SQL expression `group` gives) holds in this database beyond what
-/// pgusers gives it (membership in nothing; SELECT on tables and sequences,
-/// also by default privileges; USAGE on schemas; CONNECT and TEMPORARY on
-/// the database, as PUBLIC has): a membership, a write on a table or one of
-/// its columns, CREATE on a schema or the database, a large object's UPDATE.
-///
-/// Each ACL is unnested before `aclexplode`, one item at a time:
-/// `aclexplode` reads its whole array again for every item it returns, so
-/// on a database ACL of thousands of users it is quadratic (seconds).
-pub(super) fn readers_strays(group: &str) -> String {
-    format!(
-        "SELECT format('REVOKE %I FROM %I;', g.rolname, pg_get_userbyid({group}))
-           FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-          WHERE m.member = {group}
-         UNION ALL
-         SELECT format('REVOKE %s ON %s %s FROM %I;', a.privilege_type,
-                       CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
-                       c.oid::regclass, pg_get_userbyid({group}))
-           FROM pg_class c CROSS JOIN LATERAL unnest(c.relacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-          WHERE a.grantee = {group} AND a.privilege_type <> 'SELECT'
-         UNION ALL
-         SELECT format('REVOKE %s (%I) ON TABLE %s FROM %I;', a.privilege_type, t.attname,
-                       t.attrelid::regclass, pg_get_userbyid({group}))
-           FROM pg_attribute t CROSS JOIN LATERAL unnest(t.attacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-          WHERE t.attacl IS NOT NULL AND a.grantee = {group} AND a.privilege_type <> 'SELECT'
-         UNION ALL
-         SELECT format('REVOKE %s ON SCHEMA %I FROM %I;', a.privilege_type, n.nspname,
-                       pg_get_userbyid({group}))
-           FROM pg_namespace n CROSS JOIN LATERAL unnest(n.nspacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-          WHERE a.grantee = {group} AND a.privilege_type <> 'USAGE'
-         UNION ALL
-         SELECT format('REVOKE %s ON DATABASE %I FROM %I;', a.privilege_type, d.datname,
-                       pg_get_userbyid({group}))
-           FROM pg_database d CROSS JOIN LATERAL unnest(d.datacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-          WHERE d.datname = current_database() AND a.grantee = {group}
-            AND a.privilege_type NOT IN ('CONNECT', 'TEMPORARY')
-         UNION ALL
-         SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s REVOKE %s ON %s FROM %I;',
-                       pg_get_userbyid(da.defaclrole),
-                       CASE WHEN da.defaclnamespace = 0 THEN ''
-                            ELSE ' IN SCHEMA ' || da.defaclnamespace::regnamespace::text END,
-                       a.privilege_type,
-                       CASE da.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES'
-                            WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END,
-                       pg_get_userbyid({group}))
-           FROM pg_default_acl da CROSS JOIN LATERAL unnest(da.defaclacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-          WHERE a.grantee = {group}
-            AND NOT (da.defaclobjtype IN ('r', 'S') AND a.privilege_type = 'SELECT')
-         UNION ALL
-         SELECT format('REVOKE %s ON LARGE OBJECT %s FROM %I;', a.privilege_type, l.oid,
-                       pg_get_userbyid({group}))
-           FROM pg_largeobject_metadata l CROSS JOIN LATERAL unnest(l.lomacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-          WHERE a.grantee = {group} AND a.privilege_type <> 'SELECT'
-          ORDER BY 1"
-    )
-}
-
 /// Takes from the readers group anything but reading: a membership in
 /// another role (before PostgreSQL 15 a role may grant itself to the
 /// group) or a privilege other than SELECT on a table or sequence (an owner
@@ -496,10 +359,9 @@ pub(super) async fn keep_readers_reading_only(
     facts: &Facts,
 ) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.readers);
-    let query = readers_strays("(SELECT oid FROM pg_roles WHERE rolname = $1)");
     let strays = || async {
         client
-            .query(&query, &[&facts.readers])
+            .query(sql::READERS_STRAYS, &[&facts.readers])
             .await
             .map(|rows| rows.iter().map(|row| row.get(0)).collect::<Vec<String>>())
     };
@@ -543,38 +405,7 @@ pub(super) async fn check_nothing_granted_left(
     oid: u32,
 ) -> Result<(), RoleError> {
     let rows = client
-        .query(
-            "SELECT pg_describe_object(s.classid, s.objid, 0),
-                    CASE s.classid
-                      WHEN 'pg_class'::regclass
-                        THEN CASE (SELECT relkind FROM pg_class WHERE oid = s.objid)
-                               WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END
-                      WHEN 'pg_namespace'::regclass THEN 'SCHEMA'
-                      WHEN 'pg_proc'::regclass THEN 'ROUTINE'
-                      WHEN 'pg_database'::regclass THEN 'DATABASE'
-                      WHEN 'pg_type'::regclass THEN 'TYPE'
-                      WHEN 'pg_foreign_server'::regclass THEN 'FOREIGN SERVER'
-                      WHEN 'pg_foreign_data_wrapper'::regclass THEN 'FOREIGN DATA WRAPPER'
-                      WHEN 'pg_largeobject'::regclass THEN 'LARGE OBJECT'
-                    END,
-                    CASE s.classid
-                      WHEN 'pg_class'::regclass THEN s.objid::regclass::text
-                      WHEN 'pg_namespace'::regclass THEN quote_ident(s.objid::regnamespace::text)
-                      WHEN 'pg_proc'::regclass THEN s.objid::regprocedure::text
-                      WHEN 'pg_database'::regclass
-                        THEN (SELECT quote_ident(datname) FROM pg_database WHERE oid = s.objid)
-                      WHEN 'pg_type'::regclass THEN s.objid::regtype::text
-                      ELSE s.objid::text
-                    END
-               FROM pg_shdepend s
-              WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = $1 AND s.deptype = 'a'
-                AND (s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-                     OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
-                         AND s.objid = (SELECT oid FROM pg_database
-                                         WHERE datname = current_database())))
-              ORDER BY 1",
-            &[&oid],
-        )
+        .query(sql::GRANTED_LEFT, &[&oid])
         .await
         .map_err(|e| refusal(facts, e, user))?;
     if rows.is_empty() {
@@ -618,14 +449,7 @@ pub(super) async fn moved_tables(
     owner: u32,
 ) -> Result<Vec<(String, bool)>, tokio_postgres::Error> {
     Ok(client
-        .query(
-            "SELECT c.oid::regclass::text, c.relkind = 'S'
-               FROM pg_class c
-              WHERE c.relowner = $1
-                AND c.relnamespace = 'public'::regnamespace
-                AND c.relkind IN ('r', 'p', 'S')",
-            &[&owner],
-        )
+        .query(sql::MOVED_TABLES, &[&owner])
         .await?
         .iter()
         .map(|row| (row.get(0), row.get(1)))
@@ -649,22 +473,7 @@ pub(super) async fn share_moved(
     let fail = |e| refusal(facts, e, &facts.protected);
     let defaults = tx
         .query(
-            "WITH defaults AS (
-                 SELECT d.defaclobjtype AS kind, a.grantee, a.privilege_type
-                   FROM pg_default_acl d
-                  CROSS JOIN LATERAL unnest(d.defaclacl) i
-                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-                  WHERE d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $1)
-                    AND d.defaclnamespace = 'public'::regnamespace
-                    AND d.defaclobjtype IN ('r', 'S')
-                    AND a.grantee NOT IN (0, d.defaclrole, $2))
-             SELECT pg_get_userbyid(x.grantee)::text, x.kind = 'S', x.privilege_type
-               FROM defaults x
-              WHERE x.grantee IN (SELECT grantee FROM defaults
-                                   WHERE kind = 'r' AND privilege_type = 'INSERT')
-                AND pg_get_userbyid(x.grantee) <> $3
-                AND EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = x.grantee)
-              ORDER BY 1, 2, 3",
+            sql::DEFAULTS_TO_SHARE,
             &[
                 &facts.protected as &(dyn tokio_postgres::types::ToSql + Sync),
                 &deleted,
@@ -737,21 +546,7 @@ pub(super) async fn close_large_objects(
     // nothing says they make large objects here.
     let keepers: Vec<String> = client
         .query(
-            "SELECT quote_ident(r.rolname) FROM pg_roles r
-              WHERE r.rolcanlogin AND NOT r.rolsuper AND r.rolname !~ '^pg_'
-                AND NOT EXISTS (SELECT 1 FROM pg_auth_members m
-                                 WHERE m.member = r.oid
-                                   AND m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1))
-                AND (r.rolname = $2
-                     OR EXISTS (SELECT 1 FROM pg_shdepend s
-                                 WHERE s.refclassid = 'pg_authid'::regclass
-                                   AND s.refobjid = r.oid
-                                   AND (s.dbid = (SELECT oid FROM pg_database
-                                                   WHERE datname = current_database())
-                                        OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
-                                            AND s.objid = (SELECT oid FROM pg_database
-                                                            WHERE datname = current_database())))))
-              ORDER BY 1",
+            sql::LARGE_OBJECT_KEEPERS,
             &[&facts.readers, &facts.protected],
         )
         .await
@@ -803,9 +598,7 @@ enum Open {
 async fn large_objects_open(client: &impl GenericClient, facts: &Facts) -> Result<Open, RoleError> {
     let row = client
         .query_one(
-            "SELECT bool_and(has_function_privilege('public', f, 'EXECUTE')),
-                    bool_or(has_function_privilege('public', f, 'EXECUTE'))
-               FROM unnest($1::text[]) f",
+            sql::LARGE_OBJECTS_OPEN,
             &[&LARGE_OBJECT_MAKERS.map(str::to_owned).to_vec()],
         )
         .await
@@ -852,16 +645,7 @@ pub(super) async fn grant_on_existing(
             tx.batch_execute("ROLLBACK TO SAVEPOINT existing")
                 .await
                 .map_err(fail)?;
-            let objects = tx
-                .query(
-                    "SELECT c.oid::regclass::text, c.relkind = 'S' FROM pg_class c
-                      WHERE c.relnamespace = 'public'::regnamespace
-                        AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-                      ORDER BY c.oid",
-                    &[],
-                )
-                .await
-                .map_err(fail)?;
+            let objects = tx.query(sql::PUBLIC_RELATIONS, &[]).await.map_err(fail)?;
             // One deadline for them all: many held objects must not hold
             // the change (and the server-wide change lock) for long.
             let deadline = std::time::Instant::now() + GRANT_DEADLINE;

@@ -12,15 +12,9 @@ use deadpool_postgres::GenericClient;
 use serde::Serialize;
 
 use super::privileges::{ensure_privileges_of, refusal};
+use super::sql;
 use super::{DatabaseUser, Facts, RoleError, RoleManager, changes, managed_target};
 use crate::domain::RoleName;
-
-/// Which rows of `pg_stat_activity` (as `a`) are sessions of users: client
-/// backends, and rows whose type is hidden from pgusers' role (a client's,
-/// since the other kinds run as no user or as a superuser). A parallel
-/// worker acts for its leader's session and is not counted.
-pub(super) const CLIENT_SESSION: &str =
-    "(a.backend_type = 'client backend' OR a.backend_type IS NULL)";
 
 /// One session of a user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,22 +55,9 @@ fn hidden_note(admin: &str) -> String {
         "Some client addresses, states and start times are hidden: the role pgusers connects \
          as, \"{}\", may not see them. A superuser shows them with: GRANT pg_read_all_stats TO {};",
         crate::domain::visible(admin),
-        super::sql::ident(admin)
+        sql::ident(admin)
     )
 }
-
-/// The sessions shown (the query goes on with which), without the asking
-/// connection's own.
-const SESSIONS: &str = "
-    SELECT a.pid, a.datname::text,
-           CASE WHEN a.backend_start IS NULL THEN NULL
-                WHEN a.client_port = -1 THEN 'local'
-                ELSE host(a.client_addr) END,
-           COALESCE(a.application_name, ''),
-           a.state,
-           to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
-      FROM pg_stat_activity a
-     WHERE a.pid <> pg_backend_pid() AND ";
 
 impl RoleManager {
     /// The sessions of a user the list shows (any of them: looking changes
@@ -87,14 +68,7 @@ impl RoleManager {
         let admin = self.facts(&client).await?.admin;
         let fail = |e| RoleError::from_postgres(e, name.as_str());
         let rows = client
-            .query(
-                &format!(
-                    "{SESSIONS} {CLIENT_SESSION}
-                      AND a.usesysid = (SELECT oid FROM pg_roles WHERE rolname = $1)
-                     ORDER BY a.backend_start, a.pid"
-                ),
-                &[&name.as_str()],
-            )
+            .query(sql::USER_SESSIONS.as_str(), &[&name.as_str()])
             .await
             .map_err(fail)?;
         let sessions: Vec<Session> = rows
@@ -140,17 +114,8 @@ impl RoleManager {
         ensure_privileges_of(&tx, &facts, user, "to end its sessions").await?;
         let fail = |e| refusal(&facts, e, user);
         tx.commit().await.map_err(fail)?;
-        // The call is in the select list, which runs only for the rows
-        // kept: in WHERE, PostgreSQL may call it before the other
-        // conditions, on any session of the server.
         let ended: Vec<i32> = client
-            .query(
-                &format!(
-                    "SELECT a.pid, pg_terminate_backend(a.pid) FROM pg_stat_activity a
-                      WHERE a.usesysid = $1 AND a.pid <> pg_backend_pid() AND {CLIENT_SESSION}"
-                ),
-                &[&oid],
-            )
+            .query(sql::END_CLIENT_SESSIONS.as_str(), &[&oid])
             .await
             .map_err(fail)?
             .iter()
@@ -160,15 +125,12 @@ impl RoleManager {
         // A process told to end takes a moment to go: wait for those (the
         // user may have logged in again meanwhile), five seconds at most.
         for _ in 0..100 {
-            let left: bool = client
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1))",
-                    &[&ended],
-                )
+            let left: i64 = client
+                .query_one(sql::PROCESSES_LEFT, &[&ended])
                 .await
                 .map_err(fail)?
                 .get(0);
-            if !left {
+            if left == 0 {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -193,12 +155,7 @@ async fn sessions_target(
             // Only a user pgusers lists: never a superuser, a group or
             // pgusers' own role, which are not manageable either.
             let listed = client
-                .query_opt(
-                    "SELECT oid FROM pg_roles
-                      WHERE rolname = $1 AND rolcanlogin AND NOT rolsuper
-                        AND rolname <> current_user",
-                    &[&name.as_str()],
-                )
+                .query_opt(sql::LISTED_LOGIN_ROLE, &[&name.as_str()])
                 .await
                 .map_err(|e| refusal(facts, e, name.as_str()))?;
             listed.map(|row| row.get(0)).ok_or(refused)

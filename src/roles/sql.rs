@@ -1,23 +1,540 @@
-//! Building the statements PostgreSQL takes without bind parameters.
+//! The role module's SQL: its queries, each a file of `src/roles/sql/`, and
+//! the statements PostgreSQL takes without bind parameters.
 //!
-//! `CREATE ROLE`, `ALTER ROLE` and `GRANT` accept no `$1`: names are quoted
-//! with PostgreSQL's own identifier rules and passwords travel only as SCRAM
-//! verifiers, so no plaintext reaches the server, its log or its statistics.
+//! # Queries
+//! Every query is one file of `sql/`, named for what it does and read in
+//! at compile time (`include_str!`) by a constant here: the rest of the
+//! module writes no query. Each file begins with what it returns and what
+//! its parameters are. Values always travel as bind parameters (`$1`…).
+//!
+//! # Composed statements
+//! A rule several statements must apply alike is a fragment, a file of its
+//! own written once: `database_facts.sql` (the `facts` CTE), `managed.sql`
+//! (whom pgusers lists), `restrictions.sql` (who is more than an
+//! application user of this database), `client_session.sql`, `started.sql`,
+//! `public_owner.sql`, `owned_here.sql` with `object_key.sql`, and what
+//! finds the code a deleted user leaves (`type_code.sql`, `reached.sql`,
+//! `others_function.sql`, `review_statement.sql`).
+//!
+//! A statement marks where a fragment goes with a hole, `{restrictions}`,
+//! and names the fragments in its first lines ("Fills: …"). The file is the
+//! format string of a `format!` here, the fragments its arguments, so the
+//! compiler refuses a hole without a fragment and a fragment without its
+//! hole. (`concat!` could only put fragments end to end: a fragment in the
+//! middle of a statement would cut the statement into several files.) A
+//! composed statement is filled once, at its first use ([`LazyLock`]):
+//! - `managed_target.sql`: `database_facts`, `restrictions` (itself filled
+//!   with `large_object_grant`, twice), `managed`;
+//! - `left_code.sql`: `type_code`, `reached`, `others_function` (for the
+//!   aliases `p` and `f`), `review_statement`, and `calls_others_code`,
+//!   `partition_key_code` and `exclusion_code`, filled from the same;
+//! - `planted_triggers.sql`: `type_code`, `reached`;
+//! - `blocking_sessions.sql`, `blockers_to_end.sql`: `blocking` (filled
+//!   with `role_locked`); `role_lock_held.sql`: `role_locked`;
+//! - `owned_keys.sql`, `made_meanwhile.sql`: `owned_here`, `object_key`;
+//! - `lockout_before.sql`, `delete_running.sql`: `started`;
+//! - `user_sessions.sql`, `end_client_sessions.sql`: `client_session`;
+//! - `may_create_in_public.sql`, `read_write_granted.sql`: `public_owner`.
+//!
+//! Two are filled at each call, from what the call asks:
+//! - `listing.sql` ([`listing`]): `database_facts`, `only_read`,
+//!   `restrictions`, `client_session`, `read_only`, `protected`, and the
+//!   pieces `listing.rs` chooses for the variant: the catalog read, the
+//!   CTEs that find and count the page's roles (with `managed`, a search's
+//!   `name_contains…`, a filter's `read_only`, `protected`, `restricted`),
+//!   the window;
+//! - `not_shareable.sql` ([`not_shareable`]): the privileges a new user
+//!   gets, each asked with `WITH GRANT OPTION`, from
+//!   [`WRITER_TABLE_PRIVILEGES`] and [`WRITER_SEQUENCE_PRIVILEGES`].
+//!
+//! Holes take SQL text written here or in `sql/`, and in
+//! `others_function.sql` a table alias: never a name from the catalog or a
+//! value. A file with holes cannot run alone: `tests/it/roles_queries.rs`
+//! prepares every query, each composed one and every variant of the
+//! listing ([`every_query`]), on each PostgreSQL major.
+//!
+//! # Statements without bind parameters
+//! `CREATE ROLE`, `ALTER ROLE`, `GRANT`, `REVOKE`, `COMMENT ON`, `DROP`
+//! and `REASSIGN OWNED` accept no `$1`: they stay format strings in the
+//! code that runs them, beside the decision that makes each, and the tests
+//! that make each change run them. Names in them are quoted by [`ident`]
+//! and texts by [`literal`], the module's only quoting functions;
+//! passwords reach PostgreSQL only as SCRAM-SHA-256 verifiers
+//! ([`password_clause`]), so no plaintext reaches the server, its log or
+//! its statistics. Statements a query writes for pgusers (`SELECT
+//! format('REVOKE … FROM %I;', …)`) are quoted by PostgreSQL. Transaction
+//! control (`SAVEPOINT`, `SET LOCAL lock_timeout`) stays where it runs too.
+
+use std::sync::LazyLock;
 
 use postgres_protocol::escape::{escape_identifier, escape_literal};
+use tokio_postgres::types::Type;
 
-use crate::domain::Password;
+use super::Access;
+use crate::domain::{LimitsChange, Password};
+
+// ---- Facts, and whom pgusers lists (mod.rs) ----
+
+/// The facts every query agrees on; `$1` is the protected user configured.
+pub(super) const DATABASE_FACTS: &str = include_str!("sql/database_facts.sql");
+/// Whether role `r` is one pgusers lists (a fragment).
+pub(super) const MANAGED: &str = include_str!("sql/managed.sql");
+/// Whether role `r` is protected (a fragment).
+pub(super) const PROTECTED: &str = include_str!("sql/protected.sql");
+/// Whether pgusers' own role may create roles.
+pub(super) const ADMIN_MAY_CREATE_ROLES: &str = include_str!("sql/admin_may_create_roles.sql");
+/// Whether this connection is encrypted, as PostgreSQL sees it.
+pub(super) const CONNECTION_TLS: &str = include_str!("sql/connection_tls.sql");
+pub(super) const PING: &str = include_str!("sql/ping.sql");
+pub(super) const DATABASE_NAME: &str = include_str!("sql/database_name.sql");
+pub(super) const SERVER_VERSION: &str = include_str!("sql/server_version.sql");
+/// What a role owns, as shown before deleting it.
+pub(super) const OWNED_OBJECTS: &str = include_str!("sql/owned_objects.sql");
+/// Why a role is not listed.
+pub(super) const UNLISTED_REASON: &str = include_str!("sql/unlisted_reason.sql");
+/// The role a change is about, when pgusers manages it, and why not.
+pub(super) static MANAGED_TARGET: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/managed_target.sql"),
+        database_facts = DATABASE_FACTS,
+        restrictions = &*RESTRICTIONS,
+        managed = MANAGED,
+    )
+});
+/// The kind of administrator pgusers connects as.
+pub(super) const ADMIN_KIND: &str = include_str!("sql/admin_kind.sql");
+
+// ---- Whose users these are (standing.rs) ----
+
+/// Whether a `pg_shdepend` row is one of the grants of making large
+/// objects pgusers gives (a fragment).
+pub(super) const LARGE_OBJECT_GRANT: &str = include_str!("sql/large_object_grant.sql");
+/// The CTEs judging whether roles are application users of this database
+/// (a fragment, see [`super::standing`]).
+pub(super) static RESTRICTIONS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/restrictions.sql"),
+        large_object_grant = LARGE_OBJECT_GRANT,
+    )
+});
+
+// ---- The list (listing.rs) ----
+
+/// The CTE saying whether the readers group only reads (a fragment).
+pub(super) const ONLY_READ: &str = include_str!("sql/only_read.sql");
+/// Whether role `r` is read-only (a fragment).
+pub(super) const READ_ONLY: &str = include_str!("sql/read_only.sql");
+/// Whether role `r` is more than an application user here (a fragment).
+pub(super) const RESTRICTED: &str = include_str!("sql/restricted.sql");
+/// Whether role `r`'s name contains an ASCII search `$2` (a fragment).
+pub(super) const NAME_CONTAINS_ASCII: &str = include_str!("sql/name_contains_ascii.sql");
+/// Whether role `r`'s name contains search `$2` (a fragment).
+pub(super) const NAME_CONTAINS: &str = include_str!("sql/name_contains.sql");
+/// How role `r`'s password is stored, from `pg_authid` (a fragment).
+pub(super) const PASSWORD_ENCRYPTION: &str = include_str!("sql/password_encryption.sql");
+
+/// What distinguishes one variant of the listing query from another.
+pub(super) struct ListingParts<'a> {
+    /// `pg_authid` or `pg_roles`.
+    pub(super) source: &'a str,
+    /// The password's encryption, from `source`.
+    pub(super) encryption: &'a str,
+    /// CTEs before `scope` (each with its comma), if any.
+    pub(super) candidates: &'a str,
+    /// The roles to judge, which `restrictions` reads.
+    pub(super) scope: &'a str,
+    /// CTEs ending with `shown`, the roles of the page (each with its comma).
+    pub(super) shown: &'a str,
+    /// How many roles match.
+    pub(super) total: &'a str,
+}
+
+/// The listing query of one variant (see [`super::listing`]).
+pub(super) fn listing(parts: &ListingParts<'_>) -> String {
+    format!(
+        include_str!("sql/listing.sql"),
+        database_facts = DATABASE_FACTS,
+        only_read = ONLY_READ,
+        candidates = parts.candidates,
+        scope = parts.scope,
+        restrictions = &*RESTRICTIONS,
+        shown = parts.shown,
+        total = parts.total,
+        client_session = CLIENT_SESSION,
+        read_only = READ_ONLY,
+        protected = PROTECTED,
+        encryption = parts.encryption,
+        source = parts.source,
+    )
+}
+
+// ---- Changes (changes.rs) ----
+
+/// The role that already has a name, whatever the case.
+pub(super) const NAME_TAKEN: &str = include_str!("sql/name_taken.sql");
+/// The name of the role whose lock serialises pgusers' changes.
+pub(super) const CHANGE_LOCK_ROLE: &str = include_str!("sql/change_lock_role.sql");
+/// How many sessions a role has open.
+pub(super) const SESSIONS_OF_USER: &str = include_str!("sql/sessions_of_user.sql");
+/// The tables a delete locks before its change lock.
+pub(super) const LOCKABLE_RELATIONS: &str = include_str!("sql/lockable_relations.sql");
+/// Whether `pg_locks` row `l` is another session's lock on role `$1` (a fragment).
+pub(super) const ROLE_LOCKED: &str = include_str!("sql/role_locked.sql");
+/// Whether another session holds a lock on a role.
+pub(super) static ROLE_LOCK_HELD: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/role_lock_held.sql"),
+        role_locked = ROLE_LOCKED,
+    )
+});
+/// Whether `pg_locks` row `l` is another session's lock on role `$1` or
+/// what it owns here (a fragment).
+pub(super) static BLOCKING: LazyLock<String> =
+    LazyLock::new(|| format!(include_str!("sql/blocking.sql"), role_locked = ROLE_LOCKED,));
+/// The sessions holding a deleted user's objects that pgusers may end.
+pub(super) static BLOCKERS_TO_END: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/blockers_to_end.sql"),
+        blocking = &*BLOCKING,
+    )
+});
+/// The sessions holding a deleted user's objects.
+pub(super) static BLOCKING_SESSIONS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/blocking_sessions.sql"),
+        blocking = &*BLOCKING,
+    )
+});
+pub(super) const END_PROCESSES: &str = include_str!("sql/end_processes.sql");
+pub(super) const PROCESSES_LEFT: &str = include_str!("sql/processes_left.sql");
+/// The roles that may act as a role.
+pub(super) const MEMBERS_OF_USER: &str = include_str!("sql/members_of_user.sql");
+/// Whether `pg_shdepend` row `s` is an ownership here (a fragment).
+pub(super) const OWNED_HERE: &str = include_str!("sql/owned_here.sql");
+/// An owned object's key in `pg_shdepend` row `s` (a fragment).
+pub(super) const OBJECT_KEY: &str = include_str!("sql/object_key.sql");
+/// What a role and the protected user own here, as keys.
+pub(super) static OWNED_KEYS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/owned_keys.sql"),
+        object_key = OBJECT_KEY,
+        owned_here = OWNED_HERE,
+    )
+});
+/// What a deleted user's code made while it was deleted.
+pub(super) static MADE_MEANWHILE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/made_meanwhile.sql"),
+        owned_here = OWNED_HERE,
+        object_key = OBJECT_KEY,
+    )
+});
+pub(super) const CURRENT_USER: &str = include_str!("sql/current_user.sql");
+/// Ends every session of a role.
+pub(super) const END_SESSIONS_OF_USER: &str = include_str!("sql/end_sessions_of_user.sql");
+
+// ---- Code a deleted user leaves (code.rs) ----
+
+/// The CTEs finding the code a type makes PostgreSQL run (a fragment).
+pub(super) const TYPE_CODE: &str = include_str!("sql/type_code.sql");
+/// The functions `pg_depend` row `d` makes PostgreSQL run (a fragment).
+pub(super) const REACHED: &str = include_str!("sql/reached.sql");
+/// What a person runs to say they reviewed function `f` (a fragment).
+pub(super) const REVIEW_STATEMENT: &str = include_str!("sql/review_statement.sql");
+/// Comments a deleted user's routines as unreviewed.
+pub(super) const MARK_UNREVIEWED: &str = include_str!("sql/mark_unreviewed.sql");
+pub(super) const DEFINER_ROUTINES: &str = include_str!("sql/definer_routines.sql");
+
+/// Whether the function of `pg_proc` row `alias` is another role's code
+/// (a fragment).
+fn others_function(alias: &str) -> String {
+    format!(include_str!("sql/others_function.sql"), f = alias)
+}
+
+/// The code a role leaves, and what a delete does about each.
+pub(super) static LEFT_CODE: LazyLock<String> = LazyLock::new(|| {
+    let others_f = others_function("f");
+    format!(
+        include_str!("sql/left_code.sql"),
+        type_code = TYPE_CODE,
+        reached = REACHED,
+        others_p = others_function("p"),
+        others_f = others_f,
+        review_f = REVIEW_STATEMENT,
+        calls_others_code = format!(
+            include_str!("sql/calls_others_code.sql"),
+            reached = REACHED,
+            others = others_f,
+        ),
+        partition_key = format!(
+            include_str!("sql/partition_key_code.sql"),
+            reached = REACHED,
+            others = others_f,
+            review = REVIEW_STATEMENT,
+        ),
+        exclusion = format!(
+            include_str!("sql/exclusion_code.sql"),
+            reached = REACHED,
+            others = others_f,
+            review = REVIEW_STATEMENT,
+        ),
+    )
+});
+
+// ---- The access doctor (doctor.rs) ----
+
+pub(super) const UNREADABLE: &str = include_str!("sql/unreadable.sql");
+pub(super) const FUTURE_UNREADABLE: &str = include_str!("sql/future_unreadable.sql");
+pub(super) const READ_WRITE_MISSING: &str = include_str!("sql/read_write_missing.sql");
+pub(super) const ROLE_EXISTS: &str = include_str!("sql/role_exists.sql");
+
+// ---- A delete's lock-out (lockout.rs) ----
+
+/// A session's start in `pg_stat_activity` row `a` (a fragment).
+pub(super) const STARTED: &str = include_str!("sql/started.sql");
+/// What a lock-out records.
+pub(super) static LOCKOUT_BEFORE: LazyLock<String> =
+    LazyLock::new(|| format!(include_str!("sql/lockout_before.sql"), started = STARTED));
+/// A role's comment, where a lock-out is recorded.
+pub(super) const LOCKOUT_RECORD: &str = include_str!("sql/lockout_record.sql");
+/// Whether the delete that wrote a lock-out's record still runs.
+pub(super) static DELETE_RUNNING: LazyLock<String> =
+    LazyLock::new(|| format!(include_str!("sql/delete_running.sql"), started = STARTED));
+pub(super) const ROUTINES_TO_RESTORE: &str = include_str!("sql/routines_to_restore.sql");
+
+// ---- Sessions (sessions.rs) ----
+
+/// Whether `pg_stat_activity` row `a` is a user's session (a fragment).
+pub(super) const CLIENT_SESSION: &str = include_str!("sql/client_session.sql");
+/// A user's sessions.
+pub(super) static USER_SESSIONS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/user_sessions.sql"),
+        client_session = CLIENT_SESSION,
+    )
+});
+/// Ends a user's client sessions.
+pub(super) static END_CLIENT_SESSIONS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/end_client_sessions.sql"),
+        client_session = CLIENT_SESSION,
+    )
+});
+pub(super) const LISTED_LOGIN_ROLE: &str = include_str!("sql/listed_login_role.sql");
+
+// ---- What pgusers' role needs (privileges.rs) ----
+
+/// Who may give privileges on schema `public` (a fragment).
+pub(super) const PUBLIC_OWNER: &str = include_str!("sql/public_owner.sql");
+pub(super) const PRIVILEGES_OF: &str = include_str!("sql/privileges_of.sql");
+pub(super) const ADMIN_HAS_ROLE: &str = include_str!("sql/admin_has_role.sql");
+pub(super) const MAY_FILL: &str = include_str!("sql/may_fill.sql");
+pub(super) static MAY_CREATE_IN_PUBLIC: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/may_create_in_public.sql"),
+        public_owner = PUBLIC_OWNER,
+    )
+});
+pub(super) static READ_WRITE_GRANTED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/read_write_granted.sql"),
+        public_owner = PUBLIC_OWNER,
+    )
+});
+pub(super) const READERS_STRAYS: &str = include_str!("sql/readers_strays.sql");
+pub(super) const GRANTED_LEFT: &str = include_str!("sql/granted_left.sql");
+pub(super) const MOVED_TABLES: &str = include_str!("sql/moved_tables.sql");
+pub(super) const DEFAULTS_TO_SHARE: &str = include_str!("sql/defaults_to_share.sql");
+pub(super) const LARGE_OBJECT_KEEPERS: &str = include_str!("sql/large_object_keepers.sql");
+pub(super) const LARGE_OBJECTS_OPEN: &str = include_str!("sql/large_objects_open.sql");
+pub(super) const PUBLIC_RELATIONS: &str = include_str!("sql/public_relations.sql");
+
+/// The privileges a new user of kind `access` gets on tables and on
+/// sequences in `public`.
+pub(super) fn shared_privileges(
+    access: Access,
+) -> (&'static [&'static str], &'static [&'static str]) {
+    match access {
+        Access::ReadOnly => (&["SELECT"], &["SELECT"]),
+        Access::ReadWrite => (&WRITER_TABLE_PRIVILEGES, &WRITER_SEQUENCE_PRIVILEGES),
+    }
+}
+
+/// The tables and sequences on which pgusers' role may not give what a
+/// new user of kind `access` gets.
+pub(super) fn not_shareable(access: Access) -> String {
+    // A list of privileges asks for any one of them: each is asked.
+    let may_give = |function: &str, privileges: &[&str]| {
+        privileges
+            .iter()
+            .map(|p| format!("{function}(current_user, c.oid, '{p} WITH GRANT OPTION')"))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let (tables, sequences) = shared_privileges(access);
+    format!(
+        include_str!("sql/not_shareable.sql"),
+        sequences_given = may_give("has_sequence_privilege", sequences),
+        tables_given = may_give("has_table_privilege", tables),
+    )
+}
+
+// ---- Upgrade steps (upgrade.rs) ----
+
+pub(super) const READERS_HAVE_MEMBERS: &str = include_str!("sql/readers_have_members.sql");
+pub(super) const MARK_GRANTS: &str = include_str!("sql/mark_grants.sql");
+pub(super) const MARK_MEMBERSHIPS: &str = include_str!("sql/mark_memberships.sql");
+pub(super) const USERS_TO_MARK: &str = include_str!("sql/users_to_mark.sql");
+pub(super) const CODE_PRIVILEGES_HELD: &str = include_str!("sql/code_privileges_held.sql");
+pub(super) const MARKED_USERS: &str = include_str!("sql/marked_users.sql");
+pub(super) const IS_MARKED: &str = include_str!("sql/is_marked.sql");
+/// Triggers marked users put on others' tables.
+pub(super) static PLANTED_TRIGGERS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/planted_triggers.sql"),
+        type_code = TYPE_CODE,
+        reached = REACHED,
+    )
+});
+
+/// A query as the test that prepares every query sees it.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// Its file's name, and for a variant, which one.
+    pub name: String,
+    pub sql: String,
+    /// The types of its parameters, declared when prepared as pgusers
+    /// prepares it (empty: PostgreSQL infers them).
+    pub types: &'static [Type],
+}
+
+/// Every query the module runs, composed ones and every variant of the
+/// listing query included: none is a fragment or a statement without bind
+/// parameters. For `tests/it/roles_queries.rs`, which prepares each one on
+/// each PostgreSQL major.
+#[doc(hidden)]
+pub fn every_query() -> Vec<Query> {
+    let plain = |name: &str, sql: &str| Query {
+        name: name.to_owned(),
+        sql: sql.to_owned(),
+        types: &[],
+    };
+    let mut queries = vec![
+        plain("database_facts", DATABASE_FACTS),
+        plain("admin_may_create_roles", ADMIN_MAY_CREATE_ROLES),
+        plain("connection_tls", CONNECTION_TLS),
+        plain("ping", PING),
+        plain("database_name", DATABASE_NAME),
+        plain("server_version", SERVER_VERSION),
+        plain("owned_objects", OWNED_OBJECTS),
+        plain("unlisted_reason", UNLISTED_REASON),
+        plain("managed_target", &MANAGED_TARGET),
+        plain("admin_kind", ADMIN_KIND),
+        plain("name_taken", NAME_TAKEN),
+        plain("change_lock_role", CHANGE_LOCK_ROLE),
+        plain("sessions_of_user", SESSIONS_OF_USER),
+        plain("lockable_relations", LOCKABLE_RELATIONS),
+        plain("role_lock_held", &ROLE_LOCK_HELD),
+        plain("blockers_to_end", &BLOCKERS_TO_END),
+        plain("blocking_sessions", &BLOCKING_SESSIONS),
+        plain("end_processes", END_PROCESSES),
+        plain("processes_left", PROCESSES_LEFT),
+        plain("members_of_user", MEMBERS_OF_USER),
+        plain("owned_keys", &OWNED_KEYS),
+        plain("made_meanwhile", &MADE_MEANWHILE),
+        plain("current_user", CURRENT_USER),
+        plain("end_sessions_of_user", END_SESSIONS_OF_USER),
+        plain("mark_unreviewed", MARK_UNREVIEWED),
+        plain("definer_routines", DEFINER_ROUTINES),
+        plain("left_code", &LEFT_CODE),
+        plain("unreadable", UNREADABLE),
+        plain("future_unreadable", FUTURE_UNREADABLE),
+        plain("read_write_missing", READ_WRITE_MISSING),
+        plain("role_exists", ROLE_EXISTS),
+        plain("lockout_before", &LOCKOUT_BEFORE),
+        plain("lockout_record", LOCKOUT_RECORD),
+        plain("delete_running", &DELETE_RUNNING),
+        plain("routines_to_restore", ROUTINES_TO_RESTORE),
+        plain("user_sessions", &USER_SESSIONS),
+        plain("end_client_sessions", &END_CLIENT_SESSIONS),
+        plain("listed_login_role", LISTED_LOGIN_ROLE),
+        plain("privileges_of", PRIVILEGES_OF),
+        plain("admin_has_role", ADMIN_HAS_ROLE),
+        plain("may_fill", MAY_FILL),
+        plain("may_create_in_public", &MAY_CREATE_IN_PUBLIC),
+        plain("read_write_granted", &READ_WRITE_GRANTED),
+        plain("not_shareable read-only", &not_shareable(Access::ReadOnly)),
+        plain(
+            "not_shareable read-write",
+            &not_shareable(Access::ReadWrite),
+        ),
+        plain("readers_strays", READERS_STRAYS),
+        plain("granted_left", GRANTED_LEFT),
+        plain("moved_tables", MOVED_TABLES),
+        plain("defaults_to_share", DEFAULTS_TO_SHARE),
+        plain("large_object_keepers", LARGE_OBJECT_KEEPERS),
+        plain("large_objects_open", LARGE_OBJECTS_OPEN),
+        plain("public_relations", PUBLIC_RELATIONS),
+        plain("readers_have_members", READERS_HAVE_MEMBERS),
+        plain("mark_grants", MARK_GRANTS),
+        plain("mark_memberships", MARK_MEMBERSHIPS),
+        plain("users_to_mark", USERS_TO_MARK),
+        plain("code_privileges_held", CODE_PRIVILEGES_HELD),
+        plain("marked_users", MARKED_USERS),
+        plain("is_marked", IS_MARKED),
+        plain("planted_triggers", &PLANTED_TRIGGERS),
+    ];
+    queries.extend(
+        super::listing::every_variant()
+            .into_iter()
+            .map(|(variant, sql)| Query {
+                name: format!("listing {variant}"),
+                sql,
+                types: &super::listing::PARAMETERS,
+            }),
+    );
+    queries
+}
 
 /// A quoted identifier, safe for any name.
 pub(crate) fn ident(name: &str) -> String {
     escape_identifier(name)
 }
 
+/// A quoted string literal, safe for any text.
+pub(crate) fn literal(text: &str) -> String {
+    escape_literal(text)
+}
+
 /// The `PASSWORD '…'` clause for a password: a SCRAM-SHA-256 verifier with a
 /// fresh salt, computed here.
 pub(crate) fn password_clause(password: &Password) -> String {
     let verifier = postgres_protocol::password::scram_sha_256(password.expose().as_bytes());
-    format!("PASSWORD {}", escape_literal(&verifier))
+    format!("PASSWORD {}", literal(&verifier))
+}
+
+/// The `VALID UNTIL …` and `CONNECTION LIMIT …` clauses of what `change`
+/// changes; empty when nothing does. An expiry is its day's first instant
+/// in UTC; no expiry is `'infinity'`, no limit `-1`.
+pub(crate) fn limits_clauses(change: &LimitsChange) -> String {
+    let mut clauses = Vec::new();
+    if let Some(expires) = change.expires {
+        clauses.push(format!(
+            "VALID UNTIL {}",
+            expires.map_or_else(
+                || literal("infinity"),
+                |day| literal(&format!("{day} 00:00:00+00"))
+            )
+        ));
+    }
+    if let Some(limit) = change.connection_limit {
+        clauses.push(format!(
+            "CONNECTION LIMIT {}",
+            limit.map_or(-1, |n| i32::from(n.get()))
+        ));
+    }
+    clauses.join(" ")
 }
 
 /// What a read-write user gets on tables (and views) it does not own: to
@@ -143,11 +660,133 @@ pub(crate) fn readers_follow(creator: &str, readers: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{ConnectionLimit, Expiry, Limits};
 
     #[test]
     fn identifiers_are_quoted_so_names_cannot_inject_sql() {
         assert_eq!(ident("my_user"), "\"my_user\"");
         assert_eq!(ident("a\"; DROP ROLE x; --"), "\"a\"\"; DROP ROLE x; --\"");
+    }
+
+    /// The files of `sql/` that are fragments of other statements: never
+    /// prepared alone.
+    const FRAGMENTS: [&str; 24] = [
+        "blocking",
+        "calls_others_code",
+        "client_session",
+        "exclusion_code",
+        "large_object_grant",
+        "managed",
+        "name_contains",
+        "name_contains_ascii",
+        "object_key",
+        "only_read",
+        "others_function",
+        "owned_here",
+        "partition_key_code",
+        "password_encryption",
+        "protected",
+        "public_owner",
+        "reached",
+        "read_only",
+        "restricted",
+        "restrictions",
+        "review_statement",
+        "role_locked",
+        "started",
+        "type_code",
+    ];
+
+    fn files() -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/roles/sql");
+        let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| {
+                let path = entry.unwrap().path();
+                let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&path).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn every_file_is_a_query_the_test_prepares_or_a_fragment_of_one() {
+        let queries = every_query();
+        for (name, _) in files() {
+            let prepared = queries
+                .iter()
+                .any(|q| q.name == name || q.name.starts_with(&format!("{name} ")));
+            assert!(
+                prepared != FRAGMENTS.contains(&name.as_str()),
+                "{name}.sql must be either in every_query() or in FRAGMENTS"
+            );
+        }
+        assert_eq!(
+            queries
+                .iter()
+                .filter(|q| q.name.starts_with("listing "))
+                .count(),
+            240
+        );
+    }
+
+    #[test]
+    fn every_file_says_what_it_is_and_no_comment_holds_a_hole() {
+        for (name, text) in files() {
+            assert!(text.starts_with("-- "), "{name}.sql begins with what it is");
+            assert!(text.ends_with('\n'), "{name}.sql ends its last line");
+            for line in text.lines().filter(|line| line.contains("--")) {
+                assert!(
+                    !line.contains('{') && !line.contains('}'),
+                    "{name}.sql: a brace in a comment would be taken for a hole: {line}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_query_is_ascii_so_a_latin1_database_reads_it() {
+        for query in every_query() {
+            assert!(query.sql.is_ascii(), "{}", query.name);
+        }
+    }
+
+    #[test]
+    fn the_unreviewed_mark_is_the_one_the_delete_writes() {
+        let mark = "'pgusers: unreviewed code of deleted user '";
+        assert!(MARK_UNREVIEWED.contains(mark));
+        assert!(others_function("f").contains(mark));
+    }
+
+    #[test]
+    fn limits_become_clauses_for_what_changes_and_clear_what_is_removed() {
+        let change = |expires: Option<&str>, limit: Option<&str>| {
+            limits_clauses(&LimitsChange::from_entry(expires, limit).unwrap())
+        };
+        assert_eq!(change(None, None), "");
+        assert_eq!(change(None, Some("3")), "CONNECTION LIMIT 3");
+        assert_eq!(
+            change(Some(""), Some(" ")),
+            "VALID UNTIL 'infinity' CONNECTION LIMIT -1"
+        );
+        assert_eq!(
+            change(Some("2001-01-01"), None),
+            "VALID UNTIL '2001-01-01 00:00:00+00'"
+        );
+        let set = Limits {
+            expires: Some(Expiry::parse("2027-01-31").unwrap()),
+            connection_limit: Some(ConnectionLimit::new(5).unwrap()),
+        };
+        assert_eq!(
+            limits_clauses(&LimitsChange::all(set)),
+            "VALID UNTIL '2027-01-31 00:00:00+00' CONNECTION LIMIT 5"
+        );
+        assert_eq!(
+            limits_clauses(&LimitsChange::all(Limits::default())),
+            "VALID UNTIL 'infinity' CONNECTION LIMIT -1"
+        );
     }
 
     #[test]

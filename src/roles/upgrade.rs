@@ -94,7 +94,7 @@ pub(super) async fn ensure_current(
     tx.batch_execute(&format!(
         "COMMENT ON ROLE {} IS {}",
         ident(&facts.mark),
-        postgres_protocol::escape::escape_literal(&comment)
+        sql::literal(&comment)
     ))
     .await
     .map_err(|e| refusal(facts, e, &facts.mark))?;
@@ -105,11 +105,7 @@ pub(super) async fn ensure_current(
 /// Whether the readers group has members: read-only users exist.
 async fn has_readers(tx: &impl GenericClient, facts: &Facts) -> Result<bool, RoleError> {
     Ok(tx
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_auth_members
-                             WHERE roleid = (SELECT oid FROM pg_roles WHERE rolname = $1))",
-            &[&facts.readers],
-        )
+        .query_one(sql::READERS_HAVE_MEMBERS, &[&facts.readers])
         .await
         .map_err(|e| refusal(facts, e, &facts.readers))?
         .get(0))
@@ -141,45 +137,6 @@ async fn ensure_mark_role(tx: &impl GenericClient, facts: &Facts) -> Result<(), 
     }
 }
 
-/// What was granted to the mark role in this database (or on it), as
-/// statements taking it back: `$1` is the mark role.
-const MARK_GRANTS: &str = "
-    SELECT CASE s.classid
-             WHEN 'pg_class'::regclass
-               THEN format('REVOKE ALL ON %s %s FROM %I;',
-                           CASE (SELECT relkind FROM pg_class WHERE oid = s.objid)
-                             WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
-                           s.objid::regclass, $1::text)
-             WHEN 'pg_namespace'::regclass
-               THEN format('REVOKE ALL ON SCHEMA %I FROM %I;', s.objid::regnamespace, $1::text)
-             WHEN 'pg_proc'::regclass
-               THEN format('REVOKE ALL ON ROUTINE %s FROM %I;', s.objid::regprocedure, $1::text)
-             WHEN 'pg_type'::regclass
-               THEN format('REVOKE ALL ON TYPE %s FROM %I;', s.objid::regtype, $1::text)
-             WHEN 'pg_largeobject'::regclass
-               THEN format('REVOKE ALL ON LARGE OBJECT %s FROM %I;', s.objid, $1::text)
-             WHEN 'pg_database'::regclass
-               THEN format('REVOKE ALL ON DATABASE %I FROM %I;', current_database(), $1::text)
-             WHEN 'pg_default_acl'::regclass
-               THEN (SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s REVOKE ALL ON %s FROM %I;',
-                                   pg_get_userbyid(da.defaclrole),
-                                   CASE WHEN da.defaclnamespace = 0 THEN ''
-                                        ELSE ' IN SCHEMA '
-                                             || quote_ident(da.defaclnamespace::regnamespace::text) END,
-                                   CASE da.defaclobjtype WHEN 'r' THEN 'TABLES'
-                                        WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
-                                        WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END, $1::text)
-                       FROM pg_default_acl da WHERE da.oid = s.objid)
-           END
-      FROM pg_shdepend s
-     WHERE s.refclassid = 'pg_authid'::regclass
-       AND s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $1)
-       AND s.deptype = 'a' AND s.objsubid = 0
-       AND (s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-            OR (s.dbid = 0 AND s.classid = 'pg_database'::regclass
-                AND s.objid = (SELECT oid FROM pg_database WHERE datname = current_database())))
-     ORDER BY 1";
-
 /// Keeps the mark role giving its members nothing, as far as pgusers'
 /// role may: takes back any membership it was given (on 14 any role may
 /// grant itself to it) and any privilege granted to it here (a user may
@@ -191,19 +148,14 @@ const MARK_GRANTS: &str = "
 async fn keep_mark_empty(tx: &impl GenericClient, facts: &Facts) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.mark);
     let mut revokes: Vec<String> = tx
-        .query(
-            "SELECT format('REVOKE %I FROM %I;', g.rolname, $1::text)
-               FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
-              WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = $1)",
-            &[&facts.mark],
-        )
+        .query(sql::MARK_MEMBERSHIPS, &[&facts.mark])
         .await
         .map_err(fail)?
         .iter()
         .map(|row| row.get(0))
         .collect();
     revokes.extend(
-        tx.query(MARK_GRANTS, &[&facts.mark])
+        tx.query(sql::MARK_GRANTS, &[&facts.mark])
             .await
             .map_err(fail)?
             .iter()
@@ -245,65 +197,7 @@ async fn mark_existing_users(tx: &impl GenericClient, facts: &Facts) -> Result<(
     let sequences = sql::WRITER_SEQUENCE_PRIVILEGES.map(str::to_owned).to_vec();
     let names: Vec<String> = tx
         .query(
-            "WITH protected AS (SELECT oid FROM pg_roles WHERE rolname = $1),
-                  readers AS (SELECT oid FROM pg_roles WHERE rolname = $2),
-                  mark AS (SELECT oid FROM pg_roles WHERE rolname = $3),
-                  defaults AS (
-                    SELECT d.defaclobjtype AS kind, a.grantee, a.privilege_type
-                      FROM pg_default_acl d CROSS JOIN LATERAL unnest(d.defaclacl) i
-                           CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-                     WHERE d.defaclrole = (SELECT oid FROM protected)
-                       AND d.defaclnamespace = 'public'::regnamespace),
-                  writes_tables AS (
-                    SELECT grantee FROM defaults
-                     WHERE kind = 'r' AND privilege_type = ANY ($4::text[])
-                     GROUP BY grantee HAVING count(DISTINCT privilege_type) = cardinality($4::text[])),
-                  writes_sequences AS (
-                    SELECT grantee FROM defaults
-                     WHERE kind = 'S' AND privilege_type = ANY ($5::text[])
-                     GROUP BY grantee HAVING count(DISTINCT privilege_type) = cardinality($5::text[])),
-                  readers_follow AS (
-                    SELECT d.defaclrole AS oid
-                      FROM pg_default_acl d CROSS JOIN LATERAL unnest(d.defaclacl) i
-                           CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-                     WHERE d.defaclnamespace = 'public'::regnamespace AND d.defaclobjtype = 'r'
-                       AND a.grantee = (SELECT oid FROM readers) AND a.privilege_type = 'SELECT'),
-                  creates_in_database AS (
-                    SELECT a.grantee
-                      FROM pg_database d CROSS JOIN LATERAL unnest(d.datacl) i
-                           CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-                     WHERE d.datname = current_database() AND a.privilege_type = 'CREATE'),
-                  creates_in_public AS (
-                    SELECT a.grantee
-                      FROM pg_namespace n CROSS JOIN LATERAL unnest(n.nspacl) i
-                           CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-                     WHERE n.nspname = 'public' AND a.privilege_type = 'CREATE')
-             SELECT quote_ident(r.rolname)
-               FROM pg_roles r
-              WHERE r.rolcanlogin
-                AND NOT (r.rolsuper OR r.rolcreaterole OR r.rolcreatedb OR r.rolreplication
-                         OR r.rolbypassrls)
-                AND r.rolname <> current_user
-                AND r.oid IS DISTINCT FROM (SELECT oid FROM protected)
-                AND NOT EXISTS (SELECT 1 FROM pg_database o WHERE o.datdba = r.oid)
-                AND NOT EXISTS (SELECT 1 FROM pg_auth_members m
-                                 WHERE m.member = r.oid
-                                   AND m.roleid NOT IN (SELECT oid FROM readers
-                                                        UNION ALL SELECT oid FROM mark))
-                AND NOT EXISTS (SELECT 1 FROM pg_auth_members m
-                                 WHERE m.member = r.oid AND m.roleid = (SELECT oid FROM mark))
-                AND CASE WHEN EXISTS (SELECT 1 FROM pg_auth_members m
-                                       WHERE m.member = r.oid
-                                         AND m.roleid = (SELECT oid FROM readers))
-                         THEN NOT EXISTS (SELECT 1 FROM pg_shdepend s
-                                           WHERE s.refclassid = 'pg_authid'::regclass
-                                             AND s.refobjid = r.oid AND s.deptype = 'a')
-                         ELSE r.oid IN (SELECT grantee FROM writes_tables)
-                              AND r.oid IN (SELECT grantee FROM writes_sequences)
-                              AND r.oid IN (SELECT oid FROM readers_follow)
-                              AND r.oid IN (SELECT grantee FROM creates_in_database)
-                              AND r.oid IN (SELECT grantee FROM creates_in_public) END
-              ORDER BY 1",
+            sql::USERS_TO_MARK,
             &[
                 &facts.protected as &(dyn tokio_postgres::types::ToSql + Sync),
                 &facts.readers,
@@ -332,57 +226,6 @@ async fn mark_existing_users(tx: &impl GenericClient, facts: &Facts) -> Result<(
     Ok(())
 }
 
-/// What the marked users hold that runs or attaches code on objects they
-/// do not own, as statements taking it back: `(owner, statement)`, where
-/// the owner is the role whose privileges a revoke needs. `$1` is the mark
-/// role, `$2` the privileges ([`sql::code_privileges`]).
-///
-/// Each ACL is unnested before `aclexplode` (see
-/// [`super::privileges::readers_strays`]).
-pub(super) const CODE_PRIVILEGES_HELD: &str = "
-    WITH marked AS (SELECT m.member AS oid FROM pg_auth_members m
-                     WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1)),
-         relation_items AS (
-           SELECT c.oid, c.relowner, a.grantee, a.privilege_type
-             FROM pg_class c CROSS JOIN LATERAL unnest(c.relacl) i
-                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-            WHERE c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-              AND a.privilege_type = ANY ($2::text[])
-              AND a.grantee IN (SELECT oid FROM marked) AND a.grantee <> c.relowner),
-         column_items AS (
-           SELECT c.oid, c.relowner, t.attname, a.grantee
-             FROM pg_attribute t JOIN pg_class c ON c.oid = t.attrelid
-                  CROSS JOIN LATERAL unnest(t.attacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-            WHERE t.attacl IS NOT NULL AND a.privilege_type = 'REFERENCES'
-              AND a.privilege_type = ANY ($2::text[])
-              AND a.grantee IN (SELECT oid FROM marked) AND a.grantee <> c.relowner),
-         default_items AS (
-           SELECT d.oid, d.defaclrole, d.defaclnamespace, a.grantee, a.privilege_type
-             FROM pg_default_acl d CROSS JOIN LATERAL unnest(d.defaclacl) i
-                  CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-            WHERE d.defaclobjtype = 'r' AND a.privilege_type = ANY ($2::text[])
-              AND a.grantee IN (SELECT oid FROM marked) AND a.grantee <> d.defaclrole)
-    SELECT pg_get_userbyid(x.relowner)::text,
-           format('REVOKE %s ON TABLE %s FROM %s;',
-                  string_agg(DISTINCT x.privilege_type, ', '), x.oid::regclass,
-                  string_agg(DISTINCT quote_ident(pg_get_userbyid(x.grantee)), ', '))
-      FROM relation_items x GROUP BY x.oid, x.relowner
-    UNION ALL
-    SELECT pg_get_userbyid(x.relowner)::text,
-           format('REVOKE REFERENCES (%I) ON TABLE %s FROM %s;', x.attname, x.oid::regclass,
-                  string_agg(DISTINCT quote_ident(pg_get_userbyid(x.grantee)), ', '))
-      FROM column_items x GROUP BY x.oid, x.relowner, x.attname
-    UNION ALL
-    SELECT pg_get_userbyid(x.defaclrole)::text,
-           format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s REVOKE %s ON TABLES FROM %s;',
-                  pg_get_userbyid(x.defaclrole),
-                  CASE WHEN x.defaclnamespace = 0 THEN ''
-                       ELSE ' IN SCHEMA ' || quote_ident(x.defaclnamespace::regnamespace::text) END,
-                  string_agg(DISTINCT x.privilege_type, ', '),
-                  string_agg(DISTINCT quote_ident(pg_get_userbyid(x.grantee)), ', '))
-      FROM default_items x GROUP BY x.oid, x.defaclrole, x.defaclnamespace
-    ORDER BY 1, 2";
-
 /// Step 2: takes from the marked users what runs or attaches code on
 /// objects they do not own, acting for each owner pgusers acts for (the
 /// protected user, a marked user); refuses, naming the statements left,
@@ -394,7 +237,7 @@ async fn take_code_privileges(tx: &impl GenericClient, facts: &Facts) -> Result<
         .map(|p| (*p).to_owned())
         .collect();
     let held = || async {
-        tx.query(CODE_PRIVILEGES_HELD, &[&facts.mark, &privileges])
+        tx.query(sql::CODE_PRIVILEGES_HELD, &[&facts.mark, &privileges])
             .await
             .map(|rows| {
                 rows.iter()
@@ -408,11 +251,7 @@ async fn take_code_privileges(tx: &impl GenericClient, facts: &Facts) -> Result<
         return Ok(());
     }
     let marked: std::collections::HashSet<String> = tx
-        .query(
-            "SELECT pg_get_userbyid(member)::text FROM pg_auth_members
-              WHERE roleid = (SELECT oid FROM pg_roles WHERE rolname = $1)",
-            &[&facts.mark],
-        )
+        .query(sql::MARKED_USERS, &[&facts.mark])
         .await
         .map_err(|e| refusal(facts, e, &facts.mark))?
         .iter()
@@ -458,43 +297,14 @@ async fn take_code_privileges(tx: &impl GenericClient, facts: &Facts) -> Result<
     })
 }
 
-/// Triggers a marked user put, while it could, on tables of other roles,
-/// calling its code (as their function, or in `WHEN`, directly or through
-/// operators and types: see `code::reached`): each runs as whoever writes
-/// the table. `(table owner, statement disabling it)`; `$1` is the mark
-/// role.
-fn planted_triggers() -> String {
-    format!(
-        "WITH RECURSIVE {type_code},
-              marked AS (SELECT m.member AS oid FROM pg_auth_members m
-                          WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1))
-         SELECT pg_get_userbyid(c.relowner)::text,
-                format('ALTER TABLE %s DISABLE TRIGGER %I;', c.oid::regclass, t.tgname)
-           FROM pg_trigger t
-           JOIN pg_class c ON c.oid = t.tgrelid
-           JOIN pg_proc p ON p.oid = t.tgfoid
-          WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'
-            AND ((p.proowner IN (SELECT oid FROM marked) AND p.proowner <> c.relowner)
-                 OR EXISTS (SELECT 1 FROM pg_depend d
-                             CROSS JOIN LATERAL ({reached}) r(fn)
-                              JOIN pg_proc q ON q.oid = r.fn
-                             WHERE d.classid = 'pg_trigger'::regclass AND d.objid = t.oid
-                               AND q.proowner IN (SELECT oid FROM marked)
-                               AND q.proowner <> c.relowner))
-          ORDER BY 1, 2",
-        type_code = super::code::TYPE_CODE,
-        reached = super::code::reached("d")
-    )
-}
-
 /// Step 2, too: disables the triggers marked users put on others' tables
-/// ([`planted_triggers`]), where pgusers acts for the table's owner (the
+/// (`sql/planted_triggers.sql`), where pgusers acts for the table's owner (the
 /// protected user, a marked user); they stay, for a person to review. One
 /// on another role's table is that role's to review: it is logged.
 async fn disable_planted_triggers(tx: &impl GenericClient, facts: &Facts) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.mark);
     let planted: Vec<(String, String)> = tx
-        .query(&planted_triggers(), &[&facts.mark])
+        .query(sql::PLANTED_TRIGGERS.as_str(), &[&facts.mark])
         .await
         .map_err(fail)?
         .iter()
@@ -503,12 +313,7 @@ async fn disable_planted_triggers(tx: &impl GenericClient, facts: &Facts) -> Res
     for (owner, disable) in &planted {
         let ours = owner == &facts.protected
             || tx
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM pg_auth_members
-                                     WHERE roleid = (SELECT oid FROM pg_roles WHERE rolname = $1)
-                                       AND member = (SELECT oid FROM pg_roles WHERE rolname = $2))",
-                    &[&facts.mark, owner],
-                )
+                .query_one(sql::IS_MARKED, &[&facts.mark, owner])
                 .await
                 .map_err(fail)?
                 .get::<_, bool>(0);

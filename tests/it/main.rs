@@ -27,6 +27,7 @@ mod roles_list;
 mod roles_managed;
 mod roles_passwords;
 mod roles_protected;
+mod roles_queries;
 mod roles_read_only;
 mod roles_standing;
 mod security;

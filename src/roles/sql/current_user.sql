@@ -1,0 +1,2 @@
+-- The role pgusers connects as.
+SELECT current_user::text

@@ -1,0 +1,2 @@
+-- The name of the database connected to.
+SELECT current_database()::text

@@ -1,0 +1,4 @@
+-- Whether role $2 is a member of the mark role ($1).
+SELECT EXISTS (SELECT 1 FROM pg_auth_members
+                WHERE roleid = (SELECT oid FROM pg_roles WHERE rolname = $1)
+                  AND member = (SELECT oid FROM pg_roles WHERE rolname = $2))

@@ -1,0 +1,4 @@
+-- The memberships the mark role ($1) was given, as statements taking them back.
+SELECT format('REVOKE %I FROM %I;', g.rolname, $1::text)
+  FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+ WHERE m.member = (SELECT oid FROM pg_roles WHERE rolname = $1)
