@@ -16,6 +16,7 @@ pub mod list_place;
 mod login_session;
 mod once;
 pub mod pages;
+pub mod paths;
 mod protect;
 mod request_limits;
 mod request_log;

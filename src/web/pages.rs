@@ -113,13 +113,13 @@ impl Chrome {
     pub fn base(&self) -> String {
         self.place
             .as_ref()
-            .map_or_else(String::new, |place| format!("/databases/{}", place.id))
+            .map_or_else(String::new, |place| super::paths::database(&place.id))
     }
 
     /// The database's users page, else the list of databases.
     pub fn users_href(&self) -> String {
         match &self.place {
-            Some(_) => format!("{}/settings/database-users", self.base()),
+            Some(place) => super::paths::users(&place.id),
             None => "/".to_owned(),
         }
     }

@@ -12,7 +12,7 @@ use pgusers::state::Action;
 use serde_json::json;
 
 use crate::cli::{cli, run};
-use crate::helpers::{TestApp, cluster, csrf_token, spawn_app, token_of};
+use crate::helpers::{TestApp, cluster, csrf_token, dashboard, token_of};
 
 /// Payloads, each built around the test's own canary table, so the
 /// statement log can be searched for them without seeing other tests'.
@@ -102,7 +102,7 @@ async fn protected_row(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn injection_payloads_in_every_field_run_no_sql_and_each_gets_a_clear_refusal() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let canary = crate::helpers::unique_name("canary");
     let protected = app.db.protected.clone();
     app.db
@@ -424,7 +424,7 @@ async fn injection_payloads_in_every_field_run_no_sql_and_each_gets_a_clear_refu
 /// even the name between the spaces.
 #[tokio::test]
 async fn spaces_around_a_new_name_are_refused_alike_by_the_dashboard_the_api_and_the_cli() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (_, token) = token_of(&app.state_store(), "admin", false).await;
     let words = "Username has spaces before or after it: remove them.";

@@ -10,8 +10,8 @@ use postgres_protocol::escape::escape_identifier;
 use tokio_postgres::Config;
 
 use crate::helpers::{
-    Browser, TestDb, cluster, conninfo, createrole_admin, csrf_token, form_id, password,
-    spawn_server, test_db, unique_name,
+    Browser, TestDb, cluster, conninfo, createrole_admin, csrf_token, dashboard, form_id, password,
+    test_db, unique_name,
 };
 
 /// The dashboard over `db`, connecting to it as `admin`; its state lives
@@ -26,7 +26,9 @@ async fn dashboard_as(db: &TestDb, admin: Config) -> Browser {
         bootstrap_operator: true,
     });
     state.ensure_ready().await.expect("the state database");
-    let browser = spawn_server(&db.name, RoleManager::new(admin, 2, None), state).await;
+    let browser = dashboard()
+        .serve_one(&db.name, RoleManager::new(admin, 2, None), state)
+        .await;
     let login = browser.log_in_with(&operator_password).await;
     assert_eq!(login.status, 303, "{}", login.body);
     browser

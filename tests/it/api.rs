@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app, token_of, unique_name};
+use crate::helpers::{TestApp, dashboard, token_of, unique_name};
 
 /// A script with a token of `app`'s operator `admin`.
 struct Script {
@@ -92,7 +92,7 @@ fn new_user(name: &str, read_only: bool, password: Option<&str>) -> Value {
 
 #[tokio::test]
 async fn the_users_list_has_scalingos_shape_and_marks_the_protected_user() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, false).await;
 
     let list = script.get(&script.users()).await;
@@ -114,7 +114,7 @@ async fn the_users_list_has_scalingos_shape_and_marks_the_protected_user() {
 
 #[tokio::test]
 async fn a_user_created_with_a_chosen_password_logs_in_with_it_and_the_answer_holds_no_password() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, false).await;
     let name = unique_name("api_rw");
     let password = crate::helpers::password();
@@ -145,7 +145,7 @@ async fn a_user_created_with_a_chosen_password_logs_in_with_it_and_the_answer_ho
 
 #[tokio::test]
 async fn a_read_only_user_created_without_passwords_gets_one_generated_and_cannot_write() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, false).await;
     let name = unique_name("api_ro");
 
@@ -173,7 +173,7 @@ async fn a_read_only_user_created_without_passwords_gets_one_generated_and_canno
 
 #[tokio::test]
 async fn invalid_fields_answer_422_with_the_forms_messages_per_field_and_nothing_is_created() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, false).await;
 
     let invalid = script
@@ -213,7 +213,7 @@ async fn invalid_fields_answer_422_with_the_forms_messages_per_field_and_nothing
 
 #[tokio::test]
 async fn a_field_longer_than_any_valid_value_answers_413_naming_it_and_nothing_is_created() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, false).await;
     // 10 KB in a 12 KB body: within the body limit, far past any name.
     let name = format!("{}{}", unique_name("huge"), "a".repeat(10 * 1024));
@@ -248,7 +248,7 @@ async fn a_field_longer_than_any_valid_value_answers_413_naming_it_and_nothing_i
 
 #[tokio::test]
 async fn malformed_bodies_answer_400_without_quoting_them() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, false).await;
     let secret = "a-password-in-the-wrong-place-1234";
 
@@ -301,7 +301,7 @@ async fn malformed_bodies_answer_400_without_quoting_them() {
 
 #[tokio::test]
 async fn patch_sets_a_chosen_password_and_reset_password_generates_one_by_post_or_patch() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, false).await;
     let name = unique_name("api_pw");
     let first = crate::helpers::password();
@@ -345,7 +345,7 @@ async fn patch_sets_a_chosen_password_and_reset_password_generates_one_by_post_o
 
 #[tokio::test]
 async fn delete_answers_204_moves_what_the_user_owned_and_a_second_delete_answers_404() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, false).await;
     let name = unique_name("api_del");
     let password = crate::helpers::password();
@@ -380,7 +380,7 @@ async fn delete_answers_204_moves_what_the_user_owned_and_a_second_delete_answer
 
 #[tokio::test]
 async fn the_protected_user_and_an_existing_name_answer_409() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, false).await;
     let protected = app.db.protected.clone();
 
@@ -419,7 +419,7 @@ async fn the_protected_user_and_an_existing_name_answer_409() {
 
 #[tokio::test]
 async fn unknown_databases_users_and_endpoints_answer_404_in_json() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, false).await;
 
     let database = script.get("/api/databases/no_such_database/users").await;
@@ -435,7 +435,7 @@ async fn unknown_databases_users_and_endpoints_answer_404_in_json() {
 
 #[tokio::test]
 async fn no_token_a_wrong_one_or_a_revoked_one_answers_401_and_a_read_only_token_only_lists() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, false).await;
     let reader = Script::new(&app, true).await;
     let client = reqwest::Client::new();
@@ -494,7 +494,7 @@ async fn no_token_a_wrong_one_or_a_revoked_one_answers_401_and_a_read_only_token
 async fn a_read_only_token_is_refused_every_change_in_the_route_table_and_allowed_every_read() {
     use pgusers::web::{ApiEffect, api_endpoints};
 
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let reader = Script::new(&app, true).await;
     let (user, password) = app
         .db
@@ -550,7 +550,7 @@ async fn a_read_only_token_is_refused_every_change_in_the_route_table_and_allowe
 
 #[tokio::test]
 async fn the_databases_list_says_ids_names_state_and_how_pgusers_connects_but_not_where() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, true).await;
 
     let list = script.get("/api/databases").await;
@@ -569,7 +569,7 @@ async fn the_databases_list_says_ids_names_state_and_how_pgusers_connects_but_no
 
 #[tokio::test]
 async fn changes_through_the_api_are_recorded_with_source_api_and_the_tokens_operator() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, false).await;
     let name = unique_name("api_audit");
 
@@ -595,7 +595,7 @@ async fn changes_through_the_api_are_recorded_with_source_api_and_the_tokens_ope
 
 #[tokio::test]
 async fn the_openapi_document_lists_every_endpoint_and_its_bearer_security() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
 
     let document = answer(
         reqwest::get(format!("{}/api/openapi.json", app.address))
@@ -651,7 +651,7 @@ fn names(body: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn a_page_of_the_list_carries_scalingos_pagination_meta_and_no_page_keeps_the_plain_shape() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, true).await;
     let prefix = unique_name("apipage");
     let made: Vec<String> = (0..5).map(|i| format!("{prefix}_{i}")).collect();
@@ -708,7 +708,7 @@ async fn a_page_of_the_list_carries_scalingos_pagination_meta_and_no_page_keeps_
 
 #[tokio::test]
 async fn the_list_filters_by_access_and_refuses_a_wrong_page_size_or_filter_with_422() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, true).await;
     let (reader, _) = app
         .db
@@ -753,7 +753,7 @@ async fn the_list_filters_by_access_and_refuses_a_wrong_page_size_or_filter_with
 #[tokio::test]
 async fn generated_passwords_are_answered_though_the_audit_entry_fails_and_the_answer_is_the_users_state()
  {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let script = Script::new(&app, false).await;
     let name = unique_name("api_after");
     app.state_admin()

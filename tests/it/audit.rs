@@ -7,11 +7,11 @@ use pgusers::roles::Access;
 use pgusers::state::{Action, Event, Outcome, Source, StateSettings, StateStore};
 use pgusers::web::SessionPolicy;
 
-use crate::helpers::{csrf_token, password, spawn_app, spawn_app_with, unique_name};
+use crate::helpers::{csrf_token, dashboard, password, unique_name};
 
 #[tokio::test]
 async fn changes_refusals_and_logins_are_recorded_without_any_password() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let wrong = "a-wrong-operator-password";
     app.log_in_with(wrong).await;
     app.log_in().await;
@@ -139,7 +139,7 @@ async fn changes_refusals_and_logins_are_recorded_without_any_password() {
 
 #[tokio::test]
 async fn the_activity_tab_shows_the_newest_first_a_page_at_a_time() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let state = app.state_store();
     for n in 0..30 {
         let event = Event {
@@ -187,7 +187,11 @@ async fn the_activity_tab_shows_the_newest_first_a_page_at_a_time() {
 
 #[tokio::test]
 async fn a_locked_out_address_adds_one_audit_entry_however_often_it_tries() {
-    let app = spawn_app_with(SessionPolicy::default(), crate::helpers::quick_lockout()).await;
+    let app = dashboard()
+        .sessions(SessionPolicy::default())
+        .logins(crate::helpers::quick_lockout())
+        .start()
+        .await;
     for _ in 0..4 {
         assert_eq!(app.log_in_with("a-wrong-password").await.status, 401);
     }
@@ -229,7 +233,7 @@ async fn a_locked_out_address_adds_one_audit_entry_however_often_it_tries() {
 
 #[tokio::test]
 async fn audit_entries_older_than_the_retention_are_deleted_and_newer_ones_kept() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let event = |target: &str| Event {
         actor: "cli".into(),
         source: Source::Cli,

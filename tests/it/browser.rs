@@ -33,7 +33,7 @@ use tokio_postgres::error::SqlState;
 use pgusers::domain::{NewPassword, Username};
 use pgusers::roles::Access;
 
-use crate::helpers::{password, spawn_app, unique_name};
+use crate::helpers::{dashboard, password, unique_name};
 
 /// The longest any one wait for the page may take.
 const PATIENCE: Duration = Duration::from_secs(15);
@@ -61,7 +61,7 @@ async fn the_guides_steps_work_in_a_real_browser() {
     let Some((chromium, chromedriver)) = browser_programs() else {
         return;
     };
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let (driver, steps) = open_browser(&app, &chromium, &chromedriver).await;
     let page = &steps.page;
     let app = &app;
@@ -445,7 +445,7 @@ async fn every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there()
     let Some((chromium, chromedriver)) = browser_programs() else {
         return;
     };
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     // Both kinds, named alike so that one search shows them together.
     let marker = unique_name("phone");
     let writer = format!("{marker}_rw_with_a_long_name")[..32].to_owned();

@@ -388,12 +388,12 @@ async fn a_command_writing_to_a_file_logs_without_colour_codes() {
     let db = test_db().await;
 
     let listed = run(
-        cli(&db).env("RUST_LOG", "debug").arg("database-users-list"),
+        cli(&db).env("RUST_LOG", "trace").arg("database-users-list"),
         "",
     );
 
     assert_eq!(listed.code, 0, "{}", listed.stderr);
-    assert!(listed.stderr.contains("DEBUG"), "something was logged");
+    assert!(listed.stderr.contains("TRACE"), "something was logged");
     assert!(!listed.stderr.contains('\x1b'), "{:?}", listed.stderr);
 }
 

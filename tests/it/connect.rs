@@ -9,7 +9,7 @@ use pgusers::notice::Announce;
 use pgusers::roles::RoleManager;
 use pgusers::state::{StateSettings, StateStore};
 
-use crate::helpers::{Browser, TestDb, cluster, conninfo, spawn_server, test_db, unique_name};
+use crate::helpers::{Browser, TestDb, cluster, conninfo, dashboard, test_db, unique_name};
 
 /// A password nobody could mistake for other text in an error message.
 const WRONG_PASSWORD: &str = "Wr0ng-Pa55word-Canary";
@@ -279,7 +279,7 @@ async fn a_state_database_refusing_pgusers_password_answers_503_at_login_not_500
         bootstrap_operator: true,
     });
     let roles = RoleManager::new(db.admin_config(), 2, None);
-    let browser = spawn_server(&db.name, roles, state).await;
+    let browser = dashboard().serve_one(&db.name, roles, state).await;
     // With a wrong password from the start, pgusers would not start at
     // all: the password changes under the running dashboard, and the
     // connections it had end.
@@ -350,7 +350,7 @@ async fn a_protected_user_dropped_while_running_answers_503_naming_it() {
         announce: Announce::Stdout,
         bootstrap_operator: true,
     });
-    let browser = spawn_server(&db.name, roles, state).await;
+    let browser = dashboard().serve_one(&db.name, roles, state).await;
     assert_eq!(browser.log_in_with("operator-password").await.status, 303);
 
     db.admin()

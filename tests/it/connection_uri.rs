@@ -6,7 +6,7 @@ use tokio_postgres::{Config, NoTls};
 
 use crate::cli::{cli, run};
 use crate::dashboard::shown_password;
-use crate::helpers::{spawn_app, test_db, token_of, username};
+use crate::helpers::{dashboard, test_db, token_of, username};
 
 /// The value of the read-only field `id` on a page.
 fn field(html: &str, id: &str) -> String {
@@ -32,7 +32,7 @@ async fn logs_in_with(uri: &str) -> bool {
 
 #[tokio::test]
 async fn a_generated_password_comes_with_a_connection_uri_that_logs_in_shown_once() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let name = username("uri").to_string();
     let port = app.db.login_config("x", "y").get_ports()[0];
@@ -70,7 +70,7 @@ async fn a_generated_password_comes_with_a_connection_uri_that_logs_in_shown_onc
 
 #[tokio::test]
 async fn the_api_gives_a_connection_uri_with_a_generated_password_only() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let (_, token) = token_of(&app.state_store(), "admin", false).await;
     let users = format!("{}/api/databases/{}/users", app.address, app.db.name);
     let http = reqwest::Client::new();

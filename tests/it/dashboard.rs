@@ -5,12 +5,12 @@ use pgusers::roles::Access;
 use pgusers::state::Action;
 
 use crate::helpers::{
-    Browser, Page, cluster, csrf_token, form_id, password, spawn_app, unique_name, username,
+    Browser, Page, cluster, csrf_token, dashboard, form_id, password, unique_name, username,
 };
 
 #[tokio::test]
 async fn every_page_except_login_and_health_requires_logging_in() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
 
     for path in [
         "/",
@@ -28,7 +28,7 @@ async fn every_page_except_login_and_health_requires_logging_in() {
 
 #[tokio::test]
 async fn a_wrong_operator_password_is_refused_and_the_name_kept() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
 
     let page = app
         .submit(
@@ -55,7 +55,7 @@ async fn a_wrong_operator_password_is_refused_and_the_name_kept() {
 
 #[tokio::test]
 async fn the_users_page_shows_the_guides_labels_and_the_protected_user() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
 
     // The cluster is shared with other tests: their users fill the first
@@ -83,7 +83,7 @@ async fn the_users_page_shows_the_guides_labels_and_the_protected_user() {
 
 #[tokio::test]
 async fn every_form_posted_with_another_sessions_csrf_token_is_rejected_and_changes_nothing() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (existing, secret) = app.db.create_user("kept", Access::ReadWrite).await;
     // The session has a token of its own by now; the attacker's page carries a
@@ -170,7 +170,7 @@ async fn dashboard_effects(app: &crate::helpers::TestApp) -> (Vec<String>, i64, 
 #[tokio::test]
 async fn every_form_post_of_the_dashboard_refuses_a_wrong_or_missing_csrf_token_and_changes_nothing()
  {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (existing, secret) = app.db.create_user("guarded", Access::ReadWrite).await;
     let (token, api_token) = crate::helpers::token_of(&app.state_store(), "admin", false).await;
@@ -336,7 +336,7 @@ async fn every_form_post_of_the_dashboard_refuses_a_wrong_or_missing_csrf_token_
 
 #[tokio::test]
 async fn forms_posted_without_logging_in_are_sent_to_the_login_page_and_change_nothing() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let (existing, secret) = app.db.create_user("anon", Access::ReadWrite).await;
     let token = csrf_token(&app.get("/login").await.body);
 
@@ -376,7 +376,7 @@ async fn forms_posted_without_logging_in_are_sent_to_the_login_page_and_change_n
 
 #[tokio::test]
 async fn adding_a_user_redirects_to_the_list_with_a_message_and_the_user_logs_in() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let name = unique_name("web");
     let chosen = password();
@@ -414,7 +414,7 @@ async fn adding_a_user_redirects_to_the_list_with_a_message_and_the_user_logs_in
 
 #[tokio::test]
 async fn the_read_only_checkbox_makes_a_user_that_cannot_write() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let name = unique_name("webro");
     let chosen = password();
@@ -451,7 +451,7 @@ async fn the_read_only_checkbox_makes_a_user_that_cannot_write() {
 
 #[tokio::test]
 async fn form_errors_come_back_with_422_a_message_per_field_and_the_input_kept_but_no_password() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let short_password = "x".repeat(23);
 
@@ -491,7 +491,7 @@ async fn form_errors_come_back_with_422_a_message_per_field_and_the_input_kept_b
 
 #[tokio::test]
 async fn a_confirmation_that_differs_and_a_taken_name_are_reported_at_their_fields() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let taken = username("taken");
     app.db
@@ -542,7 +542,7 @@ async fn a_confirmation_that_differs_and_a_taken_name_are_reported_at_their_fiel
 
 #[tokio::test]
 async fn leaving_both_passwords_empty_shows_a_generated_password_once_and_not_cached() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let name = unique_name("gen");
 
@@ -579,7 +579,7 @@ async fn leaving_both_passwords_empty_shows_a_generated_password_once_and_not_ca
 
 #[tokio::test]
 async fn reset_asks_for_confirmation_then_shows_the_new_password_once() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (name, old) = app.db.create_user("reset", Access::ReadWrite).await;
     let list = app.get(&app.users(&format!("?q={}", name.as_str()))).await;
@@ -625,7 +625,7 @@ async fn reset_asks_for_confirmation_then_shows_the_new_password_once() {
 
 #[tokio::test]
 async fn delete_confirmation_lists_what_moves_to_the_protected_user_then_the_user_is_gone() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (name, secret) = app.db.create_user("bye", Access::ReadWrite).await;
     let client = app
@@ -672,7 +672,7 @@ async fn delete_confirmation_lists_what_moves_to_the_protected_user_then_the_use
 
 #[tokio::test]
 async fn the_protected_row_offers_no_actions_and_its_action_pages_are_refused() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
 
     let list = app
@@ -712,7 +712,7 @@ async fn the_protected_row_offers_no_actions_and_its_action_pages_are_refused() 
 
 #[tokio::test]
 async fn logging_out_ends_the_session() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
 
     let page = app.submit(&app.users(""), "/logout", &[]).await;
@@ -732,7 +732,7 @@ pub(crate) fn shown_password(html: &str) -> String {
 
 #[tokio::test]
 async fn the_database_dashboard_has_a_settings_tab_that_leads_to_database_users() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
 
     let home = app.get("/").await;
@@ -761,7 +761,7 @@ async fn the_database_dashboard_has_a_settings_tab_that_leads_to_database_users(
 
 #[tokio::test]
 async fn users_the_dashboard_creates_cannot_reach_its_own_state_database() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (name, secret) = app.db.create_user("nosy", Access::ReadWrite).await;
 
@@ -783,7 +783,7 @@ async fn users_the_dashboard_creates_cannot_reach_its_own_state_database() {
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let anonymous = Browser::on(app.address.clone(), &app.database);
     app.log_in().await;
 
@@ -839,7 +839,7 @@ async fn every_response_carries_the_security_headers() {
 
 #[tokio::test]
 async fn a_form_from_another_origin_is_refused_even_with_this_sessions_token() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let form_page = app.get(&app.users("/new")).await.body;
     let token = csrf_token(&form_page);
@@ -885,7 +885,7 @@ async fn a_form_from_another_origin_is_refused_even_with_this_sessions_token() {
 #[tokio::test]
 async fn a_privileged_role_is_listed_as_not_manageable_with_its_reason_and_every_action_is_refused()
 {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let name = unique_name("monitor");
     let admin = app.db.admin().await;
@@ -946,7 +946,7 @@ async fn a_privileged_role_is_listed_as_not_manageable_with_its_reason_and_every
 
 #[tokio::test]
 async fn the_delete_confirmation_says_what_happens_to_code_that_runs_with_its_owners_rights() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (name, secret) = app.db.create_user("coder", Access::ReadWrite).await;
     app.db
@@ -976,7 +976,7 @@ async fn the_delete_confirmation_says_what_happens_to_code_that_runs_with_its_ow
 
 #[tokio::test]
 async fn a_role_name_with_a_bidi_override_is_shown_escaped_on_the_users_page() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let prefix = unique_name("bidi");
     let name = format!("{prefix}\u{202e}gpj.exe");
@@ -1029,7 +1029,7 @@ fn socket_host(config: &tokio_postgres::Config) -> (String, u16) {
 
 #[tokio::test]
 async fn the_overview_shows_host_port_database_and_a_connection_url_without_a_password() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (host, port) = socket_host(&app.db.admin_config());
     let url = format!(
@@ -1067,7 +1067,7 @@ async fn the_overview_shows_host_port_database_and_a_connection_url_without_a_pa
 #[tokio::test]
 async fn a_password_that_is_short_has_a_quote_and_differs_from_its_confirmation_shows_all_three_problems()
  {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let name = unique_name("three");
 
@@ -1096,7 +1096,7 @@ async fn a_password_that_is_short_has_a_quote_and_differs_from_its_confirmation_
 
 #[tokio::test]
 async fn a_user_owning_one_table_owns_1_object_not_1_object_s() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (name, secret) = app.db.create_user("one", Access::ReadWrite).await;
     app.db
@@ -1114,7 +1114,7 @@ async fn a_user_owning_one_table_owns_1_object_not_1_object_s() {
 
 #[tokio::test]
 async fn logging_out_leads_to_a_login_page_that_says_logged_out() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
 
     let out = app.submit(&app.users(""), "/logout", &[]).await;
@@ -1128,7 +1128,7 @@ async fn logging_out_leads_to_a_login_page_that_says_logged_out() {
 
 #[tokio::test]
 async fn the_login_page_says_how_to_recover_an_operator_password() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
 
     let login = app.get("/login").await;
 
@@ -1143,7 +1143,7 @@ async fn the_login_page_says_how_to_recover_an_operator_password() {
 
 #[tokio::test]
 async fn an_error_page_keeps_the_navigation_and_links_to_a_page_that_works() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
 
     let missing = app.get(&app.users("/no_such_user_here/reset")).await;
@@ -1166,7 +1166,7 @@ async fn an_error_page_keeps_the_navigation_and_links_to_a_page_that_works() {
 
 #[tokio::test]
 async fn an_error_page_for_someone_not_logged_in_links_to_the_login_page() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
 
     let refused = app
         .post(
@@ -1216,7 +1216,7 @@ async fn assert_error_page_with_navigation(operator: &Browser, what: &str, page:
 #[tokio::test]
 async fn addresses_and_requests_the_dashboard_does_not_understand_answer_pages_with_the_navigation()
 {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let visitor = Browser::on(app.address.clone(), &app.database);
     let token = csrf_token(&app.get(&app.users("/new")).await.body);
@@ -1288,10 +1288,12 @@ async fn addresses_and_requests_the_dashboard_does_not_understand_answer_pages_w
 async fn the_408_and_413_pages_keep_the_logged_in_operators_navigation() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let app = crate::helpers::spawn_app_tuned(|settings| {
-        settings.limits.body_timeout = std::time::Duration::from_secs(1);
-    })
-    .await;
+    let app = dashboard()
+        .tune(|settings| {
+            settings.limits.body_timeout = std::time::Duration::from_secs(1);
+        })
+        .start()
+        .await;
     let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let operator = Browser {
         address: app.address.clone(),
@@ -1380,7 +1382,7 @@ async fn a_503_page_for_a_logged_in_operator_offers_to_try_again_not_to_log_in()
 
 #[tokio::test]
 async fn the_delete_page_of_a_user_others_may_act_as_says_why_and_offers_no_button() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (user, _) = app.db.create_user("shared", Access::ReadWrite).await;
     let member = app.db.make_member_of(user.as_str(), "").await;

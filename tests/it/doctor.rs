@@ -6,7 +6,7 @@ use pgusers::domain::{ConnectionLimit, Expiry, Limits, LimitsChange, RoleName};
 use pgusers::roles::{Access, Finding, Problem, Severity};
 
 use crate::helpers::{
-    AdminKind, TestDb, admin_kind, ident, password, sqlstate, test_db, unique_name,
+    AdminKind, TestDb, admin_kind, dashboard, ident, password, sqlstate, test_db, unique_name,
 };
 
 /// A login role made by hand, as the administrator in use, that may create
@@ -469,7 +469,7 @@ async fn the_protected_users_expiry_is_a_problem_not_a_notice() {
 
 #[tokio::test]
 async fn the_health_tab_shows_a_finding_with_its_sql_and_its_fix_button_fixes_it_once() {
-    let app = crate::helpers::spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let db = &app.db;
     let (reader, reader_secret) = db.create_user("reader", Access::ReadOnly).await;
@@ -607,7 +607,7 @@ async fn another_databases_user_on_a_shared_server_is_a_notice_and_pgusers_docto
     let db = crate::helpers::test_db_on(server.server()).await;
     let other = crate::helpers::test_db_on(server.server()).await;
     let (theirs, _) = other.create_user("theirs", Access::ReadWrite).await;
-    let app = crate::helpers::spawn_app_on(db, |_| {}).await;
+    let app = dashboard().on(db).tune(|_| {}).start().await;
     app.log_in().await;
     let db = &app.db;
 

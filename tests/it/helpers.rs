@@ -321,7 +321,10 @@ pub async fn dashboard_on_own_cluster() -> (Cluster, PathBuf, String) {
         announce: Announce::Stdout,
         bootstrap_operator: true,
     });
-    let address = spawn_server("postgres", roles, state).await.address;
+    let address = dashboard()
+        .serve_one("postgres", roles, state)
+        .await
+        .address;
     (cluster, root, address)
 }
 
@@ -816,19 +819,6 @@ pub fn quick_lockout() -> LoginPolicy {
     }
 }
 
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(SessionPolicy::default(), LoginPolicy::default()).await
-}
-
-/// The dashboard with session and login rules of the test's choosing.
-pub async fn spawn_app_with(sessions: SessionPolicy, logins: LoginPolicy) -> TestApp {
-    spawn_app_tuned(|settings| {
-        settings.sessions = sessions;
-        settings.logins = logins;
-    })
-    .await
-}
-
 /// A new API token of `operator` (who must exist) in `state`.
 pub async fn token_of(
     state: &StateStore,
@@ -860,16 +850,68 @@ pub async fn drop_owned_in_postgres(user: &str) {
         .unwrap();
 }
 
+/// The password of operator `admin` in every test's state database.
+const OPERATOR_PASSWORD: &str = "the-tests-operator-password";
+
+/// A state database migrated and holding operator `admin`, made once per
+/// test binary; each test's state database is a copy of it (`CREATE
+/// DATABASE … TEMPLATE`), not migrated and given an operator again.
+fn state_template() -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = unique_name("state_template");
+        let made = name.clone();
+        // On a runtime of its own, so that its connections are closed once
+        // it is made: nobody may be connected to a database being copied.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                let cluster = cluster();
+                StateStore::new(StateSettings {
+                    config: cluster.admin_config(&made).into(),
+                    create_with: Some(cluster.admin_config("postgres").into()),
+                    admin_password: Some(OperatorPassword::parse(OPERATOR_PASSWORD).unwrap()),
+                    announce: Announce::Stdout,
+                    bootstrap_operator: true,
+                })
+                .ensure_ready()
+                .await
+                .expect("the state database template is set up");
+            });
+        })
+        .join()
+        .expect("the state database template is made");
+        name
+    })
+}
+
 /// A state database of `db`'s own, set up, with operator `admin`: the
 /// store, the database's name and the operator's password.
 pub async fn state_of(db: &TestDb) -> (StateStore, String, String) {
     let cluster = cluster();
-    let operator_password = unique_name("operator");
     let state_db = format!("{}_state", db.name);
+    let template = state_template();
+    let (admin, connection) = cluster
+        .admin_config("postgres")
+        .connect(NoTls)
+        .await
+        .expect("the cluster's administrator connects");
+    tokio::spawn(connection);
+    admin
+        .batch_execute(&format!(
+            "CREATE DATABASE {} TEMPLATE {}",
+            ident(&state_db),
+            ident(template)
+        ))
+        .await
+        .expect("the state database is copied");
     let state = StateStore::new(StateSettings {
         config: cluster.admin_config(&state_db).into(),
         create_with: Some(cluster.admin_config("postgres").into()),
-        admin_password: Some(OperatorPassword::parse(&operator_password).unwrap()),
+        admin_password: Some(OperatorPassword::parse(OPERATOR_PASSWORD).unwrap()),
         announce: Announce::Stdout,
         bootstrap_operator: true,
     });
@@ -877,7 +919,7 @@ pub async fn state_of(db: &TestDb) -> (StateStore, String, String) {
         .ensure_ready()
         .await
         .expect("the state database is set up");
-    (state, state_db, operator_password)
+    (state, state_db, OPERATOR_PASSWORD.to_owned())
 }
 
 /// What a test may change of the dashboard: the settings `serve` takes
@@ -942,84 +984,97 @@ async fn start(builder: ApplicationBuilder, tuning: Tuning, database: &str) -> B
     Browser::on(address, database)
 }
 
-/// The dashboard with any of its settings changed by `tune`: `serve`
-/// itself, given the test database as `DATABASE_URL` and its state
-/// database as `PGUSERS_STATE_URL`.
-pub async fn spawn_app_tuned(tune: impl FnOnce(&mut Tuning)) -> TestApp {
-    spawn_app_on(test_db().await, tune).await
-}
-
-/// The dashboard as [`spawn_app_tuned`] starts it, over `db` (a database
-/// of a server of the test's own, say).
-pub async fn spawn_app_on(db: TestDb, tune: impl FnOnce(&mut Tuning)) -> TestApp {
-    let (_, state_db, operator_password) = state_of(&db).await;
-    let mut tuning = Tuning::default();
-    tune(&mut tuning);
-    let key = new_session_key();
-    let mut settings = serve_settings(&tuning, &key);
-    settings.database_url = Some(secret(&conninfo(&db.roles_config())));
-    settings.state_url = Some(secret(&conninfo(&cluster().admin_config(&state_db))));
-    settings.dashboard.admin_password = Some(secret(&operator_password));
-    let browser = start(Application::builder(settings), tuning, &db.name).await;
-    TestApp {
-        browser,
-        db,
-        operator_password,
-        state_db,
-        form_ids: FormIds::new(key.as_bytes()),
-        session_key: key.as_bytes().to_vec(),
+/// How a test gets a dashboard, the one way: `serve` as `main` builds
+/// it, with what the test changes ([`Tuning`]). `dashboard().start()` serves a
+/// database of its own (given `DATABASE_URL` and `PGUSERS_STATE_URL`, as
+/// an operator would); `.on(db)` serves `db` instead; `.serve(…)` and
+/// `.serve_one(…)` serve role managers and a state store of the test's
+/// making.
+pub fn dashboard() -> AppBuilder {
+    AppBuilder {
+        tuning: Tuning::default(),
+        db: None,
     }
 }
 
-/// The dashboard over one database, ID `id`, and a browser on it.
-pub async fn spawn_server(id: &str, roles: RoleManager, state: StateStore) -> Browser {
-    spawn_server_with(
-        id,
-        roles,
-        state,
-        SessionPolicy::default(),
-        LoginPolicy::default(),
-    )
-    .await
+pub struct AppBuilder {
+    tuning: Tuning,
+    db: Option<TestDb>,
 }
 
-pub async fn spawn_server_with(
-    id: &str,
-    roles: RoleManager,
-    state: StateStore,
-    sessions: SessionPolicy,
-    logins: LoginPolicy,
-) -> Browser {
-    let databases = Registry::new(vec![ManagedDatabase {
-        id: DatabaseId::parse(id).expect("a database ID"),
-        name: id.to_owned(),
-        roles,
-    }]);
-    spawn_dashboard(databases, state, |tuning| {
-        tuning.sessions = sessions;
-        tuning.logins = logins;
-    })
-    .await
-}
+impl AppBuilder {
+    /// How long login sessions last.
+    pub fn sessions(mut self, sessions: SessionPolicy) -> Self {
+        self.tuning.sessions = sessions;
+        self
+    }
 
-/// The dashboard over `databases` (role managers and a state store of the
-/// test's making instead of those the settings would name), and a browser
-/// on the first one's pages.
-pub async fn spawn_dashboard(
-    databases: Registry,
-    state: StateStore,
-    tune: impl FnOnce(&mut Tuning),
-) -> Browser {
-    let first = databases.all()[0].id.to_string();
-    let mut tuning = Tuning::default();
-    tune(&mut tuning);
-    let settings = serve_settings(&tuning, &new_session_key());
-    start(
-        Application::builder(settings).parts(databases, state),
-        tuning,
-        &first,
-    )
-    .await
+    /// When failed logins slow down and lock out.
+    pub fn logins(mut self, logins: LoginPolicy) -> Self {
+        self.tuning.logins = logins;
+        self
+    }
+
+    /// Any of the settings, changed by `tune`.
+    pub fn tune(mut self, tune: impl FnOnce(&mut Tuning)) -> Self {
+        tune(&mut self.tuning);
+        self
+    }
+
+    /// Serves `db` (a database of a server of the test's own, say)
+    /// instead of a new database of the shared cluster.
+    pub fn on(mut self, db: TestDb) -> Self {
+        self.db = Some(db);
+        self
+    }
+
+    /// The dashboard `serve` runs over the database, with a state database
+    /// of its own, and a browser on its pages.
+    pub async fn start(self) -> TestApp {
+        let db = match self.db {
+            Some(db) => db,
+            None => test_db().await,
+        };
+        let tuning = self.tuning;
+        let (_, state_db, operator_password) = state_of(&db).await;
+        let key = new_session_key();
+        let mut settings = serve_settings(&tuning, &key);
+        settings.database_url = Some(secret(&conninfo(&db.roles_config())));
+        settings.state_url = Some(secret(&conninfo(&cluster().admin_config(&state_db))));
+        settings.dashboard.admin_password = Some(secret(&operator_password));
+        let browser = start(Application::builder(settings), tuning, &db.name).await;
+        TestApp {
+            browser,
+            db,
+            operator_password,
+            state_db,
+            form_ids: FormIds::new(key.as_bytes()),
+            session_key: key.as_bytes().to_vec(),
+        }
+    }
+
+    /// The dashboard over `databases` and `state`, and a browser on the
+    /// first database's pages.
+    pub async fn serve(self, databases: Registry, state: StateStore) -> Browser {
+        let first = databases.all()[0].id.to_string();
+        let settings = serve_settings(&self.tuning, &new_session_key());
+        start(
+            Application::builder(settings).parts(databases, state),
+            self.tuning,
+            &first,
+        )
+        .await
+    }
+
+    /// The dashboard over one database, ID `id`, managed by `roles`.
+    pub async fn serve_one(self, id: &str, roles: RoleManager, state: StateStore) -> Browser {
+        let databases = Registry::new(vec![ManagedDatabase {
+            id: DatabaseId::parse(id).expect("a database ID"),
+            name: id.to_owned(),
+            roles,
+        }]);
+        self.serve(databases, state).await
+    }
 }
 
 pub fn http_client() -> reqwest::Client {

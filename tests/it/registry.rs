@@ -7,7 +7,7 @@ use pgusers::registry::{ManagedDatabase, Registry};
 use pgusers::roles::RoleManager;
 
 use crate::helpers::{
-    Browser, OwnCluster, TestDb, pgusers_binary, spawn_dashboard, state_of, test_db, unique_name,
+    Browser, OwnCluster, TestDb, dashboard, pgusers_binary, state_of, test_db, unique_name,
 };
 
 fn managed(id: &str, name: &str, roles: RoleManager) -> ManagedDatabase {
@@ -65,7 +65,7 @@ async fn two_databases_on_two_servers_are_managed_at_once_and_one_stopped_leaves
             RoleManager::new(other_admin.clone(), 2, None),
         ),
     ]);
-    let browser = spawn_dashboard(databases, state, |_| {}).await;
+    let browser = dashboard().tune(|_| {}).serve(databases, state).await;
     assert_eq!(browser.log_in_with(&operator_password).await.status, 303);
     let (on_first, on_second) = (unique_name("reg_first"), unique_name("reg_second"));
 
@@ -161,7 +161,7 @@ async fn a_form_made_for_one_database_does_not_act_on_another() {
         managed("one", "One", RoleManager::new(db.roles_config(), 2, None)),
         managed("two", "Two", RoleManager::new(db.roles_config(), 2, None)),
     ]);
-    let browser = spawn_dashboard(databases, state, |_| {}).await;
+    let browser = dashboard().tune(|_| {}).serve(databases, state).await;
     assert_eq!(browser.log_in_with(&operator_password).await.status, 303);
     let name = unique_name("reg_cross");
 

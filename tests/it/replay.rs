@@ -8,7 +8,7 @@ use pgusers::roles::Access;
 use pgusers::state::{Action, FormClaim, FormKey, FormRequest};
 
 use crate::dashboard::shown_password;
-use crate::helpers::{Browser, Page, TestApp, csrf_token, form_id, spawn_app, unique_name};
+use crate::helpers::{Browser, Page, TestApp, csrf_token, dashboard, form_id, unique_name};
 
 /// The fields of the form on the page at `path`, as the browser would send
 /// them (CSRF token and single-use id), plus `fields`.
@@ -64,7 +64,7 @@ async fn form_uses_text(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn a_reset_form_sent_twice_resets_once_and_the_first_password_still_works() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (name, _) = app.db.create_user("reload", Access::ReadWrite).await;
     let path = app.users(&format!("/{name}/reset"));
@@ -108,7 +108,7 @@ async fn a_reset_form_sent_twice_resets_once_and_the_first_password_still_works(
 
 #[tokio::test]
 async fn a_create_form_with_a_generated_password_sent_twice_creates_once_and_refuses_nothing() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let name = unique_name("twice");
     let fields = [
@@ -145,7 +145,7 @@ async fn a_create_form_with_a_generated_password_sent_twice_creates_once_and_ref
 
 #[tokio::test]
 async fn a_delete_form_sent_twice_says_the_user_was_already_deleted() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (name, _) = app.db.create_user("gone", Access::ReadWrite).await;
     let path = app.users(&format!("/{name}/delete"));
@@ -168,7 +168,7 @@ async fn a_delete_form_sent_twice_says_the_user_was_already_deleted() {
 
 #[tokio::test]
 async fn two_sends_of_one_reset_form_at_once_reset_the_password_once() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (name, _) = app.db.create_user("double", Access::ReadWrite).await;
     let path = app.users(&format!("/{name}/reset"));
@@ -201,7 +201,7 @@ async fn two_sends_of_one_reset_form_at_once_reset_the_password_once() {
 
 #[tokio::test]
 async fn a_form_sent_without_its_id_is_refused_as_stale_and_changes_nothing() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (name, secret) = app.db.create_user("stale", Access::ReadWrite).await;
     let path = app.users(&format!("/{name}/reset"));
@@ -229,7 +229,7 @@ async fn claims(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn a_form_id_is_refused_in_a_session_that_did_not_render_it() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let other = Browser::on(app.address.clone(), &app.database);
     assert_eq!(other.log_in_with(&app.operator_password).await.status, 303);
@@ -263,7 +263,7 @@ async fn a_form_id_is_refused_in_a_session_that_did_not_render_it() {
 
 #[tokio::test]
 async fn a_made_up_form_id_is_refused_and_changes_nothing() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (name, secret) = app.db.create_user("madeup", Access::ReadWrite).await;
     let path = app.users(&format!("/{name}/reset"));
@@ -286,7 +286,7 @@ async fn a_made_up_form_id_is_refused_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_form_id_acts_only_for_the_action_and_user_it_was_rendered_for() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (shown, _) = app.db.create_user("shown", Access::ReadWrite).await;
     let (other, secret) = app.db.create_user("other", Access::ReadWrite).await;
@@ -315,7 +315,7 @@ async fn a_form_id_acts_only_for_the_action_and_user_it_was_rendered_for() {
 
 #[tokio::test]
 async fn a_form_whose_action_failed_can_be_sent_again_once_the_cause_is_gone() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (taken, _) = app.db.create_user("taken", Access::ReadWrite).await;
     let fields = [
@@ -344,7 +344,7 @@ async fn a_form_whose_action_failed_can_be_sent_again_once_the_cause_is_gone() {
 
 #[tokio::test]
 async fn claims_older_than_the_session_lifetime_are_forgotten_at_the_next_claim() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let state = app.state_store();
     let request = FormRequest {
         operator: "admin",
@@ -404,7 +404,7 @@ async fn refuse_bookkeeping(app: &TestApp) {
 #[tokio::test]
 async fn a_generated_password_is_shown_though_recording_the_form_and_the_audit_entry_fail_after_the_change()
  {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (existing, _) = app.db.create_user("after", Access::ReadWrite).await;
     let name = unique_name("after");
@@ -444,7 +444,7 @@ async fn a_generated_password_is_shown_though_recording_the_form_and_the_audit_e
 
 #[tokio::test]
 async fn a_generated_password_is_shown_after_a_bounded_wait_while_the_audit_log_is_locked() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let name = unique_name("locked");
     let create = filled_form(

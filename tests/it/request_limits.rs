@@ -14,9 +14,7 @@ use pgusers::state::{StateSettings, StateStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_postgres::config::Host;
 
-use crate::helpers::{
-    Browser, TestApp, cluster, spawn_app_tuned, spawn_server, state_of, test_db, token_of,
-};
+use crate::helpers::{Browser, TestApp, cluster, dashboard, state_of, test_db, token_of};
 
 /// Opens a connection to the dashboard, sends `head` at once and then
 /// `drip` one byte every 200 ms; what the server answered and when it
@@ -49,11 +47,13 @@ async fn slow_client(
 
 #[tokio::test]
 async fn many_more_slow_clients_than_workers_neither_delay_a_normal_request_nor_stay_connected() {
-    let app = spawn_app_tuned(|settings| {
-        settings.limits.head_timeout = Duration::from_secs(2);
-        settings.limits.body_timeout = Duration::from_secs(2);
-    })
-    .await;
+    let app = dashboard()
+        .tune(|settings| {
+            settings.limits.head_timeout = Duration::from_secs(2);
+            settings.limits.body_timeout = Duration::from_secs(2);
+        })
+        .start()
+        .await;
     let authority = app.address.trim_start_matches("http://").to_owned();
     // actix-web starts one worker per core: many times more slow clients.
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -192,7 +192,7 @@ async fn requests_without_a_session_or_a_valid_token_never_reach_postgresql() {
         bootstrap_operator: true,
     });
     let roles = RoleManager::new(proxy.config(&db.name), 4, None);
-    let browser = spawn_server(&db.name, roles, state).await;
+    let browser = dashboard().serve_one(&db.name, roles, state).await;
     let app = TestApp {
         browser,
         db,

@@ -10,8 +10,7 @@ use pgusers::state::{FormKey, LoginPolicy, StateSettings, StateStore};
 use pgusers::web::SessionPolicy;
 
 use crate::helpers::{
-    Browser, cluster, csrf_token, form_id, quick_lockout, spawn_app, spawn_app_tuned,
-    spawn_app_with, spawn_server_with, unique_name,
+    Browser, cluster, csrf_token, dashboard, form_id, quick_lockout, unique_name,
 };
 
 /// A browser on the dashboard of `app` whose connections come from `ip`
@@ -56,14 +55,14 @@ async fn failures_of_admin(app: &crate::helpers::TestApp) -> i64 {
 
 #[tokio::test]
 async fn a_login_ends_after_the_idle_timeout() {
-    let app = spawn_app_with(
-        SessionPolicy {
+    let app = dashboard()
+        .sessions(SessionPolicy {
             idle: Duration::from_secs(1),
             lifetime: Duration::from_secs(3600),
-        },
-        LoginPolicy::default(),
-    )
-    .await;
+        })
+        .logins(LoginPolicy::default())
+        .start()
+        .await;
     app.log_in().await;
     assert_eq!(app.get(&app.users("")).await.status, 200);
 
@@ -92,7 +91,7 @@ async fn session_row(app: &crate::helpers::TestApp) -> (String, String) {
 
 #[tokio::test]
 async fn a_page_view_writes_nothing_to_the_session() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let before = session_row(&app).await;
 
@@ -111,14 +110,14 @@ async fn a_page_view_writes_nothing_to_the_session() {
 async fn activity_keeps_a_login_alive_past_the_idle_timeout_and_idleness_then_ends_it() {
     // Idle 1 s, so a refresh grain of 0.1 s: each request below comes after
     // more than a grain and records the session as used.
-    let app = spawn_app_with(
-        SessionPolicy {
+    let app = dashboard()
+        .sessions(SessionPolicy {
             idle: Duration::from_secs(1),
             lifetime: Duration::from_secs(3600),
-        },
-        LoginPolicy::default(),
-    )
-    .await;
+        })
+        .logins(LoginPolicy::default())
+        .start()
+        .await;
     app.log_in().await;
 
     let active = Instant::now();
@@ -145,14 +144,14 @@ async fn activity_keeps_a_login_alive_past_the_idle_timeout_and_idleness_then_en
 
 #[tokio::test]
 async fn a_login_forgets_sessions_abandoned_past_the_idle_timeout() {
-    let app = spawn_app_with(
-        SessionPolicy {
+    let app = dashboard()
+        .sessions(SessionPolicy {
             idle: Duration::from_secs(1),
             lifetime: Duration::from_secs(3600),
-        },
-        LoginPolicy::default(),
-    )
-    .await;
+        })
+        .logins(LoginPolicy::default())
+        .start()
+        .await;
     app.log_in().await;
     // Never used again: no request will find it expired and delete it.
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -172,14 +171,14 @@ async fn a_login_forgets_sessions_abandoned_past_the_idle_timeout() {
 
 #[tokio::test]
 async fn a_login_ends_after_its_lifetime_even_when_active() {
-    let app = spawn_app_with(
-        SessionPolicy {
+    let app = dashboard()
+        .sessions(SessionPolicy {
             idle: Duration::from_secs(3600),
             lifetime: Duration::from_secs(2),
-        },
-        LoginPolicy::default(),
-    )
-    .await;
+        })
+        .logins(LoginPolicy::default())
+        .start()
+        .await;
     app.log_in().await;
 
     for _ in 0..3 {
@@ -196,7 +195,11 @@ async fn a_login_ends_after_its_lifetime_even_when_active() {
 
 #[tokio::test]
 async fn repeated_failures_lock_out_the_address_across_restarts_without_saying_why() {
-    let app = spawn_app_with(SessionPolicy::default(), quick_lockout()).await;
+    let app = dashboard()
+        .sessions(SessionPolicy::default())
+        .logins(quick_lockout())
+        .start()
+        .await;
 
     for _ in 0..4 {
         let page = app.log_in_with("not-the-password").await;
@@ -213,14 +216,15 @@ async fn repeated_failures_lock_out_the_address_across_restarts_without_saying_w
     );
     // The count lives in the state database: another dashboard process on
     // the same state refuses too.
-    let replica = spawn_server_with(
-        &app.db.name,
-        RoleManager::new(app.db.admin_config(), 1, None),
-        app.state_store(),
-        SessionPolicy::default(),
-        quick_lockout(),
-    )
-    .await;
+    let replica = dashboard()
+        .sessions(SessionPolicy::default())
+        .logins(quick_lockout())
+        .serve_one(
+            &app.db.name,
+            RoleManager::new(app.db.admin_config(), 1, None),
+            app.state_store(),
+        )
+        .await;
     assert_eq!(
         replica.log_in_with(&app.operator_password).await.status,
         429
@@ -231,7 +235,11 @@ async fn repeated_failures_lock_out_the_address_across_restarts_without_saying_w
 
 #[tokio::test]
 async fn a_successful_login_clears_the_names_failures() {
-    let app = spawn_app_with(SessionPolicy::default(), quick_lockout()).await;
+    let app = dashboard()
+        .sessions(SessionPolicy::default())
+        .logins(quick_lockout())
+        .start()
+        .await;
 
     for _ in 0..3 {
         app.log_in_with("not-the-password").await;
@@ -247,7 +255,7 @@ async fn a_successful_login_clears_the_names_failures() {
 
 #[tokio::test]
 async fn a_removed_operator_is_logged_out_at_its_next_request() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let state = app.state_store();
     let jane = OperatorName::parse("jane").unwrap();
     state
@@ -275,7 +283,7 @@ async fn a_removed_operator_is_logged_out_at_its_next_request() {
 
 #[tokio::test]
 async fn the_last_operator_cannot_be_removed() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let state = app.state_store();
 
     let result = state
@@ -291,7 +299,11 @@ async fn the_last_operator_cannot_be_removed() {
 
 #[tokio::test]
 async fn attempts_sent_all_at_once_are_counted_before_any_password_is_checked() {
-    let app = spawn_app_with(SessionPolicy::default(), quick_lockout()).await;
+    let app = dashboard()
+        .sessions(SessionPolicy::default())
+        .logins(quick_lockout())
+        .start()
+        .await;
     let answers = app
         .logins_all_at_once(&vec!["admin".to_owned(); 12], "not-the-password")
         .await;
@@ -307,7 +319,11 @@ async fn attempts_sent_all_at_once_are_counted_before_any_password_is_checked() 
 
 #[tokio::test]
 async fn failures_from_one_address_lock_out_every_name() {
-    let app = spawn_app_with(SessionPolicy::default(), quick_lockout()).await;
+    let app = dashboard()
+        .sessions(SessionPolicy::default())
+        .logins(quick_lockout())
+        .start()
+        .await;
 
     for name in ["alice", "bobby", "carol", "david"] {
         let page = app
@@ -363,7 +379,7 @@ async fn status_with_cookie(app: &crate::helpers::TestApp, cookie: &str) -> u16 
 
 #[tokio::test]
 async fn logging_out_ends_the_session_on_the_server_so_a_copied_cookie_is_useless() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let copied = logged_in_cookie(&app).await;
     assert_eq!(status_with_cookie(&app, &copied).await, 200);
 
@@ -431,7 +447,7 @@ async fn whole_state_database(app: &crate::helpers::TestApp) -> String {
 
 #[tokio::test]
 async fn the_state_database_holds_only_a_hash_of_a_session_id_so_a_copied_row_logs_nobody_in() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let cookie = logged_in_cookie(&app).await;
     let sid = session_id_in(&app, &cookie);
     // A confirmation form sent, so that its claim is stored too.
@@ -551,7 +567,7 @@ async fn sessions_open_before_ids_were_hashed_stay_logged_in_and_keep_their_form
 
 #[tokio::test]
 async fn a_new_operator_password_ends_its_other_sessions() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let copied = logged_in_cookie(&app).await;
 
     app.state_store()
@@ -567,7 +583,7 @@ async fn a_new_operator_password_ends_its_other_sessions() {
 
 #[tokio::test]
 async fn the_session_cookie_is_http_only_and_same_site_strict() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let response = app
         .client
         .get(format!("{}/login", app.address))
@@ -590,7 +606,7 @@ async fn the_session_cookie_is_http_only_and_same_site_strict() {
 
 #[tokio::test]
 async fn a_password_typed_into_the_name_field_is_never_recorded() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let slip = "my secret password 123";
 
     app.submit("/login", "/login", &[("username", slip), ("password", "x")])
@@ -626,10 +642,12 @@ async fn raw_connection(app: &crate::helpers::TestApp) -> tokio::net::TcpStream 
 async fn trickle(framing: &str, piece: &'static [u8]) -> (String, Duration) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let app = spawn_app_tuned(|settings| {
-        settings.limits.body_timeout = Duration::from_secs(1);
-    })
-    .await;
+    let app = dashboard()
+        .tune(|settings| {
+            settings.limits.body_timeout = Duration::from_secs(1);
+        })
+        .start()
+        .await;
     let (mut reader, mut writer) = raw_connection(&app).await.into_split();
     let head = format!(
         "POST /login HTTP/1.1\r\nHost: {}\r\n\
@@ -680,10 +698,12 @@ async fn a_chunked_form_sent_one_byte_at_a_time_is_cut_off_and_the_connection_cl
 async fn a_request_head_sent_slowly_is_cut_off() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let app = spawn_app_tuned(|settings| {
-        settings.limits.head_timeout = Duration::from_secs(1);
-    })
-    .await;
+    let app = dashboard()
+        .tune(|settings| {
+            settings.limits.head_timeout = Duration::from_secs(1);
+        })
+        .start()
+        .await;
     let mut connection = raw_connection(&app).await;
     connection
         .write_all(b"GET /login HTTP/1.1\r\nX-Slow: ")
@@ -708,7 +728,7 @@ async fn a_request_head_sent_slowly_is_cut_off() {
 
 #[tokio::test]
 async fn a_form_larger_than_any_of_the_dashboards_is_refused_with_413() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
 
     let answer = app
         .client
@@ -725,7 +745,7 @@ async fn a_form_larger_than_any_of_the_dashboards_is_refused_with_413() {
 
 #[tokio::test]
 async fn a_login_name_longer_than_any_valid_value_is_refused_with_413_and_never_counted() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let token = csrf_token(&app.get("/login").await.body);
     // 10 KB in a 12 KB body: within the body limit, far past any name.
     let body = format!(
@@ -759,7 +779,7 @@ async fn a_login_name_longer_than_any_valid_value_is_refused_with_413_and_never_
 #[tokio::test]
 async fn dashboard_forms_and_searches_with_a_field_longer_than_any_valid_value_are_refused_with_413()
  {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let name = format!("{}{}", unique_name("huge"), "a".repeat(10 * 1024));
 
@@ -830,7 +850,7 @@ async fn recorded_login_address(app: &crate::helpers::TestApp) -> Option<String>
 
 #[tokio::test]
 async fn a_cross_origin_form_is_refused_even_with_a_forwarded_host_matching_its_origin() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let form_page = app.get(&app.users("/new")).await.body;
     let token = csrf_token(&form_page);
@@ -862,10 +882,12 @@ async fn a_cross_origin_form_is_refused_even_with_a_forwarded_host_matching_its_
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_audit_log_records_the_forwarded_client_address() {
-    let app = spawn_app_tuned(|settings| {
-        settings.trusted_proxies = "127.0.0.1".parse().unwrap();
-    })
-    .await;
+    let app = dashboard()
+        .tune(|settings| {
+            settings.trusted_proxies = "127.0.0.1".parse().unwrap();
+        })
+        .start()
+        .await;
 
     // The browser spoke HTTPS to the proxy at dash.example, and tried to
     // pass off 198.51.100.1 as its address before the proxy appended its own.
@@ -889,7 +911,7 @@ async fn behind_a_trusted_proxy_the_audit_log_records_the_forwarded_client_addre
 
 #[tokio::test]
 async fn without_a_trusted_proxy_the_peer_address_is_recorded_whatever_the_headers_claim() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
 
     let status = log_in_through(
         &app,
@@ -910,7 +932,11 @@ async fn without_a_trusted_proxy_the_peer_address_is_recorded_whatever_the_heade
 
 #[tokio::test]
 async fn failures_for_a_name_from_many_addresses_do_not_lock_out_its_right_password_from_another() {
-    let app = spawn_app_with(SessionPolicy::default(), quick_lockout()).await;
+    let app = dashboard()
+        .sessions(SessionPolicy::default())
+        .logins(quick_lockout())
+        .start()
+        .await;
 
     for n in 2..=9 {
         let attacker = browser_from(&app, &format!("127.0.0.{n}"));
@@ -943,7 +969,7 @@ async fn failures_for_a_name_from_many_addresses_do_not_lock_out_its_right_passw
 
 #[tokio::test]
 async fn forty_eight_right_passwords_sent_all_at_once_all_log_in() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let mut ready = Vec::new();
     for _ in 0..48 {
         let browser = Browser::on(app.address.clone(), &app.database);
@@ -993,7 +1019,11 @@ async fn forty_eight_right_passwords_sent_all_at_once_all_log_in() {
 
 #[tokio::test]
 async fn wrong_guesses_for_many_names_sent_all_at_once_from_one_address_stop_at_the_lockout() {
-    let app = spawn_app_with(SessionPolicy::default(), quick_lockout()).await;
+    let app = dashboard()
+        .sessions(SessionPolicy::default())
+        .logins(quick_lockout())
+        .start()
+        .await;
     let names: Vec<String> = (0..12).map(|n| format!("name-{n}")).collect();
 
     let answers = app.logins_all_at_once(&names, "a-guessed-password").await;
@@ -1020,15 +1050,15 @@ async fn wrong_guesses_for_many_names_sent_all_at_once_from_one_address_stop_at_
 
 #[tokio::test]
 async fn names_that_cannot_be_operator_names_are_refused_without_reaching_postgresql() {
-    let app = spawn_app_with(
-        SessionPolicy::default(),
-        LoginPolicy {
+    let app = dashboard()
+        .sessions(SessionPolicy::default())
+        .logins(LoginPolicy {
             first_delay: Duration::ZERO,
             max_delay: Duration::ZERO,
             ..LoginPolicy::default()
-        },
-    )
-    .await;
+        })
+        .start()
+        .await;
     let marker = crate::helpers::unique_name("typed");
     let slip = format!("my-password-{marker}-with spaces 'x'");
     let with_nul = format!("admin\0{marker}");
@@ -1081,7 +1111,7 @@ async fn names_that_cannot_be_operator_names_are_refused_without_reaching_postgr
 
 #[tokio::test]
 async fn an_operators_argon2_hash_never_reaches_the_server_log() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let store = app.state_store();
     let name = OperatorName::parse(&unique_name("op").replace('_', "-")).unwrap();
     store

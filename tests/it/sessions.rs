@@ -8,7 +8,7 @@ use serde_json::Value;
 use tokio_postgres::{Client, NoTls};
 
 use crate::cli::{cli, run};
-use crate::helpers::{TestDb, spawn_app, test_db, token_of};
+use crate::helpers::{TestDb, dashboard, test_db, token_of};
 
 /// Logs in as `user` over TCP, saying it is application `application`.
 async fn session_of(db: &TestDb, user: &str, password: &str, application: &str) -> Client {
@@ -183,7 +183,7 @@ async fn the_sessions_of_a_user_that_does_not_exist_or_a_superuser_are_refused()
 
 #[tokio::test]
 async fn the_dashboard_shows_sessions_asks_before_ending_them_and_a_resent_form_ends_nothing_new() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (name, secret) = app.db.create_user("dashed", Access::ReadWrite).await;
     let user = name.as_str();
@@ -260,7 +260,7 @@ async fn the_dashboard_shows_sessions_asks_before_ending_them_and_a_resent_form_
 
 #[tokio::test]
 async fn the_protected_users_page_lists_its_sessions_but_offers_no_end_and_refuses_it() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let _protected = app.db.connect_as_protected().await;
     let protected = app.db.protected.clone();
@@ -277,7 +277,7 @@ async fn the_protected_users_page_lists_its_sessions_but_offers_no_end_and_refus
 
 #[tokio::test]
 async fn the_api_lists_sessions_and_ends_them_with_a_token_that_may_change() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let (name, secret) = app.db.create_user("scripted", Access::ReadOnly).await;
     let user = name.as_str();
     let session = session_of(&app.db, user, secret.expose(), "etl").await;
@@ -377,7 +377,7 @@ async fn the_cli_refuses_to_end_the_protected_users_sessions_with_exit_3() {
 
 #[tokio::test]
 async fn the_dashboard_ends_the_sessions_of_a_user_it_does_not_manage_saying_it_cannot_reset_it() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (name, secret) = app.db.create_user("leaked", Access::ReadWrite).await;
     let user = name.as_str();

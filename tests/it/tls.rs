@@ -23,7 +23,7 @@ use rcgen::{
     KeyUsagePurpose,
 };
 
-use crate::helpers::{OwnCluster, ident, password, psql, spawn_server, unique_name, username};
+use crate::helpers::{OwnCluster, dashboard, ident, password, psql, unique_name, username};
 
 /// The certificates of a test: the server's in its data directory (the
 /// server's own user must own its keys), the client's in a directory of
@@ -665,12 +665,13 @@ async fn pgusers_manages_users_end_to_end_over_verify_full_on_a_hostssl_only_ser
     });
     state.ensure_ready().await.unwrap();
     let (_, token) = crate::helpers::token_of(&state, "admin", true).await;
-    let browser = spawn_server(
-        "tls",
-        RoleManager::new(Conninfo::parse(&url).unwrap(), 2, None),
-        state,
-    )
-    .await;
+    let browser = dashboard()
+        .serve_one(
+            "tls",
+            RoleManager::new(Conninfo::parse(&url).unwrap(), 2, None),
+            state,
+        )
+        .await;
     browser.log_in_with("operator-password").await;
     let overview = browser.get("/databases/tls").await;
     assert_eq!(overview.status, 200);

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
 use crate::cli::{Run, cli, dashboard_state, run};
-use crate::helpers::{cluster, spawn_app, test_db, token_of, unique_name};
+use crate::helpers::{cluster, dashboard, test_db, token_of, unique_name};
 
 /// A state database of the test's own, set up as a dashboard would (with
 /// the operator `admin`), and a superuser's connection to it.
@@ -484,7 +484,7 @@ async fn unknown_ids_and_operators_are_refused_and_malformed_ones_are_usage_erro
 
 #[tokio::test]
 async fn entries_from_the_api_are_recorded_and_marked_on_the_activity_tab() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let event = Event {
         actor: "admin".into(),
         source: Source::Api,
@@ -526,7 +526,7 @@ fn shown_token(html: &str) -> String {
 
 #[tokio::test]
 async fn a_token_made_on_the_api_tokens_page_is_shown_once_works_and_a_reload_makes_no_second() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let form = app.get("/api-tokens").await.body;
     let fields = [
@@ -567,7 +567,7 @@ async fn a_token_made_on_the_api_tokens_page_is_shown_once_works_and_a_reload_ma
 
 #[tokio::test]
 async fn a_wrong_label_keeps_what_was_typed_and_a_form_without_its_csrf_token_makes_nothing() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let long = "x".repeat(65);
 
@@ -598,7 +598,7 @@ async fn a_wrong_label_keeps_what_was_typed_and_a_form_without_its_csrf_token_ma
 
 #[tokio::test]
 async fn revoking_on_the_page_stops_the_token_and_revoking_again_says_it_already_is() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (info, token) = token_of(&app.state_store(), "admin", false).await;
     let revoke = format!("/api-tokens/{}/revoke", info.id);

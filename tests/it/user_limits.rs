@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{cli, run};
 use crate::helpers::{
-    Page, TestApp, TestDb, csrf_token, password, spawn_app, sqlstate, test_db, token_of, username,
+    Page, TestApp, TestDb, csrf_token, dashboard, password, sqlstate, test_db, token_of, username,
 };
 
 fn limits(expires: Option<&str>, connection_limit: Option<u32>) -> Limits {
@@ -146,7 +146,7 @@ async fn limits_are_not_set_while_the_user_is_being_deleted() {
 
 #[tokio::test]
 async fn the_add_form_takes_an_expiry_and_a_connection_limit_and_keeps_them_when_refused() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let name = username("formed").to_string();
     let new = app.users("/new");
@@ -233,7 +233,7 @@ async fn save_limits(app: &TestApp, page: &str, expires: &str, connection_limit:
 
 #[tokio::test]
 async fn a_limit_left_as_shown_is_kept_exactly_however_it_was_set() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (odd, _) = user_with(&app.db, Access::ReadWrite, &Limits::default()).await;
     let (off, _) = user_with(&app.db, Access::ReadWrite, &Limits::default()).await;
@@ -319,7 +319,7 @@ async fn a_new_user_expiring_today_is_refused_by_the_api_and_the_cli() {
 
 #[tokio::test]
 async fn the_limits_page_shows_them_as_they_are_and_a_past_day_cuts_the_user_off() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (name, secret) = user_with(
         &app.db,
@@ -384,7 +384,7 @@ async fn the_limits_page_shows_them_as_they_are_and_a_past_day_cuts_the_user_off
 
 #[tokio::test]
 async fn the_api_creates_with_limits_refuses_wrong_ones_by_field_and_sets_them() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     let (_, token) = token_of(&app.state_store(), "admin", false).await;
     let (_, reader) = token_of(&app.state_store(), "admin", true).await;
     let http = reqwest::Client::new();

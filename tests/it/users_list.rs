@@ -4,7 +4,7 @@
 
 use pgusers::roles::Access;
 
-use crate::helpers::{TestApp, ident, spawn_app, unique_name};
+use crate::helpers::{TestApp, dashboard, ident, unique_name};
 
 /// Makes `names` as plain login roles, the way someone would by hand.
 async fn make_roles(app: &TestApp, names: &[String]) {
@@ -57,7 +57,7 @@ fn encoded(value: &str) -> String {
 
 #[tokio::test]
 async fn a_search_shows_fifty_users_a_page_the_count_and_the_rest_on_the_last_page() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let prefix = unique_name("paged");
     let names = numbered(&prefix, 51);
@@ -92,7 +92,7 @@ async fn a_search_shows_fifty_users_a_page_the_count_and_the_rest_on_the_last_pa
 
 #[tokio::test]
 async fn exactly_one_page_of_users_has_no_pager_and_a_page_past_the_last_says_where_the_last_is() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let prefix = unique_name("onepage");
     let names = numbered(&prefix, 50);
@@ -118,7 +118,7 @@ async fn exactly_one_page_of_users_has_no_pager_and_a_page_past_the_last_says_wh
 
 #[tokio::test]
 async fn a_search_that_matches_nobody_says_so_and_keeps_what_was_typed() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let nobody = unique_name("nobody");
 
@@ -137,7 +137,7 @@ async fn a_search_that_matches_nobody_says_so_and_keeps_what_was_typed() {
 
 #[tokio::test]
 async fn underscore_and_percent_in_a_search_are_plain_characters() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let prefix = unique_name("wild");
     let underscore = format!("{prefix}x_y");
@@ -176,7 +176,7 @@ async fn underscore_and_percent_in_a_search_are_plain_characters() {
 
 #[tokio::test]
 async fn a_search_ignores_case_and_finds_case_twins_made_outside_pgusers() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let prefix = unique_name("twin");
     let lower = format!("{prefix}_abc");
@@ -196,7 +196,7 @@ async fn a_search_ignores_case_and_finds_case_twins_made_outside_pgusers() {
 
 #[tokio::test]
 async fn a_search_no_name_can_hold_finds_nobody_without_an_error() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
 
     for search in [
@@ -228,7 +228,7 @@ async fn a_search_no_name_can_hold_finds_nobody_without_an_error() {
 
 #[tokio::test]
 async fn a_wrong_filter_or_page_is_named_and_the_list_is_shown_without_it() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
 
     let page = app.get(&app.users("?show=admins&page=x1")).await;
@@ -249,7 +249,7 @@ async fn a_wrong_filter_or_page_is_named_and_the_list_is_shown_without_it() {
 
 #[tokio::test]
 async fn an_action_address_with_a_parameter_given_twice_answers_the_dashboards_error_page() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (writer, _) = app.db.create_user("twice", Access::ReadWrite).await;
 
@@ -267,7 +267,7 @@ async fn an_action_address_with_a_parameter_given_twice_answers_the_dashboards_e
 
 #[tokio::test]
 async fn the_filters_show_read_only_read_write_and_protected_users() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (reader, _) = app.db.create_user("filt_ro", Access::ReadOnly).await;
     let (writer, _) = app.db.create_user("filt_rw", Access::ReadWrite).await;
@@ -296,7 +296,7 @@ async fn the_filters_show_read_only_read_write_and_protected_users() {
 
 #[tokio::test]
 async fn the_actions_of_a_row_lead_back_to_the_same_search_filter_and_page() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let (writer, _) = app.db.create_user("keep", Access::ReadWrite).await;
     let place = format!("?q={writer}&show=read-write");
@@ -338,7 +338,7 @@ async fn the_actions_of_a_row_lead_back_to_the_same_search_filter_and_page() {
 
 #[tokio::test]
 async fn a_search_finds_a_name_beyond_ascii_as_typed() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let tail = unique_name("");
     let name = format!("Éric{tail}");
@@ -351,7 +351,7 @@ async fn a_search_finds_a_name_beyond_ascii_as_typed() {
 
 #[tokio::test]
 async fn the_read_write_and_protected_filters_agree_with_what_pgusers_may_change() {
-    let app = spawn_app().await;
+    let app = dashboard().start().await;
     app.log_in().await;
     let name = unique_name("cdb");
     app.db

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use super::{chrome, see_other};
+use super::{chrome, paths, see_other};
 use crate::registry::ManagedDatabase;
 use crate::web::login_session::Operator;
 use crate::web::pages::{DatabaseRow, DatabasesPage, render};
@@ -51,7 +51,7 @@ async fn row(database: &ManagedDatabase) -> DatabaseRow {
 /// only database, or the list of databases when there are several.
 pub async fn former_address(app: web::Data<AppData>, _operator: Operator) -> HttpResponse {
     match app.databases.all() {
-        [only] => see_other(&format!("/databases/{}/settings/database-users", only.id)),
+        [only] => see_other(&paths::users(only.id.as_str())),
         _ => see_other("/"),
     }
 }

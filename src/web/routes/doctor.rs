@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
-use super::{chrome, see_other};
+use super::{chrome, paths, see_other};
 use crate::registry::ManagedDatabase;
 use crate::web::csrf::CsrfForm;
 use crate::web::login_session::Operator;
@@ -12,7 +12,7 @@ use crate::web::pages::{DoctorPage, render};
 use crate::web::{AppData, WebError};
 
 fn health_page(database: &ManagedDatabase) -> String {
-    format!("/databases/{}/settings/health", database.id)
+    paths::health(database.id.as_str())
 }
 
 pub async fn show(

@@ -110,9 +110,7 @@ fn routes(r: &mut impl Routes) {
         .get("/databases/{db}", overview::show)
         .get(
             "/databases/{db}/settings",
-            |db: web::Path<String>| async move {
-                see_other(&format!("/databases/{db}/settings/database-users"))
-            },
+            |db: web::Path<String>| async move { see_other(&paths::users(&db)) },
         )
         .get("/databases/{db}/settings/health", doctor::show)
         .post("/databases/{db}/settings/health/fix", doctor::fix)
@@ -137,8 +135,7 @@ fn routes(r: &mut impl Routes) {
         .get("/settings/{tail:.*}", databases::former_address);
 }
 
-/// The users pages of database `{db}`.
-const USERS: &str = "/databases/{db}/settings/database-users";
+use super::paths::{self, USERS};
 
 /// Post/Redirect/Get: answers a successful form with a redirect.
 fn see_other(location: &str) -> HttpResponse {

@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 
-use super::users::{ConfirmForm, place, users_page};
+use super::users::{ConfirmForm, place};
 use super::{chrome, see_other};
 use crate::registry::ManagedDatabase;
 use crate::state::Action;
@@ -16,11 +16,10 @@ use crate::web::pages::{EndSessionsConfirmPage, UserPage, render};
 use crate::web::{AppData, WebError};
 
 /// Where a user's page is, coming from the list at `back`.
-fn user_page(database: &ManagedDatabase, user: &str, back: &ListPlace) -> String {
+pub(super) fn user_page(database: &ManagedDatabase, user: &str, back: &ListPlace) -> String {
     format!(
-        "{}/{}/details{}",
-        users_page(database),
-        crate::domain::percent_encode(user),
+        "{}{}",
+        crate::web::paths::user(database.id.as_str(), user, "details"),
         back.query()
     )
 }

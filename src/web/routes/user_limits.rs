@@ -4,7 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
-use super::users::{invalid_status, place, users_page};
+use super::sessions::user_page;
+use super::users::{invalid_status, place};
 use super::{chrome, see_other};
 use crate::domain::{LimitsChange, RoleName};
 use crate::operations::{limit_messages, shown_in_form};
@@ -115,12 +116,7 @@ pub async fn save(
             operator.session.flash(format!(
                 "Expiry and connection limit of user \"{shown}\" saved."
             ));
-            Ok(see_other(&format!(
-                "{}/{}/details{}",
-                users_page(database),
-                crate::domain::percent_encode(name.as_str()),
-                back.query()
-            )))
+            Ok(see_other(&user_page(database, name.as_str(), &back)))
         }
         // Busy, or the database refused or is away: say why above what
         // was typed.

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError, web};
 use serde::Deserialize;
 
-use super::{chrome, see_other};
+use super::{chrome, paths, see_other};
 use crate::domain::{PAGE_SIZE, RoleName};
 use crate::failure::ErrorKind;
 use crate::operations::{NewUserEntry, NewUserProblems, answers, shown_in_form};
@@ -23,7 +23,7 @@ use crate::web::{AppData, WebError};
 
 /// Where a database's users page is.
 pub(super) fn users_page(database: &ManagedDatabase) -> String {
-    format!("/databases/{}/settings/database-users", database.id)
+    paths::users(database.id.as_str())
 }
 
 /// The users list where `params` put the person: a page of users matching
