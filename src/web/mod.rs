@@ -25,7 +25,7 @@ pub use api::{Effect as ApiEffect, Endpoint as ApiEndpoint, endpoints as api_end
 pub use error::WebError;
 pub use limits::RequestLimits;
 pub use once::FormIds;
-pub use routes::form_posts;
+pub use routes::{form_posts, page_routes};
 pub use session::SessionPolicy;
 
 use std::net::TcpListener;
