@@ -27,7 +27,7 @@ pub use error::WebError;
 pub use login_session::SessionPolicy;
 pub use once::FormIds;
 pub use request_limits::RequestLimits;
-pub use routes::form_posts;
+pub use routes::{form_posts, page_routes};
 
 use std::net::TcpListener;
 

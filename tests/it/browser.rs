@@ -5,7 +5,9 @@
 //! Needs Debian's `chromium` and `chromium-driver`. Without them the test
 //! writes a loud warning to stderr that it did not run, and returns.
 //! On a failing step it saves a screenshot and the page's HTML under
-//! `target/browser-failures/`.
+//! `target/browser-failures/`. [`axe`] runs axe-core on every page.
+
+mod axe;
 
 use std::future::Future;
 use std::io::{Read, Write};
@@ -58,7 +60,9 @@ const CHROMIUM_ARGS: &[&str] = &[
 
 #[tokio::test]
 async fn the_guides_steps_work_in_a_real_browser() {
-    let Some((chromium, chromedriver)) = browser_programs() else {
+    let Some((chromium, chromedriver)) =
+        browser_programs("browser::the_guides_steps_work_in_a_real_browser")
+    else {
         return;
     };
     let app = dashboard().start().await;
@@ -442,7 +446,9 @@ const PHONE: (u32, u32) = (390, 844);
 
 #[tokio::test]
 async fn every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there() {
-    let Some((chromium, chromedriver)) = browser_programs() else {
+    let Some((chromium, chromedriver)) = browser_programs(
+        "browser::every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there",
+    ) else {
         return;
     };
     let app = dashboard().start().await;
@@ -489,30 +495,8 @@ async fn every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there()
 
     steps
         .run("make the window as wide as a phone", async {
-            page.client.set_window_size(PHONE.0, PHONE.1).await?;
             page.goto("/login").await?;
-            // The window's frame, if any, is not the page's: widen the
-            // window by what the frame takes.
-            let inner = page
-                .client
-                .execute("return window.innerWidth;", vec![])
-                .await?;
-            let inner = inner.as_u64().context("innerWidth")? as u32;
-            if inner != PHONE.0 {
-                page.client
-                    .set_window_size(PHONE.0 + (PHONE.0 - inner), PHONE.1)
-                    .await?;
-            }
-            let inner = page
-                .client
-                .execute("return window.innerWidth;", vec![])
-                .await?;
-            ensure!(
-                inner == json!(PHONE.0),
-                "the page is {inner} px wide, not {}",
-                PHONE.0
-            );
-            Ok(())
+            page.set_inner_size(PHONE.0, PHONE.1).await
         })
         .await;
 
@@ -663,9 +647,9 @@ async fn open_browser(
     (driver, steps)
 }
 
-/// Chromium and chromedriver, or `None` after a loud warning that the test
+/// Chromium and chromedriver, or `None` after a loud warning that `test`
 /// did not run.
-fn browser_programs() -> Option<(PathBuf, PathBuf)> {
+fn browser_programs(test: &str) -> Option<(PathBuf, PathBuf)> {
     let chromium = find_program("chromium");
     let chromedriver = find_program("chromedriver");
     if let (Some(chromium), Some(chromedriver)) = (&chromium, &chromedriver) {
@@ -681,7 +665,7 @@ fn browser_programs() -> Option<(PathBuf, PathBuf)> {
     let _ = writeln!(
         std::io::stderr(),
         "\n{bar}\n\
-         !! BROWSER TEST NOT RUN: browser::the_guides_steps_work_in_a_real_browser\n\
+         !! BROWSER TEST NOT RUN: {test}\n\
          !! did not run because {} was not found (looked in /usr/bin and PATH).\n\
          !! It is reported as passed, but checked nothing. Install the Debian packages:\n\
          !!     apt-get install -y --no-install-recommends chromium chromium-driver\n\
@@ -963,6 +947,33 @@ struct Page {
 }
 
 impl Page {
+    /// Makes the page (not the window, whose frame may take some)
+    /// `width` by about `height` pixels.
+    async fn set_inner_size(&self, width: u32, height: u32) -> Result<()> {
+        self.client.set_window_size(width, height).await?;
+        // The window's frame, if any, is not the page's: widen the window
+        // by what the frame takes.
+        let inner = self
+            .client
+            .execute("return window.innerWidth;", vec![])
+            .await?;
+        let inner = inner.as_u64().context("innerWidth")? as u32;
+        if inner != width {
+            self.client
+                .set_window_size((2 * width).saturating_sub(inner), height)
+                .await?;
+        }
+        let inner = self
+            .client
+            .execute("return window.innerWidth;", vec![])
+            .await?;
+        ensure!(
+            inner == json!(width),
+            "the page is {inner} px wide, not {width}"
+        );
+        Ok(())
+    }
+
     async fn goto(&self, path: &str) -> Result<()> {
         self.client
             .goto(&format!("{}{path}", self.address))

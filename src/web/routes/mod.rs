@@ -34,8 +34,18 @@ pub fn form_posts() -> Vec<String> {
     list.0
 }
 
-/// Where the routes go: the application, or a list of the POSTs. Both see
-/// the same routes, from [`routes`].
+/// The address patterns of every page the dashboard shows on a GET: every
+/// GET route but those marked [`Routes::redirect`] or [`Routes::resource`].
+/// The browser test checks each page for accessibility, and fails on a
+/// pattern it has no address for.
+pub fn page_routes() -> Vec<String> {
+    let mut list = Pages(Vec::new());
+    routes(&mut list);
+    list.0
+}
+
+/// Where the routes go: the application, or a list of the POSTs or of the
+/// pages. Each sees the same routes, from [`routes`].
 trait Routes {
     fn add<F, Args>(&mut self, method: Method, path: &str, handler: F) -> &mut Self
     where
@@ -61,6 +71,38 @@ trait Routes {
         F::Output: Responder + 'static,
     {
         self.add(Method::POST, path, handler)
+    }
+
+    /// A GET that only redirects (a former address, say): no page.
+    fn redirect<F, Args>(&mut self, path: &str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.not_a_page(path, handler)
+    }
+
+    /// A GET answered with something else than a page: the stylesheet, the
+    /// health check.
+    fn resource<F, Args>(&mut self, path: &str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.not_a_page(path, handler)
+    }
+
+    /// Where [`Self::redirect`] and [`Self::resource`] go: a GET route like
+    /// any other, but for the list of pages.
+    fn not_a_page<F, Args>(&mut self, path: &str, handler: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(Method::GET, path, handler)
     }
 }
 
@@ -96,9 +138,34 @@ impl Routes for List {
     }
 }
 
+struct Pages(Vec<String>);
+
+impl Routes for Pages {
+    fn add<F, Args>(&mut self, method: Method, path: &str, _: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        if method == Method::GET {
+            self.0.push(path.to_owned());
+        }
+        self
+    }
+
+    fn not_a_page<F, Args>(&mut self, _: &str, _: F) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self
+    }
+}
+
 fn routes(r: &mut impl Routes) {
-    r.get("/healthz", health::healthz)
-        .get("/static/style.css", assets::stylesheet)
+    r.resource("/healthz", health::healthz)
+        .resource("/static/style.css", assets::stylesheet)
         .get("/login", login::form)
         .post("/login", login::submit)
         .post("/logout", login::logout)
@@ -108,7 +175,7 @@ fn routes(r: &mut impl Routes) {
         .post("/api-tokens", tokens::create)
         .post("/api-tokens/{id}/revoke", tokens::revoke)
         .get("/databases/{db}", overview::show)
-        .get(
+        .redirect(
             "/databases/{db}/settings",
             |db: web::Path<String>| async move { see_other(&paths::users(&db)) },
         )
@@ -130,9 +197,9 @@ fn routes(r: &mut impl Routes) {
         .get(&format!("{USERS}/{{name}}/delete"), users::delete_confirm)
         .post(&format!("{USERS}/{{name}}/delete"), users::delete)
         // Addresses from before several databases: bookmarks still work.
-        .get("/settings/activity", || async { see_other("/activity") })
-        .get("/settings", databases::former_address)
-        .get("/settings/{tail:.*}", databases::former_address);
+        .redirect("/settings/activity", || async { see_other("/activity") })
+        .redirect("/settings", databases::former_address)
+        .redirect("/settings/{tail:.*}", databases::former_address);
 }
 
 use super::paths::{self, USERS};

@@ -1,0 +1,766 @@
+//! axe-core, the accessibility engine, on every page of the dashboard's
+//! route table, in each of its states that looks different, at 1280 and at
+//! 390 pixels wide: WCAG 2.0 and 2.1, levels A and AA, and not one
+//! violation allowed.
+//!
+//! The pages come from [`pgusers::web::page_routes`]; [`states_of`] gives
+//! each pattern its addresses, and the test fails on a pattern it does not
+//! know, so a page added to the route table must be added here.
+//!
+//! axe-core is not in the repository: `.ci/axe-core` fetches the version
+//! pinned there (and in [`AXE_VERSION`]) from the npm registry into
+//! `/var/tmp/pgusers-axe`, and `.ci/run` names the file in
+//! `PGUSERS_AXE_JS`. Named there and missing, the test fails; not named
+//! and not at the default place either, it warns loudly that it did not run
+//! and returns, as the browser tests do without Chromium.
+
+use std::cell::{Cell, RefCell};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail, ensure};
+use serde::Deserialize;
+use serde_json::json;
+
+use pgusers::domain::{NewPassword, Password, Username};
+use pgusers::roles::Access;
+
+use super::{PHONE, Page, Steps, browser_programs, failures_dir, open_browser, slug};
+use crate::helpers::{dashboard, password, token_of, unique_name};
+
+/// The version `.ci/axe-core` installs; another is refused, as it may judge
+/// the same page differently.
+const AXE_VERSION: &str = "4.14.1";
+/// Where `.ci/axe-core` puts it, unless `PGUSERS_AXE_JS` says otherwise.
+const AXE_DEFAULT: &str = "/var/tmp/pgusers-axe/4.14.1/package/axe.min.js";
+/// The rules axe runs: those of WCAG 2.0 and 2.1, levels A and AA.
+const WCAG: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+/// A desktop window, then a phone.
+const WIDTHS: [(u32, u32); 2] = [(1280, 900), PHONE];
+
+const TEST: &str = "browser::axe::every_page_passes_axe_at_1280_and_390_pixels";
+
+#[test]
+fn the_test_and_ci_pin_the_same_axe_core() {
+    let script = include_str!("../../../.ci/axe-core");
+    assert!(
+        script
+            .lines()
+            .any(|line| line == format!("VERSION={AXE_VERSION}")),
+        ".ci/axe-core does not install axe-core {AXE_VERSION}: change both together"
+    );
+    assert!(
+        AXE_DEFAULT.contains(&format!("/{AXE_VERSION}/")),
+        "AXE_DEFAULT is not where .ci/axe-core puts {AXE_VERSION}"
+    );
+}
+
+#[tokio::test]
+async fn every_page_passes_axe_at_1280_and_390_pixels() {
+    // First, and on any machine: every page of the route table has its
+    // addresses here.
+    let example = Names {
+        db: "db".into(),
+        writer: "writer".into(),
+        reader: "reader".into(),
+        refused: "refused".into(),
+        protected: "protected".into(),
+        marker: "marker".into(),
+    };
+    let unknown: Vec<String> = pgusers::web::page_routes()
+        .into_iter()
+        .filter(|pattern| states_of(pattern, &example).is_none())
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "the route table has pages the accessibility check does not open: {unknown:?}; \
+         give them their addresses in states_of (tests/it/browser/axe.rs)"
+    );
+
+    let Some((chromium, chromedriver)) = browser_programs(TEST) else {
+        return;
+    };
+    let Some(axe) = axe_script() else {
+        return;
+    };
+    let started = Instant::now();
+    let app = dashboard().start().await;
+    let (names, writer_password) = make_users(&app).await;
+    // A token, so the tokens page lists one from the start.
+    token_of(&app.state_store(), "admin", true).await;
+    // A live session of the writer, for its sessions page.
+    let writer_session = app
+        .db
+        .connect_as(&names.writer, writer_password.expose())
+        .await
+        .expect("the writer logs in");
+    println!("users made: {:?}", started.elapsed());
+
+    let (driver, steps) = open_browser(&app, &chromium, &chromedriver).await;
+    let check = Check {
+        steps: &steps,
+        axe: &axe,
+        found: RefCell::new(Vec::new()),
+        incomplete: RefCell::new(Vec::new()),
+        pages: Cell::new(0),
+        width: Cell::new(0),
+    };
+    let page = &steps.page;
+    let app = &app;
+    let f = &names;
+
+    steps
+        .run("axe-core finds a violation where there is one", async {
+            // Text too light to read, added to a real page: proof that axe
+            // runs there and that what it finds reaches the report.
+            page.goto("/login").await?;
+            page.client
+                .execute(
+                    "const p = document.createElement('p');
+                     p.id = 'axe-self-check';
+                     p.textContent = 'Too light to read';
+                     p.style.color = '#bbb';
+                     document.querySelector('main').append(p);",
+                    vec![],
+                )
+                .await?;
+            let results = run_axe(page, &axe).await?;
+            ensure!(
+                results
+                    .violations
+                    .iter()
+                    .any(|rule| rule.id == "color-contrast"
+                        && rule
+                            .nodes
+                            .iter()
+                            .any(|node| node.target == "#axe-self-check")),
+                "axe-core did not report the too-light text: the check could never fail"
+            );
+            Ok(())
+        })
+        .await;
+
+    for (width, height) in WIDTHS {
+        check.width.set(width);
+        steps
+            .run(&format!("{width} px: the window and the database"), async {
+                page.set_inner_size(width, height).await?;
+                // A finding to fix on the Health page, at each width.
+                app.db
+                    .as_admin_in_use()
+                    .await
+                    .batch_execute(&format!(
+                        "REVOKE CREATE ON SCHEMA public FROM {}",
+                        crate::helpers::ident(&format!("{}_01", f.marker))
+                    ))
+                    .await?;
+                Ok(())
+            })
+            .await;
+
+        // Logged out.
+        for (name, path) in states_of("/login", f).expect("the login page") {
+            check.visit(&name, &path).await;
+        }
+        check
+            .page("login, a wrong password", 401, async {
+                page.goto("/login").await?;
+                page.type_into("Operator name", "admin").await?;
+                page.type_into("Password", "not the password").await?;
+                page.click_and_load(&page.button("Log in").await?).await
+            })
+            .await;
+        steps
+            .run(&format!("{width} px: log in"), async {
+                page.goto("/login").await?;
+                page.type_into("Operator name", "admin").await?;
+                page.type_into("Password", &app.operator_password).await?;
+                page.click_and_load(&page.button("Log in").await?).await?;
+                page.button("Log out").await?;
+                Ok(())
+            })
+            .await;
+
+        // The pages forms lead to.
+        let users = |rest: &str| app.users(rest);
+        check
+            .page("add a user: the form with its errors", 422, async {
+                page.goto(&users("/new")).await?;
+                page.type_into("Username", "short").await?;
+                page.type_into("Password", "short'one").await?;
+                page.type_into("Password confirmation", "other").await?;
+                page.click_and_load(&page.button("Add this user").await?)
+                    .await
+            })
+            .await;
+        check
+            .page(
+                "users, after adding one with a chosen password",
+                200,
+                async {
+                    let chosen = password().expose()[..40].to_owned();
+                    let name = format!("{}_c{width}", f.marker);
+                    page.goto(&users("/new")).await?;
+                    page.type_into("Username", &name).await?;
+                    page.type_into("Password", &chosen).await?;
+                    page.type_into("Password confirmation", &chosen).await?;
+                    page.click_and_load(&page.button("Add this user").await?)
+                        .await?;
+                    page.status_message(&format!("User \"{name}\" created."))
+                        .await
+                },
+            )
+            .await;
+        check
+            .page(
+                "add a user: the generated password, shown once",
+                200,
+                async {
+                    page.goto(&users("/new")).await?;
+                    page.type_into("Username", &format!("{}_g{width}", f.marker))
+                        .await?;
+                    page.click_and_load(&page.button("Add this user").await?)
+                        .await?;
+                    page.new_password().await?;
+                    Ok(())
+                },
+            )
+            .await;
+        check
+            .page("reset password: the new password", 200, async {
+                page.goto(&users(&format!("/{}/reset", f.writer))).await?;
+                page.click_and_load(&page.button("Reset password").await?)
+                    .await?;
+                page.new_password().await?;
+                Ok(())
+            })
+            .await;
+        check
+            .page("reset password, reloaded: already done", 200, async {
+                page.mark_old_page().await?;
+                page.client.refresh().await?;
+                page.wait_for_new_page().await
+            })
+            .await;
+        check
+            .page(
+                "expiry and connection limit: the form with its errors",
+                422,
+                async {
+                    page.goto(&users(&format!("/{}/limits", f.writer))).await?;
+                    page.type_into("Connection limit", "0").await?;
+                    page.click_and_load(&page.button("Save").await?).await
+                },
+            )
+            .await;
+        check
+            .page("API tokens: a new token, shown once", 200, async {
+                page.goto("/api-tokens").await?;
+                page.type_into("Label", &format!("axe at {width} px"))
+                    .await?;
+                page.click_and_load(&page.button("Create this token").await?)
+                    .await
+            })
+            .await;
+        check
+            .page("Health, with findings to fix", 200, async {
+                page.goto(&app.database_page("/settings/health")).await
+            })
+            .await;
+        check
+            .page("Health, after a fix", 200, async {
+                page.click_and_load(&page.button("Fix").await?).await?;
+                page.visible("//*[@role='status'][starts-with(normalize-space(.), 'Fixed:')]")
+                    .await?;
+                Ok(())
+            })
+            .await;
+
+        // Every page of the route table, in its states.
+        for pattern in pgusers::web::page_routes() {
+            if pattern == "/login" {
+                continue;
+            }
+            for (name, path) in states_of(&pattern, f).expect("checked above") {
+                check.visit(&name, &path).await;
+            }
+        }
+        check
+            .page("the error page (no such page)", 404, async {
+                page.goto("/no-such-page").await
+            })
+            .await;
+        check
+            .page("login, logged out", 200, async {
+                page.click_and_load(&page.button("Log out").await?).await?;
+                page.status_message("Logged out.").await
+            })
+            .await;
+    }
+    drop(writer_session);
+    let pages = check.pages.get();
+    let found = check.found.into_inner();
+    let incomplete = check.incomplete.into_inner();
+    steps.finish().await;
+    drop(driver);
+    println!(
+        "axe-core {AXE_VERSION} checked {pages} pages in {:?}",
+        started.elapsed()
+    );
+    if !incomplete.is_empty() {
+        // What else axe could not decide (whether "..." is part of the
+        // name "Actions for …", say): for a person to look at.
+        println!(
+            "axe-core left these for a person to review:\n  {}",
+            incomplete.join("\n  ")
+        );
+    }
+    assert!(
+        found.is_empty(),
+        "axe-core {AXE_VERSION} found {} violations of WCAG 2.0/2.1 A and AA \
+         (screenshots and HTML in {}):\n\n{}",
+        found.len(),
+        failures_dir().display(),
+        found.join("\n\n")
+    );
+}
+
+/// The names the pages show: a database, and users in each state.
+struct Names {
+    db: String,
+    /// A read-write user with a session open.
+    writer: String,
+    /// A read-only user whose password has expired.
+    reader: String,
+    /// A user whose delete is refused until a person reviews its code.
+    refused: String,
+    /// The database's protected user.
+    protected: String,
+    /// The start of every name the test makes: a search for it lists
+    /// them all, 50 and more.
+    marker: String,
+}
+
+/// The test's users in `app`'s database, and the writer's password.
+async fn make_users(app: &crate::helpers::TestApp) -> (Names, Password) {
+    // Last in name order, so that other tests' users stay on the first
+    // page of the shared cluster's list.
+    let marker = unique_name("zz_axe");
+    let names = Names {
+        db: app.database.clone(),
+        writer: format!("{marker}_rw"),
+        reader: format!("{marker}_ro"),
+        refused: format!("{marker}_range"),
+        protected: app.db.protected.clone(),
+        marker,
+    };
+    let create = |name: String, secret, access| async move {
+        app.db
+            .roles
+            .create(
+                &Username::parse(&name).unwrap(),
+                NewPassword::Chosen(secret),
+                access,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{name} is created: {e:?}"));
+    };
+    let writer_password = password();
+    create(
+        names.writer.clone(),
+        writer_password.clone(),
+        Access::ReadWrite,
+    )
+    .await;
+    create(names.reader.clone(), password(), Access::ReadOnly).await;
+    let refused_password = password();
+    create(
+        names.refused.clone(),
+        refused_password.clone(),
+        Access::ReadWrite,
+    )
+    .await;
+    // A full first page of the search, and a second.
+    for n in 1..=50 {
+        let access = if n % 5 == 0 {
+            Access::ReadOnly
+        } else {
+            Access::ReadWrite
+        };
+        create(format!("{}_{n:02}", names.marker), password(), access).await;
+    }
+    // On the second page of the search: a name as long as pgusers takes,
+    // and a role made by hand that pgusers does not manage.
+    create(
+        format!("{}_with_a_rather_long_name", names.marker)[..32].to_owned(),
+        password(),
+        Access::ReadWrite,
+    )
+    .await;
+    app.db
+        .make_role_as_admin(&format!("{}_maker", names.marker), &password(), "CREATEDB")
+        .await;
+    app.db
+        .as_admin_in_use()
+        .await
+        .batch_execute(&format!(
+            "ALTER ROLE {} VALID UNTIL '2001-01-01'",
+            crate::helpers::ident(&names.reader)
+        ))
+        .await
+        .expect("the reader's password expires");
+    app.db
+        .run_as(
+            &Username::parse(&names.refused).unwrap(),
+            &refused_password,
+            "CREATE FUNCTION axe_span_diff(int, int) RETURNS float8
+                     LANGUAGE sql IMMUTABLE AS 'SELECT ($1 - $2)::float8';
+                 CREATE TYPE axe_span AS RANGE (subtype = int4, subtype_diff = axe_span_diff);",
+        )
+        .await;
+    (names, writer_password)
+}
+
+/// The states the check opens of each page of the route table, each a
+/// name and an address; `None` for a pattern it does not know. The login
+/// page is opened logged out, the others logged in.
+fn states_of(pattern: &str, f: &Names) -> Option<Vec<(String, String)>> {
+    let users = |rest: &str| format!("/databases/{}/settings/database-users{rest}", f.db);
+    let user = |name: &str, rest: &str| users(&format!("/{name}{rest}"));
+    let states: Vec<(&str, String)> = match pattern {
+        "/login" => vec![("login", "/login".into())],
+        "/" => vec![("home: the databases", "/".into())],
+        "/activity" => vec![("Activity", "/activity".into())],
+        "/api-tokens" => vec![("API tokens", "/api-tokens".into())],
+        "/databases/{db}" => vec![("overview", format!("/databases/{}", f.db))],
+        "/databases/{db}/settings/health" => {
+            vec![("Health", format!("/databases/{}/settings/health", f.db))]
+        }
+        "/databases/{db}/settings/database-users" => vec![
+            ("users, the first page of everyone", users("")),
+            (
+                "users, searched: 50 and more, with a pager",
+                users(&format!("?q={}", f.marker)),
+            ),
+            (
+                "users, searched, second page: a long name, one not managed",
+                users(&format!("?q={}&page=2", f.marker)),
+            ),
+            (
+                "users, the protected user",
+                users(&format!("?q={}", f.protected)),
+            ),
+            (
+                "users, the protected ones and one not managed",
+                users(&format!("?q={}&show=protected", f.marker)),
+            ),
+            (
+                "users, read-only ones",
+                users(&format!("?q={}&show=read-only", f.marker)),
+            ),
+            (
+                "users, empty: a search that matches nobody",
+                users(&format!("?q={}_nobody", f.marker)),
+            ),
+            (
+                "users, empty: a filter that matches nobody",
+                users(&format!("?q={}&show=read-only", f.writer)),
+            ),
+            (
+                "users, past the last page",
+                users(&format!("?q={}&page=99", f.marker)),
+            ),
+            ("users, a wrong page number", users("?page=none")),
+        ],
+        "/databases/{db}/settings/database-users/new" => {
+            vec![("add a user: the form", users("/new"))]
+        }
+        "/databases/{db}/settings/database-users/{name}/details" => vec![
+            ("user details, with a session", user(&f.writer, "/details")),
+            ("user details, expired", user(&f.reader, "/details")),
+        ],
+        "/databases/{db}/settings/database-users/{name}/end-sessions" => vec![
+            ("end sessions: confirm", user(&f.writer, "/end-sessions")),
+            ("end sessions: none open", user(&f.reader, "/end-sessions")),
+        ],
+        "/databases/{db}/settings/database-users/{name}/limits" => vec![
+            ("expiry and connection limit", user(&f.writer, "/limits")),
+            (
+                "expiry and connection limit, expired",
+                user(&f.reader, "/limits"),
+            ),
+        ],
+        "/databases/{db}/settings/database-users/{name}/reset" => {
+            vec![("reset password: confirm", user(&f.writer, "/reset"))]
+        }
+        "/databases/{db}/settings/database-users/{name}/delete" => vec![
+            ("delete user: confirm", user(&f.writer, "/delete")),
+            ("delete user: refused", user(&f.refused, "/delete")),
+        ],
+        _ => return None,
+    };
+    Some(
+        states
+            .into_iter()
+            .map(|(name, path)| (name.to_owned(), path))
+            .collect(),
+    )
+}
+
+/// axe.min.js: from `PGUSERS_AXE_JS` (which must name it), else from where
+/// `.ci/axe-core` puts it; `None` after a loud warning that the test did
+/// not run when neither names it.
+fn axe_script() -> Option<String> {
+    let (path, named) = match std::env::var_os("PGUSERS_AXE_JS") {
+        Some(path) => (PathBuf::from(path), true),
+        None => (PathBuf::from(AXE_DEFAULT), false),
+    };
+    let script = match std::fs::read_to_string(&path) {
+        Ok(script) => script,
+        Err(error) if named => panic!(
+            "PGUSERS_AXE_JS names {}, which cannot be read: {error}. \
+             Run .ci/axe-core to install axe-core {AXE_VERSION}.",
+            path.display()
+        ),
+        Err(_) => {
+            let bar = "!".repeat(78);
+            // Straight to the process's stderr: libtest captures eprintln!.
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n{bar}\n\
+                 !! ACCESSIBILITY TEST NOT RUN: {TEST}\n\
+                 !! did not run because axe-core was not found at {AXE_DEFAULT}\n\
+                 !! (and PGUSERS_AXE_JS is not set). It is reported as passed, but\n\
+                 !! checked nothing. Install it (from the npm registry, pinned) with:\n\
+                 !!     .ci/axe-core\n\
+                 !! (.ci/run does, and sets PGUSERS_AXE_JS, so that there it fails instead).\n\
+                 {bar}\n"
+            );
+            return None;
+        }
+    };
+    let first = script.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        format!("/*! axe v{AXE_VERSION}"),
+        "{} is not axe-core {AXE_VERSION}: run .ci/axe-core",
+        path.display()
+    );
+    Some(script)
+}
+
+/// Runs axe (loaded into the page) on the whole page: its violations, and
+/// what it could not decide (incomplete), each rule with its elements.
+const AXE_RUN: &str = r#"
+const [tags, done] = arguments;
+const rules = list => list.map(rule => ({
+  id: rule.id,
+  impact: rule.impact || '',
+  help: rule.help,
+  help_url: rule.helpUrl,
+  nodes: rule.nodes.map(node => ({
+    target: node.target.map(String).join(' '),
+    summary: (node.failureSummary ||
+      [...node.any, ...node.all, ...node.none].map(check => check.message).join(' '))
+      .replace(/\s+/g, ' ').trim(),
+  })),
+}));
+axe.run(document, { runOnly: { type: 'tag', values: tags } })
+  .then(results => done({
+    violations: rules(results.violations),
+    incomplete: rules(results.incomplete),
+  }))
+  .catch(error => done({ error: String((error && error.stack) || error) }));
+"#;
+
+#[derive(Deserialize)]
+struct AxeResults {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    violations: Vec<Violation>,
+    #[serde(default)]
+    incomplete: Vec<Violation>,
+}
+
+#[derive(Deserialize)]
+struct Violation {
+    id: String,
+    impact: String,
+    help: String,
+    help_url: String,
+    nodes: Vec<ViolatingNode>,
+}
+
+#[derive(Deserialize)]
+struct ViolatingNode {
+    target: String,
+    summary: String,
+}
+
+/// The check: each page's violations, kept until the end so
+/// that one run reports them all.
+struct Check<'a> {
+    steps: &'a Steps,
+    axe: &'a str,
+    found: RefCell<Vec<String>>,
+    incomplete: RefCell<Vec<String>>,
+    pages: Cell<usize>,
+    width: Cell<u32>,
+}
+
+impl Check<'_> {
+    /// Opens `path` (state `name`), which must answer 200 without
+    /// redirecting, and checks it.
+    async fn visit(&self, name: &str, path: &str) {
+        let page = &self.steps.page;
+        self.page(name, 200, async {
+            page.goto(path).await?;
+            let url = page.client.current_url().await?;
+            let shown = match url.query() {
+                Some(query) => format!("{}?{query}", url.path()),
+                None => url.path().to_owned(),
+            };
+            ensure!(shown == path, "opening {path} showed {shown}");
+            Ok(())
+        })
+        .await;
+    }
+
+    /// Brings the page to state `name` with `open`, checks it came with
+    /// HTTP status `expected`, then runs the suite's own checks and axe on
+    /// it.
+    async fn page(&self, name: &str, expected: u16, open: impl Future<Output = Result<()>>) {
+        let width = self.width.get();
+        let page = &self.steps.page;
+        let step = format!("{width} px: {name}");
+        let (address, results) = self
+            .steps
+            .run(&step, async {
+                open.await?;
+                page.check_accessibility().await?;
+                // The state claimed, not an error page or the login page
+                // instead.
+                let status = page
+                    .client
+                    .execute(
+                        "const nav = performance.getEntriesByType('navigation')[0];
+                         return nav ? nav.responseStatus : null;",
+                        vec![],
+                    )
+                    .await?;
+                ensure!(
+                    status == json!(expected),
+                    "the page came with HTTP status {status}, not {expected}"
+                );
+                let address = page.client.current_url().await?;
+                let results = run_axe(page, self.axe).await?;
+                Ok((address, results))
+            })
+            .await;
+        self.pages.set(self.pages.get() + 1);
+        let where_ = format!("{width} px, {name} ({})", address.path());
+        // A contrast axe cannot decide fails too: it is how text the colour
+        // of its background (1:1, which axe takes for hidden on purpose) or
+        // text pushed off its card (over two backgrounds) show.
+        let (undecided, notes): (Vec<_>, Vec<_>) = results
+            .incomplete
+            .into_iter()
+            .partition(|rule| rule.id == "color-contrast");
+        for rule in notes {
+            let Some(first) = rule.nodes.first() else {
+                continue;
+            };
+            self.incomplete.borrow_mut().push(format!(
+                "{where_}: {} on {} element(s), such as {}: {}",
+                rule.id,
+                rule.nodes.len(),
+                first.target,
+                first.summary
+            ));
+        }
+        let failing: Vec<String> = results
+            .violations
+            .iter()
+            .map(|rule| describe(rule, ""))
+            .chain(
+                undecided
+                    .iter()
+                    .map(|rule| describe(rule, " (undecided: a contrast axe could not confirm)")),
+            )
+            .collect();
+        if failing.is_empty() {
+            return;
+        }
+        let saved = self.save(&format!("axe-{width}-{}", slug(name))).await;
+        let mut found = self.found.borrow_mut();
+        for rule in failing {
+            found.push(format!("  {where_}: {rule}{saved}"));
+        }
+    }
+
+    /// The page's screenshot and HTML, named `stem`, in the failures
+    /// folder; a line saying where, or nothing.
+    async fn save(&self, stem: &str) -> String {
+        let page = &self.steps.page;
+        let dir = failures_dir();
+        if std::fs::create_dir_all(&dir).is_err() {
+            return String::new();
+        }
+        let png = dir.join(format!("{stem}.png"));
+        if let Ok(bytes) = page.client.screenshot().await {
+            let _ = std::fs::write(&png, bytes);
+        }
+        if let Ok(source) = page.source().await {
+            let _ = std::fs::write(dir.join(format!("{stem}.html")), source);
+        }
+        format!("\n      page saved: {}", png.display())
+    }
+}
+
+/// A rule's finding: its id, impact and help, then each element with what
+/// is wrong there, and where to read more.
+fn describe(rule: &Violation, kind: &str) -> String {
+    let nodes: Vec<String> = rule
+        .nodes
+        .iter()
+        .map(|node| format!("      {}: {}", node.target, node.summary))
+        .collect();
+    format!(
+        "{} ({}){kind}: {}\n{}\n      see {}",
+        rule.id,
+        rule.impact,
+        rule.help,
+        nodes.join("\n"),
+        rule.help_url
+    )
+}
+
+/// Injects axe.min.js into the page (each page load forgets it) and runs
+/// it with the WCAG 2.0/2.1 A and AA rules.
+async fn run_axe(page: &Page, axe: &str) -> Result<AxeResults> {
+    let version = page
+        .client
+        .execute(
+            &format!("{axe}\n;return window.axe ? window.axe.version : null;"),
+            vec![],
+        )
+        .await
+        .context("loading axe-core into the page")?;
+    ensure!(
+        version == json!(AXE_VERSION),
+        "the page has axe-core {version} after loading it, not {AXE_VERSION}"
+    );
+    let results = page
+        .client
+        .execute_async(AXE_RUN, vec![json!(WCAG)])
+        .await
+        .context("running axe-core")?;
+    let results: AxeResults =
+        serde_json::from_value(results).context("reading axe-core's results")?;
+    if let Some(error) = results.error {
+        bail!("axe-core failed: {error}");
+    }
+    Ok(results)
+}
