@@ -493,9 +493,117 @@ impl Settings {
     }
 }
 
+/// The settings these arguments give, as `pgusers` would read them (for
+/// tests).
+#[cfg(test)]
+pub(crate) fn settings_of(args: &[&str]) -> Settings {
+    use clap::Parser;
+    let mut argv = vec!["pgusers"];
+    argv.extend_from_slice(args);
+    Cli::try_parse_from(argv)
+        .expect("valid arguments")
+        .into_parts()
+        .0
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    const DASHBOARD_FLAGS: &[&str] = &[
+        "--listen",
+        "--session-key",
+        "--admin-password",
+        "--secure-cookies",
+        "--session-idle",
+        "--session-lifetime",
+        "--trusted-proxies",
+    ];
+
+    /// What `pgusers ARGS --help` prints, as clap renders it for the binary.
+    fn help(args: &[&str]) -> String {
+        use clap::Parser;
+        let mut argv = vec!["pgusers"];
+        argv.extend_from_slice(args);
+        argv.push("--help");
+        match Cli::try_parse_from(argv) {
+            Err(shown) if shown.kind() == clap::error::ErrorKind::DisplayHelp => shown.to_string(),
+            other => panic!("{args:?} --help is not help: {:?}", other.err()),
+        }
+    }
+
+    #[test]
+    fn help_says_which_administrator_roles_work_and_what_pgusers_takes_without_a_superuser() {
+        let text = help(&[]);
+
+        let said = text
+            .split("Administrator role (DATABASE_URL): ")
+            .nth(1)
+            .expect("a paragraph on the administrator role")
+            .replace('\n', " ");
+        for words in [
+            "a superuser, or a non-superuser with CREATEROLE",
+            "PostgreSQL 14 to 18",
+            "INHERIT, never SET",
+            "it never asks for SUPERUSER",
+            "names the GRANT or REVOKE that fixes it",
+            "\"Managed PostgreSQL\"",
+        ] {
+            assert!(said.contains(words), "{words:?} in {said}");
+        }
+    }
+
+    #[test]
+    fn user_and_operator_commands_help_lists_no_dashboard_flags() {
+        for command in [
+            &["databases"][..],
+            &["database-users-list"],
+            &["database-users-create"],
+            &["database-users-update-password"],
+            &["database-users-delete"],
+            &["audit"],
+            &["operators", "add"],
+            &["operators", "set-password"],
+            &["tokens", "create"],
+            &["tokens", "list"],
+            &["tokens", "revoke"],
+        ] {
+            let text = help(command);
+            for flag in DASHBOARD_FLAGS {
+                assert!(!text.contains(flag), "{command:?} lists {flag}:\n{text}");
+            }
+            assert!(text.contains("--database-url"), "{command:?}:\n{text}");
+        }
+        let serve = help(&["serve"]);
+        let top = help(&[]);
+        for flag in DASHBOARD_FLAGS {
+            assert!(serve.contains(flag), "serve lists {flag}");
+            assert!(top.contains(flag), "serve is the default: {flag}");
+        }
+    }
+
+    #[test]
+    fn help_states_the_rules_of_names_and_claims_no_api() {
+        let create = help(&["database-users-create"]);
+        let operator = help(&["operators", "add"]);
+        let top = help(&[]);
+
+        assert!(
+            create.contains(
+                "<USERNAME>  The new user's name: 6 to 32 characters, ASCII letters, digits"
+            ) && create.contains("starting with a letter"),
+            "{create}"
+        );
+        assert!(help(&["database-users-delete"]).contains("<USERNAME>  The user's name"));
+        assert!(
+            operator.contains("3 to 32 characters, lowercase letters"),
+            "{operator}"
+        );
+        // The command list names API tokens; what pgusers is, its first line,
+        // claims no API.
+        let about = top.lines().next().unwrap_or_default();
+        assert!(!about.contains("API"), "{top}");
+    }
 
     use super::*;
 

@@ -292,18 +292,10 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
-    use crate::config::Cli;
 
     fn settings(args: &[&str]) -> Settings {
-        let mut argv = vec!["pgusers"];
-        argv.extend_from_slice(args);
-        Cli::try_parse_from(argv)
-            .expect("valid arguments")
-            .into_parts()
-            .0
+        crate::config::settings_of(args)
     }
 
     #[test]

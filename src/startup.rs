@@ -376,18 +376,10 @@ fn same_database(a: &Config, b: &Config) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
-    use crate::config::Cli;
 
     fn settings(args: &[&str]) -> Settings {
-        let mut argv = vec!["pgusers"];
-        argv.extend_from_slice(args);
-        Cli::try_parse_from(argv)
-            .expect("valid arguments")
-            .into_parts()
-            .0
+        crate::config::settings_of(args)
     }
 
     fn external_target(url: &str) -> Target {

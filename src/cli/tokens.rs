@@ -6,7 +6,8 @@
 use super::{CliError, emit, table};
 use crate::config::TokensCommand;
 use crate::domain::{OperatorName, TokenId, TokenLabel, terminal_safe_json};
-use crate::state::{Action, Event, Outcome, Source, StateError, StateStore};
+use crate::operations::Actor;
+use crate::state::{Action, Outcome, StateError, StateStore};
 
 pub enum Request {
     Create {
@@ -126,16 +127,6 @@ async fn record<T>(
     id: Option<String>,
     result: &Result<T, StateError>,
 ) {
-    let (outcome, detail) = Outcome::of_state(result);
-    let event = Event {
-        actor: "cli".into(),
-        source: Source::Cli,
-        action,
-        database: None,
-        target: id,
-        outcome,
-        detail,
-        client_address: None,
-    };
-    state.record_or_warn(&event).await;
+    let ended = Outcome::of_state(result);
+    crate::operations::record(state, &Actor::Cli, action, None, id, ended).await;
 }

@@ -212,24 +212,44 @@ impl<'a> Operations<'a> {
             Ok(_) => tracing::info!("change done"),
             Err(error) => tracing::info!(kind = ?error.kind(), "change not done"),
         }
-        let event = Event {
-            actor: actor.name().to_owned(),
-            source: actor.source(),
+        record(
+            self.store,
+            actor,
             action,
-            database: Some(database.id.to_string()),
-            target: Some(target.to_owned()),
-            outcome,
-            detail,
-            client_address: actor.address().map(str::to_owned),
-        };
-        match actor {
-            // A command ends soon: record now or say it could not.
-            Actor::Cli => self.store.record_or_warn(&event).await,
-            // A dashboard runs on: what cannot be recorded now is later.
-            Actor::Operator { .. } | Actor::Token { .. } => {
-                self.store.record_or_retry(&event).await
-            }
-        }
+            Some(database.id.to_string()),
+            Some(target.to_owned()),
+            (outcome, detail),
+        )
+        .await;
+    }
+}
+
+/// Records `action` by `actor` in the audit log, on `database` (its ID) and
+/// `target` (a user's name, a token's ID: never a secret), with how it
+/// ended: the one place a change's entry is made. A command ends soon: its
+/// entry is written now, or it says it could not; a dashboard runs on: an
+/// entry it cannot write now is written when the state database is back.
+pub async fn record(
+    store: &StateStore,
+    actor: &Actor,
+    action: Action,
+    database: Option<String>,
+    target: Option<String>,
+    (outcome, detail): (Outcome, Option<String>),
+) {
+    let event = Event {
+        actor: actor.name().to_owned(),
+        source: actor.source(),
+        action,
+        database,
+        target,
+        outcome,
+        detail,
+        client_address: actor.address().map(str::to_owned),
+    };
+    match actor {
+        Actor::Cli => store.record_or_warn(&event).await,
+        Actor::Operator { .. } | Actor::Token { .. } => store.record_or_retry(&event).await,
     }
 }
 

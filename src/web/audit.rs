@@ -1,11 +1,13 @@
 //! Recording logins, from the handlers (changes are recorded by the
 //! operations layer, `crate::operations`).
 
-use crate::state::{Action, Event, Outcome, Source};
+use crate::operations::Actor;
+use crate::state::{Action, Outcome};
 
 use super::AppData;
 
-/// Records a login attempt.
+/// Records a login attempt by `name` (an operator's name, or a word that
+/// says what was typed was not one) from `address`.
 pub async fn login(
     app: &AppData,
     name: &str,
@@ -13,19 +15,15 @@ pub async fn login(
     outcome: Outcome,
     detail: Option<&str>,
 ) {
-    let event = Event {
-        actor: name.to_owned(),
-        source: Source::Dashboard,
-        action: if outcome == Outcome::Ok {
-            Action::Login
-        } else {
-            Action::FailedLogin
-        },
-        database: None,
-        target: None,
-        outcome,
-        detail: detail.map(str::to_owned),
-        client_address: Some(address.to_owned()),
+    let action = if outcome == Outcome::Ok {
+        Action::Login
+    } else {
+        Action::FailedLogin
     };
-    app.store.record_or_retry(&event).await;
+    let who = Actor::Operator {
+        name: name.to_owned(),
+        address: Some(address.to_owned()),
+    };
+    let ended = (outcome, detail.map(str::to_owned));
+    crate::operations::record(&app.store, &who, action, None, None, ended).await;
 }

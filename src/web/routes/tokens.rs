@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{chrome, see_other};
 use crate::domain::{OperatorName, TokenId, TokenLabel, TokenLabelError};
-use crate::state::{Action, Event, Outcome, Source, StateError};
+use crate::state::{Action, Outcome, StateError};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::login_session::Operator;
 use crate::web::once::{self, Claim, FormIds};
@@ -176,16 +176,6 @@ async fn record<T>(
     id: Option<String>,
     result: &Result<T, StateError>,
 ) {
-    let (outcome, detail) = Outcome::of_state(result);
-    let event = Event {
-        actor: operator.name.clone(),
-        source: Source::Dashboard,
-        action,
-        database: None,
-        target: id,
-        outcome,
-        detail,
-        client_address: operator.address.clone(),
-    };
-    app.store.record_or_retry(&event).await;
+    let ended = Outcome::of_state(result);
+    crate::operations::record(&app.store, &operator.actor(), action, None, id, ended).await;
 }
