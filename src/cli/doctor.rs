@@ -16,7 +16,12 @@ pub(super) async fn fix_all(
 ) -> Result<(), CliError> {
     for finding in database.roles.check_access().await? {
         if finding.fixable {
-            match ops.fix_access(database, &finding.key).await {
+            match ops
+                .fix_access(database, &finding.key)
+                .await
+                .recorded()
+                .await
+            {
                 Ok(Some(done)) => emit(&format!("Fixed: {}\n", visible(&done.words)))?,
                 Ok(None) => {}
                 Err(error) => eprintln!(

@@ -333,7 +333,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             let free = roles.ensure_name_free(&user.username);
             ops.before(managed, Action::CreateUser, &name, free).await?;
             user.password = ask(password_stdin).await?;
-            let generated = ops.create_user(managed, user).await?;
+            let generated = ops.create_user(managed, user).await.recorded().await?;
             emit_done(&name, "created", generated)?;
         }
         Request::UpdatePassword {
@@ -345,15 +345,22 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             ops.before(managed, Action::SetPassword, name.as_str(), known)
                 .await?;
             let password = ask(password_stdin).await?;
-            let generated = ops.update_password(managed, &name, password).await?;
+            let generated = ops
+                .update_password(managed, &name, password)
+                .await
+                .recorded()
+                .await?;
             emit_done(name.as_str(), "updated", generated)?;
         }
         Request::Delete { name } => {
-            ops.delete_user(managed, &name).await?;
+            ops.delete_user(managed, &name).await.recorded().await?;
             emit(&format!("User \"{}\" deleted.\n", visible(name.as_str())))?;
         }
         Request::SetLimits { name, change } => {
-            ops.set_limits(managed, &name, &change).await?;
+            ops.set_limits(managed, &name, &change)
+                .await
+                .recorded()
+                .await?;
             // The change is committed: should reading it back fail, say so
             // with the error, so nobody takes it for undone.
             let user = roles.find(&name).await.map_err(|error| {
@@ -375,7 +382,7 @@ async fn execute(settings: &Settings, context: &Context, request: Request) -> Re
             doctor::report(roles, json).await?;
         }
         Request::EndSessions { name } => {
-            let ended = ops.end_sessions(managed, &name).await?;
+            let ended = ops.end_sessions(managed, &name).await.recorded().await?;
             emit(&sessions::ended_line(name.as_str(), ended))?;
         }
         Request::Audit { .. } | Request::Operators(_) | Request::Tokens(_) => {

@@ -14,10 +14,11 @@ pub struct Username(String);
 pub enum UsernameError {
     #[error("Username is required.")]
     Empty,
-    /// Spaces (or tabs, or line breaks) before or after the name: refused
-    /// rather than trimmed, on every front end, so what is created is what
-    /// was typed.
-    #[error("Username has spaces before or after it: remove them.")]
+    /// Spaces (tabs, line breaks, or characters that show nothing: a
+    /// zero-width space, a byte-order mark) before or after the name:
+    /// refused rather than trimmed, on every front end, so what is created
+    /// is what was typed.
+    #[error("Username has spaces or invisible characters before or after it: remove them.")]
     SurroundingSpaces,
     #[error("Username must be between 6 and 32 characters long (it has {0}).")]
     Length(usize),
@@ -39,15 +40,15 @@ impl Username {
     /// The name, or every rule it breaks.
     pub fn parse(input: &str) -> Result<Self, Problems<UsernameError>> {
         let mut found = Vec::new();
-        let name = input.trim();
-        if name.len() != input.len() {
-            found.push(UsernameError::SurroundingSpaces);
-        }
+        let name = input.trim_matches(blank);
         // The other rules apply to the name between the spaces: each says
         // something of its own.
         if name.is_empty() {
             found.push(UsernameError::Empty);
         } else {
+            if name.len() != input.len() {
+                found.push(UsernameError::SurroundingSpaces);
+            }
             found.extend(rules_broken(name));
         }
         Problems::check(found)?;
@@ -57,6 +58,11 @@ impl Username {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Whether `c` shows as nothing, or as blank space.
+fn blank(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
 }
 
 /// The rules a name without surrounding spaces breaks.
@@ -100,20 +106,22 @@ mod tests {
 
     #[test]
     fn spaces_around_a_name_are_refused_by_name_not_trimmed() {
-        for typed in [" alice_x", "alice_x ", "\talice_x\n", "  alice_x  "] {
+        for typed in [
+            " alice_x",
+            "alice_x ",
+            "\talice_x\n",
+            "  alice_x  ",
+            "\u{feff}alice_x",
+            "alice_x\u{200b}",
+            "\u{a0}alice_x",
+        ] {
             assert_eq!(
                 Username::parse(typed),
                 Err(UsernameError::SurroundingSpaces.into()),
                 "{typed:?}"
             );
         }
-        assert_eq!(
-            Username::parse("   "),
-            Err(
-                Problems::check(vec![UsernameError::SurroundingSpaces, UsernameError::Empty])
-                    .unwrap_err()
-            )
-        );
+        assert_eq!(Username::parse("   "), Err(UsernameError::Empty.into()));
         assert_eq!(
             Username::parse(" 1abcdef"),
             Err(Problems::check(vec![

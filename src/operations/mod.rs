@@ -7,8 +7,11 @@
 //! to a page, JSON or output; a failure's [`ErrorKind`] says, through one
 //! table ([`answers`]), what each of them answers.
 //!
-//! What a front end adds around a change stays with it: the dashboard's
-//! single-use forms (`web::once`), the CLI's password prompt.
+//! A change's result comes out of [`Done::recorded`], after its audit
+//! entry is written: no front end can have one without the other. What a
+//! front end adds around a change stays with it: the dashboard's
+//! single-use forms (`web::once`, settled before the entry is written), the
+//! CLI's password prompt.
 
 mod actor;
 mod answers;
@@ -52,12 +55,12 @@ impl<'a> Operations<'a> {
     }
 
     /// Creates a user. With [`NewPassword::Generate`], the generated
-    /// password is returned: the only copy.
-    pub async fn create_user(
-        &self,
-        database: &ManagedDatabase,
+    /// password is the result: the only copy.
+    pub async fn create_user<'o>(
+        &'o self,
+        database: &'o ManagedDatabase,
         user: NewUser,
-    ) -> Result<Option<Password>, RoleError> {
+    ) -> Done<'o, 'a, Option<Password>> {
         let name = user.username.to_string();
         let change = async move {
             database
@@ -68,57 +71,57 @@ impl<'a> Operations<'a> {
         self.run(database, Action::CreateUser, &name, change).await
     }
 
-    /// Sets a user's password to the one chosen, or a generated one
-    /// (returned: the only copy).
-    pub async fn update_password(
-        &self,
-        database: &ManagedDatabase,
+    /// Sets a user's password to the one chosen, or a generated one (the
+    /// result: the only copy).
+    pub async fn update_password<'o>(
+        &'o self,
+        database: &'o ManagedDatabase,
         name: &RoleName,
         password: NewPassword,
-    ) -> Result<Option<Password>, RoleError> {
+    ) -> Done<'o, 'a, Option<Password>> {
         let action = password_action(&password);
         let change = database.roles.update_password(name, password);
         self.run(database, action, name.as_str(), change).await
     }
 
-    /// Gives a user a generated password (returned: the only copy).
-    pub async fn reset_password(
-        &self,
-        database: &ManagedDatabase,
+    /// Gives a user a generated password (the result: the only copy).
+    pub async fn reset_password<'o>(
+        &'o self,
+        database: &'o ManagedDatabase,
         name: &RoleName,
-    ) -> Result<Password, RoleError> {
+    ) -> Done<'o, 'a, Password> {
         let change = database.roles.reset_password(name);
         self.run(database, Action::ResetPassword, name.as_str(), change)
             .await
     }
 
-    pub async fn delete_user(
-        &self,
-        database: &ManagedDatabase,
+    pub async fn delete_user<'o>(
+        &'o self,
+        database: &'o ManagedDatabase,
         name: &RoleName,
-    ) -> Result<(), RoleError> {
+    ) -> Done<'o, 'a, ()> {
         let change = database.roles.delete(name);
         self.run(database, Action::DeleteUser, name.as_str(), change)
             .await
     }
 
-    pub async fn set_limits(
-        &self,
-        database: &ManagedDatabase,
+    pub async fn set_limits<'o>(
+        &'o self,
+        database: &'o ManagedDatabase,
         name: &RoleName,
         change: &LimitsChange,
-    ) -> Result<(), RoleError> {
+    ) -> Done<'o, 'a, ()> {
         let change = database.roles.set_limits(name, change);
         self.run(database, Action::SetLimits, name.as_str(), change)
             .await
     }
 
-    /// Ends a user's sessions; how many were ended.
-    pub async fn end_sessions(
-        &self,
-        database: &ManagedDatabase,
+    /// Ends a user's sessions; the result is how many were ended.
+    pub async fn end_sessions<'o>(
+        &'o self,
+        database: &'o ManagedDatabase,
         name: &RoleName,
-    ) -> Result<u64, RoleError> {
+    ) -> Done<'o, 'a, u64> {
         let change = database.roles.end_sessions(name);
         self.run(database, Action::EndSessions, name.as_str(), change)
             .await
@@ -127,20 +130,15 @@ impl<'a> Operations<'a> {
     /// Fixes the doctor's finding `key`: what was fixed, or `None` when it
     /// is no longer there or not one pgusers fixes (nothing changed, so
     /// nothing is recorded).
-    pub async fn fix_access(
-        &self,
-        database: &ManagedDatabase,
+    pub async fn fix_access<'o>(
+        &'o self,
+        database: &'o ManagedDatabase,
         key: &str,
-    ) -> Result<Option<Finding>, RoleError> {
-        let fix = async {
-            let result = database.roles.fix_access(key).await;
-            if !matches!(result, Ok(None)) {
-                self.done(database, Action::FixAccess, key, &result).await;
-            }
-            result
-        };
-        fix.instrument(self.span(database, Action::FixAccess, key))
-            .await
+    ) -> Done<'o, 'a, Option<Finding>> {
+        let change = database.roles.fix_access(key);
+        let mut done = self.run(database, Action::FixAccess, key, change).await;
+        done.unrecorded = matches!(done.result, Ok(None));
+        done
     }
 
     /// What a front end checks before a change it then asks for (that the
@@ -165,22 +163,26 @@ impl<'a> Operations<'a> {
             .await
     }
 
-    /// Runs `change` (`action` on `target`) in its span, then records and
-    /// logs how it ended.
-    async fn run<T>(
-        &self,
-        database: &ManagedDatabase,
+    /// Runs `change` (`action` on `target`) in its span; recording it is
+    /// [`Done::recorded`]'s.
+    async fn run<'o, T>(
+        &'o self,
+        database: &'o ManagedDatabase,
         action: Action,
         target: &str,
         change: impl Future<Output = Result<T, RoleError>>,
-    ) -> Result<T, RoleError> {
-        async {
-            let result = change.await;
-            self.done(database, action, target, &result).await;
-            result
+    ) -> Done<'o, 'a, T> {
+        let span = self.span(database, action, target);
+        let result = change.instrument(span.clone()).await;
+        Done {
+            ops: self,
+            database,
+            action,
+            target: target.to_owned(),
+            result,
+            span,
+            unrecorded: false,
         }
-        .instrument(self.span(database, action, target))
-        .await
     }
 
     /// The span of a change. Its fields, the only ones (README, "What the
@@ -221,6 +223,42 @@ impl<'a> Operations<'a> {
             (outcome, detail),
         )
         .await;
+    }
+}
+
+/// A change done and not yet recorded. Its result comes only out of
+/// [`Done::recorded`], which first writes the change's audit entry and log
+/// line, so no front end can have one without the other; one that must
+/// note something first (the dashboard settles its single-use form, so
+/// that a form sent again meanwhile is told what was done) reads
+/// [`Done::result`] before.
+#[must_use = "a change's result comes with its audit entry, out of `recorded`"]
+pub struct Done<'o, 'a, T> {
+    ops: &'o Operations<'a>,
+    database: &'o ManagedDatabase,
+    action: Action,
+    target: String,
+    result: Result<T, RoleError>,
+    span: tracing::Span,
+    /// A change that changed nothing (a fix with nothing left to fix).
+    unrecorded: bool,
+}
+
+impl<T> Done<'_, '_, T> {
+    /// How the change ended, before it is recorded.
+    pub fn result(&self) -> &Result<T, RoleError> {
+        &self.result
+    }
+
+    /// Records the change and logs it; then its result.
+    pub async fn recorded(self) -> Result<T, RoleError> {
+        if !self.unrecorded {
+            self.ops
+                .done(self.database, self.action, &self.target, &self.result)
+                .instrument(self.span)
+                .await;
+        }
+        self.result
     }
 }
 

@@ -142,7 +142,7 @@ mod tests {
 
         assert_eq!(
             problems.username,
-            vec!["Username has spaces before or after it: remove them."]
+            vec!["Username has spaces or invisible characters before or after it: remove them."]
         );
         assert!(!problems.password.is_empty());
         assert!(!problems.confirmation.is_empty());

@@ -23,6 +23,7 @@ use super::pages::{ReplayPage, render};
 use super::routes::chrome;
 use super::{AppData, WebError};
 use crate::domain::Password;
+use crate::operations::Done;
 use crate::registry::ManagedDatabase;
 use crate::roles::RoleError;
 use crate::state::{Action, FormClaim, FormKey, FormRequest, FormUse};
@@ -220,10 +221,10 @@ impl ShowsPassword for u64 {
 impl UserForm<'_> {
     /// Does `change` once: claims the form, runs the change, settles the
     /// claim by its result. A form sent again runs nothing.
-    pub async fn act<T: ShowsPassword>(
+    pub async fn act<'o, 'a: 'o, T: ShowsPassword>(
         &self,
         app: &web::Data<AppData>,
-        change: impl Future<Output = Result<T, RoleError>>,
+        change: impl Future<Output = Done<'o, 'a, T>>,
     ) -> Result<Once<T>, WebError> {
         let claimed = claim(
             app,
@@ -242,11 +243,13 @@ impl UserForm<'_> {
                     .map(Once::Replayed);
             }
         };
-        let result = change.await;
+        let done = change.await;
+        // Settled before the audit entry is written: a form sent again
+        // meanwhile is told at once what this one did.
         ticket
-            .settle(app, &result, ShowsPassword::shows_password)
+            .settle(app, done.result(), ShowsPassword::shows_password)
             .await;
-        Ok(Once::Acted(result))
+        Ok(Once::Acted(done.recorded().await))
     }
 }
 

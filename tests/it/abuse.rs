@@ -427,7 +427,7 @@ async fn spaces_around_a_new_name_are_refused_alike_by_the_dashboard_the_api_and
     let app = dashboard().start().await;
     app.log_in().await;
     let (_, token) = token_of(&app.state_store(), "admin", false).await;
-    let words = "Username has spaces before or after it: remove them.";
+    let words = "Username has spaces or invisible characters before or after it: remove them.";
     let names = [
         crate::helpers::unique_name("spaced_form"),
         crate::helpers::unique_name("spaced_api"),

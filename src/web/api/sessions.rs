@@ -99,6 +99,6 @@ pub async fn end(
     let ops = app.operations(caller.actor());
     let database = ops.database(&path.0)?;
     let name = role(&path.1)?;
-    let ended = ops.end_sessions(database, &name).await?;
+    let ended = ops.end_sessions(database, &name).await.recorded().await?;
     Ok(HttpResponse::Ok().json(EndedBody { ended }))
 }

@@ -614,7 +614,7 @@ pub async fn create(
         .roles
         .connection_details_as(user.username.as_str())
         .await?;
-    let generated = ops.create_user(database, user).await?;
+    let generated = ops.create_user(database, user).await.recorded().await?;
     Ok(answer(
         created,
         StatusCode::CREATED,
@@ -645,7 +645,11 @@ pub async fn update(
     let password = read_new_password(&body.database_user)?;
     let action = password_action(&password);
     let (user, encryption, connection) = before_password(&ops, database, action, &name).await?;
-    let generated = ops.update_password(database, &name, password).await?;
+    let generated = ops
+        .update_password(database, &name, password)
+        .await
+        .recorded()
+        .await?;
     let user = with_password_set(user, encryption);
     Ok(answer(
         user,
@@ -675,7 +679,7 @@ pub async fn reset_password(
     let name = role(&path.1)?;
     let (user, encryption, connection) =
         before_password(&ops, database, Action::ResetPassword, &name).await?;
-    let password = ops.reset_password(database, &name).await?;
+    let password = ops.reset_password(database, &name).await.recorded().await?;
     let user = with_password_set(user, encryption);
     Ok(answer(user, StatusCode::OK, Some((password, &connection))))
 }
@@ -698,7 +702,7 @@ pub async fn delete(
     let ops = app.operations(caller.actor());
     let database = ops.database(&path.0)?;
     let name = role(&path.1)?;
-    ops.delete_user(database, &name).await?;
+    ops.delete_user(database, &name).await.recorded().await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -723,7 +727,10 @@ pub async fn set_limits(
     let database = ops.database(&path.0)?;
     let name = role(&path.1)?;
     let limits = read_limits(&body.database_user)?;
-    ops.set_limits(database, &name, &limits).await?;
+    ops.set_limits(database, &name, &limits)
+        .await
+        .recorded()
+        .await?;
     let user = database.roles.find(&name).await?;
     Ok(answer(user, StatusCode::OK, None))
 }

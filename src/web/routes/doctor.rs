@@ -59,6 +59,8 @@ pub async fn fix(
     let result = app
         .operations(operator.actor())
         .fix_access(database, &key)
+        .await
+        .recorded()
         .await;
     match result {
         Ok(Some(finding)) => {

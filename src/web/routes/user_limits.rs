@@ -109,6 +109,8 @@ pub async fn save(
     let result = app
         .operations(operator.actor())
         .set_limits(database, &name, &change)
+        .await
+        .recorded()
         .await;
     match result {
         Ok(()) => {
