@@ -74,11 +74,7 @@ async fn the_guides_steps_work_in_a_real_browser() {
         .run("log in", async {
             page.goto("/login").await?;
             page.check_accessibility().await?;
-            page.type_into("Operator name", "admin").await?;
-            page.type_into("Password", &app.operator_password).await?;
-            page.click_and_load(&page.button("Log in").await?).await?;
-            page.button("Log out").await?;
-            Ok(())
+            page.log_in(&app.operator_password).await
         })
         .await;
 
@@ -503,11 +499,8 @@ async fn every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there()
     steps
         .run("the login page fits; log in", async {
             page.fits_the_width().await?;
-            page.type_into("Operator name", "admin").await?;
-            page.type_into("Password", &app.operator_password).await?;
-            page.click_and_load(&page.button("Log in").await?).await?;
-            page.fits_the_width().await?;
-            Ok(())
+            page.log_in(&app.operator_password).await?;
+            page.fits_the_width().await
         })
         .await;
 
@@ -971,6 +964,16 @@ impl Page {
             inner == json!(width),
             "the page is {inner} px wide, not {width}"
         );
+        Ok(())
+    }
+
+    /// Logs in as `admin` from the login page, as a person would, and
+    /// waits for a logged-in page.
+    async fn log_in(&self, password: &str) -> Result<()> {
+        self.type_into("Operator name", "admin").await?;
+        self.type_into("Password", password).await?;
+        self.click_and_load(&self.button("Log in").await?).await?;
+        self.button("Log out").await?;
         Ok(())
     }
 

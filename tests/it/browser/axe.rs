@@ -174,11 +174,7 @@ async fn every_page_passes_axe_at_1280_and_390_pixels() {
         steps
             .run(&format!("{width} px: log in"), async {
                 page.goto("/login").await?;
-                page.type_into("Operator name", "admin").await?;
-                page.type_into("Password", &app.operator_password).await?;
-                page.click_and_load(&page.button("Log in").await?).await?;
-                page.button("Log out").await?;
-                Ok(())
+                page.log_in(&app.operator_password).await
             })
             .await;
 
