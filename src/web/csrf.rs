@@ -68,3 +68,106 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use actix_session::SessionMiddleware;
+    use actix_session::storage::CookieSessionStore;
+    use actix_web::cookie::{Cookie, Key};
+    use actix_web::test as http;
+    use actix_web::{App, HttpResponse};
+
+    use super::*;
+
+    /// A session's form page (its token in the body) and a form, as the
+    /// dashboard has them; how many times the form's handler ran.
+    macro_rules! forms {
+        () => {{
+            let ran = Arc::new(AtomicUsize::new(0));
+            let seen = ran.clone();
+            let app = http::init_service(
+                App::new()
+                    .wrap(
+                        SessionMiddleware::builder(CookieSessionStore::default(), Key::generate())
+                            .cookie_secure(false)
+                            .build(),
+                    )
+                    .route(
+                        "/form",
+                        web::get().to(|req: HttpRequest| async move {
+                            HttpResponse::Ok().body(UserSession::of(req.get_session()).csrf_token())
+                        }),
+                    )
+                    .route(
+                        "/form",
+                        web::post().to(move |_: CsrfForm<NoFields>| {
+                            seen.fetch_add(1, Ordering::SeqCst);
+                            async { HttpResponse::SeeOther().finish() }
+                        }),
+                    ),
+            )
+            .await;
+            (app, ran)
+        }};
+    }
+
+    #[actix_web::test]
+    async fn a_form_acts_only_with_its_own_sessions_token() {
+        let (app, ran) = forms!();
+        let page =
+            |app| http::call_service(app, http::TestRequest::get().uri("/form").to_request());
+        let session_of = |response: &actix_web::dev::ServiceResponse| -> Cookie<'static> {
+            response
+                .response()
+                .cookies()
+                .next()
+                .expect("the session's cookie")
+                .into_owned()
+        };
+        let mine = page(&app).await;
+        let cookie = session_of(&mine);
+        let token = String::from_utf8(http::read_body(mine).await.to_vec()).unwrap();
+        let theirs = page(&app).await;
+        let their_token = String::from_utf8(http::read_body(theirs).await.to_vec()).unwrap();
+        let send = |cookie: Option<Cookie<'static>>, token: &str| {
+            let mut request = http::TestRequest::post()
+                .uri("/form")
+                .set_form([("csrf_token", token)]);
+            if let Some(cookie) = cookie {
+                request = request.cookie(cookie);
+            }
+            request.to_request()
+        };
+
+        let wrong = http::call_service(&app, send(Some(cookie.clone()), "not-the-token")).await;
+        let another_sessions =
+            http::call_service(&app, send(Some(cookie.clone()), &their_token)).await;
+        let no_session = http::call_service(&app, send(None, &token)).await;
+        let missing = http::call_service(
+            &app,
+            http::TestRequest::post()
+                .uri("/form")
+                .cookie(cookie.clone())
+                .set_form([("other", "x")])
+                .to_request(),
+        )
+        .await;
+
+        for refused in [&wrong, &another_sessions, &no_session] {
+            assert_eq!(refused.status(), 403);
+        }
+        assert!(missing.status().is_client_error(), "{}", missing.status());
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            0,
+            "no refused form reached its handler"
+        );
+
+        let own = http::call_service(&app, send(Some(cookie), &token)).await;
+        assert_eq!(own.status(), 303);
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
+    }
+}

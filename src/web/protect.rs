@@ -80,7 +80,97 @@ fn authority(url: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use actix_web::test as http;
+    use actix_web::{App, HttpResponse, web};
+
     use super::*;
+
+    /// A page and a form behind both protections, as the dashboard has
+    /// them, and whether the form's handler ran.
+    macro_rules! protected {
+        () => {{
+            let ran = Arc::new(AtomicBool::new(false));
+            let seen = ran.clone();
+            let app = http::init_service(
+                App::new()
+                    // Outermost last, as in `web::server`: the headers are
+                    // added to the refusal too.
+                    .wrap(actix_web::middleware::from_fn(same_origin_posts))
+                    .wrap(security_headers())
+                    .route("/page", web::get().to(HttpResponse::Ok))
+                    .route(
+                        "/form",
+                        web::post().to(move || {
+                            seen.store(true, Ordering::SeqCst);
+                            async { HttpResponse::SeeOther().finish() }
+                        }),
+                    ),
+            )
+            .await;
+            (app, ran)
+        }};
+    }
+
+    fn has_the_security_headers(response: &ServiceResponse<impl MessageBody>) {
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let csp = header("content-security-policy");
+        assert!(csp.contains("default-src 'self'"), "{csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert_eq!(header("referrer-policy"), "no-referrer");
+        assert_eq!(header("x-frame-options"), "DENY");
+    }
+
+    #[actix_web::test]
+    async fn every_answer_carries_the_security_headers() {
+        let (app, _) = protected!();
+
+        let page =
+            http::call_service(&app, http::TestRequest::get().uri("/page").to_request()).await;
+        let missing =
+            http::call_service(&app, http::TestRequest::get().uri("/nowhere").to_request()).await;
+
+        assert_eq!(page.status(), 200);
+        has_the_security_headers(&page);
+        assert_eq!(missing.status(), 404);
+        has_the_security_headers(&missing);
+    }
+
+    #[actix_web::test]
+    async fn a_form_from_another_site_is_refused_before_its_handler_with_the_headers() {
+        let (app, ran) = protected!();
+        let post = |origin: &str| {
+            http::TestRequest::post()
+                .uri("/form")
+                .insert_header((actix_web::http::header::HOST, "dash.example:8080"))
+                .insert_header((ORIGIN, origin.to_owned()))
+                .to_request()
+        };
+
+        let refused = http::call_service(&app, post("http://evil.example")).await;
+        let other_port = http::call_service(&app, post("http://dash.example:9090")).await;
+
+        assert_eq!(refused.status(), 403);
+        has_the_security_headers(&refused);
+        assert_eq!(other_port.status(), 403);
+        assert!(!ran.load(Ordering::SeqCst), "the handler never ran");
+
+        let own = http::call_service(&app, post("http://dash.example:8080")).await;
+        let no_origin = http::call_service(&app, post("null")).await;
+        assert_eq!(own.status(), 303);
+        assert_eq!(no_origin.status(), 303, "no origin: the CSRF token decides");
+        assert!(ran.load(Ordering::SeqCst));
+    }
 
     #[test]
     fn the_authority_is_the_host_and_port_of_a_web_url() {

@@ -342,3 +342,108 @@ pub(super) fn read_every_input(input: &[u8]) {
         let _ = users::read_list_query(&query);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test as http;
+    use actix_web::{App, HttpResponse, ResponseError, web};
+
+    use super::*;
+
+    /// What a body the API cannot read is answered: the status, and the
+    /// error's words.
+    async fn answer_to(content_type: Option<&str>, body: &str) -> (u16, String) {
+        let app = http::init_service(App::new().app_data(json_config()).route(
+            "/users",
+            web::post().to(|_: web::Json<users::NewUserRequest>| async {
+                HttpResponse::Created().finish()
+            }),
+        ))
+        .await;
+        let mut request = http::TestRequest::post()
+            .uri("/users")
+            .set_payload(body.to_owned());
+        if let Some(content_type) = content_type {
+            request = request.insert_header(("Content-Type", content_type));
+        }
+        let response = http::call_service(&app, request.to_request()).await;
+        let status = response.status().as_u16();
+        let body: serde_json::Value = http::read_body_json(response).await;
+        (
+            status,
+            body["error"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    #[actix_web::test]
+    async fn a_body_that_cannot_be_read_answers_400_saying_where_and_never_quoting_it() {
+        let secret = "s3cret-password-value-in-the-body";
+        let json = Some("application/json");
+
+        let broken = answer_to(
+            json,
+            &format!("{{\"database_user\": {{\"password\": \"{secret}\""),
+        )
+        .await;
+        let wrong_type = answer_to(
+            json,
+            &format!("{{\"database_user\": {{\"name\": [\"{secret}\"]}}}}"),
+        )
+        .await;
+        let missing = answer_to(json, "{\"database_user\": {}}").await;
+        let not_json = answer_to(None, &format!("name={secret}")).await;
+
+        for (status, error) in [&broken, &wrong_type, &missing, &not_json] {
+            assert_eq!(*status, 400, "{error}");
+            assert!(!error.contains(secret), "{error}");
+        }
+        assert!(
+            broken.1.contains("the body ends too early (line 1"),
+            "{}",
+            broken.1
+        );
+        assert!(
+            wrong_type.1.contains("a field has the wrong type"),
+            "{}",
+            wrong_type.1
+        );
+        assert!(missing.1.contains("missing field `name`"), "{}", missing.1);
+        assert!(
+            not_json.1.contains("Content-Type: application/json"),
+            "{}",
+            not_json.1
+        );
+    }
+
+    #[test]
+    fn fields_that_break_the_rules_answer_422_with_every_message_under_its_field() {
+        let fields: users::NewUserFields = serde_json::from_value(serde_json::json!({
+            "name": "1x", "password": "short'pw", "password_confirmation": "other"
+        }))
+        .unwrap();
+
+        let refused = users::read_new_user(&fields).expect_err("invalid");
+
+        assert_eq!(refused.status_code().as_u16(), 422);
+        let ApiError::Invalid(errors) = &refused else {
+            panic!("{refused:?}")
+        };
+        assert_eq!(
+            errors.keys().copied().collect::<Vec<_>>(),
+            ["name", "password", "password_confirmation"]
+        );
+        assert!(
+            errors["name"].len() >= 2,
+            "every problem of the name: {errors:?}"
+        );
+        assert!(
+            errors["password"].len() >= 2,
+            "too short, and a quote: {errors:?}"
+        );
+        let text = format!("{errors:?}");
+        assert!(
+            !text.contains("short'pw"),
+            "a password is never quoted: {text}"
+        );
+    }
+}
