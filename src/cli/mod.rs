@@ -497,6 +497,29 @@ mod tests {
         );
     }
 
+    /// The command line, what it shares with `serve` (startup) and the
+    /// operations layer name nothing of the web stack: a command builds no
+    /// HTTP server and needs none of its crates.
+    #[test]
+    fn the_command_line_uses_nothing_of_the_web_stack() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.join("startup.rs")];
+        for folder in ["cli", "operations"] {
+            for entry in std::fs::read_dir(src.join(folder)).unwrap() {
+                files.push(entry.unwrap().path());
+            }
+        }
+        assert!(files.len() > 10, "{files:?}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            // The code, without its tests (this one names what it looks for).
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for web in ["crate::web", "actix", "askama"] {
+                assert!(!code.contains(web), "{} uses {web}", file.display());
+            }
+        }
+    }
+
     #[test]
     fn result_lines_are_the_guides() {
         assert_eq!(
