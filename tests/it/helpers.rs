@@ -225,7 +225,7 @@ async fn provision_as_master(
         .await
         .expect("the master makes the protected user");
     as_master
-        .batch_execute(&format!("CREATE DATABASE {database}"))
+        .batch_execute(&format!("CREATE DATABASE {database}{}", fast_copy(version)))
         .await
         .expect("the master makes the database");
     // To give the database away, the master must be able to SET ROLE to
@@ -850,6 +850,18 @@ pub async fn drop_owned_in_postgres(user: &str) {
         .unwrap();
 }
 
+/// How a test's database is copied from its template: file by file on
+/// PostgreSQL 15 and later, whose default (WAL_LOG) writes the copy
+/// through the WAL as well. Without fsync, as the tests' clusters run,
+/// copying the files took half the time. (14 copies files always.)
+fn fast_copy(server_version_num: i32) -> &'static str {
+    if server_version_num >= 150_000 {
+        " STRATEGY = FILE_COPY"
+    } else {
+        ""
+    }
+}
+
 /// The password of operator `admin` in every test's state database.
 const OPERATOR_PASSWORD: &str = "the-tests-operator-password";
 
@@ -900,11 +912,13 @@ pub async fn state_of(db: &TestDb) -> (StateStore, String, String) {
         .await
         .expect("the cluster's administrator connects");
     tokio::spawn(connection);
+    let version = server_version_num(&admin).await;
     admin
         .batch_execute(&format!(
-            "CREATE DATABASE {} TEMPLATE {}",
+            "CREATE DATABASE {} TEMPLATE {}{}",
             ident(&state_db),
-            ident(template)
+            ident(template),
+            fast_copy(version)
         ))
         .await
         .expect("the state database is copied");
