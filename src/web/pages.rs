@@ -8,6 +8,7 @@ use askama::Template;
 use super::WebError;
 use super::list_place::ListPlace;
 use crate::domain::{ConnectionDetails, PAGE_SIZE, PageNumber, Search, Show};
+use crate::operations::NewUserProblems;
 use crate::roles::{AdminKind, DatabaseUser, Finding, LeftCode, Session};
 use crate::state::{Entry, TokenInfo};
 
@@ -303,18 +304,20 @@ impl UsersPage {
     }
 }
 
-/// Messages tied to the fields of the new-user form: every problem of
-/// each field.
+/// What is wrong with a sent new-user form: every problem of each field
+/// (the operations layer's rules, [`NewUserProblems`]), or of the whole.
 #[derive(Default)]
 pub struct NewUserErrors {
-    pub username: Vec<String>,
-    pub password: Vec<String>,
-    pub confirmation: Vec<String>,
-    pub expires: Vec<String>,
-    pub connection_limit: Vec<String>,
+    pub fields: NewUserProblems,
     /// Why the user was not added when no field is wrong: the database
     /// refused or could not be reached.
     pub form: Option<String>,
+}
+
+impl From<NewUserProblems> for NewUserErrors {
+    fn from(fields: NewUserProblems) -> Self {
+        Self { fields, form: None }
+    }
 }
 
 impl NewUserErrors {
@@ -328,12 +331,13 @@ impl NewUserErrors {
 
     /// The fields in the form's order, with their messages.
     fn fields(&self) -> [(&'static str, &Vec<String>); 5] {
+        let fields = &self.fields;
         [
-            ("username", &self.username),
-            ("password", &self.password),
-            ("password_confirmation", &self.confirmation),
-            ("expires", &self.expires),
-            ("connection_limit", &self.connection_limit),
+            ("username", &fields.username),
+            ("password", &fields.password),
+            ("password_confirmation", &fields.confirmation),
+            ("expires", &fields.expires),
+            ("connection_limit", &fields.connection_limit),
         ]
     }
 

@@ -178,11 +178,11 @@ pub async fn create(
             Ok(render_once(&page, || page.plain()))
         }
         Err(error @ RoleError::AlreadyExists(_)) => {
-            let errors = NewUserErrors {
+            let problems = NewUserProblems {
                 username: vec![error.to_string()],
-                ..NewUserErrors::default()
+                ..NewUserProblems::default()
             };
-            again.form(errors)
+            again.form(problems.into())
         }
         // The database refused or is away: say why above what was typed,
         // so nothing is lost when it is fixed.
@@ -240,19 +240,6 @@ impl Again<'_> {
 pub(super) fn invalid_status() -> StatusCode {
     StatusCode::from_u16(answers(ErrorKind::Invalid).dashboard)
         .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY)
-}
-
-impl From<NewUserProblems> for NewUserErrors {
-    fn from(problems: NewUserProblems) -> Self {
-        Self {
-            username: problems.username,
-            password: problems.password,
-            confirmation: problems.confirmation,
-            expires: problems.expires,
-            connection_limit: problems.connection_limit,
-            form: None,
-        }
-    }
 }
 
 pub(super) fn target(name: &str) -> Result<RoleName, WebError> {
