@@ -619,40 +619,53 @@ async fn delete_while_its_code_runs(
     Result<(), RoleError>,
 ) {
     let (writer, secret) = db.create_user(prefix, Access::ReadWrite).await;
-    let (tables, lock) = ("CREATE SEQUENCE held;", "SELECT nextval('public.held')");
+    // The call waits inside the routine, running as the user, until the
+    // gate (an advisory lock) opens.
     db.run_as(
         &writer,
         &secret,
         &format!(
-            "{tables}
+            "CREATE SEQUENCE held;
              CREATE FUNCTION slow_maker() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
              BEGIN
-               PERFORM pg_sleep(1.5);
+               PERFORM pg_advisory_xact_lock_shared(2026);
                {made}
              END $$;"
         ),
     )
     .await;
-    let holder = db.admin().await;
-    holder
-        .batch_execute(&format!("BEGIN; {lock};"))
+    let gate = db.admin().await;
+    gate.batch_execute("SELECT pg_advisory_lock(2026)")
         .await
         .unwrap();
-    // A call begun before the delete runs as the user to its end.
+    // A sequence is not locked before the change lock: the delete's move
+    // waits for it, for 3 s at most.
+    let holder = db.admin().await;
+    holder
+        .batch_execute("BEGIN; SELECT nextval('public.held');")
+        .await
+        .unwrap();
     let caller = db.connect_as_protected().await;
     let target = RoleName::from(writer.clone());
 
-    let (called, deleted, ()) = tokio::join!(
-        caller.batch_execute("SELECT public.slow_maker()"),
+    let (called, deleted) = tokio::join!(
         async {
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            db.roles.delete(&target).await
+            // A call begun before the delete runs as the user to its end;
+            // the delete goes on once the call has made its object.
+            let called = caller.batch_execute("SELECT public.slow_maker()").await;
+            holder.batch_execute("COMMIT").await.unwrap();
+            called
         },
         async {
-            // Within the 3 s a delete's move waits for a lock (the call
-            // makes its object at 1.5 s, while the delete waits).
-            tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-            holder.batch_execute("COMMIT").await.unwrap();
+            db.until_waiting_for("locktype = 'advisory'").await;
+            let made_while_the_delete_waits = async {
+                db.until_waiting_for("relation = 'public.held'::regclass")
+                    .await;
+                gate.batch_execute("SELECT pg_advisory_unlock(2026)")
+                    .await
+                    .unwrap();
+            };
+            tokio::join!(db.roles.delete(&target), made_while_the_delete_waits).0
         }
     );
     called.unwrap();
@@ -751,7 +764,9 @@ async fn while_a_delete_waits_the_users_definer_routines_run_as_their_caller() {
     let target = RoleName::from(writer.clone());
 
     let (deleted, during) = tokio::join!(db.roles.delete(&target), async {
-        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        // The lock-out is done once the delete waits for the table.
+        db.until_waiting_for("relation = 'public.held'::regclass")
+            .await;
         let during: String = caller
             .query_one("SELECT public.whoami()", &[])
             .await

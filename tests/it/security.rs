@@ -108,11 +108,12 @@ async fn a_page_view_writes_nothing_to_the_session() {
 
 #[tokio::test]
 async fn activity_keeps_a_login_alive_past_the_idle_timeout_and_idleness_then_ends_it() {
-    // Idle 1 s, so a refresh grain of 0.1 s: each request below comes after
-    // more than a grain and records the session as used.
+    // Idle 2 s, so a refresh grain of 0.2 s: each request below comes after
+    // more than a grain and records the session as used, and well within
+    // the timeout of the one before, however slow a loaded machine answers.
     let app = dashboard()
         .sessions(SessionPolicy {
-            idle: Duration::from_secs(1),
+            idle: Duration::from_secs(2),
             lifetime: Duration::from_secs(3600),
         })
         .logins(LoginPolicy::default())
@@ -121,7 +122,7 @@ async fn activity_keeps_a_login_alive_past_the_idle_timeout_and_idleness_then_en
     app.log_in().await;
 
     let active = Instant::now();
-    while active.elapsed() < Duration::from_millis(2500) {
+    while active.elapsed() < Duration::from_millis(3000) {
         tokio::time::sleep(Duration::from_millis(400)).await;
         assert_eq!(
             app.get(&app.users("")).await.status,
@@ -131,7 +132,7 @@ async fn activity_keeps_a_login_alive_past_the_idle_timeout_and_idleness_then_en
         );
     }
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
     let page = app.get(&app.users("")).await;
     assert_eq!(page.status, 303, "idle for twice the timeout");
     assert_eq!(page.location.as_deref(), Some("/login"));
