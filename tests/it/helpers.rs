@@ -52,13 +52,91 @@ fn remove_in_background(dir: &std::path::Path) {
     }
 }
 
+/// Where the tests' clusters live: `PGUSERS_TEST_TMPDIR` when set, else
+/// `/dev/shm` when it is a writable directory (a tmpfs on Linux) with room
+/// for a whole run (a suite leaves about 4 GiB; a container's is often
+/// 64 MiB), else the system's temporary directory. Every test copies a database, about a
+/// thousand files; on ext4 the kernel's search for a free inode among the
+/// recently deleted ones took a fifth of a matrix run (`perf record -a`).
+/// The clusters run without fsync and are thrown away: memory is where
+/// they belong.
+fn scratch_root() -> PathBuf {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        let root = std::env::var_os("PGUSERS_TEST_TMPDIR")
+            .map(PathBuf::from)
+            .or_else(|| {
+                const ROOM: u64 = 8 << 30;
+                let shm = PathBuf::from("/dev/shm");
+                let roomy = nix::sys::statvfs::statvfs(&shm)
+                    .is_ok_and(|fs| fs.blocks_available() * fs.fragment_size() >= ROOM);
+                let writable = tempfile::tempdir_in(&shm).is_ok();
+                (roomy && writable).then_some(shm)
+            })
+            .unwrap_or_else(std::env::temp_dir);
+        remove_forsaken_clusters(&root);
+        root
+    })
+    .clone()
+}
+
+/// Clusters that runs stopped by force left behind (an interrupted `cargo
+/// test` never reaches `atexit`): their directories, and their servers
+/// still running, would hold memory until the next reboot. A directory is
+/// forsaken when it is over an hour old and no process holds its cluster's
+/// in-use lock (every test process that uses a cluster holds it); its
+/// server, found by its working directory (never by a possibly reused PID
+/// alone), is stopped at once, then the directory removed.
+fn remove_forsaken_clusters(root: &std::path::Path) {
+    use nix::fcntl::{Flock, FlockArg};
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let ours = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|name| name.starts_with("pgusers-test-"));
+        let old = entry
+            .metadata()
+            .and_then(|meta| meta.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+        if !ours || !old {
+            continue;
+        }
+        let unused = std::fs::File::open(dir.join("pg/in-use.lock"))
+            .map(|file| Flock::lock(file, FlockArg::LockExclusiveNonblock).is_ok())
+            .unwrap_or(true);
+        if !unused {
+            continue;
+        }
+        let data = dir.join("pg/data");
+        let server = std::fs::read_to_string(data.join("postmaster.pid"))
+            .ok()
+            .and_then(|pid_file| pid_file.lines().next()?.trim().parse::<i32>().ok());
+        if let Some(pid) = server {
+            let serves_it = std::fs::read_link(format!("/proc/{pid}/cwd"))
+                .is_ok_and(|cwd| data.canonicalize().is_ok_and(|data| cwd == data));
+            if serves_it {
+                // SIGQUIT: PostgreSQL's immediate shutdown.
+                // SAFETY: kill(2) with a PID and a signal number; no memory involved.
+                unsafe { libc::kill(pid, libc::SIGQUIT) };
+            }
+        }
+        remove_in_background(&dir);
+    }
+}
+
 /// A new cluster in its own directory, reachable by the `postgres` system
 /// user when the tests run as root.
 pub fn new_cluster(options: &ClusterOptions) -> (Cluster, PathBuf) {
     let dir = tempfile::Builder::new()
         .prefix("pgusers-test-")
         .permissions(std::fs::Permissions::from_mode(0o755))
-        .tempdir()
+        .tempdir_in(scratch_root())
         .expect("temporary directory")
         .keep();
     let mut cluster = Cluster::open(&dir.join("pg"), options).expect("initdb");
@@ -626,6 +704,37 @@ impl TestDb {
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
             .get(0)
+    }
+
+    /// Returns once some session waits, in this database, for a lock that
+    /// `lock` (a condition on `pg_locks`) describes: how a test knows that
+    /// a change has reached the step it holds up, however loaded the
+    /// machine, instead of guessing a time. Panics after 30 s.
+    pub async fn until_waiting_for(&self, lock: &str) {
+        let admin = self.admin().await;
+        let sql = format!(
+            "SELECT EXISTS (SELECT FROM pg_locks
+                             WHERE NOT granted
+                               AND database = (SELECT oid FROM pg_database
+                                                WHERE datname = current_database())
+                               AND {lock})"
+        );
+        let started = std::time::Instant::now();
+        loop {
+            let waiting: bool = admin
+                .query_one(&sql, &[])
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
+                .get(0);
+            if waiting {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "no session waited for a lock where {lock} within 30 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 
     /// The listed user of that name, as the role module lists it.
