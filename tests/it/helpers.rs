@@ -232,6 +232,17 @@ pub async fn test_db() -> TestDb {
     test_db_on(cluster().admin_config("postgres")).await
 }
 
+/// A database on a cluster of its own, for tests that time a change.
+/// pgusers makes one change at a time per administrator on a server (its
+/// change lock): on the shared cluster, where the superuser-kind tests
+/// share one administrator, the time would include other tests' changes.
+/// The cluster goes first when the pair is dropped.
+pub async fn test_db_alone() -> (OwnCluster, TestDb) {
+    let cluster = OwnCluster::start().await;
+    let db = test_db_on(cluster.server()).await;
+    (cluster, db)
+}
+
 /// A new database on the server `server` (a superuser's connection)
 /// connects to, provisioned by the kind of administrator [`admin_kind`] says.
 pub async fn test_db_on(server: Config) -> TestDb {

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use pgusers::domain::{LimitsChange, NewPassword, RoleName};
 use pgusers::roles::{Access, RoleError};
 
-use crate::helpers::{ident, password, test_db, unique_name, username, verifier_literal};
+use crate::helpers::{
+    ident, password, test_db, test_db_alone, unique_name, username, verifier_literal,
+};
 
 /// What a role that may connect can try against pgusers' locks: the
 /// advisory keys it used (its change key, a user's delete key; whichever
@@ -61,7 +63,8 @@ async fn change_lock_role(db: &crate::helpers::TestDb) -> String {
 #[tokio::test]
 async fn a_reader_another_databases_user_and_an_unmanaged_role_holding_what_they_can_block_nothing()
 {
-    let db = test_db().await;
+    // Timed: on a cluster of its own.
+    let (_cluster, db) = test_db_alone().await;
     let (victim, victim_secret) = db.create_user("victim", Access::ReadWrite).await;
     db.run_as(&victim, &victim_secret, "CREATE TABLE victim_table (v int)")
         .await;
@@ -176,7 +179,8 @@ async fn the_change_lock_is_a_role_only_pgusers_may_comment_on() {
 
 #[tokio::test]
 async fn a_session_pgusers_may_not_end_holding_the_user_is_named_and_holds_nothing_else_up() {
-    let db = test_db().await;
+    // Timed: on a cluster of its own.
+    let (_cluster, db) = test_db_alone().await;
     let (victim, _) = db.create_user("held", Access::ReadWrite).await;
     // No privilege on anything of the user's is needed to hold its role:
     // a grant to it on a table of one's own, in a transaction left open.
@@ -378,7 +382,8 @@ async fn a_backup_holding_the_users_table_is_named_never_ended() {
 
 #[tokio::test]
 async fn a_migration_left_open_on_a_table_holds_no_create_up_and_the_doctor_fixes_the_rest() {
-    let db = test_db().await;
+    // Timed: on a cluster of its own.
+    let (_cluster, db) = test_db_alone().await;
     let migration = db.connect_as_protected().await;
     migration
         .batch_execute("CREATE TABLE orders (v int); CREATE TABLE customers (v int);")
@@ -444,7 +449,8 @@ async fn a_migration_left_open_on_a_table_holds_no_create_up_and_the_doctor_fixe
 
 #[tokio::test]
 async fn many_tables_held_at_once_hold_a_create_up_two_seconds_at_most() {
-    let db = test_db().await;
+    // Timed: on a cluster of its own.
+    let (_cluster, db) = test_db_alone().await;
     let (holder, holder_secret) = db.create_user("holder_of_many", Access::ReadWrite).await;
     let tables: Vec<String> = (1..=8).map(|n| format!("held_{n}")).collect();
     db.run_as(
