@@ -54,52 +54,83 @@ fn remove_in_background(dir: &std::path::Path) {
 
 /// Where the tests' clusters live: `PGUSERS_TEST_TMPDIR` when set, else
 /// `/dev/shm` when it is a writable directory (a tmpfs on Linux) with room
-/// for a whole run (a suite leaves about 4 GiB; a container's is often
-/// 64 MiB), else the system's temporary directory. Every test copies a database, about a
-/// thousand files; on ext4 the kernel's search for a free inode among the
-/// recently deleted ones took a fifth of a matrix run (`perf record -a`).
-/// The clusters run without fsync and are thrown away: memory is where
-/// they belong.
+/// for a whole run, in it and in memory (a suite leaves about 4 GiB; a
+/// container's is often 64 MiB), else the system's temporary directory.
+/// Every test copies a database, about a thousand files; on ext4 the
+/// kernel's search for a free inode among the recently deleted ones took a
+/// fifth of a matrix run (`perf record -a`). The clusters run without
+/// fsync and are thrown away: memory is where they belong. Forsaken
+/// clusters are removed from every place first, so that leftovers in
+/// `/dev/shm` do not keep the next runs out of it, and themselves in.
 fn scratch_root() -> PathBuf {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
     ROOT.get_or_init(|| {
-        let root = std::env::var_os("PGUSERS_TEST_TMPDIR")
-            .map(PathBuf::from)
-            .or_else(|| {
-                const ROOM: u64 = 8 << 30;
-                let shm = PathBuf::from("/dev/shm");
-                let roomy = nix::sys::statvfs::statvfs(&shm)
-                    .is_ok_and(|fs| fs.blocks_available() * fs.fragment_size() >= ROOM);
-                let writable = tempfile::tempdir_in(&shm).is_ok();
-                (roomy && writable).then_some(shm)
-            })
-            .unwrap_or_else(std::env::temp_dir);
-        remove_forsaken_clusters(&root);
-        root
+        const ROOM: u64 = 8 << 30;
+        let chosen = std::env::var_os("PGUSERS_TEST_TMPDIR").map(PathBuf::from);
+        let shm = PathBuf::from("/dev/shm");
+        for place in [
+            chosen.clone(),
+            Some(shm.clone()),
+            Some(std::env::temp_dir()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            remove_forsaken_clusters(&place);
+        }
+        chosen.unwrap_or_else(|| {
+            let roomy = nix::sys::statvfs::statvfs(&shm)
+                .is_ok_and(|fs| fs.blocks_available() * fs.fragment_size() >= ROOM);
+            let memory = std::fs::read_to_string("/proc/meminfo")
+                .ok()
+                .and_then(|info| {
+                    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+                    line.split_whitespace().nth(1)?.parse::<u64>().ok()
+                })
+                .is_some_and(|kib| kib << 10 >= ROOM);
+            let writable = tempfile::tempdir_in(&shm).is_ok();
+            if roomy && memory && writable {
+                shm
+            } else {
+                std::env::temp_dir()
+            }
+        })
     })
     .clone()
 }
 
 /// Clusters that runs stopped by force left behind (an interrupted `cargo
-/// test` never reaches `atexit`): their directories, and their servers
-/// still running, would hold memory until the next reboot. A directory is
-/// forsaken when it is over an hour old and no process holds its cluster's
-/// in-use lock (every test process that uses a cluster holds it); its
-/// server, found by its working directory (never by a possibly reused PID
-/// alone), is stopped at once, then the directory removed.
+/// test` never reaches `atexit`, a failed test never stops its own): their
+/// directories, and their servers still running, would hold memory until
+/// the next reboot. A directory is forsaken when it is a directory of ours
+/// (not a link; owned by this user; its `pg` and `pg/data` directories,
+/// not links), over an hour old, and no process holds its cluster's in-use
+/// lock (every test process that uses a cluster holds it; a lock that
+/// cannot be opened counts as held). Its server, found by its working
+/// directory (never by a possibly reused PID alone), is stopped at once;
+/// then the directory is removed, at once on a tmpfs (whose space the
+/// choice of place then sees), else in the background.
 fn remove_forsaken_clusters(root: &std::path::Path) {
     use nix::fcntl::{Flock, FlockArg};
+    use std::os::unix::fs::MetadataExt;
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
+    };
+    let euid = nix::unistd::geteuid().as_raw();
+    let real_dir = |path: &std::path::Path| {
+        std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_dir())
     };
     for entry in entries.flatten() {
         let dir = entry.path();
         let ours = entry
             .file_name()
             .to_str()
-            .is_some_and(|name| name.starts_with("pgusers-test-"));
-        let old = entry
-            .metadata()
+            .is_some_and(|name| name.starts_with("pgusers-test-"))
+            && std::fs::symlink_metadata(&dir)
+                .is_ok_and(|meta| meta.file_type().is_dir() && meta.uid() == euid)
+            && real_dir(&dir.join("pg"))
+            && real_dir(&dir.join("pg/data"));
+        let old = std::fs::symlink_metadata(&dir)
             .and_then(|meta| meta.modified())
             .ok()
             .and_then(|modified| modified.elapsed().ok())
@@ -107,9 +138,10 @@ fn remove_forsaken_clusters(root: &std::path::Path) {
         if !ours || !old {
             continue;
         }
-        let unused = std::fs::File::open(dir.join("pg/in-use.lock"))
-            .map(|file| Flock::lock(file, FlockArg::LockExclusiveNonblock).is_ok())
-            .unwrap_or(true);
+        let unused = match std::fs::File::open(dir.join("pg/in-use.lock")) {
+            Ok(file) => Flock::lock(file, FlockArg::LockExclusiveNonblock).is_ok(),
+            Err(error) => error.kind() == std::io::ErrorKind::NotFound,
+        };
         if !unused {
             continue;
         }
@@ -126,7 +158,11 @@ fn remove_forsaken_clusters(root: &std::path::Path) {
                 unsafe { libc::kill(pid, libc::SIGQUIT) };
             }
         }
-        remove_in_background(&dir);
+        if root == std::path::Path::new("/dev/shm") {
+            let _ = std::fs::remove_dir_all(&dir);
+        } else {
+            remove_in_background(&dir);
+        }
     }
 }
 
@@ -236,7 +272,6 @@ pub async fn test_db() -> TestDb {
 /// pgusers makes one change at a time per administrator on a server (its
 /// change lock): on the shared cluster, where the superuser-kind tests
 /// share one administrator, the time would include other tests' changes.
-/// The cluster goes first when the pair is dropped.
 pub async fn test_db_alone() -> (OwnCluster, TestDb) {
     let cluster = OwnCluster::start().await;
     let db = test_db_on(cluster.server()).await;
