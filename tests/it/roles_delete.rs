@@ -1017,12 +1017,23 @@ async fn a_delete_dropped_half_way_is_undone_in_the_background() {
         .await
         .unwrap();
 
-    // A request whose client went away: its future is dropped.
-    let cut =
-        tokio::time::timeout(std::time::Duration::from_secs(2), db.roles.delete(&target)).await;
+    // A request whose client went away, once the user is locked out and
+    // the delete waits for the table: its future is dropped.
+    let cut = tokio::select! {
+        deleted = db.roles.delete(&target) => Err(deleted),
+        limit = async {
+            db.until_waiting_for("relation = 'public.dropped_table'::regclass")
+                .await;
+            db.listed(name.as_str()).await.connection_limit
+        } => Ok(limit),
+    };
     holder.batch_execute("ROLLBACK").await.unwrap();
 
-    assert!(cut.is_err(), "the delete waited for the table: {cut:?}");
+    assert_eq!(
+        cut.expect("the delete waited for the table"),
+        Some(0),
+        "locked out when its request went away"
+    );
     let started = std::time::Instant::now();
     loop {
         let listed = db.listed(name.as_str()).await;

@@ -43,6 +43,11 @@ async fn assert_refused_everywhere(
     expected: impl Fn(&Restriction) -> bool,
 ) {
     let listed = db.listed(name).await;
+    let list = db.roles.list().await.expect("the whole list");
+    assert!(
+        list.contains(&listed),
+        "{name}: the whole list shows it as the narrowed one does: {listed:?}"
+    );
     let reason = listed
         .not_manageable
         .clone()
