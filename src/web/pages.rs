@@ -25,6 +25,17 @@ mod filters {
     ) -> askama::Result<String> {
         Ok(crate::domain::visible(&value.to_string()).into_owned())
     }
+
+    /// `{{ sql|visible_lines }}`: as `visible`, but line breaks stay line
+    /// breaks, for text of several lines on purpose (a fix's statements,
+    /// which pasted into psql must stay statements on their own lines).
+    #[askama::filter_fn]
+    pub fn visible_lines(
+        value: impl std::fmt::Display,
+        _: &dyn askama::Values,
+    ) -> askama::Result<String> {
+        Ok(crate::domain::visible_lines(&value.to_string()).into_owned())
+    }
 }
 
 /// Renders a page. Pages are never cached: they show users and sometimes

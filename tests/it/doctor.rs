@@ -477,15 +477,13 @@ async fn the_health_tab_shows_a_finding_with_its_sql_and_its_fix_button_fixes_it
     let table = table_made_by(db, &creator, &creator_secret, "dumped").await;
     let health = app.database_page("/settings/health");
     let key = format!("unreadable:public.{table}");
-    let token = db
-        .roles
-        .check_access()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|f| f.key == key)
-        .expect("found")
-        .token();
+    let found = db.roles.check_access().await.unwrap();
+    let token = found.iter().find(|f| f.key == key).expect("found").token();
+    let statements = found
+        .iter()
+        .find_map(|f| f.fix_sql.as_deref().filter(|sql| sql.contains('\n')))
+        .expect("a fix of several lines")
+        .to_owned();
 
     let page = app.get(&health).await;
     let users = app.get(&app.users("")).await;
@@ -501,6 +499,16 @@ async fn the_health_tab_shows_a_finding_with_its_sql_and_its_fix_button_fixes_it
     assert!(
         page.body
             .contains(&format!("GRANT SELECT ON TABLE public.{table} TO"))
+    );
+    // Several statements stay on their lines, to be pasted into psql.
+    let first_line = statements.lines().next().unwrap().replace('"', "&#34;");
+    assert!(
+        page.body.contains(&format!("{first_line}\n")),
+        "{first_line}"
+    );
+    assert!(
+        !page.body.contains("\\x0a"),
+        "a line break shown as an escape"
     );
     assert!(
         page.body
