@@ -140,6 +140,57 @@ async fn every_page_passes_axe_at_1280_and_390_pixels() {
             Ok(())
         })
         .await;
+    steps
+        .run(
+            "the layout check finds what a person would see wrong",
+            async {
+                // A table wider than its card, a cell whose word spills out,
+                // and a button white on white, added to a real page.
+                page.goto("/login").await?;
+                page.client
+                    .execute(
+                        "const main = document.querySelector('main');
+                     const wide = document.createElement('div');
+                     wide.id = 'too-wide';
+                     wide.style.width = '5000px';
+                     wide.style.height = '10px';
+                     main.append(wide);
+                     const cell = document.createElement('p');
+                     cell.id = 'spills';
+                     cell.style.width = '40px';
+                     cell.textContent = 'a_name_far_longer_than_its_cell_allows';
+                     main.append(cell);
+                     const button = document.createElement('button');
+                     button.id = 'invisible';
+                     button.textContent = 'Revoke';
+                     button.style.color = '#fff';
+                     button.style.background = 'transparent';
+                     main.append(button);",
+                        vec![],
+                    )
+                    .await?;
+                let found = layout_problems(page).await?;
+                for (what, expected) in [
+                    ("the page scrolling sideways", "the page scrolls sideways"),
+                    (
+                        "the element wider than its parent",
+                        "div#too-wide sticks out of",
+                    ),
+                    ("the word spilling out", "p#spills (\"a_name_far"),
+                    (
+                        "the white button",
+                        "button#invisible (\"Revoke\"): its text has 1.0",
+                    ),
+                ] {
+                    ensure!(
+                        found.iter().any(|problem| problem.contains(expected)),
+                        "the layout check missed {what}: it found {found:?}"
+                    );
+                }
+                Ok(())
+            },
+        )
+        .await;
 
     for (width, height) in WIDTHS {
         check.width.set(width);
@@ -652,9 +703,11 @@ impl Check<'_> {
                 );
                 let address = page.client.current_url().await?;
                 let results = run_axe(page, self.axe).await?;
-                Ok((address, results))
+                let layout = layout_problems(page).await?;
+                Ok((address, (results, layout)))
             })
             .await;
+        let (results, layout) = results;
         self.pages.set(self.pages.get() + 1);
         let where_ = format!("{width} px, {name} ({})", address.path());
         // A contrast axe cannot decide fails too: it is how text the colour
@@ -684,6 +737,11 @@ impl Check<'_> {
                 undecided
                     .iter()
                     .map(|rule| describe(rule, " (undecided: a contrast axe could not confirm)")),
+            )
+            .chain(
+                layout
+                    .into_iter()
+                    .map(|problem| format!("layout: {problem}")),
             )
             .collect();
         if failing.is_empty() {
@@ -732,6 +790,92 @@ fn describe(rule: &Violation, kind: &str) -> String {
         rule.help_url
     )
 }
+
+/// What a person would see wrong with the page's layout that axe does not
+/// judge: a page wider than the window (it scrolls sideways); an element
+/// whose content is wider than it (a name cut or spilling over; an
+/// ellipsis on purpose aside); an element sticking out of its parent (a
+/// table past its card); a control (button, link, summary) whose text has
+/// less than 3:1 contrast with what is behind it (white on a white card
+/// passes axe as "needs review"). Each as a sentence naming the element.
+async fn layout_problems(page: &Page) -> Result<Vec<String>> {
+    let found = page
+        .client
+        .execute(LAYOUT_CHECK, vec![])
+        .await
+        .context("checking the layout")?;
+    serde_json::from_value(found).context("reading the layout check's results")
+}
+
+const LAYOUT_CHECK: &str = r#"
+const problems = [];
+const name = el => {
+  let s = el.tagName.toLowerCase();
+  if (el.id) s += '#' + el.id;
+  else if (el.classList.length) s += '.' + [...el.classList].join('.');
+  const text = (el.innerText || el.value || '').trim().replace(/\s+/g, ' ').slice(0, 40);
+  return text ? `${s} ("${text}")` : s;
+};
+const root = document.documentElement;
+if (root.scrollWidth > root.clientWidth + 1) {
+  problems.push(`the page scrolls sideways: ${root.scrollWidth} px wide in a ${root.clientWidth} px window`);
+}
+const rgba = color => {
+  const m = color.match(/rgba?\(([^)]+)\)/);
+  if (!m) return null;
+  const [r, g, b, a] = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
+  return [r, g, b, a === undefined ? 1 : a];
+};
+const luminance = ([r, g, b]) => {
+  const c = [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+  return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+};
+const behind = el => {
+  for (let at = el; at; at = at.parentElement) {
+    const bg = rgba(getComputedStyle(at).backgroundColor);
+    if (bg && bg[3] > 0.5) return bg;
+  }
+  return [255, 255, 255, 1];
+};
+// Inside a box kept for screen readers only (1 px, clipped): not seen.
+const unseen = el => {
+  for (let at = el; at; at = at.parentElement) {
+    const box = at.getBoundingClientRect();
+    const clips = getComputedStyle(at).overflow !== 'visible';
+    if (clips && (box.width <= 1 || box.height <= 1)) return true;
+  }
+  return false;
+};
+for (const el of document.body.querySelectorAll('*')) {
+  const style = getComputedStyle(el);
+  if (style.display === 'none' || style.visibility === 'hidden') continue;
+  const rect = el.getBoundingClientRect();
+  if (rect.width === 0 || rect.height === 0 || unseen(el)) continue;
+  const inline = style.display === 'inline';
+  // A text field scrolls its value by design: only its box is judged.
+  const field = el.matches('input, textarea, select');
+  if (!inline && !field && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1
+      && style.textOverflow !== 'ellipsis'
+      && ![...el.children].some(child => ['absolute', 'fixed'].includes(getComputedStyle(child).position))) {
+    problems.push(`${name(el)}: its content is ${el.scrollWidth - el.clientWidth} px wider than it`);
+  }
+  const parent = el.parentElement;
+  if (parent && parent !== document.body && !['absolute', 'fixed'].includes(style.position)) {
+    const outer = parent.getBoundingClientRect();
+    const out = Math.max(rect.right - outer.right, outer.left - rect.left);
+    if (out > 1) problems.push(`${name(el)} sticks out of ${name(parent)} by ${Math.round(out)} px`);
+  }
+  if (el.matches('button, a[href], summary, input[type=submit]') && (el.innerText || el.value || '').trim()) {
+    const fg = rgba(style.color), bg = behind(el);
+    if (fg) {
+      const [l1, l2] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      if (ratio < 3) problems.push(`${name(el)}: its text has ${ratio.toFixed(2)}:1 contrast with what is behind it (3:1 at least)`);
+    }
+  }
+}
+return problems.slice(0, 15);
+"#;
 
 /// Injects axe.min.js into the page (each page load forgets it) and runs
 /// it with the WCAG 2.0/2.1 A and AA rules.
