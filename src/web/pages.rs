@@ -595,6 +595,14 @@ pub struct TokensPage {
     pub error: Option<String>,
 }
 
+/// Revoking a token, asked first: what it is and what stops working.
+#[derive(Template)]
+#[template(path = "token_revoke.html")]
+pub struct TokenRevokePage {
+    pub chrome: Chrome,
+    pub token: TokenInfo,
+}
+
 /// A token just created, shown once; or, for the same form sent again,
 /// when it was.
 #[derive(Template)]

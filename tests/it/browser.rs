@@ -741,9 +741,11 @@ impl Chromedriver {
             "goog:chromeOptions".into(),
             json!({ "binary": chromium, "args": args }),
         );
+        // Guards against a hang, not limits on speed: axe-core on a long
+        // page took over 10 s while the machine ran two suites at once.
         capabilities.insert(
             "timeouts".into(),
-            json!({ "script": 10_000, "pageLoad": 20_000, "implicit": 0 }),
+            json!({ "script": 60_000, "pageLoad": 60_000, "implicit": 0 }),
         );
         ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)

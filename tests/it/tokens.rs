@@ -603,11 +603,38 @@ async fn revoking_on_the_page_stops_the_token_and_revoking_again_says_it_already
     let (info, token) = token_of(&app.state_store(), "admin", false).await;
     let revoke = format!("/api-tokens/{}/revoke", info.id);
 
-    let revoked = app.submit("/api-tokens", &revoke, &[]).await;
+    // The list only links to a page that asks first.
+    let list = app.get("/api-tokens").await.body;
+    let asked = app.get(&revoke).await;
+    let revoked = app.submit(&revoke, &revoke, &[]).await;
     let flash = app.get("/api-tokens").await.body;
     let again = app.submit("/api-tokens", &revoke, &[]).await;
     let second_flash = app.get("/api-tokens").await.body;
+    let asked_again = app.get(&revoke).await;
 
+    assert!(list.contains(&format!(r#"href="{revoke}""#)), "{list}");
+    assert!(
+        !list.contains(&format!(r#"action="{revoke}""#)),
+        "no button on the list revokes at once: {list}"
+    );
+    assert_eq!(asked.status, 200);
+    assert!(
+        asked
+            .body
+            .contains(&format!("Revoke API token {}?", info.id)),
+        "{}",
+        asked.body
+    );
+    assert!(asked.body.contains(&format!(r#"action="{revoke}""#)));
+    assert!(asked.body.contains("Revoke this token"));
+    assert_eq!(asked_again.status, 404);
+    assert!(
+        asked_again
+            .body
+            .contains("does not exist or is already revoked"),
+        "{}",
+        asked_again.body
+    );
     assert_eq!(revoked.status, 303);
     assert!(
         flash.contains(&format!("API token {} revoked", info.id)),

@@ -173,6 +173,7 @@ fn routes(r: &mut impl Routes) {
         .get("/activity", activity::show)
         .get("/api-tokens", tokens::list)
         .post("/api-tokens", tokens::create)
+        .get("/api-tokens/{id}/revoke", tokens::revoke_confirm)
         .post("/api-tokens/{id}/revoke", tokens::revoke)
         .get("/databases/{db}", overview::show)
         .redirect(

@@ -11,7 +11,7 @@ use crate::state::{Action, Outcome, StateError};
 use crate::web::csrf::{CsrfForm, NoFields};
 use crate::web::login_session::Operator;
 use crate::web::once::{self, Claim, FormIds};
-use crate::web::pages::{TokenCreatedPage, TokensPage, render, render_once};
+use crate::web::pages::{TokenCreatedPage, TokenRevokePage, TokensPage, render, render_once};
 use crate::web::{AppData, WebError};
 
 const TOKENS: &str = "/api-tokens";
@@ -139,6 +139,34 @@ pub async fn create(
         at: String::new(),
     };
     Ok(render_once(&page, || page.plain()))
+}
+
+/// Asks before revoking a token: scripts using it are refused at once, and
+/// a revoked token cannot be brought back. A token already revoked (or
+/// never made) is a 404 that says so.
+pub async fn revoke_confirm(
+    app: web::Data<AppData>,
+    operator: Operator,
+    id: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    let gone = || {
+        WebError::NotFound(format!(
+            "API token {id} does not exist or is already revoked."
+        ))
+    };
+    let wanted = TokenId::parse(&id).map_err(|_| gone())?;
+    let token = app
+        .store
+        .list_tokens()
+        .await?
+        .into_iter()
+        .find(|token| token.id == wanted.to_string())
+        .ok_or_else(gone)?;
+    let page = TokenRevokePage {
+        chrome: chrome(&operator, None),
+        token,
+    };
+    render(StatusCode::OK, &page)
 }
 
 /// Revokes a token. Sent again (a reload), it finds nothing left to

@@ -67,6 +67,7 @@ async fn every_page_passes_axe_at_1280_and_390_pixels() {
         refused: "refused".into(),
         protected: "protected".into(),
         marker: "marker".into(),
+        token: "token".into(),
     };
     let unknown: Vec<String> = pgusers::web::page_routes()
         .into_iter()
@@ -86,9 +87,9 @@ async fn every_page_passes_axe_at_1280_and_390_pixels() {
     };
     let started = Instant::now();
     let app = dashboard().start().await;
-    let (names, writer_password) = make_users(&app).await;
+    let (mut names, writer_password) = make_users(&app).await;
     // A token, so the tokens page lists one from the start.
-    token_of(&app.state_store(), "admin", true).await;
+    names.token = token_of(&app.state_store(), "admin", true).await.0.id;
     // A live session of the writer, for its sessions page.
     let writer_session = app
         .db
@@ -387,6 +388,8 @@ struct Names {
     /// The start of every name the test makes: a search for it lists
     /// them all, 50 and more.
     marker: String,
+    /// An API token's id.
+    token: String,
 }
 
 /// The test's users in `app`'s database, and the writer's password.
@@ -401,6 +404,7 @@ async fn make_users(app: &crate::helpers::TestApp) -> (Names, Password) {
         refused: format!("{marker}_range"),
         protected: app.db.protected.clone(),
         marker,
+        token: String::new(),
     };
     let create = |name: String, secret, access| async move {
         app.db
@@ -480,6 +484,10 @@ fn states_of(pattern: &str, f: &Names) -> Option<Vec<(String, String)>> {
         "/" => vec![("home: the databases", "/".into())],
         "/activity" => vec![("Activity", "/activity".into())],
         "/api-tokens" => vec![("API tokens", "/api-tokens".into())],
+        "/api-tokens/{id}/revoke" => vec![(
+            "API tokens: revoke, confirm",
+            format!("/api-tokens/{}/revoke", f.token),
+        )],
         "/databases/{db}" => vec![("overview", format!("/databases/{}", f.db))],
         "/databases/{db}/settings/health" => {
             vec![("Health", format!("/databases/{}/settings/health", f.db))]
