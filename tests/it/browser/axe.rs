@@ -161,6 +161,14 @@ async fn every_page_passes_axe_at_1280_and_390_pixels() {
                      cell.style.width = '40px';
                      cell.textContent = 'a_name_far_longer_than_its_cell_allows';
                      main.append(cell);
+                     for (const id of ['card-one', 'card-two']) {
+                       const card = document.createElement('section');
+                       card.className = 'card';
+                       card.id = id;
+                       card.style.margin = '0';
+                       card.textContent = id;
+                       main.append(card);
+                     }
                      const button = document.createElement('button');
                      button.id = 'invisible';
                      button.textContent = 'Revoke';
@@ -181,6 +189,10 @@ async fn every_page_passes_axe_at_1280_and_390_pixels() {
                     (
                         "the white button",
                         "button#invisible (\"Revoke\"): its text has 1.0",
+                    ),
+                    (
+                        "cards with no gap",
+                        "section#card-two (\"card-two\") follows section#card-one",
                     ),
                 ] {
                     ensure!(
@@ -881,6 +893,12 @@ for (const el of document.body.querySelectorAll('*')) {
       if (ratio < 3) problems.push(`${name(el)}: its text has ${ratio.toFixed(2)}:1 contrast with what is behind it (3:1 at least)`);
     }
   }
+}
+for (const card of document.querySelectorAll('.card')) {
+  const next = card.nextElementSibling;
+  if (!next || !next.matches('.card')) continue;
+  const gap = next.getBoundingClientRect().top - card.getBoundingClientRect().bottom;
+  if (gap < 12) problems.push(`${name(next)} follows ${name(card)} ${Math.round(gap)} px below it: cards stacked with no gap (12 px at least)`);
 }
 return problems.slice(0, 15);
 "#;
