@@ -46,6 +46,28 @@ async fn a_wrong_operator_password_is_refused_and_the_name_kept() {
     );
     assert!(page.body.contains("value=\"admin\""));
     assert!(!page.body.contains("wrong-password"));
+    // The name is kept: the cursor waits in the password field.
+    let field = |id: &str| {
+        let start = page.body.find(&format!("id=\"{id}\"")).expect(id);
+        let end = start + page.body[start..].find('>').unwrap();
+        page.body[start..end].to_owned()
+    };
+    assert!(
+        field("password").contains("autofocus"),
+        "{}",
+        field("password")
+    );
+    assert!(
+        !field("username").contains("autofocus"),
+        "{}",
+        field("username")
+    );
+    let fresh = app.get("/login").await.body;
+    let name_field = &fresh[fresh.find("id=\"username\"").unwrap()..];
+    assert!(
+        name_field[..name_field.find('>').unwrap()].contains("autofocus"),
+        "a fresh login form starts at the name"
+    );
     assert_eq!(
         app.get(&app.users("")).await.status,
         303,
