@@ -130,7 +130,20 @@ async fn a_create_form_with_a_generated_password_sent_twice_creates_once_and_ref
         "{}",
         again.body
     );
-    assert!(again.body.contains("The new password was shown once"));
+    // It was never reset: nothing says "again".
+    assert!(
+        again.body.contains("Its password was shown once, at ",)
+            && again
+                .body
+                .contains("if you did not copy it, reset the password.</p>"),
+        "{}",
+        again.body
+    );
+    assert!(!again.body.contains("password again"), "{}", again.body);
+    assert!(again.body.contains(&format!(
+        "href=\"{}\">Reset the password</a>",
+        app.users(&format!("/{name}/reset"))
+    )));
     app.db
         .connect_as(&name, &password)
         .await
