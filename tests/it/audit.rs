@@ -160,7 +160,13 @@ async fn the_activity_tab_shows_the_newest_first_a_page_at_a_time() {
     let second = app.get("/activity?page=1").await;
 
     assert_eq!(first.status, 200);
-    assert!(first.body.contains("Activity"));
+    assert!(first.body.contains("<h1>Activity</h1>"));
+    assert_eq!(
+        first.body.matches(">Activity</h").count(),
+        1,
+        "one heading says Activity: {}",
+        first.body
+    );
     let rows = |body: &str| body.matches("<span class=\"outcome").count();
     assert_eq!(rows(&first.body), 25);
     let newest = first
