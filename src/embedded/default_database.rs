@@ -128,7 +128,7 @@ async fn provision(
     let notice = format!(
         "Created database \"{name}\" with protected user \"{name}\".\n\
          Its password, shown only this once: {password}\n\
-         Connection URL: postgres://{name}:{password}@127.0.0.1:{port}/{name}",
+         Connection URL: postgresql://{name}:{password}@127.0.0.1:{port}/{name}",
         password = password.expose(),
         port = cluster.port()
     );

@@ -1025,7 +1025,7 @@ async fn databases_on_the_embedded_cluster_shows_its_loopback_port_and_the_prote
     let notice_url = databases
         .stderr
         .lines()
-        .find_map(|line| line.strip_prefix("Connection URL: postgres://"))
+        .find_map(|line| line.strip_prefix("Connection URL: postgresql://"))
         .expect("the first run announces the protected user's URL");
     let (user, rest) = notice_url.split_once(':').unwrap();
     let (password, address) = rest.split_once('@').unwrap();
