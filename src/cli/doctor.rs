@@ -60,11 +60,12 @@ fn text(findings: &[Finding]) -> String {
         "No problem found.\n".to_owned()
     } else {
         let fixable = problems.iter().filter(|f| f.fixable).count();
-        let mut out = format!(
-            "{} ({} pgusers can fix with --fix):\n",
-            count(problems.len() as u64, "problem", "problems"),
-            fixable
-        );
+        let problems_found = count(problems.len() as u64, "problem", "problems");
+        let mut out = if fixable == 0 {
+            format!("{problems_found} (none pgusers can fix: each says what to do):\n")
+        } else {
+            format!("{problems_found} ({fixable} pgusers can fix with --fix):\n")
+        };
         described(&mut out, &problems);
         out
     };
@@ -95,5 +96,42 @@ fn described(out: &mut String, findings: &[&Finding]) {
                 out.push_str(&format!("    {}\n", visible(line.trim())));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roles::{Problem, Severity};
+
+    fn problem(user: &str, fixable: bool) -> Finding {
+        Finding {
+            key: format!("md5:{user}"),
+            problem: Problem::Md5Password {
+                user: user.to_owned(),
+            },
+            severity: Severity::Problem,
+            words: format!("\"{user}\"'s password is stored as MD5."),
+            fix_sql: None,
+            fixable,
+            advice: Some("Reset its password.".to_owned()),
+            user_page: None,
+        }
+    }
+
+    #[test]
+    fn the_first_line_counts_what_fix_can_do_and_never_says_zero() {
+        let none = text(&[problem("ann", false), problem("bob", false)]);
+        let some = text(&[problem("ann", true), problem("bob", false)]);
+
+        assert!(
+            none.starts_with("2 problems (none pgusers can fix: each says what to do):\n"),
+            "{none}"
+        );
+        assert!(
+            some.starts_with("2 problems (1 pgusers can fix with --fix):\n"),
+            "{some}"
+        );
+        assert_eq!(text(&[]), "No problem found.\n");
     }
 }
