@@ -130,8 +130,16 @@ impl ApplicationBuilder {
             limits,
         } = self;
         // Before anything is started: a taken port fails at once.
-        let listener = TcpListener::bind(&settings.dashboard.listen)
-            .with_context(|| format!("listening on {}", settings.dashboard.listen))?;
+        let listen = &settings.dashboard.listen;
+        let listener = TcpListener::bind(listen).map_err(|error| {
+            let hint = if error.kind() == std::io::ErrorKind::AddrInUse {
+                ": another program listens there (another pgusers?); choose another \
+                 address with --listen ADDRESS:PORT or PGUSERS_LISTEN"
+            } else {
+                ""
+            };
+            anyhow::Error::new(error).context(format!("listening on {listen}{hint}"))
+        })?;
         let (target, databases, state) = match parts {
             Some((databases, state)) => (None, databases, state),
             None => {

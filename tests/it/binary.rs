@@ -399,3 +399,30 @@ async fn a_failure_the_add_form_shows_is_logged_once_with_its_cause() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_taken_address_stops_serve_at_once_saying_how_to_choose_another() {
+    let db = test_db().await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+
+    let output = crate::helpers::pgusers_binary()
+        .env("DATABASE_URL", conninfo(&db.roles_config()))
+        .env("PGUSERS_DATA_DIR", dir.path().join("data"))
+        .args(["serve", "--listen", &address])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "Error: listening on {address}: another program listens there (another pgusers?); \
+             choose another address with --listen ADDRESS:PORT or PGUSERS_LISTEN"
+        )),
+        "{stderr}"
+    );
+    drop(taken);
+}
