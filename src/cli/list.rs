@@ -64,7 +64,8 @@ async fn list_json(roles: &RoleManager) -> Result<(), CliError> {
         .list_in_parts(PART, |part| -> Result<(), CliError> {
             let mut out = String::new();
             for user in part {
-                let object = serde_json::to_string_pretty(user).map_err(CliError::failed)?;
+                let object =
+                    serde_json::to_string_pretty(&JsonUser::of(user)).map_err(CliError::failed)?;
                 out.push_str(if first { "[\n" } else { ",\n" });
                 first = false;
                 out.push_str(&indent(&object));
@@ -74,6 +75,25 @@ async fn list_json(roles: &RoleManager) -> Result<(), CliError> {
         })
         .await?;
     emit(if first { "[]\n" } else { "\n]\n" })
+}
+
+/// A user as `--json` prints it: the API's `name` first, then every field
+/// of the list, `username` (the same name, which scripts already read)
+/// included.
+#[derive(serde::Serialize)]
+struct JsonUser<'u> {
+    name: &'u str,
+    #[serde(flatten)]
+    user: &'u crate::roles::DatabaseUser,
+}
+
+impl<'u> JsonUser<'u> {
+    fn of(user: &'u crate::roles::DatabaseUser) -> Self {
+        Self {
+            name: &user.username,
+            user,
+        }
+    }
 }
 
 /// `text` with two spaces before each line, as an array's items are.

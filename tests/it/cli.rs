@@ -178,6 +178,7 @@ async fn database_users_list_json_holds_the_same_facts() {
             .unwrap()
     };
     let row = find(reader.as_str());
+    assert_eq!(row["name"], reader.as_str(), "the API's name for it too");
     assert_eq!(row["read_only"], true);
     assert_eq!(row["protected"], false);
     assert_eq!(
