@@ -132,13 +132,15 @@ impl ApplicationBuilder {
         // Before anything is started: a taken port fails at once.
         let listen = &settings.dashboard.listen;
         let listener = TcpListener::bind(listen).map_err(|error| {
-            let hint = if error.kind() == std::io::ErrorKind::AddrInUse {
-                ": another program listens there (another pgusers?); choose another \
-                 address with --listen ADDRESS:PORT or PGUSERS_LISTEN"
+            if error.kind() == std::io::ErrorKind::AddrInUse {
+                anyhow::anyhow!(
+                    "listening on {listen}: {error}. Another program listens there (another \
+                     pgusers?): choose another address with --listen ADDRESS:PORT or \
+                     PGUSERS_LISTEN"
+                )
             } else {
-                ""
-            };
-            anyhow::Error::new(error).context(format!("listening on {listen}{hint}"))
+                anyhow::Error::new(error).context(format!("listening on {listen}"))
+            }
         })?;
         let (target, databases, state) = match parts {
             Some((databases, state)) => (None, databases, state),

@@ -419,9 +419,11 @@ async fn a_taken_address_stops_serve_at_once_saying_how_to_choose_another() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "Error: listening on {address}: another program listens there (another pgusers?); \
-             choose another address with --listen ADDRESS:PORT or PGUSERS_LISTEN"
-        )),
+            "Error: listening on {address}: Address already in use"
+        )) && stderr.contains(
+            ". Another program listens there (another pgusers?): choose another address \
+                 with --listen ADDRESS:PORT or PGUSERS_LISTEN"
+        ),
         "{stderr}"
     );
     drop(taken);

@@ -17,6 +17,7 @@ async fn every_page_except_login_and_health_requires_logging_in() {
         &app.users(""),
         &app.users("/new"),
         &app.users("/x/delete"),
+        "/api-tokens/0123456789/revoke",
     ] {
         let page = app.get(path).await;
         assert_eq!(page.status, 303, "{path}");

@@ -627,6 +627,16 @@ async fn revoking_on_the_page_stops_the_token_and_revoking_again_says_it_already
     );
     assert!(asked.body.contains(&format!(r#"action="{revoke}""#)));
     assert!(asked.body.contains("Revoke this token"));
+    let pasted = app
+        .get("/api-tokens/pgu_0123456789_Secret%E2%80%AEtext/revoke")
+        .await;
+    assert_eq!(pasted.status, 404);
+    assert!(
+        pasted.body.contains("API token IDs are 10 characters"),
+        "{}",
+        pasted.body
+    );
+    assert!(!pasted.body.contains("Secret"), "the address is not quoted");
     assert_eq!(asked_again.status, 404);
     assert!(
         asked_again

@@ -149,19 +149,20 @@ pub async fn revoke_confirm(
     operator: Operator,
     id: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
-    let gone = || {
-        WebError::NotFound(format!(
-            "API token {id} does not exist or is already revoked."
-        ))
-    };
-    let wanted = TokenId::parse(&id).map_err(|_| gone())?;
+    // The address is quoted only once it is a well-formed id: it may be a
+    // whole token pasted, or text made to be shown on a pgusers page.
+    let wanted = TokenId::parse(&id).map_err(|e| WebError::NotFound(e.to_string()))?;
     let token = app
         .store
         .list_tokens()
         .await?
         .into_iter()
         .find(|token| token.id == wanted.to_string())
-        .ok_or_else(gone)?;
+        .ok_or_else(|| {
+            WebError::NotFound(format!(
+                "API token {wanted} does not exist or is already revoked."
+            ))
+        })?;
     let page = TokenRevokePage {
         chrome: chrome(&operator, None),
         token,

@@ -887,6 +887,7 @@ for (const el of document.body.querySelectorAll('*')) {
   }
   if (el.matches('button, a[href], summary, input[type=submit]') && (el.innerText || el.value || '').trim()) {
     const fg = rgba(style.color), bg = behind(el);
+    if (!fg) problems.push(`${name(el)}: its text colour ${style.color} cannot be judged`);
     if (fg) {
       const [l1, l2] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
       const ratio = (l1 + 0.05) / (l2 + 0.05);
