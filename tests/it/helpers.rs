@@ -783,6 +783,20 @@ impl TestDb {
         }
     }
 
+    /// Returns once a delete has locked user `name` out (its connection
+    /// limit is 0): from then on the delete holds it, so a test acts
+    /// during the delete, not before it. Panics after 20 s.
+    pub async fn until_locked_out(&self, name: &str) {
+        let started = std::time::Instant::now();
+        while self.listed(name).await.connection_limit != Some(0) {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "{name} was not locked out within 20 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// The listed user of that name, as the role module lists it.
     /// (The listing narrowed to that name, as the dashboard's user pages
     /// read it: the whole list reasons about every login role of the

@@ -198,11 +198,7 @@ async fn a_session_pgusers_may_not_end_holding_the_user_is_named_and_holds_nothi
 
     let (deleted, created) = tokio::join!(db.roles.delete(&target), async {
         // Once the user is locked out, the delete waits for its role.
-        let locked_out = Instant::now();
-        while db.listed(victim.as_str()).await.connection_limit != Some(0) {
-            assert!(locked_out.elapsed() < Duration::from_secs(20));
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        db.until_locked_out(victim.as_str()).await;
         let started = Instant::now();
         let created = db
             .roles

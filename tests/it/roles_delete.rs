@@ -420,11 +420,7 @@ async fn a_user_being_deleted_cannot_log_in_to_add_code_while_the_delete_waits()
 
     let (deleted, late_login) = tokio::join!(roles.delete(&target), async {
         // Once the delete has locked the user out and waits for the view.
-        let started = std::time::Instant::now();
-        while db.listed(writer.as_str()).await.connection_limit != Some(0) {
-            assert!(started.elapsed() < std::time::Duration::from_secs(20));
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        db.until_locked_out(writer.as_str()).await;
         let login = db.connect_as(writer.as_str(), secret.expose()).await;
         holder.batch_execute("COMMIT").await.unwrap();
         login
