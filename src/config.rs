@@ -39,8 +39,8 @@ pgusers says which it found on the Overview page, in `pgusers databases` and in
 manages (INHERIT, never SET, on PostgreSQL 16 and later; SET only on the protected
 user, to give it a deleted user's objects) and nothing more; it never asks for
 SUPERUSER. When a change needs a privilege the role lacks, it stops and
-names the GRANT or REVOKE that fixes it. The README's \"Managed PostgreSQL\" says
-what the role needs on each version.";
+names the GRANT or REVOKE that fixes it. The page \"Managed PostgreSQL\"
+(docs/managed-postgresql.md) says what the role needs on each version.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -270,7 +270,7 @@ pub struct Settings {
     pub database: Option<String>,
 
     /// A TOML file listing the databases to manage, each with an ID, a name,
-    /// its administrator connection and its protected user (the README
+    /// its administrator connection and its protected user (docs/configuration.md
     /// has an example). Instead of DATABASE_URL, for several databases.
     #[arg(long, env = "PGUSERS_CONFIG", global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,

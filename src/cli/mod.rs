@@ -24,7 +24,7 @@ use crate::roles::{DatabaseUser, RoleError};
 use crate::startup::{StartupError, StateUse, Target, TargetError};
 use crate::state::{Action, StateError, StateStore};
 
-/// The exit codes, as documented in the README (one table with the
+/// The exit codes, as documented in docs/cli.md (one table with the
 /// dashboard's and the API's statuses: [`crate::operations::answers`]).
 pub use crate::operations::exit;
 

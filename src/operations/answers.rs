@@ -1,11 +1,11 @@
 //! The one table from what a failure means ([`ErrorKind`]) to what each
 //! front end answers: the dashboard's HTTP status, the API's, and the CLI's
 //! exit code. Scripts and Scalingo's clients rely on these: they are frozen
-//! (the README lists them, and says where the three differ on purpose).
+//! (docs/cli.md lists them, and says where the three differ on purpose).
 
 use crate::failure::ErrorKind;
 
-/// The CLI's exit codes, as documented in the README.
+/// The CLI's exit codes, as documented in docs/cli.md.
 pub mod exit {
     /// Something unexpected failed; the message says what.
     pub const FAILURE: u8 = 1;

@@ -185,7 +185,7 @@ impl<'a> Operations<'a> {
         }
     }
 
-    /// The span of a change. Its fields, the only ones (README, "What the
+    /// The span of a change. Its fields, the only ones (docs/how-it-works.md, "What the
     /// log holds"): the action, the database's ID, the user's name, the
     /// actor's name and where it came from; never a password, a verifier
     /// or a token.

@@ -529,7 +529,7 @@ pub(super) const LARGE_OBJECT_MAKERS: [&str; 3] = [
 /// this database (an object, a privilege) but the readers: read-write
 /// users, roles pgusers does not manage; and to each read-write user
 /// pgusers makes after ([`grant_large_objects`]).
-/// A CREATEROLE role cannot: the README says what read-only users keep.
+/// A CREATEROLE role cannot: docs/how-it-works.md says what read-only users keep.
 pub(super) async fn close_large_objects(
     client: &impl GenericClient,
     facts: &Facts,

@@ -377,7 +377,7 @@ async fn as_new_master(
     }
     if db.version_num().await < 150_000 {
         // Before 15 `public` belongs to the bootstrap superuser: the
-        // service lets its master grant there (see the README).
+        // service lets its master grant there (see docs/managed-postgresql.md).
         db.admin()
             .await
             .batch_execute(&format!(

@@ -382,7 +382,7 @@ async fn a_read_only_user_stores_no_large_object_under_a_superuser_admin_and_is_
 
     match crate::helpers::admin_kind() {
         crate::helpers::AdminKind::Superuser => assert_eq!(sqlstate(stored), "42501"),
-        // A CREATEROLE role cannot take it from PUBLIC: the README says so.
+        // A CREATEROLE role cannot take it from PUBLIC: docs/how-it-works.md says so.
         crate::helpers::AdminKind::CreateRole => stored.unwrap(),
     }
     assert!(
