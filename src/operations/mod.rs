@@ -138,6 +138,11 @@ impl<'a> Operations<'a> {
         let change = database.roles.fix_access(key);
         let mut done = self.run(database, Action::FixAccess, key, change).await;
         done.unrecorded = matches!(done.result, Ok(None));
+        // The dashboard sends a digest of the key: the log names the
+        // finding as `pgusers doctor` does.
+        if let Ok(Some(finding)) = &done.result {
+            done.target = finding.key.clone();
+        }
         done
     }
 

@@ -138,6 +138,31 @@ impl Entry {
     pub fn time(&self) -> String {
         self.at.replace('T', " ").trim_end_matches('Z').to_owned()
     }
+
+    /// The database user acted on: none for a fix, whose target is the
+    /// finding, or for an API token's change, whose target is its id.
+    pub fn user(&self) -> Option<&str> {
+        match self.about_other() {
+            Some(_) => None,
+            None => self.target.as_deref(),
+        }
+    }
+
+    /// What else than a user the entry is about, in words: `token 12`, a
+    /// finding's key.
+    pub fn about_other(&self) -> Option<String> {
+        let target = self.target.as_deref()?;
+        match self.action.as_str() {
+            action if action == Action::FixAccess.as_str() => Some(format!("finding {target}")),
+            action
+                if action == Action::CreateToken.as_str()
+                    || action == Action::RevokeToken.as_str() =>
+            {
+                Some(format!("token {target}"))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A page of entries, newest first.

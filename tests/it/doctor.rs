@@ -515,7 +515,8 @@ async fn the_health_tab_shows_a_finding_with_its_sql_and_its_fix_button_fixes_it
             .contains(&format!(r#"name="finding" value="{token}""#))
     );
     let fix = app.database_page("/settings/health/fix");
-    let fixed = app.submit(&health, &fix, &[("finding", &key)]).await;
+    // As the page's button sends it: the digest of the key.
+    let fixed = app.submit(&health, &fix, &[("finding", &token)]).await;
     assert_eq!(fixed.status, 303);
     let after = app.get(&health).await;
     assert!(
@@ -531,7 +532,7 @@ async fn the_health_tab_shows_a_finding_with_its_sql_and_its_fix_button_fixes_it
         .await
         .expect("the reader reads it");
 
-    let again = app.submit(&health, &fix, &[("finding", &key)]).await;
+    let again = app.submit(&health, &fix, &[("finding", &token)]).await;
     let said = app.get(again.location.as_deref().unwrap()).await;
     assert!(
         said.body
@@ -549,7 +550,20 @@ async fn the_health_tab_shows_a_finding_with_its_sql_and_its_fix_button_fixes_it
         .get(0);
     assert_eq!(
         audited, 1,
-        "the fix is recorded once; the second did nothing"
+        "the fix is recorded once, by its key, not the digest the page sent; the second did nothing"
+    );
+    let activity = app.get("/activity").await.body;
+    let row = activity
+        .split("<tr>")
+        .find(|row| row.contains("fix access"))
+        .expect("the fix on the Activity page");
+    assert!(
+        row.contains(&format!("finding {}", key.replace('"', "&#34;"))),
+        "the finding named with its action: {row}"
+    );
+    assert!(
+        row.contains(r#"data-label="User"></td>"#),
+        "a finding is not a user: {row}"
     );
 }
 

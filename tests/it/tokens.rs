@@ -496,6 +496,12 @@ async fn entries_from_the_api_are_recorded_and_marked_on_the_activity_tab() {
         client_address: Some("192.0.2.7".into()),
     };
     app.state_store().record(&event).await.unwrap();
+    let revoked = Event {
+        action: Action::RevokeToken,
+        target: Some("4711".into()),
+        ..event.clone()
+    };
+    app.state_store().record(&revoked).await.unwrap();
     app.log_in().await;
 
     let page = app.get("/activity").await;
@@ -514,6 +520,14 @@ async fn entries_from_the_api_are_recorded_and_marked_on_the_activity_tab() {
         .expect("the entry is shown");
     assert!(row.contains("<span class=\"badge\">API</span>"), "{row}");
     assert!(!row.contains(">CLI<"), "{row}");
+    // A token is named with its action, not under User.
+    let row = page
+        .body
+        .split("<tr")
+        .find(|row| row.contains("revoke API token"))
+        .expect("the revocation is shown");
+    assert!(row.contains("token 4711"), "{row}");
+    assert!(row.contains(r#"data-label="User"></td>"#), "{row}");
 }
 
 /// The token a created-token page shows.
