@@ -83,7 +83,7 @@ fn escape_html(text: &str) -> String {
 fn plain_page(title: &str, text: &str, label: &str, secret: &str, href: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main>\
+         <link rel=\"stylesheet\" href=\"{stylesheet}\"></head><body><main>\
          <h1>{title}</h1><p>{text}</p>\
          <p class=\"secret\"><label for=\"secret\">{label}</label> \
          <input id=\"secret\" class=\"mono\" readonly autofocus value=\"{secret}\" spellcheck=\"false\" autocomplete=\"off\"></p>\
@@ -93,6 +93,7 @@ fn plain_page(title: &str, text: &str, label: &str, secret: &str, href: &str) ->
         label = escape_html(label),
         secret = escape_html(secret),
         href = escape_html(href),
+        stylesheet = super::routes::stylesheet_href(),
     )
 }
 

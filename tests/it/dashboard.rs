@@ -1430,3 +1430,57 @@ async fn the_delete_page_of_a_user_others_may_act_as_says_why_and_offers_no_butt
     assert!(!page.body.contains("Delete user</button>"));
     assert!(app.db.role_exists(user.as_str()).await);
 }
+
+#[tokio::test]
+async fn pages_link_the_stylesheet_by_a_digest_of_its_content_so_an_upgrade_is_never_styled_by_a_cached_old_one()
+ {
+    let app = dashboard().start().await;
+    let anonymous = Browser::on(app.address.clone(), &app.database);
+    let login = anonymous.get("/login").await.body;
+    let href = login
+        .split("<link rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page links its stylesheet")
+        .to_owned();
+    let fetch = |path: String| {
+        let client = anonymous.client.clone();
+        let address = anonymous.address.clone();
+        async move {
+            let response = client.get(format!("{address}{path}")).send().await.unwrap();
+            let cache = response.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            (cache, response.text().await.unwrap())
+        }
+    };
+
+    let (cache, css) = fetch(href.clone()).await;
+    let digest: String = <sha2::Sha256 as sha2::Digest>::digest(css.as_bytes())
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    assert_eq!(href, format!("/static/style.css?v={digest}"));
+    assert!(css.contains(".card"), "the stylesheet itself");
+    assert_eq!(cache, "public, max-age=31536000, immutable");
+    // Another version's address, or none, gets the current stylesheet but
+    // no promise it stays.
+    for other in [
+        "/static/style.css".to_owned(),
+        "/static/style.css?v=0123456789abcdef".to_owned(),
+    ] {
+        let (cache, body) = fetch(other.clone()).await;
+        assert_eq!(cache, "no-cache", "{other}");
+        assert_eq!(body, css, "{other}");
+    }
+    app.log_in().await;
+    assert!(
+        app.get(&app.users(""))
+            .await
+            .body
+            .contains(&format!("href=\"{href}\"")),
+        "a logged-in page links the same address"
+    );
+}

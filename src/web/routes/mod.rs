@@ -12,6 +12,8 @@ mod tokens;
 mod user_limits;
 mod users;
 
+pub use assets::stylesheet_href;
+
 use actix_web::http::Method;
 use actix_web::http::header::LOCATION;
 use actix_web::web::ServiceConfig;
