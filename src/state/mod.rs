@@ -291,6 +291,12 @@ impl StateStore {
         Ok(())
     }
 
+    /// Whether the state database answers now (the login page needs it).
+    pub async fn check(&self) -> Result<(), StateError> {
+        self.client().await?.simple_query("SELECT 1").await?;
+        Ok(())
+    }
+
     /// A connection, once the state is set up.
     async fn client(&self) -> Result<deadpool_postgres::Client, StateError> {
         self.ensure_ready().await?;

@@ -17,8 +17,10 @@ use crate::state::StateError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
+    /// Answered with a redirect to the login page, at this address: one
+    /// that leads back (see `login_return`).
     #[error("You need to log in.")]
-    LoginRequired,
+    LoginRequired(String),
     #[error(
         "This form has expired or did not come from this dashboard. Go back, reload the page and try again."
     )]
@@ -113,7 +115,7 @@ impl From<StateError> for WebError {
 impl ResponseError for WebError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::LoginRequired => StatusCode::SEE_OTHER,
+            Self::LoginRequired(_) => StatusCode::SEE_OTHER,
             Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -131,9 +133,9 @@ impl ResponseError for WebError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::LoginRequired = self {
+        if let Self::LoginRequired(login) = self {
             return HttpResponse::SeeOther()
-                .insert_header((LOCATION, "/login"))
+                .insert_header((LOCATION, login.as_str()))
                 .finish();
         }
         // Without the request, nobody is known to be logged in; the
@@ -173,7 +175,7 @@ impl WebError {
         let users = chrome.as_ref().map(Chrome::users_href).unwrap_or_default();
         let overview = chrome.as_ref().map(Chrome::base).unwrap_or_default();
         let (href, label) = match (&chrome, self) {
-            (_, Self::Unavailable(_) | Self::Misconfigured(_)) if retry.is_some() => {
+            (_, Self::Unavailable(_) | Self::Misconfigured(_)) => {
                 (retry.unwrap_or("/"), "Try again")
             }
             (None, _) => ("/login", "Go to the login page"),
@@ -186,7 +188,9 @@ impl WebError {
             }
             (Some(_), _) => ("/", "Go to the databases"),
         };
+        let unknown_session = matches!(self, Self::Unavailable(_) | Self::Misconfigured(_));
         let page = ErrorPage {
+            offer_login: chrome.is_none() && !unknown_session,
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             message: match chrome {
                 Some(_) => self.to_string(),

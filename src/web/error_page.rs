@@ -86,13 +86,8 @@ pub(super) async fn page(request: &HttpRequest, error: &WebError) -> HttpRespons
 fn retry_address(request: &HttpRequest) -> String {
     let address = request.uri().path_and_query().map(|p| p.as_str());
     match address {
-        // A path that starts with `//` or `/\` would be read by a browser
-        // as another site.
         Some(address)
-            if request.method() == Method::GET
-                && address.starts_with('/')
-                && !address.starts_with("//")
-                && !address.starts_with("/\\") =>
+            if request.method() == Method::GET && super::login_return::same_site_path(address) =>
         {
             address.to_owned()
         }
@@ -103,11 +98,11 @@ fn retry_address(request: &HttpRequest) -> String {
 fn with_navigation(
     response: ServiceResponse<BoxBody>,
 ) -> actix_web::Result<ErrorHandlerResponse<BoxBody>> {
-    let is_page = response
+    let error = response
         .response()
         .error()
-        .and_then(|error| error.as_error::<WebError>())
-        .is_some_and(|error| !matches!(error, WebError::LoginRequired));
+        .and_then(|error| error.as_error::<WebError>());
+    let is_page = error.is_some_and(|error| !matches!(error, WebError::LoginRequired(_)));
     if !is_page {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),

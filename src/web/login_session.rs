@@ -156,8 +156,13 @@ impl FromRequest for Operator {
             .unwrap_or_default();
         let app = req.app_data::<web::Data<AppData>>().cloned();
         let address = super::forwarded::address(req).map(|ip| ip.to_string());
+        // Through the login page, back to where the person was going.
+        let request = req.clone();
+        let login = move || WebError::LoginRequired(super::login_return::login_address(&request));
         Box::pin(async move {
-            let id = session.session_id().ok_or(WebError::LoginRequired)?;
+            let Some(id) = session.session_id() else {
+                return Err(login());
+            };
             let app = app.ok_or_else(|| WebError::internal("the application state is missing"))?;
             let Some(name) = app
                 .store
@@ -166,7 +171,7 @@ impl FromRequest for Operator {
             else {
                 // Expired, logged out elsewhere, or its operator is gone.
                 session.log_out();
-                return Err(WebError::LoginRequired);
+                return Err(login());
             };
             Ok(Self {
                 name,

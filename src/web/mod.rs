@@ -13,6 +13,7 @@ pub(crate) mod forwarded;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod list_place;
+mod login_return;
 mod login_session;
 mod once;
 pub mod pages;

@@ -177,6 +177,10 @@ pub struct ErrorPage {
     /// A way on that does not lead to the same error.
     pub href: String,
     pub label: &'static str,
+    /// Whether to offer the login page in the header: not while the
+    /// database is unavailable, when nobody's session can be checked (an
+    /// operator still logged in would be told to log in again).
+    pub offer_login: bool,
 }
 
 #[derive(Template)]
@@ -187,6 +191,10 @@ pub struct LoginPage {
     pub error: Option<String>,
     /// Just logged out: say so.
     pub logged_out: bool,
+    /// Where logging in leads (a page of this site, checked), and whether
+    /// a form sent there changed nothing because the session had ended.
+    pub next: String,
+    pub unsent: bool,
 }
 
 #[derive(Template)]

@@ -93,7 +93,13 @@ pub async fn bounded_bodies<B: MessageBody + 'static>(
                 // a client sending such fields is not worth keeping.
                 return Ok(refuse(req, payload, WebError::FieldTooLarge(field)).await);
             }
-            req.set_payload(Payload::from(body.freeze()));
+            let body = body.freeze();
+            // Kept for the login page, should the session have ended.
+            if req.method() == actix_web::http::Method::POST {
+                req.extensions_mut()
+                    .insert(super::login_return::SentBody(body.clone()));
+            }
+            req.set_payload(Payload::from(body));
             return next
                 .call(req)
                 .await

@@ -58,7 +58,10 @@ impl RootSpanBuilder for RequestSpan {
 }
 
 fn log_failure(error: &Error, status: StatusCode) {
-    let routine = matches!(error.as_error::<WebError>(), Some(WebError::LoginRequired));
+    let routine = matches!(
+        error.as_error::<WebError>(),
+        Some(WebError::LoginRequired(_))
+    );
     let response = error.as_response_error();
     if routine {
         tracing::debug!(%status, "{response}");

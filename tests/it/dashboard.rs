@@ -5,7 +5,8 @@ use pgusers::roles::Access;
 use pgusers::state::Action;
 
 use crate::helpers::{
-    Browser, Page, cluster, csrf_token, dashboard, form_id, password, unique_name, username,
+    Browser, Page, cluster, csrf_token, dashboard, form_id, login_for, password, unique_name,
+    username,
 };
 
 #[tokio::test]
@@ -21,7 +22,7 @@ async fn every_page_except_login_and_health_requires_logging_in() {
     ] {
         let page = app.get(path).await;
         assert_eq!(page.status, 303, "{path}");
-        assert_eq!(page.location.as_deref(), Some("/login"), "{path}");
+        assert_eq!(page.location, Some(login_for(path)), "{path}");
     }
     assert_eq!(app.get("/healthz").await.status, 200);
     assert_eq!(app.get("/login").await.status, 200);
@@ -380,7 +381,11 @@ async fn forms_posted_without_logging_in_are_sent_to_the_login_page_and_change_n
             )
             .await;
         assert_eq!(page.status, 303, "{path}");
-        assert_eq!(page.location.as_deref(), Some("/login"));
+        let location = page.location.unwrap_or_default();
+        assert!(
+            location.starts_with("/login?next=") && location.ends_with("&unsent"),
+            "{path}: {location}"
+        );
     }
     app.db
         .connect_as(existing.as_str(), secret.expose())
@@ -1389,6 +1394,7 @@ async fn a_503_page_for_a_logged_in_operator_offers_to_try_again_not_to_log_in()
             &[("csrf_token", token.as_str()), ("username", "x_user")],
         )
         .await;
+    let login = operator.get("/login").await;
 
     tokio::task::spawn_blocking(move || pg.stop())
         .await
@@ -1401,6 +1407,15 @@ async fn a_503_page_for_a_logged_in_operator_offers_to_try_again_not_to_log_in()
     assert_eq!(form.status, 503, "{}", form.body);
     assert_eq!(button_link(&form.body), "/");
     assert!(!form.body.contains("Go to the login page"), "{}", form.body);
+    // Nobody's session can be checked: no page tells an operator who may
+    // still be logged in to log in.
+    for (what, body) in [("the page", &page.body), ("the form", &form.body)] {
+        assert!(!body.contains(">Log in</a>"), "{what}: {body}");
+    }
+    // Logging in needs the state database, which is on the same server.
+    assert_eq!(login.status, 503, "{}", login.body);
+    assert!(!login.body.contains("type=\"password\""), "{}", login.body);
+    assert_eq!(button_link(&login.body), "/login");
 }
 
 #[tokio::test]
@@ -1483,4 +1498,131 @@ async fn pages_link_the_stylesheet_by_a_digest_of_its_content_so_an_upgrade_is_n
             .contains(&format!("href=\"{href}\"")),
         "a logged-in page links the same address"
     );
+}
+
+#[tokio::test]
+async fn logging_in_leads_back_to_the_page_asked_for_and_a_form_sent_after_its_session_ended_comes_back_as_typed()
+ {
+    let app = dashboard().start().await;
+    let wanted = format!("{}?q=abc", app.users("/new"));
+
+    // A page asked for without a session: the login page leads there.
+    let asked = app.get(&wanted).await;
+    assert_eq!(asked.location, Some(login_for(&wanted)));
+    let login = app.get(asked.location.as_deref().unwrap()).await;
+    assert!(
+        login.body.contains("Log in to go on to that page."),
+        "{}",
+        login.body
+    );
+    let logged_in = app
+        .submit(
+            asked.location.as_deref().unwrap(),
+            "/login",
+            &[
+                ("username", "admin"),
+                ("password", app.operator_password.as_str()),
+                ("next", wanted.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(logged_in.status, 303);
+    assert_eq!(logged_in.location.as_deref(), Some(wanted.as_str()));
+
+    // The session ends elsewhere (logged out in another tab, timed out)
+    // while the add form is open; the form is sent anyway.
+    let name = unique_name("came_back");
+    let token = csrf_token(&app.get(&app.users("/new")).await.body);
+    app.state_admin()
+        .await
+        .execute("DELETE FROM operator_sessions", &[])
+        .await
+        .unwrap();
+    let sent = app
+        .post(
+            &format!("{}?q=abc", app.users("")),
+            &[
+                ("csrf_token", token.as_str()),
+                ("username", name.as_str()),
+                ("password", "a-password-that-never-travels-01"),
+                ("password_confirmation", "a-password-that-never-travels-01"),
+                ("read_only", "on"),
+                ("expires", "2031-02-03"),
+                ("connection_limit", "7"),
+            ],
+        )
+        .await;
+
+    assert_eq!(sent.status, 303);
+    let location = sent.location.unwrap();
+    assert!(
+        !location.contains("never-travels"),
+        "a password in an address: {location}"
+    );
+    let login = app.get(&location).await;
+    assert!(
+        login
+            .body
+            .contains("Your session ended before that form was sent: nothing was changed."),
+        "{}",
+        login.body
+    );
+    assert!(!app.db.role_exists(&name).await, "nothing was created");
+    let next = login
+        .body
+        .split("name=\"next\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the login form carries where to go")
+        .replace("&#38;", "&");
+    let back = app
+        .submit(
+            &location,
+            "/login",
+            &[
+                ("username", "admin"),
+                ("password", app.operator_password.as_str()),
+                ("next", next.as_str()),
+            ],
+        )
+        .await;
+    let form_page = back.location.expect("logging in leads on");
+    assert!(
+        form_page.starts_with(&app.users("/new?q=abc&")),
+        "{form_page}"
+    );
+    let form = app.get(&form_page).await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    for typed in [
+        format!("value=\"{name}\""),
+        "value=\"2031-02-03\"".to_owned(),
+        "value=\"7\"".to_owned(),
+    ] {
+        assert!(form.body.contains(&typed), "{typed} at {form_page}: {}", form.body);
+    }
+    assert!(
+        form.body.contains("checked"),
+        "read only kept: {}",
+        form.body
+    );
+    assert!(!form.body.contains("never-travels"));
+    assert!(
+        !app.db.role_exists(&name).await,
+        "shown again, not sent again"
+    );
+
+    // Only pages of this site: another one is not followed.
+    for elsewhere in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let page = app
+            .get(&format!(
+                "/login?next={}",
+                pgusers::domain::percent_encode(elsewhere)
+            ))
+            .await;
+        assert!(!page.body.contains("name=\"next\""), "{elsewhere}");
+    }
 }

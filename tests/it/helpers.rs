@@ -212,6 +212,15 @@ impl TestCluster {
 }
 
 /// A fresh lowercase name that passes the username rules: `prefix_xxxxxxxxxx`.
+/// Where a request for `page` without a live session is sent: the login
+/// page, which leads back there.
+pub fn login_for(page: &str) -> String {
+    match page {
+        "/" => "/login".to_owned(),
+        page => format!("/login?next={}", pgusers::domain::percent_encode(page)),
+    }
+}
+
 pub fn unique_name(prefix: &str) -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();

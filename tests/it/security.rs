@@ -70,7 +70,10 @@ async fn a_login_ends_after_the_idle_timeout() {
 
     let page = app.get(&app.users("")).await;
     assert_eq!(page.status, 303);
-    assert_eq!(page.location.as_deref(), Some("/login"));
+    assert_eq!(
+        page.location,
+        Some(crate::helpers::login_for(&app.users("")))
+    );
 }
 
 /// The session row's last-seen time and the transaction that last wrote
@@ -135,7 +138,10 @@ async fn activity_keeps_a_login_alive_past_the_idle_timeout_and_idleness_then_en
     tokio::time::sleep(Duration::from_millis(4100)).await;
     let page = app.get(&app.users("")).await;
     assert_eq!(page.status, 303, "idle for twice the timeout");
-    assert_eq!(page.location.as_deref(), Some("/login"));
+    assert_eq!(
+        page.location,
+        Some(crate::helpers::login_for(&app.users("")))
+    );
     assert_eq!(
         count(&app, "SELECT count(*) FROM operator_sessions").await,
         0,

@@ -6,6 +6,7 @@ use super::see_other;
 use crate::domain::OperatorName;
 use crate::state::{LoginPolicy, Outcome, Throttle};
 use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::login_return::local_page;
 use crate::web::login_session::UserSession;
 use crate::web::pages::{LoginPage, render};
 use crate::web::{AppData, SessionPolicy, WebError, audit};
@@ -14,24 +15,42 @@ use crate::web::{AppData, SessionPolicy, WebError, audit};
 pub struct LoginForm {
     pub(super) username: String,
     password: String,
+    /// Where to go once logged in.
+    #[serde(default)]
+    next: String,
 }
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
     logged_out: Option<String>,
+    #[serde(default)]
+    next: String,
+    unsent: Option<String>,
 }
 
+/// The login page. It needs the state database (operators, sessions): while
+/// that does not answer, it says so with a 503 rather than a form that
+/// cannot work.
 pub async fn form(
+    app: web::Data<AppData>,
     session: UserSession,
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, WebError> {
+    app.store.check().await?;
     let page = LoginPage {
         csrf: session.csrf_token(),
         username: String::new(),
         error: None,
         logged_out: query.logged_out.is_some(),
+        next: returning_to(&query.next),
+        unsent: query.unsent.is_some(),
     };
     render(StatusCode::OK, &page)
+}
+
+/// `next` if logging in may lead there, else nothing (the databases).
+fn returning_to(next: &str) -> String {
+    local_page(next).unwrap_or_default().to_owned()
 }
 
 /// Checks a login, locking out an address that fails too often and slowing
@@ -55,7 +74,12 @@ pub async fn submit(
     session: UserSession,
     form: CsrfForm<LoginForm>,
 ) -> Result<HttpResponse, WebError> {
-    let LoginForm { username, password } = form.into_inner();
+    let LoginForm {
+        username,
+        password,
+        next,
+    } = form.into_inner();
+    let next = returning_to(&next);
     let (username, name) = typed_name(&username);
     let who = name
         .as_ref()
@@ -76,6 +100,8 @@ pub async fn submit(
             username: username.clone(),
             error: Some(error.to_owned()),
             logged_out: false,
+            next: next.clone(),
+            unsent: false,
         };
         render(status, &page)
     };
@@ -111,7 +137,7 @@ pub async fn submit(
         let session_id = app.store.start_session(name.as_str()).await?;
         session.log_in(&session_id)?;
         audit::login(&app, name.as_str(), &address, Outcome::Ok, None).await;
-        return Ok(see_other("/"));
+        return Ok(see_other(if next.is_empty() { "/" } else { &next }));
     }
     app.store.login_failed(&attempt).await?;
     audit::login(&app, &who, &address, Outcome::Refused, None).await;

@@ -9,6 +9,7 @@ use super::{chrome, see_other};
 use crate::domain::{OperatorName, TokenId, TokenLabel, TokenLabelError};
 use crate::state::{Action, Outcome, StateError};
 use crate::web::csrf::{CsrfForm, NoFields};
+use crate::web::login_return::Returned;
 use crate::web::login_session::Operator;
 use crate::web::once::{self, Claim, FormIds};
 use crate::web::pages::{TokenCreatedPage, TokenRevokePage, TokensPage, render, render_once};
@@ -20,17 +21,16 @@ pub async fn list(
     app: web::Data<AppData>,
     ids: web::Data<FormIds>,
     operator: Operator,
+    returned: web::Query<Returned>,
 ) -> Result<HttpResponse, WebError> {
     let flash = operator.session.take_flash();
-    page(
-        &app,
-        &ids,
-        &operator,
-        Typed::default(),
-        flash,
-        StatusCode::OK,
-    )
-    .await
+    let returned = returned.into_inner();
+    let typed = Typed {
+        label: returned.label.unwrap_or_default(),
+        read_only: returned.read_only.is_some(),
+        error: None,
+    };
+    page(&app, &ids, &operator, typed, flash, StatusCode::OK).await
 }
 
 /// What was typed in the create form, and why it was refused.

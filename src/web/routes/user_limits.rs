@@ -13,6 +13,7 @@ use crate::registry::ManagedDatabase;
 use crate::roles::DatabaseUser;
 use crate::web::csrf::CsrfForm;
 use crate::web::list_place::ListPlace;
+use crate::web::login_return::Returned;
 use crate::web::login_session::Operator;
 use crate::web::pages::{LimitsPage, render};
 use crate::web::{AppData, WebError};
@@ -66,18 +67,24 @@ pub async fn form(
     operator: Operator,
     path: web::Path<(String, String)>,
     back: ListPlace,
+    returned: web::Query<Returned>,
 ) -> Result<HttpResponse, WebError> {
     let (database, name) = place(&app, &path)?;
     database.roles.ensure_changeable(&name).await?;
     let user = database.roles.find(&name).await?;
     let (expires, connection_limit, current_expiry) = as_they_are(&user);
+    // What was typed before a login, if it came back; the limits as they
+    // are stay the reference for what changed.
+    let returned = returned.into_inner();
     let page = LimitsPage {
         chrome: chrome(&operator, Some(database)).returning_to(&back),
         username: user.username,
-        expires_was: expires.clone(),
-        connection_limit_was: connection_limit.clone(),
-        expires,
-        connection_limit,
+        expires: returned.expires.unwrap_or_else(|| expires.clone()),
+        connection_limit: returned
+            .connection_limit
+            .unwrap_or_else(|| connection_limit.clone()),
+        expires_was: expires,
+        connection_limit_was: connection_limit,
         current_expiry,
         expires_errors: Vec::new(),
         connection_limit_errors: Vec::new(),

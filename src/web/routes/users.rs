@@ -13,6 +13,7 @@ use crate::roles::{Listing, RoleError, Window};
 use crate::state::Action;
 use crate::web::csrf::CsrfForm;
 use crate::web::list_place::{ListParams, ListPlace};
+use crate::web::login_return::Returned;
 use crate::web::login_session::Operator;
 use crate::web::once::{FormIds, Once, UserForm};
 use crate::web::pages::{
@@ -68,8 +69,10 @@ pub async fn new_form(
     operator: Operator,
     db: web::Path<String>,
     back: ListPlace,
+    returned: web::Query<Returned>,
 ) -> Result<HttpResponse, WebError> {
     let database = app.database(&db)?;
+    let returned = returned.into_inner();
     let page = NewUserPage {
         chrome: chrome(&operator, Some(database)).returning_to(&back),
         form_id: ids.issue(
@@ -78,10 +81,10 @@ pub async fn new_form(
             database.id.as_str(),
             "",
         ),
-        username: String::new(),
-        read_only: false,
-        expires: String::new(),
-        connection_limit: String::new(),
+        username: returned.username.unwrap_or_default(),
+        read_only: returned.read_only.is_some(),
+        expires: returned.expires.unwrap_or_default(),
+        connection_limit: returned.connection_limit.unwrap_or_default(),
         errors: NewUserErrors::default(),
     };
     render(StatusCode::OK, &page)

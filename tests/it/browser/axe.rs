@@ -521,7 +521,13 @@ fn states_of(pattern: &str, f: &Names) -> Option<Vec<(String, String)>> {
     let users = |rest: &str| format!("/databases/{}/settings/database-users{rest}", f.db);
     let user = |name: &str, rest: &str| users(&format!("/{name}{rest}"));
     let states: Vec<(&str, String)> = match pattern {
-        "/login" => vec![("login", "/login".into())],
+        "/login" => vec![
+            ("login", "/login".into()),
+            (
+                "login, a form sent after its session ended",
+                "/login?next=%2Fapi-tokens%3Flabel%3Dx&unsent".into(),
+            ),
+        ],
         "/" => vec![("home: the databases", "/".into())],
         "/activity" => vec![("Activity", "/activity".into())],
         "/api-tokens" => vec![("API tokens", "/api-tokens".into())],
