@@ -228,6 +228,14 @@ pub enum OperatorsCommand {
         /// The operator's name, as `pgusers operators list` shows it.
         name: String,
     },
+    /// Let a client address log in again at once: forget its failed logins
+    /// (enough of them lock it out, even with the right password, for a
+    /// while). Without an address, every address's.
+    Unlock {
+        /// The address the login page names (`192.0.2.7`; an IPv6 address
+        /// stands for its /64, as failures are counted).
+        address: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,5 @@
-//! `pgusers operators add|list|remove|set-password`: who may log in to the
-//! dashboard.
+//! `pgusers operators add|list|remove|set-password|unlock`: who may log in
+//! to the dashboard, and from where again at once.
 
 use super::{CliError, emit, prompt, table};
 use crate::config::OperatorsCommand;
@@ -11,6 +11,8 @@ pub enum Request {
     List,
     Remove(OperatorName),
     SetPassword(OperatorName),
+    /// An address's failures (as counted: a throttling key), or everyone's.
+    Unlock(Option<String>),
 }
 
 impl Request {
@@ -22,12 +24,43 @@ impl Request {
             OperatorsCommand::List => Self::List,
             OperatorsCommand::Remove { name: n } => Self::Remove(name(&n)?),
             OperatorsCommand::SetPassword { name: n } => Self::SetPassword(name(&n)?),
+            OperatorsCommand::Unlock { address } => {
+                Self::Unlock(address.as_deref().map(counted_as).transpose()?)
+            }
         })
     }
 }
 
+/// What failures from `address` are counted under: the address, an IPv6
+/// one's /64 (given either way).
+fn counted_as(address: &str) -> Result<String, CliError> {
+    let typed = address.trim();
+    typed
+        .strip_suffix("/64")
+        .unwrap_or(typed)
+        .parse::<std::net::IpAddr>()
+        .map(crate::web::forwarded::throttling_key)
+        .map_err(|_| {
+            CliError::Usage(format!(
+                "\"{}\" is not an IP address: give the one the login page names, such as 192.0.2.7 or 2001:db8::/64.",
+                crate::domain::visible(typed)
+            ))
+        })
+}
+
 pub async fn run(state: &StateStore, request: Request) -> Result<(), CliError> {
     match request {
+        Request::Unlock(address) => {
+            let result = state.forget_login_failures(address.as_deref()).await;
+            let target = address
+                .clone()
+                .unwrap_or_else(|| "every address".to_owned());
+            let ended = crate::state::Outcome::of_state(&result);
+            let actor = crate::operations::Actor::Cli;
+            let action = crate::state::Action::UnlockLogins;
+            crate::operations::record(state, &actor, action, None, Some(target), ended).await;
+            emit(&unlocked(address.as_deref(), &result?))?;
+        }
         Request::Add(name) => {
             if state.operator_exists(name.as_str()).await? {
                 return Err(crate::state::StateError::OperatorExists(name.to_string()).into());
@@ -79,4 +112,23 @@ fn outcome(name: &OperatorName, action: &str, generated: Option<&OperatorPasswor
         ),
         None => format!("Operator \"{name}\" {action}.\n"),
     }
+}
+
+/// What `unlock` did, in a line per address.
+fn unlocked(address: Option<&str>, forgotten: &[(String, i64)]) -> String {
+    if forgotten.is_empty() {
+        return match address {
+            Some(address) => {
+                format!("No failed login is counted from {address}: it is not locked out.\n")
+            }
+            None => "No failed login is counted from any address.\n".to_owned(),
+        };
+    }
+    forgotten
+        .iter()
+        .map(|(address, count)| {
+            let logins = if *count == 1 { "login" } else { "logins" };
+            format!("Forgot {count} failed {logins} from {address}: it may log in again at once.\n")
+        })
+        .collect()
 }

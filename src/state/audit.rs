@@ -44,6 +44,7 @@ pub enum Action {
     FailedLogin,
     CreateToken,
     RevokeToken,
+    UnlockLogins,
 }
 
 impl Action {
@@ -60,6 +61,7 @@ impl Action {
             Self::FailedLogin => "failed login",
             Self::CreateToken => "create API token",
             Self::RevokeToken => "revoke API token",
+            Self::UnlockLogins => "unlock logins",
         }
     }
 }

@@ -232,6 +232,37 @@ impl StateStore {
         Ok(())
     }
 
+    /// Forgets the failed logins counted under `address` (a throttling key),
+    /// or every address's: how many each had, by address. Attempts being
+    /// checked now stay counted until they end.
+    pub async fn forget_login_failures(
+        &self,
+        address: Option<&str>,
+    ) -> Result<Vec<(String, i64)>, StateError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let forgotten = tx
+            .query(
+                "WITH forgotten AS (
+                   DELETE FROM login_failures
+                    WHERE NOT pending AND ($1::text IS NULL OR address = $1)
+                   RETURNING address)
+                 SELECT address, count(*) FROM forgotten GROUP BY address ORDER BY address",
+                &[&address],
+            )
+            .await?
+            .iter()
+            .map(|row| (row.get(0), row.get(1)))
+            .collect();
+        tx.execute(
+            "DELETE FROM login_lockouts WHERE $1::text IS NULL OR address = $1",
+            &[&address],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(forgotten)
+    }
+
     /// The password was wrong: the attempt is a failure from now on.
     pub async fn login_failed(&self, attempt: &LoginAttempt) -> Result<(), StateError> {
         let client = self.client().await?;

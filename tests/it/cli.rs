@@ -71,6 +71,7 @@ fn unknown_encryption_note() -> String {
     }
 }
 
+#[derive(Debug)]
 pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,

@@ -1598,7 +1598,11 @@ async fn logging_in_leads_back_to_the_page_asked_for_and_a_form_sent_after_its_s
         "value=\"2031-02-03\"".to_owned(),
         "value=\"7\"".to_owned(),
     ] {
-        assert!(form.body.contains(&typed), "{typed} at {form_page}: {}", form.body);
+        assert!(
+            form.body.contains(&typed),
+            "{typed} at {form_page}: {}",
+            form.body
+        );
     }
     assert!(
         form.body.contains("checked"),

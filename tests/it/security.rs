@@ -1356,3 +1356,69 @@ async fn the_log_names_each_change_in_its_span_and_never_a_secret() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_locked_out_address_is_named_on_the_page_and_pgusers_operators_unlock_lets_it_log_in_at_once()
+ {
+    let app = dashboard()
+        .sessions(SessionPolicy::default())
+        .logins(quick_lockout())
+        .start()
+        .await;
+    for _ in 0..4 {
+        assert_eq!(app.log_in_with("not-the-password").await.status, 401);
+    }
+    let locked = app.log_in_with(&app.operator_password).await;
+    let unlock = |args: &[&str]| {
+        let mut command = crate::cli::cli(&app.db);
+        command.args(["operators", "unlock"]).args(args);
+        crate::cli::run(&mut command, "")
+    };
+
+    let not_an_address = unlock(&["localhost'; --"]);
+    let elsewhere = unlock(&["192.0.2.7"]);
+    let still = app.log_in_with(&app.operator_password).await.status;
+    let unlocked = unlock(&["127.0.0.1"]);
+    let again = app.log_in_with(&app.operator_password).await;
+
+    assert_eq!(locked.status, 429);
+    assert!(
+        locked
+            .body
+            .contains("run `pgusers operators unlock 127.0.0.1` on the server"),
+        "{}",
+        locked.body
+    );
+    assert_eq!(not_an_address.code, 2, "{not_an_address:?}");
+    assert!(
+        not_an_address.stderr.contains("is not an IP address"),
+        "{not_an_address:?}"
+    );
+    assert_eq!(elsewhere.code, 0, "{elsewhere:?}");
+    assert!(
+        elsewhere
+            .stdout
+            .contains("No failed login is counted from 192.0.2.7"),
+        "{elsewhere:?}"
+    );
+    assert_eq!(still, 429, "another address's unlock changes nothing here");
+    assert_eq!(unlocked.code, 0, "{unlocked:?}");
+    assert_eq!(
+        unlocked.stdout,
+        "Forgot 4 failed logins from 127.0.0.1: it may log in again at once.\n"
+    );
+    assert_eq!(again.status, 303, "the right password works at once");
+    assert_eq!(failures_of_admin(&app).await, 0);
+    let recorded = app
+        .state_store()
+        .audit_entries(0, 50)
+        .await
+        .unwrap()
+        .entries;
+    assert!(
+        recorded
+            .iter()
+            .any(|e| e.action == "unlock logins" && e.target.as_deref() == Some("127.0.0.1")),
+        "the unlock is in the audit log"
+    );
+}

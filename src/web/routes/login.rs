@@ -118,7 +118,10 @@ pub async fn submit(
             }
             return again(
                 StatusCode::TOO_MANY_REQUESTS,
-                &format!("Too many failed logins. Try again in {minutes} minutes."),
+                &format!(
+                    "Too many failed logins. Try again in {minutes} minutes, or ask an \
+                     administrator to run `pgusers operators unlock {counted_as}` on the server."
+                ),
             );
         }
         Throttle::Delay(delay) => tokio::time::sleep(delay).await,
