@@ -195,6 +195,16 @@ impl LimitsChange {
         }
     }
 
+    /// The day the change sets when it is today or earlier: from 00:00 UTC
+    /// of that day the password has expired, so saving cuts the user off
+    /// at once.
+    pub fn cuts_off(&self, today: Expiry) -> Option<Expiry> {
+        match self.expires {
+            Some(Some(day)) if day <= today => Some(day),
+            _ => None,
+        }
+    }
+
     /// A change as given: each limit `None` to keep, empty to remove, else
     /// its new value (any day: a past one cuts a user off).
     pub fn from_entry(

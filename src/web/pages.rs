@@ -513,6 +513,9 @@ pub struct LimitsPage {
     pub connection_limit_errors: Vec<String>,
     /// Why nothing was changed when no field is wrong.
     pub form_error: Option<String>,
+    /// A day today or earlier, typed: saving cuts the user off at once, so
+    /// the form asks to confirm it first.
+    pub confirm_cut_off: Option<String>,
 }
 
 /// Settings › Health: what the access doctor finds.

@@ -636,6 +636,15 @@ async fn reset_asks_for_confirmation_then_shows_the_new_password_once() {
 
     assert_eq!(page.status, 200);
     assert_eq!(page.cache_control.as_deref(), Some("no-store"));
+    // Sessions opened with the old password stay: the page leads to
+    // ending them, as the confirmation recommends.
+    let end = app.users(&format!("/{}/end-sessions", name.as_str()));
+    assert!(
+        page.body.contains(&format!("href=\"{end}\""))
+            && page.body.contains(">End its sessions</a>"),
+        "{}",
+        page.body
+    );
     let fresh = shown_password(&page.body);
     app.db.connect_as(name.as_str(), &fresh).await.unwrap();
     assert!(

@@ -218,6 +218,27 @@ fn field(html: &str, name: &str) -> String {
 /// Saves the limits form at `page` as a browser would: with what the
 /// page was shown with in its hidden fields, and `expires` and
 /// `connection_limit` typed.
+/// Posts the form of `html` (a limits page) as it is, but for `changed`.
+async fn post_with(app: &TestApp, page: &str, html: &str, changed: &[(&str, &str)]) -> Page {
+    let mut form: Vec<(String, String)> = [
+        "expires_was",
+        "connection_limit_was",
+        "expires",
+        "connection_limit",
+        "cut_off",
+    ]
+    .into_iter()
+    .map(|name| (name.to_owned(), field(html, name)))
+    .collect();
+    form.push(("csrf_token".to_owned(), csrf_token(html)));
+    for (name, value) in changed {
+        form.retain(|(n, _)| n != name);
+        form.push(((*name).to_owned(), (*value).to_owned()));
+    }
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.post(page, &form).await
+}
+
 async fn save_limits(app: &TestApp, page: &str, expires: &str, connection_limit: &str) -> Page {
     let html = app.get(page).await.body;
     let form = [
@@ -331,8 +352,29 @@ async fn the_limits_page_shows_them_as_they_are_and_a_past_day_cuts_the_user_off
 
     let shown = app.get(&page).await;
     let wrong = save_limits(&app, &page, "2040-02-30", "ten").await;
-    let saved = save_limits(&app, &page, "2001-01-01", "").await;
+    let asked = save_limits(&app, &page, "2001-01-01", "").await;
+    let logs_in_while_asked = app.db.connect_as(&name, &secret).await.is_ok();
+    // Confirmed for one day but sent with another past day: asked again.
+    let other_day = post_with(&app, &page, &asked.body, &[("expires", "2002-02-02")]).await;
+    let saved = post_with(&app, &page, &asked.body, &[]).await;
 
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(
+        asked.body.contains(&format!("Cut \"{name}\" off now?")),
+        "{}",
+        asked.body
+    );
+    assert!(asked.body.contains(">Cut it off now</button>"));
+    assert!(
+        logs_in_while_asked,
+        "nothing changed before the confirmation"
+    );
+    assert_eq!(other_day.status, 200);
+    assert!(
+        other_day
+            .body
+            .contains("2002-02-02 is not a later day than today")
+    );
     assert!(shown.body.contains(r#"value="2040-05-06""#));
     assert!(shown.body.contains(r#"value="7""#));
     assert_eq!(wrong.status, 422);

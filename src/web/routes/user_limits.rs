@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::sessions::user_page;
 use super::users::{invalid_status, place};
 use super::{chrome, see_other};
-use crate::domain::{LimitsChange, RoleName};
+use crate::domain::{Expiry, LimitsChange, RoleName};
 use crate::operations::{limit_messages, shown_in_form};
 use crate::registry::ManagedDatabase;
 use crate::roles::DatabaseUser;
@@ -30,6 +30,9 @@ pub struct LimitsForm {
     expires_was: String,
     #[serde(default)]
     connection_limit_was: String,
+    /// The past day the person confirmed cutting the user off with.
+    #[serde(default)]
+    cut_off: String,
 }
 
 impl LimitsForm {
@@ -89,6 +92,7 @@ pub async fn form(
         expires_errors: Vec::new(),
         connection_limit_errors: Vec::new(),
         form_error: None,
+        confirm_cut_off: None,
     };
     render(StatusCode::OK, &page)
 }
@@ -113,6 +117,13 @@ pub async fn save(
         Ok(change) => change,
         Err(problems) => return again.page(invalid_status(), &problems, None),
     };
+    // Cutting a user off takes a second look, for the day typed (another
+    // past day is asked about again).
+    if let Some(day) = change.cuts_off(Expiry::today())
+        && form.cut_off != day.to_string()
+    {
+        return again.confirm(&day.to_string());
+    }
     let result = app
         .operations(operator.actor())
         .set_limits(database, &name, &change)
@@ -170,7 +181,26 @@ impl Again<'_> {
             expires_errors,
             connection_limit_errors,
             form_error,
+            confirm_cut_off: None,
         };
         render(status, &page)
+    }
+
+    /// The form as typed, asking to confirm cutting the user off on `day`.
+    fn confirm(&self, day: &str) -> Result<HttpResponse, WebError> {
+        let page = LimitsPage {
+            chrome: chrome(self.operator, Some(self.database)).returning_to(self.back),
+            username: self.name.to_string(),
+            expires: self.form.expires.clone(),
+            connection_limit: self.form.connection_limit.clone(),
+            expires_was: self.form.expires_was.clone(),
+            connection_limit_was: self.form.connection_limit_was.clone(),
+            current_expiry: None,
+            expires_errors: Vec::new(),
+            connection_limit_errors: Vec::new(),
+            form_error: None,
+            confirm_cut_off: Some(day.to_owned()),
+        };
+        render(StatusCode::OK, &page)
     }
 }

@@ -324,6 +324,24 @@ async fn every_page_passes_axe_at_1280_and_390_pixels() {
             )
             .await;
         check
+            .page(
+                "expiry and connection limit: a past day, to confirm",
+                200,
+                async {
+                    page.goto(&users(&format!("/{}/limits", f.writer))).await?;
+                    page.client
+                        .execute(
+                            "document.getElementById('expires').value = '2001-01-01';",
+                            vec![],
+                        )
+                        .await?;
+                    page.click_and_load(&page.button("Save").await?).await?;
+                    page.button("Cut it off now").await?;
+                    Ok(())
+                },
+            )
+            .await;
+        check
             .page("API tokens: a new token, shown once", 200, async {
                 page.goto("/api-tokens").await?;
                 page.type_into("Label", &format!("axe at {width} px"))
