@@ -39,7 +39,7 @@ fn counted_as(address: &str) -> Result<String, CliError> {
         .strip_suffix("/64")
         .unwrap_or(typed)
         .parse::<std::net::IpAddr>()
-        .map(crate::web::forwarded::throttling_key)
+        .map(crate::state::throttling_key)
         .map_err(|_| {
             CliError::Usage(format!(
                 "\"{}\" is not an IP address: give the one the login page names, such as 192.0.2.7 or 2001:db8::/64.",

@@ -18,8 +18,11 @@ pub enum DatabaseIdError {
     Length(usize),
     #[error("A database ID must start with a letter or a digit.")]
     FirstCharacter,
-    #[error("A database ID can only contain ASCII letters, digits, \"_\" and \"-\" (found {0:?}).")]
-    Character(char),
+    #[error(
+        "A database ID can only contain letters a to z (or A to Z), digits, “_” and “-”: this one has {}.",
+        super::display::characters(.0)
+    )]
+    Characters(Vec<char>),
 }
 
 impl DatabaseId {
@@ -31,11 +34,12 @@ impl DatabaseId {
         if length > DATABASE_ID_MAX {
             return Err(DatabaseIdError::Length(length));
         }
-        if let Some(bad) = input
+        let bad: Vec<char> = input
             .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
-        {
-            return Err(DatabaseIdError::Character(bad));
+            .filter(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+            .collect();
+        if !bad.is_empty() {
+            return Err(DatabaseIdError::Characters(bad));
         }
         if !input.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             return Err(DatabaseIdError::FirstCharacter);
@@ -96,7 +100,10 @@ mod tests {
             ("a.b", '.'),
             ("a%2F", '%'),
         ] {
-            assert_eq!(DatabaseId::parse(id), Err(DatabaseIdError::Character(bad)));
+            assert_eq!(
+                DatabaseId::parse(id),
+                Err(DatabaseIdError::Characters(vec![bad]))
+            );
         }
     }
 

@@ -103,6 +103,45 @@ fn is_format(c: char) -> bool {
     )
 }
 
+/// Characters a rule refuses, as a person reads them: each quoted once, in
+/// the order typed, a blank or hidden one by its name (`“é”, “'” and a
+/// space`); past five, how many more.
+pub fn characters(found: &[char]) -> String {
+    let mut distinct: Vec<char> = Vec::new();
+    for &c in found {
+        if !distinct.contains(&c) {
+            distinct.push(c);
+        }
+    }
+    let shown: Vec<String> = distinct.iter().take(5).map(|&c| character(c)).collect();
+    let more = distinct.len().saturating_sub(5);
+    match (shown.as_slice(), more) {
+        ([], _) => String::new(),
+        ([only], 0) => only.clone(),
+        (all, 0) => format!(
+            "{} and {}",
+            all[..all.len() - 1].join(", "),
+            all[all.len() - 1]
+        ),
+        (all, more) => format!(
+            "{} and {}",
+            all.join(", "),
+            count(more as u64, "other", "others")
+        ),
+    }
+}
+
+/// One character as [`characters`] shows it.
+fn character(c: char) -> String {
+    match c {
+        ' ' => "a space".to_owned(),
+        '\t' => "a tab".to_owned(),
+        '\n' | '\r' => "a line break".to_owned(),
+        c if c.is_whitespace() || is_hidden(c) => format!("the invisible U+{:04X}", u32::from(c)),
+        c => format!("“{c}”"),
+    }
+}
+
 /// A count with its noun in English: "1 object", "2 objects", "0 objects",
 /// "10,001 users".
 pub fn count(n: u64, singular: &str, plural: &str) -> String {

@@ -12,8 +12,11 @@ pub enum OperatorNameError {
     Length(usize),
     #[error("Operator names start with a lowercase letter.")]
     FirstCharacter,
-    #[error("Operator names use lowercase letters, digits, '_', '-' and '.' only (found {0:?}).")]
-    Character(char),
+    #[error(
+        "Operator names use lowercase letters a to z, digits, “_”, “-” and “.” only: this one has {}.",
+        super::display::characters(.0)
+    )]
+    Characters(Vec<char>),
 }
 
 impl OperatorName {
@@ -22,10 +25,14 @@ impl OperatorName {
         if !(3..=32).contains(&length) {
             return Err(OperatorNameError::Length(length));
         }
-        if let Some(bad) = input.chars().find(|c| {
-            !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.'))
-        }) {
-            return Err(OperatorNameError::Character(bad));
+        let bad: Vec<char> = input
+            .chars()
+            .filter(|c| {
+                !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.'))
+            })
+            .collect();
+        if !bad.is_empty() {
+            return Err(OperatorNameError::Characters(bad));
         }
         if !input.starts_with(|c: char| c.is_ascii_lowercase()) {
             return Err(OperatorNameError::FirstCharacter);
@@ -113,7 +120,7 @@ mod tests {
         );
         assert_eq!(
             OperatorName::parse("Admin"),
-            Err(OperatorNameError::Character('A'))
+            Err(OperatorNameError::Characters(vec!['A']))
         );
         assert_eq!(
             OperatorName::parse("1admin"),
@@ -121,7 +128,7 @@ mod tests {
         );
         assert_eq!(
             OperatorName::parse("ad min"),
-            Err(OperatorNameError::Character(' '))
+            Err(OperatorNameError::Characters(vec![' ']))
         );
     }
 

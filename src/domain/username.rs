@@ -22,10 +22,13 @@ pub enum UsernameError {
     SurroundingSpaces,
     #[error("Username must be between 6 and 32 characters long (it has {0}).")]
     Length(usize),
-    #[error("Username must start with a letter.")]
+    #[error("Username must start with a letter from a to z (or A to Z).")]
     FirstCharacter,
-    #[error("Username can only contain letters, digits and underscores (found {0:?}).")]
-    Character(char),
+    #[error(
+        "Username can only contain letters a to z (or A to Z), digits and underscores: it has {}.",
+        super::display::characters(.0)
+    )]
+    Characters(Vec<char>),
     #[error("Username \"{0}\" is reserved by PostgreSQL; choose another name.")]
     Reserved(String),
 }
@@ -75,11 +78,12 @@ fn rules_broken(name: &str) -> Vec<UsernameError> {
     if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         found.push(UsernameError::FirstCharacter);
     }
-    if let Some(bad) = name
+    let bad: Vec<char> = name
         .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
-    {
-        found.push(UsernameError::Character(bad));
+        .filter(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .collect();
+    if !bad.is_empty() {
+        found.push(UsernameError::Characters(bad));
     }
     let lower = name.to_ascii_lowercase();
     if lower.starts_with("pg_") || RESERVED.contains(&lower.as_str()) {
@@ -132,7 +136,7 @@ mod tests {
         );
         assert_eq!(
             Username::parse("alice x"),
-            Err(UsernameError::Character(' ').into()),
+            Err(UsernameError::Characters(vec![' ']).into()),
             "a space inside is a character the rules refuse"
         );
     }
@@ -176,21 +180,47 @@ mod tests {
     fn only_ascii_letters_digits_and_underscores_are_allowed() {
         assert_eq!(
             Username::parse("abc-def"),
-            Err(UsernameError::Character('-').into())
+            Err(UsernameError::Characters(vec!['-']).into())
         );
         assert_eq!(
             Username::parse("abc def"),
-            Err(UsernameError::Character(' ').into())
+            Err(UsernameError::Characters(vec![' ']).into())
         );
         assert_eq!(
             Username::parse("abcdéf"),
-            Err(UsernameError::Character('é').into())
+            Err(UsernameError::Characters(vec!['é']).into())
         );
         assert_eq!(
             Username::parse("abc\"def"),
-            Err(UsernameError::Character('"').into())
+            Err(UsernameError::Characters(vec!['"']).into())
         );
         assert!(Username::parse("My_User_42").is_ok());
+    }
+
+    #[test]
+    fn every_refused_character_is_named_once_as_a_person_reads_it() {
+        let refused = Username::parse("Ümlaut's name-é'é").unwrap_err();
+        let words: Vec<String> = refused.all().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            words,
+            [
+                "Username must start with a letter from a to z (or A to Z).",
+                "Username can only contain letters a to z (or A to Z), digits and underscores: \
+                 it has “Ü”, “'”, a space, “-” and “é”.",
+            ]
+        );
+        let many = Username::parse("a!b@c#d$e%f^g&").unwrap_err().to_string();
+        assert!(
+            many.contains("“!”, “@”, “#”, “$”, “%” and 2 others"),
+            "{many}"
+        );
+        let hidden = Username::parse("ab\u{200b}cdef\tg")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            hidden.contains("the invisible U+200B and a tab"),
+            "{hidden}"
+        );
     }
 
     #[test]
@@ -219,7 +249,7 @@ mod tests {
             [
                 UsernameError::Length(3),
                 UsernameError::FirstCharacter,
-                UsernameError::Character('-')
+                UsernameError::Characters(vec!['-'])
             ]
         );
     }

@@ -23,9 +23,27 @@
 //!
 //! What is said never tells which part was wrong.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use super::{StateError, StateStore};
+
+/// What failed logins are counted under for a client address: the address
+/// itself for IPv4, its /64 network for IPv6, since one IPv6 subscriber
+/// commonly holds a whole /64 and could otherwise try from endless
+/// addresses.
+pub fn throttling_key(address: IpAddr) -> String {
+    match address {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let network = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("{}/64", std::net::Ipv6Addr::from(network))
+        }
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or_else(|| v6.to_string(), |v4| v4.to_string()),
+        IpAddr::V4(v4) => v4.to_string(),
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct LoginPolicy {

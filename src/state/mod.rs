@@ -18,7 +18,7 @@ pub use audit::{Action, EntriesPage, Entry, Event, Outcome, Source};
 pub use forms::{FormClaim, FormKey, FormRequest, FormUse};
 pub use hashing::{hash_operator_password, verify_password};
 pub use login_sessions::session_hash;
-pub use logins::{LoginAttempt, LoginPolicy, Throttle};
+pub use logins::{LoginAttempt, LoginPolicy, Throttle, throttling_key};
 pub use operators::Operator;
 pub use tokens::{TokenHolder, TokenInfo};
 

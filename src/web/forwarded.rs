@@ -54,23 +54,6 @@ pub struct Site {
 
 /// The request's own `Host`; or, from a trusted proxy, the host and scheme
 /// it says the browser used.
-/// What failed logins are counted under for a client address: the address
-/// itself for IPv4, its /64 network for IPv6, since one IPv6 subscriber
-/// commonly holds a whole /64 and could otherwise try from endless
-/// addresses.
-pub fn throttling_key(address: IpAddr) -> String {
-    match address {
-        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
-            let network = u128::from(v6) & !((1u128 << 64) - 1);
-            format!("{}/64", std::net::Ipv6Addr::from(network))
-        }
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or_else(|| v6.to_string(), |v4| v4.to_string()),
-        IpAddr::V4(v4) => v4.to_string(),
-    }
-}
-
 pub fn site(req: &HttpRequest) -> Site {
     let headers = req.headers();
     let own_host = || {
@@ -178,7 +161,7 @@ fn parameter_of(element: &str, name: &str) -> Option<String> {
 mod tests {
     #[test]
     fn ipv6_clients_are_counted_by_their_64_network_and_ipv4_by_address() {
-        let key = |text: &str| super::throttling_key(text.parse().unwrap());
+        let key = |text: &str| crate::state::throttling_key(text.parse().unwrap());
         assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
         assert_eq!(key("2001:db8:1:2:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
         assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));

@@ -190,7 +190,7 @@ async fn invalid_fields_answer_422_with_the_forms_messages_per_field_and_nothing
             .as_array()
             .unwrap()
             .iter()
-            .any(|m| m == "Username must start with a letter."),
+            .any(|m| m == "Username must start with a letter from a to z (or A to Z)."),
         "{}",
         invalid.text
     );

@@ -438,7 +438,7 @@ async fn exit_codes_tell_usage_refusal_and_unavailability_apart() {
     assert_eq!(bad_name.code, 2);
     assert_eq!(
         bad_name.stderr,
-        "Error: Username must start with a letter.\n"
+        "Error: Username must start with a letter from a to z (or A to Z).\n"
     );
     assert_eq!(bad_flag.code, 2);
     assert_eq!(taken.code, 3);

@@ -515,6 +515,32 @@ async fn form_errors_come_back_with_422_a_message_per_field_and_the_input_kept_b
         "the password is never echoed"
     );
     assert!(page.body.contains("aria-describedby=\"username-error"));
+
+    // A name's characters are named as a person reads them, all of them,
+    // quoted once, with no programming language's escapes.
+    let odd = app
+        .submit(
+            &app.users("/new"),
+            &app.users(""),
+            &[("username", "Ölaf's user")],
+        )
+        .await;
+    assert_eq!(odd.status, 422);
+    assert!(
+        odd.body
+            .contains("Username must start with a letter from a to z (or A to Z)."),
+        "{}",
+        odd.body
+    );
+    assert!(
+        odd.body.contains(
+            "Username can only contain letters a to z (or A to Z), digits and underscores: \
+             it has “Ö”, “&#39;” and a space."
+        ),
+        "{}",
+        odd.body
+    );
+    assert!(!odd.body.contains("\\'"), "{}", odd.body);
 }
 
 #[tokio::test]

@@ -86,10 +86,7 @@ pub async fn submit(
         .map_or_else(|| "(not an operator name)".to_owned(), ToString::to_string);
     let client = crate::web::forwarded::address(&req);
     let address = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let counted_as = client.map_or_else(
-        || "unknown".to_owned(),
-        crate::web::forwarded::throttling_key,
-    );
+    let counted_as = client.map_or_else(|| "unknown".to_owned(), crate::state::throttling_key);
     let attempt = app
         .store
         .begin_login_attempt(&who, &counted_as, &policy)
