@@ -27,26 +27,36 @@ async fn main() -> ExitCode {
         Err(error) => {
             // `doctor`'s findings are its output, not an error.
             if !matches!(error, CliError::Findings) {
-                log_cause(&error, serving);
-                // Errors may quote names from the database: no raw escape
-                // sequence may reach the terminal.
-                eprintln!("Error: {}", visible_lines(&error.to_string()));
+                say_why(&error, serving);
             }
             ExitCode::from(error.exit_code())
         }
     }
 }
 
-/// Logs why pgusers stops, with every cause (what PostgreSQL or the system
-/// said), once: `serve`'s log always gets it; a CLI command's standard
-/// error only for an unexpected failure, since its message says the rest.
-fn log_cause(error: &CliError, serving: bool) {
+/// Says why pgusers stops, once, in its `Error:` line. What lies behind
+/// the message (what PostgreSQL or the system said) follows it there for an
+/// unexpected failure of a command; `serve` logs it instead, when there is
+/// any, as its log's last line; otherwise it goes to the debug log.
+fn say_why(error: &CliError, serving: bool) {
+    let message = error.to_string();
     let causes = failure::chain(error);
-    if serving || error.exit_code() == pgusers::cli::exit::FAILURE {
-        tracing::error!(error = %causes, "pgusers stopped");
+    let said = if !serving && error.exit_code() == pgusers::cli::exit::FAILURE {
+        causes
     } else {
-        tracing::debug!(error = %causes, "the command failed");
-    }
+        let behind = causes
+            .strip_prefix(message.as_str())
+            .map(|rest| rest.trim_start_matches(" — caused by: "))
+            .filter(|rest| !rest.is_empty());
+        match behind {
+            Some(behind) if serving => tracing::error!(cause = %behind, "pgusers stopped"),
+            _ => tracing::debug!(error = %causes, "the command failed"),
+        }
+        message
+    };
+    // Errors may quote names from the database: no raw escape sequence may
+    // reach the terminal.
+    eprintln!("Error: {}", visible_lines(&said));
 }
 
 /// Builds the dashboard, serves it until SIGINT or SIGTERM, then stops it

@@ -426,5 +426,10 @@ async fn a_taken_address_stops_serve_at_once_saying_how_to_choose_another() {
         ),
         "{stderr}"
     );
+    assert_eq!(
+        stderr.matches("Address already in use").count(),
+        1,
+        "said once: {stderr}"
+    );
     drop(taken);
 }

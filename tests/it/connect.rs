@@ -232,6 +232,8 @@ async fn a_dashboard_whose_database_goes_down_answers_503_saying_so_on_login_and
     let visitor = Browser::on(address.clone(), "postgres");
     let operator = Browser::on(address, "postgres");
     assert_eq!(operator.log_in_with("operator-password").await.status, 303);
+    // A login form opened before PostgreSQL stops.
+    let token = crate::helpers::csrf_token(&visitor.get("/login").await.body);
 
     let mut pg = tokio::task::spawn_blocking(move || {
         pg.stop().unwrap();
@@ -241,9 +243,24 @@ async fn a_dashboard_whose_database_goes_down_answers_503_saying_so_on_login_and
     .unwrap();
     let health = visitor.get("/healthz").await;
     let page = operator.get(&operator.users("")).await;
-    let login = visitor.log_in_with("operator-password").await;
+    let login_page = visitor.get("/login").await;
+    let login = visitor
+        .post(
+            "/login",
+            &[
+                ("csrf_token", token.as_str()),
+                ("username", "admin"),
+                ("password", "operator-password"),
+            ],
+        )
+        .await;
 
-    for (what, answer) in [("health", &health), ("page", &page), ("login", &login)] {
+    for (what, answer) in [
+        ("health", &health),
+        ("page", &page),
+        ("login page", &login_page),
+        ("login", &login),
+    ] {
         assert_eq!(answer.status, 503, "{what}: {}", answer.body);
         assert!(
             answer.body.contains("PostgreSQL cannot be reached"),
@@ -294,7 +311,8 @@ async fn a_state_database_refusing_pgusers_password_answers_503_at_login_not_500
         .unwrap();
     end_sessions_of(&admin, &db.protected).await;
 
-    let login = browser.log_in_with("operator-password").await;
+    // The login page itself answers 503: its form could not work.
+    let login = browser.get("/login").await;
 
     assert_eq!(login.status, 503, "{}", login.body);
     assert!(
