@@ -18,21 +18,27 @@ pub async fn show(state: &StateStore, json: bool, limit: u32) -> Result<(), CliE
     let rows: Vec<Vec<String>> = entries
         .into_iter()
         .map(|entry| {
+            // As the Activity page shows it: times as `tokens list` prints
+            // them, a finding or a token beside its action, not as a user.
+            let action = match entry.about_other() {
+                Some(about) => format!("{} ({about})", entry.action),
+                None => entry.action.clone(),
+            };
             vec![
-                entry.at,
-                entry.actor,
-                entry.source,
-                entry.action,
-                entry.database.unwrap_or_default(),
-                entry.target.unwrap_or_default(),
-                entry.outcome,
-                entry.client_address.unwrap_or_default(),
+                entry.time(),
+                entry.actor.clone(),
+                entry.source.clone(),
+                action,
+                entry.database.clone().unwrap_or_default(),
+                entry.user().unwrap_or_default().to_owned(),
+                entry.outcome.clone(),
+                entry.client_address.clone().unwrap_or_default(),
             ]
         })
         .collect();
     emit(&table::render(
         &[
-            "TIME",
+            "TIME (UTC)",
             "OPERATOR",
             "SOURCE",
             "ACTION",

@@ -697,9 +697,26 @@ async fn cli_actions_are_in_the_audit_log_with_source_cli() {
     assert_eq!(taken["outcome"], "refused");
     assert_eq!(table.code, 0);
     assert!(
-        table.stdout.lines().nth(1).unwrap().contains(" TIME ")
+        table
+            .stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .contains(" TIME (UTC) ")
             && table.stdout.contains(" OUTCOME ")
     );
+    // Times read as `tokens list` prints them: `2026-12-06 16:55:47`.
+    let first_time = table.stdout.lines().nth(3).unwrap()[1..]
+        .split('|')
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let shape: String = first_time
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+        .collect();
+    assert_eq!(shape, "9999-99-99 99:99:99", "{first_time}");
 }
 
 #[tokio::test]
