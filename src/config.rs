@@ -265,7 +265,10 @@ pub enum TokensCommand {
     },
 }
 
+/// Where pgusers works, for every command: under a heading of their own in
+/// each command's help, after the command's own options.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options (every command)")]
 pub struct Settings {
     /// The ID of the database to work on (`pgusers databases` lists them);
     /// optional while there is only one.
@@ -588,6 +591,27 @@ mod tests {
             assert!(serve.contains(flag), "serve lists {flag}");
             assert!(top.contains(flag), "serve is the default: {flag}");
         }
+    }
+
+    #[test]
+    fn a_commands_help_lists_its_own_options_first_and_the_global_ones_under_their_heading() {
+        for command in [
+            &["database-users-create"][..],
+            &["database-users-set-limits"],
+            &["operators", "unlock"],
+        ] {
+            let text = help(command);
+            let (own, global) = text
+                .split_once("Global options (every command):")
+                .unwrap_or_else(|| panic!("{command:?}: no global heading in {text}"));
+            for flag in ["--database <ID>", "--database-url", "--data-dir", "--state-url"] {
+                assert!(!own.contains(flag), "{command:?}: {flag} among its own: {own}");
+                assert!(global.contains(flag), "{command:?}: {flag} missing: {global}");
+            }
+        }
+        let create = help(&["database-users-create"]);
+        let own = create.split("Global options").next().unwrap_or_default();
+        assert!(own.contains("--read-only") && own.contains("--expires"), "{own}");
     }
 
     #[test]
