@@ -604,14 +604,28 @@ mod tests {
             let (own, global) = text
                 .split_once("Global options (every command):")
                 .unwrap_or_else(|| panic!("{command:?}: no global heading in {text}"));
-            for flag in ["--database <ID>", "--database-url", "--data-dir", "--state-url"] {
-                assert!(!own.contains(flag), "{command:?}: {flag} among its own: {own}");
-                assert!(global.contains(flag), "{command:?}: {flag} missing: {global}");
+            for flag in [
+                "--database <ID>",
+                "--database-url",
+                "--data-dir",
+                "--state-url",
+            ] {
+                assert!(
+                    !own.contains(flag),
+                    "{command:?}: {flag} among its own: {own}"
+                );
+                assert!(
+                    global.contains(flag),
+                    "{command:?}: {flag} missing: {global}"
+                );
             }
         }
         let create = help(&["database-users-create"]);
         let own = create.split("Global options").next().unwrap_or_default();
-        assert!(own.contains("--read-only") && own.contains("--expires"), "{own}");
+        assert!(
+            own.contains("--read-only") && own.contains("--expires"),
+            "{own}"
+        );
     }
 
     #[test]

@@ -31,15 +31,33 @@ pub async fn not_found() -> Result<HttpResponse, WebError> {
 /// Malformed query strings (`?page=abc`) answer a page, not plain text.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error, _| {
-        let QueryPayloadError::Deserialize(detail) = &error else {
-            return WebError::BadRequest(error.to_string()).into();
-        };
         WebError::BadRequest(format!(
-            "The part of this address after \"?\" is not understood: {detail}. \
-             Follow the dashboard's links rather than editing the address."
+            "The part of this address after \"?\" is not understood: {}. \
+             Follow the dashboard's links rather than editing the address.",
+            query_problem(&error)
         ))
         .into()
     })
+}
+
+/// What is wrong with a query, in words (the dashboard's and the API's):
+/// serde's own ("Query deserialize error: duplicate field `q`") are for
+/// programmers.
+pub(super) fn query_problem(error: &QueryPayloadError) -> String {
+    let QueryPayloadError::Deserialize(detail) = error else {
+        return "it cannot be read".to_owned();
+    };
+    let detail = detail.to_string();
+    if let Some(name) = detail
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        return format!(
+            "\"{}\" is given twice: give it once",
+            crate::domain::visible(name)
+        );
+    }
+    "a parameter has a value of the wrong kind".to_owned()
 }
 
 /// Forms that are not the dashboard's own answer a page, not plain text.

@@ -747,7 +747,20 @@ async fn the_list_filters_by_access_and_refuses_a_wrong_page_size_or_filter_with
     }
     let twice = script.get(&format!("{users}?page=1&page=2")).await;
     assert_eq!(twice.status, 400, "{}", twice.text);
-    assert!(twice.body["error"].is_string());
+    assert_eq!(
+        twice.body["error"], "The query cannot be read: \"page\" is given twice: give it once.",
+        "in words, not serde's"
+    );
+    app.log_in().await;
+    let page = app.get(&app.users("?q=a&q=b")).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(
+        page.body
+            .contains("&#34;q&#34; is given twice: give it once")
+            && !page.body.contains("deserialize"),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]

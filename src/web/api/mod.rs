@@ -176,7 +176,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// A query that cannot be read (a parameter given twice) is a JSON 400.
 fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error, _| {
-        ApiError::BadRequest(format!("The query cannot be read: {error}.")).into()
+        ApiError::BadRequest(format!(
+            "The query cannot be read: {}.",
+            super::error_page::query_problem(&error)
+        ))
+        .into()
     })
 }
 
