@@ -87,6 +87,15 @@ impl From<RoleError> for WebError {
                 Self::Misconfigured(Detail::of(error))
             }
             ErrorKind::Internal => Self::internal(error),
+            // A page or form of a user deleted meanwhile, elsewhere.
+            ErrorKind::NotFound if matches!(error, RoleError::NotFound(_)) => Self::Refused(
+                ErrorKind::NotFound,
+                format!(
+                    "{error} It may have been deleted since this page was opened (in another \
+                     tab, or by the command line or the API): the list shows the users there \
+                     are now."
+                ),
+            ),
             kind => Self::Refused(kind, error.to_string()),
         }
     }
@@ -191,7 +200,8 @@ impl WebError {
         let unknown_session = matches!(self, Self::Unavailable(_) | Self::Misconfigured(_));
         let page = ErrorPage {
             offer_login: chrome.is_none() && !unknown_session,
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            // In the sentence case of every other heading: "Not found".
+            title: sentence_case(status.canonical_reason().unwrap_or("Error")),
             message: match chrome {
                 Some(_) => self.to_string(),
                 None => self.public_message(),
@@ -206,6 +216,16 @@ impl WebError {
             .content_type("text/html; charset=utf-8")
             .body(body)
     }
+}
+
+/// `Not Found` as a heading of this dashboard reads: `Not found`.
+fn sentence_case(title: &str) -> String {
+    let lower = title.to_lowercase();
+    let mut chars = lower.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

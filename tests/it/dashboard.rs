@@ -1665,3 +1665,52 @@ async fn logging_in_leads_back_to_the_page_asked_for_and_a_form_sent_after_its_s
         assert!(!page.body.contains("name=\"next\""), "{elsewhere}");
     }
 }
+
+#[tokio::test]
+async fn a_user_deleted_in_another_tab_gets_a_page_that_says_so_and_leads_to_the_list() {
+    let app = dashboard().start().await;
+    app.log_in().await;
+    let (name, _) = app.db.create_user("other_tab", Access::ReadWrite).await;
+    let reset = app.users(&format!("/{}/reset", name.as_str()));
+    let form = app.get(&reset).await.body;
+    let (token, id) = (
+        csrf_token(&form),
+        form_id(&form).expect("a single-use form"),
+    );
+    // Deleted elsewhere: by the role module, as another tab would.
+    app.db
+        .roles
+        .delete(&pgusers::domain::RoleName::from(name.clone()))
+        .await
+        .unwrap();
+
+    let details = app
+        .get(&app.users(&format!("/{}/details", name.as_str())))
+        .await;
+    let sent = app
+        .post(
+            &reset,
+            &[("csrf_token", token.as_str()), ("form_id", id.as_str())],
+        )
+        .await;
+
+    for (what, page) in [("the user's page", &details), ("a form sent", &sent)] {
+        assert_eq!(page.status, 404, "{what}: {}", page.body);
+        assert!(
+            page.body.contains("<h1>Not found</h1>"),
+            "{what}: {}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("It may have been deleted since this page was opened"),
+            "{what}: {}",
+            page.body
+        );
+        assert!(
+            page.body.contains(">Back to database users</a>"),
+            "{what}: {}",
+            page.body
+        );
+    }
+}
