@@ -174,6 +174,12 @@ async fn every_page_passes_axe_at_1280_and_390_pixels() {
                      table.innerHTML = '<tr><td id=broken>SCRAM-SHA-256</td></tr>';
                      table.style.width = '3em';
                      main.append(table);
+                     const secret = document.createElement('input');
+                     secret.id = 'not-mono';
+                     secret.className = 'mono';
+                     secret.value = 'Il1O0';
+                     secret.style.fontFamily = 'inherit';
+                     main.append(secret);
                      const button = document.createElement('button');
                      button.id = 'invisible';
                      button.textContent = 'Revoke';
@@ -191,6 +197,10 @@ async fn every_page_passes_axe_at_1280_and_390_pixels() {
                         "div#too-wide sticks out of",
                     ),
                     ("the word spilling out", "p#spills (\"a_name_far"),
+                    (
+                        "a secret not in monospace",
+                        "input#not-mono (\"Il1O0\"): marked monospace but shown in the page's font",
+                    ),
                     (
                         "the word broken across lines",
                         "td#broken (\"SCRAM-SHA-256\"): \"SCRAM-SHA-256\" breaks across",
@@ -965,6 +975,13 @@ for (let node; (node = words.nextNode());) {
     const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.bottom)));
     if (lines.size > 1) problems.push(`${name(host)}: "${word[0].slice(0, 40)}" breaks across ${lines.size} lines`);
   }
+}
+// A secret, a name or a URI marked monospace must be shown so (l and I,
+// O and 0 apart): no other rule may win over the class.
+const pageFont = getComputedStyle(document.body).fontFamily;
+for (const el of document.querySelectorAll('.mono')) {
+  if (el.getBoundingClientRect().width === 0 || unseen(el)) continue;
+  if (getComputedStyle(el).fontFamily === pageFont) problems.push(`${name(el)}: marked monospace but shown in the page's font`);
 }
 for (const card of document.querySelectorAll('.card')) {
   const next = card.nextElementSibling;
