@@ -180,6 +180,19 @@ async fn every_page_passes_axe_at_1280_and_390_pixels() {
                      secret.value = 'Il1O0';
                      secret.style.fontFamily = 'inherit';
                      main.append(secret);
+                     const faint = document.createElement('button');
+                     faint.id = 'faint';
+                     faint.textContent = 'Faint';
+                     faint.style.color = '#333';
+                     faint.style.background = 'transparent';
+                     faint.style.opacity = '0.15';
+                     main.append(faint);
+                     const cut = document.createElement('p');
+                     cut.id = 'cut';
+                     cut.style.height = '1em';
+                     cut.style.overflow = 'hidden';
+                     cut.textContent = 'First line. ' + 'More words that wrap. '.repeat(40);
+                     main.append(cut);
                      const button = document.createElement('button');
                      button.id = 'invisible';
                      button.textContent = 'Revoke';
@@ -197,6 +210,11 @@ async fn every_page_passes_axe_at_1280_and_390_pixels() {
                         "div#too-wide sticks out of",
                     ),
                     ("the word spilling out", "p#spills (\"a_name_far"),
+                    (
+                        "a control made faint by its opacity",
+                        "button#faint (\"Faint\"): its text has",
+                    ),
+                    ("text cut off at the bottom", "p#cut (\"First line."),
                     (
                         "a secret not in monospace",
                         "input#not-mono (\"Il1O0\"): marked monospace but shown in the page's font",
@@ -913,12 +931,26 @@ const luminance = ([r, g, b]) => {
   const c = [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
   return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
 };
+// Colour `top` (with its alpha) laid over the opaque `under`.
+const over = (top, under) => [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3])).concat(1);
+// What is behind an element's text: its and its ancestors' backgrounds,
+// translucent ones laid over what is under them, down to an opaque one (the
+// window is white).
 const behind = el => {
+  const layers = [];
   for (let at = el; at; at = at.parentElement) {
     const bg = rgba(getComputedStyle(at).backgroundColor);
-    if (bg && bg[3] > 0.5) return bg;
+    if (!bg || bg[3] === 0) continue;
+    layers.push(bg);
+    if (bg[3] >= 1) break;
   }
-  return [255, 255, 255, 1];
+  return layers.reduceRight((under, layer) => over(layer, under), [255, 255, 255, 1]);
+};
+// How opaque an element is once its ancestors' opacity applies.
+const opacity = el => {
+  let seen = 1;
+  for (let at = el; at; at = at.parentElement) seen *= parseFloat(getComputedStyle(at).opacity);
+  return seen;
 };
 // Inside a box kept for screen readers only (1 px, clipped): not seen.
 const unseen = el => {
@@ -942,6 +974,12 @@ for (const el of document.body.querySelectorAll('*')) {
       && ![...el.children].some(child => ['absolute', 'fixed'].includes(getComputedStyle(child).position))) {
     problems.push(`${name(el)}: its content is ${el.scrollWidth - el.clientWidth} px wider than it`);
   }
+  // Text cut off at the bottom: a box that clips what does not fit in its
+  // height (one that scrolls shows the rest).
+  if (!field && ['hidden', 'clip'].includes(style.overflowY) && el.clientHeight > 0
+      && el.scrollHeight > el.clientHeight + 1) {
+    problems.push(`${name(el)}: its content is ${el.scrollHeight - el.clientHeight} px taller than it, and cut off`);
+  }
   const parent = el.parentElement;
   if (parent && parent !== document.body && !['absolute', 'fixed'].includes(style.position)) {
     const outer = parent.getBoundingClientRect();
@@ -949,9 +987,12 @@ for (const el of document.body.querySelectorAll('*')) {
     if (out > 1) problems.push(`${name(el)} sticks out of ${name(parent)} by ${Math.round(out)} px`);
   }
   if (el.matches('button, a[href], summary, input[type=submit]') && (el.innerText || el.value || '').trim()) {
-    const fg = rgba(style.color), bg = behind(el);
-    if (!fg) problems.push(`${name(el)}: its text colour ${style.color} cannot be judged`);
-    if (fg) {
+    const color = rgba(style.color), bg = behind(el);
+    if (!color) problems.push(`${name(el)}: its text colour ${style.color} cannot be judged`);
+    if (color) {
+      // The text as seen: its alpha and its ancestors' opacity let the
+      // background through.
+      const fg = over([color[0], color[1], color[2], color[3] * opacity(el)], bg);
       const [l1, l2] = [luminance(fg), luminance(bg)].sort((a, b) => b - a);
       const ratio = (l1 + 0.05) / (l2 + 0.05);
       if (ratio < 3) problems.push(`${name(el)}: its text has ${ratio.toFixed(2)}:1 contrast with what is behind it (3:1 at least)`);
@@ -989,7 +1030,7 @@ for (const card of document.querySelectorAll('.card')) {
   const gap = next.getBoundingClientRect().top - card.getBoundingClientRect().bottom;
   if (gap < 12) problems.push(`${name(next)} follows ${name(card)} ${Math.round(gap)} px below it: cards stacked with no gap (12 px at least)`);
 }
-return problems.slice(0, 15);
+return problems.slice(0, 30);
 "#;
 
 /// Injects axe.min.js into the page (each page load forgets it) and runs
