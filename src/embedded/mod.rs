@@ -48,6 +48,13 @@ pub enum EmbeddedError {
          choose a shorter PGUSERS_DATA_DIR"
     )]
     SocketPathTooLong(PathBuf),
+    #[error("this pgusers process no longer uses the embedded PostgreSQL")]
+    NotInUse,
+    #[error(
+        "PostgreSQL runs on port {running}, not on port {expected} where pgusers connects \
+         (another program held that port when it was started): restart pgusers to reach it"
+    )]
+    OtherPort { running: u16, expected: u16 },
     #[error("{program} failed: {output}")]
     Command { program: String, output: String },
     #[error("{context}: {source}")]
