@@ -189,6 +189,7 @@ impl ApplicationBuilder {
             AppData {
                 databases,
                 store: state,
+                embedded: embedded.as_ref().map(Supervisor::state),
             },
             web_settings,
         )
