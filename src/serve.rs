@@ -1,8 +1,10 @@
 //! The dashboard process `serve` runs: its listener, its databases checked
-//! and brought up to date, its state database, its session key and its HTTP
-//! server. `main` and the tests build it the same way ([`Application`]), so
-//! the tests run what `serve` runs. The command line shares
-//! [`crate::startup`] with it, and nothing of the web stack.
+//! and brought up to date, its state database, its session key, its HTTP
+//! server and, when it runs the embedded PostgreSQL, the supervisor that
+//! restarts that after a crash (`embedded/supervisor.rs`). `main` and the
+//! tests build it the same way ([`Application`]), so the tests run what
+//! `serve` runs. The command line shares [`crate::startup`] with it, and
+//! nothing of the web stack.
 
 use std::fs;
 use std::io::Write;
@@ -15,7 +17,8 @@ use anyhow::{Context, bail};
 use rand::RngExt;
 
 use crate::config::Settings;
-use crate::embedded::Announce;
+use crate::embedded::supervisor::Policy;
+use crate::embedded::{Announce, Supervisor};
 use crate::registry::{ManagedDatabase, Registry};
 use crate::roles::RoleError;
 use crate::startup::{StartupError, StateUse, Target};
@@ -28,9 +31,12 @@ use crate::web::{AppData, RequestLimits, SESSION_KEY_LEN, SessionPolicy, WebSett
 pub struct Application {
     address: SocketAddr,
     server: Server,
-    /// The embedded cluster (if pgusers started one) is stopped when this
-    /// goes: after the server has stopped, or when building failed.
-    target: Option<RunningTarget>,
+    /// Which databases are managed and where, when the settings named them.
+    description: Option<String>,
+    /// The embedded cluster, when pgusers runs one: watched and restarted
+    /// after a crash while serving, stopped when this goes (after the
+    /// server has stopped, or when building failed).
+    embedded: Option<Supervisor>,
 }
 
 impl Application {
@@ -62,7 +68,7 @@ impl Application {
     /// Which databases are managed and where, when the settings named them
     /// (see [`Target::describe`]).
     pub fn describe(&self) -> Option<String> {
-        self.target.as_ref().map(|target| target.0.describe())
+        self.description.clone()
     }
 
     /// Stops the server when asked (`stop(true)`: gracefully).
@@ -73,19 +79,12 @@ impl Application {
     /// Serves until the server is stopped through [`Application::handle`],
     /// then stops the embedded cluster if this process started it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let Self { server, target, .. } = self;
+        let Self {
+            server, embedded, ..
+        } = self;
         let result = server.await;
-        drop(target);
+        drop(embedded);
         result
-    }
-}
-
-/// A resolved [`Target`] that shuts itself down when dropped.
-struct RunningTarget(Target);
-
-impl Drop for RunningTarget {
-    fn drop(&mut self) {
-        self.0.shut_down();
     }
 }
 
@@ -142,16 +141,19 @@ impl ApplicationBuilder {
                 anyhow::Error::new(error).context(format!("listening on {listen}"))
             }
         })?;
-        let (target, databases, state) = match parts {
-            Some((databases, state)) => (None, databases, state),
+        let (embedded, description, databases, state) = match parts {
+            Some((databases, state)) => (None, None, databases, state),
             None => {
-                let target = RunningTarget(Target::resolve(&settings, Announce::Stdout).await?);
-                let state =
-                    target
-                        .0
-                        .state_store(&settings, Announce::Stdout, StateUse::Dashboard)?;
-                let databases = target.0.registry();
-                (Some(target), databases, state)
+                let mut target = Target::resolve(&settings, Announce::Stdout).await?;
+                let databases = target.registry();
+                let description = target.describe();
+                // From here on, the supervisor stops the cluster if building fails.
+                let embedded = target
+                    .embedded
+                    .take()
+                    .map(|embedded| Supervisor::start(embedded.cluster, Policy::default()));
+                let state = target.state_store(&settings, Announce::Stdout, StateUse::Dashboard)?;
+                (embedded, Some(description), databases, state)
             }
         };
         check_databases(&databases).await?;
@@ -187,6 +189,7 @@ impl ApplicationBuilder {
             AppData {
                 databases,
                 store: state,
+                embedded: embedded.as_ref().map(Supervisor::state),
             },
             web_settings,
         )
@@ -194,7 +197,8 @@ impl ApplicationBuilder {
         Ok(Application {
             address,
             server,
-            target,
+            description,
+            embedded,
         })
     }
 }

@@ -102,7 +102,36 @@ impl Cluster {
             self.port = port;
             return Ok(());
         }
-        let port = free_port(self.configured_port())?;
+        self.port = self.launch(free_port(self.configured_port())?)?;
+        Ok(())
+    }
+
+    /// Starts the server again after it stopped under this process (see
+    /// `supervisor.rs`), on the port this process's connections use; joins
+    /// it when another process (a CLI command, a second dashboard) started
+    /// it first. Only between `start` and `stop`: holding the shared lock all
+    /// along is what keeps any other pgusers process from stopping the
+    /// server meanwhile. Returns whether this call started it.
+    pub fn restart(&mut self) -> Result<bool> {
+        if self.in_use.is_none() {
+            return Err(EmbeddedError::NotInUse);
+        }
+        let (started, port) = match self.running_port() {
+            Some(port) => (false, port),
+            None => (true, self.launch(self.port)?),
+        };
+        if port != self.port {
+            return Err(EmbeddedError::OtherPort {
+                running: port,
+                expected: self.port,
+            });
+        }
+        Ok(started)
+    }
+
+    /// Runs `pg_ctl start` on `port`; returns the port of the server then
+    /// running, which is another's when another process won the race.
+    fn launch(&self, port: u16) -> Result<u16> {
         let socket = self.socket_dir().join(format!(".s.PGSQL.{port}"));
         if socket.as_os_str().len() > 107 {
             return Err(EmbeddedError::SocketPathTooLong(socket));
@@ -123,12 +152,11 @@ impl Cluster {
             ],
         );
         // Another process may have started it at the same moment.
-        self.port = match (started, self.running_port()) {
-            (Ok(()), _) => port,
-            (Err(_), Some(running)) => running,
-            (Err(error), None) => return Err(error),
-        };
-        Ok(())
+        match (started, self.running_port()) {
+            (Ok(()), _) => Ok(port),
+            (Err(_), Some(running)) => Ok(running),
+            (Err(error), None) => Err(error),
+        }
     }
 
     /// Leaves the server; stops it (fast shutdown: sessions end, a clean

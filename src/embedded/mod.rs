@@ -7,7 +7,9 @@
 //! Layout of a cluster's root directory:
 //! - `data/`: the PGDATA directory made by `initdb`;
 //! - `run/`: the Unix socket directory (mode 0700);
-//! - `server.log`: the server's log.
+//! - `server.log`: the server's log;
+//! - `in-use.lock`: locked (shared) by every pgusers process using the
+//!   server; the last to leave stops it.
 //!
 //! PostgreSQL refuses to run as root, so when pgusers is root the server
 //! programs run as the `postgres` system user, which then owns the root
@@ -16,10 +18,12 @@
 mod binaries;
 mod cluster;
 mod default_database;
+pub mod supervisor;
 
 pub use binaries::Binaries;
 pub use cluster::{Cluster, ClusterOptions, SUPERUSER};
 pub use default_database::{Announce, DefaultDatabase, DefaultDatabaseError, Provisioned};
+pub use supervisor::{ClusterState, Supervisor};
 
 use std::path::PathBuf;
 
@@ -48,6 +52,13 @@ pub enum EmbeddedError {
          choose a shorter PGUSERS_DATA_DIR"
     )]
     SocketPathTooLong(PathBuf),
+    #[error("this pgusers process no longer uses the embedded PostgreSQL")]
+    NotInUse,
+    #[error(
+        "PostgreSQL runs on port {running}, not on port {expected} where pgusers connects \
+         (another program held that port when it was started): restart pgusers to reach it"
+    )]
+    OtherPort { running: u16, expected: u16 },
     #[error("{program} failed: {output}")]
     Command { program: String, output: String },
     #[error("{context}: {source}")]

@@ -40,9 +40,7 @@ pub enum WebError {
     #[error(transparent)]
     Misconfigured(Detail),
     /// The database cannot be reached; the reason says why (never a password).
-    #[error(
-        "The database is unavailable right now: {0} pgusers reconnects by itself: try again in a moment."
-    )]
+    #[error("The database is unavailable right now: {0}")]
     Unavailable(#[source] Detail),
     /// A failure nobody can act on from the page: its cause goes to the log.
     #[error("Something went wrong. The details are in the server log.")]
@@ -149,7 +147,7 @@ impl ResponseError for WebError {
         }
         // Without the request, nobody is known to be logged in; the
         // `error_page` middleware puts the navigation back when someone is.
-        self.page_response(None, None)
+        self.page_response(None, None, None)
     }
 }
 
@@ -171,14 +169,36 @@ impl WebError {
         }
     }
 
+    /// What a page (or `/healthz`) says: everything to a logged-in
+    /// operator, the [public message](Self::public_message) to anyone else.
+    /// While the database is unavailable because the embedded PostgreSQL is
+    /// down, `outage` (see [`crate::embedded::ClusterState::explain`]) says
+    /// why and what to do, instead of "pgusers reconnects by itself", which
+    /// is true only of a server that comes back.
+    pub fn message(&self, logged_in: bool, outage: Option<&str>) -> String {
+        match (self, outage) {
+            (Self::Unavailable(_), Some(outage)) if logged_in => format!("{self} {outage}"),
+            (Self::Unavailable(_), Some(outage)) => {
+                format!("The database is unavailable right now. {outage}")
+            }
+            (Self::Unavailable(_), None) if logged_in => {
+                format!("{self} pgusers reconnects by itself: try again in a moment.")
+            }
+            _ if logged_in => self.to_string(),
+            _ => self.public_message(),
+        }
+    }
+
     /// The error page, with the header and navigation of `chrome` when an
     /// operator is logged in, and a link that leads somewhere that works:
     /// while the database is unavailable, `retry` (the address that failed,
     /// if it can be asked again), since every other page fails the same way.
+    /// `outage`: see [`Self::message`].
     pub(super) fn page_response(
         &self,
         chrome: Option<Chrome>,
         retry: Option<&str>,
+        outage: Option<&str>,
     ) -> HttpResponse {
         let status = self.status_code();
         let users = chrome.as_ref().map(Chrome::users_href).unwrap_or_default();
@@ -202,10 +222,7 @@ impl WebError {
             offer_login: chrome.is_none() && !unknown_session,
             // In the sentence case of every other heading: "Not found".
             title: sentence_case(status.canonical_reason().unwrap_or("Error")),
-            message: match chrome {
-                Some(_) => self.to_string(),
-                None => self.public_message(),
-            },
+            message: self.message(chrome.is_some(), outage),
             chrome,
             href: href.to_owned(),
             label,
@@ -471,6 +488,34 @@ mod tests {
         assert_eq!(WebError::from(unknown()).status_code().as_u16(), 404);
         assert_eq!(ApiError::from(unknown()).status_code().as_u16(), 404);
         assert_eq!(answers(unknown().kind()).cli, 2);
+    }
+
+    #[test]
+    fn while_the_embedded_postgresql_is_down_the_page_says_why_instead_of_it_reconnects() {
+        let down = WebError::Unavailable(Detail::from("No connection to 127.0.0.1:5432."));
+        let outage = "The embedded PostgreSQL was stopped on purpose.";
+
+        let public = down.message(false, Some(outage));
+        let logged_in = down.message(true, Some(outage));
+
+        assert_eq!(
+            public,
+            "The database is unavailable right now. The embedded PostgreSQL was stopped on purpose."
+        );
+        assert_eq!(
+            logged_in,
+            "The database is unavailable right now: No connection to 127.0.0.1:5432. The \
+             embedded PostgreSQL was stopped on purpose."
+        );
+        for logged_in in [false, true] {
+            assert!(
+                down.message(logged_in, None)
+                    .contains("pgusers reconnects by itself: try again in a moment."),
+                "without an outage, the usual words"
+            );
+        }
+        let other = WebError::NotFound("No such page.".into());
+        assert_eq!(other.message(false, Some(outage)), "No such page.");
     }
 
     #[test]

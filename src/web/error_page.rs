@@ -57,7 +57,9 @@ pub(super) fn query_problem(error: &QueryPayloadError) -> String {
             crate::domain::visible(name)
         );
     }
-    "a parameter has a value of the wrong kind".to_owned()
+    "a parameter has a value of the wrong kind (a number of this dashboard is a whole number \
+     from 1)"
+        .to_owned()
 }
 
 /// Forms that are not the dashboard's own answer a page, not plain text.
@@ -82,20 +84,22 @@ pub fn form_config(limit: usize) -> web::FormConfig {
 
 /// The error page for `error` as the sender of `request` should see it:
 /// with the operator's navigation when someone is logged in and it can be
-/// drawn; for an unavailable database, with a link to try again.
+/// drawn; for an unavailable database, with a link to try again and, when
+/// the embedded PostgreSQL is down, why.
 pub(super) async fn page(request: &HttpRequest, error: &WebError) -> HttpResponse {
+    let app = request.app_data::<web::Data<AppData>>();
     let chrome = match Operator::from_request(request, &mut Payload::None).await {
         Ok(operator) => {
             // The pages of the database the address names, if it names one.
-            let database = request
-                .app_data::<web::Data<AppData>>()
+            let database = app
                 .zip(request.match_info().get("db"))
                 .and_then(|(app, id)| app.databases.get(id).ok());
             Some(super::routes::chrome(&operator, database))
         }
         Err(_) => None,
     };
-    error.page_response(chrome, Some(&retry_address(request)))
+    let outage = app.and_then(|app| app.outage());
+    error.page_response(chrome, Some(&retry_address(request)), outage.as_deref())
 }
 
 /// Where to try a failed request again: the same address when asking it

@@ -37,9 +37,11 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
+use tokio::sync::watch;
 use tracing_actix_web::TracingLogger;
 
 use crate::domain::TrustedProxies;
+use crate::embedded::ClusterState;
 use crate::operations::{Actor, Operations};
 use crate::registry::{ManagedDatabase, Registry};
 use crate::state::{LoginPolicy, StateStore};
@@ -48,12 +50,26 @@ use crate::state::{LoginPolicy, StateStore};
 pub struct AppData {
     pub databases: Registry,
     pub store: StateStore,
+    /// The embedded PostgreSQL's state, when `serve` runs and supervises it.
+    pub embedded: Option<watch::Receiver<ClusterState>>,
 }
 
 impl AppData {
     /// The changes, as `actor` asks them.
     pub fn operations(&self, actor: Actor) -> Operations<'_> {
         Operations::new(&self.databases, &self.store, actor)
+    }
+
+    /// Why the embedded PostgreSQL is down, when pgusers runs it and it is:
+    /// what a 503 page says instead of "pgusers reconnects by itself".
+    pub fn outage(&self) -> Option<String> {
+        self.embedded.as_ref()?.borrow().explain()
+    }
+
+    /// What a logged-in operator is told of `error` on a page (see
+    /// [`WebError::message`]).
+    pub fn tell(&self, error: &WebError) -> String {
+        error.message(true, self.outage().as_deref())
     }
 
     /// The database with ID `id`, or a 404 page.

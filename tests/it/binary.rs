@@ -20,6 +20,40 @@ impl Running {
     pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap()
     }
+
+    /// The log, once it holds `text` (read every 100 ms, for at most `within`).
+    async fn log_once_it_says(&self, text: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        loop {
+            let log = self.log();
+            if log.contains(text) {
+                return log;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the log does not say {text:?} within {within:?}: {log}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// A test that fails midway still stops its `serve`, and so the embedded
+/// PostgreSQL it runs: SIGTERM, then SIGKILL if it lingers.
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return;
+        }
+        // SAFETY: signalling a child process we own.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// How the dashboard's address is given.
@@ -432,4 +466,235 @@ async fn a_taken_address_stops_serve_at_once_saying_how_to_choose_another() {
         "said once: {stderr}"
     );
     drop(taken);
+}
+
+/// Asks `path` every 100 ms until `done` holds of the answer, for at most
+/// `within`; that answer.
+async fn answer_until(
+    browser: &Browser,
+    path: &str,
+    within: Duration,
+    done: impl Fn(&crate::helpers::Page) -> bool,
+) -> crate::helpers::Page {
+    let deadline = Instant::now() + within;
+    loop {
+        let page = browser.get(path).await;
+        if done(&page) {
+            return page;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} did not answer as expected within {within:?}; it answers {}: {}",
+            page.status,
+            page.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The PID and port of the server running on `data` (a PGDATA), from its
+/// `postmaster.pid`.
+fn postmaster(data: &Path) -> (i32, u16) {
+    let pid_file = std::fs::read_to_string(data.join("postmaster.pid")).expect("it runs");
+    let lines: Vec<&str> = pid_file.lines().collect();
+    (lines[0].parse().unwrap(), lines[3].trim().parse().unwrap())
+}
+
+/// `pg_ctl` on `data` (a PGDATA), as the user that owns it: the `postgres`
+/// system user when the tests run as root.
+fn pg_ctl(data: &Path, args: &[&str]) -> std::process::Output {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::process::CommandExt;
+    let owner = std::fs::metadata(data).unwrap();
+    let mut command = std::process::Command::new(
+        pgusers::embedded::Binaries::find()
+            .unwrap()
+            .program("pg_ctl"),
+    );
+    command.args(args).arg("-D").arg(data).current_dir(data);
+    if owner.uid() != nix::unistd::geteuid().as_raw() {
+        command.uid(owner.uid()).gid(owner.gid());
+    }
+    command.output().expect("pg_ctl runs")
+}
+
+/// A temporary directory the `postgres` system user can cross, holding the
+/// data directory (`data`) and `serve`'s log.
+fn data_dir() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new()
+        .prefix("pgusers-bin-")
+        .permissions(std::fs::Permissions::from_mode(0o755))
+        .tempdir()
+        .unwrap();
+    let data_dir = dir.path().join("data");
+    (dir, data_dir)
+}
+
+const OPERATOR_PASSWORD: &str = "an-operator-password";
+
+#[tokio::test]
+async fn a_killed_embedded_postgresql_is_restarted_and_meanwhile_the_pages_say_so() {
+    let (_dir, data_dir) = data_dir();
+    let running = tokio::task::spawn_blocking({
+        let data_dir = data_dir.clone();
+        move || {
+            start(
+                &data_dir,
+                &[("PGUSERS_ADMIN_PASSWORD", OPERATOR_PASSWORD.into())],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    let browser = Browser::on(running.address.clone(), "postgres");
+    assert_eq!(browser.get("/healthz").await.status, 200);
+    let pg_data = data_dir.join("postgres/data");
+    let (pid, port) = postmaster(&pg_data);
+
+    // SAFETY: kill(2) with a PID and a signal number; no memory involved.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    // Another program takes PostgreSQL's port as soon as the killed server
+    // lets go of it, so that the first restart fails and the pages can be
+    // read while pgusers tries again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let taken = loop {
+        if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            break listener;
+        }
+        assert!(Instant::now() < deadline, "the port stays held");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let restarting = "The embedded PostgreSQL stopped unexpectedly, and pgusers is restarting it \
+                      (attempt 2 of at most 5).";
+    let health = answer_until(&browser, "/healthz", Duration::from_secs(20), |page| {
+        page.body.contains(restarting)
+    })
+    .await;
+    let login = browser.log_in_with(OPERATOR_PASSWORD).await;
+    drop(taken);
+    let back = answer_until(&browser, "/healthz", Duration::from_secs(30), |page| {
+        page.status == 200
+    })
+    .await;
+
+    assert_eq!(health.status, 503, "{}", health.body);
+    assert_eq!(login.status, 503, "{}", login.body);
+    assert!(login.body.contains(restarting), "{}", login.body);
+    assert_eq!(back.body, "ok\n");
+    assert_eq!(
+        browser.log_in_with(OPERATOR_PASSWORD).await.status,
+        303,
+        "logins work again"
+    );
+    let log = running
+        .log_once_it_says(
+            "the embedded PostgreSQL was restarted (restart 2)",
+            Duration::from_secs(5),
+        )
+        .await;
+    assert!(
+        log.contains(&format!(
+            "the embedded PostgreSQL stopped unexpectedly: its server process (PID {pid}) is \
+             gone and left postmaster.pid behind: it was killed"
+        )),
+        "the log says why it stopped: {log}"
+    );
+    assert!(
+        log.contains("restart 1 of the embedded PostgreSQL failed")
+            && log.contains("Address already in use"),
+        "and why a restart failed: {log}"
+    );
+    tokio::task::spawn_blocking(move || terminate(running))
+        .await
+        .unwrap();
+    assert!(
+        !pg_data.join("postmaster.pid").exists(),
+        "the restarted server is stopped with pgusers"
+    );
+}
+
+#[tokio::test]
+async fn an_embedded_postgresql_stopped_on_purpose_stays_stopped_until_a_command_starts_it() {
+    let (_dir, data_dir) = data_dir();
+    let running = tokio::task::spawn_blocking({
+        let data_dir = data_dir.clone();
+        move || {
+            start(
+                &data_dir,
+                &[("PGUSERS_ADMIN_PASSWORD", OPERATOR_PASSWORD.into())],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    let browser = Browser::on(running.address.clone(), "postgres");
+    assert_eq!(browser.get("/healthz").await.status, 200);
+    let pg_data = data_dir.join("postgres/data");
+
+    let stopped = pg_ctl(&pg_data, &["stop", "-w", "-m", "fast"]);
+    assert!(stopped.status.success(), "{stopped:?}");
+    let on_purpose = "The embedded PostgreSQL was stopped on purpose (a fast shutdown was \
+                      requested, as `pg_ctl stop` does), so pgusers does not restart it. To \
+                      start it again, restart pgusers, or run any pgusers command";
+    let health = answer_until(&browser, "/healthz", Duration::from_secs(20), |page| {
+        page.body.contains(on_purpose)
+    })
+    .await;
+    let login = browser.log_in_with(OPERATOR_PASSWORD).await;
+    // Longer than a crash's first restart takes: nothing starts it.
+    let watched = Instant::now();
+    while watched.elapsed() < Duration::from_secs(4) {
+        assert!(
+            !pg_data.join("postmaster.pid").exists(),
+            "PostgreSQL was started again"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let still = browser.get("/healthz").await;
+
+    assert_eq!(health.status, 503, "{}", health.body);
+    assert_eq!(login.status, 503, "{}", login.body);
+    assert!(login.body.contains(on_purpose), "{}", login.body);
+    assert!(still.body.contains(on_purpose), "{}", still.body);
+    let log = running.log();
+    assert!(
+        log.contains("the embedded PostgreSQL was stopped on purpose (fast shutdown requested)")
+            && log.contains("received fast shutdown request"),
+        "the log says why it stopped, with PostgreSQL's words: {log}"
+    );
+    assert!(
+        !log.contains("stopped unexpectedly") && !log.contains("was restarted"),
+        "no restart: {log}"
+    );
+
+    // A command starts it and leaves it running: the dashboard still uses it.
+    let command = crate::helpers::pgusers_binary()
+        .env("PGUSERS_DATA_DIR", &data_dir)
+        .arg("databases")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(command.status.success(), "{command:?}");
+    assert!(
+        pg_data.join("postmaster.pid").exists(),
+        "the command left PostgreSQL running for the dashboard"
+    );
+    answer_until(&browser, "/healthz", Duration::from_secs(20), |page| {
+        page.status == 200
+    })
+    .await;
+    assert_eq!(browser.log_in_with(OPERATOR_PASSWORD).await.status, 303);
+    running
+        .log_once_it_says(
+            "the embedded PostgreSQL runs again (another process started it)",
+            Duration::from_secs(5),
+        )
+        .await;
+    tokio::task::spawn_blocking(move || terminate(running))
+        .await
+        .unwrap();
+    assert!(
+        !pg_data.join("postmaster.pid").exists(),
+        "the dashboard, last to leave, stopped it"
+    );
 }

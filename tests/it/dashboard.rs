@@ -1322,7 +1322,7 @@ async fn addresses_and_requests_the_dashboard_does_not_understand_answer_pages_w
         answers[6]
             .2
             .body
-            .contains("is not understood: invalid digit")
+            .contains("is not understood: a parameter has a value of the wrong kind")
     );
     assert!(answers[8].2.body.contains("missing field `username`"));
     assert!(

@@ -1,6 +1,7 @@
 //! The embedded cluster and the dashboard's behaviour when PostgreSQL goes away.
 
-use pgusers::embedded::ClusterOptions;
+use pgusers::embedded::supervisor::Policy;
+use pgusers::embedded::{ClusterOptions, ClusterState, Supervisor};
 use pgusers::roles::RoleManager;
 
 use crate::helpers::{Browser, csrf_token, ephemeral_cluster};
@@ -211,6 +212,116 @@ async fn the_cluster_keeps_running_until_the_last_pgusers_process_using_it_leave
     assert!(
         !data.join("postmaster.pid").exists(),
         "the last user stopped it"
+    );
+    let _ = std::fs::remove_dir_all(root);
+}
+
+/// Waits (at most `within`) until the supervisor's state is one `wanted`
+/// accepts; that state.
+async fn state_until(
+    states: &mut tokio::sync::watch::Receiver<ClusterState>,
+    within: std::time::Duration,
+    wanted: impl Fn(&ClusterState) -> bool,
+) -> ClusterState {
+    let reached = tokio::time::timeout(within, states.wait_for(|state| wanted(state)))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .map(|state| state.clone());
+    reached.unwrap_or_else(|| {
+        panic!(
+            "not reached within {within:?}; the state is {:?}",
+            *states.borrow()
+        )
+    })
+}
+
+#[tokio::test]
+async fn a_server_that_cannot_come_back_is_given_up_after_the_cap_and_watched_again_once_started() {
+    use std::time::Duration;
+    let (cluster, root) = ephemeral_cluster().await;
+    let (cluster_root, data, port) = (
+        cluster.root().to_owned(),
+        cluster.data_dir(),
+        cluster.port(),
+    );
+    let policy = Policy {
+        poll: Duration::from_millis(100),
+        first_delay: Duration::from_millis(100),
+        max_delay: Duration::from_secs(1),
+        restarts: 2,
+        window: Duration::from_secs(60),
+    };
+    let supervisor = Supervisor::start(cluster, policy);
+    let mut states = supervisor.state();
+    let pid: i32 = std::fs::read_to_string(data.join("postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    // SAFETY: kill(2) with a PID and a signal number; no memory involved.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    // Another program takes the port as soon as the killed server lets go
+    // of it: every restart fails.
+    let taken = loop {
+        if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            break listener;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let restarting = state_until(&mut states, Duration::from_secs(20), |state| {
+        *state != ClusterState::Running
+    })
+    .await;
+    let gave_up = state_until(&mut states, Duration::from_secs(30), |state| {
+        matches!(state, ClusterState::GaveUp { .. })
+    })
+    .await;
+    drop(taken);
+    // A CLI command run now starts the server, and leaves it running: the
+    // dashboard's process still holds the in-use lock.
+    let still_running = tokio::task::spawn_blocking(move || {
+        let mut command =
+            pgusers::embedded::Cluster::open(&cluster_root, &ClusterOptions::default()).unwrap();
+        command.start().unwrap();
+        command.stop().unwrap();
+        data.join("postmaster.pid").exists()
+    })
+    .await
+    .unwrap();
+    let watched = state_until(&mut states, Duration::from_secs(20), |state| {
+        *state == ClusterState::Running
+    })
+    .await;
+
+    assert!(
+        matches!(restarting, ClusterState::Restarting { of: 2, .. }),
+        "{restarting:?}"
+    );
+    assert_eq!(
+        gave_up,
+        ClusterState::GaveUp {
+            restarts: 2,
+            window: Duration::from_secs(60)
+        }
+    );
+    let words = gave_up.explain().unwrap();
+    assert!(
+        words.contains("pgusers gave up after 2 restarts in 60 seconds: the server log says why"),
+        "{words}"
+    );
+    assert!(still_running, "the command left it running");
+    assert_eq!(watched, ClusterState::Running);
+    let data = root.join("pg/data");
+    tokio::task::spawn_blocking(move || drop(supervisor))
+        .await
+        .unwrap();
+    assert!(
+        !data.join("postmaster.pid").exists(),
+        "dropping the supervisor stopped the server"
     );
     let _ = std::fs::remove_dir_all(root);
 }

@@ -82,7 +82,7 @@ pub async fn fix(
         Err(error) => {
             let error = WebError::from(error);
             crate::web::request_log::failure_shown_in_page(&error);
-            let text = format!("Nothing was changed. {error}");
+            let text = format!("Nothing was changed. {}", app.tell(&error));
             page(&operator, database, error.status_code(), Some(text)).await
         }
     }

@@ -6,7 +6,8 @@ use crate::web::{AppData, WebError};
 /// it, 503 when not, with the kind of failure (with one database) or how
 /// many cannot be used (with several); the details (host, user,
 /// PostgreSQL's words, never a password) go to the log only, as this page
-/// is public.
+/// is public. When the embedded PostgreSQL is down, it says why (restarting,
+/// stopped on purpose, given up), as the pages do.
 pub async fn healthz(app: web::Data<AppData>) -> HttpResponse {
     let databases = app.databases.all();
     let checks =
@@ -20,7 +21,7 @@ pub async fn healthz(app: web::Data<AppData>) -> HttpResponse {
         .collect();
     let body = match (failures.as_slice(), databases.len()) {
         ([], _) => return HttpResponse::Ok().content_type("text/plain").body("ok\n"),
-        ([only], 1) => only.public_message(),
+        ([only], 1) => only.message(false, app.outage().as_deref()),
         (some, all) => format!(
             "{} of {all} databases cannot be used right now; the others work. The server log says why.",
             some.len()

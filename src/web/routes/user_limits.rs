@@ -146,7 +146,7 @@ pub async fn save(
             again.page(
                 error.status_code(),
                 &Default::default(),
-                Some(error.to_string()),
+                Some(app.tell(&error)),
             )
         }
         Err(other) => Err(other.into()),

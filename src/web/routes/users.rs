@@ -193,7 +193,7 @@ pub async fn create(
             let error = WebError::from(error);
             crate::web::request_log::failure_shown_in_page(&error);
             let status = error.status_code();
-            let errors = NewUserErrors::whole_form(error.to_string());
+            let errors = NewUserErrors::whole_form(app.tell(&error));
             again.form_as(status, errors)
         }
         Err(other) => Err(other.into()),
