@@ -156,7 +156,13 @@ pub struct StateStore {
     audit_retention: Duration,
     /// When this process last deleted old audit entries.
     audit_pruned_at: Mutex<Option<Instant>>,
+    /// When the state database last answered [`StateStore::check`].
+    answered_at: Mutex<Option<Instant>>,
 }
+
+/// How long an answer of the state database vouches for it: a flood of
+/// login pages costs it one `SELECT 1` per this long, not one each.
+const CHECK_VALID_FOR: Duration = Duration::from_secs(2);
 
 /// The state database's connection settings, whatever the role's or the
 /// database's own (`ALTER ROLE/DATABASE … SET search_path`): built-in
@@ -191,6 +197,7 @@ impl StateStore {
             ready: OnceCell::new(),
             audit_retention: DEFAULT_AUDIT_RETENTION,
             audit_pruned_at: Mutex::new(None),
+            answered_at: Mutex::new(None),
         }
     }
 
@@ -292,8 +299,15 @@ impl StateStore {
     }
 
     /// Whether the state database answers now (the login page needs it).
+    /// An answer less than [`CHECK_VALID_FOR`] old stands for one; a
+    /// failure is never kept (the next request asks again).
     pub async fn check(&self) -> Result<(), StateError> {
+        let recent = |at: &Option<Instant>| at.is_some_and(|at| at.elapsed() < CHECK_VALID_FOR);
+        if recent(&self.answered_at.lock().unwrap_or_else(|e| e.into_inner())) {
+            return Ok(());
+        }
         self.client().await?.simple_query("SELECT 1").await?;
+        *self.answered_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         Ok(())
     }
 

@@ -151,7 +151,7 @@ async fn the_users_page_explains_unknown_password_encryption_to_a_createrole_adm
     assert!(
         users
             .body
-            .contains("data-label=\"Password encryption\">unknown</td>"),
+            .contains("data-label=\"Password encryption\" class=\"optional\">unknown</td>"),
         "{}",
         users.body
     );
@@ -165,7 +165,7 @@ async fn the_users_page_explains_unknown_password_encryption_to_a_createrole_adm
     assert!(
         !superusers_users
             .body
-            .contains("data-label=\"Password encryption\">unknown</td>")
+            .contains("data-label=\"Password encryption\" class=\"optional\">unknown</td>")
     );
 }
 

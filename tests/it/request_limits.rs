@@ -230,9 +230,10 @@ async fn requests_without_a_session_or_a_valid_token_never_reach_postgresql() {
     assert!(before > 0, "the dashboard does not go through the proxy");
 
     let anonymous = Browser::on(app.address.clone(), &app.db.name);
+    // The login page is the one exception, below: it asks the state
+    // database whether it answers, at most once per 2 s.
     let get = [
         "/".to_owned(),
-        "/login".to_owned(),
         "/activity".to_owned(),
         "/api-tokens".to_owned(),
         app.database_page(""),
@@ -330,4 +331,24 @@ async fn requests_without_a_session_or_a_valid_token_never_reach_postgresql() {
     // The proxy still counts: a logged-in page view does reach PostgreSQL.
     assert_eq!(app.get(&app.users("")).await.status, 200);
     assert!(proxy.sent() > before);
+
+    // A flood of login pages costs the state database one `SELECT 1` per
+    // 2 s, not one each: what one costs, then what a burst does.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let before_one = proxy.settled().await;
+    assert_eq!(anonymous.get("/login").await.status, 200);
+    let one = proxy.settled().await - before_one;
+    assert!(one > 0, "the login page asks the state database");
+    let started = std::time::Instant::now();
+    let before_burst = proxy.settled().await;
+    for _ in 0..200 {
+        assert_eq!(anonymous.get("/login").await.status, 200);
+    }
+    let windows = (started.elapsed().as_secs_f64() / 2.0).ceil() as u64 + 1;
+    let burst = proxy.settled().await - before_burst;
+    assert!(
+        burst <= one * windows,
+        "200 login pages in {:?} cost {burst} bytes, one check {one}",
+        started.elapsed()
+    );
 }
