@@ -127,6 +127,7 @@ pub fn server(
             // The API: tokens, no session, JSON errors.
             .service(
                 web::scope(api::PREFIX)
+                    .wrap(actix_web::middleware::from_fn(api::outage_words))
                     .wrap(actix_web::middleware::from_fn(
                         request_limits::bounded_bodies,
                     ))

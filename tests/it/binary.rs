@@ -550,6 +550,19 @@ async fn a_killed_embedded_postgresql_is_restarted_and_meanwhile_the_pages_say_s
     assert_eq!(browser.get("/healthz").await.status, 200);
     let pg_data = data_dir.join("postgres/data");
     let (pid, port) = postmaster(&pg_data);
+    // A script's token, made while the server runs.
+    let made = crate::helpers::pgusers_binary()
+        .env("PGUSERS_DATA_DIR", &data_dir)
+        .args(["tokens", "create", "--operator", "admin"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let token = String::from_utf8(made.stdout).unwrap().trim().to_owned();
 
     // SAFETY: kill(2) with a PID and a signal number; no memory involved.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
@@ -571,6 +584,14 @@ async fn a_killed_embedded_postgresql_is_restarted_and_meanwhile_the_pages_say_s
     })
     .await;
     let login = browser.log_in_with(OPERATOR_PASSWORD).await;
+    let api = reqwest::Client::new()
+        .get(format!("{}/api/databases", running.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let api_status = api.status().as_u16();
+    let api_body: serde_json::Value = api.json().await.unwrap();
     drop(taken);
     let back = answer_until(&browser, "/healthz", Duration::from_secs(30), |page| {
         page.status == 200
@@ -580,6 +601,15 @@ async fn a_killed_embedded_postgresql_is_restarted_and_meanwhile_the_pages_say_s
     assert_eq!(health.status, 503, "{}", health.body);
     assert_eq!(login.status, 503, "{}", login.body);
     assert!(login.body.contains(restarting), "{}", login.body);
+    // A script is told the same, in the API's JSON.
+    assert_eq!(api_status, 503, "{api_body}");
+    assert!(
+        api_body["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(restarting),
+        "{api_body}"
+    );
     assert_eq!(back.body, "ok\n");
     assert_eq!(
         browser.log_in_with(OPERATOR_PASSWORD).await.status,

@@ -600,6 +600,17 @@ async fn a_wrong_label_keeps_what_was_typed_and_a_form_without_its_csrf_token_ma
             .body
             .contains("Token labels are 1 to 64 characters long (this one has 65).")
     );
+    // The field error as every form shows one: styled, and named by the field.
+    assert!(
+        refused
+            .body
+            .contains(r#"<p class="field-error" id="label-error">Token labels"#)
+            && refused
+                .body
+                .contains(r#"aria-describedby="label-error label-hint""#),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains(&format!("value=\"{long}\"")));
     assert!(
         refused

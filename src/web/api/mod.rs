@@ -173,6 +173,33 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.default_service(web::to(no_endpoint));
 }
 
+/// While the embedded PostgreSQL that `serve` runs is down, a 503 says why
+/// (restarting, stopped on purpose, given up) in the words the pages use,
+/// instead of "try again in a moment", which is true only of a server that
+/// comes back.
+pub async fn outage_words(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    let app = req.app_data::<web::Data<AppData>>().cloned();
+    let response = next.call(req).await?;
+    let outage = (response.status() == actix_web::http::StatusCode::SERVICE_UNAVAILABLE)
+        .then(|| app.and_then(|app| app.outage()))
+        .flatten();
+    let Some(outage) = outage else {
+        return Ok(response.map_into_left_body());
+    };
+    let body = serde_json::to_string(&ErrorBody {
+        error: format!("The database is unavailable right now. {outage}"),
+    })
+    .unwrap_or_default();
+    Ok(response
+        .map_body(|_, _| actix_web::body::EitherBody::right(actix_web::body::BoxBody::new(body))))
+}
+
 /// A query that cannot be read (a parameter given twice) is a JSON 400.
 fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error, _| {
