@@ -156,8 +156,9 @@ pub struct StateStore {
     audit_retention: Duration,
     /// When this process last deleted old audit entries.
     audit_pruned_at: Mutex<Option<Instant>>,
-    /// When the state database last answered [`StateStore::check`].
-    answered_at: Mutex<Option<Instant>>,
+    /// When the state database last answered [`StateStore::check`]; held
+    /// while one is asked, so that requests at once share its answer.
+    answered_at: tokio::sync::Mutex<Option<Instant>>,
 }
 
 /// How long an answer of the state database vouches for it: a flood of
@@ -197,7 +198,7 @@ impl StateStore {
             ready: OnceCell::new(),
             audit_retention: DEFAULT_AUDIT_RETENTION,
             audit_pruned_at: Mutex::new(None),
-            answered_at: Mutex::new(None),
+            answered_at: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -299,15 +300,18 @@ impl StateStore {
     }
 
     /// Whether the state database answers now (the login page needs it).
-    /// An answer less than [`CHECK_VALID_FOR`] old stands for one; a
-    /// failure is never kept (the next request asks again).
+    /// An answer less than [`CHECK_VALID_FOR`] old stands for one, unless a
+    /// connection failed since; one request asks at a time, the others
+    /// wait for its answer. A failure is not kept: the next request asks
+    /// again.
     pub async fn check(&self) -> Result<(), StateError> {
-        let recent = |at: &Option<Instant>| at.is_some_and(|at| at.elapsed() < CHECK_VALID_FOR);
-        if recent(&self.answered_at.lock().unwrap_or_else(|e| e.into_inner())) {
+        let mut answered_at = self.answered_at.lock().await;
+        if answered_at.is_some_and(|at| at.elapsed() < CHECK_VALID_FOR) {
             return Ok(());
         }
+        *answered_at = None;
         self.client().await?.simple_query("SELECT 1").await?;
-        *self.answered_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        *answered_at = Some(Instant::now());
         Ok(())
     }
 
@@ -319,6 +323,10 @@ impl StateStore {
 
     async fn connection(&self) -> Result<deadpool_postgres::Client, StateError> {
         self.pool.get().await.map_err(|error| {
+            // The last answer no longer vouches for the database.
+            if let Ok(mut answered_at) = self.answered_at.try_lock() {
+                *answered_at = None;
+            }
             let missing = matches!(&error, deadpool_postgres::PoolError::Backend(e)
                 if e.code() == Some(&SqlState::INVALID_CATALOG_NAME));
             StateError::connecting(crate::db::connect_error(error, &self.endpoint), missing)
