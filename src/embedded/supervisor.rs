@@ -173,6 +173,13 @@ impl Supervisor {
     /// Watches `cluster`, which this process has started; within a Tokio
     /// runtime.
     pub fn start(cluster: Cluster, policy: Policy) -> Self {
+        if std::process::id() == 1 {
+            tracing::warn!(
+                "pgusers runs as process 1: a killed PostgreSQL stays a zombie nobody reaps, \
+                 and PostgreSQL will not start again while it exists. Run pgusers under an \
+                 init (docker run --init, tini)"
+            );
+        }
         let (sender, state) = watch::channel(ClusterState::Running);
         let log = cluster.log_file();
         let watcher = Watcher {
@@ -241,6 +248,11 @@ impl Watcher {
             let now = self.state.borrow().clone();
             match seen {
                 Seen::Running { port } if port == self.port => {
+                    // Started again by hand after pgusers gave up: a later
+                    // crash gets its restarts again.
+                    if matches!(now, ClusterState::GaveUp { .. }) {
+                        self.restarts.clear();
+                    }
                     if now != ClusterState::Running {
                         tracing::info!(
                             "the embedded PostgreSQL runs again (another process started it); \
@@ -363,6 +375,17 @@ impl Watcher {
                     return true;
                 }
                 Ok(Err(EmbeddedError::NotInUse)) => return false,
+                // Another process started it meanwhile, on another port:
+                // not a failed restart, and not one to retry.
+                Ok(Err(EmbeddedError::OtherPort { running, expected })) => {
+                    tracing::warn!(
+                        "{}",
+                        EmbeddedError::OtherPort { running, expected }
+                    );
+                    self.state
+                        .send_replace(ClusterState::OtherPort { running, expected });
+                    return true;
+                }
                 Ok(Err(error)) => tracing::warn!(
                     error = %crate::failure::chain(&error),
                     "restart {attempt} of the embedded PostgreSQL failed"
@@ -415,9 +438,26 @@ fn observe(data_dir: &Path) -> Option<Seen> {
 }
 
 /// Whether a process `pid` exists (kill with no signal; another user's
-/// process answers EPERM, and exists).
+/// process answers EPERM, and exists) and is not a zombie: a killed
+/// postmaster nobody reaps (pgusers as a container's process 1) has ended.
 fn alive(pid: i32) -> bool {
-    pid > 0 && matches!(kill(Pid::from_raw(pid), None), Ok(()) | Err(Errno::EPERM))
+    if pid <= 0 || zombie(pid) {
+        return false;
+    }
+    matches!(kill(Pid::from_raw(pid), None), Ok(()) | Err(Errno::EPERM))
+}
+
+/// Whether `/proc` says `pid` has ended but not been reaped: its state,
+/// after the command name in parentheses (which may hold any character),
+/// is `Z` (or `X`, dead).
+fn zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let (_, rest) = stat.rsplit_once(')')?;
+            rest.trim_start().chars().next()
+        })
+        .is_some_and(|state| matches!(state, 'Z' | 'X'))
 }
 
 /// Why the server stopped.
@@ -446,12 +486,21 @@ impl fmt::Display for Cause {
 }
 
 /// Why the server stopped, from the `postmaster.pid` it left behind (if
-/// any) and what its log says since it was last seen starting.
+/// any) and what its log says since it was last seen starting: only what
+/// follows the last "ready to accept connections" counts (a restart the
+/// watch missed leaves an earlier request in the window), and a stop
+/// PostgreSQL ordered itself (its lock file gone) is no one's request.
 fn cause(left_by: Option<i32>, log: &str) -> Cause {
     if let Some(pid) = left_by {
         return Cause::Killed { pid };
     }
-    let asked = log.lines().rev().find_map(|line| {
+    let last_run = log
+        .rfind("ready to accept connections")
+        .map_or(log, |at| &log[at..]);
+    if last_run.contains("lock file is invalid") {
+        return Cause::Failed;
+    }
+    let asked = last_run.lines().rev().find_map(|line| {
         let mode = line
             .split("received ")
             .nth(1)?
@@ -508,9 +557,24 @@ fn excerpt(log: &str) -> String {
         "terminated by signal",
         "terminating any other active server processes",
     ];
+    // Lines that may quote what a client sent: a statement logged, the
+    // statement or query of an error, its detail (a crashed backend's
+    // "Failed process was running: …"), and a multi-line statement's next
+    // lines, which begin with blank space.
+    const QUOTING: &[&str] = &[
+        "statement:",
+        "STATEMENT:",
+        "DETAIL:",
+        "CONTEXT:",
+        "HINT:",
+        "QUERY:",
+    ];
     let lines: Vec<&str> = log
         .lines()
-        .filter(|line| !line.contains("statement:") && !line.contains("STATEMENT:"))
+        .filter(|line| !line.starts_with(char::is_whitespace))
+        .filter(|line| !QUOTING.iter().any(|mark| line.contains(mark)))
+        // A start's own line, not a stop's.
+        .filter(|line| !line.contains("was shut down at"))
         .filter(|line| MARKS.iter().any(|mark| line.contains(mark)))
         .collect();
     let last = &lines[lines.len().saturating_sub(EXCERPT_LINES)..];
@@ -645,10 +709,55 @@ mod tests {
     }
 
     #[test]
+    fn a_zombie_is_not_alive_and_this_process_is() {
+        assert!(alive(i32::try_from(std::process::id()).unwrap()));
+        assert!(!zombie(i32::try_from(std::process::id()).unwrap()));
+        // A child that has exited and is not reaped yet.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = i32::try_from(child.id()).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !zombie(pid) {
+            assert!(Instant::now() < deadline, "the child never became a zombie");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(!alive(pid), "a zombie is not a running server");
+        child.wait().unwrap();
+    }
+
+    #[test]
+    fn a_request_before_the_last_start_or_one_postgresql_made_itself_is_no_ones() {
+        let restarted_then_crashed = format!(
+            "{FAST_STOP}2026-12-06 16:45:07.100 UTC [5900] LOG:  database system is ready to \
+             accept connections\n2026-12-06 16:50:00.000 UTC [5900] LOG:  server process (PID \
+             5950) was terminated by signal 9: Killed\n2026-12-06 16:50:00.010 UTC [5900] LOG:  \
+             shutting down because restart_after_crash is off\n"
+        );
+        assert_eq!(cause(None, &restarted_then_crashed), Cause::Failed);
+        let lock_file = "2026-12-06 16:45:07.100 UTC [5900] LOG:  database system is ready to \
+             accept connections\n2026-12-06 17:00:00.000 UTC [5900] LOG:  performing immediate \
+             shutdown because data directory lock file is invalid\n2026-12-06 17:00:00.001 UTC \
+             [5900] LOG:  received immediate shutdown request\n";
+        assert_eq!(cause(None, lock_file), Cause::Failed);
+        let asked_after_start = format!(
+            "2026-12-06 16:45:00.000 UTC [5788] LOG:  database system is ready to accept \
+             connections\n{FAST_STOP}"
+        );
+        assert_eq!(
+            cause(None, &asked_after_start),
+            Cause::OnPurpose(ShutdownMode::Fast)
+        );
+    }
+
+    #[test]
     fn the_excerpt_keeps_the_last_lines_about_the_stop_and_no_statement() {
         let log = format!(
             "{FAST_STOP}2026-12-06 16:45:06.700 UTC [5800] LOG:  statement: ALTER ROLE x \
-             PASSWORD 'SCRAM-SHA-256$4096:abc'\n\
+             PASSWORD 'SCRAM-SHA-256$4096:abc' -- FATAL: shut down\n\
+             \tAND 'continued FATAL: shut down'\n\
+             2026-12-06 16:45:06.700 UTC [5800] DETAIL:  Failed process was running: SELECT \
+             'detailed FATAL: shut down'\n\
+             2026-12-06 16:45:06.700 UTC [5801] LOG:  database system was shut down at \
+             2026-12-06 16:40:00 UTC\n\
              2026-12-06 16:45:06.701 UTC [5800] FATAL:  the database system is shutting down\n\
              2026-12-06 16:45:06.701 UTC [5800] STATEMENT:  shut down everything\n"
         );
@@ -657,6 +766,9 @@ mod tests {
 
         assert!(!excerpt.contains("SCRAM"), "{excerpt}");
         assert!(!excerpt.contains("everything"), "{excerpt}");
+        assert!(!excerpt.contains("continued"), "{excerpt}");
+        assert!(!excerpt.contains("detailed"), "{excerpt}");
+        assert!(!excerpt.contains("was shut down at"), "{excerpt}");
         assert!(!excerpt.contains("checkpoint"), "{excerpt}");
         assert_eq!(
             excerpt,
