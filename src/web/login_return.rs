@@ -4,16 +4,18 @@
 //! login page (`/login?next=…`), and logging in leads there. A form sent
 //! after its session ended (it timed out, or was logged out in another
 //! tab) changes nothing; the login page says so, and then leads to the
-//! form's page with the fields a person typed that are not secrets in its
-//! address ([`Returned`]), so it is shown again as it was, to be sent
-//! again by hand with the new session's ids. Passwords never go into an
-//! address: only the fields [`RETURNED_FIELDS`] names do.
+//! form's page, which shows again the fields a person typed that are not
+//! secrets ([`RETURNED_FIELDS`]). Those travel in the session's cookie
+//! (sealed with the session key), never in an address: not in the
+//! browser's history, a proxy's log, or a link someone else could send to
+//! fill a form in. The form is shown once so, to be sent again by hand,
+//! with the new session's CSRF token and single-use id.
 
 use actix_web::HttpMessage;
 use actix_web::HttpRequest;
 use actix_web::http::Method;
 use actix_web::web::Bytes;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::percent_encode;
 
@@ -31,9 +33,13 @@ pub const RETURNED_FIELDS: [&str; 5] = [
     "label",
 ];
 
+/// Where the session keeps a [`ReturnedForm`] until its page shows it.
+pub(super) const RETURNED: &str = "returned_form";
+
 /// What a form page shows again after a login ([`RETURNED_FIELDS`]); each
-/// absent unless it came back.
-#[derive(Debug, Default, Deserialize)]
+/// absent unless it came back. Taken from the session once, by the page it
+/// belongs to; any other request leaves it there.
+#[derive(Debug, Default)]
 pub struct Returned {
     pub username: Option<String>,
     pub read_only: Option<String>,
@@ -42,13 +48,32 @@ pub struct Returned {
     pub label: Option<String>,
 }
 
+impl actix_web::FromRequest for Returned {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        use actix_session::SessionExt;
+        let session = req.get_session();
+        let form = session.get::<ReturnedForm>(RETURNED).ok().flatten();
+        let returned = match form {
+            Some(form) if form.page == req.path() => {
+                session.remove(RETURNED);
+                form.returned()
+            }
+            _ => Self::default(),
+        };
+        std::future::ready(Ok(returned))
+    }
+}
+
 /// Whether `address` is a path of this site: a browser reads `//host` and
 /// `/\host` as another site's; and nothing a header could not carry.
 pub fn same_site_path(address: &str) -> bool {
     address.starts_with('/')
         && !address.starts_with("//")
         && !address.starts_with("/\\")
-        && address.len() <= 2048
+        && address.len() <= super::request_limits::FIELD_BYTES
         && !address.chars().any(|c| c.is_control() || c == ' ')
 }
 
@@ -60,47 +85,96 @@ pub fn local_page(address: &str) -> Option<&str> {
     page.then_some(address)
 }
 
-/// Where the login page sends `request`'s sender: with the page it asked
-/// for; for a form, with the form's page and what was typed, and the
-/// mark `unsent` so the login page says the form changed nothing.
-pub(super) fn login_address(request: &HttpRequest) -> String {
+/// A form sent after its session ended, as it comes back: its page and
+/// the fields of [`RETURNED_FIELDS`] it held, empty ones too (a cleared
+/// expiry stays cleared).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnedForm {
+    pub page: String,
+    pub fields: Vec<(String, String)>,
+}
+
+/// The most a returned form may hold, so that the session's cookie stays
+/// far below what browsers keep (4 KiB): a longer one is not kept.
+const RETURNED_BYTES: usize = 1024;
+
+impl ReturnedForm {
+    /// What `request`'s body held, when it is a form sent to a page that
+    /// shows one again.
+    fn of(request: &HttpRequest) -> Option<Self> {
+        let SentBody(body) = request.extensions().get::<SentBody>()?.clone();
+        let sent: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).ok()?;
+        let fields: Vec<(String, String)> = sent
+            .into_iter()
+            .filter(|(name, _)| RETURNED_FIELDS.contains(&name.as_str()))
+            .collect();
+        let size: usize = fields
+            .iter()
+            .map(|(name, value)| name.len() + value.len())
+            .sum();
+        (!fields.is_empty() && size <= RETURNED_BYTES).then(|| Self {
+            page: form_page(request.path()),
+            fields,
+        })
+    }
+
+    /// The fields, as the form page reads them.
+    pub fn returned(&self) -> Returned {
+        let field = |wanted: &str| {
+            self.fields
+                .iter()
+                .find(|(name, _)| name == wanted)
+                .map(|(_, value)| value.clone())
+        };
+        Returned {
+            username: field("username"),
+            read_only: field("read_only"),
+            expires: field("expires"),
+            connection_limit: field("connection_limit"),
+            label: field("label"),
+        }
+    }
+}
+
+/// `page` (a [`local_page`]) as a `Location` header carries it: what is not
+/// ASCII percent-encoded, as a browser would have sent it.
+pub fn location(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    for c in page.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut bytes = [0; 4];
+            for byte in c.encode_utf8(&mut bytes).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    out
+}
+
+/// Where the login page sends `request`'s sender, and for a form, what it
+/// held: with the page it asked for; for a form, with the form's page and
+/// the mark `unsent`, so the login page says the form changed nothing.
+pub(super) fn login_return(request: &HttpRequest) -> (String, Option<ReturnedForm>) {
     let path = request.path();
     let query = request.query_string();
-    let (next, unsent) = if request.method() == Method::GET {
-        let next = match query {
-            "" => path.to_owned(),
-            query => format!("{path}?{query}"),
-        };
-        (next, false)
-    } else {
-        let mut pairs: Vec<String> = (!query.is_empty())
-            .then(|| query.to_owned())
-            .into_iter()
-            .collect();
-        if let Some(SentBody(body)) = request.extensions().get::<SentBody>() {
-            let sent: Vec<(String, String)> =
-                serde_urlencoded::from_bytes(body).unwrap_or_default();
-            pairs.extend(
-                sent.iter()
-                    .filter(|(name, value)| {
-                        RETURNED_FIELDS.contains(&name.as_str()) && !value.is_empty()
-                    })
-                    .map(|(name, value)| format!("{name}={}", percent_encode(value))),
-            );
-        }
-        let page = form_page(path);
-        let next = match pairs.join("&") {
-            joined if joined.is_empty() => page,
-            joined => format!("{page}?{joined}"),
-        };
-        (next, true)
+    let with_query = |page: String| match query {
+        "" => page,
+        query => format!("{page}?{query}"),
     };
-    match (local_page(&next), unsent) {
-        (Some("/"), false) | (None, false) => "/login".to_owned(),
-        (Some(next), false) => format!("/login?next={}", percent_encode(next)),
-        (Some(next), true) => format!("/login?next={}&unsent", percent_encode(next)),
-        (None, true) => "/login?unsent".to_owned(),
+    if request.method() == Method::GET {
+        let location = match local_page(&with_query(path.to_owned())) {
+            Some("/") | None => "/login".to_owned(),
+            Some(next) => format!("/login?next={}", percent_encode(next)),
+        };
+        return (location, None);
     }
+    let location = match local_page(&with_query(form_page(path))) {
+        Some(next) => format!("/login?next={}&unsent", percent_encode(next)),
+        None => "/login?unsent".to_owned(),
+    };
+    (location, ReturnedForm::of(request))
 }
 
 /// The page that shows the form posted to `path`: the same address, but
@@ -142,7 +216,17 @@ mod tests {
         ] {
             assert_eq!(local_page(not), None, "{not:?}");
         }
-        assert_eq!(local_page(&format!("/{}", "a".repeat(2048))), None);
+        // Longer than a query field may be: the login page would refuse it.
+        assert_eq!(local_page(&format!("/{}", "a".repeat(1024))), None);
+    }
+
+    #[test]
+    fn a_location_carries_only_ascii() {
+        assert_eq!(
+            location("/databases/é/x?q=ü"),
+            "/databases/%C3%A9/x?q=%C3%BC"
+        );
+        assert_eq!(location("/activity?page=2"), "/activity?page=2");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use rand::seq::IndexedRandom;
 
+use super::login_return::{RETURNED, ReturnedForm};
 use super::{AppData, WebError};
 
 const CSRF: &str = "csrf";
@@ -57,14 +58,40 @@ impl UserSession {
 
     /// Starts a logged-in session with a new cookie and a new CSRF token,
     /// so nothing from before the login carries over.
+    /// A form sent after the last session ended stays, for its page to show
+    /// again (see `login_return`).
     pub fn log_in(&self, session_id: &str) -> Result<(), WebError> {
+        let returned = self.returned_form();
         // `clear`, not `purge`: a purged session cannot be renewed.
         self.0.clear();
         self.0.renew();
         self.0
             .insert(SESSION_ID, session_id)
             .map_err(WebError::internal)?;
+        self.keep_returned(returned);
         Ok(())
+    }
+
+    /// The login ended (expired, logged out elsewhere): forgets it in this
+    /// browser, keeping only `returned`, the form it carried, if any.
+    fn ended(&self, returned: Option<ReturnedForm>) {
+        if self.session_id().is_some() {
+            // `clear`, not `purge`: a purged session keeps nothing.
+            self.0.clear();
+            self.0.renew();
+        }
+        self.keep_returned(returned);
+    }
+
+    fn returned_form(&self) -> Option<ReturnedForm> {
+        self.0.get::<ReturnedForm>(RETURNED).ok().flatten()
+    }
+
+    fn keep_returned(&self, returned: Option<ReturnedForm>) {
+        if let Some(returned) = returned {
+            // A cookie that cannot hold it loses only the typed values.
+            let _ = self.0.insert(RETURNED, returned);
+        }
     }
 
     /// Forgets the login in this browser; returns the server-side session
@@ -156,12 +183,17 @@ impl FromRequest for Operator {
             .unwrap_or_default();
         let app = req.app_data::<web::Data<AppData>>().cloned();
         let address = super::forwarded::address(req).map(|ip| ip.to_string());
-        // Through the login page, back to where the person was going.
+        // Through the login page, back to where the person was going, with
+        // what a form held.
         let request = req.clone();
-        let login = move || WebError::LoginRequired(super::login_return::login_address(&request));
+        let login = move |session: &UserSession| {
+            let (location, returned) = super::login_return::login_return(&request);
+            session.ended(returned);
+            WebError::LoginRequired(location)
+        };
         Box::pin(async move {
             let Some(id) = session.session_id() else {
-                return Err(login());
+                return Err(login(&session));
             };
             let app = app.ok_or_else(|| WebError::internal("the application state is missing"))?;
             let Some(name) = app
@@ -170,8 +202,7 @@ impl FromRequest for Operator {
                 .await?
             else {
                 // Expired, logged out elsewhere, or its operator is gone.
-                session.log_out();
-                return Err(login());
+                return Err(login(&session));
             };
             Ok(Self {
                 name,

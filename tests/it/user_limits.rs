@@ -228,6 +228,7 @@ async fn post_with(app: &TestApp, page: &str, html: &str, changed: &[(&str, &str
         "cut_off",
     ]
     .into_iter()
+    .filter(|name| html.contains(&format!("name=\"{name}\"")))
     .map(|name| (name.to_owned(), field(html, name)))
     .collect();
     form.push(("csrf_token".to_owned(), csrf_token(html)));
@@ -716,4 +717,59 @@ async fn the_cli_sets_limits_of_a_quoted_name_made_outside_and_records_it_in_the
         (&recorded[0]["actor"], &recorded[0]["outcome"]),
         (&json!("cli"), &json!("ok"))
     );
+}
+
+#[tokio::test]
+async fn a_limit_cleared_in_a_form_sent_after_its_session_ended_comes_back_cleared() {
+    let app = dashboard().start().await;
+    app.log_in().await;
+    let (name, _) = user_with(
+        &app.db,
+        Access::ReadWrite,
+        &limits(Some("2040-05-06"), Some(7)),
+    )
+    .await;
+    let page = app.users(&format!("/{name}/limits"));
+    let html = app.get(&page).await.body;
+    app.state_admin()
+        .await
+        .execute("DELETE FROM operator_sessions", &[])
+        .await
+        .unwrap();
+
+    let sent = post_with(
+        &app,
+        &page,
+        &html,
+        &[("expires", ""), ("connection_limit", "9")],
+    )
+    .await;
+    let login = sent.location.expect("to the login page");
+    let back = app
+        .submit(
+            &login,
+            "/login",
+            &[
+                ("username", "admin"),
+                ("password", app.operator_password.as_str()),
+                ("next", page.as_str()),
+            ],
+        )
+        .await;
+    let form = app.get(back.location.as_deref().unwrap()).await;
+
+    assert!(
+        form.body.contains(r#"name="expires" type="date" value="""#),
+        "{}",
+        form.body
+    );
+    assert!(form.body.contains(r#"value="9""#), "{}", form.body);
+    assert!(
+        form.body
+            .contains(r#"name="expires_was" value="2040-05-06""#),
+        "what it is now stays the reference: {}",
+        form.body
+    );
+    let listed = app.db.listed(&name).await;
+    assert_eq!(listed.connection_limit, Some(7), "nothing was changed");
 }

@@ -6,7 +6,7 @@ use super::see_other;
 use crate::domain::OperatorName;
 use crate::state::{LoginPolicy, Outcome, Throttle};
 use crate::web::csrf::{CsrfForm, NoFields};
-use crate::web::login_return::local_page;
+use crate::web::login_return::{local_page, location};
 use crate::web::login_session::UserSession;
 use crate::web::pages::{LoginPage, render};
 use crate::web::{AppData, SessionPolicy, WebError, audit};
@@ -137,7 +137,12 @@ pub async fn submit(
         let session_id = app.store.start_session(name.as_str()).await?;
         session.log_in(&session_id)?;
         audit::login(&app, name.as_str(), &address, Outcome::Ok, None).await;
-        return Ok(see_other(if next.is_empty() { "/" } else { &next }));
+        let to = if next.is_empty() {
+            "/".to_owned()
+        } else {
+            location(&next)
+        };
+        return Ok(see_other(&to));
     }
     app.store.login_failed(&attempt).await?;
     audit::login(&app, &who, &address, Outcome::Refused, None).await;

@@ -21,10 +21,9 @@ pub async fn list(
     app: web::Data<AppData>,
     ids: web::Data<FormIds>,
     operator: Operator,
-    returned: web::Query<Returned>,
+    returned: Returned,
 ) -> Result<HttpResponse, WebError> {
     let flash = operator.session.take_flash();
-    let returned = returned.into_inner();
     let typed = Typed {
         label: returned.label.unwrap_or_default(),
         read_only: returned.read_only.is_some(),

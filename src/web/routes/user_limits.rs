@@ -70,7 +70,7 @@ pub async fn form(
     operator: Operator,
     path: web::Path<(String, String)>,
     back: ListPlace,
-    returned: web::Query<Returned>,
+    returned: Returned,
 ) -> Result<HttpResponse, WebError> {
     let (database, name) = place(&app, &path)?;
     database.roles.ensure_changeable(&name).await?;
@@ -78,7 +78,6 @@ pub async fn form(
     let (expires, connection_limit, current_expiry) = as_they_are(&user);
     // What was typed before a login, if it came back; the limits as they
     // are stay the reference for what changed.
-    let returned = returned.into_inner();
     let page = LimitsPage {
         chrome: chrome(&operator, Some(database)).returning_to(&back),
         username: user.username,

@@ -69,10 +69,9 @@ pub async fn new_form(
     operator: Operator,
     db: web::Path<String>,
     back: ListPlace,
-    returned: web::Query<Returned>,
+    returned: Returned,
 ) -> Result<HttpResponse, WebError> {
     let database = app.database(&db)?;
-    let returned = returned.into_inner();
     let page = NewUserPage {
         chrome: chrome(&operator, Some(database)).returning_to(&back),
         form_id: ids.issue(
