@@ -35,12 +35,15 @@ impl Request {
 /// one's /64 (given either way).
 fn counted_as(address: &str) -> Result<String, CliError> {
     let typed = address.trim();
-    typed
-        .strip_suffix("/64")
-        .unwrap_or(typed)
-        .parse::<std::net::IpAddr>()
-        .map(crate::state::throttling_key)
-        .map_err(|_| {
+    // An IPv6 /64 as the login page names it; an IPv4 address has none.
+    let parsed = match typed.strip_suffix("/64") {
+        Some(network) => network
+            .parse::<std::net::Ipv6Addr>()
+            .map(std::net::IpAddr::V6)
+            .ok(),
+        None => typed.parse::<std::net::IpAddr>().ok(),
+    };
+    parsed.map(crate::state::throttling_key).ok_or_else(|| {
             CliError::Usage(format!(
                 "\"{}\" is not an IP address: give the one the login page names, such as 192.0.2.7 or 2001:db8::/64.",
                 crate::domain::visible(typed)
@@ -52,13 +55,11 @@ pub async fn run(state: &StateStore, request: Request) -> Result<(), CliError> {
     match request {
         Request::Unlock(address) => {
             let result = state.forget_login_failures(address.as_deref()).await;
-            let target = address
-                .clone()
-                .unwrap_or_else(|| "every address".to_owned());
+            // No address: every one's, recorded with no target.
             let ended = crate::state::Outcome::of_state(&result);
             let actor = crate::operations::Actor::Cli;
             let action = crate::state::Action::UnlockLogins;
-            crate::operations::record(state, &actor, action, None, Some(target), ended).await;
+            crate::operations::record(state, &actor, action, None, address.clone(), ended).await;
             emit(&unlocked(address.as_deref(), &result?))?;
         }
         Request::Add(name) => {
@@ -131,4 +132,20 @@ fn unlocked(address: Option<&str>, forgotten: &[(String, i64)]) -> String {
             format!("Forgot {count} failed {logins} from {address}: it may log in again at once.\n")
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counted_as;
+
+    #[test]
+    fn an_address_is_counted_as_the_login_page_names_it() {
+        assert_eq!(counted_as(" 192.0.2.7 ").unwrap(), "192.0.2.7");
+        assert_eq!(counted_as("::ffff:192.0.2.7").unwrap(), "192.0.2.7");
+        assert_eq!(counted_as("2001:db8::1").unwrap(), "2001:db8::/64");
+        assert_eq!(counted_as("2001:db8::/64").unwrap(), "2001:db8::/64");
+        for not in ["192.0.2.7/64", "localhost", "unknown", "2001:db8::/48", ""] {
+            assert!(counted_as(not).is_err(), "{not:?}");
+        }
+    }
 }

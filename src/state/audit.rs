@@ -162,6 +162,7 @@ impl Entry {
             {
                 Some(format!("token {target}"))
             }
+            action if action == Action::UnlockLogins.as_str() => Some(format!("address {target}")),
             _ => None,
         }
     }

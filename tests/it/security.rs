@@ -1421,4 +1421,10 @@ async fn a_locked_out_address_is_named_on_the_page_and_pgusers_operators_unlock_
             .any(|e| e.action == "unlock logins" && e.target.as_deref() == Some("127.0.0.1")),
         "the unlock is in the audit log"
     );
+    let audit = crate::cli::run(crate::cli::cli(&app.db).args(["audit", "--limit", "5"]), "");
+    assert!(
+        audit.stdout.contains("unlock logins (address 127.0.0.1)"),
+        "beside its action, not under USER: {}",
+        audit.stdout
+    );
 }

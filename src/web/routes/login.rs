@@ -115,10 +115,18 @@ pub async fn submit(
             }
             return again(
                 StatusCode::TOO_MANY_REQUESTS,
-                &format!(
-                    "Too many failed logins. Try again in {minutes} minutes, or ask an \
-                     administrator to run `pgusers operators unlock {counted_as}` on the server."
-                ),
+                &match client {
+                    Some(_) => format!(
+                        "Too many failed logins. Try again in {minutes} minutes, or ask an \
+                         administrator to run `pgusers operators unlock {counted_as}` on the \
+                         server."
+                    ),
+                    // No address to name: every address's, then.
+                    None => format!(
+                        "Too many failed logins. Try again in {minutes} minutes, or ask an \
+                         administrator to run `pgusers operators unlock` on the server."
+                    ),
+                },
             );
         }
         Throttle::Delay(delay) => tokio::time::sleep(delay).await,
