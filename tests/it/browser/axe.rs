@@ -529,7 +529,8 @@ async fn make_users(app: &crate::helpers::TestApp) -> (Names, Password) {
         create(format!("{}_{n:02}", names.marker), password(), access).await;
     }
     // On the second page of the search: a name as long as pgusers takes,
-    // and a role made by hand that pgusers does not manage.
+    // and a role made by hand that pgusers does not manage, its name as
+    // long as PostgreSQL takes (63 bytes).
     create(
         format!("{}_with_a_rather_long_name", names.marker)[..32].to_owned(),
         password(),
@@ -537,7 +538,14 @@ async fn make_users(app: &crate::helpers::TestApp) -> (Names, Password) {
     )
     .await;
     app.db
-        .make_role_as_admin(&format!("{}_maker", names.marker), &password(), "CREATEDB")
+        .make_role_as_admin(
+            &format!(
+                "{}_maker_named_as_long_as_postgresql_allows_xxxxxxxxxxxxxxxxxxxxxxxx",
+                names.marker
+            )[..63],
+            &password(),
+            "CREATEDB",
+        )
         .await;
     app.db
         .as_admin_in_use()
