@@ -107,13 +107,16 @@ fn is_format(c: char) -> bool {
 /// the order typed, a blank or hidden one by its name (`“é”, “'” and a
 /// space`); past five, how many more.
 pub fn characters(found: &[char]) -> String {
-    let mut distinct: Vec<char> = Vec::new();
+    // Distinct as read: a carriage return and a line feed are one "line
+    // break".
+    let mut distinct: Vec<String> = Vec::new();
     for &c in found {
-        if !distinct.contains(&c) {
-            distinct.push(c);
+        let shown = character(c);
+        if !distinct.contains(&shown) {
+            distinct.push(shown);
         }
     }
-    let shown: Vec<String> = distinct.iter().take(5).map(|&c| character(c)).collect();
+    let shown: Vec<String> = distinct.iter().take(5).cloned().collect();
     let more = distinct.len().saturating_sub(5);
     match (shown.as_slice(), more) {
         ([], _) => String::new(),

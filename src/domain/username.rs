@@ -214,6 +214,8 @@ mod tests {
             many.contains("“!”, “@”, “#”, “$”, “%” and 2 others"),
             "{many}"
         );
+        let lines = Username::parse("abc\r\ndef").unwrap_err().to_string();
+        assert!(lines.ends_with("it has a line break."), "{lines}");
         let hidden = Username::parse("ab\u{200b}cdef\tg")
             .unwrap_err()
             .to_string();

@@ -150,11 +150,13 @@ impl ClusterState {
                  databases`) to start it again.",
                 window = words(*window)
             )),
-            Self::OtherPort { running, expected } => Some(format!(
-                "The embedded PostgreSQL was started again on port {running}, not on port \
-                 {expected} where pgusers connects (another program held that port): restart \
-                 pgusers to reach it."
-            )),
+            // The ports go to the log only: this is said on public pages.
+            Self::OtherPort { .. } => Some(
+                "The embedded PostgreSQL was started again on another port than the one \
+                 pgusers connects to (another program held that one): restart pgusers to \
+                 reach it."
+                    .to_owned(),
+            ),
         }
     }
 }

@@ -211,7 +211,6 @@ impl TestCluster {
     }
 }
 
-/// A fresh lowercase name that passes the username rules: `prefix_xxxxxxxxxx`.
 /// Where a request for `page` without a live session is sent: the login
 /// page, which leads back there.
 pub fn login_for(page: &str) -> String {
@@ -221,6 +220,7 @@ pub fn login_for(page: &str) -> String {
     }
 }
 
+/// A fresh lowercase name that passes the username rules: `prefix_xxxxxxxxxx`.
 pub fn unique_name(prefix: &str) -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
@@ -1368,9 +1368,9 @@ impl Browser {
         answers
     }
 
-    /// Logs in as `admin`, returning the answer to the login form.
-    /// Logs in as `admin` through the login page; while that page cannot
-    /// be shown (the state database is down: 503), its answer.
+    /// Logs in as `admin` through the login page, returning the answer to
+    /// its form; while that page cannot be shown (the state database is
+    /// down: 503), that page's answer.
     pub async fn log_in_with(&self, password: &str) -> Page {
         let form = self.get("/login").await;
         if form.status != 200 {

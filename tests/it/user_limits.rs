@@ -215,9 +215,6 @@ fn field(html: &str, name: &str) -> String {
     html[value..end].to_owned()
 }
 
-/// Saves the limits form at `page` as a browser would: with what the
-/// page was shown with in its hidden fields, and `expires` and
-/// `connection_limit` typed.
 /// Posts the form of `html` (a limits page) as it is, but for `changed`.
 async fn post_with(app: &TestApp, page: &str, html: &str, changed: &[(&str, &str)]) -> Page {
     let mut form: Vec<(String, String)> = [
@@ -240,6 +237,9 @@ async fn post_with(app: &TestApp, page: &str, html: &str, changed: &[(&str, &str
     app.post(page, &form).await
 }
 
+/// Saves the limits form at `page` as a browser would: with what the
+/// page was shown with in its hidden fields, and `expires` and
+/// `connection_limit` typed.
 async fn save_limits(app: &TestApp, page: &str, expires: &str, connection_limit: &str) -> Page {
     let html = app.get(page).await.body;
     let form = [
