@@ -532,9 +532,11 @@ fn data_dir() -> (tempfile::TempDir, PathBuf) {
 
 const OPERATOR_PASSWORD: &str = "an-operator-password";
 
-#[tokio::test]
-async fn a_killed_embedded_postgresql_is_restarted_and_meanwhile_the_pages_say_so() {
-    let (_dir, data_dir) = data_dir();
+/// `serve` on its embedded PostgreSQL in a data directory of its own,
+/// answering: the directory (removed when dropped), its path, the process
+/// and a browser on it.
+async fn serving_embedded() -> (tempfile::TempDir, PathBuf, Running, Browser) {
+    let (dir, data_dir) = data_dir();
     let running = tokio::task::spawn_blocking({
         let data_dir = data_dir.clone();
         move || {
@@ -548,6 +550,12 @@ async fn a_killed_embedded_postgresql_is_restarted_and_meanwhile_the_pages_say_s
     .unwrap();
     let browser = Browser::on(running.address.clone(), "postgres");
     assert_eq!(browser.get("/healthz").await.status, 200);
+    (dir, data_dir, running, browser)
+}
+
+#[tokio::test]
+async fn a_killed_embedded_postgresql_is_restarted_and_meanwhile_the_pages_say_so() {
+    let (_dir, data_dir, running, browser) = serving_embedded().await;
     let pg_data = data_dir.join("postgres/data");
     let (pid, port) = postmaster(&pg_data);
     // A script's token, made while the server runs.
@@ -645,20 +653,7 @@ async fn a_killed_embedded_postgresql_is_restarted_and_meanwhile_the_pages_say_s
 
 #[tokio::test]
 async fn an_embedded_postgresql_stopped_on_purpose_stays_stopped_until_a_command_starts_it() {
-    let (_dir, data_dir) = data_dir();
-    let running = tokio::task::spawn_blocking({
-        let data_dir = data_dir.clone();
-        move || {
-            start(
-                &data_dir,
-                &[("PGUSERS_ADMIN_PASSWORD", OPERATOR_PASSWORD.into())],
-            )
-        }
-    })
-    .await
-    .unwrap();
-    let browser = Browser::on(running.address.clone(), "postgres");
-    assert_eq!(browser.get("/healthz").await.status, 200);
+    let (_dir, data_dir, running, browser) = serving_embedded().await;
     let pg_data = data_dir.join("postgres/data");
 
     let stopped = pg_ctl(&pg_data, &["stop", "-w", "-m", "fast"]);

@@ -162,13 +162,33 @@ struct Again<'a> {
 }
 
 impl Again<'_> {
+    /// The form as typed, with why it was refused.
     fn page(
         &self,
         status: StatusCode,
         problems: &crate::domain::LimitProblems,
         form_error: Option<String>,
     ) -> Result<HttpResponse, WebError> {
-        let (expires_errors, connection_limit_errors) = limit_messages(problems);
+        self.shown(status, limit_messages(problems), form_error, None)
+    }
+
+    /// The form as typed, asking to confirm cutting the user off on `day`.
+    fn confirm(&self, day: &str) -> Result<HttpResponse, WebError> {
+        self.shown(
+            StatusCode::OK,
+            Default::default(),
+            None,
+            Some(day.to_owned()),
+        )
+    }
+
+    fn shown(
+        &self,
+        status: StatusCode,
+        (expires_errors, connection_limit_errors): (Vec<String>, Vec<String>),
+        form_error: Option<String>,
+        confirm_cut_off: Option<String>,
+    ) -> Result<HttpResponse, WebError> {
         let page = LimitsPage {
             chrome: chrome(self.operator, Some(self.database)).returning_to(self.back),
             username: self.name.to_string(),
@@ -180,26 +200,8 @@ impl Again<'_> {
             expires_errors,
             connection_limit_errors,
             form_error,
-            confirm_cut_off: None,
+            confirm_cut_off,
         };
         render(status, &page)
-    }
-
-    /// The form as typed, asking to confirm cutting the user off on `day`.
-    fn confirm(&self, day: &str) -> Result<HttpResponse, WebError> {
-        let page = LimitsPage {
-            chrome: chrome(self.operator, Some(self.database)).returning_to(self.back),
-            username: self.name.to_string(),
-            expires: self.form.expires.clone(),
-            connection_limit: self.form.connection_limit.clone(),
-            expires_was: self.form.expires_was.clone(),
-            connection_limit_was: self.form.connection_limit_was.clone(),
-            current_expiry: None,
-            expires_errors: Vec::new(),
-            connection_limit_errors: Vec::new(),
-            form_error: None,
-            confirm_cut_off: Some(day.to_owned()),
-        };
-        render(StatusCode::OK, &page)
     }
 }
