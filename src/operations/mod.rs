@@ -135,14 +135,16 @@ impl<'a> Operations<'a> {
         database: &'o ManagedDatabase,
         key: &str,
     ) -> Done<'o, 'a, Option<Finding>> {
-        let change = database.roles.fix_access(key);
-        let mut done = self.run(database, Action::FixAccess, key, change).await;
+        // The dashboard sends a digest of the key: the log and the audit
+        // name the finding as `pgusers doctor` does, whatever the outcome.
+        let key = database
+            .roles
+            .finding_key(key)
+            .await
+            .unwrap_or_else(|| key.to_owned());
+        let change = database.roles.fix_access(&key);
+        let mut done = self.run(database, Action::FixAccess, &key, change).await;
         done.unrecorded = matches!(done.result, Ok(None));
-        // The dashboard sends a digest of the key: the log names the
-        // finding as `pgusers doctor` does.
-        if let Ok(Some(finding)) = &done.result {
-            done.target = finding.key.clone();
-        }
         done
     }
 

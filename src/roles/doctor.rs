@@ -205,6 +205,17 @@ impl RoleManager {
         Ok(managed)
     }
 
+    /// The key of the finding `sent` names (its key, or the digest a Fix
+    /// button sends), if it is found now; `None` when it is not, or the
+    /// check cannot run (the fix that follows says why).
+    pub async fn finding_key(&self, sent: &str) -> Option<String> {
+        let found = self.check_access().await.ok()?;
+        found
+            .into_iter()
+            .find(|finding| finding.named_by(sent))
+            .map(|finding| finding.key)
+    }
+
     /// Runs the fix of the finding `sent` names (its key or its token), if
     /// it is still found and pgusers fixes it, in a change of its own that
     /// commits only once the finding is gone. Returns the finding fixed, or
