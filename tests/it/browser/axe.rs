@@ -432,6 +432,49 @@ async fn every_page_passes_axe_at_1280_and_390_pixels() {
         for (name, path) in states_of(&list, f).expect("checked above") {
             check.visit(&name, &path).await;
         }
+        // Which columns show: all from 76rem, the optional ones left to
+        // the user's page below, and no header row once rows are blocks.
+        steps
+            .run(&format!("{width} px: the columns shown"), async {
+                page.goto(&app.users("")).await?;
+                let shown = page
+                    .client
+                    .execute(
+                        "return [...document.querySelectorAll('table.user-list th')]
+                           .filter(th => th.getBoundingClientRect().width > 1
+                             && th.closest('thead').getBoundingClientRect().height > 1)
+                           .map(th => th.textContent.trim());",
+                        vec![],
+                    )
+                    .await?;
+                let expected = match width {
+                    1220 => json!([
+                        "Username",
+                        "Read-only",
+                        "Protected",
+                        "Password encryption",
+                        "Sessions",
+                        "Expires",
+                        "Connection limit",
+                        "Actions"
+                    ]),
+                    1000 => json!([
+                        "Username",
+                        "Read-only",
+                        "Protected",
+                        "Sessions",
+                        "Expires",
+                        "Actions"
+                    ]),
+                    _ => json!([]),
+                };
+                ensure!(
+                    shown == expected,
+                    "at {width} px the list shows {shown}, not {expected}"
+                );
+                Ok(())
+            })
+            .await;
     }
     drop(writer_session);
     let pages = check.pages.get();
