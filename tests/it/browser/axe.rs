@@ -392,6 +392,24 @@ async fn every_page_passes_axe_at_1280_and_390_pixels() {
             })
             .await;
 
+        check
+            .page("users: a \"...\" menu open, by a long name", 200, async {
+                let long = format!("{}_with_a_rather_long_name", f.marker)[..32].to_owned();
+                page.goto(&users(&format!("?q={long}"))).await?;
+                let opened = page
+                    .client
+                    .execute(
+                        "const menu = document.querySelector('details.menu');
+                         menu.open = true;
+                         return menu.open && menu.querySelector('ul').getBoundingClientRect().height > 0;",
+                        vec![],
+                    )
+                    .await?;
+                ensure!(opened == json!(true), "the \"...\" menu did not open");
+                Ok(())
+            })
+            .await;
+
         // Every page of the route table, in its states.
         for pattern in pgusers::web::page_routes() {
             if pattern == "/login" {
@@ -798,6 +816,42 @@ struct ViolatingNode {
     summary: String,
 }
 
+/// An open "..." menu lies over the row under it by design (its own
+/// opaque background): axe cannot decide the contrast of its links, which
+/// the layout check judges against that background. Those undecided nodes
+/// alone are dropped; any other stays.
+async fn opened_menus_judged_by_the_layout_check(
+    page: &Page,
+    results: &mut AxeResults,
+) -> Result<()> {
+    for rule in results
+        .incomplete
+        .iter_mut()
+        .filter(|rule| rule.id == "color-contrast")
+    {
+        let mut kept = Vec::new();
+        for node in std::mem::take(&mut rule.nodes) {
+            let in_menu = page
+                .client
+                .execute(
+                    "const el = document.querySelector(arguments[0]);
+                     return !!(el && el.closest('details.menu[open] ul'));",
+                    vec![json!(node.target)],
+                )
+                .await?;
+            let overlapping = node.summary.contains("partially overlaps other elements");
+            if !(in_menu == json!(true) && overlapping) {
+                kept.push(node);
+            }
+        }
+        rule.nodes = kept;
+    }
+    results
+        .incomplete
+        .retain(|rule| rule.id != "color-contrast" || !rule.nodes.is_empty());
+    Ok(())
+}
+
 /// The check: each page's violations, kept until the end so
 /// that one run reports them all.
 struct Check<'a> {
@@ -854,8 +908,9 @@ impl Check<'_> {
                     "the page came with HTTP status {status}, not {expected}"
                 );
                 let address = page.client.current_url().await?;
-                let results = run_axe(page, self.axe).await?;
+                let mut results = run_axe(page, self.axe).await?;
                 let layout = layout_problems(page).await?;
+                opened_menus_judged_by_the_layout_check(page, &mut results).await?;
                 Ok((address, (results, layout)))
             })
             .await;
