@@ -252,7 +252,9 @@ impl StateStore {
 
     /// Forgets the failed logins counted under `address` (a throttling key),
     /// or every address's: how many each had, by address. Attempts being
-    /// checked now stay counted until they end.
+    /// checked now stay counted until they end; one left in flight longer
+    /// than any check takes (its process was killed) counts as a failure,
+    /// and is forgotten with them.
     pub async fn forget_login_failures(
         &self,
         address: Option<&str>,
@@ -263,10 +265,11 @@ impl StateStore {
             .query(
                 "WITH forgotten AS (
                    DELETE FROM login_failures
-                    WHERE NOT pending AND ($1::text IS NULL OR address = $1)
+                    WHERE (NOT pending OR at <= now() - make_interval(secs => $2))
+                      AND ($1::text IS NULL OR address = $1)
                    RETURNING address)
                  SELECT address, count(*) FROM forgotten GROUP BY address ORDER BY address",
-                &[&address],
+                &[&address, &IN_FLIGHT_LIMIT.as_secs_f64()],
             )
             .await?
             .iter()
