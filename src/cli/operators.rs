@@ -44,11 +44,12 @@ fn counted_as(address: &str) -> Result<String, CliError> {
         None => typed.parse::<std::net::IpAddr>().ok(),
     };
     parsed.map(crate::state::throttling_key).ok_or_else(|| {
-            CliError::Usage(format!(
-                "\"{}\" is not an IP address: give the one the login page names, such as 192.0.2.7 or 2001:db8::/64.",
-                crate::domain::visible(typed)
-            ))
-        })
+        CliError::Usage(format!(
+            "\"{}\" is not an IP address: give the one the login page names, such as \
+             192.0.2.7 or 2001:db8::/64.",
+            crate::domain::visible(typed)
+        ))
+    })
 }
 
 pub async fn run(state: &StateStore, request: Request) -> Result<(), CliError> {

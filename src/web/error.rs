@@ -178,15 +178,19 @@ impl WebError {
     pub fn message(&self, logged_in: bool, outage: Option<&str>) -> String {
         match (self, outage) {
             (Self::Unavailable(_), Some(outage)) if logged_in => format!("{self} {outage}"),
-            (Self::Unavailable(_), Some(outage)) => {
-                format!("The database is unavailable right now. {outage}")
-            }
+            (Self::Unavailable(_), Some(outage)) => Self::public_outage(outage),
             (Self::Unavailable(_), None) if logged_in => {
                 format!("{self} pgusers reconnects by itself: try again in a moment.")
             }
             _ if logged_in => self.to_string(),
             _ => self.public_message(),
         }
+    }
+
+    /// What anyone is told while the embedded PostgreSQL is down: the
+    /// pages' and the API's words alike.
+    pub fn public_outage(outage: &str) -> String {
+        format!("The database is unavailable right now. {outage}")
     }
 
     /// The error page, with the header and navigation of `chrome` when an

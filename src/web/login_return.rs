@@ -24,7 +24,8 @@ use crate::domain::percent_encode;
 #[derive(Clone)]
 pub(super) struct SentBody(pub Bytes);
 
-/// The fields a form page takes back from its address; never a password.
+/// The fields a form page shows again after a login (see [`ReturnedForm`]);
+/// never a password.
 pub const RETURNED_FIELDS: [&str; 5] = [
     "username",
     "read_only",

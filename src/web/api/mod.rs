@@ -193,7 +193,7 @@ pub async fn outage_words(
         return Ok(response.map_into_left_body());
     };
     let body = serde_json::to_string(&ErrorBody {
-        error: format!("The database is unavailable right now. {outage}"),
+        error: crate::web::WebError::public_outage(&outage),
     })
     .unwrap_or_default();
     Ok(response

@@ -115,18 +115,12 @@ pub async fn submit(
             }
             return again(
                 StatusCode::TOO_MANY_REQUESTS,
-                &match client {
-                    Some(_) => format!(
-                        "Too many failed logins. Try again in {minutes} minutes, or ask an \
-                         administrator to run `pgusers operators unlock {counted_as}` on the \
-                         server."
-                    ),
+                &format!(
+                    "Too many failed logins. Try again in {minutes} minutes, or ask an \
+                     administrator to run `pgusers operators unlock{}` on the server.",
                     // No address to name: every address's, then.
-                    None => format!(
-                        "Too many failed logins. Try again in {minutes} minutes, or ask an \
-                         administrator to run `pgusers operators unlock` on the server."
-                    ),
-                },
+                    client.map_or_else(String::new, |_| format!(" {counted_as}"))
+                ),
             );
         }
         Throttle::Delay(delay) => tokio::time::sleep(delay).await,
