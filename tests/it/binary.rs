@@ -146,13 +146,8 @@ fn quoted_after(lines: &[String], prefix: &str) -> Option<String> {
 #[tokio::test]
 async fn with_no_configuration_the_binary_provisions_a_database_serves_it_and_stops_postgresql_on_sigterm()
  {
-    let dir = tempfile::Builder::new()
-        .prefix("pgusers-bin-")
-        .permissions(std::fs::Permissions::from_mode(0o755))
-        .tempdir()
-        .unwrap();
     // The log is written next to the data directory, inside the temporary one.
-    let data_dir = dir.path().join("data");
+    let (_dir, data_dir) = data_dir();
 
     let first = tokio::task::spawn_blocking({
         let data_dir = data_dir.clone();
