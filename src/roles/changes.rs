@@ -6,7 +6,9 @@ use tokio_postgres::error::SqlState;
 
 use super::privileges::{self, ensure_privileges_of, refusal};
 use super::sql::{self, ident};
-use super::{Access, Facts, RoleError, RoleManager, code, lockout, managed_target, upgrade};
+use super::{
+    Access, Facts, RoleError, RoleManager, code, groups, lockout, managed_target, upgrade,
+};
 use crate::domain::{Limits, LimitsChange, NewPassword, Password, RoleName, Username};
 
 /// The rule of taken names: a new user's name is taken when any role of
@@ -163,17 +165,16 @@ impl RoleManager {
         refuse_taken(&tx, name).await?;
         let fail = |e| refusal(&facts, e, user);
         upgrade::ensure_current(&tx, &facts).await?;
-        // The readers follow the protected user's tables, and read-write
-        // users get its tables and its database's privileges.
+        // The groups share the protected user's objects and follow what
+        // it makes: its privileges.
         ensure_privileges_of(
             &tx,
             &facts,
             &facts.protected,
-            "to grant what it owns and change default privileges for it",
+            "to share what it owns and change default privileges for it",
         )
         .await?;
-        privileges::check_can_share_existing(&tx, &facts, access).await?;
-        ensure_readers_group(&tx, &facts).await?;
+        groups::ensure(&tx, &facts).await?;
         match privileges::close_public_schema(&tx, &facts).await {
             // Only a read-only user would gain what PUBLIC may do there.
             Err(RoleError::MissingPrivilege { .. }) if access == Access::ReadWrite => {}
@@ -182,6 +183,16 @@ impl RoleManager {
         if access == Access::ReadOnly {
             privileges::close_large_objects(&tx, &facts).await?;
         }
+        groups::share(&tx, &facts, groups::Left::Refused).await?;
+        // What is there now that the new user's group lacks: every table,
+        // even one a role pgusers does not manage made.
+        groups::share_existing(
+            &tx,
+            &facts,
+            groups::Grantee::of(access),
+            groups::Left::Refused,
+        )
+        .await?;
         tx.batch_execute(&format!(
             "CREATE ROLE {} LOGIN {} {};",
             ident(user),
@@ -190,41 +201,19 @@ impl RoleManager {
         ))
         .await
         .map_err(fail)?;
+        let group = match access {
+            Access::ReadWrite => &facts.writers,
+            Access::ReadOnly => &facts.readers,
+        };
         let mut statements = sql::mark(&facts.mark, &ident(user), facts.version_num);
-        match access {
-            Access::ReadWrite => {
-                // Default privileges FOR the new user (so readers read its
-                // tables) need its privileges.
-                ensure_privileges_of(&tx, &facts, user, "to change default privileges for it")
-                    .await?;
-                statements.push_str(&sql::read_write_grants(
-                    user,
-                    &facts.database,
-                    &facts.protected,
-                ));
-                statements.push_str(&sql::readers_follow(user, &facts.readers));
-                privileges::grant_large_objects(&tx, &facts, user).await?;
-            }
-            Access::ReadOnly => {
-                statements.push_str(&format!(
-                    "GRANT {} TO {};",
-                    ident(&facts.readers),
-                    ident(user)
-                ));
-            }
+        statements.push_str(&groups::membership(group, &ident(user), facts.version_num));
+        if access == Access::ReadWrite {
+            // Default privileges FOR the new user (so everyone shares what
+            // it makes) need its privileges.
+            ensure_privileges_of(&tx, &facts, user, "to change default privileges for it").await?;
+            statements.push_str(&groups::creator_defaults(&ident(user), &facts));
         }
         tx.batch_execute(&statements).await.map_err(fail)?;
-        // What is in `public` now: a read-write user's share, and every
-        // table for a new read-only user, even those made by roles pgusers
-        // does not manage.
-        let existing = match access {
-            Access::ReadWrite => sql::OnExisting::writer(user),
-            Access::ReadOnly => sql::OnExisting::readers(&facts.readers),
-        };
-        privileges::grant_on_existing(&tx, &facts, &existing).await?;
-        if access == Access::ReadWrite {
-            privileges::check_read_write(&tx, &facts, user).await?;
-        }
         tx.commit().await.map_err(fail)?;
         Ok(generated.then_some(password))
     }
@@ -526,7 +515,7 @@ impl RoleManager {
         // user unreviewed, and what it made after the REASSIGN would be
         // dropped with the user's privileges.
         refuse_made_meanwhile(&tx, &facts, user, oid, &known).await?;
-        privileges::share_moved(&tx, &facts, oid, &moved).await?;
+        groups::share_moved(&tx, &facts, &moved).await?;
         tx.batch_execute(&format!("DROP OWNED BY {};", ident(user)))
             .await
             .map_err(fail)?;
@@ -925,53 +914,6 @@ async fn change_lock_refused(
         }
         Err(_) => RoleError::server(error),
     }
-}
-
-/// Makes sure the readers group exists with its grants and follows the
-/// protected user's future tables.
-async fn ensure_readers_group(tx: &Transaction<'_>, facts: &Facts) -> Result<(), RoleError> {
-    let fail = |e| refusal(facts, e, &facts.readers);
-    let exists = privileges::may_fill(tx, facts, &facts.readers).await?;
-    let readers = ident(&facts.readers);
-    if exists == Some(false) {
-        return Err(RoleError::MissingPrivilege {
-            admin: facts.admin.clone(),
-            needs: format!(
-                "ADMIN OPTION on the read-only group \"{}\", which another role made, \
-                 to make users members of it",
-                facts.readers
-            ),
-            fix: format!(
-                "GRANT {readers} TO {} WITH ADMIN OPTION;",
-                ident(&facts.admin)
-            ),
-        });
-    }
-    if exists.is_some() {
-        privileges::keep_readers_reading_only(tx, facts).await?;
-    }
-    let mut statements = String::new();
-    if exists.is_none() {
-        statements.push_str(&format!(
-            "CREATE ROLE {readers} NOLOGIN;
-             COMMENT ON ROLE {readers} IS {comment};",
-            comment = sql::literal(&format!(
-                "pgusers: read-only users of database {}",
-                facts.database
-            ))
-        ));
-    }
-    statements.push_str(&format!(
-        "GRANT CONNECT ON DATABASE {database} TO {readers};
-         GRANT USAGE ON SCHEMA public TO {readers};",
-        database = ident(&facts.database)
-    ));
-    statements.push_str(&sql::readers_follow(&facts.protected, &facts.readers));
-    tx.batch_execute(&statements).await.map_err(fail)?;
-    if exists.is_none() {
-        privileges::grant_on_existing(tx, facts, &sql::OnExisting::readers(&facts.readers)).await?;
-    }
-    Ok(())
 }
 
 async fn terminate_sessions(

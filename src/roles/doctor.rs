@@ -2,14 +2,16 @@
 //! with the exact SQL that fixes it, and the fix.
 //!
 //! What it finds, in one database:
-//! - relations in `public` the read-only users cannot read (made by a role
-//!   pgusers does not manage, restored from a dump…);
+//! - what pgusers' groups lack on the database, an application schema
+//!   (see `groups`), in the protected user's default privileges, or for
+//!   making large objects;
+//! - relations in the application schemas the read-only users cannot read,
+//!   or the read-write users cannot write (made by a role pgusers does not
+//!   manage, restored from a dump…), and relations of the users pgusers
+//!   made that the protected user cannot read and write (never TRIGGER,
+//!   REFERENCES or MAINTAIN: they run code as the owner);
 //! - roles owning relations in `public` whose future tables the read-only
 //!   users will not read (no default privileges for them);
-//! - read-write users pgusers made (see `upgrade` for its mark) missing
-//!   what pgusers gives one: the database's and `public`'s privileges, and
-//!   reading and writing the protected user's tables and sequences (never
-//!   TRIGGER, REFERENCES or MAINTAIN: they run code as the owner);
 //! - users whose password is stored as MD5, users that may log in with no
 //!   password, expired users, and roles pgusers cannot manage. Expired
 //!   users (but the protected one) and roles it does not manage are
@@ -25,12 +27,13 @@
 //! for a person to review and run. The others are the person's to decide
 //! (a reset changes an application's password) and name what to do.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::groups::{self, Gap, Grantee, GroupGap};
 use super::privileges::{ensure_privileges_of, refusal};
 use super::sql::{self, ident};
 use super::{DatabaseUser, Facts, PasswordEncryption, RoleError, RoleManager, changes, upgrade};
@@ -48,8 +51,23 @@ pub enum Problem {
     /// What `role` creates in `public` from now on, the read-only users
     /// will not read.
     FutureTablesUnreadable { role: String },
-    /// Read-write user `user` lacks some of what read-write users get.
-    ReadWriteMissing { user: String, missing: Vec<String> },
+    /// The read-write users cannot write `relation`.
+    Unwritable {
+        relation: String,
+        relation_kind: String,
+        owner: String,
+    },
+    /// The protected user cannot read and write `relation`, which a user
+    /// pgusers made owns.
+    ProtectedCannotWrite {
+        relation: String,
+        relation_kind: String,
+        owner: String,
+    },
+    /// pgusers' groups lack what they get on `subject` (the database, a
+    /// schema, the protected user's default privileges, large objects);
+    /// granting it is `owner`'s right.
+    GroupsLack { subject: String, owner: String },
     /// `user`'s password is stored as MD5.
     Md5Password { user: String },
     /// `user` may log in and has no password (only a method that needs
@@ -118,27 +136,19 @@ impl Finding {
     }
 }
 
-/// How many lacks a finding names before "and N more".
-const NAMED: usize = 10;
-
 /// How many users the doctor reads at a time: ten thousand users never
 /// sit in memory at once, only the names of those the findings are about.
 const PART: u32 = 1_000;
 
-/// Of the roles some finding is about, those pgusers manages, and which of
-/// them are read-write.
+/// Of the roles some finding is about, those pgusers manages.
 #[derive(Default)]
 struct Managed {
     users: HashSet<String>,
-    read_write: HashSet<String>,
 }
 
 impl Managed {
     fn note(&mut self, user: &DatabaseUser, about: &HashSet<String>) {
         if user.manageable() && about.contains(&user.username) {
-            if !user.read_only {
-                self.read_write.insert(user.username.clone());
-            }
             self.users.insert(user.username.clone());
         }
     }
@@ -244,7 +254,10 @@ impl RoleManager {
         // Whose privileges the fix needs: granting on a relation is its
         // owner's to do, default privileges for a role that role's.
         let (role, purpose) = match &finding.problem {
-            Problem::Unreadable { owner, .. } => (owner.as_str(), "to grant on what it owns"),
+            Problem::Unreadable { owner, .. }
+            | Problem::Unwritable { owner, .. }
+            | Problem::ProtectedCannotWrite { owner, .. }
+            | Problem::GroupsLack { owner, .. } => (owner.as_str(), "to grant on what it owns"),
             Problem::FutureTablesUnreadable { role } => {
                 (role.as_str(), "to change default privileges for it")
             }
@@ -289,12 +302,17 @@ async fn drift(
 /// What drifted, as PostgreSQL says it, before knowing which roles pgusers
 /// manages.
 struct Drifted {
-    /// Relation, its kind in words, owner, relkind.
-    unreadable: Vec<(String, String, String, String)>,
+    /// What the groups lack on the database, the schemas, in default
+    /// privileges.
+    groups: Vec<GroupGap>,
+    /// Relations the readers group may not read.
+    unreadable: Vec<Gap>,
+    /// Relations the writers group may not write.
+    unwritable: Vec<Gap>,
+    /// Relations of the users pgusers made the protected user may not write.
+    protected_lacks: Vec<Gap>,
     /// Roles whose future tables the read-only users will not read.
     future: Vec<String>,
-    /// Each marked read-write user's lacks, in name order.
-    lacks: BTreeMap<String, Vec<(String, Option<String>)>>,
 }
 
 impl Drifted {
@@ -303,33 +321,32 @@ impl Drifted {
     fn roles(&self) -> HashSet<String> {
         self.unreadable
             .iter()
-            .map(|(_, _, owner, _)| owner.clone())
+            .chain(&self.unwritable)
+            .chain(&self.protected_lacks)
+            .map(|gap| gap.owner.clone())
+            .chain(self.groups.iter().map(|gap| gap.owner.clone()))
             .chain(self.future.iter().cloned())
-            .chain(self.lacks.keys().cloned())
             .collect()
     }
 
     fn findings(self, facts: &Facts, managed: &Managed) -> Vec<Finding> {
         let acts_for = ActsFor::new(facts, managed);
         let mut findings = Vec::new();
-        for (relation, kind, owner, relkind) in self.unreadable {
-            findings.push(unreadable(
-                relation,
-                kind,
-                owner,
-                &relkind,
-                &facts.readers,
-                &acts_for,
-            ));
+        for gap in self.groups {
+            findings.push(groups_lack(gap, &acts_for));
+        }
+        for gap in self.unreadable {
+            findings.push(unreadable(gap, &facts.readers, &acts_for));
+        }
+        for gap in self.unwritable {
+            findings.push(not_shared(gap, Grantee::Writers, facts, &acts_for));
+        }
+        for gap in self.protected_lacks {
+            findings.push(not_shared(gap, Grantee::Protected, facts, &acts_for));
         }
         for role in self.future {
             let fixable = acts_for.includes(&role);
             findings.push(future_unreadable(role, &facts.readers, fixable));
-        }
-        for (user, missing) in self.lacks {
-            if managed.read_write.contains(&user) {
-                findings.push(read_write_missing(&user, &missing, facts));
-            }
         }
         findings
     }
@@ -337,26 +354,27 @@ impl Drifted {
 
 async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, RoleError> {
     let fail = |e| RoleError::server(e);
-    let mut drifted = Drifted {
-        unreadable: Vec::new(),
-        future: Vec::new(),
-        lacks: BTreeMap::new(),
-    };
-    let readers_exist = client
-        .query_opt(sql::ROLE_EXISTS, &[&facts.readers])
-        .await
-        .map_err(fail)?
-        .is_some();
-    if readers_exist {
-        for row in client
-            .query(sql::UNREADABLE, &[&facts.readers])
-            .await
-            .map_err(fail)?
-        {
-            drifted
-                .unreadable
-                .push((row.get(0), row.get(1), row.get(2), row.get(3)));
+    let exists = |group: &str| {
+        let group = group.to_owned();
+        async move {
+            client
+                .query_opt(sql::ROLE_EXISTS, &[&group])
+                .await
+                .map(|row| row.is_some())
+                .map_err(fail)
         }
+    };
+    let readers_exist = exists(&facts.readers).await?;
+    let writers_exist = exists(&facts.writers).await?;
+    let mut drifted = Drifted {
+        groups: groups::group_gaps(client, facts).await?,
+        unreadable: Vec::new(),
+        unwritable: Vec::new(),
+        protected_lacks: Vec::new(),
+        future: Vec::new(),
+    };
+    if readers_exist {
+        drifted.unreadable = groups::relation_gaps(client, facts, Grantee::Readers).await?;
         for row in client
             .query(sql::FUTURE_UNREADABLE, &[&facts.readers])
             .await
@@ -365,20 +383,10 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
             drifted.future.push(row.get(0));
         }
     }
-    for row in client
-        .query(
-            sql::READ_WRITE_MISSING,
-            &[&facts.protected, &facts.mark, &facts.readers],
-        )
-        .await
-        .map_err(fail)?
-    {
-        drifted
-            .lacks
-            .entry(row.get(0))
-            .or_default()
-            .push((row.get(1), row.get(2)));
+    if writers_exist {
+        drifted.unwritable = groups::relation_gaps(client, facts, Grantee::Writers).await?;
     }
+    drifted.protected_lacks = groups::relation_gaps(client, facts, Grantee::Protected).await?;
     Ok(drifted)
 }
 
@@ -423,14 +431,27 @@ fn user_findings(user: &DatabaseUser) -> Vec<Finding> {
     findings
 }
 
-fn unreadable(
-    relation: String,
-    relation_kind: String,
-    owner: String,
-    relkind: &str,
-    readers: &str,
-    acts_for: &ActsFor<'_>,
-) -> Finding {
+/// A relation's kind, in words, from its relkind.
+fn kind_words(relkind: &str) -> &'static str {
+    match relkind {
+        "r" => "table",
+        "p" => "partitioned table",
+        "v" => "view",
+        "m" => "materialized view",
+        "f" => "foreign table",
+        _ => "sequence",
+    }
+}
+
+fn unreadable(gap: Gap, readers: &str, acts_for: &ActsFor<'_>) -> Finding {
+    let Gap {
+        name: relation,
+        owner,
+        relkind,
+        ..
+    } = gap;
+    let relkind = relkind.as_str();
+    let relation_kind = kind_words(relkind).to_owned();
     let what = if relkind == "S" { "SEQUENCE" } else { "TABLE" };
     let reads_as_owner = matches!(relkind, "v" | "m");
     let fixable = !reads_as_owner && relkind != "f" && acts_for.includes(&owner);
@@ -489,61 +510,100 @@ fn future_unreadable(role: String, readers: &str, fixable: bool) -> Finding {
     }
 }
 
-fn read_write_missing(user: &str, missing: &[(String, Option<String>)], facts: &Facts) -> Finding {
-    let to = ident(user);
-    let mut fix = String::new();
-    let mut lacks = Vec::new();
-    for (what, relation) in missing {
-        match (what.as_str(), relation) {
-            ("database", _) => {
-                lacks.push("CREATE, CONNECT and TEMPORARY on the database".to_owned());
-                fix.push_str(&format!(
-                    "GRANT ALL PRIVILEGES ON DATABASE {} TO {to};\n",
-                    ident(&facts.database)
-                ));
-            }
-            ("schema", _) => {
-                lacks.push("USAGE and CREATE on schema public".to_owned());
-                fix.push_str(&format!("GRANT USAGE, CREATE ON SCHEMA public TO {to};\n"));
-            }
-            (kind, Some(relation)) => {
-                lacks.push(format!("{kind} {relation}"));
-                let privileges = if kind == "sequence" {
-                    sql::WRITER_SEQUENCE_PRIVILEGES.join(", ")
-                } else {
-                    sql::WRITER_TABLE_PRIVILEGES.join(", ")
-                };
-                fix.push_str(&format!(
-                    "GRANT {privileges} ON {} {relation} TO {to};\n",
-                    kind.to_uppercase()
-                ));
-            }
-            _ => {}
-        }
-    }
-    let mut named = lacks
-        .iter()
-        .take(NAMED)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if lacks.len() > NAMED {
-        named.push_str(&format!(" and {} more", lacks.len() - NAMED));
-    }
-    Finding {
-        key: format!("read-write:{user}"),
-        words: format!(
-            "Read-write user \"{user}\" lacks what read-write users get on the protected \
-             user's objects: {named}."
+/// A relation `grantee` (the read-write group, or the protected user on
+/// a user's relation) lacks its share of.
+fn not_shared(gap: Gap, grantee: Grantee, facts: &Facts, acts_for: &ActsFor<'_>) -> Finding {
+    let relation_kind = kind_words(&gap.relkind).to_owned();
+    let (tables, sequences) = grantee.privileges();
+    let (what, privileges) = if gap.sequence {
+        ("SEQUENCE", sequences)
+    } else {
+        ("TABLE", tables)
+    };
+    let reads_as_owner = matches!(gap.relkind.as_str(), "v" | "m");
+    let fixable = !reads_as_owner && gap.relkind != "f" && acts_for.includes(&gap.owner);
+    let owner = &gap.owner;
+    let advice = if reads_as_owner {
+        Some(format!(
+            "A {relation_kind} reads with its owner's rights: review what it shows, then run the \
+             SQL as \"{owner}\" if it should be shared."
+        ))
+    } else if !fixable {
+        Some(format!(
+            "pgusers does not act for \"{owner}\": if it should be shared, run the SQL as \
+             \"{owner}\" or a superuser."
+        ))
+    } else {
+        None
+    };
+    let relation = gap.name;
+    let (key, words, problem) = match grantee {
+        Grantee::Protected => (
+            format!("protected-lacks:{relation}"),
+            format!(
+                "The protected user \"{}\" cannot read and write {relation_kind} {relation} \
+                 (owned by \"{owner}\", a user pgusers made).",
+                facts.protected
+            ),
+            Problem::ProtectedCannotWrite {
+                relation: relation.clone(),
+                relation_kind,
+                owner: owner.clone(),
+            },
         ),
-        fix_sql: Some(fix.trim_end().to_owned()),
-        fixable: true,
-        advice: None,
+        _ => (
+            format!("unwritable:{relation}"),
+            format!(
+                "The read-write users cannot read and write {relation_kind} {relation} (owned \
+                 by \"{owner}\")."
+            ),
+            Problem::Unwritable {
+                relation: relation.clone(),
+                relation_kind,
+                owner: owner.clone(),
+            },
+        ),
+    };
+    Finding {
+        key,
+        words,
+        fix_sql: Some(format!(
+            "GRANT {} ON {what} {relation} TO {};",
+            privileges.join(", "),
+            ident(grantee.name(facts))
+        )),
+        fixable,
+        advice,
         user_page: None,
         severity: Severity::Problem,
-        problem: Problem::ReadWriteMissing {
-            user: user.to_owned(),
-            missing: lacks,
+        problem,
+    }
+}
+
+/// What the groups lack on the database, a schema, in default privileges.
+fn groups_lack(gap: GroupGap, acts_for: &ActsFor<'_>) -> Finding {
+    let fixable = acts_for.includes(&gap.owner);
+    let owner = gap.owner;
+    Finding {
+        key: format!("groups:{}", gap.statement),
+        words: format!(
+            "pgusers' groups (or the protected user) lack what pgusers gives them on {}: some \
+             users cannot do what their kind may.",
+            gap.subject
+        ),
+        advice: (!fixable).then(|| {
+            format!(
+                "pgusers does not act for \"{owner}\": run the SQL as \"{owner}\" or a \
+                 superuser."
+            )
+        }),
+        fix_sql: Some(gap.statement),
+        fixable,
+        user_page: None,
+        severity: Severity::Problem,
+        problem: Problem::GroupsLack {
+            subject: gap.subject,
+            owner,
         },
     }
 }

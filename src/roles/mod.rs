@@ -49,6 +49,7 @@ mod changes;
 mod code;
 mod doctor;
 mod error;
+mod groups;
 mod listing;
 mod lockout;
 mod privileges;
@@ -221,6 +222,9 @@ struct Facts {
     database: String,
     protected: String,
     readers: String,
+    /// The read-write group: its members write what the protected user and
+    /// the read-write users make (see [`groups`]).
+    writers: String,
     /// The role whose members are the users pgusers made here (see [`upgrade`]).
     mark: String,
     /// The last upgrade step applied to this database (0: none yet).
@@ -511,6 +515,7 @@ async fn read_facts(
         database: row.get("database"),
         protected,
         readers: row.get("readers"),
+        writers: row.get("writers"),
         mark: row.get("mark"),
         step: row.get("step"),
         version_num: row.get("version_num"),

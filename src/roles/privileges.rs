@@ -13,7 +13,7 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::error::SqlState;
 
 use super::sql::{self, ident};
-use super::{Access, Facts, RoleError};
+use super::{Facts, RoleError};
 
 /// The first major where CREATEROLE manages only roles held WITH ADMIN OPTION.
 const ADMIN_OPTION_RULES: i32 = 160_000;
@@ -164,7 +164,7 @@ pub(super) async fn may_fill(
 }
 
 /// The GRANT that gives pgusers' role the privileges of `role`.
-fn inherit_grant(facts: &Facts, role: &str) -> String {
+pub(super) fn inherit_grant(facts: &Facts, role: &str) -> String {
     if facts.version_num >= ADMIN_OPTION_RULES {
         format!(
             "GRANT {} TO {} WITH ADMIN OPTION, INHERIT TRUE, SET FALSE;",
@@ -230,121 +230,6 @@ pub(super) async fn close_public_schema(
         fix: format!(
             "REVOKE CREATE ON SCHEMA public FROM PUBLIC; (as \"{owner}\", in database \"{}\")",
             facts.database
-        ),
-    })
-}
-
-/// Checks that a new read-write user got what the guide gives it on the
-/// database and schema `public`: a GRANT pgusers' role may not make only
-/// warns ("no privileges were granted") and changes nothing.
-pub(super) async fn check_read_write(
-    client: &impl GenericClient,
-    facts: &Facts,
-    user: &str,
-) -> Result<(), RoleError> {
-    let fail = |e| refusal(facts, e, user);
-    let row = client
-        .query_one(sql::READ_WRITE_GRANTED.as_str(), &[&user])
-        .await
-        .map_err(fail)?;
-    let (database_owner, owner_is_superuser): (String, bool) = (row.get(3), row.get(4));
-    if !row.get::<_, bool>(0) {
-        let database = ident(&facts.database);
-        return Err(RoleError::MissingPrivilege {
-            admin: facts.admin.clone(),
-            needs: format!(
-                "to grant privileges on database \"{}\", which belong to its owner, \
-                 \"{database_owner}\"",
-                facts.database
-            ),
-            // Acting for a superuser owner would make pgusers' role one.
-            fix: if owner_is_superuser {
-                format!(
-                    "GRANT ALL ON DATABASE {database} TO {} WITH GRANT OPTION; (as \"{database_owner}\")",
-                    ident(&facts.admin)
-                )
-            } else {
-                inherit_grant(facts, &database_owner)
-            },
-        });
-    }
-    if !row.get::<_, bool>(1) {
-        let owner: String = row.get(2);
-        return Err(RoleError::MissingPrivilege {
-            admin: facts.admin.clone(),
-            needs: format!("to grant CREATE on schema public, which belongs to \"{owner}\""),
-            fix: format!(
-                "GRANT CREATE, USAGE ON SCHEMA public TO {} WITH GRANT OPTION; (as \"{owner}\", in database \"{}\")",
-                ident(&facts.admin),
-                facts.database
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// Before a new user gets what the guide gives on the tables and sequences
-/// in `public`: refuses when pgusers' role may not give it on some of them.
-/// A GRANT on an object whose owner it does not act for fails ("permission
-/// denied") or only warns ("no privileges were granted"), and the user
-/// would miss those objects without a word.
-pub(super) async fn check_can_share_existing(
-    client: &impl GenericClient,
-    facts: &Facts,
-    access: Access,
-) -> Result<(), RoleError> {
-    if facts.admin_super {
-        return Ok(());
-    }
-    let (table_privileges, sequence_privileges) = sql::shared_privileges(access);
-    let rows = client
-        .query(
-            &sql::not_shareable(access),
-            &[&(access == Access::ReadOnly), &facts.readers],
-        )
-        .await
-        .map_err(|e| refusal(facts, e, &facts.readers))?;
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let admin = ident(&facts.admin);
-    let privileges = |kind: &str| {
-        if kind == "SEQUENCE" {
-            sequence_privileges.join(", ")
-        } else {
-            table_privileges.join(", ")
-        }
-    };
-    // `regclass` text names the schema: pgusers' search_path is only
-    // pg_catalog.
-    let objects: Vec<(String, String)> = rows.iter().map(|row| (row.get(0), row.get(1))).collect();
-    let grants: Vec<String> = objects
-        .iter()
-        .map(|(kind, name)| {
-            format!(
-                "GRANT {} ON {kind} {name} TO {admin} WITH GRANT OPTION;",
-                privileges(kind)
-            )
-        })
-        .collect();
-    let names: Vec<&str> = objects.iter().map(|(_, name)| name.as_str()).collect();
-    let user = match access {
-        Access::ReadOnly => "read-only",
-        Access::ReadWrite => "read-write",
-    };
-    Err(RoleError::MissingPrivilege {
-        admin: facts.admin.clone(),
-        needs: format!(
-            "to give a {user} user what it gets on {} (it is not a superuser, and does not act \
-             for the owner)",
-            names.join(", ")
-        ),
-        fix: format!(
-            "{} (as the owner of each, in database \"{}\"), or give them to the protected user \
-             \"{}\" with ALTER ... OWNER TO; then add the user again",
-            grants.join(" "),
-            facts.database,
-            facts.protected
         ),
     })
 }
@@ -439,7 +324,7 @@ pub(super) async fn check_nothing_granted_left(
     })
 }
 
-/// What a read-write user has in `public` that read-write users share:
+/// What a read-write user has, in any schema, that read-write users share:
 /// plain and partitioned tables and sequences, by quoted qualified name,
 /// each with whether it is a sequence. Never views, materialized views or
 /// foreign tables: they read with their owner's rights, now the protected
@@ -456,63 +341,6 @@ pub(super) async fn moved_tables(
         .collect())
 }
 
-/// Gives the read-write users what a deleted user's tables, now the
-/// protected user's, would have given them had the protected user made
-/// them: exactly what its default privileges in `public` give, on tables
-/// and on sequences, to each role they let write tables (the guide's
-/// grants), the deleted user and the readers group aside.
-pub(super) async fn share_moved(
-    tx: &impl GenericClient,
-    facts: &Facts,
-    deleted: u32,
-    moved: &[(String, bool)],
-) -> Result<(), RoleError> {
-    if moved.is_empty() {
-        return Ok(());
-    }
-    let fail = |e| refusal(facts, e, &facts.protected);
-    let defaults = tx
-        .query(
-            sql::DEFAULTS_TO_SHARE,
-            &[
-                &facts.protected as &(dyn tokio_postgres::types::ToSql + Sync),
-                &deleted,
-                &facts.readers,
-            ],
-        )
-        .await
-        .map_err(fail)?;
-    let mut statements = String::new();
-    let mut grants: std::collections::BTreeMap<(String, bool), Vec<String>> = Default::default();
-    for row in &defaults {
-        grants
-            .entry((row.get(0), row.get(1)))
-            .or_default()
-            .push(row.get(2));
-    }
-    for ((grantee, sequences), privileges) in &grants {
-        let names = moved
-            .iter()
-            .filter(|(_, sequence)| sequence == sequences)
-            .map(|(name, _)| name.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
-        if names.is_empty() {
-            continue;
-        }
-        let kind = if *sequences { "SEQUENCE" } else { "TABLE" };
-        statements.push_str(&format!(
-            "GRANT {} ON {kind} {names} TO {};",
-            privileges.join(", "),
-            ident(grantee)
-        ));
-    }
-    if statements.is_empty() {
-        return Ok(());
-    }
-    tx.batch_execute(&statements).await.map_err(fail)
-}
-
 /// The functions that make a large object: data that lasts, in the
 /// database, which any role may write by default (PostgreSQL grants them
 /// to PUBLIC).
@@ -526,9 +354,9 @@ pub(super) const LARGE_OBJECT_MAKERS: [&str; 3] = [
 /// belong to the bootstrap superuser), the making of large objects, so a
 /// read-only user cannot store data that lasts; gives it back, the first
 /// time, to the protected user and every other role with a footprint in
-/// this database (an object, a privilege) but the readers: read-write
-/// users, roles pgusers does not manage; and to each read-write user
-/// pgusers makes after ([`grant_large_objects`]).
+/// this database (an object, a privilege) but the groups' members: roles
+/// pgusers does not manage, read-write users an older pgusers made; the
+/// read-write group gets it too ([`super::groups::share`]).
 /// A CREATEROLE role cannot: docs/how-it-works.md says what read-only users keep.
 pub(super) async fn close_large_objects(
     client: &impl GenericClient,
@@ -547,7 +375,7 @@ pub(super) async fn close_large_objects(
     let keepers: Vec<String> = client
         .query(
             sql::LARGE_OBJECT_KEEPERS,
-            &[&facts.readers, &facts.protected],
+            &[&facts.readers, &facts.protected, &facts.writers],
         )
         .await
         .map_err(fail)?
@@ -564,27 +392,6 @@ pub(super) async fn close_large_objects(
     }
     tracing::info!(database = %facts.database, roles = keepers.len(), "read-only users may no longer make large objects; the other roles keep it");
     client.batch_execute(&statements).await.map_err(fail)
-}
-
-/// Lets a new read-write user make large objects when PUBLIC no longer
-/// may ([`close_large_objects`]).
-pub(super) async fn grant_large_objects(
-    client: &impl GenericClient,
-    facts: &Facts,
-    user: &str,
-) -> Result<(), RoleError> {
-    let fail = |e| refusal(facts, e, user);
-    if large_objects_open(client, facts).await? == Open::All {
-        return Ok(());
-    }
-    client
-        .batch_execute(&format!(
-            "GRANT EXECUTE ON FUNCTION {} TO {};",
-            LARGE_OBJECT_MAKERS.join(", "),
-            ident(user)
-        ))
-        .await
-        .map_err(fail)
 }
 
 /// How many of [`LARGE_OBJECT_MAKERS`] PUBLIC may run.
@@ -610,32 +417,35 @@ async fn large_objects_open(client: &impl GenericClient, facts: &Facts) -> Resul
     })
 }
 
-/// How long a new user's grant on all of `public` waits for a table
-/// another transaction holds (an `ALTER TABLE` left open), before granting
-/// one object at a time.
+/// How long a grant on the relations a group lacks waits for one another
+/// transaction holds (an `ALTER TABLE` left open), before granting one
+/// object at a time.
 const GRANT_WAIT: &str = "1s";
 
 /// How long granting one object at a time may wait in all; past it, each
 /// object another transaction holds is skipped at once.
 const GRANT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Grants `grants` on every table and sequence in `public` now, without
-/// letting another session hold the change up: at once when it can, else
-/// one object at a time, all of them waiting [`GRANT_DEADLINE`] at most;
-/// an object another transaction holds longer is skipped, logged, and returned
-/// (`regclass` text). The doctor finds what was skipped, and its Fix
-/// grants it.
+/// Grants `grants` on `objects` (`regclass` text, whether a sequence),
+/// without letting another session hold the change up: at once when it
+/// can, else one object at a time, all of them waiting [`GRANT_DEADLINE`]
+/// at most; an object another transaction holds longer is skipped, logged,
+/// and returned. The doctor finds what was skipped, and its Fix grants it.
 pub(super) async fn grant_on_existing(
     tx: &impl GenericClient,
     facts: &Facts,
     grants: &super::sql::OnExisting,
+    objects: &[(String, bool)],
 ) -> Result<Vec<String>, RoleError> {
+    if objects.is_empty() {
+        return Ok(Vec::new());
+    }
     let fail = |e| refusal(facts, e, &grants.grantee);
     let waiting = |e: &tokio_postgres::Error| e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE);
     let all = tx
         .batch_execute(&format!(
             "SAVEPOINT existing; SET LOCAL lock_timeout = '{GRANT_WAIT}'; {}",
-            grants.on_all()
+            grants.on_many(objects)
         ))
         .await;
     let mut skipped = Vec::new();
@@ -645,12 +455,10 @@ pub(super) async fn grant_on_existing(
             tx.batch_execute("ROLLBACK TO SAVEPOINT existing")
                 .await
                 .map_err(fail)?;
-            let objects = tx.query(sql::PUBLIC_RELATIONS, &[]).await.map_err(fail)?;
             // One deadline for them all: many held objects must not hold
             // the change (and the server-wide change lock) for long.
             let deadline = std::time::Instant::now() + GRANT_DEADLINE;
-            for object in &objects {
-                let name: String = object.get(0);
+            for (name, sequence) in objects {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 let wait = left.clamp(
                     std::time::Duration::from_millis(10),
@@ -660,7 +468,7 @@ pub(super) async fn grant_on_existing(
                     .batch_execute(&format!(
                         "SAVEPOINT one; SET LOCAL lock_timeout = '{}ms'; {}",
                         wait.as_millis(),
-                        grants.on_one(&name, object.get(1))
+                        grants.on_one(name, *sequence)
                     ))
                     .await;
                 match one {
@@ -669,7 +477,7 @@ pub(super) async fn grant_on_existing(
                         tx.batch_execute("ROLLBACK TO SAVEPOINT one")
                             .await
                             .map_err(fail)?;
-                        skipped.push(name);
+                        skipped.push(name.clone());
                     }
                     Err(error) => return Err(fail(error)),
                 }

@@ -81,6 +81,11 @@ impl Made<'_> {
     }
 }
 
+/// Lets the new database's owner create in `public` whoever else may: it
+/// owns the database (all its privileges), and since PostgreSQL 15 public
+/// through `pg_database_owner`; before, public belongs to the bootstrap
+/// superuser and PUBLIC may create there only until pgusers' first
+/// read-only user closes it. The groups are made at the first user.
 async fn grant_owner(
     server: &crate::db::Conninfo,
     database: &str,
@@ -93,7 +98,7 @@ async fn grant_owner(
     });
     let client = crate::db::connect(&in_database).await.map_err(fail)?;
     client
-        .batch_execute(&sql::read_write_grants(user, database, user))
+        .batch_execute(&format!("GRANT CREATE ON SCHEMA public TO {}", ident(user)))
         .await
         .map_err(fail)
 }

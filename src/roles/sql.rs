@@ -9,7 +9,8 @@
 //!
 //! # Composed statements
 //! A rule several statements must apply alike is a fragment, a file of its
-//! own written once: `database_facts.sql` (the `facts` CTE), `managed.sql`
+//! own written once: `database_facts.sql` (the `facts` CTE), `app_schemas.sql`
+//! (the schemas the groups use), `managed.sql`
 //! (whom pgusers lists), `restrictions.sql` (who is more than an
 //! application user of this database), `client_session.sql`, `started.sql`,
 //! `public_owner.sql`, `owned_here.sql` with `object_key.sql`, and what
@@ -34,18 +35,16 @@
 //! - `owned_keys.sql`, `made_meanwhile.sql`: `owned_here`, `object_key`;
 //! - `lockout_before.sql`, `delete_running.sql`: `started`;
 //! - `user_sessions.sql`, `end_client_sessions.sql`: `client_session`;
-//! - `may_create_in_public.sql`, `read_write_granted.sql`: `public_owner`.
+//! - `may_create_in_public.sql`: `public_owner`;
+//! - `group_gaps.sql`, `relation_gaps.sql`: `database_facts`, `app_schemas`.
 //!
-//! Two are filled at each call, from what the call asks:
+//! One is filled at each call, from what the call asks:
 //! - `listing.sql` ([`listing`]): `database_facts`, `only_read`,
 //!   `restrictions`, `client_session`, `read_only`, `protected`, and the
 //!   pieces `listing.rs` chooses for the variant: the catalog read, the
 //!   CTEs that find and count the page's roles (with `managed`, a search's
 //!   `name_contains…`, a filter's `read_only`, `protected`, `restricted`),
-//!   the window;
-//! - `not_shareable.sql` ([`not_shareable`]): the privileges a new user
-//!   gets, each asked with `WITH GRANT OPTION`, from
-//!   [`WRITER_TABLE_PRIVILEGES`] and [`WRITER_SEQUENCE_PRIVILEGES`].
+//!   the window.
 //!
 //! Holes take SQL text written here or in `sql/`, and in
 //! `others_function.sql` a table alias: never a name from the catalog or a
@@ -70,7 +69,6 @@ use std::sync::LazyLock;
 use postgres_protocol::escape::{escape_identifier, escape_literal};
 use tokio_postgres::types::Type;
 
-use super::Access;
 use crate::domain::{LimitsChange, Password};
 
 // ---- Facts, and whom pgusers lists (mod.rs) ----
@@ -283,9 +281,7 @@ pub(super) static LEFT_CODE: LazyLock<String> = LazyLock::new(|| {
 
 // ---- The access doctor (doctor.rs) ----
 
-pub(super) const UNREADABLE: &str = include_str!("sql/unreadable.sql");
 pub(super) const FUTURE_UNREADABLE: &str = include_str!("sql/future_unreadable.sql");
-pub(super) const READ_WRITE_MISSING: &str = include_str!("sql/read_write_missing.sql");
 pub(super) const ROLE_EXISTS: &str = include_str!("sql/role_exists.sql");
 
 // ---- A delete's lock-out (lockout.rs) ----
@@ -335,59 +331,47 @@ pub(super) static MAY_CREATE_IN_PUBLIC: LazyLock<String> = LazyLock::new(|| {
         public_owner = PUBLIC_OWNER,
     )
 });
-pub(super) static READ_WRITE_GRANTED: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        include_str!("sql/read_write_granted.sql"),
-        public_owner = PUBLIC_OWNER,
-    )
-});
 pub(super) const READERS_STRAYS: &str = include_str!("sql/readers_strays.sql");
 pub(super) const GRANTED_LEFT: &str = include_str!("sql/granted_left.sql");
 pub(super) const MOVED_TABLES: &str = include_str!("sql/moved_tables.sql");
-pub(super) const DEFAULTS_TO_SHARE: &str = include_str!("sql/defaults_to_share.sql");
 pub(super) const LARGE_OBJECT_KEEPERS: &str = include_str!("sql/large_object_keepers.sql");
 pub(super) const LARGE_OBJECTS_OPEN: &str = include_str!("sql/large_objects_open.sql");
-pub(super) const PUBLIC_RELATIONS: &str = include_str!("sql/public_relations.sql");
 
-/// The privileges a new user of kind `access` gets on tables and on
-/// sequences in `public`.
-pub(super) fn shared_privileges(
-    access: Access,
-) -> (&'static [&'static str], &'static [&'static str]) {
-    match access {
-        Access::ReadOnly => (&["SELECT"], &["SELECT"]),
-        Access::ReadWrite => (&WRITER_TABLE_PRIVILEGES, &WRITER_SEQUENCE_PRIVILEGES),
-    }
-}
+// ---- The groups (groups.rs) ----
 
-/// The tables and sequences on which pgusers' role may not give what a
-/// new user of kind `access` gets.
-pub(super) fn not_shareable(access: Access) -> String {
-    // A list of privileges asks for any one of them: each is asked.
-    let may_give = |function: &str, privileges: &[&str]| {
-        privileges
-            .iter()
-            .map(|p| format!("{function}(current_user, c.oid, '{p} WITH GRANT OPTION')"))
-            .collect::<Vec<_>>()
-            .join(" AND ")
-    };
-    let (tables, sequences) = shared_privileges(access);
+/// The CTE of the application schemas (a fragment).
+pub(super) const APP_SCHEMAS: &str = include_str!("sql/app_schemas.sql");
+/// What the groups lack on the database and the schemas, and the protected
+/// user's default privileges, as statements.
+pub(super) static GROUP_GAPS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        include_str!("sql/not_shareable.sql"),
-        sequences_given = may_give("has_sequence_privilege", sequences),
-        tables_given = may_give("has_table_privilege", tables),
+        include_str!("sql/group_gaps.sql"),
+        database_facts = DATABASE_FACTS,
+        app_schemas = APP_SCHEMAS,
     )
-}
+});
+pub(super) const IS_SUPERUSER: &str = include_str!("sql/is_superuser.sql");
+/// The relations a role lacks its share of.
+pub(super) static RELATION_GAPS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/relation_gaps.sql"),
+        database_facts = DATABASE_FACTS,
+        app_schemas = APP_SCHEMAS,
+    )
+});
 
 // ---- Upgrade steps (upgrade.rs) ----
 
 pub(super) const READERS_HAVE_MEMBERS: &str = include_str!("sql/readers_have_members.sql");
 pub(super) const MARK_GRANTS: &str = include_str!("sql/mark_grants.sql");
-pub(super) const MARK_MEMBERSHIPS: &str = include_str!("sql/mark_memberships.sql");
+pub(super) const ROLE_MEMBERSHIPS: &str = include_str!("sql/role_memberships.sql");
 pub(super) const USERS_TO_MARK: &str = include_str!("sql/users_to_mark.sql");
 pub(super) const CODE_PRIVILEGES_HELD: &str = include_str!("sql/code_privileges_held.sql");
 pub(super) const MARKED_USERS: &str = include_str!("sql/marked_users.sql");
 pub(super) const IS_MARKED: &str = include_str!("sql/is_marked.sql");
+pub(super) const PER_USER_ITEMS: &str = include_str!("sql/per_user_items.sql");
+pub(super) const MARKED_WRITERS: &str = include_str!("sql/marked_writers.sql");
+pub(super) const READERS_WITH_SET: &str = include_str!("sql/readers_with_set.sql");
 /// Triggers marked users put on others' tables.
 pub(super) static PLANTED_TRIGGERS: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -448,9 +432,7 @@ pub fn every_query() -> Vec<Query> {
         plain("mark_unreviewed", MARK_UNREVIEWED),
         plain("definer_routines", DEFINER_ROUTINES),
         plain("left_code", &LEFT_CODE),
-        plain("unreadable", UNREADABLE),
         plain("future_unreadable", FUTURE_UNREADABLE),
-        plain("read_write_missing", READ_WRITE_MISSING),
         plain("role_exists", ROLE_EXISTS),
         plain("lockout_before", &LOCKOUT_BEFORE),
         plain("lockout_record", LOCKOUT_RECORD),
@@ -463,26 +445,24 @@ pub fn every_query() -> Vec<Query> {
         plain("admin_has_role", ADMIN_HAS_ROLE),
         plain("may_fill", MAY_FILL),
         plain("may_create_in_public", &MAY_CREATE_IN_PUBLIC),
-        plain("read_write_granted", &READ_WRITE_GRANTED),
-        plain("not_shareable read-only", &not_shareable(Access::ReadOnly)),
-        plain(
-            "not_shareable read-write",
-            &not_shareable(Access::ReadWrite),
-        ),
+        plain("group_gaps", &GROUP_GAPS),
+        plain("relation_gaps", &RELATION_GAPS),
+        plain("is_superuser", IS_SUPERUSER),
         plain("readers_strays", READERS_STRAYS),
         plain("granted_left", GRANTED_LEFT),
         plain("moved_tables", MOVED_TABLES),
-        plain("defaults_to_share", DEFAULTS_TO_SHARE),
         plain("large_object_keepers", LARGE_OBJECT_KEEPERS),
         plain("large_objects_open", LARGE_OBJECTS_OPEN),
-        plain("public_relations", PUBLIC_RELATIONS),
         plain("readers_have_members", READERS_HAVE_MEMBERS),
         plain("mark_grants", MARK_GRANTS),
-        plain("mark_memberships", MARK_MEMBERSHIPS),
+        plain("role_memberships", ROLE_MEMBERSHIPS),
         plain("users_to_mark", USERS_TO_MARK),
         plain("code_privileges_held", CODE_PRIVILEGES_HELD),
         plain("marked_users", MARKED_USERS),
         plain("is_marked", IS_MARKED),
+        plain("per_user_items", PER_USER_ITEMS),
+        plain("marked_writers", MARKED_WRITERS),
+        plain("readers_with_set", READERS_WITH_SET),
         plain("planted_triggers", &PLANTED_TRIGGERS),
     ];
     queries.extend(
@@ -569,23 +549,7 @@ pub(crate) fn code_privileges(version_num: i32) -> &'static [&'static str] {
     }
 }
 
-/// The default user's grants from the product guide, for `user` on
-/// `database`, but for what runs code ([`code_privileges`]): on the
-/// database, schema `public`, and the tables and sequences `protected`
-/// makes there from now on. Those there now: [`OnExisting::writer`].
-pub(crate) fn read_write_grants(user: &str, database: &str, protected: &str) -> String {
-    let (user, database, protected) = (ident(user), ident(database), ident(protected));
-    let tables = WRITER_TABLE_PRIVILEGES.join(", ");
-    let sequences = WRITER_SEQUENCE_PRIVILEGES.join(", ");
-    format!(
-        "GRANT CREATE ON SCHEMA public TO {user};
-         GRANT ALL PRIVILEGES ON DATABASE {database} TO {user};
-         ALTER DEFAULT PRIVILEGES FOR USER {protected} IN SCHEMA public GRANT {tables} ON TABLES TO {user};
-         ALTER DEFAULT PRIVILEGES FOR USER {protected} IN SCHEMA public GRANT {sequences} ON SEQUENCES TO {user};"
-    )
-}
-
-/// Privileges for a role on the tables and sequences in `public` now.
+/// Privileges for a role on tables and sequences there now.
 pub(crate) struct OnExisting {
     pub(crate) grantee: String,
     tables: String,
@@ -593,45 +557,43 @@ pub(crate) struct OnExisting {
 }
 
 impl OnExisting {
-    /// A read-write user's ([`WRITER_TABLE_PRIVILEGES`]).
-    pub(crate) fn writer(user: &str) -> Self {
+    /// `tables` on tables, views and foreign tables, `sequences` on
+    /// sequences, for `grantee`.
+    pub(crate) fn new(grantee: &str, tables: &[&str], sequences: &[&str]) -> Self {
         Self {
-            grantee: user.to_owned(),
-            tables: WRITER_TABLE_PRIVILEGES.join(", "),
-            sequences: WRITER_SEQUENCE_PRIVILEGES.join(", "),
+            grantee: grantee.to_owned(),
+            tables: tables.join(", "),
+            sequences: sequences.join(", "),
         }
     }
 
-    /// The readers group's: reading.
-    pub(crate) fn readers(group: &str) -> Self {
-        Self {
-            grantee: group.to_owned(),
-            tables: "SELECT".to_owned(),
-            sequences: "SELECT".to_owned(),
-        }
-    }
-
-    /// On all of them, in two statements.
-    pub(crate) fn on_all(&self) -> String {
+    /// On each of `objects` (`regclass` text, whether a sequence), in one
+    /// statement per kind and thousand objects.
+    pub(crate) fn on_many(&self, objects: &[(String, bool)]) -> String {
         let grantee = ident(&self.grantee);
-        format!(
-            "GRANT {} ON ALL TABLES IN SCHEMA public TO {grantee};
-             GRANT {} ON ALL SEQUENCES IN SCHEMA public TO {grantee};",
-            self.tables, self.sequences
-        )
+        let mut statements = String::new();
+        for (sequences, kind, privileges) in [
+            (false, "TABLE", &self.tables),
+            (true, "SEQUENCE", &self.sequences),
+        ] {
+            let names: Vec<&str> = objects
+                .iter()
+                .filter(|(_, sequence)| *sequence == sequences)
+                .map(|(name, _)| name.as_str())
+                .collect();
+            for chunk in names.chunks(1_000) {
+                statements.push_str(&format!(
+                    "GRANT {privileges} ON {kind} {} TO {grantee};",
+                    chunk.join(", ")
+                ));
+            }
+        }
+        statements
     }
 
     /// On one, named as `regclass` text; `sequence` says which kind.
     pub(crate) fn on_one(&self, name: &str, sequence: bool) -> String {
-        let (kind, privileges) = if sequence {
-            ("SEQUENCE", &self.sequences)
-        } else {
-            ("TABLE", &self.tables)
-        };
-        format!(
-            "GRANT {privileges} ON {kind} {name} TO {};",
-            ident(&self.grantee)
-        )
+        self.on_many(&[(name.to_owned(), sequence)])
     }
 }
 
@@ -648,12 +610,12 @@ pub(crate) fn mark(mark: &str, users: &str, version_num: i32) -> String {
     format!("GRANT {} TO {users}{options};", ident(mark))
 }
 
-/// Lets `readers` read what `creator` will create in `public` from now on.
+/// Lets `readers` read what `creator` will create, in any schema, from now on.
 pub(crate) fn readers_follow(creator: &str, readers: &str) -> String {
     let (creator, readers) = (ident(creator), ident(readers));
     format!(
-        "ALTER DEFAULT PRIVILEGES FOR ROLE {creator} IN SCHEMA public GRANT SELECT ON TABLES TO {readers};
-         ALTER DEFAULT PRIVILEGES FOR ROLE {creator} IN SCHEMA public GRANT SELECT ON SEQUENCES TO {readers};"
+        "ALTER DEFAULT PRIVILEGES FOR ROLE {creator} GRANT SELECT ON TABLES TO {readers};
+         ALTER DEFAULT PRIVILEGES FOR ROLE {creator} GRANT SELECT ON SEQUENCES TO {readers};"
     )
 }
 
@@ -670,7 +632,8 @@ mod tests {
 
     /// The files of `sql/` that are fragments of other statements: never
     /// prepared alone.
-    const FRAGMENTS: [&str; 24] = [
+    const FRAGMENTS: [&str; 25] = [
+        "app_schemas",
         "blocking",
         "calls_others_code",
         "client_session",

@@ -14,8 +14,9 @@
 //!   pgusers' own administrator role, or a role with one of the attributes
 //!   above (`SET ROLE` would give it their rights);
 //! - it owns nothing and holds no privilege in another database of the
-//!   server, and is not a read-only user of another database (a member of
-//!   that database's `pgusers-readonly-…` group) or a user pgusers made
+//!   server, and is not a read-only or read-write user of another database
+//!   (a member of that database's `pgusers-readonly-…` or
+//!   `pgusers-writers-…` group) or a user pgusers made
 //!   for another database (a member of its `pgusers-users-…` mark role),
 //!   nor a member of a role that does: such a role is *that* database's user, and a password for it
 //!   would open that database too. A privilege there on an object an
@@ -73,6 +74,8 @@ pub enum Restriction {
     },
     /// A member of another database's read-only group.
     ReaderElsewhere(String),
+    /// A member of another database's read-write group.
+    WriterElsewhere(String),
     /// Carries another database's mark: pgusers made it for that database.
     MadeElsewhere(String),
     /// Owns objects or holds privileges in these other databases.
@@ -121,6 +124,7 @@ impl Restriction {
                 objects: detail,
             },
             "reader_elsewhere" => Self::ReaderElsewhere(via),
+            "writer_elsewhere" => Self::WriterElsewhere(via),
             "marked_elsewhere" => Self::MadeElsewhere(via),
             "elsewhere" => Self::UserElsewhere(detail),
             "member_elsewhere" => Self::MemberOfUserElsewhere {
@@ -203,6 +207,11 @@ impl std::fmt::Display for Restriction {
                 "it is a read-only user of another database (a member of \"{}\")",
                 v(group)
             ),
+            Self::WriterElsewhere(group) => write!(
+                f,
+                "it is a read-write user of another database (a member of \"{}\")",
+                v(group)
+            ),
             Self::MadeElsewhere(mark) => write!(
                 f,
                 "pgusers made it for another database (it is a member of \"{}\")",
@@ -278,6 +287,7 @@ mod tests {
             "system",
             "member_system",
             "reader_elsewhere",
+            "writer_elsewhere",
             "marked_elsewhere",
             "elsewhere",
             "member_elsewhere",

@@ -42,15 +42,25 @@
 //! - Step 3: where read-only users exist, PUBLIC loses the making of large
 //!   objects, which every other role keeps (a superuser administrator
 //!   only: see [`privileges::close_large_objects`]).
+//! - Step 4: rights move to the groups (see [`groups`]): the read-write
+//!   group is made and given what read-write users got one by one, and
+//!   the groups what is there now; each read-write user becomes its
+//!   member (on 16+ without SET, as read-only users' memberships become)
+//!   and gets the default privileges that share what it makes; then the
+//!   per-user grants the group now holds, and the default privileges in
+//!   `public` that the global ones replace, are taken back. A grant
+//!   pgusers' role may not take back (made by a role it does not act for)
+//!   is left and logged: it gives nothing the group does not.
 
 use deadpool_postgres::GenericClient;
 
+use super::groups::{self, Grantee, Left};
 use super::privileges::{self, ensure_privileges_of, refusal};
 use super::sql::{self, ident};
 use super::{Facts, RoleError};
 
 /// The step this pgusers brings databases to.
-pub(super) const CURRENT: i32 = 3;
+pub(super) const CURRENT: i32 = 4;
 
 /// How many users one `GRANT` marks.
 const CHUNK: usize = 1_000;
@@ -86,6 +96,9 @@ pub(super) async fn ensure_current(
     }
     if facts.step < 3 && has_readers(tx, facts).await? {
         privileges::close_large_objects(tx, facts).await?;
+    }
+    if facts.step < 4 {
+        rights_to_groups(tx, facts).await?;
     }
     let comment = format!(
         "pgusers: its members are the users pgusers made for database {}; step {CURRENT}",
@@ -148,7 +161,7 @@ async fn ensure_mark_role(tx: &impl GenericClient, facts: &Facts) -> Result<(), 
 async fn keep_mark_empty(tx: &impl GenericClient, facts: &Facts) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.mark);
     let mut revokes: Vec<String> = tx
-        .query(sql::MARK_MEMBERSHIPS, &[&facts.mark])
+        .query(sql::ROLE_MEMBERSHIPS, &[&facts.mark])
         .await
         .map_err(fail)?
         .iter()
@@ -332,6 +345,148 @@ async fn disable_planted_triggers(tx: &impl GenericClient, facts: &Facts) -> Res
             .await
             .map_err(|e| refusal(facts, e, owner))?;
         tracing::warn!(owner, statement = %disable, "disabled a trigger a user pgusers made put on another role's table");
+    }
+    Ok(())
+}
+
+/// Step 4: rights through the groups (see the module's documentation).
+async fn rights_to_groups(tx: &impl GenericClient, facts: &Facts) -> Result<(), RoleError> {
+    let fail = |e| refusal(facts, e, &facts.writers);
+    // No user to convert (a new database): the groups come with the first
+    // user, and `serve` starting changes nothing of the protected user.
+    let any_user: bool = tx
+        .query_one(sql::READERS_HAVE_MEMBERS, &[&facts.mark])
+        .await
+        .map_err(fail)?
+        .get(0);
+    if !any_user {
+        return Ok(());
+    }
+    ensure_privileges_of(
+        tx,
+        facts,
+        &facts.protected,
+        "to share what it owns through pgusers' groups (upgrade step 4)",
+    )
+    .await?;
+    groups::ensure(tx, facts).await?;
+    groups::share(tx, facts, Left::Logged).await?;
+    let quoted = |rows: Vec<tokio_postgres::Row>| -> Vec<String> {
+        rows.iter().map(|row| row.get(0)).collect()
+    };
+    let users: Vec<(String, String)> = tx
+        .query(
+            sql::MARKED_WRITERS,
+            &[&facts.mark, &facts.readers, &facts.writers],
+        )
+        .await
+        .map_err(fail)?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    for (user, _) in &users {
+        ensure_privileges_of(
+            tx,
+            facts,
+            user,
+            "to make what it creates shared through pgusers' groups (upgrade step 4)",
+        )
+        .await?;
+    }
+    let users: Vec<String> = users.into_iter().map(|(_, quoted)| quoted).collect();
+    for chunk in users.chunks(CHUNK) {
+        let chunk = chunk.join(", ");
+        let mut statements = groups::membership(&facts.writers, &chunk, facts.version_num);
+        statements.push_str(&groups::creator_defaults(&chunk, facts));
+        tx.batch_execute(&statements).await.map_err(fail)?;
+    }
+    // The objects there now: the groups' share of every one, the protected
+    // user's of the users', where users had them (a new database has
+    // none: each create shares what its user's group lacks).
+    if !users.is_empty() {
+        groups::share_existing(tx, facts, Grantee::Writers, Left::Logged).await?;
+        groups::share_existing(tx, facts, Grantee::Protected, Left::Logged).await?;
+    }
+    if has_readers(tx, facts).await? {
+        groups::share_existing(tx, facts, Grantee::Readers, Left::Logged).await?;
+    }
+    if facts.version_num >= 160_000 {
+        let readers = quoted(
+            tx.query(sql::READERS_WITH_SET, &[&facts.readers])
+                .await
+                .map_err(fail)?,
+        );
+        for chunk in readers.chunks(CHUNK) {
+            tx.batch_execute(&groups::membership(
+                &facts.readers,
+                &chunk.join(", "),
+                facts.version_num,
+            ))
+            .await
+            .map_err(fail)?;
+        }
+    }
+    take_per_user_items(tx, facts).await
+}
+
+/// Step 4, last: takes back what the groups now give each read-write user
+/// (`sql/per_user_items.sql`), acting for the owners pgusers acts for. What
+/// is left (a grant by a role pgusers does not act for) is logged.
+async fn take_per_user_items(tx: &impl GenericClient, facts: &Facts) -> Result<(), RoleError> {
+    let fail = |e| refusal(facts, e, &facts.writers);
+    let items = || async {
+        tx.query(
+            sql::PER_USER_ITEMS,
+            &[
+                &facts.mark,
+                &facts.readers,
+                &facts.writers,
+                &facts.protected,
+            ],
+        )
+        .await
+        .map(|rows| {
+            rows.iter()
+                .map(|row| (row.get::<_, String>(0), row.get::<_, String>(1)))
+                .collect::<Vec<_>>()
+        })
+        .map_err(fail)
+    };
+    let revokes = items().await?;
+    if revokes.is_empty() {
+        return Ok(());
+    }
+    let marked: std::collections::HashSet<String> = tx
+        .query(sql::MARKED_USERS, &[&facts.mark])
+        .await
+        .map_err(fail)?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let mut owners: Vec<&str> = revokes.iter().map(|(owner, _)| owner.as_str()).collect();
+    owners.dedup();
+    for owner in owners {
+        if owner == facts.protected || marked.contains(owner) {
+            ensure_privileges_of(
+                tx,
+                facts,
+                owner,
+                "to take back the per-user grants on what it owns that the groups now give \
+                 (upgrade step 4)",
+            )
+            .await?;
+        }
+    }
+    for (owner, revoke) in &revokes {
+        // One at a time: a REVOKE this role may not make only warns.
+        tx.batch_execute(revoke)
+            .await
+            .map_err(|e| refusal(facts, e, owner))?;
+    }
+    let left = items().await?;
+    if !left.is_empty() {
+        tracing::warn!(database = %facts.database, statements = %left.iter().map(|(owner, revoke)| format!("{revoke} (as \"{owner}\")")).collect::<Vec<_>>().join(" "),
+            "per-user grants the groups now give were left: pgusers does not act for their grantor");
     }
     Ok(())
 }

@@ -43,19 +43,6 @@ fn keys(findings: &[Finding]) -> Vec<&str> {
     findings.iter().map(|f| f.key.as_str()).collect()
 }
 
-/// What the doctor says read-write user `user` lacks (it must say something).
-fn lacks<'a>(findings: &'a [Finding], user: &str) -> (&'a Finding, Vec<String>) {
-    let key = format!("read-write:{user}");
-    let finding = findings
-        .iter()
-        .find(|f| f.key == key)
-        .unwrap_or_else(|| panic!("no {key} in {findings:#?}"));
-    let Problem::ReadWriteMissing { missing, .. } = &finding.problem else {
-        panic!("{finding:?}")
-    };
-    (finding, missing.clone())
-}
-
 #[tokio::test]
 async fn a_table_made_outside_pgusers_is_found_and_after_its_fix_the_read_only_user_reads_it() {
     let db = test_db().await;
@@ -131,16 +118,18 @@ async fn a_table_made_outside_pgusers_is_found_and_after_its_fix_the_read_only_u
 }
 
 #[tokio::test]
-async fn a_read_write_user_whose_grant_on_a_protected_table_was_taken_is_found_and_fixed() {
+async fn a_table_the_read_write_group_lost_is_found_and_fixed() {
     let db = test_db().await;
     let (writer, writer_secret) = db.create_user("writer", Access::ReadWrite).await;
+    let writers = format!("pgusers-writers-{}", db.name);
     let table = unique_name("restored");
-    // A restore applies the dump's grants: here, one without the writer's.
+    // A restore applies the dump's grants: here, one without the group's.
     db.connect_as_protected()
         .await
         .batch_execute(&format!(
-            "CREATE TABLE public.{table} (v int); REVOKE ALL ON public.{table} FROM {};",
-            ident(writer.as_str())
+            "CREATE TABLE public.{table} (v int); CREATE TABLE public.{table}_kept (v int);
+             REVOKE ALL ON public.{table} FROM {};",
+            ident(&writers)
         ))
         .await
         .unwrap();
@@ -155,34 +144,44 @@ async fn a_read_write_user_whose_grant_on_a_protected_table_was_taken_is_found_a
 
     let found = db.roles.check_access().await.unwrap();
 
-    let key = format!("read-write:{writer}");
-    let (finding, missing) = lacks(&found, writer.as_str());
-    assert_eq!(missing, vec![format!("table public.{table}")]);
+    let key = format!("unwritable:public.{table}");
+    let finding = found
+        .iter()
+        .find(|f| f.key == key)
+        .unwrap_or_else(|| panic!("no {key} in {found:#?}"));
+    assert!(finding.fixable && finding.is_problem());
     assert_eq!(
         finding.fix_sql.as_deref(),
         Some(
             format!(
-                "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE public.{table} TO \"{writer}\";"
+                "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON TABLE public.{table} TO {};",
+                ident(&writers)
             )
             .as_str()
         ),
-        "the one table it lacks, not every table of the schema"
+        "the one table the group lacks, not every table of the schema"
     );
+    assert!(!keys(&found).contains(&format!("unwritable:public.{table}_kept").as_str()));
     db.roles.fix_access(&key).await.unwrap().expect("fixed");
     writes().await.expect("it writes the table now");
     assert!(!keys(&db.roles.check_access().await.unwrap()).contains(&key.as_str()));
 }
 
 #[tokio::test]
-async fn a_read_write_user_whose_database_and_schema_grants_were_taken_is_found_and_fixed() {
+async fn the_read_write_groups_database_and_schema_grants_taken_are_found_and_fixed() {
     let db = test_db().await;
     let (writer, writer_secret) = db.create_user("writer", Access::ReadWrite).await;
-    let (other, _) = db.create_user("other", Access::ReadWrite).await;
+    let writers = ident(&format!("pgusers-writers-{}", db.name));
+    // (Before PostgreSQL 15 PUBLIC may create in public: not any more.)
+    db.admin()
+        .await
+        .batch_execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        .await
+        .unwrap();
     db.as_admin_in_use()
         .await
         .batch_execute(&format!(
-            "REVOKE CREATE ON SCHEMA public FROM {w}; REVOKE CREATE ON DATABASE {d} FROM {w};",
-            w = ident(writer.as_str()),
+            "REVOKE CREATE ON SCHEMA public FROM {writers}; REVOKE CREATE ON DATABASE {d} FROM {writers};",
             d = ident(&db.name)
         ))
         .await
@@ -192,8 +191,9 @@ async fn a_read_write_user_whose_database_and_schema_grants_were_taken_is_found_
             .await
             .unwrap()
             .batch_execute(&format!(
-                "CREATE TABLE public.{} (v int)",
-                unique_name("mine")
+                "CREATE TABLE public.{} (v int); CREATE SCHEMA {};",
+                unique_name("mine"),
+                unique_name("own")
             ))
             .await
     };
@@ -201,41 +201,48 @@ async fn a_read_write_user_whose_database_and_schema_grants_were_taken_is_found_
 
     let found = db.roles.check_access().await.unwrap();
 
-    let key = format!("read-write:{writer}");
-    assert_eq!(
-        lacks(&found, writer.as_str()).1,
-        vec![
-            "CREATE, CONNECT and TEMPORARY on the database",
-            "USAGE and CREATE on schema public",
-        ]
-    );
-    assert!(
-        !keys(&found).contains(&format!("read-write:{other}").as_str()),
-        "the other read-write user lacks nothing"
-    );
-    db.roles.fix_access(&key).await.unwrap().expect("fixed");
-    creates().await.expect("it creates in public again");
-    assert!(!keys(&db.roles.check_access().await.unwrap()).contains(&key.as_str()));
-
-    // Its own CREATE is not enough once PUBLIC may no longer use `public`.
-    db.admin()
+    let expected = [
+        format!(
+            "groups:GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {} TO {writers};",
+            db.name
+        ),
+        format!("groups:GRANT USAGE, CREATE ON SCHEMA public TO {writers};"),
+    ];
+    // Before PostgreSQL 15 public belongs to the bootstrap superuser, a
+    // role pgusers does not act for: its SQL is shown, for a person to run.
+    let acts_for_public_owner = db.version_num().await >= 150_000;
+    for key in &expected {
+        let finding = found
+            .iter()
+            .find(|f| &f.key == key)
+            .unwrap_or_else(|| panic!("no {key} in {found:#?}"));
+        assert!(finding.is_problem(), "{finding:?}");
+        if finding.fixable {
+            db.roles.fix_access(key).await.unwrap().expect("fixed");
+        } else {
+            assert!(
+                !acts_for_public_owner && key.contains("SCHEMA public"),
+                "{finding:?}"
+            );
+            db.admin()
+                .await
+                .batch_execute(finding.fix_sql.as_deref().unwrap())
+                .await
+                .unwrap();
+        }
+    }
+    creates()
         .await
-        .batch_execute("REVOKE USAGE ON SCHEMA public FROM PUBLIC")
-        .await
-        .unwrap();
-    let found = db.roles.check_access().await.unwrap();
-    assert_eq!(
-        lacks(&found, other.as_str()).1,
-        vec!["USAGE and CREATE on schema public"]
-    );
+        .expect("it creates in public and its own schema again");
+    let after = db.roles.check_access().await.unwrap();
     assert!(
-        !keys(&found).contains(&key.as_str()),
-        "the fix granted both to the writer itself"
+        !after.iter().any(|f| f.key.starts_with("groups:")),
+        "{after:#?}"
     );
 }
 
 #[tokio::test]
-async fn another_read_write_users_table_is_that_users_to_share_not_drift() {
+async fn another_read_write_users_table_is_shared_but_never_its_triggers() {
     let db = test_db().await;
     let (first, first_secret) = db.create_user("first", Access::ReadWrite).await;
     let (second, second_secret) = db.create_user("second", Access::ReadWrite).await;
@@ -244,9 +251,15 @@ async fn another_read_write_users_table_is_that_users_to_share_not_drift() {
     let found = db.roles.check_access().await.unwrap();
 
     assert!(
-        !keys(&found).contains(&format!("read-write:{second}").as_str()),
+        !keys(&found).contains(&format!("unwritable:public.{table}").as_str()),
         "{found:#?}"
     );
+    db.connect_as(second.as_str(), second_secret.expose())
+        .await
+        .unwrap()
+        .batch_execute(&format!("INSERT INTO public.{table} VALUES (1)"))
+        .await
+        .expect("a read-write user writes another's table");
     assert_eq!(
         sqlstate(
             db.connect_as(second.as_str(), second_secret.expose())
@@ -591,7 +604,7 @@ async fn pgusers_doctor_exits_5_with_problems_fixes_them_with_fix_and_then_exits
     assert!(
         found
             .stdout
-            .starts_with("2 problems (2 pgusers can fix with --fix):\n"),
+            .starts_with("3 problems (3 pgusers can fix with --fix):\n"),
         "{}",
         found.stdout
     );
@@ -601,12 +614,14 @@ async fn pgusers_doctor_exits_5_with_problems_fixes_them_with_fix_and_then_exits
     let findings: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(findings[0]["kind"], "unreadable");
     assert_eq!(findings[0]["relation"], format!("public.{table}"));
-    assert_eq!(findings[1]["key"], format!("future:{creator}"));
-    assert_eq!(findings[1]["severity"], "problem");
+    assert_eq!(findings[1]["kind"], "unwritable");
+    assert_eq!(findings[1]["relation"], format!("public.{table}"));
+    assert_eq!(findings[2]["key"], format!("future:{creator}"));
+    assert_eq!(findings[2]["severity"], "problem");
     assert_eq!(fixed.code, 0, "{}\n{}", fixed.stdout, fixed.stderr);
     assert_eq!(
         fixed.stdout.matches("Fixed: ").count(),
-        2,
+        3,
         "{}",
         fixed.stdout
     );
@@ -652,7 +667,8 @@ async fn another_databases_user_on_a_shared_server_is_a_notice_and_pgusers_docto
     );
     assert!(
         text.stdout.contains(&format!(
-            "\n- pgusers does not manage \"{theirs}\": it is a user of database {} ",
+            "\n- pgusers does not manage \"{theirs}\": it is a read-write user of another \
+             database (a member of \"pgusers-writers-{}\")",
             other.name
         )),
         "{}",

@@ -117,7 +117,10 @@ async fn the_default_database_is_provisioned_once_with_the_guides_grants_and_reu
         "the protected user owns the database"
     );
     assert!(can_create, "GRANT CREATE ON SCHEMA public");
-    assert_eq!(default_acl, 2, "default privileges on tables and sequences");
+    assert_eq!(
+        default_acl, 0,
+        "no default privileges yet: the groups' come with the first user"
+    );
     assert!(provisioned.database.len() >= 6);
     let record = std::fs::read_to_string(dir.path().join("database.json")).unwrap();
     assert!(

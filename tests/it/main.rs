@@ -23,6 +23,7 @@ mod replicas;
 mod request_limits;
 mod roles_create;
 mod roles_delete;
+mod roles_groups;
 mod roles_list;
 mod roles_managed;
 mod roles_passwords;

@@ -137,8 +137,9 @@ async fn two_concurrent_creates_of_one_name_give_one_user_and_one_already_exists
 async fn a_create_that_fails_half_way_leaves_nothing_behind() {
     let db = test_db().await;
     let name = username("atomic");
-    // An event trigger that rejects GRANTs once the new role exists makes the
-    // create fail after its CREATE ROLE, inside the transaction.
+    // An event trigger that rejects default privileges once the new role
+    // exists (a read-write user's, set for it) makes the create fail after
+    // its CREATE ROLE, inside the transaction.
     db.admin()
         .await
         .batch_execute(&format!(
@@ -148,7 +149,7 @@ async fn a_create_that_fails_half_way_leaves_nothing_behind() {
                  RAISE EXCEPTION 'refused for the test';
                END IF;
              END $$;
-             CREATE EVENT TRIGGER refuse_grants ON ddl_command_end WHEN TAG IN ('GRANT')
+             CREATE EVENT TRIGGER refuse_grants ON ddl_command_end WHEN TAG IN ('ALTER DEFAULT PRIVILEGES')
                EXECUTE FUNCTION refuse_grants();",
             name = name.as_str()
         ))

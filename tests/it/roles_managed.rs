@@ -473,7 +473,7 @@ async fn a_database_owned_by_another_role_than_the_protected_user_names_its_owne
         Err(error @ RoleError::MissingPrivilege { .. }) => {
             let message = error.to_string();
             assert!(
-                message.contains(&format!("which belong to its owner, \"{owner}\"")),
+                message.contains(&format!("and its schemas, which belong to \"{owner}\"")),
                 "{message}"
             );
             let fix = message

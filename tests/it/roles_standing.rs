@@ -213,14 +213,18 @@ async fn users_of_another_database_of_the_server_are_not_manageable_here() {
         |r| matches!(r, Restriction::ReaderElsewhere(group) if group.ends_with(&other.name)),
     )
     .await;
-    for user in [writer_there.as_str(), granted_there.as_str()] {
-        assert_refused_everywhere(
-            &db,
-            user,
-            |r| matches!(r, Restriction::UserElsewhere(databases) if *databases == other.name),
-        )
-        .await;
-    }
+    assert_refused_everywhere(
+        &db,
+        writer_there.as_str(),
+        |r| matches!(r, Restriction::WriterElsewhere(group) if group.ends_with(&other.name)),
+    )
+    .await;
+    assert_refused_everywhere(
+        &db,
+        granted_there.as_str(),
+        |r| matches!(r, Restriction::UserElsewhere(databases) if *databases == other.name),
+    )
+    .await;
     // Carrying only the other database's mark: pgusers made it for that
     // one (a database renamed or gone leaves a mark that does not count).
     let (made_there, _) = role_made_by_hand(

@@ -42,15 +42,33 @@ async fn holds(db: &TestDb, user: &str, table: &str, privilege: &str) -> bool {
         == 1
 }
 
-/// Leaves `db` as the pgusers before the mark left it: no mark role, and
-/// `writers` holding every privilege on the protected user's tables, now
-/// and by its default privileges (as `GRANT ALL` gave them).
+/// Leaves `db` as the pgusers before the mark left it: no mark role, no
+/// read-write group, and `writers` granted one by one what that pgusers
+/// gave each read-write user (CREATE on the database and on public, every
+/// privilege on the protected user's tables, now and by its default
+/// privileges in public, as `GRANT ALL` gave them), and the readers
+/// following what each makes in public.
 async fn as_an_older_pgusers_left_it(db: &TestDb, writers: &[&str]) {
     let mark = ident(&mark_of(db));
+    let group = ident(&format!("pgusers-writers-{}", db.name));
+    let readers = ident(&format!("pgusers-readonly-{}", db.name));
+    let protected = ident(&db.protected);
     let admin = db.admin().await;
-    // Its memberships go with it.
+    // What the administrator in use granted the group (with a grant option
+    // on a schema or a database it does not own) only it may take back.
+    db.as_admin_in_use()
+        .await
+        .batch_execute(&format!(
+            "REVOKE ALL ON SCHEMA public FROM {group}; REVOKE ALL ON DATABASE {} FROM {group};",
+            ident(&db.name)
+        ))
+        .await
+        .unwrap();
+    // Their memberships go with them.
     admin
-        .batch_execute(&format!("DROP ROLE IF EXISTS {mark}"))
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {mark}; DROP OWNED BY {group}; DROP ROLE {group};"
+        ))
         .await
         .unwrap();
     // Before step 3 anyone could make large objects.
@@ -61,18 +79,51 @@ async fn as_an_older_pgusers_left_it(db: &TestDb, writers: &[&str]) {
         )
         .await
         .unwrap();
-    let protected = ident(&db.protected);
-    for writer in writers {
-        let writer = ident(writer);
+    // What that pgusers granted, it granted as the administrator in use.
+    let admin = db.as_admin_in_use().await;
+    // Default privileges were set in public only.
+    for creator in std::iter::once(protected.clone()).chain(writers.iter().map(|w| ident(w))) {
         admin
             .batch_execute(&format!(
-                "GRANT ALL ON ALL TABLES IN SCHEMA public TO {writer};
-                 ALTER DEFAULT PRIVILEGES FOR ROLE {protected} IN SCHEMA public
-                     GRANT ALL ON TABLES TO {writer};"
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {creator} REVOKE ALL ON TABLES FROM {readers}, {protected};
+                 ALTER DEFAULT PRIVILEGES FOR ROLE {creator} REVOKE ALL ON SEQUENCES FROM {readers}, {protected};
+                 ALTER DEFAULT PRIVILEGES FOR ROLE {creator} REVOKE ALL ON SCHEMAS FROM {readers}, {protected};
+                 ALTER DEFAULT PRIVILEGES FOR ROLE {creator} IN SCHEMA public
+                     GRANT SELECT ON TABLES TO {readers};
+                 ALTER DEFAULT PRIVILEGES FOR ROLE {creator} IN SCHEMA public
+                     GRANT SELECT ON SEQUENCES TO {readers};"
             ))
             .await
             .unwrap();
     }
+    for writer in writers {
+        let writer = ident(writer);
+        admin
+            .batch_execute(&format!(
+                "GRANT CREATE ON SCHEMA public TO {writer};
+                 GRANT ALL PRIVILEGES ON DATABASE {database} TO {writer};
+                 GRANT ALL ON ALL TABLES IN SCHEMA public TO {writer};
+                 GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {writer};
+                 ALTER DEFAULT PRIVILEGES FOR ROLE {protected} IN SCHEMA public
+                     GRANT ALL ON TABLES TO {writer};
+                 ALTER DEFAULT PRIVILEGES FOR ROLE {protected} IN SCHEMA public
+                     GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {writer};",
+                database = ident(&db.name)
+            ))
+            .await
+            .unwrap();
+    }
+}
+
+/// Whether `user` holds anything of its own on `table` (an ACL item naming
+/// it), by the catalog.
+async fn item_on(db: &TestDb, user: &str, table: &str) -> bool {
+    db.count(&format!(
+        "SELECT count(*) FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+          WHERE c.oid = '{table}'::regclass AND a.grantee = '{user}'::regrole"
+    ))
+    .await
+        > 0
 }
 
 /// The step recorded in `db`'s mark role's comment.
@@ -194,7 +245,7 @@ async fn users_pgusers_makes_carry_its_mark_which_gives_them_nothing() {
     assert!(
         step_recorded(&db)
             .await
-            .is_some_and(|comment| comment.ends_with("; step 3")),
+            .is_some_and(|comment| comment.ends_with("; step 4")),
         "{:?}",
         step_recorded(&db).await
     );
@@ -338,6 +389,17 @@ async fn an_older_pgusers_users_are_marked_and_lose_what_runs_code_on_upgrade() 
         .expect("a writer keeps making large objects");
     assert!(holds(&db, &analyst, "later", "SELECT").await);
     assert!(!holds(&db, &analyst, "later", "INSERT").await);
+    // Step 4: what it holds, it holds through the read-write group.
+    assert!(!item_on(&db, writer.as_str(), "orders").await);
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) a
+              WHERE a.grantee = '{writer}'::regrole AND d.defaclrole <> a.grantee"
+        ))
+        .await,
+        0,
+        "no default privileges name it"
+    );
 }
 
 #[tokio::test]
@@ -376,7 +438,7 @@ async fn the_cli_upgrades_an_older_database_before_it_creates() {
     assert!(marked(&db, writer.as_str()).await);
     assert!(marked(&db, &name).await);
     assert!(!holds(&db, writer.as_str(), "orders", "TRIGGER").await);
-    assert!(step_recorded(&db).await.unwrap().ends_with("; step 3"));
+    assert!(step_recorded(&db).await.unwrap().ends_with("; step 4"));
 }
 
 #[tokio::test]
@@ -598,8 +660,10 @@ async fn what_a_member_makes_as_the_mark_or_the_readers_in_another_database_ties
                 ident(writer.as_str())
             ))
             .await;
-        if db.version_num().await >= 160_000 && group == mark_of(&db) {
-            assert_eq!(sqlstate(acted), "42501", "nobody acts as the mark on 16+");
+        if db.version_num().await >= 160_000 {
+            // Memberships there are without SET: nobody acts as the mark
+            // or the readers group.
+            assert_eq!(sqlstate(acted), "42501", "nobody acts as {group} on 16+");
         } else {
             acted.unwrap_or_else(|e| panic!("{group}: {e:?}"));
         }
@@ -612,4 +676,111 @@ async fn what_a_member_makes_as_the_mark_or_the_readers_in_another_database_ties
     assert!(db.listed(reader.as_str()).await.read_only);
     crate::helpers::drop_owned_in_postgres(&mark_of(&db)).await;
     crate::helpers::drop_owned_in_postgres(&format!("pgusers-readonly-{}", db.name)).await;
+}
+
+/// What `user` may do on every relation, on schema public and on the
+/// database, by PostgreSQL's privilege functions (one row per right held).
+async fn rights_of(db: &TestDb, user: &str) -> std::collections::BTreeSet<String> {
+    let rows = db
+        .admin()
+        .await
+        .query(
+            "SELECT c.oid::regclass::text || ' ' || p
+               FROM pg_class c
+              CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE',
+                                      'USAGE']) p
+              WHERE c.relnamespace = 'public'::regnamespace
+                AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+                AND CASE WHEN c.relkind = 'S'
+                         THEN p IN ('USAGE', 'SELECT', 'UPDATE')
+                              AND has_sequence_privilege($1, c.oid, p)
+                         ELSE p <> 'USAGE' AND has_table_privilege($1, c.oid, p) END
+             UNION ALL
+             SELECT 'schema public ' || p FROM unnest(ARRAY['USAGE', 'CREATE']) p
+              WHERE has_schema_privilege($1, 'public', p)
+             UNION ALL
+             SELECT 'database ' || p FROM unnest(ARRAY['CONNECT', 'CREATE', 'TEMPORARY']) p
+              WHERE has_database_privilege($1, current_database(), p)",
+            &[&user],
+        )
+        .await
+        .unwrap();
+    rows.iter().map(|row| row.get(0)).collect()
+}
+
+#[tokio::test]
+async fn step_4_turns_per_user_grants_into_group_memberships_and_nothing_is_lost() {
+    let db = test_db().await;
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute("CREATE TABLE orders (id serial PRIMARY KEY, v int)")
+        .await
+        .unwrap();
+    let (one, one_secret) = db.create_user("step4_one", Access::ReadWrite).await;
+    let (two, two_secret) = db.create_user("step4_two", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("step4_ro", Access::ReadOnly).await;
+    db.run_as(&one, &one_secret, "CREATE TABLE ones (v int)")
+        .await;
+    as_an_older_pgusers_left_it(&db, &[one.as_str(), two.as_str()]).await;
+    let before: Vec<_> = futures_util::future::join_all(
+        [&one, &two, &reader].map(|user| rights_of(&db, user.as_str())),
+    )
+    .await;
+
+    let from = db.roles.upgrade().await.unwrap();
+
+    assert_eq!(from, Some(0));
+    assert!(step_recorded(&db).await.unwrap().ends_with("; step 4"));
+    let after: Vec<_> = futures_util::future::join_all(
+        [&one, &two, &reader].map(|user| rights_of(&db, user.as_str())),
+    )
+    .await;
+    for ((user, before), after) in [&one, &two, &reader].iter().zip(&before).zip(&after) {
+        let lost: Vec<_> = before.difference(after).collect();
+        assert!(lost.is_empty(), "{user} lost {lost:?}");
+    }
+    // Nothing per user is left: no item names a user on what it does not
+    // own, on the database, on public or in default privileges.
+    for user in [&one, &two] {
+        let items = db
+            .count(&format!(
+                "SELECT (SELECT count(*) FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+                          WHERE a.grantee = '{user}'::regrole AND c.relowner <> a.grantee)
+                      + (SELECT count(*) FROM pg_database d CROSS JOIN LATERAL aclexplode(d.datacl) a
+                          WHERE a.grantee = '{user}'::regrole)
+                      + (SELECT count(*) FROM pg_namespace n CROSS JOIN LATERAL aclexplode(n.nspacl) a
+                          WHERE a.grantee = '{user}'::regrole)
+                      + (SELECT count(*) FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) a
+                          WHERE a.grantee = '{user}'::regrole AND d.defaclrole <> a.grantee)"
+            ))
+            .await;
+        assert_eq!(items, 0, "{user} holds per-user items");
+    }
+    // And what one made, the other writes now, and the reader reads.
+    db.run_as(
+        &two,
+        &two_secret,
+        "INSERT INTO ones VALUES (1); INSERT INTO orders (v) VALUES (1);",
+    )
+    .await;
+    db.run_as(&one, &one_secret, "CREATE TABLE later (v int)")
+        .await;
+    db.run_as(&two, &two_secret, "INSERT INTO later VALUES (1)")
+        .await;
+    protected
+        .batch_execute("INSERT INTO later VALUES (2); INSERT INTO ones VALUES (2);")
+        .await
+        .expect("the protected user writes the users' tables");
+    let reading = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+    reading
+        .batch_execute("SELECT * FROM ones, later, orders")
+        .await
+        .expect("the reader reads them");
+    assert_eq!(
+        sqlstate(reading.batch_execute("INSERT INTO ones VALUES (3)").await),
+        "42501"
+    );
 }

@@ -1,7 +1,8 @@
 -- The facts every query agrees on, in one row: the current database (its oid
 -- and name) and its owner; the protected user ($1 when configured, else the
--- owner), whether it exists and its oid; the names of the readers group and
--- of the mark role (the database's oid replaces a name longer than 46 bytes);
+-- owner), whether it exists and its oid; the names of the readers group, of
+-- the writers group and of the mark role (the database's oid replaces a name
+-- longer than 46 bytes);
 -- the upgrade step recorded in the mark role's comment (0: none yet); the
 -- server's version; pgusers' own role, its oid and whether it is a superuser.
 -- Read alone, and as the `facts` CTE of the statements that judge roles.
@@ -13,6 +14,9 @@ SELECT d.oid, d.datname::text AS database,
        CASE WHEN octet_length(d.datname) <= 46
             THEN 'pgusers-readonly-' || d.datname
             ELSE 'pgusers-readonly-' || d.oid::text END AS readers,
+       CASE WHEN octet_length(d.datname) <= 46
+            THEN 'pgusers-writers-' || d.datname
+            ELSE 'pgusers-writers-' || d.oid::text END AS writers,
        k.mark,
        COALESCE((SELECT substring(s.description FROM '; step ([0-9]+)$')::int
                    FROM pg_shdescription s

@@ -2,8 +2,8 @@
 -- pgusers gives it, as statements taking it back: a membership; a privilege
 -- but SELECT on a table or sequence, or on one of its columns; any on a
 -- schema but USAGE; any on the database but CONNECT and TEMPORARY (as PUBLIC
--- has); default privileges but SELECT on tables and sequences; a large
--- object's but SELECT.
+-- has); default privileges but SELECT on tables and sequences and USAGE on
+-- schemas; a large object's but SELECT.
 --
 -- Each ACL is unnested before aclexplode, one item at a time: aclexplode
 -- reads its whole array again for every item it returns, so on a database
@@ -46,6 +46,7 @@ SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s REVOKE %s ON %s FROM %I;',
   FROM pg_default_acl da CROSS JOIN LATERAL unnest(da.defaclacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
  WHERE a.grantee = (SELECT oid FROM readers)
    AND NOT (da.defaclobjtype IN ('r', 'S') AND a.privilege_type = 'SELECT')
+   AND NOT (da.defaclobjtype = 'n' AND a.privilege_type = 'USAGE')
 UNION ALL
 SELECT format('REVOKE %s ON LARGE OBJECT %s FROM %I;', a.privilege_type, l.oid,
               $1::text)

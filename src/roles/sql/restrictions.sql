@@ -1,6 +1,7 @@
 -- CTEs (to follow WITH RECURSIVE facts AS (...), scope(oid) AS (...))
 -- defining restrictions(role, kind, via, detail) (and on the way readers(oid),
--- the readers group, mark(oid), the mark role, and readers_deps, the group's
+-- the readers group, writers(oid), the writers group, mark(oid), the mark
+-- role, and readers_deps, the readers group's
 -- shared dependencies, which the list also reads): for each role of scope
 -- that is not an application user of this database, the first reason found,
 -- in the order of Restriction in standing.rs. via is the role that carries
@@ -33,8 +34,9 @@ involved(oid) AS (SELECT oid FROM scope UNION SELECT ancestor FROM ancestry),
 -- involve it), and once.
 -- The group's oid (NULL while it does not exist), found once.
 readers AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.readers) AS oid FROM facts),
--- The mark role's (see upgrade.rs), likewise.
+-- The mark role's (see upgrade.rs) and the writers group's, likewise.
 mark AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.mark) AS oid FROM facts),
+writers AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.writers) AS oid FROM facts),
 readers_deps AS MATERIALIZED (
     SELECT s.refobjid, s.classid, s.objid, s.objsubid, s.dbid, s.deptype
       FROM pg_shdepend s
@@ -71,19 +73,21 @@ footprints(role, detail) AS (
                         THEN s.objid ELSE s.dbid END
      WHERE d.datname <> current_database()
        AND NOT {large_object_grant}
-       -- What this database's readers group or mark role made elsewhere
-       -- (before 16 any member may act as them): the members' own doing,
-       -- not a tie of theirs to another database.
+       -- What this database's groups or mark role made elsewhere (before
+       -- 16 any member may act as them): the members' own doing, not a tie
+       -- of theirs to another database.
        AND s.refobjid IS DISTINCT FROM (SELECT oid FROM readers)
+       AND s.refobjid IS DISTINCT FROM (SELECT oid FROM writers)
        AND s.refobjid IS DISTINCT FROM (SELECT oid FROM mark)
        AND NOT (s.deptype = 'a' AND s.dbid <> 0 AND EXISTS (
              SELECT 1 FROM pg_shdepend o JOIN pg_roles g ON g.oid = o.refobjid
               WHERE o.dbid = s.dbid AND o.classid = s.classid AND o.objid = s.objid
                 AND o.objsubid = 0 AND o.deptype = 'o'
                 AND o.refclassid = 'pg_authid'::regclass
-                -- (or by this database's readers group or mark role,
-                -- which any of their members may act as before 16)
+                -- (or by this database's groups or mark role, which any
+                -- of their members may act as before 16)
                 AND (g.oid = (SELECT oid FROM readers) OR g.oid = (SELECT oid FROM mark)
+                     OR g.oid = (SELECT oid FROM writers)
                      OR (g.rolcanlogin AND g.rolname <> current_user
                 AND NOT (g.rolsuper OR g.rolcreaterole OR g.rolcreatedb
                          OR g.rolreplication OR g.rolbypassrls)
@@ -93,7 +97,8 @@ footprints(role, detail) AS (
                                 AND h.refobjid = g.oid AND h.dbid = (SELECT oid FROM facts))
                      OR EXISTS (SELECT 1 FROM pg_auth_members m
                                  WHERE m.member = g.oid
-                                   AND m.roleid = (SELECT oid FROM readers)))))))
+                                   AND m.roleid IN ((SELECT oid FROM readers),
+                                                    (SELECT oid FROM writers))))))))
      GROUP BY s.refobjid
 ),
 -- Server-wide objects a role owns or holds privileges on: parameters
@@ -185,6 +190,13 @@ restrictions(role, kind, via, detail) AS (
           WHEN a.rolname LIKE 'pgusers-readonly-%'
                AND a.rolname <> facts.readers
               THEN 'reader_elsewhere'
+          -- Another database's writers group, likewise (one left by a
+          -- database renamed or gone does not count).
+          WHEN a.rolname LIKE 'pgusers-writers-%' AND a.rolname <> facts.writers
+               AND EXISTS (SELECT 1 FROM pg_database o
+                            WHERE a.rolname IN ('pgusers-writers-' || o.datname,
+                                                'pgusers-writers-' || o.oid::text))
+              THEN 'writer_elsewhere'
           -- Another database's mark: pgusers made it for that one. A mark
           -- left by a database renamed or gone does not count.
           WHEN a.rolname LIKE 'pgusers-users-%' AND a.rolname <> facts.mark
@@ -197,7 +209,8 @@ restrictions(role, kind, via, detail) AS (
      ORDER BY s.role, array_position(
          ARRAY['createrole', 'createdb', 'replication', 'bypassrls', 'superuser', 'predefined', 'admin',
                'protected', 'owner', 'privileged', 'server', 'member_server', 'system',
-               'member_system', 'reader_elsewhere', 'elsewhere', 'member_elsewhere',
+               'member_system', 'reader_elsewhere', 'writer_elsewhere', 'elsewhere',
+               'member_elsewhere',
                'marked_elsewhere',
                'no_admin'],
          k.kind)

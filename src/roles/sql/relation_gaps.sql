@@ -1,0 +1,35 @@
+-- The tables, views and sequences in the application schemas (app_schemas.sql)
+-- on which role $2 lacks one of privileges $3 (tables, views, foreign
+-- tables) or $4 (sequences): only those owned by users pgusers made when $5,
+-- else all of them (but the role's own, and extensions'); each as (regclass
+-- text, whether it is a sequence, its owner, whether pgusers' role may give
+-- all of them: it holds them WITH GRANT OPTION, as an owner's member does;
+-- and its relkind).
+-- $1 is the protected user. Fills: database_facts.sql, app_schemas.sql.
+WITH facts AS ({database_facts}),
+     {app_schemas},
+     grantee AS (SELECT oid FROM pg_roles WHERE rolname = $2),
+     mark AS (SELECT r.oid FROM pg_roles r WHERE r.rolname = (SELECT mark FROM facts))
+SELECT c.oid::regclass::text, c.relkind = 'S', pg_get_userbyid(c.relowner)::text,
+       NOT EXISTS (SELECT 1 FROM unnest(CASE c.relkind WHEN 'S' THEN $4::text[]
+                                                       ELSE $3::text[] END) p
+                    WHERE NOT CASE c.relkind
+                                WHEN 'S' THEN has_sequence_privilege(c.oid, p || ' WITH GRANT OPTION')
+                                ELSE has_table_privilege(c.oid, p || ' WITH GRANT OPTION') END),
+       c.relkind::text
+  FROM pg_class c
+ WHERE c.relnamespace IN (SELECT oid FROM app_schemas)
+   AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+   AND c.relowner <> (SELECT oid FROM grantee)
+   AND (NOT $5 OR EXISTS (SELECT 1 FROM pg_auth_members m
+                           WHERE m.member = c.relowner AND m.roleid = (SELECT oid FROM mark)
+                             AND m.member <> (SELECT admin_oid FROM facts)))
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                      AND d.deptype = 'e')
+   AND EXISTS (SELECT 1 FROM unnest(CASE c.relkind WHEN 'S' THEN $4::text[]
+                                                   ELSE $3::text[] END) p
+                WHERE NOT CASE c.relkind
+                            WHEN 'S' THEN has_sequence_privilege((SELECT oid FROM grantee), c.oid, p)
+                            ELSE has_table_privilege((SELECT oid FROM grantee), c.oid, p) END)
+ ORDER BY c.oid

@@ -1,0 +1,543 @@
+//! Rights through group roles (issue 28): every read-write user is a member
+//! of the database's writers group, every read-only user of its readers
+//! group, so what the protected user or any read-write user makes, in any
+//! schema, is at once written by every read-write user and the protected
+//! user and read by every read-only user, with no ACL that grows with the
+//! number of users. Checked by logging in as the users.
+
+use pgusers::domain::RoleName;
+use pgusers::roles::{Access, Finding, Restriction, RoleError};
+use tokio_postgres::Client;
+
+use crate::helpers::{TestDb, ident, password, sqlstate, test_db, unique_name};
+
+const INSUFFICIENT_PRIVILEGE: &str = "42501";
+
+/// The read-write group of `db` (test databases have short names).
+fn writers_of(db: &TestDb) -> String {
+    format!("pgusers-writers-{}", db.name)
+}
+
+/// The read-only group of `db`.
+fn readers_of(db: &TestDb) -> String {
+    format!("pgusers-readonly-{}", db.name)
+}
+
+/// `who`, logged in as `client`, inserts a row into `table` (its `id` from
+/// its serial default, so through `nextval`), reads it back, changes it and
+/// deletes it.
+async fn writes_and_reads(client: &Client, table: &str, who: &str) {
+    let id: i32 = client
+        .query_one(
+            &format!("INSERT INTO {table} (v) VALUES (1) RETURNING id"),
+            &[],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{who} inserts into {table}: {e:?}"))
+        .get(0);
+    let read: i32 = client
+        .query_one(&format!("SELECT v FROM {table} WHERE id = $1"), &[&id])
+        .await
+        .unwrap_or_else(|e| panic!("{who} reads {table}: {e:?}"))
+        .get(0);
+    assert_eq!(read, 1, "{who} reads back the row it inserted into {table}");
+    let updated = client
+        .execute(&format!("UPDATE {table} SET v = 2 WHERE id = $1"), &[&id])
+        .await
+        .unwrap_or_else(|e| panic!("{who} updates {table}: {e:?}"));
+    assert_eq!(updated, 1, "{who} updates its row of {table}");
+    let deleted = client
+        .execute(&format!("DELETE FROM {table} WHERE id = $1"), &[&id])
+        .await
+        .unwrap_or_else(|e| panic!("{who} deletes from {table}: {e:?}"));
+    assert_eq!(deleted, 1, "{who} deletes its row of {table}");
+}
+
+/// `who`, logged in as `client`, reads `table` and may not insert into it.
+async fn reads_only(client: &Client, table: &str, who: &str) {
+    client
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .await
+        .unwrap_or_else(|e| panic!("{who} reads {table}: {e:?}"));
+    assert_eq!(
+        sqlstate(
+            client
+                .batch_execute(&format!("INSERT INTO {table} (v) VALUES (1)"))
+                .await
+        ),
+        INSUFFICIENT_PRIVILEGE,
+        "{who} may not insert into {table}"
+    );
+}
+
+/// The doctor's problems about this database and these users. On the
+/// shared cluster the doctor lists every login role of the server, and
+/// other tests' roles (a role made without a password, say) are problems
+/// that are not this test's: findings about a role are kept only when the
+/// role is the protected user or one of `users`; every other problem is.
+async fn problems_here(db: &TestDb, users: &[&str]) -> Vec<Finding> {
+    const ABOUT_A_ROLE: [&str; 4] = ["md5", "no-password", "expired", "not-manageable"];
+    db.roles
+        .check_access()
+        .await
+        .expect("the doctor runs")
+        .into_iter()
+        .filter(Finding::is_problem)
+        .filter(|finding| match finding.key.split_once(':') {
+            Some((kind, role)) if ABOUT_A_ROLE.contains(&kind) => {
+                role == db.protected || users.contains(&role)
+            }
+            _ => true,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_issue_scenario_every_writer_and_the_protected_user_write_a_table_migrator_made() {
+    let db = test_db().await;
+    let (app_writer, app_secret) = db.create_user("appw", Access::ReadWrite).await;
+    let (migrator, migrator_secret) = db.create_user("migr", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("rord", Access::ReadOnly).await;
+    db.run_as(
+        &migrator,
+        &migrator_secret,
+        "CREATE TABLE orders (id serial PRIMARY KEY, v int)",
+    )
+    .await;
+    let as_app = db
+        .connect_as(app_writer.as_str(), app_secret.expose())
+        .await
+        .unwrap();
+    let as_protected = db.connect_as_protected().await;
+    let as_reader = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+
+    writes_and_reads(&as_app, "orders", "the other read-write user").await;
+    writes_and_reads(&as_protected, "orders", "the protected user").await;
+    reads_only(&as_reader, "orders", "the read-only user").await;
+    as_app
+        .batch_execute(
+            "CREATE FUNCTION appw_f() RETURNS trigger LANGUAGE plpgsql
+               AS $$BEGIN RETURN NEW; END$$",
+        )
+        .await
+        .expect("a read-write user makes a function in public");
+    assert_eq!(
+        sqlstate(
+            as_app
+                .batch_execute(
+                    "CREATE TRIGGER appw_t BEFORE INSERT ON orders
+                       FOR EACH ROW EXECUTE FUNCTION appw_f()"
+                )
+                .await
+        ),
+        INSUFFICIENT_PRIVILEGE,
+        "a user who does not own the table may not put a trigger on it"
+    );
+    as_app
+        .batch_execute("INSERT INTO orders (v) VALUES (5); TRUNCATE orders")
+        .await
+        .expect("the other read-write user truncates the migrator's table");
+    let left: i64 = db
+        .connect_as(migrator.as_str(), migrator_secret.expose())
+        .await
+        .unwrap()
+        .query_one("SELECT count(*) FROM orders", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "the truncate emptied the table");
+    let version = db.version_num().await;
+    let admin = db.admin().await;
+    for user in [app_writer.as_str(), db.protected.as_str(), reader.as_str()] {
+        let mut withheld = vec!["TRIGGER", "REFERENCES"];
+        if version >= 170_000 {
+            withheld.push("MAINTAIN");
+        }
+        for privilege in withheld {
+            let held: bool = admin
+                .query_one(
+                    "SELECT has_table_privilege($1::name, 'public.orders', $2::text)",
+                    &[&user, &privilege],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert!(!held, "{user} holds no {privilege} on the migrator's table");
+        }
+    }
+    let problems = problems_here(
+        &db,
+        &[app_writer.as_str(), migrator.as_str(), reader.as_str()],
+    )
+    .await;
+    assert!(
+        problems.is_empty(),
+        "the doctor finds no problem: {problems:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_schema_the_protected_user_makes_after_the_users_is_used_by_every_user() {
+    let db = test_db().await;
+    let (writer, writer_secret) = db.create_user("rwsa", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("rosa", Access::ReadOnly).await;
+
+    db.connect_as_protected()
+        .await
+        .batch_execute("CREATE SCHEMA sales; CREATE TABLE sales.deals (id serial, v int)")
+        .await
+        .expect("the protected user makes a schema and a table in it");
+
+    let as_writer = db
+        .connect_as(writer.as_str(), writer_secret.expose())
+        .await
+        .unwrap();
+    writes_and_reads(&as_writer, "sales.deals", "the read-write user").await;
+    let as_reader = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+    reads_only(&as_reader, "sales.deals", "the read-only user").await;
+    assert_eq!(
+        sqlstate(
+            as_writer
+                .batch_execute("CREATE TABLE sales.x (v int)")
+                .await
+        ),
+        INSUFFICIENT_PRIVILEGE,
+        "a read-write user may not create in the protected user's schema"
+    );
+    let problems = problems_here(&db, &[writer.as_str(), reader.as_str()]).await;
+    assert!(
+        problems.is_empty(),
+        "the doctor finds no problem: {problems:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_schema_a_writer_makes_is_used_by_everyone_and_created_in_by_its_owner_only() {
+    let db = test_db().await;
+    let (migrator, migrator_secret) = db.create_user("migr", Access::ReadWrite).await;
+    let (other, other_secret) = db.create_user("appw", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("rord", Access::ReadOnly).await;
+
+    db.run_as(
+        &migrator,
+        &migrator_secret,
+        "CREATE SCHEMA billing; CREATE TABLE billing.invoices (id serial, v int)",
+    )
+    .await;
+
+    let as_other = db
+        .connect_as(other.as_str(), other_secret.expose())
+        .await
+        .unwrap();
+    writes_and_reads(&as_other, "billing.invoices", "the other read-write user").await;
+    writes_and_reads(
+        &db.connect_as_protected().await,
+        "billing.invoices",
+        "the protected user",
+    )
+    .await;
+    let as_reader = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+    reads_only(&as_reader, "billing.invoices", "the read-only user").await;
+    assert_eq!(
+        sqlstate(
+            as_other
+                .batch_execute("CREATE TABLE billing.x (v int)")
+                .await
+        ),
+        INSUFFICIENT_PRIVILEGE,
+        "a read-write user may not create in another read-write user's schema"
+    );
+    db.run_as(
+        &migrator,
+        &migrator_secret,
+        "CREATE TABLE billing.more (v int)",
+    )
+    .await;
+    let problems = problems_here(&db, &[migrator.as_str(), other.as_str(), reader.as_str()]).await;
+    assert!(
+        problems.is_empty(),
+        "the doctor finds no problem: {problems:#?}"
+    );
+}
+
+/// The sizes of the ACLs that would grow if pgusers granted to each user:
+/// a name for each, and its number of entries (0 for a default ACL).
+async fn acl_sizes(db: &TestDb) -> Vec<(&'static str, i32)> {
+    let row = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT
+               (SELECT coalesce(cardinality(relacl), 0) FROM pg_class
+                 WHERE oid = 'public.t'::regclass),
+               (SELECT coalesce(cardinality(relacl), 0) FROM pg_class
+                 WHERE oid = 'public.t_id_seq'::regclass),
+               (SELECT coalesce(cardinality(relacl), 0) FROM pg_class
+                 WHERE oid = 'public.w'::regclass),
+               (SELECT coalesce(cardinality(relacl), 0) FROM pg_class
+                 WHERE oid = 's2.u'::regclass),
+               (SELECT coalesce(cardinality(nspacl), 0) FROM pg_namespace
+                 WHERE nspname = 'public'),
+               (SELECT coalesce(cardinality(nspacl), 0) FROM pg_namespace
+                 WHERE nspname = 's2'),
+               (SELECT coalesce(cardinality(datacl), 0) FROM pg_database
+                 WHERE datname = current_database()),
+               (SELECT coalesce(sum(cardinality(defaclacl)), 0)::int FROM pg_default_acl
+                 WHERE defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $1)),
+               (SELECT coalesce(max(cardinality(defaclacl)), 0) FROM pg_default_acl)",
+            &[&db.protected.as_str()],
+        )
+        .await
+        .expect("the ACLs are read");
+    [
+        "table public.t",
+        "sequence public.t_id_seq",
+        "table public.w (a read-write user's)",
+        "table s2.u",
+        "schema public",
+        "schema s2",
+        "the database",
+        "the protected user's default privileges (all rows)",
+        "the largest default ACL of the database (any role's)",
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, name)| (name, row.get::<_, i32>(i)))
+    .collect()
+}
+
+#[tokio::test]
+async fn no_acl_grows_with_the_number_of_users() {
+    let db = test_db().await;
+    db.connect_as_protected()
+        .await
+        .batch_execute(
+            "CREATE TABLE t (id serial);
+             CREATE SCHEMA s2; CREATE TABLE s2.u (v int);",
+        )
+        .await
+        .expect("the protected user makes its tables and schema");
+    let mut first = Vec::new();
+    for _ in 0..3 {
+        first.push(db.create_user("rwn", Access::ReadWrite).await);
+        db.create_user("ron", Access::ReadOnly).await;
+    }
+    let (maker, maker_secret) = &first[0];
+    db.run_as(maker, maker_secret, "CREATE TABLE w (id serial)")
+        .await;
+    let with_three = acl_sizes(&db).await;
+
+    for _ in 0..3 {
+        db.create_user("rwm", Access::ReadWrite).await;
+        db.create_user("rom", Access::ReadOnly).await;
+    }
+    let with_six = acl_sizes(&db).await;
+
+    assert_eq!(
+        with_six, with_three,
+        "no ACL has more entries with 6 users of each kind than with 3"
+    );
+}
+
+#[tokio::test]
+async fn memberships_inherit_and_on_16_never_set() {
+    let db = test_db().await;
+    let (writer, writer_secret) = db.create_user("rwms", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("roms", Access::ReadOnly).await;
+    let (writers, readers) = (writers_of(&db), readers_of(&db));
+    let version = db.version_num().await;
+    let admin = db.admin().await;
+    // inherit_option and set_option exist from 16 on; before, a member
+    // inherits when the member role has INHERIT (rolinherit).
+    let options = if version >= 160_000 {
+        "bool_or(m.inherit_option), bool_or(m.set_option)"
+    } else {
+        "bool_or(u.rolinherit), NULL::bool"
+    };
+    let membership = |user: String, group: String| {
+        let (admin, options) = (&admin, options);
+        async move {
+            let row = admin
+                .query_one(
+                    &format!(
+                        "SELECT count(*), {options}
+                           FROM pg_auth_members m
+                           JOIN pg_roles u ON u.oid = m.member
+                           JOIN pg_roles g ON g.oid = m.roleid
+                          WHERE u.rolname = $1 AND g.rolname = $2"
+                    ),
+                    &[&user, &group],
+                )
+                .await
+                .unwrap();
+            (
+                row.get::<_, i64>(0),
+                row.get::<_, Option<bool>>(1),
+                row.get::<_, Option<bool>>(2),
+            )
+        }
+    };
+
+    for (user, group) in [(&writer, &writers), (&reader, &readers)] {
+        let (rows, inherits, sets) = membership(user.to_string(), group.clone()).await;
+        assert!(rows >= 1, "{user} is a member of {group}");
+        assert_eq!(inherits, Some(true), "{user} inherits {group}'s rights");
+        if version >= 160_000 {
+            assert_eq!(sets, Some(false), "{user} may not SET ROLE to {group}");
+        }
+    }
+    let (reader_in_writers, _, _) = membership(reader.to_string(), writers.clone()).await;
+    assert_eq!(
+        reader_in_writers, 0,
+        "a read-only user is no member of the writers group"
+    );
+    if version >= 160_000 {
+        for (user, secret, group) in [
+            (&writer, &writer_secret, &writers),
+            (&reader, &reader_secret, &readers),
+        ] {
+            let client = db.connect_as(user.as_str(), secret.expose()).await.unwrap();
+            assert_eq!(
+                sqlstate(
+                    client
+                        .batch_execute(&format!("SET ROLE {}", ident(group)))
+                        .await
+                ),
+                INSUFFICIENT_PRIVILEGE,
+                "{user} cannot act as {group}, so what it makes is its own"
+            );
+        }
+    }
+    // Before 16 a membership has no SET option: any member may SET ROLE
+    // to its group, so there is nothing to assert about it there.
+}
+
+#[tokio::test]
+async fn deleting_a_writer_loses_nothing_and_its_tables_stay_shared() {
+    let db = test_db().await;
+    let (migrator, migrator_secret) = db.create_user("migr", Access::ReadWrite).await;
+    let (other, other_secret) = db.create_user("appw", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("rord", Access::ReadOnly).await;
+    db.run_as(
+        &migrator,
+        &migrator_secret,
+        "CREATE TABLE kept (id serial, v int); INSERT INTO kept (v) VALUES (7);",
+    )
+    .await;
+
+    db.roles
+        .delete(&RoleName::from(migrator.clone()))
+        .await
+        .expect("the read-write user is deleted");
+
+    assert!(
+        !db.role_exists(migrator.as_str()).await,
+        "the role is dropped"
+    );
+    assert_eq!(
+        db.table_owner("kept").await,
+        db.protected,
+        "the protected user owns the deleted user's table"
+    );
+    let values: Vec<i32> = db
+        .connect_as_protected()
+        .await
+        .query("SELECT v FROM kept", &[])
+        .await
+        .expect("the protected user reads the table")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(values, [7], "the table keeps its row");
+    let as_other = db
+        .connect_as(other.as_str(), other_secret.expose())
+        .await
+        .unwrap();
+    writes_and_reads(&as_other, "kept", "the other read-write user").await;
+    let as_reader = db
+        .connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap();
+    reads_only(&as_reader, "kept", "the read-only user").await;
+    let read: Vec<i32> = as_reader
+        .query("SELECT v FROM kept", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(read, [7], "the read-only user reads the deleted user's row");
+    let problems = problems_here(&db, &[other.as_str(), reader.as_str()]).await;
+    assert!(
+        problems.is_empty(),
+        "the doctor finds no problem: {problems:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_member_of_another_databases_writers_group_is_that_databases_user() {
+    let db = test_db().await;
+    let elsewhere = test_db().await;
+    let writers = writers_of(&db);
+    let (writer, _) = db.create_user("rwel", Access::ReadWrite).await;
+    // A role made by hand, granted nothing but the writers group.
+    let by_hand = unique_name("wgmb");
+    elsewhere
+        .make_role_as_admin(&by_hand, &password(), "")
+        .await;
+    db.admin()
+        .await
+        .batch_execute(&format!("GRANT {} TO {}", ident(&writers), ident(&by_hand)))
+        .await
+        .expect("the superuser grants the writers group");
+
+    let is_member: bool = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT EXISTS (SELECT FROM pg_auth_members m
+                              JOIN pg_roles u ON u.oid = m.member
+                              JOIN pg_roles g ON g.oid = m.roleid
+                             WHERE u.rolname = $1 AND g.rolname = $2)",
+            &[&writer.as_str(), &writers],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(is_member, "pgusers made {writer} a member of {writers}");
+    for user in [writer.as_str(), by_hand.as_str()] {
+        let listed = elsewhere.listed(user).await;
+        assert_eq!(
+            listed.not_manageable,
+            Some(Restriction::WriterElsewhere(writers.clone())),
+            "{user} is listed in the other database as {}'s read-write user",
+            db.name
+        );
+        assert!(!listed.manageable(), "{user}");
+        let target = RoleName::parse(user).unwrap();
+        match elsewhere.roles.delete(&target).await {
+            Err(RoleError::NotManageable {
+                user: refused,
+                reason,
+            }) => {
+                assert_eq!(refused, user);
+                assert_eq!(reason, Restriction::WriterElsewhere(writers.clone()));
+            }
+            other => panic!("{user}: expected NotManageable, got {other:?}"),
+        }
+        assert!(elsewhere.role_exists(user).await, "{user} was not deleted");
+    }
+    assert!(
+        db.listed(writer.as_str()).await.manageable(),
+        "in its own database the read-write user is an ordinary user"
+    );
+}
