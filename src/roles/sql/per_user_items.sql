@@ -6,8 +6,10 @@
 -- replace: as statements taking it back, each with the role whose right it is
 -- (the object's owner; public's since PostgreSQL 15, pg_database_owner, is the
 -- database's owner). Only what the group holds too, and never a grant with
--- GRANT OPTION (someone's decision): nobody loses a right. Each ACL is
--- unnested before aclexplode (see readers_strays.sql).
+-- GRANT OPTION (someone's decision), and only from a user that inherits the
+-- group's privileges: nobody loses a right. A default privilege in public is
+-- taken back only where its creator has the global one it is replaced by.
+-- Each ACL is unnested before aclexplode (see readers_strays.sql).
 WITH marked AS (
        SELECT m.member AS oid FROM pg_auth_members m
         WHERE m.roleid = (SELECT oid FROM pg_roles WHERE rolname = $1)
@@ -24,6 +26,7 @@ WITH marked AS (
         WHERE c.relacl IS NOT NULL AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
           AND a.grantee IN (SELECT oid FROM marked) AND a.grantee <> c.relowner
           AND NOT a.is_grantable
+          AND pg_has_role(a.grantee, (SELECT oid FROM writers), 'USAGE')
           AND a.privilege_type = ANY (CASE c.relkind
                 WHEN 'S' THEN ARRAY['USAGE', 'SELECT', 'UPDATE']
                 ELSE ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] END)
@@ -36,6 +39,7 @@ WITH marked AS (
               CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
         WHERE d.datname = current_database()
           AND a.grantee IN (SELECT oid FROM marked) AND NOT a.is_grantable
+          AND pg_has_role(a.grantee, (SELECT oid FROM writers), 'USAGE')
           AND has_database_privilege((SELECT oid FROM writers), d.oid, a.privilege_type)),
      schema_items AS (
        SELECT n.nspname, n.nspowner, a.grantee, a.privilege_type
@@ -43,6 +47,7 @@ WITH marked AS (
               CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
         WHERE n.nspname = 'public'
           AND a.grantee IN (SELECT oid FROM marked) AND NOT a.is_grantable
+          AND pg_has_role(a.grantee, (SELECT oid FROM writers), 'USAGE')
           AND has_schema_privilege((SELECT oid FROM writers), n.oid, a.privilege_type)),
      function_items AS (
        SELECT p.oid, p.proowner, a.grantee
@@ -52,17 +57,26 @@ WITH marked AS (
                         'pg_catalog.lo_creat(integer)'::regprocedure,
                         'pg_catalog.lo_from_bytea(oid, bytea)'::regprocedure)
           AND a.grantee IN (SELECT oid FROM marked) AND NOT a.is_grantable
+          AND pg_has_role(a.grantee, (SELECT oid FROM writers), 'USAGE')
           AND has_function_privilege((SELECT oid FROM writers), p.oid, 'EXECUTE')),
      default_items AS (
-       SELECT d.defaclrole, d.defaclnamespace, d.defaclobjtype, a.grantee
+       SELECT d.defaclrole, d.defaclnamespace, d.defaclobjtype, a.grantee, a.privilege_type
          FROM pg_default_acl d CROSS JOIN LATERAL unnest(d.defaclacl) i
               CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
-        WHERE d.defaclnamespace <> 0 AND d.defaclobjtype IN ('r', 'S')
+        WHERE d.defaclnamespace = 'public'::regnamespace AND d.defaclobjtype IN ('r', 'S')
           AND (d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = $4)
                OR d.defaclrole IN (SELECT oid FROM marked))
-          AND (a.grantee IN (SELECT oid FROM marked)
+          AND ((a.grantee IN (SELECT oid FROM marked)
+                AND pg_has_role(a.grantee, (SELECT oid FROM writers), 'USAGE'))
                OR a.grantee = (SELECT oid FROM readers))
-          AND a.grantee <> d.defaclrole)
+          AND a.grantee <> d.defaclrole AND NOT a.is_grantable
+          AND a.privilege_type = ANY (CASE d.defaclobjtype
+                WHEN 'S' THEN ARRAY['USAGE', 'SELECT', 'UPDATE']
+                ELSE ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE'] END)
+          -- The global default it is replaced by exists.
+          AND EXISTS (SELECT 1 FROM pg_default_acl g
+                       WHERE g.defaclrole = d.defaclrole AND g.defaclnamespace = 0
+                         AND g.defaclobjtype = d.defaclobjtype))
 SELECT pg_get_userbyid(x.relowner)::text,
        format('REVOKE %s ON %s %s FROM %s;',
               string_agg(DISTINCT x.privilege_type, ', '),
@@ -92,8 +106,9 @@ SELECT pg_get_userbyid(x.proowner)::text,
   FROM function_items x GROUP BY x.oid, x.proowner
 UNION ALL
 SELECT pg_get_userbyid(x.defaclrole)::text,
-       format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I REVOKE ALL ON %s FROM %s;',
-              pg_get_userbyid(x.defaclrole), x.defaclnamespace::regnamespace::text,
+       format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %s REVOKE %s ON %s FROM %s;',
+              pg_get_userbyid(x.defaclrole), x.defaclnamespace::regnamespace,
+              string_agg(DISTINCT x.privilege_type, ', '),
               CASE x.defaclobjtype WHEN 'S' THEN 'SEQUENCES' ELSE 'TABLES' END,
               string_agg(DISTINCT quote_ident(pg_get_userbyid(x.grantee)), ', '))
   FROM default_items x GROUP BY x.defaclrole, x.defaclnamespace, x.defaclobjtype
