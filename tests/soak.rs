@@ -1242,6 +1242,7 @@ async fn check_roles(
     let mut raced = 0;
     let raced = &mut raced;
     let readers = "pgusers-readonly-soak_app";
+    let writers = "pgusers-writers-soak_app";
     // pgusers' mark: its members are the users pgusers made.
     let mark = "pgusers-users-soak_app";
     // pgusers' change lock (it connects as this superuser).
@@ -1261,7 +1262,12 @@ async fn check_roles(
         .chain(["soak_cut_half", "soak_cut_unread"])
         .collect();
     for role in now.difference(roles_before) {
-        if !pool.contains(role.as_str()) && role != readers && role != mark && *role != lock {
+        if !pool.contains(role.as_str())
+            && role != readers
+            && role != writers
+            && role != mark
+            && *role != lock
+        {
             failures.push(format!("a role no client named exists: {role}"));
         }
     }
@@ -1376,7 +1382,8 @@ async fn check_roles(
             }
         } else {
             kinds.0 += 1;
-            if memberships != 0 || !schema_create || !db_create {
+            // A member of the read-write group (the mark aside).
+            if memberships != 1 || !schema_create || !db_create {
                 failures.push(format!(
                     "read-write {name} is half made: {memberships} memberships, CREATE on public {schema_create}, CREATE on the database {db_create}"
                 ));
@@ -1467,7 +1474,11 @@ async fn check_roles(
         .iter()
         .map(|r| r.get(0))
         .filter(|name: &String| {
-            !roles_before.contains(name) && name != readers && name != mark && *name != lock
+            !roles_before.contains(name)
+                && name != readers
+                && name != writers
+                && name != mark
+                && *name != lock
         })
         .collect();
     if !groups.is_empty() {
