@@ -263,33 +263,13 @@ async fn take_code_privileges(tx: &impl GenericClient, facts: &Facts) -> Result<
     if revokes.is_empty() {
         return Ok(());
     }
-    let marked: std::collections::HashSet<String> = tx
-        .query(sql::MARKED_USERS, &[&facts.mark])
-        .await
-        .map_err(|e| refusal(facts, e, &facts.mark))?
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    let mut owners: Vec<&str> = revokes.iter().map(|(owner, _)| owner.as_str()).collect();
-    owners.dedup();
-    for owner in owners {
-        if owner == facts.protected || marked.contains(owner) {
-            ensure_privileges_of(
-                tx,
-                facts,
-                owner,
-                "to take back from the users pgusers made what runs code on what it owns \
-                 (upgrade step 2)",
-            )
-            .await?;
-        }
-    }
-    for (owner, revoke) in &revokes {
-        // One at a time: a REVOKE this role may not make only warns.
-        tx.batch_execute(revoke)
-            .await
-            .map_err(|e| refusal(facts, e, owner))?;
-    }
+    revoke_as_owners(
+        tx,
+        facts,
+        &revokes,
+        "to take back from the users pgusers made what runs code on what it owns (upgrade step 2)",
+    )
+    .await?;
     let left = held().await?;
     if left.is_empty() {
         return Ok(());
@@ -456,10 +436,35 @@ async fn take_per_user_items(tx: &impl GenericClient, facts: &Facts) -> Result<(
     if revokes.is_empty() {
         return Ok(());
     }
+    revoke_as_owners(
+        tx,
+        facts,
+        &revokes,
+        "to take back the per-user grants on what it owns that the groups now give (upgrade \
+         step 4)",
+    )
+    .await?;
+    let left = items().await?;
+    if !left.is_empty() {
+        tracing::warn!(database = %facts.database, statements = %left.iter().map(|(owner, revoke)| format!("{revoke} (as \"{owner}\")")).collect::<Vec<_>>().join(" "),
+            "per-user grants the groups now give were left: pgusers does not act for their grantor");
+    }
+    Ok(())
+}
+
+/// Runs `revokes` ((owner, statement), ordered by owner), one at a time (a
+/// REVOKE this role may not make only warns), acting first for each owner
+/// pgusers acts for (the protected user, a user it made) for `purpose`.
+async fn revoke_as_owners(
+    tx: &impl GenericClient,
+    facts: &Facts,
+    revokes: &[(String, String)],
+    purpose: &str,
+) -> Result<(), RoleError> {
     let marked: std::collections::HashSet<String> = tx
         .query(sql::MARKED_USERS, &[&facts.mark])
         .await
-        .map_err(fail)?
+        .map_err(|e| refusal(facts, e, &facts.mark))?
         .iter()
         .map(|row| row.get(0))
         .collect();
@@ -467,26 +472,13 @@ async fn take_per_user_items(tx: &impl GenericClient, facts: &Facts) -> Result<(
     owners.dedup();
     for owner in owners {
         if owner == facts.protected || marked.contains(owner) {
-            ensure_privileges_of(
-                tx,
-                facts,
-                owner,
-                "to take back the per-user grants on what it owns that the groups now give \
-                 (upgrade step 4)",
-            )
-            .await?;
+            ensure_privileges_of(tx, facts, owner, purpose).await?;
         }
     }
-    for (owner, revoke) in &revokes {
-        // One at a time: a REVOKE this role may not make only warns.
+    for (owner, revoke) in revokes {
         tx.batch_execute(revoke)
             .await
             .map_err(|e| refusal(facts, e, owner))?;
-    }
-    let left = items().await?;
-    if !left.is_empty() {
-        tracing::warn!(database = %facts.database, statements = %left.iter().map(|(owner, revoke)| format!("{revoke} (as \"{owner}\")")).collect::<Vec<_>>().join(" "),
-            "per-user grants the groups now give were left: pgusers does not act for their grantor");
     }
     Ok(())
 }
