@@ -784,3 +784,66 @@ async fn step_4_turns_per_user_grants_into_group_memberships_and_nothing_is_lost
         "42501"
     );
 }
+
+#[tokio::test]
+async fn step_4_takes_back_only_what_the_group_now_gives_the_user() {
+    let db = test_db().await;
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute("CREATE TABLE orders (id serial PRIMARY KEY, v int)")
+        .await
+        .unwrap();
+    let (plain, plain_secret) = db.create_user("step4_pl", Access::ReadWrite).await;
+    let (noinherit, noinherit_secret) = db.create_user("step4_ni", Access::ReadWrite).await;
+    as_an_older_pgusers_left_it(&db, &[plain.as_str(), noinherit.as_str()]).await;
+    // Someone gave one user more by hand in public's default privileges (to
+    // hand reading on: pgusers never gives a grant option), and made the
+    // other NOINHERIT: before 16 its membership of the group gives it
+    // nothing.
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {} IN SCHEMA public
+                 GRANT SELECT ON TABLES TO {} WITH GRANT OPTION;
+             ALTER ROLE {} NOINHERIT;",
+            ident(&db.protected),
+            ident(plain.as_str()),
+            ident(noinherit.as_str())
+        ))
+        .await
+        .unwrap();
+
+    db.roles.upgrade().await.unwrap();
+
+    protected
+        .batch_execute("CREATE TABLE later (id serial PRIMARY KEY, v int)")
+        .await
+        .unwrap();
+    assert!(
+        holds(
+            &db,
+            plain.as_str(),
+            "public.later",
+            "SELECT WITH GRANT OPTION"
+        )
+        .await,
+        "the right given by hand in public's default privileges is kept"
+    );
+    for (user, secret) in [(&plain, &plain_secret), (&noinherit, &noinherit_secret)] {
+        db.run_as(
+            user,
+            secret,
+            "INSERT INTO orders (v) VALUES (1); INSERT INTO later (v) VALUES (1);",
+        )
+        .await;
+    }
+    // On 16+ the membership inherits whatever the role's attribute says
+    // (pgusers grants it WITH INHERIT TRUE), so the group's rights replace
+    // the user's own; before 16 the NOINHERIT user keeps its own.
+    let kept = item_on(&db, noinherit.as_str(), "public.orders").await;
+    assert_eq!(kept, db.version_num().await < 160_000);
+    assert!(
+        !item_on(&db, plain.as_str(), "public.orders").await,
+        "the group's rights replace the inheriting user's own"
+    );
+}

@@ -76,40 +76,47 @@ WITH marked AS (
           -- The global default it is replaced by exists.
           AND EXISTS (SELECT 1 FROM pg_default_acl g
                        WHERE g.defaclrole = d.defaclrole AND g.defaclnamespace = 0
-                         AND g.defaclobjtype = d.defaclobjtype))
-SELECT pg_get_userbyid(x.relowner)::text,
-       format('REVOKE %s ON %s %s FROM %s;',
-              string_agg(DISTINCT x.privilege_type, ', '),
-              CASE x.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, x.oid::regclass,
-              string_agg(DISTINCT quote_ident(pg_get_userbyid(x.grantee)), ', '))
-  FROM relation_items x GROUP BY x.oid, x.relkind, x.relowner
-UNION ALL
-SELECT pg_get_userbyid(x.datdba)::text,
-       format('REVOKE %s ON DATABASE %I FROM %s;',
-              string_agg(DISTINCT x.privilege_type, ', '), x.datname,
-              string_agg(DISTINCT quote_ident(pg_get_userbyid(x.grantee)), ', '))
-  FROM database_items x GROUP BY x.datname, x.datdba
-UNION ALL
-SELECT CASE pg_get_userbyid(x.nspowner)
-         WHEN 'pg_database_owner'
-         THEN (SELECT pg_get_userbyid(datdba) FROM pg_database
-                WHERE datname = current_database())
-         ELSE pg_get_userbyid(x.nspowner) END::text,
-       format('REVOKE %s ON SCHEMA %I FROM %s;',
-              string_agg(DISTINCT x.privilege_type, ', '), x.nspname,
-              string_agg(DISTINCT quote_ident(pg_get_userbyid(x.grantee)), ', '))
-  FROM schema_items x GROUP BY x.nspname, x.nspowner
-UNION ALL
-SELECT pg_get_userbyid(x.proowner)::text,
-       format('REVOKE EXECUTE ON FUNCTION %s FROM %s;', x.oid::regprocedure,
-              string_agg(DISTINCT quote_ident(pg_get_userbyid(x.grantee)), ', '))
-  FROM function_items x GROUP BY x.oid, x.proowner
-UNION ALL
-SELECT pg_get_userbyid(x.defaclrole)::text,
-       format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %s REVOKE %s ON %s FROM %s;',
-              pg_get_userbyid(x.defaclrole), x.defaclnamespace::regnamespace,
-              string_agg(DISTINCT x.privilege_type, ', '),
+                         AND g.defaclobjtype = d.defaclobjtype)),
+     -- Every item as (owner, the statement's beginning, what it is on,
+     -- grantee, privilege).
+     items AS (
+       SELECT pg_get_userbyid(x.relowner)::text AS owner, '' AS prefix,
+              CASE x.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END
+              || x.oid::regclass::text AS target, x.grantee, x.privilege_type
+         FROM relation_items x
+       UNION ALL
+       SELECT pg_get_userbyid(x.datdba)::text, '', format('DATABASE %I', x.datname),
+              x.grantee, x.privilege_type
+         FROM database_items x
+       UNION ALL
+       SELECT CASE pg_get_userbyid(x.nspowner)
+                WHEN 'pg_database_owner'
+                THEN (SELECT pg_get_userbyid(datdba) FROM pg_database
+                       WHERE datname = current_database())
+                ELSE pg_get_userbyid(x.nspowner) END::text,
+              '', format('SCHEMA %I', x.nspname), x.grantee, x.privilege_type
+         FROM schema_items x
+       UNION ALL
+       SELECT pg_get_userbyid(x.proowner)::text, '', 'FUNCTION ' || x.oid::regprocedure::text,
+              x.grantee, 'EXECUTE'
+         FROM function_items x
+       UNION ALL
+       SELECT pg_get_userbyid(x.defaclrole)::text,
+              format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %s ',
+                     pg_get_userbyid(x.defaclrole), x.defaclnamespace::regnamespace),
               CASE x.defaclobjtype WHEN 'S' THEN 'SEQUENCES' ELSE 'TABLES' END,
-              string_agg(DISTINCT quote_ident(pg_get_userbyid(x.grantee)), ', '))
-  FROM default_items x GROUP BY x.defaclrole, x.defaclnamespace, x.defaclobjtype
+              x.grantee, x.privilege_type
+         FROM default_items x),
+     -- What each grantee loses on each object: a REVOKE names only
+     -- privileges every grantee it names loses (a REVOKE of SELECT from
+     -- two would take a grant option the other holds too).
+     per_grantee AS (
+       SELECT owner, prefix, target, grantee,
+              string_agg(DISTINCT privilege_type, ', ' ORDER BY privilege_type) AS privileges
+         FROM items GROUP BY owner, prefix, target, grantee)
+SELECT owner,
+       format('%sREVOKE %s ON %s FROM %s;', prefix, privileges, target,
+              string_agg(quote_ident(pg_get_userbyid(grantee)), ', '
+                         ORDER BY pg_get_userbyid(grantee)))
+  FROM per_grantee GROUP BY owner, prefix, target, privileges
  ORDER BY 1, 2
