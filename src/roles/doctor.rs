@@ -10,8 +10,14 @@
 //!   manage, restored from a dump…), and relations of the users pgusers
 //!   made that the protected user cannot read and write (never TRIGGER,
 //!   REFERENCES or MAINTAIN: they run code as the owner);
-//! - roles owning relations in `public` whose future tables the read-only
-//!   users will not read (no default privileges for them);
+//! - roles making what the groups share (owning a relation in an
+//!   application schema, or read-write users pgusers made) whose future
+//!   tables and sequences will not reach the groups (no global default
+//!   privileges for them), and among them those pgusers' role cannot set
+//!   default privileges for (a CREATEROLE role that is not a member of a
+//!   role someone else created);
+//! - schemas pgusers leaves alone (owned by a role it does not manage), a
+//!   notice with the SQL that would share them;
 //! - users whose password is stored as MD5, users that may log in with no
 //!   password, expired users, and roles pgusers cannot manage. Expired
 //!   users (but the protected one) and roles it does not manage are
@@ -34,7 +40,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::groups::{self, Gap, Grantee, GroupGap};
-use super::privileges::{ensure_privileges_of, refusal};
+use super::privileges::{ensure_privileges_of, inherit_grant, refusal};
 use super::sql::{self, ident};
 use super::{DatabaseUser, Facts, PasswordEncryption, RoleError, RoleManager, changes, upgrade};
 
@@ -48,9 +54,16 @@ pub enum Problem {
         relation_kind: String,
         owner: String,
     },
-    /// What `role` creates in `public` from now on, the read-only users
-    /// will not read.
-    FutureTablesUnreadable { role: String },
+    /// What `role` creates from now on, in any schema, will not reach
+    /// pgusers' groups (no default privileges for them).
+    FutureNotShared { role: String },
+    /// Like [`Problem::FutureNotShared`], but pgusers' role cannot set
+    /// `role`'s default privileges at all: it neither has its privileges nor
+    /// may take them.
+    CannotAct { role: String },
+    /// pgusers leaves schema `schema` (owned by `owner`) alone: its users
+    /// get nothing in it.
+    LeftAlone { schema: String, owner: String },
     /// The read-write users cannot write `relation`.
     Unwritable {
         relation: String,
@@ -258,7 +271,7 @@ impl RoleManager {
             | Problem::Unwritable { owner, .. }
             | Problem::ProtectedCannotWrite { owner, .. }
             | Problem::GroupsLack { owner, .. } => (owner.as_str(), "to grant on what it owns"),
-            Problem::FutureTablesUnreadable { role } => {
+            Problem::FutureNotShared { role } => {
                 (role.as_str(), "to change default privileges for it")
             }
             _ => (facts.protected.as_str(), "to grant what it owns"),
@@ -311,8 +324,20 @@ struct Drifted {
     unwritable: Vec<Gap>,
     /// Relations of the users pgusers made the protected user may not write.
     protected_lacks: Vec<Gap>,
-    /// Roles whose future tables the read-only users will not read.
-    future: Vec<String>,
+    /// Roles whose future tables and sequences will not reach the groups.
+    future: Vec<Maker>,
+    /// Schemas pgusers leaves alone, with their owners.
+    left_alone: Vec<(String, String)>,
+}
+
+/// A role whose future tables will not reach the groups.
+struct Maker {
+    role: String,
+    /// A user pgusers made (its tables are the protected user's to write
+    /// too).
+    made: bool,
+    /// Whether pgusers' role may set its default privileges.
+    may_act: bool,
 }
 
 impl Drifted {
@@ -325,7 +350,7 @@ impl Drifted {
             .chain(&self.protected_lacks)
             .map(|gap| gap.owner.clone())
             .chain(self.groups.iter().map(|gap| gap.owner.clone()))
-            .chain(self.future.iter().cloned())
+            .chain(self.future.iter().map(|maker| maker.role.clone()))
             .collect()
     }
 
@@ -344,9 +369,11 @@ impl Drifted {
         for gap in self.protected_lacks {
             findings.push(not_shared(gap, Grantee::Protected, facts, &acts_for));
         }
-        for role in self.future {
-            let fixable = acts_for.includes(&role);
-            findings.push(future_unreadable(role, &facts.readers, fixable));
+        for maker in self.future {
+            findings.push(future_not_shared(maker, facts, &acts_for));
+        }
+        for (schema, owner) in self.left_alone {
+            findings.push(left_alone(schema, owner, facts));
         }
         findings
     }
@@ -372,16 +399,35 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         unwritable: Vec::new(),
         protected_lacks: Vec::new(),
         future: Vec::new(),
+        left_alone: Vec::new(),
     };
     if readers_exist {
         drifted.unreadable = groups::relation_gaps(client, facts, Grantee::Readers).await?;
-        for row in client
-            .query(sql::FUTURE_UNREADABLE, &[&facts.readers])
-            .await
-            .map_err(fail)?
-        {
-            drifted.future.push(row.get(0));
-        }
+    }
+    for row in client
+        .query(
+            sql::FUTURE_NOT_SHARED.as_str(),
+            &[
+                &facts.protected,
+                &sql::WRITER_TABLE_PRIVILEGES.as_slice(),
+                &sql::WRITER_SEQUENCE_PRIVILEGES.as_slice(),
+            ],
+        )
+        .await
+        .map_err(fail)?
+    {
+        drifted.future.push(Maker {
+            role: row.get(0),
+            made: row.get(1),
+            may_act: row.get(2),
+        });
+    }
+    for row in client
+        .query(sql::LEFT_ALONE.as_str(), &[&facts.protected])
+        .await
+        .map_err(fail)?
+    {
+        drifted.left_alone.push((row.get(0), row.get(1)));
     }
     if writers_exist {
         drifted.unwritable = groups::relation_gaps(client, facts, Grantee::Writers).await?;
@@ -489,24 +535,95 @@ fn unreadable(gap: Gap, readers: &str, acts_for: &ActsFor<'_>) -> Finding {
     }
 }
 
-fn future_unreadable(role: String, readers: &str, fixable: bool) -> Finding {
+/// A role whose future tables and sequences will not reach the groups: the
+/// default privileges pgusers sets for a user it made
+/// ([`groups::creator_defaults`]), or for another role the groups' share.
+fn future_not_shared(maker: Maker, facts: &Facts, acts_for: &ActsFor<'_>) -> Finding {
+    let Maker {
+        role,
+        made,
+        may_act,
+    } = maker;
+    let fix_sql = if made {
+        groups::creator_defaults(&ident(&role), facts)
+    } else {
+        groups::groups_defaults(&ident(&role), facts)
+    };
+    let words = format!(
+        "Tables and sequences \"{role}\" creates from now on, in any schema, will not all be \
+         readable by the read-only users and writable by the read-write users: its default \
+         privileges do not give them that."
+    );
+    if !may_act {
+        return Finding {
+            key: format!("cannot-act:{role}"),
+            words: format!(
+                "{words} The role pgusers connects as, \"{}\", cannot set them: it neither has \
+                 the privileges of \"{role}\" nor may take them.",
+                facts.admin
+            ),
+            fix_sql: Some(fix_sql),
+            fixable: false,
+            advice: Some(format!(
+                "Run the SQL as \"{role}\" or a superuser, or give \"{}\" what it needs to act \
+                 for it: {}",
+                facts.admin,
+                inherit_grant(facts, &role)
+            )),
+            user_page: None,
+            severity: Severity::Problem,
+            problem: Problem::CannotAct { role },
+        };
+    }
+    let fixable = acts_for.includes(&role);
     Finding {
         key: format!("future:{role}"),
-        words: format!(
-            "Tables and sequences \"{role}\" creates in public from now on will not be readable \
-             by the read-only users: no default privileges give them SELECT."
-        ),
-        fix_sql: Some(sql::readers_follow(&role, readers)),
+        words,
+        fix_sql: Some(fix_sql),
         fixable,
         advice: (!fixable).then(|| {
             format!(
-                "pgusers does not act for \"{role}\": if the read-only users should read what \
-                 it makes, run the SQL as \"{role}\" or a superuser."
+                "pgusers does not act for \"{role}\": if pgusers' users should use what it \
+                 makes, run the SQL as \"{role}\" or a superuser."
             )
         }),
         user_page: None,
         severity: Severity::Problem,
-        problem: Problem::FutureTablesUnreadable { role },
+        problem: Problem::FutureNotShared { role },
+    }
+}
+
+/// A schema pgusers leaves alone: a notice, with the SQL that would share
+/// what is in it, and what its owner makes there later, with the groups.
+fn left_alone(schema: String, owner: String, facts: &Facts) -> Finding {
+    let (writers, readers, quoted) = (ident(&facts.writers), ident(&facts.readers), ident(&schema));
+    let tables = sql::WRITER_TABLE_PRIVILEGES.join(", ");
+    let sequences = sql::WRITER_SEQUENCE_PRIVILEGES.join(", ");
+    let fix_sql = format!(
+        "GRANT USAGE ON SCHEMA {quoted} TO {writers}, {readers};
+GRANT {tables} ON ALL TABLES IN SCHEMA {quoted} TO {writers};
+GRANT {sequences} ON ALL SEQUENCES IN SCHEMA {quoted} TO {writers};
+GRANT SELECT ON ALL TABLES IN SCHEMA {quoted} TO {readers};
+GRANT SELECT ON ALL SEQUENCES IN SCHEMA {quoted} TO {readers};
+{}",
+        groups::groups_defaults(&ident(&owner), facts)
+    );
+    Finding {
+        key: format!("left-alone:{schema}"),
+        words: format!(
+            "pgusers leaves schema {quoted} alone (owned by \"{owner}\", neither the protected \
+             user nor a user pgusers made): its users get nothing in it."
+        ),
+        fix_sql: Some(fix_sql),
+        fixable: false,
+        advice: Some(format!(
+            "Nothing to do if that is intended. If pgusers' users should use it, review the SQL \
+             and run it as \"{owner}\" or a superuser; what others make there needs their own \
+             default privileges."
+        )),
+        user_page: None,
+        severity: Severity::Notice,
+        problem: Problem::LeftAlone { schema, owner },
     }
 }
 

@@ -36,7 +36,8 @@
 //! - `lockout_before.sql`, `delete_running.sql`: `started`;
 //! - `user_sessions.sql`, `end_client_sessions.sql`: `client_session`;
 //! - `may_create_in_public.sql`: `public_owner`;
-//! - `group_gaps.sql`, `relation_gaps.sql`: `database_facts`, `app_schemas`.
+//! - `group_gaps.sql`, `relation_gaps.sql`, `future_not_shared.sql`, `left_alone.sql`:
+//!   `database_facts`, `app_schemas`.
 //!
 //! One is filled at each call, from what the call asks:
 //! - `listing.sql` ([`listing`]): `database_facts`, `only_read`,
@@ -281,7 +282,6 @@ pub(super) static LEFT_CODE: LazyLock<String> = LazyLock::new(|| {
 
 // ---- The access doctor (doctor.rs) ----
 
-pub(super) const FUTURE_UNREADABLE: &str = include_str!("sql/future_unreadable.sql");
 pub(super) const ROLE_EXISTS: &str = include_str!("sql/role_exists.sql");
 
 // ---- A delete's lock-out (lockout.rs) ----
@@ -359,6 +359,22 @@ pub(super) static RELATION_GAPS: LazyLock<String> = LazyLock::new(|| {
         app_schemas = APP_SCHEMAS,
     )
 });
+/// Roles whose future tables will not reach the groups.
+pub(super) static FUTURE_NOT_SHARED: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/future_not_shared.sql"),
+        database_facts = DATABASE_FACTS,
+        app_schemas = APP_SCHEMAS,
+    )
+});
+/// The schemas pgusers leaves alone.
+pub(super) static LEFT_ALONE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/left_alone.sql"),
+        database_facts = DATABASE_FACTS,
+        app_schemas = APP_SCHEMAS,
+    )
+});
 
 // ---- Upgrade steps (upgrade.rs) ----
 
@@ -432,7 +448,6 @@ pub fn every_query() -> Vec<Query> {
         plain("mark_unreviewed", MARK_UNREVIEWED),
         plain("definer_routines", DEFINER_ROUTINES),
         plain("left_code", &LEFT_CODE),
-        plain("future_unreadable", FUTURE_UNREADABLE),
         plain("role_exists", ROLE_EXISTS),
         plain("lockout_before", &LOCKOUT_BEFORE),
         plain("lockout_record", LOCKOUT_RECORD),
@@ -447,6 +462,8 @@ pub fn every_query() -> Vec<Query> {
         plain("may_create_in_public", &MAY_CREATE_IN_PUBLIC),
         plain("group_gaps", &GROUP_GAPS),
         plain("relation_gaps", &RELATION_GAPS),
+        plain("future_not_shared", &FUTURE_NOT_SHARED),
+        plain("left_alone", &LEFT_ALONE),
         plain("is_superuser", IS_SUPERUSER),
         plain("readers_strays", READERS_STRAYS),
         plain("granted_left", GRANTED_LEFT),
@@ -608,15 +625,6 @@ pub(crate) fn mark(mark: &str, users: &str, version_num: i32) -> String {
         ""
     };
     format!("GRANT {} TO {users}{options};", ident(mark))
-}
-
-/// Lets `readers` read what `creator` will create, in any schema, from now on.
-pub(crate) fn readers_follow(creator: &str, readers: &str) -> String {
-    let (creator, readers) = (ident(creator), ident(readers));
-    format!(
-        "ALTER DEFAULT PRIVILEGES FOR ROLE {creator} GRANT SELECT ON TABLES TO {readers};
-         ALTER DEFAULT PRIVILEGES FOR ROLE {creator} GRANT SELECT ON SEQUENCES TO {readers};"
-    )
 }
 
 #[cfg(test)]

@@ -338,7 +338,7 @@ async fn views_and_what_superusers_own_are_shown_with_their_sql_but_never_fixed_
     let superuser_future = found
         .iter()
         .find(
-            |f| matches!(&f.problem, Problem::FutureTablesUnreadable { role } if role != &creator),
+            |f| matches!(&f.problem, Problem::FutureNotShared { role } | Problem::CannotAct { role } if role != &creator),
         )
         .expect("the superuser that owns a table");
     assert!(!superuser_future.fixable);
@@ -750,5 +750,155 @@ async fn a_fix_for_a_role_pgusers_does_not_manage_is_never_run_only_shown() {
             .unwrap()
             .contains(&format!("pgusers does not act for \"{builder}\"")),
         "{finding:?}"
+    );
+}
+
+/// A role someone else made (the superuser, not pgusers' role), that makes
+/// tables in `public`; its name and password.
+async fn someone_elses_creator(db: &TestDb) -> (String, String) {
+    let name = unique_name("elsewhere");
+    let secret = password();
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {name} LOGIN PASSWORD {};
+             GRANT CREATE, USAGE ON SCHEMA public TO {name};",
+            crate::helpers::verifier_literal(&secret)
+        ))
+        .await
+        .unwrap();
+    (name, secret.expose().to_owned())
+}
+
+#[tokio::test]
+async fn a_table_making_role_pgusers_cannot_act_for_is_named_with_its_sql() {
+    let db = test_db().await;
+    let (writer, writer_secret) = db.create_user("writer", Access::ReadWrite).await;
+    db.create_user("reader", Access::ReadOnly).await;
+    let (creator, creator_secret) = someone_elses_creator(&db).await;
+    table_made_by(&db, &creator, &creator_secret, "theirs").await;
+
+    let found = db.roles.check_access().await.unwrap();
+
+    // A CREATEROLE role may act for a role someone else made only before
+    // 16 (CREATEROLE may grant any role then); from 16 it needs ADMIN
+    // OPTION, which only the role's maker got.
+    let version = db.version_num().await;
+    let cannot = admin_kind() == AdminKind::CreateRole && version >= 160_000;
+    let (named, other) = if cannot {
+        (format!("cannot-act:{creator}"), format!("future:{creator}"))
+    } else {
+        (format!("future:{creator}"), format!("cannot-act:{creator}"))
+    };
+    assert!(keys(&found).contains(&named.as_str()), "{found:#?}");
+    assert!(!keys(&found).contains(&other.as_str()), "{found:#?}");
+    let finding = found.iter().find(|f| f.key == named).unwrap();
+    assert!(finding.is_problem());
+    let sql = finding.fix_sql.clone().expect("the SQL that shares");
+    assert!(
+        sql.contains(&format!("ALTER DEFAULT PRIVILEGES FOR ROLE \"{creator}\"")),
+        "{sql}"
+    );
+    if cannot {
+        assert_eq!(
+            finding.problem,
+            Problem::CannotAct {
+                role: creator.clone()
+            }
+        );
+        assert!(!finding.fixable, "pgusers cannot run it");
+        assert!(
+            finding
+                .advice
+                .as_deref()
+                .unwrap()
+                .contains(&format!("GRANT \"{creator}\" TO ")),
+            "the advice names the grant that would let pgusers act: {finding:#?}"
+        );
+        assert_eq!(
+            db.roles.fix_access(&named).await.unwrap(),
+            None,
+            "pgusers does not run what it cannot"
+        );
+    }
+
+    // Run as a superuser, the SQL shares what the role makes from now on.
+    db.admin().await.batch_execute(&sql).await.unwrap();
+    let after = db.roles.check_access().await.unwrap();
+    assert!(!keys(&after).contains(&named.as_str()), "{after:#?}");
+    let later = table_made_by(&db, &creator, &creator_secret, "later").await;
+    db.run_as(
+        &writer,
+        &writer_secret,
+        &format!("INSERT INTO public.{later} VALUES (1)"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_schema_of_a_role_pgusers_does_not_manage_is_a_notice_with_the_sql_that_shares_it() {
+    let db = test_db().await;
+    let (writer, writer_secret) = db.create_user("writer", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("reader", Access::ReadOnly).await;
+    let (owner, owner_secret) = someone_elses_creator(&db).await;
+    let schema = unique_name("aside");
+    db.admin()
+        .await
+        .batch_execute(&format!("GRANT CREATE ON DATABASE {} TO {owner}", db.name))
+        .await
+        .unwrap();
+    db.connect_as(&owner, &owner_secret)
+        .await
+        .unwrap()
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema}; CREATE TABLE {schema}.kept (id serial, v int)"
+        ))
+        .await
+        .unwrap();
+    let table = format!("{schema}.kept");
+    let as_writer = db
+        .connect_as(writer.as_str(), writer_secret.expose())
+        .await
+        .unwrap();
+    let write = format!("INSERT INTO {table} (v) VALUES (1)");
+    assert_eq!(sqlstate(as_writer.batch_execute(&write).await), "42501");
+
+    let found = db.roles.check_access().await.unwrap();
+
+    let key = format!("left-alone:{schema}");
+    let finding = found
+        .iter()
+        .find(|f| f.key == key)
+        .unwrap_or_else(|| panic!("{key} in {found:#?}"));
+    assert_eq!(finding.severity, Severity::Notice);
+    assert!(!finding.fixable);
+    assert_eq!(
+        finding.problem,
+        Problem::LeftAlone {
+            schema: schema.clone(),
+            owner: owner.clone()
+        }
+    );
+    assert!(
+        !keys(&found).contains(&format!("unwritable:{table}").as_str()),
+        "what is in a schema pgusers leaves alone is no problem of its: {found:#?}"
+    );
+
+    db.admin()
+        .await
+        .batch_execute(finding.fix_sql.as_deref().unwrap())
+        .await
+        .unwrap();
+    as_writer.batch_execute(&write).await.unwrap();
+    db.connect_as(reader.as_str(), reader_secret.expose())
+        .await
+        .unwrap()
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .await
+        .unwrap();
+    let after = db.roles.check_access().await.unwrap();
+    assert!(
+        !keys(&after).contains(&key.as_str()),
+        "shared by hand, it is no longer named: {after:#?}"
     );
 }

@@ -1,0 +1,70 @@
+-- Roles whose tables and sequences made from now on, in any schema, will not
+-- reach pgusers' groups: their global default privileges (no IN SCHEMA, so
+-- schemas made later are covered) lack part of what pgusers sets. The roles
+-- looked at make what the groups share: they own a relation in an
+-- application schema (app_schemas.sql; extensions' objects aside), or they
+-- are read-write users pgusers made (members of the writers group). The
+-- protected user is group_gaps.sql's; pgusers' own role (on 16+ a member of
+-- the roles it made) is one only when it owns a relation there. What is
+-- wanted: the writers group the guide's read-write privileges ($2 on tables,
+-- $3 on sequences), the readers group SELECT; for a user pgusers made, also
+-- the protected user the same as the writers and USAGE on the schemas it
+-- makes for all three. A group that does not exist is wanted nothing.
+-- Returns the role; whether pgusers made it; whether pgusers' role may act
+-- for it (has its privileges, or may take them: ADMIN OPTION on 16+,
+-- CREATEROLE and a role that is no superuser before). $1 is the protected
+-- user. Fills: database_facts.sql, app_schemas.sql.
+WITH facts AS ({database_facts}),
+     {app_schemas},
+     groups AS (
+       SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.writers) AS writers,
+              (SELECT oid FROM pg_roles WHERE rolname = facts.readers) AS readers,
+              facts.protected_oid AS protected, facts.admin_oid AS admin,
+              (SELECT oid FROM pg_roles WHERE rolname = facts.mark) AS mark,
+              facts.version_num
+         FROM facts),
+     makers AS (
+       SELECT c.relowner AS oid
+         FROM pg_class c JOIN app_schemas s ON s.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                           WHERE d.classid = 'pg_class'::regclass
+                             AND d.objid = c.oid AND d.deptype = 'e')
+       UNION
+       SELECT m.member FROM pg_auth_members m, groups g
+        WHERE m.roleid = g.writers AND m.member <> g.admin),
+     judged AS (
+       SELECT r.oid, r.rolname, r.rolsuper,
+              EXISTS (SELECT 1 FROM pg_auth_members m, groups g
+                       WHERE m.member = r.oid AND m.roleid = g.mark
+                         AND r.oid <> g.admin) AS made
+         FROM makers k JOIN pg_roles r ON r.oid = k.oid, groups g
+        WHERE r.oid IS DISTINCT FROM g.protected
+          AND r.oid NOT IN (g.writers, g.readers)
+          AND r.rolname !~ '^pg_'),
+     wanted(made_only, kind, grantee, privilege) AS (
+       SELECT false, 'r', g.writers, p FROM groups g, unnest($2::text[]) p
+       UNION ALL SELECT false, 'S', g.writers, p FROM groups g, unnest($3::text[]) p
+       UNION ALL SELECT false, 'r', g.readers, 'SELECT' FROM groups g
+       UNION ALL SELECT false, 'S', g.readers, 'SELECT' FROM groups g
+       UNION ALL SELECT true, 'r', g.protected, p FROM groups g, unnest($2::text[]) p
+       UNION ALL SELECT true, 'S', g.protected, p FROM groups g, unnest($3::text[]) p
+       UNION ALL SELECT true, 'n', w, 'USAGE'
+                   FROM groups g, unnest(ARRAY[g.writers, g.readers, g.protected]) w)
+SELECT j.rolname::text, j.made,
+       pg_has_role(current_user, j.oid, 'USAGE')
+       OR CASE WHEN g.version_num >= 160000
+               THEN pg_has_role(current_user, j.oid, 'USAGE WITH ADMIN OPTION')
+               ELSE NOT j.rolsuper
+                    AND (SELECT rolcreaterole FROM pg_roles WHERE oid = g.admin) END
+  FROM judged j, groups g
+ WHERE EXISTS (
+         SELECT 1 FROM wanted w
+          WHERE w.grantee IS NOT NULL AND (j.made OR NOT w.made_only)
+            AND NOT EXISTS (
+                  SELECT 1 FROM pg_default_acl d CROSS JOIN LATERAL unnest(d.defaclacl) i
+                       CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
+                   WHERE d.defaclrole = j.oid AND d.defaclnamespace = 0
+                     AND d.defaclobjtype = w.kind::"char" AND a.grantee = w.grantee
+                     AND a.privilege_type = w.privilege))
+ ORDER BY 1
