@@ -255,39 +255,43 @@ async fn a_grant_pgusers_cannot_revoke_stops_the_delete_with_the_revoke_to_run_a
 }
 
 #[tokio::test]
-async fn a_readers_group_another_role_made_is_refused_on_16_and_later_with_the_grant_that_fixes_it()
-{
-    let db = test_db().await;
-    // As when the database was managed by another admin before.
-    let readers = format!("pgusers-readonly-{}", db.name);
-    db.admin()
-        .await
-        .batch_execute(&format!("CREATE ROLE {} NOLOGIN", ident(&readers)))
-        .await
-        .unwrap();
-    let name = crate::helpers::username("ro");
+async fn a_group_another_role_made_is_refused_on_16_and_later_with_the_grant_that_fixes_it() {
+    for (group, access) in [
+        ("pgusers-readonly", Access::ReadOnly),
+        ("pgusers-writers", Access::ReadWrite),
+    ] {
+        let db = test_db().await;
+        // As when the database was managed by another admin before.
+        let group = format!("{group}-{}", db.name);
+        db.admin()
+            .await
+            .batch_execute(&format!("CREATE ROLE {} NOLOGIN", ident(&group)))
+            .await
+            .unwrap();
+        let name = crate::helpers::username("grp");
 
-    let created = db
-        .roles
-        .create(&name, NewPassword::Generate, Access::ReadOnly)
-        .await;
+        let created = db.roles.create(&name, NewPassword::Generate, access).await;
 
-    if admin_kind() == AdminKind::CreateRole && db.version_num().await >= 160_000 {
-        match created {
-            Err(error @ RoleError::MissingPrivilege { .. }) => {
-                let grant = format!(
-                    "GRANT {} TO {} WITH ADMIN OPTION;",
-                    ident(&readers),
-                    ident(&db.admin_in_use())
-                );
-                assert!(error.to_string().contains(&grant), "{error}");
+        if admin_kind() == AdminKind::CreateRole && db.version_num().await >= 160_000 {
+            match created {
+                Err(error @ RoleError::MissingPrivilege { .. }) => {
+                    let grant = format!(
+                        "GRANT {} TO {} WITH ADMIN OPTION;",
+                        ident(&group),
+                        ident(&db.admin_in_use())
+                    );
+                    assert!(error.to_string().contains(&grant), "{error}");
+                }
+                other => panic!("expected a refusal naming the GRANT, got {other:?}"),
             }
-            other => panic!("expected a refusal naming the GRANT, got {other:?}"),
+            assert!(!db.role_exists(name.as_str()).await, "nothing was made");
+        } else {
+            created.unwrap();
+            assert_eq!(
+                db.listed(name.as_str()).await.read_only,
+                access == Access::ReadOnly
+            );
         }
-        assert!(!db.role_exists(name.as_str()).await, "nothing was made");
-    } else {
-        created.unwrap();
-        assert!(db.listed(name.as_str()).await.read_only);
     }
 }
 
