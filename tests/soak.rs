@@ -179,8 +179,6 @@ struct Shared {
     requests: Mutex<Vec<Request>>,
     /// Tables made during the run: (table, its creator).
     tables: Mutex<Vec<(String, String)>>,
-    /// When each table's making began and ended.
-    table_times: Mutex<HashMap<String, (Instant, Instant)>>,
     table_counter: AtomicUsize,
     stop: AtomicBool,
     total_ops: usize,
@@ -461,7 +459,6 @@ async fn many_clients_over_two_outages_and_a_cut_connection_leave_every_user_who
         ops: Mutex::new(Vec::new()),
         requests: Mutex::new(Vec::new()),
         tables: Mutex::new(Vec::new()),
-        table_times: Mutex::new(HashMap::new()),
         table_counter: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
         total_ops: size.ops,
@@ -814,7 +811,6 @@ async fn client(shared: Arc<Shared>, via: Via, mut rng: StdRng) {
 async fn user_makes_table(shared: &Shared, user: &str, password: &str) {
     let n = shared.table_counter.fetch_add(1, Ordering::SeqCst);
     let table = format!("t_{user}_{n}");
-    let start = Instant::now();
     let Ok(client) = login_as(shared.pg_port, "soak_app", user, password).await else {
         return;
     };
@@ -824,11 +820,6 @@ async fn user_makes_table(shared: &Shared, user: &str, password: &str) {
         ))
         .await;
     if made.is_ok() {
-        shared
-            .table_times
-            .lock()
-            .unwrap()
-            .insert(table.clone(), (start, Instant::now()));
         shared.tables.lock().unwrap().push((table, user.to_owned()));
     }
 }
@@ -1189,24 +1180,6 @@ async fn role_names(client: &Client) -> HashSet<String> {
         .collect()
 }
 
-/// Whether `table` was being made while a create of `user` ran. Neither
-/// the create's `GRANT … ON ALL TABLES` (its snapshot predates the table)
-/// nor the protected user's default privileges (read by `CREATE TABLE`
-/// before the create committed them) reach such a table: a known race.
-fn made_while_created(shared: &Shared, ops: &[Op], table: &str, user: &str) -> bool {
-    let Some(&(start, end)) = shared.table_times.lock().unwrap().get(table) else {
-        return false;
-    };
-    ops.iter().any(|o| {
-        o.name == user
-            && matches!(o.kind, Kind::CreateReadWrite)
-            && o.known != Known::Refused
-            && o.known != Known::NotTried
-            && o.start <= end
-            && start <= o.end
-    })
-}
-
 /// The last change to `name` the harness can be sure of: a definite
 /// change that every other possible change of that name finished before.
 fn last_known<'a>(ops: &'a [Op], name: &str) -> Option<&'a Op> {
@@ -1239,8 +1212,6 @@ async fn check_roles(
     protected: &str,
     failures: &mut Vec<String>,
 ) {
-    let mut raced = 0;
-    let raced = &mut raced;
     let readers = "pgusers-readonly-soak_app";
     let writers = "pgusers-writers-soak_app";
     // pgusers' mark: its members are the users pgusers made.
@@ -1389,12 +1360,10 @@ async fn check_roles(
                 ));
             }
         }
+        // Every table, whoever made it and whenever (during this user's
+        // create too), reaches every user through the groups: read-write
+        // users write it, read-only users read it and may not write it.
         for (table, owner) in &tables {
-            // Known limit: another read-write user's tables reach other
-            // read-write users only when their creator is deleted.
-            if !reader && owner != protected && owner != name {
-                continue;
-            }
             let qualified = format!("public.{table}");
             let row = superuser
                 .query_one(
@@ -1405,10 +1374,6 @@ async fn check_roles(
                 .unwrap();
             let (select, insert): (bool, bool) = (row.get(0), row.get(1));
             if !select || insert == reader {
-                if !reader && made_while_created(shared, ops, table, name) {
-                    *raced += 1;
-                    continue;
-                }
                 failures.push(format!(
                     "{} {name} on {table} (owner {owner}): SELECT {select}, INSERT {insert}",
                     if reader { "read-only" } else { "read-write" }
@@ -1459,9 +1424,6 @@ async fn check_roles(
     println!(
         "soak: at the end, {} read-write and {} read-only users; {} of them logged in with the password the harness knew",
         kinds.0, kinds.1, logins
-    );
-    println!(
-        "soak: KNOWN RACE: {raced} (read-write user, protected user's table) pairs lack privileges because the table was made while the user was being created"
     );
     // No group or membership left behind by a half-made role.
     let groups: Vec<String> = superuser
