@@ -169,7 +169,9 @@ async fn a_read_only_group_given_more_than_reading_is_not_shown_read_only_and_th
             "CREATE TABLE notes (v int); GRANT INSERT ON notes TO {readers};
              CREATE TABLE marks (v int); INSERT INTO marks VALUES (1);
              GRANT SELECT ON marks TO {readers}; GRANT UPDATE (v) ON marks TO {readers};
-             CREATE SCHEMA scratch; GRANT USAGE, CREATE ON SCHEMA scratch TO {readers};"
+             CREATE SCHEMA scratch; GRANT USAGE, CREATE ON SCHEMA scratch TO {readers};
+             ALTER DEFAULT PRIVILEGES GRANT INSERT ON TABLES TO {readers};
+             ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT UPDATE ON SEQUENCES TO {readers};"
         ))
         .await
         .unwrap();
@@ -224,6 +226,29 @@ async fn a_read_only_group_given_more_than_reading_is_not_shown_read_only_and_th
         ),
         INSUFFICIENT_PRIVILEGE,
         "and CREATE on another schema"
+    );
+    as_writer
+        .batch_execute("CREATE TABLE later (id serial, v int)")
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlstate(
+            as_reader
+                .batch_execute("INSERT INTO public.later (v) VALUES (1)")
+                .await
+        ),
+        INSUFFICIENT_PRIVILEGE,
+        "default privileges given to the group are taken back: what the writer makes later \
+         is not written"
+    );
+    assert_eq!(
+        sqlstate(
+            as_reader
+                .batch_execute("SELECT setval('public.later_id_seq', 5)")
+                .await
+        ),
+        INSUFFICIENT_PRIVILEGE,
+        "nor its sequence set"
     );
     assert_eq!(
         as_reader

@@ -44,7 +44,15 @@ SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s REVOKE %s ON %s FROM %I;',
                    WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END,
               $1::text)
   FROM pg_default_acl da CROSS JOIN LATERAL unnest(da.defaclacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
- WHERE a.grantee = (SELECT oid FROM readers)
+       -- A row holding exactly what pgusers gives the group (each read-write
+       -- user has three) holds nothing more: a default privilege's items are
+       -- all granted by its role, and an ACL keeps one item per grantee and
+       -- grantor. Looked at whole, it is not unpacked.
+ WHERE NOT (da.defaclobjtype IN ('r', 'S', 'n')
+            AND da.defaclacl @> ARRAY[makeaclitem(
+                  (SELECT oid FROM readers), da.defaclrole,
+                  CASE da.defaclobjtype WHEN 'n' THEN 'USAGE' ELSE 'SELECT' END, false)])
+   AND a.grantee = (SELECT oid FROM readers)
    AND NOT (da.defaclobjtype IN ('r', 'S') AND a.privilege_type = 'SELECT')
    AND NOT (da.defaclobjtype = 'n' AND a.privilege_type = 'USAGE')
 UNION ALL
