@@ -13,7 +13,7 @@
 //! (the schemas the groups use), `managed.sql`
 //! (whom pgusers lists), `restrictions.sql` (who is more than an
 //! application user of this database), `client_session.sql`, `started.sql`,
-//! `public_owner.sql`, `owned_here.sql` with `object_key.sql`, and what
+//! `public_owner.sql`, `privileged_owner.sql`, `owned_here.sql` with `object_key.sql`, and what
 //! finds the code a deleted user leaves (`type_code.sql`, `reached.sql`,
 //! `others_function.sql`, `review_statement.sql`).
 //!
@@ -25,7 +25,7 @@
 //! middle of a statement would cut the statement into several files.) A
 //! composed statement is filled once, at its first use ([`LazyLock`]):
 //! - `managed_target.sql`: `database_facts`, `restrictions` (itself filled
-//!   with `large_object_grant`, twice), `managed`;
+//!   with `large_object_grant`, twice, and `privileged_owner`), `managed`;
 //! - `left_code.sql`: `type_code`, `reached`, `others_function` (for the
 //!   aliases `p` and `f`), `review_statement`, and `calls_others_code`,
 //!   `partition_key_code` and `exclusion_code`, filled from the same;
@@ -37,7 +37,7 @@
 //! - `user_sessions.sql`, `end_client_sessions.sql`: `client_session`;
 //! - `may_create_in_public.sql`: `public_owner`;
 //! - `group_gaps.sql`, `relation_gaps.sql`, `future_not_shared.sql`, `left_alone.sql`:
-//!   `database_facts`, `app_schemas`.
+//!   `database_facts`, `app_schemas`; `relation_gaps.sql` also `privileged_owner`.
 //!
 //! One is filled at each call, from what the call asks:
 //! - `listing.sql` ([`listing`]): `database_facts`, `only_read`,
@@ -108,12 +108,15 @@ pub(super) const ADMIN_KIND: &str = include_str!("sql/admin_kind.sql");
 /// Whether a `pg_shdepend` row is one of the grants of making large
 /// objects pgusers gives (a fragment).
 pub(super) const LARGE_OBJECT_GRANT: &str = include_str!("sql/large_object_grant.sql");
+/// Whether a role is a privileged owner (a fragment).
+pub(super) const PRIVILEGED_OWNER: &str = include_str!("sql/privileged_owner.sql");
 /// The CTEs judging whether roles are application users of this database
 /// (a fragment, see [`super::standing`]).
 pub(super) static RESTRICTIONS: LazyLock<String> = LazyLock::new(|| {
     format!(
         include_str!("sql/restrictions.sql"),
         large_object_grant = LARGE_OBJECT_GRANT,
+        privileged_owner = PRIVILEGED_OWNER,
     )
 });
 
@@ -357,6 +360,7 @@ pub(super) static RELATION_GAPS: LazyLock<String> = LazyLock::new(|| {
         include_str!("sql/relation_gaps.sql"),
         database_facts = DATABASE_FACTS,
         app_schemas = APP_SCHEMAS,
+        privileged_owner = PRIVILEGED_OWNER,
     )
 });
 /// Roles whose future tables will not reach the groups.

@@ -541,3 +541,46 @@ async fn a_member_of_another_databases_writers_group_is_that_databases_user() {
         "in its own database the read-write user is an ordinary user"
     );
 }
+
+#[tokio::test]
+async fn a_view_of_a_superuser_is_never_given_to_the_groups_so_their_members_stay_manageable() {
+    let db = test_db().await;
+    // A view reads with its owner's rights: one of a superuser's, granted
+    // to a group, would make every member more than an application user.
+    db.admin()
+        .await
+        .batch_execute(
+            "CREATE VIEW public.super_view AS SELECT rolname FROM pg_authid;
+             CREATE MATERIALIZED VIEW public.super_matview AS SELECT 1 AS v;",
+        )
+        .await
+        .unwrap();
+    let (writer, _) = db.create_user("svrw", Access::ReadWrite).await;
+    let (reader, _) = db.create_user("svro", Access::ReadOnly).await;
+
+    for user in [writer.as_str(), reader.as_str()] {
+        let listed = db.listed(user).await;
+        assert!(listed.manageable(), "{user} stays manageable: {listed:?}");
+    }
+    let admin = db.admin().await;
+    for group in [writers_of(&db), readers_of(&db)] {
+        for view in ["public.super_view", "public.super_matview"] {
+            let reads: bool = admin
+                .query_one(
+                    "SELECT has_table_privilege($1::name, $2::text, 'SELECT')",
+                    &[&group, &view],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert!(!reads, "{group} is not given {view}");
+        }
+    }
+    let problems = problems_here(&db, &[writer.as_str(), reader.as_str()]).await;
+    assert!(
+        !problems
+            .iter()
+            .any(|f| f.key.contains("super_view") || f.key.contains("super_matview")),
+        "the doctor offers no SQL that would make every user unmanageable: {problems:#?}"
+    );
+}

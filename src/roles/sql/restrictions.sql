@@ -119,8 +119,7 @@ server_wide(role, detail) AS (
 -- run with a privileged owner's rights and on views reading with them;
 -- and owning schema `public`, which lets one drop anything in it.
 privileged_owners(oid) AS (
-    SELECT oid FROM pg_roles
-     WHERE rolsuper OR rolcreaterole OR rolreplication OR rolbypassrls OR rolname ~ '^pg_'
+    SELECT r.oid FROM pg_roles r WHERE {privileged_owner}
 ),
 system_grants(role, detail) AS (
     SELECT s.refobjid,
