@@ -18,6 +18,11 @@
 //!   role someone else created);
 //! - schemas pgusers leaves alone (owned by a role it does not manage), a
 //!   notice with the SQL that would share them;
+//! - schemas named after a role other than their owner, which come first
+//!   in that role's `search_path`;
+//! - memberships of the groups that are not pgusers': on 16+ one that lets
+//!   its member `SET ROLE` to the group (granted by another role, say), and
+//!   users pgusers made that are members of neither group;
 //! - users whose password is stored as MD5, users that may log in with no
 //!   password, expired users, and roles pgusers cannot manage. Expired
 //!   users (but the protected one) and roles it does not manage are
@@ -64,6 +69,12 @@ pub enum Problem {
     /// pgusers leaves schema `schema` (owned by `owner`) alone: its users
     /// get nothing in it.
     LeftAlone { schema: String, owner: String },
+    /// Schema `schema` is named after a role other than its owner `owner`,
+    /// so it comes first in that role's `search_path`.
+    NamedAfterAnother { schema: String, owner: String },
+    /// `user`'s memberships of pgusers' groups are not what pgusers grants
+    /// (`detail`): it may `SET ROLE` to a group, or it is in neither.
+    Membership { user: String, detail: String },
     /// The read-write users cannot write `relation`.
     Unwritable {
         relation: String,
@@ -328,6 +339,11 @@ struct Drifted {
     future: Vec<Maker>,
     /// Schemas pgusers leaves alone, with their owners.
     left_alone: Vec<(String, String)>,
+    /// Schemas named after another role than their owner, with the owner.
+    named_after: Vec<(String, String)>,
+    /// Memberships that are not pgusers': (member, group, grantor), the
+    /// last two `None` for a user in neither group.
+    memberships: Vec<(String, Option<String>, Option<String>)>,
 }
 
 /// A role whose future tables will not reach the groups.
@@ -375,6 +391,17 @@ impl Drifted {
         for (schema, owner) in self.left_alone {
             findings.push(left_alone(schema, owner, facts));
         }
+        for (schema, owner) in self.named_after {
+            findings.push(named_after_another(schema, owner));
+        }
+        let mut memberships = self.memberships.into_iter().peekable();
+        while let Some((user, group, grantor)) = memberships.next() {
+            let mut rows = vec![(group, grantor)];
+            while let Some((_, group, grantor)) = memberships.next_if(|(next, ..)| *next == user) {
+                rows.push((group, grantor));
+            }
+            findings.push(membership(user, rows, facts));
+        }
         findings
     }
 }
@@ -400,6 +427,8 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         protected_lacks: Vec::new(),
         future: Vec::new(),
         left_alone: Vec::new(),
+        memberships: Vec::new(),
+        named_after: Vec::new(),
     };
     if readers_exist {
         drifted.unreadable = groups::relation_gaps(client, facts, Grantee::Readers).await?;
@@ -428,6 +457,22 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         .map_err(fail)?
     {
         drifted.left_alone.push((row.get(0), row.get(1)));
+    }
+    for row in client
+        .query(sql::SCHEMAS_NAMED_AFTER, &[])
+        .await
+        .map_err(fail)?
+    {
+        drifted.named_after.push((row.get(0), row.get(1)));
+    }
+    for row in client
+        .query(sql::GROUP_MEMBERSHIPS.as_str(), &[&facts.protected])
+        .await
+        .map_err(fail)?
+    {
+        drifted
+            .memberships
+            .push((row.get(0), row.get(1), row.get(2)));
     }
     if writers_exist {
         drifted.unwritable = groups::relation_gaps(client, facts, Grantee::Writers).await?;
@@ -624,6 +669,94 @@ GRANT SELECT ON ALL SEQUENCES IN SCHEMA {quoted} TO {readers};
         user_page: None,
         severity: Severity::Notice,
         problem: Problem::LeftAlone { schema, owner },
+    }
+}
+
+/// A schema named after a role other than its owner.
+fn named_after_another(schema: String, owner: String) -> Finding {
+    let quoted = ident(&schema);
+    let renamed = ident(&format!("{schema}_of_{owner}"));
+    Finding {
+        key: format!("named-after:{schema}"),
+        words: format!(
+            "Schema {quoted} is named after role \"{schema}\" but owned by \"{owner}\": it comes \
+             first in \"{schema}\"'s search_path, so a function or a table \"{owner}\" makes \
+             there is found before public's by \"{schema}\"'s unqualified names, and a function \
+             runs with \"{schema}\"'s rights."
+        ),
+        fix_sql: Some(format!("ALTER SCHEMA {quoted} RENAME TO {renamed};")),
+        fixable: false,
+        advice: Some(format!(
+            "Review what is in it, then rename it (the SQL, as \"{owner}\" or a superuser) and \
+             change what uses its name; or, if it is \"{schema}\"'s own, give it to that role \
+             (ALTER SCHEMA {quoted} OWNER TO {quoted};)."
+        )),
+        user_page: None,
+        severity: Severity::Problem,
+        problem: Problem::NamedAfterAnother { schema, owner },
+    }
+}
+
+/// A user whose memberships of the groups are not pgusers': `rows` are
+/// (group, grantor) of memberships that allow `SET ROLE`, or one
+/// `(None, None)` for a user in neither group.
+fn membership(user: String, rows: Vec<(Option<String>, Option<String>)>, facts: &Facts) -> Finding {
+    let quoted = ident(&user);
+    let with_set: Vec<(String, String)> = rows
+        .into_iter()
+        .filter_map(|(group, grantor)| Some((group?, grantor?)))
+        .collect();
+    let (words, fix_sql, advice, detail) = if with_set.is_empty() {
+        let grant = |group: &str| groups::membership(group, &quoted, facts.version_num);
+        (
+            format!(
+                "\"{user}\" is a user pgusers made, but a member of neither the read-write nor \
+                 the read-only group: it has none of a user's rights."
+            ),
+            None,
+            format!(
+                "Make it a member of the group of its kind, as the role pgusers connects as: \
+                 {} (read-write) or {} (read-only); or delete it if nothing uses it.",
+                grant(&facts.writers),
+                grant(&facts.readers)
+            ),
+            "in neither group".to_owned(),
+        )
+    } else {
+        let groups: Vec<String> = with_set
+            .iter()
+            .map(|(group, grantor)| format!("\"{group}\" (granted by \"{grantor}\")"))
+            .collect();
+        let revokes: Vec<String> = with_set
+            .iter()
+            .map(|(group, grantor)| {
+                format!(
+                    "REVOKE SET OPTION FOR {} FROM {quoted} GRANTED BY {};",
+                    ident(group),
+                    ident(grantor)
+                )
+            })
+            .collect();
+        (
+            format!(
+                "\"{user}\" may SET ROLE to {}: it could act as the group, and make objects the \
+                 group owns, which every member would then use.",
+                groups.join(" and ")
+            ),
+            Some(revokes.join("\n")),
+            "Run the SQL as a superuser or as the role that granted the membership.".to_owned(),
+            format!("may SET ROLE to {}", groups.join(" and ")),
+        )
+    };
+    Finding {
+        key: format!("membership:{user}"),
+        words,
+        fix_sql,
+        fixable: false,
+        advice: Some(advice),
+        user_page: None,
+        severity: Severity::Problem,
+        problem: Problem::Membership { user, detail },
     }
 }
 

@@ -37,7 +37,8 @@
 //! - `user_sessions.sql`, `end_client_sessions.sql`: `client_session`;
 //! - `may_create_in_public.sql`: `public_owner`;
 //! - `group_gaps.sql`, `relation_gaps.sql`, `future_not_shared.sql`, `left_alone.sql`:
-//!   `database_facts`, `app_schemas`; `relation_gaps.sql` also `privileged_owner`.
+//!   `database_facts`, `app_schemas`; `relation_gaps.sql` also `privileged_owner`;
+//! - `group_memberships.sql`: `database_facts`.
 //!
 //! One is filled at each call, from what the call asks:
 //! - `listing.sql` ([`listing`]): `database_facts`, `only_read`,
@@ -286,6 +287,7 @@ pub(super) static LEFT_CODE: LazyLock<String> = LazyLock::new(|| {
 // ---- The access doctor (doctor.rs) ----
 
 pub(super) const ROLE_EXISTS: &str = include_str!("sql/role_exists.sql");
+pub(super) const SCHEMAS_NAMED_AFTER: &str = include_str!("sql/schemas_named_after.sql");
 
 // ---- A delete's lock-out (lockout.rs) ----
 
@@ -371,6 +373,13 @@ pub(super) static FUTURE_NOT_SHARED: LazyLock<String> = LazyLock::new(|| {
         app_schemas = APP_SCHEMAS,
     )
 });
+/// Memberships of the groups that are not what pgusers grants.
+pub(super) static GROUP_MEMBERSHIPS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/group_memberships.sql"),
+        database_facts = DATABASE_FACTS,
+    )
+});
 /// The schemas pgusers leaves alone.
 pub(super) static LEFT_ALONE: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -453,6 +462,7 @@ pub fn every_query() -> Vec<Query> {
         plain("definer_routines", DEFINER_ROUTINES),
         plain("left_code", &LEFT_CODE),
         plain("role_exists", ROLE_EXISTS),
+        plain("schemas_named_after", SCHEMAS_NAMED_AFTER),
         plain("lockout_before", &LOCKOUT_BEFORE),
         plain("lockout_record", LOCKOUT_RECORD),
         plain("delete_running", &DELETE_RUNNING),
@@ -468,6 +478,7 @@ pub fn every_query() -> Vec<Query> {
         plain("relation_gaps", &RELATION_GAPS),
         plain("future_not_shared", &FUTURE_NOT_SHARED),
         plain("left_alone", &LEFT_ALONE),
+        plain("group_memberships", &GROUP_MEMBERSHIPS),
         plain("is_superuser", IS_SUPERUSER),
         plain("readers_strays", READERS_STRAYS),
         plain("granted_left", GRANTED_LEFT),

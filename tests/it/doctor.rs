@@ -902,3 +902,146 @@ async fn a_schema_of_a_role_pgusers_does_not_manage_is_a_notice_with_the_sql_tha
         "shared by hand, it is no longer named: {after:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_membership_pgusers_did_not_grant_is_named_with_the_sql_that_takes_it_back() {
+    let db = test_db().await;
+    let (writer, writer_secret) = db.create_user("setrw", Access::ReadWrite).await;
+    let (orphan, _) = db.create_user("orphan", Access::ReadWrite).await;
+    let writers = ident(&format!("pgusers-writers-{}", db.name));
+    let version = db.version_num().await;
+    // Someone lets the writer act as the group (a grant by another role is
+    // a row of its own on 16+), and takes the other out of it.
+    if version >= 160_000 {
+        db.admin()
+            .await
+            .batch_execute(&format!(
+                "GRANT {writers} TO {} WITH SET TRUE",
+                ident(writer.as_str())
+            ))
+            .await
+            .unwrap();
+    }
+    db.as_admin_in_use()
+        .await
+        .batch_execute(&format!("REVOKE {writers} FROM {}", ident(orphan.as_str())))
+        .await
+        .unwrap();
+
+    let found = db.roles.check_access().await.unwrap();
+
+    let set_key = format!("membership:{writer}");
+    let set = found.iter().find(|f| f.key == set_key);
+    if version >= 160_000 {
+        let set = set.unwrap_or_else(|| panic!("{set_key} in {found:#?}"));
+        assert!(set.is_problem() && !set.fixable);
+        let sql = set.fix_sql.clone().unwrap();
+        assert!(sql.starts_with("REVOKE SET OPTION FOR"), "{sql}");
+        let as_writer = db
+            .connect_as(writer.as_str(), writer_secret.expose())
+            .await
+            .unwrap();
+        as_writer
+            .batch_execute(&format!("SET ROLE {writers}; RESET ROLE"))
+            .await
+            .expect("it may act as the group before");
+        db.admin().await.batch_execute(&sql).await.unwrap();
+        assert_eq!(
+            sqlstate(
+                as_writer
+                    .batch_execute(&format!("SET ROLE {writers}"))
+                    .await
+            ),
+            "42501",
+            "after the SQL it may not"
+        );
+        let after = db.roles.check_access().await.unwrap();
+        assert!(!keys(&after).contains(&set_key.as_str()), "{after:#?}");
+    } else {
+        assert!(set.is_none(), "before 16 every membership allows SET ROLE");
+    }
+    let orphan_key = format!("membership:{orphan}");
+    let finding = found
+        .iter()
+        .find(|f| f.key == orphan_key)
+        .unwrap_or_else(|| panic!("{orphan_key} in {found:#?}"));
+    assert_eq!(
+        finding.problem,
+        Problem::Membership {
+            user: orphan.to_string(),
+            detail: "in neither group".into()
+        }
+    );
+    assert!(
+        finding
+            .advice
+            .as_deref()
+            .unwrap()
+            .contains(&format!("GRANT {writers} TO {}", ident(orphan.as_str()))),
+        "{finding:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_schema_named_after_another_user_is_named_because_it_comes_first_in_its_search_path() {
+    let db = test_db().await;
+    let (target, target_secret) = db.create_user("target", Access::ReadWrite).await;
+    let (maker, maker_secret) = db.create_user("maker", Access::ReadWrite).await;
+    db.connect_as_protected()
+        .await
+        .batch_execute("CREATE TABLE public.prices (v int); INSERT INTO public.prices VALUES (1)")
+        .await
+        .unwrap();
+    // The maker plants a table of the same name in a schema named after
+    // the other user: that user's unqualified "prices" now means it.
+    db.run_as(
+        &maker,
+        &maker_secret,
+        &format!(
+            "CREATE SCHEMA {target}; CREATE TABLE {target}.prices (v int);
+             INSERT INTO {target}.prices VALUES (666);"
+        ),
+    )
+    .await;
+    let seen: i32 = db
+        .connect_as(target.as_str(), target_secret.expose())
+        .await
+        .unwrap()
+        .query_one("SELECT v FROM prices", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(seen, 666, "the planted table comes first");
+
+    let found = db.roles.check_access().await.unwrap();
+
+    let key = format!("named-after:{target}");
+    let finding = found
+        .iter()
+        .find(|f| f.key == key)
+        .unwrap_or_else(|| panic!("{key} in {found:#?}"));
+    assert_eq!(
+        finding.problem,
+        Problem::NamedAfterAnother {
+            schema: target.to_string(),
+            owner: maker.to_string()
+        }
+    );
+    assert!(finding.is_problem() && !finding.fixable);
+    db.admin()
+        .await
+        .batch_execute(finding.fix_sql.as_deref().unwrap())
+        .await
+        .unwrap();
+    let seen: i32 = db
+        .connect_as(target.as_str(), target_secret.expose())
+        .await
+        .unwrap()
+        .query_one("SELECT v FROM prices", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(seen, 1, "renamed, public's table is found again");
+    let after = db.roles.check_access().await.unwrap();
+    assert!(!keys(&after).contains(&key.as_str()), "{after:#?}");
+}
