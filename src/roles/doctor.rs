@@ -18,6 +18,8 @@
 //!   role someone else created);
 //! - schemas pgusers leaves alone (owned by a role it does not manage), a
 //!   notice with the SQL that would share them;
+//! - objects pgusers' groups own (before 16 every membership allows `SET
+//!   ROLE` to a group, and a member could make them);
 //! - schemas named after a role other than their owner, which come first
 //!   in that role's `search_path`;
 //! - memberships of the groups that are not pgusers': on 16+ one that lets
@@ -69,6 +71,9 @@ pub enum Problem {
     /// pgusers leaves schema `schema` (owned by `owner`) alone: its users
     /// get nothing in it.
     LeftAlone { schema: String, owner: String },
+    /// pgusers' group `group` owns `objects`, which every member may then
+    /// use as their owner.
+    GroupOwns { group: String, objects: String },
     /// Schema `schema` is named after a role other than its owner `owner`,
     /// so it comes first in that role's `search_path`.
     NamedAfterAnother { schema: String, owner: String },
@@ -339,6 +344,8 @@ struct Drifted {
     future: Vec<Maker>,
     /// Schemas pgusers leaves alone, with their owners.
     left_alone: Vec<(String, String)>,
+    /// What the groups own: (group, objects).
+    groups_own: Vec<(String, String)>,
     /// Schemas named after another role than their owner, with the owner.
     named_after: Vec<(String, String)>,
     /// Memberships that are not pgusers': (member, group, grantor), the
@@ -391,6 +398,9 @@ impl Drifted {
         for (schema, owner) in self.left_alone {
             findings.push(left_alone(schema, owner, facts));
         }
+        for (group, objects) in self.groups_own {
+            findings.push(group_owns(group, objects, facts));
+        }
         for (schema, owner) in self.named_after {
             findings.push(named_after_another(schema, owner));
         }
@@ -429,6 +439,7 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         left_alone: Vec::new(),
         memberships: Vec::new(),
         named_after: Vec::new(),
+        groups_own: Vec::new(),
     };
     if readers_exist {
         drifted.unreadable = groups::relation_gaps(client, facts, Grantee::Readers).await?;
@@ -457,6 +468,13 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         .map_err(fail)?
     {
         drifted.left_alone.push((row.get(0), row.get(1)));
+    }
+    for row in client
+        .query(sql::GROUPS_OWN.as_str(), &[&facts.protected])
+        .await
+        .map_err(fail)?
+    {
+        drifted.groups_own.push((row.get(0), row.get(1)));
     }
     for row in client
         .query(sql::SCHEMAS_NAMED_AFTER, &[])
@@ -669,6 +687,31 @@ GRANT SELECT ON ALL SEQUENCES IN SCHEMA {quoted} TO {readers};
         user_page: None,
         severity: Severity::Notice,
         problem: Problem::LeftAlone { schema, owner },
+    }
+}
+
+/// Objects one of pgusers' groups owns.
+fn group_owns(group: String, objects: String, facts: &Facts) -> Finding {
+    Finding {
+        key: format!("group-owns:{group}"),
+        words: format!(
+            "pgusers' group \"{group}\" owns {objects}: every member may use them as their \
+             owner (drop them, change them, grant them on)."
+        ),
+        fix_sql: Some(format!(
+            "REASSIGN OWNED BY {} TO {};",
+            ident(&group),
+            ident(&facts.protected)
+        )),
+        fixable: false,
+        advice: Some(format!(
+            "Review them, then give them to the protected user (the SQL, as a superuser), or \
+             drop them. Before PostgreSQL 16 a member can SET ROLE to the group to make them: \
+             look for who did in the server's log."
+        )),
+        user_page: None,
+        severity: Severity::Problem,
+        problem: Problem::GroupOwns { group, objects },
     }
 }
 

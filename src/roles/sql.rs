@@ -38,7 +38,7 @@
 //! - `may_create_in_public.sql`: `public_owner`;
 //! - `group_gaps.sql`, `relation_gaps.sql`, `future_not_shared.sql`, `left_alone.sql`:
 //!   `database_facts`, `app_schemas`; `relation_gaps.sql` also `privileged_owner`;
-//! - `group_memberships.sql`: `database_facts`.
+//! - `group_memberships.sql`, `groups_own.sql`: `database_facts`.
 //!
 //! One is filled at each call, from what the call asks:
 //! - `listing.sql` ([`listing`]): `database_facts`, `only_read`,
@@ -380,6 +380,13 @@ pub(super) static GROUP_MEMBERSHIPS: LazyLock<String> = LazyLock::new(|| {
         database_facts = DATABASE_FACTS,
     )
 });
+/// What the groups own.
+pub(super) static GROUPS_OWN: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/groups_own.sql"),
+        database_facts = DATABASE_FACTS,
+    )
+});
 /// The schemas pgusers leaves alone.
 pub(super) static LEFT_ALONE: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -479,6 +486,7 @@ pub fn every_query() -> Vec<Query> {
         plain("future_not_shared", &FUTURE_NOT_SHARED),
         plain("left_alone", &LEFT_ALONE),
         plain("group_memberships", &GROUP_MEMBERSHIPS),
+        plain("groups_own", &GROUPS_OWN),
         plain("is_superuser", IS_SUPERUSER),
         plain("readers_strays", READERS_STRAYS),
         plain("granted_left", GRANTED_LEFT),

@@ -1045,3 +1045,58 @@ async fn a_schema_named_after_another_user_is_named_because_it_comes_first_in_it
     let after = db.roles.check_access().await.unwrap();
     assert!(!keys(&after).contains(&key.as_str()), "{after:#?}");
 }
+
+#[tokio::test]
+async fn what_a_group_owns_is_named_with_the_sql_that_gives_it_to_the_protected_user() {
+    let db = test_db().await;
+    let (writer, writer_secret) = db.create_user("ownrw", Access::ReadWrite).await;
+    let writers = format!("pgusers-writers-{}", db.name);
+    let table = unique_name("owned");
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE TABLE public.{table} (v int); ALTER TABLE public.{table} OWNER TO {}",
+            ident(&writers)
+        ))
+        .await
+        .unwrap();
+    // Every member may now drop it: it owns it through the group.
+    let as_writer = db
+        .connect_as(writer.as_str(), writer_secret.expose())
+        .await
+        .unwrap();
+    as_writer
+        .batch_execute(&format!("ALTER TABLE public.{table} ADD COLUMN w int"))
+        .await
+        .expect("a member changes what the group owns");
+
+    let found = db.roles.check_access().await.unwrap();
+
+    let key = format!("group-owns:{writers}");
+    let finding = found
+        .iter()
+        .find(|f| f.key == key)
+        .unwrap_or_else(|| panic!("{key} in {found:#?}"));
+    assert!(finding.is_problem());
+    assert!(
+        finding.words.contains(&format!("table public.{table}")),
+        "{finding:#?}"
+    );
+    db.admin()
+        .await
+        .batch_execute(finding.fix_sql.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(db.table_owner(&table).await, db.protected);
+    assert_eq!(
+        sqlstate(
+            as_writer
+                .batch_execute(&format!("ALTER TABLE public.{table} DROP COLUMN w"))
+                .await
+        ),
+        "42501",
+        "the member no longer owns it"
+    );
+    let after = db.roles.check_access().await.unwrap();
+    assert!(!keys(&after).contains(&key.as_str()), "{after:#?}");
+}
