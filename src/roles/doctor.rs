@@ -704,11 +704,12 @@ fn group_owns(group: String, objects: String, facts: &Facts) -> Finding {
             ident(&facts.protected)
         )),
         fixable: false,
-        advice: Some(format!(
+        advice: Some(
             "Review them, then give them to the protected user (the SQL, as a superuser), or \
              drop them. Before PostgreSQL 16 a member can SET ROLE to the group to make them: \
              look for who did in the server's log."
-        )),
+                .to_owned(),
+        ),
         user_page: None,
         severity: Severity::Problem,
         problem: Problem::GroupOwns { group, objects },
