@@ -30,6 +30,7 @@ mod roles_passwords;
 mod roles_protected;
 mod roles_queries;
 mod roles_read_only;
+mod roles_scale;
 mod roles_standing;
 mod security;
 mod sessions;
