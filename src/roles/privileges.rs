@@ -257,8 +257,27 @@ pub(super) async fn keep_readers_reading_only(
     tracing::warn!(group = %facts.readers, statements = %revokes.join(" "),
         "the read-only group was given more than reading: taking it back");
     for revoke in &revokes {
-        // One at a time: a REVOKE this role may not make only warns.
-        client.batch_execute(revoke).await.map_err(fail)?;
+        // One at a time: a REVOKE this role may not make only warns, but
+        // changing default privileges for a role it does not act for is
+        // refused outright; that one is left, and named below.
+        client
+            .batch_execute("SAVEPOINT stray")
+            .await
+            .map_err(fail)?;
+        match client.batch_execute(revoke).await {
+            Ok(()) => {}
+            Err(error) if error.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
+                client
+                    .batch_execute("ROLLBACK TO SAVEPOINT stray")
+                    .await
+                    .map_err(fail)?;
+            }
+            Err(error) => return Err(fail(error)),
+        }
+        client
+            .batch_execute("RELEASE SAVEPOINT stray")
+            .await
+            .map_err(fail)?;
     }
     let left = strays().await.map_err(fail)?;
     if left.is_empty() {

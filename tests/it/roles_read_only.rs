@@ -428,3 +428,38 @@ async fn a_read_only_user_stores_no_large_object_under_a_superuser_admin_and_is_
         .await
         .expect("the protected user keeps large objects");
 }
+
+#[tokio::test]
+async fn default_privileges_on_large_objects_given_to_the_group_keep_only_reading_on_18() {
+    let db = test_db().await;
+    let (writer, writer_secret) = db.create_user("lorw", Access::ReadWrite).await;
+    if db.version_num().await < 180_000 {
+        // ALTER DEFAULT PRIVILEGES … ON LARGE OBJECTS is new in 18.
+        return;
+    }
+    let readers = ident(&format!("pgusers-readonly-{}", db.name));
+    db.run_as(
+        &writer,
+        &writer_secret,
+        &format!("ALTER DEFAULT PRIVILEGES GRANT SELECT, UPDATE ON LARGE OBJECTS TO {readers}"),
+    )
+    .await;
+
+    db.create_user("loro", Access::ReadOnly).await;
+
+    let held = |privilege: &'static str| {
+        let sql = format!(
+            "SELECT count(*) FROM pg_default_acl d CROSS JOIN LATERAL aclexplode(d.defaclacl) a
+              WHERE d.defaclobjtype = 'L' AND d.defaclrole = '{writer}'::regrole
+                AND a.grantee = '{readers}'::regrole AND a.privilege_type = '{privilege}'"
+        );
+        let db = &db;
+        async move { db.count(&sql).await }
+    };
+    assert_eq!(
+        held("UPDATE").await,
+        0,
+        "writing large objects is taken back"
+    );
+    assert_eq!(held("SELECT").await, 1, "reading them is kept");
+}

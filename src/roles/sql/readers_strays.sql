@@ -2,8 +2,8 @@
 -- pgusers gives it, as statements taking it back: a membership; a privilege
 -- but SELECT on a table or sequence, or on one of its columns; any on a
 -- schema but USAGE; any on the database but CONNECT and TEMPORARY (as PUBLIC
--- has); default privileges but SELECT on tables and sequences and USAGE on
--- schemas; a large object's but SELECT.
+-- has); default privileges but SELECT on tables, sequences and (18+) large
+-- objects and USAGE on schemas; a large object's but SELECT.
 --
 -- Each ACL is unnested before aclexplode, one item at a time: aclexplode
 -- reads its whole array again for every item it returns, so on a database
@@ -41,7 +41,8 @@ SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s REVOKE %s ON %s FROM %I;',
                    ELSE ' IN SCHEMA ' || da.defaclnamespace::regnamespace::text END,
               a.privilege_type,
               CASE da.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES'
-                   WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES' ELSE 'SCHEMAS' END,
+                   WHEN 'f' THEN 'FUNCTIONS' WHEN 'T' THEN 'TYPES'
+                   WHEN 'L' THEN 'LARGE OBJECTS' ELSE 'SCHEMAS' END,
               $1::text)
   FROM pg_default_acl da CROSS JOIN LATERAL unnest(da.defaclacl) i CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
        -- A row holding exactly what pgusers gives the group (each read-write
@@ -53,7 +54,7 @@ SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE %I%s REVOKE %s ON %s FROM %I;',
                   (SELECT oid FROM readers), da.defaclrole,
                   CASE da.defaclobjtype WHEN 'n' THEN 'USAGE' ELSE 'SELECT' END, false)])
    AND a.grantee = (SELECT oid FROM readers)
-   AND NOT (da.defaclobjtype IN ('r', 'S') AND a.privilege_type = 'SELECT')
+   AND NOT (da.defaclobjtype IN ('r', 'S', 'L') AND a.privilege_type = 'SELECT')
    AND NOT (da.defaclobjtype = 'n' AND a.privilege_type = 'USAGE')
 UNION ALL
 SELECT format('REVOKE %s ON LARGE OBJECT %s FROM %I;', a.privilege_type, l.oid,
