@@ -14,8 +14,10 @@
 //!   application schema, or read-write users pgusers made) whose future
 //!   tables and sequences will not reach the groups (no global default
 //!   privileges for them), and among them those pgusers' role cannot set
-//!   default privileges for (a CREATEROLE role that is not a member of a
-//!   role someone else created);
+//!   default privileges for (it neither has the role's privileges nor may
+//!   take them: on 16+ a CREATEROLE role without ADMIN OPTION on a role
+//!   someone else made); a privileged role gets no SQL (its views would
+//!   reach the groups);
 //! - schemas pgusers leaves alone (owned by a role it does not manage), a
 //!   notice with the SQL that would share them;
 //! - objects pgusers' groups own (before 16 every membership allows `SET
@@ -342,15 +344,15 @@ struct Drifted {
     protected_lacks: Vec<Gap>,
     /// Roles whose future tables and sequences will not reach the groups.
     future: Vec<Maker>,
-    /// Schemas pgusers leaves alone, with their owners.
-    left_alone: Vec<(String, String)>,
+    /// Schemas pgusers leaves alone, with their owners and whether each
+    /// is a privileged owner.
+    left_alone: Vec<(String, String, bool)>,
     /// What the groups own: (group, objects).
     groups_own: Vec<(String, String)>,
     /// Schemas named after another role than their owner, with the owner.
     named_after: Vec<(String, String)>,
-    /// Memberships that are not pgusers': (member, group, grantor), the
-    /// last two `None` for a user in neither group.
-    memberships: Vec<(String, Option<String>, Option<String>)>,
+    /// Memberships that are not pgusers', by member, in order.
+    memberships: Vec<(String, Membership)>,
 }
 
 /// A role whose future tables will not reach the groups.
@@ -359,6 +361,9 @@ struct Maker {
     /// A user pgusers made (its tables are the protected user's to write
     /// too).
     made: bool,
+    /// A privileged owner: default privileges of its would give the groups
+    /// its views, which read with its rights.
+    privileged: bool,
     /// Whether pgusers' role may set its default privileges.
     may_act: bool,
 }
@@ -395,8 +400,8 @@ impl Drifted {
         for maker in self.future {
             findings.push(future_not_shared(maker, facts, &acts_for));
         }
-        for (schema, owner) in self.left_alone {
-            findings.push(left_alone(schema, owner, facts));
+        for (schema, owner, privileged) in self.left_alone {
+            findings.push(left_alone(schema, owner, privileged, facts));
         }
         for (group, objects) in self.groups_own {
             findings.push(group_owns(group, objects, facts));
@@ -405,10 +410,10 @@ impl Drifted {
             findings.push(named_after_another(schema, owner));
         }
         let mut memberships = self.memberships.into_iter().peekable();
-        while let Some((user, group, grantor)) = memberships.next() {
-            let mut rows = vec![(group, grantor)];
-            while let Some((_, group, grantor)) = memberships.next_if(|(next, ..)| *next == user) {
-                rows.push((group, grantor));
+        while let Some((user, first)) = memberships.next() {
+            let mut rows = vec![first];
+            while let Some((_, row)) = memberships.next_if(|(next, _)| *next == user) {
+                rows.push(row);
             }
             findings.push(membership(user, rows, facts));
         }
@@ -459,7 +464,8 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         drifted.future.push(Maker {
             role: row.get(0),
             made: row.get(1),
-            may_act: row.get(2),
+            privileged: row.get(2),
+            may_act: row.get(3),
         });
     }
     for row in client
@@ -467,7 +473,9 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         .await
         .map_err(fail)?
     {
-        drifted.left_alone.push((row.get(0), row.get(1)));
+        drifted
+            .left_alone
+            .push((row.get(0), row.get(1), row.get(2)));
     }
     for row in client
         .query(sql::GROUPS_OWN.as_str(), &[&facts.protected])
@@ -488,9 +496,14 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         .await
         .map_err(fail)?
     {
-        drifted
-            .memberships
-            .push((row.get(0), row.get(1), row.get(2)));
+        drifted.memberships.push((
+            row.get(0),
+            Membership {
+                group: row.get(1),
+                grantor: row.get(2),
+                what: row.get(3),
+            },
+        ));
     }
     if writers_exist {
         drifted.unwritable = groups::relation_gaps(client, facts, Grantee::Writers).await?;
@@ -605,18 +618,40 @@ fn future_not_shared(maker: Maker, facts: &Facts, acts_for: &ActsFor<'_>) -> Fin
     let Maker {
         role,
         made,
+        privileged,
         may_act,
     } = maker;
     let fix_sql = if made {
         groups::creator_defaults(&ident(&role), facts)
     } else {
-        groups::groups_defaults(&ident(&role), facts)
+        groups::groups_defaults(&ident(&role), None, facts)
     };
     let words = format!(
         "Tables and sequences \"{role}\" creates from now on, in any schema, will not all be \
          readable by the read-only users and writable by the read-write users: its default \
          privileges do not give them that."
     );
+    if privileged {
+        // Default privileges ON TABLES cover views too, and a view of a
+        // privileged role reads with its rights: every member of a group
+        // given one would be more than an application user.
+        return Finding {
+            key: format!("future:{role}"),
+            words,
+            fix_sql: None,
+            fixable: false,
+            advice: Some(format!(
+                "\"{role}\" is a privileged role: pgusers offers no default privileges for it, \
+                 since they would give the groups its views too, which read with its rights. \
+                 Make the application's tables as the protected user, or give them to it \
+                 (ALTER TABLE … OWNER TO {}).",
+                ident(&facts.protected)
+            )),
+            user_page: None,
+            severity: Severity::Problem,
+            problem: Problem::FutureNotShared { role },
+        };
+    }
     if !may_act {
         return Finding {
             key: format!("cannot-act:{role}"),
@@ -658,32 +693,47 @@ fn future_not_shared(maker: Maker, facts: &Facts, acts_for: &ActsFor<'_>) -> Fin
 
 /// A schema pgusers leaves alone: a notice, with the SQL that would share
 /// what is in it, and what its owner makes there later, with the groups.
-fn left_alone(schema: String, owner: String, facts: &Facts) -> Finding {
+fn left_alone(schema: String, owner: String, privileged: bool, facts: &Facts) -> Finding {
     let (writers, readers, quoted) = (ident(&facts.writers), ident(&facts.readers), ident(&schema));
     let tables = sql::WRITER_TABLE_PRIVILEGES.join(", ");
     let sequences = sql::WRITER_SEQUENCE_PRIVILEGES.join(", ");
-    let fix_sql = format!(
-        "GRANT USAGE ON SCHEMA {quoted} TO {writers}, {readers};
+    // ON ALL TABLES and default privileges ON TABLES cover views too: none
+    // for a privileged owner, whose views read with its rights.
+    let fix_sql = (!privileged).then(|| {
+        format!(
+            "GRANT USAGE ON SCHEMA {quoted} TO {writers}, {readers};
 GRANT {tables} ON ALL TABLES IN SCHEMA {quoted} TO {writers};
 GRANT {sequences} ON ALL SEQUENCES IN SCHEMA {quoted} TO {writers};
 GRANT SELECT ON ALL TABLES IN SCHEMA {quoted} TO {readers};
 GRANT SELECT ON ALL SEQUENCES IN SCHEMA {quoted} TO {readers};
 {}",
-        groups::groups_defaults(&ident(&owner), facts)
-    );
+            groups::groups_defaults(&ident(&owner), Some(&quoted), facts)
+        )
+    });
+    let advice = if privileged {
+        format!(
+            "Nothing to do if that is intended. \"{owner}\" is a privileged role: its views read \
+             with its rights, so pgusers offers no SQL that would give them to its users; give \
+             the schema and what is in it to the protected user (ALTER SCHEMA {quoted} OWNER TO \
+             {}) if they should use it.",
+            ident(&facts.protected)
+        )
+    } else {
+        format!(
+            "Nothing to do if that is intended. If pgusers' users should use it, review the SQL \
+             and run it as \"{owner}\" or a superuser; what others make there needs their own \
+             default privileges."
+        )
+    };
     Finding {
         key: format!("left-alone:{schema}"),
         words: format!(
             "pgusers leaves schema {quoted} alone (owned by \"{owner}\", neither the protected \
              user nor a user pgusers made): its users get nothing in it."
         ),
-        fix_sql: Some(fix_sql),
+        fix_sql,
         fixable: false,
-        advice: Some(format!(
-            "Nothing to do if that is intended. If pgusers' users should use it, review the SQL \
-             and run it as \"{owner}\" or a superuser; what others make there needs their own \
-             default privileges."
-        )),
+        advice: Some(advice),
         user_page: None,
         severity: Severity::Notice,
         problem: Problem::LeftAlone { schema, owner },
@@ -741,63 +791,101 @@ fn named_after_another(schema: String, owner: String) -> Finding {
     }
 }
 
-/// A user whose memberships of the groups are not pgusers': `rows` are
-/// (group, grantor) of memberships that allow `SET ROLE`, or one
-/// `(None, None)` for a user in neither group.
-fn membership(user: String, rows: Vec<(Option<String>, Option<String>)>, facts: &Facts) -> Finding {
+/// One membership that is not pgusers': its group and grantor (when the
+/// kind has them) and its kind (`set`, `admin`, `no_inherit`, `both`,
+/// `neither`: see `sql/group_memberships.sql`).
+struct Membership {
+    group: Option<String>,
+    grantor: Option<String>,
+    what: String,
+}
+
+/// A user whose memberships of the groups are not pgusers'.
+fn membership(user: String, rows: Vec<Membership>, facts: &Facts) -> Finding {
     let quoted = ident(&user);
-    let with_set: Vec<(String, String)> = rows
-        .into_iter()
-        .filter_map(|(group, grantor)| Some((group?, grantor?)))
-        .collect();
-    let (words, fix_sql, advice, detail) = if with_set.is_empty() {
-        let grant = |group: &str| groups::membership(group, &quoted, facts.version_num);
-        (
-            format!(
-                "\"{user}\" is a user pgusers made, but a member of neither the read-write nor \
-                 the read-only group: it has none of a user's rights."
-            ),
-            None,
-            format!(
-                "Make it a member of the group of its kind, as the role pgusers connects as: \
-                 {} (read-write) or {} (read-only); or delete it if nothing uses it.",
-                grant(&facts.writers),
-                grant(&facts.readers)
-            ),
-            "in neither group".to_owned(),
-        )
-    } else {
-        let groups: Vec<String> = with_set
-            .iter()
-            .map(|(group, grantor)| format!("\"{group}\" (granted by \"{grantor}\")"))
-            .collect();
-        let revokes: Vec<String> = with_set
-            .iter()
-            .map(|(group, grantor)| {
-                format!(
+    let (mut said, mut sql, mut advice) = (Vec::new(), Vec::new(), Vec::new());
+    for Membership {
+        group,
+        grantor,
+        what,
+    } in rows
+    {
+        let group = group.unwrap_or_default();
+        let grantor = grantor.unwrap_or_default();
+        match what.as_str() {
+            "set" => {
+                said.push(format!(
+                    "may SET ROLE to \"{group}\" (granted by \"{grantor}\"): it could act as the \
+                     group and make objects every member uses"
+                ));
+                sql.push(format!(
                     "REVOKE SET OPTION FOR {} FROM {quoted} GRANTED BY {};",
-                    ident(group),
-                    ident(grantor)
-                )
-            })
-            .collect();
-        (
-            format!(
-                "\"{user}\" may SET ROLE to {}: it could act as the group, and make objects the \
-                 group owns, which every member would then use.",
-                groups.join(" and ")
-            ),
-            Some(revokes.join("\n")),
+                    ident(&group),
+                    ident(&grantor)
+                ));
+            }
+            "admin" => {
+                said.push(format!(
+                    "may make any role a member of \"{group}\" (ADMIN OPTION, granted by \
+                     \"{grantor}\")"
+                ));
+                sql.push(format!(
+                    "REVOKE ADMIN OPTION FOR {} FROM {quoted} GRANTED BY {};",
+                    ident(&group),
+                    ident(&grantor)
+                ));
+            }
+            "no_inherit" => {
+                said.push(format!(
+                    "does not get the privileges of \"{group}\" from its membership"
+                ));
+                sql.push(if facts.version_num >= 160_000 {
+                    groups::membership(&group, &quoted, facts.version_num)
+                } else {
+                    format!("ALTER ROLE {quoted} INHERIT;")
+                });
+            }
+            "both" => {
+                said.push(
+                    "is a member of both the read-write and the read-only group: it may write, \
+                     yet is listed read-only"
+                        .to_owned(),
+                );
+                advice.push(format!(
+                    "Take back the membership it should not have (REVOKE {} FROM {quoted}; or \
+                     REVOKE {} FROM {quoted};, as whoever granted it).",
+                    ident(&facts.writers),
+                    ident(&facts.readers)
+                ));
+            }
+            _ => {
+                let grant = |group: &str| groups::membership(group, &quoted, facts.version_num);
+                said.push(
+                    "is a user pgusers made, but a member of neither the read-write nor the \
+                     read-only group: it has none of a user's rights"
+                        .to_owned(),
+                );
+                advice.push(format!(
+                    "Make it a member of the group of its kind, as the role pgusers connects \
+                     as: {} (read-write) or {} (read-only); or delete it if nothing uses it.",
+                    grant(&facts.writers),
+                    grant(&facts.readers)
+                ));
+            }
+        }
+    }
+    if !sql.is_empty() {
+        advice.push(
             "Run the SQL as a superuser or as the role that granted the membership.".to_owned(),
-            format!("may SET ROLE to {}", groups.join(" and ")),
-        )
-    };
+        );
+    }
+    let detail = said.join("; ");
     Finding {
         key: format!("membership:{user}"),
-        words,
-        fix_sql,
+        words: format!("\"{user}\" {detail}."),
+        fix_sql: (!sql.is_empty()).then(|| sql.join("\n")),
         fixable: false,
-        advice: Some(advice),
+        advice: Some(advice.join(" ")),
         user_page: None,
         severity: Severity::Problem,
         problem: Problem::Membership { user, detail },

@@ -467,19 +467,24 @@ pub(super) fn membership(group: &str, users: &str, version_num: i32) -> String {
     format!("GRANT {} TO {users}{options};", ident(group))
 }
 
-/// The default privileges, in any schema, that share what `roles` (a quoted
-/// list) make with the groups: the read-write group reads and writes it,
-/// the read-only group reads it. For a role pgusers does not manage (the
-/// doctor's SQL); its own users get [`creator_defaults`].
-pub(super) fn groups_defaults(roles: &str, facts: &Facts) -> String {
+/// The default privileges, in any schema or in `schema` (quoted), that
+/// share what `roles` (a quoted list) make with the groups: the read-write
+/// group reads and writes it, the read-only group reads it. For a role
+/// pgusers does not manage (the doctor's SQL); its own users get
+/// [`creator_defaults`].
+pub(super) fn groups_defaults(roles: &str, schema: Option<&str>, facts: &Facts) -> String {
     let (writers, readers) = (ident(&facts.writers), ident(&facts.readers));
     let tables = sql::WRITER_TABLE_PRIVILEGES.join(", ");
     let sequences = sql::WRITER_SEQUENCE_PRIVILEGES.join(", ");
+    let alter = match schema {
+        Some(schema) => format!("ALTER DEFAULT PRIVILEGES FOR ROLE {roles} IN SCHEMA {schema}"),
+        None => format!("ALTER DEFAULT PRIVILEGES FOR ROLE {roles}"),
+    };
     format!(
-        "ALTER DEFAULT PRIVILEGES FOR ROLE {roles} GRANT {tables} ON TABLES TO {writers};
-ALTER DEFAULT PRIVILEGES FOR ROLE {roles} GRANT {sequences} ON SEQUENCES TO {writers};
-ALTER DEFAULT PRIVILEGES FOR ROLE {roles} GRANT SELECT ON TABLES TO {readers};
-ALTER DEFAULT PRIVILEGES FOR ROLE {roles} GRANT SELECT ON SEQUENCES TO {readers};"
+        "{alter} GRANT {tables} ON TABLES TO {writers};
+{alter} GRANT {sequences} ON SEQUENCES TO {writers};
+{alter} GRANT SELECT ON TABLES TO {readers};
+{alter} GRANT SELECT ON SEQUENCES TO {readers};"
     )
 }
 

@@ -37,7 +37,8 @@
 //! - `user_sessions.sql`, `end_client_sessions.sql`: `client_session`;
 //! - `may_create_in_public.sql`: `public_owner`;
 //! - `group_gaps.sql`, `relation_gaps.sql`, `future_not_shared.sql`, `left_alone.sql`:
-//!   `database_facts`, `app_schemas`; `relation_gaps.sql` also `privileged_owner`;
+//!   `database_facts`, `app_schemas`; all but `group_gaps.sql` also
+//!   `privileged_owner`;
 //! - `group_memberships.sql`, `groups_own.sql`: `database_facts`.
 //!
 //! One is filled at each call, from what the call asks:
@@ -371,6 +372,7 @@ pub(super) static FUTURE_NOT_SHARED: LazyLock<String> = LazyLock::new(|| {
         include_str!("sql/future_not_shared.sql"),
         database_facts = DATABASE_FACTS,
         app_schemas = APP_SCHEMAS,
+        privileged_owner = PRIVILEGED_OWNER,
     )
 });
 /// Memberships of the groups that are not what pgusers grants.
@@ -393,6 +395,7 @@ pub(super) static LEFT_ALONE: LazyLock<String> = LazyLock::new(|| {
         include_str!("sql/left_alone.sql"),
         database_facts = DATABASE_FACTS,
         app_schemas = APP_SCHEMAS,
+        privileged_owner = PRIVILEGED_OWNER,
     )
 });
 

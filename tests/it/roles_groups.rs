@@ -583,4 +583,16 @@ async fn a_view_of_a_superuser_is_never_given_to_the_groups_so_their_members_sta
             .any(|f| f.key.contains("super_view") || f.key.contains("super_matview")),
         "the doctor offers no SQL that would make every user unmanageable: {problems:#?}"
     );
+    // Nor default privileges of the superuser that made them, which would
+    // give the groups its next view.
+    let superuser: String = admin
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let for_it = format!("FOR ROLE {}", ident(&superuser));
+    for finding in &problems {
+        let sql = finding.fix_sql.as_deref().unwrap_or_default();
+        assert!(!sql.contains(&for_it), "{finding:#?}");
+    }
 }

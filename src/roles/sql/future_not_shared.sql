@@ -10,10 +10,17 @@
 -- $3 on sequences), the readers group SELECT; for a user pgusers made, also
 -- the protected user the same as the writers and USAGE on the schemas it
 -- makes for all three. A group that does not exist is wanted nothing.
--- Returns the role; whether pgusers made it; whether pgusers' role may act
--- for it (has its privileges, or may take them: ADMIN OPTION on 16+,
--- CREATEROLE and a role that is no superuser before). $1 is the protected
--- user. Fills: database_facts.sql, app_schemas.sql.
+-- Each wanted privilege is looked for with aclcontains (an item of that
+-- grantee, granted by the role, holding at least it: a default privilege's
+-- items are all granted by its role), one privilege at a time (makeaclitem
+-- takes several only from 16), never unpacking an ACL: the roles looked at
+-- are every read-write user. Returns the role; whether pgusers made it;
+-- whether it is a privileged owner (privileged_owner.sql: default privileges
+-- of its would give the groups its views, which read with its rights);
+-- whether pgusers' role may act for it (has its privileges, or may take them:
+-- ADMIN OPTION on 16+, CREATEROLE and a role that is no superuser before). $1
+-- is the protected user. Fills: database_facts.sql, app_schemas.sql,
+-- privileged_owner.sql.
 WITH facts AS ({database_facts}),
      {app_schemas},
      groups AS (
@@ -34,13 +41,13 @@ WITH facts AS ({database_facts}),
        SELECT m.member FROM pg_auth_members m, groups g
         WHERE m.roleid = g.writers AND m.member <> g.admin),
      judged AS (
-       SELECT r.oid, r.rolname, r.rolsuper,
+       SELECT r.oid, r.rolname, r.rolsuper, {privileged_owner} AS privileged,
               EXISTS (SELECT 1 FROM pg_auth_members m, groups g
                        WHERE m.member = r.oid AND m.roleid = g.mark
                          AND r.oid <> g.admin) AS made
          FROM makers k JOIN pg_roles r ON r.oid = k.oid, groups g
         WHERE r.oid IS DISTINCT FROM g.protected
-          AND r.oid NOT IN (g.writers, g.readers)
+          AND r.oid IS DISTINCT FROM g.writers AND r.oid IS DISTINCT FROM g.readers
           AND r.rolname !~ '^pg_'),
      wanted(made_only, kind, grantee, privilege) AS (
        SELECT false, 'r', g.writers, p FROM groups g, unnest($2::text[]) p
@@ -51,7 +58,7 @@ WITH facts AS ({database_facts}),
        UNION ALL SELECT true, 'S', g.protected, p FROM groups g, unnest($3::text[]) p
        UNION ALL SELECT true, 'n', w, 'USAGE'
                    FROM groups g, unnest(ARRAY[g.writers, g.readers, g.protected]) w)
-SELECT j.rolname::text, j.made,
+SELECT j.rolname::text, j.made, j.privileged,
        pg_has_role(current_user, j.oid, 'USAGE')
        OR CASE WHEN g.version_num >= 160000
                THEN pg_has_role(current_user, j.oid, 'USAGE WITH ADMIN OPTION')
@@ -61,10 +68,10 @@ SELECT j.rolname::text, j.made,
  WHERE EXISTS (
          SELECT 1 FROM wanted w
           WHERE w.grantee IS NOT NULL AND (j.made OR NOT w.made_only)
-            AND NOT EXISTS (
-                  SELECT 1 FROM pg_default_acl d CROSS JOIN LATERAL unnest(d.defaclacl) i
-                       CROSS JOIN LATERAL aclexplode(ARRAY[i]) a
+            AND NOT COALESCE((
+                  SELECT aclcontains(d.defaclacl,
+                                     makeaclitem(w.grantee, j.oid, w.privilege, false))
+                    FROM pg_default_acl d
                    WHERE d.defaclrole = j.oid AND d.defaclnamespace = 0
-                     AND d.defaclobjtype = w.kind::"char" AND a.grantee = w.grantee
-                     AND a.privilege_type = w.privilege))
+                     AND d.defaclobjtype = w.kind::"char"), false))
  ORDER BY 1
