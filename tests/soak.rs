@@ -20,9 +20,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pgusers::domain::{Password, Username};
+use pgusers::domain::{NewPassword, Password, Username};
 use pgusers::embedded::{Cluster, ClusterOptions};
-use pgusers::roles::{RoleManager, provision_database};
+use pgusers::roles::{Access, RoleManager, provision_database};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tokio::io::AsyncWriteExt;
@@ -382,6 +382,21 @@ async fn many_clients_over_two_outages_and_a_cut_connection_leave_every_user_who
         .expect("the database is provisioned");
     let mut in_database = server.clone();
     in_database.dbname(database);
+    // The groups and the protected user's default privileges exist before
+    // the run, as in a database already in use: a table made in the very
+    // moment the first user's create sets them up misses them, a limit
+    // docs/known-limits.md states, not what this test is about.
+    let setup = RoleManager::new(in_database.clone(), 1, None);
+    let first = Username::parse("soak_setup_user").unwrap();
+    setup
+        .create(&first, NewPassword::Generate, Access::ReadWrite)
+        .await
+        .expect("the first user is created");
+    setup
+        .delete(&pgusers::domain::RoleName::from(first))
+        .await
+        .expect("and deleted");
+    drop(setup);
     let superuser = connect(&in_database).await.expect("superuser connects");
     let protected_before = authid_row(&superuser, protected.as_str()).await;
     let roles_before: HashSet<String> = role_names(&superuser).await;
