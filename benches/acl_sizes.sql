@@ -26,7 +26,7 @@
                    THEN 'a read-write user'
                    ELSE pg_get_userbyid(d.defaclrole)::text END
            || ' on ' || d.defaclobjtype::text
-           || coalesce(' in ' || d.defaclnamespace::regnamespace::text, ''),
+           || coalesce(' in ' || NULLIF(d.defaclnamespace, 0)::regnamespace::text, ''),
            max(cardinality(d.defaclacl))
       FROM pg_default_acl d
      GROUP BY 1;
