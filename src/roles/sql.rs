@@ -666,7 +666,7 @@ mod tests {
 
     /// The files of `sql/` that are fragments of other statements: never
     /// prepared alone.
-    const FRAGMENTS: [&str; 25] = [
+    const FRAGMENTS: [&str; 26] = [
         "app_schemas",
         "blocking",
         "calls_others_code",
@@ -682,6 +682,7 @@ mod tests {
         "owned_here",
         "partition_key_code",
         "password_encryption",
+        "privileged_owner",
         "protected",
         "public_owner",
         "reached",
