@@ -1158,3 +1158,64 @@ async fn what_a_group_owns_is_named_with_the_sql_that_gives_it_to_the_protected_
     let after = db.roles.check_access().await.unwrap();
     assert!(!keys(&after).contains(&key.as_str()), "{after:#?}");
 }
+
+#[tokio::test]
+async fn a_member_that_does_not_inherit_its_groups_privileges_is_named() {
+    let db = test_db().await;
+    let (writer, writer_secret) = db.create_user("noinh", Access::ReadWrite).await;
+    let writers = ident(&format!("pgusers-writers-{}", db.name));
+    let version = db.version_num().await;
+    // Before 16 a NOINHERIT role gets nothing from its memberships; from
+    // 16 the membership's own INHERIT option decides.
+    let change = if version >= 160_000 {
+        format!(
+            "GRANT {writers} TO {} WITH INHERIT FALSE",
+            ident(writer.as_str())
+        )
+    } else {
+        format!("ALTER ROLE {} NOINHERIT", ident(writer.as_str()))
+    };
+    db.as_admin_in_use()
+        .await
+        .batch_execute(&change)
+        .await
+        .unwrap();
+    db.connect_as_protected()
+        .await
+        .batch_execute("CREATE TABLE public.lost (v int)")
+        .await
+        .unwrap();
+    let as_writer = db
+        .connect_as(writer.as_str(), writer_secret.expose())
+        .await
+        .unwrap();
+    assert_eq!(
+        sqlstate(
+            as_writer
+                .batch_execute("INSERT INTO public.lost VALUES (1)")
+                .await
+        ),
+        "42501"
+    );
+
+    let found = db.roles.check_access().await.unwrap();
+
+    let key = format!("membership:{writer}");
+    let finding = found
+        .iter()
+        .find(|f| f.key == key)
+        .unwrap_or_else(|| panic!("{key} in {found:#?}"));
+    assert!(
+        finding.words.contains("does not get the privileges"),
+        "{finding:#?}"
+    );
+    db.as_admin_in_use()
+        .await
+        .batch_execute(finding.fix_sql.as_deref().unwrap())
+        .await
+        .unwrap();
+    as_writer
+        .batch_execute("INSERT INTO public.lost VALUES (1)")
+        .await
+        .expect("after the SQL it writes through the group");
+}

@@ -57,7 +57,18 @@ WITH facts AS ({database_facts}),
        UNION ALL SELECT true, 'r', g.protected, p FROM groups g, unnest($2::text[]) p
        UNION ALL SELECT true, 'S', g.protected, p FROM groups g, unnest($3::text[]) p
        UNION ALL SELECT true, 'n', w, 'USAGE'
-                   FROM groups g, unnest(ARRAY[g.writers, g.readers, g.protected]) w)
+                   FROM groups g, unnest(ARRAY[g.writers, g.readers, g.protected]) w),
+     -- The same, one item per grantee and kind, as the letters of an
+     -- aclitem's text.
+     letters(privilege, letter) AS (
+       VALUES ('SELECT', 'r'), ('INSERT', 'a'), ('UPDATE', 'w'), ('DELETE', 'd'),
+              ('TRUNCATE', 'D'), ('USAGE', 'U'), ('REFERENCES', 'x'), ('TRIGGER', 't'),
+              ('MAINTAIN', 'm')),
+     expected(made_only, kind, grantee, letters) AS (
+       SELECT w.made_only, w.kind, w.grantee, string_agg(l.letter, '' ORDER BY l.letter)
+         FROM wanted w JOIN letters l ON l.privilege = w.privilege
+        WHERE w.grantee IS NOT NULL
+        GROUP BY 1, 2, 3)
 SELECT j.rolname::text, j.made, j.privileged,
        pg_has_role(current_user, j.oid, 'USAGE')
        OR CASE WHEN g.version_num >= 160000
@@ -65,7 +76,19 @@ SELECT j.rolname::text, j.made, j.privileged,
                ELSE NOT j.rolsuper
                     AND (SELECT rolcreaterole FROM pg_roles WHERE oid = g.admin) END
   FROM judged j, groups g
- WHERE EXISTS (
+ -- First, whole: a role whose global rows hold exactly the items pgusers
+ -- sets (as every read-write user's do) lacks nothing, and is settled by
+ -- three lookups rather than one per privilege.
+ WHERE NOT COALESCE((
+         SELECT bool_and(COALESCE(d.defaclacl @> e.items, false))
+           FROM (SELECT x.kind,
+                        array_agg(format('%s=%s/%s', quote_ident(pg_get_userbyid(x.grantee)),
+                                         x.letters, quote_ident(j.rolname))::aclitem) AS items
+                   FROM expected x WHERE j.made OR NOT x.made_only GROUP BY x.kind) e
+           LEFT JOIN pg_default_acl d
+             ON d.defaclrole = j.oid AND d.defaclnamespace = 0
+            AND d.defaclobjtype = e.kind::"char"), false)
+   AND EXISTS (
          SELECT 1 FROM wanted w
           WHERE w.grantee IS NOT NULL AND (j.made OR NOT w.made_only)
             AND NOT COALESCE((

@@ -9,8 +9,9 @@
 -- read-only) or of neither ('neither': it has none of its kind's rights).
 -- pgusers' own role (on 16+ a member of the roles it made) is never one.
 -- Returns the member, the group (NULL for 'both' and 'neither') and the
--- grantor (NULL but for 'set' and 'admin'), and which. set_option is read
--- through jsonb, so the query prepares before 16 too. $1 is the protected
+-- grantor (NULL but for 'set' and 'admin'), and which. The options of 16
+-- are read through jsonb, so the query prepares before 16 too (a role's
+-- INHERIT attribute decides there). $1 is the protected
 -- user. Fills: database_facts.sql.
 WITH facts AS ({database_facts}),
      g AS (
@@ -21,7 +22,8 @@ WITH facts AS ({database_facts}),
          FROM facts),
      rows_of AS (
        SELECT m.member, m.roleid, m.grantor, m.admin_option,
-              COALESCE((to_jsonb(m) ->> 'set_option')::boolean, false) AS set_option
+              COALESCE((to_jsonb(m) ->> 'set_option')::boolean, false) AS set_option,
+              COALESCE((to_jsonb(m) ->> 'inherit_option')::boolean, true) AS inherit_option
          FROM pg_auth_members m, g
         WHERE m.roleid IN (g.writers, g.readers) AND m.member <> g.admin)
 SELECT pg_get_userbyid(x.member)::text, pg_get_userbyid(x.roleid)::text,
@@ -30,10 +32,12 @@ SELECT pg_get_userbyid(x.member)::text, pg_get_userbyid(x.roleid)::text,
  CROSS JOIN LATERAL (VALUES ('set', x.set_option), ('admin', x.admin_option)) w(what, found)
  WHERE w.found
 UNION ALL
-SELECT DISTINCT pg_get_userbyid(x.member)::text, pg_get_userbyid(x.roleid)::text,
+SELECT pg_get_userbyid(x.member)::text, pg_get_userbyid(x.roleid)::text,
        NULL::text, 'no_inherit'
-  FROM rows_of x
- WHERE NOT pg_has_role(x.member, x.roleid, 'USAGE')
+  FROM rows_of x JOIN pg_roles r ON r.oid = x.member CROSS JOIN facts
+ GROUP BY x.member, x.roleid, r.rolinherit, facts.version_num
+HAVING NOT bool_or(CASE WHEN facts.version_num >= 160000 THEN x.inherit_option
+                        ELSE r.rolinherit END)
 UNION ALL
 SELECT r.rolname::text, NULL, NULL,
        CASE WHEN count(x.roleid) = 0 THEN 'neither' ELSE 'both' END
