@@ -43,6 +43,15 @@ fn keys(findings: &[Finding]) -> Vec<&str> {
     findings.iter().map(|f| f.key.as_str()).collect()
 }
 
+/// The finding of key `key` among `found`; fails, showing them all, when
+/// there is none.
+fn finding_in<'a>(found: &'a [Finding], key: &str) -> &'a Finding {
+    found
+        .iter()
+        .find(|f| f.key == key)
+        .unwrap_or_else(|| panic!("{key} in {found:#?}"))
+}
+
 #[tokio::test]
 async fn a_table_made_outside_pgusers_is_found_and_after_its_fix_the_read_only_user_reads_it() {
     let db = test_db().await;
@@ -145,10 +154,7 @@ async fn a_table_the_read_write_group_lost_is_found_and_fixed() {
     let found = db.roles.check_access().await.unwrap();
 
     let key = format!("unwritable:public.{table}");
-    let finding = found
-        .iter()
-        .find(|f| f.key == key)
-        .unwrap_or_else(|| panic!("no {key} in {found:#?}"));
+    let finding = finding_in(&found, &key);
     assert!(finding.fixable && finding.is_problem());
     assert_eq!(
         finding.fix_sql.as_deref(),
@@ -878,10 +884,7 @@ async fn a_schema_of_a_role_pgusers_does_not_manage_is_a_notice_with_the_sql_tha
     let found = db.roles.check_access().await.unwrap();
 
     let key = format!("left-alone:{schema}");
-    let finding = found
-        .iter()
-        .find(|f| f.key == key)
-        .unwrap_or_else(|| panic!("{key} in {found:#?}"));
+    let finding = finding_in(&found, &key);
     assert_eq!(finding.severity, Severity::Notice);
     assert!(!finding.fixable);
     assert_eq!(
@@ -973,10 +976,7 @@ async fn a_membership_pgusers_did_not_grant_is_named_with_the_sql_that_takes_it_
         assert!(set.is_none(), "before 16 every membership allows SET ROLE");
     }
     let orphan_key = format!("membership:{orphan}");
-    let finding = found
-        .iter()
-        .find(|f| f.key == orphan_key)
-        .unwrap_or_else(|| panic!("{orphan_key} in {found:#?}"));
+    let finding = finding_in(&found, &orphan_key);
     assert!(
         matches!(&finding.problem, Problem::Membership { user, detail }
                  if user == orphan.as_str() && detail.contains("member of neither")),
@@ -1061,23 +1061,22 @@ async fn a_schema_named_after_another_user_is_named_because_it_comes_first_in_it
         ),
     )
     .await;
-    let seen: i32 = db
-        .connect_as(target.as_str(), target_secret.expose())
-        .await
-        .unwrap()
-        .query_one("SELECT v FROM prices", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(seen, 666, "the planted table comes first");
+    // What the target user's unqualified "prices" reads.
+    let seen = || async {
+        db.connect_as(target.as_str(), target_secret.expose())
+            .await
+            .unwrap()
+            .query_one("SELECT v FROM prices", &[])
+            .await
+            .unwrap()
+            .get::<_, i32>(0)
+    };
+    assert_eq!(seen().await, 666, "the planted table comes first");
 
     let found = db.roles.check_access().await.unwrap();
 
     let key = format!("named-after:{target}");
-    let finding = found
-        .iter()
-        .find(|f| f.key == key)
-        .unwrap_or_else(|| panic!("{key} in {found:#?}"));
+    let finding = finding_in(&found, &key);
     assert_eq!(
         finding.problem,
         Problem::NamedAfterAnother {
@@ -1091,15 +1090,7 @@ async fn a_schema_named_after_another_user_is_named_because_it_comes_first_in_it
         .batch_execute(finding.fix_sql.as_deref().unwrap())
         .await
         .unwrap();
-    let seen: i32 = db
-        .connect_as(target.as_str(), target_secret.expose())
-        .await
-        .unwrap()
-        .query_one("SELECT v FROM prices", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(seen, 1, "renamed, public's table is found again");
+    assert_eq!(seen().await, 1, "renamed, public's table is found again");
     let after = db.roles.check_access().await.unwrap();
     assert!(!keys(&after).contains(&key.as_str()), "{after:#?}");
 }
@@ -1131,10 +1122,7 @@ async fn what_a_group_owns_is_named_with_the_sql_that_gives_it_to_the_protected_
     let found = db.roles.check_access().await.unwrap();
 
     let key = format!("group-owns:{writers}");
-    let finding = found
-        .iter()
-        .find(|f| f.key == key)
-        .unwrap_or_else(|| panic!("{key} in {found:#?}"));
+    let finding = finding_in(&found, &key);
     assert!(finding.is_problem());
     assert!(
         finding.words.contains(&format!("table public.{table}")),
@@ -1201,10 +1189,7 @@ async fn a_member_that_does_not_inherit_its_groups_privileges_is_named() {
     let found = db.roles.check_access().await.unwrap();
 
     let key = format!("membership:{writer}");
-    let finding = found
-        .iter()
-        .find(|f| f.key == key)
-        .unwrap_or_else(|| panic!("{key} in {found:#?}"));
+    let finding = finding_in(&found, &key);
     assert!(
         finding.words.contains("does not get the privileges"),
         "{finding:#?}"
