@@ -485,6 +485,22 @@ async fn every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there()
                  subtype_diff = a_rather_long_function_name_for_a_phone);",
         )
         .await;
+    // Health with long findings: a schema named after the writer, made by
+    // a role pgusers does not manage (its rename and the schema's SQL),
+    // and a membership with ADMIN OPTION (a REVOKE … GRANTED BY).
+    let outsider = format!("{marker}_outsider_with_a_long_name");
+    app.db
+        .admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {outsider} LOGIN; GRANT CREATE ON DATABASE {db} TO {outsider};
+             CREATE SCHEMA {writer} AUTHORIZATION {outsider};
+             GRANT USAGE ON SCHEMA {writer} TO {writer};
+             GRANT \"pgusers-writers-{db}\" TO {writer} WITH ADMIN OPTION;",
+            db = app.db.name
+        ))
+        .await
+        .expect("the findings are planted");
     let (driver, steps) = open_browser(&app, &chromium, &chromedriver).await;
     let page = &steps.page;
     let app = &app;
@@ -566,6 +582,7 @@ async fn every_page_fits_a_390_pixel_wide_phone_and_the_users_menu_works_there()
             let pages = [
                 "/".to_owned(),
                 app.database_page(""),
+                app.database_page("/settings/health"),
                 app.users("/new"),
                 delete,
                 app.users(&format!("/{writer}/details")),
