@@ -766,10 +766,28 @@ fn group_owns(group: String, objects: String, facts: &Facts) -> Finding {
     }
 }
 
+/// The name the doctor offers for a schema named after another role:
+/// `<schema>_of_<owner>`, or `<schema>_renamed` where that is longer than
+/// PostgreSQL's 63 bytes (which would cut it, perhaps into another
+/// schema's name), the schema's part cut at a character's boundary.
+fn renamed_schema(schema: &str, owner: &str) -> String {
+    const MAX: usize = 63;
+    let full = format!("{schema}_of_{owner}");
+    if full.len() <= MAX {
+        return full;
+    }
+    let suffix = "_renamed";
+    let mut end = schema.len().min(MAX - suffix.len());
+    while !schema.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{suffix}", &schema[..end])
+}
+
 /// A schema named after a role other than its owner.
 fn named_after_another(schema: String, owner: String) -> Finding {
     let quoted = ident(&schema);
-    let renamed = ident(&format!("{schema}_of_{owner}"));
+    let renamed = ident(&renamed_schema(&schema, &owner));
     Finding {
         key: format!("named-after:{schema}"),
         words: format!(
@@ -1076,4 +1094,22 @@ fn not_manageable(role: &str, reason: &str) -> Finding {
         format!("pgusers does not manage \"{role}\": {reason}."),
         "Nothing to do if that is intended; pgusers lists it and changes nothing of it.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::renamed_schema;
+
+    #[test]
+    fn a_renamed_schema_fits_postgresqls_63_bytes() {
+        assert_eq!(
+            renamed_schema("app_writer", "migrator"),
+            "app_writer_of_migrator"
+        );
+        let long = "é".repeat(31); // 62 bytes
+        let renamed = renamed_schema(&long, "someone");
+        assert!(renamed.len() <= 63, "{renamed}");
+        assert!(renamed.ends_with("_renamed"));
+        assert!(renamed.starts_with(&"é".repeat(27)));
+    }
 }
