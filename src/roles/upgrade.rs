@@ -65,6 +65,22 @@ pub(super) const CURRENT: i32 = 4;
 /// How many users one `GRANT` marks.
 const CHUNK: usize = 1_000;
 
+/// Runs `statement` of each list of at most [`CHUNK`] of `names` (quoted),
+/// comma-separated, in `tx`.
+async fn in_chunks(
+    tx: &impl GenericClient,
+    names: &[String],
+    statement: impl Fn(&str) -> String,
+    fail: impl Fn(tokio_postgres::Error) -> RoleError,
+) -> Result<(), RoleError> {
+    for chunk in names.chunks(CHUNK) {
+        tx.batch_execute(&statement(&chunk.join(", ")))
+            .await
+            .map_err(&fail)?;
+    }
+    Ok(())
+}
+
 /// Runs, in `tx` (which holds the change lock), the steps `facts` says
 /// this database lacks, and records the last; keeps the mark role empty.
 pub(super) async fn ensure_current(
@@ -224,15 +240,13 @@ async fn mark_existing_users(tx: &impl GenericClient, facts: &Facts) -> Result<(
         .iter()
         .map(|row| row.get(0))
         .collect();
-    for chunk in names.chunks(CHUNK) {
-        tx.batch_execute(&sql::mark(
-            &facts.mark,
-            &chunk.join(", "),
-            facts.version_num,
-        ))
-        .await
-        .map_err(fail)?;
-    }
+    in_chunks(
+        tx,
+        &names,
+        |list| sql::mark(&facts.mark, list, facts.version_num),
+        fail,
+    )
+    .await?;
     if !names.is_empty() {
         tracing::info!(database = %facts.database, users = names.len(), "marked the users pgusers made before its mark existed");
     }
@@ -374,12 +388,16 @@ async fn rights_to_groups(tx: &impl GenericClient, facts: &Facts) -> Result<(), 
         .await?;
     }
     let users: Vec<String> = users.into_iter().map(|(_, quoted)| quoted).collect();
-    for chunk in users.chunks(CHUNK) {
-        let chunk = chunk.join(", ");
-        let mut statements = groups::membership(&facts.writers, &chunk, facts.version_num);
-        statements.push_str(&groups::creator_defaults(&chunk, facts));
-        tx.batch_execute(&statements).await.map_err(fail)?;
-    }
+    in_chunks(
+        tx,
+        &users,
+        |list| {
+            groups::membership(&facts.writers, list, facts.version_num)
+                + &groups::creator_defaults(list, facts)
+        },
+        fail,
+    )
+    .await?;
     // The objects there now: the groups' share of every one, the protected
     // user's of the users', where users had them (a new database has
     // none: each create shares what its user's group lacks).
@@ -396,15 +414,13 @@ async fn rights_to_groups(tx: &impl GenericClient, facts: &Facts) -> Result<(), 
                 .await
                 .map_err(fail)?,
         );
-        for chunk in readers.chunks(CHUNK) {
-            tx.batch_execute(&groups::membership(
-                &facts.readers,
-                &chunk.join(", "),
-                facts.version_num,
-            ))
-            .await
-            .map_err(fail)?;
-        }
+        in_chunks(
+            tx,
+            &readers,
+            |list| groups::membership(&facts.readers, list, facts.version_num),
+            fail,
+        )
+        .await?;
     }
     take_per_user_items(tx, facts).await
 }
