@@ -143,9 +143,8 @@ async fn a_table_the_read_write_group_lost_is_found_and_fixed() {
         .await
         .unwrap();
     let writes = || async {
-        db.connect_as(writer.as_str(), writer_secret.expose())
+        db.logged_in(&writer, &writer_secret)
             .await
-            .unwrap()
             .batch_execute(&format!("INSERT INTO public.{table} VALUES (1)"))
             .await
     };
@@ -193,9 +192,8 @@ async fn the_read_write_groups_database_and_schema_grants_taken_are_found_and_fi
         .await
         .unwrap();
     let creates = || async {
-        db.connect_as(writer.as_str(), writer_secret.expose())
+        db.logged_in(&writer, &writer_secret)
             .await
-            .unwrap()
             .batch_execute(&format!(
                 "CREATE TABLE public.{} (v int); CREATE SCHEMA {};",
                 unique_name("mine"),
@@ -260,17 +258,15 @@ async fn another_read_write_users_table_is_shared_but_never_its_triggers() {
         !keys(&found).contains(&format!("unwritable:public.{table}").as_str()),
         "{found:#?}"
     );
-    db.connect_as(second.as_str(), second_secret.expose())
+    db.logged_in(&second, &second_secret)
         .await
-        .unwrap()
         .batch_execute(&format!("INSERT INTO public.{table} VALUES (1)"))
         .await
         .expect("a read-write user writes another's table");
     assert_eq!(
         sqlstate(
-            db.connect_as(second.as_str(), second_secret.expose())
-                .await
-                .unwrap()
+            db.logged_in(&second, &second_secret)
+        .await
                 .batch_execute(&format!("CREATE TRIGGER t BEFORE INSERT ON public.{table} FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()"))
                 .await
         ),
@@ -556,9 +552,8 @@ async fn the_health_tab_shows_a_finding_with_its_sql_and_its_fix_button_fixes_it
             .contains("Fixed: The read-only users cannot read table")
     );
     assert!(!after.body.contains(&format!(r#"value="{token}""#)));
-    db.connect_as(reader.as_str(), reader_secret.expose())
+    db.logged_in(&reader, &reader_secret)
         .await
-        .unwrap()
         .batch_execute(&format!("SELECT * FROM public.{table}"))
         .await
         .expect("the reader reads it");
@@ -648,9 +643,8 @@ async fn pgusers_doctor_exits_5_with_problems_fixes_them_with_fix_and_then_exits
         (clean.code, clean.stdout.as_str()),
         (0, "No problem found.\n")
     );
-    db.connect_as(reader.as_str(), reader_secret.expose())
+    db.logged_in(&reader, &reader_secret)
         .await
-        .unwrap()
         .batch_execute(&format!("SELECT * FROM public.{table}"))
         .await
         .expect("the reader reads it");
@@ -874,10 +868,7 @@ async fn a_schema_of_a_role_pgusers_does_not_manage_is_a_notice_with_the_sql_tha
         .await
         .unwrap();
     let table = format!("{schema}.kept");
-    let as_writer = db
-        .connect_as(writer.as_str(), writer_secret.expose())
-        .await
-        .unwrap();
+    let as_writer = db.logged_in(&writer, &writer_secret).await;
     let write = format!("INSERT INTO {table} (v) VALUES (1)");
     assert_eq!(sqlstate(as_writer.batch_execute(&write).await), "42501");
 
@@ -905,9 +896,8 @@ async fn a_schema_of_a_role_pgusers_does_not_manage_is_a_notice_with_the_sql_tha
         .await
         .unwrap();
     as_writer.batch_execute(&write).await.unwrap();
-    db.connect_as(reader.as_str(), reader_secret.expose())
+    db.logged_in(&reader, &reader_secret)
         .await
-        .unwrap()
         .query_one(&format!("SELECT count(*) FROM {table}"), &[])
         .await
         .unwrap();
@@ -952,10 +942,7 @@ async fn a_membership_pgusers_did_not_grant_is_named_with_the_sql_that_takes_it_
         assert!(set.is_problem() && !set.fixable);
         let sql = set.fix_sql.clone().unwrap();
         assert!(sql.starts_with("REVOKE SET OPTION FOR"), "{sql}");
-        let as_writer = db
-            .connect_as(writer.as_str(), writer_secret.expose())
-            .await
-            .unwrap();
+        let as_writer = db.logged_in(&writer, &writer_secret).await;
         as_writer
             .batch_execute(&format!("SET ROLE {writers}; RESET ROLE"))
             .await
@@ -1063,9 +1050,8 @@ async fn a_schema_named_after_another_user_is_named_because_it_comes_first_in_it
     .await;
     // What the target user's unqualified "prices" reads.
     let seen = || async {
-        db.connect_as(target.as_str(), target_secret.expose())
+        db.logged_in(&target, &target_secret)
             .await
-            .unwrap()
             .query_one("SELECT v FROM prices", &[])
             .await
             .unwrap()
@@ -1110,10 +1096,7 @@ async fn what_a_group_owns_is_named_with_the_sql_that_gives_it_to_the_protected_
         .await
         .unwrap();
     // Every member may now drop it: it owns it through the group.
-    let as_writer = db
-        .connect_as(writer.as_str(), writer_secret.expose())
-        .await
-        .unwrap();
+    let as_writer = db.logged_in(&writer, &writer_secret).await;
     as_writer
         .batch_execute(&format!("ALTER TABLE public.{table} ADD COLUMN w int"))
         .await
@@ -1173,10 +1156,7 @@ async fn a_member_that_does_not_inherit_its_groups_privileges_is_named() {
         .batch_execute("CREATE TABLE public.lost (v int)")
         .await
         .unwrap();
-    let as_writer = db
-        .connect_as(writer.as_str(), writer_secret.expose())
-        .await
-        .unwrap();
+    let as_writer = db.logged_in(&writer, &writer_secret).await;
     assert_eq!(
         sqlstate(
             as_writer

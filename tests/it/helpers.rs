@@ -584,6 +584,13 @@ impl TestDb {
         self.connect_to(&self.name, user, password).await
     }
 
+    /// A session of `user`, logged in with `password` over TCP.
+    pub async fn logged_in(&self, user: &Username, password: &Password) -> Client {
+        self.connect_as(user.as_str(), password.expose())
+            .await
+            .unwrap_or_else(|e| panic!("{user} logs in: {e:?}"))
+    }
+
     /// Logs in as `user` and runs `sql`, as that user's application would.
     pub async fn run_as(&self, user: &Username, password: &Password, sql: &str) {
         let client = self

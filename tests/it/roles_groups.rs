@@ -104,15 +104,9 @@ async fn the_issue_scenario_every_writer_and_the_protected_user_write_a_table_mi
         "CREATE TABLE orders (id serial PRIMARY KEY, v int)",
     )
     .await;
-    let as_app = db
-        .connect_as(app_writer.as_str(), app_secret.expose())
-        .await
-        .unwrap();
+    let as_app = db.logged_in(&app_writer, &app_secret).await;
     let as_protected = db.connect_as_protected().await;
-    let as_reader = db
-        .connect_as(reader.as_str(), reader_secret.expose())
-        .await
-        .unwrap();
+    let as_reader = db.logged_in(&reader, &reader_secret).await;
 
     writes_and_reads(&as_app, "orders", "the other read-write user").await;
     writes_and_reads(&as_protected, "orders", "the protected user").await;
@@ -141,9 +135,8 @@ async fn the_issue_scenario_every_writer_and_the_protected_user_write_a_table_mi
         .await
         .expect("the other read-write user truncates the migrator's table");
     let left: i64 = db
-        .connect_as(migrator.as_str(), migrator_secret.expose())
+        .logged_in(&migrator, &migrator_secret)
         .await
-        .unwrap()
         .query_one("SELECT count(*) FROM orders", &[])
         .await
         .unwrap()
@@ -191,15 +184,9 @@ async fn a_schema_the_protected_user_makes_after_the_users_is_used_by_every_user
         .await
         .expect("the protected user makes a schema and a table in it");
 
-    let as_writer = db
-        .connect_as(writer.as_str(), writer_secret.expose())
-        .await
-        .unwrap();
+    let as_writer = db.logged_in(&writer, &writer_secret).await;
     writes_and_reads(&as_writer, "sales.deals", "the read-write user").await;
-    let as_reader = db
-        .connect_as(reader.as_str(), reader_secret.expose())
-        .await
-        .unwrap();
+    let as_reader = db.logged_in(&reader, &reader_secret).await;
     reads_only(&as_reader, "sales.deals", "the read-only user").await;
     assert_eq!(
         sqlstate(
@@ -231,10 +218,7 @@ async fn a_schema_a_writer_makes_is_used_by_everyone_and_created_in_by_its_owner
     )
     .await;
 
-    let as_other = db
-        .connect_as(other.as_str(), other_secret.expose())
-        .await
-        .unwrap();
+    let as_other = db.logged_in(&other, &other_secret).await;
     writes_and_reads(&as_other, "billing.invoices", "the other read-write user").await;
     writes_and_reads(
         &db.connect_as_protected().await,
@@ -242,10 +226,7 @@ async fn a_schema_a_writer_makes_is_used_by_everyone_and_created_in_by_its_owner
         "the protected user",
     )
     .await;
-    let as_reader = db
-        .connect_as(reader.as_str(), reader_secret.expose())
-        .await
-        .unwrap();
+    let as_reader = db.logged_in(&reader, &reader_secret).await;
     reads_only(&as_reader, "billing.invoices", "the read-only user").await;
     assert_eq!(
         sqlstate(
@@ -405,7 +386,7 @@ async fn memberships_inherit_and_on_16_never_set() {
             (&writer, &writer_secret, &writers),
             (&reader, &reader_secret, &readers),
         ] {
-            let client = db.connect_as(user.as_str(), secret.expose()).await.unwrap();
+            let client = db.logged_in(user, secret).await;
             assert_eq!(
                 sqlstate(
                     client
@@ -458,15 +439,9 @@ async fn deleting_a_writer_loses_nothing_and_its_tables_stay_shared() {
         .map(|row| row.get(0))
         .collect();
     assert_eq!(values, [7], "the table keeps its row");
-    let as_other = db
-        .connect_as(other.as_str(), other_secret.expose())
-        .await
-        .unwrap();
+    let as_other = db.logged_in(&other, &other_secret).await;
     writes_and_reads(&as_other, "kept", "the other read-write user").await;
-    let as_reader = db
-        .connect_as(reader.as_str(), reader_secret.expose())
-        .await
-        .unwrap();
+    let as_reader = db.logged_in(&reader, &reader_secret).await;
     reads_only(&as_reader, "kept", "the read-only user").await;
     let read: Vec<i32> = as_reader
         .query("SELECT v FROM kept", &[])

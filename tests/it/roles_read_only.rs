@@ -27,10 +27,7 @@ async fn a_read_only_user_reads_old_tables_and_tables_created_later_by_the_prote
         (&writer_before, &writer_before_password, "by_writer_before"),
         (&writer_after, &writer_after_password, "by_writer_after"),
     ] {
-        let client = db
-            .connect_as(writer.as_str(), secret.expose())
-            .await
-            .unwrap();
+        let client = db.logged_in(writer, secret).await;
         client
             .batch_execute(&format!(
                 "CREATE TABLE {table} (id serial, v int); INSERT INTO {table} (v) VALUES (3);"
@@ -39,10 +36,7 @@ async fn a_read_only_user_reads_old_tables_and_tables_created_later_by_the_prote
             .unwrap();
     }
 
-    let client = db
-        .connect_as(reader.as_str(), reader_password.expose())
-        .await
-        .unwrap();
+    let client = db.logged_in(&reader, &reader_password).await;
     for table in [
         "before_ro",
         "by_protected",
@@ -70,10 +64,7 @@ async fn a_read_only_user_cannot_write_or_create() {
         .unwrap();
     let (reader, secret) = db.create_user("ro", Access::ReadOnly).await;
 
-    let client = db
-        .connect_as(reader.as_str(), secret.expose())
-        .await
-        .unwrap();
+    let client = db.logged_in(&reader, &secret).await;
 
     for statement in [
         "INSERT INTO data (v) VALUES (2)",
@@ -157,10 +148,7 @@ async fn a_read_only_group_given_more_than_reading_is_not_shown_read_only_and_th
     let (writer, writer_secret) = db.create_user("rw", Access::ReadWrite).await;
     let (reader, reader_secret) = db.create_user("ro", Access::ReadOnly).await;
     let readers = ident(&format!("pgusers-readonly-{}", db.name));
-    let as_writer = db
-        .connect_as(writer.as_str(), writer_secret.expose())
-        .await
-        .unwrap();
+    let as_writer = db.logged_in(&writer, &writer_secret).await;
     // The writer shares its table for writing with every read-only user,
     // and its own rights: before PostgreSQL 15 a role may grant itself to
     // the group; later, someone acting for it (here pgusers' own role).
@@ -193,10 +181,7 @@ async fn a_read_only_group_given_more_than_reading_is_not_shown_read_only_and_th
         "a reader that can write is not shown read-only"
     );
     assert!(shown_after);
-    let as_reader = db
-        .connect_as(reader.as_str(), reader_secret.expose())
-        .await
-        .unwrap();
+    let as_reader = db.logged_in(&reader, &reader_secret).await;
     assert_eq!(
         sqlstate(
             as_reader
@@ -391,10 +376,7 @@ async fn a_read_only_user_stores_no_large_object_under_a_superuser_admin_and_is_
     let (before, before_secret) = db.create_user("lo_before", Access::ReadWrite).await;
     let (reader, reader_secret) = db.create_user("lo_reader", Access::ReadOnly).await;
     let (after, after_secret) = db.create_user("lo_after", Access::ReadWrite).await;
-    let client = db
-        .connect_as(reader.as_str(), reader_secret.expose())
-        .await
-        .unwrap();
+    let client = db.logged_in(&reader, &reader_secret).await;
 
     let stored = client
         .batch_execute("SELECT lo_from_bytea(0, convert_to(repeat('x', 1048576), 'UTF8'))")
@@ -415,9 +397,8 @@ async fn a_read_only_user_stores_no_large_object_under_a_superuser_admin_and_is_
         "never listed read-write for what PUBLIC lets it do"
     );
     for (user, secret) in [(&before, &before_secret), (&after, &after_secret)] {
-        db.connect_as(user.as_str(), secret.expose())
+        db.logged_in(user, secret)
             .await
-            .unwrap()
             .batch_execute("SELECT lo_from_bytea(0, 'x'::bytea)")
             .await
             .unwrap_or_else(|e| panic!("{user} keeps large objects: {e:?}"));

@@ -95,10 +95,7 @@ async fn no_access_control_list_grows_with_the_number_of_users() {
         .batch_execute("CREATE TABLE public.after (id serial PRIMARY KEY, v int)")
         .await
         .expect("the protected user still makes tables");
-    let as_writer = db
-        .connect_as(writer.as_str(), writer_secret.expose())
-        .await
-        .unwrap();
+    let as_writer = db.logged_in(&writer, &writer_secret).await;
     for table in ["public.after", "public.t0", "sales.t0", "billing.t0"] {
         as_writer
             .batch_execute(&format!("INSERT INTO {table} (v) VALUES (1)"))

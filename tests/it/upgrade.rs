@@ -159,10 +159,7 @@ async fn a_read_write_user_cannot_attach_code_to_a_table_it_does_not_own() {
         )
         .await
         .unwrap();
-    let client = db
-        .connect_as(writer.as_str(), secret.expose())
-        .await
-        .unwrap();
+    let client = db.logged_in(&writer, &secret).await;
 
     for table in ["before_it", "after_it"] {
         // What it is given to do: read and change the rows.
@@ -347,20 +344,14 @@ async fn an_older_pgusers_users_are_marked_and_lose_what_runs_code_on_upgrade() 
             );
         }
     }
-    let client = db
-        .connect_as(writer.as_str(), writer_secret.expose())
-        .await
-        .unwrap();
+    let client = db.logged_in(&writer, &writer_secret).await;
     client
         .batch_execute(
             "INSERT INTO orders VALUES (1); INSERT INTO later VALUES (1); DELETE FROM later;",
         )
         .await
         .expect("it writes what it wrote before");
-    let reader_client = db
-        .connect_as(reader.as_str(), reader_secret.expose())
-        .await
-        .unwrap();
+    let reader_client = db.logged_in(&reader, &reader_secret).await;
     reader_client
         .batch_execute("SELECT * FROM orders; SELECT * FROM later;")
         .await
@@ -529,9 +520,8 @@ async fn a_user_acting_as_the_mark_or_granting_it_holds_nothing_up() {
     let mark = ident(&mark_of(&db));
     // Before 16 a member may act as the mark and make what PUBLIC may.
     let acted = db
-        .connect_as(reader.as_str(), reader_secret.expose())
+        .logged_in(&reader, &reader_secret)
         .await
-        .unwrap()
         .batch_execute(&format!(
             "SET ROLE {mark}; ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC;"
         ))
@@ -571,9 +561,8 @@ async fn a_user_acting_as_the_mark_or_granting_it_holds_nothing_up() {
     assert!(db.listed(reader.as_str()).await.read_only);
     assert_eq!(
         sqlstate(
-            db.connect_as(reader.as_str(), reader_secret.expose())
+            db.logged_in(&reader, &reader_secret)
                 .await
-                .unwrap()
                 .batch_execute("INSERT INTO given VALUES (1)")
                 .await
         ),
@@ -771,10 +760,7 @@ async fn step_4_turns_per_user_grants_into_group_memberships_and_nothing_is_lost
         .batch_execute("INSERT INTO later VALUES (2); INSERT INTO ones VALUES (2);")
         .await
         .expect("the protected user writes the users' tables");
-    let reading = db
-        .connect_as(reader.as_str(), reader_secret.expose())
-        .await
-        .unwrap();
+    let reading = db.logged_in(&reader, &reader_secret).await;
     reading
         .batch_execute("SELECT * FROM ones, later, orders")
         .await
