@@ -263,28 +263,15 @@ async fn take_code_privileges(tx: &impl GenericClient, facts: &Facts) -> Result<
         .iter()
         .map(|p| (*p).to_owned())
         .collect();
-    let held = || async {
-        tx.query(sql::CODE_PRIVILEGES_HELD, &[&facts.mark, &privileges])
-            .await
-            .map(|rows| {
-                rows.iter()
-                    .map(|row| (row.get::<_, String>(0), row.get::<_, String>(1)))
-                    .collect::<Vec<_>>()
-            })
-            .map_err(|e| refusal(facts, e, &facts.mark))
-    };
-    let revokes = held().await?;
-    if revokes.is_empty() {
-        return Ok(());
-    }
-    revoke_as_owners(
+    let left = revoke_as_owners(
         tx,
         facts,
-        &revokes,
+        sql::CODE_PRIVILEGES_HELD,
+        &[&facts.mark, &privileges],
         "to take back from the users pgusers made what runs code on what it owns (upgrade step 2)",
+        &facts.mark,
     )
     .await?;
-    let left = held().await?;
     if left.is_empty() {
         return Ok(());
     }
@@ -429,38 +416,21 @@ async fn rights_to_groups(tx: &impl GenericClient, facts: &Facts) -> Result<(), 
 /// (`sql/per_user_items.sql`), acting for the owners pgusers acts for. What
 /// is left (a grant by a role pgusers does not act for) is logged.
 async fn take_per_user_items(tx: &impl GenericClient, facts: &Facts) -> Result<(), RoleError> {
-    let fail = |e| refusal(facts, e, &facts.writers);
-    let items = || async {
-        tx.query(
-            sql::PER_USER_ITEMS,
-            &[
-                &facts.mark,
-                &facts.readers,
-                &facts.writers,
-                &facts.protected,
-            ],
-        )
-        .await
-        .map(|rows| {
-            rows.iter()
-                .map(|row| (row.get::<_, String>(0), row.get::<_, String>(1)))
-                .collect::<Vec<_>>()
-        })
-        .map_err(fail)
-    };
-    let revokes = items().await?;
-    if revokes.is_empty() {
-        return Ok(());
-    }
-    revoke_as_owners(
+    let left = revoke_as_owners(
         tx,
         facts,
-        &revokes,
+        sql::PER_USER_ITEMS,
+        &[
+            &facts.mark,
+            &facts.readers,
+            &facts.writers,
+            &facts.protected,
+        ],
         "to take back the per-user grants on what it owns that the groups now give (upgrade \
          step 4)",
+        &facts.writers,
     )
     .await?;
-    let left = items().await?;
     if !left.is_empty() {
         tracing::warn!(database = %facts.database, statements = %left.iter().map(|(owner, revoke)| format!("{revoke} (as \"{owner}\")")).collect::<Vec<_>>().join(" "),
             "per-user grants the groups now give were left: pgusers does not act for their grantor");
@@ -468,15 +438,34 @@ async fn take_per_user_items(tx: &impl GenericClient, facts: &Facts) -> Result<(
     Ok(())
 }
 
-/// Runs `revokes` ((owner, statement), ordered by owner), one at a time (a
+/// Runs `query` (with `params`), which lists what to take back as (owner,
+/// REVOKE statement), ordered by owner; runs each statement alone (a
 /// REVOKE this role may not make only warns), acting first for each owner
-/// pgusers acts for (the protected user, a user it made) for `purpose`.
+/// pgusers acts for (the protected user, a user it made) for `purpose`; and
+/// returns what the query still lists after. A failed query is refused
+/// about `about`.
 async fn revoke_as_owners(
     tx: &impl GenericClient,
     facts: &Facts,
-    revokes: &[(String, String)],
+    query: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     purpose: &str,
-) -> Result<(), RoleError> {
+    about: &str,
+) -> Result<Vec<(String, String)>, RoleError> {
+    let listed = || async {
+        tx.query(query, params)
+            .await
+            .map(|rows| {
+                rows.iter()
+                    .map(|row| (row.get::<_, String>(0), row.get::<_, String>(1)))
+                    .collect::<Vec<_>>()
+            })
+            .map_err(|e| refusal(facts, e, about))
+    };
+    let revokes = listed().await?;
+    if revokes.is_empty() {
+        return Ok(revokes);
+    }
     let marked: std::collections::HashSet<String> = tx
         .query(sql::MARKED_USERS, &[&facts.mark])
         .await
@@ -491,12 +480,12 @@ async fn revoke_as_owners(
             ensure_privileges_of(tx, facts, owner, purpose).await?;
         }
     }
-    for (owner, revoke) in revokes {
+    for (owner, revoke) in &revokes {
         tx.batch_execute(revoke)
             .await
             .map_err(|e| refusal(facts, e, owner))?;
     }
-    Ok(())
+    listed().await
 }
 
 impl super::RoleManager {
