@@ -2,7 +2,10 @@
 //! the floor of the same run: `/healthz`, the cheapest page that still asks
 //! PostgreSQL something.
 //!
-//! `cargo bench --bench users_page` (results in BENCHMARKS.md). For each
+//! `cargo bench --bench users_page` (results in BENCHMARKS.md).
+//! `PGUSERS_BENCH_SIZES=10000` measures only the sizes listed;
+//! `PGUSERS_BENCH_KEEP=<dir>` keeps each size's cluster in `<dir>/<size>`
+//! and, on a later run, measures its users again without making them. For each
 //! size this starts a PostgreSQL cluster of its own with pgusers' embedded
 //! module (roles belong to the server, so a second size on the same
 //! cluster would list the first size's users too), creates a database
@@ -96,8 +99,17 @@ async fn run() -> Result<()> {
     let started = Instant::now();
     let mut plan = None;
     let mut failed = 0;
-    for n in SIZES {
-        let report = measure_size(n).await?;
+    let sizes = match std::env::var("PGUSERS_BENCH_SIZES") {
+        Ok(list) => list
+            .split(',')
+            .map(|size| size.trim().parse::<usize>())
+            .collect::<Result<Vec<_>, _>>()
+            .context("PGUSERS_BENCH_SIZES: sizes separated by commas, such as 10000")?,
+        Err(_) => SIZES.to_vec(),
+    };
+    let keep = std::env::var_os("PGUSERS_BENCH_KEEP").map(PathBuf::from);
+    for n in sizes {
+        let report = measure_size(n, keep.as_deref()).await?;
         report.print();
         failed += report.failed();
         plan = report.plan.or(plan);
@@ -198,30 +210,55 @@ struct SizeReport {
     plan: Option<String>,
 }
 
-async fn measure_size(n: usize) -> Result<SizeReport> {
+/// With `keep` (`PGUSERS_BENCH_KEEP`), the cluster of size `n` lives in
+/// `keep/<n>` and stays there: a later run with the same directory measures
+/// the same users again without making them (minutes at 10,000), as when
+/// the only change is to the pages or their queries.
+async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
     println!("\n== {} users: setting up ==", thousands(n));
-    let cluster = BenchCluster::start().await?;
-    let server = cluster.config("postgres");
+    let kept = keep.map(|dir| dir.join(n.to_string()));
+    let made_file = kept.as_ref().map(|dir| dir.join("made.txt"));
+    let cluster = BenchCluster::start(kept.clone()).await?;
     let database = format!("bench_{n}");
-    let protected = Username::parse(&format!("owner_{n}"))
-        .map_err(|problems| anyhow!("protected user name: {problems:?}"))?;
-    provision_database(&server, &database, &protected, &Password::generate())
-        .await
-        .context("provisioning the benchmark database")?;
-    pgusers::db::connect(&server)
-        .await
-        .context("connecting to the postgres database")?
-        .batch_execute("CREATE DATABASE bench_state")
-        .await
-        .context("creating the state database")?;
     let roles = Arc::new(RoleManager::new(
         cluster.config(&database),
         QUERY_POOL,
         None,
     ));
-    let setup_started = Instant::now();
-    let populated = populate(&roles, &cluster.config(&database), n).await?;
-    let setup = setup_started.elapsed();
+    let made_before = match &made_file {
+        Some(file) if file.exists() => Some(Populated::read(file)?),
+        _ => None,
+    };
+    let (populated, setup) = match made_before {
+        Some(made) => {
+            println!(
+                "users made by an earlier run, kept in {}",
+                cluster.root().display()
+            );
+            made
+        }
+        None => {
+            let server = cluster.config("postgres");
+            let protected = Username::parse(&format!("owner_{n}"))
+                .map_err(|problems| anyhow!("protected user name: {problems:?}"))?;
+            provision_database(&server, &database, &protected, &Password::generate())
+                .await
+                .context("provisioning the benchmark database")?;
+            pgusers::db::connect(&server)
+                .await
+                .context("connecting to the postgres database")?
+                .batch_execute("CREATE DATABASE bench_state")
+                .await
+                .context("creating the state database")?;
+            let setup_started = Instant::now();
+            let populated = populate(&roles, &cluster.config(&database), n).await?;
+            let setup = setup_started.elapsed();
+            if let Some(file) = &made_file {
+                populated.write(file, setup)?;
+            }
+            (populated, setup)
+        }
+    };
     check_setup(&roles, n).await?;
     let server_version = roles.server_version().await?;
     println!(
@@ -372,6 +409,38 @@ struct Populated {
     per_thousand: Vec<Duration>,
     /// The slowest single create.
     slowest: Duration,
+}
+
+impl Populated {
+    /// Kept beside a kept cluster: the whole setup's seconds, the slowest
+    /// create's, then each thousand's, one a line.
+    fn write(&self, file: &Path, setup: Duration) -> Result<()> {
+        let mut text = format!("{}\n{}\n", setup.as_secs_f64(), self.slowest.as_secs_f64());
+        for took in &self.per_thousand {
+            writeln!(text, "{}", took.as_secs_f64())?;
+        }
+        std::fs::write(file, text).with_context(|| format!("writing {}", file.display()))
+    }
+
+    fn read(file: &Path) -> Result<(Self, Duration)> {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let seconds = text
+            .lines()
+            .map(|line| line.parse::<f64>().map(Duration::from_secs_f64))
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| format!("{}: seconds, one a line", file.display()))?;
+        let [setup, slowest, per_thousand @ ..] = seconds.as_slice() else {
+            bail!("{}: too short", file.display());
+        };
+        Ok((
+            Self {
+                per_thousand: per_thousand.to_vec(),
+                slowest: *slowest,
+            },
+            *setup,
+        ))
+    }
 }
 
 /// Makes the tables and users 1 to `n`, every user through pgusers' own
@@ -530,29 +599,42 @@ async fn check_setup(roles: &RoleManager, n: usize) -> Result<()> {
 
 // ---------------------------------------------------------------- the cluster
 
-/// The cluster of one size, in a temporary directory; stopped and removed
-/// when dropped, whatever happened.
+/// The cluster of one size, in a temporary directory (or a kept one);
+/// stopped when dropped, whatever happened, and removed unless kept.
 struct BenchCluster {
     cluster: Option<Cluster>,
-    _dir: tempfile::TempDir,
+    root: PathBuf,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl BenchCluster {
-    async fn start() -> Result<Self> {
+    async fn start(kept: Option<PathBuf>) -> Result<Self> {
         tokio::task::spawn_blocking(|| {
-            // Reachable by the `postgres` system user when we are root.
-            let dir = tempfile::Builder::new()
-                .prefix("pgusers-bench-")
-                .permissions(std::fs::Permissions::from_mode(0o755))
-                .tempdir()
-                .context("a temporary directory")?;
+            let (root, dir) = match kept {
+                Some(root) => {
+                    std::fs::create_dir_all(&root)
+                        .with_context(|| format!("creating {}", root.display()))?;
+                    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755))?;
+                    (root, None)
+                }
+                // Reachable by the `postgres` system user when we are root.
+                None => {
+                    let dir = tempfile::Builder::new()
+                        .prefix("pgusers-bench-")
+                        .permissions(std::fs::Permissions::from_mode(0o755))
+                        .tempdir()
+                        .context("a temporary directory")?;
+                    (dir.path().to_owned(), Some(dir))
+                }
+            };
             // The settings of the dashboard's own zero-configuration
             // cluster (durable: no `ephemeral` shortcuts).
-            let mut cluster = Cluster::open(&dir.path().join("pg"), &ClusterOptions::default())
-                .context("initdb")?;
+            let mut cluster =
+                Cluster::open(&root.join("pg"), &ClusterOptions::default()).context("initdb")?;
             let started = cluster.start().context("starting PostgreSQL");
             let guard = Self {
                 cluster: Some(cluster),
+                root,
                 _dir: dir,
             };
             started?;
@@ -563,6 +645,10 @@ impl BenchCluster {
 
     fn cluster(&self) -> &Cluster {
         self.cluster.as_ref().expect("running until dropped")
+    }
+
+    fn root(&self) -> &Path {
+        &self.root
     }
 
     /// The bootstrap superuser, over the cluster's socket.
