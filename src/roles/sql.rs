@@ -13,7 +13,7 @@
 //! (the schemas the groups use), `managed.sql`
 //! (whom pgusers lists), `restrictions.sql` (who is more than an
 //! application user of this database), `client_session.sql`, `started.sql`,
-//! `public_owner.sql`, `privileged_owner.sql`, `owned_here.sql` with `object_key.sql`, and what
+//! `public_owner.sql`, `privileged_owner.sql`, `group_deps.sql`, `owned_here.sql` with `object_key.sql`, and what
 //! finds the code a deleted user leaves (`type_code.sql`, `reached.sql`,
 //! `others_function.sql`, `review_statement.sql`).
 //!
@@ -25,7 +25,7 @@
 //! middle of a statement would cut the statement into several files.) A
 //! composed statement is filled once, at its first use ([`LazyLock`]):
 //! - `managed_target.sql`: `database_facts`, `restrictions` (itself filled
-//!   with `large_object_grant`, twice, and `privileged_owner`), `managed`;
+//!   with `large_object_grant`, twice, `privileged_owner` and `group_deps`), `managed`;
 //! - `left_code.sql`: `type_code`, `reached`, `others_function` (for the
 //!   aliases `p` and `f`), `review_statement`, and `calls_others_code`,
 //!   `partition_key_code` and `exclusion_code`, filled from the same;
@@ -39,7 +39,8 @@
 //! - `group_gaps.sql`, `relation_gaps.sql`, `future_not_shared.sql`, `left_alone.sql`:
 //!   `database_facts`, `app_schemas`; all but `group_gaps.sql` also
 //!   `privileged_owner`;
-//! - `group_memberships.sql`, `groups_own.sql`: `database_facts`.
+//! - `group_memberships.sql`: `database_facts`; `groups_own.sql`: `database_facts`,
+//!   `group_deps`.
 //!
 //! One is filled at each call, from what the call asks:
 //! - `listing.sql` ([`listing`]): `database_facts`, `only_read`,
@@ -112,6 +113,9 @@ pub(super) const ADMIN_KIND: &str = include_str!("sql/admin_kind.sql");
 pub(super) const LARGE_OBJECT_GRANT: &str = include_str!("sql/large_object_grant.sql");
 /// Whether a role is a privileged owner (a fragment).
 pub(super) const PRIVILEGED_OWNER: &str = include_str!("sql/privileged_owner.sql");
+/// The groups and their shared dependencies, read without the default
+/// privileges that name them (CTEs, a fragment).
+pub(super) const GROUP_DEPS: &str = include_str!("sql/group_deps.sql");
 /// The CTEs judging whether roles are application users of this database
 /// (a fragment, see [`super::standing`]).
 pub(super) static RESTRICTIONS: LazyLock<String> = LazyLock::new(|| {
@@ -119,6 +123,7 @@ pub(super) static RESTRICTIONS: LazyLock<String> = LazyLock::new(|| {
         include_str!("sql/restrictions.sql"),
         large_object_grant = LARGE_OBJECT_GRANT,
         privileged_owner = PRIVILEGED_OWNER,
+        group_deps = GROUP_DEPS,
     )
 });
 
@@ -387,6 +392,7 @@ pub(super) static GROUPS_OWN: LazyLock<String> = LazyLock::new(|| {
     format!(
         include_str!("sql/groups_own.sql"),
         database_facts = DATABASE_FACTS,
+        group_deps = GROUP_DEPS,
     )
 });
 /// The schemas pgusers leaves alone.
@@ -666,7 +672,7 @@ mod tests {
 
     /// The files of `sql/` that are fragments of other statements: never
     /// prepared alone.
-    const FRAGMENTS: [&str; 26] = [
+    const FRAGMENTS: [&str; 27] = [
         "app_schemas",
         "blocking",
         "calls_others_code",
@@ -683,6 +689,7 @@ mod tests {
         "partition_key_code",
         "password_encryption",
         "privileged_owner",
+        "group_deps",
         "protected",
         "public_owner",
         "reached",

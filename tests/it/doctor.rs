@@ -1131,6 +1131,37 @@ async fn what_a_group_owns_is_named_with_the_sql_that_gives_it_to_the_protected_
 }
 
 #[tokio::test]
+async fn default_privileges_a_group_owns_are_named_too() {
+    // Found by their own index (sql/group_deps.sql), not among the default
+    // privileges of the users that name the groups.
+    let db = test_db().await;
+    db.create_user("dflrw", Access::ReadWrite).await;
+    let readers = format!("pgusers-readonly-{}", db.name);
+    let clean = db.roles.check_access().await.unwrap();
+    let key = format!("group-owns:{readers}");
+    assert!(!keys(&clean).contains(&key.as_str()), "{clean:#?}");
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {} GRANT SELECT ON TABLES TO PUBLIC",
+            ident(&readers)
+        ))
+        .await
+        .unwrap();
+
+    let found = db.roles.check_access().await.unwrap();
+
+    let finding = finding_in(&found, &key);
+    assert!(finding.is_problem());
+    assert!(
+        finding.words.contains(&format!(
+            "default privileges on new relations belonging to role {readers}"
+        )),
+        "{finding:#?}"
+    );
+}
+
+#[tokio::test]
 async fn a_member_that_does_not_inherit_its_groups_privileges_is_named() {
     let db = test_db().await;
     let (writer, writer_secret) = db.create_user("noinh", Access::ReadWrite).await;

@@ -4,7 +4,7 @@
 use pgusers::domain::{NewPassword, RoleName, Username};
 use pgusers::roles::{Access, Restriction, RoleError};
 
-use crate::helpers::{AdminKind, TestDb, admin_kind, password, test_db, unique_name};
+use crate::helpers::{AdminKind, TestDb, admin_kind, ident, password, test_db, unique_name};
 
 /// A login role made by hand by the administrator pgusers connects as
 /// (outside pgusers), with `extra` SQL run after by the superuser (`{}`
@@ -645,4 +645,51 @@ async fn the_protected_user_and_a_database_owner_have_no_sessions_pgusers_ends()
         matches!(protected, Err(RoleError::Protected(_))),
         "{protected:?}"
     );
+}
+
+#[tokio::test]
+async fn grants_to_pgusers_groups_beyond_an_application_users_make_their_members_not_manageable() {
+    // pgusers' own groups are named in every read-write user's default
+    // privileges, so their dependencies are read another way than other
+    // roles' (sql/group_deps.sql): a grant on a system catalog here, and
+    // one on a server-wide object, must still be seen through them.
+    let db = test_db().await;
+    let (writer, _) = db.create_user("grpsys_rw", Access::ReadWrite).await;
+    let (reader, _) = db.create_user("grpsys_ro", Access::ReadOnly).await;
+    let writers = format!("pgusers-writers-{}", db.name);
+    let readers = format!("pgusers-readonly-{}", db.name);
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "GRANT SELECT ON pg_authid TO {}; GRANT CREATE ON TABLESPACE pg_default TO {}",
+            ident(&writers),
+            ident(&readers)
+        ))
+        .await
+        .unwrap();
+
+    assert_refused_everywhere(&db, writer.as_str(), |r| {
+        matches!(r, Restriction::MemberOfPrivilegedObjects { role, objects }
+                 if *role == writers && objects.contains("pg_authid"))
+    })
+    .await;
+    assert_refused_everywhere(&db, reader.as_str(), |r| {
+        matches!(r, Restriction::MemberOfServerWide { role, objects }
+                 if *role == readers && objects.contains("tablespace pg_default"))
+    })
+    .await;
+
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "REVOKE SELECT ON pg_authid FROM {}; REVOKE CREATE ON TABLESPACE pg_default FROM {}",
+            ident(&writers),
+            ident(&readers)
+        ))
+        .await
+        .unwrap();
+    for user in [&writer, &reader] {
+        let listed = db.listed(user.as_str()).await;
+        assert!(listed.manageable(), "{listed:?}");
+    }
 }

@@ -2,14 +2,14 @@
 -- never should: every member of a group may use what the group owns as its
 -- owner (drop it, change it, grant it on), and before PostgreSQL 16 every
 -- membership allows SET ROLE to the group to make more. Returns the group and
--- the objects, described. $1 is the protected user. Fills: database_facts.sql.
-WITH facts AS ({database_facts})
+-- the objects, described. $1 is the protected user. Fills:
+-- database_facts.sql, group_deps.sql.
+WITH RECURSIVE facts AS ({database_facts}),
+{group_deps}
 SELECT pg_get_userbyid(s.refobjid)::text,
        string_agg(pg_describe_object(s.classid, s.objid, s.objsubid), ', '
                   ORDER BY pg_describe_object(s.classid, s.objid, s.objsubid))
-  FROM pg_shdepend s, facts
- WHERE s.deptype = 'o' AND s.refclassid = 'pg_authid'::regclass
-   AND s.refobjid IN (SELECT oid FROM pg_roles WHERE rolname IN (facts.writers, facts.readers))
-   AND s.dbid IN (facts.oid, 0)
+  FROM group_deps s
+ WHERE s.deptype = 'o'
  GROUP BY s.refobjid
  ORDER BY 1

@@ -8,50 +8,70 @@
 -- the reason (the role itself or one it is a member of); detail names
 -- databases or objects. Only the roles of scope and those they are members of
 -- are looked at, so judging a page of users costs what the page holds, not
--- what the server holds. Fills: large_object_grant.sql.
+-- what the server holds. Fills: large_object_grant.sql, privileged_owner.sql,
+-- group_deps.sql.
 -- Every lookup below is by index, one per role: the planner cannot tell
 -- how few roles a page holds and how few groups they are in (it guesses
 -- a recursive CTE's size), and would otherwise read whole catalogs to
 -- hash them. `= ANY (ARRAY(...))` and a LATERAL subquery it may not
 -- flatten (`OFFSET 0`) keep it to lookups.
-ancestry(member, ancestor) AS (
+-- The roles of scope are members of few roles, each with thousands of
+-- members (the groups, the mark role): what is above them is walked once
+-- per role above (`above`, each with itself), then joined to every member
+-- (`ancestry`: a row per member and role it is a member of, directly or
+-- not; a role granted twice, by two grantors, may appear twice).
+direct(member, roleid) AS (
     SELECT m.member, m.roleid FROM pg_auth_members m
      WHERE m.member = ANY (ARRAY(SELECT oid FROM scope))
+),
+above(role, ancestor) AS (
+    SELECT DISTINCT roleid, roleid FROM direct
     UNION
-    SELECT a.member, m.roleid
-      FROM ancestry a
+    SELECT a.role, m.roleid
+      FROM above a
      CROSS JOIN LATERAL (SELECT m.roleid FROM pg_auth_members m
                           WHERE m.member = a.ancestor OFFSET 0) m
 ),
-involved(oid) AS (SELECT oid FROM scope UNION SELECT ancestor FROM ancestry),
--- What the involved roles own or are granted, read once, by the index on
--- the role (`= ANY (ARRAY(...))`, not a join, so the planner looks up each
--- role rather than reading the whole catalog). Default privileges in
--- this database are left out: none of the checks below is about them,
--- and the readers group has one for every user who creates tables.
--- The readers group's are read always, apart (whether the group only
--- reads looks at what it owns, and a page of read-write users does not
--- involve it), and once.
--- The group's oid (NULL while it does not exist), found once.
-readers AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.readers) AS oid FROM facts),
--- The mark role's (see upgrade.rs) and the writers group's, likewise.
+ancestry(member, ancestor) AS (
+    SELECT d.member, a.ancestor FROM direct d JOIN above a ON a.role = d.roleid
+),
+involved(oid) AS (SELECT oid FROM scope UNION SELECT ancestor FROM above),
+-- What the involved roles own or are granted, read once. Default
+-- privileges in this database are left out: none of the checks below is
+-- about them, and both groups and the protected user are named in every
+-- read-write user's. The groups' are read always, apart (group_deps.sql:
+-- whether the readers group only reads looks at what it owns, and a page of
+-- read-write users does not involve it), and once. The others' are read by
+-- the index on the role (`= ANY (ARRAY(...))`, not a join, so the planner
+-- looks up each role rather than reading the whole catalog), but for
+-- protected roles (the protected user, databases' owners): their own
+-- restrictions are never read (a protected role is protected whatever
+-- else), and through them their members are 'protected' or 'owner',
+-- reasons that need no dependency.
+-- The mark role's oid (see upgrade.rs), found once; the groups' are
+-- group_deps.sql's.
 mark AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.mark) AS oid FROM facts),
-writers AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.writers) AS oid FROM facts),
+{group_deps},
 readers_deps AS MATERIALIZED (
     SELECT s.refobjid, s.classid, s.objid, s.objsubid, s.dbid, s.deptype
-      FROM pg_shdepend s
-     WHERE s.refclassid = 'pg_authid'::regclass
-       AND s.refobjid = (SELECT oid FROM readers)
-       AND NOT (s.dbid = (SELECT oid FROM facts) AND s.classid = 'pg_default_acl'::regclass)
+      FROM group_deps s
+     WHERE s.refobjid = (SELECT oid FROM readers)
+       AND s.classid <> 'pg_default_acl'::regclass
 ),
 deps AS MATERIALIZED (
-    SELECT * FROM readers_deps
+    SELECT s.refobjid, s.classid, s.objid, s.objsubid, s.dbid, s.deptype
+      FROM group_deps s
+     WHERE s.classid <> 'pg_default_acl'::regclass
     UNION ALL
     SELECT s.refobjid, s.classid, s.objid, s.objsubid, s.dbid, s.deptype
       FROM pg_shdepend s
      WHERE s.refclassid = 'pg_authid'::regclass
        AND s.refobjid = ANY (ARRAY(
-               SELECT oid FROM involved WHERE oid IS DISTINCT FROM (SELECT oid FROM readers)))
+               SELECT i.oid FROM involved i
+                WHERE i.oid IS DISTINCT FROM (SELECT oid FROM readers)
+                  AND i.oid IS DISTINCT FROM (SELECT oid FROM writers)
+                  AND i.oid IS DISTINCT FROM (SELECT protected_oid FROM facts)
+                  AND NOT EXISTS (SELECT 1 FROM pg_database o WHERE o.datdba = i.oid)))
        AND NOT (s.dbid = (SELECT oid FROM facts) AND s.classid = 'pg_default_acl'::regclass)
 ),
 -- Other databases where a role owns objects or holds privileges: objects
@@ -149,22 +169,22 @@ system_grants(role, detail) AS (
                 AND s.objid = (SELECT oid FROM pg_namespace WHERE nspname = 'public')))
      GROUP BY s.refobjid
 ),
-restrictions(role, kind, via, detail) AS (
-    SELECT DISTINCT ON (s.role) s.role, k.kind, a.rolname::text,
-           CASE WHEN k.kind IN ('server', 'member_server') THEN sw.detail
-                WHEN k.kind IN ('system', 'member_system') THEN sg.detail
+-- Why a role is more than an application user: its own reasons (scope's
+-- roles), and those it gives its members (every role above them, judged
+-- once however many members it has).
+own_kinds(role, kind, via, detail) AS (
+    SELECT a.oid, k.kind, a.rolname::text,
+           CASE WHEN k.kind = 'server' THEN sw.detail
+                WHEN k.kind = 'system' THEN sg.detail
                 WHEN k.kind = 'no_admin' THEN facts.admin
                 ELSE f.detail END
-      FROM (SELECT oid AS role, oid AS via FROM scope
-            UNION ALL
-            SELECT member, ancestor FROM ancestry) s
-      CROSS JOIN LATERAL (SELECT * FROM pg_roles a WHERE a.oid = s.via OFFSET 0) a
-      LEFT JOIN footprints f ON f.role = s.via
-      LEFT JOIN server_wide sw ON sw.role = s.via
-      LEFT JOIN system_grants sg ON sg.role = s.via
+      FROM scope s
+      CROSS JOIN LATERAL (SELECT * FROM pg_roles a WHERE a.oid = s.oid OFFSET 0) a
+      LEFT JOIN footprints f ON f.role = a.oid
+      LEFT JOIN server_wide sw ON sw.role = a.oid
+      LEFT JOIN system_grants sg ON sg.role = a.oid
       CROSS JOIN facts
       CROSS JOIN LATERAL (SELECT CASE
-          WHEN s.role = s.via THEN CASE
               WHEN a.rolcreaterole THEN 'createrole'
               WHEN a.rolcreatedb THEN 'createdb'
               WHEN a.rolreplication THEN 'replication'
@@ -175,7 +195,21 @@ restrictions(role, kind, via, detail) AS (
               -- Last, so every more specific reason wins.
               WHEN facts.version_num >= 160000 AND NOT facts.admin_super
                    AND NOT pg_has_role(current_user, a.oid, 'USAGE WITH ADMIN OPTION')
-                  THEN 'no_admin' END
+                  THEN 'no_admin' END AS kind) k
+     WHERE k.kind IS NOT NULL
+),
+given_kinds(via_oid, kind, via, detail) AS (
+    SELECT a.oid, k.kind, a.rolname::text,
+           CASE WHEN k.kind = 'member_server' THEN sw.detail
+                WHEN k.kind = 'member_system' THEN sg.detail
+                ELSE f.detail END
+      FROM (SELECT DISTINCT ancestor FROM above) v
+      CROSS JOIN LATERAL (SELECT * FROM pg_roles a WHERE a.oid = v.ancestor OFFSET 0) a
+      LEFT JOIN footprints f ON f.role = a.oid
+      LEFT JOIN server_wide sw ON sw.role = a.oid
+      LEFT JOIN system_grants sg ON sg.role = a.oid
+      CROSS JOIN facts
+      CROSS JOIN LATERAL (SELECT CASE
           WHEN a.rolsuper THEN 'superuser'
           WHEN a.rolname ~ '^pg_' THEN 'predefined'
           WHEN a.rolname = current_user THEN 'admin'
@@ -205,12 +239,19 @@ restrictions(role, kind, via, detail) AS (
               THEN 'marked_elsewhere'
           WHEN f.detail IS NOT NULL THEN 'member_elsewhere' END AS kind) k
      WHERE k.kind IS NOT NULL
-     ORDER BY s.role, array_position(
+),
+restrictions(role, kind, via, detail) AS (
+    SELECT DISTINCT ON (x.role) x.role, x.kind, x.via, x.detail
+      FROM (SELECT role, kind, via, detail FROM own_kinds
+            UNION ALL
+            SELECT a.member, g.kind, g.via, g.detail
+              FROM ancestry a JOIN given_kinds g ON g.via_oid = a.ancestor) x
+     ORDER BY x.role, array_position(
          ARRAY['createrole', 'createdb', 'replication', 'bypassrls', 'superuser', 'predefined', 'admin',
                'protected', 'owner', 'privileged', 'server', 'member_server', 'system',
                'member_system', 'reader_elsewhere', 'writer_elsewhere', 'elsewhere',
                'member_elsewhere',
                'marked_elsewhere',
                'no_admin'],
-         k.kind)
+         x.kind)
 )
