@@ -10,11 +10,8 @@
 -- $3 on sequences), the readers group SELECT; for a user pgusers made, also
 -- the protected user the same as the writers and USAGE on the schemas it
 -- makes for all three. A group that does not exist is wanted nothing.
--- Each wanted privilege is looked for with aclcontains (an item of that
--- grantee, granted by the role, holding at least it: a default privilege's
--- items are all granted by its role), one privilege at a time (makeaclitem
--- takes several only from 16), never unpacking an ACL: the roles looked at
--- are every read-write user. Returns the role; whether pgusers made it;
+-- The roles looked at are every read-write user: `lacking` judges them all
+-- in one pass. Returns the role; whether pgusers made it;
 -- whether it is a privileged owner (privileged_owner.sql: default privileges
 -- of its would give the groups its views, which read with its rights);
 -- whether pgusers' role may act for it (has its privileges, or may take them:
@@ -58,43 +55,27 @@ WITH facts AS ({database_facts}),
        UNION ALL SELECT true, 'S', g.protected, p FROM groups g, unnest($3::text[]) p
        UNION ALL SELECT true, 'n', w, 'USAGE'
                    FROM groups g, unnest(ARRAY[g.writers, g.readers, g.protected]) w),
-     -- The same, one item per grantee and kind, as the letters of an
-     -- aclitem's text.
-     letters(privilege, letter) AS (
-       VALUES ('SELECT', 'r'), ('INSERT', 'a'), ('UPDATE', 'w'), ('DELETE', 'd'),
-              ('TRUNCATE', 'D'), ('USAGE', 'U'), ('REFERENCES', 'x'), ('TRIGGER', 't'),
-              ('MAINTAIN', 'm')),
-     expected(made_only, kind, grantee, letters) AS (
-       SELECT w.made_only, w.kind, w.grantee, string_agg(l.letter, '' ORDER BY l.letter)
-         FROM wanted w JOIN letters l ON l.privilege = w.privilege
-        WHERE w.grantee IS NOT NULL
-        GROUP BY 1, 2, 3)
+     -- Every (role, wanted privilege) its global default privileges lack,
+     -- in one pass: each wanted privilege is looked for with aclcontains
+     -- (an item of that grantee, granted by the role, holding at least it:
+     -- a default privilege's items are all granted by its role), one
+     -- privilege at a time (makeaclitem takes several only from 16), never
+     -- unpacking an ACL nor reading a role's name.
+     lacking(oid) AS (
+       SELECT DISTINCT j.oid
+         FROM judged j CROSS JOIN wanted w
+         LEFT JOIN pg_default_acl d
+           ON d.defaclrole = j.oid AND d.defaclnamespace = 0
+          AND d.defaclobjtype = w.kind::"char"
+        WHERE w.grantee IS NOT NULL AND (j.made OR NOT w.made_only)
+          AND NOT COALESCE(aclcontains(d.defaclacl,
+                                       makeaclitem(w.grantee, j.oid, w.privilege, false)),
+                           false))
 SELECT j.rolname::text, j.made, j.privileged,
        pg_has_role(current_user, j.oid, 'USAGE')
        OR CASE WHEN g.version_num >= 160000
                THEN pg_has_role(current_user, j.oid, 'USAGE WITH ADMIN OPTION')
                ELSE NOT j.rolsuper
                     AND (SELECT rolcreaterole FROM pg_roles WHERE oid = g.admin) END
-  FROM judged j, groups g
- -- First, whole: a role whose global rows hold exactly the items pgusers
- -- sets (as every read-write user's do) lacks nothing, and is settled by
- -- three lookups rather than one per privilege.
- WHERE NOT COALESCE((
-         SELECT bool_and(COALESCE(d.defaclacl @> e.items, false))
-           FROM (SELECT x.kind,
-                        array_agg(format('%s=%s/%s', quote_ident(pg_get_userbyid(x.grantee)),
-                                         x.letters, quote_ident(j.rolname))::aclitem) AS items
-                   FROM expected x WHERE j.made OR NOT x.made_only GROUP BY x.kind) e
-           LEFT JOIN pg_default_acl d
-             ON d.defaclrole = j.oid AND d.defaclnamespace = 0
-            AND d.defaclobjtype = e.kind::"char"), false)
-   AND EXISTS (
-         SELECT 1 FROM wanted w
-          WHERE w.grantee IS NOT NULL AND (j.made OR NOT w.made_only)
-            AND NOT COALESCE((
-                  SELECT aclcontains(d.defaclacl,
-                                     makeaclitem(w.grantee, j.oid, w.privilege, false))
-                    FROM pg_default_acl d
-                   WHERE d.defaclrole = j.oid AND d.defaclnamespace = 0
-                     AND d.defaclobjtype = w.kind::"char"), false))
+  FROM judged j JOIN lacking l ON l.oid = j.oid, groups g
  ORDER BY 1
