@@ -492,7 +492,10 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         drifted.named_after.push((row.get(0), row.get(1)));
     }
     for row in client
-        .query(sql::GROUP_MEMBERSHIPS.as_str(), &[&facts.protected])
+        .query(
+            sql::group_memberships(facts.version_num),
+            &[&facts.protected],
+        )
         .await
         .map_err(fail)?
     {

@@ -39,8 +39,9 @@
 //! - `group_gaps.sql`, `relation_gaps.sql`, `future_not_shared.sql`, `left_alone.sql`:
 //!   `database_facts`, `app_schemas`; all but `group_gaps.sql` also
 //!   `privileged_owner`;
-//! - `group_memberships.sql`: `database_facts`; `groups_own.sql`: `database_facts`,
-//!   `group_deps`.
+//! - `group_memberships.sql`: `database_facts`, and a membership's options
+//!   (columns from 16, constants before: two statements); `groups_own.sql`:
+//!   `database_facts`, `group_deps`.
 //!
 //! One is filled at each call, from what the call asks:
 //! - `listing.sql` ([`listing`]): `database_facts`, `only_read`,
@@ -380,13 +381,38 @@ pub(super) static FUTURE_NOT_SHARED: LazyLock<String> = LazyLock::new(|| {
         privileged_owner = PRIVILEGED_OWNER,
     )
 });
-/// Memberships of the groups that are not what pgusers grants.
-pub(super) static GROUP_MEMBERSHIPS: LazyLock<String> = LazyLock::new(|| {
+/// Memberships of the groups that are not what pgusers grants, on
+/// PostgreSQL 16+, where a membership has options of its own.
+pub(super) static GROUP_MEMBERSHIPS_16: LazyLock<String> = LazyLock::new(|| {
     format!(
         include_str!("sql/group_memberships.sql"),
         database_facts = DATABASE_FACTS,
+        set_option = "m.set_option",
+        inherit_option = "m.inherit_option",
     )
 });
+/// The same before 16: every membership allows SET ROLE (which is not
+/// what pgusers grants but all there is: not reported), and the member's
+/// INHERIT attribute decides.
+pub(super) static GROUP_MEMBERSHIPS_14: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/group_memberships.sql"),
+        database_facts = DATABASE_FACTS,
+        set_option = "false",
+        // (A hashed list of the NOINHERIT roles, read once.)
+        inherit_option = "m.member NOT IN (SELECT oid FROM pg_roles WHERE NOT rolinherit)",
+    )
+});
+
+/// [`GROUP_MEMBERSHIPS_16`] or [`GROUP_MEMBERSHIPS_14`], for the server's
+/// `version_num`.
+pub(super) fn group_memberships(version_num: i32) -> &'static str {
+    if version_num >= 160_000 {
+        &GROUP_MEMBERSHIPS_16
+    } else {
+        &GROUP_MEMBERSHIPS_14
+    }
+}
 /// What the groups own.
 pub(super) static GROUPS_OWN: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -436,18 +462,21 @@ pub struct Query {
     /// The types of its parameters, declared when prepared as pgusers
     /// prepares it (empty: PostgreSQL infers them).
     pub types: &'static [Type],
+    /// The oldest server it is for (`server_version_num`; 0: every one).
+    pub since: i32,
 }
 
 /// Every query the module runs, composed ones and every variant of the
 /// listing query included: none is a fragment or a statement without bind
 /// parameters. For `tests/it/roles_queries.rs`, which prepares each one on
-/// each PostgreSQL major.
+/// each PostgreSQL major it is for (`since`).
 #[doc(hidden)]
 pub fn every_query() -> Vec<Query> {
     let plain = |name: &str, sql: &str| Query {
         name: name.to_owned(),
         sql: sql.to_owned(),
         types: &[],
+        since: 0,
     };
     let mut queries = vec![
         plain("database_facts", DATABASE_FACTS),
@@ -494,7 +523,11 @@ pub fn every_query() -> Vec<Query> {
         plain("relation_gaps", &RELATION_GAPS),
         plain("future_not_shared", &FUTURE_NOT_SHARED),
         plain("left_alone", &LEFT_ALONE),
-        plain("group_memberships", &GROUP_MEMBERSHIPS),
+        Query {
+            since: 160_000,
+            ..plain("group_memberships (16+)", &GROUP_MEMBERSHIPS_16)
+        },
+        plain("group_memberships (before 16)", &GROUP_MEMBERSHIPS_14),
         plain("groups_own", &GROUPS_OWN),
         plain("is_superuser", IS_SUPERUSER),
         plain("readers_strays", READERS_STRAYS),
@@ -521,6 +554,7 @@ pub fn every_query() -> Vec<Query> {
                 name: format!("listing {variant}"),
                 sql,
                 types: &super::listing::PARAMETERS,
+                since: 0,
             }),
     );
     queries

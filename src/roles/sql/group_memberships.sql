@@ -9,10 +9,10 @@
 -- read-only) or of neither ('neither': it has none of its kind's rights).
 -- pgusers' own role (on 16+ a member of the roles it made) is never one.
 -- Returns the member, the group (NULL for 'both' and 'neither') and the
--- grantor (NULL but for 'set' and 'admin'), and which. The options of 16
--- are read through jsonb, so the query prepares before 16 too (a role's
--- INHERIT attribute decides there). $1 is the protected
--- user. Fills: database_facts.sql.
+-- grantor (NULL but for 'set' and 'admin'), and which. $1 is the protected
+-- user. Fills: database_facts.sql, and set_option and inherit_option, a
+-- membership m's options: its own columns from 16; before, none that
+-- allows less than SET ROLE, and the member's INHERIT attribute (sql.rs).
 WITH facts AS ({database_facts}),
      g AS (
        SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.writers) AS writers,
@@ -20,11 +20,10 @@ WITH facts AS ({database_facts}),
               (SELECT oid FROM pg_roles WHERE rolname = facts.mark) AS mark,
               facts.admin_oid AS admin
          FROM facts),
-     rows_of AS (
+     rows_of AS MATERIALIZED (
        SELECT m.member, m.roleid, m.grantor, m.admin_option,
-              COALESCE((to_jsonb(m) ->> 'set_option')::boolean, false) AS set_option,
-              COALESCE((to_jsonb(m) ->> 'inherit_option')::boolean, true) AS inherit_option
-         FROM pg_auth_members m, g
+              {set_option} AS set_option, {inherit_option} AS inherit_option
+         FROM pg_auth_members m CROSS JOIN g
         WHERE m.roleid IN (g.writers, g.readers) AND m.member <> g.admin)
 SELECT pg_get_userbyid(x.member)::text, pg_get_userbyid(x.roleid)::text,
        pg_get_userbyid(x.grantor)::text, w.what
@@ -34,17 +33,20 @@ SELECT pg_get_userbyid(x.member)::text, pg_get_userbyid(x.roleid)::text,
 UNION ALL
 SELECT pg_get_userbyid(x.member)::text, pg_get_userbyid(x.roleid)::text,
        NULL::text, 'no_inherit'
-  FROM rows_of x JOIN pg_roles r ON r.oid = x.member CROSS JOIN facts
- GROUP BY x.member, x.roleid, r.rolinherit, facts.version_num
-HAVING NOT bool_or(CASE WHEN facts.version_num >= 160000 THEN x.inherit_option
-                        ELSE r.rolinherit END)
+  FROM rows_of x
+ GROUP BY x.member, x.roleid
+HAVING NOT bool_or(x.inherit_option)
 UNION ALL
-SELECT r.rolname::text, NULL, NULL,
-       CASE WHEN count(x.roleid) = 0 THEN 'neither' ELSE 'both' END
-  FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member CROSS JOIN g
-  LEFT JOIN pg_auth_members x
-    ON x.member = m.member AND x.roleid IN (g.writers, g.readers)
- WHERE m.roleid = g.mark AND m.member <> g.admin
- GROUP BY r.rolname
-HAVING count(DISTINCT x.roleid) <> 1
+-- (By oid, hashed, before any name is read: every user pgusers made is
+-- a member of the mark role.)
+SELECT pg_get_userbyid(k.member)::text, NULL, NULL,
+       CASE WHEN k.writer OR k.reader THEN 'both' ELSE 'neither' END
+  FROM (SELECT m.member,
+               COALESCE(bool_or(x.roleid = g.writers), false) AS writer,
+               COALESCE(bool_or(x.roleid = g.readers), false) AS reader
+          FROM pg_auth_members m CROSS JOIN g
+          LEFT JOIN rows_of x ON x.member = m.member
+         WHERE m.roleid = g.mark AND m.member <> g.admin
+         GROUP BY m.member) k
+ WHERE k.writer = k.reader
  ORDER BY 1, 2, 3, 4
