@@ -308,7 +308,10 @@ impl RoleManager {
     /// Every user, `part` at a time in name order, each part handed to
     /// `each` as it arrives; all parts read in one read-only snapshot, so a
     /// role made, renamed or dropped meanwhile is never printed twice or
-    /// skipped.
+    /// skipped. One statement judges them all, its rows fetched `part` at
+    /// a time through a portal: what every part would otherwise repeat
+    /// (whether the readers group only reads, what the groups hold) is
+    /// read once.
     pub async fn list_in_parts<E: From<RoleError>>(
         &self,
         part: u32,
@@ -322,22 +325,56 @@ impl RoleManager {
             .start()
             .await
             .map_err(RoleError::server)?;
-        let mut after: Option<String> = None;
+        let statement = self
+            .statement_on(&snapshot, &Listing::everyone(), false)
+            .await?;
+        let none: Option<&str> = None;
+        let no_number: Option<i64> = None;
+        let portal = snapshot
+            .bind(
+                &statement,
+                &[
+                    &self.configured_protected(),
+                    &none,
+                    &none,
+                    &none,
+                    &no_number,
+                    &no_number,
+                ],
+            )
+            .await
+            .map_err(RoleError::server)?;
         loop {
-            let listing = Listing {
-                window: Window::After {
-                    name: after.as_deref(),
-                    limit: part,
-                },
-                ..Listing::everyone()
-            };
-            let users = self.list_on(&snapshot, &listing, None).await?.users;
-            each(&users)?;
-            match users.last() {
-                Some(last) if users.len() == part as usize => after = Some(last.username.clone()),
-                _ => return Ok(()),
+            let rows = snapshot
+                .query_portal(&portal, i32::try_from(part).unwrap_or(i32::MAX))
+                .await
+                .map_err(RoleError::server)?;
+            let users: Vec<DatabaseUser> = rows.iter().filter_map(user_of).collect();
+            if !users.is_empty() {
+                each(&users)?;
+            }
+            if rows.len() < part as usize {
+                return Ok(());
             }
         }
+    }
+
+    /// The listing statement for `listing` (narrowed to one role when
+    /// `one`), prepared on `client`.
+    async fn statement_on(
+        &self,
+        client: &impl GenericClient,
+        listing: &Listing<'_>,
+        one: bool,
+    ) -> Result<tokio_postgres::Statement, RoleError> {
+        self.protected_checked
+            .get_or_try_init(|| async { self.facts(client).await.map(|_| ()) })
+            .await?;
+        let authid = self.admin_kind_on(client).await?.reads_authid;
+        client
+            .prepare_typed_cached(&query(listing, authid, one), &PARAMETERS)
+            .await
+            .map_err(RoleError::server)
     }
 
     /// [`RoleManager::list_matching`] on `client`.
@@ -350,14 +387,7 @@ impl RoleManager {
         if listing.search.is_some_and(|search| !search.can_match()) {
             return Ok(ListPage::empty());
         }
-        self.protected_checked
-            .get_or_try_init(|| async { self.facts(client).await.map(|_| ()) })
-            .await?;
-        let authid = self.admin_kind_on(client).await?.reads_authid;
-        let statement = client
-            .prepare_typed_cached(&query(listing, authid, one.is_some()), &PARAMETERS)
-            .await
-            .map_err(RoleError::server)?;
+        let statement = self.statement_on(client, listing, one.is_some()).await?;
         let (after, limit, offset) = match listing.window {
             Window::All | Window::CountOnly => (None, None, None),
             Window::Page { offset, limit } => (
@@ -393,24 +423,25 @@ impl RoleManager {
         let total = rows
             .first()
             .map_or(0, |row| row.get::<_, i64>("n").max(0).unsigned_abs());
-        let users = rows
-            .iter()
-            .filter_map(|row| {
-                Some(DatabaseUser {
-                    username: row.get::<_, Option<String>>("name")?,
-                    read_only: row.get("read_only"),
-                    protected: row.get("protected"),
-                    password_encryption: PasswordEncryption::from_catalog(row.get("encryption")),
-                    not_manageable: restriction(row, 4),
-                    sessions: row.get::<_, i64>("sessions").max(0).unsigned_abs(),
-                    expires: row.get("expires"),
-                    expired: row.get("expired"),
-                    connection_limit: row.get("connection_limit"),
-                })
-            })
-            .collect();
+        let users = rows.iter().filter_map(user_of).collect();
         Ok(ListPage { users, total })
     }
+}
+
+/// The user a row of the listing statement is about; `None` for the row
+/// of the count alone, when no user is shown.
+fn user_of(row: &tokio_postgres::Row) -> Option<DatabaseUser> {
+    Some(DatabaseUser {
+        username: row.get::<_, Option<String>>("name")?,
+        read_only: row.get("read_only"),
+        protected: row.get("protected"),
+        password_encryption: PasswordEncryption::from_catalog(row.get("encryption")),
+        not_manageable: restriction(row, 4),
+        sessions: row.get::<_, i64>("sessions").max(0).unsigned_abs(),
+        expires: row.get("expires"),
+        expired: row.get("expired"),
+        connection_limit: row.get("connection_limit"),
+    })
 }
 
 /// Whether PostgreSQL refused a text because the database's encoding has

@@ -191,3 +191,53 @@ async fn a_search_folds_case_beyond_ascii_as_the_databases_collation_does() {
         vec![name.as_str()]
     );
 }
+
+#[tokio::test]
+async fn every_user_comes_once_in_name_order_a_part_at_a_time() {
+    let db = test_db().await;
+    let mut made = Vec::new();
+    for (prefix, access) in [
+        ("parts_a", Access::ReadOnly),
+        ("parts_b", Access::ReadWrite),
+        ("parts_c", Access::ReadOnly),
+    ] {
+        let name = username(prefix);
+        db.roles
+            .create(&name, NewPassword::Generate, access)
+            .await
+            .unwrap();
+        made.push(name);
+    }
+
+    let mut parts: Vec<Vec<pgusers::roles::DatabaseUser>> = Vec::new();
+    db.roles
+        .list_in_parts(2, |part| {
+            parts.push(part.to_vec());
+            Ok::<(), pgusers::roles::RoleError>(())
+        })
+        .await
+        .unwrap();
+
+    let (last, full) = parts.split_last().expect("at least one part");
+    assert!(full.iter().all(|part| part.len() == 2), "{parts:?}");
+    assert!(!last.is_empty() && last.len() <= 2, "{parts:?}");
+    let names: Vec<&str> = parts
+        .iter()
+        .flatten()
+        .map(|user| user.username.as_str())
+        .collect();
+    assert!(
+        names.windows(2).all(|pair| pair[0] < pair[1]),
+        "once each, in name order: {names:?}"
+    );
+    assert!(names.contains(&db.protected.as_str()), "{names:?}");
+    for (name, read_only) in made.iter().zip([true, false, true]) {
+        let user = parts
+            .iter()
+            .flatten()
+            .find(|user| user.username == name.as_str())
+            .unwrap_or_else(|| panic!("{name} in a part: {names:?}"));
+        assert_eq!(user.read_only, read_only, "{user:?}");
+        assert!(user.manageable(), "{user:?}");
+    }
+}
