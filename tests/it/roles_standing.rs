@@ -652,7 +652,10 @@ async fn grants_to_pgusers_groups_beyond_an_application_users_make_their_members
     // pgusers' own groups are named in every read-write user's default
     // privileges, so their dependencies are read another way than other
     // roles' (sql/group_deps.sql): a grant on a system catalog here, and
-    // one on a server-wide object, must still be seen through them.
+    // one on a server-wide object, must still be seen through them. (Not
+    // SELECT on pg_authid: on the CREATEROLE kind pgusers' role has the
+    // groups' privileges, and would then read pg_authid, which it asks
+    // once per pool.)
     let db = test_db().await;
     let (writer, _) = db.create_user("grpsys_rw", Access::ReadWrite).await;
     let (reader, _) = db.create_user("grpsys_ro", Access::ReadOnly).await;
@@ -661,7 +664,8 @@ async fn grants_to_pgusers_groups_beyond_an_application_users_make_their_members
     db.admin()
         .await
         .batch_execute(&format!(
-            "GRANT SELECT ON pg_authid TO {}; GRANT CREATE ON TABLESPACE pg_default TO {}",
+            "GRANT EXECUTE ON FUNCTION pg_read_binary_file(text) TO {}; \
+             GRANT CREATE ON TABLESPACE pg_default TO {}",
             ident(&writers),
             ident(&readers)
         ))
@@ -670,7 +674,7 @@ async fn grants_to_pgusers_groups_beyond_an_application_users_make_their_members
 
     assert_refused_everywhere(&db, writer.as_str(), |r| {
         matches!(r, Restriction::MemberOfPrivilegedObjects { role, objects }
-                 if *role == writers && objects.contains("pg_authid"))
+                 if *role == writers && objects.contains("pg_read_binary_file"))
     })
     .await;
     assert_refused_everywhere(&db, reader.as_str(), |r| {
@@ -682,7 +686,8 @@ async fn grants_to_pgusers_groups_beyond_an_application_users_make_their_members
     db.admin()
         .await
         .batch_execute(&format!(
-            "REVOKE SELECT ON pg_authid FROM {}; REVOKE CREATE ON TABLESPACE pg_default FROM {}",
+            "REVOKE EXECUTE ON FUNCTION pg_read_binary_file(text) FROM {}; \
+             REVOKE CREATE ON TABLESPACE pg_default FROM {}",
             ident(&writers),
             ident(&readers)
         ))
