@@ -347,12 +347,22 @@ struct Drifted {
     /// Schemas pgusers leaves alone, with their owners and whether each
     /// is a privileged owner.
     left_alone: Vec<(String, String, bool)>,
-    /// What the groups own: (group, objects).
-    groups_own: Vec<(String, String)>,
+    /// What the groups own.
+    groups_own: Vec<GroupOwned>,
     /// Schemas named after another role than their owner, with the owner.
     named_after: Vec<(String, String)>,
     /// Memberships that are not pgusers', by member, in order.
     memberships: Vec<(String, Membership)>,
+}
+
+/// What one of pgusers' groups owns.
+struct GroupOwned {
+    group: String,
+    /// The objects, described by PostgreSQL.
+    objects: String,
+    /// The statements that empty the default privileges it owns, which
+    /// REASSIGN OWNED does not move; `None` when it owns none.
+    defaults_sql: Option<String>,
 }
 
 /// A role whose future tables will not reach the groups.
@@ -403,8 +413,8 @@ impl Drifted {
         for (schema, owner, privileged) in self.left_alone {
             findings.push(left_alone(schema, owner, privileged, facts));
         }
-        for (group, objects) in self.groups_own {
-            findings.push(group_owns(group, objects, facts));
+        for owned in self.groups_own {
+            findings.push(group_owns(owned, facts));
         }
         for (schema, owner) in self.named_after {
             findings.push(named_after_another(schema, owner));
@@ -482,7 +492,11 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         .await
         .map_err(fail)?
     {
-        drifted.groups_own.push((row.get(0), row.get(1)));
+        drifted.groups_own.push(GroupOwned {
+            group: row.get(0),
+            objects: row.get(1),
+            defaults_sql: row.get(2),
+        });
     }
     for row in client
         .query(sql::SCHEMAS_NAMED_AFTER, &[])
@@ -744,25 +758,41 @@ GRANT SELECT ON ALL SEQUENCES IN SCHEMA {quoted} TO {readers};
 }
 
 /// Objects one of pgusers' groups owns.
-fn group_owns(group: String, objects: String, facts: &Facts) -> Finding {
+fn group_owns(owned: GroupOwned, facts: &Facts) -> Finding {
+    let GroupOwned {
+        group,
+        objects,
+        defaults_sql,
+    } = owned;
+    let mut fix_sql = format!(
+        "REASSIGN OWNED BY {} TO {};",
+        ident(&group),
+        ident(&facts.protected)
+    );
+    let mut advice = "Review them, then give them to the protected user (the SQL, as a \
+                      superuser), or drop them."
+        .to_owned();
+    if let Some(defaults) = defaults_sql {
+        fix_sql.push('\n');
+        fix_sql.push_str(&defaults);
+        advice.push_str(
+            " Default privileges do not move with REASSIGN OWNED: the SQL takes them back \
+             from the group's rows, which PostgreSQL then drops.",
+        );
+    }
+    advice.push_str(
+        " Before PostgreSQL 16 a member can SET ROLE to the group to make them: look for who \
+         did in the server's log.",
+    );
     Finding {
         key: format!("group-owns:{group}"),
         words: format!(
             "pgusers' group \"{group}\" owns {objects}: every member may use them as their \
              owner (drop them, change them, grant them on)."
         ),
-        fix_sql: Some(format!(
-            "REASSIGN OWNED BY {} TO {};",
-            ident(&group),
-            ident(&facts.protected)
-        )),
+        fix_sql: Some(fix_sql),
         fixable: false,
-        advice: Some(
-            "Review them, then give them to the protected user (the SQL, as a superuser), or \
-             drop them. Before PostgreSQL 16 a member can SET ROLE to the group to make them: \
-             look for who did in the server's log."
-                .to_owned(),
-        ),
+        advice: Some(advice),
         user_page: None,
         severity: Severity::Problem,
         problem: Problem::GroupOwns { group, objects },

@@ -1143,8 +1143,12 @@ async fn default_privileges_a_group_owns_are_named_too() {
     db.admin()
         .await
         .batch_execute(&format!(
-            "ALTER DEFAULT PRIVILEGES FOR ROLE {} GRANT SELECT ON TABLES TO PUBLIC",
-            ident(&readers)
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {group} GRANT SELECT ON TABLES TO PUBLIC; \
+             ALTER DEFAULT PRIVILEGES FOR ROLE {group} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC; \
+             ALTER DEFAULT PRIVILEGES FOR ROLE {group} IN SCHEMA public \
+                 GRANT USAGE ON SEQUENCES TO {protected}",
+            group = ident(&readers),
+            protected = ident(&db.protected)
         ))
         .await
         .unwrap();
@@ -1159,6 +1163,27 @@ async fn default_privileges_a_group_owns_are_named_too() {
         )),
         "{finding:#?}"
     );
+    // REASSIGN OWNED does not move default privileges: the SQL offered
+    // empties the group's row, which PostgreSQL then drops.
+    db.admin()
+        .await
+        .batch_execute(finding.fix_sql.as_deref().unwrap())
+        .await
+        .unwrap();
+    let left: i64 = db
+        .admin()
+        .await
+        .query_one(
+            "SELECT count(*) FROM pg_default_acl d JOIN pg_roles r ON r.oid = d.defaclrole \
+             WHERE r.rolname = $1",
+            &[&readers],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "{:?}", finding.fix_sql);
+    let after = db.roles.check_access().await.unwrap();
+    assert!(!keys(&after).contains(&key.as_str()), "{after:#?}");
 }
 
 #[tokio::test]
