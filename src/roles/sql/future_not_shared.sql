@@ -39,9 +39,9 @@ WITH facts AS ({database_facts}),
         WHERE m.roleid = g.writers AND m.member <> g.admin),
      judged AS (
        SELECT r.oid, r.rolname, r.rolsuper, {privileged_owner} AS privileged,
-              EXISTS (SELECT 1 FROM pg_auth_members m, groups g
-                       WHERE m.member = r.oid AND m.roleid = g.mark
-                         AND r.oid <> g.admin) AS made
+              -- (The mark role's members read once, hashed.)
+              r.oid IN (SELECT m.member FROM pg_auth_members m, groups g
+                         WHERE m.roleid = g.mark AND m.member <> g.admin) AS made
          FROM makers k JOIN pg_roles r ON r.oid = k.oid, groups g
         WHERE r.oid IS DISTINCT FROM g.protected
           AND r.oid IS DISTINCT FROM g.writers AND r.oid IS DISTINCT FROM g.readers

@@ -178,11 +178,13 @@ own_kinds(role, kind, via, detail) AS (
                 WHEN k.kind = 'system' THEN sg.detail
                 WHEN k.kind = 'no_admin' THEN facts.admin
                 ELSE f.detail END
+      -- (Joined on scope's oid, not the role's row: the planner then
+      -- hashes the three once instead of once a role.)
       FROM scope s
+      LEFT JOIN footprints f ON f.role = s.oid
+      LEFT JOIN server_wide sw ON sw.role = s.oid
+      LEFT JOIN system_grants sg ON sg.role = s.oid
       CROSS JOIN LATERAL (SELECT * FROM pg_roles a WHERE a.oid = s.oid OFFSET 0) a
-      LEFT JOIN footprints f ON f.role = a.oid
-      LEFT JOIN server_wide sw ON sw.role = a.oid
-      LEFT JOIN system_grants sg ON sg.role = a.oid
       CROSS JOIN facts
       CROSS JOIN LATERAL (SELECT CASE
               WHEN a.rolcreaterole THEN 'createrole'
@@ -204,10 +206,10 @@ given_kinds(via_oid, kind, via, detail) AS (
                 WHEN k.kind = 'member_system' THEN sg.detail
                 ELSE f.detail END
       FROM (SELECT DISTINCT ancestor FROM above) v
+      LEFT JOIN footprints f ON f.role = v.ancestor
+      LEFT JOIN server_wide sw ON sw.role = v.ancestor
+      LEFT JOIN system_grants sg ON sg.role = v.ancestor
       CROSS JOIN LATERAL (SELECT * FROM pg_roles a WHERE a.oid = v.ancestor OFFSET 0) a
-      LEFT JOIN footprints f ON f.role = a.oid
-      LEFT JOIN server_wide sw ON sw.role = a.oid
-      LEFT JOIN system_grants sg ON sg.role = a.oid
       CROSS JOIN facts
       CROSS JOIN LATERAL (SELECT CASE
           WHEN a.rolsuper THEN 'superuser'
