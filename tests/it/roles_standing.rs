@@ -661,20 +661,26 @@ async fn grants_to_pgusers_groups_beyond_an_application_users_make_their_members
     let (reader, _) = db.create_user("grpsys_ro", Access::ReadOnly).await;
     let writers = format!("pgusers-writers-{}", db.name);
     let readers = format!("pgusers-readonly-{}", db.name);
+    // A view reads with its owner's rights: the superuser's reads
+    // pg_authid.
+    let view = unique_name("su_view");
     db.admin()
         .await
         .batch_execute(&format!(
-            "GRANT EXECUTE ON FUNCTION pg_read_binary_file(text) TO {}; \
-             GRANT CREATE ON TABLESPACE pg_default TO {}",
-            ident(&writers),
-            ident(&readers)
+            "CREATE VIEW public.{view} AS SELECT rolname FROM pg_authid; \
+             GRANT SELECT ON public.{view} TO {writers}; \
+             GRANT EXECUTE ON FUNCTION pg_read_binary_file(text) TO {writers}; \
+             GRANT CREATE ON TABLESPACE pg_default TO {readers}",
+            writers = ident(&writers),
+            readers = ident(&readers)
         ))
         .await
         .unwrap();
 
     assert_refused_everywhere(&db, writer.as_str(), |r| {
         matches!(r, Restriction::MemberOfPrivilegedObjects { role, objects }
-                 if *role == writers && objects.contains("pg_read_binary_file"))
+                 if *role == writers && objects.contains("pg_read_binary_file")
+                     && objects.contains(&format!("view public.{view}")))
     })
     .await;
     assert_refused_everywhere(&db, reader.as_str(), |r| {
@@ -686,10 +692,11 @@ async fn grants_to_pgusers_groups_beyond_an_application_users_make_their_members
     db.admin()
         .await
         .batch_execute(&format!(
-            "REVOKE EXECUTE ON FUNCTION pg_read_binary_file(text) FROM {}; \
-             REVOKE CREATE ON TABLESPACE pg_default FROM {}",
-            ident(&writers),
-            ident(&readers)
+            "DROP VIEW public.{view}; \
+             REVOKE EXECUTE ON FUNCTION pg_read_binary_file(text) FROM {writers}; \
+             REVOKE CREATE ON TABLESPACE pg_default FROM {readers}",
+            writers = ident(&writers),
+            readers = ident(&readers)
         ))
         .await
         .unwrap();

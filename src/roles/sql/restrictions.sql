@@ -141,6 +141,15 @@ server_wide(role, detail) AS (
 privileged_owners(oid) AS (
     SELECT r.oid FROM pg_roles r WHERE {privileged_owner}
 ),
+-- Relations beyond an application user's (in the system schemas; views
+-- and materialized views reading with a privileged owner's rights), read
+-- once and hashed: the groups are granted every application table, which
+-- would otherwise be looked up one by one.
+privileged_relations(oid) AS MATERIALIZED (
+    SELECT c.oid FROM pg_class c
+     WHERE c.relnamespace IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+        OR (c.relkind IN ('v', 'm') AND c.relowner IN (SELECT oid FROM privileged_owners))
+),
 system_grants(role, detail) AS (
     SELECT s.refobjid,
            string_agg(DISTINCT pg_describe_object(s.classid, s.objid, s.objsubid), ', ')
@@ -150,21 +159,18 @@ system_grants(role, detail) AS (
        AND ((s.deptype = 'a'
              AND (s.classid IN ('pg_foreign_server'::regclass,
                                 'pg_foreign_data_wrapper'::regclass)
-                  OR CASE s.classid
-                       WHEN 'pg_proc'::regclass
-                         THEN (SELECT p.pronamespace FROM pg_proc p WHERE p.oid = s.objid)
-                       WHEN 'pg_class'::regclass
-                         THEN (SELECT c.relnamespace FROM pg_class c WHERE c.oid = s.objid)
-                       WHEN 'pg_namespace'::regclass THEN s.objid
-                     END IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+                  OR (s.classid = 'pg_class'::regclass
+                      AND s.objid IN (SELECT oid FROM privileged_relations))
+                  OR (s.classid = 'pg_namespace'::regclass
+                      AND s.objid IN ('pg_catalog'::regnamespace,
+                                      'information_schema'::regnamespace))
                   OR (s.classid = 'pg_proc'::regclass AND EXISTS (
                         SELECT 1 FROM pg_proc p
-                         WHERE p.oid = s.objid AND p.prosecdef
-                           AND p.proowner IN (SELECT oid FROM privileged_owners)))
-                  OR (s.classid = 'pg_class'::regclass AND EXISTS (
-                        SELECT 1 FROM pg_class c
-                         WHERE c.oid = s.objid AND c.relkind IN ('v', 'm')
-                           AND c.relowner IN (SELECT oid FROM privileged_owners)))))
+                         WHERE p.oid = s.objid
+                           AND (p.pronamespace IN ('pg_catalog'::regnamespace,
+                                                   'information_schema'::regnamespace)
+                                OR (p.prosecdef
+                                    AND p.proowner IN (SELECT oid FROM privileged_owners)))))))
             OR (s.deptype = 'o' AND s.classid = 'pg_namespace'::regclass
                 AND s.objid = (SELECT oid FROM pg_namespace WHERE nspname = 'public')))
      GROUP BY s.refobjid
