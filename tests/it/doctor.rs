@@ -6,7 +6,8 @@ use pgusers::domain::{ConnectionLimit, Expiry, Limits, LimitsChange, RoleName};
 use pgusers::roles::{Access, Finding, Problem, Severity};
 
 use crate::helpers::{
-    AdminKind, TestDb, admin_kind, dashboard, ident, password, sqlstate, test_db, unique_name,
+    AdminKind, TestDb, admin_kind, dashboard, ident, password, sqlstate, test_db, test_db_alone,
+    unique_name,
 };
 
 /// A login role made by hand, as the administrator in use, that may create
@@ -1146,7 +1147,11 @@ async fn default_privileges_a_group_owns_are_named_too() {
             "ALTER DEFAULT PRIVILEGES FOR ROLE {group} GRANT SELECT ON TABLES TO PUBLIC; \
              ALTER DEFAULT PRIVILEGES FOR ROLE {group} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC; \
              ALTER DEFAULT PRIVILEGES FOR ROLE {group} IN SCHEMA public \
-                 GRANT USAGE ON SEQUENCES TO {protected}",
+                 GRANT USAGE ON SEQUENCES TO {protected}; \
+             ALTER DEFAULT PRIVILEGES FOR ROLE {group} IN SCHEMA public \
+                 GRANT SELECT ON TABLES TO {group}; \
+             ALTER DEFAULT PRIVILEGES FOR ROLE {group} \
+                 GRANT ALL ON TYPES TO {group} WITH GRANT OPTION",
             group = ident(&readers),
             protected = ident(&db.protected)
         ))
@@ -1239,4 +1244,114 @@ async fn a_member_that_does_not_inherit_its_groups_privileges_is_named() {
         .batch_execute("INSERT INTO public.lost VALUES (1)")
         .await
         .expect("after the SQL it writes through the group");
+}
+
+/// Whether group_deps.sql reads the groups' dependencies by object: the
+/// same two counts it compares (each stopped at 2,000 rows).
+async fn groups_read_by_object(db: &TestDb) -> bool {
+    db.admin()
+        .await
+        .query_one(
+            "WITH RECURSIVE g AS (SELECT oid FROM pg_roles WHERE rolname = ANY ($1)),
+             classes(dbid, classid) AS (
+                 SELECT d, (SELECT min(classid) FROM pg_shdepend WHERE dbid = d)
+                   FROM unnest(ARRAY[0::oid, (SELECT oid FROM pg_database
+                                               WHERE datname = current_database())]) d
+                 UNION ALL
+                 SELECT c.dbid, (SELECT min(classid) FROM pg_shdepend
+                                  WHERE dbid = c.dbid AND classid > c.classid)
+                   FROM classes c WHERE c.classid IS NOT NULL)
+             SELECT (SELECT count(*) FROM (SELECT 1 FROM pg_shdepend
+                                            WHERE refclassid = 'pg_authid'::regclass
+                                              AND refobjid IN (SELECT oid FROM g)
+                                            LIMIT 2000) r)
+                    > (SELECT COALESCE(sum(least(n, 2000)), 0) FROM classes c
+                        CROSS JOIN LATERAL (SELECT count(*) AS n FROM pg_shdepend s
+                                             WHERE s.dbid = c.dbid AND s.classid = c.classid) n
+                        WHERE c.classid IS NOT NULL
+                          AND c.classid <> 'pg_default_acl'::regclass
+                          AND NOT (c.dbid = 0 AND c.classid = 'pg_auth_members'::regclass))",
+            &[&vec![
+                format!("pgusers-writers-{}", db.name),
+                format!("pgusers-readonly-{}", db.name),
+            ]],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn the_groups_grants_and_objects_are_found_whichever_way_they_are_read() {
+    // group_deps.sql reads the groups' dependencies by object when they
+    // have more rows than the database's other classes (many read-write
+    // users, whose default privileges name the groups, few objects), else
+    // by role. A cluster of its own, so other tests' databases do not
+    // weigh on the count.
+    let (_cluster, db) = test_db_alone().await;
+    let (writer, _) = db.create_user("waysrw", Access::ReadWrite).await;
+    for i in 0..8 {
+        db.create_user(&format!("ways{i}"), Access::ReadWrite).await;
+    }
+    let writers = format!("pgusers-writers-{}", db.name);
+    let readers = format!("pgusers-readonly-{}", db.name);
+    let check = |by_object: bool| {
+        let (db, writer, writers, readers) = (&db, &writer, &writers, &readers);
+        async move {
+            assert_eq!(groups_read_by_object(db).await, by_object);
+            let table = unique_name("ways_t");
+            db.admin()
+                .await
+                .batch_execute(&format!(
+                    "GRANT EXECUTE ON FUNCTION pg_read_binary_file(text) TO {w}; \
+                     CREATE TABLE public.{table} (v int); \
+                     ALTER TABLE public.{table} OWNER TO {r}",
+                    w = ident(writers),
+                    r = ident(readers)
+                ))
+                .await
+                .unwrap();
+            let listed = db.listed(writer.as_str()).await;
+            assert!(
+                matches!(&listed.not_manageable,
+                         Some(pgusers::roles::Restriction::MemberOfPrivilegedObjects { role, objects })
+                         if role == writers && objects.contains("pg_read_binary_file")),
+                "by object: {by_object}: {listed:?}"
+            );
+            let found = db.roles.check_access().await.unwrap();
+            let owns = finding_in(&found, &format!("group-owns:{readers}"));
+            assert!(
+                owns.words.contains(&format!("table public.{table}")),
+                "by object: {by_object}: {owns:#?}"
+            );
+            db.admin()
+                .await
+                .batch_execute(&format!(
+                    "REVOKE EXECUTE ON FUNCTION pg_read_binary_file(text) FROM {w}; \
+                     DROP TABLE public.{table}",
+                    w = ident(writers)
+                ))
+                .await
+                .unwrap();
+            assert!(db.listed(writer.as_str()).await.manageable());
+        }
+    };
+    check(true).await;
+    // Tables of a role the groups have nothing to do with: the database's
+    // other classes now hold more rows than the groups.
+    let bulk = unique_name("bulk");
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {bulk} NOLOGIN; GRANT CREATE ON SCHEMA public TO {bulk}"
+        ))
+        .await
+        .unwrap();
+    let mut sql = format!("SET ROLE {bulk}; ");
+    for i in 0..150 {
+        sql.push_str(&format!("CREATE TABLE public.{bulk}_{i} (v int); "));
+    }
+    sql.push_str("RESET ROLE");
+    db.admin().await.batch_execute(&sql).await.unwrap();
+    check(false).await;
 }

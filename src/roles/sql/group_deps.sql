@@ -3,18 +3,23 @@
 -- does not exist), and group_deps(refobjid, classid, objid, objsubid, dbid,
 -- deptype): the groups' shared dependencies in this database and
 -- server-wide (dbid 0), as pg_shdepend has them, but for two kinds of row
--- no statement reads: the default privileges of other roles that name a
--- group (every read-write user's name both groups), and memberships whose
--- grant a group made (16+ records the grantor; deptype 'a'). Default
--- privileges a group owns are kept.
--- Reading a group's rows by the index on the role would read those default
--- privileges too, three for every read-write user, only to drop them. The
--- rows are read instead by the index on the object (the classes present in
--- each database are found by skipping through it, a lookup each), class by
--- class, each class but the dropped one in full: what is read grows with
--- the objects of this database, never with the users. `::int8` keeps the
--- planner off the index on the role. Default privileges a group owns are
--- looked up by their own index.
+-- no statement reads: default privileges that name a group (every
+-- read-write user's name both groups), and memberships whose grant a group
+-- made (16+ records the grantor; deptype 'a'). Default privileges a group
+-- owns are added back, looked up by their own index.
+-- Two ways to read the same rows, and the cheaper is taken:
+-- - by role (the index on the role), which also reads the default
+--   privileges that name the groups, three for every read-write user, only
+--   to drop them;
+-- - by object (the index on the object), class by class (the classes
+--   present are found by skipping through it, a lookup each), each class
+--   but the default privileges in full, whoever its rows name: this grows
+--   with the database's objects and grants (large objects, tables granted
+--   to many roles...), never with the users. `::int8` keeps the planner off
+--   the index on the role.
+-- Which is cheaper is found by counting what each would read, each count
+-- stopped at 2,000 rows (`probe`): by object only when the groups have more
+-- rows than the database's other classes hold. Both give the same rows.
 readers AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.readers) AS oid FROM facts),
 writers AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.writers) AS oid FROM facts),
 group_classes(dbid, classid) AS (
@@ -26,9 +31,29 @@ group_classes(dbid, classid) AS (
       FROM group_classes c
      WHERE c.classid IS NOT NULL
 ),
+-- The classes read by object: every class but the two kinds left out.
+object_classes AS (
+    SELECT c.dbid, c.classid FROM group_classes c
+     WHERE c.classid IS NOT NULL
+       AND c.classid <> 'pg_default_acl'::regclass
+       AND NOT (c.dbid = 0 AND c.classid = 'pg_auth_members'::regclass)
+),
+probe AS (
+    SELECT (SELECT count(*) FROM (
+                SELECT 1 FROM pg_shdepend s
+                 WHERE s.refclassid = 'pg_authid'::regclass
+                   AND s.refobjid IN ((SELECT oid FROM readers), (SELECT oid FROM writers))
+                 LIMIT 2000) r)
+           > COALESCE((SELECT sum(n) FROM object_classes c
+                        CROSS JOIN LATERAL (SELECT count(*) AS n FROM (
+                            SELECT 1 FROM pg_shdepend s
+                             WHERE s.dbid = c.dbid AND s.classid = c.classid
+                             LIMIT 2000) x) x), 0)
+           AS by_object
+),
 group_deps AS MATERIALIZED (
     SELECT s.refobjid, s.classid, s.objid, s.objsubid, s.dbid, s.deptype
-      FROM group_classes c
+      FROM object_classes c
      CROSS JOIN LATERAL (
            SELECT s.* FROM pg_shdepend s
             WHERE s.dbid = c.dbid AND s.classid = c.classid
@@ -36,9 +61,16 @@ group_deps AS MATERIALIZED (
               AND s.refobjid::int8 IN ((SELECT oid FROM readers)::int8,
                                        (SELECT oid FROM writers)::int8)
            OFFSET 0) s
-     WHERE c.classid IS NOT NULL
-       AND c.classid <> 'pg_default_acl'::regclass
-       AND NOT (c.dbid = 0 AND c.classid = 'pg_auth_members'::regclass)
+     WHERE (SELECT by_object FROM probe)
+    UNION ALL
+    SELECT s.refobjid, s.classid, s.objid, s.objsubid, s.dbid, s.deptype
+      FROM pg_shdepend s
+     WHERE NOT (SELECT by_object FROM probe)
+       AND s.refclassid = 'pg_authid'::regclass
+       AND s.refobjid IN ((SELECT oid FROM readers), (SELECT oid FROM writers))
+       AND s.dbid IN (0, (SELECT oid FROM facts))
+       AND s.classid <> 'pg_default_acl'::regclass
+       AND NOT (s.dbid = 0 AND s.classid = 'pg_auth_members'::regclass)
     UNION ALL
     SELECT d.defaclrole, 'pg_default_acl'::regclass, d.oid, 0, facts.oid, 'o'::"char"
       FROM pg_default_acl d, facts
