@@ -317,6 +317,8 @@ impl RoleManager {
         part: u32,
         mut each: impl FnMut(&[DatabaseUser]) -> Result<(), E>,
     ) -> Result<(), E> {
+        // (A fetch of 0 rows would fetch them all, then nothing, forever.)
+        let part = part.max(1);
         let mut client = self.client().await?;
         let snapshot = client
             .build_transaction()

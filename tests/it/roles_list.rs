@@ -240,4 +240,16 @@ async fn every_user_comes_once_in_name_order_a_part_at_a_time() {
         assert_eq!(user.read_only, read_only, "{user:?}");
         assert!(user.manageable(), "{user:?}");
     }
+
+    // A part of none is read as a part of one, and ends.
+    let mut sizes = Vec::new();
+    db.roles
+        .list_in_parts(0, |part| {
+            sizes.push(part.len());
+            Ok::<(), pgusers::roles::RoleError>(())
+        })
+        .await
+        .unwrap();
+    assert!(sizes.iter().all(|size| *size == 1), "{sizes:?}");
+    assert!(sizes.len() >= names.len(), "{sizes:?} for {names:?}");
 }

@@ -4,9 +4,10 @@
 -- membership allows SET ROLE to the group to make more. Returns the group,
 -- the objects, described, and the statements that empty the default
 -- privileges it owns (NULL when it owns none), which REASSIGN OWNED does
--- not move: each grantee's items taken back, and on a global row the
--- owner's and PUBLIC's built-in ones given back, after which PostgreSQL
--- drops the row. $1 is the protected user. Fills: database_facts.sql,
+-- not move: every grantee's items taken back (the owner's too: an item of
+-- its own in a schema's row, or one with grant options), and on a global
+-- row the owner's and PUBLIC's built-in ones given back, after which
+-- PostgreSQL drops the row. $1 is the protected user. Fills: database_facts.sql,
 -- group_deps.sql.
 WITH RECURSIVE facts AS ({database_facts}),
 {group_deps},
@@ -27,8 +28,7 @@ defaults(role, target, step, about, statement) AS (
                   || CASE WHEN a.grantee = 0 THEN 'PUBLIC'
                           ELSE quote_ident(pg_get_userbyid(a.grantee)) END || ';' AS statement,
                   1 AS step, pg_get_userbyid(a.grantee)::text AS about
-             FROM (SELECT DISTINCT e.grantee FROM aclexplode(d.defaclacl) e
-                    WHERE e.grantee <> d.defaclrole) a
+             FROM (SELECT DISTINCT e.grantee FROM aclexplode(d.defaclacl) e) a
            UNION ALL
            SELECT t.target || ' GRANT ALL ON ' || t.kind || ' TO '
                   || quote_ident(pg_get_userbyid(d.defaclrole)) || ';', 2, ''
