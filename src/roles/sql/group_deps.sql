@@ -7,19 +7,19 @@
 -- read-write user's name both groups), and memberships whose grant a group
 -- made (16+ records the grantor; deptype 'a'). Default privileges a group
 -- owns are added back, looked up by their own index.
--- Two ways to read the same rows, and the cheaper is taken:
--- - by role (the index on the role), which also reads the default
---   privileges that name the groups, three for every read-write user, only
---   to drop them;
+-- Two ways to read the same rows:
 -- - by object (the index on the object), class by class (the classes
 --   present are found by skipping through it, a lookup each), each class
 --   but the default privileges in full, whoever its rows name: this grows
---   with the database's objects and grants (large objects, tables granted
---   to many roles...), never with the users. `::int8` keeps the planner off
---   the index on the role.
--- Which is cheaper is found by counting what each would read, each count
--- stopped at 2,000 rows (`probe`): by object only when the groups have more
--- rows than the database's other classes hold. Both give the same rows.
+--   with the database's objects and grants, never with the users. `::int8`
+--   keeps the planner off the index on the role.
+-- - by role (the index on the role), which also reads the default
+--   privileges that name the groups, three for every read-write user, only
+--   to drop them.
+-- By object while those classes hold fewer than 2,000 rows (`probe`, which
+-- stops counting there), so that way never reads more than that; by role
+-- beyond (millions of large objects, tables granted to thousands of roles).
+-- Both give the same rows.
 readers AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.readers) AS oid FROM facts),
 writers AS (SELECT (SELECT oid FROM pg_roles WHERE rolname = facts.writers) AS oid FROM facts),
 group_classes(dbid, classid) AS (
@@ -39,16 +39,11 @@ object_classes AS (
        AND NOT (c.dbid = 0 AND c.classid = 'pg_auth_members'::regclass)
 ),
 probe AS (
-    SELECT (SELECT count(*) FROM (
-                SELECT 1 FROM pg_shdepend s
-                 WHERE s.refclassid = 'pg_authid'::regclass
-                   AND s.refobjid IN ((SELECT oid FROM readers), (SELECT oid FROM writers))
-                 LIMIT 2000) r)
-           > COALESCE((SELECT sum(n) FROM object_classes c
-                        CROSS JOIN LATERAL (SELECT count(*) AS n FROM (
-                            SELECT 1 FROM pg_shdepend s
-                             WHERE s.dbid = c.dbid AND s.classid = c.classid
-                             LIMIT 2000) x) x), 0)
+    SELECT COALESCE((SELECT sum(n) FROM object_classes c
+                      CROSS JOIN LATERAL (SELECT count(*) AS n FROM (
+                          SELECT 1 FROM pg_shdepend s
+                           WHERE s.dbid = c.dbid AND s.classid = c.classid
+                           LIMIT 2000) x) x), 0) < 2000
            AS by_object
 ),
 group_deps AS MATERIALIZED (
