@@ -31,16 +31,11 @@ use crate::domain::{Search, Show};
 
 /// Which part of the matching users a listing returns, in name order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Window<'a> {
+pub enum Window {
     /// All of them.
     All,
     /// `limit` of them after skipping `offset` (a page of the dashboard).
     Page { offset: u64, limit: u32 },
-    /// `limit` of them whose names sort after `name` (reading the whole
-    /// list a part at a time). Nothing else is counted: the
-    /// [`ListPage::total`] of a part is its own size, so reading ten
-    /// thousand users does not also count them ten times.
-    After { name: Option<&'a str>, limit: u32 },
     /// None: only how many match.
     CountOnly,
 }
@@ -50,7 +45,7 @@ pub enum Window<'a> {
 pub struct Listing<'a> {
     pub search: Option<&'a Search>,
     pub show: Show,
-    pub window: Window<'a>,
+    pub window: Window,
 }
 
 impl<'a> Listing<'a> {
@@ -124,8 +119,8 @@ fn standing_filter(show: Show) -> String {
 /// The query for `listing`, reading `pg_authid` (with password
 /// encryption) when `authid`, else `pg_roles`. Parameters: `$1` the
 /// configured protected user, `$2` the search, `$3` one role's name (for
-/// [`RoleManager::find`]), `$4` the name to start after, `$5` the limit,
-/// `$6` the offset; each variant names only those it needs.
+/// [`RoleManager::find`]), `$4` the limit, `$5` the offset; each variant
+/// names only those it needs.
 fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
     let (source, encryption) = if authid {
         ("pg_authid", sql::PASSWORD_ENCRYPTION)
@@ -134,14 +129,9 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
     };
     let matching = matching(listing);
     let one_role = if one { "AND r.rolname = $3" } else { "" };
-    let after = match listing.window {
-        Window::After { name: Some(_), .. } => "AND r.rolname > $4",
-        _ => "",
-    };
     let window = match listing.window {
         Window::All => "",
-        Window::Page { .. } => "LIMIT $5 OFFSET $6",
-        Window::After { .. } => "LIMIT $5",
+        Window::Page { .. } => "LIMIT $4 OFFSET $5",
         Window::CountOnly => "LIMIT 0",
     };
     // The roles to judge (`scope`, which `restrictions` reads), the roles
@@ -152,11 +142,10 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
     // and the count read them all again (a search matching nobody at ten
     // thousand roles: 12 ms, against 5 ms). Otherwise the page is the
     // first roles of the name index and the count one pass.
-    let sparse = listing.search.is_some() && !matches!(listing.window, Window::After { .. });
+    let sparse = listing.search.is_some();
     let mut candidates = String::new();
     let (scope, shown, total) = if judges_every_candidate(listing.show) {
         let filter = standing_filter(listing.show);
-        let after = after.replace("r.rolname", "c.rolname");
         (
             format!("SELECT r.oid FROM {source} r WHERE {matching} {one_role}"),
             format!(
@@ -164,8 +153,7 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
                      SELECT r.oid, r.rolname FROM scope JOIN {source} r ON r.oid = scope.oid
                       CROSS JOIN facts WHERE {filter}),
                  shown AS (
-                     SELECT c.oid FROM chosen c WHERE true {after}
-                      ORDER BY c.rolname {window}),"
+                     SELECT c.oid FROM chosen c ORDER BY c.rolname {window}),"
             ),
             "SELECT count(*) AS n FROM chosen".to_owned(),
         )
@@ -183,14 +171,11 @@ fn query(listing: &Listing<'_>, authid: bool, one: bool) -> String {
         (
             format!(
                 "SELECT r.oid FROM {source} r
-                  WHERE {matching} {one_role} {after}
+                  WHERE {matching} {one_role}
                   ORDER BY r.rolname {window}"
             ),
             "shown AS (SELECT oid FROM scope),".to_owned(),
-            match listing.window {
-                Window::After { .. } => "SELECT count(*) AS n FROM shown".to_owned(),
-                _ => format!("SELECT count(*) AS n FROM {source} r WHERE {matching}"),
-            },
+            format!("SELECT count(*) AS n FROM {source} r WHERE {matching}"),
         )
     };
     sql::listing(&ListingParts {
@@ -224,20 +209,6 @@ pub(super) fn every_variant() -> Vec<(String, String)> {
                 limit: 50,
             },
         ),
-        (
-            "a part after a name",
-            Window::After {
-                name: Some("x"),
-                limit: 10,
-            },
-        ),
-        (
-            "the first part",
-            Window::After {
-                name: None,
-                limit: 10,
-            },
-        ),
         ("the count only", Window::CountOnly),
     ];
     let mut variants = Vec::new();
@@ -265,15 +236,9 @@ pub(super) fn every_variant() -> Vec<(String, String)> {
     variants
 }
 
-/// The types of `$1`…`$6`, declared so each variant may leave some out.
-pub(super) const PARAMETERS: [Type; 6] = [
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::INT8,
-    Type::INT8,
-];
+/// The types of `$1`…`$5`, declared so each variant may leave some out.
+pub(super) const PARAMETERS: [Type; 5] =
+    [Type::TEXT, Type::TEXT, Type::TEXT, Type::INT8, Type::INT8];
 
 impl RoleManager {
     /// The users `listing` asks for, in name order, and how many match.
@@ -327,22 +292,14 @@ impl RoleManager {
             .start()
             .await
             .map_err(RoleError::server)?;
-        let statement = self
-            .statement_on(&snapshot, &Listing::everyone(), false)
-            .await?;
-        let none: Option<&str> = None;
-        let no_number: Option<i64> = None;
+        let everyone = Listing::everyone();
+        let statement = self.statement_on(&snapshot, &everyone, false).await?;
+        let (search, one): (Option<&str>, Option<&str>) = (None, None);
+        let (limit, offset) = window_values(&everyone.window);
         let portal = snapshot
             .bind(
                 &statement,
-                &[
-                    &self.configured_protected(),
-                    &none,
-                    &none,
-                    &none,
-                    &no_number,
-                    &no_number,
-                ],
+                &[&self.configured_protected(), &search, &one, &limit, &offset],
             )
             .await
             .map_err(RoleError::server)?;
@@ -390,27 +347,12 @@ impl RoleManager {
             return Ok(ListPage::empty());
         }
         let statement = self.statement_on(client, listing, one.is_some()).await?;
-        let (after, limit, offset) = match listing.window {
-            Window::All | Window::CountOnly => (None, None, None),
-            Window::Page { offset, limit } => (
-                None,
-                Some(i64::from(limit)),
-                Some(i64::try_from(offset).unwrap_or(i64::MAX)),
-            ),
-            Window::After { name, limit } => (name, Some(i64::from(limit)), None),
-        };
+        let (limit, offset) = window_values(&listing.window);
         let search = listing.search.map(Search::as_str);
         let rows = match client
             .query(
                 &statement,
-                &[
-                    &self.configured_protected(),
-                    &search,
-                    &one,
-                    &after,
-                    &limit,
-                    &offset,
-                ],
+                &[&self.configured_protected(), &search, &one, &limit, &offset],
             )
             .await
         {
@@ -427,6 +369,18 @@ impl RoleManager {
             .map_or(0, |row| row.get::<_, i64>("n").max(0).unsigned_abs());
         let users = rows.iter().filter_map(user_of).collect();
         Ok(ListPage { users, total })
+    }
+}
+
+/// The listing statement's `$4` and `$5` for `window`: the limit and the
+/// offset.
+fn window_values(window: &Window) -> (Option<i64>, Option<i64>) {
+    match *window {
+        Window::All | Window::CountOnly => (None, None),
+        Window::Page { offset, limit } => (
+            Some(i64::from(limit)),
+            Some(i64::try_from(offset).unwrap_or(i64::MAX)),
+        ),
     }
 }
 
@@ -472,14 +426,6 @@ mod tests {
                         offset: 0,
                         limit: 50,
                     },
-                    Window::After {
-                        name: Some("x"),
-                        limit: 10,
-                    },
-                    Window::After {
-                        name: None,
-                        limit: 10,
-                    },
                     Window::CountOnly,
                 ] {
                     listings.push(Listing {
@@ -500,27 +446,14 @@ mod tests {
             assert_eq!(sql.contains("$2"), listing.search.is_some(), "{listing:?}");
             assert!(!sql.contains("$3"), "{listing:?}");
             assert_eq!(
-                sql.contains("$4"),
-                matches!(listing.window, Window::After { name: Some(_), .. }),
-                "{listing:?}"
-            );
-            assert_eq!(
-                sql.contains("$6"),
+                sql.contains("$5"),
                 matches!(listing.window, Window::Page { .. }),
                 "{listing:?}"
             );
             assert!(query(&listing, true, true).contains("r.rolname = $3"));
             assert_eq!(
-                sql.contains("SELECT count(*) AS n FROM shown"),
-                matches!(listing.window, Window::After { .. })
-                    && matches!(listing.show, Show::All | Show::ReadOnly),
-                "a part of the whole list counts only itself: {listing:?}"
-            );
-            assert_eq!(
                 sql.contains("SELECT count(*) AS n FROM matches"),
-                listing.search.is_some()
-                    && !matches!(listing.window, Window::After { .. })
-                    && !judges_every_candidate(listing.show),
+                listing.search.is_some() && !judges_every_candidate(listing.show),
                 "a search reads the roles once for the page and the count: {listing:?}"
             );
             assert!(sql.is_ascii(), "a LATIN1 database reads it: {listing:?}");
@@ -532,7 +465,7 @@ mod tests {
         let variants = every_variant();
         let texts: std::collections::HashSet<&str> =
             variants.iter().map(|(_, sql)| sql.as_str()).collect();
-        assert_eq!(variants.len(), 4 * 3 * 5 * 2 * 2);
+        assert_eq!(variants.len(), 4 * 3 * 3 * 2 * 2);
         assert_eq!(texts.len(), variants.len());
     }
 

@@ -767,7 +767,7 @@ mod tests {
                 .iter()
                 .filter(|q| q.name.starts_with("listing "))
                 .count(),
-            240
+            144
         );
     }
 
