@@ -13,7 +13,8 @@
 //! (the schemas the groups use), `managed.sql`
 //! (whom pgusers lists), `restrictions.sql` (who is more than an
 //! application user of this database), `client_session.sql`, `started.sql`,
-//! `public_owner.sql`, `privileged_owner.sql`, `group_deps.sql`, `owned_here.sql` with `object_key.sql`, and what
+//! `public_owner.sql`, `privileged_owner.sql`, `privileged_relation.sql`,
+//! `group_deps.sql`, `owned_here.sql` with `object_key.sql`, and what
 //! finds the code a deleted user leaves (`type_code.sql`, `reached.sql`,
 //! `others_function.sql`, `review_statement.sql`).
 //!
@@ -25,7 +26,9 @@
 //! middle of a statement would cut the statement into several files.) A
 //! composed statement is filled once, at its first use ([`LazyLock`]):
 //! - `managed_target.sql`: `database_facts`, `restrictions` (itself filled
-//!   with `large_object_grant`, twice, `privileged_owner` and `group_deps`), `managed`;
+//!   with `large_object_grant`, twice, `privileged_owner`,
+//!   `privileged_relation` (itself filled with `privileged_owner`) and
+//!   `group_deps`), `managed`;
 //! - `left_code.sql`: `type_code`, `reached`, `others_function` (for the
 //!   aliases `p` and `f`), `review_statement`, and `calls_others_code`,
 //!   `partition_key_code` and `exclusion_code`, filled from the same;
@@ -37,8 +40,8 @@
 //! - `user_sessions.sql`, `end_client_sessions.sql`: `client_session`;
 //! - `may_create_in_public.sql`: `public_owner`;
 //! - `group_gaps.sql`, `relation_gaps.sql`, `future_not_shared.sql`, `left_alone.sql`:
-//!   `database_facts`, `app_schemas`; all but `group_gaps.sql` also
-//!   `privileged_owner`;
+//!   `database_facts`, `app_schemas`; `relation_gaps.sql` also
+//!   `privileged_relation`, the other two `privileged_owner`;
 //! - `group_memberships.sql`: `database_facts`, and a membership's options
 //!   (columns from 16, constants before: two statements); `groups_own.sql`:
 //!   `database_facts`, `group_deps`.
@@ -114,6 +117,13 @@ pub(super) const ADMIN_KIND: &str = include_str!("sql/admin_kind.sql");
 pub(super) const LARGE_OBJECT_GRANT: &str = include_str!("sql/large_object_grant.sql");
 /// Whether a role is a privileged owner (a fragment).
 pub(super) const PRIVILEGED_OWNER: &str = include_str!("sql/privileged_owner.sql");
+/// Whether a relation reads with a privileged owner's rights (a fragment).
+pub(super) static PRIVILEGED_RELATION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/privileged_relation.sql"),
+        privileged_owner = PRIVILEGED_OWNER,
+    )
+});
 /// The groups and their shared dependencies, read without the default
 /// privileges that name them (CTEs, a fragment).
 pub(super) const GROUP_DEPS: &str = include_str!("sql/group_deps.sql");
@@ -124,6 +134,7 @@ pub(super) static RESTRICTIONS: LazyLock<String> = LazyLock::new(|| {
         include_str!("sql/restrictions.sql"),
         large_object_grant = LARGE_OBJECT_GRANT,
         privileged_owner = PRIVILEGED_OWNER,
+        privileged_relation = &*PRIVILEGED_RELATION,
         group_deps = GROUP_DEPS,
     )
 });
@@ -369,7 +380,7 @@ pub(super) static RELATION_GAPS: LazyLock<String> = LazyLock::new(|| {
         include_str!("sql/relation_gaps.sql"),
         database_facts = DATABASE_FACTS,
         app_schemas = APP_SCHEMAS,
-        privileged_owner = PRIVILEGED_OWNER,
+        privileged_relation = &*PRIVILEGED_RELATION,
     )
 });
 /// Roles whose future tables will not reach the groups.
@@ -706,7 +717,7 @@ mod tests {
 
     /// The files of `sql/` that are fragments of other statements: never
     /// prepared alone.
-    const FRAGMENTS: [&str; 27] = [
+    const FRAGMENTS: [&str; 28] = [
         "app_schemas",
         "blocking",
         "calls_others_code",
@@ -723,6 +734,7 @@ mod tests {
         "partition_key_code",
         "password_encryption",
         "privileged_owner",
+        "privileged_relation",
         "group_deps",
         "protected",
         "public_owner",

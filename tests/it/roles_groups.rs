@@ -5,11 +5,13 @@
 //! user and read by every read-only user, with no ACL that grows with the
 //! number of users. Checked by logging in as the users.
 
-use pgusers::domain::RoleName;
+use pgusers::domain::{NewPassword, RoleName};
 use pgusers::roles::{Access, Finding, Restriction, RoleError};
 use tokio_postgres::Client;
 
-use crate::helpers::{TestDb, ident, password, sqlstate, test_db, unique_name};
+use crate::helpers::{
+    AdminKind, TestDb, admin_kind, ident, password, sqlstate, test_db, unique_name, username,
+};
 
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
@@ -515,6 +517,79 @@ async fn a_member_of_another_databases_writers_group_is_that_databases_user() {
         db.listed(writer.as_str()).await.manageable(),
         "in its own database the read-write user is an ordinary user"
     );
+}
+
+#[tokio::test]
+async fn a_view_of_a_predefined_roles_member_is_never_given_but_a_security_invoker_one_is() {
+    let db = test_db().await;
+    // The owner has pg_read_all_data's rights through a role between them:
+    // its view reads every table.
+    let (owner, between) = (unique_name("pdm_owner"), unique_name("pdm_between"));
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE ROLE {between} NOLOGIN; GRANT pg_read_all_data TO {between}; \
+             CREATE ROLE {owner} NOLOGIN; GRANT {between} TO {owner}; \
+             CREATE VIEW public.reads_all AS SELECT 1 AS v; \
+             ALTER VIEW public.reads_all OWNER TO {owner};"
+        ))
+        .await
+        .unwrap();
+    let (writer, _) = db.create_user("pdmrw", Access::ReadWrite).await;
+    let (reader, _) = db.create_user("pdmro", Access::ReadOnly).await;
+    for user in [writer.as_str(), reader.as_str()] {
+        let listed = db.listed(user).await;
+        assert!(listed.manageable(), "{user} stays manageable: {listed:?}");
+    }
+    let admin = db.admin().await;
+    let reads = async |group: &str, view: &str| -> bool {
+        admin
+            .query_one(
+                "SELECT has_table_privilege($1::name, $2::text, 'SELECT')",
+                &[&group, &view],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    };
+    for group in [writers_of(&db), readers_of(&db)] {
+        assert!(!reads(&group, "public.reads_all").await, "{group}");
+    }
+    let problems = problems_here(&db, &[writer.as_str(), reader.as_str()]).await;
+    assert!(
+        !problems.iter().any(|f| f.key.contains("reads_all")),
+        "the doctor offers no SQL that would make every user unmanageable: {problems:#?}"
+    );
+
+    // A view that checks its reader's rights (15+) gives nothing beyond
+    // them, whoever owns it: a superuser's is shared like a table of a role
+    // pgusers does not manage, given to the group of the next create's user
+    // when pgusers' role may give it (a superuser), else that create names
+    // it.
+    if db.version_num().await < 150_000 {
+        return;
+    }
+    admin
+        .batch_execute(
+            "CREATE VIEW public.invoker_view WITH (security_invoker = on) AS SELECT 1 AS v",
+        )
+        .await
+        .unwrap();
+    let next = username("pdmrw2");
+    let made = db
+        .roles
+        .create(&next, NewPassword::Chosen(password()), Access::ReadWrite)
+        .await;
+    match (admin_kind(), made) {
+        (AdminKind::Superuser, Ok(_)) => {
+            let writers = writers_of(&db);
+            assert!(reads(&writers, "public.invoker_view").await, "{writers}");
+        }
+        (AdminKind::CreateRole, Err(RoleError::MissingPrivilege { needs, .. })) => {
+            assert!(needs.contains("invoker_view"), "{needs}");
+        }
+        (kind, other) => panic!("{kind:?}: {other:?}"),
+    }
 }
 
 #[tokio::test]

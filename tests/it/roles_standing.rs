@@ -662,15 +662,23 @@ async fn grants_to_pgusers_groups_beyond_an_application_users_make_their_members
     let writers = format!("pgusers-writers-{}", db.name);
     let readers = format!("pgusers-readonly-{}", db.name);
     // A view reads with its owner's rights: the superuser's reads
-    // pg_authid.
+    // pg_authid; the other's owner has pg_read_all_data's rights through a
+    // role between them.
     let view = unique_name("su_view");
+    let (reads_all, between) = (unique_name("ra_owner"), unique_name("ra_between"));
+    let reads_all_view = unique_name("ra_view");
     db.admin()
         .await
         .batch_execute(&format!(
             "CREATE VIEW public.{view} AS SELECT rolname FROM pg_authid; \
              GRANT SELECT ON public.{view} TO {writers}; \
              GRANT EXECUTE ON FUNCTION pg_read_binary_file(text) TO {writers}; \
-             GRANT CREATE ON TABLESPACE pg_default TO {readers}",
+             GRANT CREATE ON TABLESPACE pg_default TO {readers}; \
+             CREATE ROLE {between} NOLOGIN; GRANT pg_read_all_data TO {between}; \
+             CREATE ROLE {reads_all} NOLOGIN; GRANT {between} TO {reads_all}; \
+             CREATE VIEW public.{reads_all_view} AS SELECT 1 AS v; \
+             ALTER VIEW public.{reads_all_view} OWNER TO {reads_all}; \
+             GRANT SELECT ON public.{reads_all_view} TO {writers}",
             writers = ident(&writers),
             readers = ident(&readers)
         ))
@@ -680,9 +688,26 @@ async fn grants_to_pgusers_groups_beyond_an_application_users_make_their_members
     assert_refused_everywhere(&db, writer.as_str(), |r| {
         matches!(r, Restriction::MemberOfPrivilegedObjects { role, objects }
                  if *role == writers && objects.contains("pg_read_binary_file")
-                     && objects.contains(&format!("view public.{view}")))
+                     && objects.contains(&format!("view public.{view}"))
+                     && objects.contains(&format!("view public.{reads_all_view}")))
     })
     .await;
+    // A view that checks the rights of whoever reads it (15+) is no more
+    // than its reader's: granted to a group, even a superuser's gives the
+    // members nothing beyond an application user's (checked below, once
+    // the rest is taken back).
+    if db.version_num().await >= 150_000 {
+        db.admin()
+            .await
+            .batch_execute(&format!(
+                "CREATE VIEW public.{view}_inv WITH (security_invoker = on) \
+                   AS SELECT 1 AS v; \
+                 GRANT SELECT ON public.{view}_inv TO {writers}",
+                writers = ident(&writers),
+            ))
+            .await
+            .unwrap();
+    }
     assert_refused_everywhere(&db, reader.as_str(), |r| {
         matches!(r, Restriction::MemberOfServerWide { role, objects }
                  if *role == readers && objects.contains("tablespace pg_default"))
@@ -692,7 +717,7 @@ async fn grants_to_pgusers_groups_beyond_an_application_users_make_their_members
     db.admin()
         .await
         .batch_execute(&format!(
-            "DROP VIEW public.{view}; \
+            "DROP VIEW public.{view}; DROP VIEW public.{reads_all_view}; \
              REVOKE EXECUTE ON FUNCTION pg_read_binary_file(text) FROM {writers}; \
              REVOKE CREATE ON TABLESPACE pg_default FROM {readers}",
             writers = ident(&writers),

@@ -38,7 +38,7 @@ WITH facts AS ({database_facts}),
        SELECT m.member FROM pg_auth_members m, groups g
         WHERE m.roleid = g.writers AND m.member <> g.admin),
      judged AS (
-       SELECT r.oid, r.rolname, r.rolsuper, {privileged_owner} AS privileged,
+       SELECT r.oid, r.rolname, r.rolsuper,
               -- (The mark role's members read once, hashed.)
               r.oid IN (SELECT m.member FROM pg_auth_members m, groups g
                          WHERE m.roleid = g.mark AND m.member <> g.admin) AS made
@@ -71,7 +71,10 @@ WITH facts AS ({database_facts}),
           AND NOT COALESCE(aclcontains(d.defaclacl,
                                        makeaclitem(w.grantee, j.oid, w.privilege, false)),
                            false))
-SELECT j.rolname::text, j.made, j.privileged,
+SELECT j.rolname::text, j.made,
+       -- (Judged only for the roles that lack something: the walk up
+       -- their memberships is not for every read-write user.)
+       (SELECT {privileged_owner} FROM pg_roles r WHERE r.oid = j.oid),
        pg_has_role(current_user, j.oid, 'USAGE')
        OR CASE WHEN g.version_num >= 160000
                THEN pg_has_role(current_user, j.oid, 'USAGE WITH ADMIN OPTION')

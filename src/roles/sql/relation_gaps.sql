@@ -4,11 +4,11 @@
 -- else all of them (but the role's own, and extensions'); each as (regclass
 -- text, whether it is a sequence, its owner, whether pgusers' role may give
 -- all of them: it holds them WITH GRANT OPTION, as an owner's member does;
--- and its relkind). Never a view or a materialized view of a privileged
--- owner (privileged_owner.sql): it reads with its owner's rights, and every
--- member of a group granted it would be more than an application user.
+-- and its relkind). Never a view that reads with a privileged owner's
+-- rights (privileged_relation.sql): every member of a group granted it
+-- would be more than an application user.
 -- $1 is the protected user. Fills: database_facts.sql, app_schemas.sql,
--- privileged_owner.sql.
+-- privileged_relation.sql.
 WITH facts AS ({database_facts}),
      {app_schemas},
      grantee AS (SELECT oid FROM pg_roles WHERE rolname = $2),
@@ -30,9 +30,7 @@ SELECT c.oid::regclass::text, c.relkind = 'S', pg_get_userbyid(c.relowner)::text
    AND NOT EXISTS (SELECT 1 FROM pg_depend d
                     WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                       AND d.deptype = 'e')
-   AND NOT (c.relkind IN ('v', 'm')
-            AND EXISTS (SELECT 1 FROM pg_roles r
-                         WHERE r.oid = c.relowner AND {privileged_owner}))
+   AND NOT ({privileged_relation})
    AND EXISTS (SELECT 1 FROM unnest(CASE c.relkind WHEN 'S' THEN $4::text[]
                                                    ELSE $3::text[] END) p
                 WHERE NOT CASE c.relkind

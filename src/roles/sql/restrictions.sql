@@ -9,7 +9,7 @@
 -- databases or objects. Only the roles of scope and those they are members of
 -- are looked at, so judging a page of users costs what the page holds, not
 -- what the server holds. Fills: large_object_grant.sql, privileged_owner.sql,
--- group_deps.sql.
+-- privileged_relation.sql, group_deps.sql.
 -- Every lookup below is by index, one per role: the planner cannot tell
 -- how few roles a page holds and how few groups they are in (it guesses
 -- a recursive CTE's size), and would otherwise read whole catalogs to
@@ -132,24 +132,21 @@ server_wide(role, detail) AS (
                              'pg_auth_members'::regclass)
      GROUP BY s.refobjid
 ),
+-- Relations beyond an application user's (in the system schemas; views
+-- reading with a privileged owner's rights: privileged_relation.sql), read
+-- once and hashed: the groups are granted every application table, which
+-- would otherwise be looked up one by one.
+privileged_relations(oid) AS MATERIALIZED (
+    SELECT c.oid FROM pg_class c
+     WHERE c.relnamespace IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+        OR ({privileged_relation})
+),
 -- Privileges beyond an application user's, in this database (PUBLIC's own
 -- grants are not recorded per role, so none of these is everyone's):
 -- grants on system catalogs and functions (pg_authid,
 -- pg_read_binary_file, lo_import...), on foreign servers, on functions that
 -- run with a privileged owner's rights and on views reading with them;
 -- and owning schema `public`, which lets one drop anything in it.
-privileged_owners(oid) AS (
-    SELECT r.oid FROM pg_roles r WHERE {privileged_owner}
-),
--- Relations beyond an application user's (in the system schemas; views
--- and materialized views reading with a privileged owner's rights), read
--- once and hashed: the groups are granted every application table, which
--- would otherwise be looked up one by one.
-privileged_relations(oid) AS MATERIALIZED (
-    SELECT c.oid FROM pg_class c
-     WHERE c.relnamespace IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
-        OR (c.relkind IN ('v', 'm') AND c.relowner IN (SELECT oid FROM privileged_owners))
-),
 system_grants(role, detail) AS (
     SELECT s.refobjid,
            string_agg(DISTINCT pg_describe_object(s.classid, s.objid, s.objsubid), ', ')
@@ -170,7 +167,9 @@ system_grants(role, detail) AS (
                            AND (p.pronamespace IN ('pg_catalog'::regnamespace,
                                                    'information_schema'::regnamespace)
                                 OR (p.prosecdef
-                                    AND p.proowner IN (SELECT oid FROM privileged_owners)))))))
+                                    AND EXISTS (SELECT 1 FROM pg_roles r
+                                                 WHERE r.oid = p.proowner
+                                                   AND {privileged_owner})))))))
             OR (s.deptype = 'o' AND s.classid = 'pg_namespace'::regclass
                 AND s.objid = (SELECT oid FROM pg_namespace WHERE nspname = 'public')))
      GROUP BY s.refobjid
