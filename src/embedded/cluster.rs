@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use nix::fcntl::{Flock, FlockArg};
 use nix::unistd::{Gid, Uid, User};
+use rand::RngExt;
 
 use super::{Binaries, EmbeddedError};
 
@@ -402,12 +403,32 @@ fn check_reachable(path: &Path, owner: Owner) -> Result<()> {
     Ok(())
 }
 
-/// `preferred` when nothing listens there, else a port the kernel picks.
+/// `preferred` when nothing listens there, else an unused port below the
+/// range the kernel gives outgoing connections (`ip_local_port_range`):
+/// there no client connection can take it while the server is stopped, so a
+/// start by another process (a CLI command) finds it free again and every
+/// process keeps using the same port. The kernel's pick when 64 tries find
+/// none.
 fn free_port(preferred: Option<u16>) -> Result<u16> {
+    let free = |port: u16| TcpListener::bind(("127.0.0.1", port)).is_ok();
     if let Some(port) = preferred
-        && TcpListener::bind(("127.0.0.1", port)).is_ok()
+        && free(port)
     {
         return Ok(port);
+    }
+    let first_outgoing = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let below = LOWEST_PORT..first_outgoing;
+    if !below.is_empty() {
+        let mut rng = rand::rng();
+        if let Some(port) = (0..64)
+            .map(|_| rng.random_range(below.clone()))
+            .find(|&port| free(port))
+        {
+            return Ok(port);
+        }
     }
     let listener =
         TcpListener::bind(("127.0.0.1", 0)).map_err(EmbeddedError::io("finding a free port"))?;
@@ -416,6 +437,10 @@ fn free_port(preferred: Option<u16>) -> Result<u16> {
         .map(|addr| addr.port())
         .map_err(EmbeddedError::io("finding a free port"))
 }
+
+/// The lowest port an embedded cluster is given: above the well-known and
+/// most registered services' ports.
+const LOWEST_PORT: u16 = 20_000;
 
 fn log_tail(log: &Path) -> String {
     let Ok(text) = fs::read_to_string(log) else {
@@ -428,4 +453,41 @@ fn log_tail(log: &Path) -> String {
         log.display(),
         lines[start..].join("\n")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_clusters_port_is_below_the_ports_of_outgoing_connections() {
+        let first_outgoing: u16 = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            first_outgoing > LOWEST_PORT,
+            "this machine's range starts at {first_outgoing}"
+        );
+        for _ in 0..20 {
+            let port = free_port(None).unwrap();
+            assert!((LOWEST_PORT..first_outgoing).contains(&port), "{port}");
+            assert!(
+                TcpListener::bind(("127.0.0.1", port)).is_ok(),
+                "{port} is free"
+            );
+        }
+    }
+
+    #[test]
+    fn a_free_preferred_port_is_kept_and_a_taken_one_is_not() {
+        let taken = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let taken_port = taken.local_addr().unwrap().port();
+        assert_ne!(free_port(Some(taken_port)).unwrap(), taken_port);
+        let free = free_port(None).unwrap();
+        assert_eq!(free_port(Some(free)).unwrap(), free);
+    }
 }
