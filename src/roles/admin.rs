@@ -107,13 +107,13 @@ pub fn unknown_encryption_note(users: &[DatabaseUser]) -> Option<&'static str> {
 
 impl RoleManager {
     /// Which kind of administrator pgusers connects as (asked once per
-    /// pool, then remembered).
+    /// pool, then remembered until PostgreSQL refuses what it allowed).
     pub async fn admin_kind(&self) -> Result<AdminKind, RoleError> {
-        if let Some(kind) = self.admin_kind.get() {
-            return Ok(kind.clone());
+        if let Some(kind) = self.remembered_kind() {
+            return Ok(kind);
         }
         let client = self.client().await?;
-        self.admin_kind_on(&client).await.cloned()
+        self.admin_kind_on(&client).await
     }
 
     /// How a password pgusers sets shows in its users list: SCRAM-SHA-256
@@ -132,10 +132,36 @@ impl RoleManager {
     pub(super) async fn admin_kind_on(
         &self,
         client: &impl GenericClient,
-    ) -> Result<&AdminKind, RoleError> {
+    ) -> Result<AdminKind, RoleError> {
+        if let Some(kind) = self.remembered_kind() {
+            return Ok(kind);
+        }
+        let kind = read_admin_kind(client).await?;
+        *self.admin_kind.write().unwrap_or_else(|e| e.into_inner()) = Some(kind.clone());
+        Ok(kind)
+    }
+
+    fn remembered_kind(&self) -> Option<AdminKind> {
         self.admin_kind
-            .get_or_try_init(|| read_admin_kind(client))
-            .await
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Whether `error` is PostgreSQL refusing `pg_authid` to an
+    /// administrator pgusers remembered could read it (someone took the
+    /// right back since, or the group that gave it): then the kind is
+    /// forgotten, to be asked again, and the caller may try once more.
+    pub(super) fn forget_kind_if_refused(&self, error: &tokio_postgres::Error) -> bool {
+        if error.code() != Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+            return false;
+        }
+        let mut kind = self.admin_kind.write().unwrap_or_else(|e| e.into_inner());
+        let read_authid = kind.as_ref().is_some_and(|kind| kind.reads_authid);
+        if read_authid {
+            *kind = None;
+        }
+        read_authid
     }
 }
 

@@ -285,35 +285,48 @@ impl RoleManager {
         // (A fetch of 0 rows would fetch them all, then nothing, forever.)
         let part = part.max(1);
         let mut client = self.client().await?;
-        let snapshot = client
-            .build_transaction()
-            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .await
-            .map_err(RoleError::server)?;
-        let everyone = Listing::everyone();
-        let statement = self.statement_on(&snapshot, &everyone, false).await?;
-        let (search, one): (Option<&str>, Option<&str>) = (None, None);
-        let (limit, offset) = window_values(&everyone.window);
-        let portal = snapshot
-            .bind(
-                &statement,
-                &[&self.configured_protected(), &search, &one, &limit, &offset],
-            )
-            .await
-            .map_err(RoleError::server)?;
-        loop {
-            let rows = snapshot
-                .query_portal(&portal, i32::try_from(part).unwrap_or(i32::MAX))
+        let mut retried = false;
+        'attempt: loop {
+            let snapshot = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
                 .await
                 .map_err(RoleError::server)?;
-            let users: Vec<DatabaseUser> = rows.iter().filter_map(user_of).collect();
-            if !users.is_empty() {
-                each(&users)?;
-            }
-            if rows.len() < part as usize {
-                return Ok(());
+            let everyone = Listing::everyone();
+            let statement = self.statement_on(&snapshot, &everyone, false).await?;
+            let (search, one): (Option<&str>, Option<&str>) = (None, None);
+            let (limit, offset) = window_values(&everyone.window);
+            // pg_authid refused (PostgreSQL checks when the portal is made):
+            // asked again which kind pgusers is, the statement is the one
+            // for that kind. No row has gone to `each` yet.
+            let portal = match snapshot
+                .bind(
+                    &statement,
+                    &[&self.configured_protected(), &search, &one, &limit, &offset],
+                )
+                .await
+            {
+                Ok(portal) => portal,
+                Err(error) if !retried && self.forget_kind_if_refused(&error) => {
+                    retried = true;
+                    continue 'attempt;
+                }
+                Err(error) => return Err(RoleError::server(error).into()),
+            };
+            loop {
+                let rows = snapshot
+                    .query_portal(&portal, i32::try_from(part).unwrap_or(i32::MAX))
+                    .await
+                    .map_err(RoleError::server)?;
+                let users: Vec<DatabaseUser> = rows.iter().filter_map(user_of).collect();
+                if !users.is_empty() {
+                    each(&users)?;
+                }
+                if rows.len() < part as usize {
+                    return Ok(());
+                }
             }
         }
     }
@@ -346,16 +359,25 @@ impl RoleManager {
         if listing.search.is_some_and(|search| !search.can_match()) {
             return Ok(ListPage::empty());
         }
-        let statement = self.statement_on(client, listing, one.is_some()).await?;
         let (limit, offset) = window_values(&listing.window);
         let search = listing.search.map(Search::as_str);
-        let rows = match client
-            .query(
-                &statement,
-                &[&self.configured_protected(), &search, &one, &limit, &offset],
-            )
-            .await
-        {
+        let mut retried = false;
+        let rows = loop {
+            let statement = self.statement_on(client, listing, one.is_some()).await?;
+            match client
+                .query(
+                    &statement,
+                    &[&self.configured_protected(), &search, &one, &limit, &offset],
+                )
+                .await
+            {
+                // pg_authid refused: asked again which kind pgusers is, the
+                // statement is the one for that kind.
+                Err(error) if !retried && self.forget_kind_if_refused(&error) => retried = true,
+                other => break other,
+            }
+        };
+        let rows = match rows {
             Ok(rows) => rows,
             // A name or search the database's encoding cannot hold (a
             // LATIN1 database, `?q=名前`) matches no role there.

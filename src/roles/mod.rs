@@ -203,7 +203,10 @@ pub struct RoleManager {
     protected: Option<RoleName>,
     protected_checked: OnceCell<()>,
     database: OnceCell<String>,
-    admin_kind: OnceCell<AdminKind>,
+    /// Which kind of administrator pgusers connects as, once asked:
+    /// forgotten when PostgreSQL refuses what it allowed
+    /// ([`RoleManager::forget_kind_if_refused`]).
+    admin_kind: std::sync::RwLock<Option<AdminKind>>,
     /// Where clients reach the server, shown with the connection details.
     address: (Host, u16),
     /// The `sslmode` the connection URIs shown to clients carry.
@@ -291,7 +294,7 @@ impl RoleManager {
             protected,
             protected_checked: OnceCell::new(),
             database: OnceCell::new(),
-            admin_kind: OnceCell::new(),
+            admin_kind: std::sync::RwLock::new(None),
         }
     }
 

@@ -306,3 +306,78 @@ async fn a_privilege_the_administrator_lacks_redraws_the_add_form_with_the_fix_a
     );
     assert!(!db.role_exists(&name).await, "nothing was made");
 }
+
+#[tokio::test]
+async fn an_administrator_that_loses_pg_authid_still_lists_its_users_without_a_restart() {
+    // pgusers remembers whether its role reads pg_authid. A CREATEROLE
+    // administrator given SELECT on it through a group, then losing it,
+    // must not see its lists refused until pgusers restarts.
+    let db = test_db().await;
+    let (user, _) = db.create_user("authid_ro", Access::ReadOnly).await;
+    let (master, config) = createrole_admin(&db, "").await;
+    let group = unique_name("authid_readers");
+    let superuser = db.admin().await;
+    let give = format!(
+        "CREATE ROLE {group} NOLOGIN; GRANT {group} TO {master}; \
+         GRANT SELECT ON pg_authid TO {group}",
+        group = escape_identifier(&group),
+        master = escape_identifier(&master)
+    );
+    let take_back = format!(
+        "REVOKE SELECT ON pg_authid FROM {}",
+        escape_identifier(&group)
+    );
+    let give_again = format!("GRANT SELECT ON pg_authid TO {}", escape_identifier(&group));
+    superuser.batch_execute(&give).await.unwrap();
+    let roles = RoleManager::new(config.clone(), 2, None);
+    let encryptions = |users: &[pgusers::roles::DatabaseUser]| {
+        users
+            .iter()
+            .map(|user| user.password_encryption.to_string())
+            .collect::<Vec<_>>()
+    };
+
+    let before = roles.list().await.expect("listed while it reads pg_authid");
+    assert!(roles.admin_kind().await.unwrap().reads_authid);
+    let of_user = |users: &[pgusers::roles::DatabaseUser]| {
+        users
+            .iter()
+            .find(|listed| listed.username == user.as_str())
+            .map(|listed| listed.password_encryption.to_string())
+    };
+    assert_eq!(
+        of_user(&before).as_deref(),
+        Some("SCRAM-SHA-256"),
+        "{before:?}"
+    );
+    superuser.batch_execute(&take_back).await.unwrap();
+    let after = roles
+        .list()
+        .await
+        .expect("listed once it may not read pg_authid");
+    assert_eq!(of_user(&after).as_deref(), Some("unknown"), "{after:?}");
+    assert!(
+        encryptions(&after).iter().all(|e| e == "unknown"),
+        "{after:?}"
+    );
+    assert!(!roles.admin_kind().await.unwrap().reads_authid);
+
+    // The same through the listing read a part at a time (Health, the CLI).
+    superuser.batch_execute(&give_again).await.unwrap();
+    let roles = RoleManager::new(config, 2, None);
+    roles.list().await.unwrap();
+    superuser.batch_execute(&take_back).await.unwrap();
+    let mut parts = Vec::new();
+    roles
+        .list_in_parts(1, |users| {
+            parts.extend(users.iter().cloned());
+            Ok::<_, pgusers::roles::RoleError>(())
+        })
+        .await
+        .expect("listed a part at a time once it may not read pg_authid");
+    assert_eq!(of_user(&parts).as_deref(), Some("unknown"), "{parts:?}");
+    assert!(
+        encryptions(&parts).iter().all(|e| e == "unknown"),
+        "{parts:?}"
+    );
+}
