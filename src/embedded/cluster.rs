@@ -403,12 +403,12 @@ fn check_reachable(path: &Path, owner: Owner) -> Result<()> {
     Ok(())
 }
 
-/// `preferred` when nothing listens there, else an unused port below the
+/// `preferred` when nothing listens there, else an unused port outside the
 /// range the kernel gives outgoing connections (`ip_local_port_range`):
 /// there no client connection can take it while the server is stopped, so a
 /// start by another process (a CLI command) finds it free again and every
 /// process keeps using the same port. The kernel's pick when 64 tries find
-/// none.
+/// none, or no port is outside that range.
 fn free_port(preferred: Option<u16>) -> Result<u16> {
     let free = |port: u16| TcpListener::bind(("127.0.0.1", port)).is_ok();
     if let Some(port) = preferred
@@ -416,17 +416,24 @@ fn free_port(preferred: Option<u16>) -> Result<u16> {
     {
         return Ok(port);
     }
-    let first_outgoing = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32_768);
-    let below = LOWEST_PORT..first_outgoing;
-    if !below.is_empty() {
+    let outgoing = outgoing_ports();
+    let below = u32::from(LOWEST_PORT)..u32::from(*outgoing.start());
+    let above = (u32::from(*outgoing.end()) + 1).max(u32::from(LOWEST_PORT))..=u32::from(u16::MAX);
+    let (below_len, above_len) = (below.len() as u32, above.clone().count() as u32);
+    if below_len + above_len > 0 {
         let mut rng = rand::rng();
-        if let Some(port) = (0..64)
-            .map(|_| rng.random_range(below.clone()))
-            .find(|&port| free(port))
-        {
+        let found = (0..64)
+            .map(|_| {
+                let pick = rng.random_range(0..below_len + above_len);
+                let port = if pick < below_len {
+                    below.start + pick
+                } else {
+                    above.start() + (pick - below_len)
+                };
+                u16::try_from(port).unwrap_or(u16::MAX)
+            })
+            .find(|&port| free(port));
+        if let Some(port) = found {
             return Ok(port);
         }
     }
@@ -436,6 +443,21 @@ fn free_port(preferred: Option<u16>) -> Result<u16> {
         .local_addr()
         .map(|addr| addr.port())
         .map_err(EmbeddedError::io("finding a free port"))
+}
+
+/// The ports the kernel gives outgoing connections: Linux's
+/// `ip_local_port_range`, or its default where that cannot be read.
+fn outgoing_ports() -> std::ops::RangeInclusive<u16> {
+    let read = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok();
+    let mut bounds = read
+        .as_deref()
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::parse::<u16>);
+    match (bounds.next(), bounds.next()) {
+        (Some(Ok(first)), Some(Ok(last))) if first <= last => first..=last,
+        _ => 32_768..=60_999,
+    }
 }
 
 /// The lowest port an embedded cluster is given: above the well-known and
@@ -460,25 +482,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_new_clusters_port_is_below_the_ports_of_outgoing_connections() {
-        let first_outgoing: u16 = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-            .unwrap()
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert!(
-            first_outgoing > LOWEST_PORT,
-            "this machine's range starts at {first_outgoing}"
-        );
+    fn a_new_clusters_port_is_outside_the_ports_of_outgoing_connections() {
+        let outgoing = outgoing_ports();
+        // Ports a cluster may get, on this machine; none on one whose
+        // outgoing range covers them all (then the kernel picks).
+        let outside = (u32::from(LOWEST_PORT)..=u32::from(u16::MAX))
+            .filter(|&port| !outgoing.contains(&(port as u16)))
+            .count();
         for _ in 0..20 {
             let port = free_port(None).unwrap();
-            assert!((LOWEST_PORT..first_outgoing).contains(&port), "{port}");
+            if outside > 1_000 {
+                assert!(port >= LOWEST_PORT && !outgoing.contains(&port), "{port}");
+            }
             assert!(
                 TcpListener::bind(("127.0.0.1", port)).is_ok(),
                 "{port} is free"
             );
+        }
+    }
+
+    #[test]
+    fn the_outgoing_range_is_read_from_the_kernel() {
+        let outgoing = outgoing_ports();
+        assert!(outgoing.start() <= outgoing.end());
+        if let Ok(range) = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range") {
+            let first: u16 = range.split_whitespace().next().unwrap().parse().unwrap();
+            assert_eq!(*outgoing.start(), first);
         }
     }
 
