@@ -148,20 +148,26 @@ impl RoleManager {
             .clone()
     }
 
-    /// Whether `error` is PostgreSQL refusing `pg_authid` to an
-    /// administrator pgusers remembered could read it (someone took the
-    /// right back since, or the group that gave it): then the kind is
-    /// forgotten, to be asked again, and the caller may try once more.
-    pub(super) fn forget_kind_if_refused(&self, error: &tokio_postgres::Error) -> bool {
-        if error.code() != Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+    /// Whether `error` is PostgreSQL refusing `pg_authid` to a statement
+    /// that read it (`read_authid`: the kind remembered said pgusers' role
+    /// could; someone took the right back since, or the group that gave
+    /// it): then the kind is forgotten, if no other request did so first,
+    /// to be asked again, and the caller may try once more.
+    pub(super) fn forget_kind_if_refused(
+        &self,
+        error: &tokio_postgres::Error,
+        read_authid: bool,
+    ) -> bool {
+        if !read_authid
+            || error.code() != Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
+        {
             return false;
         }
         let mut kind = self.admin_kind.write().unwrap_or_else(|e| e.into_inner());
-        let read_authid = kind.as_ref().is_some_and(|kind| kind.reads_authid);
-        if read_authid {
+        if kind.as_ref().is_some_and(|kind| kind.reads_authid) {
             *kind = None;
         }
-        read_authid
+        true
     }
 }
 

@@ -295,7 +295,7 @@ impl RoleManager {
                 .await
                 .map_err(RoleError::server)?;
             let everyone = Listing::everyone();
-            let statement = self.statement_on(&snapshot, &everyone, false).await?;
+            let (statement, authid) = self.statement_on(&snapshot, &everyone, false).await?;
             let (search, one): (Option<&str>, Option<&str>) = (None, None);
             let (limit, offset) = window_values(&everyone.window);
             // pg_authid refused (PostgreSQL checks when the portal is made):
@@ -309,7 +309,7 @@ impl RoleManager {
                 .await
             {
                 Ok(portal) => portal,
-                Err(error) if !retried && self.forget_kind_if_refused(&error) => {
+                Err(error) if !retried && self.forget_kind_if_refused(&error, authid) => {
                     retried = true;
                     continue 'attempt;
                 }
@@ -332,21 +332,22 @@ impl RoleManager {
     }
 
     /// The listing statement for `listing` (narrowed to one role when
-    /// `one`), prepared on `client`.
+    /// `one`), prepared on `client`, and whether it reads `pg_authid`.
     async fn statement_on(
         &self,
         client: &impl GenericClient,
         listing: &Listing<'_>,
         one: bool,
-    ) -> Result<tokio_postgres::Statement, RoleError> {
+    ) -> Result<(tokio_postgres::Statement, bool), RoleError> {
         self.protected_checked
             .get_or_try_init(|| async { self.facts(client).await.map(|_| ()) })
             .await?;
         let authid = self.admin_kind_on(client).await?.reads_authid;
-        client
+        let statement = client
             .prepare_typed_cached(&query(listing, authid, one), &PARAMETERS)
             .await
-            .map_err(RoleError::server)
+            .map_err(RoleError::server)?;
+        Ok((statement, authid))
     }
 
     /// [`RoleManager::list_matching`] on `client`.
@@ -363,7 +364,7 @@ impl RoleManager {
         let search = listing.search.map(Search::as_str);
         let mut retried = false;
         let rows = loop {
-            let statement = self.statement_on(client, listing, one.is_some()).await?;
+            let (statement, authid) = self.statement_on(client, listing, one.is_some()).await?;
             match client
                 .query(
                     &statement,
@@ -373,7 +374,9 @@ impl RoleManager {
             {
                 // pg_authid refused: asked again which kind pgusers is, the
                 // statement is the one for that kind.
-                Err(error) if !retried && self.forget_kind_if_refused(&error) => retried = true,
+                Err(error) if !retried && self.forget_kind_if_refused(&error, authid) => {
+                    retried = true
+                }
                 other => break other,
             }
         };
