@@ -76,6 +76,9 @@ pub enum Problem {
     /// pgusers' group `group` owns `objects`, which every member may then
     /// use as their owner.
     GroupOwns { group: String, objects: String },
+    /// pgusers' group `group` is granted `objects`, beyond an application
+    /// user's: pgusers manages none of its members.
+    GroupBeyond { group: String, objects: String },
     /// Schema `schema` is named after a role other than its owner `owner`,
     /// so it comes first in that role's `search_path`.
     NamedAfterAnother { schema: String, owner: String },
@@ -349,6 +352,9 @@ struct Drifted {
     left_alone: Vec<(String, String, bool)>,
     /// What the groups own.
     groups_own: Vec<GroupOwned>,
+    /// What the groups are granted beyond an application user's: the
+    /// group, the objects described, the statements taking them back.
+    groups_beyond: Vec<(String, String, Option<String>)>,
     /// Schemas named after another role than their owner, with the owner.
     named_after: Vec<(String, String)>,
     /// Memberships that are not pgusers', by member, in order.
@@ -416,6 +422,9 @@ impl Drifted {
         for owned in self.groups_own {
             findings.push(group_owns(owned, facts));
         }
+        for (group, objects, sql) in self.groups_beyond {
+            findings.push(group_beyond(group, objects, sql));
+        }
         for (schema, owner) in self.named_after {
             findings.push(named_after_another(schema, owner));
         }
@@ -455,6 +464,7 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         memberships: Vec::new(),
         named_after: Vec::new(),
         groups_own: Vec::new(),
+        groups_beyond: Vec::new(),
     };
     if readers_exist {
         drifted.unreadable = groups::relation_gaps(client, facts, Grantee::Readers).await?;
@@ -497,6 +507,15 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
             objects: row.get(1),
             defaults_sql: row.get(2),
         });
+    }
+    for row in client
+        .query(sql::GROUP_BEYOND.as_str(), &[&facts.protected])
+        .await
+        .map_err(fail)?
+    {
+        drifted
+            .groups_beyond
+            .push((row.get(0), row.get(1), row.get(2)));
     }
     for row in client
         .query(sql::SCHEMAS_NAMED_AFTER, &[])
@@ -796,6 +815,31 @@ fn group_owns(owned: GroupOwned, facts: &Facts) -> Finding {
         user_page: None,
         severity: Severity::Problem,
         problem: Problem::GroupOwns { group, objects },
+    }
+}
+
+/// A group granted what is beyond an application user's: every member is
+/// listed as one pgusers does not manage. A person's to take back: only
+/// the grantor (or the owner, or a superuser) can.
+fn group_beyond(group: String, objects: String, fix_sql: Option<String>) -> Finding {
+    Finding {
+        key: format!("group-beyond:{group}"),
+        words: format!(
+            "pgusers' group \"{group}\" is granted {objects}, beyond an application user's: \
+             pgusers manages none of its members."
+        ),
+        fix_sql,
+        fixable: false,
+        advice: Some(
+            "Review what each gives, then run the SQL as the object's owner or a superuser \
+             (a REVOKE takes back only the grants of the role that runs it, a superuser's as \
+             the owner's). Whoever needs it should get it as a role of its own, outside \
+             pgusers' groups."
+                .to_owned(),
+        ),
+        user_page: None,
+        severity: Severity::Problem,
+        problem: Problem::GroupBeyond { group, objects },
     }
 }
 

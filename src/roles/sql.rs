@@ -26,9 +26,9 @@
 //! middle of a statement would cut the statement into several files.) A
 //! composed statement is filled once, at its first use ([`LazyLock`]):
 //! - `managed_target.sql`: `database_facts`, `restrictions` (itself filled
-//!   with `large_object_grant`, twice, `privileged_owner`,
-//!   `privileged_relation` (itself filled with `privileged_owner`) and
-//!   `group_deps`), `managed`;
+//!   with `large_object_grant`, twice, `privileged_owner` as a function
+//!   owner's, `privileged_relation` (itself filled with `privileged_owner`
+//!   as a view owner's) and `group_deps`), `managed`;
 //! - `left_code.sql`: `type_code`, `reached`, `others_function` (for the
 //!   aliases `p` and `f`), `review_statement`, and `calls_others_code`,
 //!   `partition_key_code` and `exclusion_code`, filled from the same;
@@ -44,7 +44,8 @@
 //!   `privileged_relation`, the other two `privileged_owner`;
 //! - `group_memberships.sql`: `database_facts`, and a membership's options
 //!   (columns from 16, constants before: two statements); `groups_own.sql`:
-//!   `database_facts`, `group_deps`.
+//!   `database_facts`, `group_deps`; `group_beyond.sql`: `database_facts`,
+//!   `restrictions`.
 //!
 //! One is filled at each call, from what the call asks:
 //! - `listing.sql` ([`listing`]): `database_facts`, `only_read`,
@@ -115,13 +116,27 @@ pub(super) const ADMIN_KIND: &str = include_str!("sql/admin_kind.sql");
 /// Whether a `pg_shdepend` row is one of the grants of making large
 /// objects pgusers gives (a fragment).
 pub(super) const LARGE_OBJECT_GRANT: &str = include_str!("sql/large_object_grant.sql");
-/// Whether a role is a privileged owner (a fragment).
-pub(super) const PRIVILEGED_OWNER: &str = include_str!("sql/privileged_owner.sql");
+/// Whether a role is a privileged owner of views (a fragment): every
+/// table's rights, through a predefined role, count.
+pub(super) static PRIVILEGED_OWNER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/privileged_owner.sql"),
+        predefined = "^pg_(read|write)_all_data$",
+    )
+});
+/// Whether a role is a privileged owner of functions that run with its
+/// rights (a fragment): every predefined role's rights count.
+pub(super) static PRIVILEGED_DEFINER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/privileged_owner.sql"),
+        predefined = "^pg_"
+    )
+});
 /// Whether a relation reads with a privileged owner's rights (a fragment).
 pub(super) static PRIVILEGED_RELATION: LazyLock<String> = LazyLock::new(|| {
     format!(
         include_str!("sql/privileged_relation.sql"),
-        privileged_owner = PRIVILEGED_OWNER,
+        privileged_owner = &*PRIVILEGED_OWNER,
     )
 });
 /// The groups and their shared dependencies, read without the default
@@ -133,7 +148,7 @@ pub(super) static RESTRICTIONS: LazyLock<String> = LazyLock::new(|| {
     format!(
         include_str!("sql/restrictions.sql"),
         large_object_grant = LARGE_OBJECT_GRANT,
-        privileged_owner = PRIVILEGED_OWNER,
+        privileged_definer = &*PRIVILEGED_DEFINER,
         privileged_relation = &*PRIVILEGED_RELATION,
         group_deps = GROUP_DEPS,
     )
@@ -389,7 +404,7 @@ pub(super) static FUTURE_NOT_SHARED: LazyLock<String> = LazyLock::new(|| {
         include_str!("sql/future_not_shared.sql"),
         database_facts = DATABASE_FACTS,
         app_schemas = APP_SCHEMAS,
-        privileged_owner = PRIVILEGED_OWNER,
+        privileged_owner = &*PRIVILEGED_OWNER,
     )
 });
 /// Memberships of the groups that are not what pgusers grants, on
@@ -432,13 +447,21 @@ pub(super) static GROUPS_OWN: LazyLock<String> = LazyLock::new(|| {
         group_deps = GROUP_DEPS,
     )
 });
+/// What the groups are granted beyond an application user's.
+pub(super) static GROUP_BEYOND: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/group_beyond.sql"),
+        database_facts = DATABASE_FACTS,
+        restrictions = &*RESTRICTIONS,
+    )
+});
 /// The schemas pgusers leaves alone.
 pub(super) static LEFT_ALONE: LazyLock<String> = LazyLock::new(|| {
     format!(
         include_str!("sql/left_alone.sql"),
         database_facts = DATABASE_FACTS,
         app_schemas = APP_SCHEMAS,
-        privileged_owner = PRIVILEGED_OWNER,
+        privileged_owner = &*PRIVILEGED_OWNER,
     )
 });
 
@@ -540,6 +563,7 @@ pub fn every_query() -> Vec<Query> {
         },
         plain("group_memberships (before 16)", &GROUP_MEMBERSHIPS_14),
         plain("groups_own", &GROUPS_OWN),
+        plain("group_beyond", &GROUP_BEYOND),
         plain("is_superuser", IS_SUPERUSER),
         plain("readers_strays", READERS_STRAYS),
         plain("granted_left", GRANTED_LEFT),

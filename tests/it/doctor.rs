@@ -1132,6 +1132,72 @@ async fn what_a_group_owns_is_named_with_the_sql_that_gives_it_to_the_protected_
 }
 
 #[tokio::test]
+async fn what_a_group_is_granted_beyond_an_application_users_is_named_with_the_sql_that_takes_it_back()
+ {
+    // A superuser's view reads pg_authid with its rights; a system
+    // function reads the server's files; a column of a system catalog:
+    // granted to a group, each makes every member more than an
+    // application user.
+    let db = test_db().await;
+    let (writer, _) = db.create_user("beyrw", Access::ReadWrite).await;
+    let writers = format!("pgusers-writers-{}", db.name);
+    let view = unique_name("beyond_view");
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE VIEW public.{view} AS SELECT rolname FROM pg_authid; \
+             GRANT SELECT ON public.{view} TO {writers}; \
+             GRANT EXECUTE ON FUNCTION pg_read_binary_file(text) TO {writers}; \
+             GRANT SELECT (rolname) ON pg_authid TO {writers}; \
+             GRANT CREATE ON TABLESPACE pg_default TO {writers}",
+            writers = ident(&writers)
+        ))
+        .await
+        .unwrap();
+    assert!(!db.listed(writer.as_str()).await.manageable());
+
+    let found = db.roles.check_access().await.unwrap();
+
+    let key = format!("group-beyond:{writers}");
+    let finding = finding_in(&found, &key);
+    assert!(finding.is_problem() && !finding.fixable, "{finding:#?}");
+    for object in [
+        format!("view public.{view}"),
+        "pg_read_binary_file".to_owned(),
+        "column rolname of table pg_authid".to_owned(),
+        "tablespace pg_default".to_owned(),
+    ] {
+        assert!(finding.words.contains(&object), "{object}: {finding:#?}");
+    }
+    let sql = finding.fix_sql.as_deref().unwrap();
+    for statement in [
+        format!(
+            "REVOKE ALL ON TABLE public.{view} FROM {};",
+            ident(&writers)
+        ),
+        format!(
+            "REVOKE ALL ON TABLE pg_catalog.pg_authid FROM {};",
+            ident(&writers)
+        ),
+        format!(
+            "REVOKE ALL ON FUNCTION pg_catalog.pg_read_binary_file(pg_catalog.text) FROM {};",
+            ident(&writers)
+        ),
+        format!(
+            "REVOKE ALL ON TABLESPACE pg_default FROM {};",
+            ident(&writers)
+        ),
+    ] {
+        assert!(sql.contains(&statement), "{statement}: {sql}");
+    }
+    // Run as the superuser, the SQL takes it all back.
+    db.admin().await.batch_execute(sql).await.unwrap();
+    assert!(db.listed(writer.as_str()).await.manageable());
+    let after = db.roles.check_access().await.unwrap();
+    assert!(!keys(&after).contains(&key.as_str()), "{after:#?}");
+}
+
+#[tokio::test]
 async fn default_privileges_a_group_owns_are_named_too() {
     // Found by their own index (sql/group_deps.sql), not among the default
     // privileges of the users that name the groups.

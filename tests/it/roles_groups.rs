@@ -523,7 +523,8 @@ async fn a_member_of_another_databases_writers_group_is_that_databases_user() {
 async fn a_view_of_a_predefined_roles_member_is_never_given_but_a_security_invoker_one_is() {
     let db = test_db().await;
     // The owner has pg_read_all_data's rights through a role between them:
-    // its view reads every table.
+    // its view reads every table. The protected user's is in pg_monitor,
+    // which gives a view nothing: it stays shared.
     let (owner, between) = (unique_name("pdm_owner"), unique_name("pdm_between"));
     db.admin()
         .await
@@ -531,7 +532,11 @@ async fn a_view_of_a_predefined_roles_member_is_never_given_but_a_security_invok
             "CREATE ROLE {between} NOLOGIN; GRANT pg_read_all_data TO {between}; \
              CREATE ROLE {owner} NOLOGIN; GRANT {between} TO {owner}; \
              CREATE VIEW public.reads_all AS SELECT 1 AS v; \
-             ALTER VIEW public.reads_all OWNER TO {owner};"
+             ALTER VIEW public.reads_all OWNER TO {owner}; \
+             GRANT pg_monitor TO {protected}; \
+             CREATE VIEW public.monitored AS SELECT 1 AS v; \
+             ALTER VIEW public.monitored OWNER TO {protected};",
+            protected = ident(&db.protected)
         ))
         .await
         .unwrap();
@@ -554,6 +559,7 @@ async fn a_view_of_a_predefined_roles_member_is_never_given_but_a_security_invok
     };
     for group in [writers_of(&db), readers_of(&db)] {
         assert!(!reads(&group, "public.reads_all").await, "{group}");
+        assert!(reads(&group, "public.monitored").await, "{group}");
     }
     let problems = problems_here(&db, &[writer.as_str(), reader.as_str()]).await;
     assert!(
@@ -569,9 +575,13 @@ async fn a_view_of_a_predefined_roles_member_is_never_given_but_a_security_invok
     if db.version_num().await < 150_000 {
         return;
     }
+    // (One with a rule beyond its SELECT is not: the rule is checked as
+    // its owner.)
     admin
         .batch_execute(
-            "CREATE VIEW public.invoker_view WITH (security_invoker = on) AS SELECT 1 AS v",
+            "CREATE VIEW public.invoker_view WITH (security_invoker = on) AS SELECT 1 AS v; \
+             CREATE VIEW public.invoker_ruled WITH (security_invoker = on) AS SELECT 1 AS v; \
+             CREATE RULE ruled AS ON INSERT TO public.invoker_ruled DO INSTEAD NOTHING",
         )
         .await
         .unwrap();
@@ -584,9 +594,11 @@ async fn a_view_of_a_predefined_roles_member_is_never_given_but_a_security_invok
         (AdminKind::Superuser, Ok(_)) => {
             let writers = writers_of(&db);
             assert!(reads(&writers, "public.invoker_view").await, "{writers}");
+            assert!(!reads(&writers, "public.invoker_ruled").await, "{writers}");
         }
         (AdminKind::CreateRole, Err(RoleError::MissingPrivilege { needs, .. })) => {
             assert!(needs.contains("invoker_view"), "{needs}");
+            assert!(!needs.contains("invoker_ruled"), "{needs}");
         }
         (kind, other) => panic!("{kind:?}: {other:?}"),
     }

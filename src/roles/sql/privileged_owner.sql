@@ -1,18 +1,23 @@
 -- Whether role oid r.oid (pg_roles row r) is a privileged owner: a
 -- superuser, a role with CREATEROLE, REPLICATION or BYPASSRLS, one of
--- PostgreSQL's predefined roles, or a member of one, however indirectly
--- (pg_read_all_data, pg_read_server_files, pg_monitor...: a member has their
--- rights, or may take them with SET ROLE, whatever the membership's options).
--- A function that runs with such an owner's rights, or a view or a
--- materialized view reading with them, is beyond an application user's:
--- whoever is granted it is no application user (restrictions.sql), so
--- pgusers never grants one to its groups (relation_gaps.sql). A fragment;
--- the walk up r's memberships is a few index lookups, so use it on the
--- owners of a few objects, not on every role.
+-- PostgreSQL's predefined roles, or a member, however indirectly, of one
+-- whose name matches {predefined} (a member has its rights, or may take
+-- them with SET ROLE, whatever the membership's options). Filled twice
+-- (sql.rs): for the owner of a function that runs with its rights, every
+-- predefined role counts (pg_signal_backend, pg_read_server_files...: the
+-- function acts as its owner); for the owner of a view or a materialized
+-- view, only those that read or write every table (a view checks only its
+-- relations' rights as its owner; the functions it calls check whoever
+-- reads it), so that an application's role in pg_monitor is no privileged
+-- owner of its views. Such a function or view is beyond an application
+-- user's: whoever is granted it is no application user (restrictions.sql),
+-- so pgusers never grants one to its groups (relation_gaps.sql). A
+-- fragment; the walk up r's memberships is a few index lookups, so use it
+-- on the owners of a few objects, not on every role.
 (r.rolsuper OR r.rolcreaterole OR r.rolreplication OR r.rolbypassrls OR r.rolname ~ '^pg_'
  OR EXISTS (WITH RECURSIVE above(oid) AS (
                 SELECT m.roleid FROM pg_auth_members m WHERE m.member = r.oid
                 UNION
                 SELECT m.roleid FROM pg_auth_members m JOIN above a ON m.member = a.oid)
             SELECT 1 FROM above JOIN pg_roles p ON p.oid = above.oid
-             WHERE p.rolname ~ '^pg_'))
+             WHERE p.rolname ~ '{predefined}'))

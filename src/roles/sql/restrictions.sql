@@ -8,8 +8,8 @@
 -- the reason (the role itself or one it is a member of); detail names
 -- databases or objects. Only the roles of scope and those they are members of
 -- are looked at, so judging a page of users costs what the page holds, not
--- what the server holds. Fills: large_object_grant.sql, privileged_owner.sql,
--- privileged_relation.sql, group_deps.sql.
+-- what the server holds. Fills: large_object_grant.sql, privileged_owner.sql
+-- (as a definer's), privileged_relation.sql, group_deps.sql.
 -- Every lookup below is by index, one per role: the planner cannot tell
 -- how few roles a page holds and how few groups they are in (it guesses
 -- a recursive CTE's size), and would otherwise read whole catalogs to
@@ -122,15 +122,20 @@ footprints(role, detail) AS (
      GROUP BY s.refobjid
 ),
 -- Server-wide objects a role owns or holds privileges on: parameters
--- (GRANT SET/ALTER SYSTEM), tablespaces, subscriptions.
-server_wide(role, detail) AS (
-    SELECT s.refobjid,
-           string_agg(DISTINCT pg_describe_object(s.classid, s.objid, 0), ', ')
+-- (GRANT SET/ALTER SYSTEM), tablespaces, subscriptions; one row each in
+-- beyond_server, by role in server_wide.
+beyond_server AS (
+    SELECT s.refobjid, s.classid, s.objid, s.deptype
       FROM deps s
      WHERE s.dbid = 0
        AND s.classid NOT IN ('pg_database'::regclass,
                              'pg_auth_members'::regclass)
-     GROUP BY s.refobjid
+),
+server_wide(role, detail) AS (
+    SELECT b.refobjid,
+           string_agg(DISTINCT pg_describe_object(b.classid, b.objid, 0), ', ')
+      FROM beyond_server b
+     GROUP BY b.refobjid
 ),
 -- Relations beyond an application user's (in the system schemas; views
 -- reading with a privileged owner's rights: privileged_relation.sql), read
@@ -146,10 +151,11 @@ privileged_relations(oid) AS MATERIALIZED (
 -- grants on system catalogs and functions (pg_authid,
 -- pg_read_binary_file, lo_import...), on foreign servers, on functions that
 -- run with a privileged owner's rights and on views reading with them;
--- and owning schema `public`, which lets one drop anything in it.
-system_grants(role, detail) AS (
-    SELECT s.refobjid,
-           string_agg(DISTINCT pg_describe_object(s.classid, s.objid, s.objsubid), ', ')
+-- and owning schema `public`, which lets one drop anything in it. One row
+-- each in beyond_here (group_beyond.sql reads them so), by role in
+-- system_grants.
+beyond_here AS (
+    SELECT s.refobjid, s.classid, s.objid, s.objsubid, s.deptype
       FROM deps s
      WHERE s.dbid = (SELECT oid FROM facts)
        AND NOT {large_object_grant}
@@ -169,10 +175,15 @@ system_grants(role, detail) AS (
                                 OR (p.prosecdef
                                     AND EXISTS (SELECT 1 FROM pg_roles r
                                                  WHERE r.oid = p.proowner
-                                                   AND {privileged_owner})))))))
+                                                   AND {privileged_definer})))))))
             OR (s.deptype = 'o' AND s.classid = 'pg_namespace'::regclass
                 AND s.objid = (SELECT oid FROM pg_namespace WHERE nspname = 'public')))
-     GROUP BY s.refobjid
+),
+system_grants(role, detail) AS (
+    SELECT b.refobjid,
+           string_agg(DISTINCT pg_describe_object(b.classid, b.objid, b.objsubid), ', ')
+      FROM beyond_here b
+     GROUP BY b.refobjid
 ),
 -- Why a role is more than an application user: its own reasons (scope's
 -- roles), and those it gives its members (every role above them, judged
