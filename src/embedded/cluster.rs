@@ -416,10 +416,14 @@ fn free_port(preferred: Option<u16>) -> Result<u16> {
     {
         return Ok(port);
     }
-    let outgoing = outgoing_ports();
-    let below = u32::from(LOWEST_PORT)..u32::from(*outgoing.start());
-    let above = (u32::from(*outgoing.end()) + 1).max(u32::from(LOWEST_PORT))..=u32::from(u16::MAX);
-    let (below_len, above_len) = (below.len() as u32, above.clone().count() as u32);
+    // Unknown, the range is taken to be what no system's starts below.
+    let (first, last) = outgoing_ports().map_or((32_768, u32::from(u16::MAX)), |range| {
+        (u32::from(*range.start()), u32::from(*range.end()))
+    });
+    let below = u32::from(LOWEST_PORT)..first;
+    let above = (last + 1).max(u32::from(LOWEST_PORT))..=u32::from(u16::MAX);
+    let below_len = first.saturating_sub(u32::from(LOWEST_PORT));
+    let above_len = (u32::from(u16::MAX) + 1).saturating_sub(*above.start());
     if below_len + above_len > 0 {
         let mut rng = rand::rng();
         let found = (0..64)
@@ -446,17 +450,13 @@ fn free_port(preferred: Option<u16>) -> Result<u16> {
 }
 
 /// The ports the kernel gives outgoing connections: Linux's
-/// `ip_local_port_range`, or its default where that cannot be read.
-fn outgoing_ports() -> std::ops::RangeInclusive<u16> {
-    let read = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok();
-    let mut bounds = read
-        .as_deref()
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::parse::<u16>);
+/// `ip_local_port_range`; `None` where it cannot be read.
+fn outgoing_ports() -> Option<std::ops::RangeInclusive<u16>> {
+    let read = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    let mut bounds = read.split_whitespace().map(str::parse::<u16>);
     match (bounds.next(), bounds.next()) {
-        (Some(Ok(first)), Some(Ok(last))) if first <= last => first..=last,
-        _ => 32_768..=60_999,
+        (Some(Ok(first)), Some(Ok(last))) if first <= last => Some(first..=last),
+        _ => None,
     }
 }
 
@@ -483,11 +483,12 @@ mod tests {
 
     #[test]
     fn a_new_clusters_port_is_outside_the_ports_of_outgoing_connections() {
-        let outgoing = outgoing_ports();
-        // Ports a cluster may get, on this machine; none on one whose
-        // outgoing range covers them all (then the kernel picks).
-        let outside = (u32::from(LOWEST_PORT)..=u32::from(u16::MAX))
-            .filter(|&port| !outgoing.contains(&(port as u16)))
+        let outgoing = outgoing_ports().unwrap_or(32_768..=u16::MAX);
+        // Ports a cluster may get, on this machine; on one whose outgoing
+        // range leaves none (or too few to find a free one in 64 tries),
+        // the kernel picks.
+        let outside = (LOWEST_PORT..=u16::MAX)
+            .filter(|port| !outgoing.contains(port))
             .count();
         for _ in 0..20 {
             let port = free_port(None).unwrap();
@@ -502,13 +503,16 @@ mod tests {
     }
 
     #[test]
-    fn the_outgoing_range_is_read_from_the_kernel() {
-        let outgoing = outgoing_ports();
-        assert!(outgoing.start() <= outgoing.end());
-        if let Ok(range) = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range") {
-            let first: u16 = range.split_whitespace().next().unwrap().parse().unwrap();
-            assert_eq!(*outgoing.start(), first);
-        }
+    fn the_outgoing_range_is_the_kernels() {
+        let Ok(range) = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range") else {
+            assert_eq!(outgoing_ports(), None);
+            return;
+        };
+        let bounds: Vec<u16> = range
+            .split_whitespace()
+            .map(|bound| bound.parse().unwrap())
+            .collect();
+        assert_eq!(outgoing_ports(), Some(bounds[0]..=bounds[1]));
     }
 
     #[test]

@@ -833,8 +833,8 @@ fn group_beyond(group: String, objects: String, fix_sql: Option<String>) -> Find
         advice: Some(
             "Review what each gives, then run the SQL as the object's owner or a superuser \
              (a REVOKE takes back only the grants of the role that runs it, a superuser's as \
-             the owner's). Whoever needs it should get it as a role of its own, outside \
-             pgusers' groups."
+             the owner's; one another role made needs GRANTED BY that role). Whoever needs \
+             it should get it as a role of its own, outside pgusers' groups."
                 .to_owned(),
         ),
         user_page: None,

@@ -28,7 +28,8 @@
 //! - `managed_target.sql`: `database_facts`, `restrictions` (itself filled
 //!   with `large_object_grant`, twice, `privileged_owner` as a function
 //!   owner's, `privileged_relation` (itself filled with `privileged_owner`
-//!   as a view owner's) and `group_deps`), `managed`;
+//!   twice, as a view owner's and as a definer's) and `group_deps`),
+//!   `managed`;
 //! - `left_code.sql`: `type_code`, `reached`, `others_function` (for the
 //!   aliases `p` and `f`), `review_statement`, and `calls_others_code`,
 //!   `partition_key_code` and `exclusion_code`, filled from the same;
@@ -41,7 +42,8 @@
 //! - `may_create_in_public.sql`: `public_owner`;
 //! - `group_gaps.sql`, `relation_gaps.sql`, `future_not_shared.sql`, `left_alone.sql`:
 //!   `database_facts`, `app_schemas`; `relation_gaps.sql` also
-//!   `privileged_relation`, the other two `privileged_owner`;
+//!   `privileged_relation`, the other two `privileged_owner` as a definer's
+//!   (what they would share includes materialized views);
 //! - `group_memberships.sql`: `database_facts`, and a membership's options
 //!   (columns from 16, constants before: two statements); `groups_own.sql`:
 //!   `database_facts`, `group_deps`; `group_beyond.sql`: `database_facts`,
@@ -124,8 +126,9 @@ pub(super) static PRIVILEGED_OWNER: LazyLock<String> = LazyLock::new(|| {
         predefined = "^pg_(read|write)_all_data$",
     )
 });
-/// Whether a role is a privileged owner of functions that run with its
-/// rights (a fragment): every predefined role's rights count.
+/// Whether a role is a privileged owner of what runs as it: a function
+/// with its rights, a materialized view's query, its default privileges,
+/// a schema of its (a fragment): every predefined role's rights count.
 pub(super) static PRIVILEGED_DEFINER: LazyLock<String> = LazyLock::new(|| {
     format!(
         include_str!("sql/privileged_owner.sql"),
@@ -137,6 +140,7 @@ pub(super) static PRIVILEGED_RELATION: LazyLock<String> = LazyLock::new(|| {
     format!(
         include_str!("sql/privileged_relation.sql"),
         privileged_owner = &*PRIVILEGED_OWNER,
+        privileged_definer = &*PRIVILEGED_DEFINER,
     )
 });
 /// The groups and their shared dependencies, read without the default
@@ -404,7 +408,7 @@ pub(super) static FUTURE_NOT_SHARED: LazyLock<String> = LazyLock::new(|| {
         include_str!("sql/future_not_shared.sql"),
         database_facts = DATABASE_FACTS,
         app_schemas = APP_SCHEMAS,
-        privileged_owner = &*PRIVILEGED_OWNER,
+        privileged_owner = &*PRIVILEGED_DEFINER,
     )
 });
 /// Memberships of the groups that are not what pgusers grants, on
@@ -461,7 +465,7 @@ pub(super) static LEFT_ALONE: LazyLock<String> = LazyLock::new(|| {
         include_str!("sql/left_alone.sql"),
         database_facts = DATABASE_FACTS,
         app_schemas = APP_SCHEMAS,
-        privileged_owner = &*PRIVILEGED_OWNER,
+        privileged_owner = &*PRIVILEGED_DEFINER,
     )
 });
 

@@ -523,9 +523,12 @@ async fn a_member_of_another_databases_writers_group_is_that_databases_user() {
 async fn a_view_of_a_predefined_roles_member_is_never_given_but_a_security_invoker_one_is() {
     let db = test_db().await;
     // The owner has pg_read_all_data's rights through a role between them:
-    // its view reads every table. The protected user's is in pg_monitor,
-    // which gives a view nothing: it stays shared.
+    // its view reads every table. The protected user is in pg_monitor,
+    // which gives a view nothing: its view stays shared. A materialized
+    // view's query runs as its owner: one of a pg_monitor member may have
+    // kept what only that owner reads (every session's query).
     let (owner, between) = (unique_name("pdm_owner"), unique_name("pdm_between"));
+    let monitor = unique_name("pdm_monitor");
     db.admin()
         .await
         .batch_execute(&format!(
@@ -535,7 +538,10 @@ async fn a_view_of_a_predefined_roles_member_is_never_given_but_a_security_invok
              ALTER VIEW public.reads_all OWNER TO {owner}; \
              GRANT pg_monitor TO {protected}; \
              CREATE VIEW public.monitored AS SELECT 1 AS v; \
-             ALTER VIEW public.monitored OWNER TO {protected};",
+             ALTER VIEW public.monitored OWNER TO {protected}; \
+             CREATE ROLE {monitor} NOLOGIN; GRANT pg_monitor TO {monitor}; \
+             CREATE MATERIALIZED VIEW public.monitor_kept AS SELECT 1 AS v; \
+             ALTER MATERIALIZED VIEW public.monitor_kept OWNER TO {monitor};",
             protected = ident(&db.protected)
         ))
         .await
@@ -559,11 +565,14 @@ async fn a_view_of_a_predefined_roles_member_is_never_given_but_a_security_invok
     };
     for group in [writers_of(&db), readers_of(&db)] {
         assert!(!reads(&group, "public.reads_all").await, "{group}");
+        assert!(!reads(&group, "public.monitor_kept").await, "{group}");
         assert!(reads(&group, "public.monitored").await, "{group}");
     }
     let problems = problems_here(&db, &[writer.as_str(), reader.as_str()]).await;
     assert!(
-        !problems.iter().any(|f| f.key.contains("reads_all")),
+        !problems
+            .iter()
+            .any(|f| f.key.contains("reads_all") || f.key.contains("monitor_kept")),
         "the doctor offers no SQL that would make every user unmanageable: {problems:#?}"
     );
 

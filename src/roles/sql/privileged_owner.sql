@@ -3,13 +3,13 @@
 -- PostgreSQL's predefined roles, or a member, however indirectly, of one
 -- whose name matches {predefined} (a member has its rights, or may take
 -- them with SET ROLE, whatever the membership's options). Filled twice
--- (sql.rs): for the owner of a function that runs with its rights, every
--- predefined role counts (pg_signal_backend, pg_read_server_files...: the
--- function acts as its owner); for the owner of a view or a materialized
--- view, only those that read or write every table (a view checks only its
--- relations' rights as its owner; the functions it calls check whoever
--- reads it), so that an application's role in pg_monitor is no privileged
--- owner of its views. Such a function or view is beyond an application
+-- (sql.rs): as a definer's, for what runs as its owner (a function with its
+-- rights, a materialized view's query at refresh), every predefined role
+-- counts (pg_signal_backend, pg_read_server_files, pg_monitor...); as a
+-- view's owner, only those that read or write every table (a view checks
+-- only its relations' rights as its owner; the functions it calls check
+-- whoever reads it), so that an application's role in pg_monitor is no
+-- privileged owner of its views. Such a function or view is beyond an application
 -- user's: whoever is granted it is no application user (restrictions.sql),
 -- so pgusers never grants one to its groups (relation_gaps.sql). A
 -- fragment; the walk up r's memberships is a few index lookups, so use it
