@@ -416,3 +416,57 @@ async fn a_role_that_may_not_create_roles_exits_2_saying_what_it_needs() {
     assert!(run.stderr.contains("CREATEROLE"));
     assert!(!run.stderr.contains("weak-role-password"));
 }
+
+#[tokio::test]
+async fn the_floor_route_asks_the_managed_database_behind_the_session_and_says_when_it_cannot() {
+    // The benchmarks' floor: one SELECT 1 on the managed database's pool,
+    // behind the operator's session like a page.
+    let db = test_db().await;
+    let (master, config) = crate::helpers::createrole_admin(&db, "").await;
+    let state = StateStore::new(StateSettings {
+        config: cluster().admin_config(&format!("{}_state", db.name)).into(),
+        create_with: Some(cluster().admin_config("postgres").into()),
+        admin_password: Some(OperatorPassword::parse("operator-password").unwrap()),
+        announce: Announce::Stdout,
+        bootstrap_operator: true,
+    });
+    state.ensure_ready().await.expect("the state database");
+    let browser = dashboard()
+        .serve_one(&db.name, RoleManager::new(config, 2, None), state)
+        .await;
+    let floor = browser.database_page("/floor");
+
+    let anonymous = browser.get(&floor).await;
+    assert_eq!(anonymous.status, 303, "{}", anonymous.body);
+    assert_eq!(browser.log_in_with("operator-password").await.status, 303);
+    let answered = browser.get(&floor).await;
+    assert_eq!(
+        (answered.status, answered.body.as_str()),
+        (200, "ok\n"),
+        "{}",
+        answered.body
+    );
+    assert_eq!(browser.get("/databases/no_such_db/floor").await.status, 404);
+
+    // The managed database refuses pgusers' role from now on; the state
+    // database (the session) still works.
+    let admin = db.admin().await;
+    admin
+        .batch_execute(&format!(
+            "ALTER ROLE {} PASSWORD {}",
+            crate::helpers::ident(&master),
+            crate::helpers::verifier_literal(&crate::helpers::password())
+        ))
+        .await
+        .unwrap();
+    end_sessions_of(&admin, &master).await;
+    let refused = browser.get(&floor).await;
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert!(
+        refused.body.contains(&format!(
+            "Authentication failed for user &#34;{master}&#34;"
+        )),
+        "{}",
+        refused.body
+    );
+}

@@ -1,6 +1,20 @@
 use actix_web::{HttpResponse, web};
 
+use crate::web::login_session::Operator;
 use crate::web::{AppData, WebError};
+
+/// One `SELECT 1` on database `db`'s pool, behind the same middleware and
+/// session as the pages, and nothing else: the floor the benchmarks measure
+/// the pages against (`benches/users_page.rs`), fixed work whatever pgusers
+/// does on its pages.
+pub async fn floor(
+    app: web::Data<AppData>,
+    _operator: Operator,
+    db: web::Path<String>,
+) -> Result<HttpResponse, WebError> {
+    app.database(&db)?.roles.ping().await?;
+    Ok(HttpResponse::Ok().content_type("text/plain").body("ok\n"))
+}
 
 /// 200 when every managed database answers and pgusers' settings work on
 /// it, 503 when not, with the kind of failure (with one database) or how

@@ -178,6 +178,7 @@ fn routes(r: &mut impl Routes) {
         .get("/api-tokens/{id}/revoke", tokens::revoke_confirm)
         .post("/api-tokens/{id}/revoke", tokens::revoke)
         .get("/databases/{db}", overview::show)
+        .resource("/databases/{db}/floor", health::floor)
         .redirect(
             "/databases/{db}/settings",
             |db: web::Path<String>| async move { see_other(&paths::users(&db)) },
