@@ -446,6 +446,7 @@ async fn the_floor_route_asks_the_managed_database_behind_the_session_and_says_w
         "{}",
         answered.body
     );
+    assert_eq!(answered.cache_control.as_deref(), Some("no-store"));
     assert_eq!(browser.get("/databases/no_such_db/floor").await.status, 404);
 
     // The managed database refuses pgusers' role from now on; the state

@@ -19,6 +19,9 @@ async fn every_page_except_login_and_health_requires_logging_in() {
         &app.users("/new"),
         &app.users("/x/delete"),
         "/api-tokens/0123456789/revoke",
+        &app.database_page("/floor"),
+        // (Whether a database exists is no visitor's to learn.)
+        "/databases/no_such_db/floor",
     ] {
         let page = app.get(path).await;
         assert_eq!(page.status, 303, "{path}");

@@ -1,19 +1,23 @@
+use actix_web::http::header::CACHE_CONTROL;
 use actix_web::{HttpResponse, web};
 
 use crate::web::login_session::Operator;
 use crate::web::{AppData, WebError};
 
 /// One `SELECT 1` on database `db`'s pool, behind the same middleware and
-/// session as the pages, and nothing else: the floor the benchmarks measure
-/// the pages against (`benches/users_page.rs`), fixed work whatever pgusers
-/// does on its pages.
+/// session as the pages (whose check is a lookup in the state database):
+/// the floor the benchmarks measure the pages against
+/// (`benches/users_page.rs`), fixed work whatever pgusers does on its pages.
 pub async fn floor(
     app: web::Data<AppData>,
     _operator: Operator,
     db: web::Path<String>,
 ) -> Result<HttpResponse, WebError> {
     app.database(&db)?.roles.ping().await?;
-    Ok(HttpResponse::Ok().content_type("text/plain").body("ok\n"))
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .content_type("text/plain")
+        .body("ok\n"))
 }
 
 /// 200 when every managed database answers and pgusers' settings work on
