@@ -1,7 +1,7 @@
 -- Whether role oid r.oid (pg_roles row r) is a privileged owner: a
 -- superuser, a role with CREATEROLE, REPLICATION or BYPASSRLS, one of
 -- PostgreSQL's predefined roles, or a member, however indirectly, of one
--- whose name matches {predefined} (a member has its rights, or may take
+-- whose name matches the pattern sql.rs fills in (a member has its rights, or may take
 -- them with SET ROLE, whatever the membership's options). Filled twice
 -- (sql.rs): as a definer's, for what runs as its owner (a function with its
 -- rights, a materialized view's query at refresh), every predefined role
