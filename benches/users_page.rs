@@ -2,8 +2,9 @@
 //! against the floor of the same run: `/databases/{id}/floor`, one `SELECT
 //! 1` on the managed pool behind the same middleware and session as the
 //! page, fixed work whatever the pages do. The stylesheet (no database) is
-//! measured as the framework's reference, and `/healthz` as a route of its
-//! own, in no ratio.
+//! measured as the framework's reference, and `/healthz` and `/readyz` as
+//! routes of their own, in no ratio; liveness (`/livez`) is judged against
+//! the floor.
 //!
 //! `cargo bench --bench users_page` (results in BENCHMARKS.md).
 //! `PGUSERS_BENCH_SIZES=10000` measures only the sizes listed;
@@ -20,7 +21,7 @@
 //! sees exactly that, starts
 //! the release `pgusers` binary on it, logs in as `admin`, and measures
 //! with `wrk` at 1 and 32 connections: the floor, the stylesheet,
-//! `/healthz`, the users page as a person first sees it, the page with a search, with the read-write
+//! the probes, the users page as a person first sees it, the page with a search, with the read-write
 //! filter, Settings › Health, and (in this process)
 //! the list query alone. The server's peak RSS is its `VmHWM` after all
 //! runs. At 10,000 users the figures are judged against issue 30's
@@ -77,6 +78,8 @@ const MAX_PAGE_THROUGHPUT_RATIO: f64 = 10.0;
 const MAX_OTHER_RATIO: f64 = 15.0;
 /// Settings › Health's p50 over the page's.
 const MAX_HEALTH_OVER_PAGE: f64 = 5.0;
+/// Liveness's p50.
+const MAX_LIVENESS_RATIO: f64 = 2.0;
 const MAX_RSS_MIB: f64 = 40.0;
 
 fn main() -> ExitCode {
@@ -200,6 +203,9 @@ struct SizeReport {
     /// The stylesheet: the framework alone.
     stylesheet: Row,
     healthz: Row,
+    /// The probes: liveness (no database) and readiness (the state's).
+    livez: Row,
+    readyz: Row,
     page: Row,
     search: Row,
     /// The page with the read-write filter.
@@ -298,13 +304,16 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
     // row's run would otherwise skew that row against the others.
     let (mut floors, mut pages, mut searches, mut filters, mut healths) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut stylesheets, mut healthzs) = (Vec::new(), Vec::new());
+    let (mut stylesheets, mut healthzs, mut livezs, mut readyzs) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 1..=ROUNDS {
         let floor = dashboard.wrk_both(&floor_path, &session.cookie).await?;
         let stylesheet = dashboard
             .wrk_both("/static/style.css", &session.cookie)
             .await?;
         let healthz = dashboard.wrk_both("/healthz", &session.cookie).await?;
+        livezs.push(dashboard.wrk_both("/livez", &session.cookie).await?);
+        readyzs.push(dashboard.wrk_both("/readyz", &session.cookie).await?);
         let page = dashboard.wrk_both(&page_path, &session.cookie).await?;
         let search = dashboard.wrk_both(&search_path, &session.cookie).await?;
         let filter = dashboard.wrk_both(&filter_path, &session.cookie).await?;
@@ -363,6 +372,8 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         floor,
         stylesheet: Row::median(&stylesheets),
         healthz: Row::median(&healthzs),
+        livez: Row::median(&livezs),
+        readyz: Row::median(&readyzs),
         page,
         search,
         filter,
@@ -1366,6 +1377,8 @@ impl SizeReport {
             ("floor (SELECT 1)", &self.floor),
             ("stylesheet", &self.stylesheet),
             ("/healthz", &self.healthz),
+            ("/livez", &self.livez),
+            ("/readyz", &self.readyz),
             ("page", &self.page),
             ("search page (?q=)", &self.search),
             ("filter (read-write)", &self.filter),
@@ -1427,6 +1440,7 @@ impl SizeReport {
         let shown =
             |ratio: Option<f64>| ratio.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}x"));
         for (label, row, max) in [
+            ("liveness", &self.livez, MAX_LIVENESS_RATIO),
             ("page", &self.page, MAX_PAGE_RATIO),
             ("search page", &self.search, MAX_OTHER_RATIO),
             ("filter", &self.filter, MAX_OTHER_RATIO),
@@ -1484,6 +1498,8 @@ impl SizeReport {
             &self.floor,
             &self.stylesheet,
             &self.healthz,
+            &self.livez,
+            &self.readyz,
             &self.page,
             &self.search,
             &self.filter,

@@ -586,6 +586,12 @@ async fn a_killed_embedded_postgresql_is_restarted_and_meanwhile_the_pages_say_s
         page.body.contains(restarting)
     })
     .await;
+    // The state database is the embedded one: readiness says why too
+    // (once its last answer, which stands for 2 s, is past).
+    let ready = answer_until(&browser, "/readyz", Duration::from_secs(5), |page| {
+        page.body.contains(restarting)
+    })
+    .await;
     let login = browser.log_in_with(OPERATOR_PASSWORD).await;
     let api = reqwest::Client::new()
         .get(format!("{}/api/databases", running.address))
@@ -602,6 +608,8 @@ async fn a_killed_embedded_postgresql_is_restarted_and_meanwhile_the_pages_say_s
     .await;
 
     assert_eq!(health.status, 503, "{}", health.body);
+    assert_eq!(ready.status, 503, "{}", ready.body);
+    assert!(ready.body.contains(restarting), "{}", ready.body);
     assert_eq!(login.status, 503, "{}", login.body);
     assert!(login.body.contains(restarting), "{}", login.body);
     // A script is told the same, in the API's JSON.

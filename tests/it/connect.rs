@@ -241,8 +241,12 @@ async fn a_dashboard_whose_database_goes_down_answers_503_saying_so_on_login_and
     })
     .await
     .unwrap();
-    let health = visitor.get("/healthz").await;
+    // The page's failed session lookup ends the state database's last
+    // answer: readiness asks again at once.
     let page = operator.get(&operator.users("")).await;
+    let health = visitor.get("/healthz").await;
+    let ready = visitor.get("/readyz").await;
+    let live = visitor.get("/livez").await;
     let login_page = visitor.get("/login").await;
     let login = visitor
         .post(
@@ -257,6 +261,8 @@ async fn a_dashboard_whose_database_goes_down_answers_503_saying_so_on_login_and
 
     for (what, answer) in [
         ("health", &health),
+        // The state database is on the stopped server too.
+        ("readiness", &ready),
         ("page", &page),
         ("login page", &login_page),
         ("login", &login),
@@ -271,6 +277,8 @@ async fn a_dashboard_whose_database_goes_down_answers_503_saying_so_on_login_and
         // in the stopped cluster): where the server is stays in the log.
         assert!(!answer.body.contains(&socket), "{what}: {}", answer.body);
     }
+    // The process itself is fine: restarting it would not help.
+    assert_eq!(live.status, 200, "{}", live.body);
     tokio::task::spawn_blocking(move || pg.stop())
         .await
         .unwrap()
@@ -313,6 +321,9 @@ async fn a_state_database_refusing_pgusers_password_answers_503_at_login_not_500
 
     // The login page itself answers 503: its form could not work.
     let login = browser.get("/login").await;
+    let ready = browser.get("/readyz").await;
+    let health = browser.get("/healthz").await;
+    let live = browser.get("/livez").await;
 
     assert_eq!(login.status, 503, "{}", login.body);
     assert!(
@@ -322,6 +333,21 @@ async fn a_state_database_refusing_pgusers_password_answers_503_at_login_not_500
     );
     assert!(!login.body.contains(&db.protected), "{}", login.body);
     assert!(!login.body.contains(db.protected_password.expose()));
+    // Not ready, though the managed database answers: nobody could log in.
+    for (what, answer) in [("readiness", &ready), ("health", &health)] {
+        assert_eq!(answer.status, 503, "{what}: {}", answer.body);
+        assert!(
+            answer.body.contains("PostgreSQL refused its settings"),
+            "{what}: {}",
+            answer.body
+        );
+        assert!(
+            !answer.body.contains(&db.protected),
+            "{what}: {}",
+            answer.body
+        );
+    }
+    assert_eq!(live.status, 200, "{}", live.body);
 }
 
 /// Ends every session of `user` and waits until they are gone, and a

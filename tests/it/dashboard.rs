@@ -27,7 +27,17 @@ async fn every_page_except_login_and_health_requires_logging_in() {
         assert_eq!(page.status, 303, "{path}");
         assert_eq!(page.location, Some(login_for(path)), "{path}");
     }
-    assert_eq!(app.get("/healthz").await.status, 200);
+    for probe in ["/healthz", "/readyz", "/livez"] {
+        let answer = app.get(probe).await;
+        assert_eq!(
+            (answer.status, answer.body.as_str()),
+            (200, "ok\n"),
+            "{probe}"
+        );
+        // A cache between the prober and pgusers would answer for a
+        // server that may be gone.
+        assert_eq!(answer.cache_control.as_deref(), Some("no-store"), "{probe}");
+    }
     assert_eq!(app.get("/login").await.status, 200);
 }
 
@@ -856,6 +866,7 @@ async fn every_response_carries_the_security_headers() {
     for (browser, path) in [
         (&anonymous, "/login"),
         (&anonymous, "/healthz"),
+        (&anonymous, "/readyz"),
         (&anonymous, "/static/style.css"),
         (&*app, &app.users("")),
         (&*app, &app.users("/nobody_at_all/delete")),

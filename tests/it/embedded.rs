@@ -24,6 +24,9 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
     assert_eq!(browser.get("/healthz").await.status, 503);
     let page = logged_in.get(&browser.users("")).await;
     assert_eq!(page.status, 503, "a page says the database is unavailable");
+    // The page's failed session lookup ended the state database's last
+    // answer (which stands for 2 s otherwise).
+    assert_eq!(browser.get("/readyz").await.status, 503);
     assert!(page.body.contains("The database is unavailable right now:"));
     let created = logged_in
         .post(
@@ -51,11 +54,13 @@ async fn the_dashboard_answers_503_while_postgresql_is_down_and_recovers_by_itse
     })
     .await
     .unwrap();
-    assert_eq!(
-        browser.get("/healthz").await.status,
-        200,
-        "recovered without a restart"
-    );
+    for probe in ["/healthz", "/readyz"] {
+        assert_eq!(
+            browser.get(probe).await.status,
+            200,
+            "{probe}: recovered without a restart"
+        );
+    }
     assert_eq!(
         browser.log_in_with("operator-password").await.status,
         303,

@@ -151,6 +151,9 @@ async fn two_databases_on_two_servers_are_managed_at_once_and_one_stopped_leaves
         "{}",
         health.body
     );
+    // A load balancer keeps routing here: every replica would say the same.
+    let ready = browser.get("/readyz").await;
+    assert_eq!((ready.status, ready.body.as_str()), (200, "ok\n"));
 }
 
 #[tokio::test]

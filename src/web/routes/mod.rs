@@ -86,7 +86,7 @@ trait Routes {
     }
 
     /// A GET answered with something else than a page: the stylesheet, the
-    /// health check.
+    /// health checks.
     fn resource<F, Args>(&mut self, path: &str, handler: F) -> &mut Self
     where
         F: Handler<Args>,
@@ -166,7 +166,9 @@ impl Routes for Pages {
 }
 
 fn routes(r: &mut impl Routes) {
-    r.resource("/healthz", health::healthz)
+    r.resource("/livez", health::livez)
+        .resource("/readyz", health::readyz)
+        .resource("/healthz", health::healthz)
         .resource("/static/style.css", assets::stylesheet)
         .get("/login", login::form)
         .post("/login", login::submit)
