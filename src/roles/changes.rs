@@ -846,7 +846,7 @@ async fn take_change_lock(tx: &Transaction<'_>, user: &str) -> Result<(), RoleEr
     let lock = format!(
         "COMMENT ON ROLE {} IS {}",
         ident(&role),
-        sql::literal(CHANGE_LOCK_COMMENT)
+        sql::literal(&change_mark())
     );
     match tx.batch_execute(&lock).await {
         Ok(()) => {}
@@ -881,6 +881,16 @@ async fn take_change_lock(tx: &Transaction<'_>, user: &str) -> Result<(), RoleEr
         Err(error) => return Err(fail(error)),
     }
     tx.batch_execute(crate::db::UNLOGGED).await.map_err(fail)
+}
+
+/// What the change lock's role says of itself, with a mark new at each
+/// change: a list of users kept for the pages stands only while the marks
+/// are the same ([`super::kept`]), so a change made by any pgusers
+/// process shows at once in every other.
+fn change_mark() -> String {
+    use rand::RngExt;
+    let mark: u64 = rand::rng().random();
+    format!("{CHANGE_LOCK_COMMENT} (last change: {mark:016x})")
 }
 
 /// What the change lock's role says of itself.

@@ -267,6 +267,9 @@ impl RoleManager {
         one: Option<&str>,
     ) -> Result<ListPage, RoleError> {
         let client = self.client().await?;
+        if one.is_none() && super::kept::serves(listing) {
+            return self.list_kept(&client, listing).await;
+        }
         self.list_on(&client, listing, one).await
     }
 
@@ -351,7 +354,7 @@ impl RoleManager {
     }
 
     /// [`RoleManager::list_matching`] on `client`.
-    async fn list_on(
+    pub(super) async fn list_on(
         &self,
         client: &impl GenericClient,
         listing: &Listing<'_>,

@@ -50,6 +50,7 @@ mod code;
 mod doctor;
 mod error;
 mod groups;
+mod kept;
 mod listing;
 mod lockout;
 mod privileges;
@@ -65,6 +66,7 @@ pub use admin::{
 pub use code::LeftCode;
 pub use doctor::{Finding, Problem, Severity};
 pub use error::RoleError;
+pub use kept::KEPT_FOR;
 pub use listing::{ListPage, Listing, Window};
 pub use provision::{provision_database, random_default_name};
 pub use sessions::{Session, Sessions};
@@ -207,6 +209,8 @@ pub struct RoleManager {
     /// forgotten when PostgreSQL refuses what it allowed
     /// ([`RoleManager::forget_kind_if_refused`]).
     admin_kind: std::sync::RwLock<Option<AdminKind>>,
+    /// Every user, judged, for the pages ([`kept`]).
+    kept: kept::KeptList,
     /// Where clients reach the server, shown with the connection details.
     address: (Host, u16),
     /// The `sslmode` the connection URIs shown to clients carry.
@@ -295,6 +299,7 @@ impl RoleManager {
             protected_checked: OnceCell::new(),
             database: OnceCell::new(),
             admin_kind: std::sync::RwLock::new(None),
+            kept: kept::KeptList::default(),
         }
     }
 

@@ -38,7 +38,8 @@
 //!   with `role_locked`); `role_lock_held.sql`: `role_locked`;
 //! - `owned_keys.sql`, `made_meanwhile.sql`: `owned_here`, `object_key`;
 //! - `lockout_before.sql`, `delete_running.sql`: `started`;
-//! - `user_sessions.sql`, `end_client_sessions.sql`: `client_session`;
+//! - `user_sessions.sql`, `end_client_sessions.sql`, `sessions_by_name.sql`:
+//!   `client_session`;
 //! - `may_create_in_public.sql`: `public_owner`;
 //! - `group_gaps.sql`, `relation_gaps.sql`, `future_not_shared.sql`, `left_alone.sql`:
 //!   `database_facts`, `app_schemas`; `relation_gaps.sql` also
@@ -351,6 +352,15 @@ pub(super) static USER_SESSIONS: LazyLock<String> = LazyLock::new(|| {
         client_session = CLIENT_SESSION,
     )
 });
+/// How many sessions each of some users has open (the kept list's).
+pub(super) static SESSIONS_BY_NAME: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        include_str!("sql/sessions_by_name.sql"),
+        client_session = CLIENT_SESSION,
+    )
+});
+/// The marks of pgusers' last changes on the server (the kept list's key).
+pub(super) const CHANGE_MARKS: &str = include_str!("sql/change_marks.sql");
 /// Ends a user's client sessions.
 pub(super) static END_CLIENT_SESSIONS: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -541,6 +551,8 @@ pub fn every_query() -> Vec<Query> {
         plain("made_meanwhile", &MADE_MEANWHILE),
         plain("current_user", CURRENT_USER),
         plain("end_sessions_of_user", END_SESSIONS_OF_USER),
+        plain("sessions_by_name", &SESSIONS_BY_NAME),
+        plain("change_marks", CHANGE_MARKS),
         plain("mark_unreviewed", MARK_UNREVIEWED),
         plain("definer_routines", DEFINER_ROUTINES),
         plain("left_code", &LEFT_CODE),

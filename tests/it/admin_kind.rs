@@ -351,6 +351,9 @@ async fn an_administrator_that_loses_pg_authid_still_lists_its_users_without_a_r
         "{before:?}"
     );
     superuser.batch_execute(&take_back).await.unwrap();
+    // A right taken back without pgusers: the kept list stands its time,
+    // then the list is judged again, from pg_roles.
+    tokio::time::sleep(pgusers::roles::KEPT_FOR).await;
     let after = roles
         .list()
         .await

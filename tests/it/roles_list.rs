@@ -253,3 +253,100 @@ async fn every_user_comes_once_in_name_order_a_part_at_a_time() {
     assert!(sizes.iter().all(|size| *size == 1), "{sizes:?}");
     assert!(sizes.len() >= names.len(), "{sizes:?} for {names:?}");
 }
+
+/// The list a process keeps for its pages (`roles::kept`): a change pgusers
+/// makes through another process shows at once, the sessions column is read
+/// at each view, and a change made without pgusers shows within the bound.
+#[tokio::test]
+async fn the_kept_list_shows_another_processs_changes_at_once_and_others_within_its_bound() {
+    use pgusers::domain::{ConnectionLimit, LimitsChange};
+    use std::time::{Duration, Instant};
+
+    let db = test_db().await;
+    // Another process: a role manager of its own, on the same database.
+    let other = pgusers::roles::RoleManager::new(db.roles_config(), 2, None);
+    let kept = username("kept_mine");
+    let password = crate::helpers::password();
+    db.roles
+        .create(
+            &kept,
+            NewPassword::Chosen(password.clone()),
+            Access::ReadWrite,
+        )
+        .await
+        .unwrap();
+    let row = |users: &[pgusers::roles::DatabaseUser], name: &str| {
+        users.iter().find(|user| user.username == name).cloned()
+    };
+    let before = db.roles.list().await.unwrap();
+    assert_eq!(row(&before, kept.as_str()).unwrap().sessions, 0);
+
+    let theirs = username("kept_theirs");
+    other
+        .create(&theirs, NewPassword::Generate, Access::ReadOnly)
+        .await
+        .unwrap();
+    let target = RoleName::parse(kept.as_str()).unwrap();
+    let limits = LimitsChange {
+        connection_limit: Some(Some(ConnectionLimit::new(7).unwrap())),
+        ..LimitsChange::default()
+    };
+    other.set_limits(&target, &limits).await.unwrap();
+    let session = db.logged_in(&kept, &password).await;
+    let after = db.roles.list().await.unwrap();
+
+    let made = row(&after, theirs.as_str()).expect("another process's create shows at once");
+    assert!(made.read_only);
+    let limited = row(&after, kept.as_str()).unwrap();
+    assert_eq!(
+        limited.connection_limit,
+        Some(7),
+        "and its change of limits"
+    );
+    assert_eq!(limited.sessions, 1, "sessions are counted at each view");
+
+    other
+        .delete(&RoleName::parse(theirs.as_str()).unwrap())
+        .await
+        .unwrap();
+    let page = db
+        .roles
+        .list_page(&pgusers::roles::Listing {
+            search: pgusers::domain::Search::parse("KEPT_").as_ref(),
+            show: pgusers::domain::Show::All,
+            window: pgusers::roles::Window::Page {
+                offset: 0,
+                limit: 50,
+            },
+        })
+        .await
+        .unwrap();
+    let names: Vec<&str> = page.users.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(
+        names,
+        [kept.as_str()],
+        "a delete shows at once, to a search too"
+    );
+    assert_eq!(page.total, 1);
+    drop(session);
+
+    // Without pgusers: shown within the bound, not at once.
+    db.admin()
+        .await
+        .batch_execute(&format!("ALTER ROLE {kept} CONNECTION LIMIT 3"))
+        .await
+        .unwrap();
+    let changed_at = Instant::now();
+    let bound = pgusers::roles::KEPT_FOR + Duration::from_secs(2);
+    loop {
+        let users = db.roles.list().await.unwrap();
+        if row(&users, kept.as_str()).unwrap().connection_limit == Some(3) {
+            break;
+        }
+        assert!(
+            changed_at.elapsed() < bound,
+            "a change made without pgusers is still not shown after {bound:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

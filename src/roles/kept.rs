@@ -1,0 +1,297 @@
+//! The users of a database, judged once and kept for the pages until
+//! pgusers changes a role or a few seconds pass.
+//!
+//! Judging every user (read-only? protected? more than an application
+//! user of this database?) reads every role and what every group holds: a
+//! page of 50 users among 10,000 cost about 40 round trips' worth, a filter
+//! or Settings › Health hundreds (BENCHMARKS.md). Kept, the list answers a
+//! page, a search, a filter and a count in memory; a view then costs two
+//! short queries: the change marks, and the sessions of the users shown.
+//!
+//! # When the list is judged again
+//! - After any change pgusers makes, from any process: each change writes a
+//!   new mark into its change-lock role's comment, in its own transaction
+//!   (`changes.rs`), and each view first reads the marks of every pgusers
+//!   on the server (`sql/change_marks.sql`, an index range): a kept list
+//!   stands only while they are what they were when it was judged. A
+//!   person sees their own change, and one made by another replica, the
+//!   CLI or another database's dashboard on the same server, at once.
+//! - [`KEPT_FOR`] after it was judged, whatever the marks say: a change
+//!   made without pgusers (`GRANT` in psql, a role dropped by hand) shows
+//!   within that long. The labels (Read only, Protected, not manageable),
+//!   the password's expiry and whether it has passed, and the connection
+//!   limit are at most that old; the sessions column is read at each view.
+//! - Nothing a change decides is read from here: every change reads what it
+//!   decides on again, in its own transaction under the change lock.
+//!
+//! Requests arriving while the list is judged wait for that one judgement.
+//! A search beyond ASCII (folded by the database's collation, which only
+//! PostgreSQL knows) and the lookup of one user read the catalogs each time.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use deadpool_postgres::GenericClient;
+
+use super::listing::{ListPage, Listing, Window};
+use super::{DatabaseUser, RoleError, RoleManager, sql};
+use crate::domain::Show;
+
+/// How long a kept list stands when no pgusers changed a role meanwhile.
+pub const KEPT_FOR: Duration = Duration::from_secs(5);
+
+/// The list of a [`RoleManager`], once judged.
+#[derive(Default)]
+pub(super) struct KeptList(tokio::sync::Mutex<Option<Kept>>);
+
+struct Kept {
+    /// The change marks read just before the list was judged.
+    marks: Option<String>,
+    judged_at: Instant,
+    users: Arc<[DatabaseUser]>,
+}
+
+/// Whether the kept list can answer `listing`: everything but a search
+/// beyond ASCII.
+pub(super) fn serves(listing: &Listing<'_>) -> bool {
+    listing
+        .search
+        .is_none_or(|search| search.as_str().is_ascii())
+}
+
+impl RoleManager {
+    /// [`RoleManager::list_matching`] from the kept list, for a listing it
+    /// [`serves`].
+    pub(super) async fn list_kept(
+        &self,
+        client: &impl GenericClient,
+        listing: &Listing<'_>,
+    ) -> Result<ListPage, RoleError> {
+        let users = self.kept_users(client).await?;
+        let mut page = chosen(&users, listing);
+        count_sessions(client, &mut page.users).await?;
+        Ok(page)
+    }
+
+    /// Every user, judged: the kept ones while they stand, else judged
+    /// again (and kept).
+    async fn kept_users(
+        &self,
+        client: &impl GenericClient,
+    ) -> Result<Arc<[DatabaseUser]>, RoleError> {
+        // Read before judging: a change committed in between makes the
+        // next view judge again, never keeps its effect under old marks.
+        let marks = client
+            .prepare_cached(sql::CHANGE_MARKS)
+            .await
+            .map_err(RoleError::server)?;
+        let marks: Option<String> = client
+            .query_one(&marks, &[])
+            .await
+            .map_err(RoleError::server)?
+            .get(0);
+        let mut kept = self.kept.0.lock().await;
+        if let Some(kept) = kept
+            .as_ref()
+            .filter(|kept| kept.marks == marks && kept.judged_at.elapsed() < KEPT_FOR)
+        {
+            return Ok(Arc::clone(&kept.users));
+        }
+        let judged_at = Instant::now();
+        let users: Arc<[DatabaseUser]> = self
+            .list_on(client, &Listing::everyone(), None)
+            .await?
+            .users
+            .into();
+        *kept = Some(Kept {
+            marks,
+            judged_at,
+            users: Arc::clone(&users),
+        });
+        Ok(users)
+    }
+}
+
+/// The users of `users` (every one, in name order) that `listing` asks
+/// for, and how many match.
+fn chosen(users: &[DatabaseUser], listing: &Listing<'_>) -> ListPage {
+    let search = listing.search.map(|search| search.as_str().as_bytes());
+    let matching = users
+        .iter()
+        .filter(|user| search.is_none_or(|search| contains_ascii_folded(&user.username, search)))
+        .filter(|user| shows(listing.show, user));
+    let (total, users) = match listing.window {
+        Window::All => {
+            let users: Vec<DatabaseUser> = matching.cloned().collect();
+            (users.len(), users)
+        }
+        Window::Page { offset, limit } => {
+            let mut total = 0;
+            let mut shown = Vec::new();
+            let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+            let end = offset.saturating_add(usize::try_from(limit).unwrap_or(usize::MAX));
+            for user in matching {
+                if (offset..end).contains(&total) {
+                    shown.push(user.clone());
+                }
+                total += 1;
+            }
+            (total, shown)
+        }
+        Window::CountOnly => (matching.count(), Vec::new()),
+    };
+    ListPage {
+        users,
+        total: total as u64,
+    }
+}
+
+/// Whether `name` contains `search` (ASCII), ASCII letters folded: what
+/// `sql/name_contains_ascii.sql` asks PostgreSQL, folding in "C", which
+/// folds only them. (A byte of a character beyond ASCII never equals an
+/// ASCII one.)
+fn contains_ascii_folded(name: &str, search: &[u8]) -> bool {
+    search.is_empty()
+        || name
+            .as_bytes()
+            .windows(search.len())
+            .any(|window| window.eq_ignore_ascii_case(search))
+}
+
+/// Whether filter `show` keeps `user`, as the listing's SQL filters
+/// (`listing.rs`): read-write users are those pgusers may change that are
+/// not read-only; protected ones, those it will not change.
+fn shows(show: Show, user: &DatabaseUser) -> bool {
+    match show {
+        Show::All => true,
+        Show::ReadOnly => user.read_only,
+        Show::ReadWrite => user.manageable() && !user.read_only,
+        Show::Protected => !user.manageable(),
+    }
+}
+
+/// Sets how many sessions each of `users` has open now.
+async fn count_sessions(
+    client: &impl GenericClient,
+    users: &mut [DatabaseUser],
+) -> Result<(), RoleError> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = users.iter().map(|user| user.username.as_str()).collect();
+    let statement = client
+        .prepare_cached(&sql::SESSIONS_BY_NAME)
+        .await
+        .map_err(RoleError::server)?;
+    let rows = client
+        .query(&statement, &[&names])
+        .await
+        .map_err(RoleError::server)?;
+    let counts: HashMap<String, i64> = rows
+        .iter()
+        .map(|row| (row.get("name"), row.get("n")))
+        .collect();
+    for user in users {
+        user.sessions = counts
+            .get(&user.username)
+            .map_or(0, |n| n.max(&0).unsigned_abs());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Search;
+    use crate::roles::{PasswordEncryption, Restriction};
+
+    fn user(name: &str, read_only: bool, protected: bool, restricted: bool) -> DatabaseUser {
+        DatabaseUser {
+            username: name.to_owned(),
+            read_only,
+            protected,
+            password_encryption: PasswordEncryption::ScramSha256,
+            not_manageable: restricted.then_some(Restriction::Predefined),
+            sessions: 0,
+            expires: None,
+            expired: false,
+            connection_limit: None,
+        }
+    }
+
+    /// Eight users in name order: writers, readers, the protected one and
+    /// a role that is more than an application user.
+    fn everyone() -> Vec<DatabaseUser> {
+        vec![
+            user("Alpha_one", false, false, false),
+            user("alpha_two", true, false, false),
+            user("beta", false, true, false),
+            user("gamma_ALPHA", false, false, true),
+            user("delta", true, false, false),
+            user("\u{c9}lan_alpha", false, false, false),
+            user("epsilon", false, false, false),
+            user("zeta", true, false, false),
+        ]
+    }
+
+    fn names(page: &ListPage) -> Vec<String> {
+        page.users.iter().map(|u| u.username.clone()).collect()
+    }
+
+    fn listing(search: Option<&Search>, show: Show, window: Window) -> Listing<'_> {
+        Listing {
+            search,
+            show,
+            window,
+        }
+    }
+
+    #[test]
+    fn a_page_is_its_window_of_the_matches_and_the_total_counts_them_all() {
+        let users = everyone();
+        let page = |offset, limit| {
+            chosen(
+                &users,
+                &listing(None, Show::All, Window::Page { offset, limit }),
+            )
+        };
+        assert_eq!(names(&page(0, 3)), ["Alpha_one", "alpha_two", "beta"]);
+        assert_eq!(names(&page(6, 3)), ["epsilon", "zeta"]);
+        assert!(page(8, 3).users.is_empty());
+        assert!(page(u64::MAX, u32::MAX).users.is_empty());
+        assert_eq!(page(3, 2).total, 8);
+        let count = chosen(&users, &listing(None, Show::ReadOnly, Window::CountOnly));
+        assert_eq!((count.total, count.users.len()), (3, 0));
+        assert_eq!(
+            chosen(&users, &listing(None, Show::All, Window::All)).users,
+            users
+        );
+    }
+
+    #[test]
+    fn a_search_folds_ascii_letters_only_and_filters_judge_as_the_sql_does() {
+        let users = everyone();
+        let alpha = Search::parse("ALPHA").unwrap();
+        let all = |search, show| names(&chosen(&users, &listing(search, show, Window::All)));
+        assert_eq!(
+            all(Some(&alpha), Show::All),
+            ["Alpha_one", "alpha_two", "gamma_ALPHA", "\u{c9}lan_alpha"]
+        );
+        // "C" folds no letter beyond ASCII: "é" does not find "É".
+        let lan = Search::parse("\u{e9}lan").unwrap();
+        assert!(!serves(&listing(Some(&lan), Show::All, Window::All)));
+        assert!(serves(&listing(Some(&alpha), Show::All, Window::All)));
+        let lan_ = Search::parse("lan_").unwrap();
+        assert_eq!(all(Some(&lan_), Show::All), ["\u{c9}lan_alpha"]);
+        assert_eq!(all(Some(&alpha), Show::ReadOnly), ["alpha_two"]);
+        assert_eq!(
+            all(None, Show::ReadWrite),
+            ["Alpha_one", "\u{c9}lan_alpha", "epsilon"]
+        );
+        assert_eq!(all(None, Show::Protected), ["beta", "gamma_ALPHA"]);
+        assert_eq!(all(None, Show::ReadOnly), ["alpha_two", "delta", "zeta"]);
+        assert!(contains_ascii_folded("x", b""));
+        assert!(!contains_ascii_folded("ab", b"abc"));
+    }
+}
