@@ -24,7 +24,9 @@
 //! - Nothing a change decides is read from here: every change reads what it
 //!   decides on again, in its own transaction under the change lock.
 //!
-//! Requests arriving while the list is judged wait for that one judgement.
+//! Requests arriving while the list is judged wait for that one judgement
+//! (holding no connection meanwhile), unless it fails: then each judges in
+//! turn.
 //! A search beyond ASCII (folded by the database's collation, which only
 //! PostgreSQL knows) and the lookup of one user read the catalogs each time.
 
@@ -35,21 +37,60 @@ use std::time::{Duration, Instant};
 use deadpool_postgres::GenericClient;
 
 use super::listing::{ListPage, Listing, Window};
-use super::{DatabaseUser, RoleError, RoleManager, sql};
+use super::{DatabaseUser, Finding, RoleError, RoleManager, sql};
 use crate::domain::Show;
 
 /// How long a kept list stands when no pgusers changed a role meanwhile.
 pub const KEPT_FOR: Duration = Duration::from_secs(5);
 
-/// The list of a [`RoleManager`], once judged.
-#[derive(Default)]
-pub(super) struct KeptList(tokio::sync::Mutex<Option<Kept>>);
+/// A judgement of a [`RoleManager`], kept: the list of users, or the
+/// findings of Settings › Health.
+pub(super) struct Keeper<T>(tokio::sync::Mutex<Option<Kept<T>>>);
 
-struct Kept {
-    /// The change marks read just before the list was judged.
+impl<T> Default for Keeper<T> {
+    fn default() -> Self {
+        Self(tokio::sync::Mutex::new(None))
+    }
+}
+
+struct Kept<T> {
+    /// The change marks read just before it was judged.
     marks: Option<String>,
     judged_at: Instant,
-    users: Arc<[DatabaseUser]>,
+    value: T,
+}
+
+impl<T: Clone> Keeper<T> {
+    /// The kept value, while it stands for a request that began at
+    /// `asked_at` and then read `marks`; else `judge`'s, kept. Requests
+    /// arriving meanwhile wait for this judgement.
+    async fn get<F>(
+        &self,
+        asked_at: Instant,
+        marks: Option<String>,
+        judge: impl FnOnce() -> F,
+    ) -> Result<T, RoleError>
+    where
+        F: Future<Output = Result<T, RoleError>>,
+    {
+        let mut kept = self.0.lock().await;
+        if let Some(kept) = kept.as_ref().filter(|kept| {
+            // Judged since this request began (while it waited): at least
+            // as new as what it would judge.
+            kept.judged_at > asked_at
+                || (kept.marks == marks && kept.judged_at.elapsed() < KEPT_FOR)
+        }) {
+            return Ok(kept.value.clone());
+        }
+        let judged_at = Instant::now();
+        let value = judge().await?;
+        *kept = Some(Kept {
+            marks,
+            judged_at,
+            value: value.clone(),
+        });
+        Ok(value)
+    }
 }
 
 /// Whether the kept list can answer `listing`: everything but a search
@@ -62,54 +103,59 @@ pub(super) fn serves(listing: &Listing<'_>) -> bool {
 
 impl RoleManager {
     /// [`RoleManager::list_matching`] from the kept list, for a listing it
-    /// [`serves`].
-    pub(super) async fn list_kept(
-        &self,
-        client: &impl GenericClient,
-        listing: &Listing<'_>,
-    ) -> Result<ListPage, RoleError> {
-        let users = self.kept_users(client).await?;
+    /// [`serves`]. Each step takes a pooled connection of its own: a
+    /// request waiting for another's judgement holds none.
+    pub(super) async fn list_kept(&self, listing: &Listing<'_>) -> Result<ListPage, RoleError> {
+        let users = self.kept_users().await?;
         let mut page = chosen(&users, listing);
-        count_sessions(client, &mut page.users).await?;
+        if !page.users.is_empty() {
+            count_sessions(&self.client().await?, &mut page.users).await?;
+        }
         Ok(page)
+    }
+
+    /// What Settings › Health says ([`RoleManager::check_access`]), kept
+    /// as the list of users is: `pgusers doctor` and every fix check
+    /// afresh.
+    pub async fn check_access_kept(&self) -> Result<Arc<[Finding]>, RoleError> {
+        let (asked_at, marks) = self.marks().await?;
+        self.kept_findings
+            .get(asked_at, marks, || async {
+                Ok(self.check_access().await?.into())
+            })
+            .await
     }
 
     /// Every user, judged: the kept ones while they stand, else judged
     /// again (and kept).
-    async fn kept_users(
-        &self,
-        client: &impl GenericClient,
-    ) -> Result<Arc<[DatabaseUser]>, RoleError> {
-        // Read before judging: a change committed in between makes the
-        // next view judge again, never keeps its effect under old marks.
-        let marks = client
+    async fn kept_users(&self) -> Result<Arc<[DatabaseUser]>, RoleError> {
+        let (asked_at, marks) = self.marks().await?;
+        self.kept_users
+            .get(asked_at, marks, || async {
+                let client = self.client().await?;
+                let everyone = self.list_on(&client, &Listing::everyone(), None).await?;
+                Ok(everyone.users.into())
+            })
+            .await
+    }
+
+    /// When this request began, and the change marks of every pgusers on
+    /// the server (`sql/change_marks.sql`) then. Read before judging: a
+    /// change committed in between makes the next request judge again,
+    /// never keeps its effect under old marks.
+    async fn marks(&self) -> Result<(Instant, Option<String>), RoleError> {
+        let asked_at = Instant::now();
+        let client = self.client().await?;
+        let statement = client
             .prepare_cached(sql::CHANGE_MARKS)
             .await
             .map_err(RoleError::server)?;
-        let marks: Option<String> = client
-            .query_one(&marks, &[])
+        let marks = client
+            .query_one(&statement, &[])
             .await
             .map_err(RoleError::server)?
             .get(0);
-        let mut kept = self.kept.0.lock().await;
-        if let Some(kept) = kept
-            .as_ref()
-            .filter(|kept| kept.marks == marks && kept.judged_at.elapsed() < KEPT_FOR)
-        {
-            return Ok(Arc::clone(&kept.users));
-        }
-        let judged_at = Instant::now();
-        let users: Arc<[DatabaseUser]> = self
-            .list_on(client, &Listing::everyone(), None)
-            .await?
-            .users
-            .into();
-        *kept = Some(Kept {
-            marks,
-            judged_at,
-            users: Arc::clone(&users),
-        });
-        Ok(users)
+        Ok((asked_at, marks))
     }
 }
 
@@ -176,9 +222,6 @@ async fn count_sessions(
     client: &impl GenericClient,
     users: &mut [DatabaseUser],
 ) -> Result<(), RoleError> {
-    if users.is_empty() {
-        return Ok(());
-    }
     let names: Vec<&str> = users.iter().map(|user| user.username.as_str()).collect();
     let statement = client
         .prepare_cached(&sql::SESSIONS_BY_NAME)

@@ -266,10 +266,10 @@ impl RoleManager {
         listing: &Listing<'_>,
         one: Option<&str>,
     ) -> Result<ListPage, RoleError> {
-        let client = self.client().await?;
         if one.is_none() && super::kept::serves(listing) {
-            return self.list_kept(&client, listing).await;
+            return self.list_kept(listing).await;
         }
+        let client = self.client().await?;
         self.list_on(&client, listing, one).await
     }
 

@@ -210,7 +210,9 @@ pub struct RoleManager {
     /// ([`RoleManager::forget_kind_if_refused`]).
     admin_kind: std::sync::RwLock<Option<AdminKind>>,
     /// Every user, judged, for the pages ([`kept`]).
-    kept: kept::KeptList,
+    kept_users: kept::Keeper<std::sync::Arc<[DatabaseUser]>>,
+    /// Settings › Health's findings, kept alike.
+    kept_findings: kept::Keeper<std::sync::Arc<[Finding]>>,
     /// Where clients reach the server, shown with the connection details.
     address: (Host, u16),
     /// The `sslmode` the connection URIs shown to clients carry.
@@ -299,7 +301,8 @@ impl RoleManager {
             protected_checked: OnceCell::new(),
             database: OnceCell::new(),
             admin_kind: std::sync::RwLock::new(None),
-            kept: kept::KeptList::default(),
+            kept_users: kept::Keeper::default(),
+            kept_findings: kept::Keeper::default(),
         }
     }
 

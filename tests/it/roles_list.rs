@@ -312,7 +312,7 @@ async fn the_kept_list_shows_another_processs_changes_at_once_and_others_within_
     let page = db
         .roles
         .list_page(&pgusers::roles::Listing {
-            search: pgusers::domain::Search::parse("KEPT_").as_ref(),
+            search: pgusers::domain::Search::parse(&kept.as_str().to_uppercase()).as_ref(),
             show: pgusers::domain::Show::All,
             window: pgusers::roles::Window::Page {
                 offset: 0,

@@ -1,6 +1,6 @@
 -- How many sessions each of the roles named in $1 has open on the server
--- now, counted as the listing counts them: what a kept list of users (which
--- holds no sessions, see kept.rs) is told at each view. Fills:
+-- now, counted as the listing counts them: what the users a kept list shows
+-- (its counts as old as it, see kept.rs) are told at each view. Fills:
 -- client_session.sql.
 SELECT r.rolname::text AS name, count(*) AS n
   FROM pg_stat_activity a

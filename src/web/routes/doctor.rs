@@ -24,7 +24,8 @@ pub async fn show(
     page(&operator, database, StatusCode::OK, None).await
 }
 
-/// The page, checked now, with `error` above the findings.
+/// The page, with `error` above the findings: kept ones while no pgusers
+/// changed a role and for a few seconds ([`crate::roles::KEPT_FOR`]).
 async fn page(
     operator: &Operator,
     database: &ManagedDatabase,
@@ -33,7 +34,7 @@ async fn page(
 ) -> Result<HttpResponse, WebError> {
     let page = DoctorPage {
         chrome: chrome(operator, Some(database)),
-        findings: database.roles.check_access().await?,
+        findings: database.roles.check_access_kept().await?.to_vec(),
         flash: operator.session.take_flash(),
         error,
     };
