@@ -1,23 +1,23 @@
-//! Argon2id for operator passwords, computed on a fixed set of threads that
-//! each own their memory for the life of the process.
+//! Argon2id for operator passwords, computed on a fixed set of threads,
+//! each check in memory of its own that goes back to the system after.
 //!
 //! Why not `spawn_blocking` with `Argon2::default()`: every computation
 //! then allocates 19 MiB afresh on whichever blocking thread runs it, and
 //! glibc keeps what those threads free in per-thread arenas. After 400
 //! concurrent failed logins the dashboard stayed 1.2 GB larger than before.
-//! Here [`WORKERS`] threads compute, each in a buffer taken from a shared
-//! stack of spare ones and given back after, so argon2 never holds more
-//! than `WORKERS × 19 MiB`, whatever arrives (a flood of logins waits in
-//! the queue instead, see `BENCHMARKS.md`), and a dashboard whose logins
-//! come one at a time holds one buffer, not one per thread that ever ran
-//! a check (19 MiB of a 33 MiB process; issue 11's memory target).
+//! Here [`WORKERS`] threads compute, so argon2 never holds more than
+//! `WORKERS × 19 MiB`, whatever arrives (a flood of logins waits in the
+//! queue instead, see `BENCHMARKS.md`); and each check's buffer is
+//! reserved larger than glibc's largest dynamic mmap threshold, so glibc
+//! maps it on its own and unmaps it when the check ends: an idle dashboard
+//! holds none (before, it kept a spare one, 19 MiB of a 36 MiB process at
+//! rest; issue 30's memory target).
 //!
 //! Hashes stay standard PHC strings (`$argon2id$v=19$m=19456,t=2,p=1$…`):
 //! those written by `Argon2::default().hash_password` verify here, and
 //! those written here verify with the argon2 crate's own verifier.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{LazyLock, Mutex};
 
@@ -65,53 +65,25 @@ impl Pool {
     }
 }
 
-/// Argon2 buffers of [`Params::DEFAULT`]'s size, made when a job finds
-/// none spare and kept for the next job: as many exist as jobs ever ran at
-/// once.
-struct Buffers {
-    spare: Mutex<Vec<Vec<Block>>>,
-    made: AtomicUsize,
+/// How much address space a check's buffer reserves: more than glibc's
+/// largest dynamic mmap threshold (`DEFAULT_MMAP_THRESHOLD_MAX`, 32 MiB on
+/// 64-bit), so that whatever the threshold has become, glibc maps the
+/// buffer on its own and unmaps it when it is dropped, instead of keeping
+/// it in an arena. Only the 19 MiB argon2 uses are ever touched.
+const BUFFER_RESERVED_BYTES: usize = 33 << 20;
+
+/// A zeroed buffer of [`Params::DEFAULT`]'s size, reserved as
+/// [`BUFFER_RESERVED_BYTES`] says.
+fn buffer() -> Vec<Block> {
+    let blocks = Params::DEFAULT.block_count();
+    let reserved = (BUFFER_RESERVED_BYTES / std::mem::size_of::<Block>()).max(blocks);
+    let mut memory = Vec::with_capacity(reserved);
+    memory.resize(blocks, Block::new());
+    memory
 }
 
-impl Buffers {
-    const fn new() -> Self {
-        Self {
-            spare: Mutex::new(Vec::new()),
-            made: AtomicUsize::new(0),
-        }
-    }
-
-    /// A spare buffer, else a new one.
-    fn take(&self) -> Vec<Block> {
-        let spare = match self.spare.lock() {
-            Ok(mut spare) => spare.pop(),
-            Err(poisoned) => poisoned.into_inner().pop(),
-        };
-        spare.unwrap_or_else(|| {
-            self.made.fetch_add(1, Ordering::Relaxed);
-            vec![Block::new(); Params::DEFAULT.block_count()]
-        })
-    }
-
-    fn give_back(&self, buffer: Vec<Block>) {
-        match self.spare.lock() {
-            Ok(mut spare) => spare.push(buffer),
-            Err(poisoned) => poisoned.into_inner().push(buffer),
-        }
-    }
-
-    /// How many buffers exist.
-    #[cfg(test)]
-    fn made(&self) -> usize {
-        self.made.load(Ordering::Relaxed)
-    }
-}
-
-static BUFFERS: Buffers = Buffers::new();
-
-/// A worker's life: jobs until the process ends, each in a buffer from
-/// [`BUFFERS`] (a CLI command hashing one password makes one buffer, and
-/// so does a dashboard whose logins come one at a time).
+/// A worker's life: jobs until the process ends, each in a buffer of its
+/// own, given back to the system when the job ends.
 fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
     loop {
         // The lock is only held while waiting for the next job, never while
@@ -123,11 +95,10 @@ fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
         let Ok(job) = next else {
             return;
         };
-        let mut memory = BUFFERS.take();
+        let mut memory = buffer();
         // A job that panics drops its reply (its caller gets an error);
-        // the pool keeps its thread and the buffer.
+        // the pool keeps its thread.
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
-        BUFFERS.give_back(memory);
     }
 }
 
@@ -316,20 +287,10 @@ mod tests {
     }
 
     #[test]
-    fn a_buffer_given_back_is_taken_again_and_only_jobs_at_once_make_more() {
-        let buffers = Buffers::new();
-
-        let first = buffers.take();
-        buffers.give_back(first);
-        let again = buffers.take();
-        assert_eq!(buffers.made(), 1, "the spare one is reused");
-        let second = buffers.take();
-        assert_eq!(buffers.made(), 2, "two at once need two");
-        assert_eq!(second.len(), Params::DEFAULT.block_count());
-        buffers.give_back(again);
-        buffers.give_back(second);
-        drop((buffers.take(), buffers.take()));
-        assert_eq!(buffers.made(), 2);
+    fn a_buffer_holds_what_argon2_needs_and_reserves_more_than_glibc_would_keep() {
+        let memory = buffer();
+        assert_eq!(memory.len(), Params::DEFAULT.block_count());
+        assert!(memory.capacity() * std::mem::size_of::<Block>() > 32 << 20);
     }
 
     #[tokio::test]
