@@ -24,9 +24,12 @@
 //! - Nothing a change decides is read from here: every change reads what it
 //!   decides on again, in its own transaction under the change lock.
 //!
-//! Requests arriving while the list is judged wait for that one judgement
-//! (holding no connection meanwhile), unless it fails: then each judges in
-//! turn.
+//! One request judges at a time, holding no other request's connection.
+//! Requests arriving meanwhile wait for its judgement when the marks
+//! changed (they must see the change), and take the kept list when only
+//! its time ran out: so a change made without pgusers shows within
+//! [`KEPT_FOR`] plus one judgement. A judgement that fails is not kept:
+//! the next request judges.
 //! A search beyond ASCII (folded by the database's collation, which only
 //! PostgreSQL knows) and the lookup of one user read the catalogs each time.
 
@@ -45,14 +48,22 @@ pub const KEPT_FOR: Duration = Duration::from_secs(5);
 
 /// A judgement of a [`RoleManager`], kept: the list of users, or the
 /// findings of Settings › Health.
-pub(super) struct Keeper<T>(tokio::sync::Mutex<Option<Kept<T>>>);
+pub(super) struct Keeper<T> {
+    kept: std::sync::RwLock<Option<Kept<T>>>,
+    /// Held while judging: one judgement at a time.
+    judging: tokio::sync::Mutex<()>,
+}
 
 impl<T> Default for Keeper<T> {
     fn default() -> Self {
-        Self(tokio::sync::Mutex::new(None))
+        Self {
+            kept: std::sync::RwLock::new(None),
+            judging: tokio::sync::Mutex::new(()),
+        }
     }
 }
 
+#[derive(Clone)]
 struct Kept<T> {
     /// The change marks read just before it was judged.
     marks: Option<String>,
@@ -60,10 +71,22 @@ struct Kept<T> {
     value: T,
 }
 
+impl<T> Kept<T> {
+    /// Whether it answers a request that began at `asked_at` and then read
+    /// `marks`: it was judged since (while the request waited), so it is at
+    /// least as new as what the request would judge; or no pgusers changed
+    /// a role since it was judged, less than [`KEPT_FOR`] ago.
+    fn stands(&self, asked_at: Instant, marks: &Option<String>) -> bool {
+        self.judged_at > asked_at || (self.marks == *marks && self.judged_at.elapsed() < KEPT_FOR)
+    }
+}
+
 impl<T: Clone> Keeper<T> {
     /// The kept value, while it stands for a request that began at
-    /// `asked_at` and then read `marks`; else `judge`'s, kept. Requests
-    /// arriving meanwhile wait for this judgement.
+    /// `asked_at` and then read `marks`; else `judge`'s, kept. One request
+    /// judges at a time: the others wait for its judgement, but those that
+    /// read the kept marks take the kept value meanwhile (only its time
+    /// ran out, see [`KEPT_FOR`]).
     async fn get<F>(
         &self,
         asked_at: Instant,
@@ -73,23 +96,43 @@ impl<T: Clone> Keeper<T> {
     where
         F: Future<Output = Result<T, RoleError>>,
     {
-        let mut kept = self.0.lock().await;
-        if let Some(kept) = kept.as_ref().filter(|kept| {
-            // Judged since this request began (while it waited): at least
-            // as new as what it would judge.
-            kept.judged_at > asked_at
-                || (kept.marks == marks && kept.judged_at.elapsed() < KEPT_FOR)
-        }) {
+        let kept = self.kept();
+        if let Some(kept) = kept.as_ref().filter(|kept| kept.stands(asked_at, &marks)) {
             return Ok(kept.value.clone());
         }
+        let judging = match self.judging.try_lock() {
+            Ok(judging) => judging,
+            Err(_) => match kept {
+                Some(kept) if kept.marks == marks => return Ok(kept.value),
+                _ => {
+                    let judging = self.judging.lock().await;
+                    if let Some(kept) = self.kept().filter(|kept| kept.stands(asked_at, &marks)) {
+                        return Ok(kept.value);
+                    }
+                    judging
+                }
+            },
+        };
         let judged_at = Instant::now();
         let value = judge().await?;
-        *kept = Some(Kept {
+        let judged = Kept {
             marks,
             judged_at,
             value: value.clone(),
-        });
+        };
+        match self.kept.write() {
+            Ok(mut kept) => *kept = Some(judged),
+            Err(poisoned) => *poisoned.into_inner() = Some(judged),
+        }
+        drop(judging);
         Ok(value)
+    }
+
+    fn kept(&self) -> Option<Kept<T>> {
+        match self.kept.read() {
+            Ok(kept) => kept.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 }
 
@@ -336,5 +379,42 @@ mod tests {
         assert_eq!(all(None, Show::ReadOnly), ["alpha_two", "delta", "zeta"]);
         assert!(contains_ascii_folded("x", b""));
         assert!(!contains_ascii_folded("ab", b"abc"));
+    }
+
+    #[tokio::test]
+    async fn a_judgement_stands_until_the_marks_change_and_requests_at_once_share_one() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let keeper = Keeper::<u32>::default();
+        let judged = AtomicU32::new(0);
+        let judge = || async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(judged.fetch_add(1, Ordering::SeqCst) + 1)
+        };
+        let marks = |mark: &str| Some(mark.to_owned());
+
+        let first = keeper.get(Instant::now(), marks("a"), judge).await.unwrap();
+        let again = keeper.get(Instant::now(), marks("a"), judge).await.unwrap();
+        assert_eq!((first, again), (1, 1), "the same marks: kept");
+        let changed = keeper.get(Instant::now(), marks("b"), judge).await.unwrap();
+        assert_eq!(changed, 2, "new marks: judged again");
+
+        // Two requests that began together share one judgement.
+        let began = Instant::now();
+        let (one, other) = tokio::join!(
+            keeper.get(began, marks("c"), judge),
+            keeper.get(began, marks("c"), judge)
+        );
+        assert_eq!((one.unwrap(), other.unwrap()), (3, 3));
+
+        // A judgement that fails is not kept: the next request judges.
+        let failed = keeper
+            .get(Instant::now(), marks("d"), || async {
+                Err(RoleError::Misconfigured("down".to_owned().into()))
+            })
+            .await;
+        assert!(failed.is_err());
+        let after = keeper.get(Instant::now(), marks("d"), judge).await.unwrap();
+        assert_eq!(after, 4);
+        assert_eq!(judged.load(Ordering::SeqCst), 4);
     }
 }
