@@ -31,7 +31,8 @@
 //! [`KEPT_FOR`] plus one judgement. A judgement that fails is not kept:
 //! the next request judges.
 //! A search beyond ASCII (folded by the database's collation, which only
-//! PostgreSQL knows) and the lookup of one user read the catalogs each time.
+//! PostgreSQL knows), the lookup of one user and a count alone read the
+//! catalogs each time.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -136,12 +137,15 @@ impl<T: Clone> Keeper<T> {
     }
 }
 
-/// Whether the kept list can answer `listing`: everything but a search
-/// beyond ASCII.
+/// Whether the kept list answers `listing`: everything but a search
+/// beyond ASCII, and a count alone (the home page's, `pgusers databases`'),
+/// which one pass over the roles answers without judging anyone, where an
+/// empty or outdated kept list would judge every user first.
 pub(super) fn serves(listing: &Listing<'_>) -> bool {
-    listing
-        .search
-        .is_none_or(|search| search.as_str().is_ascii())
+    listing.window != Window::CountOnly
+        && listing
+            .search
+            .is_none_or(|search| search.as_str().is_ascii())
 }
 
 impl RoleManager {
@@ -367,6 +371,7 @@ mod tests {
         // "C" folds no letter beyond ASCII: "é" does not find "É".
         let lan = Search::parse("\u{e9}lan").unwrap();
         assert!(!serves(&listing(Some(&lan), Show::All, Window::All)));
+        assert!(!serves(&listing(None, Show::All, Window::CountOnly)));
         assert!(serves(&listing(Some(&alpha), Show::All, Window::All)));
         let lan_ = Search::parse("lan_").unwrap();
         assert_eq!(all(Some(&lan_), Show::All), ["\u{c9}lan_alpha"]);
