@@ -101,19 +101,16 @@ impl<T: Clone> Keeper<T> {
         if let Some(kept) = kept.as_ref().filter(|kept| kept.stands(asked_at, &marks)) {
             return Ok(kept.value.clone());
         }
-        let judging = match self.judging.try_lock() {
-            Ok(judging) => judging,
-            Err(_) => match kept {
-                Some(kept) if kept.marks == marks => return Ok(kept.value),
-                _ => {
-                    let judging = self.judging.lock().await;
-                    if let Some(kept) = self.kept().filter(|kept| kept.stands(asked_at, &marks)) {
-                        return Ok(kept.value);
-                    }
-                    judging
-                }
-            },
+        let judging = match (self.judging.try_lock(), kept) {
+            (Ok(judging), _) => judging,
+            // Being judged again because its time ran out: meanwhile, it.
+            (Err(_), Some(kept)) if kept.marks == marks => return Ok(kept.value),
+            (Err(_), _) => self.judging.lock().await,
         };
+        // Judged by another request since this one looked.
+        if let Some(kept) = self.kept().filter(|kept| kept.stands(asked_at, &marks)) {
+            return Ok(kept.value);
+        }
         let judged_at = Instant::now();
         let value = judge().await?;
         let judged = Kept {
