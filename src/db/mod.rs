@@ -568,6 +568,18 @@ pub fn is_outage(code: &tokio_postgres::error::SqlState) -> bool {
         .any(|class| code.code().starts_with(class))
 }
 
+/// PostgreSQL's answer when a catalog row a statement updates in place (a
+/// table's ACL, a role's comment) was updated by another transaction since
+/// the statement read it: an internal error (XX000) whose words are the
+/// only mark, the same in every supported version. Trying again reads the
+/// other's row.
+pub fn is_concurrent_update(error: &tokio_postgres::Error) -> bool {
+    error.as_db_error().is_some_and(|db| {
+        *db.code() == tokio_postgres::error::SqlState::INTERNAL_ERROR
+            && db.message() == "tuple concurrently updated"
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,7 +107,7 @@ async fn undo_lock_out(
     user: &str,
     oid: u32,
 ) -> Result<(), RoleError> {
-    let tx = begin(client, user).await?;
+    let tx = begin(client, &[user]).await?;
     let facts = super::read_facts(&tx, protected).await?;
     lockout::undo(&tx, &facts, user, oid).await?;
     tx.commit()
@@ -159,40 +159,15 @@ impl RoleManager {
     ) -> Result<Option<Password>, RoleError> {
         let (password, generated) = resolve(password);
         let user = name.as_str();
-        let mut client = self.client().await?;
-        let tx = begin(&mut client, user).await?;
-        let facts = self.facts(&tx).await?;
+        let mut client = self.change_client().await?;
+        // Said before what the shared work may refuse (asked again under
+        // the name lock).
+        refuse_taken(&client, name).await?;
+        let (tx, facts) = self
+            .begin_with(&mut client, user, SharedWork::Create(access))
+            .await?;
         refuse_taken(&tx, name).await?;
         let fail = |e| refusal(&facts, e, user);
-        upgrade::ensure_current(&tx, &facts).await?;
-        // The groups share the protected user's objects and follow what
-        // it makes: its privileges.
-        ensure_privileges_of(
-            &tx,
-            &facts,
-            &facts.protected,
-            "to share what it owns and change default privileges for it",
-        )
-        .await?;
-        groups::ensure(&tx, &facts).await?;
-        match privileges::close_public_schema(&tx, &facts).await {
-            // Only a read-only user would gain what PUBLIC may do there.
-            Err(RoleError::MissingPrivilege { .. }) if access == Access::ReadWrite => {}
-            other => other?,
-        }
-        if access == Access::ReadOnly {
-            privileges::close_large_objects(&tx, &facts).await?;
-        }
-        groups::share(&tx, &facts, groups::Left::Refused).await?;
-        // What is there now that the new user's group lacks: every table,
-        // even one a role pgusers does not manage made.
-        groups::share_existing(
-            &tx,
-            &facts,
-            groups::Grantee::of(access),
-            groups::Left::Refused,
-        )
-        .await?;
         tx.batch_execute(&format!(
             "CREATE ROLE {} LOGIN {} {};",
             ident(user),
@@ -284,8 +259,8 @@ impl RoleManager {
         change: &LimitsChange,
     ) -> Result<(), RoleError> {
         let user = name.as_str();
-        let mut client = self.client().await?;
-        let tx = begin(&mut client, user).await?;
+        let mut client = self.change_client().await?;
+        let tx = begin(&mut client, &[user]).await?;
         let facts = self.facts(&tx).await?;
         let oid = managed_target(&tx, &facts, name).await?;
         refuse_while_deleted(&tx, &facts, user, oid).await?;
@@ -308,8 +283,8 @@ impl RoleManager {
         statement: &str,
         blame: &str,
     ) -> Result<(), RoleError> {
-        let mut client = self.client().await?;
-        let tx = begin(&mut client, name.as_str()).await?;
+        let mut client = self.change_client().await?;
+        let tx = begin(&mut client, &[name.as_str(), blame]).await?;
         let facts = self.facts(&tx).await?;
         let oid = managed_target(&tx, &facts, name).await?;
         refuse_while_deleted(&tx, &facts, name.as_str(), oid).await?;
@@ -334,7 +309,7 @@ impl RoleManager {
     /// as the user's own connection limit and, failing, put that back,
     /// leaving the user locked out for good.
     pub async fn delete(&self, name: &RoleName) -> Result<(), RoleError> {
-        let mut client = own_connection(self.client().await?);
+        let mut client = own_connection(self.change_client().await?);
         self.delete_on(&mut client, name).await
     }
 
@@ -392,11 +367,10 @@ impl RoleManager {
     ) -> Result<u32, (RoleError, Option<u32>)> {
         let user = name.as_str();
         let (oid, fail) = {
-            let tx = begin(client, user).await.map_err(|e| (e, None))?;
-            let facts = self.facts(&tx).await.map_err(|e| (e, None))?;
             // What the deleted user's tables give others follows the
             // protected user's default privileges: current ones.
-            upgrade::ensure_current(&tx, &facts)
+            let (tx, facts) = self
+                .begin_with(client, user, SharedWork::Delete)
                 .await
                 .map_err(|e| (e, None))?;
             let oid = self
@@ -438,13 +412,7 @@ impl RoleManager {
         // Ending its sessions, moving what it owns and dropping its
         // privileges need the privileges of the user and of the protected user.
         ensure_privileges_of(tx, facts, user, "to end its sessions and move what it owns").await?;
-        ensure_privileges_of(
-            tx,
-            facts,
-            &facts.protected,
-            "to give it what a deleted user owned",
-        )
-        .await?;
+        ensure_privileges_of(tx, facts, &facts.protected, GIVE_MOVED).await?;
         privileges::ensure_may_give_to(tx, facts, &facts.protected).await?;
         refuse_others_acting_as(tx, facts, user, oid).await?;
         let code = code::find(tx, oid, &facts.protected, facts.version_num)
@@ -469,11 +437,19 @@ impl RoleManager {
         // runs, included).
         let early = self.facts(&tx).await?;
         lock_relations_of(&tx, &early, user, oid).await?;
-        take_change_lock(&tx, user).await?;
+        // The protected user's name lock too: deletes into one protected
+        // user move one at a time, so that what reaches it meanwhile is
+        // what the user's code made (see `refuse_made_meanwhile`), not
+        // what another delete moved. (pgusers changes no protected user.)
+        take_name_locks(&tx, &[user, &early.protected]).await?;
         tx.batch_execute(&format!("SET LOCAL lock_timeout = '{MOVE_LOCK_WAIT}'"))
             .await
             .map_err(|e| RoleError::from_postgres(e, user))?;
         let facts = self.facts(&tx).await?;
+        if facts.protected != early.protected {
+            // Another owner of the database since: its lock was not taken.
+            return Err(RoleError::Busy);
+        }
         if managed_target(&tx, &facts, name).await? != oid {
             // Dropped and made again by someone else meanwhile: not ours to delete.
             return Err(RoleError::NotFound(user.to_owned()));
@@ -515,8 +491,13 @@ impl RoleManager {
         // user unreviewed, and what it made after the REASSIGN would be
         // dropped with the user's privileges.
         refuse_made_meanwhile(&tx, &facts, user, oid, &known).await?;
-        groups::share_moved(&tx, &facts, &moved).await?;
-        tx.batch_execute(&format!("DROP OWNED BY {};", ident(user)))
+        let shared = groups::moved_grants(&tx, &facts, &moved).await?;
+        // Other changes go on meanwhile: one may update a row these
+        // update too (a grant on one table, the database's by hand).
+        batch_retried(&tx, &shared)
+            .await
+            .map_err(|e| refusal(&facts, e, &facts.protected))?;
+        batch_retried(&tx, &format!("DROP OWNED BY {};", ident(user)))
             .await
             .map_err(fail)?;
         // DROP OWNED skips, silently, grants pgusers' role may not revoke.
@@ -800,26 +781,251 @@ fn resolve(password: NewPassword) -> (Password, bool) {
     }
 }
 
-/// Opens a change: a transaction that waits at most 10 s for locks and holds
-/// pgusers' change lock until it ends.
-///
-/// The change lock is the lock PostgreSQL takes on a role while its comment
-/// changes (`COMMENT ON ROLE`), on a role of its own (`change_lock_role.sql`; NOLOGIN, no
-/// rights), made at the first change. Roles belong to the whole server, so
-/// pgusers' changes take turns across all its databases (two creates of
-/// case twins through two databases included; pgusers installations with
-/// administrator roles of their own take locks of their own). Only a role that may change
-/// the comment (CREATEROLE, and on 16+ ADMIN OPTION on the role) can hold
-/// the lock: any other role that tries holds it for a moment, until
-/// PostgreSQL refuses it. Advisory locks, which pgusers used before, can be
-/// taken and held by any role that may connect.
+/// Opens a change of `users` (one, or a rename's two names): a transaction
+/// that waits at most 10 s for locks and holds their name locks until it
+/// ends (see [`Lock`]).
 pub(super) async fn begin<'a>(
     client: &'a mut ClientWrapper,
-    user: &str,
+    users: &[&str],
 ) -> Result<Transaction<'a>, RoleError> {
-    let tx = open(client, user).await?;
-    take_change_lock(&tx, user).await?;
+    let tx = open(client, users.first().copied().unwrap_or_default()).await?;
+    take_name_locks(&tx, users).await?;
     Ok(tx)
+}
+
+/// Opens a change of what every user shares (an upgrade, a doctor's fix):
+/// a transaction holding the shared lock (see [`Lock`]).
+pub(super) async fn begin_shared<'a>(
+    client: &'a mut ClientWrapper,
+) -> Result<Transaction<'a>, RoleError> {
+    let tx = open(client, "").await?;
+    take_lock(&tx, Lock::Shared, "").await?;
+    Ok(tx)
+}
+
+/// What every user shares that a change may have to make or mend before
+/// its own work (see [`RoleManager::begin_with`]).
+pub(super) enum SharedWork {
+    /// A create's: the upgrade, the groups, what they share, `public`.
+    Create(Access),
+    /// A delete's: the upgrade, and the protected user's privileges (best
+    /// effort: the delete asks for them again in its turn, so that a
+    /// refusal comes after "no such user").
+    Delete,
+}
+
+impl SharedWork {
+    async fn run(&self, tx: &Transaction<'_>, facts: &Facts) -> Result<(), RoleError> {
+        upgrade::ensure_current(tx, facts).await?;
+        let Self::Create(access) = *self else {
+            let fail = |e| RoleError::from_postgres(e, &facts.protected);
+            tx.batch_execute("SAVEPOINT protected")
+                .await
+                .map_err(fail)?;
+            let taken = async {
+                ensure_privileges_of(tx, facts, &facts.protected, GIVE_MOVED).await?;
+                privileges::ensure_may_give_to(tx, facts, &facts.protected).await
+            }
+            .await;
+            let end = if taken.is_ok() {
+                "RELEASE SAVEPOINT protected"
+            } else {
+                "ROLLBACK TO SAVEPOINT protected"
+            };
+            return tx.batch_execute(end).await.map_err(fail);
+        };
+        // The groups share the protected user's objects and follow what
+        // it makes: its privileges.
+        ensure_privileges_of(
+            tx,
+            facts,
+            &facts.protected,
+            "to share what it owns and change default privileges for it",
+        )
+        .await?;
+        groups::ensure(tx, facts).await?;
+        match privileges::close_public_schema(tx, facts).await {
+            // Only a read-only user would gain what PUBLIC may do there.
+            Err(RoleError::MissingPrivilege { .. }) if access == Access::ReadWrite => {}
+            other => other?,
+        }
+        if access == Access::ReadOnly {
+            privileges::close_large_objects(tx, facts).await?;
+        }
+        groups::share(tx, facts, groups::Left::Refused).await?;
+        // What is there now that the new user's group lacks: every table,
+        // even one a role pgusers does not manage made.
+        groups::share_existing(
+            tx,
+            facts,
+            groups::Grantee::of(access),
+            groups::Left::Refused,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// How many times, holding the shared lock, a change does the shared work
+/// that met another change's.
+const SHARED_TRIES: u32 = 5;
+
+/// Why a delete needs the protected user's privileges.
+const GIVE_MOVED: &str = "to give it what a deleted user owned";
+
+impl RoleManager {
+    /// Opens a change of `user` that first makes sure of `work`, and reads
+    /// the facts. Most changes find `work` done, or do it without meeting
+    /// another change doing the same: it runs without the shared lock, in a
+    /// savepoint, then the change takes only its name lock, so changes of
+    /// different users go on at once. When it fails (another change made
+    /// the same group or granted on the same table at once: PostgreSQL
+    /// answers with a duplicate or "tuple concurrently updated" rather than
+    /// wait), what it did is undone, and it runs again holding the user's
+    /// name lock, then the shared lock. An upgrade to make runs that way
+    /// from the start. Every change takes these locks in that order (a
+    /// holder of the shared lock never waits for a name lock).
+    async fn begin_with<'a>(
+        &self,
+        client: &'a mut ClientWrapper,
+        user: &str,
+        work: SharedWork,
+    ) -> Result<(Transaction<'a>, Facts), RoleError> {
+        let fail = |e| RoleError::from_postgres(e, user);
+        let tx = open(client, user).await?;
+        let facts = self.facts(&tx).await?;
+        if facts.step == upgrade::CURRENT {
+            tx.batch_execute("SAVEPOINT shared").await.map_err(fail)?;
+            if work.run(&tx, &facts).await.is_ok() {
+                tx.batch_execute("RELEASE SAVEPOINT shared")
+                    .await
+                    .map_err(fail)?;
+                take_name_locks(&tx, &[user]).await?;
+                return Ok((tx, facts));
+            }
+            tx.batch_execute("ROLLBACK TO SAVEPOINT shared")
+                .await
+                .map_err(fail)?;
+        }
+        take_name_locks(&tx, &[user]).await?;
+        take_lock(&tx, Lock::Shared, user).await?;
+        let facts = self.facts(&tx).await?;
+        // Changes doing it without the lock may still meet this one: the
+        // work is done again, a few times, once they are through.
+        let mut tries = 1;
+        loop {
+            tx.batch_execute("SAVEPOINT shared").await.map_err(fail)?;
+            match work.run(&tx, &facts).await {
+                Err(RoleError::Busy | RoleError::AlreadyExists(_)) if tries < SHARED_TRIES => {
+                    tries += 1;
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT shared")
+                        .await
+                        .map_err(fail)?;
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                done => {
+                    done?;
+                    tx.batch_execute("RELEASE SAVEPOINT shared")
+                        .await
+                        .map_err(fail)?;
+                    return Ok((tx, facts));
+                }
+            }
+        }
+    }
+}
+
+/// Runs `statements` in `tx` in a savepoint, and again (five tries in all)
+/// when PostgreSQL says another transaction updated one of the catalog rows
+/// they update ("tuple concurrently updated": it updates them in place,
+/// rather than wait and follow). The other has committed by then: the next
+/// try reads its row.
+async fn batch_retried(
+    tx: &Transaction<'_>,
+    statements: &str,
+) -> Result<(), tokio_postgres::Error> {
+    if statements.is_empty() {
+        return Ok(());
+    }
+    let mut tries = 1;
+    loop {
+        tx.batch_execute("SAVEPOINT retried").await?;
+        match tx.batch_execute(statements).await {
+            Err(error) if tries < 5 && crate::db::is_concurrent_update(&error) => {
+                tries += 1;
+                tx.batch_execute("ROLLBACK TO SAVEPOINT retried").await?;
+            }
+            done => {
+                done?;
+                return tx.batch_execute("RELEASE SAVEPOINT retried").await;
+            }
+        }
+    }
+}
+
+impl RoleManager {
+    /// A pooled connection for a change, once pgusers' lock roles exist:
+    /// at the first change of this manager, those missing are made in a
+    /// transaction of their own, so that a change's transaction finds them
+    /// (two making one role at once would meet in its unique index, and the
+    /// one that waited could not name it until its transaction ended). A
+    /// failure is left for the change to meet and say (see [`take_lock`]).
+    pub(super) async fn change_client(&self) -> Result<deadpool_postgres::Client, RoleError> {
+        use std::sync::atomic::Ordering;
+        let mut client = self.client().await?;
+        if !self.locks_made.load(Ordering::Relaxed) {
+            match make_lock_roles(&mut client).await {
+                Ok(()) => self.locks_made.store(true, Ordering::Relaxed),
+                Err(error) => {
+                    tracing::debug!(error = %crate::failure::chain(&error), "making the lock roles failed: the change says why");
+                }
+            }
+        }
+        Ok(client)
+    }
+}
+
+/// Makes, in a transaction of its own, the lock roles of pgusers' role that
+/// do not exist (each in a savepoint: another process may make it at once).
+async fn make_lock_roles(
+    client: &mut deadpool_postgres::Client,
+) -> Result<(), tokio_postgres::Error> {
+    let shared: String = client.query_one(sql::CHANGE_LOCK_ROLE, &[]).await?.get(0);
+    let wanted: Vec<String> = std::iter::once(Lock::Shared)
+        .chain((0..NAME_LOCKS).map(Lock::Name))
+        .map(|lock| lock_role(&shared, lock))
+        .collect();
+    let missing: Vec<String> = client
+        .query(sql::MISSING_ROLES, &[&wanted])
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let tx = client.transaction().await?;
+    tx.batch_execute("SET LOCAL lock_timeout = '10s'").await?;
+    for role in &missing {
+        let made = tx
+            .batch_execute(&format!(
+                "SAVEPOINT lock_role; CREATE ROLE {role} NOLOGIN; COMMENT ON ROLE {role} IS {};
+                 RELEASE SAVEPOINT lock_role",
+                sql::literal(&change_mark()),
+                role = ident(role)
+            ))
+            .await;
+        match made {
+            Err(error)
+                if error.code() == Some(&SqlState::DUPLICATE_OBJECT)
+                    || error.code() == Some(&SqlState::UNIQUE_VIOLATION) =>
+            {
+                tx.batch_execute("ROLLBACK TO SAVEPOINT lock_role").await?;
+            }
+            other => other?,
+        }
+    }
+    tx.commit().await
 }
 
 /// A transaction that waits at most 10 s for each lock, with no lock yet.
@@ -829,17 +1035,90 @@ async fn open<'a>(client: &'a mut ClientWrapper, user: &str) -> Result<Transacti
     tx.batch_execute("SET LOCAL lock_timeout = '10s'")
         .await
         .map_err(fail)?;
+    // Nothing of a change reaches the server's log: not the names of the
+    // objects it shares, nor a password's verifier.
+    tx.batch_execute(crate::db::UNLOGGED).await.map_err(fail)?;
     Ok(tx)
 }
 
-/// Takes pgusers' change lock in `tx` (see [`begin`]).
-async fn take_change_lock(tx: &Transaction<'_>, user: &str) -> Result<(), RoleError> {
+/// pgusers' locks: each the lock PostgreSQL takes on a role while its
+/// comment changes (`COMMENT ON ROLE`), on a role made for it at its first
+/// use (`change_lock_role.sql`: `pgusers-lock-<oid of pgusers' role>`;
+/// NOLOGIN, no rights, member of nothing). Roles belong to the whole
+/// server, so these locks hold across every database of the server;
+/// pgusers installations with administrator roles of their own take locks
+/// of their own. Only a role that may change the comment (CREATEROLE, and
+/// on 16+ ADMIN OPTION on the role) can hold one: any other role that
+/// tries holds it for a moment, until PostgreSQL refuses it. (Advisory
+/// locks, which pgusers used before, can be taken and held by any role
+/// that may connect.)
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Lock {
+    /// A name lock, `pgusers-lock-<oid>-<n>`: every change of a user takes
+    /// the lock of its lowercased name ([`name_lock`]), so changes of one
+    /// user take turns, two creates of case twins meet (one finds the
+    /// other's name taken), and changes of different users go on at once
+    /// (but for the few that share a lock).
+    Name(u64),
+    /// The shared lock, `pgusers-lock-<oid>`: taken to change what every
+    /// user shares (the groups and what they are given, the upgrade),
+    /// after the change's name lock if it has one.
+    Shared,
+}
+
+/// How many name locks there are: with 32, changes of different users
+/// share one now and then (about a third of 32 at once wait for another),
+/// while the lock roles stay few (33 per administrator role, made together
+/// at its first change, see [`RoleManager::change_client`]) and every view
+/// reads 33 comments at most.
+pub const NAME_LOCKS: u64 = 32;
+
+/// The name lock of `user`'s lowercased name: its FNV-1a hash, the same in
+/// every process and version.
+fn name_lock(user: &str) -> Lock {
+    let hash = user
+        .to_lowercase()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    Lock::Name(hash % NAME_LOCKS)
+}
+
+/// The name lock role of `user`, given the shared lock's role, for tests
+/// and tools that look at it.
+pub fn name_lock_role(shared: &str, user: &str) -> String {
+    lock_role(shared, name_lock(user))
+}
+
+/// The role of `lock`, given the shared lock's (`change_lock_role.sql`).
+fn lock_role(shared: &str, lock: Lock) -> String {
+    match lock {
+        Lock::Shared => shared.to_owned(),
+        Lock::Name(n) => format!("{shared}-{n}"),
+    }
+}
+
+/// Takes the name locks of `users`, in one order (a rename's two names).
+async fn take_name_locks(tx: &Transaction<'_>, users: &[&str]) -> Result<(), RoleError> {
+    let mut locks: Vec<Lock> = users.iter().map(|user| name_lock(user)).collect();
+    locks.sort_unstable();
+    locks.dedup();
+    for lock in locks {
+        take_lock(tx, lock, users.first().copied().unwrap_or_default()).await?;
+    }
+    Ok(())
+}
+
+/// Takes `lock` in `tx`, writing a new mark into its role's comment.
+async fn take_lock(tx: &Transaction<'_>, lock: Lock, user: &str) -> Result<(), RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
-    let role: String = tx
+    let shared: String = tx
         .query_one(sql::CHANGE_LOCK_ROLE, &[])
         .await
         .map_err(fail)?
         .get(0);
+    let role = lock_role(&shared, lock);
     tx.batch_execute("SAVEPOINT change_lock")
         .await
         .map_err(fail)?;
@@ -850,9 +1129,8 @@ async fn take_change_lock(tx: &Transaction<'_>, user: &str) -> Result<(), RoleEr
     );
     match tx.batch_execute(&lock).await {
         Ok(()) => {}
-        // The first change on this server makes the role, with this
-        // change (another process making it at once waits for this one,
-        // then finds it).
+        // The first change makes the lock roles, in a transaction of their
+        // own; one dropped since is made again with this change.
         Err(error) if error.code() == Some(&SqlState::UNDEFINED_OBJECT) => {
             tx.batch_execute("ROLLBACK TO SAVEPOINT change_lock")
                 .await
@@ -863,14 +1141,15 @@ async fn take_change_lock(tx: &Transaction<'_>, user: &str) -> Result<(), RoleEr
             match made {
                 Ok(()) => {}
                 // Concurrent makers of one role meet in its catalog's
-                // unique index.
+                // unique index; the one that waited still finds no role
+                // by that name (PostgreSQL remembers, until the transaction
+                // ends, that it looked for it and found none): busy, to
+                // try again.
                 Err(error)
                     if error.code() == Some(&SqlState::DUPLICATE_OBJECT)
                         || error.code() == Some(&SqlState::UNIQUE_VIOLATION) =>
                 {
-                    tx.batch_execute(&format!("ROLLBACK TO SAVEPOINT change_lock; {lock}"))
-                        .await
-                        .map_err(fail)?;
+                    return Err(RoleError::Busy);
                 }
                 Err(error) => return Err(fail(error)),
             }
@@ -880,11 +1159,10 @@ async fn take_change_lock(tx: &Transaction<'_>, user: &str) -> Result<(), RoleEr
         }
         Err(error) => return Err(fail(error)),
     }
-    tx.batch_execute(crate::db::UNLOGGED).await.map_err(fail)
+    Ok(())
 }
 
-/// What the change lock's role says of itself, with a mark new at each
-/// change: a list of users kept for the pages stands only while the marks
+/// What a lock role says of itself, with a mark new at each change: a list of users kept for the pages stands only while the marks
 /// are the same ([`super::kept`]), so a change made by any pgusers
 /// process shows at once in every other.
 fn change_mark() -> String {
@@ -893,9 +1171,10 @@ fn change_mark() -> String {
     format!("{CHANGE_LOCK_COMMENT} (last change: {mark:016x})")
 }
 
-/// What the change lock's role says of itself.
-const CHANGE_LOCK_COMMENT: &str = "pgusers: its lock is taken for each change pgusers makes to \
-     roles on this server, so that they happen one at a time; it has no rights";
+/// What a lock role says of itself.
+const CHANGE_LOCK_COMMENT: &str = "pgusers: its lock is taken by the changes pgusers makes to \
+     roles on this server, so that changes of one user, or of what users share, happen one at \
+     a time; it has no rights";
 
 /// The change lock's role exists, but pgusers may not change its comment:
 /// another role made it (16+), which could then hold the lock itself; so

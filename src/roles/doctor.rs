@@ -274,8 +274,8 @@ impl RoleManager {
             drifted(&client, &facts).await?.roles()
         };
         let managed = self.managed(&about, |_| {}).await?;
-        let mut client = self.client().await?;
-        let tx = changes::begin(&mut client, "").await?;
+        let mut client = self.change_client().await?;
+        let tx = changes::begin_shared(&mut client).await?;
         let facts = self.facts(&tx).await?;
         upgrade::ensure_current(&tx, &facts).await?;
         let found = drift(&tx, &facts, &managed).await?;

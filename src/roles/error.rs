@@ -215,6 +215,9 @@ impl RoleError {
             {
                 Self::Busy
             }
+            // Another change updated a catalog row this one updates, at
+            // the same moment: trying again goes through.
+            Some(_) if crate::db::is_concurrent_update(&error) => Self::Busy,
             Some(code) if *code == SqlState::DEPENDENT_OBJECTS_STILL_EXIST => {
                 Self::OwnsObjectsElsewhere {
                     user: user.to_owned(),

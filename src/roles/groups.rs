@@ -426,18 +426,18 @@ pub(super) async fn share_existing(
     privileges::grant_on_existing(tx, facts, &grants, &objects).await
 }
 
-/// Gives the groups what the user `deleted` owned and the protected user
-/// now owns (`moved`: `regclass` text, whether a sequence), for what it
-/// made before its default privileges shared it.
-pub(super) async fn share_moved(
+/// What gives the groups what the user `deleted` owned and the protected
+/// user now owns (`moved`: `regclass` text, whether a sequence), for what
+/// it made before its default privileges shared it: statements to run.
+pub(super) async fn moved_grants(
     tx: &impl GenericClient,
     facts: &Facts,
     moved: &[(String, bool)],
-) -> Result<(), RoleError> {
-    if moved.is_empty() {
-        return Ok(());
-    }
+) -> Result<String, RoleError> {
     let mut statements = String::new();
+    if moved.is_empty() {
+        return Ok(statements);
+    }
     for grantee in [Grantee::Writers, Grantee::Readers] {
         let exists = tx
             .query_opt(sql::ROLE_EXISTS, &[&grantee.name(facts)])
@@ -451,9 +451,7 @@ pub(super) async fn share_moved(
             );
         }
     }
-    tx.batch_execute(&statements)
-        .await
-        .map_err(|e| refusal(facts, e, &facts.protected))
+    Ok(statements)
 }
 
 /// Makes `users` (quoted, comma-separated) members of `group` with its

@@ -63,6 +63,7 @@ mod upgrade;
 pub use admin::{
     AdminKind, AdminPower, ServerVersion, UNKNOWN_ENCRYPTION, unknown_encryption_note,
 };
+pub use changes::{NAME_LOCKS, name_lock_role};
 pub use code::LeftCode;
 pub use doctor::{Finding, Problem, Severity};
 pub use error::RoleError;
@@ -213,6 +214,9 @@ pub struct RoleManager {
     kept_users: kept::Keeper<std::sync::Arc<[DatabaseUser]>>,
     /// Settings › Health's findings, kept alike.
     kept_findings: kept::Keeper<std::sync::Arc<[Finding]>>,
+    /// Whether this manager made sure its lock roles exist
+    /// ([`RoleManager::change_client`]).
+    locks_made: std::sync::atomic::AtomicBool,
     /// Where clients reach the server, shown with the connection details.
     address: (Host, u16),
     /// The `sslmode` the connection URIs shown to clients carry.
@@ -303,6 +307,7 @@ impl RoleManager {
             admin_kind: std::sync::RwLock::new(None),
             kept_users: kept::Keeper::default(),
             kept_findings: kept::Keeper::default(),
+            locks_made: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -107,8 +107,8 @@ impl RoleManager {
     /// in again at once: this ends what is open, it locks nobody out.
     pub async fn end_sessions(&self, name: &RoleName) -> Result<u64, RoleError> {
         let user = name.as_str();
-        let mut client = self.client().await?;
-        let tx = changes::begin(&mut client, user).await?;
+        let mut client = self.change_client().await?;
+        let tx = changes::begin(&mut client, &[user]).await?;
         let facts = self.facts(&tx).await?;
         let oid = sessions_target(&tx, &facts, name).await?;
         ensure_privileges_of(&tx, &facts, user, "to end its sessions").await?;

@@ -213,8 +213,10 @@ pub(super) fn listing(parts: &ListingParts<'_>) -> String {
 
 /// The role that already has a name, whatever the case.
 pub(super) const NAME_TAKEN: &str = include_str!("sql/name_taken.sql");
-/// The name of the role whose lock serialises pgusers' changes.
+/// The name of the role of pgusers' shared lock (its name locks' follow it).
 pub(super) const CHANGE_LOCK_ROLE: &str = include_str!("sql/change_lock_role.sql");
+/// Which of the names given no role has.
+pub(super) const MISSING_ROLES: &str = include_str!("sql/missing_roles.sql");
 /// How many sessions a role has open.
 pub(super) const SESSIONS_OF_USER: &str = include_str!("sql/sessions_of_user.sql");
 /// The tables a delete locks before its change lock.
@@ -539,6 +541,7 @@ pub fn every_query() -> Vec<Query> {
         plain("admin_kind", ADMIN_KIND),
         plain("name_taken", NAME_TAKEN),
         plain("change_lock_role", CHANGE_LOCK_ROLE),
+        plain("missing_roles", MISSING_ROLES),
         plain("sessions_of_user", SESSIONS_OF_USER),
         plain("lockable_relations", LOCKABLE_RELATIONS),
         plain("role_lock_held", &ROLE_LOCK_HELD),

@@ -493,8 +493,8 @@ impl super::RoleManager {
     /// what `serve` runs at start. Returns the step it was at when it
     /// changed anything (`None`: it was current).
     pub async fn upgrade(&self) -> Result<Option<i32>, RoleError> {
-        let mut client = self.client().await?;
-        let tx = super::changes::begin(&mut client, "").await?;
+        let mut client = self.change_client().await?;
+        let tx = super::changes::begin_shared(&mut client).await?;
         let facts = self.facts(&tx).await?;
         ensure_current(&tx, &facts).await?;
         tx.commit()

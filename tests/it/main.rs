@@ -16,6 +16,7 @@ mod doctor;
 mod embedded;
 mod left_code;
 mod locks;
+mod parallel;
 mod properties;
 mod registry;
 mod replay;

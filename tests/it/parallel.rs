@@ -1,0 +1,206 @@
+//! Changes of different users go on at once: each takes the lock of its
+//! user's lowercased name, and the shared lock only to change what users
+//! share when another change does the same at once.
+
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use pgusers::domain::{LimitsChange, NewPassword, RoleName, Username};
+use pgusers::roles::{Access, RoleError};
+
+use crate::helpers::{ident, password, test_db, test_db_alone, unique_name, username};
+
+/// The shared lock's role of the administrator pgusers connects as.
+async fn shared_lock(db: &crate::helpers::TestDb) -> String {
+    db.as_admin_in_use()
+        .await
+        .query_one(
+            "SELECT 'pgusers-lock-' || oid::text FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// A new name whose name lock is `taken`'s, or not.
+fn name_by_lock(shared: &str, taken: &str, same: bool) -> Username {
+    let held = pgusers::roles::name_lock_role(shared, taken);
+    loop {
+        let name = username(if same { "beside" } else { "apart" });
+        if (pgusers::roles::name_lock_role(shared, name.as_str()) == held) == same {
+            return name;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_held_name_lock_holds_up_the_changes_of_its_names_only() {
+    // Timed: on a cluster of its own.
+    let (_cluster, db) = test_db_alone().await;
+    let (held, _) = db.create_user("held", Access::ReadWrite).await;
+    let shared = shared_lock(&db).await;
+    let held_lock = pgusers::roles::name_lock_role(&shared, held.as_str());
+    // A superuser's open transaction holds the name lock of `held`, as a
+    // change of it running long would.
+    let holder = db.admin().await;
+    holder
+        .batch_execute(&format!(
+            "BEGIN; COMMENT ON ROLE {} IS 'held'",
+            ident(&held_lock)
+        ))
+        .await
+        .unwrap();
+    let target = RoleName::from(held.clone());
+    // A new name whose lowercased name has the same name lock.
+    let beside = name_by_lock(&shared, held.as_str(), true);
+    let ended = |result| (result, Instant::now());
+    let waiting_reset = async { ended(db.roles.reset_password(&target).await.map(|_| ())) };
+    let waiting_beside = async {
+        ended(
+            db.roles
+                .create(&beside, NewPassword::Generate, Access::ReadOnly)
+                .await
+                .map(|_| ()),
+        )
+    };
+    // Another user, under another name lock: every change goes through
+    // meanwhile; then the lock is let go.
+    let others = async {
+        let other = name_by_lock(&shared, held.as_str(), false);
+        let started = Instant::now();
+        db.roles
+            .create(&other, NewPassword::Generate, Access::ReadWrite)
+            .await
+            .expect("created");
+        let other_role = RoleName::from(other.clone());
+        db.roles.reset_password(&other_role).await.expect("reset");
+        db.roles
+            .set_limits(&other_role, &LimitsChange::default())
+            .await
+            .expect("limits set");
+        db.roles.delete(&other_role).await.expect("deleted");
+        let took = started.elapsed();
+        // Long enough for the held user's changes to have gone through
+        // were they not waiting.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let let_go = Instant::now();
+        holder.batch_execute("ROLLBACK").await.unwrap();
+        (took, let_go)
+    };
+
+    let ((reset, reset_at), (made_beside, beside_at), (took, let_go)) =
+        tokio::join!(waiting_reset, waiting_beside, others);
+
+    assert!(
+        took < Duration::from_secs(5),
+        "another user's changes waited {took:?}"
+    );
+    assert!(
+        reset_at > let_go && beside_at > let_go,
+        "the held user's reset and a create under its name lock wait for it: \
+         {reset:?} {made_beside:?}"
+    );
+    reset.expect("the reset goes on once the lock is let go");
+    made_beside.expect("so does the create");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_and_deletes_at_once_on_a_new_database_all_go_through_and_case_twins_meet() {
+    let db = test_db().await;
+    // Nothing is made in the database yet: the first creates all find the
+    // groups to make and the tables to share, at once.
+    let protected = db.connect_as_protected().await;
+    protected
+        .batch_execute("CREATE TABLE orders (v int); CREATE SEQUENCE order_numbers;")
+        .await
+        .unwrap();
+    let names: Vec<Username> = (0..20).map(|_| username("many")).collect();
+    let twins: Vec<(Username, Username)> = (0..4)
+        .map(|_| {
+            let lower = unique_name("twin");
+            (
+                Username::parse(&lower).unwrap(),
+                Username::parse(&lower.to_uppercase()).unwrap(),
+            )
+        })
+        .collect();
+    let secrets: Vec<_> = names.iter().map(|_| password()).collect();
+    let access = |i: usize| {
+        if i % 2 == 0 {
+            Access::ReadWrite
+        } else {
+            Access::ReadOnly
+        }
+    };
+
+    let creates = names
+        .iter()
+        .zip(&secrets)
+        .enumerate()
+        .map(|(i, (name, secret))| {
+            db.roles
+                .create(name, NewPassword::Chosen(secret.clone()), access(i))
+        });
+    let twin_creates = twins
+        .iter()
+        .flat_map(|(lower, upper)| [lower, upper])
+        .map(|name| {
+            db.roles
+                .create(name, NewPassword::Generate, Access::ReadOnly)
+        });
+    let (created, twins_created) = tokio::join!(join_all(creates), join_all(twin_creates));
+
+    for (name, created) in names.iter().zip(&created) {
+        assert!(created.is_ok(), "{name}: {created:?}");
+    }
+    for (pair, made) in twins.iter().zip(twins_created.chunks(2)) {
+        let taken = made
+            .iter()
+            .filter(|made| matches!(made, Err(RoleError::AlreadyExists(_))))
+            .count();
+        assert_eq!(
+            (made.iter().filter(|made| made.is_ok()).count(), taken),
+            (1, 1),
+            "{pair:?}: {made:?}"
+        );
+    }
+    // Each user has what its kind gives, on what was there before.
+    for (i, (name, secret)) in names.iter().zip(&secrets).enumerate() {
+        let client = db.connect_as(name.as_str(), secret.expose()).await.unwrap();
+        let wrote = client
+            .batch_execute("INSERT INTO orders VALUES (1); SELECT nextval('order_numbers')")
+            .await;
+        assert_eq!(
+            wrote.is_ok(),
+            access(i) == Access::ReadWrite,
+            "{name}: {wrote:?}"
+        );
+        client
+            .batch_execute("SELECT count(*) FROM orders")
+            .await
+            .expect("every user reads");
+        if access(i) == Access::ReadWrite {
+            client
+                .batch_execute(&format!("CREATE TABLE {} (v int)", ident(name.as_str())))
+                .await
+                .unwrap();
+        }
+    }
+
+    let deletes = names
+        .iter()
+        .map(|name| RoleName::from(name.clone()))
+        .collect::<Vec<_>>();
+    let deleted = join_all(deletes.iter().map(|name| db.roles.delete(name))).await;
+
+    for (name, deleted) in names.iter().zip(&deleted) {
+        assert!(deleted.is_ok(), "{name}: {deleted:?}");
+        assert!(!db.role_exists(name.as_str()).await, "{name} is gone");
+    }
+    for (i, name) in names.iter().enumerate() {
+        if access(i) == Access::ReadWrite {
+            assert_eq!(db.table_owner(name.as_str()).await, db.protected);
+        }
+    }
+}
