@@ -127,7 +127,7 @@ async fn creates_and_deletes_at_once_on_a_new_database_all_go_through_and_case_t
         .collect();
     let secrets: Vec<_> = names.iter().map(|_| password()).collect();
     let access = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             Access::ReadWrite
         } else {
             Access::ReadOnly
