@@ -27,8 +27,11 @@
 //! filter, Settings › Health (with no finding, then with 100: the
 //! read-write group loses `UPDATE` on 100 tables for the while, and gets
 //! it back), and (in this process)
-//! the list query alone. The server's peak RSS is its `VmHWM` after all
-//! runs. At 10,000 users the figures are judged against issue 30's
+//! the list query alone, then writes (`users_page/writes.rs`): the API's
+//! create against `CREATE ROLE … PASSWORD '<verifier>'` + `DROP ROLE` on
+//! kept connections, at 1 and 32 clients, every create to answer 201, and
+//! the deletes of the users made, through the API. The server's peak RSS is its `VmHWM` after all
+//! runs (writes included). At 10,000 users the figures are judged against issue 30's
 //! targets, and the list query's plan is printed (auto_explain).
 //!
 //! The catalogs are analysed after the users are made, as autovacuum would
@@ -54,6 +57,9 @@ use pgusers::roles::{Access, Listing, RoleManager, Window, provision_database};
 use postgres_protocol::escape::escape_identifier;
 use reqwest::cookie::{CookieStore, Jar};
 
+#[path = "users_page/writes.rs"]
+mod writes;
+
 const SIZES: [usize; 2] = [1_000, 10_000];
 /// The size the issue's targets are about.
 const JUDGED_AT: usize = 10_000;
@@ -72,6 +78,8 @@ struct Pace {
     run: &'static str,
     query_warm_up: Duration,
     query_run: Duration,
+    /// Each run of writes (creates, the floor).
+    write_run: Duration,
     rounds: usize,
 }
 
@@ -81,6 +89,7 @@ fn pace() -> &'static Pace {
         run: "5s",
         query_warm_up: Duration::from_secs(1),
         query_run: Duration::from_secs(3),
+        write_run: Duration::from_secs(5),
         rounds: 3,
     };
     static SMOKE: Pace = Pace {
@@ -88,6 +97,7 @@ fn pace() -> &'static Pace {
         run: "1s",
         query_warm_up: Duration::from_millis(200),
         query_run: Duration::from_millis(500),
+        write_run: Duration::from_secs(1),
         rounds: 1,
     };
     if std::env::var_os("PGUSERS_BENCH_SMOKE").is_some_and(|smoke| smoke == "1") {
@@ -115,6 +125,10 @@ const MAX_HEALTH_OVER_PAGE: f64 = 5.0;
 /// Liveness's p50.
 const MAX_LIVENESS_RATIO: f64 = 2.0;
 const MAX_RSS_MIB: f64 = 40.0;
+/// The API's creates: p50 at one client over the `CREATE ROLE` floor's,
+/// and the floor's rate at 32 over the creates'.
+const MAX_CREATE_RATIO: f64 = 2.0;
+const MAX_CREATE_THROUGHPUT_RATIO: f64 = 3.0;
 
 fn main() -> ExitCode {
     if Command::new("wrk").arg("--version").output().is_err() {
@@ -227,6 +241,8 @@ impl Row {
 
 struct SizeReport {
     n: usize,
+    /// The API's creates against PostgreSQL's own, then the deletes.
+    writes: writes::Writes,
     server_version: String,
     setup: Duration,
     /// How long each thousand creates took, in order.
@@ -433,6 +449,26 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         ms(health_many.p50),
         health_many.rps_many
     );
+    let database_id = page_path
+        .trim_start_matches("/databases/")
+        .split('/')
+        .next()
+        .context("the users page's path names its database")?
+        .to_owned();
+    let writes = writes::measure(
+        &cluster.config(&database),
+        &writes::Api {
+            address: dashboard.address.clone(),
+            database: database_id,
+            token: dashboard.token()?,
+        },
+        &writes::Run {
+            duration: pace().write_run,
+            rounds,
+            clients: CONNECTIONS as usize,
+        },
+    )
+    .await?;
     let peak_rss_kib = dashboard.peak_rss_kib()?;
     dashboard.settle().await?;
     let query = list_query(&roles).await?;
@@ -473,6 +509,7 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         search_same: listed_names(&search_html) == listed_names(&page_html),
         page_bytes: page_html.len(),
         peak_rss_kib,
+        writes,
         load: (load_before, load_after),
         plan,
     })
@@ -835,6 +872,8 @@ impl Drop for BenchCluster {
 /// The release `pgusers` binary serving one database; stopped when dropped.
 struct Dashboard {
     child: Option<Child>,
+    /// What the binary was started with, for its CLI.
+    env: Vec<(&'static str, String)>,
     address: String,
     log: PathBuf,
     /// The superuser, in the managed database: to see pgusers' queries.
@@ -851,19 +890,18 @@ impl Dashboard {
             .local_addr()?
             .port();
         let log = dir.path().join("pgusers.log");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_pgusers"));
-        for (key, _) in std::env::vars() {
-            if key.starts_with("PGUSERS_") || key == "DATABASE_URL" || key == "RUST_LOG" {
-                command.env_remove(key);
-            }
-        }
-        let child = command
-            .env("DATABASE_URL", cluster.url(database))
-            .env("PGUSERS_STATE_URL", cluster.url("bench_state"))
-            .env("PGUSERS_ADMIN_PASSWORD", OPERATOR_PASSWORD)
-            .env("PGUSERS_LISTEN", format!("127.0.0.1:{port}"))
-            .env("PGUSERS_DATA_DIR", dir.path().join("data"))
-            .env("PGUSERS_SESSION_KEY", session_key())
+        let env = vec![
+            ("DATABASE_URL", cluster.url(database)),
+            ("PGUSERS_STATE_URL", cluster.url("bench_state")),
+            ("PGUSERS_ADMIN_PASSWORD", OPERATOR_PASSWORD.to_owned()),
+            ("PGUSERS_LISTEN", format!("127.0.0.1:{port}")),
+            (
+                "PGUSERS_DATA_DIR",
+                dir.path().join("data").display().to_string(),
+            ),
+            ("PGUSERS_SESSION_KEY", session_key()),
+        ];
+        let child = Self::command(&env)
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(dir.path().join("pgusers.out"))?)
             .stderr(std::fs::File::create(&log)?)
@@ -871,6 +909,7 @@ impl Dashboard {
             .context("starting the pgusers binary")?;
         let mut dashboard = Self {
             child: Some(child),
+            env,
             address: format!("http://127.0.0.1:{port}"),
             log,
             server: cluster.config(database),
@@ -878,6 +917,39 @@ impl Dashboard {
         };
         dashboard.wait_until_healthy().await?;
         Ok(dashboard)
+    }
+
+    /// The pgusers binary with `env` alone of pgusers' settings.
+    fn command(env: &[(&'static str, String)]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pgusers"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("PGUSERS_") || key == "DATABASE_URL" || key == "RUST_LOG" {
+                command.env_remove(key);
+            }
+        }
+        command.envs(env.iter().map(|(key, value)| (key, value)));
+        command
+    }
+
+    /// A full-access API token of `admin`'s, made with the CLI.
+    fn token(&self) -> Result<String> {
+        let output = Self::command(&self.env)
+            .args([
+                "tokens",
+                "create",
+                "--operator",
+                "admin",
+                "--label",
+                "bench",
+            ])
+            .output()
+            .context("pgusers tokens create")?;
+        ensure!(
+            output.status.success(),
+            "pgusers tokens create: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(String::from_utf8(output.stdout)?.trim().to_owned())
     }
 
     async fn wait_until_healthy(&mut self) -> Result<()> {
@@ -1516,6 +1588,44 @@ impl SizeReport {
                 format!("{}/{}", row.failed.0, row.failed.1),
             );
         }
+        let w = &self.writes;
+        println!(
+            "{:<20} {:>10} {:>10} {:>9} {:>9} {:>9} {:>12} {:>11} {:>7}",
+            "writes",
+            "p50 @1",
+            "p99 @1",
+            "/s @1",
+            "/s @32",
+            "p50/floor",
+            "floor/it @32",
+            "done",
+            "not 201"
+        );
+        for (label, row, refused) in [
+            ("CREATE+DROP ROLE", &w.floor, 0),
+            ("API create", &w.creates, w.refused),
+        ] {
+            println!(
+                "{:<20} {:>10} {:>10} {:>9.1} {:>9.1} {:>8.1}x {:>11.1}x {:>11} {:>7}",
+                label,
+                ms(row.p50),
+                ms(row.p99),
+                row.rps_1,
+                row.rps_many,
+                ratio_of(row.p50, w.floor.p50),
+                ratio(w.floor.rps_many, row.rps_many),
+                format!("{}/{}", row.done.0, row.done.1),
+                refused
+            );
+        }
+        if let Some(refusal) = &w.first_refusal {
+            println!("!! a create answered {refusal}");
+        }
+        println!(
+            "then every user made deleted through the API at {CONNECTIONS} clients: {} in all, \
+             {:.1}/s, {} not 200",
+            w.deleted, w.deletes_per_second, w.deletes_refused
+        );
         let search_note = if self.search_same {
             " (the same rows: this build ignores ?q=)"
         } else {
@@ -1607,6 +1717,22 @@ impl SizeReport {
             "  peak RSS <= {MAX_RSS_MIB} MiB: {rss_mib:.1} MiB  {}",
             verdict(rss_mib <= MAX_RSS_MIB)
         );
+        let all_201 = if w.refused == 0 {
+            String::new()
+        } else {
+            format!(" ({} creates not 201)", w.refused)
+        };
+        let create_p50 = ratio_of(w.creates.p50, w.floor.p50);
+        println!(
+            "  API create   p50 @1 <= {MAX_CREATE_RATIO}x CREATE+DROP ROLE's: {create_p50:.1}x  {}{all_201}",
+            verdict(create_p50 <= MAX_CREATE_RATIO && w.refused == 0)
+        );
+        let create_rate = ratio(w.floor.rps_many, w.creates.rps_many);
+        println!(
+            "  API create   /s @32 >= 1/{MAX_CREATE_THROUGHPUT_RATIO} of CREATE+DROP ROLE's: \
+             the floor's is {create_rate:.1}x  {}{all_201}",
+            verdict(create_rate <= MAX_CREATE_THROUGHPUT_RATIO && w.refused == 0)
+        );
     }
 
     /// `row`'s p50 over the floor's, when both have one.
@@ -1631,11 +1757,20 @@ impl SizeReport {
         ]
         .iter()
         .map(|row| row.failed.0 + row.failed.1)
-        .sum()
+        .sum::<u64>()
+            + (self.writes.refused + self.writes.deletes_refused) as u64
     }
 
     fn server_version_label(&self) -> String {
         format!("PostgreSQL {}", self.server_version)
+    }
+}
+
+/// `a` over `b`, when both were measured.
+fn ratio_of(a: Option<Duration>, b: Option<Duration>) -> f64 {
+    match (a, b) {
+        (Some(a), Some(b)) => ratio(a.as_secs_f64(), b.as_secs_f64()),
+        _ => f64::INFINITY,
     }
 }
 

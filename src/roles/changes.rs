@@ -1,5 +1,5 @@
 //! The changes: create, set or reset a password, rename, delete. Each is
-//! one transaction holding pgusers' change lock (see [`begin`]).
+//! one transaction holding its user's name lock (see [`Lock`]).
 
 use deadpool_postgres::{ClientWrapper, GenericClient, Pool, Transaction};
 use tokio_postgres::error::SqlState;
@@ -432,7 +432,7 @@ impl RoleManager {
     ) -> Result<(), RoleError> {
         let user = name.as_str();
         let tx = open(client, user).await?;
-        // Waited for before the change lock, so that other changes go on
+        // Waited for before the name locks, so that other changes go on
         // meanwhile (one of this user's, refused as busy while the delete
         // runs, included).
         let early = self.facts(&tx).await?;
@@ -515,7 +515,7 @@ impl RoleManager {
     }
 }
 
-/// Takes, in `tx`, what a delete's move waits for, before the change lock:
+/// Takes, in `tx`, what a delete's move waits for, before the name locks:
 /// the tables user `oid` owns in this database that pgusers' role may
 /// lock (each alone: a partition of another owner is not its to lock;
 /// `LOCK` asks for a right to change the table, which an owner may take
@@ -527,7 +527,7 @@ impl RoleManager {
 /// and the wait goes on, 10 s in all; when others hold on longer (the
 /// protected user's, a superuser's), the delete is refused, naming them.
 /// (`LOCK` takes no sequence or materialized view, and on a view it would
-/// lock the tables it reads: those wait under the change lock, for
+/// lock the tables it reads: those wait under the name locks, for
 /// [`MOVE_LOCK_WAIT`] at most.)
 async fn lock_relations_of(
     tx: &Transaction<'_>,
@@ -666,7 +666,7 @@ async fn end_blockers(
     Ok(ended.len())
 }
 
-/// How long a delete's move waits for each lock, under the change lock
+/// How long a delete's move waits for each lock, under the name locks
 /// (what it could not take before: sequences, views, materialized views).
 const MOVE_LOCK_WAIT: &str = "3s";
 
@@ -1176,7 +1176,7 @@ const CHANGE_LOCK_COMMENT: &str = "pgusers: its lock is taken by the changes pgu
      roles on this server, so that changes of one user, or of what users share, happen one at \
      a time; it has no rights";
 
-/// The change lock's role exists, but pgusers may not change its comment:
+/// A lock role exists, but pgusers may not change its comment:
 /// another role made it (16+), which could then hold the lock itself; so
 /// the way out is to drop it (pgusers makes it again), not to share it.
 async fn change_lock_refused(

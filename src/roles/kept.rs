@@ -22,7 +22,7 @@
 //!   the password's expiry and whether it has passed, and the connection
 //!   limit are at most that old; the sessions column is read at each view.
 //! - Nothing a change decides is read from here: every change reads what it
-//!   decides on again, in its own transaction under the change lock.
+//!   decides on again, in its own transaction under its locks.
 //!
 //! One request judges at a time, holding no other request's connection.
 //! Requests arriving meanwhile wait for its judgement when the marks

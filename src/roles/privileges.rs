@@ -475,7 +475,7 @@ pub(super) async fn grant_on_existing(
                 .await
                 .map_err(fail)?;
             // One deadline for them all: many held objects must not hold
-            // the change (and the server-wide change lock) for long.
+            // the change (and the locks it holds) for long.
             let deadline = std::time::Instant::now() + GRANT_DEADLINE;
             for (name, sequence) in objects {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());

@@ -219,7 +219,7 @@ pub(super) const CHANGE_LOCK_ROLE: &str = include_str!("sql/change_lock_role.sql
 pub(super) const MISSING_ROLES: &str = include_str!("sql/missing_roles.sql");
 /// How many sessions a role has open.
 pub(super) const SESSIONS_OF_USER: &str = include_str!("sql/sessions_of_user.sql");
-/// The tables a delete locks before its change lock.
+/// The tables a delete locks before its name locks.
 pub(super) const LOCKABLE_RELATIONS: &str = include_str!("sql/lockable_relations.sql");
 /// Whether `pg_locks` row `l` is another session's lock on role `$1` (a fragment).
 pub(super) const ROLE_LOCKED: &str = include_str!("sql/role_locked.sql");

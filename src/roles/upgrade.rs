@@ -22,7 +22,7 @@
 //! The last step applied to a database is recorded in its mark role's
 //! comment (`…; step 3`). A change that gives or moves rights (create,
 //! delete, the doctor's fix) and `serve` at start run the missing steps
-//! under pgusers' change lock, in the change's own transaction, so the
+//! under pgusers' shared lock, in the change's own transaction, so the
 //! first entry point to meet an older database upgrades it and the others
 //! wait for it, then find it done. A step pgusers' role lacks a right for
 //! refuses, naming the GRANT, and changes nothing; a database recorded at a
@@ -81,8 +81,9 @@ async fn in_chunks(
     Ok(())
 }
 
-/// Runs, in `tx` (which holds the change lock), the steps `facts` says
-/// this database lacks, and records the last; keeps the mark role empty.
+/// Runs, in `tx` (which holds the shared lock when there is a step to
+/// run), the steps `facts` says this database lacks, and records the last;
+/// keeps the mark role empty.
 pub(super) async fn ensure_current(
     tx: &impl GenericClient,
     facts: &Facts,
