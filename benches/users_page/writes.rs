@@ -25,7 +25,7 @@ pub struct Writes {
     /// What the first refused create answered.
     pub first_refusal: Option<String>,
     /// The deletes of every user made: rate at many clients, and the
-    /// answers that were not 200.
+    /// answers that were not 2xx.
     pub deletes_per_second: f64,
     pub deleted: usize,
     pub deletes_refused: usize,
@@ -241,7 +241,7 @@ async fn api_creates(
 }
 
 /// Deletes `names` through the API at `clients` clients. Returns (deletes
-/// per second, answers that were not 200).
+/// per second, answers that were not 2xx).
 async fn api_deletes(
     client: &reqwest::Client,
     api: &Api,
@@ -265,11 +265,9 @@ async fn api_deletes(
                     .bearer_auth(&token)
                     .send()
                     .await?;
-                if answer.status() != 200 {
-                    if refused.fetch_add(1, Ordering::Relaxed) == 0 {
-                        let status = answer.status();
-                        eprintln!("!! delete of {name}: {status} {}", answer.text().await?);
-                    }
+                let status = answer.status();
+                if !status.is_success() && refused.fetch_add(1, Ordering::Relaxed) == 0 {
+                    eprintln!("!! delete of {name}: {status} {}", answer.text().await?);
                 }
             }
         })
