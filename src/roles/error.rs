@@ -108,6 +108,11 @@ pub enum RoleError {
     ActedWhileDeleted { user: String, objects: String },
     #[error("The database is busy with another change to this user; try again in a moment.")]
     Busy,
+    /// Another transaction changed a catalog row this change changes, at
+    /// the same moment ("tuple concurrently updated", a deadlock): trying
+    /// again goes through.
+    #[error("Another change to the same roles or rights ran at that moment; try again.")]
+    Concurrent,
     /// Other sessions hold locks on the tables of a user being deleted for
     /// longer than a delete waits; its lock-out was undone.
     #[error(
@@ -143,9 +148,10 @@ impl RoleError {
             | Self::OwnsObjectsElsewhere { .. }
             | Self::ActedAsByOthers { .. }
             | Self::CodeToReview { .. } => ErrorKind::Refused,
-            Self::Busy | Self::HeldByOthers { .. } | Self::ActedWhileDeleted { .. } => {
-                ErrorKind::TryAgain
-            }
+            Self::Busy
+            | Self::Concurrent
+            | Self::HeldByOthers { .. }
+            | Self::ActedWhileDeleted { .. } => ErrorKind::TryAgain,
             Self::MissingPrivilege { .. } => ErrorKind::AdminLacksPrivilege,
             Self::ProtectedUserMissing(_) | Self::Misconfigured(_) => ErrorKind::Misconfigured,
             Self::Unavailable(_) => ErrorKind::Unavailable,
@@ -210,14 +216,12 @@ impl RoleError {
             }
             Some(code)
                 if *code == SqlState::LOCK_NOT_AVAILABLE
-                    || *code == SqlState::T_R_SERIALIZATION_FAILURE
-                    || *code == SqlState::T_R_DEADLOCK_DETECTED =>
+                    || *code == SqlState::T_R_SERIALIZATION_FAILURE =>
             {
                 Self::Busy
             }
-            // Another change updated a catalog row this one updates, at
-            // the same moment: trying again goes through.
-            Some(_) if crate::db::is_concurrent_update(&error) => Self::Busy,
+            Some(code) if *code == SqlState::T_R_DEADLOCK_DETECTED => Self::Concurrent,
+            Some(_) if crate::db::is_concurrent_update(&error) => Self::Concurrent,
             Some(code) if *code == SqlState::DEPENDENT_OBJECTS_STILL_EXIST => {
                 Self::OwnsObjectsElsewhere {
                     user: user.to_owned(),

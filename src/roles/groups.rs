@@ -99,10 +99,11 @@ impl Grantee {
     }
 }
 
-/// Makes both groups when they do not exist, and keeps them to what
-/// pgusers gives them: the readers to reading, the writers members of
-/// nothing. Refuses a group pgusers' role may not fill (on 16+, one another
-/// role made), naming the GRANT.
+/// Makes both groups when they do not exist, and keeps the writers members
+/// of nothing (what keeps the readers to reading is
+/// [`privileges::keep_readers_reading_only`], before a reader joins).
+/// Refuses a group pgusers' role may not fill (on 16+, one another role
+/// made), naming the GRANT.
 pub(super) async fn ensure(tx: &impl GenericClient, facts: &Facts) -> Result<(), RoleError> {
     for (group, kind) in [
         (&facts.readers, "read-only"),
@@ -139,7 +140,6 @@ pub(super) async fn ensure(tx: &impl GenericClient, facts: &Facts) -> Result<(),
             }
         }
     }
-    privileges::keep_readers_reading_only(tx, facts).await?;
     keep_writers_member_of_nothing(tx, facts).await
 }
 

@@ -357,6 +357,7 @@ mod tests {
                 (409, 409, 4),
             ),
             (RoleError::Busy, (409, 409, 4)),
+            (RoleError::Concurrent, (409, 409, 4)),
             (
                 RoleError::HeldByOthers {
                     user: text(),
@@ -438,6 +439,7 @@ mod tests {
                 objects: objects.clone(),
             },
             E::Busy => E::Busy,
+            E::Concurrent => E::Concurrent,
             E::HeldByOthers { user, sessions } => E::HeldByOthers {
                 user: user.clone(),
                 sessions: sessions.clone(),
