@@ -200,6 +200,8 @@ impl RoleManager {
     ) -> Result<Option<Password>, RoleError> {
         let (password, generated) = resolve(password);
         let user = name.as_str();
+        // (Its 4,096 rounds are computed before any lock is held.)
+        let password_clause = sql::password_clause(&password);
         let mut client = self.change_client().await?;
         // Said before what the shared work may refuse (asked again under
         // the name lock).
@@ -210,9 +212,8 @@ impl RoleManager {
         refuse_taken(&tx, name).await?;
         let fail = |e| refusal(&facts, e, user);
         tx.batch_execute(&format!(
-            "CREATE ROLE {} LOGIN {} {};",
+            "CREATE ROLE {} LOGIN {password_clause} {};",
             ident(user),
-            sql::password_clause(&password),
             sql::limits_clauses(&LimitsChange::all(*limits))
         ))
         .await
