@@ -19,8 +19,7 @@ use crate::domain::{Limits, LimitsChange, NewPassword, Password, RoleName, Usern
 async fn refuse_taken(client: &impl GenericClient, name: &Username) -> Result<(), RoleError> {
     let user = name.as_str();
     let (low, high) = case_ranges(user);
-    let existing = client
-        .query_opt(sql::NAME_TAKEN, &[&user, &low, &high])
+    let existing = sql::at_most_one(client, sql::NAME_TAKEN, &[&user, &low, &high])
         .await
         .map_err(|e| RoleError::from_postgres(e, user))?;
     match existing {
@@ -1086,12 +1085,14 @@ async fn make_lock_roles(
 async fn open<'a>(client: &'a mut ClientWrapper, user: &str) -> Result<Transaction<'a>, RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
     let tx = client.transaction().await.map_err(fail)?;
-    tx.batch_execute("SET LOCAL lock_timeout = '10s'")
-        .await
-        .map_err(fail)?;
     // Nothing of a change reaches the server's log: not the names of the
     // objects it shares, nor a password's verifier.
-    tx.batch_execute(crate::db::UNLOGGED).await.map_err(fail)?;
+    tx.batch_execute(&format!(
+        "SET LOCAL lock_timeout = '10s'; {}",
+        crate::db::UNLOGGED
+    ))
+    .await
+    .map_err(fail)?;
     Ok(tx)
 }
 
@@ -1167,8 +1168,7 @@ async fn take_name_locks(tx: &Transaction<'_>, users: &[&str]) -> Result<(), Rol
 /// Takes `lock` in `tx`, writing a new mark into its role's comment.
 async fn take_lock(tx: &Transaction<'_>, lock: Lock, user: &str) -> Result<(), RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
-    let shared: String = tx
-        .query_one(sql::CHANGE_LOCK_ROLE, &[])
+    let shared: String = sql::one(tx, sql::CHANGE_LOCK_ROLE, &[])
         .await
         .map_err(fail)?
         .get(0);

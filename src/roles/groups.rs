@@ -151,8 +151,7 @@ async fn keep_writers_member_of_nothing(
     facts: &Facts,
 ) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.writers);
-    let revokes: Vec<String> = tx
-        .query(sql::ROLE_MEMBERSHIPS, &[&facts.writers])
+    let revokes: Vec<String> = sql::rows(tx, sql::ROLE_MEMBERSHIPS, &[&facts.writers])
         .await
         .map_err(fail)?
         .iter()
@@ -268,20 +267,20 @@ pub(super) async fn group_gaps(
     client: &impl GenericClient,
     facts: &Facts,
 ) -> Result<Vec<GroupGap>, RoleError> {
-    Ok(client
-        .query(
-            sql::GROUP_GAPS.as_str(),
-            &[&facts.protected, &facts.admin_super],
-        )
-        .await
-        .map_err(|e| refusal(facts, e, &facts.writers))?
-        .iter()
-        .map(|row| GroupGap {
-            statement: row.get(0),
-            owner: row.get(1),
-            subject: row.get(2),
-        })
-        .collect())
+    Ok(sql::rows(
+        client,
+        sql::GROUP_GAPS.as_str(),
+        &[&facts.protected, &facts.admin_super],
+    )
+    .await
+    .map_err(|e| refusal(facts, e, &facts.writers))?
+    .iter()
+    .map(|row| GroupGap {
+        statement: row.get(0),
+        owner: row.get(1),
+        subject: row.get(2),
+    })
+    .collect())
 }
 
 /// Whether pgusers acts for `role`: the protected user, or a user it made.
@@ -320,28 +319,28 @@ pub(super) async fn relation_gaps(
     let (tables, sequences) = grantee.privileges();
     let to_vec = |list: &[&str]| list.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
     let only_users = grantee == Grantee::Protected;
-    Ok(tx
-        .query(
-            sql::RELATION_GAPS.as_str(),
-            &[
-                &facts.protected as &(dyn tokio_postgres::types::ToSql + Sync),
-                &grantee.name(facts),
-                &to_vec(tables),
-                &to_vec(sequences),
-                &only_users,
-            ],
-        )
-        .await
-        .map_err(|e| refusal(facts, e, grantee.name(facts)))?
-        .iter()
-        .map(|row| Gap {
-            name: row.get(0),
-            sequence: row.get(1),
-            owner: row.get(2),
-            may_give: row.get(3),
-            relkind: row.get(4),
-        })
-        .collect())
+    Ok(sql::rows(
+        tx,
+        sql::RELATION_GAPS.as_str(),
+        &[
+            &facts.protected as &(dyn tokio_postgres::types::ToSql + Sync),
+            &grantee.name(facts),
+            &to_vec(tables),
+            &to_vec(sequences),
+            &only_users,
+        ],
+    )
+    .await
+    .map_err(|e| refusal(facts, e, grantee.name(facts)))?
+    .iter()
+    .map(|row| Gap {
+        name: row.get(0),
+        sequence: row.get(1),
+        owner: row.get(2),
+        may_give: row.get(3),
+        relkind: row.get(4),
+    })
+    .collect())
 }
 
 /// Gives `grantee` its share of the tables, views and sequences in the

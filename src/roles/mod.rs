@@ -519,8 +519,7 @@ async fn read_facts(
     client: &impl GenericClient,
     protected: Option<&str>,
 ) -> Result<Facts, RoleError> {
-    let row = client
-        .query_one(sql::DATABASE_FACTS, &[&protected])
+    let row = sql::one(client, sql::DATABASE_FACTS, &[&protected])
         .await
         .map_err(RoleError::server)?;
     let protected: String = row.get("protected");

@@ -30,8 +30,7 @@ pub(super) async fn ensure_privileges_of(
         return Ok(());
     }
     let fail = |e| refusal(facts, e, role);
-    let row = client
-        .query_one(sql::PRIVILEGES_OF, &[&role, &facts.version_num])
+    let row = sql::one(client, sql::PRIVILEGES_OF, &[&role, &facts.version_num])
         .await
         .map_err(fail)?;
     if row.get::<_, bool>(0) {
@@ -156,8 +155,7 @@ pub(super) async fn may_fill(
     facts: &Facts,
     group: &str,
 ) -> Result<Option<bool>, RoleError> {
-    let row = client
-        .query_opt(sql::MAY_FILL, &[&group, &facts.admin_super])
+    let row = sql::at_most_one(client, sql::MAY_FILL, &[&group, &facts.admin_super])
         .await
         .map_err(|e| refusal(facts, e, group))?;
     Ok(row.map(|row| row.get(0)))
@@ -205,10 +203,13 @@ pub(super) async fn close_public_schema(
 ) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.readers);
     let may_create = || async {
-        client
-            .query_one(sql::MAY_CREATE_IN_PUBLIC.as_str(), &[&facts.readers])
-            .await
-            .map(|row| (row.get::<_, bool>(0), row.get::<_, String>(1)))
+        sql::one(
+            client,
+            sql::MAY_CREATE_IN_PUBLIC.as_str(),
+            &[&facts.readers],
+        )
+        .await
+        .map(|row| (row.get::<_, bool>(0), row.get::<_, String>(1)))
     };
     if !may_create().await.map_err(fail)?.0 {
         return Ok(());
@@ -245,8 +246,7 @@ pub(super) async fn keep_readers_reading_only(
 ) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.readers);
     let strays = || async {
-        client
-            .query(sql::READERS_STRAYS, &[&facts.readers])
+        sql::rows(client, sql::READERS_STRAYS, &[&facts.readers])
             .await
             .map(|rows| rows.iter().map(|row| row.get(0)).collect::<Vec<String>>())
     };
@@ -422,13 +422,13 @@ enum Open {
 }
 
 async fn large_objects_open(client: &impl GenericClient, facts: &Facts) -> Result<Open, RoleError> {
-    let row = client
-        .query_one(
-            sql::LARGE_OBJECTS_OPEN,
-            &[&LARGE_OBJECT_MAKERS.map(str::to_owned).to_vec()],
-        )
-        .await
-        .map_err(|e| refusal(facts, e, &facts.readers))?;
+    let row = sql::one(
+        client,
+        sql::LARGE_OBJECTS_OPEN,
+        &[&LARGE_OBJECT_MAKERS.map(str::to_owned).to_vec()],
+    )
+    .await
+    .map_err(|e| refusal(facts, e, &facts.readers))?;
     Ok(match (row.get::<_, bool>(0), row.get::<_, bool>(1)) {
         (true, _) => Open::All,
         (false, true) => Open::Some,
