@@ -840,8 +840,18 @@ pub(super) async fn begin_shared<'a>(
     client: &'a mut ClientWrapper,
 ) -> Result<Transaction<'a>, RoleError> {
     let tx = open(client, "").await?;
-    take_lock(&tx, Lock::Shared, "").await?;
+    take_everything(&tx, "").await?;
     Ok(tx)
+}
+
+/// Takes every name lock, in order, then the shared lock: what a change of
+/// the whole server takes (an upgrade, a doctor's Fix, which act for any
+/// user), so that no change of a user runs meanwhile.
+async fn take_everything(tx: &Transaction<'_>, user: &str) -> Result<(), RoleError> {
+    for n in 0..NAME_LOCKS {
+        take_lock(tx, Lock::Name(n), user).await?;
+    }
+    take_lock(tx, Lock::Shared, user).await
 }
 
 /// What every user shares that a change may have to make or mend before
@@ -923,19 +933,19 @@ const SHARED_TRIES: u32 = 5;
 const GIVE_MOVED: &str = "to give it what a deleted user owned";
 
 impl RoleManager {
-    /// Opens a change of `user` that first makes sure of `work`, and reads
-    /// the facts. Most changes find `work` done, or do it without meeting
-    /// another change doing the same: it runs without the shared lock, in a
-    /// savepoint, then the change takes only its name lock, so changes of
-    /// different users go on at once. When it fails (another change made
-    /// the same group or granted on the same table at once: PostgreSQL
-    /// answers with a duplicate or "tuple concurrently updated" rather than
-    /// wait), what it did is undone, and it runs again holding the shared
-    /// lock, then the change takes its name lock. An upgrade to make runs
-    /// that way from the start. No change waits for the shared lock while
-    /// holding a name lock: one that did the work without the shared lock
-    /// keeps what it changed while it waits for its name lock, and the
-    /// holder of the shared lock, doing the same work, may wait for that.
+    /// Opens a change of `user`: takes its name lock, makes sure of `work`,
+    /// and reads the facts. Most changes find `work` done, or do it without
+    /// meeting another change doing the same: it runs without the shared
+    /// lock, in a savepoint, so changes of different users go on at once.
+    /// When it fails (another change made the same group or granted on the
+    /// same table at once: PostgreSQL answers with a duplicate or "tuple
+    /// concurrently updated" rather than wait), what it did is undone, and
+    /// it runs again holding the shared lock. An upgrade to make takes every
+    /// name lock, then the shared lock. Every change takes its name locks
+    /// (in order) before the shared lock, and none takes a lock while it
+    /// holds rows it changed: the only waits in a circle left are between
+    /// rows two changes update in different orders, which PostgreSQL
+    /// detects (one of them is told to try again).
     async fn begin_with<'a>(
         &self,
         client: &'a mut ClientWrapper,
@@ -946,19 +956,22 @@ impl RoleManager {
         let tx = open(client, user).await?;
         let facts = self.facts(&tx).await?;
         if facts.step == upgrade::CURRENT {
+            take_name_locks(&tx, &[user]).await?;
             tx.batch_execute("SAVEPOINT shared").await.map_err(fail)?;
             if work.run(&tx, &facts).await.is_ok() {
                 tx.batch_execute("RELEASE SAVEPOINT shared")
                     .await
                     .map_err(fail)?;
-                take_name_locks(&tx, &[user]).await?;
                 return Ok((tx, facts));
             }
             tx.batch_execute("ROLLBACK TO SAVEPOINT shared")
                 .await
                 .map_err(fail)?;
+            take_lock(&tx, Lock::Shared, user).await?;
+        } else {
+            // An upgrade acts for every user.
+            take_everything(&tx, user).await?;
         }
-        take_lock(&tx, Lock::Shared, user).await?;
         let facts = self.facts(&tx).await?;
         // Changes doing it without the lock may still meet this one: the
         // work is done again, a few times, once they are through.
@@ -975,12 +988,14 @@ impl RoleManager {
                         .map_err(fail)?;
                     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 }
+                // A group made by another change at that moment, still:
+                // not this user's name.
+                Err(RoleError::AlreadyExists(_)) => return Err(RoleError::Concurrent),
                 done => {
                     done?;
                     tx.batch_execute("RELEASE SAVEPOINT shared")
                         .await
                         .map_err(fail)?;
-                    take_name_locks(&tx, &[user]).await?;
                     return Ok((tx, facts));
                 }
             }
@@ -1117,7 +1132,7 @@ enum Lock {
     Name(u64),
     /// The shared lock, `pgusers-lock-<oid>`: taken to change what every
     /// user shares (the groups and what they are given, the upgrade),
-    /// before the change's name lock if it has one.
+    /// after the change's name locks.
     Shared,
 }
 
@@ -1128,11 +1143,12 @@ enum Lock {
 /// reads 33 comments at most.
 pub const NAME_LOCKS: u64 = 32;
 
-/// The name lock of `user`'s lowercased name: its FNV-1a hash, the same in
-/// every process and version.
+/// The name lock of `user`'s name, lowercased as PostgreSQL folds an
+/// unquoted name (ASCII letters): its FNV-1a hash, the same in every
+/// process and version.
 fn name_lock(user: &str) -> Lock {
     let hash = user
-        .to_lowercase()
+        .to_ascii_lowercase()
         .bytes()
         .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)

@@ -106,7 +106,7 @@ pub enum RoleError {
         crate::domain::visible(.objects)
     )]
     ActedWhileDeleted { user: String, objects: String },
-    #[error("The database is busy with another change to this user; try again in a moment.")]
+    #[error("The database is busy with another change; try again in a moment.")]
     Busy,
     /// Another transaction changed a catalog row this change changes, at
     /// the same moment ("tuple concurrently updated", a deadlock): trying

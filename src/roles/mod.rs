@@ -32,9 +32,11 @@
 //!   names the GRANT to run.
 //! - Deleting a user never gives its code the protected user's rights (see
 //!   [`code`]).
-//! - Every change is one transaction, serialised with the others on the
-//!   server by a lock no other role can hold (see `changes::begin`), so
-//!   two creates of one name give one user and one "already exists"; a
+//! - Every change is one transaction holding the lock of its user's name,
+//!   which no other role can hold (see `changes::Lock`): changes of one
+//!   user take turns across the server, changes of others go on at once,
+//!   and two creates of one name (in any case) give one user and one
+//!   "already exists"; a
 //!   delete's lock-out is recorded in the catalog, so any process undoes
 //!   it when the delete could not (see [`lockout`]).
 //! - Passwords reach PostgreSQL only as SCRAM-SHA-256 verifiers.

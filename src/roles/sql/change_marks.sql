@@ -4,8 +4,9 @@
 -- process, database or administrator role; NULL before the first. The kept
 -- list of users (kept.rs) stands only while it is the same. The roles'
 -- names are read through the name index, from its prefix; their comments
--- (65 per administrator role at most) are summed up in one digest.
-SELECT md5(string_agg(d.description, ' ' ORDER BY r.oid))
+-- (33 per administrator role) are summed up in one digest (SHA-256: MD5 is
+-- refused on a server in FIPS mode).
+SELECT encode(sha256(convert_to(string_agg(d.description, ' ' ORDER BY r.oid), 'UTF8')), 'hex')
   FROM pg_roles r
   JOIN pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_authid'::regclass
  WHERE r.rolname LIKE 'pgusers-lock-%'

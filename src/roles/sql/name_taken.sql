@@ -16,6 +16,6 @@ WITH twins AS MATERIALIZED (
      CROSS JOIN LATERAL (SELECT rolname FROM pg_roles
                           WHERE rolname >= b.low::name AND rolname < b.high::name
                          OFFSET 0) r
-     WHERE lower(r.rolname) = lower($1)
+     WHERE lower(r.rolname) = lower($1 COLLATE "C")
 )
 SELECT name FROM twins ORDER BY name COLLATE "C" LIMIT 1
