@@ -38,8 +38,13 @@ fn name_by_lock(shared: &str, taken: &str, same: bool) -> Username {
 async fn a_held_name_lock_holds_up_the_changes_of_its_names_only() {
     // Timed: on a cluster of its own.
     let (_cluster, db) = test_db_alone().await;
-    let (held, _) = db.create_user("held", Access::ReadWrite).await;
     let shared = shared_lock(&db).await;
+    // Not under the protected user's lock, which every delete takes.
+    let held = name_by_lock(&shared, &db.protected, false);
+    db.roles
+        .create(&held, NewPassword::Generate, Access::ReadWrite)
+        .await
+        .expect("created");
     let held_lock = pgusers::roles::name_lock_role(&shared, held.as_str());
     // A superuser's open transaction holds the name lock of `held`, as a
     // change of it running long would.
