@@ -686,6 +686,20 @@ impl TestDb {
         self.roles_config.get_user().expect("a user").to_owned()
     }
 
+    /// The shared lock's role of the administrator pgusers connects as
+    /// (its name locks' roles are named after it).
+    pub async fn shared_lock_role(&self) -> String {
+        self.as_admin_in_use()
+            .await
+            .query_one(
+                "SELECT 'pgusers-lock-' || oid::text FROM pg_roles WHERE rolname = current_user",
+                &[],
+            )
+            .await
+            .expect("the administrator's oid")
+            .get(0)
+    }
+
     /// The role the role module connects as, in this test's database:
     /// for doing something "by hand, as the administrator" (not through
     /// pgusers).

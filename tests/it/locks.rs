@@ -54,19 +54,6 @@ async fn outsider(
     (name, secret)
 }
 
-/// The change lock's role of the administrator pgusers connects as.
-async fn change_lock_role(db: &crate::helpers::TestDb) -> String {
-    db.as_admin_in_use()
-        .await
-        .query_one(
-            "SELECT 'pgusers-lock-' || oid::text FROM pg_roles WHERE rolname = current_user",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0)
-}
-
 #[tokio::test]
 async fn a_reader_another_databases_user_and_an_unmanaged_role_holding_what_they_can_block_nothing()
 {
@@ -155,7 +142,7 @@ async fn the_change_lock_is_a_role_only_pgusers_may_comment_on() {
         .await
         .unwrap();
 
-    let shared_lock = change_lock_role(&db).await;
+    let shared_lock = db.shared_lock_role().await;
     // The shared lock, and the name lock of the user made first.
     for lock_role in [
         pgusers::roles::name_lock_role(&shared_lock, first.as_str()),
@@ -270,7 +257,7 @@ async fn a_user_that_took_its_own_rights_to_change_its_table_is_still_deleted() 
 async fn a_change_lock_role_another_role_made_first_is_refused_with_the_drop_to_run_where_it_could_be_held()
  {
     let db = test_db().await;
-    let shared_lock = change_lock_role(&db).await;
+    let shared_lock = db.shared_lock_role().await;
     let name = username("squatted");
     let name_lock = pgusers::roles::name_lock_role(&shared_lock, name.as_str());
     let superuser = db.admin().await;

@@ -10,19 +10,6 @@ use pgusers::roles::{Access, RoleError};
 
 use crate::helpers::{ident, password, test_db, test_db_alone, unique_name, username};
 
-/// The shared lock's role of the administrator pgusers connects as.
-async fn shared_lock(db: &crate::helpers::TestDb) -> String {
-    db.as_admin_in_use()
-        .await
-        .query_one(
-            "SELECT 'pgusers-lock-' || oid::text FROM pg_roles WHERE rolname = current_user",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0)
-}
-
 /// A new name whose name lock is `taken`'s, or not.
 fn name_by_lock(shared: &str, taken: &str, same: bool) -> Username {
     let held = pgusers::roles::name_lock_role(shared, taken);
@@ -38,7 +25,7 @@ fn name_by_lock(shared: &str, taken: &str, same: bool) -> Username {
 async fn a_held_name_lock_holds_up_the_changes_of_its_names_only() {
     // Timed: on a cluster of its own.
     let (_cluster, db) = test_db_alone().await;
-    let shared = shared_lock(&db).await;
+    let shared = db.shared_lock_role().await;
     // Not under the protected user's lock, which every delete takes.
     let held = name_by_lock(&shared, &db.protected, false);
     db.roles
