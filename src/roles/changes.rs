@@ -478,12 +478,22 @@ impl RoleManager {
         // runs, included).
         let early = self.facts(&tx).await?;
         lock_relations_of(&tx, &early, user, oid).await?;
-        // Waited for as long as the move's other locks.
+        // The protected user's name lock too: deletes into one protected
+        // user move one at a time, so that what reaches it meanwhile is
+        // what the user's code made (see `refuse_made_meanwhile`), not
+        // what another delete moved. (pgusers changes no protected user.)
+        // Waited for as long as the move's other locks: deletes queued
+        // behind each other answer "try again" rather than hold a request
+        // (and its lock-out) for 10 s.
         tx.batch_execute(&format!("SET LOCAL lock_timeout = '{MOVE_LOCK_WAIT}'"))
             .await
             .map_err(|e| RoleError::from_postgres(e, user))?;
-        take_name_locks(&tx, &[user]).await?;
+        take_name_locks(&tx, &[user, &early.protected]).await?;
         let facts = self.facts(&tx).await?;
+        if facts.protected != early.protected {
+            // Another owner of the database since: its lock was not taken.
+            return Err(RoleError::Busy);
+        }
         if managed_target(&tx, &facts, name).await? != oid {
             // Dropped and made again by someone else meanwhile: not ours to delete.
             return Err(RoleError::NotFound(user.to_owned()));
@@ -495,7 +505,7 @@ impl RoleManager {
         // Read before `find` (each statement sees its own moment): what is
         // made in between is neutralised but not known, so it stops the
         // delete rather than slip through.
-        let known = owned_here(&tx).await.map_err(fail)?;
+        let known = owned_by(&tx, oid, &facts.protected).await.map_err(fail)?;
         let code = code::find(&tx, oid, &facts.protected, facts.version_num)
             .await
             .map_err(fail)?;
@@ -764,10 +774,17 @@ pub(super) async fn refuse_others_acting_as(
     })
 }
 
-/// What every role owns in this database, as `classid:objid` keys of
-/// `pg_shdepend`, read when the deletion looks at the user's code.
-async fn owned_here(tx: &Transaction<'_>) -> Result<Vec<String>, tokio_postgres::Error> {
-    let rows = tx.query(sql::OWNED_KEYS.as_str(), &[]).await?;
+/// What the user (`oid`) and the protected user own in this database, as
+/// `classid:objid` keys of `pg_shdepend`, read when the deletion looks at
+/// the user's code.
+async fn owned_by(
+    tx: &Transaction<'_>,
+    oid: u32,
+    protected: &str,
+) -> Result<Vec<String>, tokio_postgres::Error> {
+    let rows = tx
+        .query(sql::OWNED_KEYS.as_str(), &[&oid, &protected])
+        .await?;
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 

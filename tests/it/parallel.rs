@@ -187,9 +187,9 @@ async fn creates_and_deletes_at_once_on_a_new_database_all_go_through_and_case_t
         .iter()
         .map(|name| RoleName::from(name.clone()))
         .collect::<Vec<_>>();
-    // A delete waits 3 s at most for its name lock (shared by some of the
-    // others): one that waited longer answers "try again", as a person
-    // would be told, and is tried again.
+    // Deletes into one protected user move one at a time, each waiting a
+    // few seconds at most for the others: one that waited longer answers
+    // "try again", as a person would be told, and is tried again.
     let roles = &db.roles;
     let deleted = join_all(deletes.iter().map(|name| async move {
         let mut tries = 0;
