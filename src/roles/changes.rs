@@ -482,13 +482,10 @@ impl RoleManager {
         // user move one at a time, so that what reaches it meanwhile is
         // what the user's code made (see `refuse_made_meanwhile`), not
         // what another delete moved. (pgusers changes no protected user.)
-        // Waited for as long as the move's other locks: deletes queued
-        // behind each other answer "try again" rather than hold a request
-        // (and its lock-out) for 10 s.
+        take_name_locks(&tx, &[user, &early.protected]).await?;
         tx.batch_execute(&format!("SET LOCAL lock_timeout = '{MOVE_LOCK_WAIT}'"))
             .await
             .map_err(|e| RoleError::from_postgres(e, user))?;
-        take_name_locks(&tx, &[user, &early.protected]).await?;
         let facts = self.facts(&tx).await?;
         if facts.protected != early.protected {
             // Another owner of the database since: its lock was not taken.

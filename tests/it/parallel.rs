@@ -187,21 +187,7 @@ async fn creates_and_deletes_at_once_on_a_new_database_all_go_through_and_case_t
         .iter()
         .map(|name| RoleName::from(name.clone()))
         .collect::<Vec<_>>();
-    // Deletes into one protected user move one at a time, each waiting a
-    // few seconds at most for the others: one that waited longer answers
-    // "try again", as a person would be told, and is tried again.
-    let roles = &db.roles;
-    let deleted = join_all(deletes.iter().map(|name| async move {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match roles.delete(name).await {
-                Err(RoleError::Busy) if tries < 5 => continue,
-                other => return other,
-            }
-        }
-    }))
-    .await;
+    let deleted = join_all(deletes.iter().map(|name| db.roles.delete(name))).await;
 
     for (name, deleted) in names.iter().zip(&deleted) {
         assert!(deleted.is_ok(), "{name}: {deleted:?}");
