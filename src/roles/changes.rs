@@ -478,19 +478,13 @@ impl RoleManager {
         // runs, included).
         let early = self.facts(&tx).await?;
         lock_relations_of(&tx, &early, user, oid).await?;
-        // The protected user's name lock too: deletes into one protected
-        // user move one at a time, so that what reaches it meanwhile is
-        // what the user's code made (see `refuse_made_meanwhile`), not
-        // what another delete moved. (pgusers changes no protected user.)
-        take_name_locks(&tx, &[user, &early.protected]).await?;
+        // Deletes into one protected user go on at once: what each moves
+        // is told apart by its transaction (see `refuse_made_meanwhile`).
+        take_name_locks(&tx, &[user]).await?;
         tx.batch_execute(&format!("SET LOCAL lock_timeout = '{MOVE_LOCK_WAIT}'"))
             .await
             .map_err(|e| RoleError::from_postgres(e, user))?;
         let facts = self.facts(&tx).await?;
-        if facts.protected != early.protected {
-            // Another owner of the database since: its lock was not taken.
-            return Err(RoleError::Busy);
-        }
         if managed_target(&tx, &facts, name).await? != oid {
             // Dropped and made again by someone else meanwhile: not ours to delete.
             return Err(RoleError::NotFound(user.to_owned()));
@@ -502,7 +496,7 @@ impl RoleManager {
         // Read before `find` (each statement sees its own moment): what is
         // made in between is neutralised but not known, so it stops the
         // delete rather than slip through.
-        let known = owned_by(&tx, oid, &facts.protected).await.map_err(fail)?;
+        let known = owned_by(&tx, oid).await.map_err(fail)?;
         let code = code::find(&tx, oid, &facts.protected, facts.version_num)
             .await
             .map_err(fail)?;
@@ -520,18 +514,24 @@ impl RoleManager {
             .iter()
             .map(|row| row.get::<_, String>(0))
             .collect();
+        // The user's name lock, written again with the move: its comment
+        // carries the transaction id of what the REASSIGN changes.
+        let marker = user_lock_role(&tx, user).await?;
         let statements = format!(
-            "{neutralise} {unreviewed} REASSIGN OWNED BY {user} TO {protected};",
+            "{neutralise} {unreviewed} REASSIGN OWNED BY {user} TO {protected}; \
+             COMMENT ON ROLE {marker} IS {mark};",
             neutralise = code::neutralise(&code),
             user = ident(user),
-            protected = ident(&facts.protected)
+            protected = ident(&facts.protected),
+            marker = ident(&marker),
+            mark = sql::literal(&change_mark()),
         );
         tx.batch_execute(&statements).await.map_err(fail)?;
         // A call of the user's routine begun before the lock-out still runs
         // as the user: what it made after `find` would reach the protected
         // user unreviewed, and what it made after the REASSIGN would be
         // dropped with the user's privileges.
-        refuse_made_meanwhile(&tx, &facts, user, oid, &known).await?;
+        refuse_made_meanwhile(&tx, &facts, user, oid, &known, &marker).await?;
         let shared = groups::moved_grants(&tx, &facts, &moved).await?;
         // Other changes go on meanwhile: one may update a row these
         // update too (a grant on one table, the database's by hand).
@@ -771,37 +771,33 @@ pub(super) async fn refuse_others_acting_as(
     })
 }
 
-/// What the user (`oid`) and the protected user own in this database, as
-/// `classid:objid` keys of `pg_shdepend`, read when the deletion looks at
-/// the user's code.
-async fn owned_by(
-    tx: &Transaction<'_>,
-    oid: u32,
-    protected: &str,
-) -> Result<Vec<String>, tokio_postgres::Error> {
-    let rows = tx
-        .query(sql::OWNED_KEYS.as_str(), &[&oid, &protected])
-        .await?;
+/// What the user (`oid`) owns in this database, as `classid:objid` keys of
+/// `pg_shdepend`, read when the deletion looks at the user's code.
+async fn owned_by(tx: &Transaction<'_>, oid: u32) -> Result<Vec<String>, tokio_postgres::Error> {
+    let rows = tx.query(sql::OWNED_KEYS.as_str(), &[&oid]).await?;
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 
 /// After `REASSIGN OWNED`: refuses when code running as `user` made objects
 /// meanwhile. Anything it still owns here was made after the REASSIGN;
-/// anything the protected user owns now that neither owned when the
-/// deletion looked at the user's code (`known`) was made in between, and
-/// reached the protected user unreviewed. (The protected user's own new
-/// temporary tables, which hold no code, are let through.)
+/// anything the REASSIGN gave the protected user that the user did not own
+/// when the deletion looked at its code (`known`) was made in between, and
+/// would reach the protected user unreviewed. What the REASSIGN changed is
+/// told from what other transactions did meanwhile (another delete's move,
+/// the protected user's own work) by its transaction id: that of the
+/// comment of lock role `marker`, written in the same statements.
 async fn refuse_made_meanwhile(
     tx: &Transaction<'_>,
     facts: &Facts,
     user: &str,
     oid: u32,
     known: &[String],
+    marker: &str,
 ) -> Result<(), RoleError> {
     let rows = tx
         .query(
             sql::MADE_MEANWHILE.as_str(),
-            &[&oid, &facts.protected, &known],
+            &[&oid, &facts.protected, &known, &marker],
         )
         .await
         .map_err(|e| refusal(facts, e, user))?;
@@ -1179,6 +1175,15 @@ async fn take_name_locks(tx: &Transaction<'_>, users: &[&str]) -> Result<(), Rol
         take_lock(tx, lock, users.first().copied().unwrap_or_default()).await?;
     }
     Ok(())
+}
+
+/// The role of `user`'s name lock.
+async fn user_lock_role(tx: &Transaction<'_>, user: &str) -> Result<String, RoleError> {
+    let shared: String = sql::one(tx, sql::CHANGE_LOCK_ROLE, &[])
+        .await
+        .map_err(|e| RoleError::from_postgres(e, user))?
+        .get(0);
+    Ok(lock_role(&shared, name_lock(user)))
 }
 
 /// Takes `lock` in `tx`, writing a new mark into its role's comment.

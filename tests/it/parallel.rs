@@ -26,8 +26,7 @@ async fn a_held_name_lock_holds_up_the_changes_of_its_names_only() {
     // Timed: on a cluster of its own.
     let (_cluster, db) = test_db_alone().await;
     let shared = db.shared_lock_role().await;
-    // Not under the protected user's lock, which every delete takes.
-    let held = name_by_lock(&shared, &db.protected, false);
+    let held = username("held");
     db.roles
         .create(&held, NewPassword::Generate, Access::ReadWrite)
         .await

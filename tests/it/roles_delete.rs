@@ -600,16 +600,41 @@ async fn a_table_made_as_the_user_during_its_delete_stops_the_delete_and_loses_n
     assert_eq!(kept, 7, "nothing made meanwhile was lost");
 }
 
-/// Deletes a read-write user while a call of its SECURITY DEFINER routine,
-/// begun before the delete, runs `made` as the user while the delete is
-/// held at `REASSIGN OWNED`, after it looked at the user's code: someone
-/// is using the user's sequence `held` (which a delete does not lock before
-/// it looks, as it does the user's tables). The user, its password and the
-/// delete's result.
+/// Where a delete is held, after it looked at the user's code.
+#[derive(Clone, Copy)]
+enum HeldAt {
+    /// At `REASSIGN OWNED`: someone is using the user's sequence `held`
+    /// (which a delete does not lock before it looks, as it does the
+    /// user's tables).
+    Move,
+    /// Before the move, at marking the user's routines unreviewed: someone
+    /// is commenting routine `slow_maker` in a transaction left open.
+    Mark,
+}
+
+/// Deletes a read-write user while a call of its SECURITY DEFINER routine
+/// `slow_maker`, begun before the delete, runs `made` as the user while the
+/// delete is held (`at`). The user, its password and the delete's result.
 async fn delete_while_its_code_runs(
     db: &crate::helpers::TestDb,
     prefix: &str,
     made: &str,
+) -> (
+    pgusers::domain::Username,
+    pgusers::domain::Password,
+    Result<(), RoleError>,
+) {
+    delete_held_while_its_code_runs(db, prefix, made, HeldAt::Move, "").await
+}
+
+/// [`delete_while_its_code_runs`], held `at`, with the protected user
+/// running `protected_made` while the delete is held.
+async fn delete_held_while_its_code_runs(
+    db: &crate::helpers::TestDb,
+    prefix: &str,
+    made: &str,
+    at: HeldAt,
+    protected_made: &str,
 ) -> (
     pgusers::domain::Username,
     pgusers::domain::Password,
@@ -635,14 +660,21 @@ async fn delete_while_its_code_runs(
     gate.batch_execute("SELECT pg_advisory_lock(2026)")
         .await
         .unwrap();
-    // A sequence is not locked before the change lock: the delete's move
-    // waits for it, for 3 s at most.
+    // Waited for under the name lock, for 3 s at most.
+    let (hold, waiting) = match at {
+        HeldAt::Move => (
+            "BEGIN; SELECT nextval('public.held');",
+            "relation = 'public.held'::regclass",
+        ),
+        HeldAt::Mark => (
+            "BEGIN; COMMENT ON FUNCTION public.slow_maker() IS 'held';",
+            "locktype = 'object' AND classid = 'pg_proc'::regclass",
+        ),
+    };
     let holder = db.admin().await;
-    holder
-        .batch_execute("BEGIN; SELECT nextval('public.held');")
-        .await
-        .unwrap();
+    holder.batch_execute(hold).await.unwrap();
     let caller = db.connect_as_protected().await;
+    let protected = db.connect_as_protected().await;
     let target = RoleName::from(writer.clone());
 
     let (called, deleted) = tokio::join!(
@@ -656,8 +688,8 @@ async fn delete_while_its_code_runs(
         async {
             db.until_waiting_for("locktype = 'advisory'").await;
             let made_while_the_delete_waits = async {
-                db.until_waiting_for("relation = 'public.held'::regclass")
-                    .await;
+                db.until_waiting_for(waiting).await;
+                protected.batch_execute(protected_made).await.unwrap();
                 gate.batch_execute("SELECT pg_advisory_unlock(2026)")
                     .await
                     .unwrap();
@@ -667,6 +699,46 @@ async fn delete_while_its_code_runs(
     );
     called.unwrap();
     (writer, secret, deleted)
+}
+
+#[tokio::test]
+async fn what_its_code_makes_before_the_move_stops_a_delete_not_what_others_make() {
+    let db = test_db().await;
+
+    // Made after the delete looked at what the user owns: the move would
+    // give it to the protected user. The protected user's own table, made
+    // meanwhile, is not the user's doing.
+    let (writer, secret, deleted) = delete_held_while_its_code_runs(
+        &db,
+        "early",
+        "CREATE TABLE public.early (v int); INSERT INTO public.early VALUES (7);",
+        HeldAt::Mark,
+        "CREATE TABLE public.own_meanwhile (v int);",
+    )
+    .await;
+
+    match deleted {
+        Err(error @ RoleError::ActedWhileDeleted { .. }) => {
+            let message = error.to_string();
+            assert!(message.contains("table public.early"), "{message}");
+            assert!(!message.contains("own_meanwhile"), "{message}");
+        }
+        other => panic!("expected the delete to stop, got {other:?}"),
+    }
+    assert_eq!(
+        db.table_owner("early").await,
+        writer.as_str(),
+        "nothing moved"
+    );
+    db.connect_as(writer.as_str(), secret.expose())
+        .await
+        .expect("its lock-out is undone");
+
+    db.roles
+        .delete(&RoleName::from(writer.clone()))
+        .await
+        .expect("deleted when tried again");
+    assert_eq!(db.table_owner("early").await, db.protected);
 }
 
 #[tokio::test]

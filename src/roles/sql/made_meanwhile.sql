@@ -1,7 +1,11 @@
 -- After REASSIGN OWNED: what role $1 (an oid) still owns here, made after it,
--- and what the protected user ($2) owns now that neither owned when the
--- delete looked at the user's code ($3, keys as object_key.sql makes them),
--- but for the protected user's own new temporary tables, which hold no code.
+-- and what the REASSIGN gave the protected user ($2) that the user did not
+-- own when the delete looked at its code ($3, keys as object_key.sql makes
+-- them). What the REASSIGN moved carries the transaction id (xmin) of the
+-- comment of role $4, written with it: what another delete moved to the
+-- protected user meanwhile, or the protected user made, does not. Should that
+-- comment not be found, everything the protected user owns that the user did
+-- not is named: refused rather than let through.
 -- Fills: owned_here.sql, object_key.sql.
 SELECT pg_describe_object(s.classid, s.objid, s.objsubid)
   FROM pg_shdepend s
@@ -11,9 +15,10 @@ SELECT pg_describe_object(s.classid, s.objid, s.objsubid)
          AND s.classid NOT IN ('pg_default_acl'::regclass,
                                'pg_user_mapping'::regclass))
      OR (s.refobjid = (SELECT oid FROM pg_roles WHERE rolname = $2)
-         AND NOT {object_key} = ANY($3)
-         AND NOT EXISTS (SELECT 1 FROM pg_class c
-                          WHERE s.classid = 'pg_class'::regclass AND c.oid = s.objid
-                            AND c.relpersistence = 't'
-                            AND c.relkind IN ('r', 'S', 'i', 't'))))
+         AND s.xmin = COALESCE((SELECT d.xmin FROM pg_shdescription d
+                                 WHERE d.classoid = 'pg_authid'::regclass
+                                   AND d.objoid = (SELECT oid FROM pg_roles
+                                                    WHERE rolname = $4)),
+                               s.xmin)
+         AND NOT {object_key} = ANY($3)))
  ORDER BY 1

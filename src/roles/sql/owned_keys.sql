@@ -1,6 +1,6 @@
--- What role $1 (an oid) and the protected user ($2) own in this database, as
--- keys (object_key.sql): read when a delete looks at the user's code.
+-- What role $1 (an oid) owns in this database, as keys (object_key.sql):
+-- read when a delete looks at the user's code.
 -- Fills: object_key.sql, owned_here.sql.
 SELECT {object_key} FROM pg_shdepend s
  WHERE {owned_here}
-   AND s.refobjid IN ($1, (SELECT oid FROM pg_roles WHERE rolname = $2))
+   AND s.refobjid = $1
