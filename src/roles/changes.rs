@@ -205,7 +205,7 @@ impl RoleManager {
         // Said before what the shared work may refuse (asked again under
         // the name lock).
         refuse_taken(&client, name).await?;
-        let (tx, facts) = self
+        let (tx, facts, readers_looked) = self
             .begin_with(&mut client, user, SharedWork::Create(access))
             .await?;
         refuse_taken(&tx, name).await?;
@@ -231,6 +231,9 @@ impl RoleManager {
         }
         tx.batch_execute(&statements).await.map_err(fail)?;
         tx.commit().await.map_err(fail)?;
+        if let Some(floor) = readers_looked {
+            self.readers_looked.found_none(&facts.readers, floor);
+        }
         Ok(generated.then_some(password))
     }
 
@@ -410,7 +413,7 @@ impl RoleManager {
         let (oid, fail) = {
             // What the deleted user's tables give others follows the
             // protected user's default privileges: current ones.
-            let (tx, facts) = self
+            let (tx, facts, _) = self
                 .begin_with(client, user, SharedWork::Delete)
                 .await
                 .map_err(|e| (e, None))?;
@@ -862,7 +865,15 @@ pub(super) enum SharedWork {
 }
 
 impl SharedWork {
-    async fn run(&self, tx: &Transaction<'_>, facts: &Facts) -> Result<(), RoleError> {
+    /// Runs it in `tx`. Returns, when it looked at what the readers group
+    /// holds (since `readers_since`) and found nothing to take back, the
+    /// floor to record once `tx` commits (see [`privileges::ReadersLooked`]).
+    async fn run(
+        &self,
+        tx: &Transaction<'_>,
+        facts: &Facts,
+        readers_since: Option<String>,
+    ) -> Result<Option<String>, RoleError> {
         upgrade::ensure_current(tx, facts).await?;
         let Self::Create(access) = *self else {
             let fail = |e| RoleError::from_postgres(e, &facts.protected);
@@ -879,7 +890,7 @@ impl SharedWork {
             } else {
                 "ROLLBACK TO SAVEPOINT protected"
             };
-            return tx.batch_execute(end).await.map_err(fail);
+            return tx.batch_execute(end).await.map(|()| None).map_err(fail);
         };
         // The groups share the protected user's objects and follow what
         // it makes: its privileges.
@@ -891,13 +902,16 @@ impl SharedWork {
         )
         .await?;
         groups::ensure(tx, facts).await?;
+        let mut readers_looked = None;
         if access == Access::ReadOnly {
             // What the new reader would gain through its group: only
-            // reading (a look over every ACL of the database, about 7 ms
-            // at 10,000 users, so only before a reader joins; first, as a
+            // reading (a look over the ACLs changed since the last look,
+            // over every ACL at a process's first: about 12 ms at 10,000
+            // users, so only before a reader joins; first, as a
             // membership it takes back could let the group create in
             // `public` below).
-            privileges::keep_readers_reading_only(tx, facts).await?;
+            readers_looked =
+                privileges::keep_readers_reading_only(tx, facts, readers_since).await?;
         }
         match privileges::close_public_schema(tx, facts).await {
             // Only a read-only user would gain what PUBLIC may do there.
@@ -917,7 +931,7 @@ impl SharedWork {
             groups::Left::Refused,
         )
         .await?;
-        Ok(())
+        Ok(readers_looked)
     }
 }
 
@@ -941,24 +955,26 @@ impl RoleManager {
     /// (in order) before the shared lock, and none takes a lock while it
     /// holds rows it changed: the only waits in a circle left are between
     /// rows two changes update in different orders, which PostgreSQL
-    /// detects (one of them is told to try again).
+    /// detects (one of them is told to try again). Also returns what to
+    /// record once the transaction commits (see [`SharedWork::run`]).
     async fn begin_with<'a>(
         &self,
         client: &'a mut ClientWrapper,
         user: &str,
         work: SharedWork,
-    ) -> Result<(Transaction<'a>, Facts), RoleError> {
+    ) -> Result<(Transaction<'a>, Facts, Option<String>), RoleError> {
         let fail = |e| RoleError::from_postgres(e, user);
         let tx = open(client, user).await?;
         let facts = self.facts(&tx).await?;
+        let since = || self.readers_looked.since(&facts.readers);
         if facts.step == upgrade::CURRENT {
             take_name_locks(&tx, &[user]).await?;
             tx.batch_execute("SAVEPOINT shared").await.map_err(fail)?;
-            if work.run(&tx, &facts).await.is_ok() {
+            if let Ok(looked) = work.run(&tx, &facts, since()).await {
                 tx.batch_execute("RELEASE SAVEPOINT shared")
                     .await
                     .map_err(fail)?;
-                return Ok((tx, facts));
+                return Ok((tx, facts, looked));
             }
             tx.batch_execute("ROLLBACK TO SAVEPOINT shared")
                 .await
@@ -974,7 +990,8 @@ impl RoleManager {
         let mut tries = 1;
         loop {
             tx.batch_execute("SAVEPOINT shared").await.map_err(fail)?;
-            match work.run(&tx, &facts).await {
+            let since = self.readers_looked.since(&facts.readers);
+            match work.run(&tx, &facts, since).await {
                 Err(RoleError::Concurrent | RoleError::AlreadyExists(_))
                     if tries < SHARED_TRIES =>
                 {
@@ -988,11 +1005,11 @@ impl RoleManager {
                 // not this user's name.
                 Err(RoleError::AlreadyExists(_)) => return Err(RoleError::Concurrent),
                 done => {
-                    done?;
+                    let looked = done?;
                     tx.batch_execute("RELEASE SAVEPOINT shared")
                         .await
                         .map_err(fail)?;
-                    return Ok((tx, facts));
+                    return Ok((tx, facts, looked));
                 }
             }
         }

@@ -219,6 +219,10 @@ pub struct RoleManager {
     /// Whether this manager made sure its lock roles exist
     /// ([`RoleManager::change_client`]).
     locks_made: std::sync::atomic::AtomicBool,
+    /// Where this manager's last look at what the readers group holds
+    /// found nothing to take back: the next looks only at what changed
+    /// since.
+    readers_looked: privileges::ReadersLooked,
     /// Where clients reach the server, shown with the connection details.
     address: (Host, u16),
     /// The `sslmode` the connection URIs shown to clients carry.
@@ -310,6 +314,7 @@ impl RoleManager {
             kept_users: kept::Keeper::default(),
             kept_findings: kept::Keeper::default(),
             locks_made: std::sync::atomic::AtomicBool::new(false),
+            readers_looked: privileges::ReadersLooked::default(),
         }
     }
 

@@ -235,25 +235,66 @@ pub(super) async fn close_public_schema(
     })
 }
 
+/// Where a look at what the readers group holds last found nothing to take
+/// back, in a transaction that then committed: the group, and a
+/// transaction id below which every transaction had ended before that look
+/// began (`sql/snapshot_floor.sql`). Whatever gives the group more since
+/// was written by a later transaction, in a row whose `xmin` is no older:
+/// the next look reads only those (`sql/readers_strays.sql`). One per
+/// manager, so per process: a new process looks at everything once.
+///
+/// Recorded only once the look's transaction has committed: a look sees
+/// what its own transaction changed before it (a REVOKE of an upgrade), and
+/// were that undone, rows older than the floor would hold more again.
+#[derive(Default)]
+pub(super) struct ReadersLooked(std::sync::Mutex<Option<(String, String)>>);
+
+impl ReadersLooked {
+    pub(super) fn since(&self, group: &str) -> Option<String> {
+        let looked = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        looked
+            .as_ref()
+            .filter(|(looked_at, _)| looked_at == group)
+            .map(|(_, floor)| floor.clone())
+    }
+
+    /// After the commit of a look at `group` that found nothing to take
+    /// back, begun at `floor`.
+    pub(super) fn found_none(&self, group: &str, floor: String) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((group.to_owned(), floor));
+    }
+}
+
 /// Takes from the readers group anything but reading: a membership in
 /// another role (before PostgreSQL 15 a role may grant itself to the
 /// group) or a privilege other than SELECT on a table or sequence (an owner
 /// may grant the group INSERT). Its members would write. Refuses, naming
-/// the REVOKEs, when pgusers' role may not take them.
+/// the REVOKEs, when pgusers' role may not take them. With `since` (see
+/// [`ReadersLooked`]), only what changed since is read; without, everything.
+/// When it found nothing to take back, returns the floor to record once
+/// the transaction commits.
 pub(super) async fn keep_readers_reading_only(
     client: &impl GenericClient,
     facts: &Facts,
-) -> Result<(), RoleError> {
+    since: Option<String>,
+) -> Result<Option<String>, RoleError> {
     let fail = |e| refusal(facts, e, &facts.readers);
     let strays = || async {
-        sql::rows(client, sql::READERS_STRAYS, &[&facts.readers])
+        sql::rows(client, sql::READERS_STRAYS, &[&facts.readers, &since])
             .await
             .map(|rows| rows.iter().map(|row| row.get(0)).collect::<Vec<String>>())
     };
+    // Before the look, so that every transaction it does not see began at
+    // or after this one.
+    let floor: String = sql::one(client, sql::SNAPSHOT_FLOOR, &[])
+        .await
+        .map_err(fail)?
+        .get(0);
     let revokes = strays().await.map_err(fail)?;
     if revokes.is_empty() {
-        return Ok(());
+        return Ok(Some(floor));
     }
+    // What is taken back here is not recorded as looked at.
     tracing::warn!(group = %facts.readers, statements = %revokes.join(" "),
         "the read-only group was given more than reading: taking it back");
     for revoke in &revokes {
@@ -281,7 +322,7 @@ pub(super) async fn keep_readers_reading_only(
     }
     let left = strays().await.map_err(fail)?;
     if left.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     Err(RoleError::MissingPrivilege {
         admin: facts.admin.clone(),
@@ -512,4 +553,20 @@ pub(super) async fn grant_on_existing(
             "other transactions held these: granted the rest; the access doctor finds and fixes these");
     }
     Ok(skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadersLooked;
+
+    #[test]
+    fn a_look_is_remembered_for_its_group_only() {
+        let looked = ReadersLooked::default();
+        assert_eq!(looked.since("pgusers-readonly-app"), None);
+        looked.found_none("pgusers-readonly-app", "812".to_owned());
+        assert_eq!(looked.since("pgusers-readonly-app").as_deref(), Some("812"));
+        assert_eq!(looked.since("pgusers-readonly-other"), None);
+        looked.found_none("pgusers-readonly-app", "900".to_owned());
+        assert_eq!(looked.since("pgusers-readonly-app").as_deref(), Some("900"));
+    }
 }

@@ -422,6 +422,9 @@ pub(super) static MAY_CREATE_IN_PUBLIC: LazyLock<String> = LazyLock::new(|| {
     )
 });
 pub(super) const READERS_STRAYS: &str = include_str!("sql/readers_strays.sql");
+/// The transaction id below which every transaction had ended, for
+/// [`READERS_STRAYS`]'s next look.
+pub(super) const SNAPSHOT_FLOOR: &str = include_str!("sql/snapshot_floor.sql");
 pub(super) const GRANTED_LEFT: &str = include_str!("sql/granted_left.sql");
 pub(super) const MOVED_TABLES: &str = include_str!("sql/moved_tables.sql");
 pub(super) const LARGE_OBJECT_KEEPERS: &str = include_str!("sql/large_object_keepers.sql");
@@ -621,6 +624,7 @@ pub fn every_query() -> Vec<Query> {
         plain("group_beyond", &GROUP_BEYOND),
         plain("is_superuser", IS_SUPERUSER),
         plain("readers_strays", READERS_STRAYS),
+        plain("snapshot_floor", SNAPSHOT_FLOOR),
         plain("granted_left", GRANTED_LEFT),
         plain("moved_tables", MOVED_TABLES),
         plain("large_object_keepers", LARGE_OBJECT_KEEPERS),

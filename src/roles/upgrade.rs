@@ -352,7 +352,7 @@ async fn rights_to_groups(tx: &impl GenericClient, facts: &Facts) -> Result<(), 
     )
     .await?;
     groups::ensure(tx, facts).await?;
-    privileges::keep_readers_reading_only(tx, facts).await?;
+    privileges::keep_readers_reading_only(tx, facts, None).await?;
     groups::share(tx, facts, Left::Logged).await?;
     let quoted = |rows: Vec<tokio_postgres::Row>| -> Vec<String> {
         rows.iter().map(|row| row.get(0)).collect()

@@ -246,6 +246,43 @@ async fn a_read_only_group_given_more_than_reading_is_not_shown_read_only_and_th
     );
 }
 
+#[tokio::test]
+async fn what_was_given_the_read_only_group_in_a_transaction_open_during_a_readers_create_is_taken_back_by_the_next()
+ {
+    let db = test_db().await;
+    let (writer, writer_secret) = db.create_user("rw", Access::ReadWrite).await;
+    db.create_user("ro", Access::ReadOnly).await;
+    let readers = ident(&format!("pgusers-readonly-{}", db.name));
+    let as_writer = db.logged_in(&writer, &writer_secret).await;
+    // Begun before the next reader's create looks at what the group holds,
+    // committed after: that look cannot see it; the one after it must,
+    // though it reads only what changed since the last look.
+    as_writer
+        .batch_execute(&format!(
+            "BEGIN; ALTER DEFAULT PRIVILEGES GRANT INSERT ON TABLES TO {readers};"
+        ))
+        .await
+        .unwrap();
+    db.create_user("ro_meanwhile", Access::ReadOnly).await;
+    as_writer.batch_execute("COMMIT").await.unwrap();
+
+    let (reader, reader_secret) = db.create_user("ro_after", Access::ReadOnly).await;
+
+    as_writer
+        .batch_execute("CREATE TABLE later (v int)")
+        .await
+        .unwrap();
+    let as_reader = db.logged_in(&reader, &reader_secret).await;
+    assert_eq!(
+        sqlstate(
+            as_reader
+                .batch_execute("INSERT INTO public.later VALUES (1)")
+                .await
+        ),
+        INSUFFICIENT_PRIVILEGE
+    );
+}
+
 /// The readers group of `db`.
 async fn readers_group(db: &crate::helpers::TestDb) -> String {
     db.admin()
