@@ -214,8 +214,7 @@ pub(super) async fn share(
     owners.dedup();
     let mut fixes = Vec::new();
     for owner in &owners {
-        let superuser: bool = tx
-            .query_one(sql::IS_SUPERUSER, &[owner])
+        let superuser: bool = sql::one(tx, sql::IS_SUPERUSER, &[owner])
             .await
             .map_err(|e| refusal(facts, e, owner))?
             .get(0);
@@ -292,8 +291,7 @@ pub(super) async fn acts_for(
     if role == facts.protected {
         return Ok(true);
     }
-    Ok(tx
-        .query_one(sql::IS_MARKED, &[&facts.mark, &role])
+    Ok(sql::one(tx, sql::IS_MARKED, &[&facts.mark, &role])
         .await
         .map_err(|e| refusal(facts, e, role))?
         .get(0))
@@ -438,8 +436,7 @@ pub(super) async fn moved_grants(
         return Ok(statements);
     }
     for grantee in [Grantee::Writers, Grantee::Readers] {
-        let exists = tx
-            .query_opt(sql::ROLE_EXISTS, &[&grantee.name(facts)])
+        let exists = sql::at_most_one(tx, sql::ROLE_EXISTS, &[&grantee.name(facts)])
             .await
             .map_err(|e| refusal(facts, e, &facts.protected))?
             .is_some();

@@ -577,10 +577,13 @@ async fn managed_target(
     if facts.protected == user {
         return Err(RoleError::Protected(user.to_owned()));
     }
-    let row = client
-        .query_opt(sql::MANAGED_TARGET.as_str(), &[&facts.protected, &user])
-        .await
-        .map_err(|e| RoleError::from_postgres(e, user))?;
+    let row = sql::at_most_one(
+        client,
+        sql::MANAGED_TARGET.as_str(),
+        &[&facts.protected, &user],
+    )
+    .await
+    .map_err(|e| RoleError::from_postgres(e, user))?;
     let Some(row) = row else {
         return Err(absent(client, user).await);
     };

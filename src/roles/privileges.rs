@@ -84,8 +84,7 @@ pub(super) async fn ensure_privileges_of(
         (false, _) => format!("GRANT {} TO {admin}", ident(role)),
     };
     client.batch_execute(&statement).await.map_err(fail)?;
-    let has: bool = client
-        .query_one(sql::ADMIN_HAS_ROLE, &[&role, &"USAGE"])
+    let has: bool = sql::one(client, sql::ADMIN_HAS_ROLE, &[&role, &"USAGE"])
         .await
         .map_err(fail)?
         .get(0);
@@ -107,8 +106,7 @@ pub(super) async fn ensure_may_give_to(
     }
     let fail = |e| refusal(facts, e, role);
     let may = |privilege: &'static str| async move {
-        client
-            .query_one(sql::ADMIN_HAS_ROLE, &[&role, &privilege])
+        sql::one(client, sql::ADMIN_HAS_ROLE, &[&role, &privilege])
             .await
             .map(|row| row.get::<_, bool>(0))
     };

@@ -177,15 +177,14 @@ async fn ensure_mark_role(tx: &impl GenericClient, facts: &Facts) -> Result<(), 
 /// (a read-only user who can write through it is listed read-write).
 async fn keep_mark_empty(tx: &impl GenericClient, facts: &Facts) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.mark);
-    let mut revokes: Vec<String> = tx
-        .query(sql::ROLE_MEMBERSHIPS, &[&facts.mark])
+    let mut revokes: Vec<String> = sql::rows(tx, sql::ROLE_MEMBERSHIPS, &[&facts.mark])
         .await
         .map_err(fail)?
         .iter()
         .map(|row| row.get(0))
         .collect();
     revokes.extend(
-        tx.query(sql::MARK_GRANTS, &[&facts.mark])
+        sql::rows(tx, sql::MARK_GRANTS, &[&facts.mark])
             .await
             .map_err(fail)?
             .iter()

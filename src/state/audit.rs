@@ -190,11 +190,17 @@ async fn insert(
     event: &Event,
     at: f64,
 ) -> Result<(), tokio_postgres::Error> {
-    client
-        .execute(
+    // Prepared once per connection: every change writes one.
+    let statement = client
+        .prepare_cached(
             "INSERT INTO audit_log
                (at, actor, source, action, database_name, target, outcome, detail, client_address)
              VALUES (to_timestamp($9), $1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .await?;
+    client
+        .execute(
+            &statement,
             &[
                 &event.actor,
                 &event.source.as_str(),

@@ -132,8 +132,9 @@ impl StateStore {
         };
         let hash = token.hash();
         let client = self.client().await?;
-        let row = client
-            .query_opt(
+        // Prepared once per connection: every API request asks.
+        let statement = client
+            .prepare_cached(
                 "WITH found AS (
                      SELECT id, operator, read_only, last_used_at
                        FROM api_tokens WHERE secret_hash = $1
@@ -144,9 +145,9 @@ impl StateStore {
                                        OR last_used_at < now() - interval '1 minute')
                  )
                  SELECT id, operator, read_only FROM found",
-                &[&hash.as_slice()],
             )
             .await?;
+        let row = client.query_opt(&statement, &[&hash.as_slice()]).await?;
         Ok(row.map(|row| TokenHolder {
             id: row.get(0),
             operator: row.get(1),
