@@ -231,8 +231,8 @@ impl RoleManager {
         }
         tx.batch_execute(&statements).await.map_err(fail)?;
         tx.commit().await.map_err(fail)?;
-        if let Some(floor) = readers_looked {
-            self.readers_looked.found_none(&facts.readers, floor);
+        if let Some(looked) = readers_looked {
+            self.readers_looked.found_none(looked);
         }
         Ok(generated.then_some(password))
     }
@@ -866,14 +866,14 @@ pub(super) enum SharedWork {
 
 impl SharedWork {
     /// Runs it in `tx`. Returns, when it looked at what the readers group
-    /// holds (since `readers_since`) and found nothing to take back, the
-    /// floor to record once `tx` commits (see [`privileges::ReadersLooked`]).
+    /// holds (since `readers_last`) and found nothing to take back, what to
+    /// record once `tx` commits (see [`privileges::ReadersLooked`]).
     async fn run(
         &self,
         tx: &Transaction<'_>,
         facts: &Facts,
-        readers_since: Option<String>,
-    ) -> Result<Option<String>, RoleError> {
+        readers_last: Option<privileges::LookedAt>,
+    ) -> Result<Option<privileges::LookedAt>, RoleError> {
         upgrade::ensure_current(tx, facts).await?;
         let Self::Create(access) = *self else {
             let fail = |e| RoleError::from_postgres(e, &facts.protected);
@@ -910,8 +910,7 @@ impl SharedWork {
             // users, so only before a reader joins; first, as a
             // membership it takes back could let the group create in
             // `public` below).
-            readers_looked =
-                privileges::keep_readers_reading_only(tx, facts, readers_since).await?;
+            readers_looked = privileges::keep_readers_reading_only(tx, facts, readers_last).await?;
         }
         match privileges::close_public_schema(tx, facts).await {
             // Only a read-only user would gain what PUBLIC may do there.
@@ -962,15 +961,14 @@ impl RoleManager {
         client: &'a mut ClientWrapper,
         user: &str,
         work: SharedWork,
-    ) -> Result<(Transaction<'a>, Facts, Option<String>), RoleError> {
+    ) -> Result<(Transaction<'a>, Facts, Option<privileges::LookedAt>), RoleError> {
         let fail = |e| RoleError::from_postgres(e, user);
         let tx = open(client, user).await?;
         let facts = self.facts(&tx).await?;
-        let since = || self.readers_looked.since(&facts.readers);
         if facts.step == upgrade::CURRENT {
             take_name_locks(&tx, &[user]).await?;
             tx.batch_execute("SAVEPOINT shared").await.map_err(fail)?;
-            if let Ok(looked) = work.run(&tx, &facts, since()).await {
+            if let Ok(looked) = work.run(&tx, &facts, self.readers_looked.last()).await {
                 tx.batch_execute("RELEASE SAVEPOINT shared")
                     .await
                     .map_err(fail)?;
@@ -990,8 +988,7 @@ impl RoleManager {
         let mut tries = 1;
         loop {
             tx.batch_execute("SAVEPOINT shared").await.map_err(fail)?;
-            let since = self.readers_looked.since(&facts.readers);
-            match work.run(&tx, &facts, since).await {
+            match work.run(&tx, &facts, self.readers_looked.last()).await {
                 Err(RoleError::Concurrent | RoleError::AlreadyExists(_))
                     if tries < SHARED_TRIES =>
                 {

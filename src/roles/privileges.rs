@@ -234,32 +234,35 @@ pub(super) async fn close_public_schema(
 }
 
 /// Where a look at what the readers group holds last found nothing to take
-/// back, in a transaction that then committed: the group, and a
-/// transaction id below which every transaction had ended before that look
-/// began (`sql/snapshot_floor.sql`). Whatever gives the group more since
-/// was written by a later transaction, in a row whose `xmin` is no older:
-/// the next look reads only those (`sql/readers_strays.sql`). One per
-/// manager, so per process: a new process looks at everything once.
+/// back, in a transaction that then committed: what it looked at (the
+/// group's oid, the database's, the server's start: `sql/snapshot_floor.sql`)
+/// and a transaction id below which every transaction had ended before that
+/// look began. Whatever gives the group more since was written by a later
+/// transaction, in a row whose `xmin` is no older: the next look at the same
+/// thing reads only those (`sql/readers_strays.sql`). One per manager, so
+/// per process: a new process looks at everything once.
 ///
 /// Recorded only once the look's transaction has committed: a look sees
 /// what its own transaction changed before it (a REVOKE of an upgrade), and
 /// were that undone, rows older than the floor would hold more again.
 #[derive(Default)]
-pub(super) struct ReadersLooked(std::sync::Mutex<Option<(String, String)>>);
+pub(super) struct ReadersLooked(std::sync::Mutex<Option<LookedAt>>);
+
+/// What a look at the readers group looked at, and its floor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct LookedAt {
+    key: String,
+    floor: String,
+}
 
 impl ReadersLooked {
-    pub(super) fn since(&self, group: &str) -> Option<String> {
-        let looked = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        looked
-            .as_ref()
-            .filter(|(looked_at, _)| looked_at == group)
-            .map(|(_, floor)| floor.clone())
+    pub(super) fn last(&self) -> Option<LookedAt> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// After the commit of a look at `group` that found nothing to take
-    /// back, begun at `floor`.
-    pub(super) fn found_none(&self, group: &str, floor: String) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((group.to_owned(), floor));
+    /// After the commit of a look that found nothing to take back.
+    pub(super) fn found_none(&self, looked: LookedAt) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(looked);
     }
 }
 
@@ -267,30 +270,37 @@ impl ReadersLooked {
 /// another role (before PostgreSQL 15 a role may grant itself to the
 /// group) or a privilege other than SELECT on a table or sequence (an owner
 /// may grant the group INSERT). Its members would write. Refuses, naming
-/// the REVOKEs, when pgusers' role may not take them. With `since` (see
-/// [`ReadersLooked`]), only what changed since is read; without, everything.
-/// When it found nothing to take back, returns the floor to record once
-/// the transaction commits.
+/// the REVOKEs, when pgusers' role may not take them. With `last` (see
+/// [`ReadersLooked`]), only what changed since is read when it looked at
+/// the same group, database and server; else everything. When it found
+/// nothing to take back, returns what to record once the transaction
+/// commits.
 pub(super) async fn keep_readers_reading_only(
     client: &impl GenericClient,
     facts: &Facts,
-    since: Option<String>,
-) -> Result<Option<String>, RoleError> {
+    last: Option<LookedAt>,
+) -> Result<Option<LookedAt>, RoleError> {
     let fail = |e| refusal(facts, e, &facts.readers);
+    // Before the look, so that every transaction it does not see began at
+    // or after this one.
+    let row = sql::one(client, sql::SNAPSHOT_FLOOR, &[&facts.readers])
+        .await
+        .map_err(fail)?;
+    let now = LookedAt {
+        key: row.get(0),
+        floor: row.get(1),
+    };
+    let since = last
+        .filter(|last| last.key == now.key)
+        .map(|last| last.floor);
     let strays = || async {
         sql::rows(client, sql::READERS_STRAYS, &[&facts.readers, &since])
             .await
             .map(|rows| rows.iter().map(|row| row.get(0)).collect::<Vec<String>>())
     };
-    // Before the look, so that every transaction it does not see began at
-    // or after this one.
-    let floor: String = sql::one(client, sql::SNAPSHOT_FLOOR, &[])
-        .await
-        .map_err(fail)?
-        .get(0);
     let revokes = strays().await.map_err(fail)?;
     if revokes.is_empty() {
-        return Ok(Some(floor));
+        return Ok(Some(now));
     }
     // What is taken back here is not recorded as looked at.
     tracing::warn!(group = %facts.readers, statements = %revokes.join(" "),
@@ -551,20 +561,4 @@ pub(super) async fn grant_on_existing(
             "other transactions held these: granted the rest; the access doctor finds and fixes these");
     }
     Ok(skipped)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ReadersLooked;
-
-    #[test]
-    fn a_look_is_remembered_for_its_group_only() {
-        let looked = ReadersLooked::default();
-        assert_eq!(looked.since("pgusers-readonly-app"), None);
-        looked.found_none("pgusers-readonly-app", "812".to_owned());
-        assert_eq!(looked.since("pgusers-readonly-app").as_deref(), Some("812"));
-        assert_eq!(looked.since("pgusers-readonly-other"), None);
-        looked.found_none("pgusers-readonly-app", "900".to_owned());
-        assert_eq!(looked.since("pgusers-readonly-app").as_deref(), Some("900"));
-    }
 }

@@ -1,7 +1,7 @@
 use pgusers::domain::NewPassword;
 use pgusers::roles::{Access, RoleManager};
 
-use crate::helpers::{ident, sqlstate, test_db, unique_name, username};
+use crate::helpers::{ident, sqlstate, test_db, test_db_alone, unique_name, username};
 
 const INSUFFICIENT_PRIVILEGE: &str = "42501";
 
@@ -281,6 +281,85 @@ async fn what_was_given_the_read_only_group_in_a_transaction_open_during_a_reade
         ),
         INSUFFICIENT_PRIVILEGE
     );
+}
+
+/// The statements `sql/readers_strays.sql` names for `group`, reading the
+/// rows written since `since` (a 64-bit transaction id), or every row.
+async fn strays_since(
+    client: &tokio_postgres::Client,
+    group: &str,
+    since: Option<i64>,
+) -> Vec<String> {
+    client
+        .query(
+            include_str!("../../src/roles/sql/readers_strays.sql"),
+            &[&group, &since.map(|id| id.to_string())],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_look_at_the_readers_group_since_a_floor_reads_what_came_after_it_or_everything_when_it_is_far_or_ahead()
+ {
+    // On a cluster of its own: no other test's transaction holds the
+    // floor back.
+    let (_cluster, db) = test_db_alone().await;
+    let (writer, writer_secret) = db.create_user("rw", Access::ReadWrite).await;
+    db.create_user("ro", Access::ReadOnly).await;
+    let group = format!("pgusers-readonly-{}", db.name);
+    let as_writer = db.logged_in(&writer, &writer_secret).await;
+    as_writer
+        .batch_execute(&format!(
+            "CREATE TABLE early (v int); GRANT INSERT ON early TO {};",
+            ident(&group)
+        ))
+        .await
+        .unwrap();
+    // Where a look begun now would start (`sql/snapshot_floor.sql`).
+    let floor: i64 = as_writer
+        .query_one(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    as_writer
+        .batch_execute(&format!(
+            "CREATE TABLE late (v int); GRANT UPDATE ON late TO {};",
+            ident(&group)
+        ))
+        .await
+        .unwrap();
+    let admin = db.admin().await;
+    let names = |strays: &[String], table: &str| {
+        strays.iter().any(|s| s.contains(&format!("{table} FROM")))
+    };
+
+    let all = strays_since(&admin, &group, None).await;
+    let since = strays_since(&admin, &group, Some(floor)).await;
+    assert!(names(&all, "early") && names(&all, "late"), "{all:?}");
+    assert!(
+        names(&since, "late") && !names(&since, "early"),
+        "only what came after the floor: {since:?}"
+    );
+    // Farther back than 32-bit ages compare (2^31), or over a billion
+    // transactions back, or ahead of the server (another server's): all.
+    for far in [
+        floor - (1 << 31) - 10,
+        floor - 1_500_000_000,
+        floor + 1_000_000,
+    ] {
+        let strays = strays_since(&admin, &group, Some(far)).await;
+        assert!(
+            names(&strays, "early") && names(&strays, "late"),
+            "since {far}: {strays:?}"
+        );
+    }
 }
 
 /// The readers group of `db`.
