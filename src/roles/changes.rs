@@ -205,7 +205,7 @@ impl RoleManager {
         // Said before what the shared work may refuse (asked again under
         // the name lock).
         refuse_taken(&client, name).await?;
-        let (tx, facts, readers_looked) = self
+        let (tx, facts, looked) = self
             .begin_with(&mut client, user, SharedWork::Create(access))
             .await?;
         refuse_taken(&tx, name).await?;
@@ -231,7 +231,7 @@ impl RoleManager {
         }
         tx.batch_execute(&statements).await.map_err(fail)?;
         tx.commit().await.map_err(fail)?;
-        if let Some(looked) = readers_looked {
+        if let Some(looked) = looked {
             self.readers_looked.found_none(looked);
         }
         Ok(generated.then_some(password))
@@ -519,7 +519,7 @@ impl RoleManager {
             .collect();
         // The user's name lock, written again with the move: its comment
         // carries the transaction id of what the REASSIGN changes.
-        let marker = user_lock_role(&tx, user).await?;
+        let marker = lock_role_in(&tx, name_lock(user), user).await?;
         let statements = format!(
             "{neutralise} {unreviewed} REASSIGN OWNED BY {user} TO {protected}; \
              COMMENT ON ROLE {marker} IS {mark};",
@@ -902,7 +902,7 @@ impl SharedWork {
         )
         .await?;
         groups::ensure(tx, facts).await?;
-        let mut readers_looked = None;
+        let mut looked = None;
         if access == Access::ReadOnly {
             // What the new reader would gain through its group: only
             // reading (a look over the ACLs changed since the last look,
@@ -910,7 +910,7 @@ impl SharedWork {
             // users, so only before a reader joins; first, as a
             // membership it takes back could let the group create in
             // `public` below).
-            readers_looked = privileges::keep_readers_reading_only(tx, facts, readers_last).await?;
+            looked = privileges::keep_readers_reading_only(tx, facts, readers_last).await?;
         }
         match privileges::close_public_schema(tx, facts).await {
             // Only a read-only user would gain what PUBLIC may do there.
@@ -930,7 +930,7 @@ impl SharedWork {
             groups::Left::Refused,
         )
         .await?;
-        Ok(readers_looked)
+        Ok(looked)
     }
 }
 
@@ -1191,23 +1191,20 @@ async fn take_name_locks(tx: &Transaction<'_>, users: &[&str]) -> Result<(), Rol
     Ok(())
 }
 
-/// The role of `user`'s name lock.
-async fn user_lock_role(tx: &Transaction<'_>, user: &str) -> Result<String, RoleError> {
+/// The role of `lock` for pgusers' role in `tx` (`user`: the change's, for
+/// a failure's message).
+async fn lock_role_in(tx: &Transaction<'_>, lock: Lock, user: &str) -> Result<String, RoleError> {
     let shared: String = sql::one(tx, sql::CHANGE_LOCK_ROLE, &[])
         .await
         .map_err(|e| RoleError::from_postgres(e, user))?
         .get(0);
-    Ok(lock_role(&shared, name_lock(user)))
+    Ok(lock_role(&shared, lock))
 }
 
 /// Takes `lock` in `tx`, writing a new mark into its role's comment.
 async fn take_lock(tx: &Transaction<'_>, lock: Lock, user: &str) -> Result<(), RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
-    let shared: String = sql::one(tx, sql::CHANGE_LOCK_ROLE, &[])
-        .await
-        .map_err(fail)?
-        .get(0);
-    let role = lock_role(&shared, lock);
+    let role = lock_role_in(tx, lock, user).await?;
     tx.batch_execute("SAVEPOINT change_lock")
         .await
         .map_err(fail)?;
