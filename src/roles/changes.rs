@@ -231,9 +231,7 @@ impl RoleManager {
         }
         tx.batch_execute(&statements).await.map_err(fail)?;
         tx.commit().await.map_err(fail)?;
-        if let Some(looked) = looked {
-            self.readers_looked.found_none(looked);
-        }
+        self.looks.found_none(looked);
         Ok(generated.then_some(password))
     }
 
@@ -865,15 +863,15 @@ pub(super) enum SharedWork {
 }
 
 impl SharedWork {
-    /// Runs it in `tx`. Returns, when it looked at what the readers group
-    /// holds (since `readers_last`) and found nothing to take back, what to
-    /// record once `tx` commits (see [`privileges::ReadersLooked`]).
+    /// Runs it in `tx`. Returns the looks that read only what changed
+    /// since `looks`' last and found nothing to do: what to record once
+    /// `tx` commits (see [`privileges::Looks`]).
     async fn run(
         &self,
         tx: &Transaction<'_>,
         facts: &Facts,
-        readers_last: Option<privileges::LookedAt>,
-    ) -> Result<Option<privileges::LookedAt>, RoleError> {
+        looks: &privileges::Looks,
+    ) -> Result<Vec<(privileges::Look, privileges::LookedAt)>, RoleError> {
         upgrade::ensure_current(tx, facts).await?;
         let Self::Create(access) = *self else {
             let fail = |e| RoleError::from_postgres(e, &facts.protected);
@@ -890,7 +888,11 @@ impl SharedWork {
             } else {
                 "ROLLBACK TO SAVEPOINT protected"
             };
-            return tx.batch_execute(end).await.map(|()| None).map_err(fail);
+            return tx
+                .batch_execute(end)
+                .await
+                .map(|()| Vec::new())
+                .map_err(fail);
         };
         // The groups share the protected user's objects and follow what
         // it makes: its privileges.
@@ -902,7 +904,7 @@ impl SharedWork {
         )
         .await?;
         groups::ensure(tx, facts).await?;
-        let mut looked = None;
+        let mut looked = Vec::new();
         if access == Access::ReadOnly {
             // What the new reader would gain through its group: only
             // reading (a look over the ACLs changed since the last look,
@@ -910,7 +912,7 @@ impl SharedWork {
             // users, so only before a reader joins; first, as a
             // membership it takes back could let the group create in
             // `public` below).
-            looked = privileges::keep_readers_reading_only(tx, facts, readers_last).await?;
+            looked.extend(privileges::keep_readers_reading_only(tx, facts, looks).await?);
         }
         match privileges::close_public_schema(tx, facts).await {
             // Only a read-only user would gain what PUBLIC may do there.
@@ -922,14 +924,18 @@ impl SharedWork {
         }
         groups::share(tx, facts, groups::Left::Refused).await?;
         // What is there now that the new user's group lacks: every table,
-        // even one a role pgusers does not manage made.
-        groups::share_existing(
-            tx,
-            facts,
-            groups::Grantee::of(access),
-            groups::Left::Refused,
-        )
-        .await?;
+        // even one a role pgusers does not manage made (what changed since
+        // the last look that found none).
+        looked.extend(
+            groups::share_existing(
+                tx,
+                facts,
+                groups::Grantee::of(access),
+                groups::Left::Refused,
+                Some(looks),
+            )
+            .await?,
+        );
         Ok(looked)
     }
 }
@@ -961,14 +967,21 @@ impl RoleManager {
         client: &'a mut ClientWrapper,
         user: &str,
         work: SharedWork,
-    ) -> Result<(Transaction<'a>, Facts, Option<privileges::LookedAt>), RoleError> {
+    ) -> Result<
+        (
+            Transaction<'a>,
+            Facts,
+            Vec<(privileges::Look, privileges::LookedAt)>,
+        ),
+        RoleError,
+    > {
         let fail = |e| RoleError::from_postgres(e, user);
         let tx = open(client, user).await?;
         let facts = self.facts(&tx).await?;
         if facts.step == upgrade::CURRENT {
             take_name_locks(&tx, &[user]).await?;
             tx.batch_execute("SAVEPOINT shared").await.map_err(fail)?;
-            if let Ok(looked) = work.run(&tx, &facts, self.readers_looked.last()).await {
+            if let Ok(looked) = work.run(&tx, &facts, &self.looks).await {
                 tx.batch_execute("RELEASE SAVEPOINT shared")
                     .await
                     .map_err(fail)?;
@@ -988,7 +1001,7 @@ impl RoleManager {
         let mut tries = 1;
         loop {
             tx.batch_execute("SAVEPOINT shared").await.map_err(fail)?;
-            match work.run(&tx, &facts, self.readers_looked.last()).await {
+            match work.run(&tx, &facts, &self.looks).await {
                 Err(RoleError::Concurrent | RoleError::AlreadyExists(_))
                     if tries < SHARED_TRIES =>
                 {

@@ -467,7 +467,7 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         groups_beyond: Vec::new(),
     };
     if readers_exist {
-        drifted.unreadable = groups::relation_gaps(client, facts, Grantee::Readers).await?;
+        drifted.unreadable = groups::relation_gaps(client, facts, Grantee::Readers, None).await?;
     }
     for row in client
         .query(
@@ -542,9 +542,10 @@ async fn drifted(client: &impl GenericClient, facts: &Facts) -> Result<Drifted, 
         ));
     }
     if writers_exist {
-        drifted.unwritable = groups::relation_gaps(client, facts, Grantee::Writers).await?;
+        drifted.unwritable = groups::relation_gaps(client, facts, Grantee::Writers, None).await?;
     }
-    drifted.protected_lacks = groups::relation_gaps(client, facts, Grantee::Protected).await?;
+    drifted.protected_lacks =
+        groups::relation_gaps(client, facts, Grantee::Protected, None).await?;
     Ok(drifted)
 }
 

@@ -34,7 +34,7 @@
 
 use deadpool_postgres::GenericClient;
 
-use super::privileges::{self, ensure_privileges_of, refusal};
+use super::privileges::{self, Look, LookedAt, Looks, ensure_privileges_of, look_begins, refusal};
 use super::sql::{self, ident};
 use super::{Access, Facts, RoleError};
 
@@ -52,7 +52,7 @@ pub(super) enum Left {
 const SET_OPTION: i32 = 160_000;
 
 /// The role a share goes to, and what it gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Grantee {
     /// The read-write group, on every table and sequence of the
     /// application schemas.
@@ -308,11 +308,13 @@ pub(super) struct Gap {
 }
 
 /// The relations in the application schemas `grantee` lacks its share of
-/// (`sql/relation_gaps.sql`).
+/// (`sql/relation_gaps.sql`): every one, or with `since` (a look's floor,
+/// [`privileges::Looks`]) those among what may have changed since.
 pub(super) async fn relation_gaps(
     tx: &impl GenericClient,
     facts: &Facts,
     grantee: Grantee,
+    since: Option<&str>,
 ) -> Result<Vec<Gap>, RoleError> {
     let (tables, sequences) = grantee.privileges();
     let to_vec = |list: &[&str]| list.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
@@ -326,6 +328,7 @@ pub(super) async fn relation_gaps(
             &to_vec(tables),
             &to_vec(sequences),
             &only_users,
+            &since,
         ],
     )
     .await
@@ -347,15 +350,32 @@ pub(super) async fn relation_gaps(
 /// pgusers' role may give it), those of the users pgusers made for the
 /// protected user. Acts for the owners pgusers acts for; refuses, naming
 /// the GRANTs, when pgusers' role may not give the rest; skips, without
-/// holding the change up, a relation another transaction holds (returned:
-/// the doctor finds it).
+/// holding the change up, a relation another transaction holds (the
+/// doctor finds it). With `looks`, reads only what may have changed since
+/// its last look for `grantee`, and when it finds no gap returns what to
+/// record once the transaction commits.
 pub(super) async fn share_existing(
     tx: &impl GenericClient,
     facts: &Facts,
     grantee: Grantee,
     left_is: Left,
-) -> Result<Vec<String>, RoleError> {
-    let mut gaps = relation_gaps(tx, facts, grantee).await?;
+    looks: Option<&Looks>,
+) -> Result<Option<(Look, LookedAt)>, RoleError> {
+    let mut gaps = match looks {
+        Some(looks) => {
+            let look = Look::Gaps(grantee);
+            // What the relations' application schemas are depends on the
+            // protected user too.
+            let now = look_begins(tx, facts, grantee.name(facts), &facts.protected).await?;
+            let gaps =
+                relation_gaps(tx, facts, grantee, looks.since(look, &now).as_deref()).await?;
+            if gaps.is_empty() {
+                return Ok(Some((look, now)));
+            }
+            gaps
+        }
+        None => relation_gaps(tx, facts, grantee, None).await?,
+    };
     let mut acted = false;
     let mut owners: Vec<String> = gaps
         .iter()
@@ -371,7 +391,7 @@ pub(super) async fn share_existing(
         }
     }
     if acted {
-        gaps = relation_gaps(tx, facts, grantee).await?;
+        gaps = relation_gaps(tx, facts, grantee, None).await?;
     }
     let (tables, sequences) = grantee.privileges();
     let refused: Vec<&Gap> = gaps.iter().filter(|gap| !gap.may_give).collect();
@@ -420,7 +440,8 @@ pub(super) async fn share_existing(
         .map(|gap| (gap.name, gap.sequence))
         .collect();
     let grants = sql::OnExisting::new(grantee.name(facts), tables, sequences);
-    privileges::grant_on_existing(tx, facts, &grants, &objects).await
+    privileges::grant_on_existing(tx, facts, &grants, &objects).await?;
+    Ok(None)
 }
 
 /// What gives the groups what the user `deleted` owned and the protected

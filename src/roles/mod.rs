@@ -219,10 +219,9 @@ pub struct RoleManager {
     /// Whether this manager made sure its lock roles exist
     /// ([`RoleManager::change_client`]).
     locks_made: std::sync::atomic::AtomicBool,
-    /// Where this manager's last look at what the readers group holds
-    /// found nothing to take back: the next looks only at what changed
-    /// since.
-    readers_looked: privileges::ReadersLooked,
+    /// Where this manager's last looks at what the groups hold and lack
+    /// found nothing to do: the next look only at what changed since.
+    looks: privileges::Looks,
     /// Where clients reach the server, shown with the connection details.
     address: (Host, u16),
     /// The `sslmode` the connection URIs shown to clients carry.
@@ -314,7 +313,7 @@ impl RoleManager {
             kept_users: kept::Keeper::default(),
             kept_findings: kept::Keeper::default(),
             locks_made: std::sync::atomic::AtomicBool::new(false),
-            readers_looked: privileges::ReadersLooked::default(),
+            looks: privileges::Looks::default(),
         }
     }
 

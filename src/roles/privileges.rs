@@ -233,74 +233,102 @@ pub(super) async fn close_public_schema(
     })
 }
 
-/// Where a look at what the readers group holds last found nothing to take
-/// back, in a transaction that then committed: what it looked at (the
-/// group's oid, the database's, the server's start: `sql/snapshot_floor.sql`)
-/// and a transaction id below which every transaction had ended before that
-/// look began. Whatever gives the group more since was written by a later
-/// transaction, in a row whose `xmin` is no older: the next look at the same
-/// thing reads only those (`sql/readers_strays.sql`). One per manager, so
-/// per process: a new process looks at everything once.
+/// Where this manager's looks last found nothing to do, in a transaction
+/// that then committed: per [`Look`], what it looked at (the group's oid,
+/// the database's, the server's start: `sql/snapshot_floor.sql`) and a
+/// transaction id below which every transaction had ended before that look
+/// began. What changes what a look looks for since was written by a later
+/// transaction, in a row whose `xmin` is no older: the next look at the
+/// same thing reads only what may have changed (`sql/since.sql`). Kept per
+/// manager, so per process: a new process looks at everything once.
 ///
 /// Recorded only once the look's transaction has committed: a look sees
 /// what its own transaction changed before it (a REVOKE of an upgrade), and
 /// were that undone, rows older than the floor would hold more again.
 #[derive(Default)]
-pub(super) struct ReadersLooked(std::sync::Mutex<Option<LookedAt>>);
+pub(super) struct Looks(std::sync::Mutex<Vec<(Look, LookedAt)>>);
 
-/// What a look at the readers group looked at, and its floor.
+/// A look that can read only what changed since the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Look {
+    /// What the readers group holds beyond reading
+    /// ([`keep_readers_reading_only`]).
+    ReadersStrays,
+    /// The relations a group lacks its share of
+    /// ([`super::groups::share_existing`]).
+    Gaps(super::groups::Grantee),
+}
+
+/// What a look looked at, and its floor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct LookedAt {
     key: String,
     floor: String,
 }
 
-impl ReadersLooked {
-    pub(super) fn last(&self) -> Option<LookedAt> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+impl Looks {
+    /// The floor to give `look` begun at `now`: the last one's, when it
+    /// looked at the same thing.
+    pub(super) fn since(&self, look: Look, now: &LookedAt) -> Option<String> {
+        let looks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        looks
+            .iter()
+            .find(|(kind, last)| *kind == look && last.key == now.key)
+            .map(|(_, last)| last.floor.clone())
     }
 
-    /// After the commit of a look that found nothing to take back.
-    pub(super) fn found_none(&self, looked: LookedAt) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(looked);
+    /// After the commit of looks that found nothing to do.
+    pub(super) fn found_none(&self, found: Vec<(Look, LookedAt)>) {
+        let mut looks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        for (look, at) in found {
+            looks.retain(|(kind, _)| *kind != look);
+            looks.push((look, at));
+        }
     }
+}
+
+/// Where a look at what concerns `group` begins: read before the look, so
+/// that every transaction it does not see began at or after this one.
+/// `also` joins the key: what else the look depends on.
+pub(super) async fn look_begins(
+    client: &impl GenericClient,
+    facts: &Facts,
+    group: &str,
+    also: &str,
+) -> Result<LookedAt, RoleError> {
+    let row = sql::one(client, sql::SNAPSHOT_FLOOR, &[&group])
+        .await
+        .map_err(|e| refusal(facts, e, group))?;
+    Ok(LookedAt {
+        key: format!("{}:{also}", row.get::<_, String>(0)),
+        floor: row.get(1),
+    })
 }
 
 /// Takes from the readers group anything but reading: a membership in
 /// another role (before PostgreSQL 15 a role may grant itself to the
 /// group) or a privilege other than SELECT on a table or sequence (an owner
 /// may grant the group INSERT). Its members would write. Refuses, naming
-/// the REVOKEs, when pgusers' role may not take them. With `last` (see
-/// [`ReadersLooked`]), only what changed since is read when it looked at
-/// the same group, database and server; else everything. When it found
-/// nothing to take back, returns what to record once the transaction
-/// commits.
+/// the REVOKEs, when pgusers' role may not take them. Reads only what
+/// changed since `looks`' last look at the same group, database and
+/// server; else everything. When it found nothing to take back, returns
+/// what to record once the transaction commits.
 pub(super) async fn keep_readers_reading_only(
     client: &impl GenericClient,
     facts: &Facts,
-    last: Option<LookedAt>,
-) -> Result<Option<LookedAt>, RoleError> {
+    looks: &Looks,
+) -> Result<Option<(Look, LookedAt)>, RoleError> {
     let fail = |e| refusal(facts, e, &facts.readers);
-    // Before the look, so that every transaction it does not see began at
-    // or after this one.
-    let row = sql::one(client, sql::SNAPSHOT_FLOOR, &[&facts.readers])
-        .await
-        .map_err(fail)?;
-    let now = LookedAt {
-        key: row.get(0),
-        floor: row.get(1),
-    };
-    let since = last
-        .filter(|last| last.key == now.key)
-        .map(|last| last.floor);
+    let now = look_begins(client, facts, &facts.readers, "").await?;
+    let since = looks.since(Look::ReadersStrays, &now);
     let strays = || async {
-        sql::rows(client, sql::READERS_STRAYS, &[&facts.readers, &since])
+        sql::rows(client, &sql::READERS_STRAYS, &[&facts.readers, &since])
             .await
             .map(|rows| rows.iter().map(|row| row.get(0)).collect::<Vec<String>>())
     };
     let revokes = strays().await.map_err(fail)?;
     if revokes.is_empty() {
-        return Ok(Some(now));
+        return Ok(Some((Look::ReadersStrays, now)));
     }
     // What is taken back here is not recorded as looked at.
     tracing::warn!(group = %facts.readers, statements = %revokes.join(" "),

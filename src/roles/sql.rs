@@ -421,7 +421,10 @@ pub(super) static MAY_CREATE_IN_PUBLIC: LazyLock<String> = LazyLock::new(|| {
         public_owner = PUBLIC_OWNER,
     )
 });
-pub(super) const READERS_STRAYS: &str = include_str!("sql/readers_strays.sql");
+pub(super) static READERS_STRAYS: LazyLock<String> =
+    LazyLock::new(|| format!(include_str!("sql/readers_strays.sql"), since = SINCE));
+/// Whether a look reads every row, or those written since a floor.
+const SINCE: &str = include_str!("sql/since.sql");
 /// The transaction id below which every transaction had ended, for
 /// [`READERS_STRAYS`]'s next look.
 pub(super) const SNAPSHOT_FLOOR: &str = include_str!("sql/snapshot_floor.sql");
@@ -450,6 +453,7 @@ pub(super) static RELATION_GAPS: LazyLock<String> = LazyLock::new(|| {
         include_str!("sql/relation_gaps.sql"),
         database_facts = DATABASE_FACTS,
         app_schemas = APP_SCHEMAS,
+        since = SINCE,
         privileged_relation = &*PRIVILEGED_RELATION,
     )
 });
@@ -623,7 +627,7 @@ pub fn every_query() -> Vec<Query> {
         plain("groups_own", &GROUPS_OWN),
         plain("group_beyond", &GROUP_BEYOND),
         plain("is_superuser", IS_SUPERUSER),
-        plain("readers_strays", READERS_STRAYS),
+        plain("readers_strays", &READERS_STRAYS),
         plain("snapshot_floor", SNAPSHOT_FLOOR),
         plain("granted_left", GRANTED_LEFT),
         plain("moved_tables", MOVED_TABLES),

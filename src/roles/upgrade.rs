@@ -351,7 +351,8 @@ async fn rights_to_groups(tx: &impl GenericClient, facts: &Facts) -> Result<(), 
     )
     .await?;
     groups::ensure(tx, facts).await?;
-    privileges::keep_readers_reading_only(tx, facts, None).await?;
+    // Everything: no earlier look.
+    privileges::keep_readers_reading_only(tx, facts, &privileges::Looks::default()).await?;
     groups::share(tx, facts, Left::Logged).await?;
     let quoted = |rows: Vec<tokio_postgres::Row>| -> Vec<String> {
         rows.iter().map(|row| row.get(0)).collect()
@@ -390,11 +391,11 @@ async fn rights_to_groups(tx: &impl GenericClient, facts: &Facts) -> Result<(), 
     // user's of the users', where users had them (a new database has
     // none: each create shares what its user's group lacks).
     if !users.is_empty() {
-        groups::share_existing(tx, facts, Grantee::Writers, Left::Logged).await?;
-        groups::share_existing(tx, facts, Grantee::Protected, Left::Logged).await?;
+        groups::share_existing(tx, facts, Grantee::Writers, Left::Logged, None).await?;
+        groups::share_existing(tx, facts, Grantee::Protected, Left::Logged, None).await?;
     }
     if has_readers(tx, facts).await? {
-        groups::share_existing(tx, facts, Grantee::Readers, Left::Logged).await?;
+        groups::share_existing(tx, facts, Grantee::Readers, Left::Logged, None).await?;
     }
     if facts.version_num >= 160_000 {
         let readers = quoted(

@@ -667,3 +667,177 @@ async fn a_view_of_a_superuser_is_never_given_to_the_groups_so_their_members_sta
         assert!(!sql.contains(&for_it), "{finding:#?}");
     }
 }
+
+/// The SQL of the role module's query `name`, as pgusers runs it.
+fn query_text(name: &str) -> String {
+    pgusers::roles::every_query()
+        .into_iter()
+        .find(|query| query.name == name)
+        .unwrap_or_else(|| panic!("no query {name}"))
+        .sql
+}
+
+/// The relations the read-write group of `db` lacks its share of
+/// (`sql/relation_gaps.sql`), reading what may have changed since `since`
+/// (a 64-bit transaction id), or everything.
+async fn writers_gaps_since(admin: &Client, db: &TestDb, since: Option<i64>) -> Vec<String> {
+    let tables: Vec<String> = ["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"]
+        .map(String::from)
+        .to_vec();
+    let sequences: Vec<String> = ["USAGE", "SELECT", "UPDATE"].map(String::from).to_vec();
+    admin
+        .query(
+            &query_text("relation_gaps"),
+            &[
+                &db.protected.as_str(),
+                &writers_of(db),
+                &tables,
+                &sequences,
+                &false,
+                &since.map(|id| id.to_string()),
+            ],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_look_for_the_groups_gaps_since_a_floor_reads_what_may_have_changed_after_it() {
+    // On a cluster of its own: no other test's transaction holds the
+    // floor back.
+    let (_cluster, db) = crate::helpers::test_db_alone().await;
+    let (writer, writer_secret) = db.create_user("gapw", Access::ReadWrite).await;
+    let writers = ident(&writers_of(&db));
+    let as_writer = db.logged_in(&writer, &writer_secret).await;
+    as_writer
+        .batch_execute(&format!(
+            "CREATE TABLE early (v int); REVOKE INSERT ON early FROM {writers};"
+        ))
+        .await
+        .unwrap();
+    let admin = db.admin().await;
+    // A schema of a role pgusers does not manage: not an application
+    // schema, its table no gap.
+    admin
+        .batch_execute(
+            "CREATE ROLE gap_outsider NOLOGIN;
+             CREATE SCHEMA aside AUTHORIZATION gap_outsider;
+             CREATE TABLE aside.kept (v int);
+             ALTER TABLE aside.kept OWNER TO gap_outsider;",
+        )
+        .await
+        .unwrap();
+    // Where a look begun now would start (`sql/snapshot_floor.sql`).
+    let floor: i64 = as_writer
+        .query_one(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    as_writer
+        .batch_execute(&format!(
+            "CREATE TABLE late (v int); REVOKE INSERT ON late FROM {writers};"
+        ))
+        .await
+        .unwrap();
+    let has = |gaps: &[String], table: &str| gaps.iter().any(|gap| gap == table);
+
+    let all = writers_gaps_since(&admin, &db, None).await;
+    assert!(
+        has(&all, "early") && has(&all, "late") && !has(&all, "aside.kept"),
+        "{all:?}"
+    );
+    let since = writers_gaps_since(&admin, &db, Some(floor)).await;
+    assert_eq!(since, ["late"], "only what was written after the floor");
+    // Farther back than 32-bit ages compare (2^31), or over a billion
+    // transactions back, or ahead of the server (another server's): all.
+    for far in [
+        floor - (1 << 31) - 10,
+        floor - 1_500_000_000,
+        floor + 1_000_000,
+    ] {
+        let gaps = writers_gaps_since(&admin, &db, Some(far)).await;
+        assert!(
+            has(&gaps, "early") && has(&gaps, "late"),
+            "since {far}: {gaps:?}"
+        );
+    }
+
+    // The owner's memberships changed: every relation it owns is looked at
+    // again.
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE gap_club NOLOGIN; GRANT gap_club TO {}",
+            ident(writer.as_str())
+        ))
+        .await
+        .unwrap();
+    let since = writers_gaps_since(&admin, &db, Some(floor)).await;
+    assert!(has(&since, "early") && has(&since, "late"), "{since:?}");
+
+    // A schema that became an application schema (its row changed): its
+    // relations, however old, are looked at.
+    admin
+        .batch_execute(&format!(
+            "ALTER SCHEMA aside OWNER TO {}",
+            ident(db.protected.as_str())
+        ))
+        .await
+        .unwrap();
+    let since = writers_gaps_since(&admin, &db, Some(floor)).await;
+    assert!(has(&since, "aside.kept"), "{since:?}");
+}
+
+#[tokio::test]
+async fn what_a_group_loses_after_a_create_looked_is_given_back_by_the_next_create() {
+    let db = test_db().await;
+    let (first, first_secret) = db.create_user("gfirst", Access::ReadWrite).await;
+    let (reader, reader_secret) = db.create_user("gfread", Access::ReadOnly).await;
+    // Each kind's look found nothing: the next reads only what changed.
+    let as_protected = db.connect_as_protected().await;
+    as_protected
+        .batch_execute(&format!(
+            "CREATE TABLE lost (id serial PRIMARY KEY, v int);
+             REVOKE INSERT ON lost FROM {};
+             REVOKE SELECT ON lost FROM {};",
+            ident(&writers_of(&db)),
+            ident(&readers_of(&db))
+        ))
+        .await
+        .unwrap();
+    let as_first = db.logged_in(&first, &first_secret).await;
+    assert_eq!(
+        sqlstate(
+            as_first
+                .batch_execute("INSERT INTO lost (v) VALUES (1)")
+                .await
+        ),
+        INSUFFICIENT_PRIVILEGE
+    );
+
+    db.create_user("gsecond", Access::ReadWrite).await;
+    writes_and_reads(
+        &as_first,
+        "lost",
+        "a read-write user, once the next writer was made",
+    )
+    .await;
+    let as_reader = db.logged_in(&reader, &reader_secret).await;
+    assert_eq!(
+        sqlstate(as_reader.batch_execute("SELECT * FROM lost").await),
+        INSUFFICIENT_PRIVILEGE,
+        "a writer's create gives back only the read-write group's share"
+    );
+    db.create_user("gsecread", Access::ReadOnly).await;
+    reads_only(
+        &as_reader,
+        "lost",
+        "a read-only user, once the next reader was made",
+    )
+    .await;
+}

@@ -292,7 +292,11 @@ async fn strays_since(
 ) -> Vec<String> {
     client
         .query(
-            include_str!("../../src/roles/sql/readers_strays.sql"),
+            &pgusers::roles::every_query()
+                .into_iter()
+                .find(|query| query.name == "readers_strays")
+                .expect("the query")
+                .sql,
             &[&group, &since.map(|id| id.to_string())],
         )
         .await

@@ -5,25 +5,16 @@
 -- has); default privileges but SELECT on tables, sequences and (18+) large
 -- objects and USAGE on schemas; a large object's but SELECT.
 --
--- With $2, a 64-bit transaction id (text) below which every transaction had
--- ended when a look found nothing: only rows written since (by a
--- transaction at or after it, whose xmin is no older) are looked at. A
--- grant, a revoke, a membership and a default privilege each write a new
--- row version (ACLs are never updated in place), so what the last look saw
--- stays as it was. Rows carry 32-bit ids, compared by age, which wraps after
--- 2^31 transactions: without $2, or when it is not within a billion
--- transactions before this statement's snapshot (compared in 64 bits),
--- every row is looked at.
+-- With $2, the floor of a look that found nothing (since.sql): only rows
+-- written since are looked at, so what that look saw stays as it was.
+-- Without it, every row. Fills: since.sql.
 --
 -- Each ACL is unnested before aclexplode, one item at a time: aclexplode
 -- reads its whole array again for every item it returns, so on a database
 -- ACL of thousands of users it is quadratic (seconds).
 WITH readers AS (SELECT oid FROM pg_roles WHERE rolname = $1),
-     since AS (SELECT $2::text IS NULL
-                      OR pg_snapshot_xmin(pg_current_snapshot())::text::numeric
-                         - $2::text::numeric NOT BETWEEN 0 AND 1000000000 AS everything,
-                      age((($2::text::numeric % 4294967296 + 4294967296) % 4294967296)::text::xid)
-                        AS age)
+     given AS (SELECT $2::text AS floor),
+     {since}
 SELECT format('REVOKE %I FROM %I;', g.rolname, $1::text)
   FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
  WHERE m.member = (SELECT oid FROM readers) AND ((SELECT everything FROM since) OR age(m.xmin) <= (SELECT age FROM since))
