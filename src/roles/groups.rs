@@ -52,7 +52,7 @@ pub(super) enum Left {
 const SET_OPTION: i32 = 160_000;
 
 /// The role a share goes to, and what it gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Grantee {
     /// The read-write group, on every table and sequence of the
     /// application schemas.
@@ -364,9 +364,7 @@ pub(super) async fn share_existing(
     let mut gaps = match looks {
         Some(looks) => {
             let look = Look::Gaps(grantee);
-            // What the relations' application schemas are depends on the
-            // protected user too.
-            let now = look_begins(tx, facts, grantee.name(facts), &facts.protected).await?;
+            let now = look_begins(tx, facts, grantee.name(facts)).await?;
             let gaps =
                 relation_gaps(tx, facts, grantee, looks.since(look, &now).as_deref()).await?;
             if gaps.is_empty() {

@@ -370,6 +370,14 @@ impl RoleManager {
         self
     }
 
+    /// The looks this manager recorded (see `privileges::Looks`): each
+    /// look's name, key and floor. For the tests that the next look reads
+    /// only what changed since.
+    #[doc(hidden)]
+    pub fn looks_recorded(&self) -> Vec<(String, String, String)> {
+        self.looks.recorded()
+    }
+
     /// Where clients reach the server (known without connecting).
     pub fn client_address(&self) -> (&Host, u16) {
         (&self.address.0, self.address.1)

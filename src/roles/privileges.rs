@@ -285,22 +285,34 @@ impl Looks {
             looks.push((look, at));
         }
     }
+
+    /// What is recorded: each look (its `Debug` name), its key and floor.
+    pub(super) fn recorded(&self) -> Vec<(String, String, String)> {
+        let looks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        looks
+            .iter()
+            .map(|(look, at)| (format!("{look:?}"), at.key.clone(), at.floor.clone()))
+            .collect()
+    }
 }
 
-/// Where a look at what concerns `group` begins: read before the look, so
-/// that every transaction it does not see began at or after this one.
-/// `also` joins the key: what else the look depends on.
+/// Where a look at what concerns `group` begins (`sql/snapshot_floor.sql`):
+/// read before the look, so that every transaction it does not see began
+/// at or after this one.
 pub(super) async fn look_begins(
     client: &impl GenericClient,
     facts: &Facts,
     group: &str,
-    also: &str,
 ) -> Result<LookedAt, RoleError> {
-    let row = sql::one(client, sql::SNAPSHOT_FLOOR, &[&group])
-        .await
-        .map_err(|e| refusal(facts, e, group))?;
+    let row = sql::one(
+        client,
+        sql::SNAPSHOT_FLOOR,
+        &[&group, &facts.protected, &facts.mark],
+    )
+    .await
+    .map_err(|e| refusal(facts, e, group))?;
     Ok(LookedAt {
-        key: format!("{}:{also}", row.get::<_, String>(0)),
+        key: row.get(0),
         floor: row.get(1),
     })
 }
@@ -319,7 +331,7 @@ pub(super) async fn keep_readers_reading_only(
     looks: &Looks,
 ) -> Result<Option<(Look, LookedAt)>, RoleError> {
     let fail = |e| refusal(facts, e, &facts.readers);
-    let now = look_begins(client, facts, &facts.readers, "").await?;
+    let now = look_begins(client, facts, &facts.readers).await?;
     let since = looks.since(Look::ReadersStrays, &now);
     let strays = || async {
         sql::rows(client, &sql::READERS_STRAYS, &[&facts.readers, &since])
@@ -589,4 +601,47 @@ pub(super) async fn grant_on_existing(
             "other transactions held these: granted the rest; the access doctor finds and fixes these");
     }
     Ok(skipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::groups::Grantee;
+    use super::*;
+
+    fn at(key: &str, floor: &str) -> LookedAt {
+        LookedAt {
+            key: key.to_owned(),
+            floor: floor.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_floor_is_given_only_to_the_same_look_at_the_same_thing() {
+        let looks = Looks::default();
+        let gaps = Look::Gaps(Grantee::Writers);
+        assert_eq!(
+            looks.since(gaps, &at("k", "9")),
+            None,
+            "nothing recorded yet"
+        );
+        looks.found_none(vec![(gaps, at("k", "5"))]);
+        assert_eq!(looks.since(gaps, &at("k", "9")).as_deref(), Some("5"));
+        assert_eq!(looks.since(gaps, &at("other", "9")), None, "another key");
+        assert_eq!(
+            looks.since(Look::Gaps(Grantee::Readers), &at("k", "9")),
+            None
+        );
+        assert_eq!(looks.since(Look::ReadersStrays, &at("k", "9")), None);
+        // A later record of the same look replaces it; others stay.
+        looks.found_none(vec![
+            (Look::ReadersStrays, at("k", "6")),
+            (gaps, at("k", "7")),
+        ]);
+        assert_eq!(looks.since(gaps, &at("k", "9")).as_deref(), Some("7"));
+        assert_eq!(
+            looks.since(Look::ReadersStrays, &at("k", "9")).as_deref(),
+            Some("6")
+        );
+        assert_eq!(looks.recorded().len(), 2);
+    }
 }

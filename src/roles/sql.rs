@@ -425,8 +425,9 @@ pub(super) static READERS_STRAYS: LazyLock<String> =
     LazyLock::new(|| format!(include_str!("sql/readers_strays.sql"), since = SINCE));
 /// Whether a look reads every row, or those written since a floor.
 const SINCE: &str = include_str!("sql/since.sql");
-/// The transaction id below which every transaction had ended, for
-/// [`READERS_STRAYS`]'s next look.
+/// Where a look that reads only what changed since the last begins: what
+/// it depends on, and the transaction id below which every transaction
+/// had ended ([`READERS_STRAYS`], [`RELATION_GAPS`]).
 pub(super) const SNAPSHOT_FLOOR: &str = include_str!("sql/snapshot_floor.sql");
 pub(super) const GRANTED_LEFT: &str = include_str!("sql/granted_left.sql");
 pub(super) const MOVED_TABLES: &str = include_str!("sql/moved_tables.sql");

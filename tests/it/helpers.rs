@@ -1475,3 +1475,36 @@ pub fn psql() -> PathBuf {
         .find(|path| path.is_file())
         .unwrap_or_else(|| PathBuf::from("psql"))
 }
+
+/// A floor for the role module's looks that read only what changed since
+/// (`sql/since.sql`), right after everything `client` did: a transaction id
+/// newer than all of it.
+pub async fn floor_now(client: &Client) -> i64 {
+    client
+        .query_one("SELECT pg_current_xact_id()::text::bigint", &[])
+        .await
+        .expect("a transaction id")
+        .get(0)
+}
+
+/// Waits until no transaction older than `floor` is running (up to 30 s),
+/// so that a look given `floor` reads only what changed since: one that
+/// begins while an older transaction runs (autovacuum's, another test's)
+/// takes the floor for one from the future and reads everything.
+pub async fn until_floor_passed(client: &Client, floor: i64) {
+    for _ in 0..300 {
+        let oldest: i64 = client
+            .query_one(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+                &[],
+            )
+            .await
+            .expect("the oldest transaction running")
+            .get(0);
+        if oldest >= floor {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("a transaction older than {floor} still runs after 30 s");
+}

@@ -707,38 +707,37 @@ async fn writers_gaps_since(admin: &Client, db: &TestDb, since: Option<i64>) -> 
 #[tokio::test]
 async fn a_look_for_the_groups_gaps_since_a_floor_reads_what_may_have_changed_after_it() {
     // On a cluster of its own: no other test's transaction holds the
-    // floor back.
+    // floor back for long.
     let (_cluster, db) = crate::helpers::test_db_alone().await;
     let (writer, writer_secret) = db.create_user("gapw", Access::ReadWrite).await;
     let writers = ident(&writers_of(&db));
     let as_writer = db.logged_in(&writer, &writer_secret).await;
     as_writer
         .batch_execute(&format!(
-            "CREATE TABLE early (v int); REVOKE INSERT ON early FROM {writers};"
+            "CREATE TABLE early (v int); REVOKE INSERT ON early FROM {writers};
+             CREATE VIEW early_view AS SELECT 1 AS v; REVOKE INSERT ON early_view FROM {writers};"
         ))
         .await
         .unwrap();
     let admin = db.admin().await;
-    // A schema of a role pgusers does not manage: not an application
-    // schema, its table no gap.
+    // Schemas of roles pgusers does not manage: not application schemas,
+    // their tables no gaps.
     admin
         .batch_execute(
             "CREATE ROLE gap_outsider NOLOGIN;
              CREATE SCHEMA aside AUTHORIZATION gap_outsider;
              CREATE TABLE aside.kept (v int);
-             ALTER TABLE aside.kept OWNER TO gap_outsider;",
+             ALTER TABLE aside.kept OWNER TO gap_outsider;
+             CREATE ROLE gap_joiner NOLOGIN;
+             CREATE SCHEMA joined AUTHORIZATION gap_joiner;
+             CREATE TABLE joined.kept (v int);
+             ALTER TABLE joined.kept OWNER TO gap_joiner;",
         )
         .await
         .unwrap();
-    // Where a look begun now would start (`sql/snapshot_floor.sql`).
-    let floor: i64 = as_writer
-        .query_one(
-            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    // Any id after every transaction above will do as a floor (a look
+    // takes the oldest one still running when it begins).
+    let floor = crate::helpers::floor_now(&as_writer).await;
     as_writer
         .batch_execute(&format!(
             "CREATE TABLE late (v int); REVOKE INSERT ON late FROM {writers};"
@@ -746,14 +745,23 @@ async fn a_look_for_the_groups_gaps_since_a_floor_reads_what_may_have_changed_af
         .await
         .unwrap();
     let has = |gaps: &[String], table: &str| gaps.iter().any(|gap| gap == table);
+    crate::helpers::until_floor_passed(&admin, floor).await;
 
     let all = writers_gaps_since(&admin, &db, None).await;
+    for table in ["early", "early_view", "late"] {
+        assert!(has(&all, table), "{table}: {all:?}");
+    }
     assert!(
-        has(&all, "early") && has(&all, "late") && !has(&all, "aside.kept"),
+        !has(&all, "aside.kept") && !has(&all, "joined.kept"),
         "{all:?}"
     );
     let since = writers_gaps_since(&admin, &db, Some(floor)).await;
-    assert_eq!(since, ["late"], "only what was written after the floor");
+    assert_eq!(
+        since,
+        ["early_view", "late"],
+        "what was written after the floor, and every view (its owner's privileges \
+         change without a row of its own)"
+    );
     // Farther back than 32-bit ages compare (2^31), or over a billion
     // transactions back, or ahead of the server (another server's): all.
     for far in [
@@ -768,20 +776,9 @@ async fn a_look_for_the_groups_gaps_since_a_floor_reads_what_may_have_changed_af
         );
     }
 
-    // The owner's memberships changed: every relation it owns is looked at
-    // again.
-    admin
-        .batch_execute(&format!(
-            "CREATE ROLE gap_club NOLOGIN; GRANT gap_club TO {}",
-            ident(writer.as_str())
-        ))
-        .await
-        .unwrap();
-    let since = writers_gaps_since(&admin, &db, Some(floor)).await;
-    assert!(has(&since, "early") && has(&since, "late"), "{since:?}");
-
-    // A schema that became an application schema (its row changed): its
-    // relations, however old, are looked at.
+    // A schema that became an application schema, by its row (a new
+    // owner) or by its owner becoming a user pgusers made (a membership
+    // of the mark role): its relations, however old, are looked at.
     admin
         .batch_execute(&format!(
             "ALTER SCHEMA aside OWNER TO {}",
@@ -790,7 +787,22 @@ async fn a_look_for_the_groups_gaps_since_a_floor_reads_what_may_have_changed_af
         .await
         .unwrap();
     let since = writers_gaps_since(&admin, &db, Some(floor)).await;
-    assert!(has(&since, "aside.kept"), "{since:?}");
+    assert!(
+        has(&since, "aside.kept") && !has(&since, "joined.kept"),
+        "{since:?}"
+    );
+    admin
+        .batch_execute(&format!(
+            "GRANT {} TO gap_joiner",
+            ident(&format!("pgusers-users-{}", db.name))
+        ))
+        .await
+        .unwrap();
+    let since = writers_gaps_since(&admin, &db, Some(floor)).await;
+    assert!(
+        has(&since, "joined.kept") && !has(&since, "early"),
+        "{since:?}"
+    );
 }
 
 #[tokio::test]
@@ -798,7 +810,17 @@ async fn what_a_group_loses_after_a_create_looked_is_given_back_by_the_next_crea
     let db = test_db().await;
     let (first, first_secret) = db.create_user("gfirst", Access::ReadWrite).await;
     let (reader, reader_secret) = db.create_user("gfread", Access::ReadOnly).await;
-    // Each kind's look found nothing: the next reads only what changed.
+    // Each kind's looks found nothing: recorded, the next reads only what
+    // changed since.
+    let recorded = |name: &str| {
+        db.roles
+            .looks_recorded()
+            .into_iter()
+            .find(|(look, _, _)| look == name)
+            .map(|(_, key, floor)| (key, floor.parse::<i64>().expect("a transaction id")))
+    };
+    let (writers_key, writers_floor) = recorded("Gaps(Writers)").expect("the writers' look");
+    assert!(recorded("Gaps(Readers)").is_some() && recorded("ReadersStrays").is_some());
     let as_protected = db.connect_as_protected().await;
     as_protected
         .batch_execute(&format!(
@@ -821,6 +843,11 @@ async fn what_a_group_loses_after_a_create_looked_is_given_back_by_the_next_crea
     );
 
     db.create_user("gsecond", Access::ReadWrite).await;
+    assert_eq!(
+        recorded("Gaps(Writers)"),
+        Some((writers_key.clone(), writers_floor)),
+        "a look that found a gap records nothing"
+    );
     writes_and_reads(
         &as_first,
         "lost",
@@ -840,4 +867,19 @@ async fn what_a_group_loses_after_a_create_looked_is_given_back_by_the_next_crea
         "a read-only user, once the next reader was made",
     )
     .await;
+
+    // The next writer's look finds none: a later floor, the same key.
+    let (third, _) = db.create_user("gthird", Access::ReadWrite).await;
+    let (key, floor) = recorded("Gaps(Writers)").expect("the writers' look");
+    assert!(key == writers_key && floor > writers_floor, "{key} {floor}");
+    // A create refused (its name taken) records nothing.
+    let again = db
+        .roles
+        .create(&third, NewPassword::Generate, Access::ReadWrite)
+        .await;
+    assert!(
+        matches!(again, Err(RoleError::AlreadyExists(_))),
+        "{again:?}"
+    );
+    assert_eq!(recorded("Gaps(Writers)"), Some((key, floor)));
 }

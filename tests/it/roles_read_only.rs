@@ -323,15 +323,9 @@ async fn a_look_at_the_readers_group_since_a_floor_reads_what_came_after_it_or_e
         ))
         .await
         .unwrap();
-    // Where a look begun now would start (`sql/snapshot_floor.sql`).
-    let floor: i64 = as_writer
-        .query_one(
-            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    // Any id after every transaction above will do as a floor (a look
+    // takes the oldest one still running when it begins).
+    let floor = crate::helpers::floor_now(&as_writer).await;
     as_writer
         .batch_execute(&format!(
             "CREATE TABLE late (v int); GRANT UPDATE ON late TO {};",
@@ -340,6 +334,7 @@ async fn a_look_at_the_readers_group_since_a_floor_reads_what_came_after_it_or_e
         .await
         .unwrap();
     let admin = db.admin().await;
+    crate::helpers::until_floor_passed(&admin, floor).await;
     let names = |strays: &[String], table: &str| {
         strays.iter().any(|s| s.contains(&format!("{table} FROM")))
     };

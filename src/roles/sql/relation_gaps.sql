@@ -12,13 +12,13 @@
 -- With $6, the floor of a look that found no gap (since.sql), only what may
 -- have changed since is looked at: a relation whose row was written since
 -- (made, granted on, revoked from, given to another owner), every relation
--- of a schema whose row or whose owner's memberships were, and every
--- relation of an owner whose memberships were (a view's owner may have left
--- a privileged role). Not what only a role's own row tells (a view's owner
--- that stopped being a superuser: pg_authid, where that row's xmin is, is
--- for superusers only), nor a relation an extension let go of (nothing
--- records when): the next look at everything, or the doctor, finds those.
--- Without $6, every relation.
+-- of a schema whose row was, or whose owner was given a membership (it may
+-- have become a user pgusers made), and every view and materialized view
+-- (whether its owner is privileged changes with rows of other catalogs,
+-- some of them deleted; views are few). What else decides, the caller keys
+-- the floor with (snapshot_floor.sql). Not a relation an extension let go
+-- of: nothing records when; the next look at everything (a new process),
+-- or the doctor, finds it. Without $6, every relation.
 -- Fills: database_facts.sql, app_schemas.sql, since.sql,
 -- privileged_relation.sql.
 WITH facts AS ({database_facts}),
@@ -26,23 +26,15 @@ WITH facts AS ({database_facts}),
      grantee AS (SELECT oid FROM pg_roles WHERE rolname = $2),
      given AS (SELECT $6::text AS floor),
      {since},
-     -- (Each owner looked up in pg_auth_members by its index: a scalar
-     -- subquery, which the planner does not turn into a scan of them all.)
-     changed_roles AS (
-       SELECT r.oid
-         FROM (SELECT nspowner AS oid FROM app_schemas
-               UNION
-               SELECT DISTINCT c.relowner FROM pg_class c
-                WHERE c.relnamespace = ANY (ARRAY(SELECT oid FROM app_schemas))) r
-        WHERE NOT (SELECT everything FROM since)
-          AND (SELECT true FROM pg_auth_members m
-                WHERE m.member = r.oid AND age(m.xmin) <= (SELECT age FROM since)
-                LIMIT 1)),
+     -- (A schema's owner looked up in pg_auth_members by its index: a
+     -- scalar subquery, which the planner does not turn into a scan.)
      changed_schemas AS (
        SELECT s.oid FROM app_schemas s JOIN pg_namespace n ON n.oid = s.oid
         WHERE NOT (SELECT everything FROM since)
           AND (age(n.xmin) <= (SELECT age FROM since)
-               OR s.nspowner IN (SELECT oid FROM changed_roles))),
+               OR (SELECT true FROM pg_auth_members m
+                    WHERE m.member = s.nspowner AND age(m.xmin) <= (SELECT age FROM since)
+                    LIMIT 1))),
      mark AS (SELECT r.oid FROM pg_roles r WHERE r.rolname = (SELECT mark FROM facts))
 SELECT c.oid::regclass::text, c.relkind = 'S', pg_get_userbyid(c.relowner)::text,
        NOT EXISTS (SELECT 1 FROM unnest(CASE c.relkind WHEN 'S' THEN $4::text[]
@@ -56,8 +48,7 @@ SELECT c.oid::regclass::text, c.relkind = 'S', pg_get_userbyid(c.relowner)::text
    AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
    AND c.relowner <> (SELECT oid FROM grantee)
    AND ((SELECT everything FROM since) OR age(c.xmin) <= (SELECT age FROM since)
-        OR c.relnamespace IN (SELECT oid FROM changed_schemas)
-        OR c.relowner IN (SELECT oid FROM changed_roles))
+        OR c.relkind IN ('v', 'm') OR c.relnamespace IN (SELECT oid FROM changed_schemas))
    AND (NOT $5 OR EXISTS (SELECT 1 FROM pg_auth_members m
                            WHERE m.member = c.relowner AND m.roleid = (SELECT oid FROM mark)
                              AND m.member <> (SELECT admin_oid FROM facts)))
