@@ -241,7 +241,9 @@ async fn api_creates(
 }
 
 /// Deletes `names` through the API at `clients` clients. Returns (deletes
-/// per second, answers that were not 2xx).
+/// per second, answers that were not 2xx). The users those answers left
+/// are then deleted one at a time (a few tries each), so that a kept
+/// setup stays as the next run expects it; any still left stops the bench.
 async fn api_deletes(
     client: &reqwest::Client,
     api: &Api,
@@ -250,9 +252,11 @@ async fn api_deletes(
 ) -> Result<(f64, usize)> {
     let queue = Arc::new(std::sync::Mutex::new(names.to_vec()));
     let refused = Arc::new(AtomicUsize::new(0));
+    let left = Arc::new(std::sync::Mutex::new(Vec::new()));
     let started = Instant::now();
     let workers = (0..clients).map(|_| {
         let (client, queue, refused) = (client.clone(), queue.clone(), refused.clone());
+        let left = left.clone();
         let base = format!("{}/api/databases/{}/users", api.address, api.database);
         let token = api.token.clone();
         tokio::spawn(async move {
@@ -266,8 +270,11 @@ async fn api_deletes(
                     .send()
                     .await?;
                 let status = answer.status();
-                if !status.is_success() && refused.fetch_add(1, Ordering::Relaxed) == 0 {
-                    eprintln!("!! delete of {name}: {status} {}", answer.text().await?);
+                if !status.is_success() {
+                    left.lock().expect("not poisoned").push(name.clone());
+                    if refused.fetch_add(1, Ordering::Relaxed) == 0 {
+                        eprintln!("!! delete of {name}: {status} {}", answer.text().await?);
+                    }
                 }
             }
         })
@@ -275,8 +282,31 @@ async fn api_deletes(
     for worker in futures_util::future::join_all(workers).await {
         worker?.context("an API delete")?;
     }
-    Ok((
-        names.len() as f64 / started.elapsed().as_secs_f64(),
-        refused.load(Ordering::Relaxed),
-    ))
+    let rate = names.len() as f64 / started.elapsed().as_secs_f64();
+    let left = std::mem::take(&mut *left.lock().expect("not poisoned"));
+    for name in &left {
+        let url = format!(
+            "{}/api/databases/{}/users/{name}",
+            api.address, api.database
+        );
+        let mut tries = 0;
+        loop {
+            let status = client
+                .delete(&url)
+                .bearer_auth(&api.token)
+                .send()
+                .await?
+                .status();
+            tries += 1;
+            if status.is_success() || status == reqwest::StatusCode::NOT_FOUND {
+                break;
+            }
+            ensure!(
+                tries < 5,
+                "{name} is left: its delete answered {status} five times; delete it by hand"
+            );
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+    Ok((rate, refused.load(Ordering::Relaxed)))
 }
