@@ -1487,6 +1487,26 @@ pub async fn floor_now(client: &Client) -> i64 {
         .get(0)
 }
 
+/// The SQL of the role module's query `name`, as pgusers runs it.
+pub fn query_text(name: &str) -> String {
+    pgusers::roles::every_query()
+        .into_iter()
+        .find(|query| query.name == name)
+        .unwrap_or_else(|| panic!("no query {name}"))
+        .sql
+}
+
+/// Floors a look must take for none and read everything from, around
+/// `floor`: farther back than 32-bit ages compare (2^31), over a billion
+/// transactions back, and ahead of the server (another server's).
+pub fn floors_read_whole(floor: i64) -> [i64; 3] {
+    [
+        floor - (1 << 31) - 10,
+        floor - 1_500_000_000,
+        floor + 1_000_000,
+    ]
+}
+
 /// Waits until no transaction older than `floor` is running (up to 30 s),
 /// so that a look given `floor` reads only what changed since: one that
 /// begins while an older transaction runs (autovacuum's, another test's)

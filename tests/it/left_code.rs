@@ -230,6 +230,15 @@ async fn what_others_may_attach_to_its_tables_is_revoked_and_their_triggers_ther
     );
 }
 
+/// A peer's range type whose `subtype_diff` is the peer's function.
+macro_rules! peer_span {
+    () => {
+        "CREATE FUNCTION peer_gap(int, int) RETURNS float8 LANGUAGE sql IMMUTABLE
+             AS 'SELECT ($1 - $2)::float8';
+         CREATE TYPE peer_span AS RANGE (subtype = int4, subtype_diff = peer_gap);"
+    };
+}
+
 #[tokio::test]
 async fn code_reached_through_a_type_or_an_operator_is_found_too() {
     // Each: what the leaving user (and, first, a peer) makes, and the
@@ -237,35 +246,31 @@ async fn code_reached_through_a_type_or_an_operator_is_found_too() {
     let cases: [(&str, &str, &str, Option<&str>); 9] = [
         (
             "another role's range type in a column of its table",
-            "CREATE FUNCTION peer_gap(int, int) RETURNS float8 LANGUAGE sql IMMUTABLE
-                 AS 'SELECT ($1 - $2)::float8';
-             CREATE TYPE peer_span AS RANGE (subtype = int4, subtype_diff = peer_gap);",
+            peer_span!(),
             "CREATE TABLE spans (r peer_span);",
             Some("public.peer_gap(integer,integer)"),
         ),
         (
             "an array of another role's range type in a column of its table",
-            "CREATE FUNCTION peer_gap(int, int) RETURNS float8 LANGUAGE sql IMMUTABLE
-                 AS 'SELECT ($1 - $2)::float8';
-             CREATE TYPE peer_span AS RANGE (subtype = int4, subtype_diff = peer_gap);",
+            peer_span!(),
             "CREATE TABLE spans (r peer_span[]);",
             Some("public.peer_gap(integer,integer)"),
         ),
         (
             "a composite type holding another role's range type in a column of its table",
-            "CREATE FUNCTION peer_gap(int, int) RETURNS float8 LANGUAGE sql IMMUTABLE
-                 AS 'SELECT ($1 - $2)::float8';
-             CREATE TYPE peer_span AS RANGE (subtype = int4, subtype_diff = peer_gap);
-             CREATE TYPE peer_pair AS (label text, r peer_span);",
+            concat!(
+                peer_span!(),
+                " CREATE TYPE peer_pair AS (label text, r peer_span);"
+            ),
             "CREATE TABLE pairs (p peer_pair);",
             Some("public.peer_gap(integer,integer)"),
         ),
         (
             "a composite type holding an array of another role's range type",
-            "CREATE FUNCTION peer_gap(int, int) RETURNS float8 LANGUAGE sql IMMUTABLE
-                 AS 'SELECT ($1 - $2)::float8';
-             CREATE TYPE peer_span AS RANGE (subtype = int4, subtype_diff = peer_gap);
-             CREATE TYPE peer_spans AS (label text, rs peer_span[]);",
+            concat!(
+                peer_span!(),
+                " CREATE TYPE peer_spans AS (label text, rs peer_span[]);"
+            ),
             "CREATE TABLE pairs (p peer_spans);",
             Some("public.peer_gap(integer,integer)"),
         ),

@@ -668,15 +668,6 @@ async fn a_view_of_a_superuser_is_never_given_to_the_groups_so_their_members_sta
     }
 }
 
-/// The SQL of the role module's query `name`, as pgusers runs it.
-fn query_text(name: &str) -> String {
-    pgusers::roles::every_query()
-        .into_iter()
-        .find(|query| query.name == name)
-        .unwrap_or_else(|| panic!("no query {name}"))
-        .sql
-}
-
 /// The relations the read-write group of `db` lacks its share of
 /// (`sql/relation_gaps.sql`), reading what may have changed since `since`
 /// (a 64-bit transaction id), or everything.
@@ -687,7 +678,7 @@ async fn writers_gaps_since(admin: &Client, db: &TestDb, since: Option<i64>) -> 
     let sequences: Vec<String> = ["USAGE", "SELECT", "UPDATE"].map(String::from).to_vec();
     admin
         .query(
-            &query_text("relation_gaps"),
+            &crate::helpers::query_text("relation_gaps"),
             &[
                 &db.protected.as_str(),
                 &writers_of(db),
@@ -762,13 +753,7 @@ async fn a_look_for_the_groups_gaps_since_a_floor_reads_what_may_have_changed_af
         "what was written after the floor, and every view (its owner's privileges \
          change without a row of its own)"
     );
-    // Farther back than 32-bit ages compare (2^31), or over a billion
-    // transactions back, or ahead of the server (another server's): all.
-    for far in [
-        floor - (1 << 31) - 10,
-        floor - 1_500_000_000,
-        floor + 1_000_000,
-    ] {
+    for far in crate::helpers::floors_read_whole(floor) {
         let gaps = writers_gaps_since(&admin, &db, Some(far)).await;
         assert!(
             has(&gaps, "early") && has(&gaps, "late"),

@@ -292,11 +292,7 @@ async fn strays_since(
 ) -> Vec<String> {
     client
         .query(
-            &pgusers::roles::every_query()
-                .into_iter()
-                .find(|query| query.name == "readers_strays")
-                .expect("the query")
-                .sql,
+            &crate::helpers::query_text("readers_strays"),
             &[&group, &since.map(|id| id.to_string())],
         )
         .await
@@ -346,13 +342,7 @@ async fn a_look_at_the_readers_group_since_a_floor_reads_what_came_after_it_or_e
         names(&since, "late") && !names(&since, "early"),
         "only what came after the floor: {since:?}"
     );
-    // Farther back than 32-bit ages compare (2^31), or over a billion
-    // transactions back, or ahead of the server (another server's): all.
-    for far in [
-        floor - (1 << 31) - 10,
-        floor - 1_500_000_000,
-        floor + 1_000_000,
-    ] {
+    for far in crate::helpers::floors_read_whole(floor) {
         let strays = strays_since(&admin, &group, Some(far)).await;
         assert!(
             names(&strays, "early") && names(&strays, "late"),
