@@ -241,13 +241,13 @@ impl std::fmt::Display for LeftCode {
 
 /// The code role `oid` owns in the current database (or calls from a
 /// trigger) that could act with its owner's rights, once `protected` owns
-/// it. In a transaction (`tx`).
+/// it.
 ///
-/// Prepared once per connection, and planned once: PostgreSQL would plan
-/// it anew for each user (20 to 60 ms at 10,000 users, as long as running
-/// it), for a plan no better than the one for any user.
+/// Prepared once per connection: the pool's sessions use generic plans
+/// (`admin_config`), which an unnamed statement made anew at every call
+/// (20 to 60 ms at 10,000 users, as long as running it).
 pub(super) async fn find(
-    tx: &impl GenericClient,
+    client: &impl GenericClient,
     oid: u32,
     protected: &str,
     version_num: i32,
@@ -256,16 +256,12 @@ pub(super) async fn find(
         .iter()
         .map(|p| (*p).to_owned())
         .collect();
-    tx.batch_execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        .await?;
     let rows = super::sql::rows(
-        tx,
+        client,
         super::sql::LEFT_CODE.as_str(),
         &[&oid, &protected, &code_privileges],
     )
     .await?;
-    tx.batch_execute("SET LOCAL plan_cache_mode = DEFAULT")
-        .await?;
     let invoker_views = version_num >= 150_000;
     Ok(rows
         .iter()

@@ -243,7 +243,7 @@ macro_rules! peer_span {
 async fn code_reached_through_a_type_or_an_operator_is_found_too() {
     // Each: what the leaving user (and, first, a peer) makes, and the
     // function a refusal must name; None when the code is neutralised.
-    let cases: [(&str, &str, &str, Option<&str>); 9] = [
+    let cases: [(&str, &str, &str, Option<&str>); 13] = [
         (
             "another role's range type in a column of its table",
             peer_span!(),
@@ -272,6 +272,41 @@ async fn code_reached_through_a_type_or_an_operator_is_found_too() {
                 " CREATE TYPE peer_spans AS (label text, rs peer_span[]);"
             ),
             "CREATE TABLE pairs (p peer_spans);",
+            Some("public.peer_gap(integer,integer)"),
+        ),
+        (
+            "an array of a composite type holding another role's range type",
+            concat!(
+                peer_span!(),
+                " CREATE TYPE peer_pair AS (label text, r peer_span);"
+            ),
+            "CREATE TABLE pairs (ps peer_pair[]);",
+            Some("public.peer_gap(integer,integer)"),
+        ),
+        (
+            "a composite type holding one that holds another role's range type",
+            concat!(
+                peer_span!(),
+                " CREATE TYPE peer_pair AS (label text, r peer_span);
+                 CREATE TYPE peer_outer AS (inner_pair peer_pair);"
+            ),
+            "CREATE TABLE pairs (p peer_outer);",
+            Some("public.peer_gap(integer,integer)"),
+        ),
+        (
+            "a composite type holding an array of one that holds another role's range type",
+            concat!(
+                peer_span!(),
+                " CREATE TYPE peer_pair AS (label text, r peer_span);
+                 CREATE TYPE peer_outer AS (pairs peer_pair[]);"
+            ),
+            "CREATE TABLE pairs (p peer_outer);",
+            Some("public.peer_gap(integer,integer)"),
+        ),
+        (
+            "the multirange of another role's range type in a column of its table",
+            peer_span!(),
+            "CREATE TABLE spans (r peer_span_multirange);",
             Some("public.peer_gap(integer,integer)"),
         ),
         (
