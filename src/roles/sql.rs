@@ -805,7 +805,7 @@ mod tests {
 
     /// The files of `sql/` that are fragments of other statements: never
     /// prepared alone.
-    const FRAGMENTS: [&str; 28] = [
+    const FRAGMENTS: [&str; 29] = [
         "app_schemas",
         "blocking",
         "calls_others_code",
@@ -832,6 +832,7 @@ mod tests {
         "restrictions",
         "review_statement",
         "role_locked",
+        "since",
         "started",
         "type_code",
     ];
