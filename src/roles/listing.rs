@@ -246,6 +246,15 @@ impl RoleManager {
         self.list_matching(listing, None).await
     }
 
+    /// [`RoleManager::list_page`] read from the catalogs, never from the
+    /// kept list (`kept.rs` filters and searches in memory what
+    /// `sql/listing.sql` does in SQL): for the test that both answer alike.
+    #[doc(hidden)]
+    pub async fn list_page_read(&self, listing: &Listing<'_>) -> Result<ListPage, RoleError> {
+        let client = self.client().await?;
+        self.list_on(&client, listing, None).await
+    }
+
     /// The database's users, ordered by name, in one query.
     pub async fn list(&self) -> Result<Vec<DatabaseUser>, RoleError> {
         Ok(self.list_page(&Listing::everyone()).await?.users)

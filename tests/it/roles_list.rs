@@ -350,3 +350,82 @@ async fn the_kept_list_shows_another_processs_changes_at_once_and_others_within_
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn the_kept_list_filters_searches_and_pages_as_the_listing_query_does() {
+    use pgusers::domain::{Search, Show};
+    use pgusers::roles::{Listing, Window};
+    // On a cluster of its own: every login role of the server is listed,
+    // and other tests' would come and go between the two reads.
+    let (_cluster, db) = crate::helpers::test_db_alone().await;
+    for (name, access) in [
+        ("ka_write_one", Access::ReadWrite),
+        ("ka_write_two", Access::ReadWrite),
+        ("ka_read_one", Access::ReadOnly),
+        ("kb_read_two", Access::ReadOnly),
+    ] {
+        db.roles
+            .create(
+                &pgusers::domain::Username::parse(name).unwrap(),
+                NewPassword::Generate,
+                access,
+            )
+            .await
+            .unwrap();
+    }
+    let secret = crate::helpers::password();
+    // Made by hand: a case twin, names with `_` and `%` (which a search
+    // takes as plain characters), and a user granted more than an
+    // application user (listed as protected).
+    for name in ["KA_Write_One", "ka%pct", "ka_more"] {
+        db.make_role_as_admin(name, &secret, "").await;
+    }
+    db.admin()
+        .await
+        .batch_execute(&format!(
+            "GRANT CREATE ON DATABASE {} TO ka_more",
+            crate::helpers::ident(&db.name)
+        ))
+        .await
+        .unwrap();
+
+    let searches: Vec<Option<Search>> = [
+        "", "ka", "KA", "_", "%", "a_w", "WRITE", "two", "ka_m", "zz",
+    ]
+    .iter()
+    .map(|typed| Search::parse(typed))
+    .collect();
+    let windows = [
+        Window::All,
+        Window::Page {
+            offset: 0,
+            limit: 2,
+        },
+        Window::Page {
+            offset: 2,
+            limit: 2,
+        },
+        Window::Page {
+            offset: 50,
+            limit: 50,
+        },
+    ];
+    let mut compared = 0;
+    for show in Show::EVERY {
+        for search in &searches {
+            for window in windows {
+                let listing = Listing {
+                    search: search.as_ref(),
+                    show,
+                    window,
+                };
+                let kept = db.roles.list_page(&listing).await.unwrap();
+                let read = db.roles.list_page_read(&listing).await.unwrap();
+                assert_eq!(kept, read, "{listing:?}");
+                compared += usize::from(!read.users.is_empty());
+            }
+        }
+    }
+    // Not a comparison of empty lists only.
+    assert!(compared > 40, "{compared}");
+}
