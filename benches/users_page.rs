@@ -8,6 +8,9 @@
 //!
 //! `cargo bench --bench users_page` (results in BENCHMARKS.md).
 //! `PGUSERS_BENCH_SIZES=10000` measures only the sizes listed;
+//! `PGUSERS_BENCH_TABLES=0` makes the database without its 200 tables
+//! (and Settings › Health is then measured without findings only), to
+//! compare the pages with and without tables on the same floor;
 //! `PGUSERS_BENCH_SMOKE=1` measures every route once, for a second (CI
 //! runs it at 100 users to prove the bench works; no figure of it judges
 //! speed). `PGUSERS_BENCH_KEEP=<dir>` keeps each size's cluster in `<dir>/<size>`
@@ -262,9 +265,11 @@ struct SizeReport {
     filter: Row,
     /// Settings › Health: the access doctor, which judges every user.
     health: Row,
-    /// Settings › Health with about [`FINDINGS_MADE`] findings to show.
-    health_many: Row,
-    health_many_findings: usize,
+    /// Settings › Health with about [`FINDINGS_MADE`] findings to show,
+    /// and how many it showed; `None` without tables.
+    health_many: Option<(usize, Row)>,
+    /// How many tables the database has (`tables()`).
+    tables: usize,
     query: Row,
     health_findings: usize,
     page_rows: usize,
@@ -289,7 +294,12 @@ struct SizeReport {
 /// the only change is to the pages or their queries.
 async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
     println!("\n== {} users: setting up ==", thousands(n));
-    let kept = keep.map(|dir| dir.join(n.to_string()));
+    let tables = tables()?;
+    // A cluster kept without tables is not one kept with them.
+    let kept = keep.map(|dir| match tables {
+        TABLES => dir.join(n.to_string()),
+        other => dir.join(format!("{n}-tables-{other}")),
+    });
     let made_file = kept.as_ref().map(|dir| dir.join("made.txt"));
     let cluster = BenchCluster::start(kept.clone()).await?;
     let database = format!("bench_{n}");
@@ -324,7 +334,7 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
                 .await
                 .context("creating the state database")?;
             let setup_started = Instant::now();
-            let populated = populate(&roles, &cluster.config(&database), n).await?;
+            let populated = populate(&roles, &cluster.config(&database), n, tables).await?;
             let setup = setup_started.elapsed();
             if let Some(file) = &made_file {
                 populated.write(file, setup)?;
@@ -404,53 +414,12 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         Row::median(&filters),
         Row::median(&healths),
     );
-    // Settings › Health with findings to show: taken away, measured, put
-    // back, whatever the measurement did (a kept cluster stays as made).
-    let admin = pgusers::db::connect(&cluster.config(&database))
-        .await
-        .context("connecting as the superuser")?;
-    let findings = FINDINGS_MADE;
-    let writers: String = admin
-        .query_one(
-            "SELECT CASE WHEN octet_length(current_database()) <= 46
-                         THEN 'pgusers-writers-' || current_database()
-                         ELSE 'pgusers-writers-' || (SELECT oid FROM pg_database
-                                                      WHERE datname = current_database())::text
-                    END",
-            &[],
-        )
-        .await?
-        .get(0);
-    let tables: Vec<String> = (0..findings).map(|i| format!("public.t{i:03}")).collect();
-    let on = format!(
-        "UPDATE ON TABLE {} {{}} {}",
-        tables.join(", "),
-        escape_identifier(&writers)
-    );
-    admin
-        .batch_execute(&format!("REVOKE {}", on.replace("{}", "FROM")))
-        .await
-        .context("taking UPDATE from the read-write group")?;
-    let measured = async {
-        let shown = until_findings(&session, &health_path, |shown| shown > 0).await?;
-        let mut rows = Vec::new();
-        for _ in 0..rounds {
-            rows.push(dashboard.wrk_both(&health_path, &session.cookie).await?);
-        }
-        Ok::<_, anyhow::Error>((shown, Row::median(&rows)))
-    }
-    .await;
-    admin
-        .batch_execute(&format!("GRANT {}", on.replace("{}", "TO")))
-        .await
-        .context("giving UPDATE back to the read-write group")?;
-    let (health_many_findings, health_many) = measured?;
-    until_findings(&session, &health_path, |shown| shown == 0).await?;
-    println!(
-        "health page with {health_many_findings} findings: p50 {}, req/s @{CONNECTIONS} {:.0}",
-        ms(health_many.p50),
-        health_many.rps_many
-    );
+    let health_many = if tables >= 2 * FINDINGS_MADE {
+        Some(health_with_findings(&cluster, &database, &dashboard, &session, &health_path).await?)
+    } else {
+        println!("health page with findings: not measured, the database has no tables");
+        None
+    };
     let database_id = page_path
         .trim_start_matches("/databases/")
         .split('/')
@@ -503,7 +472,7 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         filter,
         health,
         health_many,
-        health_many_findings,
+        tables,
         query,
         health_findings: findings_on(&health_html),
         page_rows: page_html.matches("data-username=\"").count(),
@@ -519,7 +488,65 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
     })
 }
 
-/// The usernames of a users page's rows, in order.
+/// Settings › Health with [`FINDINGS_MADE`] findings to show: the
+/// read-write group loses `UPDATE` on that many tables of `public`, the page
+/// is measured, and the group gets it back whatever the measurement did (a
+/// kept cluster stays as made). How many findings it showed, and the row.
+async fn health_with_findings(
+    cluster: &BenchCluster,
+    database: &str,
+    dashboard: &Dashboard,
+    session: &Session,
+    health_path: &str,
+) -> Result<(usize, Row)> {
+    let admin = pgusers::db::connect(&cluster.config(database))
+        .await
+        .context("connecting as the superuser")?;
+    let findings = FINDINGS_MADE;
+    let writers: String = admin
+        .query_one(
+            "SELECT CASE WHEN octet_length(current_database()) <= 46
+                         THEN 'pgusers-writers-' || current_database()
+                         ELSE 'pgusers-writers-' || (SELECT oid FROM pg_database
+                                                      WHERE datname = current_database())::text
+                    END",
+            &[],
+        )
+        .await?
+        .get(0);
+    let tables: Vec<String> = (0..findings).map(|i| format!("public.t{i:03}")).collect();
+    let on = format!(
+        "UPDATE ON TABLE {} {{}} {}",
+        tables.join(", "),
+        escape_identifier(&writers)
+    );
+    admin
+        .batch_execute(&format!("REVOKE {}", on.replace("{}", "FROM")))
+        .await
+        .context("taking UPDATE from the read-write group")?;
+    let measured = async {
+        let shown = until_findings(session, health_path, |shown| shown > 0).await?;
+        let mut rows = Vec::new();
+        for _ in 0..pace().rounds {
+            rows.push(dashboard.wrk_both(health_path, &session.cookie).await?);
+        }
+        Ok::<_, anyhow::Error>((shown, Row::median(&rows)))
+    }
+    .await;
+    admin
+        .batch_execute(&format!("GRANT {}", on.replace("{}", "TO")))
+        .await
+        .context("giving UPDATE back to the read-write group")?;
+    let (shown, row) = measured?;
+    until_findings(session, health_path, |shown| shown == 0).await?;
+    println!(
+        "health page with {shown} findings: p50 {}, req/s @{CONNECTIONS} {:.0}",
+        ms(row.p50),
+        row.rps_many
+    );
+    Ok((shown, row))
+}
+
 /// How many findings a Settings › Health page shows.
 fn findings_on(html: &str) -> usize {
     html.matches("class=\"finding\"").count()
@@ -547,6 +574,7 @@ async fn until_findings(
     }
 }
 
+/// The usernames of a users page's rows, in order.
 fn listed_names(html: &str) -> Vec<&str> {
     html.split("data-username=\"")
         .skip(1)
@@ -576,6 +604,20 @@ fn access_of(i: usize) -> Access {
 /// and a quarter in `sales`, both the protected user's, and a quarter in
 /// `billing`, a schema of the first read-write user's (issue 28).
 const TABLES: usize = 200;
+
+/// How many tables this run makes: [`TABLES`], or none with
+/// `PGUSERS_BENCH_TABLES=0` (the pages measured without tables, against
+/// the same floor).
+fn tables() -> Result<usize> {
+    match std::env::var("PGUSERS_BENCH_TABLES") {
+        Err(_) => Ok(TABLES),
+        Ok(value) => match value.trim().parse::<usize>() {
+            Ok(0) => Ok(0),
+            Ok(tables) if tables == TABLES => Ok(TABLES),
+            _ => bail!("PGUSERS_BENCH_TABLES: 0 (no tables) or {TABLES}, not {value:?}"),
+        },
+    }
+}
 
 /// Every access-control list of the database, with its size (shared with
 /// tests/it/roles_scale.rs).
@@ -634,7 +676,7 @@ impl Populated {
 
 /// Makes the tables and users 1 to `n`, every user through pgusers' own
 /// `RoleManager::create`, one at a time, as the dashboard would: user 1
-/// (read-write) first, then the tables (`TABLES`, made as their owners
+/// (read-write) first, then the tables (`tables`: [`TABLES`] or none, made as their owners
 /// through `SET ROLE`), then the others. Stops if a create fails, if any
 /// access-control list is larger at `n` users than at ten, or if the
 /// protected user can no longer `CREATE TABLE` afterwards.
@@ -644,6 +686,7 @@ async fn populate(
     roles: &RoleManager,
     config: &tokio_postgres::Config,
     n: usize,
+    tables: usize,
 ) -> Result<Populated> {
     let client = pgusers::db::connect(config).await?;
     let protected: String = client
@@ -671,29 +714,31 @@ async fn populate(
     let table = |schema: &str, i: usize| {
         format!("CREATE TABLE {schema}.t{i:03} (id serial PRIMARY KEY, v int, at timestamptz);")
     };
-    let mut sql = format!(
-        "SET ROLE {};\nCREATE SCHEMA sales;\n",
-        escape_identifier(&protected)
-    );
-    for i in 0..TABLES / 2 {
-        sql.push_str(&table("public", i));
+    if tables > 0 {
+        let mut sql = format!(
+            "SET ROLE {};\nCREATE SCHEMA sales;\n",
+            escape_identifier(&protected)
+        );
+        for i in 0..tables / 2 {
+            sql.push_str(&table("public", i));
+        }
+        for i in 0..tables / 4 {
+            sql.push_str(&table("sales", i));
+        }
+        write!(
+            sql,
+            "RESET ROLE;\nSET ROLE {};\nCREATE SCHEMA billing;\n",
+            escape_identifier(&user_name(1, n))
+        )?;
+        for i in 0..tables - tables / 2 - tables / 4 {
+            sql.push_str(&table("billing", i));
+        }
+        sql.push_str("RESET ROLE;");
+        client
+            .batch_execute(&sql)
+            .await
+            .context("making the tables")?;
     }
-    for i in 0..TABLES / 4 {
-        sql.push_str(&table("sales", i));
-    }
-    write!(
-        sql,
-        "RESET ROLE;\nSET ROLE {};\nCREATE SCHEMA billing;\n",
-        escape_identifier(&user_name(1, n))
-    )?;
-    for i in 0..TABLES - TABLES / 2 - TABLES / 4 {
-        sql.push_str(&table("billing", i));
-    }
-    sql.push_str("RESET ROLE;");
-    client
-        .batch_execute(&sql)
-        .await
-        .context("making the tables")?;
 
     let mut per_thousand = Vec::new();
     let mut slowest = Duration::ZERO;
@@ -1535,11 +1580,15 @@ impl SizeReport {
         let f = &self.floor;
         println!(
             "\n{} users ({} read-only, {} read-write, plus the protected user), {}; \
-             {TABLES} tables in 3 schemas; users made in {:.1} s",
+             {}; users made in {:.1} s",
             thousands(self.n),
             thousands(self.n / 2),
             thousands(self.n - self.n / 2),
             self.server_version_label(),
+            match self.tables {
+                0 => "no tables".to_owned(),
+                tables => format!("{tables} tables in 3 schemas"),
+            },
             self.setup.as_secs_f64()
         );
         let per_thousand: Vec<String> = self
@@ -1566,18 +1615,25 @@ impl SizeReport {
             "failed"
         );
         for (label, row) in [
-            ("floor (SELECT 1)", &self.floor),
-            ("stylesheet", &self.stylesheet),
-            ("/healthz", &self.healthz),
-            ("/livez", &self.livez),
-            ("/readyz", &self.readyz),
-            ("page", &self.page),
-            ("search page (?q=)", &self.search),
-            ("filter (read-write)", &self.filter),
-            ("health page", &self.health),
-            ("health, findings", &self.health_many),
-            ("list query (1 page)", &self.query),
+            ("floor (SELECT 1)", Some(&self.floor)),
+            ("stylesheet", Some(&self.stylesheet)),
+            ("/healthz", Some(&self.healthz)),
+            ("/livez", Some(&self.livez)),
+            ("/readyz", Some(&self.readyz)),
+            ("page", Some(&self.page)),
+            ("search page (?q=)", Some(&self.search)),
+            ("filter (read-write)", Some(&self.filter)),
+            ("health page", Some(&self.health)),
+            (
+                "health, findings",
+                self.health_many.as_ref().map(|(_, row)| row),
+            ),
+            ("list query (1 page)", Some(&self.query)),
         ] {
+            let Some(row) = row else {
+                println!("{label:<20} {:>10}", "not measured");
+                continue;
+            };
             println!(
                 "{:<20} {:>10} {:>10} {:>9.1} {:>9.1} {:>9} {:>11.1}x {:>11} {:>7}",
                 label,
@@ -1642,13 +1698,21 @@ impl SizeReport {
             self.filter_rows,
             self.page_bytes as f64 / 1024.0
         );
-        println!(
-            "health page: {} findings, then {} (the read-write group without UPDATE on \
-             {FINDINGS_MADE} tables); the doctor judges all {} users, kept between changes",
-            self.health_findings,
-            self.health_many_findings,
-            thousands(self.n + 1)
-        );
+        match &self.health_many {
+            Some((findings, _)) => println!(
+                "health page: {} findings, then {findings} (the read-write group without \
+                 UPDATE on {FINDINGS_MADE} tables); the doctor judges all {} users, kept \
+                 between changes",
+                self.health_findings,
+                thousands(self.n + 1)
+            ),
+            None => println!(
+                "health page: {} findings (no tables to take rights on); the doctor judges \
+                 all {} users, kept between changes",
+                self.health_findings,
+                thousands(self.n + 1)
+            ),
+        }
         println!(
             "load average (1 min) before measuring {}, after {} ({} cores)",
             self.load.0,
@@ -1705,10 +1769,14 @@ impl SizeReport {
             ),
             why(self.page.done.1.min(f.done.1), failed_many)
         );
-        for (health, findings) in [
-            (&self.health, self.health_findings),
-            (&self.health_many, self.health_many_findings),
-        ] {
+        let with_findings = self
+            .health_many
+            .as_ref()
+            .map(|(findings, row)| (row, *findings));
+        for (health, findings) in [(&self.health, self.health_findings)]
+            .into_iter()
+            .chain(with_findings)
+        {
             let failed_health = health.failed.0 + self.page.failed.0;
             let over_page = health
                 .p50
@@ -1760,10 +1828,10 @@ impl SizeReport {
             &self.search,
             &self.filter,
             &self.health,
-            &self.health_many,
             &self.query,
         ]
-        .iter()
+        .into_iter()
+        .chain(self.health_many.as_ref().map(|(_, row)| row))
         .map(|row| row.failed.0 + row.failed.1)
         .sum::<u64>()
             + (self.writes.refused + self.writes.deletes_refused) as u64
