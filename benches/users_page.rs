@@ -60,6 +60,8 @@ use pgusers::roles::{Access, Listing, RoleManager, Window, provision_database};
 use postgres_protocol::escape::escape_identifier;
 use reqwest::cookie::{CookieStore, Jar};
 
+#[path = "users_page/pgadmin.rs"]
+mod pgadmin;
 #[path = "users_page/writes.rs"]
 mod writes;
 
@@ -270,6 +272,9 @@ struct SizeReport {
     health_many: Option<(usize, Row)>,
     /// How many tables the database has (`tables()`).
     tables: usize,
+    /// pgAdmin 4's role list (`PGUSERS_BENCH_PGADMIN`): how many roles it
+    /// showed, and its row.
+    pgadmin: Option<(usize, Row)>,
     query: Row,
     health_findings: usize,
     page_rows: usize,
@@ -362,6 +367,26 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
     let health_html = session.page_marked(&health_path, "Access health").await?;
     let floor_path = page_path.replace("/settings/database-users", "/floor");
     session.page_marked(&floor_path, "ok").await?;
+    let pgadmin = match pgadmin::python() {
+        Some(python) => {
+            let cluster = cluster.cluster();
+            let pgadmin = pgadmin::PgAdmin::start(
+                &python,
+                &cluster.socket_dir(),
+                cluster.port(),
+                pgusers::embedded::SUPERUSER,
+            )
+            .await?;
+            let roles = pgadmin.roles_listed().await?;
+            ensure!(
+                roles > n,
+                "pgAdmin's role list shows {roles} roles, not the {n} users and more"
+            );
+            println!("pgAdmin 4 connected; its role list shows {roles} roles");
+            Some((pgadmin, roles))
+        }
+        None => None,
+    };
 
     let load_before = load_average();
     // Rounds of every route, each row's figures the median of
@@ -369,8 +394,8 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
     // row's run would otherwise skew that row against the others.
     let (mut floors, mut pages, mut searches, mut filters, mut healths) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut stylesheets, mut healthzs, mut livezs, mut readyzs) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut stylesheets, mut healthzs, mut livezs, mut readyzs, mut pgadmins) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let rounds = pace().rounds;
     for round in 1..=rounds {
         let floor = dashboard.wrk_both(&floor_path, &session.cookie).await?;
@@ -384,6 +409,17 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         let search = dashboard.wrk_both(&search_path, &session.cookie).await?;
         let filter = dashboard.wrk_both(&filter_path, &session.cookie).await?;
         let health = dashboard.wrk_both(&health_path, &session.cookie).await?;
+        if let Some((pgadmin, _)) = &pgadmin {
+            let url = format!("{}{}", pgadmin.address, pgadmin::ROLE_LIST);
+            let row = dashboard.wrk_url(&url, &pgadmin.headers).await?;
+            pgadmin.settle().await?;
+            println!(
+                "round {round} of {rounds}: pgAdmin's role list p50 {}, req/s @{CONNECTIONS} {:.0}",
+                ms(row.p50),
+                row.rps_many
+            );
+            pgadmins.push(row);
+        }
         println!(
             "round {round} of {rounds}: floor p50 {}, page p50 {}, search p50 {}, \
              filter p50 {}, health p50 {}; req/s @{CONNECTIONS}: floor {:.0}, page {:.0}, \
@@ -407,6 +443,10 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         filters.push(filter);
         healths.push(health);
     }
+    let pgadmin = pgadmin.map(|(pgadmin, roles)| {
+        drop(pgadmin);
+        (roles, Row::median(&pgadmins))
+    });
     let (floor, page, search, filter, health) = (
         Row::median(&floors),
         Row::median(&pages),
@@ -473,6 +513,7 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         health,
         health_many,
         tables,
+        pgadmin,
         query,
         health_findings: findings_on(&health_html),
         page_rows: page_html.matches("data-username=\"").count(),
@@ -1088,18 +1129,29 @@ impl Dashboard {
     /// are reported at once, with what pgusers logged about them, and
     /// counted in the row; the run goes on so the whole picture is printed.
     async fn wrk_both(&self, path: &str, cookie: &str) -> Result<Row> {
-        let url = format!("{}{path}", self.address);
+        self.wrk_url(
+            &format!("{}{path}", self.address),
+            &[format!("Cookie: {cookie}")],
+        )
+        .await
+    }
+
+    /// [`Dashboard::wrk_both`] on any server's `url` (pgAdmin's), each
+    /// run once pgusers' queries are done.
+    async fn wrk_url(&self, url: &str, headers: &[String]) -> Result<Row> {
+        let path = url;
+        let url = url.to_owned();
         // A warm-up, then the measured run, each on a quiet server.
         let run = |connections| {
-            let (url, cookie) = (url.clone(), cookie.to_owned());
+            let (url, headers) = (url.clone(), headers.to_vec());
             async move {
                 let mut result = None;
                 for duration in [pace().warm_up, pace().run] {
                     self.settle().await?;
-                    let (url, cookie) = (url.clone(), cookie.clone());
+                    let (url, headers) = (url.clone(), headers.clone());
                     result = Some(
                         tokio::task::spawn_blocking(move || {
-                            wrk(&url, &cookie, connections, duration)
+                            wrk(&url, &headers, connections, duration)
                         })
                         .await??,
                     );
@@ -1317,7 +1369,7 @@ struct WrkResult {
 /// One run of `wrk --latency` for `duration`. Its figures
 /// count failed requests too, so the caller must not take them for the
 /// page's without looking at `failed`.
-fn wrk(url: &str, cookie: &str, connections: u32, duration: &str) -> Result<WrkResult> {
+fn wrk(url: &str, headers: &[String], connections: u32, duration: &str) -> Result<WrkResult> {
     // wrk wants no more threads than connections.
     let threads = connections.min(2);
     let output = Command::new("wrk")
@@ -1331,10 +1383,9 @@ fn wrk(url: &str, cookie: &str, connections: u32, duration: &str) -> Result<WrkR
             &connections.to_string(),
             "-t",
             &threads.to_string(),
-            "-H",
-            &format!("Cookie: {cookie}"),
-            url,
         ])
+        .args(headers.iter().flat_map(|header| ["-H", header.as_str()]))
+        .arg(url)
         .output()
         .context("running wrk")?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -1629,7 +1680,14 @@ impl SizeReport {
                 self.health_many.as_ref().map(|(_, row)| row),
             ),
             ("list query (1 page)", Some(&self.query)),
+            (
+                "pgAdmin 4 role list",
+                self.pgadmin.as_ref().map(|(_, row)| row),
+            ),
         ] {
+            if label.starts_with("pgAdmin") && row.is_none() {
+                continue;
+            }
             let Some(row) = row else {
                 println!("{label:<20} {:>10}", "not measured");
                 continue;
@@ -1712,6 +1770,14 @@ impl SizeReport {
                 self.health_findings,
                 thousands(self.n + 1)
             ),
+        }
+        if let Some((roles, pgadmin)) = &self.pgadmin {
+            println!(
+                "pgAdmin 4's role list ({roles} roles, the outside reference): p50 {:.1}x the \
+                 users page's; the page serves {:.1}x its rate @{CONNECTIONS}",
+                ratio_of(pgadmin.p50, self.page.p50),
+                ratio(self.page.rps_many, pgadmin.rps_many)
+            );
         }
         println!(
             "load average (1 min) before measuring {}, after {} ({} cores)",
@@ -1832,6 +1898,7 @@ impl SizeReport {
         ]
         .into_iter()
         .chain(self.health_many.as_ref().map(|(_, row)| row))
+        .chain(self.pgadmin.as_ref().map(|(_, row)| row))
         .map(|row| row.failed.0 + row.failed.1)
         .sum::<u64>()
             + (self.writes.refused + self.writes.deletes_refused) as u64
