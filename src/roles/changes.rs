@@ -2,6 +2,7 @@
 //! one transaction holding its user's name lock (see [`Lock`]).
 
 use deadpool_postgres::{ClientWrapper, GenericClient, Pool, Transaction};
+use futures_util::TryFutureExt;
 use tokio_postgres::error::SqlState;
 
 use super::privileges::{self, ensure_privileges_of, refusal};
@@ -199,8 +200,13 @@ impl RoleManager {
     ) -> Result<Option<Password>, RoleError> {
         let (password, generated) = resolve(password);
         let user = name.as_str();
-        // (Its 4,096 rounds are computed before any lock is held.)
-        let password_clause = sql::password_clause(&password);
+        // The verifier's 4,096 rounds take a core for about a millisecond:
+        // on a thread of their own, while the change's first statements
+        // go to the server.
+        let verifier = tokio::task::spawn_blocking({
+            let password = password.clone();
+            move || sql::password_clause(&password)
+        });
         let mut client = self.change_client().await?;
         // Said before what the shared work may refuse (asked again under
         // the name lock).
@@ -208,28 +214,47 @@ impl RoleManager {
         let (tx, facts, looked) = self
             .begin_with(&mut client, user, SharedWork::Create(access))
             .await?;
-        refuse_taken(&tx, name).await?;
+        let password_clause = match verifier.await {
+            Ok(clause) => clause,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            // Cancelled: the runtime is shutting down, and this thread still runs.
+            Err(_) => sql::password_clause(&password),
+        };
         let fail = |e| refusal(&facts, e, user);
-        tx.batch_execute(&format!(
-            "CREATE ROLE {} LOGIN {password_clause} {};",
-            ident(user),
-            sql::limits_clauses(&LimitsChange::all(*limits))
-        ))
-        .await
-        .map_err(fail)?;
         let group = match access {
             Access::ReadWrite => &facts.writers,
             Access::ReadOnly => &facts.readers,
         };
-        let mut statements = sql::mark(&facts.mark, &ident(user), facts.version_num);
-        statements.push_str(&groups::membership(group, &ident(user), facts.version_num));
-        if access == Access::ReadWrite {
-            // Default privileges FOR the new user (so everyone shares what
-            // it makes) need its privileges.
-            ensure_privileges_of(&tx, &facts, user, "to change default privileges for it").await?;
-            statements.push_str(&groups::creator_defaults(&ident(user), &facts));
+        let mut made = format!(
+            "CREATE ROLE {} LOGIN {password_clause} {};",
+            ident(user),
+            sql::limits_clauses(&LimitsChange::all(*limits))
+        );
+        made.push_str(&sql::mark(&facts.mark, &ident(user), facts.version_num));
+        made.push_str(&groups::membership(group, &ident(user), facts.version_num));
+        // Default privileges FOR the new user (so everyone shares what it
+        // makes) need its privileges: asked once it exists, unless pgusers'
+        // role has them whatever the catalog says.
+        let defaults =
+            (access == Access::ReadWrite).then(|| groups::creator_defaults(&ident(user), &facts));
+        let ask = !privileges::acts_for_any(&facts, user);
+        if let (Some(defaults), false) = (&defaults, ask) {
+            made.push_str(defaults);
         }
-        tx.batch_execute(&statements).await.map_err(fail)?;
+        // Made right behind the question whether the name was taken
+        // meanwhile, asked under the name lock (prepared, so that it goes
+        // first): a taken name makes the batch fail or, a case twin's, go
+        // with the change rolled back.
+        sql::prepare(&tx, sql::NAME_TAKEN).await.map_err(fail)?;
+        sql::pipelined(
+            refuse_taken(&tx, name),
+            tx.batch_execute(&made).map_err(fail),
+        )
+        .await?;
+        if let (Some(defaults), true) = (&defaults, ask) {
+            ensure_privileges_of(&tx, &facts, user, "to change default privileges for it").await?;
+            tx.batch_execute(defaults).await.map_err(fail)?;
+        }
         tx.commit().await.map_err(fail)?;
         self.looks.found_none(looked);
         Ok(generated.then_some(password))
@@ -976,12 +1001,24 @@ impl RoleManager {
         RoleError,
     > {
         let fail = |e| RoleError::from_postgres(e, user);
-        let tx = open(client, user).await?;
-        let facts = self.facts(&tx).await?;
+        let tx = client.transaction().await.map_err(fail)?;
+        // The settings, the facts and the name of the lock roles in one
+        // round trip, and the shared work's first question right behind its
+        // savepoint (see `sql::pipelined`).
+        let (((), facts), shared_lock) = sql::pipelined(
+            sql::pipelined(settle_in(&tx, user), self.facts(&tx)),
+            shared_lock_role(&tx, user),
+        )
+        .await?;
         if facts.step == upgrade::CURRENT {
-            take_name_locks(&tx, &[user]).await?;
-            tx.batch_execute("SAVEPOINT shared").await.map_err(fail)?;
-            if let Ok(looked) = work.run(&tx, &facts, &self.looks).await {
+            take_lock_of(&tx, name_lock_role(&shared_lock, user), user).await?;
+            let (savepoint, done) = futures_util::future::join(
+                tx.batch_execute("SAVEPOINT shared"),
+                work.run(&tx, &facts, &self.looks),
+            )
+            .await;
+            savepoint.map_err(fail)?;
+            if let Ok(looked) = done {
                 tx.batch_execute("RELEASE SAVEPOINT shared")
                     .await
                     .map_err(fail)?;
@@ -1121,17 +1158,24 @@ async fn make_lock_roles(
 
 /// A transaction that waits at most 10 s for each lock, with no lock yet.
 async fn open<'a>(client: &'a mut ClientWrapper, user: &str) -> Result<Transaction<'a>, RoleError> {
-    let fail = |e| RoleError::from_postgres(e, user);
-    let tx = client.transaction().await.map_err(fail)?;
-    // Nothing of a change reaches the server's log: not the names of the
-    // objects it shares, nor a password's verifier.
+    let tx = client
+        .transaction()
+        .await
+        .map_err(|e| RoleError::from_postgres(e, user))?;
+    settle_in(&tx, user).await?;
+    Ok(tx)
+}
+
+/// A change's settings, first in its transaction: it waits at most 10 s
+/// for a lock, and nothing of it reaches the server's log (not the names
+/// of the objects it shares, nor a password's verifier).
+async fn settle_in(tx: &Transaction<'_>, user: &str) -> Result<(), RoleError> {
     tx.batch_execute(&format!(
         "SET LOCAL lock_timeout = '10s'; {}",
         crate::db::UNLOGGED
     ))
     .await
-    .map_err(fail)?;
-    Ok(tx)
+    .map_err(|e| RoleError::from_postgres(e, user))
 }
 
 /// pgusers' locks: each the lock PostgreSQL takes on a role while its
@@ -1207,26 +1251,37 @@ async fn take_name_locks(tx: &Transaction<'_>, users: &[&str]) -> Result<(), Rol
 /// The role of `lock` for pgusers' role in `tx` (`user`: the change's, for
 /// a failure's message).
 async fn lock_role_in(tx: &Transaction<'_>, lock: Lock, user: &str) -> Result<String, RoleError> {
-    let shared: String = sql::one(tx, sql::CHANGE_LOCK_ROLE, &[])
+    Ok(lock_role(&shared_lock_role(tx, user).await?, lock))
+}
+
+/// The role of the shared lock for pgusers' role in `tx`, whose name the
+/// name locks' roles begin with (`change_lock_role.sql`).
+async fn shared_lock_role(tx: &Transaction<'_>, user: &str) -> Result<String, RoleError> {
+    Ok(sql::one(tx, sql::CHANGE_LOCK_ROLE, &[])
         .await
         .map_err(|e| RoleError::from_postgres(e, user))?
-        .get(0);
-    Ok(lock_role(&shared, lock))
+        .get(0))
 }
 
 /// Takes `lock` in `tx`, writing a new mark into its role's comment.
 async fn take_lock(tx: &Transaction<'_>, lock: Lock, user: &str) -> Result<(), RoleError> {
+    take_lock_of(tx, lock_role_in(tx, lock, user).await?, user).await
+}
+
+/// Takes the lock of `role` (one of [`lock_role`]'s) in `tx`.
+async fn take_lock_of(tx: &Transaction<'_>, role: String, user: &str) -> Result<(), RoleError> {
     let fail = |e| RoleError::from_postgres(e, user);
-    let role = lock_role_in(tx, lock, user).await?;
-    tx.batch_execute("SAVEPOINT change_lock")
-        .await
-        .map_err(fail)?;
     let lock = format!(
         "COMMENT ON ROLE {} IS {}",
         ident(&role),
         sql::literal(&change_mark())
     );
-    match tx.batch_execute(&lock).await {
+    // The savepoint and the lock in one round trip: the lock's failure
+    // leaves the savepoint to go back to.
+    match tx
+        .batch_execute(&format!("SAVEPOINT change_lock; {lock}"))
+        .await
+    {
         Ok(()) => {}
         // The first change makes the lock roles, in a transaction of their
         // own; one dropped since is made again with this change.

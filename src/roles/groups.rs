@@ -105,12 +105,23 @@ impl Grantee {
 /// Refuses a group pgusers' role may not fill (on 16+, one another role
 /// made), naming the GRANT.
 pub(super) async fn ensure(tx: &impl GenericClient, facts: &Facts) -> Result<(), RoleError> {
-    for (group, kind) in [
-        (&facts.readers, "read-only"),
-        (&facts.writers, "read-write"),
+    // Three questions in one round trip (see `sql::pipelined`): whether
+    // pgusers' role may fill each group, and what the writers group was
+    // made a member of (nothing, when it is made below).
+    let ((readers, writers), memberships) = sql::pipelined(
+        sql::pipelined(
+            privileges::may_fill(tx, facts, &facts.readers),
+            privileges::may_fill(tx, facts, &facts.writers),
+        ),
+        writers_memberships(tx, facts),
+    )
+    .await?;
+    for (group, kind, may_fill) in [
+        (&facts.readers, "read-only", readers),
+        (&facts.writers, "read-write", writers),
     ] {
         let fail = |e| refusal(facts, e, group);
-        match privileges::may_fill(tx, facts, group).await? {
+        match may_fill {
             Some(true) => {}
             Some(false) => {
                 return Err(RoleError::MissingPrivilege {
@@ -140,23 +151,32 @@ pub(super) async fn ensure(tx: &impl GenericClient, facts: &Facts) -> Result<(),
             }
         }
     }
-    keep_writers_member_of_nothing(tx, facts).await
+    keep_writers_member_of_nothing(tx, facts, memberships).await
 }
 
-/// Takes back any membership the writers group was given (before 15 a
-/// role may grant itself to it; before 16 each of its members could then
-/// act as that role).
+/// What the writers group was made a member of, as the REVOKEs that take
+/// it back.
+async fn writers_memberships(
+    tx: &impl GenericClient,
+    facts: &Facts,
+) -> Result<Vec<String>, RoleError> {
+    Ok(sql::rows(tx, sql::ROLE_MEMBERSHIPS, &[&facts.writers])
+        .await
+        .map_err(|e| refusal(facts, e, &facts.writers))?
+        .iter()
+        .map(|row| row.get(0))
+        .collect())
+}
+
+/// Takes back any membership the writers group was given (`revokes`, from
+/// [`writers_memberships`]: before 15 a role may grant itself to it;
+/// before 16 each of its members could then act as that role).
 async fn keep_writers_member_of_nothing(
     tx: &impl GenericClient,
     facts: &Facts,
+    revokes: Vec<String>,
 ) -> Result<(), RoleError> {
     let fail = |e| refusal(facts, e, &facts.writers);
-    let revokes: Vec<String> = sql::rows(tx, sql::ROLE_MEMBERSHIPS, &[&facts.writers])
-        .await
-        .map_err(fail)?
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
     for revoke in &revokes {
         tracing::warn!(group = %facts.writers, statement = %revoke, "the read-write group was made a member of a role: taking it back");
         tx.batch_execute(revoke).await.map_err(fail)?;
@@ -364,9 +384,13 @@ pub(super) async fn share_existing(
     let mut gaps = match looks {
         Some(looks) => {
             let look = Look::Gaps(grantee);
-            let now = look_begins(tx, facts, grantee.name(facts)).await?;
-            let gaps =
-                relation_gaps(tx, facts, grantee, looks.since(look, &now).as_deref()).await?;
+            let (now, gaps) = privileges::look_from(
+                looks,
+                look,
+                look_begins(tx, facts, grantee.name(facts)).await?,
+                |since| async move { relation_gaps(tx, facts, grantee, since.as_deref()).await },
+            )
+            .await?;
             if gaps.is_empty() {
                 return Ok(Some((look, now)));
             }

@@ -18,6 +18,12 @@ use super::{Facts, RoleError};
 /// The first major where CREATEROLE manages only roles held WITH ADMIN OPTION.
 const ADMIN_OPTION_RULES: i32 = 160_000;
 
+/// Whether pgusers' role has `role`'s privileges whatever the catalog
+/// says: it is a superuser, or `role` itself.
+pub(super) fn acts_for_any(facts: &Facts, role: &str) -> bool {
+    facts.admin_super || role == facts.admin
+}
+
 /// Makes sure pgusers' role has the privileges of `role`, for `purpose`
 /// (words for a person: "to change default privileges for it").
 pub(super) async fn ensure_privileges_of(
@@ -26,7 +32,7 @@ pub(super) async fn ensure_privileges_of(
     role: &str,
     purpose: &str,
 ) -> Result<(), RoleError> {
-    if facts.admin_super || role == facts.admin {
+    if acts_for_any(facts, role) {
         return Ok(());
     }
     let fail = |e| refusal(facts, e, role);
@@ -277,6 +283,15 @@ impl Looks {
             .map(|(_, last)| last.floor.clone())
     }
 
+    /// The floor of the last look of kind `look`, whatever it looked at.
+    fn last_floor(&self, look: Look) -> Option<String> {
+        let looks = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        looks
+            .iter()
+            .find(|(kind, _)| *kind == look)
+            .map(|(_, last)| last.floor.clone())
+    }
+
     /// After the commit of looks that found nothing to do.
     pub(super) fn found_none(&self, found: Vec<(Look, LookedAt)>) {
         let mut looks = self.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -298,23 +313,56 @@ impl Looks {
 
 /// Where a look at what concerns `group` begins (`sql/snapshot_floor.sql`):
 /// read before the look, so that every transaction it does not see began
-/// at or after this one.
-pub(super) async fn look_begins(
-    client: &impl GenericClient,
-    facts: &Facts,
-    group: &str,
-) -> Result<LookedAt, RoleError> {
-    let row = sql::one(
-        client,
-        sql::SNAPSHOT_FLOOR,
-        &[&group, &facts.protected, &facts.mark],
-    )
-    .await
-    .map_err(|e| refusal(facts, e, group))?;
-    Ok(LookedAt {
-        key: row.get(0),
-        floor: row.get(1),
+/// at or after this one. Once its statement is prepared, the question
+/// whose first poll sends it, ahead of the look's (see `sql::pipelined`).
+pub(super) async fn look_begins<'a>(
+    client: &'a impl GenericClient,
+    facts: &'a Facts,
+    group: &'a str,
+) -> Result<impl Future<Output = Result<LookedAt, RoleError>> + 'a, RoleError> {
+    let fail = move |e| refusal(facts, e, group);
+    sql::prepare(client, sql::SNAPSHOT_FLOOR)
+        .await
+        .map_err(fail)?;
+    Ok(async move {
+        let row = sql::one(
+            client,
+            sql::SNAPSHOT_FLOOR,
+            &[&group, &facts.protected, &facts.mark],
+        )
+        .await
+        .map_err(fail)?;
+        Ok(LookedAt {
+            key: row.get(0),
+            floor: row.get(1),
+        })
     })
+}
+
+/// Runs `look`, which `begins` begins ([`look_begins`]), with `read` from
+/// the floor it may start from ([`Looks::since`]; `None`: everything), in
+/// one round trip: `read` is sent right behind the question where the
+/// look begins, with the last look's floor (see `sql::pipelined`), and
+/// runs again when that was not the floor to start from (the last look
+/// looked at something else). The question must be the first statement
+/// sent (see [`look_begins`]).
+pub(super) async fn look_from<T, Read>(
+    looks: &Looks,
+    look: Look,
+    begins: impl Future<Output = Result<LookedAt, RoleError>>,
+    read: impl Fn(Option<String>) -> Read,
+) -> Result<(LookedAt, T), RoleError>
+where
+    Read: Future<Output = Result<T, RoleError>>,
+{
+    let guess = looks.last_floor(look);
+    let (now, found) = sql::pipelined(begins, read(guess.clone())).await?;
+    let since = looks.since(look, &now);
+    if since == guess {
+        Ok((now, found))
+    } else {
+        Ok((now, read(since).await?))
+    }
 }
 
 /// Takes from the readers group anything but reading: a membership in
@@ -331,14 +379,19 @@ pub(super) async fn keep_readers_reading_only(
     looks: &Looks,
 ) -> Result<Option<(Look, LookedAt)>, RoleError> {
     let fail = |e| refusal(facts, e, &facts.readers);
-    let now = look_begins(client, facts, &facts.readers).await?;
-    let since = looks.since(Look::ReadersStrays, &now);
-    let strays = || async {
+    let strays = |since: Option<String>| async move {
         sql::rows(client, &sql::READERS_STRAYS, &[&facts.readers, &since])
             .await
             .map(|rows| rows.iter().map(|row| row.get(0)).collect::<Vec<String>>())
+            .map_err(fail)
     };
-    let revokes = strays().await.map_err(fail)?;
+    let (now, revokes) = look_from(
+        looks,
+        Look::ReadersStrays,
+        look_begins(client, facts, &facts.readers).await?,
+        strays,
+    )
+    .await?;
     if revokes.is_empty() {
         return Ok(Some((Look::ReadersStrays, now)));
     }
@@ -368,7 +421,8 @@ pub(super) async fn keep_readers_reading_only(
             .await
             .map_err(fail)?;
     }
-    let left = strays().await.map_err(fail)?;
+    // Read whole again: what is left is what pgusers may not take back.
+    let left = strays(None).await?;
     if left.is_empty() {
         return Ok(None);
     }
@@ -643,5 +697,66 @@ mod tests {
             Some("6")
         );
         assert_eq!(looks.recorded().len(), 2);
+    }
+
+    /// The floors `look_from` reads from, in order, and what it returns.
+    async fn reads_of(looks: &Looks, now: LookedAt) -> (Vec<Option<String>>, LookedAt) {
+        let reads = std::sync::Mutex::new(Vec::new());
+        let (at, read_from) = look_from(
+            looks,
+            Look::ReadersStrays,
+            async { Ok(now) },
+            |since: Option<String>| {
+                reads.lock().unwrap().push(since.clone());
+                async move { Ok(since) }
+            },
+        )
+        .await
+        .expect("no failure");
+        let reads = reads.into_inner().unwrap();
+        assert_eq!(
+            Some(&read_from),
+            reads.last(),
+            "what it found is the last read's"
+        );
+        (reads, at)
+    }
+
+    #[tokio::test]
+    async fn a_look_reads_from_the_last_floor_at_once_and_again_whole_when_that_was_wrong() {
+        let looks = Looks::default();
+        let (reads, at_now) = reads_of(&looks, at("k", "9")).await;
+        assert_eq!(reads, [None], "nothing recorded: read whole, once");
+        assert_eq!(at_now, at("k", "9"));
+        looks.found_none(vec![(Look::ReadersStrays, at("k", "5"))]);
+        let (reads, _) = reads_of(&looks, at("k", "9")).await;
+        assert_eq!(
+            reads,
+            [Some("5".to_owned())],
+            "the same key: from its floor, once"
+        );
+        let (reads, _) = reads_of(&looks, at("other", "9")).await;
+        assert_eq!(
+            reads,
+            [Some("5".to_owned()), None],
+            "another key: the guess is read again, whole"
+        );
+        // Another kind's record is no guess for this one.
+        let others = Looks::default();
+        others.found_none(vec![(Look::Gaps(Grantee::Writers), at("k", "5"))]);
+        assert_eq!(reads_of(&others, at("k", "9")).await.0, [None]);
+    }
+
+    #[tokio::test]
+    async fn a_look_that_cannot_begin_fails_with_what_stopped_it() {
+        let looks = Looks::default();
+        let failed = look_from(
+            &looks,
+            Look::ReadersStrays,
+            async { Err::<LookedAt, _>(RoleError::Busy) },
+            |_| async { Err::<(), _>(RoleError::Concurrent) },
+        )
+        .await;
+        assert!(matches!(failed, Err(RoleError::Busy)), "{failed:?}");
     }
 }

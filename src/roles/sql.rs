@@ -99,6 +99,15 @@ pub(super) async fn rows(
     client.query(&statement, params).await
 }
 
+/// Prepares `query` on the connection, once (see [`rows`]): then a
+/// [`pipelined`] `first` that runs it is sent as it starts.
+pub(super) async fn prepare(
+    client: &impl deadpool_postgres::GenericClient,
+    query: &str,
+) -> Result<(), tokio_postgres::Error> {
+    client.prepare_cached(query).await.map(drop)
+}
+
 /// The one row of `query`, prepared once per connection (see [`rows`]).
 pub(super) async fn one(
     client: &impl deadpool_postgres::GenericClient,
@@ -117,6 +126,27 @@ pub(super) async fn at_most_one(
 ) -> Result<Option<tokio_postgres::Row>, tokio_postgres::Error> {
     let statement = client.prepare_cached(query).await?;
     client.query_opt(&statement, params).await
+}
+
+/// Runs `first` and `then` on one connection with one round trip for
+/// both: `then`'s first statement is sent right behind `first`'s, without
+/// waiting for its answer (tokio-postgres pipelines what is sent at once),
+/// and PostgreSQL runs them in that order. `first`'s failure is the one
+/// returned: after it, `then` only meets the failed transaction. For
+/// `first`s whose failure ends the change (nothing is tried after it in
+/// the same transaction), as `then` does nothing then.
+///
+/// The order holds only when `first` sends its statement as it starts: a
+/// batch, or a statement already prepared on the connection. One still to
+/// prepare waits for its Parse, and `then`'s would run before it: where
+/// the order matters, prepare it first ([`prepare`]).
+pub(super) async fn pipelined<A, B, E>(
+    first: impl Future<Output = Result<A, E>>,
+    then: impl Future<Output = Result<B, E>>,
+) -> Result<(A, B), E> {
+    // `join` polls `first` before `then`: its statement is sent first.
+    let (first, then) = futures_util::future::join(first, then).await;
+    Ok((first?, then?))
 }
 
 // ---- Facts, and whom pgusers lists (mod.rs) ----
@@ -796,6 +826,19 @@ pub(crate) fn mark(mark: &str, users: &str, version_num: i32) -> String {
 mod tests {
     use super::*;
     use crate::domain::{ConnectionLimit, Expiry, Limits};
+
+    #[tokio::test]
+    async fn pipelined_answers_with_the_first_failure_in_the_order_sent() {
+        let ok = |n: u8| async move { Ok::<u8, &str>(n) };
+        let failed = |why: &'static str| async move { Err::<u8, &str>(why) };
+        assert_eq!(pipelined(ok(1), ok(2)).await, Ok((1, 2)));
+        assert_eq!(
+            pipelined(failed("first"), failed("then")).await,
+            Err("first")
+        );
+        assert_eq!(pipelined(ok(1), failed("then")).await, Err("then"));
+        assert_eq!(pipelined(failed("first"), ok(2)).await, Err("first"));
+    }
 
     #[test]
     fn identifiers_are_quoted_so_names_cannot_inject_sql() {
