@@ -225,12 +225,16 @@ impl RoleManager {
             Access::ReadWrite => &facts.writers,
             Access::ReadOnly => &facts.readers,
         };
-        let mut made = format!(
+        // The role alone in its batch: a failing batch is written whole
+        // to the server's log (`log_min_error_statement`), which only a
+        // superuser may turn off, and no other statement's failure may
+        // take the verifier with it.
+        let create = format!(
             "CREATE ROLE {} LOGIN {password_clause} {};",
             ident(user),
             sql::limits_clauses(&LimitsChange::all(*limits))
         );
-        made.push_str(&sql::mark(&facts.mark, &ident(user), facts.version_num));
+        let mut made = sql::mark(&facts.mark, &ident(user), facts.version_num);
         made.push_str(&groups::membership(group, &ident(user), facts.version_num));
         // Default privileges FOR the new user (so everyone shares what it
         // makes) need its privileges: asked once it exists, unless pgusers'
@@ -241,13 +245,12 @@ impl RoleManager {
         if let (Some(defaults), false) = (&defaults, ask) {
             made.push_str(defaults);
         }
-        // Made right behind the question whether the name was taken
-        // meanwhile, asked under the name lock (prepared, so that it goes
-        // first): a taken name makes the batch fail or, a case twin's, go
-        // with the change rolled back.
-        sql::prepare(&tx, sql::NAME_TAKEN).await.map_err(fail)?;
+        // Asked again under the name lock, and answered before the role is
+        // sent: a create that lost a race for the name never sends its
+        // verifier. Then the role and what it is given, in one round trip.
+        refuse_taken(&tx, name).await?;
         sql::pipelined(
-            refuse_taken(&tx, name),
+            tx.batch_execute(&create).map_err(fail),
             tx.batch_execute(&made).map_err(fail),
         )
         .await?;

@@ -283,13 +283,13 @@ impl Looks {
             .map(|(_, last)| last.floor.clone())
     }
 
-    /// The floor of the last look of kind `look`, whatever it looked at.
-    fn last_floor(&self, look: Look) -> Option<String> {
+    /// The last look of kind `look`, whatever it looked at.
+    fn last(&self, look: Look) -> Option<LookedAt> {
         let looks = self.0.lock().unwrap_or_else(|e| e.into_inner());
         looks
             .iter()
             .find(|(kind, _)| *kind == look)
-            .map(|(_, last)| last.floor.clone())
+            .map(|(_, last)| last.clone())
     }
 
     /// After the commit of looks that found nothing to do.
@@ -342,10 +342,10 @@ pub(super) async fn look_begins<'a>(
 /// Runs `look`, which `begins` begins ([`look_begins`]), with `read` from
 /// the floor it may start from ([`Looks::since`]; `None`: everything), in
 /// one round trip: `read` is sent right behind the question where the
-/// look begins, with the last look's floor (see `sql::pipelined`), and
-/// runs again when that was not the floor to start from (the last look
-/// looked at something else). The question must be the first statement
-/// sent (see [`look_begins`]).
+/// look begins, with the floor of the last look of its kind (see
+/// `sql::pipelined`), and runs again, from the floor `since` gives, when
+/// that last look looked at something else (another key). The question
+/// must be the first statement sent (see [`look_begins`]).
 pub(super) async fn look_from<T, Read>(
     looks: &Looks,
     look: Look,
@@ -355,13 +355,17 @@ pub(super) async fn look_from<T, Read>(
 where
     Read: Future<Output = Result<T, RoleError>>,
 {
-    let guess = looks.last_floor(look);
-    let (now, found) = sql::pipelined(begins, read(guess.clone())).await?;
-    let since = looks.since(look, &now);
-    if since == guess {
-        Ok((now, found))
-    } else {
-        Ok((now, read(since).await?))
+    let last = looks.last(look);
+    let guess = last.as_ref().map(|last| last.floor.clone());
+    let (now, found) = sql::pipelined(begins, read(guess)).await?;
+    match last {
+        Some(last) if last.key != now.key => {
+            let since = looks.since(look, &now);
+            Ok((now, read(since).await?))
+        }
+        // Nothing recorded (read whole), or the same key: what
+        // `since` gave when this look began.
+        _ => Ok((now, found)),
     }
 }
 
@@ -741,6 +745,26 @@ mod tests {
             [Some("5".to_owned()), None],
             "another key: the guess is read again, whole"
         );
+        // Another change recorded a look at the new key meanwhile: read
+        // again from its floor.
+        let reads = std::sync::Mutex::new(Vec::new());
+        let (_, found) = look_from(
+            &looks,
+            Look::ReadersStrays,
+            async { Ok(at("new", "9")) },
+            |since: Option<String>| {
+                reads.lock().unwrap().push(since.clone());
+                looks.found_none(vec![(Look::ReadersStrays, at("new", "8"))]);
+                async move { Ok::<_, RoleError>(since) }
+            },
+        )
+        .await
+        .expect("no failure");
+        assert_eq!(
+            reads.into_inner().unwrap(),
+            [Some("5".to_owned()), Some("8".to_owned())]
+        );
+        assert_eq!(found.as_deref(), Some("8"));
         // Another kind's record is no guess for this one.
         let others = Looks::default();
         others.found_none(vec![(Look::Gaps(Grantee::Writers), at("k", "5"))]);

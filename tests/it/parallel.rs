@@ -198,3 +198,72 @@ async fn creates_and_deletes_at_once_on_a_new_database_all_go_through_and_case_t
         }
     }
 }
+
+#[tokio::test]
+async fn a_create_that_loses_its_name_under_the_lock_never_sends_its_verifier() {
+    // A create passes the first look at its name, then waits for the name
+    // lock, which a change holds while the same name is made: under the
+    // lock it must find the name taken before it sends its role, whose
+    // failing statement PostgreSQL would log whole, verifier included
+    // (only a superuser may turn that off).
+    let db = test_db().await;
+    // A first change makes the lock roles.
+    db.create_user("racefirst", Access::ReadOnly).await;
+    let shared = db.shared_lock_role().await;
+    let name = username("racer");
+    let holder = db.admin().await;
+    holder
+        .batch_execute(&format!(
+            "BEGIN; COMMENT ON ROLE {} IS 'held'",
+            ident(&pgusers::roles::name_lock_role(&shared, name.as_str()))
+        ))
+        .await
+        .unwrap();
+    let watcher = db.admin().await;
+    let race = async {
+        // Once the create waits for the lock: the name made, the lock let go.
+        for _ in 0..100 {
+            let waiting: i64 = watcher
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity
+                      WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()
+                        AND datname = current_database()",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if waiting > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        holder
+            .batch_execute(&format!(
+                "CREATE ROLE {} NOLOGIN; COMMIT",
+                ident(name.as_str())
+            ))
+            .await
+            .unwrap();
+    };
+    let (made, ()) = tokio::join!(
+        db.roles
+            .create(&name, NewPassword::Chosen(password()), Access::ReadWrite),
+        race
+    );
+    assert!(
+        matches!(&made, Err(RoleError::AlreadyExists(taken)) if taken == name.as_str()),
+        "{made:?}"
+    );
+    let logged: Vec<String> = crate::helpers::cluster()
+        .log()
+        .lines()
+        .filter(|line| line.contains(name.as_str()) && line.contains("SCRAM-SHA-256$"))
+        .map(str::to_owned)
+        .collect();
+    assert!(logged.is_empty(), "{logged:?}");
+    watcher
+        .batch_execute(&format!("DROP ROLE {}", ident(name.as_str())))
+        .await
+        .unwrap();
+}
