@@ -367,24 +367,16 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
     let health_html = session.page_marked(&health_path, "Access health").await?;
     let floor_path = page_path.replace("/settings/database-users", "/floor");
     session.page_marked(&floor_path, "ok").await?;
+    // pgAdmin is a reference, in no target: when it cannot be set up,
+    // pgusers is still measured, and the report says why pgAdmin is not.
     let pgadmin = match pgadmin::python() {
-        Some(python) => {
-            let cluster = cluster.cluster();
-            let pgadmin = pgadmin::PgAdmin::start(
-                &python,
-                &cluster.socket_dir(),
-                cluster.port(),
-                pgusers::embedded::SUPERUSER,
-            )
-            .await?;
-            let roles = pgadmin.roles_listed().await?;
-            ensure!(
-                roles > n,
-                "pgAdmin's role list shows {roles} roles, not the {n} users and more"
-            );
-            println!("pgAdmin 4 connected; its role list shows {roles} roles");
-            Some((pgadmin, roles))
-        }
+        Some(python) => match start_pgadmin(&python, &cluster, n).await {
+            Ok(started) => Some(started),
+            Err(error) => {
+                println!("!! pgAdmin 4 not measured: {error:#}");
+                None
+            }
+        },
         None => None,
     };
 
@@ -411,7 +403,9 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         let health = dashboard.wrk_both(&health_path, &session.cookie).await?;
         if let Some((pgadmin, _)) = &pgadmin {
             let url = format!("{}{}", pgadmin.address, pgadmin::ROLE_LIST);
-            let row = dashboard.wrk_url(&url, &pgadmin.headers).await?;
+            let row = dashboard
+                .wrk_url(&url, &pgadmin.headers, Some(pgadmin))
+                .await?;
             pgadmin.settle().await?;
             println!(
                 "round {round} of {rounds}: pgAdmin's role list p50 {}, req/s @{CONNECTIONS} {:.0}",
@@ -443,10 +437,21 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         filters.push(filter);
         healths.push(health);
     }
-    let pgadmin = pgadmin.map(|(pgadmin, roles)| {
-        drop(pgadmin);
-        (roles, Row::median(&pgadmins))
-    });
+    let pgadmin = match pgadmin {
+        // Still the role list at the end (a lost session would have timed
+        // a login page instead).
+        Some((pgadmin, roles)) => match pgadmin.roles_listed().await {
+            Ok(now) if now > n => Some((roles, Row::median(&pgadmins))),
+            outcome => {
+                println!(
+                    "!! pgAdmin 4's figures dropped: after the rounds its role list answered \
+                     {outcome:?}"
+                );
+                None
+            }
+        },
+        None => None,
+    };
     let (floor, page, search, filter, health) = (
         Row::median(&floors),
         Row::median(&pages),
@@ -613,6 +618,30 @@ async fn until_findings(
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// pgAdmin 4 on `cluster`, connected, and how many roles its role list
+/// shows (more than the `n` users, or it is not the list measured).
+async fn start_pgadmin(
+    python: &Path,
+    cluster: &BenchCluster,
+    n: usize,
+) -> Result<(pgadmin::PgAdmin, usize)> {
+    let cluster = cluster.cluster();
+    let pgadmin = pgadmin::PgAdmin::start(
+        python,
+        &cluster.socket_dir(),
+        cluster.port(),
+        pgusers::embedded::SUPERUSER,
+    )
+    .await?;
+    let roles = pgadmin.roles_listed().await?;
+    ensure!(
+        roles > n,
+        "pgAdmin's role list shows {roles} roles, not the {n} users and more"
+    );
+    println!("pgAdmin 4 connected; its role list shows {roles} roles");
+    Ok((pgadmin, roles))
 }
 
 /// The usernames of a users page's rows, in order.
@@ -1132,13 +1161,20 @@ impl Dashboard {
         self.wrk_url(
             &format!("{}{path}", self.address),
             &[format!("Cookie: {cookie}")],
+            None,
         )
         .await
     }
 
-    /// [`Dashboard::wrk_both`] on any server's `url` (pgAdmin's), each
-    /// run once pgusers' queries are done.
-    async fn wrk_url(&self, url: &str, headers: &[String]) -> Result<Row> {
+    /// [`Dashboard::wrk_both`] on any server's `url`: pgAdmin's, with
+    /// `pgadmin`, each run also once pgAdmin has finished what the last
+    /// run left it.
+    async fn wrk_url(
+        &self,
+        url: &str,
+        headers: &[String],
+        pgadmin: Option<&pgadmin::PgAdmin>,
+    ) -> Result<Row> {
         let path = url;
         let url = url.to_owned();
         // A warm-up, then the measured run, each on a quiet server.
@@ -1148,6 +1184,9 @@ impl Dashboard {
                 let mut result = None;
                 for duration in [pace().warm_up, pace().run] {
                     self.settle().await?;
+                    if let Some(pgadmin) = pgadmin {
+                        pgadmin.settle().await?;
+                    }
                     let (url, headers) = (url.clone(), headers.clone());
                     result = Some(
                         tokio::task::spawn_blocking(move || {
@@ -1163,12 +1202,14 @@ impl Dashboard {
         let many = run(CONNECTIONS).await?;
         for (connections, run) in [(1, &one), (CONNECTIONS, &many)] {
             if run.failed > 0 {
+                let (who, logged) = match pgadmin {
+                    Some(pgadmin) => ("pgAdmin", pgadmin.log_text()),
+                    None => ("pgusers", self.log_problems()),
+                };
                 println!(
                     "\n!! {} FAILED requests to {path} at {connections} connection(s). wrk said:\n{}\
-                     pgusers logged (last warnings and errors):\n{}",
-                    run.failed,
-                    run.output,
-                    self.log_problems()
+                     {who} logged (last warnings and errors):\n{logged}",
+                    run.failed, run.output,
                 );
             }
         }
@@ -1693,7 +1734,7 @@ impl SizeReport {
                 continue;
             };
             println!(
-                "{:<20} {:>10} {:>10} {:>9.1} {:>9.1} {:>9} {:>11.1}x {:>11} {:>7}",
+                "{:<20} {:>10} {:>10} {:>9.1} {:>9.1} {:>9} {:>12} {:>11} {:>7}",
                 label,
                 ms(row.p50),
                 ms(row.p99),
@@ -1701,7 +1742,12 @@ impl SizeReport {
                 row.rps_many,
                 self.p50_ratio(row)
                     .map_or_else(|| "-".to_owned(), |ratio| format!("{ratio:.1}x")),
-                ratio(f.rps_many, row.rps_many),
+                // A row none of whose requests came back has no rate.
+                if row.done.1 == 0 {
+                    "none".to_owned()
+                } else {
+                    format!("{:.1}x", ratio(f.rps_many, row.rps_many))
+                },
                 format!("{}/{}", row.done.0, row.done.1),
                 format!("{}/{}", row.failed.0, row.failed.1),
             );
@@ -1772,11 +1818,18 @@ impl SizeReport {
             ),
         }
         if let Some((roles, pgadmin)) = &self.pgadmin {
+            let rate = if pgadmin.done.1 == 0 {
+                format!("none of its answers came back within a run @{CONNECTIONS}")
+            } else {
+                format!(
+                    "the page serves {:.1}x its rate @{CONNECTIONS}",
+                    ratio(self.page.rps_many, pgadmin.rps_many)
+                )
+            };
             println!(
                 "pgAdmin 4's role list ({roles} roles, the outside reference): p50 {:.1}x the \
-                 users page's; the page serves {:.1}x its rate @{CONNECTIONS}",
+                 users page's; {rate}",
                 ratio_of(pgadmin.p50, self.page.p50),
-                ratio(self.page.rps_many, pgadmin.rps_many)
             );
         }
         println!(
@@ -1835,6 +1888,12 @@ impl SizeReport {
             ),
             why(self.page.done.1.min(f.done.1), failed_many)
         );
+        if self.health_many.is_none() {
+            println!(
+                "  health page  p50 <= {MAX_HEALTH_OVER_PAGE}x the page's (with findings): \
+                 not measured (no tables)"
+            );
+        }
         let with_findings = self
             .health_many
             .as_ref()
@@ -1898,7 +1957,6 @@ impl SizeReport {
         ]
         .into_iter()
         .chain(self.health_many.as_ref().map(|(_, row)| row))
-        .chain(self.pgadmin.as_ref().map(|(_, row)| row))
         .map(|row| row.failed.0 + row.failed.1)
         .sum::<u64>()
             + (self.writes.refused + self.writes.deletes_refused) as u64
