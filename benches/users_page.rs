@@ -11,6 +11,8 @@
 //! `PGUSERS_BENCH_TABLES=0` makes the database without its 200 tables
 //! (and Settings › Health is then measured without findings only), to
 //! compare the pages with and without tables on the same floor;
+//! `PGUSERS_BENCH_COMPARE=tables` measures instead the pages with and
+//! without tables side by side, round by round (`users_page/compare.rs`);
 //! `PGUSERS_BENCH_SMOKE=1` measures every route once, for a second (CI
 //! runs it at 100 users to prove the bench works; no figure of it judges
 //! speed). `PGUSERS_BENCH_KEEP=<dir>` keeps each size's cluster in `<dir>/<size>`
@@ -60,6 +62,8 @@ use pgusers::roles::{Access, Listing, RoleManager, Window, provision_database};
 use postgres_protocol::escape::escape_identifier;
 use reqwest::cookie::{CookieStore, Jar};
 
+#[path = "users_page/compare.rs"]
+mod compare;
 #[path = "users_page/pgadmin.rs"]
 mod pgadmin;
 #[path = "users_page/writes.rs"]
@@ -172,6 +176,18 @@ async fn run() -> Result<()> {
         Err(_) => SIZES.to_vec(),
     };
     let keep = std::env::var_os("PGUSERS_BENCH_KEEP").map(PathBuf::from);
+    match std::env::var("PGUSERS_BENCH_COMPARE") {
+        Err(_) => {}
+        Ok(what) if what == "tables" => {
+            for n in sizes {
+                let comparison = compare::tables(n, keep.as_deref()).await?;
+                comparison.print();
+                failed += comparison.failed();
+            }
+            return finish(started, failed);
+        }
+        Ok(what) => bail!("PGUSERS_BENCH_COMPARE: tables, not {what:?}"),
+    }
     for n in sizes {
         let report = measure_size(n, keep.as_deref()).await?;
         report.print();
@@ -185,6 +201,11 @@ async fn run() -> Result<()> {
             thousands(JUDGED_AT)
         );
     }
+    finish(started, failed)
+}
+
+/// The run's last line, and its failure when a request failed.
+fn finish(started: Instant, failed: u64) -> Result<()> {
     println!(
         "\nusers_page done in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -293,13 +314,27 @@ struct SizeReport {
     plan: Option<String>,
 }
 
-/// With `keep` (`PGUSERS_BENCH_KEEP`), the cluster of size `n` lives in
-/// `keep/<n>` and stays there: a later run with the same directory measures
-/// the same users again without making them (minutes at 10,000), as when
-/// the only change is to the pages or their queries.
-async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
-    println!("\n== {} users: setting up ==", thousands(n));
-    let tables = tables()?;
+/// A size's cluster with its users made (or kept from an earlier run) and
+/// checked through the role module.
+struct Prepared {
+    cluster: BenchCluster,
+    roles: Arc<RoleManager>,
+    database: String,
+    populated: Populated,
+    /// How long making the users took (when they were made).
+    setup: Duration,
+    server_version: String,
+}
+
+/// Starts the cluster of `n` users with `tables` tables (kept in
+/// `keep/<n>`, or `keep/<n>-tables-0` without tables), making the
+/// database and its users unless an earlier run kept them.
+async fn prepare(n: usize, tables: usize, keep: Option<&Path>) -> Result<Prepared> {
+    println!(
+        "\n== {} users, {}: setting up ==",
+        thousands(n),
+        tables_label(tables)
+    );
     // A cluster kept without tables is not one kept with them.
     let kept = keep.map(|dir| match tables {
         TABLES => dir.join(n.to_string()),
@@ -354,19 +389,34 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         thousands(n),
         setup.as_secs_f64()
     );
+    Ok(Prepared {
+        cluster,
+        roles,
+        database,
+        populated,
+        setup,
+        server_version,
+    })
+}
+
+/// With `keep` (`PGUSERS_BENCH_KEEP`), the cluster of size `n` lives in
+/// `keep/<n>` and stays there: a later run with the same directory measures
+/// the same users again without making them (minutes at 10,000), as when
+/// the only change is to the pages or their queries.
+async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
+    let tables = tables()?;
+    let Prepared {
+        cluster,
+        roles,
+        database,
+        populated,
+        setup,
+        server_version,
+    } = prepare(n, tables, keep).await?;
 
     let dashboard = Dashboard::start(&cluster, &database).await?;
     let session = dashboard.log_in().await?;
-    let page_path = session.users_page().await?;
-    let page_html = session.page(&page_path).await?;
-    let search_path = format!("{page_path}?q={SEARCH}");
-    let search_html = session.page(&search_path).await?;
-    let filter_path = format!("{page_path}?show=read-write");
-    let filter_html = session.page(&filter_path).await?;
-    let health_path = page_path.replace("/settings/database-users", "/settings/health");
-    let health_html = session.page_marked(&health_path, "Access health").await?;
-    let floor_path = page_path.replace("/settings/database-users", "/floor");
-    session.page_marked(&floor_path, "ok").await?;
+    let (routes, shown) = Routes::find(&session).await?;
     // pgAdmin is a reference, in no target: when it cannot be set up,
     // pgusers is still measured, and the report says why pgAdmin is not.
     let pgadmin = match pgadmin::python() {
@@ -390,17 +440,19 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let rounds = pace().rounds;
     for round in 1..=rounds {
-        let floor = dashboard.wrk_both(&floor_path, &session.cookie).await?;
         let stylesheet = dashboard
             .wrk_both("/static/style.css", &session.cookie)
             .await?;
         let healthz = dashboard.wrk_both("/healthz", &session.cookie).await?;
         livezs.push(dashboard.wrk_both("/livez", &session.cookie).await?);
         readyzs.push(dashboard.wrk_both("/readyz", &session.cookie).await?);
-        let page = dashboard.wrk_both(&page_path, &session.cookie).await?;
-        let search = dashboard.wrk_both(&search_path, &session.cookie).await?;
-        let filter = dashboard.wrk_both(&filter_path, &session.cookie).await?;
-        let health = dashboard.wrk_both(&health_path, &session.cookie).await?;
+        let Pages {
+            floor,
+            page,
+            search,
+            filter,
+            health,
+        } = routes.measure(&dashboard, &session).await?;
         if let Some((pgadmin, _)) = &pgadmin {
             let url = format!("{}{}", pgadmin.address, pgadmin::ROLE_LIST);
             let row = dashboard
@@ -415,19 +467,15 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
             pgadmins.push(row);
         }
         println!(
-            "round {round} of {rounds}: floor p50 {}, page p50 {}, search p50 {}, \
-             filter p50 {}, health p50 {}; req/s @{CONNECTIONS}: floor {:.0}, page {:.0}, \
-             search {:.0}, filter {:.0}, health {:.0}",
-            ms(floor.p50),
-            ms(page.p50),
-            ms(search.p50),
-            ms(filter.p50),
-            ms(health.p50),
-            floor.rps_many,
-            page.rps_many,
-            search.rps_many,
-            filter.rps_many,
-            health.rps_many
+            "round {round} of {rounds}: {}",
+            Pages {
+                floor,
+                page,
+                search,
+                filter,
+                health
+            }
+            .summary()
         );
         floors.push(floor);
         stylesheets.push(stylesheet);
@@ -460,12 +508,13 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         Row::median(&healths),
     );
     let health_many = if tables >= 2 * FINDINGS_MADE {
-        Some(health_with_findings(&cluster, &database, &dashboard, &session, &health_path).await?)
+        Some(health_with_findings(&cluster, &database, &dashboard, &session, &routes.health).await?)
     } else {
         println!("health page with findings: not measured, the database has no tables");
         None
     };
-    let database_id = page_path
+    let database_id = routes
+        .page
         .trim_start_matches("/databases/")
         .split('/')
         .next()
@@ -520,18 +569,104 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         tables,
         pgadmin,
         query,
-        health_findings: findings_on(&health_html),
-        page_rows: page_html.matches("data-username=\"").count(),
-        search_rows: search_html.matches("data-username=\"").count(),
-        filter_rows: filter_html.matches("data-username=\"").count(),
-        search_same: listed_names(&search_html) == listed_names(&page_html),
-        page_bytes: page_html.len(),
+        health_findings: findings_on(&shown.health),
+        page_rows: shown.page.matches("data-username=\"").count(),
+        search_rows: shown.search.matches("data-username=\"").count(),
+        filter_rows: shown.filter.matches("data-username=\"").count(),
+        search_same: listed_names(&shown.search) == listed_names(&shown.page),
+        page_bytes: shown.page.len(),
         peak_rss_kib,
         peak_rss_writes_kib,
         writes,
         load: (load_before, load_after),
         plan,
     })
+}
+
+/// The routes every size and comparison measures, for one dashboard.
+struct Routes {
+    /// `/databases/{id}/floor`: one `SELECT 1` behind the same session.
+    floor: String,
+    page: String,
+    search: String,
+    /// The page with the read-write filter.
+    filter: String,
+    health: String,
+}
+
+/// What each route showed when it was found (the HTML), to check that
+/// the runs measured pages that did their work.
+struct Shown {
+    page: String,
+    search: String,
+    filter: String,
+    health: String,
+}
+
+impl Routes {
+    /// Finds the users page as a person would, and checks that each
+    /// route answers with what it should before any is measured.
+    async fn find(session: &Session) -> Result<(Self, Shown)> {
+        let page = session.users_page().await?;
+        let routes = Self {
+            search: format!("{page}?q={SEARCH}"),
+            filter: format!("{page}?show=read-write"),
+            health: page.replace("/settings/database-users", "/settings/health"),
+            floor: page.replace("/settings/database-users", "/floor"),
+            page,
+        };
+        let shown = Shown {
+            page: session.page(&routes.page).await?,
+            search: session.page(&routes.search).await?,
+            filter: session.page(&routes.filter).await?,
+            health: session.page_marked(&routes.health, "Access health").await?,
+        };
+        session.page_marked(&routes.floor, "ok").await?;
+        Ok((routes, shown))
+    }
+
+    /// One round: the floor first, then each page.
+    async fn measure(&self, dashboard: &Dashboard, session: &Session) -> Result<Pages> {
+        let cookie = &session.cookie;
+        Ok(Pages {
+            floor: dashboard.wrk_both(&self.floor, cookie).await?,
+            page: dashboard.wrk_both(&self.page, cookie).await?,
+            search: dashboard.wrk_both(&self.search, cookie).await?,
+            filter: dashboard.wrk_both(&self.filter, cookie).await?,
+            health: dashboard.wrk_both(&self.health, cookie).await?,
+        })
+    }
+}
+
+/// The floor and the pages, as one round measured them.
+#[derive(Clone, Copy)]
+struct Pages {
+    floor: Row,
+    page: Row,
+    search: Row,
+    filter: Row,
+    health: Row,
+}
+
+impl Pages {
+    /// One line: each p50, then each rate at [`CONNECTIONS`].
+    fn summary(&self) -> String {
+        format!(
+            "floor p50 {}, page p50 {}, search p50 {}, filter p50 {}, health p50 {}; \
+             req/s @{CONNECTIONS}: floor {:.0}, page {:.0}, search {:.0}, filter {:.0}, \
+             health {:.0}",
+            ms(self.floor.p50),
+            ms(self.page.p50),
+            ms(self.search.p50),
+            ms(self.filter.p50),
+            ms(self.health.p50),
+            self.floor.rps_many,
+            self.page.rps_many,
+            self.search.rps_many,
+            self.filter.rps_many,
+            self.health.rps_many
+        )
+    }
 }
 
 /// Settings › Health with [`FINDINGS_MADE`] findings to show: the
@@ -686,6 +821,13 @@ fn tables() -> Result<usize> {
             Ok(tables) if tables == TABLES => Ok(TABLES),
             _ => bail!("PGUSERS_BENCH_TABLES: 0 (no tables) or {TABLES}, not {value:?}"),
         },
+    }
+}
+
+fn tables_label(tables: usize) -> String {
+    match tables {
+        0 => "no tables".to_owned(),
+        tables => format!("{tables} tables in 3 schemas"),
     }
 }
 
@@ -1677,10 +1819,7 @@ impl SizeReport {
             thousands(self.n / 2),
             thousands(self.n - self.n / 2),
             self.server_version_label(),
-            match self.tables {
-                0 => "no tables".to_owned(),
-                tables => format!("{tables} tables in 3 schemas"),
-            },
+            tables_label(self.tables),
             self.setup.as_secs_f64()
         );
         let per_thousand: Vec<String> = self
