@@ -12,7 +12,8 @@
 //! (and Settings › Health is then measured without findings only), to
 //! compare the pages with and without tables on the same floor;
 //! `PGUSERS_BENCH_COMPARE=tables` measures instead the pages with and
-//! without tables side by side, round by round (`users_page/compare.rs`);
+//! without tables side by side, round by round, and `=control` two
+//! databases without tables the same way (`users_page/compare.rs`);
 //! `PGUSERS_BENCH_SMOKE=1` measures every route once, for a second (CI
 //! runs it at 100 users to prove the bench works; no figure of it judges
 //! speed). `PGUSERS_BENCH_KEEP=<dir>` keeps each size's cluster in `<dir>/<size>`
@@ -176,17 +177,14 @@ async fn run() -> Result<()> {
         Err(_) => SIZES.to_vec(),
     };
     let keep = std::env::var_os("PGUSERS_BENCH_KEEP").map(PathBuf::from);
-    match std::env::var("PGUSERS_BENCH_COMPARE") {
-        Err(_) => {}
-        Ok(what) if what == "tables" => {
-            for n in sizes {
-                let comparison = compare::tables(n, keep.as_deref()).await?;
-                comparison.print();
-                failed += comparison.failed();
-            }
-            return finish(started, failed);
+    if let Ok(what) = std::env::var("PGUSERS_BENCH_COMPARE") {
+        let against = compare::Against::parse(&what)?;
+        for n in sizes {
+            let comparison = compare::measure(n, against, keep.as_deref()).await?;
+            comparison.print();
+            failed += comparison.failed();
         }
-        Ok(what) => bail!("PGUSERS_BENCH_COMPARE: tables, not {what:?}"),
+        return finish(started, failed);
     }
     for n in sizes {
         let report = measure_size(n, keep.as_deref()).await?;
@@ -326,20 +324,25 @@ struct Prepared {
     server_version: String,
 }
 
-/// Starts the cluster of `n` users with `tables` tables (kept in
-/// `keep/<n>`, or `keep/<n>-tables-0` without tables), making the
-/// database and its users unless an earlier run kept them.
-async fn prepare(n: usize, tables: usize, keep: Option<&Path>) -> Result<Prepared> {
+/// Where the cluster of `n` users with `tables` tables is kept under
+/// `keep`: `<n>`, or `<n>-tables-0` without tables (a cluster kept without
+/// tables is not one kept with them).
+fn kept_in(keep: &Path, n: usize, tables: usize) -> PathBuf {
+    match tables {
+        TABLES => keep.join(n.to_string()),
+        other => keep.join(format!("{n}-tables-{other}")),
+    }
+}
+
+/// Starts the cluster of `n` users with `tables` tables (kept in `kept`
+/// when given), making the database and its users unless an earlier run
+/// kept them.
+async fn prepare(n: usize, tables: usize, kept: Option<PathBuf>) -> Result<Prepared> {
     println!(
         "\n== {} users, {}: setting up ==",
         thousands(n),
         tables_label(tables)
     );
-    // A cluster kept without tables is not one kept with them.
-    let kept = keep.map(|dir| match tables {
-        TABLES => dir.join(n.to_string()),
-        other => dir.join(format!("{n}-tables-{other}")),
-    });
     let made_file = kept.as_ref().map(|dir| dir.join("made.txt"));
     let cluster = BenchCluster::start(kept.clone()).await?;
     let database = format!("bench_{n}");
@@ -412,7 +415,7 @@ async fn measure_size(n: usize, keep: Option<&Path>) -> Result<SizeReport> {
         populated,
         setup,
         server_version,
-    } = prepare(n, tables, keep).await?;
+    } = prepare(n, tables, keep.map(|keep| kept_in(keep, n, tables))).await?;
 
     let dashboard = Dashboard::start(&cluster, &database).await?;
     let session = dashboard.log_in().await?;

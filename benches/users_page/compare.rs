@@ -13,6 +13,11 @@
 //! Settings › Health is compared without findings on both sides (there is
 //! nothing to find without tables); with findings it is measured by the
 //! ordinary run.
+//!
+//! `PGUSERS_BENCH_COMPARE=control` is the same comparison between two
+//! databases without tables, made alike (the second kept in
+//! `<n>-tables-0-control`): how far from 1 the quotients of identical
+//! sides land on this machine, the yardstick for the tables' quotients.
 
 use super::*;
 
@@ -48,9 +53,29 @@ const FIGURES: [(&str, Figure); 8] = [
     }),
 ];
 
-/// One database of the comparison, served and logged in to.
+/// What is compared with what.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Against {
+    /// [`TABLES`] tables against none.
+    Tables,
+    /// No tables against no tables: the noise alone.
+    Control,
+}
+
+impl Against {
+    pub(super) fn parse(what: &str) -> Result<Self> {
+        match what {
+            "tables" => Ok(Self::Tables),
+            "control" => Ok(Self::Control),
+            _ => bail!("PGUSERS_BENCH_COMPARE: tables or control, not {what:?}"),
+        }
+    }
+}
+
+/// One database of the comparison, served and logged in to: the first
+/// side is the one judged (with tables), the second the reference.
 struct Side {
-    tables: usize,
+    label: String,
     // Field order is drop order: the dashboard stops before its cluster.
     session: Session,
     dashboard: Dashboard,
@@ -61,13 +86,13 @@ struct Side {
 }
 
 impl Side {
-    async fn start(n: usize, tables: usize, keep: Option<&Path>) -> Result<Self> {
-        let prepared = prepare(n, tables, keep).await?;
+    async fn start(n: usize, tables: usize, kept: Option<PathBuf>, label: String) -> Result<Self> {
+        let prepared = prepare(n, tables, kept).await?;
         let dashboard = Dashboard::start(&prepared.cluster, &prepared.database).await?;
         let session = dashboard.log_in().await?;
         let (routes, shown) = Routes::find(&session).await?;
         Ok(Self {
-            tables,
+            label,
             session,
             dashboard,
             routes,
@@ -100,24 +125,43 @@ impl Side {
 pub(super) struct Comparison {
     n: usize,
     server_version: String,
-    with: Side,
-    without: Side,
+    first: Side,
+    second: Side,
 }
 
 /// Both sides at `n` users, measured in alternating order.
-pub(super) async fn tables(n: usize, keep: Option<&Path>) -> Result<Comparison> {
-    let mut with = Side::start(n, TABLES, keep).await?;
-    let mut without = Side::start(n, 0, keep).await?;
+pub(super) async fn measure(n: usize, against: Against, keep: Option<&Path>) -> Result<Comparison> {
+    let kept = |tables| keep.map(|keep| kept_in(keep, n, tables));
+    let (mut first, mut second) = match against {
+        Against::Tables => (
+            Side::start(n, TABLES, kept(TABLES), tables_label(TABLES)).await?,
+            Side::start(n, 0, kept(0), tables_label(0)).await?,
+        ),
+        Against::Control => (
+            Side::start(n, 0, kept(0), "no tables".to_owned()).await?,
+            Side::start(
+                n,
+                0,
+                kept(0).map(|dir| {
+                    let mut control = dir.into_os_string();
+                    control.push("-control");
+                    PathBuf::from(control)
+                }),
+                "no tables (control)".to_owned(),
+            )
+            .await?,
+        ),
+    };
     // The same pages on both sides: the same rows, no finding to show.
     let page_rows = (n + 1).min(PAGE_SIZE as usize);
-    for side in [&with, &without] {
+    for side in [&first, &second] {
         let rows = side.shown.page.matches("data-username=\"").count();
         let findings = findings_on(&side.shown.health);
         ensure!(
             rows == page_rows && findings == 0,
-            "the side with {} shows {rows} users on its page (expected {page_rows}) and \
+            "the side {} shows {rows} users on its page (expected {page_rows}) and \
              {findings} findings on Settings › Health (expected none)",
-            tables_label(side.tables)
+            side.label
         );
     }
     let rounds = match pace().rounds {
@@ -126,24 +170,24 @@ pub(super) async fn tables(n: usize, keep: Option<&Path>) -> Result<Comparison> 
     };
     for round in 1..=rounds {
         let order = match round % 2 {
-            1 => [&mut with, &mut without],
-            _ => [&mut without, &mut with],
+            1 => [&mut first, &mut second],
+            _ => [&mut second, &mut first],
         };
         for side in order {
             side.measure().await?;
             let last = side.rounds.last().context("a round was measured")?;
             println!(
                 "round {round} of {rounds}, {}: {}",
-                tables_label(side.tables),
+                side.label,
                 last.summary()
             );
         }
     }
     Ok(Comparison {
         n,
-        server_version: with.prepared.server_version.clone(),
-        with,
-        without,
+        server_version: first.prepared.server_version.clone(),
+        first,
+        second,
     })
 }
 
@@ -154,8 +198,8 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 impl Comparison {
     /// Each figure's per-round ratios on both sides, their medians, the
-    /// paired quotients and the verdict. How many figures are worse with
-    /// tables.
+    /// paired quotients (first over second) and the verdict. How many
+    /// figures are worse on the first side.
     pub(super) fn print(&self) -> usize {
         println!(
             "\n{} users ({} read-only, {} read-write, plus the protected user), PostgreSQL {}: \
@@ -165,27 +209,27 @@ impl Comparison {
             thousands(self.n / 2),
             thousands(self.n - self.n / 2),
             self.server_version,
-            tables_label(self.with.tables),
-            tables_label(self.without.tables),
-            self.with.rounds.len()
+            self.first.label,
+            self.second.label,
+            self.first.rounds.len()
         );
         println!(
             "{:<18} {:>9} {:>9} {:>9}  {:<}",
-            "", "with", "without", "quotient", "per round: with/without = quotient"
+            "", "first", "second", "quotient", "per round: first/second = quotient"
         );
         let mut worse = 0;
         for (label, figure) in FIGURES {
-            let with = self.with.figure(figure);
-            let without = self.without.figure(figure);
-            let quotients: Vec<f64> = with
+            let first = self.first.figure(figure);
+            let second = self.second.figure(figure);
+            let quotients: Vec<f64> = first
                 .iter()
-                .zip(&without)
+                .zip(&second)
                 .map(|(a, b)| ratio(*a, *b))
                 .collect();
             let quotient = median(quotients.clone());
-            let rounds: Vec<String> = with
+            let rounds: Vec<String> = first
                 .iter()
-                .zip(&without)
+                .zip(&second)
                 .zip(&quotients)
                 .map(|((a, b), q)| format!("{a:.1}/{b:.1}={q:.2}"))
                 .collect();
@@ -197,22 +241,24 @@ impl Comparison {
             };
             println!(
                 "{label:<18} {:>8.1}x {:>8.1}x {:>9.2}  {}  {verdict}",
-                median(with),
-                median(without),
+                median(first),
+                median(second),
                 quotient,
                 rounds.join("  ")
             );
         }
         println!(
-            "verdict: {} of {} figures no worse with tables (median paired quotient at most {:.2})",
+            "verdict: {} of {} figures no worse on the first side ({}) than on the second \
+             (median paired quotient at most {:.2})",
             FIGURES.len() - worse,
             FIGURES.len(),
+            self.first.label,
             NO_WORSE_WITHIN
         );
         worse
     }
 
     pub(super) fn failed(&self) -> u64 {
-        self.with.failed() + self.without.failed()
+        self.first.failed() + self.second.failed()
     }
 }
