@@ -14,6 +14,10 @@
 //! nothing to find without tables); with findings it is measured by the
 //! ordinary run.
 //!
+//! Then, with no timing in it, the work PostgreSQL does for the users page
+//! on each side: the shared buffers each statement touches (`auto_explain`),
+//! for a view that judges every user and for one that reads the kept list.
+//!
 //! `PGUSERS_BENCH_COMPARE=control` is the same comparison between two
 //! databases without tables, made alike (the second kept in
 //! `<n>-tables-0-control`): how far from 1 the quotients of identical
@@ -102,6 +106,44 @@ impl Side {
         })
     }
 
+    /// The buffers PostgreSQL touched for the users page's first view
+    /// (every user judged) and the next (the kept list), each a list of
+    /// statements and their buffers, through the role module in this
+    /// process with `auto_explain` on its connection.
+    async fn buffers(&self) -> Result<[Vec<(String, u64)>; 2]> {
+        let cluster = &self.prepared.cluster;
+        let mut config = cluster.config(&self.prepared.database);
+        config.options(
+            "-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=0 \
+             -c auto_explain.log_analyze=on -c auto_explain.log_buffers=on \
+             -c auto_explain.log_timing=off",
+        );
+        let roles = RoleManager::new(config, 1, None);
+        let mut views = Vec::new();
+        for _ in 0..2 {
+            let from = read_log(&cluster.log())?.len();
+            roles.list_page(&first_page()).await?;
+            // The server writes its log apart from our connection: wait
+            // until the view's last statement (`count_sessions`' query,
+            // whose comment begins "How many sessions") is there.
+            let mut statements = Vec::new();
+            for _ in 0..50 {
+                let log = read_log(&cluster.log())?;
+                statements = buffers_logged(log.get(from..).unwrap_or_default());
+                if statements
+                    .iter()
+                    .any(|(query, _)| query.contains("How many sessions"))
+                {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            views.push(statements);
+        }
+        let [judged, kept] = <[_; 2]>::try_from(views).map_err(|_| anyhow!("two views"))?;
+        Ok([judged, kept])
+    }
+
     async fn measure(&mut self) -> Result<()> {
         let pages = self.routes.measure(&self.dashboard, &self.session).await?;
         self.rounds.push(pages);
@@ -127,6 +169,8 @@ pub(super) struct Comparison {
     server_version: String,
     first: Side,
     second: Side,
+    /// Each side's [`Side::buffers`].
+    buffers: [[Vec<(String, u64)>; 2]; 2],
 }
 
 /// Both sides at `n` users, measured in alternating order.
@@ -183,12 +227,39 @@ pub(super) async fn measure(n: usize, against: Against, keep: Option<&Path>) -> 
             );
         }
     }
+    let buffers = [first.buffers().await?, second.buffers().await?];
     Ok(Comparison {
         n,
+        buffers,
         server_version: first.prepared.server_version.clone(),
         first,
         second,
     })
+}
+
+/// Each plan `auto_explain` logged in `log`: its query's first words, and
+/// the shared buffers its top node touched (hit and read).
+fn buffers_logged(log: &str) -> Vec<(String, u64)> {
+    let mut plans = Vec::new();
+    let mut query: Option<String> = None;
+    for line in log.lines() {
+        let line = line.trim();
+        if let Some(text) = line.strip_prefix("Query Text:") {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            query = Some(words.join(" ").chars().take(60).collect());
+        } else if let Some(counts) = line.strip_prefix("Buffers: shared")
+            && let Some(query) = query.take()
+        {
+            let touched = counts
+                .split_whitespace()
+                .filter_map(|count| count.split_once('='))
+                .filter(|(kind, _)| matches!(*kind, "hit" | "read"))
+                .filter_map(|(_, n)| n.parse::<u64>().ok())
+                .sum();
+            plans.push((query, touched));
+        }
+    }
+    plans
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -247,6 +318,7 @@ impl Comparison {
                 rounds.join("  ")
             );
         }
+        self.print_buffers();
         println!(
             "verdict: {} of {} figures no worse on the first side ({}) than on the second \
              (median paired quotient at most {:.2})",
@@ -256,6 +328,32 @@ impl Comparison {
             NO_WORSE_WITHIN
         );
         worse
+    }
+
+    /// The buffers of each view, side by side, statement by statement.
+    fn print_buffers(&self) {
+        let [first, second] = &self.buffers;
+        for (view, (a, b)) in ["a view that judges every user", "a view of the kept list"]
+            .into_iter()
+            .zip(first.iter().zip(second))
+        {
+            let total = |plans: &[(String, u64)]| plans.iter().map(|(_, n)| n).sum::<u64>();
+            println!(
+                "shared buffers PostgreSQL touched for {view}: {} on the first side, {} on the \
+                 second",
+                total(a),
+                total(b)
+            );
+            for i in 0..a.len().max(b.len()) {
+                let (query, n) = a
+                    .get(i)
+                    .or(b.get(i))
+                    .map_or(("", 0), |(q, n)| (q.as_str(), *n));
+                let other = b.get(i).map_or(0, |(_, n)| *n);
+                let n = a.get(i).map_or(0, |_| n);
+                println!("  {n:>9} {other:>9}  {query}");
+            }
+        }
     }
 
     pub(super) fn failed(&self) -> u64 {
