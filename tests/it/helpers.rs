@@ -421,6 +421,11 @@ pub fn ident(name: &str) -> String {
     postgres_protocol::escape::escape_identifier(name)
 }
 
+/// A quoted string literal.
+pub fn literal(text: &str) -> String {
+    postgres_protocol::escape::escape_literal(text)
+}
+
 /// A SCRAM verifier of `password`, as an SQL literal: what `PASSWORD`
 /// takes so no plaintext reaches the server.
 pub fn verifier_literal(password: &Password) -> String {
@@ -782,17 +787,18 @@ impl TestDb {
             .get(0)
     }
 
-    /// Returns once some session waits, in this database, for a lock that
-    /// `lock` (a condition on `pg_locks`) describes: how a test knows that
-    /// a change has reached the step it holds up, however loaded the
-    /// machine, instead of guessing a time. Panics after 30 s.
+    /// Returns once some session waits, in this database or on a shared
+    /// object such as a role (`database` 0), for a lock that `lock` (a
+    /// condition on `pg_locks`) describes: how a test knows that a change
+    /// has reached the step it holds up, however loaded the machine,
+    /// instead of guessing a time. Panics after 30 s.
     pub async fn until_waiting_for(&self, lock: &str) {
         let admin = self.admin().await;
         let sql = format!(
             "SELECT EXISTS (SELECT FROM pg_locks
                              WHERE NOT granted
-                               AND database = (SELECT oid FROM pg_database
-                                                WHERE datname = current_database())
+                               AND database IN (0, (SELECT oid FROM pg_database
+                                                     WHERE datname = current_database()))
                                AND {lock})"
         );
         let started = std::time::Instant::now();

@@ -8,7 +8,7 @@ use futures_util::future::join_all;
 use pgusers::domain::{LimitsChange, NewPassword, RoleName, Username};
 use pgusers::roles::{Access, RoleError};
 
-use crate::helpers::{ident, password, test_db, test_db_alone, unique_name, username};
+use crate::helpers::{ident, literal, password, test_db, test_db_alone, unique_name, username};
 
 /// A new name whose name lock is `taken`'s, or not.
 fn name_by_lock(shared: &str, taken: &str, same: bool) -> Username {
@@ -211,33 +211,23 @@ async fn a_create_that_loses_its_name_under_the_lock_never_sends_its_verifier() 
     db.create_user("racefirst", Access::ReadOnly).await;
     let shared = db.shared_lock_role().await;
     let name = username("racer");
+    let lock = pgusers::roles::name_lock_role(&shared, name.as_str());
     let holder = db.admin().await;
     holder
         .batch_execute(&format!(
             "BEGIN; COMMENT ON ROLE {} IS 'held'",
-            ident(&pgusers::roles::name_lock_role(&shared, name.as_str()))
+            ident(&lock)
         ))
         .await
         .unwrap();
-    let watcher = db.admin().await;
     let race = async {
         // Once the create waits for the lock: the name made, the lock let go.
-        for _ in 0..100 {
-            let waiting: i64 = watcher
-                .query_one(
-                    "SELECT count(*) FROM pg_stat_activity
-                      WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()
-                        AND datname = current_database()",
-                    &[],
-                )
-                .await
-                .unwrap()
-                .get(0);
-            if waiting > 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        db.until_waiting_for(&format!(
+            "classid = 'pg_authid'::regclass
+             AND objid = (SELECT oid FROM pg_roles WHERE rolname = {})",
+            literal(&lock)
+        ))
+        .await;
         holder
             .batch_execute(&format!(
                 "CREATE ROLE {} NOLOGIN; COMMIT",
@@ -262,7 +252,7 @@ async fn a_create_that_loses_its_name_under_the_lock_never_sends_its_verifier() 
         .map(str::to_owned)
         .collect();
     assert!(logged.is_empty(), "{logged:?}");
-    watcher
+    holder
         .batch_execute(&format!("DROP ROLE {}", ident(name.as_str())))
         .await
         .unwrap();
