@@ -8,7 +8,7 @@
 //! alternates), and each figure is a ratio to that side's own floor of
 //! the same round; the verdict is the median over the rounds of the
 //! paired quotient, with tables over without, so the noise a round shares
-//! cancels out.
+//! cancels out. Both clusters are vacuumed and checkpointed first.
 //!
 //! Settings › Health is compared without findings on both sides (there is
 //! nothing to find without tables); with findings it is measured by the
@@ -26,8 +26,9 @@
 use super::*;
 
 /// Rounds of a comparison (the ordinary run's three leave one noisy
-/// round able to decide the median).
-const ROUNDS: usize = 7;
+/// round able to decide the median); even, so each side goes first as
+/// often.
+const ROUNDS: usize = 8;
 
 /// "No worse" within the noise: the median paired quotient of every
 /// figure at most this. The quotients of single rounds spread wider;
@@ -106,11 +107,10 @@ impl Side {
         })
     }
 
-    /// The buffers PostgreSQL touched for the users page's first view
-    /// (every user judged) and the next (the kept list), each a list of
-    /// statements and their buffers, through the role module in this
-    /// process with `auto_explain` on its connection.
-    async fn buffers(&self) -> Result<[Vec<(String, u64)>; 2]> {
+    /// The buffers PostgreSQL touched for each of [`VIEWS`], statement
+    /// by statement, through the role module in this process with
+    /// `auto_explain` on its one connection.
+    async fn buffers(&self) -> Result<Vec<Vec<(String, u64)>>> {
         let cluster = &self.prepared.cluster;
         let mut config = cluster.config(&self.prepared.database);
         config.options(
@@ -119,29 +119,24 @@ impl Side {
              -c auto_explain.log_timing=off",
         );
         let roles = RoleManager::new(config, 1, None);
+        let log = cluster.log();
         let mut views = Vec::new();
-        for _ in 0..2 {
-            let from = read_log(&cluster.log())?.len();
-            roles.list_page(&first_page()).await?;
-            // The server writes its log apart from our connection: wait
-            // until the view's last statement (`count_sessions`' query,
-            // whose comment begins "How many sessions") is there.
-            let mut statements = Vec::new();
-            for _ in 0..50 {
-                let log = read_log(&cluster.log())?;
-                statements = buffers_logged(log.get(from..).unwrap_or_default());
-                if statements
-                    .iter()
-                    .any(|(query, _)| query.contains("How many sessions"))
-                {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+        for (at, view) in VIEWS.iter().enumerate() {
+            let from = std::fs::metadata(&log)?.len();
+            // The page twice (the first judges, the second reads the kept
+            // list), then Health's judgement.
+            if at < 2 {
+                roles.list_page(&first_page()).await?;
+            } else {
+                roles.check_access().await?;
             }
-            views.push(statements);
+            views.push(
+                logged_since(&log, from)
+                    .await
+                    .with_context(|| format!("{}: {view}", self.label))?,
+            );
         }
-        let [judged, kept] = <[_; 2]>::try_from(views).map_err(|_| anyhow!("two views"))?;
-        Ok([judged, kept])
+        Ok(views)
     }
 
     async fn measure(&mut self) -> Result<()> {
@@ -170,7 +165,7 @@ pub(super) struct Comparison {
     first: Side,
     second: Side,
     /// Each side's [`Side::buffers`].
-    buffers: [[Vec<(String, u64)>; 2]; 2],
+    buffers: [Vec<Vec<(String, u64)>>; 2],
 }
 
 /// Both sides at `n` users, measured in alternating order.
@@ -208,6 +203,19 @@ pub(super) async fn measure(n: usize, against: Against, keep: Option<&Path>) -> 
             side.label
         );
     }
+    // Both clusters at rest: the dead row versions of earlier runs'
+    // changes (the change marks' comments) vacuumed away, and no
+    // checkpoint owed, so neither side starts with work the other has not.
+    for side in [&first, &second] {
+        let client =
+            pgusers::db::connect(&side.prepared.cluster.config(&side.prepared.database)).await?;
+        for statement in ["VACUUM (ANALYZE)", "CHECKPOINT"] {
+            client
+                .batch_execute(statement)
+                .await
+                .with_context(|| format!("{statement} on the side {}", side.label))?;
+        }
+    }
     let rounds = match pace().rounds {
         1 => 1,
         _ => ROUNDS,
@@ -237,8 +245,43 @@ pub(super) async fn measure(n: usize, against: Against, keep: Option<&Path>) -> 
     })
 }
 
+/// What PostgreSQL is asked for, in order, by [`Side::buffers`].
+const VIEWS: [&str; 3] = [
+    "the users page judging every user",
+    "the users page from the kept list",
+    "Settings › Health judging every user",
+];
+
+/// The plans `log` holds past byte `from`, once the server has written
+/// them (its log is written apart from our connection): when the file has
+/// not grown for half a second. Fails when none came within 10 s.
+async fn logged_since(log: &Path, from: u64) -> Result<Vec<(String, u64)>> {
+    let started = Instant::now();
+    let (mut size, mut still) = (0, 0);
+    loop {
+        let bytes = std::fs::read(log)?;
+        if bytes.len() == size {
+            still += 1;
+        } else {
+            (size, still) = (bytes.len(), 0);
+        }
+        let tail = bytes.get(from as usize..).unwrap_or_default();
+        let plans = buffers_logged(&String::from_utf8_lossy(tail));
+        if still >= 5 && !plans.is_empty() {
+            return Ok(plans);
+        }
+        ensure!(
+            started.elapsed() < Duration::from_secs(10),
+            "no plan logged in {} within 10 s",
+            log.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Each plan `auto_explain` logged in `log`: its query's first words, and
-/// the shared buffers its top node touched (hit and read).
+/// the shared buffers its top node touched (hit and read; a plan that
+/// touched none has no such line, and is left out).
 fn buffers_logged(log: &str) -> Vec<(String, u64)> {
     let mut plans = Vec::new();
     let mut query: Option<String> = None;
@@ -250,7 +293,9 @@ fn buffers_logged(log: &str) -> Vec<(String, u64)> {
         } else if let Some(counts) = line.strip_prefix("Buffers: shared")
             && let Some(query) = query.take()
         {
-            let touched = counts
+            // `hit=5 read=2, temp read=9`: the shared ones only.
+            let shared = counts.split(',').next().unwrap_or_default();
+            let touched = shared
                 .split_whitespace()
                 .filter_map(|count| count.split_once('='))
                 .filter(|(kind, _)| matches!(*kind, "hit" | "read"))
@@ -262,9 +307,39 @@ fn buffers_logged(log: &str) -> Vec<(String, u64)> {
     plans
 }
 
+/// The middle value; of an even number, the mean of the two middle ones.
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
+    let middle = values.len() / 2;
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[middle],
+        _ => (values[middle - 1] + values[middle]) / 2.0,
+    }
+}
+
+/// Each statement of `a` and `b` by its query's first words, in the order
+/// they came (`a`'s first), with its buffers on each side summed over its
+/// runs.
+fn paired(a: &[(String, u64)], b: &[(String, u64)]) -> Vec<(String, u64, u64)> {
+    let mut rows: Vec<(String, u64, u64)> = Vec::new();
+    for (side, plans) in [a, b].into_iter().enumerate() {
+        for (query, n) in plans {
+            let at = match rows.iter().position(|(q, _, _)| q == query) {
+                Some(at) => at,
+                None => {
+                    rows.push((query.clone(), 0, 0));
+                    rows.len() - 1
+                }
+            };
+            if side == 0 {
+                rows[at].1 += n;
+            } else {
+                rows[at].2 += n;
+            }
+        }
+    }
+    rows
 }
 
 impl Comparison {
@@ -333,10 +408,7 @@ impl Comparison {
     /// The buffers of each view, side by side, statement by statement.
     fn print_buffers(&self) {
         let [first, second] = &self.buffers;
-        for (view, (a, b)) in ["a view that judges every user", "a view of the kept list"]
-            .into_iter()
-            .zip(first.iter().zip(second))
-        {
+        for (view, (a, b)) in VIEWS.iter().zip(first.iter().zip(second)) {
             let total = |plans: &[(String, u64)]| plans.iter().map(|(_, n)| n).sum::<u64>();
             println!(
                 "shared buffers PostgreSQL touched for {view}: {} on the first side, {} on the \
@@ -344,13 +416,7 @@ impl Comparison {
                 total(a),
                 total(b)
             );
-            for i in 0..a.len().max(b.len()) {
-                let (query, n) = a
-                    .get(i)
-                    .or(b.get(i))
-                    .map_or(("", 0), |(q, n)| (q.as_str(), *n));
-                let other = b.get(i).map_or(0, |(_, n)| *n);
-                let n = a.get(i).map_or(0, |_| n);
+            for (query, n, other) in paired(a, b) {
                 println!("  {n:>9} {other:>9}  {query}");
             }
         }

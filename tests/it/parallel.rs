@@ -221,10 +221,16 @@ async fn a_create_that_loses_its_name_under_the_lock_never_sends_its_verifier() 
         .await
         .unwrap();
     let race = async {
-        // Once the create waits for the lock: the name made, the lock let go.
+        // Once the create waits for the lock: the name made, the lock let
+        // go. (A role's lock is the server's: the waiter must be in this
+        // test's database, not another test's change meeting the same
+        // lock, which would let the name be made before the create's
+        // first look and prove nothing.)
         db.until_waiting_for(&format!(
             "classid = 'pg_authid'::regclass
-             AND objid = (SELECT oid FROM pg_roles WHERE rolname = {})",
+             AND objid = (SELECT oid FROM pg_roles WHERE rolname = {})
+             AND pid IN (SELECT pid FROM pg_stat_activity
+                          WHERE datname = current_database())",
             literal(&lock)
         ))
         .await;
