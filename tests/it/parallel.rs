@@ -21,6 +21,18 @@ fn name_by_lock(shared: &str, taken: &str, same: bool) -> Username {
     }
 }
 
+/// A superuser's session holding the lock of role `lock` (one of
+/// pgusers' lock roles) in an open transaction, as a change running long
+/// would, until it commits or is dropped.
+async fn hold_lock(db: &crate::helpers::TestDb, lock: &str) -> tokio_postgres::Client {
+    let holder = db.admin().await;
+    holder
+        .batch_execute(&format!("BEGIN; COMMENT ON ROLE {} IS 'held'", ident(lock)))
+        .await
+        .unwrap();
+    holder
+}
+
 #[tokio::test]
 async fn a_held_name_lock_holds_up_the_changes_of_its_names_only() {
     // Timed: on a cluster of its own.
@@ -34,14 +46,7 @@ async fn a_held_name_lock_holds_up_the_changes_of_its_names_only() {
     let held_lock = pgusers::roles::name_lock_role(&shared, held.as_str());
     // A superuser's open transaction holds the name lock of `held`, as a
     // change of it running long would.
-    let holder = db.admin().await;
-    holder
-        .batch_execute(&format!(
-            "BEGIN; COMMENT ON ROLE {} IS 'held'",
-            ident(&held_lock)
-        ))
-        .await
-        .unwrap();
+    let holder = hold_lock(&db, &held_lock).await;
     let target = RoleName::from(held.clone());
     // A new name whose lowercased name has the same name lock.
     let beside = name_by_lock(&shared, held.as_str(), true);
@@ -212,14 +217,7 @@ async fn a_create_that_loses_its_name_under_the_lock_never_sends_its_verifier() 
     let shared = db.shared_lock_role().await;
     let name = username("racer");
     let lock = pgusers::roles::name_lock_role(&shared, name.as_str());
-    let holder = db.admin().await;
-    holder
-        .batch_execute(&format!(
-            "BEGIN; COMMENT ON ROLE {} IS 'held'",
-            ident(&lock)
-        ))
-        .await
-        .unwrap();
+    let holder = hold_lock(&db, &lock).await;
     let race = async {
         // Once the create waits for the lock: the name made, the lock let
         // go. (A role's lock is the server's: the waiter must be in this
